@@ -1,0 +1,53 @@
+"""Channel adapters, one module per platform, found here by their `type`.
+
+Every module in this package that defines a `Channel` subclass with a `type` is registered: adding
+a platform means adding its module (and its tests), nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from channels.base import Channel, ComposeError, ComposeOptions, Teaser
+
+__all__ = [
+    "Channel",
+    "ComposeError",
+    "ComposeOptions",
+    "Teaser",
+    "channel_class",
+    "channel_types",
+]
+
+PLATFORMS = ("x", "facebook", "whatsapp", "telegram")
+
+
+@cache
+def _registry() -> dict[str, type[Channel]]:
+    found: dict[str, type[Channel]] = {}
+    for module in pkgutil.iter_modules(__path__):
+        loaded = importlib.import_module(f"{__name__}.{module.name}")
+        for value in vars(loaded).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Channel)
+                and value.__module__ == loaded.__name__
+                and getattr(value, "type", None)
+            ):
+                found[value.type] = value
+    return found
+
+
+def channel_types() -> frozenset[str]:
+    """The platform types this installation knows."""
+    return frozenset(_registry())
+
+
+def channel_class(kind: str) -> type[Channel]:
+    """The channel class for a type such as "x" or "telegram"."""
+    try:
+        return _registry()[kind]
+    except KeyError:
+        raise ComposeError(f"unknown channel type {kind!r}") from None

@@ -1,0 +1,216 @@
+"""The interface every channel implements, and the fitting every channel's text rules share.
+
+A channel says how its platform renders a teaser's pieces (headline, bullets, lead, link) and how
+the platform counts length; `Channel.compose` fits as many bullets as the limit allows, cuts the
+headline at a word boundary with "…" when even it does not fit, and never touches the link.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import regex
+
+from publisher.articles import Article
+
+ELLIPSIS = "…"
+_GRAPHEME = regex.compile(r"\X")
+# Graphemes a cut headline should not end on before the ellipsis.
+_DANGLING = frozenset(" ,;:-–—/|(")
+
+
+class ComposeError(ValueError):
+    """A teaser cannot be made for this channel; the message is meant for an editor."""
+
+
+@dataclass(frozen=True)
+class ComposeOptions:
+    """What the newsroom decides about a teaser beyond the article itself."""
+
+    link: str
+    read_more: str = "Read more"
+    bullet: str = "•"
+    kicker: str = ""
+    max_bullets: int | None = None
+
+
+@dataclass(frozen=True)
+class Teaser:
+    """One channel's post for one article: `text` is exactly what would be posted."""
+
+    channel: str
+    type: str
+    text: str
+    link: str
+    length: int
+    limit: int
+    unit: str
+    bullets: int
+    truncated: bool
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "type": self.type,
+            "text": self.text,
+            "link": self.link,
+            "length": self.length,
+            "limit": self.limit,
+            "unit": self.unit,
+            "bullets": self.bullets,
+            "truncated": self.truncated,
+            **self.fields,
+        }
+
+
+def graphemes(text: str) -> list[str]:
+    """User-perceived characters: emoji sequences, flags and combining marks stay whole."""
+    return _GRAPHEME.findall(text)
+
+
+def truncate(text: str, fits: Callable[[str], bool]) -> str:
+    """The longest cut of `text` ending in "…" that `fits`, preferring word boundaries and never
+    splitting a grapheme. Returns "" when not even one grapheme and the ellipsis fit."""
+    if fits(text):
+        return text
+    units = graphemes(text)
+    word_ends = [i for i in range(1, len(units)) if units[i].isspace()]
+    grapheme_ends = range(1, len(units))
+
+    def cut(end: int) -> str:
+        kept = units[:end]
+        while kept and kept[-1] in _DANGLING:
+            kept.pop()
+        return "".join(kept) + ELLIPSIS if kept else ""
+
+    for ends in (word_ends, grapheme_ends):
+        best = _last_fitting(ends, lambda end: bool(cut(end)) and fits(cut(end)))
+        if best is not None:
+            return cut(best)
+    return ""
+
+
+def _last_fitting(ends: list[int] | range, ok: Callable[[int], bool]) -> int | None:
+    """Binary search for the largest end that is ok, assuming longer cuts only grow."""
+    low, high, found = 0, len(ends) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        if ok(ends[middle]):
+            found, low = ends[middle], middle + 1
+        else:
+            high = middle - 1
+    return found
+
+
+class Channel(ABC):
+    """A platform's text rules (and, for real platforms, delivery). Subclasses set `type`,
+    `limit` and `unit`, and say how they measure and mark up text."""
+
+    type: ClassVar[str]
+    limit: ClassVar[int]
+    unit: ClassVar[str]
+
+    def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
+        self.name = name or self.type
+        self.options: Mapping[str, Any] = options or {}
+
+    @abstractmethod
+    def measure(self, text: str) -> int:
+        """Length of posted text as the platform counts it."""
+
+    def limit_for(self, article: Article) -> int:
+        """The limit a teaser for this article must respect."""
+        return self.limit
+
+    def headline(self, text: str) -> str:
+        return text
+
+    def bullet(self, marker: str, text: str) -> str:
+        return f"{marker} {text}" if marker else text
+
+    def paragraph(self, text: str) -> str:
+        return text
+
+    def link(self, url: str, label: str) -> str:
+        return url
+
+    def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
+        """Platform fields a sender needs besides text and link (e.g. a photo for a caption)."""
+        return {}
+
+    def validate(self, text: str, article: Article | None = None) -> list[str]:
+        """Problems an edited text would have on this platform; empty when it can be posted."""
+        problems = []
+        if not text.strip():
+            problems.append("the text is empty")
+        limit = self.limit_for(article) if article else self.limit
+        length = self.measure(text)
+        if length > limit:
+            problems.append(f"{length} {self.unit}, over the limit of {limit}")
+        return problems
+
+    def compose(self, article: Article, options: ComposeOptions) -> Teaser:
+        """The teaser: headline, as many bullets as fit (else the lead, if it fits), link."""
+        limit = self.limit_for(article)
+        link_part = self.link(options.link, options.read_more)
+        kicker = options.kicker.format(kicker=article.kicker) if article.kicker else ""
+        bullets = list(article.bullets[: options.max_bullets])
+        body_candidates = [self.bullet(options.bullet, b) for b in bullets]
+        if not bullets and article.lead:
+            body_candidates = [self.paragraph(article.lead)]
+
+        def assemble(head: str, body: list[str]) -> str:
+            blocks = [head, "\n".join(body), link_part]
+            return "\n\n".join(b for b in blocks if b)
+
+        # Pieces are measured once and added up (text is joined by newlines, which no platform
+        # counts across); the assembled text is verified once with the full count.
+        newline = self.measure("\n")
+        link_cost = self.measure(link_part) + 2 * newline if link_part else 0
+        title = kicker + article.headline
+        truncated = self.measure(self.headline(title)) + link_cost > limit
+        if truncated:
+            title = truncate(
+                title, lambda cut: self.measure(self.headline(cut)) + link_cost <= limit
+            )
+        used = self.measure(self.headline(title)) + link_cost if title else limit + 1
+
+        body: list[str] = []
+        for part in body_candidates:
+            cost = self.measure(part) + (newline if body else 2 * newline)
+            if used + cost > limit:
+                break
+            body.append(part)
+            used += cost
+        text = assemble(self.headline(title), body)
+        length = self.measure(text)
+        while length > limit and body:
+            body.pop()
+            text = assemble(self.headline(title), body)
+            length = self.measure(text)
+        if length > limit:
+            title = truncate(
+                title, lambda cut: self.measure(assemble(self.headline(cut), [])) <= limit
+            )
+            truncated = True
+            text = assemble(self.headline(title), [])
+            length = self.measure(text)
+        if not title:
+            raise ComposeError(f"{self.name}: the link alone exceeds the limit of {limit}")
+
+        return Teaser(
+            channel=self.name,
+            type=self.type,
+            text=text,
+            link=options.link,
+            length=length,
+            limit=limit,
+            unit=self.unit,
+            bullets=len(body) if bullets else 0,
+            truncated=truncated,
+            fields=self.fields(article, text, options.link),
+        )

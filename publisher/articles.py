@@ -1,0 +1,222 @@
+"""The normalised Article every source becomes, and the text normalisation all importers share.
+
+`load_article` is the one entry point: it looks at a SOURCE (path or URL) and hands it to the
+importer that reads that kind of input (JSON, text dump, HTML page, fetched URL).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+
+class ArticleError(ValueError):
+    """An input cannot become an Article; the message is one line meant for an editor."""
+
+
+# Soft hyphens, zero-width spaces and BOMs are invisible artefacts of CMS editors; ZWJ/ZWNJ and
+# variation selectors stay because emoji sequences and some scripts need them.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\ufffe\uffff"))
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_text(value: str) -> str:
+    """NFC, entities decoded, invisible and control characters removed, whitespace collapsed."""
+    text = html.unescape(value).translate(_INVISIBLE)
+    text = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in text
+        if unicodedata.category(ch) != "Cs"
+    )
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL with a host, or ArticleError."""
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ArticleError(f"not an http(s) URL: {url[:200]!r}")
+    return url
+
+
+def _text(value: Any) -> Any:
+    return normalise_text(value) if isinstance(value, str) else value
+
+
+def _optional_text(value: Any) -> Any:
+    if value is None:
+        return None
+    return normalise_text(value) or None if isinstance(value, str) else value
+
+
+def _http_url(value: str) -> str:
+    try:
+        return check_http_url(value)
+    except ArticleError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class Image(BaseModel):
+    """The article's lead image."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    url: HttpUrl
+    alt: OptionalText = None
+    credit: OptionalText = None
+
+
+class Article(BaseModel):
+    """One article, as DESIGN.md's Article JSON contract describes it; strings are plain text."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: OptionalText = None
+    url: HttpUrl
+    headline: Text
+    kicker: OptionalText = None
+    lead: OptionalText = None
+    bullets: tuple[str, ...] = ()
+    image: Image | None = None
+    tags: tuple[str, ...] = ()
+    language: OptionalText = None
+    published_at: datetime | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("headline")
+    @classmethod
+    def _headline_present(cls, value: str) -> str:
+        if not value:
+            raise ValueError("the headline is empty")
+        return value
+
+    @field_validator("bullets", "tags", mode="before")
+    @classmethod
+    def _clean_list(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise ValueError("must be a list of strings")
+        cleaned = [normalise_text(v) if isinstance(v, str) else v for v in value]
+        return tuple(dict.fromkeys(v for v in cleaned if v != ""))
+
+    @field_validator("language")
+    @classmethod
+    def _primary_language(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return re.split(r"[-_]", value, maxsplit=1)[0].lower() or None
+
+    @field_validator("published_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2024-12-31T10:15:00+01:00")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _image_from_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("image"), str):
+            data = {**data, "image": {"url": data["image"]}}
+        return data
+
+    def to_json(self) -> dict[str, Any]:
+        """The Article JSON contract: empty fields left out, times in ISO 8601."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
+            "url": self.url,
+            "headline": self.headline,
+        }
+
+
+def article_from_mapping(data: Any, *, default_tz: tzinfo | None = None) -> Article:
+    """Validate Article JSON (already decoded) into an Article, with one-line errors."""
+    if not isinstance(data, dict):
+        raise ArticleError("Article JSON must be an object with at least url and headline")
+    published = data.get("published_at")
+    if default_tz is not None and isinstance(published, str):
+        data = {**data, "published_at": assume_timezone(published, default_tz)}
+    try:
+        return Article.model_validate(data)
+    except ValidationError as exc:
+        raise ArticleError(describe_validation_error(exc)) from None
+
+
+def assume_timezone(timestamp: str, tz: tzinfo) -> str:
+    """Give an ISO 8601 time without an offset the newsroom's zone; others pass unchanged."""
+    try:
+        parsed = datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return timestamp
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.isoformat()
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem of a pydantic error as `field: message`."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "article"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        message = "is required"
+    return f"{where}: {message}"
+
+
+def article_from_json_text(text: str, source: str, *, default_tz: tzinfo | None = None) -> Article:
+    """Article JSON text (from a file or a request body) into an Article."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArticleError(
+            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    try:
+        return article_from_mapping(data, default_tz=default_tz)
+    except ArticleError as exc:
+        raise ArticleError(f"{source}: {exc}") from None
+
+
+def read_text_file(path: Path) -> str:
+    """A file's text, or an ArticleError saying why it cannot be read as text."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ArticleError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ArticleError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise ArticleError(f"{path}: cannot read: {exc.strerror}") from None
+    if b"\x00" in raw[:8192]:
+        raise ArticleError(f"{path}: not a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ArticleError(f"{path}: not UTF-8 text") from None

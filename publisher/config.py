@@ -1,0 +1,176 @@
+"""Load the newsroom's TOML configuration: `--config PATH`, else `$PUBLISHER_CONFIG`, else
+`./publisher.toml`, else the built-in defaults. `config/publisher.example.toml` documents every key.
+
+Secrets never live here: channels name environment variables, and only those hold credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from channels import channel_types
+
+CONFIG_ENV = "PUBLISHER_CONFIG"
+DEFAULT_CONFIG_FILE = Path("publisher.toml")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Template(_Strict):
+    """How teasers read in one language: bullet marker, link label, optional kicker prefix."""
+
+    bullet: str = "•"
+    read_more: str = "Read more"
+    kicker: str = Field(default="", description='e.g. "{kicker} | " puts the kicker first')
+
+    @field_validator("kicker")
+    @classmethod
+    def _kicker_placeholder(cls, value: str) -> str:
+        if value and "{kicker}" not in value:
+            raise ValueError('must contain "{kicker}" or be empty')
+        try:
+            value.format(kicker="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError('may use no placeholder but "{kicker}"') from None
+        return value
+
+
+DEFAULT_TEMPLATES = {
+    "de": Template(read_more="Weiterlesen"),
+    "en": Template(read_more="Read more"),
+}
+
+
+class Tracking(_Strict):
+    """Query parameters added to every posted link; `{channel}` and `{type}` are filled in."""
+
+    enabled: bool = True
+    params: dict[str, str] = Field(
+        default_factory=lambda: {
+            "utm_source": "{type}",
+            "utm_medium": "social",
+            "utm_campaign": "publisher",
+        }
+    )
+
+
+class FetchSettings(_Strict):
+    """Limits for fetching pasted URLs and feeds."""
+
+    allow_private_networks: bool = False
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    max_bytes: int = Field(default=5_000_000, gt=0)
+
+
+class ChannelSettings(BaseModel):
+    """One named channel. Platform keys (page_id, chat_id, …) stay for the channel to read."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    api_base: str | None = None
+    language: str | None = Field(default=None, description="template language for this channel")
+    max_bullets: int | None = Field(default=None, ge=0)
+    tracking: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        known = channel_types()
+        if value not in known:
+            raise ValueError(f"unknown channel type {value!r} (known: {', '.join(sorted(known))})")
+        return value
+
+
+class Settings(_Strict):
+    """The whole configuration, with the built-in defaults for everything left out."""
+
+    database_url: str = "sqlite:///publisher.db"
+    timezone: str = "Europe/Berlin"
+    language: str = "de"
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    templates: dict[str, Template] = Field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    tracking: Tracking = Field(default_factory=Tracking)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    source: str = Field(default="built-in defaults", exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, Any] = {k: t.model_dump() for k, t in DEFAULT_TEMPLATES.items()}
+        for language, template in value.items():
+            base = merged.get(language, {})
+            merged[language] = {**base, **template} if isinstance(template, dict) else template
+        return merged
+
+    @model_validator(mode="after")
+    def _log_channel(self) -> Settings:
+        if "log" not in self.channels:
+            self.channels["log"] = ChannelSettings(type="log")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def template(self, language: str | None) -> Template:
+        """The template for a language, falling back to the configured one, then English."""
+        for candidate in (language, self.language, "en"):
+            if candidate and candidate in self.templates:
+                return self.templates[candidate]
+        return Template()
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{where}: {message}" if where else message
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Settings from `path`, `$PUBLISHER_CONFIG`, `./publisher.toml`, or the defaults."""
+    explicit = path or os.environ.get(CONFIG_ENV)
+    if explicit:
+        chosen = Path(explicit)
+        if not chosen.is_file():
+            raise ConfigError(f"config file {chosen}: not found")
+    elif DEFAULT_CONFIG_FILE.is_file():
+        chosen = DEFAULT_CONFIG_FILE
+    else:
+        return Settings()
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {chosen}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {chosen}: cannot read ({exc})") from None
+    try:
+        return Settings.model_validate({**data, "source": str(chosen)})
+    except ValidationError as exc:
+        raise ConfigError(f"config file {chosen}: {_describe(exc)}") from None

@@ -1,0 +1,274 @@
+"""Read an article page's declared metadata (JSON-LD, Open Graph, Twitter cards, microdata,
+`<title>`, canonical link) into an Article.
+
+Each field takes the first value found in a fixed order of sources, most specific first: the
+page's schema.org Article, then Open Graph, then Twitter cards and plain meta tags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import tzinfo
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import extruct
+import lxml.etree
+import lxml.html
+from w3lib.encoding import html_to_unicode
+
+from publisher.articles import Article, ArticleError, article_from_mapping, normalise_text
+
+_ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report)$")
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—·•:-]\s+|\s*\|\s*")
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """Bytes of a page as text, by BOM, HTTP header or `<meta charset>`, like a browser."""
+    _encoding, text = html_to_unicode(content_type, body)
+    return text
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether a text is an HTML document rather than a text dump."""
+    head = text[:2048].lstrip().lower()
+    return head.startswith(("<!doctype html", "<html", "<?xml")) or "<head" in head
+
+
+def _first(*values: Any) -> Any:
+    for value in values:
+        if isinstance(value, list):
+            value = next((v for v in value if v), None)
+        if isinstance(value, str):
+            value = normalise_text(value)
+        if value:
+            return value
+    return None
+
+
+def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_json_ld(item)
+    elif isinstance(node, dict):
+        yield node
+        yield from _walk_json_ld(node.get("@graph", []))
+
+
+def _types(node: dict[str, Any]) -> list[str]:
+    kind = node.get("@type", [])
+    return [kind] if isinstance(kind, str) else [k for k in kind if isinstance(k, str)]
+
+
+def _schema_article(json_ld: list[Any], microdata: list[Any]) -> dict[str, Any]:
+    candidates = [
+        node
+        for node in [*_walk_json_ld(json_ld), *_walk_json_ld(microdata)]
+        if any(_ARTICLE_TYPES.search(t) for t in _types(node)) or "CreativeWork" in _types(node)
+    ]
+    with_headline = [c for c in candidates if c.get("headline")]
+    return (with_headline or candidates or [{}])[0]
+
+
+def _name(value: Any) -> Any:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.get("name") if isinstance(value, dict) else value
+
+
+def _image_of(value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        value = next((v for v in value if v), None)
+    if isinstance(value, str):
+        return {"url": value}
+    if isinstance(value, dict):
+        url = value.get("url") or value.get("contentUrl") or value.get("@id")
+        credit = value.get("creditText") or _name(value.get("copyrightHolder"))
+        return {"url": url, "credit": credit or _name(value.get("author"))}
+    return {}
+
+
+def _keywords(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [k.strip() for k in re.split(r"[,;]", value) if k.strip()]
+    if isinstance(value, list):
+        return [k for item in value for k in _keywords(item)]
+    return []
+
+
+class _Page:
+    """The raw declarations of one page, read once."""
+
+    def __init__(self, text: str, base_url: str | None) -> None:
+        try:
+            self.tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
+        except (lxml.etree.ParserError, ValueError):
+            raise ArticleError("not an HTML page") from None
+        data = extruct.extract(
+            self.tree,
+            base_url=base_url,
+            syntaxes=["json-ld", "opengraph", "microdata"],
+            uniform=True,
+            with_og_array=True,
+            errors="ignore",
+        )
+        self.og: dict[str, Any] = {}
+        for declaration in data.get("opengraph", []):
+            for key, value in declaration.items():
+                self.og.setdefault(key, value)
+        self.schema = _schema_article(data.get("json-ld", []), data.get("microdata", []))
+        self.schema_nodes = list(_walk_json_ld(data.get("json-ld", [])))
+        self.meta: dict[str, str] = {}
+        for element in self.tree.iter("meta"):
+            key = (
+                (element.get("name") or element.get("property") or element.get("http-equiv") or "")
+                .strip()
+                .lower()
+            )
+            if key and element.get("content") is not None:
+                self.meta.setdefault(key, element.get("content", ""))
+
+    def xpath_text(self, path: str) -> str | None:
+        found = self.tree.xpath(path)
+        if not found:
+            return None
+        first = found[0]
+        return first if isinstance(first, str) else first.text_content()
+
+    def site_names(self, url: str | None) -> list[str]:
+        publisher = _name(self.schema.get("publisher"))
+        names = [self.og.get("og:site_name"), self.meta.get("application-name"), publisher]
+        names += [_name(n) for n in self.schema_nodes if "Organization" in _types(n)]
+        if url:
+            host = (urlsplit(url).hostname or "").removeprefix("www.")
+            names += [host, host.split(".")[0]]
+        return [normalise_text(n) for n in names if isinstance(n, str) and n.strip()]
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", "", text.casefold())
+
+
+def strip_site_suffix(title: str, site_names: list[str]) -> str:
+    """Drop " | heise online", " - The Verge", " | DW | 19.01.2020" and the like from a title."""
+    parts = _TITLE_SEPARATORS.split(title)
+    keys = [_key(n) for n in site_names if len(_key(n)) >= 2]
+    for index, part in enumerate(parts[1:], start=1):
+        part_key = _key(part)
+        if len(part_key) >= 2 and any(
+            part_key == k or part_key.startswith(k) or k.startswith(part_key) for k in keys
+        ):
+            separators = _TITLE_SEPARATORS.findall(title)
+            kept = parts[0] + "".join(
+                s + p for s, p in zip(separators, parts[1:index], strict=False)
+            )
+            return kept.strip() or title
+    return title
+
+
+def _untruncated(titles: list[str | None]) -> str | None:
+    """The first title, or a longer one it was cut from ("… leader..." in SEO-trimmed JSON-LD)."""
+    present = [t for t in titles if t]
+    if not present:
+        return None
+    first = present[0]
+    stem = re.sub(r"\s*(\.\.\.|…)$", "", first)
+    if stem != first:
+        longer = next((t for t in present[1:] if t.startswith(stem) and len(t) > len(stem)), None)
+        return longer or first
+    return first
+
+
+def _page_url(page: _Page, base_url: str | None) -> str | None:
+    canonical = page.xpath_text(
+        "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANOICL', 'canoicl')), ' '),"
+        " ' canonical ')]/@href"
+    )
+    og_url = _first(page.og.get("og:url"))
+    schema_url = _first(page.schema.get("url"), page.schema.get("mainEntityOfPage"))
+    if isinstance(schema_url, dict):
+        schema_url = schema_url.get("@id") or schema_url.get("url")
+    for candidate in (canonical, og_url, schema_url, page.meta.get("twitter:url")):
+        if isinstance(candidate, str) and candidate.strip():
+            resolved = urljoin(base_url or og_url or "", candidate.strip())
+            if urlsplit(resolved).scheme in ("http", "https"):
+                return resolved
+    return base_url
+
+
+def article_from_html(
+    text: str,
+    *,
+    source: str,
+    base_url: str | None = None,
+    url: str | None = None,
+    default_tz: tzinfo | None = None,
+) -> Article:
+    """Read the page's metadata; `base_url` is where it was fetched, `url` an editor's override."""
+    page = _Page(text, base_url)
+    schema, og, meta = page.schema, page.og, page.meta
+    page_url = url or _page_url(page, base_url)
+
+    titles = [
+        _first(candidate)
+        for candidate in (
+            schema.get("headline"),
+            og.get("og:title"),
+            meta.get("twitter:title"),
+            page.xpath_text("//head/title") or page.xpath_text("//title[not(ancestor::svg)]"),
+        )
+    ]
+    title = _untruncated(titles)
+    if not title:
+        raise ArticleError(
+            f"{source}: no article metadata (JSON-LD, Open Graph, Twitter card or <title>)"
+        )
+    if not page_url:
+        raise ArticleError(f"{source}: the page declares no URL (canonical, og:url); pass --url")
+
+    image = _image_of(schema.get("image"))
+    if not _first(image.get("url")):
+        image = {"url": _first(og.get("og:image"), meta.get("twitter:image"))}
+    image["alt"] = _first(og.get("og:image:alt"), meta.get("twitter:image:alt"))
+    if image.get("url"):
+        image["url"] = urljoin(page_url, _first(image["url"]))
+
+    fields = {
+        "url": page_url,
+        "headline": strip_site_suffix(title, page.site_names(page_url)),
+        "kicker": _first(
+            schema.get("articleSection"), og.get("article:section"), og.get("og:article:section")
+        ),
+        "lead": _first(
+            og.get("og:description"),
+            schema.get("description"),
+            meta.get("twitter:description"),
+            meta.get("description"),
+        ),
+        "image": image if image.get("url") else None,
+        "tags": _keywords(schema.get("keywords"))
+        or _keywords(og.get("article:tag"))
+        or _keywords(og.get("og:article:tag"))
+        or _keywords(meta.get("news_keywords"))
+        or _keywords(meta.get("keywords")),
+        "language": _first(
+            schema.get("inLanguage"),
+            page.xpath_text("/html/@lang"),
+            og.get("og:locale"),
+            meta.get("content-language"),
+            meta.get("language"),
+        ),
+        "published_at": _first(
+            schema.get("datePublished"),
+            og.get("article:published_time"),
+            og.get("og:article:published_time"),
+            meta.get("date"),
+            meta.get("sailthru.date"),
+        ),
+    }
+    try:
+        return article_from_mapping(fields, default_tz=default_tz)
+    except ArticleError as exc:
+        raise ArticleError(f"{source}: {exc}") from None

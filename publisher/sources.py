@@ -1,0 +1,67 @@
+"""Load an Article from whatever an editor or the CMS hands over: an Article JSON file, a text or
+Markdown dump, an HTML page, `-` for standard input, or an http(s) URL (fetched safely)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from publisher.articles import (
+    Article,
+    ArticleError,
+    article_from_json_text,
+    check_http_url,
+    read_text_file,
+)
+from publisher.config import Settings
+from publisher.fetch import FetchLimits, fetch
+from publisher.htmlpage import article_from_html, decode_html, looks_like_html
+from publisher.textdump import article_from_text
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def fetch_limits(settings: Settings) -> FetchLimits:
+    """The configured limits for fetching pasted URLs and feeds."""
+    return FetchLimits(
+        timeout=settings.fetch.timeout,
+        max_bytes=settings.fetch.max_bytes,
+        allow_private_networks=settings.fetch.allow_private_networks,
+    )
+
+
+def article_from_document(
+    text: str,
+    *,
+    source: str,
+    settings: Settings,
+    url: str | None = None,
+    base_url: str | None = None,
+) -> Article:
+    """An Article from a document's text, whichever of JSON, HTML or text dump it is."""
+    tz = settings.tz
+    if text.lstrip().startswith("{"):
+        article = article_from_json_text(text, source, default_tz=tz)
+        return article.model_copy(update={"url": check_http_url(url)}) if url else article
+    if looks_like_html(text):
+        return article_from_html(text, source=source, base_url=base_url, url=url, default_tz=tz)
+    return article_from_text(text, source=source, url=url or base_url, default_tz=tz)
+
+
+def load_article(source: str, settings: Settings, *, url: str | None = None) -> Article:
+    """Read SOURCE (path, `-` or http(s) URL); `url` supplies or overrides the article's link."""
+    if url is not None:
+        url = check_http_url(url)
+    if _SCHEME.match(source):
+        fetched = fetch(check_http_url(source), fetch_limits(settings))
+        if not 200 <= fetched.status < 300:
+            raise ArticleError(f"{source}: the server answered HTTP {fetched.status}")
+        text = decode_html(fetched.body, fetched.content_type)
+        return article_from_document(
+            text, source=source, settings=settings, url=url, base_url=fetched.url
+        )
+    text = sys.stdin.read() if source == "-" else read_text_file(Path(source))
+    if not text.strip():
+        raise ArticleError(f"{source}: the file is empty")
+    return article_from_document(text, source=source, settings=settings, url=url)

@@ -1,0 +1,174 @@
+"""Read text and Markdown article dumps (kicker, headline, lead, bullets, body) into an Article.
+
+The shape is the one CMS exports and copy-pastes have (see shared/samples/newsde-assad-putin.txt):
+an optional short kicker line, the headline, the lead, a bullet list introduced by a share label
+("Artikel teilen:"), then the body. Only that first list holds teaser bullets; later lists are
+quotes or related links. A `---` front-matter block or a `URL:` line may carry the link and more.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from publisher.articles import Article, ArticleError, article_from_mapping
+
+_BULLET = re.compile(r"^\s*(?:[•·▪▸►‣◦*+\-–]|\d{1,2}[.)])\s+(?P<item>.*)$")
+_SHARE_LABEL = re.compile(
+    r"^(artikel teilen|beitrag teilen|teilen|share( this)?( article| story)?|partager)\s*:?$",
+    re.IGNORECASE,
+)
+_FIELD_LINE = re.compile(
+    r"^(?P<key>url|link|canonical|id|kicker|language|lang|published_at|image|tags)\s*:\s*(?P<value>.+)$",
+    re.IGNORECASE,
+)
+_BARE_URL = re.compile(r"^<?(https?://\S+?)>?$", re.IGNORECASE)
+_PHOTO_CREDIT = re.compile(r"\s*\b(?:Bild|Foto|Fotos|Photo|Image|Picture)\s*:\s*[^.!?]*$")
+_QUOTE_START = tuple("\"'„“”‚‘’«»‹›")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_SENTENCE_END = tuple(".!?:;")
+_KEY_ALIASES = {"link": "url", "canonical": "url", "lang": "language"}
+
+
+@dataclass
+class _Block:
+    """A run of non-empty lines: a paragraph, or a list when every line is a bullet item."""
+
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[str] | None:
+        matches = [_BULLET.match(line) for line in self.lines]
+        if all(matches):
+            return [m.group("item").strip() for m in matches if m]
+        return None
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.strip() for line in self.lines)
+
+
+def _plain_markdown(line: str) -> str:
+    line = _MD_LINK.sub(r"\1", line)
+    return _MD_EMPHASIS.sub(r"\2", line)
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, text
+    for end, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            fields = {}
+            for entry in lines[1:end]:
+                key, sep, value = entry.partition(":")
+                if sep:
+                    fields[key.strip().lower()] = value.strip().strip("\"'")
+            return fields, "\n".join(lines[end + 1 :])
+    return {}, text
+
+
+def _blocks(text: str) -> list[_Block]:
+    blocks: list[_Block] = []
+    current = _Block()
+    for raw in text.splitlines():
+        line = _plain_markdown(raw.rstrip())
+        if not line.strip():
+            if current.lines:
+                blocks.append(current)
+                current = _Block()
+            continue
+        heading = re.match(r"^\s*#{1,6}\s+(.*)$", line)
+        if heading:
+            # A Markdown heading is a block of its own even without blank lines around it.
+            if current.lines:
+                blocks.append(current)
+            blocks.append(_Block([heading.group(1)]))
+            current = _Block()
+            continue
+        current.lines.append(line)
+    if current.lines:
+        blocks.append(current)
+    return blocks
+
+
+def _looks_like_kicker(block: _Block) -> bool:
+    text = block.text
+    return (
+        len(block.lines) == 1
+        and len(text) <= 40
+        and len(text.split()) <= 4
+        and not text.endswith(_SENTENCE_END)
+        and block.items is None
+    )
+
+
+def _teaser_bullets(blocks: list[_Block]) -> list[str]:
+    """The items of the list under the share label, or of a list standing right after the lead."""
+    lists = [(i, b.items) for i, b in enumerate(blocks) if b.items is not None]
+    chosen = next((items for _, items in lists if any(_SHARE_LABEL.match(x) for x in items)), None)
+    if chosen is None and lists and lists[0][0] == 0:
+        chosen = lists[0][1]
+    return [
+        item
+        for item in chosen or []
+        if item and not _SHARE_LABEL.match(item) and not item.startswith(_QUOTE_START)
+    ]
+
+
+def _pull_fields(blocks: list[_Block], fields: dict[str, Any]) -> list[_Block]:
+    """Take `URL:`-style lines and bare URL lines out of the text into fields."""
+    kept: list[_Block] = []
+    for block in blocks:
+        lines = []
+        for line in block.lines:
+            stripped = line.strip()
+            field_line = _FIELD_LINE.match(stripped)
+            bare = _BARE_URL.match(stripped)
+            if field_line:
+                key = field_line.group("key").lower()
+                fields.setdefault(_KEY_ALIASES.get(key, key), field_line.group("value").strip())
+            elif bare:
+                fields.setdefault("url", bare.group(1))
+            else:
+                lines.append(line)
+        if lines:
+            kept.append(_Block(lines))
+    return kept
+
+
+def article_from_text(
+    text: str, *, source: str, url: str | None = None, default_tz: tzinfo | None = None
+) -> Article:
+    """Parse a text or Markdown dump; `url` is used when the dump itself names no link."""
+    front, body = _split_front_matter(text)
+    fields: dict[str, Any] = {_KEY_ALIASES.get(k, k): v for k, v in front.items()}
+    blocks = _pull_fields(_blocks(body), fields)
+    if not blocks:
+        raise ArticleError(f"{source}: no article text found")
+
+    if len(blocks) > 1 and "kicker" not in fields and _looks_like_kicker(blocks[0]):
+        fields["kicker"] = blocks.pop(0).text
+    headline_block = blocks.pop(0)
+    if headline_block.items is not None:
+        raise ArticleError(f"{source}: the text starts with a list, not a headline")
+    fields.setdefault("headline", headline_block.text)
+
+    if blocks and blocks[0].items is None:
+        lead = _PHOTO_CREDIT.sub("", blocks.pop(0).text).strip()
+        fields.setdefault("lead", lead)
+    fields["bullets"] = _teaser_bullets(blocks)
+    if isinstance(fields.get("tags"), str):
+        fields["tags"] = [t.strip() for t in fields["tags"].split(",")]
+
+    if url is not None:
+        fields["url"] = url
+    if not fields.get("url"):
+        raise ArticleError(f"{source}: the text names no link; pass --url")
+    try:
+        return article_from_mapping(fields, default_tz=default_tz)
+    except ArticleError as exc:
+        raise ArticleError(f"{source}: {exc}") from None

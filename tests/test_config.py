@@ -1,0 +1,109 @@
+"""The configuration file: lookup order, defaults, validation, and the shipped example."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from publisher.config import (
+    ChannelSettings,
+    ConfigError,
+    Settings,
+    Template,
+    Tracking,
+    load_settings,
+)
+from tests.conftest import ROOT
+
+EXAMPLE = ROOT / "config" / "publisher.example.toml"
+
+
+def test_defaults_use_sqlite_and_only_the_log_channel(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBLISHER_CONFIG", raising=False)
+    settings = load_settings()
+    assert (settings.database_url, list(settings.channels)) == ("sqlite:///publisher.db", ["log"])
+
+
+def test_publisher_toml_in_the_working_directory_is_read(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBLISHER_CONFIG", raising=False)
+    (tmp_path / "publisher.toml").write_text('language = "en"\n')
+    assert load_settings().language == "en"
+
+
+def test_environment_variable_wins_over_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "publisher.toml").write_text('language = "en"\n')
+    (tmp_path / "other.toml").write_text('language = "fr"\n')
+    monkeypatch.setenv("PUBLISHER_CONFIG", str(tmp_path / "other.toml"))
+    assert load_settings().language == "fr"
+
+
+def test_explicit_path_wins_over_the_environment(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "a.toml").write_text('language = "it"\n')
+    monkeypatch.setenv("PUBLISHER_CONFIG", str(tmp_path / "missing.toml"))
+    assert load_settings(tmp_path / "a.toml").language == "it"
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_toml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('language = "de"\ntimezone = \n')
+    with pytest.raises(ConfigError, match=r"bad.toml: .*line 2"):
+        load_settings(path)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('langauge = "de"', "langauge: unknown key"),
+        ('timezone = "Mars/Base"', "unknown time zone"),
+        ('[channels.a]\ntype = "myspace"', "unknown channel type 'myspace'"),
+        ('[templates.de]\nkicker = "{ressort}"', 'must contain "{kicker}"'),
+    ],
+)
+def test_invalid_settings_name_the_key(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml + "\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path)
+
+
+def test_partial_template_keeps_the_built_in_labels(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[templates.de]\nbullet = "▸"\n')
+    template = load_settings(path).template("de")
+    assert (template.bullet, template.read_more) == ("▸", "Weiterlesen")
+
+
+def test_template_falls_back_to_the_configured_language() -> None:
+    assert Settings(language="de").template("sv").read_more == "Weiterlesen"
+
+
+def test_shipped_example_loads() -> None:
+    settings = load_settings(EXAMPLE)
+    assert settings.channels["x_main"].type == "x"
+    assert settings.channels["facebook"].model_extra == {"page_id": "1234567890"}
+
+
+def test_shipped_example_documents_every_key() -> None:
+    data = tomllib.loads(EXAMPLE.read_text())
+    top_level = set(Settings.model_fields) - {"source"}
+    assert top_level <= set(data)
+    assert set(Tracking.model_fields) <= set(data["tracking"])
+    assert set(Settings.model_fields["fetch"].annotation.model_fields) <= set(data["fetch"])
+    documented = EXAMPLE.read_text()
+    assert all(key in documented for key in ChannelSettings.model_fields)
+    assert set(data["templates"]["de"]) == set(Template.model_fields)
+
+
+def test_example_holds_no_secret_values() -> None:
+    text = EXAMPLE.read_text().lower()
+    assert "token =" not in text and "secret =" not in text

@@ -1,0 +1,125 @@
+"""Every teaser fits its platform, keeps the link whole and never breaks a grapheme."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
+
+from channels import Channel, ComposeOptions, channel_class
+from channels.base import ELLIPSIS, graphemes, truncate
+from channels.telegram import parse_entities
+from channels.text import utf16_length
+from publisher.articles import Article
+from tests.strategies import article_text, articles
+
+LINK = "https://www.news.de/p/1?ref=x&utm_source=t#top"
+OPTIONS = ComposeOptions(link=LINK, read_more="Weiterlesen", bullet="•", kicker="{kicker} | ")
+
+
+def official_length(kind: str, text: str) -> int:
+    if kind == "x":
+        return parse_tweet(text).weightedLength
+    if kind == "telegram":
+        visible, problems = parse_entities(text)
+        assert problems == []
+        return utf16_length(visible)
+    return utf16_length(text)
+
+
+def posted_headline(channel: Channel, text: str) -> str:
+    """The plain headline whose rendering opens the teaser."""
+    first = text.split("\n\n")[0]
+    if channel.type == "telegram":
+        first_plain = html.unescape(first.removeprefix("<b>").removesuffix("</b>"))
+        candidates = [first_plain]
+    else:
+        candidates = [first, first[1:-1]]
+    return next(c for c in candidates if channel.headline(c) == first)
+
+
+@pytest.mark.parametrize("kind", ["x", "facebook", "whatsapp", "telegram"])
+@given(article=articles())
+def test_teaser_stays_within_the_platform_limit(kind: str, article: Article) -> None:
+    teaser = channel_class(kind)().compose(article, OPTIONS)
+    assert official_length(kind, teaser.text) <= teaser.limit
+    assert teaser.length == official_length(kind, teaser.text)
+
+
+@pytest.mark.parametrize("kind", ["x", "whatsapp", "telegram"])
+@given(article=articles())
+def test_teaser_keeps_the_link_whole(kind: str, article: Article) -> None:
+    text = channel_class(kind)().compose(article, OPTIONS).text
+    posted = html.escape(LINK) if kind == "telegram" else LINK
+    assert text.endswith(posted) or f'href="{posted}"' in text
+
+
+@pytest.mark.parametrize("kind", ["x", "facebook", "whatsapp", "telegram"])
+@given(article=articles())
+def test_headline_is_whole_or_cut_between_graphemes(kind: str, article: Article) -> None:
+    channel = channel_class(kind)()
+    teaser = channel.compose(article, OPTIONS)
+    shown = posted_headline(channel, teaser.text)
+    full = (f"{article.kicker} | " if article.kicker else "") + article.headline
+    if not teaser.truncated:
+        assert teaser.text.split("\n\n")[0] == channel.headline(full)
+    else:
+        assert shown.endswith(ELLIPSIS)
+        kept = graphemes(shown.removesuffix(ELLIPSIS))
+        assert kept == graphemes(full)[: len(kept)]
+
+
+@pytest.mark.parametrize("kind", ["x", "facebook", "whatsapp", "telegram"])
+@given(article=articles())
+def test_bullets_are_a_prefix_of_the_articles_bullets(kind: str, article: Article) -> None:
+    teaser = channel_class(kind)().compose(article, OPTIONS)
+    assert 0 <= teaser.bullets <= len(article.bullets)
+
+
+@given(article=articles())
+def test_same_article_gives_the_same_teaser(article: Article) -> None:
+    channel = channel_class("x")()
+    assert channel.compose(article, OPTIONS) == channel.compose(article, OPTIONS)
+
+
+def test_as_many_bullets_as_fit_are_kept_in_order() -> None:
+    article = Article(
+        url="https://e.de/a", headline="Kopf", bullets=["a" * 100, "b" * 100, "c" * 100]
+    )
+    teaser = channel_class("x")().compose(article, OPTIONS)
+    assert teaser.bullets == 2
+    assert teaser.text == f"Kopf\n\n• {'a' * 100}\n• {'b' * 100}\n\n{LINK}"
+
+
+def test_headline_too_long_for_x_is_cut_at_a_word_with_an_ellipsis() -> None:
+    article = Article(url="https://e.de/a", headline="Wort " * 80)
+    teaser = channel_class("x")().compose(article, OPTIONS)
+    head = teaser.text.split("\n\n")[0]
+    assert teaser.truncated
+    assert head.endswith("Wort…")
+    assert parse_tweet(teaser.text).weightedLength <= 280
+
+
+def test_lead_stands_in_for_missing_bullets_when_it_fits() -> None:
+    article = Article(url="https://e.de/a", headline="Kopf", lead="Der Vorspann.")
+    assert "Der Vorspann." in channel_class("whatsapp")().compose(article, OPTIONS).text
+
+
+@given(text=article_text.filter(str.strip), budget=st.integers(min_value=1, max_value=60))
+def test_truncate_never_splits_a_grapheme(text: str, budget: int) -> None:
+    cut = truncate(text, lambda candidate: len(candidate) <= budget)
+    assert len(cut) <= budget
+    if cut and cut != text:
+        kept = graphemes(cut.removesuffix(ELLIPSIS))
+        assert kept == graphemes(text)[: len(kept)]
+
+
+def test_truncate_prefers_the_last_whole_word() -> None:
+    assert truncate("eins zwei drei", lambda c: len(c) <= 11) == "eins zwei…"
+
+
+def test_truncate_cuts_inside_a_single_long_word_only_when_it_must() -> None:
+    assert truncate("Donaudampfschifffahrt", lambda c: len(c) <= 6) == "Donau…"

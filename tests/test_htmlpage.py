@@ -1,0 +1,209 @@
+"""HTML article pages: every page of the shared corpus, with the values each page declares."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from publisher.articles import ArticleError
+from publisher.htmlpage import article_from_html, decode_html, strip_site_suffix
+from tests.conftest import CORPUS
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+# headline, url, lead start, image start, kicker, published_at, language, first tag
+EXPECTED = {
+    "computerbase.de.htc.html": (
+        "HTC Touch: Bald bei o2 als „Xda Nova“",
+        "https://www.computerbase.de/2007-06/htc-touch-bald-bei-o2-als-xda-nova/",
+        "Vor knapp zwei Wochen stellten Microsoft und HTC",
+        "https://www.computerbase.de/img/logo-opengraph.png",
+        None,
+        "2007-06-19T09:40:00+02:00",
+        "de",
+        None,
+    ),
+    "dw.com.colonial.html": (
+        "Berlin confronts Germany's colonial past with new initiative",
+        "https://www.dw.com/en/berlin-confronts-germanys-colonial-past-with-new-initiative/a-52060881",
+        "The German capital has launched a five-year project",
+        "https://www.dw.com/image/43470564_304.jpg",
+        None,
+        None,
+        "en",
+        "Berlin",
+    ),
+    "franceculture.fr.idees.html": (
+        "Prendre la parole",
+        "https://www.franceculture.fr/emissions/le-journal-des-idees/"
+        "le-journal-des-idees-emission-du-mardi-14-janvier-2020",
+        "Grand débat national, Convention citoyenne pour le climat",
+        "https://cdn.radiofrance.fr/s3/cruiser-production/2020/01/150d00b6",
+        None,
+        None,
+        "fr",
+        None,
+    ),
+    "futurezone.at.lyft.html": (
+        "Uber-Konkurrent Lyft startet mit Waymo-Robotertaxis in USA",
+        "https://futurezone.at/digital-life/uber-konkurrent-lyft-startet-mit-waymo-robotertaxis-in-usa/400487461",
+        "Bereits in den kommenden Monaten will der Uber-Konkurrent",
+        "https://image.futurezone.at/images/cfs_landscape_1232w_693h/3463759/46-134004200.jpg",
+        None,
+        "2019-05-08T05:30:23+00:00",
+        "de",
+        None,
+    ),
+    "heise.de.lithium.html": (
+        "Lithium aus dem Schredder",
+        "https://www.heise.de/newsticker/meldung/Lithium-aus-dem-Schredder-4451133.html",
+        "Eine niedersächsische Firma hat die Wiederverwertung",
+        "https://heise.cloudimg.io/bound/1200x1200/",
+        None,
+        "2019-06-20T07:30:00+02:00",
+        "de",
+        "Akkus",
+    ),
+    "phys.org.tool.html": (
+        "Flint flake tool partially covered by birch tar adds to evidence of Neanderthal "
+        "complex thinking",
+        "https://phys.org/news/2019-10-flint-flake-tool-partially-birch.html",
+        "A team of researchers affiliated with several institutions in The Netherlands",
+        "https://scx2.b-cdn.net/gfx/news/hires/2016/neanderthal.png",
+        None,
+        "2019-10-22T09:30:34-04:00",
+        "en",
+        "Science",
+    ),
+    "reuters.com.parasite.html": (
+        "'Parasite' scores historic upset at SAG awards, boosting Oscar chances",
+        "https://www.reuters.com/article/us-awards-sag-idUSKBN1ZI0EH",
+        'South Korean thriller "Parasite" was the upset winner',
+        "https://static.reuters.com/resources/r/?m=02&d=20200120",
+        "Media Industry",
+        "2020-01-19T12:25:36+00:00",
+        "en",
+        "US",
+    ),
+    "scmp.com.playbook.html": (
+        "Taiwanese President Tsai Ing-wen’s political playbook should be essential reading for "
+        "Hong Kong leader Carrie Lam",
+        "https://www.scmp.com/comment/opinion/article/3046526/"
+        "taiwanese-president-tsai-ing-wens-political-playbook-should-be",
+        "While both Tsai and Lam faced a challenging year",
+        "https://cdn.i-scmp.com/sites/default/files/styles/1200x800/",
+        "Opinion",
+        "2020-01-20T10:00:08+08:00",
+        "en",
+        "Carrie Lam",
+    ),
+    "sueddeutsche.de.flixtrain.html": (
+        "Flixbus attackiert Deutsche Bahn",
+        "https://www.sueddeutsche.de/wirtschaft/bahn-flixbus-flixtrain-deutschlandtakt-fernverkehr-1.4445845",
+        "Mehrere Bahn-Konkurrenten fürchten durch den geplanten Deutschlandtakt",
+        "https://media-cdn.sueddeutsche.de/image/sz.1.3919259/1200x675",
+        None,
+        None,
+        "de",
+        "Bahn und Bus",
+    ),
+    "theverge.com.ios13.html": (
+        "iOS 13 will fix the FaceTime eye contact problem",
+        "https://www.theverge.com/2019/7/3/20680681/ios-13-beta-3-facetime-attention-correction-eye-contact",
+        "Fake eye contact for improved intimacy",
+        "https://cdn.vox-cdn.com/thumbor/",
+        None,
+        "2019-07-03T04:22:07-04:00",
+        None,
+        None,
+    ),
+}
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not beside the repo")
+
+
+def test_every_corpus_page_has_expectations() -> None:
+    assert sorted(p.name for p in CORPUS.glob("*.html")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_page_gives_its_declared_values(name: str) -> None:
+    headline, url, lead, image, kicker, published, language, tag = EXPECTED[name]
+    page = decode_html((CORPUS / name).read_bytes())
+    article = article_from_html(page, source=name, default_tz=BERLIN)
+    assert article.headline == headline
+    assert article.url == url
+    assert article.lead.startswith(lead)
+    assert article.image.url.startswith(image)
+    assert article.kicker == kicker
+    assert (article.published_at.isoformat() if article.published_at else None) == published
+    assert article.language == language
+    assert (article.tags[0] if article.tags else None) == tag
+
+
+@pytest.mark.parametrize(
+    ("title", "sites", "expected"),
+    [
+        (
+            "Lithium aus dem Schredder | heise online",
+            ["heise.de", "heise"],
+            "Lithium aus dem Schredder",
+        ),
+        ("iOS 13 fix - The Verge", ["The Verge"], "iOS 13 fix"),
+        ("Berlin | DW | 19.01.2020", ["DW.COM"], "Berlin"),
+        (
+            "Kopf: Unterzeile - Wirtschaft - Süddeutsche.de",
+            ["Süddeutsche.de"],
+            "Kopf: Unterzeile - Wirtschaft",
+        ),
+        ("Merz - Scholz: Duell im TV", ["news.de"], "Merz - Scholz: Duell im TV"),
+    ],
+)
+def test_site_suffix_is_stripped_only_when_it_names_the_site(
+    title: str, sites: list[str], expected: str
+) -> None:
+    assert strip_site_suffix(title, sites) == expected
+
+
+def test_relative_canonical_is_resolved_against_the_page_address() -> None:
+    page = '<html><head><title>T</title><link rel="canonical" href="/a/b"></head></html>'
+    article = article_from_html(page, source="p", base_url="https://e.de/x/y?z=1")
+    assert article.url == "https://e.de/a/b"
+
+
+def test_page_without_article_metadata_is_refused() -> None:
+    with pytest.raises(ArticleError, match="no article metadata"):
+        article_from_html(
+            "<html><body><p>Nur Text</p></body></html>", source="p", url="https://e.de"
+        )
+
+
+def test_page_without_any_url_asks_for_one() -> None:
+    with pytest.raises(ArticleError, match="declares no URL"):
+        article_from_html("<html><head><title>T</title></head></html>", source="p")
+
+
+def test_entities_in_meta_tags_become_plain_text() -> None:
+    page = '<html><head><meta property="og:title" content="Tom &amp;amp; Jerry"></head></html>'
+    assert article_from_html(page, source="p", url="https://e.de").headline == "Tom & Jerry"
+
+
+def test_page_in_latin1_is_decoded_by_its_meta_charset() -> None:
+    page = '<html><head><meta charset="iso-8859-1"><title>Grüße</title></head></html>'
+    text = decode_html(page.encode("iso-8859-1"))
+    assert article_from_html(text, source="p", url="https://e.de").headline == "Grüße"
+
+
+@given(st.text(max_size=300))
+def test_any_markup_gives_an_article_or_one_clear_error(markup: str) -> None:
+    try:
+        article = article_from_html(
+            f"<html><head>{markup}</head></html>", source="p", url="https://e.de"
+        )
+    except ArticleError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert article.headline
