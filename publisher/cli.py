@@ -83,7 +83,8 @@ def compose_command(
         print(json.dumps(compose_json(article, teasers), ensure_ascii=False, indent=2))
         return
     console = Console()
-    console.print(Text(article.headline, style="bold"), Text(article.url, style="dim"))
+    console.print(Text(article.headline, style="bold"))
+    console.print(Text(article.url, style="dim"))
     for key, teaser in teasers.items():
         state = "green" if teaser.length <= teaser.limit else "red"
         notes = [f"{teaser.length}/{teaser.limit} {teaser.unit}", f"{teaser.bullets} bullets"]
