@@ -23,7 +23,7 @@ VARIANTS = ["", " 🇩🇪", " – 東京で会談", " " + "sehr lange Schlagzei
 
 def articles(count: int) -> list:
     base = article_from_text(
-        (ROOT / "samples" / "newsde-assad-putin.txt").read_text(encoding="utf-8"),
+        (ROOT / "publisher" / "samples" / "newsde-assad-putin.txt").read_text(encoding="utf-8"),
         source="sample",
         url="https://www.news.de/politik/857/assad/?ref=home#kommentare",
     )

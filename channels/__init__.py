@@ -10,12 +10,23 @@ import importlib
 import pkgutil
 from functools import cache
 
-from channels.base import Channel, ComposeError, ComposeOptions, Teaser
+from channels.base import (
+    Channel,
+    ChannelError,
+    ComposeError,
+    ComposeOptions,
+    Outgoing,
+    Receipt,
+    Teaser,
+)
 
 __all__ = [
     "Channel",
+    "ChannelError",
     "ComposeError",
     "ComposeOptions",
+    "Outgoing",
+    "Receipt",
     "Teaser",
     "channel_class",
     "channel_types",

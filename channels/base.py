@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import regex
 
@@ -24,6 +24,54 @@ _DANGLING = frozenset(" ,;:-–—/|(")
 
 class ComposeError(ValueError):
     """A teaser cannot be made for this channel; the message is meant for an editor."""
+
+
+ErrorKind = Literal["transient", "rate_limited", "permanent", "auth", "uncertain"]
+
+
+class ChannelError(Exception):
+    """A platform refused or failed a call, classified for the engine.
+
+    `kind`: transient (retry with backoff), rate_limited (retry after `retry_after` seconds),
+    permanent (give up with the platform's reason), auth (pause the channel), uncertain (the call
+    may have reached the platform, e.g. a timeout after sending: never retried blindly).
+    `never_sent` says the request provably never reached the platform (connection refused).
+    Messages never contain credentials.
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        never_sent: bool = False,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+        self.retry_after = retry_after
+        self.never_sent = never_sent
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One post as a channel sends it."""
+
+    post_id: int
+    text: str
+    link: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the platform answered for a sent post."""
+
+    remote_id: str | None = None
+    permalink: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +161,8 @@ class Channel(ABC):
     type: ClassVar[str]
     limit: ClassVar[int]
     unit: ClassVar[str]
+    # Posts of one channel in flight at once unless the newsroom configures otherwise.
+    concurrency: ClassVar[int] = 1
 
     def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
         self.name = name or self.type
@@ -141,6 +191,14 @@ class Channel(ABC):
     def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
         """Platform fields a sender needs besides text and link (e.g. a photo for a caption)."""
         return {}
+
+    def send(self, message: Outgoing) -> Receipt:
+        """Post `message`; raises ChannelError classified for the engine."""
+        raise ChannelError(
+            "permanent",
+            f"{self.name}: posting to {self.type} is not available yet",
+            never_sent=True,
+        )
 
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         """Problems an edited text would have on this platform; empty when it can be posted."""

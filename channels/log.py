@@ -1,9 +1,13 @@
-"""The dry-run channel: plain text with the link, no length limit worth the name; it exists in every
-configuration so everything runs without credentials."""
+"""The dry-run channel: plain text with the link; sending only records what would have been sent,
+so everything runs without credentials. Channels with `dry_run = true` deliver through it."""
 
 from __future__ import annotations
 
-from channels.base import Channel
+import logging
+
+from channels.base import Channel, Outgoing, Receipt
+
+logger = logging.getLogger("publisher.channels.log")
 
 
 class Log(Channel):
@@ -12,6 +16,17 @@ class Log(Channel):
     type = "log"
     limit = 1_000_000
     unit = "characters"
+    concurrency = 1000
 
     def measure(self, text: str) -> int:
         return len(text)
+
+    def send(self, message: Outgoing) -> Receipt:
+        logger.info(
+            "would post %s to %s: %r",
+            message.post_id,
+            self.name,
+            message.text[:200],
+            extra={"post_id": message.post_id, "channel": self.name},
+        )
+        return Receipt(remote_id=f"log-{message.post_id}")

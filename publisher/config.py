@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -84,6 +85,35 @@ class ChannelSettings(BaseModel):
     language: str | None = Field(default=None, description="template language for this channel")
     max_bullets: int | None = Field(default=None, ge=0)
     tracking: dict[str, str] = Field(default_factory=dict)
+    timezone: str | None = None
+    slots: tuple[time, ...] = ()
+    min_gap: int = Field(default=0, ge=0, description="minutes between two posts of a slot plan")
+    approval: bool = False
+    dry_run: bool = False
+    rate_limit: int | None = Field(default=None, gt=0)
+    rate_period: float = Field(default=60.0, gt=0)
+    concurrency: int | None = Field(default=None, gt=0, description="default: the platform's")
+    max_attempts: int = Field(default=5, gt=0)
+    retry_base: float = Field(default=30.0, gt=0)
+    retry_max: float = Field(default=3600.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _channel_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _known_zone(value)
+
+    @field_validator("slots", mode="before")
+    @classmethod
+    def _slot_times(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        parsed = []
+        for slot in value:
+            try:
+                parsed.append(time.fromisoformat(slot) if isinstance(slot, str) else slot)
+            except ValueError:
+                raise ValueError(f"slot {slot!r} is not a time like 07:30") from None
+        return tuple(sorted(parsed))
 
     @field_validator("type")
     @classmethod
@@ -92,6 +122,26 @@ class ChannelSettings(BaseModel):
         if value not in known:
             raise ValueError(f"unknown channel type {value!r} (known: {', '.join(sorted(known))})")
         return value
+
+
+class EngineSettings(_Strict):
+    """How `publisher run` works: leases, batch sizes, threads, metrics and logs."""
+
+    lease: float = Field(default=120.0, gt=0, description="seconds a claimed post may stay sending")
+    batch: int = Field(default=200, gt=0)
+    threads: int = Field(default=8, gt=0)
+    watch_interval: float = Field(default=0.2, gt=0)
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    log_format: Literal["text", "json"] = "text"
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 class Settings(_Strict):
@@ -104,16 +154,13 @@ class Settings(_Strict):
     templates: dict[str, Template] = Field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
     tracking: Tracking = Field(default_factory=Tracking)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     source: str = Field(default="built-in defaults", exclude=True)
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+    def _zone(cls, value: str) -> str:
+        return _known_zone(value)
 
     @field_validator("templates", mode="before")
     @classmethod
@@ -135,6 +182,11 @@ class Settings(_Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def channel_tz(self, name: str) -> ZoneInfo:
+        """The zone a channel's times are planned and shown in."""
+        channel = self.channels.get(name)
+        return ZoneInfo(channel.timezone) if channel and channel.timezone else self.tz
 
     def template(self, language: str | None) -> Template:
         """The template for a language, falling back to the configured one, then English."""

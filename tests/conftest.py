@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from sqlalchemy import Engine, create_engine, text
+
+from publisher.store import open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "samples" / "newsde-assad-putin.txt"
+SAMPLE = ROOT / "publisher" / "samples" / "newsde-assad-putin.txt"
 CORPUS = ROOT.parent / "shared" / "corpus" / "html"
 
 settings.register_profile(
@@ -27,15 +32,23 @@ class LocalServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
-        routes = self.routes
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        routes, received = self.routes, self.received
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_GET(self) -> None:
                 route = routes.get(self.path.split("?")[0])
                 if route is None:
                     self.send_error(404)
                 else:
                     route(self)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                received.append((self.path, dict(self.headers), self.rfile.read(length)))
+                self.do_GET()
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -58,6 +71,22 @@ class LocalServer:
         self.routes[path] = route
         return self.base + path
 
+    def answer(
+        self, path: str, status: int, body: bytes = b"{}", headers: dict[str, str] | None = None
+    ) -> str:
+        """Answer every request to `path` with this status, JSON body and headers."""
+
+        def route(handler: BaseHTTPRequestHandler) -> None:
+            handler.send_response(status)
+            for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
+                handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        self.routes[path] = route
+        return self.base + path
+
 
 @pytest.fixture
 def server() -> Iterator[LocalServer]:
@@ -66,3 +95,39 @@ def server() -> Iterator[LocalServer]:
     yield local
     local.httpd.shutdown()
     local.httpd.server_close()
+
+
+TEST_DATABASE_ENV = "PUBLISHER_TEST_DATABASE_URL"
+
+
+def _database_params() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    if os.environ.get(TEST_DATABASE_ENV):
+        params.append(pytest.param("postgresql", id="postgresql"))
+    return params
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a schema of its own in the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'publisher.db'}"
+        return
+    base = os.environ[TEST_DATABASE_ENV]
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated engine on a fresh database."""
+    opened = open_engine(database_url)
+    yield opened
+    opened.dispose()

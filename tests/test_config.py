@@ -91,6 +91,7 @@ def test_shipped_example_loads() -> None:
     settings = load_settings(EXAMPLE)
     assert settings.channels["x_main"].type == "x"
     assert settings.channels["facebook"].model_extra == {"page_id": "1234567890"}
+    assert settings.channels["x_main"].slots[0].isoformat() == "07:00:00"
 
 
 def test_shipped_example_documents_every_key() -> None:
@@ -99,6 +100,7 @@ def test_shipped_example_documents_every_key() -> None:
     assert top_level <= set(data)
     assert set(Tracking.model_fields) <= set(data["tracking"])
     assert set(Settings.model_fields["fetch"].annotation.model_fields) <= set(data["fetch"])
+    assert set(Settings.model_fields["engine"].annotation.model_fields) <= set(data["engine"])
     documented = EXAMPLE.read_text()
     assert all(key in documented for key in ChannelSettings.model_fields)
     assert set(data["templates"]["de"]) == set(Template.model_fields)

@@ -1,0 +1,74 @@
+"""A generic webhook: POSTs each post as JSON to a URL the newsroom names (Slack-style relays,
+in-house systems, test stand-ins). An `Idempotency-Key` header lets the receiver drop repeats."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from channels.base import Channel, ChannelError, Outgoing, Receipt
+from channels.http import network_error, retry_after
+
+
+class Webhook(Channel):
+    """Posts JSON `{post_id, channel, text, link, fields}` to `url`."""
+
+    type = "webhook"
+    limit = 10_000
+    unit = "characters"
+    concurrency = 4
+
+    def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(name, options)
+        self.url = str(self.options.get("url") or "")
+        self.timeout = float(self.options.get("timeout", 10.0))
+        self.session = requests.Session()
+
+    def measure(self, text: str) -> int:
+        return len(text)
+
+    def _headers(self, message: Outgoing) -> dict[str, str]:
+        headers = {"Idempotency-Key": f"publisher-post-{message.post_id}"}
+        token_env = self.options.get("token_env")
+        if token_env and os.environ.get(token_env):
+            headers["Authorization"] = f"Bearer {os.environ[token_env]}"
+        return headers
+
+    def send(self, message: Outgoing) -> Receipt:
+        if not self.url:
+            raise ChannelError("permanent", f"{self.name}: no url configured", never_sent=True)
+        body = {
+            "post_id": message.post_id,
+            "channel": self.name,
+            "text": message.text,
+            "link": message.link,
+            "fields": dict(message.fields),
+        }
+        try:
+            response = self.session.post(
+                self.url, json=body, headers=self._headers(message), timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            answer = response.json() if "json" in response.headers.get("Content-Type", "") else {}
+            return Receipt(remote_id=_text(answer.get("id")), permalink=_text(answer.get("url")))
+        reason = f"{self.name}: HTTP {status}"
+        if status == 429:
+            wait = retry_after(response.headers.get("Retry-After"), 60.0)
+            raise ChannelError("rate_limited", reason, retry_after=wait, code=str(status))
+        if status in (401, 403):
+            raise ChannelError("auth", reason, code=str(status))
+        if status == 504:
+            raise ChannelError("uncertain", f"{reason} (gateway timeout)", code=str(status))
+        if status == 408 or status >= 500:
+            raise ChannelError("transient", reason, code=str(status))
+        raise ChannelError("permanent", reason, code=str(status))
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None

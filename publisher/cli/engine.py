@@ -1,0 +1,108 @@
+"""`publisher run`, `publisher db upgrade`, `publisher channels` and `publisher demo`: the
+delivery engine and what operates it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from publisher import queue as queue_ops
+from publisher.cli import app, env
+from publisher.cli.compose import teaser_panel
+from publisher.cli.queue import deliveries_table
+from publisher.demo import run_demo
+from publisher.dispatch import Dispatcher
+from publisher.metrics import Metrics
+from publisher.scheduler import Daemon
+from publisher.store import describe
+
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+channels_app = typer.Typer(help="Configured channels; pause and resume them.")
+app.add_typer(channels_app, name="channels")
+
+
+@db_app.command("upgrade")
+def upgrade_command(ctx: typer.Context) -> None:
+    """Migrate the database to the current schema (also done on every start)."""
+    engine = env(ctx).engine
+    print(f"database {describe(engine)} is up to date")
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit")] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port")
+    ] = None,
+) -> None:
+    """Deliver posts when they fall due, until stopped (SIGTERM or Ctrl-C)."""
+    logging.getLogger("publisher").setLevel(logging.INFO)
+    settings = env(ctx).settings
+    engine = env(ctx).engine
+    metrics = Metrics(engine)
+    dispatcher = Dispatcher(engine, settings, on_delivered=metrics.observe)
+    if once:
+        delivered = dispatcher.run_once()
+        print(f"{len(delivered)} deliveries")
+        return
+    port = metrics_port if metrics_port is not None else settings.engine.metrics_port
+    if port is not None:
+        metrics.serve(settings.engine.metrics_host, port)
+    Daemon(engine, settings, dispatcher).run_forever()
+
+
+@channels_app.callback(invoke_without_command=True)
+def channels_list(ctx: typer.Context) -> None:
+    """List configured channels and whether they are paused."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = env(ctx).settings
+    with env(ctx).engine.connect() as connection:
+        paused = queue_ops.active_pauses(connection, queue_ops.utcnow())
+    table = Table(title="channels", title_justify="left")
+    for column in ("name", "type", "mode", "status"):
+        table.add_column(column, overflow="fold")
+    for name, channel in settings.channels.items():
+        pause = paused.get(name)
+        status = f"paused: {pause.reason}" if pause else "active"
+        table.add_row(name, channel.type, "dry run" if channel.dry_run else "live", status)
+    Console().print(table)
+
+
+@channels_app.command("pause")
+def pause_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Channel name")],
+    reason: Annotated[str, typer.Option(help="Why, for the other editors")] = "paused by an editor",
+) -> None:
+    """Hold a channel's posts until it is resumed."""
+    queue_ops.pause(env(ctx).engine, env(ctx).settings, name, reason)
+    print(f"channel {name} paused")
+
+
+@channels_app.command("resume")
+def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Let a paused channel's posts go out again."""
+    queue_ops.resume(env(ctx).engine, env(ctx).settings, name)
+    print(f"channel {name} resumed")
+
+
+@app.command("demo")
+def demo_command(ctx: typer.Context) -> None:
+    """Queue the bundled sample article for all four platforms (dry run) and deliver it."""
+    logging.getLogger("publisher").setLevel(logging.INFO)
+    engine = env(ctx).engine
+    run = run_demo(engine, env(ctx).settings)
+    console = Console()
+    console.print(
+        f"[bold]queued posts {', '.join(map(str, run.post_ids))}[/bold] in {describe(engine)}"
+    )
+    for key, teaser in run.teasers.items():
+        console.print(teaser_panel(key, teaser))
+    console.print(deliveries_table(run.deliveries, "delivery log"))

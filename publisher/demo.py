@@ -1,0 +1,51 @@
+"""`publisher demo`: the whole path with no configuration and no credentials. The bundled sample
+article is queued for X, Facebook, WhatsApp and Telegram on dry-run channels (each composed by its
+platform's rules, delivered through the log channel) and delivered at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from channels import PLATFORMS, Teaser
+from publisher.config import ChannelSettings, Settings
+from publisher.dispatch import Dispatcher
+from publisher.listings import list_deliveries
+from publisher.queue import Timing, add, queue_channels
+from publisher.teasers import compose
+from publisher.textdump import article_from_text
+
+SAMPLE = Path(__file__).parent / "samples" / "newsde-assad-putin.txt"
+SAMPLE_URL = "https://www.news.de/politik/857/baschar-al-assad-putin-liess-vertrauten-haengen/"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo did: the teasers it queued and the deliveries that followed."""
+
+    post_ids: list[int]
+    teasers: dict[str, Teaser]
+    deliveries: list[dict[str, Any]]
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The newsroom's settings with only dry-run demo channels, one per platform. Their names
+    are their own, so the demo never touches a real channel's posts."""
+    channels = {f"demo_{kind}": ChannelSettings(type=kind, dry_run=True) for kind in PLATFORMS}
+    return settings.model_copy(update={"channels": channels})
+
+
+def run_demo(engine: Engine, settings: Settings) -> DemoRun:
+    """Queue the sample on the demo channels and deliver it."""
+    demo = demo_settings(settings)
+    article = article_from_text(
+        SAMPLE.read_text(encoding="utf-8"), source=SAMPLE.name, url=SAMPLE_URL, default_tz=demo.tz
+    )
+    channels = queue_channels(demo, list(demo.channels))
+    teasers = compose(article, channels, demo)
+    ids = add(engine, demo, article, channels, Timing("now"), force=True, queued_by="demo")
+    Dispatcher(engine, demo).run_once()
+    return DemoRun(ids, teasers, list_deliveries(engine, post_ids=ids))

@@ -1,0 +1,122 @@
+"""What `queue list`, `queue show` and `log` report: posts and deliveries as plain dicts, the
+shape of their `--json` output (ids, channel, state or outcome, times, remote id, permalink,
+error class and message). Times are ISO 8601 UTC, with the channel's local time beside."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from publisher.config import Settings
+from publisher.queue import QueueError, active_pauses, utcnow
+from publisher.schema import articles, deliveries, posts
+
+TO_GO_STATES = ("awaiting_approval", "queued", "sending", "uncertain", "failed")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]:
+    local = row.due_at.astimezone(settings.channel_tz(row.channel))
+    return {
+        "id": row.id,
+        "article_id": row.article_id,
+        "headline": row.headline,
+        "url": row.url,
+        "channel": row.channel,
+        "type": row.channel_type,
+        "state": row.state,
+        "held": row.state in ("queued", "awaiting_approval") and row.channel in paused,
+        "due_at": _iso(row.due_at),
+        "due_local": local.isoformat(),
+        "attempts": row.attempts,
+        "queued_by": row.queued_by,
+        "edited": row.edited,
+        "text": row.text,
+        "link": row.link,
+        "remote_id": row.remote_id,
+        "permalink": row.permalink,
+        "error_class": row.error_class,
+        "error": row.error,
+        "sent_at": _iso(row.sent_at),
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+    }
+
+
+def list_posts(
+    engine: Engine, settings: Settings, *, include_done: bool = False, channel: str | None = None
+) -> list[dict[str, Any]]:
+    """Posts still to go out and those held (awaiting approval, uncertain, failed); with
+    `include_done`, sent and cancelled ones too. Soonest first."""
+    query = select(posts, articles.c.headline, articles.c.url).join(articles)
+    if not include_done:
+        query = query.where(posts.c.state.in_(TO_GO_STATES))
+    if channel:
+        query = query.where(posts.c.channel == channel)
+    with engine.connect() as connection:
+        paused = set(active_pauses(connection, utcnow()))
+        rows = connection.execute(query.order_by(posts.c.due_at, posts.c.id)).all()
+    return [_post_dict(row, settings, paused) for row in rows]
+
+
+def _delivery_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "post_id": row.post_id,
+        "channel": row.channel,
+        "attempt": row.attempt,
+        "worker": row.worker,
+        "outcome": row.outcome,
+        "started_at": _iso(row.started_at),
+        "finished_at": _iso(row.finished_at),
+        "latency_ms": row.latency_ms,
+        "remote_id": row.remote_id,
+        "permalink": row.permalink,
+        "error_class": row.error_class,
+        "error": row.error,
+    }
+
+
+def list_deliveries(
+    engine: Engine,
+    *,
+    channel: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    post_ids: list[int] | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The delivery log, newest first."""
+    query = select(deliveries)
+    if channel:
+        query = query.where(deliveries.c.channel == channel)
+    if outcome:
+        query = query.where(deliveries.c.outcome == outcome)
+    if since:
+        query = query.where(deliveries.c.started_at >= since)
+    if post_ids is not None:
+        query = query.where(deliveries.c.post_id.in_(post_ids))
+    query = query.order_by(deliveries.c.started_at.desc(), deliveries.c.id.desc()).limit(limit)
+    with engine.connect() as connection:
+        return [_delivery_dict(row) for row in connection.execute(query)]
+
+
+def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any]:
+    """One post with its deliveries."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(posts, articles.c.headline, articles.c.url)
+            .join(articles)
+            .where(posts.c.id == post_id)
+        ).first()
+        paused = set(active_pauses(connection, utcnow()))
+    if row is None:
+        raise QueueError(f"no post {post_id}")
+    detail = _post_dict(row, settings, paused)
+    detail["deliveries"] = list_deliveries(engine, post_ids=[post_id], limit=1000)
+    return detail

@@ -1,0 +1,1 @@
+"""Alembic migrations of the publisher database; run with `publisher db upgrade` (and on start)."""

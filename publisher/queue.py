@@ -1,0 +1,293 @@
+"""The editorial queue: add an article's posts (now, at a time, in the next free slot), edit,
+approve, cancel, retry, and pause or resume channels. Each change is one short transaction and
+refuses what would break the post lifecycle; a refusal changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
+
+from channels import Channel
+from publisher.articles import Article
+from publisher.config import Settings
+from publisher.schema import articles, channel_pauses, posts
+from publisher.slots import next_slot
+from publisher.teasers import compose, make_channel
+
+OPEN_STATES = ("awaiting_approval", "queued", "sending")
+CHANGE_CHANNEL = "publisher_queue"
+
+
+class QueueError(ValueError):
+    """A queue command cannot be carried out; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When posts should go out: now, at a time (UTC), or in each channel's next free slot."""
+
+    mode: Literal["now", "at", "next_slot"] = "now"
+    at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode == "at" and (self.at is None or self.at.tzinfo is None):
+            raise QueueError("a post's time needs a time zone")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def notify_change(connection: Connection) -> None:
+    """Tell running workers the queue changed (PostgreSQL; SQLite workers watch data_version)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"NOTIFY {CHANGE_CHANNEL}"))
+
+
+def queue_channels(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel]:
+    """Configured channels by name; without names, every configured channel but the implicit log
+    (or the log channel alone when nothing else is configured)."""
+    if names:
+        unknown = [n for n in names if n not in settings.channels]
+        if unknown:
+            known = ", ".join(sorted(settings.channels))
+            raise QueueError(f"unknown channel {unknown[0]!r} (configured: {known})")
+        chosen = list(dict.fromkeys(names))
+    else:
+        chosen = [n for n in settings.channels if n != "log"] or ["log"]
+    return {name: make_channel(name, settings.channels[name]) for name in chosen}
+
+
+def _upsert_article(connection: Connection, article: Article, now: datetime) -> int:
+    key = article.id or article.url
+    values = {
+        "url": article.url,
+        "headline": article.headline,
+        "data": article.to_json(),
+        "updated_at": now,
+    }
+    existing = connection.execute(select(articles.c.id).where(articles.c.key == key)).scalar()
+    if existing is not None:
+        connection.execute(update(articles).where(articles.c.id == existing).values(values))
+        return existing
+    result = connection.execute(insert(articles).values(key=key, created_at=now, **values))
+    return result.inserted_primary_key[0]
+
+
+def _taken_times(connection: Connection, channel: str, now: datetime) -> list[datetime]:
+    rows = connection.execute(
+        select(func.coalesce(posts.c.sent_at, posts.c.due_at)).where(
+            posts.c.channel == channel,
+            posts.c.state.in_((*OPEN_STATES, "sent")),
+            func.coalesce(posts.c.sent_at, posts.c.due_at) >= now - timedelta(days=1),
+        )
+    )
+    return [row[0] for row in rows]
+
+
+def _due(
+    connection: Connection, settings: Settings, name: str, timing: Timing, now: datetime
+) -> datetime:
+    if timing.mode == "at" and timing.at is not None:
+        return timing.at
+    if timing.mode == "now":
+        return now
+    channel = settings.channels[name]
+    return next_slot(
+        now,
+        channel.slots,
+        settings.channel_tz(name),
+        _taken_times(connection, name, now),
+        timedelta(minutes=channel.min_gap),
+    )
+
+
+def add(
+    engine: Engine,
+    settings: Settings,
+    article: Article,
+    channels: dict[str, Channel],
+    timing: Timing,
+    *,
+    force: bool = False,
+    queued_by: str = "cli",
+    now: datetime | None = None,
+) -> list[int]:
+    """Queue one post per channel for `article`; refuses (queues nothing) if any channel already
+    has an open or sent post of this article, unless `force`."""
+    now = now or utcnow()
+    teasers = compose(article, channels, settings)
+    with engine.begin() as connection:
+        article_id = _upsert_article(connection, article, now)
+        if not force:
+            existing = connection.execute(
+                select(posts.c.id, posts.c.channel, posts.c.state).where(
+                    posts.c.article_id == article_id,
+                    posts.c.channel.in_(list(channels)),
+                    posts.c.state != "cancelled",
+                )
+            ).first()
+            if existing is not None:
+                raise QueueError(
+                    f"this article is already queued for {existing.channel} as post "
+                    f"{existing.id} ({existing.state}); use --force to queue it again"
+                )
+        ids = []
+        for name, teaser in teasers.items():
+            try:
+                due = _due(connection, settings, name, timing, now)
+            except ValueError as exc:
+                raise QueueError(f"{name}: {exc}") from None
+            approval = settings.channels[name].approval
+            result = connection.execute(
+                insert(posts).values(
+                    article_id=article_id,
+                    channel=name,
+                    channel_type=teaser.type,
+                    text=teaser.text,
+                    link=teaser.link,
+                    fields=dict(teaser.fields),
+                    state="awaiting_approval" if approval else "queued",
+                    due_at=due,
+                    attempts=0,
+                    retries=0,
+                    queued_by=queued_by,
+                    edited=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            ids.append(result.inserted_primary_key[0])
+        notify_change(connection)
+    return ids
+
+
+def _post(connection: Connection, post_id: int) -> Any:
+    row = connection.execute(select(posts).where(posts.c.id == post_id)).first()
+    if row is None:
+        raise QueueError(f"no post {post_id}")
+    return row
+
+
+def _transition(
+    engine: Engine, post_id: int, allowed: Sequence[str], verb: str, **values: Any
+) -> None:
+    with engine.begin() as connection:
+        row = _post(connection, post_id)
+        if row.state not in allowed:
+            raise QueueError(
+                f"post {post_id} is {row.state}; only {' or '.join(allowed)} posts can be {verb}"
+            )
+        connection.execute(
+            update(posts)
+            .where(and_(posts.c.id == post_id, posts.c.state == row.state))
+            .values(updated_at=utcnow(), **values)
+        )
+        notify_change(connection)
+
+
+def approve(engine: Engine, post_id: int) -> None:
+    """Let a post that waits for approval go out at its time."""
+    _transition(engine, post_id, ["awaiting_approval"], "approved", state="queued")
+
+
+def cancel(engine: Engine, post_id: int) -> None:
+    """Withdraw a post that has not gone out."""
+    allowed = ["awaiting_approval", "queued", "failed", "uncertain"]
+    _transition(engine, post_id, allowed, "cancelled", state="cancelled", worker=None)
+
+
+def retry(engine: Engine, post_id: int, now: datetime | None = None) -> None:
+    """Send a failed or uncertain post again, now (an editor has checked it is not online)."""
+    _transition(
+        engine,
+        post_id,
+        ["failed", "uncertain"],
+        "retried",
+        state="queued",
+        due_at=now or utcnow(),
+        retries=0,
+        worker=None,
+        lease_until=None,
+    )
+
+
+def mark_sent(engine: Engine, post_id: int, permalink: str | None = None) -> None:
+    """Record that an uncertain post did go out (an editor found it on the platform)."""
+    _transition(
+        engine,
+        post_id,
+        ["uncertain"],
+        "marked sent",
+        state="sent",
+        permalink=permalink,
+        sent_at=utcnow(),
+        worker=None,
+        lease_until=None,
+    )
+
+
+def edit(engine: Engine, settings: Settings, post_id: int, new_text: str) -> None:
+    """Replace a post's text, validated against its channel's rules (QueueError lists problems)."""
+    with engine.begin() as connection:
+        row = _post(connection, post_id)
+        if row.state not in ("awaiting_approval", "queued", "failed", "uncertain"):
+            raise QueueError(f"post {post_id} is {row.state} and can no longer be edited")
+        if row.channel not in settings.channels:
+            raise QueueError(
+                f"post {post_id} belongs to channel {row.channel!r}, no longer configured"
+            )
+        channel = make_channel(row.channel, settings.channels[row.channel])
+        stored = connection.execute(select(articles.c.data).where(articles.c.id == row.article_id))
+        article = Article.model_validate(stored.scalar_one())
+        problems = channel.validate(new_text, article)
+        if problems:
+            raise QueueError(f"post {post_id} on {row.channel}: " + "; ".join(problems))
+        connection.execute(
+            update(posts)
+            .where(posts.c.id == post_id)
+            .values(text=new_text, edited=True, updated_at=utcnow())
+        )
+        notify_change(connection)
+
+
+def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None:
+    """Hold every post of a channel until it is resumed."""
+    if channel not in settings.channels:
+        raise QueueError(f"unknown channel {channel!r}")
+    with engine.begin() as connection:
+        connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel))
+        connection.execute(
+            insert(channel_pauses).values(channel=channel, reason=reason, paused_at=utcnow())
+        )
+
+
+def resume(engine: Engine, settings: Settings, channel: str) -> None:
+    """Let a paused channel's posts go out again."""
+    if channel not in settings.channels:
+        raise QueueError(f"unknown channel {channel!r}")
+    with engine.begin() as connection:
+        connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel))
+        notify_change(connection)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Why a channel is paused, and when the pause ends by itself (None: when resumed)."""
+
+    reason: str
+    until: datetime | None
+
+
+def active_pauses(connection: Connection, now: datetime) -> dict[str, Pause]:
+    """The channels paused at `now`."""
+    rows = connection.execute(
+        select(channel_pauses).where(
+            or_(channel_pauses.c.until.is_(None), channel_pauses.c.until > now)
+        )
+    )
+    return {row.channel: Pause(row.reason, row.until) for row in rows}

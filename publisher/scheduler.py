@@ -1,0 +1,180 @@
+"""`publisher run`: an APScheduler clock that wakes exactly when the next post falls due (not a
+slow poll), hands due posts to a thread pool of senders, notices queue changes made by other
+processes, and stops cleanly on SIGTERM/SIGINT, finishing or releasing what is in flight."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from publisher.config import Settings
+from publisher.dispatch import Claimed, Delivered, Dispatcher
+from publisher.queue import CHANGE_CHANNEL, utcnow
+
+logger = logging.getLogger("publisher.run")
+
+# Even with nothing due, look again this often (cheap, and a safety net for missed wake-ups).
+MAX_SLEEP = timedelta(seconds=60)
+
+
+class ChangeWatcher:
+    """Notices commits by other processes: SQLite's data_version, PostgreSQL's LISTEN/NOTIFY."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.raw_connection()
+        self.dialect = engine.dialect.name
+        if self.dialect == "postgresql":
+            driver = self.connection.driver_connection
+            driver.autocommit = True
+            driver.execute(f"LISTEN {CHANGE_CHANNEL}")
+            self._version: Any = None
+        else:
+            self._version = self._data_version()
+
+    def _data_version(self) -> int:
+        return self.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed(self) -> bool:
+        if self.dialect == "postgresql":
+            return any(True for _ in self.connection.driver_connection.notifies(timeout=0))
+        version = self._data_version()
+        changed, self._version = version != self._version, version
+        return changed
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class Daemon:
+    """One worker process: the clock, the senders and the shutdown protocol."""
+
+    def __init__(self, engine: Engine, settings: Settings, dispatcher: Dispatcher) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.senders = ThreadPoolExecutor(settings.engine.threads, thread_name_prefix="sender")
+        self.stopping = threading.Event()
+        self.stopped = threading.Event()
+        self._lock = threading.Lock()
+        # Held for a whole dispatch run: stop() takes it so that no run is halfway through
+        # rescheduling while APScheduler shuts down (its shutdown holds the job store lock).
+        self._dispatch_lock = threading.Lock()
+        self._running = False
+        self._rerun = False
+        self._next_run: datetime | None = None
+        self._in_flight = 0
+        self.watcher = ChangeWatcher(engine)
+
+    def start(self) -> None:
+        """Start the clock (returns at once)."""
+        self.scheduler.add_job(self._dispatch, "date", run_date=utcnow(), id="dispatch")
+        self.scheduler.add_job(
+            self._watch, "interval", seconds=self.settings.engine.watch_interval, id="watch"
+        )
+        self.scheduler.start()
+        logger.info("worker %s started", self.dispatcher.worker)
+
+    def wake(self, at: datetime | None = None) -> None:
+        """Run dispatch at `at` (default now) unless it is due to run earlier anyway."""
+        if self.stopping.is_set():
+            return
+        at = at or utcnow()
+        with self._lock:
+            if self._running:
+                self._rerun = self._rerun or at <= utcnow()
+                return
+            if self._next_run is not None and self._next_run <= at:
+                return
+            self._next_run = at
+        if not self.stopping.is_set():
+            self.scheduler.add_job(
+                self._dispatch, "date", run_date=at, id="dispatch", replace_existing=True
+            )
+
+    def _dispatch(self) -> None:
+        with self._dispatch_lock:
+            if not self.stopping.is_set():
+                self._dispatch_run()
+
+    def _dispatch_run(self) -> None:
+        with self._lock:
+            self._running, self._rerun, self._next_run = True, False, None
+        try:
+            self.dispatcher.expire_leases()
+            for claimed in self.dispatcher.claim():
+                with self._lock:
+                    self._in_flight += 1
+                self.senders.submit(self._deliver, claimed)
+        except Exception:
+            logger.exception("dispatch failed; trying again shortly")
+            with self._lock:
+                self._rerun = False
+            self._reschedule(utcnow() + timedelta(seconds=1))
+            return
+        finally:
+            with self._lock:
+                self._running = False
+        self._reschedule(None)
+
+    def _reschedule(self, at: datetime | None) -> None:
+        if self.stopping.is_set():
+            return
+        now = utcnow()
+        with self._lock:
+            rerun = self._rerun
+        if at is None:
+            upcoming = None if rerun else self.dispatcher.next_wakeup(now)
+            at = now if rerun else min(upcoming or now + MAX_SLEEP, now + MAX_SLEEP)
+        with self._lock:
+            self._next_run = at
+        self.scheduler.add_job(
+            self._dispatch, "date", run_date=max(at, now), id="dispatch", replace_existing=True
+        )
+
+    def _deliver(self, claimed: Claimed) -> Delivered | None:
+        try:
+            if self.stopping.is_set():
+                self.dispatcher.release(claimed)
+                return None
+            return self.dispatcher.deliver(claimed)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                idle = self._in_flight == 0
+            if idle:
+                self.wake()
+
+    def _watch(self) -> None:
+        if self.watcher.changed():
+            self.wake()
+
+    def stop(self) -> None:
+        """Stop claiming, let calls in progress finish and release claimed posts not yet sent."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        logger.info("worker %s stopping", self.dispatcher.worker)
+        with self._dispatch_lock:
+            self.scheduler.shutdown(wait=False)
+        self.senders.shutdown(wait=True)
+        self.watcher.close()
+        logger.info("worker %s stopped", self.dispatcher.worker)
+        self.stopped.set()
+
+    def run_forever(self) -> None:
+        """Run until SIGTERM or SIGINT."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: threading.Thread(target=self.stop).start())
+        self.start()
+        self.stopped.wait()

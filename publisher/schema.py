@@ -1,0 +1,120 @@
+"""The database tables: articles, posts (one per article and channel), deliveries (one per attempt)
+and paused channels. Times are stored in UTC, whatever the machine's own time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; SQLite keeps naive UTC text that sorts right."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times must carry a zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(2048), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("headline", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("channel_type", String(50), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("link", Text, nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("retries", Integer, nullable=False, default=0),
+    Column("queued_by", String(200), nullable=False),
+    Column("edited", Boolean, nullable=False, default=False),
+    Column("worker", String(200)),
+    Column("lease_until", UTCDateTime),
+    Column("remote_id", String(200)),
+    Column("permalink", Text),
+    Column("error_class", String(50)),
+    Column("error", Text),
+    Column("sent_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_posts_state_due", "state", "due_at"),
+    Index("ix_posts_channel_state", "channel", "state"),
+    Index("ix_posts_article_channel", "article_id", "channel"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("worker", String(200), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("outcome", String(20), nullable=False),
+    Column("remote_id", String(200)),
+    Column("permalink", Text),
+    Column("error_class", String(50)),
+    Column("error", Text),
+    Column("latency_ms", Integer),
+    Column("payload", JSON, nullable=False),
+    Index("ix_deliveries_post", "post_id"),
+    Index("ix_deliveries_channel_started", "channel", "started_at"),
+    Index("ix_deliveries_started", "started_at"),
+)
+
+channel_pauses = Table(
+    "channel_pauses",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("paused_at", UTCDateTime, nullable=False),
+    # Set for a platform's rate limit: the pause ends by itself then. Unset: until resumed.
+    Column("until", UTCDateTime),
+)

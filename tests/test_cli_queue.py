@@ -1,0 +1,186 @@
+"""`publisher queue`, `log`, `run --once`, `channels` and `demo` as editors run them: a real
+process on a real SQLite file; refusals are one line, exit 2, and leave the queue as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE
+
+URL = "https://www.news.de/politik/857/assad/"
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Path:
+    (tmp_path / "publisher.toml").write_text(
+        'timezone = "Europe/Berlin"\n'
+        '[channels.x_main]\ntype = "x"\ndry_run = true\nslots = ["07:00", "12:00", "17:00"]\n'
+        '[channels.telegram]\ntype = "telegram"\ndry_run = true\napproval = true\n'
+    )
+    return tmp_path
+
+
+def run(cwd: Path, *args: str, tz: str = "UTC") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "TZ": tz},
+    )
+
+
+def queue_json(cwd: Path, *extra: str) -> list[dict]:
+    result = run(cwd, "queue", "list", "--json", *extra)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def assert_refused(result: subprocess.CompletedProcess, needle: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_queue_add_lists_one_post_per_channel(desk: Path) -> None:
+    result = run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--json")
+    assert result.returncode == 0, result.stderr
+    added = json.loads(result.stdout)
+    assert [(p["channel"], p["state"]) for p in added] == [
+        ("x_main", "queued"),
+        ("telegram", "awaiting_approval"),
+    ]
+
+
+def test_queue_list_json_has_the_documented_fields(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL)
+    (first, _) = queue_json(desk)
+    for key in (
+        "id",
+        "article_id",
+        "channel",
+        "state",
+        "due_at",
+        "remote_id",
+        "permalink",
+        "error_class",
+        "error",
+    ):
+        assert key in first
+
+
+def test_duplicate_is_refused_and_the_queue_is_unchanged(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL)
+    before = queue_json(desk)
+    assert_refused(run(desk, "queue", "add", str(SAMPLE), "--url", URL), "already queued")
+    assert queue_json(desk) == before
+
+
+def test_time_in_the_past_is_refused(desk: Path) -> None:
+    result = run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--at", "2020-01-01T10:00")
+    assert_refused(result, "is in the past")
+    assert queue_json(desk) == []
+
+
+def test_malformed_time_is_refused(desk: Path) -> None:
+    assert_refused(
+        run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--at", "soon"), "is not a time"
+    )
+
+
+def test_unknown_channel_is_refused(desk: Path) -> None:
+    result = run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "myspace")
+    assert_refused(result, "unknown channel 'myspace'")
+
+
+def test_next_slot_does_not_depend_on_the_machines_time_zone(desk: Path, tmp_path: Path) -> None:
+    due = []
+    for tz in ("UTC", "America/Los_Angeles", ""):
+        folder = tmp_path / f"tz{len(due)}"
+        folder.mkdir()
+        (folder / "publisher.toml").write_text((desk / "publisher.toml").read_text())
+        run(
+            folder,
+            "queue",
+            "add",
+            str(SAMPLE),
+            "--url",
+            URL,
+            "--channels",
+            "x_main",
+            "--next-slot",
+            tz=tz,
+        )
+        due.append(queue_json(folder)[0]["due_local"][11:16])
+    assert len(set(due)) == 1 and due[0] in ("07:00", "12:00", "17:00")
+
+
+def test_run_once_delivers_and_log_shows_it(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "x_main")
+    result = run(desk, "run", "--once")
+    assert result.returncode == 0, result.stderr
+    (delivery,) = json.loads(run(desk, "log", "--json").stdout)
+    assert (delivery["channel"], delivery["outcome"]) == ("x_main", "sent")
+    assert queue_json(desk) == []
+    assert [p["state"] for p in queue_json(desk, "--all")] == ["sent"]
+
+
+def test_approve_then_run_delivers_the_held_post(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "telegram")
+    post_id = str(queue_json(desk)[0]["id"])
+    run(desk, "run", "--once")
+    assert queue_json(desk)[0]["state"] == "awaiting_approval"
+    assert run(desk, "queue", "approve", post_id).returncode == 0
+    run(desk, "run", "--once")
+    assert queue_json(desk, "--all")[0]["state"] == "sent"
+
+
+def test_edit_validates_against_the_channel(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "telegram")
+    post_id = str(queue_json(desk)[0]["id"])
+    assert_refused(
+        run(desk, "queue", "edit", post_id, "<div>nope</div>"), "does not support the <div> tag"
+    )
+    assert run(desk, "queue", "edit", post_id, "<b>Neu</b>").returncode == 0
+    assert queue_json(desk)[0]["text"] == "<b>Neu</b>"
+
+
+def test_paused_channel_shows_its_posts_as_held(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "x_main")
+    assert run(desk, "channels", "pause", "x_main").returncode == 0
+    run(desk, "run", "--once")
+    (held,) = queue_json(desk)
+    assert (held["state"], held["held"]) == ("queued", True)
+
+
+def test_locked_database_is_one_line_and_exit_2(desk: Path) -> None:
+    run(desk, "queue", "list")
+    holder = sqlite3.connect(desk / "publisher.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert_refused(run(desk, "queue", "cancel", "1"), "database is locked")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_database_in_a_missing_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "publisher.toml").write_text('database_url = "sqlite:////nonexistent/dir/p.db"\n')
+    assert_refused(run(tmp_path, "queue", "list"), "does not exist")
+
+
+def test_demo_queues_and_delivers_the_sample_on_four_platforms(tmp_path: Path) -> None:
+    result = run(tmp_path, "demo")
+    assert result.returncode == 0, result.stderr
+    for name in ("demo_x", "demo_facebook", "demo_whatsapp", "demo_telegram"):
+        assert name in result.stdout
+    assert result.stdout.count(" sent ") == 4

@@ -1,0 +1,106 @@
+"""`publisher run`: wakes when posts fall due, notices posts queued by other processes, and stops
+cleanly on SIGTERM, finishing what is in flight."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from publisher import queue
+from publisher.dispatch import Dispatcher
+from publisher.queue import Timing, utcnow
+from publisher.scheduler import Daemon
+from tests.conftest import ROOT, LocalServer
+from tests.engine_helpers import article, delivery_rows, make_settings, post
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_daemon_sends_a_post_when_it_falls_due(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    channels = queue.queue_channels(settings, ["log"])
+    due = utcnow() + timedelta(seconds=0.5)
+    post_id = queue.add(engine, settings, article(), channels, Timing("at", due))[0]
+    daemon = Daemon(engine, settings, Dispatcher(engine, settings))
+    daemon.start()
+    try:
+        wait_for(lambda: post(engine, post_id).state == "sent")
+    finally:
+        daemon.stop()
+    (delivery,) = delivery_rows(engine, post_id)
+    assert timedelta(0) <= delivery.started_at - due < timedelta(seconds=0.2)
+
+
+def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    daemon = Daemon(engine, settings, Dispatcher(engine, settings))
+    daemon.start()
+    try:
+        time.sleep(0.3)
+        other = type(engine)  # another engine, as another process would have
+        from publisher.store import open_engine
+
+        second = open_engine(database_url)
+        assert isinstance(second, other)
+        post_id = queue.add(
+            second, settings, article(), queue.queue_channels(settings, ["log"]), Timing()
+        )[0]
+        wait_for(lambda: post(engine, post_id).state == "sent", timeout=3)
+        second.dispose()
+    finally:
+        daemon.stop()
+
+
+def test_sigterm_finishes_the_call_in_flight_and_leaves_the_rest_queued(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(1.0)
+        handler.send_response(200)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    server.routes["/hook"] = slow
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        f'database_url = "{database_url}"\n[channels.hook]\ntype = "webhook"\n'
+        f'url = "{server.base}/hook"\nconcurrency = 1\n'
+    )
+    settings = make_settings(
+        database_url, hook={"type": "webhook", "url": server.base + "/hook", "concurrency": 1}
+    )
+    from publisher.store import open_engine
+
+    engine = open_engine(database_url)
+    channels = queue.queue_channels(settings, ["hook"])
+    ids = [queue.add(engine, settings, article(n), channels, Timing())[0] for n in range(3)]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "--config", str(config), "run"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: len(server.received) == 1)
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=10)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, stderr
+    assert "stopped" in stderr
+    assert [post(engine, i).state for i in ids] == ["sent", "queued", "queued"]
+    engine.dispose()

@@ -1,0 +1,281 @@
+"""Claim, send, record on SQLite and PostgreSQL, through the log channel and a webhook channel
+talking to a real local HTTP server: outcomes, retries, rate limits, pauses and leases."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+from sqlalchemy import Engine
+
+from publisher import queue
+from publisher.dispatch import Dispatcher, backoff
+from publisher.queue import Timing, utcnow
+from tests.conftest import LocalServer
+from tests.engine_helpers import article, delivery_rows, make_settings, post
+
+
+def queue_posts(engine: Engine, settings, count: int = 1, channel: str = "hook") -> list[int]:
+    channels = queue.queue_channels(settings, [channel])
+    ids = []
+    for number in range(count):
+        ids += queue.add(engine, settings, article(number), channels, Timing())
+    return ids
+
+
+def hook_settings(database_url: str, url: str, **options) -> object:
+    return make_settings(database_url, hook={"type": "webhook", "url": url, **options})
+
+
+def test_log_channel_delivers_and_records_what_would_have_been_sent(
+    engine: Engine, database_url: str
+) -> None:
+    settings = make_settings(database_url)
+    post_id = queue_posts(engine, settings, channel="log")[0]
+    Dispatcher(engine, settings).run_once()
+    row, (delivery,) = post(engine, post_id), delivery_rows(engine, post_id)
+    assert (row.state, row.remote_id, delivery.outcome) == ("sent", f"log-{post_id}", "sent")
+    assert delivery.payload["text"] == row.text
+
+
+def test_dry_run_channel_keeps_its_platform_text_but_sends_nothing(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = make_settings(database_url, tg={"type": "telegram", "dry_run": True})
+    post_id = queue_posts(engine, settings, channel="tg")[0]
+    Dispatcher(engine, settings).run_once()
+    assert post(engine, post_id).state == "sent"
+    assert post(engine, post_id).text.startswith("<b>")
+
+
+def test_webhook_success_records_remote_id_and_permalink(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    url = server.answer("/hook", 200, b'{"id": "r-1", "url": "https://social.example/r-1"}')
+    settings = hook_settings(database_url, url)
+    post_id = queue_posts(engine, settings)[0]
+    Dispatcher(engine, settings).run_once()
+    row = post(engine, post_id)
+    assert (row.state, row.remote_id, row.permalink) == (
+        "sent",
+        "r-1",
+        "https://social.example/r-1",
+    )
+    body = json.loads(server.received[0][2])
+    assert (body["post_id"], body["text"]) == (post_id, row.text)
+    assert server.received[0][1]["Idempotency-Key"] == f"publisher-post-{post_id}"
+
+
+def test_transient_error_is_retried_later_with_backoff(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = hook_settings(database_url, server.answer("/hook", 503), retry_base=30)
+    post_id = queue_posts(engine, settings)[0]
+    before = utcnow()
+    Dispatcher(engine, settings).run_once()
+    row = post(engine, post_id)
+    assert (row.state, row.retries, row.error_class) == ("queued", 1, "transient")
+    assert before + timedelta(seconds=15) <= row.due_at <= utcnow() + timedelta(seconds=30)
+    assert [d.outcome for d in delivery_rows(engine, post_id)] == ["transient"]
+
+
+def test_transient_errors_fail_the_post_after_max_attempts(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = hook_settings(database_url, server.answer("/hook", 500), max_attempts=3)
+    post_id = queue_posts(engine, settings)[0]
+    dispatcher = Dispatcher(engine, settings)
+    for _ in range(3):
+        dispatcher.run_once(now=utcnow() + timedelta(days=1))
+    row = post(engine, post_id)
+    assert (row.state, row.attempts) == ("failed", 3)
+    assert row.error.startswith("gave up after 3 attempts: hook: HTTP 500")
+
+
+def test_rate_limit_waits_what_the_platform_says_and_holds_the_channel(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    url = server.answer("/hook", 429, headers={"Retry-After": "120"})
+    settings = hook_settings(database_url, url)
+    first, second = queue_posts(engine, settings, 2)
+    Dispatcher(engine, settings).run_once()
+    row = post(engine, first)
+    assert row.state == "queued"
+    assert timedelta(seconds=110) < row.due_at - utcnow() <= timedelta(seconds=120)
+    assert len(server.received) == 1
+    assert post(engine, second).attempts == 0
+
+
+def test_permanent_error_fails_with_the_platforms_reason(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = hook_settings(database_url, server.answer("/hook", 400))
+    post_id = queue_posts(engine, settings)[0]
+    Dispatcher(engine, settings).run_once()
+    row = post(engine, post_id)
+    assert (row.state, row.error_class, row.error) == ("failed", "permanent", "hook: HTTP 400")
+
+
+def test_auth_error_pauses_the_channel_and_holds_its_posts(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = hook_settings(database_url, server.answer("/hook", 401))
+    first, second = queue_posts(engine, settings, 2)
+    Dispatcher(engine, settings).run_once()
+    assert (post(engine, first).state, post(engine, second).state) == ("queued", "queued")
+    assert len(server.received) == 1
+    server.answer("/hook", 200)
+    Dispatcher(engine, settings).run_once()
+    assert len(server.received) == 1
+    queue.resume(engine, settings, "hook")
+    Dispatcher(engine, settings).run_once()
+    assert (post(engine, first).state, post(engine, second).state) == ("sent", "sent")
+
+
+def test_no_answer_after_sending_makes_the_post_uncertain(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    def silent(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(1.0)
+
+    server.routes["/hook"] = silent
+    settings = hook_settings(database_url, server.base + "/hook", timeout=0.3)
+    post_id = queue_posts(engine, settings)[0]
+    Dispatcher(engine, settings).run_once(now=utcnow() + timedelta(days=1))
+    assert post(engine, post_id).state == "uncertain"
+    assert [d.outcome for d in delivery_rows(engine, post_id)] == ["uncertain"]
+
+
+def test_refused_connection_is_retried_as_never_sent(engine: Engine, database_url: str) -> None:
+    settings = hook_settings(database_url, "http://127.0.0.1:9/hook")
+    post_id = queue_posts(engine, settings)[0]
+    Dispatcher(engine, settings).run_once()
+    row = post(engine, post_id)
+    assert (row.state, row.error) == ("queued", "hook: cannot connect")
+
+
+def test_expired_lease_makes_the_post_uncertain_and_it_is_not_sent_again(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = hook_settings(database_url, server.answer("/hook", 200))
+    post_id = queue_posts(engine, settings)[0]
+    crashed = Dispatcher(engine, settings, worker="crashed")
+    assert [c.post_id for c in crashed.claim()] == [post_id]
+    survivor = Dispatcher(engine, settings, worker="survivor")
+    assert survivor.expire_leases(now=utcnow() + timedelta(seconds=121)) == 1
+    survivor.run_once(now=utcnow() + timedelta(seconds=121))
+    assert post(engine, post_id).state == "uncertain"
+    assert server.received == []
+    assert [d.outcome for d in delivery_rows(engine, post_id)] == ["uncertain"]
+
+
+def test_late_record_after_lease_expiry_still_tells_the_truth(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = hook_settings(database_url, server.answer("/hook", 200, b'{"id": "late"}'))
+    post_id = queue_posts(engine, settings)[0]
+    slow = Dispatcher(engine, settings, worker="slow")
+    (claimed,) = slow.claim()
+    Dispatcher(engine, settings).expire_leases(now=utcnow() + timedelta(seconds=121))
+    slow.deliver(claimed)
+    assert (post(engine, post_id).state, post(engine, post_id).remote_id) == ("sent", "late")
+
+
+def test_released_post_goes_back_to_the_queue_untouched(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    post_id = queue_posts(engine, settings, channel="log")[0]
+    dispatcher = Dispatcher(engine, settings)
+    (claimed,) = dispatcher.claim()
+    dispatcher.release(claimed)
+    row = post(engine, post_id)
+    assert (row.state, row.attempts, row.worker) == ("queued", 0, None)
+    assert [d.outcome for d in delivery_rows(engine, post_id)] == ["released"]
+
+
+def test_paused_channel_is_not_claimed(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    queue_posts(engine, settings, channel="log")
+    queue.pause(engine, settings, "log", "breaking news, hold everything")
+    assert Dispatcher(engine, settings).claim() == []
+
+
+def test_future_posts_are_not_claimed(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    channels = queue.queue_channels(settings, ["log"])
+    later = utcnow() + timedelta(hours=1)
+    queue.add(engine, settings, article(), channels, Timing("at", later))
+    dispatcher = Dispatcher(engine, settings)
+    assert dispatcher.claim() == []
+    assert dispatcher.next_wakeup() == later
+
+
+def test_rate_limit_caps_posts_per_period(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    url = server.answer("/hook", 200)
+    settings = hook_settings(database_url, url, rate_limit=3, rate_period=60, concurrency=10)
+    queue_posts(engine, settings, 5)
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    assert len(server.received) == 3
+    wake = dispatcher.next_wakeup()
+    assert wake is not None and timedelta(seconds=55) < wake - utcnow() <= timedelta(seconds=60)
+
+
+def test_concurrency_caps_posts_in_flight(engine: Engine, database_url: str) -> None:
+    settings = make_settings(
+        database_url, hook={"type": "webhook", "url": "http://x", "concurrency": 2}
+    )
+    queue_posts(engine, settings, 5)
+    dispatcher = Dispatcher(engine, settings)
+    assert len(dispatcher.claim()) == 2
+    assert dispatcher.claim() == []
+
+
+def test_two_workers_claiming_at_once_never_share_a_post(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    queue_posts(engine, settings, 60, channel="log")
+    results: list[list[int]] = []
+
+    def worker(name: str) -> None:
+        dispatcher = Dispatcher(engine, settings, worker=name)
+        mine = []
+        while batch := dispatcher.claim(limit=7):
+            mine += [c.post_id for c in batch]
+        results.append(mine)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claimed = results[0] + results[1]
+    assert sorted(claimed) == sorted(set(claimed))
+    assert len(claimed) == 60
+
+
+def test_backoff_doubles_with_jitter_and_stops_at_the_cap() -> None:
+    rng = random.Random(7)
+    waits = [backoff(n, 10, 100, rng) for n in (1, 2, 3, 4, 5)]
+    assert 5 <= waits[0] <= 10 and 10 <= waits[1] <= 20 and 20 <= waits[2] <= 40
+    assert all(50 <= w <= 100 for w in waits[4:])
+
+
+def test_naive_times_never_reach_the_database(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    channels = queue.queue_channels(settings, ["log"])
+    with pytest.raises(queue.QueueError, match="needs a time zone"):
+        queue.add(engine, settings, article(), channels, Timing("at", datetime(2030, 1, 1)))
+
+
+def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> None:
+    settings = make_settings(database_url)
+    channels = queue.queue_channels(settings, ["log"])
+    berlin_noon = datetime(2030, 7, 1, 12, 0, tzinfo=UTC).astimezone()
+    post_id = queue.add(engine, settings, article(), channels, Timing("at", berlin_noon))[0]
+    assert post(engine, post_id).due_at == datetime(2030, 7, 1, 12, 0, tzinfo=UTC)

@@ -1,0 +1,171 @@
+"""Queue rules on SQLite and PostgreSQL: timing, duplicates, approvals, edits, cancel and retry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from publisher import queue
+from publisher.queue import QueueError, Timing
+from publisher.schema import posts
+from tests.engine_helpers import article, make_settings, post
+
+NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
+RIGHT_AWAY = Timing()
+
+
+@pytest.fixture
+def settings(database_url: str):
+    return make_settings(
+        database_url,
+        x_main={"type": "x", "dry_run": True, "slots": ["07:00", "12:00", "17:00"], "min_gap": 60},
+        facebook={"type": "facebook", "dry_run": True, "approval": True},
+    )
+
+
+def add(
+    engine: Engine, settings, number: int = 1, names=None, timing=RIGHT_AWAY, **kw
+) -> list[int]:
+    channels = queue.queue_channels(settings, names)
+    return queue.add(engine, settings, article(number), channels, timing, now=NOW, **kw)
+
+
+def count_posts(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(posts)).scalar_one()
+
+
+def test_add_queues_one_post_per_configured_channel(engine: Engine, settings) -> None:
+    ids = add(engine, settings)
+    assert [post(engine, i).channel for i in ids] == ["x_main", "facebook"]
+
+
+def test_post_holds_the_channels_teaser_text_and_tracked_link(engine: Engine, settings) -> None:
+    row = post(engine, add(engine, settings, names=["x_main"])[0])
+    assert row.text.startswith("Schlagzeile Nummer 1\n\n• Erster Punkt")
+    assert (
+        row.link == "https://e.de/artikel/1?utm_source=x&utm_medium=social&utm_campaign=publisher"
+    )
+
+
+def test_now_is_due_immediately(engine: Engine, settings) -> None:
+    assert post(engine, add(engine, settings, names=["x_main"])[0]).due_at == NOW
+
+
+def test_at_time_is_kept(engine: Engine, settings) -> None:
+    when = NOW + timedelta(hours=3)
+    ids = add(engine, settings, names=["x_main"], timing=Timing("at", when))
+    assert post(engine, ids[0]).due_at == when
+
+
+def test_next_slot_uses_the_channels_schedule(engine: Engine, settings) -> None:
+    ids = add(engine, settings, names=["x_main"], timing=Timing("next_slot"))
+    assert post(engine, ids[0]).due_at == datetime(2025, 1, 15, 11, 0, tzinfo=UTC)
+
+
+def test_next_slot_skips_a_slot_another_post_holds(engine: Engine, settings) -> None:
+    add(engine, settings, 1, names=["x_main"], timing=Timing("next_slot"))
+    ids = add(engine, settings, 2, names=["x_main"], timing=Timing("next_slot"))
+    assert post(engine, ids[0]).due_at == datetime(2025, 1, 15, 16, 0, tzinfo=UTC)
+
+
+def test_next_slot_on_a_channel_without_slots_is_refused(engine: Engine, settings) -> None:
+    with pytest.raises(QueueError, match="facebook: the channel has no posting slots"):
+        add(engine, settings, timing=Timing("next_slot"))
+    assert count_posts(engine) == 0
+
+
+def test_channel_with_approval_waits_for_it(engine: Engine, settings) -> None:
+    assert post(engine, add(engine, settings, names=["facebook"])[0]).state == "awaiting_approval"
+
+
+def test_approve_queues_the_post(engine: Engine, settings) -> None:
+    post_id = add(engine, settings, names=["facebook"])[0]
+    queue.approve(engine, post_id)
+    assert post(engine, post_id).state == "queued"
+
+
+def test_same_article_twice_on_a_channel_is_refused_and_nothing_changes(
+    engine: Engine, settings
+) -> None:
+    add(engine, settings, names=["x_main"])
+    with pytest.raises(QueueError, match="already queued for x_main as post 1"):
+        add(engine, settings)
+    assert count_posts(engine) == 1
+
+
+def test_force_queues_the_same_article_again(engine: Engine, settings) -> None:
+    add(engine, settings, names=["x_main"])
+    add(engine, settings, names=["x_main"], force=True)
+    assert count_posts(engine) == 2
+
+
+def test_cancelled_post_does_not_block_queueing_again(engine: Engine, settings) -> None:
+    queue.cancel(engine, add(engine, settings, names=["x_main"])[0])
+    add(engine, settings, names=["x_main"])
+    assert count_posts(engine) == 2
+
+
+def test_unknown_channel_is_refused() -> None:
+    with pytest.raises(QueueError, match="unknown channel 'myspace'"):
+        queue.queue_channels(make_settings("sqlite://", x={"type": "x"}), ["myspace"])
+
+
+def test_without_configured_channels_posts_go_to_the_log_channel() -> None:
+    assert list(queue.queue_channels(make_settings("sqlite://"), None)) == ["log"]
+
+
+def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, settings) -> None:
+    post_id = add(engine, settings, names=["x_main"])[0]
+    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/a")
+    assert (post(engine, post_id).text, post(engine, post_id).edited) == (
+        "Neuer Text https://e.de/a",
+        True,
+    )
+
+
+def test_edit_over_the_limit_is_refused_with_the_length(engine: Engine, settings) -> None:
+    post_id = add(engine, settings, names=["x_main"])[0]
+    with pytest.raises(QueueError, match="300 weighted characters, over the limit of 280"):
+        queue.edit(engine, settings, post_id, "a" * 300)
+    assert not post(engine, post_id).edited
+
+
+def test_sent_post_can_no_longer_be_edited(engine: Engine, settings) -> None:
+    post_id = add(engine, settings, names=["x_main"])[0]
+    with engine.begin() as connection:
+        connection.execute(update(posts).where(posts.c.id == post_id).values(state="sent"))
+    with pytest.raises(QueueError, match="sent and can no longer be edited"):
+        queue.edit(engine, settings, post_id, "x")
+
+
+def test_cancel_of_a_sent_post_is_refused(engine: Engine, settings) -> None:
+    post_id = add(engine, settings, names=["x_main"])[0]
+    with engine.begin() as connection:
+        connection.execute(update(posts).where(posts.c.id == post_id).values(state="sent"))
+    with pytest.raises(QueueError, match="post 1 is sent"):
+        queue.cancel(engine, post_id)
+
+
+def test_retry_only_takes_failed_or_uncertain_posts(engine: Engine, settings) -> None:
+    post_id = add(engine, settings, names=["x_main"])[0]
+    with pytest.raises(QueueError, match="only failed or uncertain posts can be retried"):
+        queue.retry(engine, post_id)
+
+
+def test_retry_queues_a_failed_post_now(engine: Engine, settings) -> None:
+    post_id = add(engine, settings, names=["x_main"])[0]
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts).where(posts.c.id == post_id).values(state="failed", retries=5)
+        )
+    queue.retry(engine, post_id, now=NOW + timedelta(hours=1))
+    row = post(engine, post_id)
+    assert (row.state, row.retries, row.due_at) == ("queued", 0, NOW + timedelta(hours=1))
+
+
+def test_unknown_post_is_reported(engine: Engine) -> None:
+    with pytest.raises(QueueError, match="no post 99"):
+        queue.approve(engine, 99)
