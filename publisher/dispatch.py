@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from channels import Channel, ChannelError, Outgoing, Receipt
 from channels.log import Log
@@ -52,6 +52,52 @@ class Delivered:
     seconds: float
     receipt: Receipt | None = None
     error: ChannelError | None = None
+
+
+# Records are the hot path: statements built once, with parameters, compile once.
+_RECORD_DELIVERY = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("match_delivery"))
+    .values(
+        {
+            column: bindparam(f"new_{column}")
+            for column in (
+                "finished_at",
+                "outcome",
+                "remote_id",
+                "permalink",
+                "error_class",
+                "error",
+                "latency_ms",
+            )
+        }
+    )
+)
+# A post whose lease ran out was marked uncertain meanwhile; what the worker learnt wins.
+_RECORD_POST = (
+    update(posts)
+    .where(
+        posts.c.id == bindparam("match_post"),
+        posts.c.worker == bindparam("match_worker"),
+        posts.c.state.in_(("sending", "uncertain")),
+    )
+    .values(
+        {
+            column: bindparam(f"new_{column}")
+            for column in (
+                "state",
+                "due_at",
+                "retries",
+                "sent_at",
+                "remote_id",
+                "permalink",
+                "error_class",
+                "error",
+            )
+        }
+        | {"worker": None, "lease_until": None, "updated_at": bindparam("new_updated_at")}
+    )
+)
 
 
 def worker_name() -> str:
@@ -99,6 +145,12 @@ class Dispatcher:
     def _concurrency(self, name: str) -> int:
         return self.settings.channels[name].concurrency or type(self.adapters[name]).concurrency
 
+    @staticmethod
+    def _in_flight(connection: Connection, name: str) -> int:
+        return connection.execute(
+            select(func.count()).where(posts.c.channel == name, posts.c.state == "sending")
+        ).scalar_one()
+
     def _budget(self, connection: Connection, name: str, in_flight: int, now: datetime) -> int:
         budget = self._concurrency(name) - in_flight
         channel = self.settings.channels[name]
@@ -114,13 +166,13 @@ class Dispatcher:
             budget = min(budget, channel.rate_limit - recent)
         return budget
 
-    def _lock_channel(self, connection: Connection, name: str) -> bool:
-        # On PostgreSQL one worker at a time claims a channel, so concurrency and rate budgets
-        # hold across workers; the others skip it instead of waiting.
-        if connection.dialect.name != "postgresql":
-            return True
-        key = zlib.crc32(f"publisher:{name}".encode()) - 2**31
-        return bool(connection.execute(select(func.pg_try_advisory_xact_lock(key))).scalar())
+    def _lock_channel(self, connection: Connection, name: str) -> None:
+        # On PostgreSQL one worker at a time claims a channel (claims take milliseconds), so
+        # concurrency and rate budgets hold across workers. Channels are always locked in the
+        # configured order, so two workers cannot wait on each other.
+        if connection.dialect.name == "postgresql":
+            key = zlib.crc32(f"publisher:{name}".encode()) - 2**31
+            connection.execute(select(func.pg_advisory_xact_lock(key)))
 
     def claim(self, now: datetime | None = None, limit: int | None = None) -> list[Claimed]:
         """Take due posts of channels that are not paused into `sending`, within each channel's
@@ -130,21 +182,17 @@ class Dispatcher:
         claimed: list[Claimed] = []
         with self.engine.begin() as connection:
             paused = active_pauses(connection, now)
-            in_flight = dict(
-                connection.execute(
-                    select(posts.c.channel, func.count())
-                    .where(posts.c.state == "sending")
-                    .group_by(posts.c.channel)
-                ).all()
-            )
             for name in self.settings.channels:
                 room = limit - len(claimed)
                 if room <= 0:
                     break
                 if name in paused:
                     continue
-                budget = min(room, self._budget(connection, name, in_flight.get(name, 0), now))
-                if budget <= 0 or not self._lock_channel(connection, name):
+                self._lock_channel(connection, name)
+                budget = min(
+                    room, self._budget(connection, name, self._in_flight(connection, name), now)
+                )
+                if budget <= 0:
                     continue
                 claimed += self._claim_channel(connection, name, budget, now)
         return claimed
@@ -262,45 +310,38 @@ class Dispatcher:
         error: ChannelError | None,
     ) -> Delivered:
         now = utcnow()
-        if error is None:
-            assert receipt is not None
-            outcome = "sent"
-            post_values: dict[str, Any] = {
-                "state": "sent",
-                "sent_at": now,
-                "remote_id": receipt.remote_id,
-                "permalink": receipt.permalink,
-                "error_class": None,
-                "error": None,
-            }
-        else:
+        post_values: dict[str, Any] = {
+            "state": "sent",
+            "due_at": claimed.due_at,
+            "retries": claimed.retries,
+            "sent_at": now,
+            "remote_id": receipt.remote_id if receipt else None,
+            "permalink": receipt.permalink if receipt else None,
+            "error_class": None,
+            "error": None,
+        }
+        outcome = "sent"
+        if error is not None:
             outcome = {"permanent": "failed"}.get(error.kind, error.kind)
-            post_values = self._next_state(claimed, error, now)
+            post_values.update(sent_at=None, **self._next_state(claimed, error, now))
         with self.engine.begin() as connection:
             connection.execute(
-                update(deliveries)
-                .where(deliveries.c.id == claimed.delivery_id)
-                .values(
-                    finished_at=now,
-                    outcome=outcome,
-                    remote_id=receipt.remote_id if receipt else None,
-                    permalink=receipt.permalink if receipt else None,
-                    error_class=error.kind if error else None,
-                    error=error.message if error else None,
-                    latency_ms=round(seconds * 1000),
-                )
+                _RECORD_DELIVERY,
+                {
+                    "match_delivery": claimed.delivery_id,
+                    "new_finished_at": now,
+                    "new_outcome": outcome,
+                    "new_remote_id": post_values["remote_id"],
+                    "new_permalink": post_values["permalink"],
+                    "new_error_class": error.kind if error else None,
+                    "new_error": error.message if error else None,
+                    "new_latency_ms": round(seconds * 1000),
+                },
             )
-            # A post whose lease ran out was marked uncertain meanwhile; what we learnt wins.
             connection.execute(
-                update(posts)
-                .where(
-                    and_(
-                        posts.c.id == claimed.post_id,
-                        posts.c.worker == self.worker,
-                        posts.c.state.in_(("sending", "uncertain")),
-                    )
-                )
-                .values(worker=None, lease_until=None, updated_at=now, **post_values)
+                _RECORD_POST,
+                {"match_post": claimed.post_id, "match_worker": self.worker, "new_updated_at": now}
+                | {f"new_{key}": value for key, value in post_values.items()},
             )
             if error is not None and error.kind in ("auth", "rate_limited"):
                 self._pause(connection, claimed.channel, error, now)
@@ -428,9 +469,7 @@ class Dispatcher:
             candidates = [pause.until for pause in paused.values() if pause.until is not None]
             busy = []
             for name in self.settings.channels:
-                in_flight = connection.execute(
-                    select(func.count()).where(posts.c.channel == name, posts.c.state == "sending")
-                ).scalar_one()
+                in_flight = self._in_flight(connection, name)
                 if name in paused or self._budget(connection, name, in_flight, now) <= 0:
                     busy.append(name)
                     channel = self.settings.channels[name]
