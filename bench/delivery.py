@@ -69,7 +69,8 @@ def bare_sqlite_rate(path: Path) -> float:
         )
         delivery_ids = [
             db.execute(
-                "INSERT INTO deliveries (post_id, channel, attempt, worker, started_at, outcome, payload)"
+                "INSERT INTO deliveries"
+                " (post_id, channel, attempt, worker, started_at, outcome, payload)"
                 " VALUES (?, 'log', 1, 'bare', ?, 'pending', '{}') RETURNING id",
                 (i, now),
             ).fetchone()[0]
@@ -95,7 +96,8 @@ def main() -> None:
         bare_rate = bare_sqlite_rate(Path(folder) / "bare.db")
     print(f"SQLite, 1 worker:      {sqlite_rate:8,.0f} deliveries/s (target 2,000)")
     print(
-        f"plain sqlite3 ceiling: {bare_rate:8,.0f} claim+record/s  -> engine at {sqlite_rate / bare_rate:.0%}"
+        f"plain sqlite3 ceiling: {bare_rate:8,.0f} claim+record/s"
+        f"  -> engine at {sqlite_rate / bare_rate:.0%}"
     )
     for workers in (1, 2):
         url, drop = fresh_postgres()

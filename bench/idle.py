@@ -54,7 +54,8 @@ def main() -> None:
             worker.wait(timeout=30)
     print(f"`publisher run` idle with {COUNT:,} queued posts on SQLite:")
     print(
-        f"CPU {used / MEASURE:.2%} over {MEASURE} s (target < 1 %), RSS {memory:.0f} MB (target < 200 MB)"
+        f"CPU {used / MEASURE:.2%} over {MEASURE} s (target < 1 %),"
+        f" RSS {memory:.0f} MB (target < 200 MB)"
     )
 
 

@@ -129,7 +129,8 @@ def test_killed_workers_never_send_twice_and_lose_nothing(
     config.write_text(
         f'database_url = "{database_url}"\n'
         "[engine]\nlease = 2.0\nbatch = 50\nthreads = 8\n"
-        f'[channels.hook]\ntype = "webhook"\nurl = "{stand_in.url}"\nconcurrency = 8\ntimeout = 5.0\n'
+        f'[channels.hook]\ntype = "webhook"\nurl = "{stand_in.url}"\n'
+        "concurrency = 8\ntimeout = 5.0\n"
     )
     _queue_due_posts(database_url)
     engine = open_engine(database_url)
