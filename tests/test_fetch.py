@@ -58,6 +58,8 @@ def test_redirect_loops_stop_at_the_limit(server: LocalServer) -> None:
     def loop(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(302)
         handler.send_header("Location", "/loop")
+        # Without a length an HTTP/1.1 client reads the redirect's body until the socket closes.
+        handler.send_header("Content-Length", "0")
         handler.end_headers()
 
     server.routes["/loop"] = loop
