@@ -7,12 +7,15 @@ headline at a word boundary with "…" when even it does not fit, and never touc
 
 from __future__ import annotations
 
+import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import regex
+from pydantic import BaseModel, ConfigDict
 
 from publisher.articles import Article
 
@@ -58,20 +61,57 @@ class ChannelError(Exception):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One post as a channel sends it."""
+    """One post as a channel sends it; `recipient` is set for channels that fan out."""
 
     post_id: int
     text: str
     link: str
     fields: Mapping[str, Any] = field(default_factory=dict)
+    recipient: str | None = None
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the platform answered for a sent post."""
+    """What the platform answered for a sent post. `note` tells an editor about a part that did
+    not work although the post is out (an image left off, a thread reply refused)."""
 
     remote_id: str | None = None
     permalink: str | None = None
+    note: str | None = None
+
+
+FindingLevel = Literal["ok", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of checking a channel's connection: what was checked and what was found."""
+
+    level: FindingLevel
+    message: str
+
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def secret(name: str, variable: str) -> str:
+    """The credential in environment variable `variable`; remembered so that `redact` keeps it
+    out of logs, delivery records and error messages. Raises an auth ChannelError if unset."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise ChannelError("auth", f"{name}: environment variable {variable} is not set")
+    with _secrets_lock:
+        _secrets.add(value)
+    return value
+
+
+def redact(text: str) -> str:
+    """`text` with every credential a channel has read replaced by "***"."""
+    for value in sorted(_secrets, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, "***")
+    return text
 
 
 @dataclass(frozen=True)
@@ -154,6 +194,17 @@ def _last_fitting(ends: list[int] | range, ok: Callable[[int], bool]) -> int | N
     return found
 
 
+class PlatformOptions(BaseModel):
+    """A channel's platform keys in the configuration (page_id, chat_id, …); subclasses add theirs.
+    Keys a platform cannot do without are checked when the configuration loads."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    required: ClassVar[tuple[str, ...]] = ()
+    # Copied from the [fetch] section: whether images may come from private addresses.
+    allow_private_networks: bool = False
+
+
 class Channel(ABC):
     """A platform's text rules (and, for real platforms, delivery). Subclasses set `type`,
     `limit` and `unit`, and say how they measure and mark up text."""
@@ -163,10 +214,24 @@ class Channel(ABC):
     unit: ClassVar[str]
     # Posts of one channel in flight at once unless the newsroom configures otherwise.
     concurrency: ClassVar[int] = 1
+    Options: ClassVar[type[PlatformOptions]] = PlatformOptions
 
     def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
         self.name = name or self.type
         self.options: Mapping[str, Any] = options or {}
+        self.config = self.Options.model_validate(dict(self.options))
+
+    def targets(self) -> tuple[str, ...]:
+        """Recipients one post fans out to, each with its own delivery record; empty for a
+        channel that makes one post."""
+        return ()
+
+    def check(self) -> list[Finding]:
+        """Verify the credentials and the account with a harmless call."""
+        return [Finding("ok", "nothing to check for this type of channel")]
+
+    def close(self) -> None:  # noqa: B027 - a no-op by design: most channels hold nothing
+        """Release connections; the channel is not used again."""
 
     @abstractmethod
     def measure(self, text: str) -> int:
@@ -192,13 +257,9 @@ class Channel(ABC):
         """Platform fields a sender needs besides text and link (e.g. a photo for a caption)."""
         return {}
 
+    @abstractmethod
     def send(self, message: Outgoing) -> Receipt:
         """Post `message`; raises ChannelError classified for the engine."""
-        raise ChannelError(
-            "permanent",
-            f"{self.name}: posting to {self.type} is not available yet",
-            never_sent=True,
-        )
 
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         """Problems an edited text would have on this platform; empty when it can be posted."""

@@ -1,13 +1,28 @@
 """Facebook Page: a post is a `message` plus a `link`; the link preview comes from the article
-page's Open Graph tags, so the message carries headline and bullets but not the URL."""
+page's Open Graph tags, so the message carries headline and bullets but not the URL.
+
+Posts go to the Graph API (`POST /{version}/{page-id}/feed`, or `/{page-id}/photos` with the
+article's image when `photo = true`) with a Page access token (FACEBOOK_PAGE_TOKEN, or the
+channel's `token_env`) that has pages_manage_posts and pages_read_engagement.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from channels.base import Channel
+from channels.base import Channel, Finding, Outgoing, Receipt, secret
+from channels.graph import GraphClient, GraphOptions, token_findings
 from channels.text import utf16_length
 from publisher.articles import Article
+
+TOKEN_ENV = "FACEBOOK_PAGE_TOKEN"
+
+
+class FacebookOptions(GraphOptions):
+    page_id: str | None = None
+    photo: bool = False
+
+    required: ClassVar[tuple[str, ...]] = ("page_id",)
 
 
 class Facebook(Channel):
@@ -16,6 +31,12 @@ class Facebook(Channel):
     type = "facebook"
     limit = 63_206
     unit = "characters"
+    Options = FacebookOptions
+    config: FacebookOptions
+
+    def __init__(self, name: str | None = None, options: Any = None) -> None:
+        super().__init__(name, options)
+        self.client = GraphClient(self.name, self.options.get("api_base"), self.config)
 
     def measure(self, text: str) -> int:
         return utf16_length(text)
@@ -24,4 +45,40 @@ class Facebook(Channel):
         return ""
 
     def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
-        return {"message": text}
+        photo = str(article.image.url) if article.image else None
+        return {"message": text, "photo": photo}
+
+    def _token(self) -> str:
+        return secret(self.name, self.config.token_env or TOKEN_ENV)
+
+    def send(self, message: Outgoing) -> Receipt:
+        token = self._token()
+        photo = message.fields.get("photo")
+        if self.config.photo and photo:
+            answer = self.client.call(
+                "POST",
+                f"{self.config.page_id}/photos",
+                token,
+                data={"url": photo, "caption": f"{message.text}\n\n{message.link}"},
+            )
+            post_id = str(answer.get("post_id") or answer.get("id"))
+        else:
+            answer = self.client.call(
+                "POST",
+                f"{self.config.page_id}/feed",
+                token,
+                data={"message": message.text, "link": message.link},
+            )
+            post_id = str(answer["id"])
+        return Receipt(remote_id=post_id, permalink=f"https://www.facebook.com/{post_id}")
+
+    def check(self) -> list[Finding]:
+        token = self._token()
+        page = self.client.call(
+            "GET", str(self.config.page_id), token, params={"fields": "id,name"}
+        )
+        found = [Finding("ok", f"page {page.get('name', '?')} ({page.get('id')}) reachable")]
+        return found + token_findings(self.client, token)
+
+    def close(self) -> None:
+        self.client.close()

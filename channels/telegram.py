@@ -1,15 +1,58 @@
 """Telegram: HTML parse mode with only the tags Telegram knows, `<`, `>` and `&` escaped; 4096
-characters for a message, 1024 for a photo caption, counted in UTF-16 units after entity parsing."""
+characters for a message, 1024 for a photo caption, counted in UTF-16 units after entity parsing.
+
+Posts go through python-telegram-bot's `Bot` (TELEGRAM_BOT_TOKEN, or the channel's `token_env`)
+to a channel (`@name` or a numeric id) where the bot is an administrator allowed to post.
+The library is asynchronous; each channel runs one event loop in a thread of its own, so the
+engine's worker threads hand it calls and wait for the answer.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import threading
+import warnings
+from collections.abc import Coroutine
+from datetime import timedelta
 from html import escape, unescape
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
-from channels.base import Channel
+import httpx
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from channels.base import (
+    Channel,
+    ChannelError,
+    Finding,
+    Outgoing,
+    PlatformOptions,
+    Receipt,
+    redact,
+    secret,
+)
 from channels.text import utf16_length
 from publisher.articles import Article
+
+# httpx logs every request URL at INFO, and a Bot API URL holds the bot token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+TELEGRAM_API_BASE = "https://api.telegram.org"
+T = TypeVar("T")
 
 # https://core.telegram.org/bots/api#html-style
 ALLOWED_TAGS = frozenset(
@@ -68,12 +111,48 @@ def parse_entities(text: str) -> tuple[str, list[str]]:
     return "".join(parser.visible), parser.problems
 
 
+class TelegramOptions(PlatformOptions):
+    chat_id: str | int | None = None
+    token_env: str | None = None
+    link_preview: bool = True
+    timeout: float = 20.0
+
+    required: ClassVar[tuple[str, ...]] = ("chat_id",)
+
+
+class _LoopThread:
+    """An asyncio event loop running in a daemon thread, taking coroutines from other threads."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name=f"telegram-{name}", daemon=True
+        )
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
 class Telegram(Channel):
     """Posts to a Telegram channel or group through a bot."""
 
     type = "telegram"
     limit = 4096
     unit = "UTF-16 units"
+    Options = TelegramOptions
+    config: TelegramOptions
+
+    def __init__(self, name: str | None = None, options: Any = None) -> None:
+        super().__init__(name, options)
+        self.api_base = str(self.options.get("api_base") or TELEGRAM_API_BASE).rstrip("/")
+        self._runner: _LoopThread | None = None
+        self._bot: Bot | None = None
+        self._lock = threading.Lock()
 
     def measure(self, text: str) -> int:
         return utf16_length(parse_entities(text)[0])
@@ -94,8 +173,135 @@ class Telegram(Channel):
         return f'<a href="{escape(url)}">{escape(label or url, quote=False)}</a>'
 
     def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
-        photo = article.image.url if article.image else None
+        photo = str(article.image.url) if article.image else None
         return {"parse_mode": "HTML", "photo": photo}
 
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         return parse_entities(text)[1] + super().validate(text, article)
+
+    def _call(self, make: Any) -> Any:
+        """Run `make(bot)` on the channel's loop, the bot set up on first use."""
+        with self._lock:
+            if self._runner is None:
+                self._runner = _LoopThread(self.name)
+            if self._bot is None:
+                token = secret(self.name, self.config.token_env or TOKEN_ENV)
+                timeout = self.config.timeout
+                self._bot = Bot(
+                    token,
+                    base_url=f"{self.api_base}/bot",
+                    base_file_url=f"{self.api_base}/file/bot",
+                    request=HTTPXRequest(
+                        connection_pool_size=8,
+                        connect_timeout=min(timeout, 5.0),
+                        read_timeout=timeout,
+                        write_timeout=timeout,
+                        media_write_timeout=timeout,
+                    ),
+                )
+            bot, runner = self._bot, self._runner
+        try:
+            return runner.run(self._initialized(bot, make), self.config.timeout * 3)
+        except TelegramError as exc:
+            raise classify(self.name, exc) from None
+        except TimeoutError:
+            raise ChannelError("uncertain", f"{self.name}: no answer in time") from None
+
+    @staticmethod
+    async def _initialized(bot: Bot, make: Any) -> Any:
+        await bot.initialize()
+        return await make(bot)
+
+    def send(self, message: Outgoing) -> Receipt:
+        chat = self.config.chat_id
+        photo = message.fields.get("photo")
+        preview = LinkPreviewOptions(
+            is_disabled=not self.config.link_preview, url=message.link, prefer_large_media=True
+        )
+        note = None
+        if photo:
+            try:
+                sent = self._call(
+                    lambda bot: bot.send_photo(
+                        chat, photo=photo, caption=message.text, parse_mode="HTML"
+                    )
+                )
+                return _receipt(sent)
+            except ChannelError as exc:
+                # Telegram could not fetch the picture: the post goes out as a text message.
+                if exc.code != "photo":
+                    raise
+                note = f"sent without the picture ({exc.message})"
+        sent = self._call(
+            lambda bot: bot.send_message(
+                chat, message.text, parse_mode="HTML", link_preview_options=preview
+            )
+        )
+        receipt = _receipt(sent)
+        return Receipt(receipt.remote_id, receipt.permalink, note)
+
+    def check(self) -> list[Finding]:
+        me = self._call(lambda bot: bot.get_me())
+        chat = self._call(lambda bot: bot.get_chat(self.config.chat_id))
+        title = chat.title or chat.username or chat.id
+        return [
+            Finding("ok", f"bot @{me.username} authorised"),
+            Finding("ok", f"chat {title} ({chat.type}) reachable"),
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            runner, bot = self._runner, self._bot
+            self._runner = self._bot = None
+        if runner is not None:
+            if bot is not None:
+                with contextlib.suppress(TelegramError, TimeoutError):
+                    runner.run(bot.shutdown(), 5)
+            runner.stop()
+
+
+def _receipt(sent: Message) -> Receipt:
+    return Receipt(remote_id=str(sent.message_id), permalink=sent.link)
+
+
+_PHOTO_PROBLEMS = ("wrong file identifier", "failed to get http url content", "wrong type of")
+
+
+def classify(name: str, exc: TelegramError) -> ChannelError:
+    """The engine's reading of a python-telegram-bot error (messages never hold the token)."""
+    text = redact(str(exc.message))
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return ChannelError("rate_limited", f"{name}: {text}", retry_after=seconds, code="429")
+    if isinstance(exc, InvalidToken):
+        return ChannelError("auth", f"{name}: the bot token was refused", code="401")
+    if isinstance(exc, Forbidden):
+        return ChannelError("auth", f"{name}: the bot may not post there: {text}", code="403")
+    if isinstance(exc, ChatMigrated):
+        return ChannelError(
+            "permanent",
+            f"{name}: the group became a supergroup; set chat_id = {exc.new_chat_id}",
+            code="400",
+        )
+    if isinstance(exc, BadRequest):
+        lowered = text.lower()
+        if "chat not found" in lowered:
+            return ChannelError("auth", f"{name}: {text}; check chat_id", code="400")
+        if any(problem in lowered for problem in _PHOTO_PROBLEMS):
+            return ChannelError("permanent", f"{name}: {text}", code="photo")
+        return ChannelError("permanent", f"{name}: {text}", code="400")
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout):
+            return ChannelError("transient", f"{name}: connection timed out", never_sent=True)
+        return ChannelError("uncertain", f"{name}: no answer in time after sending")
+    if isinstance(exc, NetworkError):
+        if isinstance(cause, httpx.ConnectError):
+            return ChannelError("transient", f"{name}: cannot connect", never_sent=True)
+        if isinstance(cause, httpx.HTTPError):
+            return ChannelError("uncertain", f"{name}: connection lost while sending")
+        return ChannelError("transient", f"{name}: {text}")
+    return ChannelError("permanent", f"{name}: {text}")

@@ -3,14 +3,21 @@ in-house systems, test stand-ins). An `Idempotency-Key` header lets the receiver
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
-from channels.base import Channel, ChannelError, Outgoing, Receipt
+from channels.base import Channel, ChannelError, Outgoing, PlatformOptions, Receipt, secret
 from channels.http import network_error, retry_after
+
+
+class WebhookOptions(PlatformOptions):
+    url: str = ""
+    timeout: float = 10.0
+    token_env: str | None = None
+
+    required: ClassVar[tuple[str, ...]] = ("url",)
 
 
 class Webhook(Channel):
@@ -20,11 +27,13 @@ class Webhook(Channel):
     limit = 10_000
     unit = "characters"
     concurrency = 4
+    Options = WebhookOptions
+    config: WebhookOptions
 
     def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, options)
-        self.url = str(self.options.get("url") or "")
-        self.timeout = float(self.options.get("timeout", 10.0))
+        self.url = self.config.url
+        self.timeout = self.config.timeout
         self.session = requests.Session()
 
     def measure(self, text: str) -> int:
@@ -32,9 +41,8 @@ class Webhook(Channel):
 
     def _headers(self, message: Outgoing) -> dict[str, str]:
         headers = {"Idempotency-Key": f"publisher-post-{message.post_id}"}
-        token_env = self.options.get("token_env")
-        if token_env and os.environ.get(token_env):
-            headers["Authorization"] = f"Bearer {os.environ[token_env]}"
+        if self.config.token_env:
+            headers["Authorization"] = f"Bearer {secret(self.name, self.config.token_env)}"
         return headers
 
     def send(self, message: Outgoing) -> Receipt:

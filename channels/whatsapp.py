@@ -1,10 +1,54 @@
-"""WhatsApp (Cloud API text messages): `*bold*` headline, bullets, the link on its own line so
-WhatsApp shows its preview; 4096 characters, counted conservatively in UTF-16 units."""
+"""WhatsApp (Cloud API): `*bold*` headline, bullets, the link on its own line so WhatsApp shows
+its preview; 4096 characters, counted conservatively in UTF-16 units.
+
+WhatsApp Channels have no public posting API: the Cloud API sends to opted-in numbers
+(`POST /{version}/{phone-number-id}/messages`), one message and one delivery record per
+recipient. Outside the 24-hour customer-service window only an approved template may be sent:
+`message = "template"` always sends the configured template, and with `message = "text"` a
+recipient refused for the window (131047) gets the template instead when one is configured.
+"""
 
 from __future__ import annotations
 
-from channels.base import Channel
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from channels.base import Channel, ChannelError, Finding, Outgoing, Receipt, secret
+from channels.graph import GraphClient, GraphOptions, token_findings
 from channels.text import utf16_length
+
+TOKEN_ENV = "WHATSAPP_TOKEN"
+OUTSIDE_WINDOW = "131047"
+_E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
+
+
+class TemplateOptions(BaseModel):
+    """An approved message template whose body takes the headline and the link as {{1}}, {{2}}."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    language: str = "de"
+
+
+class WhatsAppOptions(GraphOptions):
+    phone_number_id: str | None = None
+    recipients: tuple[str, ...] = ()
+    message: Literal["text", "template"] = "text"
+    preview_url: bool = True
+    template: TemplateOptions | None = None
+
+    required: ClassVar[tuple[str, ...]] = ("phone_number_id", "recipients")
+
+    @field_validator("recipients")
+    @classmethod
+    def _numbers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for number in value:
+            if not _E164.match(number.replace(" ", "")):
+                raise ValueError(f"{number!r} is not a phone number in international format")
+        return tuple(number.replace(" ", "") for number in value)
 
 
 class WhatsApp(Channel):
@@ -13,6 +57,14 @@ class WhatsApp(Channel):
     type = "whatsapp"
     limit = 4096
     unit = "characters"
+    # Each recipient is a call of its own; a few posts may fan out at once.
+    concurrency = 2
+    Options = WhatsAppOptions
+    config: WhatsAppOptions
+
+    def __init__(self, name: str | None = None, options: Any = None) -> None:
+        super().__init__(name, options)
+        self.client = GraphClient(self.name, self.options.get("api_base"), self.config)
 
     def measure(self, text: str) -> int:
         return utf16_length(text)
@@ -23,3 +75,92 @@ class WhatsApp(Channel):
 
     def link(self, url: str, label: str) -> str:
         return f"{label}: {url}" if label else url
+
+    def fields(self, article: Any, text: str, link: str) -> dict[str, Any]:
+        return {"headline": article.headline}
+
+    def targets(self) -> tuple[str, ...]:
+        return self.config.recipients
+
+    def _token(self) -> str:
+        return secret(self.name, self.config.token_env or TOKEN_ENV)
+
+    def send(self, message: Outgoing) -> Receipt:
+        if not message.recipient:
+            raise ChannelError("permanent", f"{self.name}: no recipient", never_sent=True)
+        token = self._token()
+        if self.config.message == "template":
+            return self._send_template(message, token)
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.recipient,
+            "type": "text",
+            "text": {"body": message.text, "preview_url": self.config.preview_url},
+        }
+        try:
+            return self._receipt(self._post(body, token))
+        except ChannelError as exc:
+            if exc.code == OUTSIDE_WINDOW and self.config.template:
+                return self._send_template(message, token)
+            raise
+
+    def _send_template(self, message: Outgoing, token: str) -> Receipt:
+        template = self.config.template
+        if template is None:
+            raise ChannelError(
+                "permanent", f"{self.name}: message = template needs [template]", never_sent=True
+            )
+        # Template parameters may not hold line breaks or tabs.
+        headline = " ".join(str(message.fields.get("headline") or message.text).split())
+        body = {
+            "messaging_product": "whatsapp",
+            "to": message.recipient,
+            "type": "template",
+            "template": {
+                "name": template.name,
+                "language": {"code": template.language},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [
+                            {"type": "text", "text": headline},
+                            {"type": "text", "text": message.link},
+                        ],
+                    }
+                ],
+            },
+        }
+        return self._receipt(self._post(body, token))
+
+    def _post(self, body: dict[str, Any], token: str) -> dict[str, Any]:
+        return self.client.call(
+            "POST", f"{self.config.phone_number_id}/messages", token, json_body=body
+        )
+
+    def _receipt(self, answer: dict[str, Any]) -> Receipt:
+        messages = answer.get("messages") or [{}]
+        return Receipt(remote_id=messages[0].get("id"))
+
+    def check(self) -> list[Finding]:
+        token = self._token()
+        number = self.client.call(
+            "GET",
+            str(self.config.phone_number_id),
+            token,
+            params={"fields": "display_phone_number,verified_name,quality_rating"},
+        )
+        found = [
+            Finding(
+                "ok",
+                f"number {number.get('display_phone_number', '?')} "
+                f"({number.get('verified_name', 'unverified name')}) reachable, "
+                f"{len(self.config.recipients)} recipients",
+            )
+        ]
+        if number.get("quality_rating") == "RED":
+            found.append(Finding("warning", "the number's quality rating is RED"))
+        return found + token_findings(self.client, token)
+
+    def close(self) -> None:
+        self.client.close()

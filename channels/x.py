@@ -1,19 +1,51 @@
 """X (Twitter): plain text, 280 weighted characters as the official twitter-text library counts them
-(every URL counts 23, CJK and emoji count 2)."""
+(every URL counts 23, CJK and emoji count 2).
+
+Posts go through `tweepy.Client` (API v2 `POST /2/tweets`) with OAuth 1.0a user context
+(X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET) or an OAuth 2 user token
+(`auth = "oauth2"`, X_OAUTH2_USER_TOKEN). tweepy builds its URLs on a fixed host; the client's
+own requests session sends them to `api_base` instead, with timeouts tweepy does not set.
+Images go through API v2 `POST /2/media/upload` on that same session: tweepy 4.17 only knows
+the v1.1 upload endpoint X retired in 2025.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import unicodedata
+from dataclasses import replace
+from typing import Any, Literal
 
+import requests
+import tweepy
+from requests_oauthlib import OAuth1
 from twitter_text import parse_tweet
 from twitter_text.config import config as twitter_text_config
 from twitter_text.extract_urls import extract_urls_with_indices
 from twitter_text.regexp.emoji import emoji as emoji_pattern
 from twitter_text.regexp.invalid_chars import invalid_chars
 
-from channels.base import Channel
+from channels.base import (
+    Channel,
+    ChannelError,
+    ComposeOptions,
+    Finding,
+    Outgoing,
+    PlatformOptions,
+    Receipt,
+    Teaser,
+    redact,
+    secret,
+    truncate,
+)
+from channels.http import network_error
 from publisher.articles import Article
+from publisher.fetch import FetchError, FetchLimits, fetch
+
+# tweepy logs request headers at DEBUG, and with an OAuth 2 token they hold the token.
+logging.getLogger("tweepy").setLevel(logging.INFO)
 
 _RULES = twitter_text_config["defaults"]
 _SCALE = _RULES["scale"]
@@ -88,15 +120,208 @@ def weighted_length(text: str) -> int:
     return total // _SCALE
 
 
+X_API_BASE = "https://api.x.com"
+TWEEPY_HOST = "https://api.twitter.com"
+OAUTH1_ENV = {
+    "api_key_env": "X_API_KEY",
+    "api_secret_env": "X_API_SECRET",
+    "access_token_env": "X_ACCESS_TOKEN",
+    "access_token_secret_env": "X_ACCESS_TOKEN_SECRET",
+}
+OAUTH2_ENV = "X_OAUTH2_USER_TOKEN"
+# X's posting window is 15 minutes; its 24-hour caps have headers of their own.
+DEFAULT_RATE_WAIT = 900.0
+RESET_HEADERS = (
+    ("x-rate-limit-remaining", "x-rate-limit-reset"),
+    ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
+    ("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),
+)
+# Problem types saying the credentials cannot post at all, whatever the text.
+AUTH_PROBLEMS = ("oauth1-permissions", "unsupported-authentication", "client-forbidden")
+IMAGE_LIMIT = 5_000_000
+
+
+class XOptions(PlatformOptions):
+    auth: Literal["oauth1", "oauth2"] = "oauth1"
+    api_key_env: str = OAUTH1_ENV["api_key_env"]
+    api_secret_env: str = OAUTH1_ENV["api_secret_env"]
+    access_token_env: str = OAUTH1_ENV["access_token_env"]
+    access_token_secret_env: str = OAUTH1_ENV["access_token_secret_env"]
+    token_env: str = OAUTH2_ENV
+    thread: bool = False
+    image: bool = True
+    timeout: float = 20.0
+
+
+class _ApiBaseSession(requests.Session):
+    """tweepy's session, sending what tweepy addresses to api.twitter.com to `api_base`.
+
+    The URL is rewritten before the request is prepared, so an OAuth 1.0a signature covers the
+    address the request really goes to."""
+
+    def __init__(self, api_base: str, timeout: float) -> None:
+        super().__init__()
+        self.api_base = api_base.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
+            url = self.api_base + url[len(TWEEPY_HOST) :]
+        kwargs.setdefault("timeout", (min(self.timeout, 5.0), self.timeout))
+        return super().request(method, url, *args, **kwargs)
+
+
 class X(Channel):
     """Posts to an X account."""
 
     type = "x"
     limit = _RULES["max_weighted_tweet_length"]
     unit = "weighted characters"
+    Options = XOptions
+    config: XOptions
+
+    def __init__(self, name: str | None = None, options: Any = None) -> None:
+        super().__init__(name, options)
+        self.api_base = str(self.options.get("api_base") or X_API_BASE).rstrip("/")
+        self._client: tweepy.Client | None = None
 
     def measure(self, text: str) -> int:
         return weighted_length(text)
+
+    def compose(self, article: Article, options: ComposeOptions) -> Teaser:
+        if not (self.config.thread and article.bullets):
+            return super().compose(article, options)
+        # Thread mode: headline and link first, the bullets as replies (see `fields`).
+        teaser = super().compose(article.model_copy(update={"bullets": []}), options)
+        return replace(teaser, fields=self.fields(article, teaser.text, teaser.link))
+
+    def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
+        found: dict[str, Any] = {"image": str(article.image.url) if article.image else None}
+        if self.config.thread and article.bullets:
+            # Thread mode: the bullets follow as replies, each fitted to a post of its own.
+            found["thread"] = [
+                truncate(bullet, lambda cut: weighted_length(cut) <= self.limit)
+                for bullet in article.bullets
+            ]
+        return found
+
+    def client(self) -> tweepy.Client:
+        """The tweepy client with this channel's credentials, addressed to `api_base`."""
+        if self._client is None:
+            if self.config.auth == "oauth2":
+                client = tweepy.Client(bearer_token=secret(self.name, self.config.token_env))
+            else:
+                client = tweepy.Client(
+                    consumer_key=secret(self.name, self.config.api_key_env),
+                    consumer_secret=secret(self.name, self.config.api_secret_env),
+                    access_token=secret(self.name, self.config.access_token_env),
+                    access_token_secret=secret(self.name, self.config.access_token_secret_env),
+                )
+            client.session = _ApiBaseSession(self.api_base, self.config.timeout)
+            self._client = client
+        return self._client
+
+    @property
+    def _user_auth(self) -> bool:
+        return self.config.auth == "oauth1"
+
+    def _auth(self, client: tweepy.Client) -> dict[str, Any]:
+        """Request arguments that authenticate a call tweepy does not make itself."""
+        if self._user_auth:
+            return {
+                "auth": OAuth1(
+                    client.consumer_key,
+                    client_secret=client.consumer_secret,
+                    resource_owner_key=client.access_token,
+                    resource_owner_secret=client.access_token_secret,
+                )
+            }
+        return {"headers": {"Authorization": f"Bearer {client.bearer_token}"}}
+
+    def _tweet(self, client: tweepy.Client, **arguments: Any) -> str:
+        try:
+            answer = client.create_tweet(user_auth=self._user_auth, **arguments)
+        except tweepy.HTTPException as exc:
+            raise classify(self.name, exc) from None
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        return str(answer.data["id"])
+
+    def send(self, message: Outgoing) -> Receipt:
+        client = self.client()
+        notes: list[str] = []
+        media_ids = None
+        image = message.fields.get("image")
+        if image and self.config.image:
+            try:
+                media_ids = [self._upload(client, image)]
+            except ChannelError as exc:
+                if exc.kind in ("auth", "rate_limited"):
+                    raise
+                notes.append(f"posted without the image ({exc.message})")
+        post_id = self._tweet(client, text=message.text, media_ids=media_ids)
+        parent = post_id
+        replies = message.fields.get("thread") or []
+        for number, reply in enumerate(replies, start=1):
+            try:
+                parent = self._tweet(client, text=reply, in_reply_to_tweet_id=parent)
+            except ChannelError as exc:
+                notes.append(f"thread stopped at reply {number} of {len(replies)}: {exc.message}")
+                break
+        return Receipt(
+            remote_id=post_id,
+            permalink=f"https://x.com/i/status/{post_id}",
+            note="; ".join(notes) or None,
+        )
+
+    def _upload(self, client: tweepy.Client, url: str) -> str:
+        try:
+            image = fetch(
+                url,
+                FetchLimits(
+                    timeout=self.config.timeout,
+                    max_bytes=IMAGE_LIMIT,
+                    allow_private_networks=self.config.allow_private_networks,
+                ),
+            )
+        except FetchError as exc:
+            raise ChannelError("permanent", f"{self.name}: image: {exc}") from None
+        media_type = (image.content_type or "application/octet-stream").split(";")[0]
+        if image.status >= 400 or not media_type.startswith("image/"):
+            raise ChannelError(
+                "permanent", f"{self.name}: image: {url} answered {image.status} {media_type}"
+            )
+        try:
+            response = client.session.post(
+                f"{TWEEPY_HOST}/2/media/upload",
+                files={"media": ("image", image.body, media_type)},
+                data={"media_category": "tweet_image"},
+                **self._auth(client),
+            )
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        if response.status_code >= 400:
+            error = _http_exception(response)
+            raise classify(self.name, error)
+        data = response.json().get("data") or {}
+        media_id = data.get("id") or data.get("media_id")
+        if not media_id:
+            raise ChannelError("permanent", f"{self.name}: the upload answer has no media id")
+        return str(media_id)
+
+    def check(self) -> list[Finding]:
+        client = self.client()
+        try:
+            me = client.get_me(user_auth=self._user_auth)
+        except tweepy.HTTPException as exc:
+            raise classify(self.name, exc) from None
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        return [Finding("ok", f"signed in as @{me.data.username}")]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.session.close()
 
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         problems = super().validate(text, article)
@@ -105,3 +330,54 @@ class X(Channel):
         if not problems and not parse_tweet(text).valid:
             problems.append("X's own counter refuses this text")
         return problems
+
+
+def _http_exception(response: requests.Response) -> tweepy.HTTPException:
+    """tweepy's own exception for an answer tweepy did not fetch itself."""
+    kinds: dict[int, type[tweepy.HTTPException]] = {
+        400: tweepy.BadRequest,
+        401: tweepy.Unauthorized,
+        403: tweepy.Forbidden,
+        404: tweepy.NotFound,
+        429: tweepy.TooManyRequests,
+    }
+    kind = kinds.get(response.status_code)
+    if kind is None:
+        kind = tweepy.TwitterServerError if response.status_code >= 500 else tweepy.HTTPException
+    return kind(response)
+
+
+def rate_wait(headers: Any, now: float | None = None) -> float:
+    """Seconds until X lets the account post again: the latest reset among the exhausted limits
+    (the 15-minute window and the 24-hour user and app caps), else the window's reset."""
+    now = time.time() if now is None else now
+    resets = []
+    for remaining, reset in RESET_HEADERS:
+        if headers.get(reset) and headers.get(remaining) in ("0", None):
+            try:
+                resets.append(float(headers[reset]))
+            except ValueError:
+                continue
+    if not resets:
+        return DEFAULT_RATE_WAIT
+    return max(0.0, max(resets) - now)
+
+
+def classify(name: str, exc: tweepy.HTTPException) -> ChannelError:
+    """The engine's reading of an X API error answer."""
+    response = exc.response
+    status = response.status_code
+    detail = "; ".join(str(m) for m in exc.api_messages) or f"HTTP {status}"
+    message = redact(f"{name}: {detail}")
+    try:
+        problem = str(response.json().get("type", ""))
+    except ValueError:
+        problem = ""
+    code = str(status)
+    if status == 429:
+        return ChannelError("rate_limited", message, retry_after=rate_wait(response.headers))
+    if status == 401 or any(problem.endswith(p) for p in AUTH_PROBLEMS):
+        return ChannelError("auth", message, code=code)
+    if status >= 500:
+        return ChannelError("transient", message, code=code)
+    return ChannelError("permanent", message, code=code)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from channels import channel_types
+from channels import channel_class, channel_types
 
 CONFIG_ENV = "PUBLISHER_CONFIG"
 DEFAULT_CONFIG_FILE = Path("publisher.toml")
@@ -122,6 +122,21 @@ class ChannelSettings(BaseModel):
         if value not in known:
             raise ValueError(f"unknown channel type {value!r} (known: {', '.join(sorted(known))})")
         return value
+
+    @model_validator(mode="after")
+    def _platform_keys(self) -> ChannelSettings:
+        """The platform's own keys: known, well-typed, and present where the platform needs them."""
+        options = channel_class(self.type).Options
+        extra = dict(self.model_extra or {})
+        unknown = sorted(set(extra) - set(options.model_fields))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: not a key of {self.type} channels")
+        parsed = options.model_validate(extra)
+        missing = [key for key in options.required if not getattr(parsed, key)]
+        # A dry run sends nothing, so it can be tried before the account is set up.
+        if missing and not self.dry_run:
+            raise ValueError(f"{missing[0]}: required for {self.type} channels")
+        return self
 
 
 class EngineSettings(_Strict):

@@ -1,44 +1,30 @@
-"""Deliver due posts exactly once: claim them in one short transaction, call the channel with no
-transaction open, record the outcome in another. A post left `sending` past its lease was maybe
-posted and becomes `uncertain`; it is never re-sent blindly."""
+"""Deliver due posts exactly once: claim them in one short transaction (`publisher.claims`),
+call the channel with no transaction open, record the outcome in another. A post left `sending`
+past its lease was maybe posted and becomes `uncertain`; it is never re-sent blindly.
+Fan-out channels (WhatsApp recipients) record each recipient's delivery as soon as it is known."""
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import time
-import uuid
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
-from channels import Channel, ChannelError, Outgoing, Receipt
-from channels.log import Log
-from publisher.config import ChannelSettings, Settings
-from publisher.queue import active_pauses, utcnow
+from channels import ChannelError, Receipt
+from publisher.claims import Claimed, Claims
+from publisher.config import Settings
+from publisher.queue import utcnow
 from publisher.schema import channel_pauses, deliveries, posts
-from publisher.teasers import make_channel
 
 logger = logging.getLogger("publisher.dispatch")
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A post this worker holds in `sending`, with the delivery row of this attempt."""
-
-    post_id: int
-    delivery_id: int
-    channel: str
-    due_at: datetime
-    claimed_at: datetime
-    retries: int
-    message: Outgoing
+# What a fan-out post as a whole comes to when recipients answered differently: the kind that
+# asks most of the engine wins (pause, wait, retry, hold, fail).
+_FANOUT_PRECEDENCE = ("auth", "rate_limited", "transient", "uncertain", "permanent")
 
 
 @dataclass(frozen=True)
@@ -100,18 +86,13 @@ _RECORD_POST = (
 )
 
 
-def worker_name() -> str:
-    """A name for this worker process that no other process shares."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 def backoff(retries: int, base: float, cap: float, rng: random.Random) -> float:
     """Exponential backoff with equal jitter: half the delay fixed, half random."""
     delay = min(cap, base * 2 ** max(retries - 1, 0))
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
-class Dispatcher:
+class Dispatcher(Claims):
     """Claims, sends and records posts for one worker process."""
 
     def __init__(
@@ -123,142 +104,12 @@ class Dispatcher:
         rng: random.Random | None = None,
         on_delivered: Callable[[Delivered], None] | None = None,
     ) -> None:
-        self.engine = engine
-        self.settings = settings
-        self.worker = worker or worker_name()
+        super().__init__(engine, settings, worker)
         self.rng = rng or random.Random()
         self.on_delivered = on_delivered
-        self.adapters: dict[str, Channel] = {
-            name: self._adapter(name, channel) for name, channel in settings.channels.items()
-        }
-        self.lease = timedelta(seconds=settings.engine.lease)
         # When a rate limit or an auth error stopped a channel: posts of it claimed before then
         # and not yet sent go back to the queue unsent.
         self._halted: dict[str, datetime] = {}
-
-    @staticmethod
-    def _adapter(name: str, channel: ChannelSettings) -> Channel:
-        if channel.dry_run:
-            return Log(name, channel.model_dump())
-        return make_channel(name, channel)
-
-    def _concurrency(self, name: str) -> int:
-        return self.settings.channels[name].concurrency or type(self.adapters[name]).concurrency
-
-    @staticmethod
-    def _in_flight(connection: Connection, name: str) -> int:
-        return connection.execute(
-            select(func.count()).where(posts.c.channel == name, posts.c.state == "sending")
-        ).scalar_one()
-
-    def _budget(self, connection: Connection, name: str, in_flight: int, now: datetime) -> int:
-        budget = self._concurrency(name) - in_flight
-        channel = self.settings.channels[name]
-        if channel.rate_limit and budget > 0:
-            window_start = now - timedelta(seconds=channel.rate_period)
-            recent = connection.execute(
-                select(func.count()).where(
-                    deliveries.c.channel == name,
-                    deliveries.c.started_at > window_start,
-                    deliveries.c.outcome != "released",
-                )
-            ).scalar_one()
-            budget = min(budget, channel.rate_limit - recent)
-        return budget
-
-    def _lock_channel(self, connection: Connection, name: str) -> None:
-        # On PostgreSQL one worker at a time claims a channel (claims take milliseconds), so
-        # concurrency and rate budgets hold across workers. Channels are always locked in the
-        # configured order, so two workers cannot wait on each other.
-        if connection.dialect.name == "postgresql":
-            key = zlib.crc32(f"publisher:{name}".encode()) - 2**31
-            connection.execute(select(func.pg_advisory_xact_lock(key)))
-
-    def claim(self, now: datetime | None = None, limit: int | None = None) -> list[Claimed]:
-        """Take due posts of channels that are not paused into `sending`, within each channel's
-        concurrency and rate limit, and open a delivery row for each."""
-        now = now or utcnow()
-        limit = limit or self.settings.engine.batch
-        claimed: list[Claimed] = []
-        with self.engine.begin() as connection:
-            paused = active_pauses(connection, now)
-            for name in self.settings.channels:
-                room = limit - len(claimed)
-                if room <= 0:
-                    break
-                if name in paused:
-                    continue
-                self._lock_channel(connection, name)
-                budget = min(
-                    room, self._budget(connection, name, self._in_flight(connection, name), now)
-                )
-                if budget <= 0:
-                    continue
-                claimed += self._claim_channel(connection, name, budget, now)
-        return claimed
-
-    def _claim_channel(
-        self, connection: Connection, name: str, budget: int, now: datetime
-    ) -> list[Claimed]:
-        rows = connection.execute(
-            select(
-                posts.c.id,
-                posts.c.text,
-                posts.c.link,
-                posts.c.fields,
-                posts.c.attempts,
-                posts.c.retries,
-                posts.c.due_at,
-            )
-            .where(posts.c.channel == name, posts.c.state == "queued", posts.c.due_at <= now)
-            .order_by(posts.c.due_at, posts.c.id)
-            .limit(budget)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not rows:
-            return []
-        connection.execute(
-            update(posts)
-            .where(posts.c.id.in_([row.id for row in rows]))
-            .values(
-                state="sending",
-                worker=self.worker,
-                lease_until=now + self.lease,
-                attempts=posts.c.attempts + 1,
-                updated_at=now,
-            )
-        )
-        opened = (
-            connection.execute(
-                insert(deliveries).returning(deliveries.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "post_id": row.id,
-                        "channel": name,
-                        "attempt": row.attempts + 1,
-                        "worker": self.worker,
-                        "started_at": now,
-                        "outcome": "pending",
-                        "payload": {"text": row.text, "link": row.link, "fields": row.fields},
-                    }
-                    for row in rows
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        return [
-            Claimed(
-                post_id=row.id,
-                delivery_id=delivery_id,
-                channel=name,
-                due_at=row.due_at,
-                claimed_at=now,
-                retries=row.retries,
-                message=Outgoing(row.id, row.text, row.link, row.fields),
-            )
-            for row, delivery_id in zip(rows, opened, strict=True)
-        ]
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
@@ -267,17 +118,114 @@ class Dispatcher:
         if halted is not None and claimed.claimed_at <= halted:
             self.release(claimed)
             return None
+        if claimed.targets:
+            return self._deliver_fanout(claimed)
         started = utcnow()
         clock = time.perf_counter()
+        receipt, error = self._send(claimed, claimed.message)
+        return self._record(claimed, started, time.perf_counter() - clock, receipt, error)
+
+    def _send(self, claimed: Claimed, message: Any) -> tuple[Receipt | None, ChannelError | None]:
         try:
-            receipt = self.adapters[claimed.channel].send(claimed.message)
+            return self.adapters[claimed.channel].send(message), None
         except ChannelError as exc:
-            return self._record(claimed, started, time.perf_counter() - clock, None, exc)
+            return None, exc
         except Exception as exc:  # an adapter bug must not leave the post in sending
-            error = ChannelError("uncertain", f"{claimed.channel}: {type(exc).__name__}: {exc}")
             logger.exception("channel %s failed unexpectedly", claimed.channel)
-            return self._record(claimed, started, time.perf_counter() - clock, None, error)
-        return self._record(claimed, started, time.perf_counter() - clock, receipt, None)
+            return None, ChannelError("uncertain", f"{claimed.channel}: {type(exc).__name__}")
+
+    def _deliver_fanout(self, claimed: Claimed) -> Delivered:
+        """Send to each recipient still owed the post, recording every answer (and who is still
+        owed) at once, so that a crash halfway never leads to a second message to anyone."""
+        started = utcnow()
+        clock = time.perf_counter()
+        owed = [recipient for _, recipient in claimed.targets]
+        receipts: list[Receipt] = []
+        errors: list[tuple[str, ChannelError]] = []
+        stopped = False
+        for delivery_id, recipient in claimed.targets:
+            if stopped:
+                self._record_recipient(claimed, delivery_id, "released", owed)
+                continue
+            began = time.perf_counter()
+            receipt, error = self._send(claimed, replace(claimed.message, recipient=recipient))
+            if error is None or error.kind == "permanent":
+                owed.remove(recipient)
+            self._record_recipient(
+                claimed, delivery_id, _outcome(error), owed, receipt, error, began
+            )
+            if error is None and receipt is not None:
+                receipts.append(receipt)
+            elif error is not None:
+                errors.append((recipient, error))
+                # A paused or throttled account would refuse the others too.
+                stopped = error.kind in ("auth", "rate_limited")
+        error = _combined(errors, len(claimed.targets))
+        if error is None and not owed:
+            error = self._refused_earlier(claimed)
+        notes = [r.note for r in receipts if r.note]
+        receipt = None
+        if receipts:
+            first = receipts[0]
+            receipt = Receipt(first.remote_id, first.permalink, "; ".join(notes) or None)
+        return self._record(
+            claimed, started, time.perf_counter() - clock, receipt, error, fanout=True
+        )
+
+    def _refused_earlier(self, claimed: Claimed) -> ChannelError | None:
+        """A fan-out whose last recipients were reached still failed if an earlier round had
+        recipients refused for good (and no editor's retry has reached them since)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(deliveries.c.recipient, deliveries.c.outcome, deliveries.c.error)
+                .where(deliveries.c.post_id == claimed.post_id)
+                .order_by(deliveries.c.id)
+            ).all()
+        reached = {row.recipient for row in rows if row.outcome == "sent"}
+        refused = {
+            row.recipient: row.error
+            for row in rows
+            if row.outcome == "failed" and row.recipient not in reached
+        }
+        if not refused:
+            return None
+        recipient, reason = next(iter(refused.items()))
+        return ChannelError(
+            "permanent",
+            f"{len(refused)} of {len(refused) + len(reached)} recipients not reached; "
+            f"{recipient}: {reason}",
+        )
+
+    def _record_recipient(
+        self,
+        claimed: Claimed,
+        delivery_id: int,
+        outcome: str,
+        owed: list[str],
+        receipt: Receipt | None = None,
+        error: ChannelError | None = None,
+        began: float | None = None,
+    ) -> None:
+        now = utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(
+                    finished_at=now,
+                    outcome=outcome,
+                    remote_id=receipt.remote_id if receipt else None,
+                    permalink=receipt.permalink if receipt else None,
+                    error_class=error.kind if error else None,
+                    error=error.message if error else (receipt.note if receipt else None),
+                    latency_ms=round((time.perf_counter() - began) * 1000) if began else None,
+                )
+            )
+            connection.execute(
+                update(posts)
+                .where(posts.c.id == claimed.post_id, posts.c.worker == self.worker)
+                .values(pending=list(owed), updated_at=now)
+            )
 
     def _next_state(self, claimed: Claimed, error: ChannelError, now: datetime) -> dict[str, Any]:
         channel = self.settings.channels[claimed.channel]
@@ -308,6 +256,8 @@ class Dispatcher:
         seconds: float,
         receipt: Receipt | None,
         error: ChannelError | None,
+        *,
+        fanout: bool = False,
     ) -> Delivered:
         now = utcnow()
         post_values: dict[str, Any] = {
@@ -318,26 +268,14 @@ class Dispatcher:
             "remote_id": receipt.remote_id if receipt else None,
             "permalink": receipt.permalink if receipt else None,
             "error_class": None,
-            "error": None,
+            "error": receipt.note if receipt else None,
         }
-        outcome = "sent"
+        outcome = _outcome(error)
         if error is not None:
-            outcome = {"permanent": "failed"}.get(error.kind, error.kind)
             post_values.update(sent_at=None, **self._next_state(claimed, error, now))
         with self.engine.begin() as connection:
-            connection.execute(
-                _RECORD_DELIVERY,
-                {
-                    "match_delivery": claimed.delivery_id,
-                    "new_finished_at": now,
-                    "new_outcome": outcome,
-                    "new_remote_id": post_values["remote_id"],
-                    "new_permalink": post_values["permalink"],
-                    "new_error_class": error.kind if error else None,
-                    "new_error": error.message if error else None,
-                    "new_latency_ms": round(seconds * 1000),
-                },
-            )
+            if not fanout:
+                self._record_delivery(connection, claimed, now, seconds, post_values, error)
             connection.execute(
                 _RECORD_POST,
                 {"match_post": claimed.post_id, "match_worker": self.worker, "new_updated_at": now}
@@ -353,6 +291,29 @@ class Dispatcher:
         if self.on_delivered:
             self.on_delivered(delivered)
         return delivered
+
+    @staticmethod
+    def _record_delivery(
+        connection: Connection,
+        claimed: Claimed,
+        now: datetime,
+        seconds: float,
+        post_values: dict[str, Any],
+        error: ChannelError | None,
+    ) -> None:
+        connection.execute(
+            _RECORD_DELIVERY,
+            {
+                "match_delivery": claimed.delivery_id,
+                "new_finished_at": now,
+                "new_outcome": _outcome(error),
+                "new_remote_id": post_values["remote_id"],
+                "new_permalink": post_values["permalink"],
+                "new_error_class": error.kind if error else None,
+                "new_error": error.message if error else post_values["error"],
+                "new_latency_ms": round(seconds * 1000),
+            },
+        )
 
     def _pause(self, connection: Connection, name: str, error: ChannelError, now: datetime) -> None:
         until = None
@@ -404,96 +365,10 @@ class Dispatcher:
                 extra=context,
             )
 
-    def release(self, claimed: Claimed) -> None:
-        """Give back a claimed post that was never sent (the worker is stopping)."""
-        now = utcnow()
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(deliveries)
-                .where(deliveries.c.id == claimed.delivery_id)
-                .values(finished_at=now, outcome="released")
-            )
-            connection.execute(
-                update(posts)
-                .where(and_(posts.c.id == claimed.post_id, posts.c.worker == self.worker))
-                .values(
-                    state="queued",
-                    worker=None,
-                    lease_until=None,
-                    attempts=posts.c.attempts - 1,
-                    updated_at=now,
-                )
-            )
-
-    def expire_leases(self, now: datetime | None = None) -> int:
-        """Mark posts whose worker vanished mid-delivery as uncertain; returns how many."""
-        now = now or utcnow()
-        with self.engine.begin() as connection:
-            ids = (
-                connection.execute(
-                    select(posts.c.id)
-                    .where(posts.c.state == "sending", posts.c.lease_until < now)
-                    .with_for_update(skip_locked=True)
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                return 0
-            # The worker stays named so that its late record, should it come, still lands.
-            connection.execute(
-                update(posts)
-                .where(posts.c.id.in_(ids))
-                .values(
-                    state="uncertain",
-                    lease_until=None,
-                    error_class="uncertain",
-                    error="the worker stopped while sending; check the platform before retrying",
-                    updated_at=now,
-                )
-            )
-            connection.execute(
-                update(deliveries)
-                .where(deliveries.c.post_id.in_(ids), deliveries.c.outcome == "pending")
-                .values(outcome="uncertain", finished_at=now)
-            )
-        logger.warning("%d posts were left sending by a stopped worker; now uncertain", len(ids))
-        return len(ids)
-
-    def next_wakeup(self, now: datetime | None = None) -> datetime | None:
-        """When there will next be something to do: a post falls due, a rate-limit pause ends,
-        a lease runs out, or a channel's rate window frees up."""
-        now = now or utcnow()
-        with self.engine.connect() as connection:
-            paused = active_pauses(connection, now)
-            candidates = [pause.until for pause in paused.values() if pause.until is not None]
-            busy = []
-            for name in self.settings.channels:
-                in_flight = self._in_flight(connection, name)
-                if name in paused or self._budget(connection, name, in_flight, now) <= 0:
-                    busy.append(name)
-                    channel = self.settings.channels[name]
-                    if channel.rate_limit and name not in paused:
-                        oldest = connection.execute(
-                            select(func.min(deliveries.c.started_at)).where(
-                                deliveries.c.channel == name,
-                                deliveries.c.started_at
-                                > now - timedelta(seconds=channel.rate_period),
-                            )
-                        ).scalar()
-                        if oldest is not None:
-                            candidates.append(oldest + timedelta(seconds=channel.rate_period))
-            due = connection.execute(
-                select(func.min(posts.c.due_at)).where(
-                    posts.c.state == "queued",
-                    posts.c.channel.in_([n for n in self.settings.channels if n not in busy]),
-                )
-            ).scalar()
-            lease = connection.execute(
-                select(func.min(posts.c.lease_until)).where(posts.c.state == "sending")
-            ).scalar()
-        candidates += [t for t in (due, lease) if t is not None]
-        return min(candidates) if candidates else None
+    def close(self) -> None:
+        """Let every channel release its connections."""
+        for adapter in self.adapters.values():
+            adapter.close()
 
     def run_once(self, now: datetime | None = None) -> list[Delivered]:
         """Deliver everything due now, one claim batch after another, in this thread."""
@@ -504,3 +379,24 @@ class Dispatcher:
             if not batch:
                 return results
             results += [d for d in map(self.deliver, batch) if d is not None]
+
+
+def _outcome(error: ChannelError | None) -> str:
+    if error is None:
+        return "sent"
+    return "failed" if error.kind == "permanent" else error.kind
+
+
+def _combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelError | None:
+    """One error standing for a fan-out's failed recipients, or None when all were reached."""
+    for kind in _FANOUT_PRECEDENCE:
+        matching = [(recipient, error) for recipient, error in errors if error.kind == kind]
+        if matching:
+            recipient, first = matching[0]
+            return ChannelError(
+                kind,
+                f"{len(errors)} of {total} recipients not reached; {recipient}: {first.message}",
+                retry_after=first.retry_after,
+                code=first.code,
+            )
+    return None

@@ -9,12 +9,22 @@ import time
 
 from pythonjsonlogger.json import JsonFormatter
 
+from channels.base import redact
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes formatted records with every credential a channel has read replaced by "***",
+    exception text included (libraries put tokens in URLs and messages)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def setup_logging(log_format: str = "text", level: int = logging.INFO) -> None:
-    """Send publisher's events to stderr in the chosen format."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Send publisher's events, and the libraries' warnings, to stderr in the chosen format."""
+    handler = _RedactingHandler(sys.stderr)
     if log_format == "json":
         formatter: logging.Formatter = JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -27,7 +37,10 @@ def setup_logging(log_format: str = "text", level: int = logging.INFO) -> None:
     formatter.default_time_format = "%Y-%m-%dT%H:%M:%S"
     formatter.default_msec_format = "%s.%03dZ"
     handler.setFormatter(formatter)
-    root = logging.getLogger("publisher")
+    ours = logging.getLogger("publisher")
+    ours.handlers[:] = [handler]
+    ours.setLevel(level)
+    ours.propagate = False
+    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    root.setLevel(logging.WARNING)

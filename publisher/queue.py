@@ -59,7 +59,7 @@ def queue_channels(settings: Settings, names: Sequence[str] | None) -> dict[str,
         chosen = list(dict.fromkeys(names))
     else:
         chosen = [n for n in settings.channels if n != "log"] or ["log"]
-    return {name: make_channel(name, settings.channels[name]) for name in chosen}
+    return {name: make_channel(name, settings.channels[name], settings) for name in chosen}
 
 
 def _upsert_article(connection: Connection, article: Article, now: datetime) -> int:
@@ -213,6 +213,8 @@ def retry(engine: Engine, post_id: int, now: datetime | None = None) -> None:
         retries=0,
         worker=None,
         lease_until=None,
+        # Fan-out posts owe again every recipient not yet reached, refused ones included.
+        pending=None,
     )
 
 
@@ -241,7 +243,7 @@ def edit(engine: Engine, settings: Settings, post_id: int, new_text: str) -> Non
             raise QueueError(
                 f"post {post_id} belongs to channel {row.channel!r}, no longer configured"
             )
-        channel = make_channel(row.channel, settings.channels[row.channel])
+        channel = make_channel(row.channel, settings.channels[row.channel], settings)
         stored = connection.execute(select(articles.c.data).where(articles.c.id == row.article_id))
         article = Article.model_validate(stored.scalar_one())
         problems = channel.validate(new_text, article)

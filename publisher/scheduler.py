@@ -169,6 +169,7 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         self.senders.shutdown(wait=True)
         self.watcher.close()
+        self.dispatcher.close()
         logger.info("worker %s stopped", self.dispatcher.worker)
         self.stopped.set()
 

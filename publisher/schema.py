@@ -82,6 +82,9 @@ posts = Table(
     Column("sent_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Fan-out channels: recipients still owed this post; NULL means every configured recipient
+    # not yet sent to.
+    Column("pending", JSON),
     Index("ix_posts_state_due", "state", "due_at"),
     Index("ix_posts_channel_state", "channel", "state"),
     Index("ix_posts_article_channel", "article_id", "channel"),
@@ -104,6 +107,7 @@ deliveries = Table(
     Column("error", Text),
     Column("latency_ms", Integer),
     Column("payload", JSON, nullable=False),
+    Column("recipient", String(64)),
     Index("ix_deliveries_post", "post_id"),
     Index("ix_deliveries_channel_started", "channel", "started_at"),
     Index("ix_deliveries_started", "started_at"),

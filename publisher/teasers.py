@@ -12,9 +12,11 @@ from publisher.config import ChannelSettings, Settings
 from publisher.links import with_tracking
 
 
-def make_channel(name: str, channel: ChannelSettings) -> Channel:
+def make_channel(name: str, channel: ChannelSettings, settings: Settings) -> Channel:
     """The channel object for a configured channel."""
-    return channel_class(channel.type)(name, channel.model_dump())
+    options = channel.model_dump()
+    options.setdefault("allow_private_networks", settings.fetch.allow_private_networks)
+    return channel_class(channel.type)(name, options)
 
 
 def resolve_channels(
@@ -26,16 +28,16 @@ def resolve_channels(
     resolved: dict[str, Channel] = {}
     for key in wanted:
         if key in settings.channels:
-            resolved[key] = make_channel(key, settings.channels[key])
+            resolved[key] = make_channel(key, settings.channels[key], settings)
             continue
         if key not in known_types():
             names = ", ".join(sorted({*settings.channels, *PLATFORMS}))
             raise ComposeError(f"unknown channel {key!r} (configured or known: {names})")
         configured = next((n for n, c in settings.channels.items() if c.type == key), None)
         resolved[key] = (
-            make_channel(configured, settings.channels[configured])
+            make_channel(configured, settings.channels[configured], settings)
             if configured
-            else make_channel(key, ChannelSettings(type=key))
+            else make_channel(key, ChannelSettings.model_construct(type=key), settings)
         )
     return resolved
 

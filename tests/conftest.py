@@ -14,6 +14,15 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
 from publisher.store import open_engine
+from tests.standins import (
+    GRAPH_TOKEN,
+    TELEGRAM_TOKEN,
+    X_KEYS,
+    X_OAUTH2_TOKEN,
+    GraphStandIn,
+    TelegramStandIn,
+    XStandIn,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "publisher" / "samples" / "newsde-assad-putin.txt"
@@ -131,3 +140,38 @@ def engine(database_url: str) -> Iterator[Engine]:
     opened = open_engine(database_url)
     yield opened
     opened.dispose()
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The stand-ins' credentials in the environment, where the channels read them."""
+    values = X_KEYS | {
+        "X_OAUTH2_USER_TOKEN": X_OAUTH2_TOKEN,
+        "FACEBOOK_PAGE_TOKEN": GRAPH_TOKEN,
+        "WHATSAPP_TOKEN": GRAPH_TOKEN,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def x_api() -> Iterator[XStandIn]:
+    stand_in = XStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture
+def graph_api() -> Iterator[GraphStandIn]:
+    stand_in = GraphStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture
+def telegram_api() -> Iterator[TelegramStandIn]:
+    stand_in = TelegramStandIn()
+    yield stand_in
+    stand_in.close()

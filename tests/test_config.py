@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from channels import channel_class
 from publisher.config import (
     ChannelSettings,
     ConfigError,
@@ -90,7 +91,7 @@ def test_template_falls_back_to_the_configured_language() -> None:
 def test_shipped_example_loads() -> None:
     settings = load_settings(EXAMPLE)
     assert settings.channels["x_main"].type == "x"
-    assert settings.channels["facebook"].model_extra == {"page_id": "1234567890"}
+    assert settings.channels["facebook"].model_extra["page_id"] == "1234567890"
     assert settings.channels["x_main"].slots[0].isoformat() == "07:00:00"
 
 
@@ -104,6 +105,28 @@ def test_shipped_example_documents_every_key() -> None:
     documented = EXAMPLE.read_text()
     assert all(key in documented for key in ChannelSettings.model_fields)
     assert set(data["templates"]["de"]) == set(Template.model_fields)
+
+
+@pytest.mark.parametrize("kind", ["x", "facebook", "whatsapp", "telegram", "webhook"])
+def test_shipped_example_documents_every_platform_key(kind: str) -> None:
+    documented = EXAMPLE.read_text()
+    # allow_private_networks is the [fetch] setting, copied into each channel.
+    keys = set(channel_class(kind).Options.model_fields) - {"allow_private_networks"}
+    assert {key for key in keys if key not in documented} == set()
+
+
+def test_platform_key_of_the_wrong_type_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text('[channels.tg]\ntype = "telegram"\nchat_id = "@a"\nlink_preview = "ja"\n')
+    with pytest.raises(ConfigError, match="link_preview"):
+        load_settings(config)
+
+
+def test_missing_platform_key_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text('[channels.wa]\ntype = "whatsapp"\nphone_number_id = "1"\n')
+    with pytest.raises(ConfigError, match="recipients: required for whatsapp channels"):
+        load_settings(config)
 
 
 def test_example_holds_no_secret_values() -> None:

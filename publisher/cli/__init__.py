@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from channels import ComposeError
+from channels.base import redact
 from publisher.articles import ArticleError
 from publisher.config import ConfigError, Settings, load_settings
 from publisher.logs import setup_logging
@@ -115,7 +116,8 @@ def main() -> None:
         if os.environ.get("PUBLISHER_DEBUG"):
             raise
         print(
-            f"publisher: unexpected {type(exc).__name__}: {exc} (PUBLISHER_DEBUG=1 shows details)",
+            redact(f"publisher: unexpected {type(exc).__name__}: {exc}")
+            + " (PUBLISHER_DEBUG=1 shows details)",
             file=sys.stderr,
         )
         sys.exit(1)

@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from publisher import queue as queue_ops
-from publisher.cli import app, env
+from publisher.checks import check_channels
+from publisher.cli import UsageError, app, env
 from publisher.cli.compose import teaser_panel
-from publisher.cli.queue import deliveries_table
+from publisher.cli.queue import AsJson, deliveries_table, print_json
 from publisher.demo import run_demo
 from publisher.dispatch import Dispatcher
 from publisher.metrics import Metrics
@@ -48,7 +49,10 @@ def run_command(
     metrics = Metrics(engine)
     dispatcher = Dispatcher(engine, settings, on_delivered=metrics.observe)
     if once:
-        delivered = dispatcher.run_once()
+        try:
+            delivered = dispatcher.run_once()
+        finally:
+            dispatcher.close()
         print(f"{len(delivered)} deliveries")
         return
     port = metrics_port if metrics_port is not None else settings.engine.metrics_port
@@ -73,6 +77,54 @@ def channels_list(ctx: typer.Context) -> None:
         status = f"paused: {pause.reason}" if pause else "active"
         table.add_row(name, channel.type, "dry run" if channel.dry_run else "live", status)
     Console().print(table)
+
+
+@channels_app.command("check")
+def check_command(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Channels to check (default: all)")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Verify each channel's credentials with a harmless call and say plainly what is wrong.
+    Exits 1 when a channel cannot post (warnings, such as a token expiring soon, exit 0)."""
+    settings = env(ctx).settings
+    unknown = sorted(set(names or []) - set(settings.channels))
+    if unknown:
+        raise UsageError(
+            f"unknown channel {unknown[0]!r} (configured: {', '.join(settings.channels)})"
+        )
+    results = check_channels(settings, names or list(settings.channels))
+    if as_json:
+        print_json(
+            [
+                {
+                    "channel": name,
+                    "type": settings.channels[name].type,
+                    "level": f.level,
+                    "message": f.message,
+                }
+                for name, findings in results.items()
+                for f in findings
+            ]
+        )
+    else:
+        table = Table(title="channel check", title_justify="left")
+        for column in ("channel", "type", "result", "finding"):
+            table.add_column(column, overflow="fold")
+        style = {"ok": "green", "warning": "yellow", "error": "bold red"}
+        for name, findings in results.items():
+            for finding in findings:
+                table.add_row(
+                    name,
+                    settings.channels[name].type,
+                    f"[{style[finding.level]}]{finding.level}[/]",
+                    finding.message,
+                )
+        Console().print(table)
+    if any(f.level == "error" for findings in results.values() for f in findings):
+        raise typer.Exit(1)
 
 
 @channels_app.command("pause")

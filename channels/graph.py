@@ -1,0 +1,192 @@
+"""What Facebook Pages and the WhatsApp Cloud API share: Meta's Graph API. Calls with a pinned
+API version and a bearer token, errors read from `error.code`/`error_subcode` (most arrive as
+HTTP 400, so the status says little), rate-limit waits from the usage headers, and token expiry
+from `debug_token`.
+
+https://developers.facebook.com/docs/graph-api/guides/error-handling
+https://developers.facebook.com/docs/graph-api/overview/rate-limiting
+https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from channels.base import ChannelError, Finding, PlatformOptions, redact
+from channels.http import network_error, retry_after
+
+GRAPH_API_BASE = "https://graph.facebook.com"
+GRAPH_API_VERSION = "v26.0"
+EXPIRY_WARNING = 7 * 24 * 3600
+
+# Token expired, revoked, or the session invalidated: an editor must connect the channel again.
+AUTH_CODES = frozenset({102, 190})
+# Missing or withdrawn permissions: every post of the channel would fail the same way, so the
+# channel pauses until someone grants them (10, 200-299: "handle the missing permission").
+PERMISSION_CODES = frozenset({3, 10, *range(200, 300)})
+# App, page, user and business-use-case throttling, and WhatsApp's throughput and pair limits.
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80007, 130429, 131048, 131056})
+# Temporary trouble on Meta's side.
+TRANSIENT_CODES = frozenset({1, 2, 131000, 131016})
+DUPLICATE_POST = 506
+# "Temporarily blocked for policy violations": wait before trying again.
+POLICY_BLOCK = 368
+USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-Page-Usage", "X-App-Usage", "X-Ad-Account-Usage")
+DEFAULT_RATE_WAIT = 3600.0
+
+
+class GraphOptions(PlatformOptions):
+    """Keys every Graph API channel takes."""
+
+    api_version: str = GRAPH_API_VERSION
+    token_env: str | None = None
+    timeout: float = 20.0
+
+
+class GraphClient:
+    """A requests session speaking to one Graph API version on behalf of one channel."""
+
+    def __init__(self, name: str, api_base: str | None, options: GraphOptions) -> None:
+        self.name = name
+        base = (api_base or GRAPH_API_BASE).rstrip("/")
+        self.root = f"{base}/{options.api_version}"
+        self.timeout = options.timeout
+        self.session = requests.Session()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The JSON answer of a successful call; a classified ChannelError otherwise."""
+        try:
+            response = self.session.request(
+                method,
+                f"{self.root}/{path.lstrip('/')}",
+                json=json_body,
+                data=data,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if 200 <= response.status_code < 300 and isinstance(answer, dict):
+            return answer
+        raise classify(self.name, response, answer)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def classify(name: str, response: requests.Response, answer: Any) -> ChannelError:
+    """The engine's reading of a Graph API error answer."""
+    error = answer.get("error") if isinstance(answer, dict) else None
+    status = response.status_code
+    if not isinstance(error, dict):
+        return _by_status(name, response)
+    code = _int(error.get("code"))
+    subcode = _int(error.get("error_subcode"))
+    detail = str(error.get("error_user_msg") or error.get("message") or f"HTTP {status}")
+    details = error.get("error_data", {})
+    if isinstance(details, dict) and details.get("details"):
+        detail = f"{detail}: {details['details']}"
+    label = f"code {code}" + (f"/{subcode}" if subcode else "")
+    message = redact(f"{name}: {detail} ({label})")
+    tag = f"{code}" + (f"/{subcode}" if subcode else "")
+    if code in AUTH_CODES or (error.get("type") == "OAuthException" and code is None):
+        return ChannelError("auth", message, code=tag)
+    if code in RATE_LIMIT_CODES:
+        return ChannelError("rate_limited", message, retry_after=usage_wait(response), code=tag)
+    if code == POLICY_BLOCK:
+        return ChannelError("rate_limited", message, retry_after=DEFAULT_RATE_WAIT, code=tag)
+    if code in PERMISSION_CODES:
+        return ChannelError("auth", message, code=tag)
+    if code in TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:
+        return ChannelError("transient", message, code=tag)
+    return ChannelError("permanent", message, code=tag)
+
+
+def _by_status(name: str, response: requests.Response) -> ChannelError:
+    status = response.status_code
+    message = f"{name}: HTTP {status} without a Graph API error"
+    if status == 429:
+        wait = retry_after(response.headers.get("Retry-After"), DEFAULT_RATE_WAIT)
+        return ChannelError("rate_limited", message, retry_after=wait, code=str(status))
+    if status in (401, 403):
+        return ChannelError("auth", message, code=str(status))
+    if status >= 500 or status == 408:
+        return ChannelError("transient", message, code=str(status))
+    return ChannelError("permanent", message, code=str(status))
+
+
+def usage_wait(response: requests.Response) -> float:
+    """Seconds until access returns, from the usage headers: the business-use-case header names
+    `estimated_time_to_regain_access` in minutes; the app and page headers only give percentages,
+    and their window is a rolling hour."""
+    waits: list[float] = []
+    for header in USAGE_HEADERS:
+        raw = response.headers.get(header)
+        if not raw:
+            continue
+        try:
+            usage = json.loads(raw)
+        except ValueError:
+            continue
+        for entry in _usage_entries(usage):
+            minutes = entry.get("estimated_time_to_regain_access")
+            if isinstance(minutes, int | float) and minutes > 0:
+                waits.append(float(minutes) * 60)
+    if waits:
+        return max(waits)
+    return retry_after(response.headers.get("Retry-After"), DEFAULT_RATE_WAIT)
+
+
+def _usage_entries(usage: Any) -> list[dict[str, Any]]:
+    if isinstance(usage, dict) and all(isinstance(v, list) for v in usage.values()) and usage:
+        return [e for entries in usage.values() for e in entries if isinstance(e, dict)]
+    return [usage] if isinstance(usage, dict) else []
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def token_findings(client: GraphClient, token: str) -> list[Finding]:
+    """What `debug_token` says of the channel's token: valid, and when it expires."""
+    try:
+        answer = client.call("GET", "debug_token", token, params={"input_token": token})
+    except ChannelError as exc:
+        return [Finding("warning", f"could not inspect the token: {exc.message}")]
+    data = answer.get("data") or {}
+    if not data.get("is_valid", False):
+        reason = (data.get("error") or {}).get("message", "the token is not valid")
+        return [Finding("error", redact(f"token: {reason}"))]
+    expires = _int(data.get("expires_at")) or 0
+    if expires == 0:
+        return [Finding("ok", "token does not expire")]
+    left = expires - time.time()
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires))
+    if left <= 0:
+        return [Finding("error", f"token expired on {when}")]
+    if left < EXPIRY_WARNING:
+        days = left / 86400
+        return [Finding("warning", f"token expires in {days:.1f} days, on {when}: renew it")]
+    return [Finding("ok", f"token valid until {when}")]

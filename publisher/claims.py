@@ -1,0 +1,349 @@
+"""The claim side of delivery: take due posts into `sending` in one short transaction (within
+each channel's concurrency and rate limit, `FOR UPDATE SKIP LOCKED` on PostgreSQL), give them
+back unsent, turn posts whose worker vanished into `uncertain`, and say when next to wake."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from channels import Channel, Outgoing
+from channels.log import Log
+from publisher.config import ChannelSettings, Settings
+from publisher.queue import active_pauses, utcnow
+from publisher.schema import deliveries, posts
+from publisher.teasers import make_channel
+
+logger = logging.getLogger("publisher.dispatch")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A post this worker holds in `sending`, with the delivery row of this attempt (for a
+    fan-out channel, `targets` pairs each recipient with its own delivery row)."""
+
+    post_id: int
+    delivery_id: int
+    channel: str
+    due_at: datetime
+    claimed_at: datetime
+    retries: int
+    message: Outgoing
+    targets: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def delivery_ids(self) -> list[int]:
+        return [self.delivery_id, *(delivery for delivery, _ in self.targets)]
+
+
+def worker_name() -> str:
+    """A name for this worker process that no other process shares."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Claims:
+    """The claiming half of a worker; `Dispatcher` adds sending and recording."""
+
+    def __init__(self, engine: Engine, settings: Settings, worker: str | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.worker = worker or worker_name()
+        self.adapters: dict[str, Channel] = {
+            name: self._adapter(name, channel) for name, channel in settings.channels.items()
+        }
+        self.lease = timedelta(seconds=settings.engine.lease)
+
+    def _adapter(self, name: str, channel: ChannelSettings) -> Channel:
+        if channel.dry_run:
+            return Log(name, channel.model_dump())
+        return make_channel(name, channel, self.settings)
+
+    def _concurrency(self, name: str) -> int:
+        return self.settings.channels[name].concurrency or type(self.adapters[name]).concurrency
+
+    @staticmethod
+    def _in_flight(connection: Connection, name: str) -> int:
+        return connection.execute(
+            select(func.count()).where(posts.c.channel == name, posts.c.state == "sending")
+        ).scalar_one()
+
+    def _budget(self, connection: Connection, name: str, in_flight: int, now: datetime) -> int:
+        budget = self._concurrency(name) - in_flight
+        channel = self.settings.channels[name]
+        if channel.rate_limit and budget > 0:
+            window_start = now - timedelta(seconds=channel.rate_period)
+            recent = connection.execute(
+                select(func.count()).where(
+                    deliveries.c.channel == name,
+                    deliveries.c.started_at > window_start,
+                    deliveries.c.outcome != "released",
+                )
+            ).scalar_one()
+            budget = min(budget, channel.rate_limit - recent)
+        return budget
+
+    def _lock_channel(self, connection: Connection, name: str) -> None:
+        # On PostgreSQL one worker at a time claims a channel (claims take milliseconds), so
+        # concurrency and rate budgets hold across workers. Channels are always locked in the
+        # configured order, so two workers cannot wait on each other.
+        if connection.dialect.name == "postgresql":
+            key = zlib.crc32(f"publisher:{name}".encode()) - 2**31
+            connection.execute(select(func.pg_advisory_xact_lock(key)))
+
+    def claim(self, now: datetime | None = None, limit: int | None = None) -> list[Claimed]:
+        """Take due posts of channels that are not paused into `sending`, within each channel's
+        concurrency and rate limit, and open a delivery row for each."""
+        now = now or utcnow()
+        limit = limit or self.settings.engine.batch
+        claimed: list[Claimed] = []
+        with self.engine.begin() as connection:
+            paused = active_pauses(connection, now)
+            for name in self.settings.channels:
+                room = limit - len(claimed)
+                if room <= 0:
+                    break
+                if name in paused:
+                    continue
+                self._lock_channel(connection, name)
+                budget = min(
+                    room, self._budget(connection, name, self._in_flight(connection, name), now)
+                )
+                if budget <= 0:
+                    continue
+                claimed += self._claim_channel(connection, name, budget, now)
+        return claimed
+
+    def _claim_channel(
+        self, connection: Connection, name: str, budget: int, now: datetime
+    ) -> list[Claimed]:
+        rows = connection.execute(
+            select(
+                posts.c.id,
+                posts.c.text,
+                posts.c.link,
+                posts.c.fields,
+                posts.c.attempts,
+                posts.c.retries,
+                posts.c.due_at,
+                posts.c.pending,
+            )
+            .where(posts.c.channel == name, posts.c.state == "queued", posts.c.due_at <= now)
+            .order_by(posts.c.due_at, posts.c.id)
+            .limit(budget)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            return []
+        connection.execute(
+            update(posts)
+            .where(posts.c.id.in_([row.id for row in rows]))
+            .values(
+                state="sending",
+                worker=self.worker,
+                lease_until=now + self.lease,
+                attempts=posts.c.attempts + 1,
+                updated_at=now,
+            )
+        )
+        targets = self.adapters[name].targets()
+        if targets:
+            return self._claim_fanout(connection, name, rows, targets, now)
+        opened = self._open_deliveries(connection, name, [(row, None) for row in rows], now)
+        return [
+            Claimed(
+                post_id=row.id,
+                delivery_id=delivery_id,
+                channel=name,
+                due_at=row.due_at,
+                claimed_at=now,
+                retries=row.retries,
+                message=Outgoing(row.id, row.text, row.link, row.fields),
+            )
+            for row, delivery_id in zip(rows, opened, strict=True)
+        ]
+
+    def _open_deliveries(
+        self, connection: Connection, name: str, rows: list[tuple[Row, str | None]], now: datetime
+    ) -> list[int]:
+        return list(
+            connection.execute(
+                insert(deliveries).returning(deliveries.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "post_id": row.id,
+                        "channel": name,
+                        "attempt": row.attempts + 1,
+                        "worker": self.worker,
+                        "started_at": now,
+                        "outcome": "pending",
+                        "recipient": recipient,
+                        "payload": {"text": row.text, "link": row.link, "fields": row.fields},
+                    }
+                    for row, recipient in rows
+                ],
+            )
+            .scalars()
+            .all()
+        )
+
+    def _claim_fanout(
+        self,
+        connection: Connection,
+        name: str,
+        rows: Sequence[Row],
+        targets: tuple[str, ...],
+        now: datetime,
+    ) -> list[Claimed]:
+        """One delivery per recipient still owed the post: those of an earlier round that were
+        neither sent nor refused, or, first time and after an editor's retry, every configured
+        recipient not yet sent to."""
+        fresh = [row.id for row in rows if row.pending is None]
+        already: dict[int, set[str]] = {}
+        if fresh:
+            for post_id, recipient in connection.execute(
+                select(deliveries.c.post_id, deliveries.c.recipient).where(
+                    deliveries.c.post_id.in_(fresh), deliveries.c.outcome == "sent"
+                )
+            ):
+                already.setdefault(post_id, set()).add(recipient)
+        owed = {
+            row.id: (
+                list(row.pending)
+                if row.pending is not None
+                else [t for t in targets if t not in already.get(row.id, set())]
+            )
+            for row in rows
+        }
+        pairs = [(row, recipient) for row in rows for recipient in owed[row.id] or [None]]
+        opened = iter(self._open_deliveries(connection, name, pairs, now))
+        connection.execute(
+            update(posts)
+            .where(posts.c.id == bindparam("match_post"))
+            .values(pending=bindparam("new_pending")),
+            [{"match_post": row.id, "new_pending": owed[row.id]} for row in rows],
+        )
+        claimed = []
+        for row in rows:
+            ids = [next(opened) for _ in owed[row.id] or [None]]
+            claimed.append(
+                Claimed(
+                    post_id=row.id,
+                    delivery_id=ids[0],
+                    channel=name,
+                    due_at=row.due_at,
+                    claimed_at=now,
+                    retries=row.retries,
+                    message=Outgoing(row.id, row.text, row.link, row.fields),
+                    targets=tuple(zip(ids, owed[row.id], strict=False)),
+                )
+            )
+        return claimed
+
+    def release(self, claimed: Claimed) -> None:
+        """Give back a claimed post that was never sent (the worker is stopping)."""
+        now = utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(claimed.delivery_ids), deliveries.c.outcome == "pending")
+                .values(finished_at=now, outcome="released")
+            )
+            connection.execute(
+                update(posts)
+                .where(and_(posts.c.id == claimed.post_id, posts.c.worker == self.worker))
+                .values(
+                    state="queued",
+                    worker=None,
+                    lease_until=None,
+                    attempts=posts.c.attempts - 1,
+                    updated_at=now,
+                )
+            )
+
+    def expire_leases(self, now: datetime | None = None) -> int:
+        """Mark posts whose worker vanished mid-delivery as uncertain; returns how many."""
+        now = now or utcnow()
+        with self.engine.begin() as connection:
+            ids = (
+                connection.execute(
+                    select(posts.c.id)
+                    .where(posts.c.state == "sending", posts.c.lease_until < now)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return 0
+            # The worker stays named so that its late record, should it come, still lands.
+            connection.execute(
+                update(posts)
+                .where(posts.c.id.in_(ids))
+                .values(
+                    state="uncertain",
+                    lease_until=None,
+                    error_class="uncertain",
+                    error="the worker stopped while sending; check the platform before retrying",
+                    updated_at=now,
+                )
+            )
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.post_id.in_(ids), deliveries.c.outcome == "pending")
+                .values(outcome="uncertain", finished_at=now)
+            )
+        logger.warning("%d posts were left sending by a stopped worker; now uncertain", len(ids))
+        return len(ids)
+
+    def next_wakeup(self, now: datetime | None = None) -> datetime | None:
+        """When there will next be something to do: a post falls due, a rate-limit pause ends,
+        a lease runs out, or a channel's rate window frees up."""
+        now = now or utcnow()
+        with self.engine.connect() as connection:
+            paused = active_pauses(connection, now)
+            candidates = [pause.until for pause in paused.values() if pause.until is not None]
+            busy = []
+            for name in self.settings.channels:
+                in_flight = self._in_flight(connection, name)
+                if name in paused or self._budget(connection, name, in_flight, now) <= 0:
+                    busy.append(name)
+                    channel = self.settings.channels[name]
+                    if channel.rate_limit and name not in paused:
+                        oldest = connection.execute(
+                            select(func.min(deliveries.c.started_at)).where(
+                                deliveries.c.channel == name,
+                                deliveries.c.started_at
+                                > now - timedelta(seconds=channel.rate_period),
+                            )
+                        ).scalar()
+                        if oldest is not None:
+                            candidates.append(oldest + timedelta(seconds=channel.rate_period))
+            due = connection.execute(
+                select(func.min(posts.c.due_at)).where(
+                    posts.c.state == "queued",
+                    posts.c.channel.in_([n for n in self.settings.channels if n not in busy]),
+                )
+            ).scalar()
+            lease = connection.execute(
+                select(func.min(posts.c.lease_until)).where(posts.c.state == "sending")
+            ).scalar()
+        candidates += [t for t in (due, lease) if t is not None]
+        return min(candidates) if candidates else None

@@ -1,0 +1,191 @@
+"""The editors' commands with all four real adapters, each pointed at its platform's stand-in:
+`queue add --now` then `run --once` posts everywhere and the log shows remote ids and permalinks;
+`channels check` passes, and names the channel and the reason when a token is revoked."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE, LocalServer
+from tests.standins import (
+    GRAPH_TOKEN,
+    TELEGRAM_TOKEN,
+    X_KEYS,
+    X_OAUTH2_TOKEN,
+    Call,
+    GraphStandIn,
+)
+
+URL = "https://www.news.de/politik/857/assad/"
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path, x_api, graph_api, telegram_api, credentials) -> Path:
+    (tmp_path / "publisher.toml").write_text(
+        f'[channels.x_main]\ntype = "x"\napi_base = "{x_api.url}"\n'
+        f'[channels.facebook]\ntype = "facebook"\napi_base = "{graph_api.url}"\n'
+        f'page_id = "{graph_api.page_id}"\n'
+        f'[channels.whatsapp]\ntype = "whatsapp"\napi_base = "{graph_api.url}"\n'
+        f'phone_number_id = "{graph_api.phone_number_id}"\n'
+        'recipients = ["+4915112345678", "+4917600000001"]\n'
+        f'[channels.telegram]\ntype = "telegram"\napi_base = "{telegram_api.url}"\n'
+        'chat_id = "@newsde"\n'
+    )
+    return tmp_path
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env=os.environ | {"PYTHONPATH": str(ROOT), "COLUMNS": "250"},
+    )
+
+
+def test_queue_now_then_run_once_posts_to_all_four_platforms(
+    newsroom: Path, x_api, graph_api, telegram_api
+) -> None:
+    added = run(newsroom, "queue", "add", str(SAMPLE), "--url", URL, "--now")
+    assert added.returncode == 0, added.stderr
+    ran = run(newsroom, "run", "--once")
+    assert ran.returncode == 0, ran.stderr
+    assert len(x_api.posts("/2/tweets")) == 1
+    assert len(graph_api.posts("/feed")) == 1
+    assert len(graph_api.posts("/messages")) == 2
+    assert len(telegram_api.posts("/sendMessage")) == 1
+    log = json.loads(run(newsroom, "log", "--json").stdout)
+    by_channel: dict[str, list[dict]] = {}
+    for delivery in log:
+        by_channel.setdefault(delivery["channel"], []).append(delivery)
+    assert {d["outcome"] for d in log} == {"sent"}
+    assert by_channel["x_main"][0]["permalink"].startswith("https://x.com/i/status/")
+    assert by_channel["facebook"][0]["permalink"].startswith("https://www.facebook.com/")
+    assert by_channel["telegram"][0]["permalink"].startswith("https://t.me/newsde/")
+    assert all(d["remote_id"].startswith("wamid.") for d in by_channel["whatsapp"])
+    assert len(by_channel["whatsapp"]) == 2
+
+
+def test_log_table_shows_remote_ids(newsroom: Path) -> None:
+    run(newsroom, "queue", "add", str(SAMPLE), "--url", URL, "--now", "--channels", "telegram")
+    run(newsroom, "run", "--once")
+    table = run(newsroom, "log")
+    assert "https://t.me/newsde/1001" in table.stdout
+
+
+def test_nothing_secret_reaches_output_or_the_database(newsroom: Path) -> None:
+    run(newsroom, "queue", "add", str(SAMPLE), "--url", URL, "--now")
+    ran = run(newsroom, "run", "--once")
+    database = (newsroom / "publisher.db").read_bytes()
+    output = ran.stdout + ran.stderr + run(newsroom, "log", "--json").stdout
+    for value in (GRAPH_TOKEN, TELEGRAM_TOKEN, X_OAUTH2_TOKEN, *X_KEYS.values()):
+        assert value not in output
+        assert value.encode() not in database
+
+
+def test_channels_check_passes_against_the_platforms(newsroom: Path) -> None:
+    result = run(newsroom, "channels", "check", "--json")
+    assert result.returncode == 0, result.stderr
+    findings = json.loads(result.stdout)
+    assert {f["channel"] for f in findings} == {"x_main", "facebook", "whatsapp", "telegram", "log"}
+    assert {f["level"] for f in findings} == {"ok"}
+
+
+def test_channels_check_names_the_channel_and_reason_of_a_revoked_token(
+    newsroom: Path, telegram_api
+) -> None:
+    telegram_api.revoked = True
+    result = run(newsroom, "channels", "check")
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.splitlines() if "telegram" in line)
+    assert "error" in line and "token was refused" in line
+    assert TELEGRAM_TOKEN not in result.stdout
+
+
+def test_channels_check_says_which_variable_is_missing(newsroom: Path, monkeypatch) -> None:
+    monkeypatch.delenv("FACEBOOK_PAGE_TOKEN")
+    result = run(newsroom, "channels", "check", "facebook", "--json")
+    assert result.returncode == 1
+    (finding,) = json.loads(result.stdout)
+    assert "FACEBOOK_PAGE_TOKEN is not set" in finding["message"]
+
+
+def test_expired_token_in_flight_pauses_the_channel_and_says_so(newsroom: Path, graph_api) -> None:
+    graph_api.revoked = True
+    run(newsroom, "queue", "add", str(SAMPLE), "--url", URL, "--now", "--channels", "facebook")
+    ran = run(newsroom, "run", "--once")
+    assert "channel facebook paused" in ran.stderr
+    listing = run(newsroom, "channels")
+    assert "paused" in listing.stdout and "Session has expired" in listing.stdout
+
+
+def test_unknown_platform_key_is_a_config_error(tmp_path: Path, server: LocalServer) -> None:
+    (tmp_path / "publisher.toml").write_text(
+        '[channels.facebook]\ntype = "facebook"\npage-id = "1"\n'
+    )
+    result = run(tmp_path, "channels")
+    assert result.returncode == 2
+    assert "page-id: not a key of facebook channels" in result.stderr
+
+
+class _HangingGraph(GraphStandIn):
+    """Answers WhatsApp messages, except that the second recipient's call never returns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+
+    def respond(self, call: Call):
+        if call.path.endswith("/messages") and call.json["to"] == "+4917600000001":
+            self.hanging.set()
+            self.release.wait(30)
+        return super().respond(call)
+
+
+def test_worker_killed_mid_fan_out_never_messages_a_reached_recipient_again(
+    tmp_path: Path, credentials
+) -> None:
+    graph = _HangingGraph()
+    recipients = ["+4915112345678", "+4917600000001", "+4917600000002"]
+    (tmp_path / "publisher.toml").write_text(
+        "[engine]\nlease = 1.0\n"
+        f'[channels.whatsapp]\ntype = "whatsapp"\napi_base = "{graph.url}"\n'
+        f'phone_number_id = "{graph.phone_number_id}"\nrecipients = {json.dumps(recipients)}\n'
+    )
+    try:
+        run(tmp_path, "queue", "add", str(SAMPLE), "--url", URL, "--now")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "publisher", "run", "--once"],
+            cwd=tmp_path,
+            env=os.environ | {"PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert graph.hanging.wait(30)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        time.sleep(1.2)
+        run(tmp_path, "run", "--once")
+        listed = json.loads(run(tmp_path, "queue", "list", "--json").stdout)
+        assert listed[0]["state"] == "uncertain"
+        assert run(tmp_path, "queue", "retry", str(listed[0]["id"])).returncode == 0
+        graph.release.set()
+        run(tmp_path, "run", "--once")
+        sent_to = [c.json["to"] for c in graph.posts("/messages")]
+        assert sent_to.count(recipients[0]) == 1
+        assert sorted(sent_to[2:]) == sorted(recipients[1:])
+    finally:
+        graph.release.set()
+        graph.close()

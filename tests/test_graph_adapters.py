@@ -1,0 +1,248 @@
+"""Facebook Pages and WhatsApp Cloud API adapters against a local server speaking the Graph API:
+what goes over the wire, and how `error.code`/`error_subcode` and the usage headers are read."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from hypothesis import given
+from hypothesis import strategies as st
+
+from channels import ChannelError, Outgoing
+from channels.facebook import Facebook
+from channels.graph import usage_wait
+from channels.whatsapp import WhatsApp
+from tests.standins import EXPIRED_TOKEN, GRAPH_TOKEN, GraphStandIn, graph_error
+
+LINK = "https://e.de/a?utm_source=facebook"
+RECIPIENT = "+4915112345678"
+
+
+def facebook(api: GraphStandIn, **options: object) -> Facebook:
+    return Facebook("facebook", {"api_base": api.url, "page_id": api.page_id, **options})
+
+
+def whatsapp(api: GraphStandIn, **options: object) -> WhatsApp:
+    return WhatsApp(
+        "whatsapp",
+        {
+            "api_base": api.url,
+            "phone_number_id": api.phone_number_id,
+            "recipients": [RECIPIENT],
+            **options,
+        },
+    )
+
+
+def fb_message(text: str = "Schlagzeile\n\n• Punkt", **fields: object) -> Outgoing:
+    return Outgoing(3, text, LINK, {"message": text, **fields})
+
+
+def wa_message(recipient: str = RECIPIENT) -> Outgoing:
+    return Outgoing(
+        4, "*Schlagzeile*\n\nWeiterlesen: " + LINK, LINK, {"headline": "Schlagzeile"}, recipient
+    )
+
+
+def error_of(send) -> ChannelError:
+    with pytest.raises(ChannelError) as caught:
+        send()
+    return caught.value
+
+
+def test_page_post_sends_message_and_link_with_the_page_token(graph_api, credentials) -> None:
+    receipt = facebook(graph_api).send(fb_message())
+    (call,) = graph_api.posts("/feed")
+    assert call.path == f"/v26.0/{graph_api.page_id}/feed"
+    assert call.headers["authorization"] == f"Bearer {GRAPH_TOKEN}"
+    assert call.form == {"message": "Schlagzeile\n\n• Punkt", "link": LINK}
+    assert receipt.remote_id == f"{graph_api.page_id}_1001"
+    assert receipt.permalink == f"https://www.facebook.com/{graph_api.page_id}_1001"
+
+
+def test_photo_post_when_configured_and_the_article_has_an_image(graph_api, credentials) -> None:
+    receipt = facebook(graph_api, photo=True).send(fb_message(photo="https://e.de/bild.jpg"))
+    (call,) = graph_api.posts("/photos")
+    assert call.form["url"] == "https://e.de/bild.jpg"
+    assert LINK in call.form["caption"]
+    assert receipt.remote_id == f"{graph_api.page_id}_1001"
+
+
+def test_api_version_is_pinned_and_configurable(graph_api, credentials) -> None:
+    error = error_of(lambda: facebook(graph_api, api_version="v19.0").send(fb_message()))
+    assert graph_api.calls[0].path.startswith("/v19.0/")
+    assert error.kind == "permanent"
+
+
+def test_expired_token_arriving_as_http_400_is_an_auth_error(graph_api, credentials) -> None:
+    graph_api.revoked = True
+    error = error_of(lambda: facebook(graph_api).send(fb_message()))
+    assert (error.kind, error.code) == ("auth", "190/463")
+    assert "Session has expired" in error.message
+
+
+def test_duplicate_post_is_permanent(graph_api, credentials) -> None:
+    facebook(graph_api).send(fb_message("Gleich"))
+    error = error_of(lambda: facebook(graph_api).send(fb_message("Gleich")))
+    assert (error.kind, error.code) == ("permanent", "506")
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
+def test_throttling_codes_wait_what_the_usage_header_says(graph_api, credentials, code) -> None:
+    usage = {
+        graph_api.page_id: [
+            {"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 7}
+        ]
+    }
+    graph_api.fail_next(
+        "/feed",
+        400,
+        graph_error(code, f"(#{code}) Application request limit reached"),
+        {"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
+    error = error_of(lambda: facebook(graph_api).send(fb_message()))
+    assert error.kind == "rate_limited"
+    assert error.retry_after == 7 * 60
+
+
+def test_throttling_without_an_estimate_waits_the_rolling_hour(graph_api, credentials) -> None:
+    graph_api.fail_next(
+        "/feed",
+        400,
+        graph_error(4, "(#4) Application request limit reached"),
+        {"X-App-Usage": json.dumps({"call_count": 100, "total_time": 20, "total_cputime": 10})},
+    )
+    assert error_of(lambda: facebook(graph_api).send(fb_message())).retry_after == 3600
+
+
+def test_missing_permission_pauses_the_channel(graph_api, credentials) -> None:
+    graph_api.fail_next(
+        "/feed", 403, graph_error(200, "(#200) The user hasn't authorized the application")
+    )
+    assert error_of(lambda: facebook(graph_api).send(fb_message())).kind == "auth"
+
+
+def test_invalid_parameter_is_permanent_with_the_reason(graph_api, credentials) -> None:
+    graph_api.fail_next("/feed", 400, graph_error(100, "(#100) Invalid parameter"))
+    error = error_of(lambda: facebook(graph_api).send(fb_message()))
+    assert (error.kind, error.code) == ("permanent", "100")
+    assert "Invalid parameter" in error.message
+
+
+def test_policy_block_368_waits_an_hour(graph_api, credentials) -> None:
+    graph_api.fail_next(
+        "/feed", 400, graph_error(368, "The action attempted has been deemed abusive", 1390008)
+    )
+    error = error_of(lambda: facebook(graph_api).send(fb_message()))
+    assert (error.kind, error.retry_after) == ("rate_limited", 3600)
+
+
+def test_graph_outage_is_transient(graph_api, credentials) -> None:
+    graph_api.fail_next("/feed", 500, graph_error(2, "An unexpected error has occurred."))
+    assert error_of(lambda: facebook(graph_api).send(fb_message())).kind == "transient"
+
+
+def test_whatsapp_text_message_with_link_preview_to_one_recipient(graph_api, credentials) -> None:
+    receipt = whatsapp(graph_api).send(wa_message())
+    (call,) = graph_api.posts("/messages")
+    assert call.path == f"/v26.0/{graph_api.phone_number_id}/messages"
+    assert call.json == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": RECIPIENT,
+        "type": "text",
+        "text": {"body": wa_message().text, "preview_url": True},
+    }
+    assert receipt.remote_id == "wamid.HBgL1001"
+
+
+def test_whatsapp_fans_out_to_every_configured_recipient(graph_api) -> None:
+    channel = whatsapp(graph_api, recipients=[RECIPIENT, "+4917600000001"])
+    assert channel.targets() == (RECIPIENT, "+4917600000001")
+
+
+def test_whatsapp_template_mode_sends_headline_and_link_as_parameters(
+    graph_api, credentials
+) -> None:
+    channel = whatsapp(
+        graph_api, message="template", template={"name": "news_teaser", "language": "de"}
+    )
+    channel.send(wa_message())
+    (call,) = graph_api.posts("/messages")
+    assert call.json["type"] == "template"
+    assert call.json["template"] == {
+        "name": "news_teaser",
+        "language": {"code": "de"},
+        "components": [
+            {
+                "type": "body",
+                "parameters": [
+                    {"type": "text", "text": "Schlagzeile"},
+                    {"type": "text", "text": LINK},
+                ],
+            }
+        ],
+    }
+
+
+def test_outside_the_24_hour_window_falls_back_to_the_template(graph_api, credentials) -> None:
+    graph_api.fail_next(
+        "/messages",
+        400,
+        graph_error(
+            131047,
+            "Re-engagement message",
+            error_data={
+                "messaging_product": "whatsapp",
+                "details": "Message failed to send because more than 24 hours have passed",
+            },
+        ),
+    )
+    channel = whatsapp(graph_api, template={"name": "news_teaser"})
+    assert channel.send(wa_message()).remote_id
+    first, second = graph_api.posts("/messages")
+    assert (first.json["type"], second.json["type"]) == ("text", "template")
+
+
+def test_outside_the_window_without_a_template_is_permanent(graph_api, credentials) -> None:
+    graph_api.fail_next("/messages", 400, graph_error(131047, "Re-engagement message"))
+    error = error_of(lambda: whatsapp(graph_api).send(wa_message()))
+    assert (error.kind, error.code) == ("permanent", "131047")
+
+
+def test_cloud_api_throughput_limit_is_rate_limited(graph_api, credentials) -> None:
+    graph_api.fail_next("/messages", 400, graph_error(130429, "(#130429) Rate limit hit"))
+    assert error_of(lambda: whatsapp(graph_api).send(wa_message())).kind == "rate_limited"
+
+
+def test_whatsapp_expired_token_is_auth(graph_api, credentials) -> None:
+    graph_api.fail_next("/messages", 401, EXPIRED_TOKEN)
+    assert error_of(lambda: whatsapp(graph_api).send(wa_message())).kind == "auth"
+
+
+def test_check_reports_page_and_token_expiry_within_a_week(graph_api, credentials) -> None:
+    graph_api.expires_at = int(time.time() + 3 * 86400)
+    findings = facebook(graph_api).check()
+    assert findings[0].level == "ok" and "News.de" in findings[0].message
+    assert findings[1].level == "warning" and "expires in 3.0 days" in findings[1].message
+
+
+def test_check_reports_the_whatsapp_number(graph_api, credentials) -> None:
+    findings = whatsapp(graph_api).check()
+    assert "+49 30 1234567" in findings[0].message
+    assert findings[1].message == "token does not expire"
+
+
+@given(
+    minutes=st.lists(st.integers(0, 1440), min_size=1, max_size=4),
+    header=st.sampled_from(["X-Business-Use-Case-Usage", "X-Ad-Account-Usage"]),
+)
+def test_usage_wait_is_the_longest_estimate_in_the_header(minutes: list[int], header: str) -> None:
+    response = requests.Response()
+    entries = [{"type": "pages", "estimated_time_to_regain_access": m} for m in minutes]
+    response.headers[header] = json.dumps({"123": entries})
+    expected = max(minutes) * 60 if max(minutes) > 0 else 3600
+    assert usage_wait(response) == expected

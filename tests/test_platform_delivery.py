@@ -1,0 +1,244 @@
+"""The engine with the real adapters, on SQLite and PostgreSQL: each platform's rate-limit,
+transient, permanent and auth answers lead to waiting, retrying, failing and pausing; WhatsApp
+keeps one delivery per recipient and resumes with those not yet reached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from publisher import queue
+from publisher.dispatch import Dispatcher
+from publisher.queue import Timing, utcnow
+from tests.engine_helpers import article, delivery_rows, make_settings, post
+from tests.standins import (
+    EXPIRED_TOKEN,
+    Answer,
+    GraphStandIn,
+    StandIn,
+    TelegramStandIn,
+    XStandIn,
+    graph_error,
+    telegram_flood,
+    x_rate_limited,
+)
+
+PAGE_USAGE = '{"1": [{"type": "pages", "estimated_time_to_regain_access": 10}]}'
+RECIPIENTS = ["+4915112345678", "+4917600000001", "+4917600000002"]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """How to point a channel of one platform at its stand-in, and its answers per error kind."""
+
+    type: str
+    path: str
+    answers: dict[str, Answer]
+
+    def options(self, x: XStandIn, graph: GraphStandIn, telegram: TelegramStandIn) -> dict:
+        stand_in = self.stand_in(x, graph, telegram)
+        base: dict[str, Any] = {"type": self.type, "api_base": stand_in.url, "retry_base": 30}
+        if self.type == "facebook":
+            base["page_id"] = graph.page_id
+        if self.type == "whatsapp":
+            base |= {"phone_number_id": graph.phone_number_id, "recipients": RECIPIENTS[:1]}
+        if self.type == "telegram":
+            base["chat_id"] = "@newsde"
+        return base
+
+    def stand_in(self, x: XStandIn, graph: GraphStandIn, telegram: TelegramStandIn) -> StandIn:
+        return {"x": x, "telegram": telegram}.get(self.type, graph)
+
+
+PLATFORMS = [
+    Platform(
+        "x",
+        "/2/tweets",
+        {
+            "rate_limited": x_rate_limited(reset_in=600),
+            "transient": (503, {"title": "Service Unavailable", "status": 503}, {}),
+            "permanent": (
+                403,
+                {
+                    "title": "Forbidden",
+                    "status": 403,
+                    "type": "about:blank",
+                    "detail": "You are not allowed to create a Tweet with duplicate content.",
+                },
+                {},
+            ),
+            "auth": (401, {"title": "Unauthorized", "status": 401, "detail": "Unauthorized"}, {}),
+        },
+    ),
+    Platform(
+        "facebook",
+        "/feed",
+        {
+            "rate_limited": (
+                400,
+                graph_error(32, "(#32) Page request limit reached"),
+                {"X-Business-Use-Case-Usage": PAGE_USAGE},
+            ),
+            "transient": (500, graph_error(2, "Service temporarily unavailable"), {}),
+            "permanent": (400, graph_error(506, "Duplicate status message"), {}),
+            "auth": (400, EXPIRED_TOKEN, {}),
+        },
+    ),
+    Platform(
+        "whatsapp",
+        "/messages",
+        {
+            "rate_limited": (400, graph_error(130429, "(#130429) Rate limit hit"), {}),
+            "transient": (500, graph_error(131000, "Something went wrong"), {}),
+            "permanent": (400, graph_error(131026, "Message undeliverable"), {}),
+            "auth": (401, EXPIRED_TOKEN, {}),
+        },
+    ),
+    Platform(
+        "telegram",
+        "/sendMessage",
+        {
+            "rate_limited": telegram_flood(600),
+            "transient": (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, {}),
+            "permanent": (
+                400,
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: can't parse entities: unexpected end tag",
+                },
+                {},
+            ),
+            "auth": (401, {"ok": False, "error_code": 401, "description": "Unauthorized"}, {}),
+        },
+    ),
+]
+BY_TYPE = {platform.type: platform for platform in PLATFORMS}
+
+
+@pytest.fixture
+def deliver(engine: Engine, database_url: str, x_api, graph_api, telegram_api, credentials):
+    """Queue one article on one platform's channel, script its next answer, run dispatch."""
+    dispatchers: list[Dispatcher] = []
+
+    def run(platform: Platform, answer: str | None = None, **options: Any) -> tuple[int, Any]:
+        stand_in = platform.stand_in(x_api, graph_api, telegram_api)
+        settings = make_settings(
+            database_url,
+            social=platform.options(x_api, graph_api, telegram_api) | options,
+        )
+        channels = queue.queue_channels(settings, ["social"])
+        (post_id,) = queue.add(engine, settings, article(), channels, Timing())
+        if answer:
+            stand_in.fail_next(platform.path, *platform.answers[answer])
+        dispatcher = Dispatcher(engine, settings)
+        dispatchers.append(dispatcher)
+        dispatcher.run_once()
+        return post_id, dispatcher
+
+    yield run
+    for dispatcher in dispatchers:
+        dispatcher.close()
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_success_records_the_platforms_remote_id(deliver, engine, platform) -> None:
+    post_id, _ = deliver(platform)
+    row, (delivery,) = post(engine, post_id), delivery_rows(engine, post_id)
+    assert (row.state, delivery.outcome) == ("sent", "sent")
+    assert row.remote_id and row.remote_id == delivery.remote_id
+    if platform.type != "whatsapp":
+        assert row.permalink.startswith("https://")
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_rate_limit_requeues_after_the_platforms_wait_and_pauses_until_then(
+    deliver, engine, platform
+) -> None:
+    post_id, _ = deliver(platform, "rate_limited")
+    row = post(engine, post_id)
+    assert row.state == "queued"
+    assert row.due_at > utcnow() + timedelta(seconds=60)
+    with engine.connect() as connection:
+        pause = queue.active_pauses(connection, utcnow())["social"]
+    assert pause.until == row.due_at
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_transient_error_retries_later_with_backoff(deliver, engine, platform) -> None:
+    post_id, _ = deliver(platform, "transient")
+    row, (delivery,) = post(engine, post_id), delivery_rows(engine, post_id)
+    assert (row.state, row.retries, delivery.outcome) == ("queued", 1, "transient")
+    assert utcnow() + timedelta(seconds=10) < row.due_at < utcnow() + timedelta(seconds=31)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_permanent_error_fails_with_the_platforms_reason(deliver, engine, platform) -> None:
+    post_id, _ = deliver(platform, "permanent")
+    row = post(engine, post_id)
+    assert (row.state, row.error_class) == ("failed", "permanent")
+    reason = platform.answers["permanent"][1]
+    expected = (reason.get("error") or {}).get("message") or reason.get("detail") or "parse"
+    assert expected.lower().split(":")[0] in row.error.lower()
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_auth_error_pauses_the_channel_and_keeps_the_post(deliver, engine, platform) -> None:
+    post_id, _ = deliver(platform, "auth")
+    assert post(engine, post_id).state == "queued"
+    with engine.connect() as connection:
+        pause = queue.active_pauses(connection, utcnow())["social"]
+    assert pause.until is None
+
+
+def test_whatsapp_keeps_one_delivery_per_recipient(deliver, engine, graph_api) -> None:
+    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
+    rows = delivery_rows(engine, post_id)
+    assert sorted(r.recipient for r in rows) == sorted(RECIPIENTS)
+    assert {r.outcome for r in rows} == {"sent"}
+    assert [c.json["to"] for c in graph_api.posts("/messages")] == RECIPIENTS
+    assert post(engine, post_id).state == "sent"
+
+
+def test_whatsapp_retry_resumes_with_recipients_not_yet_reached(deliver, engine, graph_api) -> None:
+    platform = BY_TYPE["whatsapp"]
+    graph_api.fail_next("/messages", *platform.answers["permanent"])
+    graph_api.fail_next("/messages", *platform.answers["transient"])
+    post_id, dispatcher = deliver(platform, recipients=RECIPIENTS)
+    row = post(engine, post_id)
+    assert (row.state, row.pending) == ("queued", [RECIPIENTS[1]])
+    dispatcher.run_once(now=row.due_at + timedelta(seconds=1))
+    sent_to = [c.json["to"] for c in graph_api.posts("/messages")]
+    assert sent_to == [RECIPIENTS[0], RECIPIENTS[1], RECIPIENTS[2], RECIPIENTS[1]]
+    final = post(engine, post_id)
+    assert final.state == "failed"
+    assert final.error.startswith(f"1 of 3 recipients not reached; {RECIPIENTS[0]}: ")
+
+
+def test_editor_retry_of_a_fan_out_reaches_only_those_not_sent(deliver, engine, graph_api) -> None:
+    platform = BY_TYPE["whatsapp"]
+    graph_api.fail_next("/messages", *platform.answers["permanent"])
+    post_id, dispatcher = deliver(platform, recipients=RECIPIENTS)
+    assert post(engine, post_id).state == "failed"
+    queue.retry(engine, post_id)
+    dispatcher.run_once()
+    sent_to = [c.json["to"] for c in graph_api.posts("/messages")]
+    assert sent_to == [*RECIPIENTS, RECIPIENTS[0]]
+    assert post(engine, post_id).state == "sent"
+
+
+def test_rate_limit_on_one_recipient_stops_the_fan_out_and_keeps_the_rest_owed(
+    deliver, engine, graph_api
+) -> None:
+    platform = BY_TYPE["whatsapp"]
+    graph_api.fail_next("/messages", *platform.answers["rate_limited"])
+    post_id, _ = deliver(platform, recipients=RECIPIENTS)
+    assert len(graph_api.posts("/messages")) == 1
+    row = post(engine, post_id)
+    assert (row.state, row.pending) == ("queued", RECIPIENTS)
+    outcomes = sorted(r.outcome for r in delivery_rows(engine, post_id))
+    assert outcomes == ["rate_limited", "released", "released"]

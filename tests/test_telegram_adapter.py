@@ -1,0 +1,138 @@
+"""The Telegram adapter (python-telegram-bot's Bot) against a local server speaking the Bot API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from channels import ChannelError, Outgoing
+from channels.telegram import Telegram
+from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, telegram_flood
+
+LINK = "https://e.de/a?utm_source=telegram"
+TEXT = f'<b>Schlagzeile</b>\n\n• Punkt\n\n<a href="{LINK}">Weiterlesen</a>'
+
+
+@pytest.fixture
+def telegram(telegram_api: TelegramStandIn, credentials) -> Iterator[Telegram]:
+    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@newsde"})
+    yield channel
+    channel.close()
+
+
+def message(**fields: object) -> Outgoing:
+    return Outgoing(5, TEXT, LINK, {"parse_mode": "HTML", **fields})
+
+
+def error_of(send) -> ChannelError:
+    with pytest.raises(ChannelError) as caught:
+        send()
+    return caught.value
+
+
+def test_message_goes_to_the_channel_in_html_with_link_preview(telegram, telegram_api) -> None:
+    receipt = telegram.send(message())
+    call = telegram_api.posts("/sendMessage")[0]
+    assert call.path == f"/bot{TELEGRAM_TOKEN}/sendMessage"
+    assert call.form["chat_id"] == "@newsde"
+    assert call.form["text"] == TEXT
+    assert call.form["parse_mode"] == "HTML"
+    preview = json.loads(call.form["link_preview_options"])
+    assert preview["url"] == LINK and not preview.get("is_disabled")
+    assert receipt.remote_id == "1001"
+    assert receipt.permalink == "https://t.me/newsde/1001"
+
+
+def test_article_image_is_sent_as_photo_with_the_caption(telegram, telegram_api) -> None:
+    telegram.send(message(photo="https://e.de/bild.jpg"))
+    (call,) = telegram_api.posts("/sendPhoto")
+    assert call.form["photo"] == "https://e.de/bild.jpg"
+    assert call.form["caption"] == TEXT
+    assert not telegram_api.posts("/sendMessage")
+
+
+def test_photo_telegram_cannot_fetch_falls_back_to_a_text_message(telegram, telegram_api) -> None:
+    telegram_api.fail_next(
+        "/sendPhoto",
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: wrong file identifier/HTTP URL specified",
+        },
+    )
+    receipt = telegram.send(message(photo="https://e.de/kaputt.jpg"))
+    assert telegram_api.posts("/sendMessage")
+    assert receipt.note and "without the picture" in receipt.note
+
+
+def test_flood_control_waits_retry_after(telegram, telegram_api) -> None:
+    telegram_api.fail_next("/sendMessage", *telegram_flood(17))
+    error = error_of(lambda: telegram.send(message()))
+    assert (error.kind, error.retry_after) == ("rate_limited", 17)
+
+
+def test_revoked_token_is_auth_and_never_shows_the_token(telegram, telegram_api) -> None:
+    telegram_api.revoked = True
+    error = error_of(lambda: telegram.send(message()))
+    assert error.kind == "auth"
+    assert TELEGRAM_TOKEN not in error.message
+
+
+def test_bot_removed_from_the_channel_pauses_it(telegram, telegram_api) -> None:
+    telegram_api.fail_next(
+        "/sendMessage",
+        403,
+        {"ok": False, "error_code": 403, "description": "Forbidden: bot is not a member"},
+    )
+    assert error_of(lambda: telegram.send(message())).kind == "auth"
+
+
+def test_unparseable_html_is_permanent_with_telegrams_reason(telegram, telegram_api) -> None:
+    telegram_api.fail_next(
+        "/sendMessage",
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": 'Bad Request: can\'t parse entities: Unsupported start tag "x"',
+        },
+    )
+    error = error_of(lambda: telegram.send(message()))
+    assert error.kind == "permanent"
+    assert "can't parse entities" in error.message.lower()
+
+
+def test_bot_api_outage_is_transient(telegram, telegram_api) -> None:
+    telegram_api.fail_next(
+        "/sendMessage", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+    )
+    assert error_of(lambda: telegram.send(message())).kind == "transient"
+
+
+def test_unreachable_bot_api_provably_never_sent(credentials) -> None:
+    channel = Telegram("telegram", {"api_base": "http://127.0.0.1:9", "chat_id": "@newsde"})
+    try:
+        error = error_of(lambda: channel.send(message()))
+    finally:
+        channel.close()
+    assert (error.kind, error.never_sent) == ("transient", True)
+
+
+def test_check_calls_get_me_and_get_chat(telegram, telegram_api) -> None:
+    findings = telegram.check()
+    assert [f.message for f in findings] == [
+        "bot @newsde_desk_bot authorised",
+        "chat News.de (channel) reachable",
+    ]
+
+
+def test_check_with_an_unknown_chat_is_an_auth_error(telegram_api, credentials) -> None:
+    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@woanders"})
+    try:
+        error = error_of(channel.check)
+    finally:
+        channel.close()
+    assert error.kind == "auth" and "chat not found" in error.message.lower()

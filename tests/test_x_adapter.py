@@ -1,0 +1,197 @@
+"""The X adapter against a local server speaking API v2: signed requests, media upload, threads,
+and every kind of answer read as the engine needs it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from channels import ChannelError, ComposeOptions, Outgoing
+from channels.x import X, rate_wait
+from publisher.articles import Article
+from tests.conftest import LocalServer
+from tests.standins import X_KEYS, XStandIn, x_rate_limited
+
+LINK = "https://e.de/a?utm_source=x"
+
+
+def channel(api: XStandIn, **options: object) -> X:
+    return X("x_main", {"api_base": api.url, "allow_private_networks": True, **options})
+
+
+def message(text: str = "Schlagzeile https://e.de/a", **fields: object) -> Outgoing:
+    return Outgoing(7, text, LINK, fields)
+
+
+def test_post_is_signed_with_oauth1_and_returns_id_and_permalink(x_api, credentials) -> None:
+    receipt = channel(x_api).send(message())
+    (call,) = x_api.posts("/2/tweets")
+    assert call.json == {"text": "Schlagzeile https://e.de/a"}
+    assert call.headers["authorization"].startswith("OAuth ")
+    assert f'oauth_consumer_key="{X_KEYS["X_API_KEY"]}"' in call.headers["authorization"]
+    assert receipt.remote_id == "1001"
+    assert receipt.permalink == "https://x.com/i/status/1001"
+
+
+def test_oauth2_user_token_is_sent_as_bearer(x_api, credentials) -> None:
+    channel(x_api, auth="oauth2").send(message())
+    (call,) = x_api.posts("/2/tweets")
+    assert call.headers["authorization"] == f"Bearer {credentials['X_OAUTH2_USER_TOKEN']}"
+
+
+def test_image_goes_through_v2_media_upload_and_is_attached(
+    x_api, credentials, server: LocalServer
+) -> None:
+    picture = b"\x89PNG\r\n\x1a\n" + b"0" * 500
+    image = server.serve("/bild.png", picture, "image/png")
+    channel(x_api).send(message(image=image))
+    (upload,) = x_api.posts("/2/media/upload")
+    assert upload.files["media"] == picture
+    assert upload.form["media_category"] == "tweet_image"
+    assert upload.headers["authorization"].startswith("OAuth ")
+    (tweet,) = x_api.posts("/2/tweets")
+    assert tweet.json["media"] == {"media_ids": ["1001"]}
+
+
+def test_image_that_cannot_be_fetched_leaves_a_note_and_the_post_goes_out(
+    x_api, credentials, server: LocalServer
+) -> None:
+    receipt = channel(x_api).send(message(image=server.base + "/missing.png"))
+    assert receipt.remote_id
+    assert receipt.note and "without the image" in receipt.note
+    assert "media" not in x_api.posts("/2/tweets")[0].json
+
+
+def test_thread_mode_posts_bullets_as_replies_to_the_headline() -> None:
+    article = Article(
+        url="https://e.de/a", headline="Schlagzeile", bullets=["Erster Punkt", "Zweiter Punkt"]
+    )
+    teaser = X("x", {"thread": True}).compose(article, ComposeOptions(link="https://e.de/a"))
+    assert "Erster Punkt" not in teaser.text
+    assert teaser.fields["thread"] == ["Erster Punkt", "Zweiter Punkt"]
+
+
+def test_thread_replies_chain_to_the_post_before(x_api, credentials) -> None:
+    channel(x_api, thread=True).send(message(thread=["Erster Punkt", "Zweiter Punkt"]))
+    _first, second, third = x_api.posts("/2/tweets")
+    assert second.json["reply"] == {"in_reply_to_tweet_id": "1001"}
+    assert third.json["reply"] == {"in_reply_to_tweet_id": "1002"}
+
+
+def test_rate_limit_waits_until_the_reset_header(x_api, credentials) -> None:
+    x_api.fail_next("/2/tweets", *x_rate_limited(reset_in=600))
+    with pytest.raises(ChannelError) as caught:
+        channel(x_api).send(message())
+    assert caught.value.kind == "rate_limited"
+    assert 590 <= caught.value.retry_after <= 601
+
+
+def test_revoked_credentials_are_an_auth_error(x_api, credentials) -> None:
+    x_api.revoked = True
+    with pytest.raises(ChannelError) as caught:
+        channel(x_api).send(message())
+    assert caught.value.kind == "auth"
+
+
+def test_duplicate_content_is_permanent_with_xs_reason(x_api, credentials) -> None:
+    channel(x_api).send(message("Gleicher Text"))
+    with pytest.raises(ChannelError) as caught:
+        channel(x_api).send(message("Gleicher Text"))
+    assert caught.value.kind == "permanent"
+    assert "duplicate content" in caught.value.message
+
+
+def test_read_only_app_is_an_auth_error(x_api, credentials) -> None:
+    x_api.fail_next(
+        "/2/tweets",
+        403,
+        {
+            "title": "Forbidden",
+            "status": 403,
+            "detail": "Your client app is not configured with the appropriate oauth1 app "
+            "permissions for this endpoint.",
+            "type": "https://api.twitter.com/2/problems/oauth1-permissions",
+        },
+    )
+    with pytest.raises(ChannelError) as caught:
+        channel(x_api).send(message())
+    assert caught.value.kind == "auth"
+
+
+def test_server_error_is_transient(x_api, credentials) -> None:
+    x_api.fail_next("/2/tweets", 503, {"title": "Service Unavailable", "status": 503})
+    with pytest.raises(ChannelError) as caught:
+        channel(x_api).send(message())
+    assert caught.value.kind == "transient"
+
+
+def test_refused_connection_provably_never_sent(credentials) -> None:
+    closed = X("x", {"api_base": "http://127.0.0.1:9"})
+    with pytest.raises(ChannelError) as caught:
+        closed.send(message())
+    assert (caught.value.kind, caught.value.never_sent) == ("transient", True)
+
+
+def test_missing_credential_names_the_variable_not_a_value(x_api, monkeypatch) -> None:
+    monkeypatch.delenv("X_API_SECRET", raising=False)
+    for key in ("X_API_KEY", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+        monkeypatch.setenv(key, X_KEYS[key])
+    with pytest.raises(ChannelError) as caught:
+        channel(x_api).send(message())
+    assert caught.value.kind == "auth"
+    assert "X_API_SECRET" in caught.value.message
+
+
+def test_errors_never_carry_a_credential(x_api, credentials) -> None:
+    x_api.fail_next(
+        "/2/tweets", 400, {"errors": [{"message": f"bad token {credentials['X_API_KEY']}"}]}
+    )
+    with pytest.raises(ChannelError) as caught:
+        channel(x_api).send(message())
+    assert credentials["X_API_KEY"] not in caught.value.message
+
+
+def test_channels_own_variables_let_two_accounts_live_side_by_side(
+    x_api, credentials, monkeypatch
+) -> None:
+    for key, value in X_KEYS.items():
+        monkeypatch.setenv(f"DESK_{key}", value)
+        monkeypatch.delenv(key)
+    desk = channel(
+        x_api,
+        api_key_env="DESK_X_API_KEY",
+        api_secret_env="DESK_X_API_SECRET",
+        access_token_env="DESK_X_ACCESS_TOKEN",
+        access_token_secret_env="DESK_X_ACCESS_TOKEN_SECRET",
+    )
+    assert desk.send(message()).remote_id
+
+
+def test_check_names_the_signed_in_account(x_api, credentials) -> None:
+    findings = channel(x_api).check()
+    assert [f.message for f in findings] == ["signed in as @newsde"]
+
+
+@given(
+    resets=st.lists(st.integers(0, 200_000), min_size=1, max_size=3),
+    exhausted=st.lists(st.booleans(), min_size=3, max_size=3),
+)
+def test_rate_wait_is_the_latest_reset_of_an_exhausted_limit(
+    resets: list[int], exhausted: list[bool]
+) -> None:
+    now = time.time()
+    names = ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
+    headers = {}
+    for name, reset, empty in zip(names, resets, exhausted, strict=False):
+        headers[f"{name}-reset"] = str(int(now) + reset)
+        headers[f"{name}-remaining"] = "0" if empty else "5"
+    waits = [reset for reset, empty in zip(resets, exhausted, strict=False) if empty]
+    wait = rate_wait(headers, now=now)
+    assert wait >= 0
+    if waits:
+        assert abs(wait - max(waits)) <= 1
+    else:
+        assert wait == 900.0
