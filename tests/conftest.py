@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -95,6 +97,27 @@ class LocalServer:
 
         self.routes[path] = route
         return self.base + path
+
+
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    tz: str = "UTC",
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """`publisher ARGS` in a process of its own, seeing only PATH, the machine time zone `tz`,
+    a wide terminal and `env` from the environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "TZ": tz, "COLUMNS": "250"}
+        | (env or {}),
+    )
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, SAMPLE, LocalServer
+from tests.conftest import CORPUS, SAMPLE, LocalServer, run_cli
 
 URL = "https://www.news.de/politik/857/assad/?ref=home#kommentare"
 
@@ -17,15 +16,7 @@ URL = "https://www.news.de/politik/857/assad/?ref=home#kommentare"
 def run(
     *args: str, cwd: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "publisher", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        input=stdin,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parent.parent)},
-    )
+    return run_cli(*args, cwd=cwd, stdin=stdin)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, needle: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE, LocalServer
+from tests.conftest import ROOT, SAMPLE, LocalServer, run_cli
 from tests.standins import (
     GRAPH_TOKEN,
     TELEGRAM_TOKEN,
@@ -26,6 +26,13 @@ from tests.standins import (
 )
 
 URL = "https://www.news.de/politik/857/assad/"
+CREDENTIALS = {
+    *X_KEYS,
+    "X_OAUTH2_USER_TOKEN",
+    "FACEBOOK_PAGE_TOKEN",
+    "WHATSAPP_TOKEN",
+    "TELEGRAM_BOT_TOKEN",
+}
 
 
 @pytest.fixture
@@ -44,14 +51,8 @@ def newsroom(tmp_path: Path, x_api, graph_api, telegram_api, credentials) -> Pat
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "publisher", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=60,
-        env=os.environ | {"PYTHONPATH": str(ROOT), "COLUMNS": "250"},
-    )
+    credentials = {key: value for key, value in os.environ.items() if key in CREDENTIALS}
+    return run_cli(*args, cwd=cwd, env=credentials)
 
 
 def test_queue_now_then_run_once_posts_to_all_four_platforms(

@@ -4,15 +4,13 @@ process on a real SQLite file; refusals are one line, exit 2, and leave the queu
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import SAMPLE, run_cli
 
 URL = "https://www.news.de/politik/857/assad/"
 
@@ -28,14 +26,7 @@ def desk(tmp_path: Path) -> Path:
 
 
 def run(cwd: Path, *args: str, tz: str = "UTC") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "publisher", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=60,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "TZ": tz},
-    )
+    return run_cli(*args, cwd=cwd, tz=tz)
 
 
 def queue_json(cwd: Path, *extra: str) -> list[dict]:
