@@ -13,7 +13,6 @@ from datetime import tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import extruct
 import lxml.etree
 import lxml.html
 from w3lib.encoding import html_to_unicode
@@ -106,6 +105,8 @@ class _Page:
             self.tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
         except (lxml.etree.ParserError, ValueError):
             raise ArticleError("not an HTML page") from None
+        import extruct  # a fifth of a second to import: only for commands that read pages
+
         data = extruct.extract(
             self.tree,
             base_url=base_url,

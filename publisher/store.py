@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+# The newest migration in publisher/migrations/versions (tests/test_store.py keeps the two equal).
+# Knowing it here lets every command see an up-to-date schema without importing alembic.
+SCHEMA_REVISION = "0002"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Any constant works; it only has to be the same for every worker migrating the same database.
@@ -80,24 +80,34 @@ def describe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _alembic_config(connection: Connection) -> Config:
+def alembic_config(connection: Connection | None = None) -> Any:
+    """Alembic's configuration for publisher's migrations, bound to `connection`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "publisher:migrations")
     config.attributes["connection"] = connection
     return config
 
 
+def current_revision(connection: Connection) -> str | None:
+    """The schema revision the database is at (None: not yet migrated)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (a no-op when it is there already)."""
     with engine.connect() as connection:
-        config = _alembic_config(connection)
-        head = ScriptDirectory.from_config(config).get_current_head()
-        if MigrationContext.configure(connection).get_current_revision() == head:
+        if current_revision(connection) == SCHEMA_REVISION:
             return
+    from alembic import command
+
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        command.upgrade(_alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), "head")
 
 
 @contextmanager

@@ -1,0 +1,26 @@
+"""Schema migrations on SQLite and PostgreSQL: the revision every command expects is alembic's
+newest, and a database made by an older release is brought up to it on start."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from publisher.store import SCHEMA_REVISION, alembic_config, current_revision, make_engine, migrate
+
+
+def test_schema_revision_is_the_newest_migration() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_REVISION
+
+
+def test_database_of_an_older_release_is_upgraded_on_start(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+    migrate(engine)
+    with engine.connect() as connection:
+        assert current_revision(connection) == SCHEMA_REVISION
+        columns = {c["name"] for c in inspect(connection).get_columns("deliveries")}
+    assert "recipient" in columns
+    engine.dispose()
