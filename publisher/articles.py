@@ -104,6 +104,9 @@ class Article(BaseModel):
     tags: tuple[str, ...] = ()
     language: OptionalText = None
     published_at: datetime | None = None
+    # Beyond DESIGN.md's fields, for the release rules: the CMS's section, and a breaking-news flag.
+    section: OptionalText = None
+    breaking: bool = False
 
     @field_validator("id", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from channels import channel_class, channel_types
+from publisher.rules import Rule
 
 CONFIG_ENV = "PUBLISHER_CONFIG"
 DEFAULT_CONFIG_FILE = Path("publisher.toml")
@@ -96,11 +97,24 @@ class ChannelSettings(BaseModel):
     max_attempts: int = Field(default=5, gt=0)
     retry_base: float = Field(default=30.0, gt=0)
     retry_max: float = Field(default=3600.0, gt=0)
+    quiet_hours: tuple[time, time] | None = Field(
+        default=None, description='["23:00", "06:00"]: released posts wait for the end'
+    )
 
     @field_validator("timezone")
     @classmethod
     def _channel_zone(cls, value: str | None) -> str | None:
         return None if value is None else _known_zone(value)
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet_times(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        try:
+            return tuple(time.fromisoformat(v) if isinstance(v, str) else v for v in value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a pair of times like 23:00") from None
 
     @field_validator("slots", mode="before")
     @classmethod
@@ -139,6 +153,27 @@ class ChannelSettings(BaseModel):
         return self
 
 
+class ServeSettings(_Strict):
+    """The HTTP side (`publisher serve`, or inside `publisher run` when `enabled`)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body: int = Field(default=1_000_000, gt=0, description="bytes of a webhook body")
+    replay_window: int = Field(default=300, gt=0, description="seconds a signature stays valid")
+
+
+class FeedSettings(_Strict):
+    """One RSS/Atom feed the watcher polls."""
+
+    url: str
+    every: float = Field(default=60.0, ge=1, description="seconds between polls")
+    backfill: int = Field(default=0, ge=0, description="newest items released on the first poll")
+    fetch_pages: bool = Field(default=True, description="fetch each item's page for the teaser")
+    language: str | None = None
+    max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")
+
+
 class EngineSettings(_Strict):
     """How `publisher run` works: leases, batch sizes, threads, metrics and logs."""
 
@@ -170,6 +205,9 @@ class Settings(_Strict):
     tracking: Tracking = Field(default_factory=Tracking)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    feeds: dict[str, FeedSettings] = Field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
     source: str = Field(default="built-in defaults", exclude=True)
 
     @field_validator("timezone")
@@ -192,6 +230,14 @@ class Settings(_Strict):
     def _log_channel(self) -> Settings:
         if "log" not in self.channels:
             self.channels["log"] = ChannelSettings(type="log")
+        return self
+
+    @model_validator(mode="after")
+    def _rule_channels(self) -> Settings:
+        for number, rule in enumerate(self.rules):
+            unknown = [name for name in rule.channels if name not in self.channels]
+            if unknown:
+                raise ValueError(f"rules[{number}] ({rule.name}): unknown channel {unknown[0]!r}")
         return self
 
     @property

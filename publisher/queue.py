@@ -4,14 +4,14 @@ refuses what would break the post lifecycle; a refusal changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
 
-from channels import Channel
+from channels import Channel, Teaser
 from publisher.articles import Article
 from publisher.config import Settings
 from publisher.schema import articles, channel_pauses, posts
@@ -62,7 +62,9 @@ def queue_channels(settings: Settings, names: Sequence[str] | None) -> dict[str,
     return {name: make_channel(name, settings.channels[name], settings) for name in chosen}
 
 
-def _upsert_article(connection: Connection, article: Article, now: datetime) -> int:
+def upsert_article(connection: Connection, article: Article, now: datetime) -> int:
+    """Store the article (keyed by its id, else its URL) and return its row id; an update
+    locks the row, so releases of one article are serialised."""
     key = article.id or article.url
     values = {
         "url": article.url,
@@ -116,13 +118,16 @@ def add(
     force: bool = False,
     queued_by: str = "cli",
     now: datetime | None = None,
+    approval: bool | None = None,
+    adjust: Callable[[str, datetime], datetime] | None = None,
 ) -> list[int]:
     """Queue one post per channel for `article`; refuses (queues nothing) if any channel already
-    has an open or sent post of this article, unless `force`."""
+    has an open or sent post of this article, unless `force`. `approval` overrides the channels'
+    own setting; `adjust` may move each channel's due time later (quiet hours, embargo)."""
     now = now or utcnow()
     teasers = compose(article, channels, settings)
     with engine.begin() as connection:
-        article_id = _upsert_article(connection, article, now)
+        article_id = upsert_article(connection, article, now)
         if not force:
             existing = connection.execute(
                 select(posts.c.id, posts.c.channel, posts.c.state).where(
@@ -136,33 +141,62 @@ def add(
                     f"this article is already queued for {existing.channel} as post "
                     f"{existing.id} ({existing.state}); use --force to queue it again"
                 )
-        ids = []
-        for name, teaser in teasers.items():
-            try:
-                due = _due(connection, settings, name, timing, now)
-            except ValueError as exc:
-                raise QueueError(f"{name}: {exc}") from None
-            approval = settings.channels[name].approval
-            result = connection.execute(
-                insert(posts).values(
-                    article_id=article_id,
-                    channel=name,
-                    channel_type=teaser.type,
-                    text=teaser.text,
-                    link=teaser.link,
-                    fields=dict(teaser.fields),
-                    state="awaiting_approval" if approval else "queued",
-                    due_at=due,
-                    attempts=0,
-                    retries=0,
-                    queued_by=queued_by,
-                    edited=False,
-                    created_at=now,
-                    updated_at=now,
-                )
+        ids = insert_posts(
+            connection,
+            settings,
+            article_id,
+            teasers,
+            timing,
+            now=now,
+            queued_by=queued_by,
+            approval=approval,
+            adjust=adjust,
+        )
+    return ids
+
+
+def insert_posts(
+    connection: Connection,
+    settings: Settings,
+    article_id: int,
+    teasers: dict[str, Teaser],
+    timing: Timing,
+    *,
+    now: datetime,
+    queued_by: str,
+    approval: bool | None = None,
+    adjust: Callable[[str, datetime], datetime] | None = None,
+) -> list[int]:
+    """Insert one post per teaser in the caller's transaction and tell the workers."""
+    ids = []
+    for name, teaser in teasers.items():
+        try:
+            due = _due(connection, settings, name, timing, now)
+        except ValueError as exc:
+            raise QueueError(f"{name}: {exc}") from None
+        if adjust is not None:
+            due = adjust(name, due)
+        held = settings.channels[name].approval if approval is None else approval
+        result = connection.execute(
+            insert(posts).values(
+                article_id=article_id,
+                channel=name,
+                channel_type=teaser.type,
+                text=teaser.text,
+                link=teaser.link,
+                fields=dict(teaser.fields),
+                state="awaiting_approval" if held else "queued",
+                due_at=due,
+                attempts=0,
+                retries=0,
+                queued_by=queued_by,
+                edited=False,
+                created_at=now,
+                updated_at=now,
             )
-            ids.append(result.inserted_primary_key[0])
-        notify_change(connection)
+        )
+        ids.append(result.inserted_primary_key[0])
+    notify_change(connection)
     return ids
 
 

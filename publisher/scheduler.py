@@ -1,6 +1,7 @@
 """`publisher run`: an APScheduler clock that wakes exactly when the next post falls due (not a
 slow poll), hands due posts to a thread pool of senders, notices queue changes made by other
-processes, and stops cleanly on SIGTERM/SIGINT, finishing or releasing what is in flight."""
+processes, polls each feed as a job of its own, and stops cleanly on SIGTERM/SIGINT, finishing or
+releasing what is in flight."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 
 from publisher.config import Settings
 from publisher.dispatch import Claimed, Delivered, Dispatcher
+from publisher.feedwatch import FeedWatcher
 from publisher.queue import CHANGE_CHANNEL, utcnow
 
 logger = logging.getLogger("publisher.run")
@@ -75,6 +77,7 @@ class Daemon:
         self._next_run: datetime | None = None
         self._in_flight = 0
         self.watcher = ChangeWatcher(engine)
+        self.feeds = FeedWatcher(engine, settings, on_queued=self.wake)
 
     def start(self) -> None:
         """Start the clock (returns at once)."""
@@ -82,6 +85,15 @@ class Daemon:
         self.scheduler.add_job(
             self._watch, "interval", seconds=self.settings.engine.watch_interval, id="watch"
         )
+        for name, feed in self.settings.feeds.items():
+            self.scheduler.add_job(
+                self._poll_feed,
+                "interval",
+                args=[name],
+                seconds=feed.every,
+                next_run_time=utcnow(),
+                id=f"feed:{name}",
+            )
         self.scheduler.start()
         logger.info("worker %s started", self.dispatcher.worker)
 
@@ -154,6 +166,14 @@ class Daemon:
                 idle = self._in_flight == 0
             if idle:
                 self.wake()
+
+    def _poll_feed(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            self.feeds.poll(name)
+        except Exception:  # one feed's trouble must not stop its job or the others
+            logger.exception("feed %s: poll failed", name)
 
     def _watch(self) -> None:
         if self.watcher.changed():

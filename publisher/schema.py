@@ -122,3 +122,26 @@ channel_pauses = Table(
     # Set for a platform's rate limit: the pause ends by itself then. Unset: until resumed.
     Column("until", UTCDateTime),
 )
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("polled_at", UTCDateTime),
+    Column("ok_at", UTCDateTime),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("backoff_until", UTCDateTime),
+)
+
+# Items a feed has shown, by guid (else link), so that a restart never releases them again.
+feed_items = Table(
+    "feed_items",
+    metadata,
+    Column("feed", String(200), primary_key=True),
+    Column("key", String(1024), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+)

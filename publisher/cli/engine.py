@@ -58,7 +58,20 @@ def run_command(
     port = metrics_port if metrics_port is not None else settings.engine.metrics_port
     if port is not None:
         metrics.serve(settings.engine.metrics_host, port)
-    Daemon(engine, settings, dispatcher).run_forever()
+    daemon = Daemon(engine, settings, dispatcher)
+    server = None
+    if settings.serve.enabled:
+        from publisher.app import ServerThread, create_app  # only workers that serve need it
+
+        # In the same process a release wakes the dispatcher directly, with no polling.
+        app = create_app(engine, settings, on_queued=daemon.wake)
+        server = ServerThread(app, settings.serve.host, settings.serve.port)
+        server.start()
+    try:
+        daemon.run_forever()
+    finally:
+        if server is not None:
+            server.stop()
 
 
 @channels_app.callback(invoke_without_command=True)

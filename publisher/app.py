@@ -1,0 +1,136 @@
+"""The HTTP side of publisher, one ASGI app (`publisher serve`, or inside `publisher run`):
+`POST /hooks/articles`, the CMS webhook, signed as DESIGN.md specifies. Every refusal is a JSON
+body `{"error": ...}` with 400, 401, 413 or 503, and nothing is queued."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from publisher.articles import ArticleError, article_from_mapping
+from publisher.config import Settings
+from publisher.release import release
+from publisher.signing import (
+    SECRET_ENV,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SeenSignatures,
+    SignatureError,
+    verify,
+)
+from publisher.store import StoreError
+
+logger = logging.getLogger("publisher.app")
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def create_app(
+    engine: Engine, settings: Settings, on_queued: Callable[[], None] | None = None
+) -> FastAPI:
+    """The ASGI app; `on_queued` wakes a dispatcher in the same process."""
+    app = FastAPI(title="publisher", docs_url=None, redoc_url=None, openapi_url=None)
+    serve = settings.serve
+    seen = SeenSignatures(serve.replay_window)
+
+    @app.exception_handler(_Refused)
+    async def _refused(request: Request, exc: _Refused) -> JSONResponse:
+        logger.warning("webhook refused (%d): %s", exc.status, exc.message)
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.post("/hooks/articles", status_code=202)
+    async def article_hook(request: Request) -> dict[str, Any]:
+        """Release an article: Article JSON, signed; answers what was queued or updated."""
+        secret = os.environ.get(SECRET_ENV, "")
+        if not secret:
+            raise _Refused(503, f"the webhook is off: {SECRET_ENV} is not set on the server")
+        body = await _read_limited(request, serve.max_body)
+        signature = request.headers.get(SIGNATURE_HEADER)
+        try:
+            verify(
+                secret,
+                request.headers.get(TIMESTAMP_HEADER),
+                signature,
+                body,
+                window=serve.replay_window,
+            )
+        except SignatureError as exc:
+            raise _Refused(401, str(exc)) from None
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _Refused(400, f"the body is not JSON: {exc}") from None
+        try:
+            article = article_from_mapping(data)
+        except ArticleError as exc:
+            raise _Refused(400, str(exc)) from None
+        if not seen.first_time(str(signature)):
+            raise _Refused(401, "this signed request was already received (replay)")
+        try:
+            result = await run_in_threadpool(
+                release, engine, settings, article, "webhook", on_queued=on_queued
+            )
+        except StoreError as exc:
+            raise _Refused(503, str(exc)) from None
+        return {"article": article.to_json(), **result.to_json()}
+
+    return app
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, f"the body is larger than {limit:,} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _Refused(413, f"the body is larger than {limit:,} bytes")
+    return bytes(body)
+
+
+class ServerThread:
+    """Runs the app with uvicorn in a thread of a process that has other work (`publisher run`)."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start serving; returns once the socket listens."""
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start (is the port taken?)")
+            time.sleep(0.01)
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (the one the system chose when asked for port 0)."""
+        return int(self.server.servers[0].sockets[0].getsockname()[1])
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)

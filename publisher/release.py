@@ -1,0 +1,173 @@
+"""Publish on release: an article arriving from the CMS webhook or a feed goes, by the desk's
+rules, to its channels at the right time, once. An article that arrives again updates the
+article and its posts not yet sent, and is posted again only where a rule says updates repost."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from channels import Teaser
+from publisher import queue
+from publisher.articles import Article
+from publisher.config import Settings
+from publisher.queue import Timing, utcnow
+from publisher.rules import Routing, after_quiet_hours, not_before_embargo, route
+from publisher.schema import posts
+from publisher.teasers import compose, make_channel
+
+logger = logging.getLogger("publisher.release")
+_OPEN_OR_SENT = frozenset({"awaiting_approval", "queued", "sending", "sent", "uncertain", "failed"})
+
+
+@dataclass(frozen=True)
+class Released:
+    """What a release did: posts queued, posts brought up to date, channels left alone."""
+
+    queued: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"queued": self.queued, "updated": self.updated, "skipped": self.skipped}
+
+
+def release(
+    engine: Engine,
+    settings: Settings,
+    article: Article,
+    source: str,
+    *,
+    now: datetime | None = None,
+    on_queued: Callable[[], None] | None = None,
+) -> Released:
+    """Queue `article` where the rules send it; `on_queued` wakes an in-process dispatcher.
+
+    One transaction: the article row is written first, which serialises two releases of the
+    same article (a CMS retrying its webhook), so the second sees the first one's posts."""
+    now = now or utcnow()
+    routings = {r.channel: r for r in route(article, source, settings)}
+    # Composing is pure and the slowest part: done before the transaction opens.
+    channels = queue.queue_channels(settings, list(routings)) if routings else {}
+    teasers = compose(article, channels, settings)
+    for attempt in range(2):
+        try:
+            with engine.begin() as connection:
+                result = _release_in(connection, settings, article, source, routings, teasers, now)
+            break
+        except IntegrityError:
+            # Two first releases of one new article raced to insert it; the loser tries again
+            # and now finds the winner's posts.
+            if attempt:
+                raise
+    if result.queued and on_queued is not None:
+        on_queued()
+    logger.info(
+        "released %s from %s: %d queued, %d updated",
+        article.url,
+        source,
+        len(result.queued),
+        len(result.updated),
+        extra={"source": source, **result.to_json()},
+    )
+    return result
+
+
+def _release_in(
+    connection: Connection,
+    settings: Settings,
+    article: Article,
+    source: str,
+    routings: dict[str, Routing],
+    teasers: dict[str, Teaser],
+    now: datetime,
+) -> Released:
+    article_id = queue.upsert_article(connection, article, now)
+    existing: dict[str, set[str]] = {}
+    for row in connection.execute(
+        select(posts.c.channel, posts.c.state).where(posts.c.article_id == article_id)
+    ):
+        existing.setdefault(row.channel, set()).add(row.state)
+    updated = _refresh(connection, settings, article, article_id, now)
+    skipped: dict[str, str] = {}
+    groups: dict[tuple[str, int, bool | None], dict[str, Teaser]] = {}
+    for name, routing in routings.items():
+        states = existing.get(name, set()) & _OPEN_OR_SENT
+        reposting = routing.repost_updates and states == {"sent"}
+        if states and not reposting:
+            skipped[name] = "already sent" if "sent" in states else "already queued"
+            continue
+        key = (routing.timing, routing.delay, routing.approval)
+        groups.setdefault(key, {})[name] = teasers[name]
+    queued: list[int] = []
+    for (timing, delay, approval), chosen in groups.items():
+        queued += queue.insert_posts(
+            connection,
+            settings,
+            article_id,
+            chosen,
+            _timing(timing, delay, now),
+            now=now,
+            queued_by=f"release:{source}",
+            approval=approval,
+            adjust=_adjuster(settings, article, routings),
+        )
+    if not routings:
+        logger.info("article %s: no rule sends it anywhere", article.url)
+    return Released(queued, updated, skipped)
+
+
+def _refresh(
+    connection: Connection, settings: Settings, article: Article, article_id: int, now: datetime
+) -> list[int]:
+    """Re-compose the article's posts that have not gone out and that no editor has edited."""
+    rows = connection.execute(
+        select(posts.c.id, posts.c.channel, posts.c.due_at).where(
+            posts.c.article_id == article_id,
+            posts.c.state.in_(("awaiting_approval", "queued")),
+            posts.c.edited.is_(False),
+            posts.c.channel.in_(list(settings.channels)),
+        )
+    ).all()
+    for row in rows:
+        channel = make_channel(row.channel, settings.channels[row.channel], settings)
+        teaser = compose(article, {row.channel: channel}, settings)[row.channel]
+        connection.execute(
+            update(posts)
+            .where(posts.c.id == row.id)
+            .values(
+                text=teaser.text,
+                link=teaser.link,
+                fields=dict(teaser.fields),
+                # A publication time moved into the future moves the embargo with it.
+                due_at=not_before_embargo(row.due_at, article),
+                updated_at=now,
+            )
+        )
+    return [row.id for row in rows]
+
+
+def _timing(mode: str, delay: int, now: datetime) -> Timing:
+    if mode == "next_slot":
+        return Timing("next_slot")
+    if mode == "delay":
+        return Timing("at", now + timedelta(minutes=delay))
+    return Timing("now")
+
+
+def _adjuster(
+    settings: Settings, article: Article, routings: dict[str, Routing]
+) -> Callable[[str, datetime], datetime]:
+    def adjust(channel: str, due: datetime) -> datetime:
+        due = not_before_embargo(due, article)
+        if routings[channel].ignore_quiet_hours:
+            return due
+        quiet = settings.channels[channel].quiet_hours
+        return after_quiet_hours(due, quiet, settings.channel_tz(channel))
+
+    return adjust

@@ -1,0 +1,221 @@
+"""The feed watcher against a real local HTTP server whose feed changes between polls: new items
+are released once, across restarts too; the backlog does not flood the channels; conditional GET;
+a failing or broken feed backs off and is reported while the others carry on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+from sqlalchemy import Engine, select
+
+from publisher.config import ChannelSettings, FeedSettings, FetchSettings, Settings
+from publisher.feedwatch import FeedWatcher, feed_states
+from publisher.queue import utcnow
+from publisher.schema import posts
+from tests.conftest import LocalServer
+
+
+class Feed:
+    """An RSS feed served with an ETag and Last-Modified; items are added by the test."""
+
+    def __init__(self, server: LocalServer, path: str = "/rss") -> None:
+        self.items: list[tuple[str, str]] = []
+        self.requests: list[dict[str, str]] = []
+        self.body_override: bytes | None = None
+        self.url = server.base + path
+        server.routes[path] = self._serve
+
+    def add(self, number: int, link: str | None = None) -> None:
+        self.items.insert(0, (f"guid-{number}", link or f"https://e.de/artikel/{number}"))
+
+    def document(self) -> bytes:
+        if self.body_override is not None:
+            return self.body_override
+        entries = "".join(
+            f"<item><guid>{guid}</guid><title>Meldung {guid}</title><link>{link}</link>"
+            f"<description>Worum es geht: {guid}.</description></item>"
+            for guid, link in self.items
+        )
+        return (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+            f"<link>https://e.de/</link><language>de</language>{entries}</channel></rss>"
+        ).encode()
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        self.requests.append(dict(handler.headers))
+        body = self.document()
+        etag = f'"{len(self.items)}-{len(body)}"'
+        if handler.headers.get("If-None-Match") == etag:
+            handler.send_response(304)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/rss+xml")
+        handler.send_header("ETag", etag)
+        handler.send_header("Last-Modified", formatdate(usegmt=True))
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+
+@pytest.fixture
+def feed(server: LocalServer) -> Feed:
+    return Feed(server)
+
+
+def desk(database_url: str, feeds: dict[str, FeedSettings]) -> Settings:
+    return Settings(
+        database_url=database_url,
+        channels={"x_main": ChannelSettings(type="x", dry_run=True)},
+        feeds=feeds,
+        fetch=FetchSettings(allow_private_networks=True, timeout=5),
+    )
+
+
+@pytest.fixture
+def watch(engine: Engine, database_url: str, feed: Feed) -> Iterator:
+    def make(**options) -> FeedWatcher:
+        feed_options = {"url": feed.url, "fetch_pages": False} | options
+        return FeedWatcher(engine, desk(database_url, {"news": FeedSettings(**feed_options)}))
+
+    yield make
+
+
+def headlines(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return [
+            r.text.split("\n")[0]
+            for r in connection.execute(select(posts.c.text).order_by(posts.c.id))
+        ]
+
+
+def test_first_poll_remembers_the_backlog_without_posting_it(watch, feed, engine) -> None:
+    for number in range(1, 6):
+        feed.add(number)
+    result = watch().poll("news")
+    assert (result.status, result.released, result.remembered) == ("new items", 0, 5)
+    assert headlines(engine) == []
+
+
+def test_backfill_releases_the_newest_items_of_the_first_poll(watch, feed, engine) -> None:
+    for number in range(1, 6):
+        feed.add(number)
+    watch(backfill=2).poll("news")
+    assert headlines(engine) == ["Meldung guid-4", "Meldung guid-5"]
+
+
+def test_a_new_item_is_released_once(watch, feed, engine) -> None:
+    feed.add(1)
+    watcher = watch()
+    watcher.poll("news")
+    feed.add(2)
+    assert watcher.poll("news").released == 1
+    watcher.poll("news")
+    assert headlines(engine) == ["Meldung guid-2"]
+
+
+def test_items_seen_before_a_restart_are_not_released_again(watch, feed, engine) -> None:
+    feed.add(1)
+    watch().poll("news")
+    feed.add(2)
+    watch().poll("news")
+    feed.add(3)
+    assert watch().poll("news").released == 1
+    assert headlines(engine) == ["Meldung guid-2", "Meldung guid-3"]
+
+
+def test_unchanged_feed_is_asked_conditionally_and_answers_304(watch, feed) -> None:
+    feed.add(1)
+    watcher = watch()
+    watcher.poll("news")
+    assert watcher.poll("news").status == "not modified"
+    assert feed.requests[-1]["If-None-Match"].startswith('"1-')
+    assert "If-Modified-Since" in feed.requests[-1]
+
+
+def test_item_page_gives_the_full_teaser(watch, feed, server: LocalServer, engine) -> None:
+    page = {
+        "url": server.base + "/artikel/2",
+        "headline": "Die ganze Geschichte",
+        "bullets": ["Punkt eins", "Punkt zwei"],
+    }
+    link = server.serve("/artikel/2", json.dumps(page).encode(), "application/json")
+    feed.add(1)
+    watcher = watch(fetch_pages=True)
+    watcher.poll("news")
+    feed.add(2, link)
+    watcher.poll("news")
+    with engine.connect() as connection:
+        (text,) = connection.execute(select(posts.c.text)).scalars()
+    assert text.startswith("Die ganze Geschichte") and "• Punkt zwei" in text
+
+
+def test_unreachable_page_falls_back_to_the_entry(watch, feed, server, engine) -> None:
+    feed.add(1)
+    watcher = watch(fetch_pages=True)
+    watcher.poll("news")
+    feed.add(2, server.base + "/gibt-es-nicht")
+    watcher.poll("news")
+    with engine.connect() as connection:
+        (text,) = connection.execute(select(posts.c.text)).scalars()
+    assert text.startswith("Meldung guid-2") and "Worum es geht" in text
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"<html><body><h1>Wartungsarbeiten</h1></body></html>",
+        b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>kaputt',
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">'.encode()
+            if i > 1
+            else b'<!ENTITY lol1 "' + b"&lol;" * 10 + b'">'
+            for i in range(1, 9)
+        )
+        + b']><rss version="2.0"><channel><title>&lol8;</title><item><title>&lol8;</title>'
+        b"<link>https://e.de/x</link></item></channel></rss>",
+    ],
+    ids=["html", "truncated", "entity-expansion"],
+)
+def test_broken_feed_fails_is_reported_and_queues_nothing(
+    watch, feed, engine, document: bytes
+) -> None:
+    feed.body_override = document
+    result = watch().poll("news")
+    assert result.status == "failed" and result.error
+    assert headlines(engine) == []
+
+
+def test_huge_feed_is_refused_by_the_size_limit(watch, feed, engine, database_url) -> None:
+    feed.body_override = b"<rss>" + b" " * 6_000_000
+    assert watch().poll("news").status == "failed"
+    assert headlines(engine) == []
+
+
+def test_failing_feed_backs_off_and_the_others_carry_on(
+    engine, database_url, feed: Feed, server: LocalServer
+) -> None:
+    feed.add(1)
+    settings = desk(
+        database_url,
+        {
+            "broken": FeedSettings(url=server.base + "/weg", every=60),
+            "news": FeedSettings(url=feed.url, fetch_pages=False),
+        },
+    )
+    watcher = FeedWatcher(engine, settings)
+    now = utcnow()
+    assert watcher.poll("broken", now).status == "failed"
+    assert watcher.poll("broken", now + timedelta(seconds=60)).status == "failed"
+    assert watcher.poll("broken", now + timedelta(seconds=61)).status == "backing off"
+    assert watcher.poll("news").status == "new items"
+    states = {s["feed"]: s for s in feed_states(engine, settings)}
+    assert states["broken"]["failures"] == 2 and "404" in states["broken"]["last_error"]
+    assert states["news"]["failures"] == 0

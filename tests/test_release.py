@@ -1,0 +1,132 @@
+"""Releases on SQLite and PostgreSQL: rules decide channels and timing, an article that arrives
+again updates what has not gone out and is not posted twice, and two releases of one article at
+the same moment queue it once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from publisher import queue
+from publisher.articles import Article
+from publisher.config import ChannelSettings, Settings
+from publisher.dispatch import Dispatcher
+from publisher.release import release
+from publisher.rules import Match, Rule
+from publisher.schema import posts
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def desk(database_url: str, *rules: Rule, **channel_options) -> Settings:
+    channels = {
+        "x_main": ChannelSettings(type="x", dry_run=True, **channel_options),
+        "telegram": ChannelSettings(type="telegram", dry_run=True),
+    }
+    return Settings(database_url=database_url, channels=channels, rules=rules)
+
+
+def article(**fields) -> Article:
+    return Article(
+        id="cms-4711", url="https://e.de/a", headline="Erste Fassung", bullets=["Punkt"], **fields
+    )
+
+
+def rows(engine: Engine) -> list:
+    with engine.connect() as connection:
+        return connection.execute(select(posts).order_by(posts.c.id)).all()
+
+
+def test_release_without_rules_queues_every_channel_now(engine, database_url) -> None:
+    result = release(engine, desk(database_url), article(), "webhook", now=NOW)
+    assert len(result.queued) == 2
+    assert {(r.channel, r.state, r.due_at) for r in rows(engine)} == {
+        ("x_main", "queued", NOW),
+        ("telegram", "queued", NOW),
+    }
+    assert {r.queued_by for r in rows(engine)} == {"release:webhook"}
+
+
+def test_rule_timing_delay_and_approval_apply(engine, database_url) -> None:
+    rule = Rule(name="later", channels=("x_main",), timing="delay", delay=15, approval=True)
+    release(engine, desk(database_url, rule), article(), "webhook", now=NOW)
+    (row,) = rows(engine)
+    assert (row.channel, row.state, row.due_at) == (
+        "x_main",
+        "awaiting_approval",
+        NOW + timedelta(minutes=15),
+    )
+
+
+def test_unmatched_article_queues_nothing(engine, database_url) -> None:
+    rule = Rule(name="breaking", match=Match(breaking=True), channels=("telegram",))
+    result = release(engine, desk(database_url, rule), article(), "webhook", now=NOW)
+    assert result.queued == [] and rows(engine) == []
+
+
+def test_article_arriving_again_updates_unsent_posts_and_queues_nothing(
+    engine, database_url
+) -> None:
+    settings = desk(database_url)
+    release(engine, settings, article(), "webhook", now=NOW)
+    again = release(
+        engine, settings, article().model_copy(update={"headline": "Zweite Fassung"}), "webhook"
+    )
+    assert again.queued == [] and len(again.updated) == 2
+    assert all("Zweite Fassung" in r.text for r in rows(engine))
+    assert set(again.skipped.values()) == {"already queued"}
+
+
+def test_an_editors_edit_survives_an_update(engine, database_url) -> None:
+    settings = desk(database_url)
+    first = release(engine, settings, article(), "webhook", now=NOW).queued[0]
+    queue.edit(engine, settings, first, "Von Hand geschrieben https://e.de/a")
+    release(engine, settings, article().model_copy(update={"headline": "Neu"}), "webhook")
+    assert next(r for r in rows(engine) if r.id == first).text.startswith("Von Hand")
+
+
+def test_sent_article_is_not_posted_again_unless_updates_repost(engine, database_url) -> None:
+    quiet = desk(database_url)
+    release(engine, quiet, article(), "webhook")
+    Dispatcher(engine, quiet).run_once()
+    assert release(engine, quiet, article(), "webhook").queued == []
+    reposting = desk(database_url, Rule(name="all", channels=("x_main",), repost_updates=True))
+    assert len(release(engine, reposting, article(), "webhook").queued) == 1
+
+
+def test_embargo_sets_the_due_time_to_the_publication_time(engine, database_url) -> None:
+    later = NOW + timedelta(hours=2)
+    release(engine, desk(database_url), article(published_at=later.isoformat()), "webhook", now=NOW)
+    assert {r.due_at for r in rows(engine)} == {later}
+
+
+def test_quiet_hours_hold_released_posts_till_morning(engine, database_url) -> None:
+    night = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)  # 00:30 in Berlin
+    settings = desk(database_url, quiet_hours=["23:00", "06:00"])
+    release(engine, settings, article(), "webhook", now=night)
+    due = {r.channel: r.due_at for r in rows(engine)}
+    assert due["x_main"] == datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+    assert due["telegram"] == night
+
+
+def test_two_releases_of_one_article_at_once_queue_it_once(engine, database_url) -> None:
+    settings = desk(database_url)
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        start.wait()
+        try:
+            release(engine, settings, article(), "webhook")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(r.channel for r in rows(engine)) == ["telegram", "x_main"]

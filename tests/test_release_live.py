@@ -1,0 +1,123 @@
+"""`publisher run` with the webhook and a feed enabled, all four adapters pointed at their
+platforms' stand-ins: a signed release and a new feed item reach every platform within seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from publisher.signing import sign
+from tests.conftest import ROOT, LocalServer
+from tests.standins import GraphStandIn, TelegramStandIn, XStandIn
+from tests.test_feedwatch import Feed
+
+SECRET = "whsec-live-5521"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(check: Callable[[], bool], seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def worker(
+    tmp_path: Path,
+    x_api: XStandIn,
+    graph_api: GraphStandIn,
+    telegram_api: TelegramStandIn,
+    credentials,
+    server: LocalServer,
+) -> Iterator[tuple[str, Feed]]:
+    feed = Feed(server)
+    feed.add(1)
+    port = free_port()
+    (tmp_path / "publisher.toml").write_text(
+        f"[serve]\nenabled = true\nport = {port}\n"
+        "[fetch]\nallow_private_networks = true\n"
+        f'[feeds.news]\nurl = "{feed.url}"\nevery = 1\nfetch_pages = false\n'
+        f'[channels.x_main]\ntype = "x"\napi_base = "{x_api.url}"\n'
+        f'[channels.facebook]\ntype = "facebook"\napi_base = "{graph_api.url}"\n'
+        f'page_id = "{graph_api.page_id}"\n'
+        f'[channels.whatsapp]\ntype = "whatsapp"\napi_base = "{graph_api.url}"\n'
+        f'phone_number_id = "{graph_api.phone_number_id}"\nrecipients = ["+4915112345678"]\n'
+        f'[channels.telegram]\ntype = "telegram"\napi_base = "{telegram_api.url}"\n'
+        'chat_id = "@newsde"\n'
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "run"],
+        cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": str(ROOT), "PUBLISHER_WEBHOOK_SECRET": SECRET},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return requests.get(f"{base}/healthz", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
+    assert wait_for(healthy), "publisher run did not start serving"
+    yield base, feed
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(15) == 0, process.stderr.read() if process.stderr else ""
+
+
+def release(base: str, article: dict) -> requests.Response:
+    body = json.dumps(article).encode()
+    timestamp = int(time.time())
+    return requests.post(
+        f"{base}/hooks/articles",
+        data=body,
+        headers={
+            "X-Publisher-Timestamp": str(timestamp),
+            "X-Publisher-Signature": sign(SECRET, timestamp, body),
+        },
+        timeout=10,
+    )
+
+
+def test_signed_release_reaches_all_four_platforms(worker, x_api, graph_api, telegram_api) -> None:
+    base, _ = worker
+    article = {"id": "cms-9", "url": "https://e.de/eilmeldung", "headline": "Eilmeldung"}
+    assert release(base, article).status_code == 202
+    assert wait_for(
+        lambda: (
+            x_api.posts("/2/tweets")
+            and graph_api.posts("/feed")
+            and graph_api.posts("/messages")
+            and telegram_api.posts("/sendMessage")
+        )
+    )
+    assert "Eilmeldung" in x_api.posts("/2/tweets")[0].json["text"]
+
+
+def test_new_feed_item_reaches_the_platforms(worker, x_api, telegram_api) -> None:
+    _, feed = worker
+    assert wait_for(lambda: len(feed.requests) >= 1)
+    feed.add(2)
+    assert wait_for(lambda: bool(telegram_api.posts("/sendMessage")))
+    texts = [c.json["text"] for c in x_api.posts("/2/tweets")]
+    assert texts and all("guid-2" in text for text in texts)

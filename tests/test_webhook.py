@@ -1,0 +1,141 @@
+"""The CMS webhook on the real ASGI app, served by uvicorn and called over HTTP: signed releases
+are queued; unsigned, badly signed, replayed, oversized and malformed calls get 401/400/413
+with a JSON error body, and nothing is queued."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from sqlalchemy import Engine, func, select
+
+from publisher.app import ServerThread, create_app
+from publisher.config import ChannelSettings, ServeSettings, Settings
+from publisher.schema import posts
+from publisher.signing import sign
+
+SECRET = "whsec-webhook-test-81c2"
+ARTICLE = {
+    "id": "cms-1",
+    "url": "https://www.news.de/politik/1/",
+    "headline": "Schlagzeile",
+    "bullets": ["Erster Punkt"],
+}
+
+
+@pytest.fixture
+def hook(engine: Engine, database_url: str, monkeypatch) -> Iterator[str]:
+    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", SECRET)
+    settings = Settings(
+        database_url=database_url,
+        channels={"x_main": ChannelSettings(type="x", dry_run=True)},
+        serve=ServeSettings(max_body=10_000),
+    )
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}/hooks/articles"
+    server.stop()
+
+
+def post(url: str, body: bytes, timestamp: int | None = None, secret: str = SECRET, **headers):
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = {
+        "X-Publisher-Timestamp": str(timestamp),
+        "X-Publisher-Signature": sign(secret, timestamp, body),
+        "Content-Type": "application/json",
+    }
+    return requests.post(url, data=body, headers=signed | headers, timeout=10)
+
+
+def queued(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(posts)).scalar_one()
+
+
+def assert_refused(response: requests.Response, status: int, needle: str, engine) -> None:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert needle in response.json()["error"]
+    assert queued(engine) == 0
+
+
+def test_signed_release_is_queued_and_answered_with_what_happened(hook, engine) -> None:
+    response = post(hook, json.dumps(ARTICLE).encode())
+    assert response.status_code == 202
+    answer = response.json()
+    assert answer["article"]["id"] == "cms-1" and len(answer["queued"]) == 1
+    assert queued(engine) == 1
+
+
+def test_the_same_article_again_updates_and_does_not_queue_twice(hook, engine) -> None:
+    post(hook, json.dumps(ARTICLE).encode())
+    again = post(hook, json.dumps(ARTICLE | {"headline": "Neu"}).encode())
+    assert again.status_code == 202
+    assert (again.json()["queued"], len(again.json()["updated"])) == ([], 1)
+    assert queued(engine) == 1
+
+
+def test_unsigned_call_is_401(hook, engine) -> None:
+    response = requests.post(hook, json=ARTICLE, timeout=10)
+    assert_refused(response, 401, "unsigned", engine)
+
+
+def test_wrong_secret_is_401(hook, engine) -> None:
+    response = post(hook, json.dumps(ARTICLE).encode(), secret="guessed")
+    assert_refused(response, 401, "does not match", engine)
+
+
+def test_body_changed_after_signing_is_401(hook, engine) -> None:
+    body = json.dumps(ARTICLE).encode()
+    timestamp = int(time.time())
+    response = requests.post(
+        hook,
+        data=body.replace(b"Schlagzeile", "Gefälscht".encode()),
+        headers={
+            "X-Publisher-Timestamp": str(timestamp),
+            "X-Publisher-Signature": sign(SECRET, timestamp, body),
+        },
+        timeout=10,
+    )
+    assert_refused(response, 401, "does not match", engine)
+
+
+def test_old_timestamp_is_refused_as_a_replay(hook, engine) -> None:
+    response = post(hook, json.dumps(ARTICLE).encode(), timestamp=int(time.time()) - 301)
+    assert_refused(response, 401, "window", engine)
+
+
+def test_the_same_signed_request_twice_is_refused(hook, engine) -> None:
+    body, timestamp = json.dumps(ARTICLE).encode(), int(time.time())
+    assert post(hook, body, timestamp).status_code == 202
+    replay = post(hook, body, timestamp)
+    assert replay.status_code == 401 and "replay" in replay.json()["error"]
+    assert queued(engine) == 1
+
+
+def test_oversized_body_is_413(hook, engine) -> None:
+    body = json.dumps(ARTICLE | {"lead": "x" * 20_000}).encode()
+    assert_refused(post(hook, body), 413, "larger than", engine)
+
+
+def test_malformed_json_is_400(hook, engine) -> None:
+    assert_refused(post(hook, b'{"url": "https://e.de/a", '), 400, "not JSON", engine)
+
+
+def test_article_without_headline_is_400(hook, engine) -> None:
+    body = json.dumps({"url": "https://e.de/a"}).encode()
+    assert_refused(post(hook, body), 400, "headline", engine)
+
+
+def test_non_http_url_is_400(hook, engine) -> None:
+    body = json.dumps({"url": "javascript:alert(1)", "headline": "x"}).encode()
+    assert post(hook, body).status_code == 400
+    assert queued(engine) == 0
+
+
+def test_without_a_configured_secret_the_webhook_is_off(hook, engine, monkeypatch) -> None:
+    monkeypatch.delenv("PUBLISHER_WEBHOOK_SECRET")
+    assert_refused(post(hook, json.dumps(ARTICLE).encode()), 503, "not set", engine)
