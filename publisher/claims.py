@@ -116,11 +116,19 @@ class Claims:
         claimed: list[Claimed] = []
         with self.engine.begin() as connection:
             paused = active_pauses(connection, now)
+            # Only channels with something due are looked at closely (one query for all).
+            due = set(
+                connection.execute(
+                    select(posts.c.channel)
+                    .where(posts.c.state == "queued", posts.c.due_at <= now)
+                    .distinct()
+                ).scalars()
+            )
             for name in self.settings.channels:
                 room = limit - len(claimed)
                 if room <= 0:
                     break
-                if name in paused:
+                if name in paused or name not in due:
                     continue
                 self._lock_channel(connection, name)
                 budget = min(

@@ -11,11 +11,14 @@ from channels import channel_class
 from publisher.config import (
     ChannelSettings,
     ConfigError,
+    FeedSettings,
+    ServeSettings,
     Settings,
     Template,
     Tracking,
     load_settings,
 )
+from publisher.rules import Match, Rule
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "config" / "publisher.example.toml"
@@ -132,3 +135,21 @@ def test_missing_platform_key_is_named(tmp_path: Path) -> None:
 def test_example_holds_no_secret_values() -> None:
     text = EXAMPLE.read_text().lower()
     assert "token =" not in text and "secret =" not in text
+
+
+def test_shipped_example_documents_feeds_rules_and_serve() -> None:
+    documented = EXAMPLE.read_text()
+    keys = (
+        set(Rule.model_fields)
+        | set(Match.model_fields)
+        | set(FeedSettings.model_fields)
+        | set(ServeSettings.model_fields)
+    )
+    assert {key for key in keys if key not in documented} == set()
+
+
+def test_rule_naming_an_unknown_channel_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text('[[rules]]\nname = "eil"\nchannels = ["tiktok"]\n')
+    with pytest.raises(ConfigError, match="rules\\[0\\] \\(eil\\): unknown channel 'tiktok'"):
+        load_settings(config)
