@@ -174,6 +174,29 @@ class FeedSettings(_Strict):
     max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")
 
 
+class BotSettings(_Strict):
+    """The editors' Telegram bot (`publisher bot`, or inside `publisher run` when `enabled`)."""
+
+    enabled: bool = False
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    api_base: str = "https://api.telegram.org"
+    allowed_users: tuple[int, ...] = Field(default=(), description="Telegram user ids that may act")
+    allowed_chats: tuple[int, ...] = Field(
+        default=(), description="group chats the bot answers in (private chats always)"
+    )
+    editors_chat_id: int | None = Field(default=None, description="where notifications go")
+    language: Literal["de", "en"] | None = Field(default=None, description="default: language")
+    notify_every: float = Field(default=15.0, gt=0, description="seconds between checks")
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = Field(default=None, description="public HTTPS URL, webhook mode")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    secret_token_env: str = Field(
+        default="TELEGRAM_WEBHOOK_SECRET",
+        description="Telegram's secret token header, webhook mode",
+    )
+
+
 class EngineSettings(_Strict):
     """How `publisher run` works: leases, batch sizes, threads, metrics and logs."""
 
@@ -206,6 +229,7 @@ class Settings(_Strict):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
     feeds: dict[str, FeedSettings] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     source: str = Field(default="built-in defaults", exclude=True)

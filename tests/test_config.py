@@ -9,6 +9,7 @@ import pytest
 
 from channels import channel_class
 from publisher.config import (
+    BotSettings,
     ChannelSettings,
     ConfigError,
     FeedSettings,
@@ -144,6 +145,7 @@ def test_shipped_example_documents_feeds_rules_and_serve() -> None:
         | set(Match.model_fields)
         | set(FeedSettings.model_fields)
         | set(ServeSettings.model_fields)
+        | set(BotSettings.model_fields)
     )
     assert {key for key in keys if key not in documented} == set()
 

@@ -67,9 +67,17 @@ def run_command(
         app = create_app(engine, settings, on_queued=daemon.wake)
         server = ServerThread(app, settings.serve.host, settings.serve.port)
         server.start()
+    bot = None
+    if settings.bot.enabled:
+        from publisher.bot import BotThread  # only workers that run the bot need it
+
+        bot = BotThread(engine, settings)
+        bot.start()
     try:
         daemon.run_forever()
     finally:
+        if bot is not None:
+            bot.stop()
         if server is not None:
             server.stop()
 

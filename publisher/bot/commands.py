@@ -1,0 +1,408 @@
+"""The editors' commands and buttons: /queue with a preview and buttons, /list, /log, /show, /edit,
+/approve, /cancel, /retry, /pause, /resume, /help. Only allowed users act; database work runs in
+threads so the bot stays responsive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from channels import ComposeError
+from publisher import queue
+from publisher.articles import Article, ArticleError
+from publisher.bot.texts import say
+from publisher.config import Settings
+from publisher.listings import list_deliveries, list_posts, show_post
+from publisher.queue import QueueError, Timing, utcnow
+from publisher.schema import articles
+from publisher.slots import parse_time
+from publisher.sources import load_article
+from publisher.store import StoreError
+from publisher.teasers import compose, make_channel
+
+logger = logging.getLogger("publisher.bot")
+USER_ERRORS = (ArticleError, ComposeError, QueueError, StoreError, ValueError)
+MESSAGE_LIMIT = 4096
+_TIMING = re.compile(r"^(now|next|\d{1,2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A /queue preview waiting for its button."""
+
+    article: Article
+    channels: tuple[str, ...]
+    timing: str
+
+
+class Desk:
+    """The bot's handlers, bound to the queue's database and the newsroom's settings."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.bot_settings = settings.bot
+        self.language = settings.bot.language or settings.language
+        self.drafts: dict[str, Draft] = {}
+        self._refused: set[int] = set()
+
+    def say(self, key: str, **values: Any) -> str:
+        return say(self.language, key, **values)
+
+    # --- who may act ---------------------------------------------------------------------
+
+    def allowed(self, update: Update) -> bool:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or user.id not in self.bot_settings.allowed_users:
+            return False
+        if chat is None or chat.type == "private":
+            return True
+        return chat.id in (*self.bot_settings.allowed_chats, self.bot_settings.editors_chat_id)
+
+    async def refuse(self, update: Update) -> None:
+        user = update.effective_user
+        user_id = user.id if user else 0
+        logger.warning(
+            "refused Telegram user %s (%s) in chat %s",
+            user_id,
+            user.username if user else "?",
+            update.effective_chat.id if update.effective_chat else "?",
+        )
+        if update.callback_query is not None:
+            await update.callback_query.answer(self.say("refused"), show_alert=True)
+        elif user_id not in self._refused and update.effective_message is not None:
+            self._refused.add(user_id)
+            await update.effective_message.reply_text(self.say("refused"))
+
+    async def guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        if self.allowed(update):
+            return True
+        await self.refuse(update)
+        return False
+
+    async def reply(self, update: Update, text: str, **options: Any) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(
+                _fit(text), parse_mode="HTML", disable_web_page_preview=True, **options
+            )
+
+    async def run(self, update: Update, function: Any, *args: Any) -> Any:
+        """Run a queue operation in a thread; a refusal becomes one message to the editor."""
+        try:
+            return await asyncio.to_thread(function, *args)
+        except USER_ERRORS as exc:
+            await self.reply(update, self.say("error", message=str(exc)))
+            return None
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A bug in a handler: logged (without the token), and the editor is not left waiting."""
+        logger.error("bot handler failed", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_message is not None:
+            await update.effective_message.reply_text(
+                self.say("error", message="internal error, see the log")
+            )
+
+    # --- commands --------------------------------------------------------------------------
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.guard(update, context):
+            await self.reply(update, self.say("help"))
+
+    async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.guard(update, context):
+            return
+        args = list(context.args or [])
+        if not args:
+            await self.reply(
+                update, self.say("usage", usage="/queue <url|id> [channels] [now|HH:MM|next]")
+            )
+            return
+        timing = next((a for a in args[1:] if _TIMING.match(a)), "next")
+        names = [n for a in args[1:] if not _TIMING.match(a) for n in a.split(",") if n]
+        prepared = await self.run(update, self._prepare, args[0], names, timing)
+        if prepared is None:
+            return
+        draft, preview = prepared
+        key = secrets.token_hex(4)
+        self.drafts[key] = draft
+        buttons = InlineKeyboardMarkup(
+            [
+                [
+                    _button(self.say("button_now"), f"d:{key}:now"),
+                    _button(self.say("button_queue"), f"d:{key}:queue"),
+                ],
+                [
+                    _button(self.say("button_edit"), f"d:{key}:edit"),
+                    _button(self.say("button_cancel"), f"d:{key}:cancel"),
+                ],
+            ]
+        )
+        await self.reply(update, preview, reply_markup=buttons)
+
+    def _prepare(self, source: str, names: list[str], timing: str) -> tuple[Draft, str]:
+        article = self._article(source)
+        channels = queue.queue_channels(self.settings, names or None)
+        teasers = compose(article, channels, self.settings)
+        parts = [self.say("preview_head", headline=article.headline, timing=timing)]
+        for name, teaser in teasers.items():
+            parts.append(
+                self.say(
+                    "preview_channel",
+                    channel=name,
+                    length=teaser.length,
+                    limit=teaser.limit,
+                    unit=teaser.unit,
+                )
+                + f"\n<pre>{escape(teaser.text)}</pre>"
+            )
+        return Draft(article, tuple(channels), timing), "\n\n".join(parts)
+
+    def _article(self, source: str) -> Article:
+        if source.startswith(("http://", "https://")):
+            return load_article(source, self.settings)
+        with self.engine.connect() as connection:
+            condition = articles.c.key == source
+            if source.isdigit():
+                condition = or_(condition, articles.c.id == int(source))
+            data = connection.execute(select(articles.c.data).where(condition)).scalar()
+        if data is None:
+            raise QueueError(f"no stored article {source!r}; send its URL instead")
+        return Article.model_validate(data)
+
+    def _queue_draft(self, draft: Draft, timing: str, held: bool) -> list[int]:
+        now = utcnow()
+        groups: dict[str, list[str]] = {}
+        for name in draft.channels:
+            mode = timing
+            if timing == "next" and not self.settings.channels[name].slots:
+                mode = "now"  # a channel without a posting plan takes it at once
+            groups.setdefault(mode, []).append(name)
+        ids: list[int] = []
+        for mode, names in groups.items():
+            ids += queue.add(
+                self.engine,
+                self.settings,
+                draft.article,
+                queue.queue_channels(self.settings, names),
+                self._timing(mode, names[0], now),
+                queued_by="bot",
+                approval=True if held else None,
+            )
+        return ids
+
+    def _timing(self, mode: str, channel: str, now: Any) -> Timing:
+        if mode == "now":
+            return Timing("now")
+        if mode == "next":
+            return Timing("next_slot")
+        return Timing("at", parse_time(mode, now, self.settings.channel_tz(channel)))
+
+    async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.guard(update, context):
+            return
+        rows = await self.run(update, list_posts, self.engine, self.settings)
+        if rows is None:
+            return
+        if not rows:
+            await self.reply(update, self.say("empty_list"))
+            return
+        lines = [
+            f"#{p['id']} <b>{escape(p['channel'])}</b> {p['state']}"
+            f"{' (held)' if p['held'] else ''} {p['due_local'][:16].replace('T', ' ')} "
+            f"– {escape(p['headline'][:60])}"
+            for p in rows[:40]
+        ]
+        await self.reply(update, "\n".join(lines))
+
+    async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.guard(update, context):
+            return
+        rows = await self.run(update, lambda: list_deliveries(self.engine, limit=15))
+        if not rows:
+            if rows is not None:
+                await self.reply(update, self.say("empty_log"))
+            return
+        lines = []
+        for d in rows:
+            link = f' <a href="{escape(d["permalink"])}">↗</a>' if d["permalink"] else ""
+            error = f" – {escape(d['error'][:80])}" if d["error"] else ""
+            lines.append(
+                f"#{d['post_id']} <b>{escape(d['channel'])}</b> {d['outcome']} "
+                f"{(d['finished_at'] or d['started_at'])[:16].replace('T', ' ')}{link}{error}"
+            )
+        await self.reply(update, "\n".join(lines))
+
+    async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.guard(update, context):
+            return
+        post_id = await self._post_id(update, context, "/show <id>")
+        if post_id is None:
+            return
+        post = await self.run(update, show_post, self.engine, self.settings, post_id)
+        if post is None:
+            return
+        permalink = escape(post["permalink"] or "")
+        link = f'\n<a href="{permalink}">{permalink}</a>' if permalink else ""
+        await self.reply(
+            update,
+            f"#{post['id']} <b>{escape(post['channel'])}</b> {post['state']} "
+            f"{post['due_local'][:16].replace('T', ' ')}\n<pre>{escape(post['text'])}</pre>"
+            + link
+            + (f"\n⚠️ {escape(post['error'])}" if post["error"] else ""),
+        )
+
+    async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.guard(update, context):
+            return
+        text = (update.effective_message.text or "") if update.effective_message else ""
+        parts = text.split(maxsplit=3)
+        if len(parts) < 4 or not parts[1].isdigit():
+            await self.reply(update, self.say("usage", usage="/edit <id> <channel> <text>"))
+            return
+        post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
+        result = await self.run(update, self._edit, post_id, channel, new_text)
+        if result is not None:
+            await self.reply(update, self.say("edited", id=post_id, channel=channel, **result))
+
+    def _edit(self, post_id: int, channel: str, new_text: str) -> dict[str, Any]:
+        post = show_post(self.engine, self.settings, post_id)
+        if post["channel"] != channel:
+            raise QueueError(f"post {post_id} is for {post['channel']}, not {channel}")
+        queue.edit(self.engine, self.settings, post_id, new_text)
+        adapter = make_channel(channel, self.settings.channels[channel], self.settings)
+        return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": adapter.unit}
+
+    async def _post_id(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str
+    ) -> int | None:
+        args = context.args or []
+        if len(args) != 1 or not args[0].lstrip("#").isdigit():
+            await self.reply(update, self.say("usage", usage=usage))
+            return None
+        return int(args[0].lstrip("#"))
+
+    async def _transition(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str
+    ) -> None:
+        if not await self.guard(update, context):
+            return
+        post_id = await self._post_id(update, context, f"/{verb} <id>")
+        if post_id is None:
+            return
+        if await self.run(update, self.act, verb, post_id) is not None:
+            await self.reply(update, self.say("done", id=post_id, verb=self.say(f"verb_{verb}")))
+
+    def act(self, verb: str, post_id: int) -> bool:
+        """Approve, cancel, retry or mark-sent a post (raises QueueError when it cannot)."""
+        operations = {
+            "approve": queue.approve,
+            "cancel": queue.cancel,
+            "retry": queue.retry,
+            "sent": queue.mark_sent,
+        }
+        operations[verb](self.engine, post_id)
+        return True
+
+    async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._transition(update, context, "approve")
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._transition(update, context, "cancel")
+
+    async def retry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._transition(update, context, "retry")
+
+    async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.guard(update, context):
+            return
+        args = context.args or []
+        if not args:
+            await self.reply(update, self.say("usage", usage="/pause <channel> [reason]"))
+            return
+        user = update.effective_user
+        reason = " ".join(args[1:]) or f"paused by {user.full_name if user else 'an editor'}"
+        if await self.run(update, self._pause, args[0], reason):
+            await self.reply(update, self.say("paused", channel=args[0]))
+
+    def _pause(self, channel: str, reason: str) -> bool:
+        queue.pause(self.engine, self.settings, channel, reason)
+        return True
+
+    async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.guard(update, context):
+            return
+        args = context.args or []
+        if len(args) != 1:
+            await self.reply(update, self.say("usage", usage="/resume <channel>"))
+            return
+        if await self.run(update, self._resume, args[0]):
+            await self.reply(update, self.say("resumed", channel=args[0]))
+
+    def _resume(self, channel: str) -> bool:
+        queue.resume(self.engine, self.settings, channel)
+        return True
+
+    # --- buttons ---------------------------------------------------------------------------
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        if not self.allowed(update):
+            await self.refuse(update)
+            return
+        kind, key, action = (query.data or "::").split(":", 2)
+        try:
+            outcome = await asyncio.to_thread(self._press, kind, key, action)
+        except USER_ERRORS as exc:
+            outcome = self.say("error", message=str(exc))
+        await query.answer()
+        original = query.message.text_html if query.message and query.message.text else ""
+        await query.edit_message_text(
+            _fit(f"{original}\n\n{outcome}" if kind != "d" else outcome),
+            parse_mode="HTML",
+            disable_web_page_preview=True,
+        )
+
+    def _press(self, kind: str, key: str, action: str) -> str:
+        if kind == "d":
+            draft = self.drafts.pop(key, None)
+            if draft is None:
+                return self.say("expired")
+            if action == "cancel":
+                return self.say("discarded")
+            timing = "now" if action == "now" else draft.timing
+            ids = self._queue_draft(draft, timing, held=action == "edit")
+            posts = ", ".join(f"#{i}" for i in ids)
+            return self.say("held_for_edit" if action == "edit" else "queued", posts=posts)
+        if kind == "p":
+            self.act(action, int(key))
+            return self.say("done", id=key, verb=self.say(f"verb_{action}"))
+        if kind == "c" and action == "resume":
+            queue.resume(self.engine, self.settings, key)
+            return self.say("resumed", channel=key)
+        raise QueueError("unknown button")
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def _fit(text: str) -> str:
+    """Telegram refuses messages over 4,096 characters: long listings are cut at a line."""
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    cut = text[: MESSAGE_LIMIT - 2].rsplit("\n", 1)[0]
+    # A cut inside <pre> would leave it open.
+    if cut.count("<pre>") > cut.count("</pre>"):
+        cut += "</pre>"
+    return cut + "\n…"

@@ -1,0 +1,97 @@
+"""Tell the editors' chat what needs a person: failed posts, uncertain posts, posts waiting for
+approval and paused channels, each with buttons to act on it. Checks the queue every
+`notify_every` seconds; what was already there when the bot started is not repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import Application
+
+from publisher.bot.commands import Desk
+from publisher.queue import utcnow
+from publisher.schema import channel_pauses, posts
+
+logger = logging.getLogger("publisher.bot")
+WATCHED = ("failed", "uncertain", "awaiting_approval")
+
+
+class Notifier:
+    """Finds what changed since the last look and sends one message per item."""
+
+    def __init__(self, desk: Desk, since: datetime | None = None) -> None:
+        self.desk = desk
+        self.since = since or utcnow()
+        self._told: set[tuple[str, Any, str]] = set()
+
+    def _changes(self) -> tuple[list[Any], list[Any], datetime]:
+        now = utcnow()
+        with self.desk.engine.connect() as connection:
+            changed = connection.execute(
+                select(posts.c.id, posts.c.channel, posts.c.state, posts.c.error, posts.c.text)
+                .where(posts.c.state.in_(WATCHED), posts.c.updated_at > self.since)
+                .order_by(posts.c.id)
+            ).all()
+            paused = connection.execute(
+                select(channel_pauses).where(channel_pauses.c.paused_at > self.since)
+            ).all()
+        return changed, paused, now
+
+    def messages(self) -> list[tuple[str, InlineKeyboardMarkup]]:
+        """The notifications due now, each with its buttons."""
+        changed, paused, now = self._changes()
+        self.since = now
+        say, out = self.desk.say, []
+        for post in changed:
+            marker = ("post", post.id, post.state)
+            if marker in self._told:
+                continue
+            self._told.add(marker)
+            if post.state == "failed":
+                text = say("notify_failed", id=post.id, channel=post.channel, error=post.error)
+                buttons = [("button_retry", "retry"), ("button_cancel", "cancel")]
+            elif post.state == "uncertain":
+                text = say("notify_uncertain", id=post.id, channel=post.channel)
+                buttons = [("button_sent", "sent"), ("button_retry", "retry")]
+            else:
+                text = say("notify_approval", id=post.id, channel=post.channel, text=post.text)
+                buttons = [("button_approve", "approve"), ("button_cancel", "cancel")]
+            keyboard = [
+                InlineKeyboardButton(say(label), callback_data=f"p:{post.id}:{action}")
+                for label, action in buttons
+            ]
+            out.append((text, InlineKeyboardMarkup([keyboard])))
+        for pause in paused:
+            marker = ("pause", pause.channel, pause.paused_at.isoformat())
+            if marker in self._told:
+                continue
+            self._told.add(marker)
+            text = say("notify_paused", channel=pause.channel, reason=pause.reason)
+            resume = InlineKeyboardButton(
+                say("button_resume"), callback_data=f"c:{pause.channel}:resume"
+            )
+            out.append((text, InlineKeyboardMarkup([[resume]])))
+        return out
+
+    async def run(self, application: Application) -> None:
+        """Check and send until the application stops."""
+        chat = self.desk.bot_settings.editors_chat_id
+        if chat is None:
+            logger.warning("no [bot] editors_chat_id: notifications are off")
+            return
+        while True:
+            try:
+                for text, buttons in await asyncio.to_thread(self.messages):
+                    await application.bot.send_message(
+                        chat, text, parse_mode="HTML", reply_markup=buttons
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database or network hiccup: try again next time
+                logger.exception("notifying the editors failed")
+            await asyncio.sleep(self.desk.bot_settings.notify_every)

@@ -1,0 +1,345 @@
+"""The editors' Telegram bot: the real python-telegram-bot Application, long-polling a local
+server that speaks the Bot API. Commands and button presses from allowed and unknown users, with
+the bot's calls and the queue's state checked after each."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import Engine, select, update
+
+from publisher import queue
+from publisher.articles import Article
+from publisher.bot import BotThread
+from publisher.config import BotSettings, ChannelSettings, Settings
+from publisher.queue import Timing
+from publisher.schema import posts
+from tests.standins import TELEGRAM_TOKEN, BotApiStandIn
+
+EDITOR = 4242
+STRANGER = 6666
+EDITORS_CHAT = -100500
+ARTICLE = Article(
+    id="cms-77",
+    url="https://www.news.de/politik/77/",
+    headline="Die Schlagzeile des Tages",
+    bullets=["Erster Punkt", "Zweiter Punkt"],
+)
+
+
+def wait_for(check: Callable[[], Any], seconds: float = 10) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError("the bot did not do it in time")
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiStandIn]:
+    stand_in = BotApiStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture
+def desk_settings(database_url: str, bot_api: BotApiStandIn) -> Settings:
+    return Settings(
+        database_url=database_url,
+        channels={
+            "x_main": ChannelSettings(type="x", dry_run=True),
+            "telegram": ChannelSettings(type="telegram", dry_run=True),
+        },
+        bot=BotSettings(
+            api_base=bot_api.url,
+            allowed_users=(EDITOR,),
+            editors_chat_id=EDITORS_CHAT,
+            notify_every=0.2,
+            language="en",
+        ),
+    )
+
+
+@pytest.fixture
+def running(
+    engine: Engine, desk_settings: Settings, bot_api: BotApiStandIn, monkeypatch
+) -> Iterator[BotApiStandIn]:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    with engine.begin() as connection:
+        queue.upsert_article(connection, ARTICLE, datetime.now(UTC))
+    thread = BotThread(engine, desk_settings)
+    thread.start()
+    wait_for(lambda: bot_api.sent("getUpdates"))
+    yield bot_api
+    thread.stop()
+    assert thread.failed is None
+
+
+def replies(api: BotApiStandIn, chat: int = EDITOR) -> list[str]:
+    return [m["text"] for m in api.sent("sendMessage") if int(m["chat_id"]) == chat]
+
+
+def reply_after(api: BotApiStandIn, command: str, user: int = EDITOR) -> str:
+    before = len(replies(api, user))
+    api.push_command(user, user, command)
+    return wait_for(lambda: replies(api, user)[before:])[-1]
+
+
+def rows(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        return connection.execute(select(posts).order_by(posts.c.id)).all()
+
+
+def queue_post(engine: Engine, settings: Settings, channel: str = "x_main") -> int:
+    channels = queue.queue_channels(settings, [channel])
+    return queue.add(engine, settings, ARTICLE, channels, Timing(), force=True)[0]
+
+
+def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR) -> None:
+    message = next(
+        m for m in reversed(api.messages) if m.get("buttons") and _has(m["buttons"], label)
+    )
+    data = next(
+        b["callback_data"]
+        for row in message["buttons"]["inline_keyboard"]
+        for b in row
+        if b["text"] == label
+    )
+    api.push_button(user, chat, data, {k: v for k, v in message.items() if k != "buttons"})
+
+
+def _has(buttons: dict, label: str) -> bool:
+    return any(b["text"] == label for row in buttons["inline_keyboard"] for b in row)
+
+
+def test_command_list_is_registered_with_telegram(running) -> None:
+    (registered,) = running.sent("setMyCommands")
+    names = [c["command"] for c in __import__("json").loads(registered["commands"])]
+    assert names == [
+        "queue", "list", "log", "show", "edit", "approve", "cancel", "retry", "pause",
+        "resume", "help",
+    ]  # fmt: skip
+
+
+def test_help_answers_an_allowed_editor(running) -> None:
+    assert "/queue" in reply_after(running, "/help")
+
+
+def test_unknown_user_gets_one_polite_refusal_and_nothing_else(running, engine, caplog) -> None:
+    assert "only for the newsroom" in reply_after(running, "/list", user=STRANGER)
+    running.push_command(STRANGER, STRANGER, f"/queue {ARTICLE.id} now")
+    time.sleep(0.6)
+    assert len(replies(running, STRANGER)) == 1
+    assert rows(engine) == []
+    assert any("refused Telegram user 6666" in r.getMessage() for r in caplog.records)
+
+
+def test_queue_previews_every_channel_with_buttons(running) -> None:
+    preview = reply_after(running, f"/queue {ARTICLE.id}")
+    assert "x_main" in preview and "telegram" in preview and "Erster Punkt" in preview
+    labels = [b["text"] for row in running.messages[-1]["buttons"]["inline_keyboard"] for b in row]
+    assert labels == ["Post now", "Add to queue", "Edit", "Cancel"]
+
+
+def test_post_now_button_queues_every_channel_due_now(running, engine) -> None:
+    reply_after(running, f"/queue {ARTICLE.id}")
+    press(running, "Post now")
+    wait_for(lambda: running.sent("editMessageText"))
+    assert "Queued" in running.sent("editMessageText")[-1]["text"]
+    assert running.sent("answerCallbackQuery")
+    assert sorted((r.channel, r.state) for r in rows(engine)) == [
+        ("telegram", "queued"),
+        ("x_main", "queued"),
+    ]
+
+
+def test_queue_with_channels_and_a_time(running, engine, desk_settings) -> None:
+    reply_after(running, f"/queue {ARTICLE.id} telegram 23:59")
+    press(running, "Add to queue")
+    wait_for(lambda: rows(engine))
+    (row,) = rows(engine)
+    local = row.due_at.astimezone(desk_settings.channel_tz("telegram"))
+    assert (row.channel, local.strftime("%H:%M")) == ("telegram", "23:59")
+
+
+def test_edit_button_holds_the_posts_for_approval(running, engine) -> None:
+    reply_after(running, f"/queue {ARTICLE.id} x_main now")
+    press(running, "Edit")
+    wait_for(lambda: rows(engine))
+    assert [r.state for r in rows(engine)] == ["awaiting_approval"]
+
+
+def test_cancel_button_queues_nothing(running, engine) -> None:
+    reply_after(running, f"/queue {ARTICLE.id}")
+    press(running, "Cancel")
+    wait_for(lambda: running.sent("editMessageText"))
+    assert rows(engine) == []
+
+
+def test_button_pressed_by_a_stranger_is_refused(running, engine) -> None:
+    reply_after(running, f"/queue {ARTICLE.id}")
+    press(running, "Post now", user=STRANGER)
+    answer = wait_for(lambda: running.sent("answerCallbackQuery"))[-1]
+    assert "only for the newsroom" in answer["text"]
+    time.sleep(0.3)
+    assert rows(engine) == []
+
+
+def test_unknown_article_is_one_clear_message(running, engine) -> None:
+    assert "no stored article" in reply_after(running, "/queue gibts-nicht")
+
+
+def test_edit_validates_and_shows_the_new_length(running, engine, desk_settings) -> None:
+    post_id = queue_post(engine, desk_settings)
+    answer = reply_after(running, f"/edit {post_id} x_main Neuer Text https://e.de/a")
+    assert "34/280 weighted characters" in answer  # 11 characters and a URL weighing 23
+    assert rows(engine)[0].text == "Neuer Text https://e.de/a"
+
+
+def test_edit_over_the_limit_is_refused_and_the_text_kept(running, engine, desk_settings) -> None:
+    post_id = queue_post(engine, desk_settings)
+    before = rows(engine)[0].text
+    answer = reply_after(running, f"/edit {post_id} x_main {'Wort ' * 80}")
+    assert "over the limit of 280" in answer
+    assert rows(engine)[0].text == before
+
+
+def test_approve_cancel_and_retry_change_the_queue(running, engine, desk_settings) -> None:
+    post_id = queue_post(engine, desk_settings)
+    with engine.begin() as connection:
+        connection.execute(update(posts).values(state="awaiting_approval"))
+    assert "approved" in reply_after(running, f"/approve {post_id}")
+    assert rows(engine)[0].state == "queued"
+    assert "cancelled" in reply_after(running, f"/cancel {post_id}")
+    assert rows(engine)[0].state == "cancelled"
+    assert "only failed or uncertain" in reply_after(running, f"/retry {post_id}")
+
+
+def test_pause_and_resume_a_channel(running, engine) -> None:
+    assert "paused" in reply_after(running, "/pause x_main Token erneuern")
+    with engine.connect() as connection:
+        assert "x_main" in queue.active_pauses(connection, queue.utcnow())
+    assert "resumed" in reply_after(running, "/resume x_main")
+    with engine.connect() as connection:
+        assert "x_main" not in queue.active_pauses(connection, queue.utcnow())
+
+
+def test_list_show_and_log(running, engine, desk_settings) -> None:
+    post_id = queue_post(engine, desk_settings)
+    assert f"#{post_id}" in reply_after(running, "/list")
+    assert "Die Schlagzeile" in reply_after(running, f"/show {post_id}")
+    assert "No deliveries" in reply_after(running, "/log")
+
+
+def test_failed_post_is_notified_with_buttons_that_work(running, engine, desk_settings) -> None:
+    post_id = queue_post(engine, desk_settings)
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts).values(state="failed", error="x: duplicate", updated_at=queue.utcnow())
+        )
+    note = wait_for(lambda: replies(running, EDITORS_CHAT))[-1]
+    assert f"Post {post_id} on x_main failed" in note
+    press(running, "Retry", chat=EDITORS_CHAT)
+    wait_for(lambda: rows(engine)[0].state == "queued")
+
+
+def test_post_waiting_for_approval_is_notified_and_approved_by_button(
+    running, engine, desk_settings
+) -> None:
+    queue_post(engine, desk_settings)
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts).values(state="awaiting_approval", updated_at=queue.utcnow())
+        )
+    wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
+    press(running, "Approve", chat=EDITORS_CHAT)
+    wait_for(lambda: rows(engine)[0].state == "queued")
+
+
+def test_paused_channel_is_notified_with_a_resume_button(running, engine, desk_settings) -> None:
+    queue.pause(engine, desk_settings, "telegram", "token expired")
+    wait_for(lambda: any("token expired" in t for t in replies(running, EDITORS_CHAT)))
+    press(running, "Resume", chat=EDITORS_CHAT)
+
+    def resumed() -> bool:
+        with engine.connect() as connection:
+            return "telegram" not in queue.active_pauses(connection, queue.utcnow())
+
+    wait_for(resumed)
+
+
+def test_replies_in_german_when_configured(engine, desk_settings, bot_api, monkeypatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    german = desk_settings.model_copy(
+        update={"bot": desk_settings.bot.model_copy(update={"language": "de"})}
+    )
+    thread = BotThread(engine, german)
+    thread.start()
+    try:
+        assert "Nichts eingeplant" in reply_after(bot_api, "/list")
+    finally:
+        thread.stop()
+
+
+def test_bot_token_never_reaches_the_log(running, caplog) -> None:
+    reply_after(running, "/help")
+    assert all(TELEGRAM_TOKEN not in r.getMessage() for r in caplog.records)
+
+
+def test_webhook_mode_checks_telegrams_secret_token(
+    engine, desk_settings, bot_api, monkeypatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "tg-secret-31")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hooked = desk_settings.model_copy(
+        update={
+            "bot": desk_settings.bot.model_copy(
+                update={
+                    "mode": "webhook",
+                    "webhook_url": "https://desk.example-news.de/telegram",
+                    "webhook_port": port,
+                }
+            )
+        }
+    )
+    thread = BotThread(engine, hooked)
+    thread.start()
+    try:
+        (registered,) = wait_for(lambda: bot_api.sent("setWebhook"))
+        assert registered["secret_token"] == "tg-secret-31"
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": EDITOR, "type": "private"},
+                "from": {"id": EDITOR, "is_bot": False, "first_name": "E"},
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
+        url = f"http://127.0.0.1:{port}/telegram"
+        forged = requests.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}, timeout=5
+        )
+        assert forged.status_code == 403
+        assert requests.post(url, json=update, timeout=5).status_code == 403
+        genuine = requests.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret-31"}, timeout=5
+        )
+        assert genuine.status_code == 200
+        wait_for(lambda: replies(bot_api))
+        assert len(replies(bot_api)) == 1
+    finally:
+        thread.stop()
