@@ -1,9 +1,11 @@
 """The HTTP side of publisher, one ASGI app (`publisher serve`, or inside `publisher run`):
-`POST /hooks/articles`, the CMS webhook, signed as DESIGN.md specifies. Every refusal is a JSON
-body `{"error": ...}` with 400, 401, 413 or 503, and nothing is queued."""
+`POST /hooks/articles`, the CMS webhook, signed as DESIGN.md specifies (every refusal is a JSON
+body `{"error": ...}` with 400, 401, 413 or 503, and nothing is queued); `/widget/{id}` and
+`/widget/{id}/meta`, a stored article's share bar and link-preview tags, with caching headers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -14,13 +16,13 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from publisher.articles import ArticleError, article_from_mapping
 from publisher.config import Settings
-from publisher.release import release
+from publisher.release import UnknownArticle, release, stored_article
 from publisher.signing import (
     SECRET_ENV,
     SIGNATURE_HEADER,
@@ -30,6 +32,7 @@ from publisher.signing import (
     verify,
 )
 from publisher.store import StoreError
+from publisher.widget import render_meta, render_widget
 
 logger = logging.getLogger("publisher.app")
 
@@ -53,6 +56,22 @@ def create_app(
     async def _refused(request: Request, exc: _Refused) -> JSONResponse:
         logger.warning("webhook refused (%d): %s", exc.status, exc.message)
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.get("/widget/{article_id}", response_class=HTMLResponse)
+    async def widget(article_id: str, request: Request) -> Response:
+        """The stored article's share bar and follow box, cacheable."""
+        article = await run_in_threadpool(stored_article, engine, article_id)
+        return _cached(request, render_widget(article, settings), settings)
+
+    @app.get("/widget/{article_id}/meta", response_class=HTMLResponse)
+    async def widget_meta(article_id: str, request: Request) -> Response:
+        """The stored article's Open Graph and Twitter card tags, cacheable."""
+        article = await run_in_threadpool(stored_article, engine, article_id)
+        return _cached(request, render_meta(article, settings), settings)
+
+    @app.exception_handler(UnknownArticle)
+    async def _unknown(request: Request, exc: UnknownArticle) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=404)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, bool]:
@@ -95,6 +114,19 @@ def create_app(
         return {"article": article.to_json(), **result.to_json()}
 
     return app
+
+
+def _cached(request: Request, html: str, settings: Settings) -> Response:
+    """The HTML with caching headers; a matching If-None-Match gets 304."""
+    etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
+    headers = {
+        "Cache-Control": f"public, max-age={settings.widget.cache_seconds}",
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(html, headers=headers)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

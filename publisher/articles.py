@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
     field_validator,
     model_validator,
@@ -87,6 +88,9 @@ class Image(BaseModel):
     url: HttpUrl
     alt: OptionalText = None
     credit: OptionalText = None
+    # Pixel size, when the CMS knows it (for og:image:width/height).
+    width: int | None = Field(default=None, gt=0)
+    height: int | None = Field(default=None, gt=0)
 
 
 class Article(BaseModel):

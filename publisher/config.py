@@ -11,6 +11,7 @@ import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -174,6 +175,44 @@ class FeedSettings(_Strict):
     max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")
 
 
+def _http_only(value: str | None) -> str | None:
+    if value is not None and urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+class FollowLinks(_Strict):
+    """The outlet's own profiles for the "follow us" box (http(s) URLs)."""
+
+    whatsapp: str | None = Field(default=None, description="the WhatsApp channel's invite link")
+    facebook: str | None = None
+    x: str | None = None
+    telegram: str | None = None
+    pinterest: str | None = None
+    youtube: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        return _http_only(value)
+
+
+class WidgetSettings(_Strict):
+    """The article page's share bar, follow box and link-preview tags."""
+
+    outlet: str = Field(default="", description='the site\'s name, e.g. "News.de"')
+    language: Literal["de", "en"] | None = Field(default=None, description="default: language")
+    platforms: tuple[Literal["whatsapp", "facebook", "x", "telegram", "email"], ...] = (
+        "whatsapp",
+        "facebook",
+        "x",
+        "telegram",
+        "email",
+    )
+    follow: FollowLinks = Field(default_factory=FollowLinks)
+    cache_seconds: int = Field(default=300, ge=0, description="Cache-Control max-age when served")
+
+
 class BotSettings(_Strict):
     """The editors' Telegram bot (`publisher bot`, or inside `publisher run` when `enabled`)."""
 
@@ -230,6 +269,7 @@ class Settings(_Strict):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    widget: WidgetSettings = Field(default_factory=WidgetSettings)
     feeds: dict[str, FeedSettings] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     source: str = Field(default="built-in defaults", exclude=True)

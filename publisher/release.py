@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from channels import Teaser
@@ -18,11 +18,27 @@ from publisher.articles import Article
 from publisher.config import Settings
 from publisher.queue import Timing, utcnow
 from publisher.rules import Routing, after_quiet_hours, not_before_embargo, route
-from publisher.schema import posts
+from publisher.schema import articles, posts
 from publisher.teasers import compose, make_channel
 
 logger = logging.getLogger("publisher.release")
 _OPEN_OR_SENT = frozenset({"awaiting_approval", "queued", "sending", "sent", "uncertain", "failed"})
+
+
+class UnknownArticle(LookupError):
+    """No stored article has this id."""
+
+
+def stored_article(engine: Engine, article_id: str) -> Article:
+    """An article that arrived before (webhook, feed, queue), by its CMS id or its row number."""
+    condition = articles.c.key == article_id
+    if article_id.isdigit():
+        condition = or_(condition, articles.c.id == int(article_id))
+    with engine.connect() as connection:
+        data = connection.execute(select(articles.c.data).where(condition)).scalar()
+    if data is None:
+        raise UnknownArticle(f"no stored article {article_id!r}")
+    return Article.model_validate(data)
 
 
 @dataclass(frozen=True)

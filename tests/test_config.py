@@ -13,10 +13,12 @@ from publisher.config import (
     ChannelSettings,
     ConfigError,
     FeedSettings,
+    FollowLinks,
     ServeSettings,
     Settings,
     Template,
     Tracking,
+    WidgetSettings,
     load_settings,
 )
 from publisher.rules import Match, Rule
@@ -146,6 +148,8 @@ def test_shipped_example_documents_feeds_rules_and_serve() -> None:
         | set(FeedSettings.model_fields)
         | set(ServeSettings.model_fields)
         | set(BotSettings.model_fields)
+        | set(WidgetSettings.model_fields)
+        | set(FollowLinks.model_fields)
     )
     assert {key for key in keys if key not in documented} == set()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
@@ -23,7 +23,7 @@ from publisher.bot.texts import say
 from publisher.config import Settings
 from publisher.listings import list_deliveries, list_posts, show_post
 from publisher.queue import QueueError, Timing, utcnow
-from publisher.schema import articles
+from publisher.release import UnknownArticle, stored_article
 from publisher.slots import parse_time
 from publisher.sources import load_article
 from publisher.store import StoreError
@@ -169,14 +169,10 @@ class Desk:
     def _article(self, source: str) -> Article:
         if source.startswith(("http://", "https://")):
             return load_article(source, self.settings)
-        with self.engine.connect() as connection:
-            condition = articles.c.key == source
-            if source.isdigit():
-                condition = or_(condition, articles.c.id == int(source))
-            data = connection.execute(select(articles.c.data).where(condition)).scalar()
-        if data is None:
-            raise QueueError(f"no stored article {source!r}; send its URL instead")
-        return Article.model_validate(data)
+        try:
+            return stored_article(self.engine, source)
+        except UnknownArticle:
+            raise QueueError(f"no stored article {source!r}; send its URL instead") from None
 
     def _queue_draft(self, draft: Draft, timing: str, held: bool) -> list[int]:
         now = utcnow()

@@ -85,7 +85,7 @@ def _main(
 
 
 def _register() -> None:
-    from publisher.cli import bot, compose, engine, queue, release  # noqa: F401  (commands register themselves)
+    from publisher.cli import bot, compose, engine, queue, release, widget  # noqa: F401  (commands register themselves)
 
 
 _register()

@@ -1,0 +1,193 @@
+"""The article page's share bar ("Artikel teilen"), follow box and link-preview tags, made from
+the same article and teaser logic as the posts. Share links carry each channel's teaser text and
+tracking parameters; the page makes no request to any platform until the reader clicks.
+
+Every value is escaped for its context by Jinja2's autoescaping (HTML text and attributes) after
+URL parameters are percent-encoded; only http(s) URLs reach an href."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import quote, urlencode, urlsplit
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from publisher.articles import Article
+from publisher.config import Settings
+from publisher.links import with_tracking
+from publisher.teasers import compose, resolve_channels
+
+LABELS = {
+    "de": {
+        "share": "Artikel teilen",
+        "whatsapp": "Auf WhatsApp teilen",
+        "facebook": "Auf Facebook teilen",
+        "x": "Auf X teilen",
+        "telegram": "Auf Telegram teilen",
+        "email": "Per E-Mail teilen",
+        "copy": "Link kopieren",
+        "copied": "Link kopiert",
+        "native": "Teilen …",
+        "follow": "Folgen Sie {outlet} schon bei {platforms}?",
+        "or": "oder",
+        "new_window": "öffnet in neuem Fenster",
+    },
+    "en": {
+        "share": "Share article",
+        "whatsapp": "Share on WhatsApp",
+        "facebook": "Share on Facebook",
+        "x": "Share on X",
+        "telegram": "Share on Telegram",
+        "email": "Share by e-mail",
+        "copy": "Copy link",
+        "copied": "Link copied",
+        "native": "Share …",
+        "follow": "Do you already follow {outlet} on {platforms}?",
+        "or": "or",
+        "new_window": "opens in a new window",
+    },
+}
+PLATFORM_NAMES = {
+    "whatsapp": "WhatsApp",
+    "facebook": "Facebook",
+    "x": "X",
+    "telegram": "Telegram",
+    "pinterest": "Pinterest",
+    "youtube": "YouTube",
+}
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """One share button: where it leads and what a screen reader says."""
+
+    platform: str
+    href: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FollowLink:
+    platform: str
+    name: str
+    href: str
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("publisher", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _language(settings: Settings) -> str:
+    language = settings.widget.language or settings.language
+    return language if language in LABELS else "en"
+
+
+def _safe_http(url: str) -> str:
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {url[:60]!r}")
+    return url
+
+
+def share_links(article: Article, settings: Settings) -> list[ShareLink]:
+    """The share links, each with its channel's teaser text and tracked link."""
+    labels = LABELS[_language(settings)]
+    wanted = [p for p in settings.widget.platforms if p != "email"]
+    teasers = compose(article, resolve_channels(settings, wanted), settings) if wanted else {}
+    links: list[ShareLink] = []
+    for platform in settings.widget.platforms:
+        if platform == "email":
+            href = _mailto(article, settings)
+        else:
+            teaser = teasers[platform]
+            href = _platform_share(platform, article.headline, teaser.text, teaser.link)
+        links.append(ShareLink(platform, href, labels[platform]))
+    return links
+
+
+def _platform_share(platform: str, headline: str, text: str, link: str) -> str:
+    link = _safe_http(link)
+    if platform == "whatsapp":
+        return "https://wa.me/?" + _query(text=f"{headline} {link}")
+    if platform == "facebook":
+        return "https://www.facebook.com/sharer/sharer.php?" + _query(u=link)
+    if platform == "x":
+        return "https://x.com/intent/post?" + _query(text=text)
+    return "https://t.me/share/url?" + _query(url=link, text=headline)
+
+
+def _query(**params: str) -> str:
+    return urlencode(params, quote_via=quote)
+
+
+def _mailto(article: Article, settings: Settings) -> str:
+    link = article.url
+    if settings.tracking.enabled:
+        filled = {
+            key: value.replace("{channel}", "email").replace("{type}", "email")
+            for key, value in settings.tracking.params.items()
+        }
+        link = with_tracking(article.url, filled)
+    summary = article.lead or (article.bullets[0] if article.bullets else "")
+    body = f"{summary}\n\n{_safe_http(link)}" if summary else _safe_http(link)
+    return "mailto:?" + _query(subject=article.headline, body=body)
+
+
+def follow_links(settings: Settings) -> list[FollowLink]:
+    follow = settings.widget.follow.model_dump()
+    return [
+        FollowLink(platform, PLATFORM_NAMES[platform], _safe_http(url))
+        for platform, url in follow.items()
+        if url
+    ]
+
+
+def render_widget(article: Article, settings: Settings) -> str:
+    """The HTML snippet: share bar (and the follow box when profiles are configured)."""
+    language = _language(settings)
+    labels = LABELS[language]
+    follows = follow_links(settings)
+    names = [f.name for f in follows]
+    joined = ", ".join(names[:-1]) + f" {labels['or']} " + names[-1] if len(names) > 1 else ""
+    return (
+        _templates()
+        .get_template("widget.html.j2")
+        .render(
+            labels=labels,
+            links=share_links(article, settings),
+            page_url=_safe_http(article.url),
+            title=article.headline,
+            follows=follows,
+            follow_text=labels["follow"].format(
+                outlet=settings.widget.outlet or {"de": "uns"}.get(language, "us"),
+                platforms=joined or (names or [""])[0],
+            )
+            if follows
+            else "",
+        )
+    )
+
+
+def render_meta(article: Article, settings: Settings) -> str:
+    """Open Graph and Twitter card tags for the article page's <head>."""
+    description = article.lead or " ".join(article.bullets[:2]) or article.headline
+    return (
+        _templates()
+        .get_template("meta.html.j2")
+        .render(
+            article=article,
+            url=_safe_http(article.url),
+            image=_safe_http(str(article.image.url)) if article.image else None,
+            description=description,
+            section=article.section or article.kicker,
+            published=article.published_at.isoformat() if article.published_at else None,
+            site=settings.widget.outlet,
+            locale={"de": "de_DE", "en": "en_US"}.get(article.language or ""),
+        )
+    )

@@ -1,0 +1,224 @@
+"""The share widget and link-preview tags: every link and its parameters, escaping in every
+context (HTML text, attribute, URL parameter), RTL text, labels, the follow box, and the routes
+that serve them with caching headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.html
+import pytest
+import requests
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from publisher.app import ServerThread, create_app
+from publisher.articles import Article, ArticleError, article_from_mapping
+from publisher.config import ConfigError, FollowLinks, Settings, WidgetSettings, load_settings
+from publisher.queue import upsert_article, utcnow
+from publisher.teasers import compose, resolve_channels
+from publisher.widget import render_meta, render_widget
+
+ARTICLE = Article(
+    id="cms-5",
+    url="https://www.news.de/politik/5/?ref=home",
+    headline='Putin & Assad: "Wir bleiben" <script>alert(1)</script>',
+    lead="Ein Insider packt aus.",
+    bullets=["Erster Punkt", "Zweiter Punkt"],
+    kicker="Politik",
+    tags=["Syrien", "Russland"],
+    image={"url": "https://img.news.de/5.jpg", "width": 1200, "height": 630, "alt": "Putin"},
+    published_at="2024-12-31T10:15:00+01:00",
+)
+FOLLOW = FollowLinks(
+    whatsapp="https://whatsapp.com/channel/0029Va",
+    facebook="https://www.facebook.com/newsde",
+    x="https://x.com/newsde",
+)
+
+
+def newsroom(language: str = "de", **widget) -> Settings:
+    return Settings(
+        language=language, widget=WidgetSettings(outlet="News.de", follow=FOLLOW, **widget)
+    )
+
+
+def page(html: str) -> lxml.html.HtmlElement:
+    return lxml.html.fragment_fromstring(html, create_parent="div")
+
+
+def share(html: str, platform: str) -> tuple[str, dict[str, str]]:
+    (link,) = page(html).cssselect(f"a.pub-{platform}")
+    href = link.get("href")
+    parts = urlsplit(href)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    return f"{parts.scheme}:{parts.netloc}{parts.path}" if parts.netloc else parts.scheme, query
+
+
+def teaser(platform: str, settings: Settings):
+    return compose(ARTICLE, resolve_channels(settings, [platform]), settings)[platform]
+
+
+def test_whatsapp_link_carries_headline_and_tracked_link() -> None:
+    settings = newsroom()
+    where, query = share(render_widget(ARTICLE, settings), "whatsapp")
+    link = teaser("whatsapp", settings).link
+    assert where == "https:wa.me/"
+    assert query == {"text": f"{ARTICLE.headline} {link}"}
+    assert "utm_source=whatsapp" in link
+
+
+def test_x_link_carries_the_x_teaser_text() -> None:
+    settings = newsroom()
+    where, query = share(render_widget(ARTICLE, settings), "x")
+    assert where == "https:x.com/intent/post"
+    assert query == {"text": teaser("x", settings).text}
+
+
+def test_facebook_and_telegram_links_carry_their_tracked_links() -> None:
+    settings = newsroom()
+    html = render_widget(ARTICLE, settings)
+    where, query = share(html, "facebook")
+    assert (where, query) == (
+        "https:www.facebook.com/sharer/sharer.php",
+        {"u": teaser("facebook", settings).link},
+    )
+    where, query = share(html, "telegram")
+    assert where == "https:t.me/share/url"
+    assert query == {"url": teaser("telegram", settings).link, "text": ARTICLE.headline}
+
+
+def test_email_link_has_subject_lead_and_link() -> None:
+    where, query = share(render_widget(ARTICLE, newsroom()), "email")
+    assert where == "mailto"
+    assert query["subject"] == ARTICLE.headline
+    assert query["body"].startswith("Ein Insider packt aus.\n\nhttps://www.news.de/politik/5/")
+    assert "utm_source=email" in query["body"]
+
+
+def test_every_href_is_https_or_mailto() -> None:
+    hrefs = [a.get("href") for a in page(render_widget(ARTICLE, newsroom())).iter("a")]
+    assert hrefs and all(h.startswith(("https://", "mailto:")) for h in hrefs)
+
+
+def test_headline_markup_is_text_never_elements() -> None:
+    tree = page(render_widget(ARTICLE, newsroom()))
+    assert len(tree.cssselect("script")) == 1  # the widget's own enhancement script
+    (native,) = tree.cssselect("button.pub-native")
+    assert native.get("data-title") == ARTICLE.headline
+
+
+def test_meta_tags_escape_quotes_and_markup() -> None:
+    tree = lxml.html.fragment_fromstring(render_meta(ARTICLE, newsroom()), create_parent="head")
+    tags = {(m.get("property") or m.get("name")): m.get("content") for m in tree.iter("meta")}
+    assert tags["og:title"] == ARTICLE.headline
+    assert tags["og:url"] == ARTICLE.url
+    assert tags["og:type"] == "article"
+    assert tags["og:description"] == "Ein Insider packt aus."
+    assert (tags["og:image"], tags["og:image:width"], tags["og:image:height"]) == (
+        "https://img.news.de/5.jpg",
+        "1200",
+        "630",
+    )
+    assert tags["article:published_time"] == "2024-12-31T10:15:00+01:00"
+    assert tags["article:section"] == "Politik"
+    assert tags["twitter:card"] == "summary_large_image"
+    assert [m.get("content") for m in tree.iter("meta") if m.get("property") == "article:tag"] == [
+        "Syrien",
+        "Russland",
+    ]
+
+
+def test_rtl_text_survives_and_the_styles_follow_the_writing_direction() -> None:
+    arabic = ARTICLE.model_copy(update={"headline": "بوتين والأسد: «نحن باقون»"})
+    html = render_widget(arabic, newsroom())
+    _, query = share(html, "telegram")
+    assert query["text"] == "بوتين والأسد: «نحن باقون»"
+    style = page(html).cssselect("style")[0].text
+    assert "left" not in style and "right" not in style
+
+
+def test_labels_follow_the_configured_language() -> None:
+    german = page(render_widget(ARTICLE, newsroom("de")))
+    english = page(render_widget(ARTICLE, newsroom("en")))
+    assert german.cssselect("h2")[0].text == "Artikel teilen"
+    assert english.cssselect("h2")[0].text == "Share article"
+    assert "Auf WhatsApp teilen" in german.cssselect("a.pub-whatsapp")[0].text_content()
+
+
+def test_follow_box_names_the_outlet_and_its_profiles() -> None:
+    box = page(render_widget(ARTICLE, newsroom())).cssselect("aside.pub-follow")[0]
+    assert box.cssselect("p")[0].text == "Folgen Sie News.de schon bei WhatsApp, Facebook oder X?"
+    assert [a.get("href") for a in box.iter("a")] == [
+        FOLLOW.whatsapp,
+        FOLLOW.facebook,
+        FOLLOW.x,
+    ]
+
+
+def test_no_follow_box_without_profiles() -> None:
+    settings = Settings(widget=WidgetSettings(outlet="News.de"))
+    assert not page(render_widget(ARTICLE, settings)).cssselect("aside")
+
+
+def test_javascript_urls_never_become_articles() -> None:
+    with pytest.raises(ArticleError):
+        article_from_mapping({"url": "javascript:alert(1)", "headline": "x"})
+
+
+def test_follow_links_must_be_http(tmp_path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text('[widget.follow]\nx = "javascript:alert(1)"\n')
+    with pytest.raises(ConfigError, match="not an http"):
+        load_settings(config)
+
+
+@given(headline=st.text(min_size=1, max_size=120).filter(lambda t: t.strip()))
+def test_any_headline_round_trips_through_every_context(headline: str) -> None:
+    try:
+        article = ARTICLE.model_copy(update={"headline": headline})
+        article = article_from_mapping(article.to_json())
+    except ArticleError:
+        return
+    html = render_widget(article, newsroom())
+    tree = page(html)
+    assert len(tree.cssselect("a")) == 8 and len(tree.cssselect("script")) == 1
+    _, query = share(html, "telegram")
+    assert query["text"] == article.headline
+    assert tree.cssselect("button.pub-native")[0].get("data-title") == article.headline
+
+
+@pytest.fixture
+def served(engine: Engine, database_url: str) -> Iterator[str]:
+    with engine.begin() as connection:
+        upsert_article(connection, ARTICLE, utcnow())
+    settings = newsroom().model_copy(update={"database_url": database_url})
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
+
+
+def test_served_widget_has_caching_headers_and_revalidates(served) -> None:
+    first = requests.get(f"{served}/widget/cms-5", timeout=5)
+    assert first.status_code == 200 and "text/html" in first.headers["content-type"]
+    assert first.headers["cache-control"] == "public, max-age=300"
+    again = requests.get(
+        f"{served}/widget/cms-5", headers={"If-None-Match": first.headers["etag"]}, timeout=5
+    )
+    assert again.status_code == 304
+
+
+def test_served_meta_tags(served) -> None:
+    response = requests.get(f"{served}/widget/cms-5/meta", timeout=5)
+    assert response.status_code == 200
+    assert '<meta property="og:url" content="https://www.news.de/politik/5/?ref=home">' in (
+        response.text
+    )
+
+
+def test_unknown_article_is_404_with_json(served) -> None:
+    response = requests.get(f"{served}/widget/nope", timeout=5)
+    assert response.status_code == 404 and "no stored article" in response.json()["error"]

@@ -1,0 +1,90 @@
+"""The share widget in a real browser: Debian's Chromium, headless, driven by Playwright. The
+widget is embedded in an article page served from 127.0.0.1; no request may leave for any other
+address before a click, the links must point where they should, and a screenshot is kept."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from publisher.config import FollowLinks, Settings, WidgetSettings
+from publisher.widget import render_meta, render_widget
+from tests.conftest import ROOT, LocalServer
+from tests.test_widget import ARTICLE
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium on this machine: install Debian's chromium package (.ci/run does)",
+)
+
+
+@pytest.fixture
+def browser_page(server: LocalServer) -> Iterator[tuple]:
+    from playwright.sync_api import sync_playwright
+
+    settings = Settings(
+        widget=WidgetSettings(outlet="News.de", follow=FollowLinks(x="https://x.com/newsde"))
+    )
+    html = (
+        '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Artikel</title>'
+        f"{render_meta(ARTICLE, settings)}</head><body><article><h1>Artikel</h1>"
+        f"<p>Text.</p>{render_widget(ARTICLE, settings)}</article></body></html>"
+    )
+    url = server.serve("/artikel.html", html.encode())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 800, "height": 600})
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        yield page, requested, url
+        context.close()
+        browser.close()
+
+
+def test_widget_renders_and_nothing_leaves_the_page(browser_page) -> None:
+    page, requested, url = browser_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget.png"), full_page=True)
+    assert Path(ARTIFACTS / "widget.png").stat().st_size > 1000
+    assert requested == [url]
+
+
+def test_links_point_at_each_platforms_share_address(browser_page) -> None:
+    page, _, _ = browser_page
+    hosts = {
+        platform: page.get_attribute(f"a.pub-{platform}", "href")
+        for platform in ("whatsapp", "facebook", "x", "telegram", "email")
+    }
+    assert hosts["whatsapp"].startswith("https://wa.me/?text=")
+    assert hosts["facebook"].startswith("https://www.facebook.com/sharer/sharer.php?u=")
+    assert hosts["x"].startswith("https://x.com/intent/post?text=")
+    assert hosts["telegram"].startswith("https://t.me/share/url?url=")
+    assert hosts["email"].startswith("mailto:?subject=")
+
+
+def test_links_have_accessible_names_and_visible_focus(browser_page) -> None:
+    page, _, _ = browser_page
+    link = page.get_by_role("link", name="Auf WhatsApp teilen (öffnet in neuem Fenster)")
+    assert link.count() == 1
+    link.focus()
+    outline = link.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline == "solid"
+
+
+def test_copy_button_appears_with_javascript_and_copies(browser_page) -> None:
+    page, _, _ = browser_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    button = page.locator("button.pub-copy")
+    assert button.is_visible()
+    button.click()
+    page.wait_for_function("document.querySelector('[role=status]').textContent.length > 0")
+    assert page.evaluate("navigator.clipboard.readText()") == ARTICLE.url
