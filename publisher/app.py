@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher.articles import ArticleError, article_from_mapping
 from publisher.config import Settings
+from publisher.desk import mount_desk
 from publisher.release import UnknownArticle, release, stored_article
 from publisher.signing import (
     SECRET_ENV,
@@ -72,6 +73,8 @@ def create_app(
     @app.exception_handler(UnknownArticle)
     async def _unknown(request: Request, exc: UnknownArticle) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=404)
+
+    mount_desk(app, engine, settings)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, bool]:

@@ -221,9 +221,14 @@ def read_text_file(path: Path) -> str:
         raise ArticleError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise ArticleError(f"{path}: cannot read: {exc.strerror}") from None
+    return read_text_bytes(raw, str(path))
+
+
+def read_text_bytes(raw: bytes, name: str) -> str:
+    """Uploaded or read bytes as text, or an ArticleError naming `name` and the reason."""
     if b"\x00" in raw[:8192]:
-        raise ArticleError(f"{path}: not a text file")
+        raise ArticleError(f"{name}: not a text file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ArticleError(f"{path}: not UTF-8 text") from None
+        raise ArticleError(f"{name}: not UTF-8 text") from None

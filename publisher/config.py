@@ -11,13 +11,37 @@ import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from channels import channel_class, channel_types
 from publisher.rules import Rule
+from publisher.sections import (
+    BotSettings,
+    DeskSettings,
+    FeedSettings,
+    FollowLinks,
+    ServeSettings,
+    WidgetSettings,
+)
+
+__all__ = [
+    "BotSettings",
+    "ChannelSettings",
+    "ConfigError",
+    "DeskSettings",
+    "EngineSettings",
+    "FeedSettings",
+    "FetchSettings",
+    "FollowLinks",
+    "ServeSettings",
+    "Settings",
+    "Template",
+    "Tracking",
+    "WidgetSettings",
+    "load_settings",
+]
 
 CONFIG_ENV = "PUBLISHER_CONFIG"
 DEFAULT_CONFIG_FILE = Path("publisher.toml")
@@ -154,88 +178,6 @@ class ChannelSettings(BaseModel):
         return self
 
 
-class ServeSettings(_Strict):
-    """The HTTP side (`publisher serve`, or inside `publisher run` when `enabled`)."""
-
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
-    max_body: int = Field(default=1_000_000, gt=0, description="bytes of a webhook body")
-    replay_window: int = Field(default=300, gt=0, description="seconds a signature stays valid")
-
-
-class FeedSettings(_Strict):
-    """One RSS/Atom feed the watcher polls."""
-
-    url: str
-    every: float = Field(default=60.0, ge=1, description="seconds between polls")
-    backfill: int = Field(default=0, ge=0, description="newest items released on the first poll")
-    fetch_pages: bool = Field(default=True, description="fetch each item's page for the teaser")
-    language: str | None = None
-    max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")
-
-
-def _http_only(value: str | None) -> str | None:
-    if value is not None and urlsplit(value).scheme not in ("http", "https"):
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
-
-
-class FollowLinks(_Strict):
-    """The outlet's own profiles for the "follow us" box (http(s) URLs)."""
-
-    whatsapp: str | None = Field(default=None, description="the WhatsApp channel's invite link")
-    facebook: str | None = None
-    x: str | None = None
-    telegram: str | None = None
-    pinterest: str | None = None
-    youtube: str | None = None
-
-    @field_validator("*")
-    @classmethod
-    def _http(cls, value: str | None) -> str | None:
-        return _http_only(value)
-
-
-class WidgetSettings(_Strict):
-    """The article page's share bar, follow box and link-preview tags."""
-
-    outlet: str = Field(default="", description='the site\'s name, e.g. "News.de"')
-    language: Literal["de", "en"] | None = Field(default=None, description="default: language")
-    platforms: tuple[Literal["whatsapp", "facebook", "x", "telegram", "email"], ...] = (
-        "whatsapp",
-        "facebook",
-        "x",
-        "telegram",
-        "email",
-    )
-    follow: FollowLinks = Field(default_factory=FollowLinks)
-    cache_seconds: int = Field(default=300, ge=0, description="Cache-Control max-age when served")
-
-
-class BotSettings(_Strict):
-    """The editors' Telegram bot (`publisher bot`, or inside `publisher run` when `enabled`)."""
-
-    enabled: bool = False
-    token_env: str = "TELEGRAM_BOT_TOKEN"
-    api_base: str = "https://api.telegram.org"
-    allowed_users: tuple[int, ...] = Field(default=(), description="Telegram user ids that may act")
-    allowed_chats: tuple[int, ...] = Field(
-        default=(), description="group chats the bot answers in (private chats always)"
-    )
-    editors_chat_id: int | None = Field(default=None, description="where notifications go")
-    language: Literal["de", "en"] | None = Field(default=None, description="default: language")
-    notify_every: float = Field(default=15.0, gt=0, description="seconds between checks")
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = Field(default=None, description="public HTTPS URL, webhook mode")
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=0, le=65535)
-    secret_token_env: str = Field(
-        default="TELEGRAM_WEBHOOK_SECRET",
-        description="Telegram's secret token header, webhook mode",
-    )
-
-
 class EngineSettings(_Strict):
     """How `publisher run` works: leases, batch sizes, threads, metrics and logs."""
 
@@ -270,6 +212,7 @@ class Settings(_Strict):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
+    desk: DeskSettings = Field(default_factory=DeskSettings)
     feeds: dict[str, FeedSettings] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     source: str = Field(default="built-in defaults", exclude=True)

@@ -79,6 +79,7 @@ def _delivery_dict(row: Any) -> dict[str, Any]:
         "permalink": row.permalink,
         "error_class": row.error_class,
         "error": row.error,
+        "recipient": row.recipient,
     }
 
 
@@ -88,6 +89,7 @@ def list_deliveries(
     channel: str | None = None,
     outcome: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
     post_ids: list[int] | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
@@ -99,6 +101,8 @@ def list_deliveries(
         query = query.where(deliveries.c.outcome == outcome)
     if since:
         query = query.where(deliveries.c.started_at >= since)
+    if until:
+        query = query.where(deliveries.c.started_at < until)
     if post_ids is not None:
         query = query.where(deliveries.c.post_id.in_(post_ids))
     query = query.order_by(deliveries.c.started_at.desc(), deliveries.c.id.desc()).limit(limit)

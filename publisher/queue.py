@@ -252,6 +252,15 @@ def retry(engine: Engine, post_id: int, now: datetime | None = None) -> None:
     )
 
 
+def reschedule(engine: Engine, post_id: int, when: datetime) -> None:
+    """Move a post that has not gone out to another time (in the future)."""
+    if when.tzinfo is None:
+        raise QueueError("a post's time needs a time zone")
+    if when < utcnow() - timedelta(seconds=5):
+        raise QueueError(f"{when.isoformat(timespec='minutes')} is in the past")
+    _transition(engine, post_id, ["awaiting_approval", "queued"], "rescheduled", due_at=when)
+
+
 def mark_sent(engine: Engine, post_id: int, permalink: str | None = None) -> None:
     """Record that an uncertain post did go out (an editor found it on the platform)."""
     _transition(

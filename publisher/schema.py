@@ -145,3 +145,14 @@ feed_items = Table(
     Column("key", String(1024), primary_key=True),
     Column("seen_at", UTCDateTime, nullable=False),
 )
+
+# Editors of the web desk. Without a password hash a user can only come in through the
+# reverse proxy's sign-in header.
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("password_hash", Text),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

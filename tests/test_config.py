@@ -12,6 +12,7 @@ from publisher.config import (
     BotSettings,
     ChannelSettings,
     ConfigError,
+    DeskSettings,
     FeedSettings,
     FollowLinks,
     ServeSettings,
@@ -150,6 +151,7 @@ def test_shipped_example_documents_feeds_rules_and_serve() -> None:
         | set(BotSettings.model_fields)
         | set(WidgetSettings.model_fields)
         | set(FollowLinks.model_fields)
+        | set(DeskSettings.model_fields)
     )
     assert {key for key in keys if key not in documented} == set()
 

@@ -85,7 +85,15 @@ def _main(
 
 
 def _register() -> None:
-    from publisher.cli import bot, compose, engine, queue, release, widget  # noqa: F401  (commands register themselves)
+    from publisher.cli import (  # noqa: F401  (commands register themselves)
+        bot,
+        compose,
+        engine,
+        queue,
+        release,
+        users,
+        widget,
+    )
 
 
 _register()

@@ -1,0 +1,69 @@
+"""`publisher users add|list|remove`: the editors who may sign in to the web desk."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from publisher.cli import UsageError, app, env
+from publisher.cli.queue import AsJson, print_json
+from publisher.users import ROLES, UserError, add_user, list_users, remove_user
+
+users_app = typer.Typer(help="Editors of the web desk.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def add_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Sign-in name")],
+    role: Annotated[str, typer.Option(help="editor or approver")] = "editor",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="Only the proxy's sign-in header admits them")
+    ] = False,
+) -> None:
+    """Add a user, or change an existing user's role and password."""
+    if role not in ROLES:
+        raise UsageError(f"--role must be one of {', '.join(ROLES)}")
+    password: str | None = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif not no_password:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = add_user(env(ctx).engine, name, password, role)  # type: ignore[arg-type]
+    except UserError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"user {user.name} ({user.role}) saved")
+
+
+@users_app.command("list")
+def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """The users and their roles."""
+    rows = list_users(env(ctx).engine)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="users", title_justify="left")
+    for column in ("name", "role", "password"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["name"]), str(row["role"]), "yes" if row["password"] else "no")
+    Console().print(table)
+
+
+@users_app.command("remove")
+def remove_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a user; their sessions end at their next request."""
+    try:
+        remove_user(env(ctx).engine, name)
+    except UserError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"user {name} removed")

@@ -1,0 +1,58 @@
+"""Who is at the desk: the signed-in user from the session cookie (or the reverse proxy's header,
+when trusted), CSRF tokens for every form and API call, and the approver role."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from publisher.config import Settings
+from publisher.users import User, find_user
+
+
+class SignedOut(Exception):
+    """No user: pages answer with the sign-in page, the API with 401."""
+
+
+class Forbidden(Exception):
+    """A missing or wrong CSRF token, or an action beyond the user's role."""
+
+    def __init__(self, message_key: str) -> None:
+        super().__init__(message_key)
+        self.message_key = message_key
+
+
+def current_user(request: Request, engine: Engine, settings: Settings) -> User:
+    """The user making this request; looked up on every request, so removal takes effect."""
+    header = settings.desk.trusted_user_header
+    if header and request.headers.get(header):
+        name = request.headers[header].strip()
+        return find_user(engine, name) or User(name, "editor")
+    name = request.session.get("user")
+    user = find_user(engine, name) if name else None
+    if user is None:
+        raise SignedOut
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (made on first use)."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise Forbidden("forbidden")
+
+
+def require_approver(user: User) -> None:
+    if not user.approver:
+        raise Forbidden("approver_only")

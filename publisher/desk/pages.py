@@ -1,0 +1,391 @@
+"""The desk's pages and form actions. Queue operations run in threads; a refusal (a text over
+the limit, a time in the past, a post that already went out) is a message on the page and
+changes nothing."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from html import escape
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from sqlalchemy import Engine, desc, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from channels import Channel, ComposeError
+from channels.telegram import parse_entities
+from publisher import queue
+from publisher.articles import Article, ArticleError, read_text_bytes
+from publisher.config import Settings
+from publisher.desk.auth import check_csrf, csrf_token, current_user, require_approver
+from publisher.desk.texts import translator
+from publisher.listings import list_deliveries, list_posts
+from publisher.queue import QueueError, Timing, utcnow
+from publisher.release import UnknownArticle, stored_article
+from publisher.schema import articles
+from publisher.sources import article_from_document, load_article
+from publisher.store import StoreError
+from publisher.teasers import compose
+from publisher.users import check_password
+
+REFUSALS = (ArticleError, ComposeError, QueueError, StoreError, UnknownArticle, ValueError)
+ACTIONS = {"approve": queue.approve, "cancel": queue.cancel, "retry": queue.retry}
+
+
+def whatsapp_markup(text: str) -> Markup:
+    """WhatsApp's *bold* and _italic_, as its bubble shows them (the text escaped first)."""
+    html = escape(text)
+    html = re.sub(r"\*([^*\n]+)\*", r"<strong>\1</strong>", html)
+    html = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"<em>\1</em>", html)
+    return Markup(html.replace("\n", "<br>"))
+
+
+class Desk:
+    """The pages, bound to the queue's database and the newsroom's settings."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.language = settings.desk.language or settings.language
+        self.t = translator(self.language)
+        environment = Environment(
+            loader=PackageLoader("publisher", "templates/desk"),
+            autoescape=select_autoescape(default=True),
+        )
+        environment.filters["whatsapp"] = whatsapp_markup
+        environment.filters["telegram"] = lambda text: parse_entities(text)[0]
+        self.templates = Jinja2Templates(env=environment)
+        self.router = APIRouter()
+        route = self.router.add_api_route
+        route("/signin", self.signin_page, methods=["GET"], response_class=HTMLResponse)
+        route("/signin", self.signin, methods=["POST"])
+        route("/signout", self.signout, methods=["POST"])
+        route("/", self.intake_page, methods=["GET"], response_class=HTMLResponse)
+        route("/intake", self.intake, methods=["POST"])
+        route("/articles/{article_id}", self.article_page, methods=["GET"])
+        route("/articles/{article_id}/queue", self.queue_article, methods=["POST"])
+        route("/api/measure", self.measure, methods=["POST"])
+        route("/queue", self.queue_page, methods=["GET"], response_class=HTMLResponse)
+        route("/posts/{post_id}/{action}", self.post_action, methods=["POST"])
+        route("/channels/{name}/{action}", self.channel_action, methods=["POST"])
+        route("/plan", self.plan_page, methods=["GET"], response_class=HTMLResponse)
+        route("/log", self.log_page, methods=["GET"], response_class=HTMLResponse)
+
+    # --- rendering -------------------------------------------------------------------------
+
+    def render(
+        self, request: Request, template: str, context: dict[str, Any], status: int = 200
+    ) -> Response:
+        user = request.scope.get("desk_user")
+        with self.engine.connect() as connection:
+            paused = queue.active_pauses(connection, utcnow())
+        return self.templates.TemplateResponse(
+            request,
+            template,
+            {
+                "t": self.t,
+                "lang": self.language,
+                "user": user,
+                "csrf": csrf_token(request),
+                "paused": paused,
+                **context,
+            },
+            status_code=status,
+        )
+
+    def user(self, request: Request) -> Any:
+        user = current_user(request, self.engine, self.settings)
+        request.scope["desk_user"] = user
+        return user
+
+    async def form_user(self, request: Request) -> Any:
+        """The user of a form post, after its CSRF token is checked."""
+        user = self.user(request)
+        form = await request.form()
+        check_csrf(request, str(form.get("csrf") or ""))
+        return user
+
+    # --- signing in ------------------------------------------------------------------------
+
+    async def signin_page(self, request: Request) -> Response:
+        return self.render(request, "signin.html.j2", {})
+
+    async def signin(
+        self, request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form("")
+    ) -> Response:
+        check_csrf(request, csrf)
+        user = await run_in_threadpool(check_password, self.engine, name, password)
+        if user is None:
+            return self.render(request, "signin.html.j2", {"error": self.t("signin_failed")}, 401)
+        request.session.clear()
+        request.session["user"] = user.name
+        return RedirectResponse("/", status_code=303)
+
+    async def signout(self, request: Request) -> Response:
+        await self.form_user(request)
+        request.session.clear()
+        return RedirectResponse("/signin", status_code=303)
+
+    # --- taking in an article --------------------------------------------------------------
+
+    async def intake_page(self, request: Request, error: str | None = None) -> Response:
+        self.user(request)
+        with self.engine.connect() as connection:
+            recent = connection.execute(
+                select(articles.c.id, articles.c.headline, articles.c.updated_at)
+                .order_by(desc(articles.c.updated_at))
+                .limit(20)
+            ).all()
+        return self.render(request, "intake.html.j2", {"recent": recent, "error": error})
+
+    async def intake(self, request: Request) -> Response:
+        await self.form_user(request)
+        form = await request.form()
+        url = str(form.get("url") or "").strip()
+        upload = form.get("file")
+        try:
+            if isinstance(upload, UploadFile) and upload.filename:
+                text = read_text_bytes(await upload.read(), upload.filename)
+                article = await run_in_threadpool(
+                    lambda: article_from_document(
+                        text,
+                        source=upload.filename or "upload",
+                        settings=self.settings,
+                        url=url or None,
+                    )
+                )
+            elif url:
+                article = await run_in_threadpool(load_article, url, self.settings)
+            else:
+                raise ArticleError("paste a URL or choose a file")
+            article_id = await run_in_threadpool(self._store, article)
+        except REFUSALS as exc:
+            return await self.intake_page(request, error=str(exc))
+        return RedirectResponse(f"/articles/{article_id}", status_code=303)
+
+    def _store(self, article: Article) -> int:
+        with self.engine.begin() as connection:
+            return queue.upsert_article(connection, article, utcnow())
+
+    # --- previews, editing, queueing -------------------------------------------------------
+
+    def _channels(self, names: list[str] | None = None) -> dict[str, Channel]:
+        return queue.queue_channels(self.settings, names)
+
+    async def article_page(
+        self,
+        request: Request,
+        article_id: int,
+        texts: dict[str, str] | None = None,
+        problems: dict[str, list[str]] | None = None,
+        message: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        self.user(request)
+        try:
+            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        except UnknownArticle as exc:
+            return self.render(request, "message.html.j2", {"message": str(exc)}, 404)
+        channels = self._channels()
+        teasers = compose(article, channels, self.settings)
+        cards = []
+        for name, teaser in teasers.items():
+            text = (texts or {}).get(name, teaser.text)
+            channel = channels[name]
+            cards.append(
+                {
+                    "name": name,
+                    "type": channel.type,
+                    "text": text,
+                    "length": channel.measure(text),
+                    "limit": channel.limit_for(article),
+                    "unit": channel.unit,
+                    "problems": (problems or {}).get(name, []),
+                }
+            )
+        context = {"article": article, "article_id": article_id, "cards": cards}
+        return self.render(request, "article.html.j2", context | {"message": message}, status)
+
+    async def queue_article(self, request: Request, article_id: int) -> Response:
+        await self.form_user(request)
+        form = await request.form()
+        article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        chosen = [n for n in self._channels() if form.get(f"include_{n}")]
+        texts = {n: str(form.get(f"text_{n}") or "") for n in self._channels()}
+        channels = self._channels(chosen) if chosen else {}
+        problems = {
+            name: channel.validate(texts[name], article) for name, channel in channels.items()
+        }
+        if not chosen or any(problems.values()):
+            reason = next((f"{n}: {'; '.join(p)}" for n, p in problems.items() if p), "")
+            return await self.article_page(
+                request, article_id, texts, problems,
+                self.t("refused", reason=reason or self.t("include")), 422,
+            )  # fmt: skip
+        try:
+            timing = self._timing(str(form.get("timing") or "now"), str(form.get("at") or ""))
+            ids = await run_in_threadpool(self._queue, article, channels, timing, texts)
+        except REFUSALS as exc:
+            return await self.article_page(
+                request, article_id, texts, None, self.t("refused", reason=str(exc)), 422
+            )
+        return self.render(
+            request, "message.html.j2", {"message": self.t("queued", ids=", ".join(map(str, ids)))}
+        )
+
+    def _timing(self, mode: str, at: str) -> Timing:
+        if mode == "next_slot":
+            return Timing("next_slot")
+        if mode == "at":
+            when = datetime.fromisoformat(at).replace(tzinfo=self.settings.tz)
+            if when < utcnow():
+                raise QueueError(self.t("in_past", when=at.replace("T", " ")))
+            return Timing("at", when)
+        return Timing("now")
+
+    def _queue(
+        self, article: Article, channels: dict[str, Channel], timing: Timing, texts: dict[str, str]
+    ) -> list[int]:
+        ids = queue.add(self.engine, self.settings, article, channels, timing, queued_by="desk")
+        teasers = compose(article, channels, self.settings)
+        for post_id, name in zip(ids, channels, strict=True):
+            if texts[name] != teasers[name].text:
+                queue.edit(self.engine, self.settings, post_id, texts[name])
+        return ids
+
+    async def measure(self, request: Request) -> Response:
+        """Length, limit and problems of a text by the channel's own rules (for live counters)."""
+        self.user(request)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        body = await request.json()
+        name = str(body.get("channel", ""))
+        if name not in self.settings.channels:
+            return JSONResponse({"error": f"unknown channel {name!r}"}, status_code=400)
+        channel = self._channels([name])[name]
+        article = None
+        if body.get("article_id") is not None:
+            try:
+                article = stored_article(self.engine, str(body["article_id"]))
+            except UnknownArticle:
+                article = None
+        text = str(body.get("text", ""))
+        limit = channel.limit_for(article) if article else channel.limit
+        return JSONResponse(
+            {
+                "length": channel.measure(text),
+                "limit": limit,
+                "unit": channel.unit,
+                "problems": channel.validate(text, article),
+            }
+        )
+
+    # --- the queue, actions, the plan and the log ------------------------------------------
+
+    async def queue_page(self, request: Request, message: str | None = None) -> Response:
+        self.user(request)
+        posts = await run_in_threadpool(list_posts, self.engine, self.settings)
+        return self.render(request, "queue.html.j2", {"posts": posts, "message": message})
+
+    async def post_action(self, request: Request, post_id: int, action: str) -> Response:
+        user = await self.form_user(request)
+        form = await request.form()
+        if action == "approve":
+            require_approver(user)
+        try:
+            if action == "reschedule":
+                when = datetime.fromisoformat(str(form.get("at") or "")).replace(
+                    tzinfo=self.settings.tz
+                )
+                await run_in_threadpool(queue.reschedule, self.engine, post_id, when)
+            elif action in ACTIONS:
+                await run_in_threadpool(ACTIONS[action], self.engine, post_id)
+            else:
+                return self.render(request, "message.html.j2", {"message": action}, 404)
+        except REFUSALS as exc:
+            return await self.queue_page(request, self.t("stale", reason=str(exc)))
+        return RedirectResponse(str(form.get("back") or "/queue"), status_code=303)
+
+    async def channel_action(self, request: Request, name: str, action: str) -> Response:
+        user = await self.form_user(request)
+        require_approver(user)
+        try:
+            if action == "resume":
+                await run_in_threadpool(queue.resume, self.engine, self.settings, name)
+            elif action == "pause":
+                reason = f"paused by {user.name} at the desk"
+                await run_in_threadpool(queue.pause, self.engine, self.settings, name, reason)
+        except REFUSALS as exc:
+            return await self.queue_page(request, self.t("stale", reason=str(exc)))
+        return RedirectResponse("/queue", status_code=303)
+
+    async def plan_page(self, request: Request, start: str | None = None) -> Response:
+        self.user(request)
+        today = datetime.now(self.settings.tz).date()
+        try:
+            first = date.fromisoformat(start) if start else today - timedelta(today.weekday())
+        except ValueError:
+            first = today - timedelta(today.weekday())
+        days = [first + timedelta(days=n) for n in range(7)]
+        posts = await run_in_threadpool(
+            lambda: list_posts(self.engine, self.settings, include_done=True)
+        )
+        grid: dict[str, dict[date, list[dict[str, Any]]]] = {}
+        for name in self._channels():
+            zone = self.settings.channel_tz(name)
+            grid[name] = {day: [] for day in days}
+            for post in posts:
+                if post["channel"] != name or post["state"] == "cancelled":
+                    continue
+                local = datetime.fromisoformat(post["due_at"]).astimezone(zone).date()
+                if local in grid[name]:
+                    grid[name][local].append(post)
+        slots = {n: self.settings.channels[n].slots for n in grid}
+        context = {
+            "days": days,
+            "grid": grid,
+            "slots": slots,
+            "previous": (first - timedelta(days=7)).isoformat(),
+            "next": (first + timedelta(days=7)).isoformat(),
+        }
+        return self.render(request, "plan.html.j2", context)
+
+    async def log_page(
+        self,
+        request: Request,
+        channel: str | None = None,
+        outcome: str | None = None,
+        day: str | None = None,
+    ) -> Response:
+        self.user(request)
+        since = until = None
+        if day:
+            try:
+                start = datetime.combine(date.fromisoformat(day), datetime.min.time())
+                since = start.replace(tzinfo=self.settings.tz)
+                until = since + timedelta(days=1)
+            except ValueError:
+                day = None
+        rows = await run_in_threadpool(
+            lambda: list_deliveries(
+                self.engine,
+                channel=channel or None,
+                outcome=outcome or None,
+                since=since,
+                until=until,
+                limit=300,
+            )
+        )
+        context = {
+            "deliveries": rows,
+            "channel": channel or "",
+            "outcome": outcome or "",
+            "day": day or "",
+            "channels": list(self.settings.channels),
+        }
+        return self.render(request, "log.html.j2", context)

@@ -1,0 +1,109 @@
+"""The configuration's sections for the HTTP side, feeds, the widget, the editors' bot and the
+web desk (`publisher.config` assembles them with the channels and the engine)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServeSettings(_Strict):
+    """The HTTP side (`publisher serve`, or inside `publisher run` when `enabled`)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body: int = Field(default=1_000_000, gt=0, description="bytes of a webhook body")
+    replay_window: int = Field(default=300, gt=0, description="seconds a signature stays valid")
+
+
+class FeedSettings(_Strict):
+    """One RSS/Atom feed the watcher polls."""
+
+    url: str
+    every: float = Field(default=60.0, ge=1, description="seconds between polls")
+    backfill: int = Field(default=0, ge=0, description="newest items released on the first poll")
+    fetch_pages: bool = Field(default=True, description="fetch each item's page for the teaser")
+    language: str | None = None
+    max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")
+
+
+def _http_only(value: str | None) -> str | None:
+    if value is not None and urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+class FollowLinks(_Strict):
+    """The outlet's own profiles for the "follow us" box (http(s) URLs)."""
+
+    whatsapp: str | None = Field(default=None, description="the WhatsApp channel's invite link")
+    facebook: str | None = None
+    x: str | None = None
+    telegram: str | None = None
+    pinterest: str | None = None
+    youtube: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        return _http_only(value)
+
+
+class WidgetSettings(_Strict):
+    """The article page's share bar, follow box and link-preview tags."""
+
+    outlet: str = Field(default="", description='the site\'s name, e.g. "News.de"')
+    language: Literal["de", "en"] | None = Field(default=None, description="default: language")
+    platforms: tuple[Literal["whatsapp", "facebook", "x", "telegram", "email"], ...] = (
+        "whatsapp",
+        "facebook",
+        "x",
+        "telegram",
+        "email",
+    )
+    follow: FollowLinks = Field(default_factory=FollowLinks)
+    cache_seconds: int = Field(default=300, ge=0, description="Cache-Control max-age when served")
+
+
+class BotSettings(_Strict):
+    """The editors' Telegram bot (`publisher bot`, or inside `publisher run` when `enabled`)."""
+
+    enabled: bool = False
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    api_base: str = "https://api.telegram.org"
+    allowed_users: tuple[int, ...] = Field(default=(), description="Telegram user ids that may act")
+    allowed_chats: tuple[int, ...] = Field(
+        default=(), description="group chats the bot answers in (private chats always)"
+    )
+    editors_chat_id: int | None = Field(default=None, description="where notifications go")
+    language: Literal["de", "en"] | None = Field(default=None, description="default: language")
+    notify_every: float = Field(default=15.0, gt=0, description="seconds between checks")
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = Field(default=None, description="public HTTPS URL, webhook mode")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    secret_token_env: str = Field(
+        default="TELEGRAM_WEBHOOK_SECRET",
+        description="Telegram's secret token header, webhook mode",
+    )
+
+
+class DeskSettings(_Strict):
+    """The web desk at `/` of `publisher serve`: sign-in, sessions and language."""
+
+    language: Literal["de", "en"] | None = Field(default=None, description="default: language")
+    session_secret_env: str = Field(
+        default="PUBLISHER_SESSION_SECRET", description="signs session cookies"
+    )
+    session_hours: float = Field(default=12.0, gt=0)
+    secure_cookies: bool = Field(default=True, description="false only for plain-HTTP testing")
+    trusted_user_header: str | None = Field(
+        default=None, description="trust this sign-in header from the reverse proxy"
+    )

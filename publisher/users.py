@@ -1,0 +1,91 @@
+"""Editors of the web desk: add, list, remove, and check a password. Passwords are hashed with
+argon2 (argon2-cffi); the hash alone is stored. Roles: editor (queue, edit) and approver (also
+approve, pause and resume channels)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, insert, select, update
+
+from publisher.queue import utcnow
+from publisher.schema import users
+
+Role = Literal["editor", "approver"]
+ROLES: tuple[Role, ...] = ("editor", "approver")
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()
+
+
+class UserError(ValueError):
+    """A user cannot be added, removed or found; the message says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+
+    @property
+    def approver(self) -> bool:
+        return self.role == "approver"
+
+
+def add_user(engine: Engine, name: str, password: str | None, role: Role) -> User:
+    """Add (or update) a user; without a password, only the proxy's sign-in header admits them."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise UserError("a user name is 1 to 200 characters")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise UserError(f"a password has at least {MIN_PASSWORD} characters")
+    hashed = _hasher.hash(password) if password is not None else None
+    with engine.begin() as connection:
+        exists = connection.execute(select(users.c.name).where(users.c.name == name)).first()
+        values = {"password_hash": hashed, "role": role}
+        if exists:
+            connection.execute(update(users).where(users.c.name == name).values(values))
+        else:
+            connection.execute(insert(users).values(name=name, created_at=utcnow(), **values))
+    return User(name, role)
+
+
+def list_users(engine: Engine) -> list[dict[str, str | bool]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(users).order_by(users.c.name)).all()
+    return [{"name": r.name, "role": r.role, "password": r.password_hash is not None} for r in rows]
+
+
+def remove_user(engine: Engine, name: str) -> None:
+    with engine.begin() as connection:
+        if connection.execute(delete(users).where(users.c.name == name)).rowcount == 0:
+            raise UserError(f"no user {name!r}")
+
+
+def find_user(engine: Engine, name: str) -> User | None:
+    with engine.connect() as connection:
+        row = connection.execute(select(users).where(users.c.name == name)).first()
+    return User(row.name, row.role) if row else None
+
+
+def check_password(engine: Engine, name: str, password: str) -> User | None:
+    """The user, if the password is theirs; None otherwise (same answer for unknown names)."""
+    with engine.connect() as connection:
+        row = connection.execute(select(users).where(users.c.name == name)).first()
+    stored = row.password_hash if row else None
+    try:
+        # Unknown names are checked against a dummy hash too, so timing does not tell them apart.
+        _hasher.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return User(row.name, row.role) if row and stored else None
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a password of anyone")

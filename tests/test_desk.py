@@ -1,0 +1,261 @@
+"""The web desk over HTTP (the real ASGI app under uvicorn): sign-in, CSRF, roles, and bad input
+that leaves the queue as it was."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import Engine, select, update
+
+from publisher import queue
+from publisher.app import ServerThread, create_app
+from publisher.articles import Article
+from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.queue import Timing, utcnow
+from publisher.schema import posts
+from publisher.users import add_user, remove_user
+from tests.conftest import SAMPLE, run_cli
+
+PASSWORD = "correct horse battery"
+ARTICLE = Article(id="cms-9", url="https://e.de/artikel/9", headline="Schlagzeile", bullets=["A"])
+
+
+def desk_settings(database_url: str, **desk) -> Settings:
+    return Settings(
+        database_url=database_url,
+        language="en",
+        channels={k: ChannelSettings(type=k, dry_run=True) for k in ("x", "telegram")},
+        desk=DeskSettings(secure_cookies=False, **desk),
+    )
+
+
+@pytest.fixture
+def desk(engine: Engine, database_url: str, monkeypatch) -> Iterator[str]:
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "anna", PASSWORD, "approver")
+    add_user(engine, "ed", PASSWORD, "editor")
+    server = ServerThread(create_app(engine, desk_settings(database_url)), "127.0.0.1", 0)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
+
+
+def token(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def signed_in(base: str, name: str) -> tuple[requests.Session, str]:
+    session = requests.Session()
+    page = session.get(f"{base}/signin", timeout=5).text
+    answer = session.post(
+        f"{base}/signin",
+        data={"name": name, "password": PASSWORD, "csrf": token(page)},
+        timeout=5,
+    )
+    assert answer.url == f"{base}/", answer.text
+    return session, token(answer.text)
+
+
+def queued_post(engine: Engine, database_url: str, state: str = "queued") -> int:
+    settings = desk_settings(database_url)
+    (post_id,) = queue.add(
+        engine, settings, ARTICLE, queue.queue_channels(settings, ["x"]), Timing(), force=True
+    )
+    with engine.begin() as connection:
+        connection.execute(update(posts).where(posts.c.id == post_id).values(state=state))
+    return post_id
+
+
+def state(engine: Engine, post_id: int) -> str:
+    with engine.connect() as connection:
+        return connection.execute(select(posts.c.state).where(posts.c.id == post_id)).scalar()
+
+
+def test_signed_out_page_request_gets_the_sign_in_page(desk) -> None:
+    answer = requests.get(f"{desk}/queue", timeout=5)
+    assert answer.url == f"{desk}/signin"
+    assert 'name="password"' in answer.text
+
+
+def test_signed_out_api_call_is_401(desk) -> None:
+    answer = requests.post(f"{desk}/api/measure", json={"channel": "x", "text": "a"}, timeout=5)
+    assert answer.status_code == 401 and answer.json()["error"]
+
+
+def test_wrong_password_is_refused(desk) -> None:
+    session = requests.Session()
+    page = session.get(f"{desk}/signin", timeout=5).text
+    answer = session.post(
+        f"{desk}/signin", data={"name": "anna", "password": "guess", "csrf": token(page)}
+    )
+    assert answer.status_code == 401 and "wrong" in answer.text
+
+
+def test_form_without_csrf_token_is_refused_and_changes_nothing(desk, engine, database_url):
+    post_id = queued_post(engine, database_url)
+    session, _ = signed_in(desk, "anna")
+    answer = session.post(f"{desk}/posts/{post_id}/cancel", data={}, timeout=5)
+    assert answer.status_code == 403
+    assert state(engine, post_id) == "queued"
+
+
+def test_api_call_without_csrf_header_is_refused(desk) -> None:
+    session, _ = signed_in(desk, "ed")
+    answer = session.post(f"{desk}/api/measure", json={"channel": "x", "text": "a"}, timeout=5)
+    assert answer.status_code == 403
+
+
+def test_editor_cannot_approve(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url, "awaiting_approval")
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(f"{desk}/posts/{post_id}/approve", data={"csrf": csrf}, timeout=5)
+    assert answer.status_code == 403 and "Only approvers" in answer.text
+    assert state(engine, post_id) == "awaiting_approval"
+
+
+def test_approver_approves(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url, "awaiting_approval")
+    session, csrf = signed_in(desk, "anna")
+    session.post(f"{desk}/posts/{post_id}/approve", data={"csrf": csrf}, timeout=5)
+    assert state(engine, post_id) == "queued"
+
+
+def test_editor_cannot_resume_a_channel(desk, engine, database_url) -> None:
+    queue.pause(engine, desk_settings(database_url), "x", "token expired")
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(f"{desk}/channels/x/resume", data={"csrf": csrf}, timeout=5)
+    assert answer.status_code == 403
+    with engine.connect() as connection:
+        assert "x" in queue.active_pauses(connection, utcnow())
+
+
+def test_paused_channel_is_shown_at_the_top(desk, engine, database_url) -> None:
+    queue.pause(engine, desk_settings(database_url), "telegram", "token expired")
+    session, _ = signed_in(desk, "ed")
+    page = session.get(f"{desk}/queue", timeout=5).text
+    assert "Channel telegram is paused: token expired" in page
+
+
+def test_stale_form_changes_nothing(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url, "sent")
+    session, csrf = signed_in(desk, "anna")
+    answer = session.post(f"{desk}/posts/{post_id}/cancel", data={"csrf": csrf}, timeout=5)
+    assert "nothing changed" in answer.text
+    assert state(engine, post_id) == "sent"
+
+
+def test_text_over_the_limit_is_refused_with_the_reason(desk, engine) -> None:
+    session, csrf = signed_in(desk, "ed")
+    article = session.post(
+        f"{desk}/intake",
+        data={"csrf": csrf, "url": "https://e.de/a"},
+        files={"file": ("a.json", b'{"url": "https://e.de/a", "headline": "Hallo"}')},
+        timeout=10,
+    )
+    answer = session.post(
+        f"{article.url}/queue",
+        data={"csrf": csrf, "include_x": "1", "text_x": "Wort " * 70, "timing": "now"},
+        timeout=5,
+    )
+    assert answer.status_code == 422 and "over the limit of 280" in answer.text
+    with engine.connect() as connection:
+        assert connection.execute(select(posts)).all() == []
+
+
+def test_time_in_the_past_is_refused(desk, engine) -> None:
+    session, csrf = signed_in(desk, "ed")
+    article = session.post(
+        f"{desk}/intake",
+        data={"csrf": csrf},
+        files={"file": ("a.json", b'{"url": "https://e.de/b", "headline": "Hallo"}')},
+        timeout=10,
+    )
+    answer = session.post(
+        f"{article.url}/queue",
+        data={
+            "csrf": csrf,
+            "include_x": "1",
+            "text_x": "Hallo https://e.de/b",
+            "timing": "at",
+            "at": "2020-01-01T10:00",
+        },
+        timeout=5,
+    )
+    assert answer.status_code == 422 and "in the past" in answer.text
+
+
+def test_unknown_article_is_a_message_not_a_crash(desk) -> None:
+    session, _ = signed_in(desk, "ed")
+    answer = session.get(f"{desk}/articles/999", timeout=5)
+    assert answer.status_code == 404 and "no stored article" in answer.text
+
+
+def test_measure_counts_by_the_channels_own_rule(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/api/measure",
+        json={"channel": "x", "text": "日本 https://e.de/a"},
+        headers={"X-CSRF-Token": csrf},
+        timeout=5,
+    ).json()
+    assert (answer["length"], answer["limit"]) == (28, 280)  # CJK weigh 2, a URL 23
+
+
+def test_reschedule_moves_a_post(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    session, csrf = signed_in(desk, "ed")
+    later = (utcnow() + timedelta(days=2)).astimezone(desk_settings(database_url).tz)
+    session.post(
+        f"{desk}/posts/{post_id}/reschedule",
+        data={"csrf": csrf, "at": later.strftime("%Y-%m-%dT%H:%M")},
+        timeout=5,
+    )
+    with engine.connect() as connection:
+        due = connection.execute(select(posts.c.due_at).where(posts.c.id == post_id)).scalar()
+    assert abs((due - later).total_seconds()) < 60
+
+
+def test_removed_user_is_signed_out(desk, engine) -> None:
+    session, _ = signed_in(desk, "ed")
+    remove_user(engine, "ed")
+    assert session.get(f"{desk}/queue", timeout=5).url == f"{desk}/signin"
+
+
+def test_trusted_proxy_header_signs_in(engine, database_url, monkeypatch) -> None:
+    settings = desk_settings(database_url, trusted_user_header="X-Forwarded-User")
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        page = requests.get(f"{base}/queue", headers={"X-Forwarded-User": "proxy-ed"}, timeout=5)
+        assert page.url == f"{base}/queue" and "proxy-ed (editor)" in page.text
+    finally:
+        server.stop()
+
+
+def test_users_command_adds_lists_and_removes(tmp_path) -> None:
+    added = run_cli(
+        "users", "add", "mia", "--role", "approver", "--password-stdin",
+        cwd=tmp_path, stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = run_cli("users", "list", "--json", cwd=tmp_path)
+    assert '"role": "approver"' in listed.stdout and PASSWORD not in listed.stdout
+    assert run_cli("users", "remove", "mia", cwd=tmp_path).returncode == 0
+    refused = run_cli("users", "add", "x", "--password-stdin", cwd=tmp_path, stdin="kurz\n")
+    assert refused.returncode == 2 and "at least 10 characters" in refused.stderr
+
+
+def test_sample_article_upload_needs_its_url(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/intake",
+        data={"csrf": csrf},
+        files={"file": ("sample.txt", SAMPLE.read_bytes())},
+        timeout=10,
+    )
+    assert "names no link" in answer.text
