@@ -33,6 +33,7 @@ from tests.standins import (
     StandIn,
     TelegramStandIn,
     XStandIn,
+    channels_toml,
 )
 
 RELEASES = 200
@@ -129,13 +130,7 @@ def main() -> None:
             f"[serve]\nenabled = true\nport = {port}\n"
             "[fetch]\nallow_private_networks = true\n"
             f'[feeds.bench]\nurl = "{feed.url}"\nevery = 1\nfetch_pages = false\n'
-            f'[channels.x]\ntype = "x"\napi_base = "{x.url}"\nimage = false\n'
-            f'[channels.facebook]\ntype = "facebook"\napi_base = "{graph.url}"\n'
-            f'page_id = "{graph.page_id}"\n'
-            f'[channels.whatsapp]\ntype = "whatsapp"\napi_base = "{graph.url}"\n'
-            f'phone_number_id = "{graph.phone_number_id}"\nrecipients = ["+4915112345678"]\n'
-            f'[channels.telegram]\ntype = "telegram"\napi_base = "{telegram.url}"\n'
-            'chat_id = "@newsde"\n'
+            + channels_toml(x, graph, telegram, x_name="x")
         )
         worker = subprocess.Popen(
             [sys.executable, "-m", "publisher", "run"],

@@ -23,6 +23,7 @@ from tests.standins import (
     X_OAUTH2_TOKEN,
     Call,
     GraphStandIn,
+    channels_toml,
 )
 
 URL = "https://www.news.de/politik/857/assad/"
@@ -38,14 +39,9 @@ CREDENTIALS = {
 @pytest.fixture
 def newsroom(tmp_path: Path, x_api, graph_api, telegram_api, credentials) -> Path:
     (tmp_path / "publisher.toml").write_text(
-        f'[channels.x_main]\ntype = "x"\napi_base = "{x_api.url}"\n'
-        f'[channels.facebook]\ntype = "facebook"\napi_base = "{graph_api.url}"\n'
-        f'page_id = "{graph_api.page_id}"\n'
-        f'[channels.whatsapp]\ntype = "whatsapp"\napi_base = "{graph_api.url}"\n'
-        f'phone_number_id = "{graph_api.phone_number_id}"\n'
-        'recipients = ["+4915112345678", "+4917600000001"]\n'
-        f'[channels.telegram]\ntype = "telegram"\napi_base = "{telegram_api.url}"\n'
-        'chat_id = "@newsde"\n'
+        channels_toml(
+            x_api, graph_api, telegram_api, recipients=("+4915112345678", "+4917600000001")
+        )
     )
     return tmp_path
 

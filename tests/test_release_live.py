@@ -18,7 +18,7 @@ import requests
 
 from publisher.signing import sign
 from tests.conftest import ROOT, LocalServer
-from tests.standins import GraphStandIn, TelegramStandIn, XStandIn
+from tests.standins import GraphStandIn, TelegramStandIn, XStandIn, channels_toml
 from tests.test_feedwatch import Feed
 
 SECRET = "whsec-live-5521"
@@ -55,13 +55,7 @@ def worker(
         f"[serve]\nenabled = true\nport = {port}\n"
         "[fetch]\nallow_private_networks = true\n"
         f'[feeds.news]\nurl = "{feed.url}"\nevery = 1\nfetch_pages = false\n'
-        f'[channels.x_main]\ntype = "x"\napi_base = "{x_api.url}"\n'
-        f'[channels.facebook]\ntype = "facebook"\napi_base = "{graph_api.url}"\n'
-        f'page_id = "{graph_api.page_id}"\n'
-        f'[channels.whatsapp]\ntype = "whatsapp"\napi_base = "{graph_api.url}"\n'
-        f'phone_number_id = "{graph_api.phone_number_id}"\nrecipients = ["+4915112345678"]\n'
-        f'[channels.telegram]\ntype = "telegram"\napi_base = "{telegram_api.url}"\n'
-        'chat_id = "@newsde"\n'
+        + channels_toml(x_api, graph_api, telegram_api)
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "publisher", "run"],
