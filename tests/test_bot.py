@@ -116,6 +116,11 @@ def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR
     api.push_button(user, chat, data, {k: v for k, v in message.items() if k != "buttons"})
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _has(buttons: dict, label: str) -> bool:
     return any(b["text"] == label for row in buttons["inline_keyboard"] for b in row)
 
@@ -318,6 +323,7 @@ def test_webhook_mode_checks_telegrams_secret_token(
     try:
         (registered,) = wait_for(lambda: bot_api.sent("setWebhook"))
         assert registered["secret_token"] == "tg-secret-31"
+        wait_for(lambda: _listening(port))
         update = {
             "update_id": 1,
             "message": {
