@@ -164,3 +164,11 @@ def test_unknown_option_is_a_usage_error() -> None:
     result = run("compose", str(SAMPLE), "--bogus")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_bot_without_its_token_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    assert_one_line_error(run("bot", cwd=tmp_path), "TELEGRAM_BOT_TOKEN is not set")
+
+
+def test_widget_of_a_missing_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    assert_one_line_error(run("widget", str(tmp_path / "nope.txt")), "no such file")

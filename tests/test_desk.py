@@ -259,3 +259,20 @@ def test_sample_article_upload_needs_its_url(desk) -> None:
         timeout=10,
     )
     assert "names no link" in answer.text
+
+
+def test_queueing_an_unknown_article_is_a_message(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(f"{desk}/articles/999/queue", data={"csrf": csrf}, timeout=5)
+    assert answer.status_code == 404 and "no stored article" in answer.text
+
+
+def test_malformed_measure_call_is_400_with_json(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/api/measure",
+        data=b"{not json",
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert answer.status_code == 400 and answer.json()["error"]

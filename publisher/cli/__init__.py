@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from channels import ComposeError
+from channels import ChannelError, ComposeError
 from channels.base import redact
 from publisher.articles import ArticleError
 from publisher.config import ConfigError, Settings, load_settings
@@ -100,6 +100,8 @@ _register()
 
 KNOWN_ERRORS = (
     ArticleError,
+    # A credential missing from the environment when a command needs it (the bot's token).
+    ChannelError,
     ComposeError,
     ConfigError,
     QueueError,

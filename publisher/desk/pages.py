@@ -215,7 +215,10 @@ class Desk:
     async def queue_article(self, request: Request, article_id: int) -> Response:
         await self.form_user(request)
         form = await request.form()
-        article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        try:
+            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        except UnknownArticle as exc:
+            return self.render(request, "message.html.j2", {"message": str(exc)}, 404)
         chosen = [n for n in self._channels() if form.get(f"include_{n}")]
         texts = {n: str(form.get(f"text_{n}") or "") for n in self._channels()}
         channels = self._channels(chosen) if chosen else {}
@@ -263,7 +266,12 @@ class Desk:
         """Length, limit and problems of a text by the channel's own rules (for live counters)."""
         self.user(request)
         check_csrf(request, request.headers.get("x-csrf-token"))
-        body = await request.json()
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "send a JSON object"}, status_code=400)
         name = str(body.get("channel", ""))
         if name not in self.settings.channels:
             return JSONResponse({"error": f"unknown channel {name!r}"}, status_code=400)
