@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import requests
@@ -276,3 +276,47 @@ def test_malformed_measure_call_is_400_with_json(desk) -> None:
         timeout=5,
     )
     assert answer.status_code == 400 and answer.json()["error"]
+
+
+def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
+    engine, database_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    settings = desk_settings(database_url).model_copy(
+        update={
+            "channels": {
+                "x": ChannelSettings(type="x", dry_run=True, slots=["07:00", "20:00"]),
+                "log": ChannelSettings(type="log"),
+            }
+        }
+    )
+    add_user(engine, "ed", PASSWORD, "editor")
+    next_week = (utcnow() + timedelta(days=7)).astimezone(settings.tz).date()
+    start = next_week - timedelta(days=next_week.weekday())
+    wednesday = datetime.combine(start + timedelta(days=2), time(12), settings.tz)
+    (post_id,) = queue.add(
+        engine,
+        settings,
+        ARTICLE,
+        queue.queue_channels(settings, ["x"]),
+        Timing("at", wednesday),
+        force=True,
+    )
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        session, csrf = signed_in(base, "ed")
+        plan = session.get(f"{base}/plan?start={start.isoformat()}", timeout=5).text
+        slot = f"{start.isoformat()}T07:00"
+        assert f'<option value="{slot}">' in plan
+        session.post(
+            f"{base}/posts/{post_id}/reschedule",
+            data={"csrf": csrf, "channel": "x", "slot": slot, "at": ""},
+            timeout=5,
+        )
+    finally:
+        server.stop()
+    with engine.connect() as connection:
+        due = connection.execute(select(posts.c.due_at).where(posts.c.id == post_id)).scalar()
+    assert due.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M") == slot

@@ -307,9 +307,12 @@ class Desk:
             require_approver(user)
         try:
             if action == "reschedule":
-                when = datetime.fromisoformat(str(form.get("at") or "")).replace(
-                    tzinfo=self.settings.tz
-                )
+                # A slot picked from the plan (in the channel's zone), else a typed time.
+                picked = str(form.get("slot") or form.get("at") or "")
+                zone = self.settings.tz
+                if form.get("slot") and form.get("channel") in self.settings.channels:
+                    zone = self.settings.channel_tz(str(form.get("channel")))
+                when = datetime.fromisoformat(picked).replace(tzinfo=zone)
                 await run_in_threadpool(queue.reschedule, self.engine, post_id, when)
             elif action in ACTIONS:
                 await run_in_threadpool(ACTIONS[action], self.engine, post_id)
@@ -354,10 +357,21 @@ class Desk:
                 if local in grid[name]:
                     grid[name][local].append(post)
         slots = {n: self.settings.channels[n].slots for n in grid}
+        now = utcnow()
+        free = {
+            name: [
+                moment
+                for day in days
+                for slot in slots[name]
+                if (moment := datetime.combine(day, slot, self.settings.channel_tz(name))) > now
+            ]
+            for name in grid
+        }
         context = {
             "days": days,
             "grid": grid,
             "slots": slots,
+            "free": free,
             "previous": (first - timedelta(days=7)).isoformat(),
             "next": (first + timedelta(days=7)).isoformat(),
         }
