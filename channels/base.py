@@ -12,6 +12,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 import regex
@@ -104,6 +105,19 @@ def secret(name: str, variable: str) -> str:
     with _secrets_lock:
         _secrets.add(value)
     return value
+
+
+def same_text(posted: str, sent: str) -> bool:
+    """Whether a platform's copy of a post is the text that was sent: links may come back
+    shortened or expanded and whitespace folded, so both are compared without them."""
+    return _comparable(posted) == _comparable(sent)
+
+
+_LINK = regex.compile(r"https?://\S+")
+
+
+def _comparable(text: str) -> str:
+    return " ".join(_LINK.sub("", text).split())
 
 
 def redact(text: str) -> str:
@@ -225,6 +239,11 @@ class Channel(ABC):
         """Recipients one post fans out to, each with its own delivery record; empty for a
         channel that makes one post."""
         return ()
+
+    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+        """Find `message` among the account's posts made since `since` (a post whose worker
+        vanished mid-call); None when it is not found or the platform cannot tell."""
+        return None
 
     def check(self) -> list[Finding]:
         """Verify the credentials and the account with a harmless call."""

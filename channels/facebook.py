@@ -8,9 +8,10 @@ channel's `token_env`) that has pages_manage_posts and pages_read_engagement.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
-from channels.base import Channel, Finding, Outgoing, Receipt, secret
+from channels.base import Channel, Finding, Outgoing, Receipt, same_text, secret
 from channels.graph import GraphClient, GraphOptions, token_findings
 from channels.text import utf16_length
 from publisher.articles import Article
@@ -71,6 +72,19 @@ class Facebook(Channel):
             )
             post_id = str(answer["id"])
         return Receipt(remote_id=post_id, permalink=f"https://www.facebook.com/{post_id}")
+
+    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+        answer = self.client.call(
+            "GET",
+            f"{self.config.page_id}/feed",
+            self._token(),
+            params={"fields": "id,message", "since": int(since.timestamp()) - 60, "limit": 100},
+        )
+        for post in answer.get("data") or []:
+            if same_text(str(post.get("message") or ""), message.text):
+                post_id = str(post["id"])
+                return Receipt(remote_id=post_id, permalink=f"https://www.facebook.com/{post_id}")
+        return None
 
     def check(self) -> list[Finding]:
         token = self._token()

@@ -16,6 +16,7 @@ import re
 import time
 import unicodedata
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import requests
@@ -37,6 +38,7 @@ from channels.base import (
     Receipt,
     Teaser,
     redact,
+    same_text,
     secret,
     truncate,
 )
@@ -308,6 +310,25 @@ class X(Channel):
         if not media_id:
             raise ChannelError("permanent", f"{self.name}: the upload answer has no media id")
         return str(media_id)
+
+    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+        client = self.client()
+        try:
+            me = client.get_me(user_auth=self._user_auth)
+            recent = client.get_users_tweets(
+                me.data.id,
+                user_auth=self._user_auth,
+                start_time=since - timedelta(minutes=1),
+                max_results=100,
+            )
+        except tweepy.HTTPException as exc:
+            raise classify(self.name, exc) from None
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        for tweet in recent.data or []:
+            if same_text(tweet.text, message.text):
+                return Receipt(str(tweet.id), f"https://x.com/i/status/{tweet.id}")
+        return None
 
     def check(self) -> list[Finding]:
         client = self.client()

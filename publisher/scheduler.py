@@ -19,11 +19,14 @@ from publisher.config import Settings
 from publisher.dispatch import Claimed, Delivered, Dispatcher
 from publisher.feedwatch import FeedWatcher
 from publisher.queue import CHANGE_CHANNEL, utcnow
+from publisher.reconcile import reconcile
 
 logger = logging.getLogger("publisher.run")
 
 # Even with nothing due, look again this often (cheap, and a safety net for missed wake-ups).
 MAX_SLEEP = timedelta(seconds=60)
+# How often uncertain posts are looked up on platforms that can tell.
+RECONCILE_EVERY = timedelta(minutes=2)
 
 
 class ChangeWatcher:
@@ -84,6 +87,9 @@ class Daemon:
         self.scheduler.add_job(self._dispatch, "date", run_date=utcnow(), id="dispatch")
         self.scheduler.add_job(
             self._watch, "interval", seconds=self.settings.engine.watch_interval, id="watch"
+        )
+        self.scheduler.add_job(
+            self._reconcile, "interval", seconds=RECONCILE_EVERY.total_seconds(), id="reconcile"
         )
         for name, feed in self.settings.feeds.items():
             self.scheduler.add_job(
@@ -166,6 +172,14 @@ class Daemon:
                 idle = self._in_flight == 0
             if idle:
                 self.wake()
+
+    def _reconcile(self) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            reconcile(self.engine, self.settings)
+        except Exception:  # a platform or database hiccup: the next run tries again
+            logger.exception("looking up uncertain posts failed")
 
     def _poll_feed(self, name: str) -> None:
         if self.stopping.is_set():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -169,6 +170,7 @@ class XStandIn(StandIn):
         super().__init__()
         self.revoked = False
         self.texts: set[str] = set()
+        self.timeline: list[dict[str, Any]] = []
 
     def _authorised(self, call: Call) -> bool:
         if self.revoked:
@@ -212,6 +214,13 @@ class XStandIn(StandIn):
                 },
                 limits,
             )
+        if call.method == "GET" and call.path == "/2/users/123/tweets":
+            # X shows links as t.co links in a post's text.
+            shown = [
+                t | {"text": re.sub(r"https?://\S+", "https://t.co/abc123", t["text"])}
+                for t in self.timeline
+            ]
+            return 200, {"data": shown, "meta": {"result_count": len(shown)}}, limits
         if call.method == "GET" and call.path == "/2/users/me":
             return 200, {"data": {"id": "123", "name": "News.de", "username": "newsde"}}, limits
         if call.method == "POST" and call.path == "/2/media/upload":
@@ -248,9 +257,13 @@ class XStandIn(StandIn):
                     limits,
                 )
             self.texts.add(text)
+            tweet_id = str(next(self.ids))
+            self.timeline.insert(
+                0, {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}
+            )
             return (
                 201,
-                {"data": {"id": str(next(self.ids)), "text": text, "edit_history_tweet_ids": []}},
+                {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": []}},
                 limits,
             )
         return 404, {"title": "Not Found Error", "detail": call.path}, {}
@@ -306,6 +319,7 @@ class GraphStandIn(StandIn):
         self.revoked = False
         self.expires_at = 0
         self.messages: set[str] = set()
+        self.feed: list[dict[str, str]] = []
 
     def respond(self, call: Call) -> Answer:
         prefix = f"/{GRAPH_VERSION}/"
@@ -334,7 +348,11 @@ class GraphStandIn(StandIn):
             if call.form.get("message") in self.messages:
                 return 400, graph_error(506, "Duplicate status message"), {}
             self.messages.add(call.form.get("message", ""))
-            return 200, {"id": f"{self.page_id}_{next(self.ids)}"}, {}
+            post_id = f"{self.page_id}_{next(self.ids)}"
+            self.feed.insert(0, {"id": post_id, "message": call.form.get("message", "")})
+            return 200, {"id": post_id}, {}
+        if path == f"{self.page_id}/feed" and call.method == "GET":
+            return 200, {"data": self.feed[: int(call.query.get("limit", 25))]}, {}
         if path == f"{self.page_id}/photos" and call.method == "POST":
             photo = str(next(self.ids))
             return 200, {"id": photo, "post_id": f"{self.page_id}_{photo}"}, {}

@@ -3,6 +3,7 @@ delivery log. Listings take `--json` (a JSON array, one object per post or deliv
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -17,6 +18,7 @@ from publisher import queue as queue_ops
 from publisher.cli import UsageError, app, env, split_names
 from publisher.listings import list_deliveries, list_posts, show_post
 from publisher.queue import Timing, utcnow
+from publisher.reconcile import reconcile
 from publisher.slots import local_slot, parse_time
 from publisher.sources import load_article
 
@@ -186,6 +188,23 @@ def mark_sent_command(
     """Record that an uncertain post did go out."""
     queue_ops.mark_sent(env(ctx).engine, post_id, permalink)
     print(f"post {post_id} marked sent")
+
+
+@queue_app.command("reconcile")
+def reconcile_command(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Look uncertain posts up on their platforms (X, Facebook); those found become sent."""
+    results = reconcile(env(ctx).engine, env(ctx).settings)
+    if as_json:
+        print_json([dataclasses.asdict(r) for r in results])
+        return
+    for result in results:
+        if result.found:
+            print(f"post {result.post_id} on {result.channel}: online ({result.permalink})")
+        else:
+            reason = f": {result.error}" if result.error else ""
+            print(f"post {result.post_id} on {result.channel}: not found, still uncertain{reason}")
+    if not results:
+        print("no uncertain post can be looked up")
 
 
 def deliveries_table(rows: list[dict[str, Any]], title: str) -> Table:

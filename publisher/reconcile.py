@@ -1,0 +1,112 @@
+"""Reconcile uncertain posts against the platforms: a post whose worker vanished mid-call is
+looked up on the account (where the platform's API can tell, X and Facebook Pages); found, it is
+recorded as sent with its remote id. Not found proves nothing (the post may still appear), so it
+stays uncertain for an editor. Nothing is ever re-sent here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select, update
+
+from channels import ChannelError, Outgoing
+from publisher.config import Settings
+from publisher.queue import notify_change, utcnow
+from publisher.schema import deliveries, posts
+from publisher.teasers import make_channel
+
+logger = logging.getLogger("publisher.reconcile")
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What looking one uncertain post up came to."""
+
+    post_id: int
+    channel: str
+    found: bool
+    remote_id: str | None = None
+    permalink: str | None = None
+    error: str | None = None
+
+
+def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
+    """Look up every uncertain post of a channel that can tell; mark those found as sent."""
+    tried = (
+        select(deliveries.c.post_id, func.min(deliveries.c.started_at).label("tried_at"))
+        .where(deliveries.c.outcome == "uncertain")
+        .group_by(deliveries.c.post_id)
+        .subquery()
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                posts.c.id,
+                posts.c.channel,
+                posts.c.text,
+                posts.c.link,
+                posts.c.fields,
+                tried.c.tried_at,
+            )
+            .join(tried, tried.c.post_id == posts.c.id)
+            .where(posts.c.state == "uncertain")
+            .order_by(posts.c.id)
+        ).all()
+    results: list[Reconciled] = []
+    adapters = {}
+    for row in rows:
+        configured = settings.channels.get(row.channel)
+        if configured is None or configured.dry_run:
+            continue
+        adapter = adapters.get(row.channel) or make_channel(row.channel, configured, settings)
+        adapters[row.channel] = adapter
+        if adapter.targets():
+            continue  # fan-out posts are reconciled per recipient by an editor
+        message = Outgoing(row.id, row.text, row.link, row.fields)
+        try:
+            receipt = adapter.lookup(message, row.tried_at)
+        except ChannelError as exc:
+            results.append(Reconciled(row.id, row.channel, False, error=exc.message))
+            continue
+        if receipt is None:
+            results.append(Reconciled(row.id, row.channel, False))
+            continue
+        _mark_sent(engine, row.id, receipt.remote_id, receipt.permalink)
+        logger.info(
+            "post %s was online on %s after all (remote id %s)",
+            row.id,
+            row.channel,
+            receipt.remote_id,
+        )
+        results.append(Reconciled(row.id, row.channel, True, receipt.remote_id, receipt.permalink))
+    for adapter in adapters.values():
+        adapter.close()
+    return results
+
+
+def _mark_sent(engine: Engine, post_id: int, remote_id: str | None, permalink: str | None) -> None:
+    now = utcnow()
+    with engine.begin() as connection:
+        changed = connection.execute(
+            update(posts)
+            .where(posts.c.id == post_id, posts.c.state == "uncertain")
+            .values(
+                state="sent",
+                sent_at=now,
+                remote_id=remote_id,
+                permalink=permalink,
+                error_class=None,
+                error="found on the platform after the worker stopped",
+                worker=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        ).rowcount
+        if changed:
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.post_id == post_id, deliveries.c.outcome == "uncertain")
+                .values(outcome="sent", remote_id=remote_id, permalink=permalink)
+            )
+            notify_change(connection)

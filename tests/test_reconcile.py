@@ -1,0 +1,102 @@
+"""Uncertain posts looked up on the platforms that can tell (X, Facebook Pages), on SQLite and
+PostgreSQL: found, a post becomes sent with its remote id; not found or unsupported, it stays
+uncertain for an editor; nothing is ever sent again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, update
+
+from channels import Outgoing
+from channels.facebook import Facebook
+from channels.x import X
+from publisher import queue
+from publisher.config import Settings
+from publisher.dispatch import Dispatcher
+from publisher.queue import Timing
+from publisher.reconcile import reconcile
+from publisher.schema import posts
+from tests.engine_helpers import article, delivery_rows, make_settings, post
+
+
+def uncertain_post(engine: Engine, settings: Settings, channel: str) -> Any:
+    """A post whose worker claimed it and vanished: sending, lease run out, now uncertain."""
+    channels = queue.queue_channels(settings, [channel])
+    (post_id,) = queue.add(engine, settings, article(), channels, Timing())
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.claim()
+    with engine.begin() as connection:
+        connection.execute(update(posts).values(lease_until=queue.utcnow()))
+    dispatcher.expire_leases(queue.utcnow())
+    return post(engine, post_id)
+
+
+def settings_for(database_url: str, x_api, graph_api, telegram_api) -> Settings:
+    return make_settings(
+        database_url,
+        x_main={"type": "x", "api_base": x_api.url, "image": False},
+        facebook={"type": "facebook", "api_base": graph_api.url, "page_id": graph_api.page_id},
+        telegram={"type": "telegram", "api_base": telegram_api.url, "chat_id": "@newsde"},
+    )
+
+
+def test_x_post_that_went_out_is_found_and_marked_sent(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    row = uncertain_post(engine, settings, "x_main")
+    assert row.state == "uncertain"
+    # The call reached X before the worker died.
+    X("x_main", {"api_base": x_api.url}).send(Outgoing(row.id, row.text, row.link, {}))
+    (result,) = reconcile(engine, settings)
+    assert result.found and result.remote_id == "1001"
+    after = post(engine, row.id)
+    assert (after.state, after.remote_id) == ("sent", "1001")
+    assert [d.outcome for d in delivery_rows(engine, row.id)] == ["sent"]
+    assert len(x_api.posts("/2/tweets")) == 1
+
+
+def test_facebook_post_that_went_out_is_found(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    row = uncertain_post(engine, settings, "facebook")
+    Facebook("facebook", {"api_base": graph_api.url, "page_id": graph_api.page_id}).send(
+        Outgoing(row.id, row.text, row.link, {})
+    )
+    (result,) = reconcile(engine, settings)
+    assert result.found
+    assert post(engine, row.id).permalink.startswith("https://www.facebook.com/")
+
+
+def test_post_not_found_stays_uncertain_and_is_not_sent(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    row = uncertain_post(engine, settings, "x_main")
+    (result,) = reconcile(engine, settings)
+    assert not result.found
+    assert post(engine, row.id).state == "uncertain"
+    assert x_api.posts("/2/tweets") == []
+
+
+def test_platform_that_cannot_tell_leaves_the_post_to_an_editor(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    row = uncertain_post(engine, settings, "telegram")
+    (result,) = reconcile(engine, settings)
+    assert not result.found and post(engine, row.id).state == "uncertain"
+    assert telegram_api.posts("/sendMessage") == []
+
+
+def test_lookup_failure_is_reported_and_changes_nothing(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    row = uncertain_post(engine, settings, "x_main")
+    x_api.revoked = True
+    (result,) = reconcile(engine, settings)
+    assert not result.found and result.error
+    assert post(engine, row.id).state == "uncertain"
