@@ -13,7 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote, urlencode
 
 import regex
 from pydantic import BaseModel, ConfigDict
@@ -118,6 +120,11 @@ _LINK = regex.compile(r"https?://\S+")
 
 def _comparable(text: str) -> str:
     return " ".join(_LINK.sub("", text).split())
+
+
+def share_query(**params: str) -> str:
+    """Query parameters of a share link, percent-encoded (spaces as %20, which every app reads)."""
+    return urlencode(params, quote_via=quote)
 
 
 def redact(text: str) -> str:
@@ -239,6 +246,14 @@ class Channel(ABC):
         """Recipients one post fans out to, each with its own delivery record; empty for a
         channel that makes one post."""
         return ()
+
+    def share_url(self, headline: str, teaser: Teaser) -> str | None:
+        """The platform's share link a reader clicks on the article page; None if it has none."""
+        return None
+
+    def preview_html(self, text: str) -> str:
+        """Posted text as the platform shows it, as safe HTML (for the web desk's previews)."""
+        return escape(text).replace("\n", "<br>")
 
     def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
         """Find `message` among the account's posts made since `since` (a post whose worker

@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from channels.base import Channel, Finding, Outgoing, Receipt, same_text, secret
+from channels.base import (
+    Channel,
+    Finding,
+    Outgoing,
+    Receipt,
+    Teaser,
+    same_text,
+    secret,
+    share_query,
+)
 from channels.graph import GraphClient, GraphOptions, token_findings
 from channels.text import utf16_length
 from publisher.articles import Article
@@ -48,6 +57,9 @@ class Facebook(Channel):
     def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
         photo = str(article.image.url) if article.image else None
         return {"message": text, "photo": photo}
+
+    def share_url(self, headline: str, teaser: Teaser) -> str:
+        return "https://www.facebook.com/sharer/sharer.php?" + share_query(u=teaser.link)
 
     def _token(self) -> str:
         return secret(self.name, self.config.token_env or TOKEN_ENV)

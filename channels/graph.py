@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import requests
@@ -56,7 +57,11 @@ class GraphClient:
         base = (api_base or GRAPH_API_BASE).rstrip("/")
         self.root = f"{base}/{options.api_version}"
         self.timeout = options.timeout
-        self.session = requests.Session()
+
+    @cached_property
+    def session(self) -> requests.Session:
+        # Made on the first call: channels are also built just to compose teasers.
+        return requests.Session()
 
     def call(
         self,
@@ -90,7 +95,8 @@ class GraphClient:
         raise classify(self.name, response, answer)
 
     def close(self) -> None:
-        self.session.close()
+        if "session" in self.__dict__:
+            self.session.close()
 
 
 def classify(name: str, response: requests.Response, answer: Any) -> ChannelError:

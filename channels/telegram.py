@@ -41,8 +41,10 @@ from channels.base import (
     Outgoing,
     PlatformOptions,
     Receipt,
+    Teaser,
     redact,
     secret,
+    share_query,
 )
 from channels.text import utf16_length
 from publisher.articles import Article
@@ -178,6 +180,13 @@ class Telegram(Channel):
 
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         return parse_entities(text)[1] + super().validate(text, article)
+
+    def share_url(self, headline: str, teaser: Teaser) -> str:
+        return "https://t.me/share/url?" + share_query(url=teaser.link, text=headline)
+
+    def preview_html(self, text: str) -> str:
+        # Only the visible text: an edited text's markup is never passed on to the page.
+        return super().preview_html(parse_entities(text)[0])
 
     def _call(self, make: Any) -> Any:
         """Run `make(bot)` on the channel's loop, the bot set up on first use."""

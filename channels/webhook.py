@@ -4,6 +4,7 @@ in-house systems, test stand-ins). An `Idempotency-Key` header lets the receiver
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, ClassVar
 
 import requests
@@ -34,7 +35,11 @@ class Webhook(Channel):
         super().__init__(name, options)
         self.url = self.config.url
         self.timeout = self.config.timeout
-        self.session = requests.Session()
+
+    @cached_property
+    def session(self) -> requests.Session:
+        # Made on the first send: channels are also built just to compose teasers.
+        return requests.Session()
 
     def measure(self, text: str) -> int:
         return len(text)
@@ -76,6 +81,10 @@ class Webhook(Channel):
         if status == 408 or status >= 500:
             raise ChannelError("transient", reason, code=str(status))
         raise ChannelError("permanent", reason, code=str(status))
+
+    def close(self) -> None:
+        if "session" in self.__dict__:
+            self.session.close()
 
 
 def _text(value: Any) -> str | None:

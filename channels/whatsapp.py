@@ -11,11 +11,21 @@ recipient refused for the window (131047) gets the template instead when one is 
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from channels.base import Channel, ChannelError, Finding, Outgoing, Receipt, secret
+from channels.base import (
+    Channel,
+    ChannelError,
+    Finding,
+    Outgoing,
+    Receipt,
+    Teaser,
+    secret,
+    share_query,
+)
 from channels.graph import GraphClient, GraphOptions, token_findings
 from channels.text import utf16_length
 
@@ -78,6 +88,16 @@ class WhatsApp(Channel):
 
     def fields(self, article: Any, text: str, link: str) -> dict[str, Any]:
         return {"headline": article.headline}
+
+    def share_url(self, headline: str, teaser: Teaser) -> str:
+        return "https://wa.me/?" + share_query(text=f"{headline} {teaser.link}")
+
+    def preview_html(self, text: str) -> str:
+        """WhatsApp's *bold* and _italic_, as its bubble shows them (the text escaped first)."""
+        html = escape(text)
+        html = re.sub(r"\*([^*\n]+)\*", r"<strong>\1</strong>", html)
+        html = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"<em>\1</em>", html)
+        return html.replace("\n", "<br>")
 
     def targets(self) -> tuple[str, ...]:
         return self.config.recipients

@@ -40,6 +40,7 @@ from channels.base import (
     redact,
     same_text,
     secret,
+    share_query,
     truncate,
 )
 from channels.http import network_error
@@ -206,6 +207,9 @@ class X(Channel):
                 for bullet in article.bullets
             ]
         return found
+
+    def share_url(self, headline: str, teaser: Teaser) -> str:
+        return "https://x.com/intent/post?" + share_query(text=teaser.text)
 
     def client(self) -> tweepy.Client:
         """The tweepy client with this channel's credentials, addressed to `api_base`."""

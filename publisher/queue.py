@@ -276,6 +276,15 @@ def mark_sent(engine: Engine, post_id: int, permalink: str | None = None) -> Non
     )
 
 
+# An editor's verbs on one post, for the bot's and the desk's buttons.
+ACTIONS: dict[str, Callable[[Engine, int], None]] = {
+    "approve": approve,
+    "cancel": cancel,
+    "retry": retry,
+    "sent": mark_sent,
+}
+
+
 def edit(engine: Engine, settings: Settings, post_id: int, new_text: str) -> None:
     """Replace a post's text, validated against its channel's rules (QueueError lists problems)."""
     with engine.begin() as connection:

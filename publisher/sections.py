@@ -4,9 +4,10 @@ web desk (`publisher.config` assembles them with the channels and the engine).""
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from publisher.articles import check_http_url
 
 
 class _Strict(BaseModel):
@@ -34,12 +35,6 @@ class FeedSettings(_Strict):
     max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")
 
 
-def _http_only(value: str | None) -> str | None:
-    if value is not None and urlsplit(value).scheme not in ("http", "https"):
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
-
-
 class FollowLinks(_Strict):
     """The outlet's own profiles for the "follow us" box (http(s) URLs)."""
 
@@ -53,7 +48,7 @@ class FollowLinks(_Strict):
     @field_validator("*")
     @classmethod
     def _http(cls, value: str | None) -> str | None:
-        return _http_only(value)
+        return None if value is None else check_http_url(value)
 
 
 class WidgetSettings(_Strict):

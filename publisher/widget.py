@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from publisher.articles import Article
+from channels.base import share_query
+from publisher.articles import Article, check_http_url
 from publisher.config import Settings
 from publisher.links import with_tracking
 from publisher.teasers import compose, resolve_channels
@@ -89,41 +89,23 @@ def _language(settings: Settings) -> str:
     return language if language in LABELS else "en"
 
 
-def _safe_http(url: str) -> str:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"not an http(s) URL: {url[:60]!r}")
-    return url
-
-
 def share_links(article: Article, settings: Settings) -> list[ShareLink]:
     """The share links, each with its channel's teaser text and tracked link."""
     labels = LABELS[_language(settings)]
     wanted = [p for p in settings.widget.platforms if p != "email"]
-    teasers = compose(article, resolve_channels(settings, wanted), settings) if wanted else {}
+    channels = resolve_channels(settings, wanted) if wanted else {}
+    teasers = compose(article, channels, settings)
     links: list[ShareLink] = []
     for platform in settings.widget.platforms:
         if platform == "email":
-            href = _mailto(article, settings)
+            href: str | None = _mailto(article, settings)
         else:
             teaser = teasers[platform]
-            href = _platform_share(platform, article.headline, teaser.text, teaser.link)
-        links.append(ShareLink(platform, href, labels[platform]))
+            check_http_url(teaser.link)
+            href = channels[platform].share_url(article.headline, teaser)
+        if href is not None:
+            links.append(ShareLink(platform, href, labels[platform]))
     return links
-
-
-def _platform_share(platform: str, headline: str, text: str, link: str) -> str:
-    link = _safe_http(link)
-    if platform == "whatsapp":
-        return "https://wa.me/?" + _query(text=f"{headline} {link}")
-    if platform == "facebook":
-        return "https://www.facebook.com/sharer/sharer.php?" + _query(u=link)
-    if platform == "x":
-        return "https://x.com/intent/post?" + _query(text=text)
-    return "https://t.me/share/url?" + _query(url=link, text=headline)
-
-
-def _query(**params: str) -> str:
-    return urlencode(params, quote_via=quote)
 
 
 def _mailto(article: Article, settings: Settings) -> str:
@@ -135,14 +117,14 @@ def _mailto(article: Article, settings: Settings) -> str:
         }
         link = with_tracking(article.url, filled)
     summary = article.lead or (article.bullets[0] if article.bullets else "")
-    body = f"{summary}\n\n{_safe_http(link)}" if summary else _safe_http(link)
-    return "mailto:?" + _query(subject=article.headline, body=body)
+    body = f"{summary}\n\n{check_http_url(link)}" if summary else check_http_url(link)
+    return "mailto:?" + share_query(subject=article.headline, body=body)
 
 
 def follow_links(settings: Settings) -> list[FollowLink]:
     follow = settings.widget.follow.model_dump()
     return [
-        FollowLink(platform, PLATFORM_NAMES[platform], _safe_http(url))
+        FollowLink(platform, PLATFORM_NAMES[platform], check_http_url(url))
         for platform, url in follow.items()
         if url
     ]
@@ -161,7 +143,7 @@ def render_widget(article: Article, settings: Settings) -> str:
         .render(
             labels=labels,
             links=share_links(article, settings),
-            page_url=_safe_http(article.url),
+            page_url=check_http_url(article.url),
             title=article.headline,
             follows=follows,
             follow_text=labels["follow"].format(
@@ -182,8 +164,8 @@ def render_meta(article: Article, settings: Settings) -> str:
         .get_template("meta.html.j2")
         .render(
             article=article,
-            url=_safe_http(article.url),
-            image=_safe_http(str(article.image.url)) if article.image else None,
+            url=check_http_url(article.url),
+            image=check_http_url(str(article.image.url)) if article.image else None,
             description=description,
             section=article.section or article.kicker,
             published=article.published_at.isoformat() if article.published_at else None,

@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -97,6 +99,17 @@ class LocalServer:
 
         self.routes[path] = route
         return self.base + path
+
+
+def wait_for(check: Callable[[], Any], seconds: float = 15.0) -> Any:
+    """Poll `check` until it gives something truthy (returned), or fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.01)
+    raise AssertionError(f"not done within {seconds:g} s")
 
 
 def run_cli(

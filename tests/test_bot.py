@@ -4,9 +4,8 @@ the bot's calls and the queue's state checked after each."""
 
 from __future__ import annotations
 
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,8 @@ from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.queue import Timing
 from publisher.schema import posts
-from tests.standins import TELEGRAM_TOKEN, BotApiStandIn
+from tests.conftest import wait_for
+from tests.standins import TELEGRAM_TOKEN, BotApiStandIn, free_port, listening
 
 EDITOR = 4242
 STRANGER = 6666
@@ -31,16 +31,6 @@ ARTICLE = Article(
     headline="Die Schlagzeile des Tages",
     bullets=["Erster Punkt", "Zweiter Punkt"],
 )
-
-
-def wait_for(check: Callable[[], Any], seconds: float = 10) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("the bot did not do it in time")
 
 
 @pytest.fixture
@@ -114,11 +104,6 @@ def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR
         if b["text"] == label
     )
     api.push_button(user, chat, data, {k: v for k, v in message.items() if k != "buttons"})
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _has(buttons: dict, label: str) -> bool:
@@ -304,9 +289,7 @@ def test_webhook_mode_checks_telegrams_secret_token(
 ) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "tg-secret-31")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     hooked = desk_settings.model_copy(
         update={
             "bot": desk_settings.bot.model_copy(
@@ -323,7 +306,7 @@ def test_webhook_mode_checks_telegrams_secret_token(
     try:
         (registered,) = wait_for(lambda: bot_api.sent("setWebhook"))
         assert registered["secret_token"] == "tg-secret-31"
-        wait_for(lambda: _listening(port))
+        wait_for(lambda: listening(port))
         update = {
             "update_id": 1,
             "message": {

@@ -17,15 +17,8 @@ from publisher import queue
 from publisher.dispatch import Dispatcher
 from publisher.queue import Timing, utcnow
 from publisher.scheduler import Daemon
-from tests.conftest import ROOT, LocalServer
+from tests.conftest import ROOT, LocalServer, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def test_daemon_sends_a_post_when_it_falls_due(engine: Engine, database_url: str) -> None:
@@ -57,7 +50,7 @@ def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database
         post_id = queue.add(
             second, settings, article(), queue.queue_channels(settings, ["log"]), Timing()
         )[0]
-        wait_for(lambda: post(engine, post_id).state == "sent", timeout=3)
+        wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
         second.dispose()
     finally:
         daemon.stop()

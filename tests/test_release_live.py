@@ -6,37 +6,27 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from publisher.signing import sign
-from tests.conftest import ROOT, LocalServer
-from tests.standins import GraphStandIn, TelegramStandIn, XStandIn, channels_toml
+from tests.conftest import ROOT, LocalServer, wait_for
+from tests.standins import (
+    GraphStandIn,
+    TelegramStandIn,
+    XStandIn,
+    channels_toml,
+    free_port,
+)
 from tests.test_feedwatch import Feed
 
 SECRET = "whsec-live-5521"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(check: Callable[[], bool], seconds: float = 15) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -73,7 +63,7 @@ def worker(
         except requests.ConnectionError:
             return False
 
-    assert wait_for(healthy), "publisher run did not start serving"
+    wait_for(healthy, seconds=15)
     yield base, feed
     process.send_signal(signal.SIGTERM)
     assert process.wait(15) == 0, process.stderr.read() if process.stderr else ""

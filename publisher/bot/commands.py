@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from channels import ComposeError
+from channels.telegram import Telegram
 from publisher import queue
 from publisher.articles import Article, ArticleError
 from publisher.bot.texts import say
@@ -31,7 +32,8 @@ from publisher.teasers import compose, make_channel
 
 logger = logging.getLogger("publisher.bot")
 USER_ERRORS = (ArticleError, ComposeError, QueueError, StoreError, ValueError)
-MESSAGE_LIMIT = 4096
+# The bot speaks Telegram: its messages keep to a Telegram message's limit.
+MESSAGE_LIMIT = Telegram.limit
 _TIMING = re.compile(r"^(now|next|\d{1,2}:\d{2})$")
 
 
@@ -299,13 +301,7 @@ class Desk:
 
     def act(self, verb: str, post_id: int) -> bool:
         """Approve, cancel, retry or mark-sent a post (raises QueueError when it cannot)."""
-        operations = {
-            "approve": queue.approve,
-            "cancel": queue.cancel,
-            "retry": queue.retry,
-            "sent": queue.mark_sent,
-        }
-        operations[verb](self.engine, post_id)
+        queue.ACTIONS[verb](self.engine, post_id)
         return True
 
     async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

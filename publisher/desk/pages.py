@@ -4,9 +4,7 @@ changes nothing."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
-from html import escape
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -19,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from channels import Channel, ComposeError
-from channels.telegram import parse_entities
 from publisher import queue
 from publisher.articles import Article, ArticleError, read_text_bytes
 from publisher.config import Settings
@@ -35,15 +32,8 @@ from publisher.teasers import compose
 from publisher.users import check_password
 
 REFUSALS = (ArticleError, ComposeError, QueueError, StoreError, UnknownArticle, ValueError)
-ACTIONS = {"approve": queue.approve, "cancel": queue.cancel, "retry": queue.retry}
-
-
-def whatsapp_markup(text: str) -> Markup:
-    """WhatsApp's *bold* and _italic_, as its bubble shows them (the text escaped first)."""
-    html = escape(text)
-    html = re.sub(r"\*([^*\n]+)\*", r"<strong>\1</strong>", html)
-    html = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"<em>\1</em>", html)
-    return Markup(html.replace("\n", "<br>"))
+# What the queue page's buttons may do (marking sent stays with the command line and the bot).
+ACTIONS = ("approve", "cancel", "retry")
 
 
 class Desk:
@@ -58,9 +48,9 @@ class Desk:
             loader=PackageLoader("publisher", "templates/desk"),
             autoescape=select_autoescape(default=True),
         )
-        environment.filters["whatsapp"] = whatsapp_markup
-        environment.filters["telegram"] = lambda text: parse_entities(text)[0]
         self.templates = Jinja2Templates(env=environment)
+        # Built once: every page and every keystroke's count needs them.
+        self.channels = queue.queue_channels(settings, None)
         self.router = APIRouter()
         route = self.router.add_api_route
         route("/signin", self.signin_page, methods=["GET"], response_class=HTMLResponse)
@@ -176,7 +166,7 @@ class Desk:
     # --- previews, editing, queueing -------------------------------------------------------
 
     def _channels(self, names: list[str] | None = None) -> dict[str, Channel]:
-        return queue.queue_channels(self.settings, names)
+        return {n: c for n, c in self.channels.items() if names is None or n in names}
 
     async def article_page(
         self,
@@ -203,6 +193,7 @@ class Desk:
                     "name": name,
                     "type": channel.type,
                     "text": text,
+                    "preview": Markup(channel.preview_html(text)),
                     "length": channel.measure(text),
                     "limit": channel.limit_for(article),
                     "unit": channel.unit,
@@ -315,7 +306,7 @@ class Desk:
                 when = datetime.fromisoformat(picked).replace(tzinfo=zone)
                 await run_in_threadpool(queue.reschedule, self.engine, post_id, when)
             elif action in ACTIONS:
-                await run_in_threadpool(ACTIONS[action], self.engine, post_id)
+                await run_in_threadpool(queue.ACTIONS[action], self.engine, post_id)
             else:
                 return self.render(request, "message.html.j2", {"message": action}, 404)
         except REFUSALS as exc:
