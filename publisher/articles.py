@@ -33,9 +33,15 @@ class ArticleError(ValueError):
 
 
 # Soft hyphens, zero-width spaces and BOMs are invisible artefacts of CMS editors; ZWJ/ZWNJ and
-# variation selectors stay because emoji sequences and some scripts need them.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\ufffe\uffff"))
+# variation selectors stay because emoji sequences and some scripts need them. Bidi embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a post, a log line or the desk
+# show text in an order other than the one stored ("Trojan Source"); the plain marks LRM and
+# RLM stay, as right-to-left text needs them.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u00ad\u200b\u2060\ufeff\ufffe\uffff\u202a\u202b\u202c\u202d\u202e")
+) | dict.fromkeys(range(0x2066, 0x206A))
 _WHITESPACE = re.compile(r"\s+")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def normalise_text(value: str) -> str:
@@ -49,11 +55,24 @@ def normalise_text(value: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+_URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def check_http_url(value: str) -> str:
-    """An absolute http(s) URL with a host, or ArticleError."""
+    """An absolute http(s) URL with a host and without white space or control characters (a
+    line break in a URL would forge log lines and headers), or ArticleError."""
     url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not host
+        or _URL_FORBIDDEN.search(url)
+        or _BIDI.search(url)
+    ):
         raise ArticleError(f"not an http(s) URL: {url[:200]!r}")
     return url
 
@@ -211,17 +230,21 @@ def article_from_json_text(text: str, source: str, *, default_tz: tzinfo | None 
         raise ArticleError(f"{source}: {exc}") from None
 
 
-def read_text_file(path: Path) -> str:
-    """A file's text, or an ArticleError saying why it cannot be read as text."""
+def read_file_bytes(path: Path, max_bytes: int) -> bytes:
+    """A file's bytes, refused before reading when larger than `max_bytes`, or an ArticleError
+    saying why it cannot be read."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise ArticleError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ArticleError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise ArticleError(f"{path}: cannot read: {exc.strerror}") from None
-    return read_text_bytes(raw, str(path))
+    if len(raw) > max_bytes:
+        raise ArticleError(f"{path}: larger than {max_bytes:,} bytes")
+    return raw
 
 
 def read_text_bytes(raw: bytes, name: str) -> str:

@@ -4,6 +4,7 @@ make (the feed watcher fetches the article page for a fuller teaser when it can)
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.sax import SAXException
@@ -53,9 +54,16 @@ def _published(entry: feedparser.FeedParserDict) -> str | None:
     return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC).isoformat()
 
 
+_WEB_PAGE = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I | re.S
+)
+
+
 def parse_feed(body: bytes, *, source: str, language: str | None = None) -> list[FeedEntry]:
     """The entries of an RSS/Atom document, newest first as the feed lists them; entries without a
     link or title are skipped. Raises FeedError when the document is no feed at all."""
+    if _WEB_PAGE.match(body[:4096]):
+        raise FeedError(f"{source}: this is a web page, not a feed (look for its RSS or Atom link)")
     parsed = feedparser.parse(body)
     problem = parsed.get("bozo_exception")
     # A feed that is not well-formed XML is refused whole: what the loose parser salvages
@@ -70,12 +78,15 @@ def parse_feed(body: bytes, *, source: str, language: str | None = None) -> list
         link = entry.get("link")
         if not link or not entry.get("title"):
             continue
+        tags = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
         fields = {
             "id": entry.get("id"),
             "url": link,
             "headline": _plain(entry["title"]),
             "lead": _plain(entry.get("summary", "")),
-            "tags": [t.get("term") for t in entry.get("tags", []) if t.get("term")],
+            "tags": tags,
+            # An item's first <category> is its section, which release rules match on.
+            "section": tags[0] if tags else None,
             "image": _image(entry),
             "language": feed_language,
             "published_at": _published(entry),

@@ -88,9 +88,20 @@ class FeedWatcher:
             entries = parse_feed(fetched.body, source=name, language=feed.language)
         except ArticleError as exc:
             raise FeedFailure(str(exc)) from None
-        first_poll = state["polled_at"] is None
+        # Only a poll that read the feed counts: after a first poll that failed, the next one
+        # still only remembers the backlog.
+        first_poll = state["ok_at"] is None
         unseen = self._unseen(name, entries)
-        chosen = unseen[: feed.backfill] if first_poll else unseen
+        chosen = unseen[: min(feed.backfill, feed.max_items)] if first_poll else unseen
+        if len(chosen) > feed.max_items:
+            logger.warning(
+                "feed %s: %d new items at once; releasing the newest %d, remembering the rest",
+                name,
+                len(chosen),
+                feed.max_items,
+                extra={"feed": name},
+            )
+            chosen = chosen[: feed.max_items]
         released = 0
         # Oldest first, as the newsroom published them. Each is released before it is
         # remembered: a crash in between releases it again, which the release turns into nothing.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -17,10 +17,23 @@ import lxml.etree
 import lxml.html
 from w3lib.encoding import html_to_unicode
 
-from publisher.articles import Article, ArticleError, article_from_mapping, normalise_text
+from publisher.articles import (
+    Article,
+    ArticleError,
+    article_from_mapping,
+    check_http_url,
+    normalise_text,
+)
 
 _ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report)$")
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—·•:-]\s+|\s*\|\s*")
+# What sites put between a headline and their name: "Kopf | Site", "Site » Kopf", "Kopf: Site",
+# and, on Chinese sites, "标题_栏目_网站".
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—·•›»«‹/:-]{1,2}\s+|\s*[|›»·•]\s*|:\s+|\s*_\s*")
+# Headings inside these are the page's furniture (navigation, captions, quotes), not an
+# article's headline; a <header> is furniture unless it is the header of an <article>.
+_FURNITURE = frozenset({"nav", "footer", "aside", "figure", "figcaption", "blockquote"})
+# Longer "headings" are captions or teasers set in <h1> by a theme.
+_HEADLINE_MAX = 200
 _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
 
 
@@ -144,7 +157,8 @@ class _Page:
         names += [_name(n) for n in self.schema_nodes if "Organization" in _types(n)]
         if url:
             host = (urlsplit(url).hostname or "").removeprefix("www.")
-            names += [host, host.split(".")[0]]
+            labels = host.split(".")[:-1]
+            names += [host, *(label for label in labels if len(label) >= 3)]
         return [normalise_text(n) for n in names if isinstance(n, str) and n.strip()]
 
 
@@ -152,21 +166,112 @@ def _key(text: str) -> str:
     return re.sub(r"\W+", "", text.casefold())
 
 
-def strip_site_suffix(title: str, site_names: list[str]) -> str:
-    """Drop " | heise online", " - The Verge", " | DW | 19.01.2020" and the like from a title."""
-    parts = _TITLE_SEPARATORS.split(title)
-    keys = [_key(n) for n in site_names if len(_key(n)) >= 2]
-    for index, part in enumerate(parts[1:], start=1):
-        part_key = _key(part)
-        if len(part_key) >= 2 and any(
-            part_key == k or part_key.startswith(k) or k.startswith(part_key) for k in keys
+def _common_prefix(a: str, b: str) -> int:
+    length = 0
+    for left, right in zip(a, b, strict=False):
+        if left != right:
+            break
+        length += 1
+    return length
+
+
+def _names_site(part: str, names: list[str], *, trailing: bool = False) -> bool:
+    """Whether a part of a title names the site: it is, starts with or mostly shares one of the
+    site's names ("Brandenburgische Landeszentrale" on brandenburg.de), holds every word of a
+    host name ("Historische Wehranlage in Horka" on wehranlage-horka.de), or, standing behind
+    the headline, contains a name ("Stadt Stuttgart")."""
+    part_key = _key(part)
+    if len(part_key) < 2:
+        return False
+    words = [_key(w) for w in re.split(r"[\s\-–—.]+", part) if _key(w)]
+    for name in names:
+        key = _key(name)
+        if len(key) < 2:
+            continue
+        if part_key == key or part_key.startswith(key) or key.startswith(part_key):
+            return True
+        if _common_prefix(part_key, key) >= max(6, 0.6 * len(key)):
+            return True
+        if trailing and len(key) >= 6 and key in part_key:
+            return True
+        tokens = [_key(t) for t in re.split(r"[-.]", name) if len(_key(t)) >= 2]
+        if len(tokens) >= 2 and all(any(w.startswith(t) for w in words) for t in tokens):
+            return True
+    return False
+
+
+def _is_site_name(text: str, names: list[str]) -> bool:
+    """Whether a heading is no more than the site's name ("Archive of Our Own beta", "痞客邦
+    PIXNET"), as logos set in <h1> are."""
+    text_key = _key(text)
+    words = [_key(w) for w in re.split(r"[\s\-–—.]+", text) if _key(w)]
+    for name in names:
+        key = _key(name)
+        if len(key) < 2 or not text_key:
+            continue
+        longer, shorter = max(len(key), len(text_key)), min(len(key), len(text_key))
+        if longer <= 1.6 * shorter and (key in text_key or text_key in key):
+            return True
+        tokens = [_key(t) for t in re.split(r"[-.]", name) if len(_key(t)) >= 2]
+        if (
+            len(tokens) >= 2
+            and len(words) <= len(tokens) + 4
+            and all(any(w.startswith(t) for w in words) for t in tokens)
         ):
-            separators = _TITLE_SEPARATORS.findall(title)
-            kept = parts[0] + "".join(
-                s + p for s, p in zip(separators, parts[1:index], strict=False)
-            )
-            return kept.strip() or title
+            return True
+    return False
+
+
+def _trailing_labels(parts: list[str]) -> bool:
+    """Whether a title is a headline followed by two or more short labels (section, site:
+    "Kopf der Meldung - Test - CHIP", "标题很长的新闻_教育频道_中国青年网"), each a third of the
+    headline's length at most and of three words at most."""
+    if len(parts) < 3:
+        return False
+    head = len(parts[0])
+    return all(len(p.split()) <= 3 and 3 * len(p) <= head for p in parts[1:])
+
+
+def _without_bracketed_site(title: str, names: list[str]) -> str:
+    """ "Kopf [LWN.net]", "Kopf (heise online)": a trailing bracket naming the site goes."""
+    match = re.search(r"\s*[\[(]([^\[\]()]+)[\])]\s*$", title)
+    if match and match.start() > 0 and _names_site(match.group(1), names):
+        return title[: match.start()]
     return title
+
+
+def strip_site_suffix(title: str, site_names: list[str], section: str | None = None) -> str:
+    """The headline of a title that carries the site's name behind or before it ("Kopf | heise
+    online", "Kopf - The Verge", "Kopf | DW | 19.01.2020", "News.de » Kopf"), and the section
+    next to the name when the page names its section. Parts are only dropped when they name the
+    site, so a separator inside a headline ("Merz - Scholz: Duell") stays."""
+    title = _without_bracketed_site(title, site_names)
+    parts = _TITLE_SEPARATORS.split(title)
+    separators = _TITLE_SEPARATORS.findall(title)
+    if _trailing_labels(parts):
+        return parts[0]
+    section_key = _key(section or "")
+    first, last = 0, len(parts)
+    for index in range(1, len(parts)):
+        if _names_site(parts[index], site_names, trailing=True):
+            last = index
+            break
+    if last == len(parts) and len(parts) > 1 and _names_site(parts[0], site_names):
+        first = 1
+        if len(parts) > 2 and section_key and _key(parts[1]) == section_key:
+            first = 2
+    elif last < len(parts) and last - first > 1 and section_key:
+        if _key(parts[last - 1]) == section_key:
+            last -= 1
+    if (first, last) == (0, len(parts)):
+        return title
+    kept = parts[first] + "".join(
+        separator + part
+        for separator, part in zip(
+            separators[first : last - 1], parts[first + 1 : last], strict=False
+        )
+    )
+    return kept.strip() or title
 
 
 def _untruncated(titles: list[str | None]) -> str | None:
@@ -180,6 +285,95 @@ def _untruncated(titles: list[str | None]) -> str | None:
         longer = next((t for t in present[1:] if t.startswith(stem) and len(t) > len(stem)), None)
         return longer or first
     return first
+
+
+def _headings(page: _Page) -> list[str]:
+    """The page's h1 texts, those inside an <article> or <main> first, leaving out headings of
+    the page's furniture (the logo in the header, navigation)."""
+    found: list[tuple[int, str]] = []
+    for element in page.tree.iter("h1"):
+        ancestors = {a.tag for a in element.iterancestors() if isinstance(a.tag, str)}
+        if ancestors & _FURNITURE:
+            continue
+        if "header" in ancestors and not ancestors & {"article", "main"}:
+            continue
+        text = normalise_text(element.text_content())
+        if len(text.split()) >= 2 and len(text) <= _HEADLINE_MAX:
+            found.append((0 if ancestors & {"article", "main"} else 1, text))
+    return [text for _, text in sorted(found, key=lambda pair: pair[0])]
+
+
+def _shares_words(text: str, others: list[str | None]) -> bool:
+    """Whether at least half of the longer words of `text` stand in one of `others`."""
+    words = {_key(w) for w in text.split() if len(_key(w)) >= 3}
+    if not words:
+        return True
+    return any(
+        len(words & {_key(w) for w in other.split()}) * 2 >= len(words) for other in others if other
+    )
+
+
+def _headline(page: _Page, site_names: list[str], section: str | None) -> str | None:
+    """The article's own headline: the page's h1 where a title carries it too (two sources
+    agreeing); else the schema.org headline; else the one h1 heading the <article>; else the
+    first title without the site's name."""
+    titles = [
+        _first(page.og.get("og:title")),
+        _first(page.meta.get("twitter:title")),
+        _first(page.xpath_text("//head/title") or page.xpath_text("//title[not(ancestor::svg)]")),
+    ]
+    headings = [h for h in _headings(page) if not _is_site_name(h, site_names)]
+    title_keys = [_key(t) for t in titles if t]
+    for heading in headings:
+        heading_key = _key(heading)
+        if len(heading_key) >= 4 and any(heading_key in key for key in title_keys):
+            return heading
+    schema_headline = _first(page.schema.get("headline"))
+    schema_name = _first(page.schema.get("name"))
+    if schema_headline and schema_name and not _shares_words(schema_headline, titles):
+        # Some sites (Wikipedia) put a description in "headline" and the title in "name".
+        if _shares_words(schema_name, titles):
+            schema_headline = schema_name
+    if schema_headline:
+        return strip_site_suffix(
+            _untruncated([schema_headline, *titles]) or "", site_names, section
+        )
+    in_article = [
+        h for h in page.tree.xpath("//article//h1|//main//h1") if normalise_text(h.text_content())
+    ]
+    if len(in_article) == 1 and headings:
+        return headings[0]
+    title = _untruncated(titles)
+    if title:
+        return strip_site_suffix(title, site_names, section)
+    return headings[0] if headings else None
+
+
+def _is_http(url: str) -> bool:
+    try:
+        check_http_url(url)
+    except ArticleError:
+        return False
+    return True
+
+
+def _published(candidates: list[Any], default_tz: tzinfo | None) -> str | None:
+    """The first publication time that reads as a time with a zone (without an offset, in the
+    newsroom's zone); a page's unreadable dates are left out rather than refusing the page."""
+    for candidate in candidates:
+        value = _first(candidate)
+        if not isinstance(value, str):
+            continue
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            if default_tz is None:
+                continue
+            parsed = parsed.replace(tzinfo=default_tz)
+        return parsed.isoformat()
+    return None
 
 
 def _page_url(page: _Page, base_url: str | None) -> str | None:
@@ -212,16 +406,10 @@ def article_from_html(
     schema, og, meta = page.schema, page.og, page.meta
     page_url = url or _page_url(page, base_url)
 
-    titles = [
-        _first(candidate)
-        for candidate in (
-            schema.get("headline"),
-            og.get("og:title"),
-            meta.get("twitter:title"),
-            page.xpath_text("//head/title") or page.xpath_text("//title[not(ancestor::svg)]"),
-        )
-    ]
-    title = _untruncated(titles)
+    section = _first(
+        schema.get("articleSection"), og.get("article:section"), og.get("og:article:section")
+    )
+    title = _headline(page, page.site_names(page_url), section)
     if not title:
         raise ArticleError(
             f"{source}: no article metadata (JSON-LD, Open Graph, Twitter card or <title>)"
@@ -235,13 +423,13 @@ def article_from_html(
     image["alt"] = _first(og.get("og:image:alt"), meta.get("twitter:image:alt"))
     if image.get("url"):
         image["url"] = urljoin(page_url, _first(image["url"]))
+        if not _is_http(image["url"]):
+            image = {}
 
     fields = {
         "url": page_url,
-        "headline": strip_site_suffix(title, page.site_names(page_url)),
-        "kicker": _first(
-            schema.get("articleSection"), og.get("article:section"), og.get("og:article:section")
-        ),
+        "headline": title,
+        "kicker": section,
         "lead": _first(
             og.get("og:description"),
             schema.get("description"),
@@ -261,12 +449,15 @@ def article_from_html(
             meta.get("content-language"),
             meta.get("language"),
         ),
-        "published_at": _first(
-            schema.get("datePublished"),
-            og.get("article:published_time"),
-            og.get("og:article:published_time"),
-            meta.get("date"),
-            meta.get("sailthru.date"),
+        "published_at": _published(
+            [
+                schema.get("datePublished"),
+                og.get("article:published_time"),
+                og.get("og:article:published_time"),
+                meta.get("date"),
+                meta.get("sailthru.date"),
+            ],
+            default_tz,
         ),
     }
     try:

@@ -30,6 +30,11 @@ class FeedSettings(_Strict):
     url: str
     every: float = Field(default=60.0, ge=1, description="seconds between polls")
     backfill: int = Field(default=0, ge=0, description="newest items released on the first poll")
+    max_items: int = Field(
+        default=20,
+        ge=1,
+        description="most items one poll releases (the newest); the rest is only remembered",
+    )
     fetch_pages: bool = Field(default=True, description="fetch each item's page for the teaser")
     language: str | None = None
     max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")

@@ -12,7 +12,8 @@ from publisher.articles import (
     ArticleError,
     article_from_json_text,
     check_http_url,
-    read_text_file,
+    read_file_bytes,
+    read_text_bytes,
 )
 from publisher.config import Settings
 from publisher.fetch import FetchLimits, fetch
@@ -31,6 +32,14 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     )
 
 
+def document_text(raw: bytes, name: str) -> str:
+    """A document's bytes as text: an HTML page in the encoding it declares (like a browser),
+    anything else as UTF-8."""
+    if looks_like_html(raw[:2048].decode("latin-1")):
+        return decode_html(raw)
+    return read_text_bytes(raw, name)
+
+
 def article_from_document(
     text: str,
     *,
@@ -41,7 +50,7 @@ def article_from_document(
 ) -> Article:
     """An Article from a document's text, whichever of JSON, HTML or text dump it is."""
     tz = settings.tz
-    if text.lstrip().startswith("{"):
+    if text.lstrip().startswith(("{", "[")):
         article = article_from_json_text(text, source, default_tz=tz)
         return article.model_copy(update={"url": check_http_url(url)}) if url else article
     if looks_like_html(text):
@@ -61,7 +70,14 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
         return article_from_document(
             text, source=source, settings=settings, url=url, base_url=fetched.url
         )
-    text = sys.stdin.read() if source == "-" else read_text_file(Path(source))
+    limit = settings.fetch.max_bytes
+    if source == "-":
+        raw = sys.stdin.buffer.read(limit + 1)
+        if len(raw) > limit:
+            raise ArticleError(f"standard input: larger than {limit:,} bytes")
+    else:
+        raw = read_file_bytes(Path(source), limit)
+    text = document_text(raw, source)
     if not text.strip():
         raise ArticleError(f"{source}: the file is empty")
     return article_from_document(text, source=source, settings=settings, url=url)

@@ -29,15 +29,23 @@ _PHOTO_CREDIT = re.compile(r"\s*\b(?:Bild|Foto|Fotos|Photo|Image|Picture)\s*:\s*
 _QUOTE_START = tuple("\"'„“”‚‘’«»‹›")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+# *word* and _word_, but not bullets ("* item"), arithmetic or snake_case_names.
+_MD_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_MD_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+_HEADING = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
 _SENTENCE_END = tuple(".!?:;")
+# A short line introducing a list ("Das Wichtigste in Kürze:") is no paragraph of the body.
+_LABEL_WORDS = 10
 _KEY_ALIASES = {"link": "url", "canonical": "url", "lang": "language"}
 
 
 @dataclass
 class _Block:
-    """A run of non-empty lines: a paragraph, or a list when every line is a bullet item."""
+    """A run of non-empty lines: a paragraph, or a list when every line is a bullet item, or a
+    Markdown heading."""
 
     lines: list[str] = field(default_factory=list)
+    heading: bool = False
 
     @property
     def items(self) -> list[str] | None:
@@ -50,10 +58,20 @@ class _Block:
     def text(self) -> str:
         return " ".join(line.strip() for line in self.lines)
 
+    @property
+    def is_label(self) -> bool:
+        """A heading or a short line ending in a colon, introducing what follows."""
+        text = self.text
+        return self.heading or (
+            len(self.lines) == 1 and text.endswith(":") and len(text.split()) <= _LABEL_WORDS
+        )
+
 
 def _plain_markdown(line: str) -> str:
     line = _MD_LINK.sub(r"\1", line)
-    return _MD_EMPHASIS.sub(r"\2", line)
+    line = _MD_EMPHASIS.sub(r"\2", line)
+    line = _MD_STAR.sub(r"\1", line)
+    return _MD_UNDERSCORE.sub(r"\1", line)
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -81,24 +99,37 @@ def _blocks(text: str) -> list[_Block]:
                 blocks.append(current)
                 current = _Block()
             continue
-        heading = re.match(r"^\s*#{1,6}\s+(.*)$", line)
+        heading = _HEADING.match(line)
         if heading:
             # A Markdown heading is a block of its own even without blank lines around it.
             if current.lines:
                 blocks.append(current)
-            blocks.append(_Block([heading.group(1)]))
+            blocks.append(_Block([heading.group(1)], heading=True))
             current = _Block()
             continue
         current.lines.append(line)
     if current.lines:
         blocks.append(current)
-    return blocks
+    return [part for block in blocks for part in _split_trailing_list(block)]
 
 
-def _looks_like_kicker(block: _Block) -> bool:
+def _split_trailing_list(block: _Block) -> list[_Block]:
+    """A paragraph followed by a list without a blank line between them ("Lead.\n- one\n- two")
+    is two blocks."""
+    bullets = [bool(_BULLET.match(line)) for line in block.lines]
+    if block.heading or all(bullets) or not bullets[-1]:
+        return [block]
+    start = len(bullets)
+    while start > 0 and bullets[start - 1]:
+        start -= 1
+    return [_Block(block.lines[:start]), _Block(block.lines[start:])]
+
+
+def _short_line(block: _Block) -> bool:
     text = block.text
     return (
-        len(block.lines) == 1
+        not block.heading
+        and len(block.lines) == 1
         and len(text) <= 40
         and len(text.split()) <= 4
         and not text.endswith(_SENTENCE_END)
@@ -106,12 +137,32 @@ def _looks_like_kicker(block: _Block) -> bool:
     )
 
 
+def _headline_like(block: _Block) -> bool:
+    return block.heading or (
+        len(block.lines) == 1 and block.items is None and not block.text.endswith(".")
+    )
+
+
+def _starts_with_kicker(blocks: list[_Block]) -> bool:
+    """A short first line is the kicker only when a headline follows it: a Markdown heading, or
+    a headline-like line with more text after it. A line then a paragraph is headline and lead."""
+    if len(blocks) < 2 or not _short_line(blocks[0]):
+        return False
+    return blocks[1].heading or (len(blocks) > 2 and _headline_like(blocks[1]))
+
+
 def _teaser_bullets(blocks: list[_Block]) -> list[str]:
-    """The items of the list under the share label, or of a list standing right after the lead."""
-    lists = [(i, b.items) for i, b in enumerate(blocks) if b.items is not None]
-    chosen = next((items for _, items in lists if any(_SHARE_LABEL.match(x) for x in items)), None)
-    if chosen is None and lists and lists[0][0] == 0:
-        chosen = lists[0][1]
+    """The items of the list under the share label, or of the first list after the lead that
+    only a heading or a short label ("Das Wichtigste:") stands before."""
+    lists = [b.items for b in blocks if b.items is not None]
+    chosen = next((items for items in lists if any(_SHARE_LABEL.match(x) for x in items)), None)
+    if chosen is None:
+        for block in blocks:
+            if block.items is not None:
+                chosen = block.items
+                break
+            if not block.is_label:
+                break
     return [
         item
         for item in chosen or []
@@ -136,7 +187,7 @@ def _pull_fields(blocks: list[_Block], fields: dict[str, Any]) -> list[_Block]:
             else:
                 lines.append(line)
         if lines:
-            kept.append(_Block(lines))
+            kept.append(_Block(lines, heading=block.heading))
     return kept
 
 
@@ -150,14 +201,14 @@ def article_from_text(
     if not blocks:
         raise ArticleError(f"{source}: no article text found")
 
-    if len(blocks) > 1 and "kicker" not in fields and _looks_like_kicker(blocks[0]):
+    if "kicker" not in fields and _starts_with_kicker(blocks):
         fields["kicker"] = blocks.pop(0).text
     headline_block = blocks.pop(0)
     if headline_block.items is not None:
         raise ArticleError(f"{source}: the text starts with a list, not a headline")
     fields.setdefault("headline", headline_block.text)
 
-    if blocks and blocks[0].items is None:
+    if blocks and blocks[0].items is None and not blocks[0].is_label:
         lead = _PHOTO_CREDIT.sub("", blocks.pop(0).text).strip()
         fields.setdefault("lead", lead)
     fields["bullets"] = _teaser_bullets(blocks)

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.articles import Article, ArticleError, article_from_json_text, normalise_text
+from publisher.articles import (
+    Article,
+    ArticleError,
+    article_from_json_text,
+    article_from_mapping,
+    normalise_text,
+)
 
 
 def test_normalise_decodes_entities_and_collapses_whitespace() -> None:
@@ -90,3 +96,47 @@ def test_article_json_round_trips_through_the_contract() -> None:
         "published_at": "2024-12-31T10:15:00+01:00",
     }
     assert Article.model_validate(data).to_json() == data
+
+
+@pytest.mark.parametrize("char", [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))])
+def test_bidi_override_and_isolate_controls_are_removed(char: str) -> None:
+    assert normalise_text(f"Kopf{char}txet") == "Kopftxet"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://e.de/a\nFAKE LOG LINE", "https://e.de/a\r\nX: y", "https://e.de/a b"]
+)
+def test_urls_with_line_breaks_or_spaces_are_refused(url: str) -> None:
+    with pytest.raises(ArticleError, match="not an http"):
+        article_from_mapping({"url": url, "headline": "Kopf"})
+
+
+def test_a_json_array_is_refused_as_not_an_article(tmp_path) -> None:
+    from publisher.config import Settings
+    from publisher.sources import load_article
+
+    path = tmp_path / "a.json"
+    path.write_text('[{"url": "https://e.de/a", "headline": "Kopf"}]')
+    with pytest.raises(ArticleError, match="must be an object"):
+        load_article(str(path), Settings())
+
+
+def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path) -> None:
+    from publisher.config import FetchSettings, Settings
+    from publisher.sources import load_article
+
+    path = tmp_path / "big.txt"
+    path.write_text("Kopf\n\n" + "x" * 2_000)
+    with pytest.raises(ArticleError, match="larger than 1,000 bytes"):
+        load_article(str(path), Settings(fetch=FetchSettings(max_bytes=1_000)), url="https://e.de")
+
+
+def test_an_html_file_in_its_declared_encoding_is_read(tmp_path) -> None:
+    from publisher.config import Settings
+    from publisher.sources import load_article
+
+    page = '<html><head><meta charset="windows-1252"><title>Grüße – „Zitat“</title></head></html>'
+    path = tmp_path / "page.html"
+    path.write_bytes(page.encode("windows-1252"))
+    article = load_article(str(path), Settings(), url="https://e.de/a")
+    assert article.headline == "Grüße – „Zitat“"

@@ -59,3 +59,13 @@ def test_atom_entry_becomes_an_article() -> None:
 def test_documents_that_are_no_feed_are_refused(body: bytes) -> None:
     with pytest.raises(FeedError):
         parse_feed(body, source="broken")
+
+
+def test_an_items_category_is_its_section() -> None:
+    assert parse_feed(RSS, source="rss")[0].article.section == "Politik"
+
+
+def test_a_web_page_given_as_a_feed_is_named_a_web_page() -> None:
+    page = b"<!doctype html><html><head><title>News</title></head><body><p>Hi</p></body></html>"
+    with pytest.raises(FeedError, match="a web page, not a feed"):
+        parse_feed(page, source="newsde")

@@ -219,3 +219,29 @@ def test_failing_feed_backs_off_and_the_others_carry_on(
     states = {s["feed"]: s for s in feed_states(engine, settings)}
     assert states["broken"]["failures"] == 2 and "404" in states["broken"]["last_error"]
     assert states["news"]["failures"] == 0
+
+
+def test_a_first_poll_that_fails_does_not_make_the_next_one_release_the_backlog(
+    watch, feed, engine
+) -> None:
+    for number in range(1, 6):
+        feed.add(number)
+    feed.body_override = b"<rss>" + b" " * 6_000_000
+    watcher = watch(every=1)
+    assert watcher.poll("news").status == "failed"
+    feed.body_override = None
+    result = watcher.poll("news")
+    assert (result.status, result.released, result.remembered) == ("new items", 0, 5)
+    assert headlines(engine) == []
+
+
+def test_one_poll_releases_at_most_max_items_and_remembers_the_rest(watch, feed, engine) -> None:
+    feed.add(1)
+    watcher = watch(max_items=3)
+    watcher.poll("news")
+    for number in range(2, 12):
+        feed.add(number)
+    result = watcher.poll("news")
+    assert (result.released, result.remembered) == (3, 10)
+    assert headlines(engine) == ["Meldung guid-9", "Meldung guid-10", "Meldung guid-11"]
+    assert watcher.poll("news").released == 0

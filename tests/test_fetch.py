@@ -70,3 +70,26 @@ def test_redirect_loops_stop_at_the_limit(server: LocalServer) -> None:
 def test_non_http_schemes_are_refused() -> None:
     with pytest.raises(FetchError.__mro__[1], match="not an http"):
         fetch("file:///etc/passwd")
+
+
+@pytest.mark.parametrize("host", ["[::127.0.0.1]", "[::ffff:127.0.0.1]", "[::10.0.0.1]"])
+def test_ipv4_addresses_inside_ipv6_are_refused(host: str) -> None:
+    with pytest.raises(FetchError, match="private or local address"):
+        fetch(f"http://{host}/")
+
+
+def test_a_server_trickling_bytes_is_cut_off_at_the_total_time_limit(server: LocalServer) -> None:
+    def trickle(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        for _ in range(100):
+            handler.wfile.write(b"x")
+            handler.wfile.flush()
+            time.sleep(0.2)
+
+    server.routes["/trickle"] = trickle
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="took longer than 1 s"):
+        fetch(server.base + "/trickle", FetchLimits(allow_private_networks=True, timeout=1.0))
+    assert time.monotonic() - started < 1.6

@@ -207,3 +207,74 @@ def test_any_markup_gives_an_article_or_one_clear_error(markup: str) -> None:
         assert "\n" not in str(exc)
     else:
         assert article.headline
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Die Schlagzeile › News.de", "Die Schlagzeile"),
+        ("Die Schlagzeile » News.de", "Die Schlagzeile"),
+        ("Die Schlagzeile · News.de", "Die Schlagzeile"),
+        ("Die Schlagzeile: News.de", "Die Schlagzeile"),
+        ("News.de - Die Schlagzeile", "Die Schlagzeile"),
+        ("News.de » Die Schlagzeile", "Die Schlagzeile"),
+        ("News.de: Die Schlagzeile", "Die Schlagzeile"),
+    ],
+)
+def test_site_name_behind_or_before_any_separator_is_stripped(title: str, expected: str) -> None:
+    page = (
+        f'<html><head><title>{title}</title><meta property="og:site_name" content="News.de">'
+        "</head></html>"
+    )
+    assert article_from_html(page, source="p", url="https://www.news.de/a").headline == expected
+
+
+def test_the_section_beside_the_site_name_goes_with_it() -> None:
+    page = (
+        "<html><head><title>News.de | Politik | Die Schlagzeile</title>"
+        '<meta property="og:site_name" content="News.de">'
+        '<meta property="article:section" content="Politik"></head></html>'
+    )
+    assert article_from_html(page, source="p", url="https://www.news.de/a").headline == (
+        "Die Schlagzeile"
+    )
+
+
+def test_the_articles_h1_wins_over_a_title_that_differs() -> None:
+    page = (
+        "<html><head><title>Startseite-Teaser: Alles zur Wahl</title>"
+        '<meta property="og:title" content="Alles zur Wahl - jetzt lesen"></head>'
+        '<body><header><h1><a href="/">Lokalblatt</a></h1></header>'
+        "<article><h1>Merz gewinnt die Abstimmung im Bundestag</h1><p>Text.</p></article>"
+        "</body></html>"
+    )
+    headline = article_from_html(page, source="p", url="https://e.de/a").headline
+    assert headline == "Merz gewinnt die Abstimmung im Bundestag"
+
+
+def test_json_ld_headline_wins_over_the_title() -> None:
+    page = (
+        '<html><head><title>SEO-Titel | Site</title><script type="application/ld+json">'
+        '{"@type": "NewsArticle", "headline": "Die echte Schlagzeile"}</script></head></html>'
+    )
+    assert article_from_html(page, source="p", url="https://e.de/a").headline == (
+        "Die echte Schlagzeile"
+    )
+
+
+def test_an_unreadable_date_is_left_out_not_a_refusal() -> None:
+    page = (
+        '<html><head><title>Kopf</title><meta property="article:published_time" '
+        'content="gestern Abend"></head></html>'
+    )
+    article = article_from_html(page, source="p", url="https://e.de/a")
+    assert (article.headline, article.published_at) == ("Kopf", None)
+
+
+def test_a_date_without_offset_is_read_in_the_newsrooms_zone() -> None:
+    page = (
+        '<html><head><title>Kopf</title><meta property="article:published_time" '
+        'content="2024-12-31T10:15:00"></head></html>'
+    )
+    article = article_from_html(page, source="p", url="https://e.de/a", default_tz=BERLIN)
+    assert article.published_at.isoformat() == "2024-12-31T10:15:00+01:00"

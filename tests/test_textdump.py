@@ -95,3 +95,47 @@ def test_any_text_gives_an_article_or_one_clear_error(text: str) -> None:
         assert "\n" not in str(exc)
     else:
         assert article.headline
+
+
+def test_a_line_then_a_paragraph_is_a_headline_and_a_lead() -> None:
+    text = "Merz gewinnt\n\nDer CDU-Chef hat die Abstimmung im Bundestag klar gewonnen."
+    article = article_from_text(text, source="t", url=URL)
+    assert (article.kicker, article.headline) == (None, "Merz gewinnt")
+    assert article.lead == "Der CDU-Chef hat die Abstimmung im Bundestag klar gewonnen."
+
+
+def test_a_short_markdown_heading_is_the_headline_not_the_kicker() -> None:
+    text = "# Merz gewinnt\n\nDer CDU-Chef hat gewonnen.\n\nMehr Text dazu."
+    article = article_from_text(text, source="t", url=URL)
+    assert (article.kicker, article.headline, article.lead) == (
+        None,
+        "Merz gewinnt",
+        "Der CDU-Chef hat gewonnen.",
+    )
+
+
+def test_a_short_line_before_a_headline_and_lead_is_the_kicker() -> None:
+    text = "Sport\n\nBayern verliert in Mainz\n\nDer Rekordmeister unterliegt 1:2."
+    article = article_from_text(text, source="t", url=URL)
+    assert (article.kicker, article.headline) == ("Sport", "Bayern verliert in Mainz")
+
+
+def test_markdown_emphasis_becomes_plain_text() -> None:
+    text = "# Ein *wichtiger* Tag\n\nDer _ganze_ Vorspann mit **Fett** und snake_case_name."
+    article = article_from_text(text, source="t", url=URL)
+    assert article.headline == "Ein wichtiger Tag"
+    assert article.lead == "Der ganze Vorspann mit Fett und snake_case_name."
+
+
+def test_a_markdown_list_under_a_heading_after_the_lead_is_the_bullets() -> None:
+    text = (
+        "# Merz gewinnt die Abstimmung\n\nDer Vorspann.\n\n## Das Wichtigste\n\n"
+        "- Erster Punkt\n- Zweiter Punkt\n\nDer Text."
+    )
+    assert article_from_text(text, source="t", url=URL).bullets == ("Erster Punkt", "Zweiter Punkt")
+
+
+def test_a_markdown_list_right_under_the_lead_line_is_the_bullets() -> None:
+    text = "# Merz gewinnt die Abstimmung\n\nDer Vorspann.\n- Erster Punkt\n- Zweiter Punkt\n"
+    article = article_from_text(text, source="t", url=URL)
+    assert (article.lead, article.bullets) == ("Der Vorspann.", ("Erster Punkt", "Zweiter Punkt"))

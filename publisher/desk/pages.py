@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from channels import Channel, ComposeError
 from publisher import queue
-from publisher.articles import Article, ArticleError, read_text_bytes
+from publisher.articles import Article, ArticleError
 from publisher.config import Settings
 from publisher.desk.auth import check_csrf, csrf_token, current_user, require_approver
 from publisher.desk.texts import translator
@@ -26,7 +26,7 @@ from publisher.listings import list_deliveries, list_posts
 from publisher.queue import QueueError, Timing, utcnow
 from publisher.release import UnknownArticle, stored_article
 from publisher.schema import articles
-from publisher.sources import article_from_document, load_article
+from publisher.sources import article_from_document, document_text, load_article
 from publisher.store import StoreError
 from publisher.teasers import compose
 from publisher.users import check_password
@@ -141,7 +141,7 @@ class Desk:
         upload = form.get("file")
         try:
             if isinstance(upload, UploadFile) and upload.filename:
-                text = read_text_bytes(await upload.read(), upload.filename)
+                text = document_text(await upload.read(), upload.filename)
                 article = await run_in_threadpool(
                     lambda: article_from_document(
                         text,
