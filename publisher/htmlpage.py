@@ -260,9 +260,8 @@ def strip_site_suffix(title: str, site_names: list[str], section: str | None = N
         first = 1
         if len(parts) > 2 and section_key and _key(parts[1]) == section_key:
             first = 2
-    elif last < len(parts) and last - first > 1 and section_key:
-        if _key(parts[last - 1]) == section_key:
-            last -= 1
+    elif last < len(parts) and last - first > 1 and section_key == _key(parts[last - 1]):
+        last -= 1
     if (first, last) == (0, len(parts)):
         return title
     kept = parts[first] + "".join(
@@ -330,10 +329,14 @@ def _headline(page: _Page, site_names: list[str], section: str | None) -> str | 
             return heading
     schema_headline = _first(page.schema.get("headline"))
     schema_name = _first(page.schema.get("name"))
-    if schema_headline and schema_name and not _shares_words(schema_headline, titles):
-        # Some sites (Wikipedia) put a description in "headline" and the title in "name".
-        if _shares_words(schema_name, titles):
-            schema_headline = schema_name
+    # Some sites (Wikipedia) put a description in "headline" and the title in "name".
+    if (
+        schema_headline
+        and schema_name
+        and not _shares_words(schema_headline, titles)
+        and _shares_words(schema_name, titles)
+    ):
+        schema_headline = schema_name
     if schema_headline:
         return strip_site_suffix(
             _untruncated([schema_headline, *titles]) or "", site_names, section
