@@ -17,19 +17,21 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
 from publisher.articles import ArticleError, article_from_mapping
 from publisher.config import Settings
 from publisher.desk import mount_desk
+from publisher.queue import utcnow
 from publisher.release import UnknownArticle, release, stored_article
 from publisher.signing import (
     SECRET_ENV,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    SeenSignatures,
+    Replayed,
     SignatureError,
+    spend,
     verify,
 )
 from publisher.store import StoreError
@@ -51,7 +53,11 @@ def create_app(
     """The ASGI app; `on_queued` wakes a dispatcher in the same process."""
     app = FastAPI(title="publisher", docs_url=None, redoc_url=None, openapi_url=None)
     serve = settings.serve
-    seen = SeenSignatures(serve.replay_window)
+
+    @app.exception_handler(ArticleError)
+    async def _invalid(request: Request, exc: ArticleError) -> JSONResponse:
+        logger.warning("webhook refused (400): %s", exc)
+        return JSONResponse({"error": str(exc)}, status_code=400)
 
     @app.exception_handler(_Refused)
     async def _refused(request: Request, exc: _Refused) -> JSONResponse:
@@ -98,25 +104,40 @@ def create_app(
             )
         except SignatureError as exc:
             raise _Refused(401, str(exc)) from None
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise _Refused(400, f"the body is not JSON: {exc}") from None
-        try:
-            article = article_from_mapping(data)
-        except ArticleError as exc:
-            raise _Refused(400, str(exc)) from None
-        if not seen.first_time(str(signature)):
-            raise _Refused(401, "this signed request was already received (replay)")
+        article = article_from_mapping(_json_body(body))
+
+        def spend_signature(connection: Connection) -> None:
+            spend(connection, str(signature), serve.replay_window, utcnow())
+
         try:
             result = await run_in_threadpool(
-                release, engine, settings, article, "webhook", on_queued=on_queued
+                lambda: release(
+                    engine,
+                    settings,
+                    article,
+                    "webhook",
+                    on_queued=on_queued,
+                    before=spend_signature,
+                )
             )
+        except Replayed as exc:
+            raise _Refused(401, str(exc)) from None
         except StoreError as exc:
             raise _Refused(503, str(exc)) from None
         return {"article": article.to_json(), **result.to_json()}
 
     return app
+
+
+def _json_body(body: bytes) -> object:
+    """The decoded JSON of a request body; anything else (broken syntax, nesting too deep for
+    the parser, numbers of thousands of digits) is a 400 refusal."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _Refused(400, f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise _Refused(400, "the body is not JSON this server reads: nested too deeply") from None
 
 
 def _cached(request: Request, html: str, settings: Settings) -> Response:

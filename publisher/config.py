@@ -245,6 +245,13 @@ class Settings(_Strict):
             unknown = [name for name in rule.channels if name not in self.channels]
             if unknown:
                 raise ValueError(f"rules[{number}] ({rule.name}): unknown channel {unknown[0]!r}")
+            if rule.timing == "next_slot":
+                slotless = [name for name in rule.channels if not self.channels[name].slots]
+                if slotless:
+                    raise ValueError(
+                        f"rules[{number}] ({rule.name}): channel {slotless[0]!r} has no slots "
+                        'for timing = "next_slot"; give it slots or choose another timing'
+                    )
         return self
 
     @property

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from channels import Teaser
+from channels import ComposeError, Teaser
 from publisher import queue
 from publisher.articles import Article
 from publisher.config import Settings
-from publisher.queue import Timing, utcnow
+from publisher.queue import QueueError, Timing, utcnow
 from publisher.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.schema import articles, posts
 from publisher.teasers import compose, make_channel
@@ -61,20 +61,34 @@ def release(
     *,
     now: datetime | None = None,
     on_queued: Callable[[], None] | None = None,
+    before: Callable[[Connection], None] | None = None,
 ) -> Released:
-    """Queue `article` where the rules send it; `on_queued` wakes an in-process dispatcher.
+    """Queue `article` where the rules send it; `on_queued` wakes an in-process dispatcher;
+    `before` runs first in the release's transaction (the webhook spends its signature there,
+    so a release that is not stored leaves the signature unspent).
 
     One transaction: the article row is written first, which serialises two releases of the
     same article (a CMS retrying its webhook), so the second sees the first one's posts."""
     now = now or utcnow()
     routings = {r.channel: r for r in route(article, source, settings)}
-    # Composing is pure and the slowest part: done before the transaction opens.
+    # Composing is pure and the slowest part: done before the transaction opens. A channel whose
+    # rules cannot carry this article (a link longer than its limit) is left out, not the rest.
     channels = queue.queue_channels(settings, list(routings)) if routings else {}
-    teasers = compose(article, channels, settings)
+    teasers: dict[str, Teaser] = {}
+    unfit: dict[str, str] = {}
+    for name, channel in channels.items():
+        try:
+            teasers[name] = compose(article, {name: channel}, settings)[name]
+        except ComposeError as exc:
+            unfit[name] = str(exc)
     for attempt in range(2):
         try:
             with engine.begin() as connection:
-                result = _release_in(connection, settings, article, source, routings, teasers, now)
+                if before is not None:
+                    before(connection)
+                result = _release_in(
+                    connection, settings, article, source, routings, teasers, unfit, now
+                )
             break
         except IntegrityError:
             # Two first releases of one new article raced to insert it; the loser tries again
@@ -101,6 +115,7 @@ def _release_in(
     source: str,
     routings: dict[str, Routing],
     teasers: dict[str, Teaser],
+    unfit: dict[str, str],
     now: datetime,
 ) -> Released:
     article_id = queue.upsert_article(connection, article, now)
@@ -110,28 +125,37 @@ def _release_in(
     ):
         existing.setdefault(row.channel, set()).add(row.state)
     updated = _refresh(connection, settings, article, article_id, now)
-    skipped: dict[str, str] = {}
-    groups: dict[tuple[str, int, bool | None], dict[str, Teaser]] = {}
+    skipped: dict[str, str] = dict(unfit)
+    queued: list[int] = []
     for name, routing in routings.items():
+        if name in unfit:
+            continue
         states = existing.get(name, set()) & _OPEN_OR_SENT
         reposting = routing.repost_updates and states == {"sent"}
         if states and not reposting:
             skipped[name] = "already sent" if "sent" in states else "already queued"
             continue
-        key = (routing.timing, routing.delay, routing.approval)
-        groups.setdefault(key, {})[name] = teasers[name]
-    queued: list[int] = []
-    for (timing, delay, approval), chosen in groups.items():
-        queued += queue.insert_posts(
-            connection,
-            settings,
-            article_id,
-            chosen,
-            _timing(timing, delay, now),
-            now=now,
-            queued_by=f"release:{source}",
-            approval=approval,
-            adjust=_adjuster(settings, article, routings),
+        try:
+            queued += queue.insert_posts(
+                connection,
+                settings,
+                article_id,
+                {name: teasers[name]},
+                _timing(routing.timing, routing.delay, now),
+                now=now,
+                queued_by=f"release:{source}",
+                approval=routing.approval,
+                adjust=_adjuster(settings, article, routings),
+            )
+        except QueueError as exc:
+            # Nothing of this channel was written: its time could not be planned.
+            skipped[name] = str(exc)
+    refused = {n: why for n, why in skipped.items() if n in unfit or n not in existing}
+    if refused:
+        logger.warning(
+            "article %s not queued on %s",
+            article.url,
+            "; ".join(f"{name} ({why})" for name, why in refused.items()),
         )
     if not routings:
         logger.info("article %s: no rule sends it anywhere", article.url)

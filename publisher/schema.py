@@ -85,6 +85,9 @@ posts = Table(
     # Fan-out channels: recipients still owed this post; NULL means every configured recipient
     # not yet sent to.
     Column("pending", JSON),
+    # Who let a post that waited for approval go out; an edit afterwards clears both.
+    Column("approved_by", String(200)),
+    Column("approved_at", UTCDateTime),
     Index("ix_posts_state_due", "state", "due_at"),
     Index("ix_posts_channel_state", "channel", "state"),
     Index("ix_posts_article_channel", "article_id", "channel"),
@@ -121,6 +124,42 @@ channel_pauses = Table(
     Column("paused_at", UTCDateTime, nullable=False),
     # Set for a platform's rate limit: the pause ends by itself then. Unset: until resumed.
     Column("until", UTCDateTime),
+    # What an editor has to do about it: credentials, settings, permissions, rate_limit, editor.
+    Column("cause", String(20)),
+)
+
+# Every editor's action on a post (queued, edited, approved, cancelled, retried, marked sent):
+# who, when, and what it was about.
+post_events = Table(
+    "post_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("detail", Text),
+    Index("ix_post_events_post", "post_id"),
+)
+
+# Signed-in desk sessions: the cookie carries a random token, the table its hash. Signing out
+# deletes the row, so an old cookie is worth nothing afterwards.
+desk_sessions = Table(
+    "desk_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Webhook signatures already used, within the replay window, for every instance of the HTTP side.
+webhook_signatures = Table(
+    "webhook_signatures",
+    metadata,
+    Column("signature", String(100), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_signatures_received", "received_at"),
 )
 
 feeds = Table(

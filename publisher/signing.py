@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 import time
-from collections import OrderedDict
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, insert, select
+
+from publisher.schema import webhook_signatures
 
 SECRET_ENV = "PUBLISHER_WEBHOOK_SECRET"
 TIMESTAMP_HEADER = "X-Publisher-Timestamp"
@@ -51,20 +54,23 @@ def verify(
     return sent
 
 
-class SeenSignatures:
-    """Signatures accepted within the replay window: the same request twice is a replay."""
+class Replayed(SignatureError):
+    """A signed request that was already received and stored."""
 
-    def __init__(self, window: int) -> None:
-        self.window = window
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def first_time(self, signature: str, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-        with self._lock:
-            while self._seen and next(iter(self._seen.values())) < now - 2 * self.window:
-                self._seen.popitem(last=False)
-            if signature in self._seen:
-                return False
-            self._seen[signature] = now
-            return True
+def spend(connection: Connection, signature: str, window: int, now: datetime) -> None:
+    """Record `signature` as used, in the caller's transaction (the release it carries), so that
+    every instance refuses it again; a request that was not stored can be sent again. Raises
+    Replayed when it was used before. Signatures older than twice the window are forgotten:
+    their timestamps are refused anyway."""
+    connection.execute(
+        delete(webhook_signatures).where(
+            webhook_signatures.c.received_at < now - timedelta(seconds=2 * window)
+        )
+    )
+    seen = connection.execute(
+        select(webhook_signatures.c.signature).where(webhook_signatures.c.signature == signature)
+    ).first()
+    if seen is not None:
+        raise Replayed("this signed request was already received (replay)")
+    connection.execute(insert(webhook_signatures).values(signature=signature, received_at=now))

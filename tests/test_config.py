@@ -161,3 +161,37 @@ def test_rule_naming_an_unknown_channel_is_a_config_error(tmp_path: Path) -> Non
     config.write_text('[[rules]]\nname = "eil"\nchannels = ["tiktok"]\n')
     with pytest.raises(ConfigError, match="rules\\[0\\] \\(eil\\): unknown channel 'tiktok'"):
         load_settings(config)
+
+
+def test_rule_planning_next_slot_on_a_channel_without_slots_is_a_config_error(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        '[channels.facebook]\ntype = "facebook"\ndry_run = true\n'
+        '[[rules]]\nname = "politics"\nchannels = ["facebook"]\ntiming = "next_slot"\n'
+    )
+    with pytest.raises(
+        ConfigError, match=r"rules\[0\] \(politics\): channel 'facebook' has no slots"
+    ):
+        load_settings(config)
+
+
+def test_every_rule_of_the_shipped_example_can_release_an_article(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from publisher.articles import Article
+    from publisher.release import release
+    from publisher.store import open_engine
+
+    settings = load_settings(EXAMPLE).model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'p.db'}"}
+    )
+    engine = open_engine(settings.database_url)
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    for number, extra in enumerate(
+        [{"breaking": True}, {"kicker": "Politik", "language": "de"}, {"kicker": "Sport"}]
+    ):
+        article = Article(url=f"https://e.de/{number}", headline="Kopf", **extra)
+        assert release(engine, settings, article, "webhook", now=now).queued
+    engine.dispose()

@@ -130,3 +130,28 @@ def test_two_releases_of_one_article_at_once_queue_it_once(engine, database_url)
         thread.join()
     assert errors == []
     assert sorted(r.channel for r in rows(engine)) == ["telegram", "x_main"]
+
+
+def test_a_channel_without_a_free_slot_is_skipped_and_the_others_are_queued(
+    engine, database_url
+) -> None:
+    rule = Rule(name="plan", channels=("x_main", "telegram"), timing="next_slot")
+    settings = desk(database_url, rule, slots=("07:00",), min_gap=60 * 24 * 40)
+    settings.channels["telegram"] = ChannelSettings(type="telegram", dry_run=True, slots=("08:00",))
+    first = Article(id="first", url="https://e.de/first", headline="Vorher")
+    release(engine, settings, first, "webhook", now=NOW)
+    result = release(engine, settings, article(), "webhook", now=NOW)
+    assert "no free slot" in result.skipped["x_main"]
+    assert [r.channel for r in rows(engine)] == ["x_main", "telegram", "telegram"]
+
+
+def test_a_link_too_long_for_one_channel_skips_only_that_channel(engine, database_url) -> None:
+    channels = {
+        "whatsapp": ChannelSettings(type="whatsapp", dry_run=True),
+        "telegram": ChannelSettings(type="telegram", dry_run=True),
+    }
+    settings = Settings(database_url=database_url, channels=channels)
+    long = Article(url="https://e.de/" + "a" * 5000, headline="Kopf")
+    result = release(engine, settings, long, "webhook", now=NOW)
+    assert "limit" in result.skipped["whatsapp"]
+    assert [r.channel for r in rows(engine)] == ["telegram"]

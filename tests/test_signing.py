@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.signing import SeenSignatures, SignatureError, sign, verify
+from publisher.signing import Replayed, SignatureError, sign, spend, verify
 
 SECRET = "whsec-test-3f9a"
 NOW = 1_764_000_000
@@ -73,7 +74,19 @@ def test_signature_matches_the_readmes_openssl_recipe() -> None:
     assert sign(SECRET, NOW, body.encode()) == f"sha256={digest}"
 
 
-def test_the_same_signature_twice_is_a_replay() -> None:
-    seen = SeenSignatures(300)
-    assert seen.first_time("sha256=ab", now=NOW)
-    assert not seen.first_time("sha256=ab", now=NOW + 10)
+def test_the_same_signature_twice_is_a_replay(engine) -> None:
+    at = datetime.fromtimestamp(NOW, UTC)
+    with engine.begin() as connection:
+        spend(connection, "sha256=ab", 300, at)
+    with pytest.raises(Replayed), engine.begin() as connection:
+        spend(connection, "sha256=ab", 300, at + timedelta(seconds=10))
+
+
+def test_a_signature_is_forgotten_once_its_timestamp_is_refused_anyway(engine) -> None:
+    at = datetime.fromtimestamp(NOW, UTC)
+    with engine.begin() as connection:
+        spend(connection, "sha256=ab", 300, at)
+    with engine.begin() as connection:
+        spend(connection, "sha256=cd", 300, at + timedelta(seconds=601))
+    with engine.begin() as connection:
+        spend(connection, "sha256=ab", 300, at + timedelta(seconds=602))

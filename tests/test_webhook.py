@@ -139,3 +139,50 @@ def test_non_http_url_is_400(hook, engine) -> None:
 def test_without_a_configured_secret_the_webhook_is_off(hook, engine, monkeypatch) -> None:
     monkeypatch.delenv("PUBLISHER_WEBHOOK_SECRET")
     assert_refused(post(hook, json.dumps(ARTICLE).encode()), 503, "not set", engine)
+
+
+def test_deeply_nested_json_is_400(hook, engine) -> None:
+    body = b'{"url": "https://e.de/a", "headline": "x", "lead": ' + b"[" * 4000 + b"]" * 4000 + b"}"
+    assert_refused(post(hook, body), 400, "not JSON", engine)
+
+
+def test_a_number_of_5000_digits_is_400(hook, engine) -> None:
+    body = b'{"url": "https://e.de/a", "headline": "x", "id": ' + b"7" * 5000 + b"}"
+    assert_refused(post(hook, body), 400, "not JSON", engine)
+
+
+def test_a_replay_to_a_second_instance_is_refused(hook, engine, database_url) -> None:
+    settings = Settings(
+        database_url=database_url,
+        channels={"x_main": ChannelSettings(type="x", dry_run=True)},
+    )
+    other = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    other.start()
+    try:
+        body, timestamp = json.dumps(ARTICLE).encode(), int(time.time())
+        assert post(hook, body, timestamp).status_code == 202
+        replay = post(f"http://127.0.0.1:{other.port}/hooks/articles", body, timestamp)
+    finally:
+        other.stop()
+    assert replay.status_code == 401 and "replay" in replay.json()["error"]
+    assert queued(engine) == 1
+
+
+def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypatch) -> None:
+    from publisher import app
+    from publisher.store import StoreError
+
+    real = app.release
+    calls = []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreError("database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app, "release", failing_once)
+    body, timestamp = json.dumps(ARTICLE).encode(), int(time.time())
+    assert post(hook, body, timestamp).status_code == 503
+    assert post(hook, body, timestamp).status_code == 202
+    assert queued(engine) == 1
