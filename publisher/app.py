@@ -24,7 +24,7 @@ from publisher.articles import ArticleError, article_from_mapping
 from publisher.config import Settings
 from publisher.desk import mount_desk
 from publisher.queue import utcnow
-from publisher.release import UnknownArticle, release, stored_article
+from publisher.release import UnknownArticle, public_article, release
 from publisher.signing import (
     SECRET_ENV,
     SIGNATURE_HEADER,
@@ -38,6 +38,7 @@ from publisher.store import StoreError
 from publisher.widget import render_meta, render_widget
 
 logger = logging.getLogger("publisher.app")
+NOT_CACHED = {"Cache-Control": "no-store"}
 
 
 class _Refused(Exception):
@@ -64,21 +65,25 @@ def create_app(
         logger.warning("webhook refused (%d): %s", exc.status, exc.message)
         return JSONResponse({"error": exc.message}, status_code=exc.status)
 
-    @app.get("/widget/{article_id}", response_class=HTMLResponse)
-    async def widget(article_id: str, request: Request) -> Response:
-        """The stored article's share bar and follow box, cacheable."""
-        article = await run_in_threadpool(stored_article, engine, article_id)
-        return _cached(request, render_widget(article, settings), settings)
-
+    # Registered before /widget/{article_id}, which would take "meta" for an id.
     @app.get("/widget/{article_id}/meta", response_class=HTMLResponse)
-    async def widget_meta(article_id: str, request: Request) -> Response:
-        """The stored article's Open Graph and Twitter card tags, cacheable."""
-        article = await run_in_threadpool(stored_article, engine, article_id)
+    @app.get("/widget/meta", response_class=HTMLResponse)
+    async def widget_meta(request: Request, article_id: str = "", url: str = "") -> Response:
+        """A published article's Open Graph and Twitter card tags, cacheable."""
+        article = await run_in_threadpool(public_article, engine, article_id or url)
         return _cached(request, render_meta(article, settings), settings)
+
+    @app.get("/widget/{article_id}", response_class=HTMLResponse)
+    @app.get("/widget", response_class=HTMLResponse)
+    async def widget(request: Request, article_id: str = "", url: str = "") -> Response:
+        """A published article's share bar and follow box, by its CMS id (or `?url=` for an
+        article without one), cacheable."""
+        article = await run_in_threadpool(public_article, engine, article_id or url)
+        return _cached(request, render_widget(article, settings), settings)
 
     @app.exception_handler(UnknownArticle)
     async def _unknown(request: Request, exc: UnknownArticle) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=404)
+        return JSONResponse({"error": str(exc)}, status_code=404, headers=NOT_CACHED)
 
     mount_desk(app, engine, settings)
 

@@ -27,6 +27,9 @@ from pydantic import (
     model_validator,
 )
 
+MAX_URL = 2048
+MAX_ID = 200
+
 
 class ArticleError(ValueError):
     """An input cannot become an Article; the message is one line meant for an editor."""
@@ -135,6 +138,21 @@ class Article(BaseModel):
     @classmethod
     def _id_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("id")
+    @classmethod
+    def _id_length(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > MAX_ID:
+            raise ValueError(f"longer than {MAX_ID} characters")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_length(cls, value: str) -> str:
+        # Browsers, CMSs and the store's key column stop around here.
+        if len(value) > MAX_URL:
+            raise ValueError(f"longer than {MAX_URL:,} characters")
+        return value
 
     @field_validator("headline")
     @classmethod

@@ -12,9 +12,9 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
 
 from channels import Channel, Teaser
-from publisher.articles import Article
+from publisher.articles import Article, ArticleError, check_http_url
 from publisher.config import Settings
-from publisher.schema import articles, channel_pauses, posts
+from publisher.schema import articles, channel_pauses, post_events, posts
 from publisher.slots import next_slot
 from publisher.teasers import compose, make_channel
 
@@ -60,6 +60,25 @@ def queue_channels(settings: Settings, names: Sequence[str] | None) -> dict[str,
     else:
         chosen = [n for n in settings.channels if n != "log"] or ["log"]
     return {name: make_channel(name, settings.channels[name], settings) for name in chosen}
+
+
+def record_event(
+    connection: Connection,
+    post_ids: Sequence[int],
+    actor: str,
+    action: str,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    """Note who did what to these posts, in the caller's transaction."""
+    if post_ids:
+        connection.execute(
+            insert(post_events),
+            [
+                {"post_id": i, "at": now, "actor": actor, "action": action, "detail": detail}
+                for i in post_ids
+            ],
+        )
 
 
 def upsert_article(connection: Connection, article: Article, now: datetime) -> int:
@@ -186,6 +205,7 @@ def insert_posts(
                 link=teaser.link,
                 fields=dict(teaser.fields),
                 state="awaiting_approval" if held else "queued",
+                approval_required=held,
                 due_at=due,
                 attempts=0,
                 retries=0,
@@ -196,6 +216,7 @@ def insert_posts(
             )
         )
         ids.append(result.inserted_primary_key[0])
+    record_event(connection, ids, queued_by, "queued", now)
     notify_change(connection)
     return ids
 
@@ -208,8 +229,15 @@ def _post(connection: Connection, post_id: int) -> Any:
 
 
 def _transition(
-    engine: Engine, post_id: int, allowed: Sequence[str], verb: str, **values: Any
+    engine: Engine,
+    post_id: int,
+    allowed: Sequence[str],
+    verb: str,
+    by: str,
+    detail: str | None = None,
+    **values: Any,
 ) -> None:
+    now = utcnow()
     with engine.begin() as connection:
         row = _post(connection, post_id)
         if row.state not in allowed:
@@ -219,30 +247,45 @@ def _transition(
         connection.execute(
             update(posts)
             .where(and_(posts.c.id == post_id, posts.c.state == row.state))
-            .values(updated_at=utcnow(), **values)
+            .values(updated_at=now, **values)
         )
+        record_event(connection, [post_id], by, verb, now, detail)
         notify_change(connection)
 
 
-def approve(engine: Engine, post_id: int) -> None:
-    """Let a post that waits for approval go out at its time."""
-    _transition(engine, post_id, ["awaiting_approval"], "approved", state="queued")
+def approve(engine: Engine, post_id: int, by: str = "cli") -> None:
+    """Let a post that waits for approval go out at its time; who approved it is kept."""
+    _transition(
+        engine,
+        post_id,
+        ["awaiting_approval"],
+        "approved",
+        by,
+        state="queued",
+        approved_by=by,
+        approved_at=utcnow(),
+    )
 
 
-def cancel(engine: Engine, post_id: int) -> None:
+def cancel(engine: Engine, post_id: int, by: str = "cli") -> None:
     """Withdraw a post that has not gone out."""
     allowed = ["awaiting_approval", "queued", "failed", "uncertain"]
-    _transition(engine, post_id, allowed, "cancelled", state="cancelled", worker=None)
+    _transition(engine, post_id, allowed, "cancelled", by, state="cancelled", worker=None)
 
 
-def retry(engine: Engine, post_id: int, now: datetime | None = None) -> None:
-    """Send a failed or uncertain post again, now (an editor has checked it is not online)."""
+def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = None) -> None:
+    """Send a failed or uncertain post again, now (an editor has checked it is not online); a
+    post whose approval an edit withdrew waits for approval first."""
+    with engine.connect() as connection:
+        row = _post(connection, post_id)
+    unapproved = row.approval_required and row.approved_at is None
     _transition(
         engine,
         post_id,
         ["failed", "uncertain"],
         "retried",
-        state="queued",
+        by,
+        state="awaiting_approval" if unapproved else "queued",
         due_at=now or utcnow(),
         retries=0,
         worker=None,
@@ -252,22 +295,40 @@ def retry(engine: Engine, post_id: int, now: datetime | None = None) -> None:
     )
 
 
-def reschedule(engine: Engine, post_id: int, when: datetime) -> None:
+def reschedule(engine: Engine, post_id: int, when: datetime, by: str = "cli") -> None:
     """Move a post that has not gone out to another time (in the future)."""
     if when.tzinfo is None:
         raise QueueError("a post's time needs a time zone")
     if when < utcnow() - timedelta(seconds=5):
         raise QueueError(f"{when.isoformat(timespec='minutes')} is in the past")
-    _transition(engine, post_id, ["awaiting_approval", "queued"], "rescheduled", due_at=when)
+    _transition(
+        engine,
+        post_id,
+        ["awaiting_approval", "queued"],
+        "rescheduled",
+        by,
+        when.astimezone(UTC).isoformat(timespec="minutes"),
+        due_at=when,
+    )
 
 
-def mark_sent(engine: Engine, post_id: int, permalink: str | None = None) -> None:
-    """Record that an uncertain post did go out (an editor found it on the platform)."""
+def mark_sent(engine: Engine, post_id: int, permalink: str | None = None, by: str = "cli") -> None:
+    """Record that an uncertain post did go out (an editor found it on the platform); the
+    permalink, when given, must be an http(s) address."""
+    if permalink is not None:
+        try:
+            permalink = check_http_url(permalink)
+        except ArticleError:
+            raise QueueError(
+                f"the permalink must be an http(s) address, not {permalink[:80]!r}"
+            ) from None
     _transition(
         engine,
         post_id,
         ["uncertain"],
         "marked sent",
+        by,
+        permalink,
         state="sent",
         permalink=permalink,
         sent_at=utcnow(),
@@ -276,8 +337,9 @@ def mark_sent(engine: Engine, post_id: int, permalink: str | None = None) -> Non
     )
 
 
-# An editor's verbs on one post, for the bot's and the desk's buttons.
-ACTIONS: dict[str, Callable[[Engine, int], None]] = {
+# An editor's verbs on one post, for the bot's and the desk's buttons: each takes the engine,
+# the post and who acts.
+ACTIONS: dict[str, Callable[..., None]] = {
     "approve": approve,
     "cancel": cancel,
     "retry": retry,
@@ -285,8 +347,9 @@ ACTIONS: dict[str, Callable[[Engine, int], None]] = {
 }
 
 
-def edit(engine: Engine, settings: Settings, post_id: int, new_text: str) -> None:
-    """Replace a post's text, validated against its channel's rules (QueueError lists problems)."""
+def edit(engine: Engine, settings: Settings, post_id: int, new_text: str, by: str = "cli") -> None:
+    """Replace a post's text, validated against its channel's rules (QueueError lists problems).
+    An approved post that is edited waits for approval again."""
     with engine.begin() as connection:
         row = _post(connection, post_id)
         if row.state not in ("awaiting_approval", "queued", "failed", "uncertain"):
@@ -301,11 +364,18 @@ def edit(engine: Engine, settings: Settings, post_id: int, new_text: str) -> Non
         problems = channel.validate(new_text, article)
         if problems:
             raise QueueError(f"post {post_id} on {row.channel}: " + "; ".join(problems))
-        connection.execute(
-            update(posts)
-            .where(posts.c.id == post_id)
-            .values(text=new_text, edited=True, updated_at=utcnow())
-        )
+        now = utcnow()
+        values: dict[str, Any] = {"text": new_text, "edited": True, "updated_at": now}
+        detail = None
+        if row.approved_at is not None:
+            # The approver approved another text: this one needs their word again. A failed or
+            # uncertain post keeps its state; its retry then waits for approval.
+            values.update(approval_required=True, approved_by=None, approved_at=None)
+            if row.state == "queued":
+                values["state"] = "awaiting_approval"
+            detail = "needs approval again"
+        connection.execute(update(posts).where(posts.c.id == post_id).values(values))
+        record_event(connection, [post_id], by, "edited", now, detail)
         notify_change(connection)
 
 

@@ -41,6 +41,19 @@ def stored_article(engine: Engine, article_id: str) -> Article:
     return Article.model_validate(data)
 
 
+def public_article(engine: Engine, key: str, now: datetime | None = None) -> Article:
+    """A stored article as the public may see it, by its CMS id (or, for an article without
+    one, its URL): only once it is published. Row numbers are not accepted, so articles cannot
+    be counted through; an embargoed article is as unknown as a missing one."""
+    now = now or utcnow()
+    with engine.connect() as connection:
+        data = connection.execute(select(articles.c.data).where(articles.c.key == key)).scalar()
+    article = Article.model_validate(data) if data is not None else None
+    if article is None or (article.published_at is not None and article.published_at > now):
+        raise UnknownArticle(f"no stored article {key[:200]!r} that is published")
+    return article
+
+
 @dataclass(frozen=True)
 class Released:
     """What a release did: posts queued, posts brought up to date, channels left alone."""
@@ -165,30 +178,42 @@ def _release_in(
 def _refresh(
     connection: Connection, settings: Settings, article: Article, article_id: int, now: datetime
 ) -> list[int]:
-    """Re-compose the article's posts that have not gone out and that no editor has edited."""
+    """Re-compose the article's posts that have not gone out and that no editor has edited. An
+    approved post whose text changes waits for approval again: the approver approved the old."""
     rows = connection.execute(
-        select(posts.c.id, posts.c.channel, posts.c.due_at).where(
+        select(
+            posts.c.id, posts.c.channel, posts.c.due_at, posts.c.text, posts.c.link,
+            posts.c.state, posts.c.approved_at,
+        ).where(
             posts.c.article_id == article_id,
             posts.c.state.in_(("awaiting_approval", "queued")),
             posts.c.edited.is_(False),
             posts.c.channel.in_(list(settings.channels)),
         )
-    ).all()
+    ).all()  # fmt: skip
     for row in rows:
         channel = make_channel(row.channel, settings.channels[row.channel], settings)
         teaser = compose(article, {row.channel: channel}, settings)[row.channel]
-        connection.execute(
-            update(posts)
-            .where(posts.c.id == row.id)
-            .values(
-                text=teaser.text,
-                link=teaser.link,
-                fields=dict(teaser.fields),
-                # A publication time moved into the future moves the embargo with it.
-                due_at=not_before_embargo(row.due_at, article),
-                updated_at=now,
+        values: dict[str, object] = {
+            "text": teaser.text,
+            "link": teaser.link,
+            "fields": dict(teaser.fields),
+            # A publication time moved into the future moves the embargo with it.
+            "due_at": not_before_embargo(row.due_at, article),
+            "updated_at": now,
+        }
+        changed = (teaser.text, teaser.link) != (row.text, row.link)
+        if changed and row.approved_at is not None:
+            values.update(
+                state="awaiting_approval",
+                approval_required=True,
+                approved_by=None,
+                approved_at=None,
             )
-        )
+            queue.record_event(
+                connection, [row.id], "release", "updated", now, "needs approval again"
+            )
+        connection.execute(update(posts).where(posts.c.id == row.id).values(values))
     return [row.id for row in rows]
 
 

@@ -85,7 +85,9 @@ posts = Table(
     # Fan-out channels: recipients still owed this post; NULL means every configured recipient
     # not yet sent to.
     Column("pending", JSON),
-    # Who let a post that waited for approval go out; an edit afterwards clears both.
+    # Whether an approver must let the post go out, and who did; an edit afterwards clears the
+    # approval and makes one required again.
+    Column("approval_required", Boolean, nullable=False, default=False),
     Column("approved_by", String(200)),
     Column("approved_at", UTCDateTime),
     Index("ix_posts_state_due", "state", "due_at"),

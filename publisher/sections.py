@@ -3,6 +3,7 @@ web desk (`publisher.config` assembles them with the channels and the engine).""
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -78,7 +79,13 @@ class BotSettings(_Strict):
     enabled: bool = False
     token_env: str = "TELEGRAM_BOT_TOKEN"
     api_base: str = "https://api.telegram.org"
-    allowed_users: tuple[int, ...] = Field(default=(), description="Telegram user ids that may act")
+    allowed_users: tuple[int, ...] = Field(
+        default=(), description="Telegram user ids of editors: they queue, edit, cancel and retry"
+    )
+    approvers: tuple[int, ...] = Field(
+        default=(),
+        description="Telegram user ids of approvers: also approve, pause and resume channels",
+    )
     allowed_chats: tuple[int, ...] = Field(
         default=(), description="group chats the bot answers in (private chats always)"
     )
@@ -107,3 +114,17 @@ class DeskSettings(_Strict):
     trusted_user_header: str | None = Field(
         default=None, description="trust this sign-in header from the reverse proxy"
     )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=("127.0.0.1/32", "::1/128"),
+        description="addresses (networks) whose trusted_user_header is believed",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an address or network") from None
+        return value

@@ -4,7 +4,10 @@ approve, pause and resume channels)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Literal
 
@@ -13,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 
 from publisher.queue import utcnow
-from publisher.schema import users
+from publisher.schema import desk_sessions, users
 
 Role = Literal["editor", "approver"]
 ROLES: tuple[Role, ...] = ("editor", "approver")
@@ -65,6 +68,46 @@ def remove_user(engine: Engine, name: str) -> None:
     with engine.begin() as connection:
         if connection.execute(delete(users).where(users.c.name == name)).rowcount == 0:
             raise UserError(f"no user {name!r}")
+        connection.execute(delete(desk_sessions).where(desk_sessions.c.user == name))
+
+
+def _session_id(token: str) -> str:
+    # Only a hash is stored: the database alone does not let anyone take over a session.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(engine: Engine, user: User, hours: float) -> str:
+    """A new signed-in session for `user`; the returned token goes into the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(delete(desk_sessions).where(desk_sessions.c.expires_at < now))
+        connection.execute(
+            insert(desk_sessions).values(
+                id=_session_id(token),
+                user=user.name,
+                created_at=now,
+                expires_at=now + timedelta(hours=hours),
+            )
+        )
+    return token
+
+
+def session_user(engine: Engine, token: str) -> User | None:
+    """The user of a session that is still open, else None."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(users.c.name, users.c.role)
+            .join(desk_sessions, desk_sessions.c.user == users.c.name)
+            .where(desk_sessions.c.id == _session_id(token), desk_sessions.c.expires_at > utcnow())
+        ).first()
+    return User(row.name, row.role) if row else None
+
+
+def close_session(engine: Engine, token: str) -> None:
+    """End a session: every copy of its cookie is worthless from now on."""
+    with engine.begin() as connection:
+        connection.execute(delete(desk_sessions).where(desk_sessions.c.id == _session_id(token)))
 
 
 def find_user(engine: Engine, name: str) -> User | None:

@@ -140,3 +140,13 @@ def test_an_html_file_in_its_declared_encoding_is_read(tmp_path) -> None:
     path.write_bytes(page.encode("windows-1252"))
     article = load_article(str(path), Settings(), url="https://e.de/a")
     assert article.headline == "Grüße – „Zitat“"
+
+
+def test_a_url_longer_than_2048_characters_is_refused() -> None:
+    with pytest.raises(ArticleError, match="url: longer than 2,048 characters"):
+        article_from_mapping({"url": "https://e.de/" + "a" * 2100, "headline": "Kopf"})
+
+
+def test_an_id_longer_than_200_characters_is_refused() -> None:
+    with pytest.raises(ArticleError, match="id: longer than 200 characters"):
+        article_from_mapping({"id": "x" * 201, "url": "https://e.de/a", "headline": "Kopf"})

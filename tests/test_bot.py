@@ -23,6 +23,7 @@ from tests.conftest import wait_for
 from tests.standins import TELEGRAM_TOKEN, BotApiStandIn, free_port, listening
 
 EDITOR = 4242
+JUNIOR = 4343
 STRANGER = 6666
 EDITORS_CHAT = -100500
 ARTICLE = Article(
@@ -50,7 +51,8 @@ def desk_settings(database_url: str, bot_api: BotApiStandIn) -> Settings:
         },
         bot=BotSettings(
             api_base=bot_api.url,
-            allowed_users=(EDITOR,),
+            allowed_users=(EDITOR, JUNIOR),
+            approvers=(EDITOR,),
             editors_chat_id=EDITORS_CHAT,
             notify_every=0.2,
             language="en",
@@ -80,7 +82,10 @@ def replies(api: BotApiStandIn, chat: int = EDITOR) -> list[str]:
 def reply_after(api: BotApiStandIn, command: str, user: int = EDITOR) -> str:
     before = len(replies(api, user))
     api.push_command(user, user, command)
-    return wait_for(lambda: replies(api, user)[before:])[-1]
+    answer = wait_for(lambda: replies(api, user)[before:])[-1]
+    # The stand-in notes the call before it records the message with its buttons.
+    wait_for(lambda: len(api.messages) >= len(api.sent("sendMessage")))
+    return answer
 
 
 def rows(engine: Engine) -> list[Any]:
@@ -332,3 +337,44 @@ def test_webhook_mode_checks_telegrams_secret_token(
         assert len(replies(bot_api)) == 1
     finally:
         thread.stop()
+
+
+def test_an_editor_who_is_no_approver_cannot_approve(running, engine, desk_settings) -> None:
+    post_id = queue_post(engine, desk_settings)
+    with engine.begin() as connection:
+        connection.execute(update(posts).values(state="awaiting_approval"))
+    assert "Only approvers" in reply_after(running, f"/approve {post_id}", user=JUNIOR)
+    assert rows(engine)[0].state == "awaiting_approval"
+
+
+def test_an_editor_who_is_no_approver_cannot_pause_or_resume(running, engine) -> None:
+    assert "Only approvers" in reply_after(running, "/pause x_main", user=JUNIOR)
+    queue.pause(engine, Settings(channels={"x_main": ChannelSettings(type="x")}), "x_main", "t")
+    assert "Only approvers" in reply_after(running, "/resume x_main", user=JUNIOR)
+    with engine.connect() as connection:
+        assert "x_main" in queue.active_pauses(connection, queue.utcnow())
+
+
+def test_the_approve_button_is_refused_to_an_editor_who_is_no_approver(
+    running, engine, desk_settings
+) -> None:
+    queue_post(engine, desk_settings)
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts).values(state="awaiting_approval", updated_at=queue.utcnow())
+        )
+    wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
+    press(running, "Approve", user=JUNIOR, chat=EDITORS_CHAT)
+    answer = wait_for(lambda: running.sent("answerCallbackQuery"))[-1]
+    assert "Only approvers" in answer["text"]
+    assert rows(engine)[0].state == "awaiting_approval"
+
+
+def test_an_approval_by_bot_records_the_approvers_telegram_id(
+    running, engine, desk_settings
+) -> None:
+    post_id = queue_post(engine, desk_settings)
+    with engine.begin() as connection:
+        connection.execute(update(posts).values(state="awaiting_approval"))
+    reply_after(running, f"/approve {post_id}")
+    assert rows(engine)[0].approved_by == f"telegram:{EDITOR}"

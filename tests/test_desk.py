@@ -320,3 +320,84 @@ def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
     with engine.connect() as connection:
         due = connection.execute(select(posts.c.due_at).where(posts.c.id == post_id)).scalar()
     assert due.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M") == slot
+
+
+def test_measuring_for_the_log_channel_answers(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/api/measure",
+        json={"channel": "log", "text": "Hallo"},
+        headers={"X-CSRF-Token": csrf},
+        timeout=5,
+    )
+    assert answer.status_code == 200 and answer.json()["length"] == 5
+
+
+def test_an_upload_over_the_size_limit_is_refused(engine, database_url, monkeypatch) -> None:
+    from publisher.config import FetchSettings
+
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "ed", PASSWORD, "editor")
+    settings = desk_settings(database_url).model_copy(
+        update={"fetch": FetchSettings(max_bytes=1_000)}
+    )
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        session, csrf = signed_in(base, "ed")
+        answer = session.post(
+            f"{base}/intake",
+            data={"csrf": csrf, "url": "https://e.de/a"},
+            files={"file": ("a.txt", b"Kopf\n\n" + b"x" * 5_000)},
+            timeout=10,
+        )
+    finally:
+        server.stop()
+    assert answer.status_code == 413 and "larger than 1,000 bytes" in answer.text
+
+
+def test_pages_forbid_framing_and_foreign_scripts(desk) -> None:
+    headers = requests.get(f"{desk}/signin", timeout=5).headers
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    copied = requests.Session()
+    copied.cookies.update(session.cookies)
+    session.post(f"{desk}/signout", data={"csrf": csrf}, timeout=5)
+    assert copied.get(f"{desk}/queue", timeout=5).url == f"{desk}/signin"
+
+
+def test_repeated_wrong_passwords_for_a_user_are_throttled(desk) -> None:
+    session = requests.Session()
+    page = session.get(f"{desk}/signin", timeout=5).text
+    for _ in range(5):
+        session.post(
+            f"{desk}/signin", data={"name": "ed", "password": "guess", "csrf": token(page)}
+        )
+    answer = session.post(
+        f"{desk}/signin", data={"name": "ed", "password": PASSWORD, "csrf": token(page)}
+    )
+    assert answer.status_code == 429 and "Too many" in answer.text
+
+
+def test_the_proxy_header_is_ignored_from_an_address_not_trusted(
+    engine, database_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    settings = desk_settings(
+        database_url, trusted_user_header="X-Forwarded-User", trusted_proxies=("10.0.0.0/8",)
+    )
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        page = requests.get(f"{base}/queue", headers={"X-Forwarded-User": "mallory"}, timeout=5)
+    finally:
+        server.stop()
+    assert page.url == f"{base}/signin"

@@ -169,3 +169,58 @@ def test_retry_queues_a_failed_post_now(engine: Engine, settings) -> None:
 def test_unknown_post_is_reported(engine: Engine) -> None:
     with pytest.raises(QueueError, match="no post 99"):
         queue.approve(engine, 99)
+
+
+def test_approval_records_who_approved_and_when(engine: Engine, settings) -> None:
+    (post_id,) = add(engine, settings, names=["facebook"])
+    queue.approve(engine, post_id, by="anna")
+    row = post(engine, post_id)
+    assert (row.state, row.approved_by) == ("queued", "anna") and row.approved_at is not None
+
+
+def test_editing_an_approved_post_sends_it_back_for_approval(engine: Engine, settings) -> None:
+    (post_id,) = add(engine, settings, names=["facebook"])
+    queue.approve(engine, post_id, by="anna")
+    queue.edit(engine, settings, post_id, "Ganz anderer Text", by="ed")
+    row = post(engine, post_id)
+    assert (row.state, row.approved_by, row.approved_at) == ("awaiting_approval", None, None)
+
+
+def test_editing_a_post_that_needed_no_approval_keeps_it_queued(engine: Engine, settings) -> None:
+    (post_id,) = add(engine, settings, names=["x_main"])
+    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/artikel/1", by="ed")
+    assert post(engine, post_id).state == "queued"
+
+
+def test_every_editors_action_is_recorded_with_who_did_it(engine: Engine, settings) -> None:
+    from publisher.schema import post_events
+
+    (post_id,) = add(engine, settings, names=["facebook"], queued_by="ed")
+    queue.edit(engine, settings, post_id, "Text", by="ed")
+    queue.approve(engine, post_id, by="anna")
+    queue.cancel(engine, post_id, by="anna")
+    with engine.connect() as connection:
+        events = connection.execute(
+            select(post_events.c.actor, post_events.c.action)
+            .where(post_events.c.post_id == post_id)
+            .order_by(post_events.c.id)
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("ed", "queued"),
+        ("ed", "edited"),
+        ("anna", "approved"),
+        ("anna", "cancelled"),
+    ]
+
+
+def test_a_failed_approved_post_edited_waits_for_approval_on_retry(
+    engine: Engine, settings
+) -> None:
+    (post_id,) = add(engine, settings, names=["facebook"])
+    queue.approve(engine, post_id, by="anna")
+    with engine.begin() as connection:
+        connection.execute(update(posts).where(posts.c.id == post_id).values(state="failed"))
+    queue.edit(engine, settings, post_id, "Neuer Text", by="ed")
+    assert post(engine, post_id).state == "failed"
+    queue.retry(engine, post_id, by="ed")
+    assert post(engine, post_id).state == "awaiting_approval"

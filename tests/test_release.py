@@ -136,8 +136,11 @@ def test_a_channel_without_a_free_slot_is_skipped_and_the_others_are_queued(
     engine, database_url
 ) -> None:
     rule = Rule(name="plan", channels=("x_main", "telegram"), timing="next_slot")
-    settings = desk(database_url, rule, slots=("07:00",), min_gap=60 * 24 * 40)
-    settings.channels["telegram"] = ChannelSettings(type="telegram", dry_run=True, slots=("08:00",))
+    channels = {
+        "x_main": ChannelSettings(type="x", dry_run=True, slots=("07:00",), min_gap=57_600),
+        "telegram": ChannelSettings(type="telegram", dry_run=True, slots=("08:00",)),
+    }
+    settings = Settings(database_url=database_url, channels=channels, rules=(rule,))
     first = Article(id="first", url="https://e.de/first", headline="Vorher")
     release(engine, settings, first, "webhook", now=NOW)
     result = release(engine, settings, article(), "webhook", now=NOW)
@@ -145,13 +148,42 @@ def test_a_channel_without_a_free_slot_is_skipped_and_the_others_are_queued(
     assert [r.channel for r in rows(engine)] == ["x_main", "telegram", "telegram"]
 
 
-def test_a_link_too_long_for_one_channel_skips_only_that_channel(engine, database_url) -> None:
+def test_a_channel_that_cannot_carry_the_article_is_skipped_alone(
+    engine, database_url, monkeypatch
+) -> None:
+    from channels.base import ComposeError
+    from channels.whatsapp import WhatsApp
+
+    def refuse(self, article, options):
+        raise ComposeError(f"{self.name}: the link alone exceeds the limit of 4096")
+
+    monkeypatch.setattr(WhatsApp, "compose", refuse)
     channels = {
         "whatsapp": ChannelSettings(type="whatsapp", dry_run=True),
         "telegram": ChannelSettings(type="telegram", dry_run=True),
     }
     settings = Settings(database_url=database_url, channels=channels)
-    long = Article(url="https://e.de/" + "a" * 5000, headline="Kopf")
-    result = release(engine, settings, long, "webhook", now=NOW)
+    result = release(engine, settings, article(), "webhook", now=NOW)
     assert "limit" in result.skipped["whatsapp"]
     assert [r.channel for r in rows(engine)] == ["telegram"]
+
+
+def test_a_cms_update_of_an_approved_post_needs_approval_again(engine, database_url) -> None:
+    rule = Rule(name="held", channels=("x_main",), approval=True)
+    settings = desk(database_url, rule)
+    (post_id,) = release(engine, settings, article(), "webhook", now=NOW).queued
+    queue.approve(engine, post_id, by="anna")
+    release(engine, settings, article().model_copy(update={"headline": "Korrigiert"}), "webhook")
+    (row,) = rows(engine)
+    assert (row.state, row.approved_by) == ("awaiting_approval", None)
+    assert row.text.startswith("Korrigiert")
+
+
+def test_a_cms_update_that_changes_no_text_keeps_the_approval(engine, database_url) -> None:
+    rule = Rule(name="held", channels=("x_main",), approval=True)
+    settings = desk(database_url, rule)
+    (post_id,) = release(engine, settings, article(), "webhook", now=NOW).queued
+    queue.approve(engine, post_id, by="anna")
+    release(engine, settings, article().model_copy(update={"tags": ("neu",)}), "webhook")
+    (row,) = rows(engine)
+    assert (row.state, row.approved_by) == ("queued", "anna")

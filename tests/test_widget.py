@@ -5,6 +5,7 @@ that serve them with caching headers."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
@@ -222,3 +223,40 @@ def test_served_meta_tags(served) -> None:
 def test_unknown_article_is_404_with_json(served) -> None:
     response = requests.get(f"{served}/widget/nope", timeout=5)
     assert response.status_code == 404 and "no stored article" in response.json()["error"]
+
+
+def test_an_embargoed_article_is_not_served_and_not_cached(engine, served) -> None:
+    future = datetime.now(UTC) + timedelta(hours=2)
+    embargoed = ARTICLE.model_copy(update={"id": "cms-6", "published_at": future})
+    with engine.begin() as connection:
+        upsert_article(connection, embargoed, utcnow())
+    for path in ("/widget/cms-6", "/widget/cms-6/meta"):
+        response = requests.get(served + path, timeout=5)
+        assert response.status_code == 404
+        assert response.headers["cache-control"] == "no-store"
+        assert "Putin" not in response.text
+
+
+def test_articles_are_not_served_by_their_row_number(served) -> None:
+    assert requests.get(f"{served}/widget/1", timeout=5).status_code == 404
+
+
+def test_an_article_without_a_cms_id_is_served_by_its_url(engine, served) -> None:
+    plain = ARTICLE.model_copy(update={"id": None, "url": "https://www.news.de/sport/7/"})
+    with engine.begin() as connection:
+        upsert_article(connection, plain, utcnow())
+    response = requests.get(f"{served}/widget", params={"url": plain.url}, timeout=5)
+    assert response.status_code == 200 and "Artikel teilen" in response.text
+
+
+def test_a_huge_number_is_404_not_an_error(served) -> None:
+    response = requests.get(f"{served}/widget/{'9' * 40}", timeout=5)
+    assert response.status_code == 404
+
+
+def test_the_meta_tags_of_an_article_without_a_cms_id_are_served_by_its_url(engine, served) -> None:
+    plain = ARTICLE.model_copy(update={"id": None, "url": "https://www.news.de/sport/8/"})
+    with engine.begin() as connection:
+        upsert_article(connection, plain, utcnow())
+    response = requests.get(f"{served}/widget/meta", params={"url": plain.url}, timeout=5)
+    assert response.status_code == 200 and 'content="https://www.news.de/sport/8/"' in response.text

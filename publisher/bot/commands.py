@@ -64,7 +64,8 @@ class Desk:
 
     def allowed(self, update: Update) -> bool:
         user, chat = update.effective_user, update.effective_chat
-        if user is None or user.id not in self.bot_settings.allowed_users:
+        members = (*self.bot_settings.allowed_users, *self.bot_settings.approvers)
+        if user is None or user.id not in members:
             return False
         if chat is None or chat.type == "private":
             return True
@@ -90,6 +91,24 @@ class Desk:
             return True
         await self.refuse(update)
         return False
+
+    def approver(self, update: Update) -> bool:
+        """Whether the user may approve posts and pause or resume channels, as at the desk."""
+        user = update.effective_user
+        return user is not None and user.id in self.bot_settings.approvers
+
+    async def approvers_only(self, update: Update) -> bool:
+        """True for an approver; anyone else is told so."""
+        if self.approver(update):
+            return True
+        await self.reply(update, self.say("approvers_only"))
+        return False
+
+    @staticmethod
+    def actor(update: Update) -> str:
+        """Who acts, for the post's record: the Telegram user id."""
+        user = update.effective_user
+        return f"telegram:{user.id}" if user else "telegram"
 
     async def reply(self, update: Update, text: str, **options: Any) -> None:
         if update.effective_message is not None:
@@ -176,7 +195,7 @@ class Desk:
         except UnknownArticle:
             raise QueueError(f"no stored article {source!r}; send its URL instead") from None
 
-    def _queue_draft(self, draft: Draft, timing: str, held: bool) -> list[int]:
+    def _queue_draft(self, draft: Draft, timing: str, held: bool, by: str) -> list[int]:
         now = utcnow()
         groups: dict[str, list[str]] = {}
         for name in draft.channels:
@@ -192,7 +211,7 @@ class Desk:
                 draft.article,
                 queue.queue_channels(self.settings, names),
                 self._timing(mode, names[0], now),
-                queued_by="bot",
+                queued_by=by,
                 approval=True if held else None,
             )
         return ids
@@ -267,15 +286,15 @@ class Desk:
             await self.reply(update, self.say("usage", usage="/edit <id> <channel> <text>"))
             return
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
-        result = await self.run(update, self._edit, post_id, channel, new_text)
+        result = await self.run(update, self._edit, post_id, channel, new_text, self.actor(update))
         if result is not None:
             await self.reply(update, self.say("edited", id=post_id, channel=channel, **result))
 
-    def _edit(self, post_id: int, channel: str, new_text: str) -> dict[str, Any]:
+    def _edit(self, post_id: int, channel: str, new_text: str, by: str) -> dict[str, Any]:
         post = show_post(self.engine, self.settings, post_id)
         if post["channel"] != channel:
             raise QueueError(f"post {post_id} is for {post['channel']}, not {channel}")
-        queue.edit(self.engine, self.settings, post_id, new_text)
+        queue.edit(self.engine, self.settings, post_id, new_text, by=by)
         adapter = make_channel(channel, self.settings.channels[channel], self.settings)
         return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": adapter.unit}
 
@@ -293,15 +312,17 @@ class Desk:
     ) -> None:
         if not await self.guard(update, context):
             return
+        if verb == "approve" and not await self.approvers_only(update):
+            return
         post_id = await self._post_id(update, context, f"/{verb} <id>")
         if post_id is None:
             return
-        if await self.run(update, self.act, verb, post_id) is not None:
+        if await self.run(update, self.act, verb, post_id, self.actor(update)) is not None:
             await self.reply(update, self.say("done", id=post_id, verb=self.say(f"verb_{verb}")))
 
-    def act(self, verb: str, post_id: int) -> bool:
+    def act(self, verb: str, post_id: int, by: str) -> bool:
         """Approve, cancel, retry or mark-sent a post (raises QueueError when it cannot)."""
-        queue.ACTIONS[verb](self.engine, post_id)
+        queue.ACTIONS[verb](self.engine, post_id, by=by)
         return True
 
     async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -314,7 +335,7 @@ class Desk:
         await self._transition(update, context, "retry")
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context):
+        if not await self.guard(update, context) or not await self.approvers_only(update):
             return
         args = context.args or []
         if not args:
@@ -330,7 +351,7 @@ class Desk:
         return True
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context):
+        if not await self.guard(update, context) or not await self.approvers_only(update):
             return
         args = context.args or []
         if len(args) != 1:
@@ -353,8 +374,12 @@ class Desk:
             await self.refuse(update)
             return
         kind, key, action = (query.data or "::").split(":", 2)
+        needs_approver = (kind, action) in (("p", "approve"), ("c", "resume"))
+        if needs_approver and not self.approver(update):
+            await query.answer(self.say("approvers_only"), show_alert=True)
+            return
         try:
-            outcome = await asyncio.to_thread(self._press, kind, key, action)
+            outcome = await asyncio.to_thread(self._press, kind, key, action, self.actor(update))
         except USER_ERRORS as exc:
             outcome = self.say("error", message=str(exc))
         await query.answer()
@@ -365,7 +390,7 @@ class Desk:
             disable_web_page_preview=True,
         )
 
-    def _press(self, kind: str, key: str, action: str) -> str:
+    def _press(self, kind: str, key: str, action: str, by: str) -> str:
         if kind == "d":
             draft = self.drafts.pop(key, None)
             if draft is None:
@@ -373,11 +398,11 @@ class Desk:
             if action == "cancel":
                 return self.say("discarded")
             timing = "now" if action == "now" else draft.timing
-            ids = self._queue_draft(draft, timing, held=action == "edit")
+            ids = self._queue_draft(draft, timing, held=action == "edit", by=by)
             posts = ", ".join(f"#{i}" for i in ids)
             return self.say("held_for_edit" if action == "edit" else "queued", posts=posts)
         if kind == "p":
-            self.act(action, int(key))
+            self.act(action, int(key), by)
             return self.say("done", id=key, verb=self.say(f"verb_{action}"))
         if kind == "c" and action == "resume":
             queue.resume(self.engine, self.settings, key)

@@ -9,6 +9,7 @@ from typing import Any
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "refused": "Sorry, this bot is only for the newsroom's editors.",
+        "approvers_only": "Only approvers may do that.",
         "help": (
             "<b>publisher</b>, the social desk\n"
             "/queue &lt;url or article id&gt; [channels] [now|HH:MM|next] – preview and queue\n"
@@ -56,6 +57,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "de": {
         "refused": "Entschuldigung, dieser Bot ist nur für die Redaktion.",
+        "approvers_only": "Das dürfen nur Freigebende.",
         "help": (
             "<b>publisher</b>, der Social Desk\n"
             "/queue &lt;URL oder Artikel-ID&gt; [Kanäle] [now|HH:MM|next] – Vorschau, "

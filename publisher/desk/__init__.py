@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,16 @@ from publisher.desk.pages import Desk
 
 logger = logging.getLogger("publisher.desk")
 STATIC = Path(__file__).resolve().parent.parent / "static"
+# The desk loads nothing from elsewhere and may not be framed (clickjacking an approve button).
+DESK_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
@@ -42,6 +53,17 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
         https_only=desk_settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def _protect(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        # The widget is made to be embedded in article pages; everything else is the desk's.
+        if not request.url.path.startswith("/widget"):
+            response.headers.update(DESK_HEADERS)
+        return response
+
     desk = Desk(engine, settings)
     app.include_router(desk.router)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from ipaddress import ip_address, ip_network
 
 from fastapi import Request
 from sqlalchemy import Engine
 
 from publisher.config import Settings
-from publisher.users import User, find_user
+from publisher.users import User, find_user, session_user
 
 
 class SignedOut(Exception):
@@ -25,14 +26,25 @@ class Forbidden(Exception):
         self.message_key = message_key
 
 
+def _from_trusted_proxy(request: Request, settings: Settings) -> bool:
+    client = request.client.host if request.client else None
+    try:
+        address = ip_address(client or "")
+    except ValueError:
+        return False
+    return any(address in ip_network(n, strict=False) for n in settings.desk.trusted_proxies)
+
+
 def current_user(request: Request, engine: Engine, settings: Settings) -> User:
-    """The user making this request; looked up on every request, so removal takes effect."""
+    """The user making this request: the proxy's sign-in header when it comes from a trusted
+    proxy address, else the open session of the cookie. Looked up on every request, so removing
+    a user or signing out takes effect at once."""
     header = settings.desk.trusted_user_header
-    if header and request.headers.get(header):
+    if header and request.headers.get(header) and _from_trusted_proxy(request, settings):
         name = request.headers[header].strip()
         return find_user(engine, name) or User(name, "editor")
-    name = request.session.get("user")
-    user = find_user(engine, name) if name else None
+    token = request.session.get("session")
+    user = session_user(engine, token) if isinstance(token, str) else None
     if user is None:
         raise SignedOut
     return user

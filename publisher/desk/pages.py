@@ -21,7 +21,8 @@ from publisher import queue
 from publisher.articles import Article, ArticleError
 from publisher.config import Settings
 from publisher.desk.auth import check_csrf, csrf_token, current_user, require_approver
-from publisher.desk.texts import translator
+from publisher.desk.guard import SigninGuard
+from publisher.desk.texts import number, translator
 from publisher.listings import list_deliveries, list_posts
 from publisher.queue import QueueError, Timing, utcnow
 from publisher.release import UnknownArticle, stored_article
@@ -29,9 +30,11 @@ from publisher.schema import articles
 from publisher.sources import article_from_document, document_text, load_article
 from publisher.store import StoreError
 from publisher.teasers import compose
-from publisher.users import check_password
+from publisher.users import check_password, close_session, open_session
 
 REFUSALS = (ArticleError, ComposeError, QueueError, StoreError, UnknownArticle, ValueError)
+# How long a sign-in waits for its turn to hash before the server says it is busy.
+HASHING_WAIT = 5.0
 # What the queue page's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry")
 
@@ -49,8 +52,11 @@ class Desk:
             autoescape=select_autoescape(default=True),
         )
         self.templates = Jinja2Templates(env=environment)
-        # Built once: every page and every keystroke's count needs them.
-        self.channels = queue.queue_channels(settings, None)
+        # Built once: every page and every keystroke's count needs them. The cards show the
+        # channels an article goes to by default; counting works for every configured channel.
+        self.every_channel = queue.queue_channels(settings, list(settings.channels))
+        self.channels = {n: self.every_channel[n] for n in queue.queue_channels(settings, None)}
+        self.guard = SigninGuard()
         self.router = APIRouter()
         route = self.router.add_api_route
         route("/signin", self.signin_page, methods=["GET"], response_class=HTMLResponse)
@@ -110,21 +116,41 @@ class Desk:
         self, request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form("")
     ) -> Response:
         check_csrf(request, csrf)
-        user = await run_in_threadpool(check_password, self.engine, name, password)
+        address = request.client.host if request.client else "?"
+        wait = self.guard.wait(name, address)
+        if wait > 0:
+            minutes = max(1, round(wait / 60))
+            message = self.t("signin_throttled", minutes=minutes)
+            return self.render(request, "signin.html.j2", {"error": message}, 429)
+        with self.guard.hashing(timeout=HASHING_WAIT) as admitted:
+            if not admitted:
+                message = self.t("signin_busy")
+                return self.render(request, "signin.html.j2", {"error": message}, 503)
+            user = await run_in_threadpool(check_password, self.engine, name, password)
         if user is None:
+            self.guard.failed(name, address)
             return self.render(request, "signin.html.j2", {"error": self.t("signin_failed")}, 401)
+        self.guard.succeeded(name)
+        token = await run_in_threadpool(
+            open_session, self.engine, user, self.settings.desk.session_hours
+        )
         request.session.clear()
-        request.session["user"] = user.name
+        request.session["session"] = token
         return RedirectResponse("/", status_code=303)
 
     async def signout(self, request: Request) -> Response:
         await self.form_user(request)
+        token = request.session.get("session")
+        if isinstance(token, str):
+            await run_in_threadpool(close_session, self.engine, token)
         request.session.clear()
         return RedirectResponse("/signin", status_code=303)
 
     # --- taking in an article --------------------------------------------------------------
 
-    async def intake_page(self, request: Request, error: str | None = None) -> Response:
+    async def intake_page(
+        self, request: Request, error: str | None = None, status: int = 200
+    ) -> Response:
         self.user(request)
         with self.engine.connect() as connection:
             recent = connection.execute(
@@ -132,7 +158,7 @@ class Desk:
                 .order_by(desc(articles.c.updated_at))
                 .limit(20)
             ).all()
-        return self.render(request, "intake.html.j2", {"recent": recent, "error": error})
+        return self.render(request, "intake.html.j2", {"recent": recent, "error": error}, status)
 
     async def intake(self, request: Request) -> Response:
         await self.form_user(request)
@@ -141,7 +167,14 @@ class Desk:
         upload = form.get("file")
         try:
             if isinstance(upload, UploadFile) and upload.filename:
-                text = document_text(await upload.read(), upload.filename)
+                limit = self.settings.fetch.max_bytes
+                raw = await upload.read(limit + 1)
+                if len(raw) > limit:
+                    message = self.t(
+                        "upload_too_large", name=upload.filename, limit=number(limit, self.language)
+                    )
+                    return await self.intake_page(request, error=message, status=413)
+                text = document_text(raw, upload.filename)
                 article = await run_in_threadpool(
                     lambda: article_from_document(
                         text,
@@ -204,7 +237,7 @@ class Desk:
         return self.render(request, "article.html.j2", context | {"message": message}, status)
 
     async def queue_article(self, request: Request, article_id: int) -> Response:
-        await self.form_user(request)
+        user = await self.form_user(request)
         form = await request.form()
         try:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
@@ -224,7 +257,7 @@ class Desk:
             )  # fmt: skip
         try:
             timing = self._timing(str(form.get("timing") or "now"), str(form.get("at") or ""))
-            ids = await run_in_threadpool(self._queue, article, channels, timing, texts)
+            ids = await run_in_threadpool(self._queue, article, channels, timing, texts, user.name)
         except REFUSALS as exc:
             return await self.article_page(
                 request, article_id, texts, None, self.t("refused", reason=str(exc)), 422
@@ -244,13 +277,18 @@ class Desk:
         return Timing("now")
 
     def _queue(
-        self, article: Article, channels: dict[str, Channel], timing: Timing, texts: dict[str, str]
+        self,
+        article: Article,
+        channels: dict[str, Channel],
+        timing: Timing,
+        texts: dict[str, str],
+        by: str,
     ) -> list[int]:
-        ids = queue.add(self.engine, self.settings, article, channels, timing, queued_by="desk")
+        ids = queue.add(self.engine, self.settings, article, channels, timing, queued_by=by)
         teasers = compose(article, channels, self.settings)
         for post_id, name in zip(ids, channels, strict=True):
             if texts[name] != teasers[name].text:
-                queue.edit(self.engine, self.settings, post_id, texts[name])
+                queue.edit(self.engine, self.settings, post_id, texts[name], by=by)
         return ids
 
     async def measure(self, request: Request) -> Response:
@@ -266,7 +304,7 @@ class Desk:
         name = str(body.get("channel", ""))
         if name not in self.settings.channels:
             return JSONResponse({"error": f"unknown channel {name!r}"}, status_code=400)
-        channel = self._channels([name])[name]
+        channel = self.every_channel[name]
         article = None
         if body.get("article_id") is not None:
             try:
@@ -304,9 +342,10 @@ class Desk:
                 if form.get("slot") and form.get("channel") in self.settings.channels:
                     zone = self.settings.channel_tz(str(form.get("channel")))
                 when = datetime.fromisoformat(picked).replace(tzinfo=zone)
-                await run_in_threadpool(queue.reschedule, self.engine, post_id, when)
+                await run_in_threadpool(queue.reschedule, self.engine, post_id, when, user.name)
             elif action in ACTIONS:
-                await run_in_threadpool(queue.ACTIONS[action], self.engine, post_id)
+                verb = queue.ACTIONS[action]
+                await run_in_threadpool(lambda: verb(self.engine, post_id, by=user.name))
             else:
                 return self.render(request, "message.html.j2", {"message": action}, 404)
         except REFUSALS as exc:

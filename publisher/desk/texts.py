@@ -10,6 +10,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "name": "Name",
         "password": "Password",
         "signin_failed": "Name or password is wrong.",
+        "signin_throttled": "Too many wrong passwords. Please try again in {minutes} minutes.",
+        "signin_busy": "The desk is busy signing others in. Please try again in a moment.",
+        "upload_too_large": "{name} is larger than {limit} bytes.",
         "nav_desk": "Take in",
         "nav_queue": "Queue",
         "nav_plan": "Plan",
@@ -71,6 +74,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "name": "Name",
         "password": "Passwort",
         "signin_failed": "Name oder Passwort stimmt nicht.",
+        "signin_throttled": "Zu viele falsche Passwörter. Bitte in {minutes} Minuten noch einmal.",
+        "signin_busy": "Der Desk meldet gerade andere an. Bitte gleich noch einmal versuchen.",
+        "upload_too_large": "{name} ist größer als {limit} Bytes.",
         "nav_desk": "Aufnehmen",
         "nav_queue": "Warteschlange",
         "nav_plan": "Planung",
@@ -126,6 +132,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "done": "Erledigt.",
     },
 }
+
+
+def number(value: int, language: str) -> str:
+    """A whole number with the language's thousands separator (1,000 or 1.000)."""
+    return f"{value:,}".replace(",", "." if language == "de" else ",")
 
 
 def translator(language: str):

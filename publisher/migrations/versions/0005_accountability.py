@@ -1,5 +1,6 @@
-"""who did what: approvals on posts, an event per editor's action, desk sessions that end on
-sign-out, spent webhook signatures shared by every instance, and why a channel is paused
+"""who did what: approvals on posts (and whether a post needs one), an event per editor's
+action, desk sessions that end on sign-out, spent webhook signatures shared by every instance,
+and why a channel is paused
 
 Revision ID: 0005
 Revises: 0004
@@ -22,6 +23,9 @@ def upgrade() -> None:
     with op.batch_alter_table("posts") as batch:
         batch.add_column(sa.Column("approved_by", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("approval_required", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("channel_pauses") as batch:
         batch.add_column(sa.Column("cause", sa.String(length=20), nullable=True))
     op.create_table(
@@ -63,5 +67,6 @@ def downgrade() -> None:
     with op.batch_alter_table("channel_pauses") as batch:
         batch.drop_column("cause")
     with op.batch_alter_table("posts") as batch:
+        batch.drop_column("approval_required")
         batch.drop_column("approved_at")
         batch.drop_column("approved_by")
