@@ -21,6 +21,7 @@ import regex
 from pydantic import BaseModel, ConfigDict
 
 from publisher.articles import Article
+from publisher.errors import EditorError
 
 ELLIPSIS = "…"
 _GRAPHEME = regex.compile(r"\X")
@@ -28,14 +29,14 @@ _GRAPHEME = regex.compile(r"\X")
 _DANGLING = frozenset(" ,;:-–—/|(")
 
 
-class ComposeError(ValueError):
+class ComposeError(EditorError, ValueError):
     """A teaser cannot be made for this channel; the message is meant for an editor."""
 
 
 ErrorKind = Literal["transient", "rate_limited", "permanent", "auth", "uncertain"]
 
 
-class ChannelError(Exception):
+class ChannelError(EditorError):
     """A platform refused or failed a call, classified for the engine.
 
     `kind`: transient (retry with backoff), rate_limited (retry after `retry_after` seconds),
@@ -235,6 +236,8 @@ class Channel(ABC):
     unit: ClassVar[str]
     # Posts of one channel in flight at once unless the newsroom configures otherwise.
     concurrency: ClassVar[int] = 1
+    # Whether `lookup` can find a post on the platform (its API lists what the account posted).
+    can_lookup: ClassVar[bool] = False
     Options: ClassVar[type[PlatformOptions]] = PlatformOptions
 
     def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
@@ -246,6 +249,10 @@ class Channel(ABC):
         """Recipients one post fans out to, each with its own delivery record; empty for a
         channel that makes one post."""
         return ()
+
+    def carries_link(self, text: str, link: str) -> bool:
+        """Whether posted `text` still holds the article's link (edits can drop it)."""
+        return link in text or escape(link) in text
 
     def share_url(self, headline: str, teaser: Teaser) -> str | None:
         """The platform's share link a reader clicks on the article page; None if it has none."""

@@ -41,6 +41,7 @@ class Facebook(Channel):
     type = "facebook"
     limit = 63_206
     unit = "characters"
+    can_lookup = True
     Options = FacebookOptions
     config: FacebookOptions
 
@@ -53,6 +54,9 @@ class Facebook(Channel):
 
     def link(self, url: str, label: str) -> str:
         return ""
+
+    def carries_link(self, text: str, link: str) -> bool:
+        return True  # the link goes beside the message, never in it
 
     def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
         photo = str(article.image.url) if article.image else None

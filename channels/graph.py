@@ -14,12 +14,13 @@ import json
 import time
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from channels.base import ChannelError, Finding, PlatformOptions, redact
 from channels.http import network_error, retry_after
+
+if TYPE_CHECKING:
+    import requests
 
 GRAPH_API_BASE = "https://graph.facebook.com"
 GRAPH_API_VERSION = "v26.0"
@@ -61,6 +62,8 @@ class GraphClient:
     @cached_property
     def session(self) -> requests.Session:
         # Made on the first call: channels are also built just to compose teasers.
+        import requests
+
         return requests.Session()
 
     def call(
@@ -74,6 +77,8 @@ class GraphClient:
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The JSON answer of a successful call; a classified ChannelError otherwise."""
+        import requests
+
         try:
             response = self.session.request(
                 method,

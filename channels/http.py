@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-
-import requests
-from urllib3.exceptions import NewConnectionError
+from typing import TYPE_CHECKING
 
 from channels.base import ChannelError
+
+if TYPE_CHECKING:
+    import requests
 
 
 def network_error(name: str, exc: requests.RequestException) -> ChannelError:
     """Classify a failed request: refused connections and connect timeouts never reached the
     platform; a read timeout or a dropped connection after sending may have posted."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
     if isinstance(exc, requests.ConnectTimeout):
         return ChannelError("transient", f"{name}: connection timed out", never_sent=True)
     if isinstance(exc, requests.ReadTimeout):

@@ -9,30 +9,14 @@ engine's worker threads hand it calls and wait for the answer.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import threading
 import warnings
 from collections.abc import Coroutine
 from datetime import timedelta
 from html import escape, unescape
 from html.parser import HTMLParser
-from typing import Any, ClassVar, TypeVar
-
-import httpx
-from telegram import Bot, LinkPreviewOptions, Message
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.request import HTTPXRequest
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from channels.base import (
     Channel,
@@ -49,8 +33,9 @@ from channels.base import (
 from channels.text import utf16_length
 from publisher.articles import Article
 
-# httpx logs every request URL at INFO, and a Bot API URL holds the bot token.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+if TYPE_CHECKING:
+    from telegram import Bot, Message
+    from telegram.error import TelegramError
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 TELEGRAM_API_BASE = "https://api.telegram.org"
@@ -126,6 +111,8 @@ class _LoopThread:
     """An asyncio event loop running in a daemon thread, taking coroutines from other threads."""
 
     def __init__(self, name: str) -> None:
+        import asyncio
+
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name=f"telegram-{name}", daemon=True
@@ -133,6 +120,8 @@ class _LoopThread:
         self.thread.start()
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
+        import asyncio
+
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
@@ -190,6 +179,10 @@ class Telegram(Channel):
 
     def _call(self, make: Any) -> Any:
         """Run `make(bot)` on the channel's loop, the bot set up on first use."""
+        from telegram import Bot
+        from telegram.error import TelegramError
+        from telegram.request import HTTPXRequest
+
         with self._lock:
             if self._runner is None:
                 self._runner = _LoopThread(self.name)
@@ -222,6 +215,8 @@ class Telegram(Channel):
         return await make(bot)
 
     def send(self, message: Outgoing) -> Receipt:
+        from telegram import LinkPreviewOptions
+
         chat = self.config.chat_id
         photo = message.fields.get("photo")
         preview = LinkPreviewOptions(
@@ -259,6 +254,8 @@ class Telegram(Channel):
         ]
 
     def close(self) -> None:
+        from telegram.error import TelegramError
+
         with self._lock:
             runner, bot = self._runner, self._bot
             self._runner = self._bot = None
@@ -278,6 +275,17 @@ _PHOTO_PROBLEMS = ("wrong file identifier", "failed to get http url content", "w
 
 def classify(name: str, exc: TelegramError) -> ChannelError:
     """The engine's reading of a python-telegram-bot error (messages never hold the token)."""
+    import httpx
+    from telegram.error import (
+        BadRequest,
+        ChatMigrated,
+        Forbidden,
+        InvalidToken,
+        NetworkError,
+        RetryAfter,
+        TimedOut,
+    )
+
     text = redact(str(exc.message))
     if isinstance(exc, RetryAfter):
         with warnings.catch_warnings():

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from channels.base import Channel, ChannelError, Outgoing, PlatformOptions, Receipt, secret
 from channels.http import network_error, retry_after
+
+if TYPE_CHECKING:
+    import requests
 
 
 class WebhookOptions(PlatformOptions):
@@ -39,6 +40,8 @@ class Webhook(Channel):
     @cached_property
     def session(self) -> requests.Session:
         # Made on the first send: channels are also built just to compose teasers.
+        import requests
+
         return requests.Session()
 
     def measure(self, text: str) -> int:
@@ -60,6 +63,8 @@ class Webhook(Channel):
             "link": message.link,
             "fields": dict(message.fields),
         }
+        import requests
+
         try:
             response = self.session.post(
                 self.url, json=body, headers=self._headers(message), timeout=self.timeout

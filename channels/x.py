@@ -11,17 +11,14 @@ the v1.1 upload endpoint X retired in 2025.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import unicodedata
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
-import requests
-import tweepy
-from requests_oauthlib import OAuth1
 from twitter_text import parse_tweet
 from twitter_text.config import config as twitter_text_config
 from twitter_text.extract_urls import extract_urls_with_indices
@@ -45,10 +42,10 @@ from channels.base import (
 )
 from channels.http import network_error
 from publisher.articles import Article
-from publisher.fetch import FetchError, FetchLimits, fetch
 
-# tweepy logs request headers at DEBUG, and with an OAuth 2 token they hold the token.
-logging.getLogger("tweepy").setLevel(logging.INFO)
+if TYPE_CHECKING:
+    import requests
+    import tweepy
 
 _RULES = twitter_text_config["defaults"]
 _SCALE = _RULES["scale"]
@@ -156,22 +153,28 @@ class XOptions(PlatformOptions):
     timeout: float = 20.0
 
 
-class _ApiBaseSession(requests.Session):
-    """tweepy's session, sending what tweepy addresses to api.twitter.com to `api_base`.
+@cache
+def _api_base_session() -> type[requests.Session]:
+    """tweepy's session class, sending what tweepy addresses to api.twitter.com to `api_base`
+    (made on first use: requests is only imported by channels that send)."""
+    import requests
 
-    The URL is rewritten before the request is prepared, so an OAuth 1.0a signature covers the
-    address the request really goes to."""
+    class ApiBaseSession(requests.Session):
+        """The URL is rewritten before the request is prepared, so an OAuth 1.0a signature
+        covers the address the request really goes to."""
 
-    def __init__(self, api_base: str, timeout: float) -> None:
-        super().__init__()
-        self.api_base = api_base.rstrip("/")
-        self.timeout = timeout
+        def __init__(self, api_base: str, timeout: float) -> None:
+            super().__init__()
+            self.api_base = api_base.rstrip("/")
+            self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
-            url = self.api_base + url[len(TWEEPY_HOST) :]
-        kwargs.setdefault("timeout", (min(self.timeout, 5.0), self.timeout))
-        return super().request(method, url, *args, **kwargs)
+        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(url, str) and url.startswith(TWEEPY_HOST):
+                url = self.api_base + url[len(TWEEPY_HOST) :]
+            kwargs.setdefault("timeout", (min(self.timeout, 5.0), self.timeout))
+            return super().request(method, url, *args, **kwargs)
+
+    return ApiBaseSession
 
 
 class X(Channel):
@@ -180,6 +183,7 @@ class X(Channel):
     type = "x"
     limit = _RULES["max_weighted_tweet_length"]
     unit = "weighted characters"
+    can_lookup = True
     Options = XOptions
     config: XOptions
 
@@ -213,6 +217,8 @@ class X(Channel):
 
     def client(self) -> tweepy.Client:
         """The tweepy client with this channel's credentials, addressed to `api_base`."""
+        import tweepy
+
         if self._client is None:
             if self.config.auth == "oauth2":
                 client = tweepy.Client(bearer_token=secret(self.name, self.config.token_env))
@@ -223,7 +229,7 @@ class X(Channel):
                     access_token=secret(self.name, self.config.access_token_env),
                     access_token_secret=secret(self.name, self.config.access_token_secret_env),
                 )
-            client.session = _ApiBaseSession(self.api_base, self.config.timeout)
+            client.session = _api_base_session()(self.api_base, self.config.timeout)
             self._client = client
         return self._client
 
@@ -233,6 +239,8 @@ class X(Channel):
 
     def _auth(self, client: tweepy.Client) -> dict[str, Any]:
         """Request arguments that authenticate a call tweepy does not make itself."""
+        from requests_oauthlib import OAuth1
+
         if self._user_auth:
             return {
                 "auth": OAuth1(
@@ -245,6 +253,9 @@ class X(Channel):
         return {"headers": {"Authorization": f"Bearer {client.bearer_token}"}}
 
     def _tweet(self, client: tweepy.Client, **arguments: Any) -> str:
+        import requests
+        import tweepy
+
         try:
             answer = client.create_tweet(user_auth=self._user_auth, **arguments)
         except tweepy.HTTPException as exc:
@@ -281,6 +292,10 @@ class X(Channel):
         )
 
     def _upload(self, client: tweepy.Client, url: str) -> str:
+        import requests
+
+        from publisher.fetch import FetchError, FetchLimits, fetch
+
         try:
             image = fetch(
                 url,
@@ -316,6 +331,9 @@ class X(Channel):
         return str(media_id)
 
     def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+        import requests
+        import tweepy
+
         client = self.client()
         try:
             me = client.get_me(user_auth=self._user_auth)
@@ -335,6 +353,9 @@ class X(Channel):
         return None
 
     def check(self) -> list[Finding]:
+        import requests
+        import tweepy
+
         client = self.client()
         try:
             me = client.get_me(user_auth=self._user_auth)
@@ -359,6 +380,8 @@ class X(Channel):
 
 def _http_exception(response: requests.Response) -> tweepy.HTTPException:
     """tweepy's own exception for an answer tweepy did not fetch itself."""
+    import tweepy
+
     kinds: dict[int, type[tweepy.HTTPException]] = {
         400: tweepy.BadRequest,
         401: tweepy.Unauthorized,

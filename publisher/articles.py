@@ -27,11 +27,13 @@ from pydantic import (
     model_validator,
 )
 
+from publisher.errors import EditorError
+
 MAX_URL = 2048
 MAX_ID = 200
 
 
-class ArticleError(ValueError):
+class ArticleError(EditorError, ValueError):
     """An input cannot become an Article; the message is one line meant for an editor."""
 
 

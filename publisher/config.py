@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from channels import channel_class, channel_types
+from publisher.errors import EditorError
 from publisher.rules import Rule
 from publisher.sections import (
     BotSettings,
@@ -47,7 +48,7 @@ CONFIG_ENV = "PUBLISHER_CONFIG"
 DEFAULT_CONFIG_FILE = Path("publisher.toml")
 
 
-class ConfigError(ValueError):
+class ConfigError(EditorError):
     """The configuration cannot be used; the message names the file and the key."""
 
 

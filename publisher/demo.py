@@ -19,7 +19,6 @@ from publisher.teasers import compose
 from publisher.textdump import article_from_text
 
 SAMPLE = Path(__file__).parent / "samples" / "newsde-assad-putin.txt"
-SAMPLE_URL = "https://www.news.de/politik/857/baschar-al-assad-putin-liess-vertrauten-haengen/"
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def run_demo(engine: Engine, settings: Settings) -> DemoRun:
     """Queue the sample on the demo channels and deliver it."""
     demo = demo_settings(settings)
     article = article_from_text(
-        SAMPLE.read_text(encoding="utf-8"), source=SAMPLE.name, url=SAMPLE_URL, default_tz=demo.tz
+        SAMPLE.read_text(encoding="utf-8"), source=SAMPLE.name, default_tz=demo.tz
     )
     channels = queue_channels(demo, list(demo.channels))
     teasers = compose(article, channels, demo)

@@ -43,12 +43,6 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return text
 
 
-def looks_like_html(text: str) -> bool:
-    """Whether a text is an HTML document rather than a text dump."""
-    head = text[:2048].lstrip().lower()
-    return head.startswith(("<!doctype html", "<html", "<?xml")) or "<head" in head
-
-
 def _first(*values: Any) -> Any:
     for value in values:
         if isinstance(value, list):

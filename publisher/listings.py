@@ -1,6 +1,6 @@
 """What `queue list`, `queue show` and `log` report: posts and deliveries as plain dicts, the
 shape of their `--json` output (ids, channel, state or outcome, times, remote id, permalink,
-error class and message). Times are ISO 8601 UTC, with the channel's local time beside."""
+error class and message). Times are ISO 8601 UTC, with the newsroom's local time beside."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from publisher.queue import QueueError, active_pauses, utcnow
 from publisher.schema import articles, deliveries, posts
 
 TO_GO_STATES = ("awaiting_approval", "queued", "sending", "uncertain", "failed")
+# What a delivery attempt can come to.
+OUTCOMES = ("sent", "failed", "transient", "rate_limited", "auth", "uncertain", "released")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -21,7 +23,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]:
-    local = row.due_at.astimezone(settings.channel_tz(row.channel))
+    local = row.due_at.astimezone(settings.tz)
     return {
         "id": row.id,
         "article_id": row.article_id,
@@ -31,6 +33,8 @@ def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]
         "type": row.channel_type,
         "state": row.state,
         "held": row.state in ("queued", "awaiting_approval") and row.channel in paused,
+        # False for a post whose channel was renamed or removed from the configuration.
+        "configured": row.channel in settings.channels,
         "due_at": _iso(row.due_at),
         "due_local": local.isoformat(),
         "attempts": row.attempts,
@@ -49,7 +53,12 @@ def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]
 
 
 def list_posts(
-    engine: Engine, settings: Settings, *, include_done: bool = False, channel: str | None = None
+    engine: Engine,
+    settings: Settings,
+    *,
+    include_done: bool = False,
+    channel: str | None = None,
+    post_ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Posts still to go out and those held (awaiting approval, uncertain, failed); with
     `include_done`, sent and cancelled ones too. Soonest first."""
@@ -58,6 +67,8 @@ def list_posts(
         query = query.where(posts.c.state.in_(TO_GO_STATES))
     if channel:
         query = query.where(posts.c.channel == channel)
+    if post_ids is not None:
+        query = query.where(posts.c.id.in_(post_ids))
     with engine.connect() as connection:
         paused = set(active_pauses(connection, utcnow()))
         rows = connection.execute(query.order_by(posts.c.due_at, posts.c.id)).all()
@@ -124,3 +135,37 @@ def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any
     detail = _post_dict(row, settings, paused)
     detail["deliveries"] = list_deliveries(engine, post_ids=[post_id], limit=1000)
     return detail
+
+
+def post_note(post: dict[str, Any]) -> str:
+    """What an editor should know about a post beside its state."""
+    if not post["configured"] and post["state"] in TO_GO_STATES:
+        return (
+            f"channel {post['channel']} is not in the configuration: add it back, or cancel "
+            f"the post (publisher queue cancel {post['id']})"
+        )
+    return post["error"] or post["permalink"] or ""
+
+
+def channels_in_store(engine: Engine) -> set[str]:
+    """Every channel the database has posts of, configured or not."""
+    with engine.connect() as connection:
+        return set(connection.execute(select(posts.c.channel).distinct()).scalars())
+
+
+def stranded_posts(engine: Engine, settings: Settings) -> dict[str, list[int]]:
+    """Posts still to go out on channels that are no longer configured, by channel: no worker
+    sends them until the channel is back or an editor cancels them."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(posts.c.channel, posts.c.id)
+            .where(
+                posts.c.state.in_(TO_GO_STATES),
+                posts.c.channel.not_in(list(settings.channels)),
+            )
+            .order_by(posts.c.id)
+        ).all()
+    stranded: dict[str, list[int]] = {}
+    for channel, post_id in rows:
+        stranded.setdefault(channel, []).append(post_id)
+    return stranded

@@ -7,8 +7,6 @@ import logging
 import sys
 import time
 
-from pythonjsonlogger.json import JsonFormatter
-
 from channels.base import redact
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -22,10 +20,21 @@ class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         return redact(super().format(record))
 
 
+def quiet_libraries() -> None:
+    """Keep the libraries' chatter that carries credentials out of the log: httpx logs every
+    request URL at INFO (a Bot API URL holds the bot token), tweepy logs request headers at
+    DEBUG (an OAuth 2 token among them)."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("tweepy").setLevel(logging.INFO)
+
+
 def setup_logging(log_format: str = "text", level: int = logging.INFO) -> None:
     """Send publisher's events, and the libraries' warnings, to stderr in the chosen format."""
+    quiet_libraries()
     handler = _RedactingHandler(sys.stderr)
     if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
         formatter: logging.Formatter = JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

@@ -13,7 +13,9 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, sele
 
 from channels import Channel, Teaser
 from publisher.articles import Article, ArticleError, check_http_url
+from publisher.clock import utcnow
 from publisher.config import Settings
+from publisher.errors import EditorError
 from publisher.schema import articles, channel_pauses, post_events, posts
 from publisher.slots import next_slot
 from publisher.teasers import compose, make_channel
@@ -22,8 +24,12 @@ OPEN_STATES = ("awaiting_approval", "queued", "sending")
 CHANGE_CHANNEL = "publisher_queue"
 
 
-class QueueError(ValueError):
+class QueueError(EditorError):
     """A queue command cannot be carried out; nothing was changed."""
+
+
+class LinkMissing(QueueError):
+    """An edited text no longer holds the article's link; an editor must confirm posting it."""
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,6 @@ class Timing:
     def __post_init__(self) -> None:
         if self.mode == "at" and (self.at is None or self.at.tzinfo is None):
             raise QueueError("a post's time needs a time zone")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def notify_change(connection: Connection) -> None:
@@ -347,9 +349,24 @@ ACTIONS: dict[str, Callable[..., None]] = {
 }
 
 
-def edit(engine: Engine, settings: Settings, post_id: int, new_text: str, by: str = "cli") -> None:
+def drops_link(channel: Channel, text: str, link: str, article_url: str) -> bool:
+    """Whether an edited text has lost the article's link (tracked or plain) on a channel
+    that posts the link in the text."""
+    return not (channel.carries_link(text, link) or channel.carries_link(text, article_url))
+
+
+def edit(
+    engine: Engine,
+    settings: Settings,
+    post_id: int,
+    new_text: str,
+    by: str = "cli",
+    *,
+    without_link: bool = False,
+) -> None:
     """Replace a post's text, validated against its channel's rules (QueueError lists problems).
-    An approved post that is edited waits for approval again."""
+    A text that drops the article's link is refused (LinkMissing) unless `without_link`. An
+    approved post that is edited waits for approval again."""
     with engine.begin() as connection:
         row = _post(connection, post_id)
         if row.state not in ("awaiting_approval", "queued", "failed", "uncertain"):
@@ -364,6 +381,10 @@ def edit(engine: Engine, settings: Settings, post_id: int, new_text: str, by: st
         problems = channel.validate(new_text, article)
         if problems:
             raise QueueError(f"post {post_id} on {row.channel}: " + "; ".join(problems))
+        if not without_link and drops_link(channel, new_text, row.link, article.url):
+            raise LinkMissing(
+                f"post {post_id} on {row.channel}: the text no longer holds the article's link"
+            )
         now = utcnow()
         values: dict[str, Any] = {"text": new_text, "edited": True, "updated_at": now}
         detail = None

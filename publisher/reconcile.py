@@ -1,7 +1,8 @@
 """Reconcile uncertain posts against the platforms: a post whose worker vanished mid-call is
 looked up on the account (where the platform's API can tell, X and Facebook Pages); found, it is
 recorded as sent with its remote id. Not found proves nothing (the post may still appear), so it
-stays uncertain for an editor. Nothing is ever re-sent here."""
+stays uncertain for an editor, as do posts on platforms that cannot be asked (reported as not
+asked). Nothing is ever re-sent here."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class Reconciled:
     post_id: int
     channel: str
     found: bool
+    # False: the platform offers no way to list what was posted; only an editor can tell.
+    asked: bool = True
     remote_id: str | None = None
     permalink: str | None = None
     error: str | None = None
@@ -61,8 +64,10 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
             continue
         adapter = adapters.get(row.channel) or make_channel(row.channel, configured, settings)
         adapters[row.channel] = adapter
-        if adapter.targets():
-            continue  # fan-out posts are reconciled per recipient by an editor
+        if adapter.targets() or not adapter.can_lookup:
+            # Fan-out posts, and platforms that cannot list what was posted, need an editor.
+            results.append(Reconciled(row.id, row.channel, False, asked=False))
+            continue
         message = Outgoing(row.id, row.text, row.link, row.fields)
         try:
             receipt = adapter.lookup(message, row.tried_at)
@@ -79,7 +84,11 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
             row.channel,
             receipt.remote_id,
         )
-        results.append(Reconciled(row.id, row.channel, True, receipt.remote_id, receipt.permalink))
+        results.append(
+            Reconciled(
+                row.id, row.channel, True, remote_id=receipt.remote_id, permalink=receipt.permalink
+            )
+        )
     for adapter in adapters.values():
         adapter.close()
     return results

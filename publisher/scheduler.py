@@ -6,6 +6,7 @@ releasing what is in flight."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -208,8 +209,34 @@ class Daemon:
         self.stopped.set()
 
     def run_forever(self) -> None:
-        """Run until SIGTERM or SIGINT."""
+        """Run until SIGTERM or SIGINT. A second signal stops at once: posts being sent then
+        become uncertain when their lease runs out, as when a worker dies."""
+
+        def on_signal(signum: int, _frame: object) -> None:
+            if self.stopping.is_set():
+                logger.warning("stopped at once; posts being sent become uncertain for an editor")
+                logging.shutdown()
+                os._exit(128 + signum)
+            with self._lock:
+                in_flight = self._in_flight
+            if in_flight:
+                logger.warning(
+                    "stopping: waiting for %s being sent (up to %d s); "
+                    "press Ctrl-C again to stop at once",
+                    "1 post" if in_flight == 1 else f"{in_flight} posts",
+                    self._longest_call(),
+                )
+            threading.Thread(target=self.stop).start()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: threading.Thread(target=self.stop).start())
+            signal.signal(signum, on_signal)
         self.start()
         self.stopped.wait()
+
+    def _longest_call(self) -> int:
+        """Seconds the slowest channel's call may take (its timeout), for the stop message."""
+        timeouts = [
+            float(getattr(adapter.config, "timeout", 0) or 0)
+            for adapter in self.dispatcher.adapters.values()
+        ]
+        return round(max([*timeouts, 1.0]) * 3)

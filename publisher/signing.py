@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
+from publisher.errors import EditorError
 from publisher.schema import webhook_signatures
 
 SECRET_ENV = "PUBLISHER_WEBHOOK_SECRET"
@@ -19,7 +20,7 @@ SIGNATURE_HEADER = "X-Publisher-Signature"
 PREFIX = "sha256="
 
 
-class SignatureError(ValueError):
+class SignatureError(EditorError):
     """A request's signature does not prove it comes from the CMS; the message says why."""
 
 

@@ -7,12 +7,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from publisher.errors import EditorError
+
 SEARCH_DAYS = 31
 # A time an editor gives may be this far behind the clock (typing takes a moment) and mean "now".
 PAST_TOLERANCE = timedelta(seconds=60)
 
 
-class TimeError(ValueError):
+class TimeError(EditorError, ValueError):
     """An editor's time cannot be used; the message says why."""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.articles import (
     Article,
@@ -15,16 +16,25 @@ from publisher.articles import (
     read_file_bytes,
     read_text_bytes,
 )
-from publisher.config import Settings
-from publisher.fetch import FetchLimits, fetch
-from publisher.htmlpage import article_from_html, decode_html, looks_like_html
 from publisher.textdump import article_from_text
+
+if TYPE_CHECKING:
+    from publisher.config import Settings
+    from publisher.fetch import FetchLimits
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
+def looks_like_html(text: str) -> bool:
+    """Whether a text is an HTML document rather than a text dump."""
+    head = text[:2048].lstrip().lower()
+    return head.startswith(("<!doctype html", "<html", "<?xml")) or "<head" in head
+
+
 def fetch_limits(settings: Settings) -> FetchLimits:
     """The configured limits for fetching pasted URLs and feeds."""
+    from publisher.fetch import FetchLimits
+
     return FetchLimits(
         timeout=settings.fetch.timeout,
         max_bytes=settings.fetch.max_bytes,
@@ -32,10 +42,15 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     )
 
 
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<\?xml)|<head", re.IGNORECASE)
+
+
 def document_text(raw: bytes, name: str) -> str:
     """A document's bytes as text: an HTML page in the encoding it declares (like a browser),
     anything else as UTF-8."""
-    if looks_like_html(raw[:2048].decode("latin-1")):
+    if _HTML_START.search(raw[:2048]):
+        from publisher.htmlpage import decode_html
+
         return decode_html(raw)
     return read_text_bytes(raw, name)
 
@@ -54,6 +69,8 @@ def article_from_document(
         article = article_from_json_text(text, source, default_tz=tz)
         return article.model_copy(update={"url": check_http_url(url)}) if url else article
     if looks_like_html(text):
+        from publisher.htmlpage import article_from_html
+
         return article_from_html(text, source=source, base_url=base_url, url=url, default_tz=tz)
     return article_from_text(text, source=source, url=url or base_url, default_tz=tz)
 
@@ -63,6 +80,9 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
     if url is not None:
         url = check_http_url(url)
     if _SCHEME.match(source):
+        from publisher.fetch import fetch
+        from publisher.htmlpage import decode_html
+
         fetched = fetch(check_http_url(source), fetch_limits(settings))
         if not 200 <= fetched.status < 300:
             raise ArticleError(f"{source}: the server answered HTTP {fetched.status}")

@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from publisher.errors import EditorError
+
 # The newest migration in publisher/migrations/versions (tests/test_store.py keeps the two equal).
 # Knowing it here lets every command see an up-to-date schema without importing alembic.
 SCHEMA_REVISION = "0005"
@@ -22,7 +24,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 _MIGRATION_LOCK = 7_461_726
 
 
-class StoreError(Exception):
+class StoreError(EditorError):
     """The database cannot be used; the message never includes a password."""
 
 
@@ -60,7 +62,11 @@ def make_engine(database_url: str) -> Engine:
     try:
         url = make_url(database_url)
     except ArgumentError:
-        raise StoreError(f"database_url is not a database URL: {database_url[:40]!r}") from None
+        # Not echoed: a malformed URL may still hold a password.
+        raise StoreError(
+            "database_url is not a database URL "
+            "(sqlite:///path/to/file.db or postgresql://user@host/database)"
+        ) from None
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "sqlite":
@@ -73,6 +79,22 @@ def make_engine(database_url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10)
     except NoSuchModuleError as exc:
         raise StoreError(f"no database driver for {url.drivername}: {exc}") from None
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist yet (None for PostgreSQL, memory, or a
+    file that is there)."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database).expanduser()
+    # A missing folder is reported by opening the database, as for every command.
+    if path.exists() or not path.resolve().parent.is_dir():
+        return None
+    return path.resolve()
 
 
 def describe(engine: Engine) -> str:

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 
+from publisher.errors import EditorError
 from publisher.queue import utcnow
 from publisher.schema import desk_sessions, users
 
@@ -24,7 +25,7 @@ MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
 
-class UserError(ValueError):
+class UserError(EditorError):
     """A user cannot be added, removed or found; the message says why."""
 
 

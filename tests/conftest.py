@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -118,19 +121,70 @@ def run_cli(
     stdin: str | None = None,
     tz: str = "UTC",
     env: dict[str, str] | None = None,
+    process: bool = False,
 ) -> subprocess.CompletedProcess:
-    """`publisher ARGS` in a process of its own, seeing only PATH, the machine time zone `tz`,
-    a wide terminal and `env` from the environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "publisher", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        input=stdin,
-        timeout=60,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "TZ": tz, "COLUMNS": "250"}
-        | (env or {}),
-    )
+    """`publisher ARGS` seeing only PATH, the machine time zone `tz`, a wide terminal and `env`
+    from the environment: in this process (the CLI's own entry point, with its output, exit
+    status, working directory, environment and standard input), or with `process` in a process
+    of its own, where what is under test is the process (its start, its signals)."""
+    environment = {"PATH": os.environ["PATH"], "TZ": tz, "COLUMNS": "250"} | (env or {})
+    if process:
+        return subprocess.run(
+            [sys.executable, "-m", "publisher", *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            input=stdin,
+            timeout=60,
+            env=environment | {"PYTHONPATH": str(ROOT)},
+        )
+    return _run_in_process(list(args), cwd, stdin, environment)
+
+
+def _run_in_process(
+    args: list[str], cwd: Path | None, stdin: str | None, environment: dict[str, str]
+) -> subprocess.CompletedProcess:
+    from publisher.cli import main
+
+    saved_environ, saved_cwd = dict(os.environ), os.getcwd()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    loggers = [logging.getLogger(), logging.getLogger("publisher")]
+    saved_logging = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        os.environ.clear()
+        os.environ.update(environment)
+        time.tzset()
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.stdin = io.TextIOWrapper(io.BytesIO((stdin or "").encode()), encoding="utf-8")
+        sys.stdout, sys.stderr = out, err
+        try:
+            main(args)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        time.tzset()
+        for logger, handlers, level, propagate in saved_logging:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+        gc.enable()
+    return subprocess.CompletedProcess(["publisher", *args], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def sample_without_url(tmp_path: Path) -> Path:
+    """The bundled sample as a CMS dump without its URL line."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "ohne-url.txt"
+    path.write_text("".join(line for line in lines if not line.startswith("URL:")))
+    return path
 
 
 @pytest.fixture

@@ -194,9 +194,9 @@ def test_unknown_article_is_one_clear_message(running, engine) -> None:
 
 def test_edit_validates_and_shows_the_new_length(running, engine, desk_settings) -> None:
     post_id = queue_post(engine, desk_settings)
-    answer = reply_after(running, f"/edit {post_id} x_main Neuer Text https://e.de/a")
+    answer = reply_after(running, f"/edit {post_id} x_main Neuer Text {ARTICLE.url}")
     assert "34/280 weighted characters" in answer  # 11 characters and a URL weighing 23
-    assert rows(engine)[0].text == "Neuer Text https://e.de/a"
+    assert rows(engine)[0].text == f"Neuer Text {ARTICLE.url}"
 
 
 def test_edit_over_the_limit_is_refused_and_the_text_kept(running, engine, desk_settings) -> None:
@@ -378,3 +378,15 @@ def test_an_approval_by_bot_records_the_approvers_telegram_id(
         connection.execute(update(posts).values(state="awaiting_approval"))
     reply_after(running, f"/approve {post_id}")
     assert rows(engine)[0].approved_by == f"telegram:{EDITOR}"
+
+
+def test_an_edit_that_drops_the_link_asks_before_it_is_saved(
+    running, engine, desk_settings
+) -> None:
+    post_id = queue_post(engine, desk_settings)
+    before = rows(engine)[0].text
+    answer = reply_after(running, f"/edit {post_id} x_main Nur noch Text")
+    assert "no longer holds the article's link" in answer
+    assert rows(engine)[0].text == before
+    press(running, "Post it without the link")
+    wait_for(lambda: rows(engine)[0].text == "Nur noch Text")

@@ -123,8 +123,8 @@ def test_json_without_headline_is_refused(tmp_path: Path) -> None:
     assert_one_line_error(run("compose", str(path)), "headline: is required")
 
 
-def test_text_without_url_asks_for_url() -> None:
-    assert_one_line_error(run("compose", str(SAMPLE)), "pass --url")
+def test_text_without_url_asks_for_url(sample_without_url) -> None:
+    assert_one_line_error(run("compose", str(sample_without_url)), "pass --url")
 
 
 def test_non_http_url_is_refused() -> None:

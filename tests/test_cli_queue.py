@@ -35,6 +35,11 @@ def queue_json(cwd: Path, *extra: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def nothing_queued(cwd: Path) -> bool:
+    """No post in the queue: no database yet (a refused command creates none), or an empty one."""
+    return not (cwd / "publisher.db").exists() or queue_json(cwd) == []
+
+
 def assert_refused(result: subprocess.CompletedProcess, needle: str) -> None:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -79,7 +84,7 @@ def test_duplicate_is_refused_and_the_queue_is_unchanged(desk: Path) -> None:
 def test_time_in_the_past_is_refused(desk: Path) -> None:
     result = run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--at", "2020-01-01T10:00")
     assert_refused(result, "is in the past")
-    assert queue_json(desk) == []
+    assert nothing_queued(desk)
 
 
 def test_malformed_time_is_refused(desk: Path) -> None:
@@ -121,7 +126,7 @@ def test_run_once_delivers_and_log_shows_it(desk: Path) -> None:
     assert result.returncode == 0, result.stderr
     (delivery,) = json.loads(run(desk, "log", "--json").stdout)
     assert (delivery["channel"], delivery["outcome"]) == ("x_main", "sent")
-    assert queue_json(desk) == []
+    assert nothing_queued(desk)
     assert [p["state"] for p in queue_json(desk, "--all")] == ["sent"]
 
 
@@ -141,8 +146,15 @@ def test_edit_validates_against_the_channel(desk: Path) -> None:
     assert_refused(
         run(desk, "queue", "edit", post_id, "<div>nope</div>"), "does not support the <div> tag"
     )
-    assert run(desk, "queue", "edit", post_id, "<b>Neu</b>").returncode == 0
+    assert run(desk, "queue", "edit", post_id, "<b>Neu</b>", "--without-link").returncode == 0
     assert queue_json(desk)[0]["text"] == "<b>Neu</b>"
+
+
+def test_an_edit_that_drops_the_link_is_refused_until_confirmed(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "x_main")
+    post_id = str(queue_json(desk)[0]["id"])
+    assert_refused(run(desk, "queue", "edit", post_id, "Nur Text"), "add --without-link")
+    assert queue_json(desk)[0]["text"] != "Nur Text"
 
 
 def test_paused_channel_shows_its_posts_as_held(desk: Path) -> None:

@@ -97,3 +97,46 @@ def test_sigterm_finishes_the_call_in_flight_and_leaves_the_rest_queued(
     assert "stopped" in stderr
     assert [post(engine, i).state for i in ids] == ["sent", "queued", "queued"]
     engine.dispose()
+
+
+def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    def stuck(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(8.0)
+
+    server.routes["/hook"] = stuck
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        f'database_url = "{database_url}"\n[channels.hook]\ntype = "webhook"\n'
+        f'url = "{server.base}/hook"\ntimeout = 10\n'
+    )
+    settings = make_settings(database_url, hook={"type": "webhook", "url": server.base + "/hook"})
+    from publisher.store import open_engine
+
+    engine = open_engine(database_url)
+    queue.add(engine, settings, article(), queue.queue_channels(settings, ["hook"]), Timing())
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "--config", str(config), "run"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: len(server.received) == 1)
+        worker.send_signal(signal.SIGINT)
+        line = ""
+        while "waiting for" not in line:
+            line = worker.stderr.readline()
+        worker.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, rest = worker.communicate(timeout=5)
+        stopped_after = time.monotonic() - started
+    finally:
+        worker.kill()
+    engine.dispose()
+    assert "waiting for 1 post being sent (up to 30 s); press Ctrl-C again" in line
+    assert "stopped at once" in rest
+    assert stopped_after < 2 and worker.returncode == 128 + signal.SIGINT

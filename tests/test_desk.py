@@ -18,7 +18,7 @@ from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.queue import Timing, utcnow
 from publisher.schema import posts
 from publisher.users import add_user, remove_user
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import run_cli
 
 PASSWORD = "correct horse battery"
 ARTICLE = Article(id="cms-9", url="https://e.de/artikel/9", headline="Schlagzeile", bullets=["A"])
@@ -250,12 +250,12 @@ def test_users_command_adds_lists_and_removes(tmp_path) -> None:
     assert refused.returncode == 2 and "at least 10 characters" in refused.stderr
 
 
-def test_sample_article_upload_needs_its_url(desk) -> None:
+def test_sample_article_upload_needs_its_url(desk, sample_without_url) -> None:
     session, csrf = signed_in(desk, "ed")
     answer = session.post(
         f"{desk}/intake",
         data={"csrf": csrf},
-        files={"file": ("sample.txt", SAMPLE.read_bytes())},
+        files={"file": ("sample.txt", sample_without_url.read_bytes())},
         timeout=10,
     )
     assert "names no link" in answer.text
@@ -401,3 +401,22 @@ def test_the_proxy_header_is_ignored_from_an_address_not_trusted(
     finally:
         server.stop()
     assert page.url == f"{base}/signin"
+
+
+def test_a_text_that_drops_the_link_is_queued_only_when_confirmed(desk, engine) -> None:
+    session, csrf = signed_in(desk, "ed")
+    article = session.post(
+        f"{desk}/intake",
+        data={"csrf": csrf},
+        files={"file": ("a.json", b'{"url": "https://e.de/c", "headline": "Hallo"}')},
+        timeout=10,
+    )
+    form = {"csrf": csrf, "include_x": "1", "text_x": "Nur Text", "timing": "now"}
+    refused = session.post(f"{article.url}/queue", data=form, timeout=5)
+    assert refused.status_code == 422 and "no longer holds the article" in refused.text
+    assert 'name="without_link_x"' in refused.text
+    with engine.connect() as connection:
+        assert connection.execute(select(posts)).all() == []
+    session.post(f"{article.url}/queue", data=form | {"without_link_x": "1"}, timeout=5)
+    with engine.connect() as connection:
+        assert [r.text for r in connection.execute(select(posts))] == ["Nur Text"]

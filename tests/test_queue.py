@@ -119,7 +119,7 @@ def test_without_configured_channels_posts_go_to_the_log_channel() -> None:
 
 def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["x_main"])[0]
-    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/a")
+    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/a", without_link=True)
     assert (post(engine, post_id).text, post(engine, post_id).edited) == (
         "Neuer Text https://e.de/a",
         True,
@@ -181,7 +181,7 @@ def test_approval_records_who_approved_and_when(engine: Engine, settings) -> Non
 def test_editing_an_approved_post_sends_it_back_for_approval(engine: Engine, settings) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
     queue.approve(engine, post_id, by="anna")
-    queue.edit(engine, settings, post_id, "Ganz anderer Text", by="ed")
+    queue.edit(engine, settings, post_id, "Anderer Text https://e.de/artikel/1", by="ed")
     row = post(engine, post_id)
     assert (row.state, row.approved_by, row.approved_at) == ("awaiting_approval", None, None)
 
@@ -196,7 +196,7 @@ def test_every_editors_action_is_recorded_with_who_did_it(engine: Engine, settin
     from publisher.schema import post_events
 
     (post_id,) = add(engine, settings, names=["facebook"], queued_by="ed")
-    queue.edit(engine, settings, post_id, "Text", by="ed")
+    queue.edit(engine, settings, post_id, "Text https://e.de/artikel/1", by="ed")
     queue.approve(engine, post_id, by="anna")
     queue.cancel(engine, post_id, by="anna")
     with engine.connect() as connection:
@@ -220,7 +220,27 @@ def test_a_failed_approved_post_edited_waits_for_approval_on_retry(
     queue.approve(engine, post_id, by="anna")
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="failed"))
-    queue.edit(engine, settings, post_id, "Neuer Text", by="ed")
+    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/artikel/1", by="ed")
     assert post(engine, post_id).state == "failed"
     queue.retry(engine, post_id, by="ed")
     assert post(engine, post_id).state == "awaiting_approval"
+
+
+def test_an_edit_that_drops_the_articles_link_needs_a_confirmation(
+    engine: Engine, settings
+) -> None:
+    (post_id,) = add(engine, settings, names=["x_main"])
+    before = post(engine, post_id).text
+    with pytest.raises(queue.LinkMissing, match="no longer holds the article's link"):
+        queue.edit(engine, settings, post_id, "Nur noch Text", by="ed")
+    assert post(engine, post_id).text == before
+    queue.edit(engine, settings, post_id, "Nur noch Text", by="ed", without_link=True)
+    assert post(engine, post_id).text == "Nur noch Text"
+
+
+def test_an_edit_without_the_link_is_fine_where_the_link_goes_beside_the_text(
+    engine: Engine, settings
+) -> None:
+    (post_id,) = add(engine, settings, names=["facebook"])
+    queue.edit(engine, settings, post_id, "Nur noch Text", by="ed")
+    assert post(engine, post_id).text == "Nur noch Text"

@@ -100,3 +100,21 @@ def test_lookup_failure_is_reported_and_changes_nothing(
     (result,) = reconcile(engine, settings)
     assert not result.found and result.error
     assert post(engine, row.id).state == "uncertain"
+
+
+def test_a_platform_that_cannot_be_asked_is_reported_as_such(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    uncertain_post(engine, settings, "telegram")
+    (result,) = reconcile(engine, settings)
+    assert (result.found, result.asked) == (False, False)
+
+
+def test_a_platform_that_was_asked_and_did_not_show_the_post_says_so(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    uncertain_post(engine, settings, "x_main")
+    (result,) = reconcile(engine, settings)
+    assert (result.found, result.asked) == (False, True)

@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -46,6 +46,14 @@ class Draft:
     timing: str
 
 
+class PendingEdit(NamedTuple):
+    """An /edit waiting for its button."""
+
+    post_id: int
+    channel: str
+    text: str
+
+
 class Desk:
     """The bot's handlers, bound to the queue's database and the newsroom's settings."""
 
@@ -55,6 +63,8 @@ class Desk:
         self.bot_settings = settings.bot
         self.language = settings.bot.language or settings.language
         self.drafts: dict[str, Draft] = {}
+        # /edit texts that drop the article's link, waiting for the editor's confirmation.
+        self.pending_edits: dict[str, PendingEdit] = {}
         self._refused: set[int] = set()
 
     def say(self, key: str, **values: Any) -> str:
@@ -286,15 +296,28 @@ class Desk:
             await self.reply(update, self.say("usage", usage="/edit <id> <channel> <text>"))
             return
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
-        result = await self.run(update, self._edit, post_id, channel, new_text, self.actor(update))
-        if result is not None:
-            await self.reply(update, self.say("edited", id=post_id, channel=channel, **result))
+        pending = PendingEdit(post_id, channel, new_text)
+        try:
+            result = await asyncio.to_thread(self._edit, pending, self.actor(update))
+        except queue.LinkMissing as exc:
+            key = secrets.token_hex(4)
+            self.pending_edits[key] = pending
+            button = InlineKeyboardMarkup([[_button(self.say("button_nolink"), f"e:{key}:nolink")]])
+            await self.reply(
+                update, self.say("link_missing", message=str(exc)), reply_markup=button
+            )
+            return
+        except USER_ERRORS as exc:
+            await self.reply(update, self.say("error", message=str(exc)))
+            return
+        await self.reply(update, self.say("edited", id=post_id, channel=channel, **result))
 
-    def _edit(self, post_id: int, channel: str, new_text: str, by: str) -> dict[str, Any]:
+    def _edit(self, edit: PendingEdit, by: str, without_link: bool = False) -> dict[str, Any]:
+        post_id, channel, new_text = edit
         post = show_post(self.engine, self.settings, post_id)
         if post["channel"] != channel:
             raise QueueError(f"post {post_id} is for {post['channel']}, not {channel}")
-        queue.edit(self.engine, self.settings, post_id, new_text, by=by)
+        queue.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
         adapter = make_channel(channel, self.settings.channels[channel], self.settings)
         return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": adapter.unit}
 
@@ -401,6 +424,12 @@ class Desk:
             ids = self._queue_draft(draft, timing, held=action == "edit", by=by)
             posts = ", ".join(f"#{i}" for i in ids)
             return self.say("held_for_edit" if action == "edit" else "queued", posts=posts)
+        if kind == "e":
+            pending = self.pending_edits.pop(key, None)
+            if pending is None:
+                return self.say("expired")
+            result = self._edit(pending, by, without_link=True)
+            return self.say("edited", id=pending.post_id, channel=pending.channel, **result)
         if kind == "p":
             self.act(action, int(key), by)
             return self.say("done", id=key, verb=self.say(f"verb_{action}"))

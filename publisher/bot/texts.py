@@ -30,6 +30,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "button_retry": "Retry",
         "button_sent": "It is online",
         "button_resume": "Resume",
+        "button_nolink": "Post it without the link",
+        "link_missing": "⚠️ {message}. Send the text again with the link, or:",
         "queued": "✅ Queued: {posts}",
         "held_for_edit": (
             "✏️ Held for editing: {posts}\nSend /edit &lt;id&gt; &lt;channel&gt; &lt;text&gt;, "
@@ -79,6 +81,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "button_retry": "Erneut senden",
         "button_sent": "Ist online",
         "button_resume": "Fortsetzen",
+        "button_nolink": "Ohne den Link posten",
+        "link_missing": "⚠️ {message}. Den Text mit Link noch einmal schicken, oder:",
         "queued": "✅ Eingeplant: {posts}",
         "held_for_edit": (
             "✏️ Zum Bearbeiten zurückgehalten: {posts}\nSchicken Sie /edit &lt;id&gt; "

@@ -1,37 +1,42 @@
 """The `publisher` command line: what editors and scripts run. Bad input ends with one line on
-stderr and exit status 2, never a traceback, and leaves the queue as it was."""
+stderr and exit status 2, never a traceback, and leaves the queue as it was.
+
+Commands import what they need when they run, so that `--help` and `compose` start quickly."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
-from channels import ChannelError, ComposeError
-from channels.base import redact
-from publisher.articles import ArticleError
-from publisher.config import ConfigError, Settings, load_settings
-from publisher.logs import setup_logging
-from publisher.queue import QueueError
-from publisher.slots import TimeError
-from publisher.store import StoreError, describe, open_engine
+from publisher import __version__
+from publisher.errors import EditorError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from publisher.config import Settings
 
 USAGE_ERROR = 2
+# Options of the whole program that editors also write after the command.
+GLOBAL_OPTIONS = ("--config", "--log-format")
 
 app = typer.Typer(
     help="Turn articles into channel-ready social posts and deliver them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: no "<bool>" placeholders for flags, and no rich import just to print it.
+    rich_markup_mode=None,
 )
 
 
-class UsageError(Exception):
+class UsageError(EditorError):
     """Input an editor can fix; shown as one line."""
 
 
@@ -44,13 +49,38 @@ class Env:
 
     @property
     def engine(self) -> Engine:
+        """The database, created and migrated if it does not exist yet."""
         if self._engine is None:
+            from publisher.store import open_engine
+
             self._engine = open_engine(self.settings.database_url)
         return self._engine
+
+    @property
+    def existing_engine(self) -> Engine:
+        """The database for a command that only reads: a SQLite file that is not there is
+        reported instead of created empty in whatever folder the command runs."""
+        if self._engine is None:
+            from publisher.store import missing_sqlite_file
+
+            missing = missing_sqlite_file(self.settings.database_url)
+            if missing is not None:
+                raise UsageError(
+                    f"there is no database at {missing}: nothing has been queued here yet "
+                    f"(configuration: {self.settings.source})"
+                )
+        return self.engine
 
 
 def env(ctx: typer.Context) -> Env:
     return ctx.obj
+
+
+def long_running() -> None:
+    """Collect garbage again, for a command that keeps running (daemon, server, bot); what
+    start-up made stays put in a generation of its own."""
+    gc.freeze()
+    gc.enable()
 
 
 def split_names(value: str | None, option: str) -> list[str] | None:
@@ -61,6 +91,12 @@ def split_names(value: str | None, option: str) -> list[str] | None:
     if not names:
         raise UsageError(f"{option} names nothing")
     return names
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"publisher {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -75,7 +111,14 @@ def _main(
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="text (default) or json")
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit", callback=_version),
+    ] = False,
 ) -> None:
+    from publisher.config import load_settings
+    from publisher.logs import setup_logging
+
     settings = load_settings(config)
     chosen = log_format or settings.engine.log_format
     if chosen not in ("text", "json"):
@@ -84,47 +127,83 @@ def _main(
     ctx.obj = Env(settings)
 
 
-def _register() -> None:
-    from publisher.cli import (  # noqa: F401  (commands register themselves)
-        bot,
-        compose,
-        engine,
-        queue,
-        release,
-        users,
-        widget,
-    )
+# Which module defines each command; the modules register their commands on import.
+COMMAND_MODULES = {
+    "compose": "compose",
+    "widget": "widget",
+    "queue": "queue",
+    "log": "queue",
+    "run": "engine",
+    "db": "engine",
+    "channels": "engine",
+    "demo": "engine",
+    "serve": "release",
+    "feeds": "release",
+    "users": "users",
+    "bot": "bot",
+}
 
 
-_register()
+def register(command: str | None = None) -> None:
+    """Load the module of `command`, or of every command (for help and unknown commands):
+    building only the command that runs keeps start-up short."""
+    import importlib
 
-KNOWN_ERRORS = (
-    ArticleError,
-    # A credential missing from the environment when a command needs it (the bot's token).
-    ChannelError,
-    ComposeError,
-    ConfigError,
-    QueueError,
-    StoreError,
-    TimeError,
-    UsageError,
-)
+    chosen = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else COMMAND_MODULES.values()
+    for module in dict.fromkeys(chosen):
+        importlib.import_module(f"publisher.cli.{module}")
 
 
-def main() -> None:
+def global_options_first(argv: Sequence[str]) -> list[str]:
+    """`argv` with the program's own options moved before the command, wherever they were
+    written (`publisher queue list --config x.toml` reads as `publisher --config x.toml queue
+    list`). A value that is a lone `--` ends the options, as usual."""
+    leading: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            rest += argv[index:]
+            break
+        name = word.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if "=" in word:
+                leading.append(word)
+            else:
+                leading += argv[index : index + 2]
+                index += 1
+        else:
+            rest.append(word)
+        index += 1
+    return leading + rest
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: runs the app and turns known errors into one line and exit 2."""
+    # Start-up builds large regular expressions (twitter-text's emoji pattern) and many models
+    # while the collector keeps scanning the objects just made; commands that keep running turn
+    # it back on (`long_running`).
+    gc.disable()
+    # Looking for pydantic plugins scans every installed package's metadata at the first model;
+    # publisher uses none (set PYDANTIC_DISABLE_PLUGINS to an empty value to load them anyway).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    arguments = global_options_first(sys.argv[1:] if argv is None else argv)
+    register(_command_of(arguments))
     try:
-        app(prog_name="publisher")
-    except KNOWN_ERRORS as exc:
+        app(args=arguments, prog_name="publisher")
+    except EditorError as exc:
         print(f"publisher: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
-    except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"publisher: database error: {reason}", file=sys.stderr)
-        sys.exit(USAGE_ERROR)
     except Exception as exc:  # the last line of defence: a bug, still no traceback for editors
+        from channels.base import redact
+
         if os.environ.get("PUBLISHER_DEBUG"):
             raise
+        database = _database_reason(exc)
+        if database is not None:
+            print(f"publisher: database error: {database}", file=sys.stderr)
+            sys.exit(USAGE_ERROR)
         print(
             redact(f"publisher: unexpected {type(exc).__name__}: {exc}")
             + " (PUBLISHER_DEBUG=1 shows details)",
@@ -133,4 +212,27 @@ def main() -> None:
         sys.exit(1)
 
 
-__all__ = ["app", "describe", "env", "main", "split_names"]
+def _command_of(arguments: list[str]) -> str | None:
+    """The command word of an argument list whose global options come first."""
+    index = 0
+    while index < len(arguments):
+        word = arguments[index]
+        if word.split("=", 1)[0] in GLOBAL_OPTIONS:
+            index += 1 if "=" in word else 2
+        elif word.startswith("-"):
+            return None
+        else:
+            return word
+    return None
+
+
+def _database_reason(exc: Exception) -> str | None:
+    """The driver's first line for a database failure (SQLAlchemy is only imported by then)."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_exc is None or not isinstance(exc, sqlalchemy_exc.DBAPIError):
+        return None
+    orig = exc.orig
+    return str(orig).strip().splitlines()[0] if orig else type(exc).__name__
+
+
+__all__ = ["UsageError", "app", "env", "main", "split_names"]

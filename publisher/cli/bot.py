@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from publisher.cli import app, env
+from publisher.cli import app, env, long_running
 
 
 @app.command("bot")
@@ -15,4 +15,5 @@ def bot_command(ctx: typer.Context) -> None:
     from publisher.bot import run_forever  # python-telegram-bot's Application, only here
 
     logging.getLogger("publisher").setLevel(logging.INFO)
+    long_running()
     run_forever(env(ctx).engine, env(ctx).settings)

@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.panel import Panel
-from rich.text import Text
 
-from channels import Teaser
 from publisher.cli import app, env, split_names
-from publisher.sources import load_article
-from publisher.teasers import compose, compose_json, resolve_channels
+
+if TYPE_CHECKING:
+    from rich.panel import Panel
+
+    from channels import Teaser
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(help="The article's link, used instead of the one SOURCE names (if any)"),
+]
 
 
 def teaser_panel(key: str, teaser: Teaser) -> Panel:
     """A teaser as editors read it: the text, its length against the limit, bullets used."""
+    from rich.panel import Panel
+    from rich.text import Text
+
     state = "green" if teaser.length <= teaser.limit else "red"
     notes = [f"{teaser.length}/{teaser.limit} {teaser.unit}", f"{teaser.bullets} bullets"]
     if teaser.truncated:
         notes.append("headline shortened")
     title = f"{key} ({teaser.channel})" if key != teaser.channel else key
+    body = Text(teaser.text)
+    if teaser.link not in teaser.text:
+        # The platform shows the link beside the text (Facebook's link card).
+        body.append(f"\n\nlink: {teaser.link}", style="dim")
     return Panel(
-        Text(teaser.text),
+        body,
         title=f"[bold]{title}[/bold]",
         subtitle=f"[{state}]{' · '.join(notes)}[/{state}]",
         subtitle_align="right",
@@ -39,14 +50,15 @@ def compose_command(
         str | None,
         typer.Option(help="Channel names or types, comma-separated (default: the four platforms)"),
     ] = None,
-    url: Annotated[
-        str | None, typer.Option(help="The article's link, when SOURCE has none")
-    ] = None,
+    url: UrlOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the compose JSON contract")
     ] = False,
 ) -> None:
     """Show each channel's teaser for an article, with its length against the limit."""
+    from publisher.sources import load_article
+    from publisher.teasers import compose, compose_json, resolve_channels
+
     settings = env(ctx).settings
     article = load_article(source, settings, url=url)
     chosen = resolve_channels(settings, split_names(channels, "--channels"))
@@ -54,10 +66,11 @@ def compose_command(
     if as_json:
         print(json.dumps(compose_json(article, teasers), ensure_ascii=False, indent=2))
         return
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console()
     console.print(Text(article.headline, style="bold"))
     console.print(Text(article.url, style="dim"))
     for key, teaser in teasers.items():
         console.print(teaser_panel(key, teaser))
-        if teaser.type == "facebook":
-            console.print(Text(f"  link: {teaser.link}", style="dim"))

@@ -4,34 +4,60 @@ delivery engine and what operates it."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from publisher import queue as queue_ops
-from publisher.checks import check_channels
-from publisher.cli import UsageError, app, env
-from publisher.cli.compose import teaser_panel
-from publisher.cli.queue import AsJson, deliveries_table, print_json
-from publisher.demo import run_demo
-from publisher.dispatch import Dispatcher
-from publisher.metrics import Metrics
-from publisher.scheduler import Daemon
-from publisher.store import describe
+from publisher.cli import UsageError, app, env, long_running
+from publisher.cli.queue import AsJson, print_json
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from publisher.config import Settings
+
+logger = logging.getLogger("publisher.run")
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 channels_app = typer.Typer(help="Configured channels; pause and resume them.")
 app.add_typer(channels_app, name="channels")
 
+# The demo keeps to a database of its own, whatever the configuration names.
+DEMO_DATABASE = Path("publisher-demo.db")
+
 
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
     """Migrate the database to the current schema (also done on every start)."""
+    from publisher.store import describe
+
     engine = env(ctx).engine
     print(f"database {describe(engine)} is up to date")
+
+
+def port_checked(port: int, option: str) -> int:
+    """A port number from the command line or the configuration, or a UsageError."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"{option} {port} is not a port (0 to 65535)")
+    return port
+
+
+def warn_of_stranded_posts(engine: Engine, settings: Settings) -> None:
+    """Say in the log which posts wait on channels that are no longer configured."""
+    from publisher.listings import stranded_posts
+
+    for channel, ids in stranded_posts(engine, settings).items():
+        shown = ", ".join(map(str, ids[:10])) + (" …" if len(ids) > 10 else "")
+        logger.warning(
+            "%d posts wait on channel %s, which is not in the configuration (posts %s): add "
+            "the channel back, or cancel them with `publisher queue cancel ID`",
+            len(ids),
+            channel,
+            shown,
+            extra={"channel": channel},
+        )
 
 
 @app.command("run")
@@ -43,9 +69,15 @@ def run_command(
     ] = None,
 ) -> None:
     """Deliver posts when they fall due, until stopped (SIGTERM or Ctrl-C)."""
+    from publisher.dispatch import Dispatcher
+    from publisher.metrics import Metrics
+    from publisher.scheduler import Daemon
+
     logging.getLogger("publisher").setLevel(logging.INFO)
+    long_running()
     settings = env(ctx).settings
     engine = env(ctx).engine
+    warn_of_stranded_posts(engine, settings)
     metrics = Metrics(engine)
     dispatcher = Dispatcher(engine, settings, on_delivered=metrics.observe)
     if once:
@@ -57,19 +89,23 @@ def run_command(
         return
     port = metrics_port if metrics_port is not None else settings.engine.metrics_port
     if port is not None:
-        metrics.serve(settings.engine.metrics_host, port)
+        port_checked(port, "--metrics-port")
+        try:
+            metrics.serve(settings.engine.metrics_host, port)
+        except OSError as exc:
+            raise UsageError(_listen_error(settings.engine.metrics_host, port, exc)) from None
     daemon = Daemon(engine, settings, dispatcher)
     server = None
     if settings.serve.enabled:
-        from publisher.app import ServerThread, create_app  # only workers that serve need it
+        from publisher.app import ServerThread, create_app
 
         # In the same process a release wakes the dispatcher directly, with no polling.
-        app = create_app(engine, settings, on_queued=daemon.wake)
-        server = ServerThread(app, settings.serve.host, settings.serve.port)
+        web = create_app(engine, settings, on_queued=daemon.wake)
+        server = ServerThread(web, settings.serve.host, settings.serve.port)
         server.start()
     bot = None
     if settings.bot.enabled:
-        from publisher.bot import BotThread  # only workers that run the bot need it
+        from publisher.bot import BotThread
 
         bot = BotThread(engine, settings)
         bot.start()
@@ -82,14 +118,30 @@ def run_command(
             server.stop()
 
 
+def _listen_error(host: str, port: int, exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use"
+    return f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+
+
 @channels_app.callback(invoke_without_command=True)
 def channels_list(ctx: typer.Context) -> None:
     """List configured channels and whether they are paused."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.console import Console
+    from rich.table import Table
+
+    from publisher.clock import utcnow
+    from publisher.listings import stranded_posts
+    from publisher.queue import active_pauses
+
     settings = env(ctx).settings
-    with env(ctx).engine.connect() as connection:
-        paused = queue_ops.active_pauses(connection, queue_ops.utcnow())
+    engine = env(ctx).existing_engine
+    with engine.connect() as connection:
+        paused = active_pauses(connection, utcnow())
     table = Table(title="channels", title_justify="left")
     for column in ("name", "type", "mode", "status"):
         table.add_column(column, overflow="fold")
@@ -97,6 +149,10 @@ def channels_list(ctx: typer.Context) -> None:
         pause = paused.get(name)
         status = f"paused: {pause.reason}" if pause else "active"
         table.add_row(name, channel.type, "dry run" if channel.dry_run else "live", status)
+    for name, ids in stranded_posts(engine, settings).items():
+        table.add_row(
+            name, "?", "not configured", f"{len(ids)} posts wait: add it back or cancel them"
+        )
     Console().print(table)
 
 
@@ -110,6 +166,8 @@ def check_command(
 ) -> None:
     """Verify each channel's credentials with a harmless call and say plainly what is wrong.
     Exits 1 when a channel cannot post (warnings, such as a token expiring soon, exit 0)."""
+    from publisher.checks import check_channels
+
     settings = env(ctx).settings
     unknown = sorted(set(names or []) - set(settings.channels))
     if unknown:
@@ -131,6 +189,9 @@ def check_command(
             ]
         )
     else:
+        from rich.console import Console
+        from rich.table import Table
+
         table = Table(title="channel check", title_justify="left")
         for column in ("channel", "type", "result", "finding"):
             table.add_column(column, overflow="fold")
@@ -155,6 +216,8 @@ def pause_command(
     reason: Annotated[str, typer.Option(help="Why, for the other editors")] = "paused by an editor",
 ) -> None:
     """Hold a channel's posts until it is resumed."""
+    from publisher import queue as queue_ops
+
     queue_ops.pause(env(ctx).engine, env(ctx).settings, name, reason)
     print(f"channel {name} paused")
 
@@ -162,20 +225,35 @@ def pause_command(
 @channels_app.command("resume")
 def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Let a paused channel's posts go out again."""
+    from publisher import queue as queue_ops
+
     queue_ops.resume(env(ctx).engine, env(ctx).settings, name)
     print(f"channel {name} resumed")
 
 
 @app.command("demo")
 def demo_command(ctx: typer.Context) -> None:
-    """Queue the bundled sample article for all four platforms (dry run) and deliver it."""
+    """Queue the bundled sample article for all four platforms (dry run) and deliver it, in a
+    database of its own (./publisher-demo.db), never the configured one."""
+    from rich.console import Console
+
+    from publisher.cli.compose import teaser_panel
+    from publisher.cli.queue import deliveries_table
+    from publisher.demo import run_demo
+    from publisher.store import describe, open_engine
+
     logging.getLogger("publisher").setLevel(logging.INFO)
-    engine = env(ctx).engine
-    run = run_demo(engine, env(ctx).settings)
+    settings = env(ctx).settings
+    engine = open_engine(f"sqlite:///{DEMO_DATABASE}")
+    try:
+        run = run_demo(engine, settings)
+    finally:
+        engine.dispose()
     console = Console()
     console.print(
-        f"[bold]queued posts {', '.join(map(str, run.post_ids))}[/bold] in {describe(engine)}"
+        f"[bold]queued posts {', '.join(map(str, run.post_ids))}[/bold] in {describe(engine)} "
+        "(the demo's own database)"
     )
     for key, teaser in run.teasers.items():
         console.print(teaser_panel(key, teaser))
-    console.print(deliveries_table(run.deliveries, "delivery log"))
+    console.print(deliveries_table(run.deliveries, "delivery log", settings.tz))

@@ -1,26 +1,27 @@
 """`publisher queue …` and `publisher log`: queue articles, look at and change posts, read the
-delivery log. Listings take `--json` (a JSON array, one object per post or delivery)."""
+delivery log. Listings take `--json` (a JSON array, one object per post or delivery); tables
+show times in the newsroom's zone, with the zone's name."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from publisher import queue as queue_ops
 from publisher.cli import UsageError, app, env, split_names
-from publisher.listings import list_deliveries, list_posts, show_post
-from publisher.queue import Timing, utcnow
-from publisher.reconcile import reconcile
-from publisher.slots import local_slot, parse_time
-from publisher.sources import load_article
+from publisher.cli.compose import UrlOption
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from rich.table import Table
+    from sqlalchemy import Engine
+
+    from publisher.config import Settings
+    from publisher.queue import Timing
 
 queue_app = typer.Typer(
     help="Queue posts and manage them before they go out.", no_args_is_help=True
@@ -29,38 +30,94 @@ app.add_typer(queue_app, name="queue")
 
 PostId = Annotated[int, typer.Argument(help="The post's id (see `publisher queue list`)")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+By = Annotated[
+    str | None, typer.Option(help="Who acts, for the post's record (default: your login name)")
+]
+HEADLINE_WIDTH = 60
+
+
+def actor(by: str | None) -> str:
+    """Who acts from the command line: as given, else the login name."""
+    if by:
+        return by
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def posts_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """Posts as a table: id, channel, state, local due time, headline, error."""
+def shorten(text: str, width: int) -> str:
+    """`text` cut at a word boundary to fit `width` characters, marked with "…"."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
+    return cut.rstrip(" ,;:-–") + "…"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 post", "2 posts"; `words` for plurals that are not word + s."""
+    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
+
+
+def posts_table(rows: list[dict[str, Any]], title: str, zone: ZoneInfo) -> Table:
+    """Posts as a table: id, channel, state, due time in the newsroom's zone, headline, note."""
+    from rich.table import Table
+
+    from publisher.clock import shown
+    from publisher.listings import post_note
+
     table = Table(title=title, title_justify="left")
-    for column in ("id", "channel", "state", "due (local)", "attempts", "headline", "note"):
+    for column in ("id", "channel", "state", "due", "attempts", "headline", "note"):
         table.add_column(column, overflow="fold")
     for row in rows:
         state = f"{row['state']} (held)" if row["held"] else row["state"]
-        note = row["error"] or row["permalink"] or ""
         table.add_row(
             str(row["id"]),
             row["channel"],
             state,
-            row["due_local"][:16].replace("T", " "),
+            shown(_time(row["due_at"]), zone),
             str(row["attempts"]),
-            row["headline"][:60],
-            note[:80],
+            shorten(row["headline"], HEADLINE_WIDTH),
+            shorten(post_note(row), 100),
         )
     return table
 
 
-def _timing(now: bool, at: str | None, next_slot: bool, tz: Any) -> Timing:
+def _time(value: str | None) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value) if value else None
+
+
+def _timing(now: bool, at: str | None, next_slot: bool, zone: ZoneInfo) -> Timing:
+    from publisher.clock import utcnow
+    from publisher.queue import Timing
+    from publisher.slots import parse_time
+
     if sum([now, at is not None, next_slot]) > 1:
         raise UsageError("choose one of --now, --at and --next-slot")
     if at is not None:
-        return Timing("at", parse_time(at, utcnow(), tz))
+        return Timing("at", parse_time(at, utcnow(), zone))
     return Timing("next_slot") if next_slot else Timing("now")
+
+
+def known_channel(engine: Engine, settings: Settings, name: str | None) -> str | None:
+    """`name` when it is a configured channel or one the database has posts of, else a
+    UsageError listing the names there are."""
+    if name is None or name in settings.channels:
+        return name
+    from publisher.listings import channels_in_store
+
+    known = set(settings.channels) | channels_in_store(engine)
+    if name in known:
+        return name
+    raise UsageError(f"unknown channel {name!r} (known: {', '.join(sorted(known))})")
 
 
 @queue_app.command("add")
@@ -75,27 +132,35 @@ def add_command(
     next_slot: Annotated[
         bool, typer.Option("--next-slot", help="Each channel's next free slot")
     ] = False,
-    url: Annotated[
-        str | None, typer.Option(help="The article's link, when SOURCE has none")
-    ] = None,
+    url: UrlOption = None,
     force: Annotated[bool, typer.Option("--force", help="Queue even if already queued")] = False,
-    by: Annotated[str, typer.Option(help="Who queues it, for the record")] = "cli",
+    by: By = None,
     as_json: AsJson = False,
 ) -> None:
     """Queue an article's teasers on some or all channels."""
+    from publisher import queue as queue_ops
+    from publisher.listings import list_posts
+    from publisher.sources import load_article
+
     ctx_env = env(ctx)
     settings = ctx_env.settings
     timing = _timing(now, at, next_slot, settings.tz)
     chosen = queue_ops.queue_channels(settings, split_names(channels, "--channels"))
     article = load_article(source, settings, url=url)
     ids = queue_ops.add(
-        ctx_env.engine, settings, article, chosen, timing, force=force, queued_by=by
+        ctx_env.engine, settings, article, chosen, timing, force=force, queued_by=actor(by)
     )
-    rows = [r for r in list_posts(ctx_env.engine, settings, include_done=True) if r["id"] in ids]
+    rows = list_posts(ctx_env.engine, settings, include_done=True, post_ids=ids)
     if as_json:
         print_json(rows)
     else:
-        Console().print(posts_table(rows, f"queued {len(ids)} posts"))
+        _print(posts_table(rows, f"queued {plural(len(ids), 'post')}", settings.tz))
+
+
+def _print(renderable: Any) -> None:
+    from rich.console import Console
+
+    Console().print(renderable)
 
 
 @queue_app.command("list")
@@ -108,28 +173,35 @@ def list_command(
     as_json: AsJson = False,
 ) -> None:
     """Posts still to go out, and those held (awaiting approval, uncertain, failed)."""
-    rows = list_posts(
-        env(ctx).engine, env(ctx).settings, include_done=include_done, channel=channel
-    )
+    from publisher.listings import list_posts
+
+    engine, settings = env(ctx).existing_engine, env(ctx).settings
+    channel = known_channel(engine, settings, channel)
+    rows = list_posts(engine, settings, include_done=include_done, channel=channel)
     if as_json:
         print_json(rows)
     else:
-        Console().print(posts_table(rows, f"{len(rows)} posts"))
+        _print(posts_table(rows, plural(len(rows), "post"), settings.tz))
 
 
 @queue_app.command("show")
 def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -> None:
     """One post: its text, state and every delivery attempt."""
-    detail = show_post(env(ctx).engine, env(ctx).settings, post_id)
+    from rich.console import Console
+
+    from publisher.listings import show_post
+
+    settings = env(ctx).settings
+    detail = show_post(env(ctx).existing_engine, settings, post_id)
     if as_json:
         print_json(detail)
         return
     console = Console()
-    console.print(posts_table([detail], f"post {post_id}"))
+    console.print(posts_table([detail], f"post {post_id}", settings.tz))
     console.print(detail["text"], markup=False, highlight=False)
     console.print(f"link: {detail['link']}", markup=False, highlight=False)
     if detail["deliveries"]:
-        console.print(deliveries_table(detail["deliveries"], "deliveries"))
+        console.print(deliveries_table(detail["deliveries"], "deliveries", settings.tz))
 
 
 @queue_app.command("edit")
@@ -140,14 +212,35 @@ def edit_command(
     file: Annotated[
         Path | None, typer.Option(help="Read the new text from a file, - for stdin")
     ] = None,
+    without_link: Annotated[
+        bool,
+        typer.Option(
+            "--without-link", help="Post the text even though it no longer holds the article link"
+        ),
+    ] = False,
+    by: By = None,
 ) -> None:
     """Replace a post's text; it is checked against the channel's rules first."""
-    if (text is None) == (file is None):
+    from publisher import queue as queue_ops
+
+    if text is None and file is None:
+        raise UsageError("give the new text, or --file with it")
+    if text is not None and file is not None:
         raise UsageError("give the new text or --file, not both")
     if file is not None:
         text = sys.stdin.read() if str(file) == "-" else _read(file)
     assert text is not None
-    queue_ops.edit(env(ctx).engine, env(ctx).settings, post_id, text.rstrip("\n"))
+    try:
+        queue_ops.edit(
+            env(ctx).engine,
+            env(ctx).settings,
+            post_id,
+            text.rstrip("\n"),
+            by=actor(by),
+            without_link=without_link,
+        )
+    except queue_ops.LinkMissing as exc:
+        raise UsageError(f"{exc}; add --without-link to post it so") from None
     print(f"post {post_id} edited")
 
 
@@ -159,23 +252,29 @@ def _read(path: Path) -> str:
 
 
 @queue_app.command("approve")
-def approve_command(ctx: typer.Context, post_id: PostId) -> None:
+def approve_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Let a post that waits for approval go out at its time."""
-    queue_ops.approve(env(ctx).engine, post_id)
+    from publisher import queue as queue_ops
+
+    queue_ops.approve(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} approved")
 
 
 @queue_app.command("cancel")
-def cancel_command(ctx: typer.Context, post_id: PostId) -> None:
+def cancel_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Withdraw a post that has not gone out."""
-    queue_ops.cancel(env(ctx).engine, post_id)
+    from publisher import queue as queue_ops
+
+    queue_ops.cancel(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} cancelled")
 
 
 @queue_app.command("retry")
-def retry_command(ctx: typer.Context, post_id: PostId) -> None:
+def retry_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Send a failed or uncertain post again now (check the platform first for uncertain ones)."""
-    queue_ops.retry(env(ctx).engine, post_id)
+    from publisher import queue as queue_ops
+
+    queue_ops.retry(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} queued again")
 
 
@@ -184,42 +283,52 @@ def mark_sent_command(
     ctx: typer.Context,
     post_id: PostId,
     permalink: Annotated[str | None, typer.Option(help="Where the post is online")] = None,
+    by: By = None,
 ) -> None:
     """Record that an uncertain post did go out."""
-    queue_ops.mark_sent(env(ctx).engine, post_id, permalink)
+    from publisher import queue as queue_ops
+
+    queue_ops.mark_sent(env(ctx).engine, post_id, permalink, by=actor(by))
     print(f"post {post_id} marked sent")
 
 
 @queue_app.command("reconcile")
 def reconcile_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Look uncertain posts up on their platforms (X, Facebook); those found become sent."""
-    results = reconcile(env(ctx).engine, env(ctx).settings)
+    import dataclasses
+
+    from publisher.reconcile import reconcile
+
+    results = reconcile(env(ctx).existing_engine, env(ctx).settings)
     if as_json:
         print_json([dataclasses.asdict(r) for r in results])
         return
     for result in results:
+        where = f"post {result.post_id} on {result.channel}"
         if result.found:
-            print(f"post {result.post_id} on {result.channel}: online ({result.permalink})")
+            print(f"{where}: online ({result.permalink})")
+        elif not result.asked:
+            print(
+                f"{where}: this platform cannot be asked whether it went out; look on the "
+                f"channel, then `publisher queue mark-sent {result.post_id}` if it is there, "
+                f"or `publisher queue retry {result.post_id}` if it is not"
+            )
+        elif result.error:
+            print(f"{where}: could not look it up ({result.error}); still uncertain")
         else:
-            reason = f": {result.error}" if result.error else ""
-            print(f"post {result.post_id} on {result.channel}: not found, still uncertain{reason}")
+            print(f"{where}: not among the account's posts yet; still uncertain")
     if not results:
-        print("no uncertain post can be looked up")
+        print("no post is uncertain")
 
 
-def deliveries_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """Delivery attempts as a table."""
+def deliveries_table(rows: list[dict[str, Any]], title: str, zone: ZoneInfo) -> Table:
+    """Delivery attempts as a table, times in the newsroom's zone."""
+    from rich.table import Table
+
+    from publisher.clock import shown
+
     table = Table(title=title, title_justify="left")
-    for column in (
-        "id",
-        "post",
-        "channel",
-        "attempt",
-        "outcome",
-        "started (UTC)",
-        "ms",
-        "remote id / error",
-    ):
+    for column in ("id", "post", "channel", "attempt", "outcome", "started", "ms", "detail"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
@@ -228,7 +337,7 @@ def deliveries_table(rows: list[dict[str, Any]], title: str) -> Table:
             row["channel"],
             str(row["attempt"]),
             row["outcome"],
-            (row["started_at"] or "")[:19].replace("T", " "),
+            shown(_time(row["started_at"]), zone, seconds=True),
             str(row["latency_ms"] if row["latency_ms"] is not None else ""),
             row["error"] or row["permalink"] or row["remote_id"] or "",
         )
@@ -240,31 +349,40 @@ def log_command(
     ctx: typer.Context,
     channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
     outcome: Annotated[
-        str | None, typer.Option(help="sent, failed, transient, rate_limited, auth, uncertain")
+        str | None,
+        typer.Option(help="sent, failed, transient, rate_limited, auth, uncertain, released"),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Only deliveries from this time on (ISO 8601)")
+        str | None,
+        typer.Option(help="Only deliveries from this time on (ISO 8601; newsroom time)"),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: AsJson = False,
 ) -> None:
     """The delivery log: every attempt, newest first."""
+    from publisher.listings import OUTCOMES, list_deliveries
+
     settings = env(ctx).settings
-    start = None
-    if since is not None:
-        start = _parse_since(since, settings.tz)
-    rows = list_deliveries(
-        env(ctx).engine, channel=channel, outcome=outcome, since=start, limit=limit
-    )
+    engine = env(ctx).existing_engine
+    channel = known_channel(engine, settings, channel)
+    if outcome is not None and outcome not in OUTCOMES:
+        raise UsageError(f"unknown outcome {outcome!r} (known: {', '.join(OUTCOMES)})")
+    start = _parse_since(since, settings.tz) if since is not None else None
+    rows = list_deliveries(engine, channel=channel, outcome=outcome, since=start, limit=limit)
     if as_json:
         print_json(rows)
     else:
-        Console().print(deliveries_table(rows, f"{len(rows)} deliveries"))
+        title = plural(len(rows), "delivery", "deliveries")
+        _print(deliveries_table(rows, title, settings.tz))
 
 
-def _parse_since(value: str, tz: Any) -> datetime:
+def _parse_since(value: str, zone: ZoneInfo) -> Any:
+    from datetime import datetime
+
+    from publisher.slots import local_slot
+
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--since {value!r} is not an ISO 8601 time") from None
-    return parsed if parsed.tzinfo else local_slot(parsed.date(), parsed.time(), tz)
+    return parsed if parsed.tzinfo else local_slot(parsed.date(), parsed.time(), zone)

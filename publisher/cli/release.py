@@ -1,22 +1,41 @@
-"""`publisher serve` (the HTTP side: the CMS webhook) and `publisher feeds` (the feed watcher's
-state, and polling a feed by hand)."""
+"""`publisher serve` (the HTTP side: the CMS webhook, the widget, the desk) and `publisher feeds`
+(the feed watcher's state, and polling a feed by hand)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from publisher.cli import UsageError, app, env
+from publisher.cli import UsageError, app, env, long_running
+from publisher.cli.engine import _listen_error, port_checked
 from publisher.cli.queue import AsJson, print_json
-from publisher.feedwatch import FeedWatcher, feed_states
+
+if TYPE_CHECKING:
+    import socket
 
 feeds_app = typer.Typer(help="The watched RSS/Atom feeds.")
 app.add_typer(feeds_app, name="feeds")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port`, or a UsageError saying why not (taken, not allowed)."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror:
+        raise UsageError(f"cannot listen on {host}: no such address") from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(_listen_error(host, port, exc)) from None
+    return sock
 
 
 @app.command("serve")
@@ -25,22 +44,23 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
-    """Serve the HTTP side: POST /hooks/articles (the CMS webhook)."""
-    # FastAPI and uvicorn are imported by the commands that serve, not by every command.
+    """Serve the HTTP side: the CMS webhook, the share widget and the web desk."""
     import uvicorn
 
     from publisher.app import create_app
 
     logging.getLogger("publisher").setLevel(logging.INFO)
+    long_running()
     settings = env(ctx).settings
+    chosen_host = host or settings.serve.host
+    chosen_port = port_checked(port if port is not None else settings.serve.port, "--port")
+    sock = listening_socket(chosen_host, chosen_port)
     web = create_app(env(ctx).engine, settings)
-    uvicorn.run(
-        web,
-        host=host or settings.serve.host,
-        port=port if port is not None else settings.serve.port,
-        log_level="warning",
-        access_log=False,
-    )
+    bound = sock.getsockname()[1]
+    shown = f"[{chosen_host}]" if ":" in chosen_host else chosen_host
+    print(f"publisher: serving on http://{shown}:{bound} (Ctrl-C stops)", file=sys.stderr)
+    config = uvicorn.Config(web, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @feeds_app.callback(invoke_without_command=True)
@@ -48,10 +68,23 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Each configured feed: when it was last polled, and whether it is failing."""
     if ctx.invoked_subcommand is not None:
         return
-    states = feed_states(env(ctx).engine, env(ctx).settings)
+    from datetime import datetime
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from publisher.clock import shown
+    from publisher.feedwatch import feed_states
+
+    settings = env(ctx).settings
+    states = feed_states(env(ctx).existing_engine, settings)
     if as_json:
         print_json(states)
         return
+
+    def when(value: str | None) -> str:
+        return shown(datetime.fromisoformat(value), settings.tz) if value else "never"
+
     table = Table(title="feeds", title_justify="left")
     for column in ("feed", "every", "last poll", "last success", "failures", "last error"):
         table.add_column(column, overflow="fold")
@@ -59,8 +92,8 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
         table.add_row(
             state["feed"],
             f"{state['every']:g} s",
-            state["polled_at"] or "never",
-            state["ok_at"] or "never",
+            when(state["polled_at"]),
+            when(state["ok_at"]),
             str(state["failures"]),
             state["last_error"] or "",
         )
@@ -72,6 +105,10 @@ def poll_command(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Feed name")]
 ) -> None:
     """Poll one feed now and release its new items."""
+    import dataclasses
+
+    from publisher.feedwatch import FeedWatcher
+
     settings = env(ctx).settings
     if name not in settings.feeds:
         known = ", ".join(settings.feeds) or "none configured"

@@ -209,6 +209,7 @@ class Desk:
         problems: dict[str, list[str]] | None = None,
         message: str | None = None,
         status: int = 200,
+        confirm_link: frozenset[str] = frozenset(),
     ) -> Response:
         self.user(request)
         try:
@@ -231,6 +232,7 @@ class Desk:
                     "limit": channel.limit_for(article),
                     "unit": channel.unit,
                     "problems": (problems or {}).get(name, []),
+                    "confirm_link": name in confirm_link,
                 }
             )
         context = {"article": article, "article_id": article_id, "cards": cards}
@@ -249,15 +251,26 @@ class Desk:
         problems = {
             name: channel.validate(texts[name], article) for name, channel in channels.items()
         }
+        teasers = compose(article, channels, self.settings)
+        linkless = frozenset(
+            name
+            for name, channel in channels.items()
+            if queue.drops_link(channel, texts[name], teasers[name].link, article.url)
+        )
+        for name in linkless:
+            if not form.get(f"without_link_{name}"):
+                problems[name].append(self.t("link_missing"))
         if not chosen or any(problems.values()):
             reason = next((f"{n}: {'; '.join(p)}" for n, p in problems.items() if p), "")
             return await self.article_page(
                 request, article_id, texts, problems,
-                self.t("refused", reason=reason or self.t("include")), 422,
+                self.t("refused", reason=reason or self.t("include")), 422, linkless,
             )  # fmt: skip
         try:
             timing = self._timing(str(form.get("timing") or "now"), str(form.get("at") or ""))
-            ids = await run_in_threadpool(self._queue, article, channels, timing, texts, user.name)
+            ids = await run_in_threadpool(
+                self._queue, article, channels, timing, texts, user.name, linkless
+            )
         except REFUSALS as exc:
             return await self.article_page(
                 request, article_id, texts, None, self.t("refused", reason=str(exc)), 422
@@ -283,12 +296,20 @@ class Desk:
         timing: Timing,
         texts: dict[str, str],
         by: str,
+        without_link: frozenset[str],
     ) -> list[int]:
         ids = queue.add(self.engine, self.settings, article, channels, timing, queued_by=by)
         teasers = compose(article, channels, self.settings)
         for post_id, name in zip(ids, channels, strict=True):
             if texts[name] != teasers[name].text:
-                queue.edit(self.engine, self.settings, post_id, texts[name], by=by)
+                queue.edit(
+                    self.engine,
+                    self.settings,
+                    post_id,
+                    texts[name],
+                    by=by,
+                    without_link=name in without_link,
+                )
         return ids
 
     async def measure(self, request: Request) -> Response:

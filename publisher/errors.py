@@ -1,0 +1,9 @@
+"""The one base of every error an editor can fix (a bad file, a time in the past, an unknown
+channel, a locked database): its message is one sentence meant for them. Everything that is not
+an EditorError is a bug, and the CLI, the bot and the desk never dress a bug up as a refusal."""
+
+from __future__ import annotations
+
+
+class EditorError(Exception):
+    """Something an editor can put right; the message says what, in one line."""
