@@ -43,7 +43,10 @@ class ChannelError(EditorError):
     permanent (give up with the platform's reason), auth (pause the channel), uncertain (the call
     may have reached the platform, e.g. a timeout after sending: never retried blindly).
     `never_sent` says the request provably never reached the platform (connection refused).
-    Messages never contain credentials.
+    `backoff`: `retry_after` is the first wait of a short limit (per second) that the engine
+    doubles while it keeps being hit. `recipient_only`: the limit concerns this recipient of a
+    fan-out (a pair rate), not the channel: the others go on. Messages never contain
+    credentials.
     """
 
     def __init__(
@@ -54,6 +57,8 @@ class ChannelError(EditorError):
         retry_after: float | None = None,
         never_sent: bool = False,
         code: str | None = None,
+        backoff: bool = False,
+        recipient_only: bool = False,
     ) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
@@ -61,6 +66,8 @@ class ChannelError(EditorError):
         self.retry_after = retry_after
         self.never_sent = never_sent
         self.code = code
+        self.backoff = backoff
+        self.recipient_only = recipient_only
 
 
 @dataclass(frozen=True)

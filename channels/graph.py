@@ -11,6 +11,7 @@ https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Mapping
 from functools import cached_property
@@ -31,8 +32,17 @@ AUTH_CODES = frozenset({102, 190})
 # Missing or withdrawn permissions: every post of the channel would fail the same way, so the
 # channel pauses until someone grants them (10, 200-299: "handle the missing permission").
 PERMISSION_CODES = frozenset({3, 10, *range(200, 300)})
-# App, page, user and business-use-case throttling, and WhatsApp's throughput and pair limits.
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80007, 130429, 131048, 131056})
+# App, page, user and business-use-case throttling and WhatsApp's account limits, counted over
+# a rolling hour.
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80007, 131048})
+# WhatsApp's throughput per business number (80 messages a second by default): a second's wait,
+# doubled by the engine while it keeps coming.
+THROUGHPUT_LIMIT = 130429
+THROUGHPUT_WAIT = 1.0
+# WhatsApp's pair rate: about one message every 6 seconds to the same person; it holds back
+# that recipient only.
+PAIR_RATE_LIMIT = 131056
+PAIR_RATE_WAIT = 6.0
 # Temporary trouble on Meta's side.
 TRANSIENT_CODES = frozenset({1, 2, 131000, 131016})
 DUPLICATE_POST = 506
@@ -121,6 +131,15 @@ def classify(name: str, response: requests.Response, answer: Any) -> ChannelErro
     tag = f"{code}" + (f"/{subcode}" if subcode else "")
     if code in AUTH_CODES or (error.get("type") == "OAuthException" and code is None):
         return ChannelError("auth", message, code=tag)
+    if code == THROUGHPUT_LIMIT:
+        return ChannelError(
+            "rate_limited", message, retry_after=THROUGHPUT_WAIT, code=tag, backoff=True
+        )
+    if code == PAIR_RATE_LIMIT:
+        wait = PAIR_RATE_WAIT + random.uniform(0, 2)
+        return ChannelError(
+            "rate_limited", message, retry_after=wait, code=tag, recipient_only=True
+        )
     if code in RATE_LIMIT_CODES:
         return ChannelError("rate_limited", message, retry_after=usage_wait(response), code=tag)
     if code == POLICY_BLOCK:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +23,8 @@ from publisher.queue import utcnow
 from publisher.schema import channel_pauses, deliveries, posts
 
 logger = logging.getLogger("publisher.dispatch")
+# The longest wait a short, per-second limit grows to while it keeps being hit.
+SHORT_LIMIT_CAP = 60.0
 # What a fan-out post as a whole comes to when recipients answered differently: the kind that
 # asks most of the engine wins (pause, wait, retry, hold, fail).
 _FANOUT_PRECEDENCE = ("auth", "rate_limited", "transient", "uncertain", "permanent")
@@ -110,6 +113,10 @@ class Dispatcher(Claims):
         # When a rate limit or an auth error stopped a channel: posts of it claimed before then
         # and not yet sent go back to the queue unsent.
         self._halted: dict[str, datetime] = {}
+        # Short limits hit in a row per channel (a platform's per-second throughput): each one
+        # doubles the wait, a success starts again.
+        self._strikes: dict[str, int] = {}
+        self._strikes_lock = threading.Lock()
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
@@ -158,8 +165,9 @@ class Dispatcher(Claims):
                 receipts.append(receipt)
             elif error is not None:
                 errors.append((recipient, error))
-                # A paused or throttled account would refuse the others too.
-                stopped = error.kind in ("auth", "rate_limited")
+                # A paused or throttled account would refuse the others too; a limit on one
+                # recipient (the pair rate) holds back only that recipient.
+                stopped = error.kind in ("auth", "rate_limited") and not error.recipient_only
         error = _combined(errors, len(claimed.targets))
         if error is None and not owed:
             error = self._refused_earlier(claimed)
@@ -240,7 +248,9 @@ class Dispatcher(Claims):
                 values.update(state="queued", due_at=now + timedelta(seconds=wait))
             values["retries"] = retries
         elif error.kind == "rate_limited":
-            values.update(state="queued", due_at=now + timedelta(seconds=error.retry_after or 60))
+            values.update(
+                state="queued", due_at=now + timedelta(seconds=self._wait(claimed, error))
+            )
         elif error.kind == "auth":
             values["state"] = "queued"
         elif error.kind == "uncertain":
@@ -273,6 +283,9 @@ class Dispatcher(Claims):
         outcome = _outcome(error)
         if error is not None:
             post_values.update(sent_at=None, **self._next_state(claimed, error, now))
+        else:
+            with self._strikes_lock:
+                self._strikes.pop(claimed.channel, None)
         with self.engine.begin() as connection:
             if not fanout:
                 self._record_delivery(connection, claimed, now, seconds, post_values, error)
@@ -281,8 +294,9 @@ class Dispatcher(Claims):
                 {"match_post": claimed.post_id, "match_worker": self.worker, "new_updated_at": now}
                 | {f"new_{key}": value for key, value in post_values.items()},
             )
-            if error is not None and error.kind in ("auth", "rate_limited"):
-                self._pause(connection, claimed.channel, error, now)
+            if error is not None and _stops_channel(error):
+                wait = (post_values["due_at"] - now).total_seconds()
+                self._pause(connection, claimed.channel, error, now, wait)
                 self._halted[claimed.channel] = now
         delivered = Delivered(
             claimed, outcome, post_values["state"], started, seconds, receipt, error
@@ -315,10 +329,25 @@ class Dispatcher(Claims):
             },
         )
 
-    def _pause(self, connection: Connection, name: str, error: ChannelError, now: datetime) -> None:
+    def _wait(self, claimed: Claimed, error: ChannelError) -> float:
+        """Seconds to wait after a rate limit: what the platform says, doubled (with jitter)
+        while a short limit keeps being hit."""
+        base = error.retry_after or 60
+        if not error.backoff:
+            return base
+        with self._strikes_lock:
+            strikes = self._strikes.get(claimed.channel, 0) + 1
+            self._strikes[claimed.channel] = strikes
+        if strikes == 1:
+            return base
+        return backoff(strikes, base, SHORT_LIMIT_CAP, self.rng)
+
+    def _pause(
+        self, connection: Connection, name: str, error: ChannelError, now: datetime, wait: float
+    ) -> None:
         until = None
         if error.kind == "rate_limited":
-            until = now + timedelta(seconds=error.retry_after or 60)
+            until = now + timedelta(seconds=wait)
         connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == name))
         connection.execute(
             insert(channel_pauses).values(
@@ -381,6 +410,12 @@ class Dispatcher(Claims):
             results += [d for d in map(self.deliver, batch) if d is not None]
 
 
+def _stops_channel(error: ChannelError) -> bool:
+    """Whether an error holds every post of its channel: a refused credential or a limit of the
+    account, not one of a single recipient."""
+    return error.kind == "auth" or (error.kind == "rate_limited" and not error.recipient_only)
+
+
 def _outcome(error: ChannelError | None) -> str:
     if error is None:
         return "sent"
@@ -396,7 +431,9 @@ def _combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelErro
             return ChannelError(
                 kind,
                 f"{len(errors)} of {total} recipients not reached; {recipient}: {first.message}",
-                retry_after=first.retry_after,
+                retry_after=max(e.retry_after or 0 for _, e in matching) or None,
                 code=first.code,
+                backoff=first.backoff,
+                recipient_only=all(e.recipient_only for _, e in matching),
             )
     return None

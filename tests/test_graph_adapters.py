@@ -246,3 +246,25 @@ def test_usage_wait_is_the_longest_estimate_in_the_header(minutes: list[int], he
     response.headers[header] = json.dumps({"123": entries})
     expected = max(minutes) * 60 if max(minutes) > 0 else 3600
     assert usage_wait(response) == expected
+
+
+def test_the_throughput_limit_is_a_wait_of_a_second_that_backs_off(graph_api, credentials) -> None:
+    graph_api.fail_next("/messages", 400, graph_error(130429, "(#130429) Rate limit hit"))
+    error = error_of(lambda: whatsapp(graph_api).send(wa_message()))
+    assert (error.kind, error.retry_after, error.backoff) == ("rate_limited", 1.0, True)
+
+
+def test_the_pair_rate_limit_is_a_wait_of_seconds_for_that_recipient_only(
+    graph_api, credentials
+) -> None:
+    answer = graph_error(131056, "(Business Account, Consumer Account) pair rate limit hit")
+    graph_api.fail_next("/messages", 400, answer)
+    error = error_of(lambda: whatsapp(graph_api).send(wa_message()))
+    assert (error.kind, error.recipient_only) == ("rate_limited", True)
+    assert 6 <= error.retry_after <= 10
+
+
+def test_the_accounts_hourly_limit_still_waits_the_hour(graph_api, credentials) -> None:
+    graph_api.fail_next("/messages", 400, graph_error(80007, "(#80007) Rate limit issues"))
+    error = error_of(lambda: whatsapp(graph_api).send(wa_message()))
+    assert (error.kind, error.retry_after, error.backoff) == ("rate_limited", 3600.0, False)

@@ -92,7 +92,8 @@ PLATFORMS = [
         "whatsapp",
         "/messages",
         {
-            "rate_limited": (400, graph_error(130429, "(#130429) Rate limit hit"), {}),
+            # The account's hourly limit; the per-second throughput limit waits seconds.
+            "rate_limited": (400, graph_error(80007, "(#80007) Rate limit issues"), {}),
             "transient": (500, graph_error(131000, "Something went wrong"), {}),
             "permanent": (400, graph_error(131026, "Message undeliverable"), {}),
             "auth": (401, EXPIRED_TOKEN, {}),
@@ -242,3 +243,30 @@ def test_rate_limit_on_one_recipient_stops_the_fan_out_and_keeps_the_rest_owed(
     assert (row.state, row.pending) == ("queued", RECIPIENTS)
     outcomes = sorted(r.outcome for r in delivery_rows(engine, post_id))
     assert outcomes == ["rate_limited", "released", "released"]
+
+
+def test_a_pair_rate_limit_holds_back_one_recipient_for_seconds_and_not_the_others(
+    deliver, engine, graph_api
+) -> None:
+    graph_api.fail_next(
+        "/messages", 400, graph_error(131056, "(Business Account, Consumer Account) pair rate")
+    )
+    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
+    assert len(graph_api.posts("/messages")) == 3
+    row = post(engine, post_id)
+    assert (row.state, row.pending) == ("queued", RECIPIENTS[:1])
+    assert row.due_at < utcnow() + timedelta(seconds=11)
+    with engine.connect() as connection:
+        assert "social" not in queue.active_pauses(connection, utcnow())
+
+
+def test_repeated_throughput_limits_wait_longer_each_time(deliver, engine, graph_api) -> None:
+    throughput = (400, graph_error(130429, "(#130429) Rate limit hit"), {})
+    graph_api.fail_next("/messages", *throughput)
+    post_id, dispatcher = deliver(BY_TYPE["whatsapp"])
+    first = post(engine, post_id).due_at - utcnow()
+    assert first < timedelta(seconds=2)
+    graph_api.fail_next("/messages", *throughput)
+    dispatcher.run_once(post(engine, post_id).due_at + timedelta(milliseconds=1))
+    second = post(engine, post_id).due_at - utcnow()
+    assert timedelta(seconds=1) <= second < timedelta(seconds=3)
