@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from channels import Channel, Teaser
 from publisher.articles import Article, ArticleError, check_http_url
+from publisher.changes import notify_change
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.errors import EditorError
@@ -21,7 +22,6 @@ from publisher.slots import next_slot
 from publisher.teasers import compose, make_channel
 
 OPEN_STATES = ("awaiting_approval", "queued", "sending")
-CHANGE_CHANNEL = "publisher_queue"
 
 
 class QueueError(EditorError):
@@ -42,12 +42,6 @@ class Timing:
     def __post_init__(self) -> None:
         if self.mode == "at" and (self.at is None or self.at.tzinfo is None):
             raise QueueError("a post's time needs a time zone")
-
-
-def notify_change(connection: Connection) -> None:
-    """Tell running workers the queue changed (PostgreSQL; SQLite workers watch data_version)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text(f"NOTIFY {CHANGE_CHANNEL}"))
 
 
 def queue_channels(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select, update
 
 from channels import ChannelError, Outgoing
+from publisher.changes import notify_change
+from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.queue import notify_change, utcnow
 from publisher.schema import deliveries, posts
 from publisher.teasers import make_channel
 

@@ -1,7 +1,7 @@
-"""`publisher run`: an APScheduler clock that wakes exactly when the next post falls due (not a
-slow poll), hands due posts to a thread pool of senders, notices queue changes made by other
-processes, polls each feed as a job of its own, and stops cleanly on SIGTERM/SIGINT, finishing or
-releasing what is in flight."""
+"""`publisher run`: a clock that wakes exactly when the next post falls due (not a slow poll),
+hands due posts to a thread pool of senders, hears about queue changes made by other processes,
+runs the interval jobs (feeds, reconcile, the change poll) on APScheduler, and stops cleanly on
+SIGTERM/SIGINT, finishing or releasing what is in flight."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from publisher.changes import ChangeWatcher, WakeListener
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.dispatch import Claimed, Delivered, Dispatcher
 from publisher.feedwatch import FeedWatcher
-from publisher.queue import CHANGE_CHANNEL, utcnow
 from publisher.reconcile import reconcile
 
 logger = logging.getLogger("publisher.run")
@@ -28,34 +29,55 @@ logger = logging.getLogger("publisher.run")
 MAX_SLEEP = timedelta(seconds=60)
 # How often uncertain posts are looked up on platforms that can tell.
 RECONCILE_EVERY = timedelta(minutes=2)
+# After a failed dispatch run (the database away), try again this soon.
+RETRY_SOON = timedelta(seconds=1)
 
 
-class ChangeWatcher:
-    """Notices commits by other processes: SQLite's data_version, PostgreSQL's LISTEN/NOTIFY."""
+class WakeClock:
+    """A thread that runs `tick` when woken or when the time `tick` last asked for comes.
+    `tick` returns when it next wants to run (None: MAX_SLEEP from now); `wake(at)` brings a
+    run forward to `at` (default: now), never back."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.connection = engine.raw_connection()
-        self.dialect = engine.dialect.name
-        if self.dialect == "postgresql":
-            driver = self.connection.driver_connection
-            driver.autocommit = True
-            driver.execute(f"LISTEN {CHANGE_CHANNEL}")
-            self._version: Any = None
-        else:
-            self._version = self._data_version()
+    def __init__(self, tick: Callable[[], datetime | None]) -> None:
+        self.tick = tick
+        self._condition = threading.Condition()
+        self._due: datetime | None = None
+        self._stopped = False
+        self.thread = threading.Thread(target=self._loop, name="clock", daemon=True)
 
-    def _data_version(self) -> int:
-        return self.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
+    def start(self) -> None:
+        self.wake()
+        self.thread.start()
 
-    def changed(self) -> bool:
-        if self.dialect == "postgresql":
-            return any(True for _ in self.connection.driver_connection.notifies(timeout=0))
-        version = self._data_version()
-        changed, self._version = version != self._version, version
-        return changed
+    def wake(self, at: datetime | None = None) -> None:
+        at = at or utcnow()
+        with self._condition:
+            if self._due is None or at < self._due:
+                self._due = at
+                self._condition.notify()
 
-    def close(self) -> None:
-        self.connection.close()
+    def stop(self) -> None:
+        with self._condition:
+            self._stopped = True
+            self._condition.notify()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(30)
+
+    def _loop(self) -> None:
+        while True:
+            with self._condition:
+                while not self._stopped:
+                    wait = (self._due - utcnow()).total_seconds() if self._due else None
+                    if wait is not None and wait <= 0:
+                        break
+                    self._condition.wait(wait)
+                if self._stopped:
+                    return
+                # Wake-ups from here on ask for another run after this one.
+                self._due = None
+            upcoming = self.tick()
+            now = utcnow()
+            self.wake(min(upcoming or now + MAX_SLEEP, now + MAX_SLEEP))
 
 
 class Daemon:
@@ -70,22 +92,17 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.senders = ThreadPoolExecutor(settings.engine.threads, thread_name_prefix="sender")
+        self.clock = WakeClock(self._dispatch)
         self.stopping = threading.Event()
         self.stopped = threading.Event()
         self._lock = threading.Lock()
-        # Held for a whole dispatch run: stop() takes it so that no run is halfway through
-        # rescheduling while APScheduler shuts down (its shutdown holds the job store lock).
-        self._dispatch_lock = threading.Lock()
-        self._running = False
-        self._rerun = False
-        self._next_run: datetime | None = None
         self._in_flight = 0
         self.watcher = ChangeWatcher(engine)
+        self.wakes = WakeListener(engine, self.wake)
         self.feeds = FeedWatcher(engine, settings, on_queued=self.wake)
 
     def start(self) -> None:
-        """Start the clock (returns at once)."""
-        self.scheduler.add_job(self._dispatch, "date", run_date=utcnow(), id="dispatch")
+        """Start the clock and the interval jobs (returns at once)."""
         self.scheduler.add_job(
             self._watch, "interval", seconds=self.settings.engine.watch_interval, id="watch"
         )
@@ -102,64 +119,30 @@ class Daemon:
                 id=f"feed:{name}",
             )
         self.scheduler.start()
+        self.clock.start()
+        self.wakes.start()
         logger.info("worker %s started", self.dispatcher.worker)
 
     def wake(self, at: datetime | None = None) -> None:
-        """Run dispatch at `at` (default now) unless it is due to run earlier anyway."""
-        if self.stopping.is_set():
-            return
-        at = at or utcnow()
-        with self._lock:
-            if self._running:
-                self._rerun = self._rerun or at <= utcnow()
-                return
-            if self._next_run is not None and self._next_run <= at:
-                return
-            self._next_run = at
+        """Dispatch at `at` (default now) unless a run is due earlier anyway."""
         if not self.stopping.is_set():
-            self.scheduler.add_job(
-                self._dispatch, "date", run_date=at, id="dispatch", replace_existing=True
-            )
+            self.clock.wake(at)
 
-    def _dispatch(self) -> None:
-        with self._dispatch_lock:
-            if not self.stopping.is_set():
-                self._dispatch_run()
-
-    def _dispatch_run(self) -> None:
-        with self._lock:
-            self._running, self._rerun, self._next_run = True, False, None
+    def _dispatch(self) -> datetime | None:
+        """One run of the clock: expire leases, hand due posts to the senders; returns when the
+        next run is due."""
+        if self.stopping.is_set():
+            return None
         try:
             self.dispatcher.expire_leases()
             for claimed in self.dispatcher.claim():
                 with self._lock:
                     self._in_flight += 1
                 self.senders.submit(self._deliver, claimed)
+            return self.dispatcher.next_wakeup()
         except Exception:
             logger.exception("dispatch failed; trying again shortly")
-            with self._lock:
-                self._rerun = False
-            self._reschedule(utcnow() + timedelta(seconds=1))
-            return
-        finally:
-            with self._lock:
-                self._running = False
-        self._reschedule(None)
-
-    def _reschedule(self, at: datetime | None) -> None:
-        if self.stopping.is_set():
-            return
-        now = utcnow()
-        with self._lock:
-            rerun = self._rerun
-        if at is None:
-            upcoming = None if rerun else self.dispatcher.next_wakeup(now)
-            at = now if rerun else min(upcoming or now + MAX_SLEEP, now + MAX_SLEEP)
-        with self._lock:
-            self._next_run = at
-        self.scheduler.add_job(
-            self._dispatch, "date", run_date=max(at, now), id="dispatch", replace_existing=True
-        )
+            return utcnow() + RETRY_SOON
 
     def _deliver(self, claimed: Claimed) -> Delivered | None:
         try:
@@ -199,9 +182,10 @@ class Daemon:
         if self.stopping.is_set():
             return
         self.stopping.set()
+        self.wakes.stop()
         logger.info("worker %s stopping", self.dispatcher.worker)
-        with self._dispatch_lock:
-            self.scheduler.shutdown(wait=False)
+        self.clock.stop()
+        self.scheduler.shutdown(wait=False)
         self.senders.shutdown(wait=True)
         self.watcher.close()
         self.dispatcher.close()
@@ -212,8 +196,12 @@ class Daemon:
         """Run until SIGTERM or SIGINT. A second signal stops at once: posts being sent then
         become uncertain when their lease runs out, as when a worker dies."""
 
+        signalled: list[int] = []
+
         def on_signal(signum: int, _frame: object) -> None:
-            if self.stopping.is_set():
+            # Handlers run in the main thread, one after the other: the list is enough.
+            signalled.append(signum)
+            if len(signalled) > 1:
                 logger.warning("stopped at once; posts being sent become uncertain for an editor")
                 logging.shutdown()
                 os._exit(128 + signum)

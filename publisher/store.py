@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from publisher.changes import announce_commits
 from publisher.errors import EditorError
 
 # The newest migration in publisher/migrations/versions (tests/test_store.py keeps the two equal).
@@ -54,6 +55,7 @@ def _sqlite_engine(url: Any) -> Engine:
         # that upgrades to a writer can fail with SQLITE_BUSY instead of waiting.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    announce_commits(engine)
     return engine
 
 

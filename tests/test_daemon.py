@@ -140,3 +140,51 @@ def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
     assert "waiting for 1 post being sent (up to 30 s); press Ctrl-C again" in line
     assert "stopped at once" in rest
     assert stopped_after < 2 and worker.returncode == 128 + signal.SIGINT
+
+
+def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
+    engine: Engine, database_url: str
+) -> None:
+    settings = make_settings(database_url)
+    settings = settings.model_copy(
+        update={"engine": settings.engine.model_copy(update={"watch_interval": 30.0})}
+    )
+    daemon = Daemon(engine, settings, Dispatcher(engine, settings))
+    daemon.start()
+    from publisher.store import open_engine
+
+    other = open_engine(database_url)
+    try:
+        time.sleep(0.3)
+        (post_id,) = queue.add(
+            other, settings, article(), queue.queue_channels(settings, ["log"]), Timing()
+        )
+        started = time.monotonic()
+        wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
+        assert time.monotonic() - started < 0.5
+    finally:
+        daemon.stop()
+        other.dispose()
+
+
+def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
+    engine: Engine, database_url: str
+) -> None:
+    settings = make_settings(database_url)
+    daemon = Daemon(engine, settings, Dispatcher(engine, settings))
+    daemon.start()
+    from publisher.store import open_engine
+
+    other = open_engine(database_url)
+    channels = queue.queue_channels(settings, ["log"])
+    slowest = 0.0
+    try:
+        for number in range(30):
+            (post_id,) = queue.add(other, settings, article(number), channels, Timing())
+            started = time.monotonic()
+            wait_for(lambda: post(engine, post_id).state == "sent", seconds=5)
+            slowest = max(slowest, time.monotonic() - started)
+    finally:
+        daemon.stop()
+        other.dispose()
+    assert slowest < 1.0
