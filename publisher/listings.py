@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from publisher.config import Settings
 from publisher.queue import QueueError, active_pauses, utcnow
-from publisher.schema import articles, deliveries, posts
+from publisher.schema import articles, deliveries, is_row_id, posts
 
 TO_GO_STATES = ("awaiting_approval", "queued", "sending", "uncertain", "failed")
 # What a delivery attempt can come to.
@@ -123,6 +123,8 @@ def list_deliveries(
 
 def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any]:
     """One post with its deliveries."""
+    if not is_row_id(post_id):
+        raise QueueError(f"no post {post_id}")
     with engine.connect() as connection:
         row = connection.execute(
             select(posts, articles.c.headline, articles.c.url)

@@ -17,7 +17,7 @@ from publisher.changes import notify_change
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.errors import EditorError
-from publisher.schema import articles, channel_pauses, post_events, posts
+from publisher.schema import articles, channel_pauses, is_row_id, post_events, posts
 from publisher.slots import next_slot
 from publisher.teasers import compose, make_channel
 
@@ -218,6 +218,8 @@ def insert_posts(
 
 
 def _post(connection: Connection, post_id: int) -> Any:
+    if not is_row_id(post_id):
+        raise QueueError(f"no post {post_id}")
     row = connection.execute(select(posts).where(posts.c.id == post_id)).first()
     if row is None:
         raise QueueError(f"no post {post_id}")

@@ -18,7 +18,7 @@ from publisher.articles import Article
 from publisher.config import Settings
 from publisher.queue import QueueError, Timing, utcnow
 from publisher.rules import Routing, after_quiet_hours, not_before_embargo, route
-from publisher.schema import articles, posts
+from publisher.schema import articles, is_row_id, posts
 from publisher.teasers import compose, make_channel
 
 logger = logging.getLogger("publisher.release")
@@ -32,7 +32,7 @@ class UnknownArticle(LookupError):
 def stored_article(engine: Engine, article_id: str) -> Article:
     """An article that arrived before (webhook, feed, queue), by its CMS id or its row number."""
     condition = articles.c.key == article_id
-    if article_id.isdigit():
+    if article_id.isdigit() and is_row_id(int(article_id)):
         condition = or_(condition, articles.c.id == int(article_id))
     with engine.connect() as connection:
         data = connection.execute(select(articles.c.data).where(condition)).scalar()

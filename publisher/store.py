@@ -63,7 +63,7 @@ def make_engine(database_url: str) -> Engine:
     """An engine for a SQLite or PostgreSQL URL (plain postgresql:// means psycopg 3)."""
     try:
         url = make_url(database_url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         # Not echoed: a malformed URL may still hold a password.
         raise StoreError(
             "database_url is not a database URL "
@@ -88,7 +88,7 @@ def missing_sqlite_file(database_url: str) -> Path | None:
     file that is there)."""
     try:
         url = make_url(database_url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return None
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None

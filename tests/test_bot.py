@@ -390,3 +390,18 @@ def test_an_edit_that_drops_the_link_asks_before_it_is_saved(
     assert rows(engine)[0].text == before
     press(running, "Post it without the link")
     wait_for(lambda: rows(engine)[0].text == "Nur noch Text")
+
+
+@pytest.mark.parametrize(
+    "data", ["zz", "p:abc:approve", "p:1:explode", "d", "c::", "p:" + "9" * 30 + ":retry"]
+)
+def test_a_malformed_button_is_answered_and_changes_nothing(running, engine, data: str) -> None:
+    message = {"message_id": 1, "date": int(time.time()), "text": "alt"}
+    running.push_button(EDITOR, EDITOR, data, message)
+    answer = wait_for(lambda: running.sent("answerCallbackQuery"))[-1]
+    assert "no longer works" in answer.get("text", "")
+    assert not any("internal error" in r for r in replies(running))
+
+
+def test_a_post_id_too_large_for_any_post_is_no_post(running) -> None:
+    assert f"no post {'9' * 30}" in reply_after(running, f"/show {'9' * 30}")

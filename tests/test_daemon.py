@@ -182,7 +182,7 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
         for number in range(30):
             (post_id,) = queue.add(other, settings, article(number), channels, Timing())
             started = time.monotonic()
-            wait_for(lambda: post(engine, post_id).state == "sent", seconds=5)
+            wait_for(lambda sent=post_id: post(engine, sent).state == "sent", seconds=5)
             slowest = max(slowest, time.monotonic() - started)
     finally:
         daemon.stop()

@@ -420,3 +420,11 @@ def test_a_text_that_drops_the_link_is_queued_only_when_confirmed(desk, engine) 
     session.post(f"{article.url}/queue", data=form | {"without_link_x": "1"}, timeout=5)
     with engine.connect() as connection:
         assert [r.text for r in connection.execute(select(posts))] == ["Nur Text"]
+
+
+def test_a_post_id_too_large_for_any_post_is_a_message_not_a_crash(desk) -> None:
+    session, csrf = signed_in(desk, "anna")
+    answer = session.post(f"{desk}/posts/{'9' * 30}/approve", data={"csrf": csrf}, timeout=5)
+    assert answer.status_code < 500 and "no post" in answer.text
+    article = session.get(f"{desk}/articles/{'9' * 30}", timeout=5)
+    assert article.status_code == 404

@@ -3,11 +3,19 @@ newest, and a database made by an older release is brought up to it on start."""
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from publisher.store import SCHEMA_REVISION, alembic_config, current_revision, make_engine, migrate
+from publisher.store import (
+    SCHEMA_REVISION,
+    StoreError,
+    alembic_config,
+    current_revision,
+    make_engine,
+    migrate,
+)
 
 
 def test_schema_revision_is_the_newest_migration() -> None:
@@ -24,3 +32,17 @@ def test_database_of_an_older_release_is_upgraded_on_start(database_url: str) ->
         columns = {c["name"] for c in inspect(connection).get_columns("deliveries")}
     assert "recipient" in columns
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://editor:s3cr3t-pa55@db.example:notaport/news",
+        "postgres ql://editor:s3cr3t-pa55@db.example/news",
+    ],
+)
+def test_a_malformed_database_url_is_refused_without_its_password(url: str) -> None:
+    with pytest.raises(StoreError) as refused:
+        make_engine(url)
+    assert "not a database URL" in str(refused.value)
+    assert "s3cr3t-pa55" not in str(refused.value)

@@ -25,6 +25,7 @@ from publisher.config import Settings
 from publisher.listings import list_deliveries, list_posts, show_post
 from publisher.queue import QueueError, Timing, utcnow
 from publisher.release import UnknownArticle, stored_article
+from publisher.schema import is_row_id
 from publisher.slots import parse_time
 from publisher.sources import load_article
 from publisher.store import StoreError
@@ -35,6 +36,9 @@ USER_ERRORS = (ArticleError, ComposeError, QueueError, StoreError, ValueError)
 # The bot speaks Telegram: its messages keep to a Telegram message's limit.
 MESSAGE_LIMIT = Telegram.limit
 _TIMING = re.compile(r"^(now|next|\d{1,2}:\d{2})$")
+# Callback data of the bot's buttons: kind, key and action (see `_known_button`).
+_BUTTON = re.compile(r"([dpce]):([^:]{1,200}):([a-z]{1,20})")
+_BUTTON_ACTIONS = {"d": ("now", "queue", "edit", "cancel"), "e": ("nolink",)}
 
 
 @dataclass(frozen=True)
@@ -396,7 +400,11 @@ class Desk:
         if not self.allowed(update):
             await self.refuse(update)
             return
-        kind, key, action = (query.data or "::").split(":", 2)
+        button = _BUTTON.fullmatch(query.data or "")
+        if button is None or not self._known_button(*button.groups()):
+            await query.answer(self.say("button_stale"), show_alert=True)
+            return
+        kind, key, action = button.groups()
         needs_approver = (kind, action) in (("p", "approve"), ("c", "resume"))
         if needs_approver and not self.approver(update):
             await query.answer(self.say("approvers_only"), show_alert=True)
@@ -412,6 +420,16 @@ class Desk:
             parse_mode="HTML",
             disable_web_page_preview=True,
         )
+
+    @staticmethod
+    def _known_button(kind: str, key: str, action: str) -> bool:
+        """Whether callback data is one of the buttons this bot makes (Telegram passes on
+        whatever a client sends)."""
+        if kind in ("d", "e"):
+            return action in _BUTTON_ACTIONS[kind]
+        if kind == "p":
+            return key.isdigit() and is_row_id(int(key)) and action in queue.ACTIONS
+        return kind == "c" and action == "resume" and bool(key)
 
     def _press(self, kind: str, key: str, action: str, by: str) -> str:
         if kind == "d":
