@@ -130,6 +130,14 @@ def _comparable(text: str) -> str:
     return " ".join(_LINK.sub("", text).split())
 
 
+def masked(recipient: str) -> str:
+    """A recipient (a subscriber's phone number) as editors and logs see it: enough to tell
+    numbers apart, not enough to call one ("+4915••••••678")."""
+    if len(recipient) <= 7:
+        return "•" * len(recipient)
+    return recipient[:5] + "•" * (len(recipient) - 8) + recipient[-3:]
+
+
 def share_query(**params: str) -> str:
     """Query parameters of a share link, percent-encoded (spaces as %20, which every app reads)."""
     return urlencode(params, quote_via=quote)

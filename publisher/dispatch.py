@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from channels import ChannelError, Receipt
+from channels.base import masked
 from publisher.claims import Claimed, Claims
 from publisher.config import Settings
 from publisher.queue import utcnow
@@ -201,7 +202,7 @@ class Dispatcher(Claims):
         return ChannelError(
             "permanent",
             f"{len(refused)} of {len(refused) + len(reached)} recipients not reached; "
-            f"{recipient}: {reason}",
+            f"{masked(recipient)}: {reason}",
         )
 
     def _record_recipient(
@@ -430,7 +431,8 @@ def _combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelErro
             recipient, first = matching[0]
             return ChannelError(
                 kind,
-                f"{len(errors)} of {total} recipients not reached; {recipient}: {first.message}",
+                f"{len(errors)} of {total} recipients not reached; "
+                f"{masked(recipient)}: {first.message}",
                 retry_after=max(e.retry_after or 0 for _, e in matching) or None,
                 code=first.code,
                 backoff=first.backoff,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from channels.base import masked
 from publisher.config import Settings
 from publisher.queue import QueueError, active_pauses, utcnow
 from publisher.schema import articles, deliveries, is_row_id, posts
@@ -90,7 +91,8 @@ def _delivery_dict(row: Any) -> dict[str, Any]:
         "permalink": row.permalink,
         "error_class": row.error_class,
         "error": row.error,
-        "recipient": row.recipient,
+        # Masked: a subscriber's number is personal data; the store keeps it for exactly-once.
+        "recipient": masked(row.recipient) if row.recipient else None,
     }
 
 

@@ -405,3 +405,21 @@ def test_a_malformed_button_is_answered_and_changes_nothing(running, engine, dat
 
 def test_a_post_id_too_large_for_any_post_is_no_post(running) -> None:
     assert f"no post {'9' * 30}" in reply_after(running, f"/show {'9' * 30}")
+
+
+def test_a_notification_that_could_not_be_sent_is_sent_later(
+    running, engine, desk_settings
+) -> None:
+    post_id = queue_post(engine, desk_settings)
+    running.fail_next(
+        "/sendMessage", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts).values(state="failed", error="x: duplicate", updated_at=queue.utcnow())
+        )
+    delivered = wait_for(
+        lambda: [m["text"] for m in running.messages if m["chat"]["id"] == EDITORS_CHAT],
+        seconds=10,
+    )
+    assert f"Post {post_id} on x_main failed" in delivered[-1]

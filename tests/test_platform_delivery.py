@@ -4,6 +4,7 @@ keeps one delivery per recipient and resumes with those not yet reached."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from channels.base import masked
 from publisher import queue
 from publisher.dispatch import Dispatcher
 from publisher.queue import Timing, utcnow
@@ -217,7 +219,7 @@ def test_whatsapp_retry_resumes_with_recipients_not_yet_reached(deliver, engine,
     assert sent_to == [RECIPIENTS[0], RECIPIENTS[1], RECIPIENTS[2], RECIPIENTS[1]]
     final = post(engine, post_id)
     assert final.state == "failed"
-    assert final.error.startswith(f"1 of 3 recipients not reached; {RECIPIENTS[0]}: ")
+    assert final.error.startswith(f"1 of 3 recipients not reached; {masked(RECIPIENTS[0])}: ")
 
 
 def test_editor_retry_of_a_fan_out_reaches_only_those_not_sent(deliver, engine, graph_api) -> None:
@@ -270,3 +272,21 @@ def test_repeated_throughput_limits_wait_longer_each_time(deliver, engine, graph
     dispatcher.run_once(post(engine, post_id).due_at + timedelta(milliseconds=1))
     second = post(engine, post_id).due_at - utcnow()
     assert timedelta(seconds=1) <= second < timedelta(seconds=3)
+
+
+def test_a_recipients_number_never_appears_whole_in_what_editors_read(
+    deliver, engine, graph_api, caplog
+) -> None:
+    from publisher.config import Settings
+    from publisher.listings import list_deliveries, list_posts
+
+    caplog.set_level("DEBUG")
+    graph_api.fail_next("/messages", 400, graph_error(131026, "Message undeliverable"))
+    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
+    shown = json.dumps(list_posts(engine, Settings(), include_done=True)) + json.dumps(
+        list_deliveries(engine)
+    )
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    for number in RECIPIENTS:
+        assert number not in shown and number not in logged
+    assert "+4915••••••678" in post(engine, post_id).error

@@ -1,6 +1,7 @@
 """Tell the editors' chat what needs a person: failed posts, uncertain posts, posts waiting for
 approval and paused channels, each with buttons to act on it. Checks the queue every
-`notify_every` seconds; what was already there when the bot started is not repeated."""
+`notify_every` seconds; what was already there when the bot started is not repeated. A
+notification counts as told only once Telegram took it; one that failed is sent next time."""
 
 from __future__ import annotations
 
@@ -21,13 +22,18 @@ logger = logging.getLogger("publisher.bot")
 WATCHED = ("failed", "uncertain", "awaiting_approval")
 
 
+Marker = tuple[str, Any, str]
+
+
 class Notifier:
     """Finds what changed since the last look and sends one message per item."""
 
     def __init__(self, desk: Desk, since: datetime | None = None) -> None:
         self.desk = desk
         self.since = since or utcnow()
-        self._told: set[tuple[str, Any, str]] = set()
+        self._told: set[Marker] = set()
+        # Found but not yet taken by Telegram, oldest first.
+        self._waiting: dict[Marker, tuple[str, InlineKeyboardMarkup]] = {}
 
     def _changes(self) -> tuple[list[Any], list[Any], datetime]:
         now = utcnow()
@@ -42,16 +48,16 @@ class Notifier:
             ).all()
         return changed, paused, now
 
-    def messages(self) -> list[tuple[str, InlineKeyboardMarkup]]:
-        """The notifications due now, each with its buttons."""
+    def messages(self) -> list[tuple[Marker, str, InlineKeyboardMarkup]]:
+        """The notifications due now (those that could not be sent before first), each with
+        its buttons; `told` marks one as sent."""
         changed, paused, now = self._changes()
         self.since = now
-        say, out = self.desk.say, []
+        say = self.desk.say
         for post in changed:
             marker = ("post", post.id, post.state)
-            if marker in self._told:
+            if marker in self._told or marker in self._waiting:
                 continue
-            self._told.add(marker)
             if post.state == "failed":
                 text = say("notify_failed", id=post.id, channel=post.channel, error=post.error)
                 buttons = [("button_retry", "retry"), ("button_cancel", "cancel")]
@@ -65,18 +71,22 @@ class Notifier:
                 InlineKeyboardButton(say(label), callback_data=f"p:{post.id}:{action}")
                 for label, action in buttons
             ]
-            out.append((text, InlineKeyboardMarkup([keyboard])))
+            self._waiting[marker] = (text, InlineKeyboardMarkup([keyboard]))
         for pause in paused:
             marker = ("pause", pause.channel, pause.paused_at.isoformat())
-            if marker in self._told:
+            if marker in self._told or marker in self._waiting:
                 continue
-            self._told.add(marker)
             text = say("notify_paused", channel=pause.channel, reason=pause.reason)
             resume = InlineKeyboardButton(
                 say("button_resume"), callback_data=f"c:{pause.channel}:resume"
             )
-            out.append((text, InlineKeyboardMarkup([[resume]])))
-        return out
+            self._waiting[marker] = (text, InlineKeyboardMarkup([[resume]]))
+        return [(marker, text, buttons) for marker, (text, buttons) in self._waiting.items()]
+
+    def told(self, marker: Marker) -> None:
+        """Telegram took this notification."""
+        self._waiting.pop(marker, None)
+        self._told.add(marker)
 
     async def run(self, application: Application) -> None:
         """Check and send until the application stops."""
@@ -86,10 +96,11 @@ class Notifier:
             return
         while True:
             try:
-                for text, buttons in await asyncio.to_thread(self.messages):
+                for marker, text, buttons in await asyncio.to_thread(self.messages):
                     await application.bot.send_message(
                         chat, text, parse_mode="HTML", reply_markup=buttons
                     )
+                    self.told(marker)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database or network hiccup: try again next time
