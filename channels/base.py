@@ -34,6 +34,10 @@ class ComposeError(EditorError, ValueError):
 
 
 ErrorKind = Literal["transient", "rate_limited", "permanent", "auth", "uncertain"]
+# What an editor must put right when a channel cannot post at all (auth errors): the
+# credentials (renew a token), the channel's settings (a wrong chat or page), or the account's
+# permissions (grant them on the platform).
+Fix = Literal["credentials", "settings", "permissions"]
 
 
 class ChannelError(EditorError):
@@ -45,8 +49,8 @@ class ChannelError(EditorError):
     `never_sent` says the request provably never reached the platform (connection refused).
     `backoff`: `retry_after` is the first wait of a short limit (per second) that the engine
     doubles while it keeps being hit. `recipient_only`: the limit concerns this recipient of a
-    fan-out (a pair rate), not the channel: the others go on. Messages never contain
-    credentials.
+    fan-out (a pair rate), not the channel: the others go on. `fix` says, for an auth error,
+    what an editor must put right. Messages never contain credentials.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class ChannelError(EditorError):
         code: str | None = None,
         backoff: bool = False,
         recipient_only: bool = False,
+        fix: Fix = "credentials",
     ) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
@@ -68,6 +73,7 @@ class ChannelError(EditorError):
         self.code = code
         self.backoff = backoff
         self.recipient_only = recipient_only
+        self.fix: Fix = fix
 
 
 @dataclass(frozen=True)

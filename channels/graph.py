@@ -145,7 +145,7 @@ def classify(name: str, response: requests.Response, answer: Any) -> ChannelErro
     if code == POLICY_BLOCK:
         return ChannelError("rate_limited", message, retry_after=DEFAULT_RATE_WAIT, code=tag)
     if code in PERMISSION_CODES:
-        return ChannelError("auth", message, code=tag)
+        return ChannelError("auth", message, code=tag, fix="permissions")
     if code in TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:
         return ChannelError("transient", message, code=tag)
     return ChannelError("permanent", message, code=tag)

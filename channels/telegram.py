@@ -296,7 +296,9 @@ def classify(name: str, exc: TelegramError) -> ChannelError:
     if isinstance(exc, InvalidToken):
         return ChannelError("auth", f"{name}: the bot token was refused", code="401")
     if isinstance(exc, Forbidden):
-        return ChannelError("auth", f"{name}: the bot may not post there: {text}", code="403")
+        return ChannelError(
+            "auth", f"{name}: the bot may not post there: {text}", code="403", fix="permissions"
+        )
     if isinstance(exc, ChatMigrated):
         return ChannelError(
             "permanent",
@@ -306,7 +308,9 @@ def classify(name: str, exc: TelegramError) -> ChannelError:
     if isinstance(exc, BadRequest):
         lowered = text.lower()
         if "chat not found" in lowered:
-            return ChannelError("auth", f"{name}: {text}; check chat_id", code="400")
+            return ChannelError(
+                "auth", f"{name}: {text}; check chat_id", code="400", fix="settings"
+            )
         if any(problem in lowered for problem in _PHOTO_PROBLEMS):
             return ChannelError("permanent", f"{name}: {text}", code="photo")
         return ChannelError("permanent", f"{name}: {text}", code="400")

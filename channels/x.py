@@ -424,7 +424,9 @@ def classify(name: str, exc: tweepy.HTTPException) -> ChannelError:
     code = str(status)
     if status == 429:
         return ChannelError("rate_limited", message, retry_after=rate_wait(response.headers))
-    if status == 401 or any(problem.endswith(p) for p in AUTH_PROBLEMS):
+    if any(problem.endswith(p) for p in AUTH_PROBLEMS):
+        return ChannelError("auth", message, code=code, fix="permissions")
+    if status == 401:
         return ChannelError("auth", message, code=code)
     if status >= 500:
         return ChannelError("transient", message, code=code)

@@ -349,10 +349,11 @@ class Dispatcher(Claims):
         until = None
         if error.kind == "rate_limited":
             until = now + timedelta(seconds=wait)
+        cause = "rate_limit" if error.kind == "rate_limited" else error.fix
         connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == name))
         connection.execute(
             insert(channel_pauses).values(
-                channel=name, reason=error.message, paused_at=now, until=until
+                channel=name, reason=error.message, paused_at=now, until=until, cause=cause
             )
         )
 
@@ -377,8 +378,9 @@ class Dispatcher(Claims):
             )
         elif error.kind == "auth":
             logger.error(
-                "channel %s paused, editors must renew its credentials: %s",
+                "channel %s paused until an editor puts its %s right and resumes it: %s",
                 claimed.channel,
+                error.fix,
                 error.message,
                 extra=context,
             )

@@ -403,7 +403,9 @@ def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None
     with engine.begin() as connection:
         connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel))
         connection.execute(
-            insert(channel_pauses).values(channel=channel, reason=reason, paused_at=utcnow())
+            insert(channel_pauses).values(
+                channel=channel, reason=reason, paused_at=utcnow(), cause="editor"
+            )
         )
 
 
@@ -418,10 +420,12 @@ def resume(engine: Engine, settings: Settings, channel: str) -> None:
 
 @dataclass(frozen=True)
 class Pause:
-    """Why a channel is paused, and when the pause ends by itself (None: when resumed)."""
+    """Why a channel is paused, what would end it (`cause`: credentials, settings, permissions,
+    rate_limit, editor), and when the pause ends by itself (None: when resumed)."""
 
     reason: str
     until: datetime | None
+    cause: str = "credentials"
 
 
 def active_pauses(connection: Connection, now: datetime) -> dict[str, Pause]:
@@ -431,4 +435,4 @@ def active_pauses(connection: Connection, now: datetime) -> dict[str, Pause]:
             or_(channel_pauses.c.until.is_(None), channel_pauses.c.until > now)
         )
     )
-    return {row.channel: Pause(row.reason, row.until) for row in rows}
+    return {row.channel: Pause(row.reason, row.until, row.cause or "credentials") for row in rows}

@@ -3,6 +3,7 @@ that leaves the queue as it was."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
@@ -428,3 +429,19 @@ def test_a_post_id_too_large_for_any_post_is_a_message_not_a_crash(desk) -> None
     assert answer.status_code < 500 and "no post" in answer.text
     article = session.get(f"{desk}/articles/{'9' * 30}", timeout=5)
     assert article.status_code == 404
+
+
+def test_a_channel_paused_for_its_settings_says_so_not_to_renew_credentials(
+    desk, engine, database_url
+) -> None:
+    with engine.begin() as connection:
+        from publisher.schema import channel_pauses
+
+        connection.execute(
+            channel_pauses.insert().values(
+                channel="telegram", reason="chat not found", paused_at=utcnow(), cause="settings"
+            )
+        )
+    session, _ = signed_in(desk, "ed")
+    page = html.unescape(session.get(f"{desk}/queue", timeout=5).text)
+    assert "check the channel's settings" in page and "credentials" not in page

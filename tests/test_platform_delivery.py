@@ -290,3 +290,12 @@ def test_a_recipients_number_never_appears_whole_in_what_editors_read(
     for number in RECIPIENTS:
         assert number not in shown and number not in logged
     assert "+4915••••••678" in post(engine, post_id).error
+
+
+def test_a_pause_for_a_wrong_chat_says_to_check_the_channels_settings(
+    deliver, engine, telegram_api
+) -> None:
+    deliver(BY_TYPE["telegram"], chat_id="@woanders")
+    with engine.connect() as connection:
+        pause = queue.active_pauses(connection, utcnow())["social"]
+    assert pause.cause == "settings"

@@ -136,3 +136,24 @@ def test_check_with_an_unknown_chat_is_an_auth_error(telegram_api, credentials) 
     finally:
         channel.close()
     assert error.kind == "auth" and "chat not found" in error.message.lower()
+
+
+def test_an_unknown_chat_is_a_matter_of_the_settings_not_the_credentials(
+    telegram_api, credentials
+) -> None:
+    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@woanders"})
+    try:
+        error = error_of(lambda: channel.send(Outgoing(1, "Hallo", "https://e.de/a", {})))
+    finally:
+        channel.close()
+    assert (error.kind, error.fix) == ("auth", "settings")
+
+
+def test_a_refused_token_is_a_matter_of_the_credentials(telegram_api, credentials) -> None:
+    telegram_api.revoked = True
+    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@newsde"})
+    try:
+        error = error_of(lambda: channel.send(Outgoing(1, "Hallo", "https://e.de/a", {})))
+    finally:
+        channel.close()
+    assert (error.kind, error.fix) == ("auth", "credentials")

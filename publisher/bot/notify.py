@@ -77,6 +77,7 @@ class Notifier:
             if marker in self._told or marker in self._waiting:
                 continue
             text = say("notify_paused", channel=pause.channel, reason=pause.reason)
+            text += "\n" + say(f"pause_help_{pause.cause or 'credentials'}")
             resume = InlineKeyboardButton(
                 say("button_resume"), callback_data=f"c:{pause.channel}:resume"
             )

@@ -61,7 +61,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Error",
         "no_deliveries": "No deliveries.",
         "paused": "Channel {channel} is paused: {reason}",
-        "paused_help": "Renew its credentials (publisher channels check), then resume it.",
+        "paused_help_credentials": "Renew its credentials, check the channel, then resume it.",
+        "paused_help_settings": "Please check the channel's settings (which page, chat or "
+        "account it posts to), then resume it.",
+        "paused_help_permissions": "Grant the account the permissions it lacks on the "
+        "platform, then resume it.",
+        "paused_help_rate_limit": "The platform asked for a pause; it ends by itself.",
+        "paused_help_editor": "An editor paused it; resume it when it may post again.",
         "resume": "Resume",
         "pause": "Pause",
         "approver_only": "Only approvers may do that.",
@@ -127,7 +133,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Fehler",
         "no_deliveries": "Keine Zustellungen.",
         "paused": "Kanal {channel} ist pausiert: {reason}",
-        "paused_help": "Zugangsdaten erneuern (publisher channels check), dann fortsetzen.",
+        "paused_help_credentials": "Zugangsdaten erneuern, den Kanal prüfen, dann fortsetzen.",
+        "paused_help_settings": "Bitte die Einstellungen des Kanals prüfen (auf welche Seite, "
+        "in welchen Chat, welches Konto er postet), dann fortsetzen.",
+        "paused_help_permissions": "Dem Konto die fehlenden Rechte auf der Plattform geben, "
+        "dann fortsetzen.",
+        "paused_help_rate_limit": "Die Plattform hat um eine Pause gebeten; sie endet von selbst.",
+        "paused_help_editor": "Von der Redaktion pausiert; fortsetzen, sobald gepostet werden darf.",
         "resume": "Fortsetzen",
         "pause": "Pausieren",
         "approver_only": "Das dürfen nur Freigebende.",
