@@ -54,7 +54,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "notify_approval": "🕓 Post {id} on {channel} waits for approval:\n{text}",
         "notify_paused": "⏸ Channel {channel} is paused: {reason}",
         "pause_help_credentials": "Renew its credentials, then resume it.",
-        "pause_help_settings": "Check the channel's settings (page, chat or account), then resume it.",
+        "pause_help_settings": "Check the channel's settings (page, chat or account), "
+        "then resume it.",
         "pause_help_permissions": "Grant the account the permissions it lacks, then resume it.",
         "pause_help_rate_limit": "The platform asked for a pause; it ends by itself.",
         "pause_help_editor": "Resume it when it may post again.",
@@ -111,7 +112,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "notify_approval": "🕓 Post {id} auf {channel} wartet auf Freigabe:\n{text}",
         "notify_paused": "⏸ Kanal {channel} ist pausiert: {reason}",
         "pause_help_credentials": "Zugangsdaten erneuern, dann fortsetzen.",
-        "pause_help_settings": "Einstellungen des Kanals prüfen (Seite, Chat, Konto), dann fortsetzen.",
+        "pause_help_settings": "Einstellungen des Kanals prüfen (Seite, Chat, Konto), "
+        "dann fortsetzen.",
         "pause_help_permissions": "Dem Konto die fehlenden Rechte geben, dann fortsetzen.",
         "pause_help_rate_limit": "Die Plattform hat um eine Pause gebeten; sie endet von selbst.",
         "pause_help_editor": "Fortsetzen, sobald gepostet werden darf.",

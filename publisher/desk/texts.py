@@ -139,7 +139,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "paused_help_permissions": "Dem Konto die fehlenden Rechte auf der Plattform geben, "
         "dann fortsetzen.",
         "paused_help_rate_limit": "Die Plattform hat um eine Pause gebeten; sie endet von selbst.",
-        "paused_help_editor": "Von der Redaktion pausiert; fortsetzen, sobald gepostet werden darf.",
+        "paused_help_editor": "Von der Redaktion pausiert; fortsetzen, sobald gepostet "
+        "werden darf.",
         "resume": "Fortsetzen",
         "pause": "Pausieren",
         "approver_only": "Das dürfen nur Freigebende.",
