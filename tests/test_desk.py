@@ -445,3 +445,52 @@ def test_a_channel_paused_for_its_settings_says_so_not_to_renew_credentials(
     session, _ = signed_in(desk, "ed")
     page = html.unescape(session.get(f"{desk}/queue", timeout=5).text)
     assert "check the channel's settings" in page and "credentials" not in page
+
+
+def test_slow_pages_being_taken_in_do_not_hold_up_the_other_pages(
+    engine, database_url, monkeypatch, server
+) -> None:
+    import threading
+    import time as clock
+
+    from publisher.config import FetchSettings
+
+    done = threading.Event()
+
+    def slow(handler) -> None:
+        done.wait(2.5)
+        handler.send_response(200)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    server.routes["/slow"] = slow
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "ed", PASSWORD, "editor")
+    settings = desk_settings(database_url).model_copy(
+        update={"fetch": FetchSettings(allow_private_networks=True, timeout=2.0)}
+    )
+    app_server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    app_server.start()
+    base = f"http://127.0.0.1:{app_server.port}"
+    try:
+        session, csrf = signed_in(base, "ed")
+        intakes = [
+            threading.Thread(
+                target=lambda: session.post(
+                    f"{base}/intake", data={"csrf": csrf, "url": server.base + "/slow"}, timeout=30
+                )
+            )
+            for _ in range(44)
+        ]
+        for intake in intakes:
+            intake.start()
+        clock.sleep(0.5)
+        started = clock.monotonic()
+        page = session.get(f"{base}/queue", timeout=30)
+        waited = clock.monotonic() - started
+        done.set()
+        for intake in intakes:
+            intake.join()
+    finally:
+        app_server.stop()
+    assert page.status_code == 200 and waited < 1.0

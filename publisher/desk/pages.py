@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -33,6 +34,8 @@ from publisher.teasers import compose
 from publisher.users import check_password, close_session, open_session
 
 REFUSALS = (ArticleError, ComposeError, QueueError, StoreError, UnknownArticle, ValueError)
+# Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
+FETCHES_AT_ONCE = 8
 # How long a sign-in waits for its turn to hash before the server says it is busy.
 HASHING_WAIT = 5.0
 # What the queue page's buttons may do (marking sent stays with the command line and the bot).
@@ -57,6 +60,7 @@ class Desk:
         self.every_channel = queue.queue_channels(settings, list(settings.channels))
         self.channels = {n: self.every_channel[n] for n in queue.queue_channels(settings, None)}
         self.guard = SigninGuard()
+        self.fetches = anyio.CapacityLimiter(FETCHES_AT_ONCE)
         self.router = APIRouter()
         route = self.router.add_api_route
         route("/signin", self.signin_page, methods=["GET"], response_class=HTMLResponse)
@@ -184,7 +188,11 @@ class Desk:
                     )
                 )
             elif url:
-                article = await run_in_threadpool(load_article, url, self.settings)
+                # Fetches wait for their own few threads: slow sites must not take the threads
+                # every other page needs.
+                article = await anyio.to_thread.run_sync(
+                    load_article, url, self.settings, limiter=self.fetches
+                )
             else:
                 raise ArticleError("paste a URL or choose a file")
             article_id = await run_in_threadpool(self._store, article)
