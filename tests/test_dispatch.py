@@ -4,6 +4,7 @@ talking to a real local HTTP server: outcomes, retries, rate limits, pauses and 
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
@@ -44,13 +45,22 @@ def test_log_channel_delivers_and_records_what_would_have_been_sent(
 
 
 def test_dry_run_channel_keeps_its_platform_text_but_sends_nothing(
-    engine: Engine, database_url: str, server: LocalServer
+    engine: Engine, database_url: str, telegram_api, credentials
 ) -> None:
-    settings = make_settings(database_url, tg={"type": "telegram", "dry_run": True})
+    settings = make_settings(
+        database_url,
+        tg={
+            "type": "telegram",
+            "dry_run": True,
+            "api_base": telegram_api.url,
+            "chat_id": "@newsde",
+        },
+    )
     post_id = queue_posts(engine, settings, channel="tg")[0]
     Dispatcher(engine, settings).run_once()
     assert post(engine, post_id).state == "sent"
     assert post(engine, post_id).text.startswith("<b>")
+    assert telegram_api.calls == []
 
 
 def test_webhook_success_records_remote_id_and_permalink(
@@ -274,8 +284,21 @@ def test_naive_times_never_reach_the_database(engine: Engine, database_url: str)
 
 
 def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> None:
-    settings = make_settings(database_url)
-    channels = queue.queue_channels(settings, ["log"])
-    berlin_noon = datetime(2030, 7, 1, 12, 0, tzinfo=UTC).astimezone()
-    post_id = queue.add(engine, settings, article(), channels, Timing("at", berlin_noon))[0]
-    assert post(engine, post_id).due_at == datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    # A machine zone far from UTC, where a time read back as local would show.
+    machine_zone = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Los_Angeles"
+    time.tzset()
+    try:
+        settings = make_settings(database_url)
+        channels = queue.queue_channels(settings, ["log"])
+        noon_here = datetime(2030, 7, 1, 12, 0, tzinfo=UTC).astimezone()
+        post_id = queue.add(engine, settings, article(), channels, Timing("at", noon_here))[0]
+        due = post(engine, post_id).due_at
+    finally:
+        if machine_zone is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = machine_zone
+        time.tzset()
+    assert due == datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    assert due.utcoffset() == timedelta(0)

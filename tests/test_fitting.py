@@ -75,8 +75,12 @@ def test_headline_is_whole_or_cut_between_graphemes(kind: str, article: Article)
 @pytest.mark.parametrize("kind", ["x", "facebook", "whatsapp", "telegram"])
 @given(article=articles())
 def test_bullets_are_a_prefix_of_the_articles_bullets(kind: str, article: Article) -> None:
-    teaser = channel_class(kind)().compose(article, OPTIONS)
-    assert 0 <= teaser.bullets <= len(article.bullets)
+    channel = channel_class(kind)()
+    teaser = channel.compose(article, OPTIONS)
+    rendered = [channel.bullet(OPTIONS.bullet, bullet) for bullet in article.bullets]
+    blocks = teaser.text.split("\n\n")
+    body = blocks[1].split("\n") if teaser.bullets else []
+    assert body == rendered[: teaser.bullets]
 
 
 @given(article=articles())
