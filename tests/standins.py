@@ -89,7 +89,9 @@ class StandIn:
                 pass
 
         self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     @property
@@ -132,6 +134,10 @@ class StandIn:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # Closing does not wait for clients that keep idle connections open (keep-alive).
+    daemon_threads = True
+    block_on_close = False
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that vanish mid-answer (killed workers, timeouts) are part of the tests."""
 

@@ -17,7 +17,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def settings(*rules: Rule) -> Settings:
-    channels = {name: ChannelSettings(type="log") for name in ("x_main", "telegram", "facebook")}
+    channels = {
+        name: ChannelSettings(type="log", slots=("07:00",))
+        for name in ("x_main", "telegram", "facebook")
+    }
     return Settings(channels=channels, rules=rules)
 
 
