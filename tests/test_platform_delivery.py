@@ -266,12 +266,17 @@ def test_repeated_throughput_limits_wait_longer_each_time(deliver, engine, graph
     throughput = (400, graph_error(130429, "(#130429) Rate limit hit"), {})
     graph_api.fail_next("/messages", *throughput)
     post_id, dispatcher = deliver(BY_TYPE["whatsapp"])
-    first = post(engine, post_id).due_at - utcnow()
-    assert first < timedelta(seconds=2)
+
+    def wait() -> timedelta:
+        """How far the post was put off when its last attempt was recorded."""
+        return post(engine, post_id).due_at - delivery_rows(engine, post_id)[-1].finished_at
+
+    first = wait()
+    assert abs(first - timedelta(seconds=1)) < timedelta(milliseconds=100)
     graph_api.fail_next("/messages", *throughput)
     dispatcher.run_once(post(engine, post_id).due_at + timedelta(milliseconds=1))
-    second = post(engine, post_id).due_at - utcnow()
-    assert timedelta(seconds=1) <= second < timedelta(seconds=3)
+    # The second wait is drawn from 1 to 2 s (half of twice the first, plus jitter).
+    assert timedelta(milliseconds=999) <= wait() <= timedelta(seconds=2, milliseconds=100)
 
 
 def test_a_recipients_number_never_appears_whole_in_what_editors_read(
