@@ -42,21 +42,13 @@ def test_a_port_out_of_range_is_one_line(desk: Path) -> None:
     one_line_refusal(run_cli("serve", "--port", "99999", cwd=desk), "99999 is not a port")
 
 
-def test_a_taken_port_is_one_line(desk: Path) -> None:
+@pytest.mark.parametrize("command", [("serve", "--port"), ("run", "--metrics-port")])
+def test_a_taken_port_is_one_line(desk: Path, command: tuple[str, str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_cli("serve", "--port", str(port), cwd=desk)
-    assert one_line_refusal(result, "is in use") == f"publisher: port {port} is in use"
-
-
-def test_a_taken_metrics_port_is_one_line(desk: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = run_cli("run", "--metrics-port", str(port), cwd=desk)
+        result = run_cli(*command, str(port), cwd=desk)
     assert one_line_refusal(result, "is in use") == f"publisher: port {port} is in use"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -34,15 +35,24 @@ def desk_settings(database_url: str, **desk) -> Settings:
     )
 
 
+@contextmanager
+def serving(engine: Engine, settings: Settings) -> Iterator[str]:
+    """The app with these settings, served by uvicorn on a free port: its base URL."""
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def desk(engine: Engine, database_url: str, monkeypatch) -> Iterator[str]:
     monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
     add_user(engine, "anna", PASSWORD, "approver")
     add_user(engine, "ed", PASSWORD, "editor")
-    server = ServerThread(create_app(engine, desk_settings(database_url)), "127.0.0.1", 0)
-    server.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.stop()
+    with serving(engine, desk_settings(database_url)) as base:
+        yield base
 
 
 def token(page: str) -> str:
@@ -228,14 +238,9 @@ def test_removed_user_is_signed_out(desk, engine) -> None:
 
 def test_trusted_proxy_header_signs_in(engine, database_url, monkeypatch) -> None:
     settings = desk_settings(database_url, trusted_user_header="X-Forwarded-User")
-    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{server.port}"
+    with serving(engine, settings) as base:
         page = requests.get(f"{base}/queue", headers={"X-Forwarded-User": "proxy-ed"}, timeout=5)
         assert page.url == f"{base}/queue" and "proxy-ed (editor)" in page.text
-    finally:
-        server.stop()
 
 
 def test_users_command_adds_lists_and_removes(tmp_path) -> None:
@@ -303,10 +308,7 @@ def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
         Timing("at", wednesday),
         force=True,
     )
-    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{server.port}"
+    with serving(engine, settings) as base:
         session, csrf = signed_in(base, "ed")
         plan = session.get(f"{base}/plan?start={start.isoformat()}", timeout=5).text
         slot = f"{start.isoformat()}T07:00"
@@ -316,8 +318,6 @@ def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
             data={"csrf": csrf, "channel": "x", "slot": slot, "at": ""},
             timeout=5,
         )
-    finally:
-        server.stop()
     with engine.connect() as connection:
         due = connection.execute(select(posts.c.due_at).where(posts.c.id == post_id)).scalar()
     assert due.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M") == slot
@@ -342,10 +342,7 @@ def test_an_upload_over_the_size_limit_is_refused(engine, database_url, monkeypa
     settings = desk_settings(database_url).model_copy(
         update={"fetch": FetchSettings(max_bytes=1_000)}
     )
-    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{server.port}"
+    with serving(engine, settings) as base:
         session, csrf = signed_in(base, "ed")
         answer = session.post(
             f"{base}/intake",
@@ -353,8 +350,6 @@ def test_an_upload_over_the_size_limit_is_refused(engine, database_url, monkeypa
             files={"file": ("a.txt", b"Kopf\n\n" + b"x" * 5_000)},
             timeout=10,
         )
-    finally:
-        server.stop()
     assert answer.status_code == 413 and "larger than 1,000 bytes" in answer.text
 
 
@@ -394,13 +389,8 @@ def test_the_proxy_header_is_ignored_from_an_address_not_trusted(
     settings = desk_settings(
         database_url, trusted_user_header="X-Forwarded-User", trusted_proxies=("10.0.0.0/8",)
     )
-    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{server.port}"
+    with serving(engine, settings) as base:
         page = requests.get(f"{base}/queue", headers={"X-Forwarded-User": "mallory"}, timeout=5)
-    finally:
-        server.stop()
     assert page.url == f"{base}/signin"
 
 
@@ -469,10 +459,7 @@ def test_slow_pages_being_taken_in_do_not_hold_up_the_other_pages(
     settings = desk_settings(database_url).model_copy(
         update={"fetch": FetchSettings(allow_private_networks=True, timeout=2.0)}
     )
-    app_server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    app_server.start()
-    base = f"http://127.0.0.1:{app_server.port}"
-    try:
+    with serving(engine, settings) as base:
         session, csrf = signed_in(base, "ed")
         intakes = [
             threading.Thread(
@@ -491,6 +478,4 @@ def test_slow_pages_being_taken_in_do_not_hold_up_the_other_pages(
         done.set()
         for intake in intakes:
             intake.join()
-    finally:
-        app_server.stop()
     assert page.status_code == 200 and waited < 1.0
