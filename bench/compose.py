@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from publisher.config import Settings  # noqa: E402
+from publisher.intake.textdump import article_from_text  # noqa: E402
 from publisher.teasers import compose, resolve_channels  # noqa: E402
-from publisher.textdump import article_from_text  # noqa: E402
 
 VARIANTS = ["", " 🇩🇪", " – 東京で会談", " " + "sehr lange Schlagzeile " * 12]
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from publisher.articles import ArticleError  # noqa: E402
-from publisher.htmlpage import article_from_html, decode_html  # noqa: E402
+from publisher.intake.htmlpage import article_from_html, decode_html  # noqa: E402
 
 LABELS = Path(__file__).with_name("headline-labels.json")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from common import ROOT, add_posts, percentile
 from sqlalchemy import func, select
 
-from publisher.schema import deliveries, posts
-from publisher.store import open_engine
+from publisher.engine.schema import deliveries, posts
+from publisher.engine.store import open_engine
 
 COUNT = 1000
 

@@ -23,7 +23,7 @@ from urllib.parse import unquote_plus
 import requests
 from common import ROOT, percentile
 
-from publisher.signing import sign
+from publisher.web.signing import sign
 from tests.standins import (
     GRAPH_TOKEN,
     TELEGRAM_TOKEN,

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from channels.base import (
+from publisher.channels.base import (
     Channel,
     ChannelError,
     ComposeError,

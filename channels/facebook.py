@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from channels.base import (
+from publisher.channels.base import (
     Channel,
     Finding,
     Outgoing,
@@ -21,8 +21,9 @@ from channels.base import (
     secret,
     share_query,
 )
-from channels.graph import GraphClient, GraphOptions, token_findings
-from channels.text import utf16_length
+from publisher.channels.graph import GraphClient, GraphOptions, token_findings
+from publisher.channels.text import utf16_length
+
 from publisher.articles import Article
 
 TOKEN_ENV = "FACEBOOK_PAGE_TOKEN"

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from channels.base import ChannelError, Finding, PlatformOptions, redact
-from channels.http import network_error, retry_after
+from publisher.channels.base import ChannelError, Finding, PlatformOptions, redact
+from publisher.channels.http import network_error, retry_after
 
 if TYPE_CHECKING:
     import requests

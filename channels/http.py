@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from channels.base import ChannelError
+from publisher.channels.base import ChannelError
 
 if TYPE_CHECKING:
     import requests

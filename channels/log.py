@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from channels.base import Channel, Outgoing, Receipt
+from publisher.channels.base import Channel, Outgoing, Receipt
 
 logger = logging.getLogger("publisher.channels.log")
 

@@ -18,7 +18,7 @@ from html import escape, unescape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from channels.base import (
+from publisher.channels.base import (
     Channel,
     ChannelError,
     Finding,
@@ -30,7 +30,8 @@ from channels.base import (
     secret,
     share_query,
 )
-from channels.text import utf16_length
+from publisher.channels.text import utf16_length
+
 from publisher.articles import Article
 
 if TYPE_CHECKING:

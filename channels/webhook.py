@@ -7,8 +7,15 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from channels.base import Channel, ChannelError, Outgoing, PlatformOptions, Receipt, secret
-from channels.http import network_error, retry_after
+from publisher.channels.base import (
+    Channel,
+    ChannelError,
+    Outgoing,
+    PlatformOptions,
+    Receipt,
+    secret,
+)
+from publisher.channels.http import network_error, retry_after
 
 if TYPE_CHECKING:
     import requests

@@ -14,9 +14,7 @@ import re
 from html import escape
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
-
-from channels.base import (
+from publisher.channels.base import (
     Channel,
     ChannelError,
     Finding,
@@ -26,8 +24,9 @@ from channels.base import (
     secret,
     share_query,
 )
-from channels.graph import GraphClient, GraphOptions, token_findings
-from channels.text import utf16_length
+from publisher.channels.graph import GraphClient, GraphOptions, token_findings
+from publisher.channels.text import utf16_length
+from pydantic import BaseModel, ConfigDict, field_validator
 
 TOKEN_ENV = "WHATSAPP_TOKEN"
 OUTSIDE_WINDOW = "131047"

@@ -19,13 +19,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from twitter_text import parse_tweet
-from twitter_text.config import config as twitter_text_config
-from twitter_text.extract_urls import extract_urls_with_indices
-from twitter_text.regexp.emoji import emoji as emoji_pattern
-from twitter_text.regexp.invalid_chars import invalid_chars
-
-from channels.base import (
+from publisher.channels.base import (
     Channel,
     ChannelError,
     ComposeOptions,
@@ -40,7 +34,13 @@ from channels.base import (
     share_query,
     truncate,
 )
-from channels.http import network_error
+from publisher.channels.http import network_error
+from twitter_text import parse_tweet
+from twitter_text.config import config as twitter_text_config
+from twitter_text.extract_urls import extract_urls_with_indices
+from twitter_text.regexp.emoji import emoji as emoji_pattern
+from twitter_text.regexp.invalid_chars import invalid_chars
+
 from publisher.articles import Article
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ class X(Channel):
     def _upload(self, client: tweepy.Client, url: str) -> str:
         import requests
 
-        from publisher.fetch import FetchError, FetchLimits, fetch
+        from publisher.intake.fetch import FetchError, FetchLimits, fetch
 
         try:
             image = fetch(

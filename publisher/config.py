@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from channels import channel_class, channel_types
+from publisher.channels import channel_class, channel_types
+from publisher.engine.rules import Rule
 from publisher.errors import EditorError
-from publisher.rules import Rule
 from publisher.sections import (
     BotSettings,
     DeskSettings,

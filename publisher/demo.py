@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from channels import PLATFORMS, Teaser
+from publisher.channels import PLATFORMS, Teaser
 from publisher.config import ChannelSettings, Settings
-from publisher.dispatch import Dispatcher
-from publisher.listings import list_deliveries
-from publisher.queue import Timing, add, queue_channels
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.listings import list_deliveries
+from publisher.engine.queue import Timing, add, queue_channels
+from publisher.intake.textdump import article_from_text
 from publisher.teasers import compose
-from publisher.textdump import article_from_text
 
 SAMPLE = Path(__file__).parent / "samples" / "newsde-assad-putin.txt"
 

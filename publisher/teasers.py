@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from channels import PLATFORMS, Channel, ComposeError, ComposeOptions, Teaser, channel_class
-from channels import channel_types as known_types
 from publisher.articles import Article
+from publisher.channels import (
+    PLATFORMS,
+    Channel,
+    ComposeError,
+    ComposeOptions,
+    Teaser,
+    channel_class,
+)
+from publisher.channels import channel_types as known_types
 from publisher.config import ChannelSettings, Settings
 from publisher.links import with_tracking
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
-from publisher.store import open_engine
+from publisher.engine.store import open_engine
 from tests.standins import (
     GRAPH_TOKEN,
     TELEGRAM_TOKEN,

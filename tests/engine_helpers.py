@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Settings
-from publisher.schema import deliveries, posts
+from publisher.engine.schema import deliveries, posts
 
 
 def make_settings(database_url: str, **channels: dict[str, Any]) -> Settings:

@@ -113,7 +113,7 @@ def test_urls_with_line_breaks_or_spaces_are_refused(url: str) -> None:
 
 def test_a_json_array_is_refused_as_not_an_article(tmp_path) -> None:
     from publisher.config import Settings
-    from publisher.sources import load_article
+    from publisher.intake.sources import load_article
 
     path = tmp_path / "a.json"
     path.write_text('[{"url": "https://e.de/a", "headline": "Kopf"}]')
@@ -123,7 +123,7 @@ def test_a_json_array_is_refused_as_not_an_article(tmp_path) -> None:
 
 def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path) -> None:
     from publisher.config import FetchSettings, Settings
-    from publisher.sources import load_article
+    from publisher.intake.sources import load_article
 
     path = tmp_path / "big.txt"
     path.write_text("Kopf\n\n" + "x" * 2_000)
@@ -133,7 +133,7 @@ def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path) -> 
 
 def test_an_html_file_in_its_declared_encoding_is_read(tmp_path) -> None:
     from publisher.config import Settings
-    from publisher.sources import load_article
+    from publisher.intake.sources import load_article
 
     page = '<html><head><meta charset="windows-1252"><title>Grüße – „Zitat“</title></head></html>'
     path = tmp_path / "page.html"

@@ -14,13 +14,13 @@ import pytest
 import requests
 from sqlalchemy import Engine, select, update
 
-from publisher import queue
 from publisher.articles import Article
 from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, Settings
+from publisher.engine import queue
+from publisher.engine.queue import Timing
+from publisher.engine.schema import posts
 from publisher.logs import quiet_libraries
-from publisher.queue import Timing
-from publisher.schema import posts
 from tests.conftest import wait_for
 from tests.standins import TELEGRAM_TOKEN, BotApiStandIn, free_port, listening
 

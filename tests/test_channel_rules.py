@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from publisher.channels import ComposeOptions, channel_class, channel_types
+from publisher.channels.telegram import Telegram, parse_entities
 
-from channels import ComposeOptions, channel_class, channel_types
-from channels.telegram import Telegram, parse_entities
 from publisher.articles import Article
 
 OPTIONS = ComposeOptions(link="https://e.de/a?x=1&utm_source=t", read_more="Weiterlesen")

@@ -7,8 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from publisher.channels import channel_class
 
-from channels import channel_class
 from publisher.config import (
     BotSettings,
     ChannelSettings,
@@ -23,7 +23,7 @@ from publisher.config import (
     WidgetSettings,
     load_settings,
 )
-from publisher.rules import Match, Rule
+from publisher.engine.rules import Match, Rule
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "config" / "publisher.example.toml"
@@ -194,8 +194,8 @@ def test_every_rule_of_the_shipped_example_can_release_an_article(tmp_path: Path
     from datetime import UTC, datetime
 
     from publisher.articles import Article
-    from publisher.release import release
-    from publisher.store import open_engine
+    from publisher.engine.release import release
+    from publisher.engine.store import open_engine
 
     settings = load_settings(EXAMPLE).model_copy(
         update={"database_url": f"sqlite:///{tmp_path / 'p.db'}"}

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from publisher.schema import articles, posts
-from publisher.store import open_engine
+from publisher.engine.schema import articles, posts
+from publisher.engine.store import open_engine
 from tests.conftest import ROOT, TEST_DATABASE_ENV
 
 POSTS = 2000

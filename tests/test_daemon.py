@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from publisher import queue
-from publisher.dispatch import Dispatcher
-from publisher.queue import Timing, utcnow
-from publisher.scheduler import Daemon
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.queue import Timing, utcnow
+from publisher.engine.scheduler import Daemon
 from tests.conftest import ROOT, LocalServer, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
@@ -43,7 +43,7 @@ def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database
     try:
         time.sleep(0.3)
         other = type(engine)  # another engine, as another process would have
-        from publisher.store import open_engine
+        from publisher.engine.store import open_engine
 
         second = open_engine(database_url)
         assert isinstance(second, other)
@@ -75,7 +75,7 @@ def test_sigterm_finishes_the_call_in_flight_and_leaves_the_rest_queued(
     settings = make_settings(
         database_url, hook={"type": "webhook", "url": server.base + "/hook", "concurrency": 1}
     )
-    from publisher.store import open_engine
+    from publisher.engine.store import open_engine
 
     engine = open_engine(database_url)
     channels = queue.queue_channels(settings, ["hook"])
@@ -113,7 +113,7 @@ def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
         f'url = "{server.base}/hook"\ntimeout = 10\n'
     )
     settings = make_settings(database_url, hook={"type": "webhook", "url": server.base + "/hook"})
-    from publisher.store import open_engine
+    from publisher.engine.store import open_engine
 
     engine = open_engine(database_url)
     queue.add(engine, settings, article(), queue.queue_channels(settings, ["hook"]), Timing())
@@ -151,7 +151,7 @@ def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
     )
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
-    from publisher.store import open_engine
+    from publisher.engine.store import open_engine
 
     other = open_engine(database_url)
     try:
@@ -173,7 +173,7 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
     settings = make_settings(database_url)
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
-    from publisher.store import open_engine
+    from publisher.engine.store import open_engine
 
     other = open_engine(database_url)
     channels = queue.queue_channels(settings, ["log"])

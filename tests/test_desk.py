@@ -13,13 +13,13 @@ import pytest
 import requests
 from sqlalchemy import Engine, select, update
 
-from publisher import queue
-from publisher.app import ServerThread, create_app
 from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.queue import Timing, utcnow
-from publisher.schema import posts
-from publisher.users import add_user, remove_user
+from publisher.engine import queue
+from publisher.engine.queue import Timing, utcnow
+from publisher.engine.schema import posts
+from publisher.web.app import ServerThread, create_app
+from publisher.web.users import add_user, remove_user
 from tests.conftest import run_cli
 
 PASSWORD = "correct horse battery"
@@ -425,7 +425,7 @@ def test_a_channel_paused_for_its_settings_says_so_not_to_renew_credentials(
     desk, engine, database_url
 ) -> None:
     with engine.begin() as connection:
-        from publisher.schema import channel_pauses
+        from publisher.engine.schema import channel_pauses
 
         connection.execute(
             channel_pauses.insert().values(

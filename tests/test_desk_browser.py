@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from publisher.app import ServerThread, create_app
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.dispatch import Dispatcher
-from publisher.users import add_user
+from publisher.engine.dispatch import Dispatcher
+from publisher.web.app import ServerThread, create_app
+from publisher.web.users import add_user
 from tests.conftest import ROOT, SAMPLE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

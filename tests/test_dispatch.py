@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from sqlalchemy import Engine
 
-from publisher import queue
-from publisher.dispatch import Dispatcher, backoff
-from publisher.queue import Timing, utcnow
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher, backoff
+from publisher.engine.queue import Timing, utcnow
 from tests.conftest import LocalServer
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.feeds import FeedError, parse_feed
+from publisher.intake.feeds import FeedError, parse_feed
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>News</title>

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from publisher.fetch import FetchError, FetchLimits, fetch
+from publisher.intake.fetch import FetchError, FetchLimits, fetch
 from tests.conftest import LocalServer
 
 OPEN = FetchLimits(allow_private_networks=True, timeout=2.0)

@@ -7,12 +7,12 @@ import html
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from publisher.channels import Channel, ComposeOptions, channel_class
+from publisher.channels.base import ELLIPSIS, graphemes, truncate
+from publisher.channels.telegram import parse_entities
+from publisher.channels.text import utf16_length
 from twitter_text import parse_tweet
 
-from channels import Channel, ComposeOptions, channel_class
-from channels.base import ELLIPSIS, graphemes, truncate
-from channels.telegram import parse_entities
-from channels.text import utf16_length
 from publisher.articles import Article
 from tests.strategies import article_text, articles
 

@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from publisher.channels.base import masked
 from sqlalchemy import Engine
 
-from channels.base import masked
-from publisher import queue
-from publisher.dispatch import Dispatcher
-from publisher.queue import Timing, utcnow
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.queue import Timing, utcnow
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 from tests.standins import (
     EXPIRED_TOKEN,
@@ -283,7 +283,7 @@ def test_a_recipients_number_never_appears_whole_in_what_editors_read(
     deliver, engine, graph_api, caplog
 ) -> None:
     from publisher.config import Settings
-    from publisher.listings import list_deliveries, list_posts
+    from publisher.engine.listings import list_deliveries, list_posts
 
     caplog.set_level("DEBUG")
     graph_api.fail_next("/messages", 400, graph_error(131026, "Message undeliverable"))

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from publisher import queue
-from publisher.queue import QueueError, Timing
-from publisher.schema import posts
+from publisher.engine import queue
+from publisher.engine.queue import QueueError, Timing
+from publisher.engine.schema import posts
 from tests.engine_helpers import article, make_settings, post
 
 NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
@@ -193,7 +193,7 @@ def test_editing_a_post_that_needed_no_approval_keeps_it_queued(engine: Engine, 
 
 
 def test_every_editors_action_is_recorded_with_who_did_it(engine: Engine, settings) -> None:
-    from publisher.schema import post_events
+    from publisher.engine.schema import post_events
 
     (post_id,) = add(engine, settings, names=["facebook"], queued_by="ed")
     queue.edit(engine, settings, post_id, "Text https://e.de/artikel/1", by="ed")

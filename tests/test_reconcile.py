@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from publisher.channels import Outgoing
+from publisher.channels.facebook import Facebook
+from publisher.channels.x import X
 from sqlalchemy import Engine, update
 
-from channels import Outgoing
-from channels.facebook import Facebook
-from channels.x import X
-from publisher import queue
 from publisher.config import Settings
-from publisher.dispatch import Dispatcher
-from publisher.queue import Timing
-from publisher.reconcile import reconcile
-from publisher.schema import posts
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.queue import Timing
+from publisher.engine.reconcile import reconcile
+from publisher.engine.schema import posts
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 

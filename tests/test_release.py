@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from publisher import queue
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Settings
-from publisher.dispatch import Dispatcher
-from publisher.release import release
-from publisher.rules import Match, Rule
-from publisher.schema import posts
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.release import release
+from publisher.engine.rules import Match, Rule
+from publisher.engine.schema import posts
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -151,8 +151,8 @@ def test_a_channel_without_a_free_slot_is_skipped_and_the_others_are_queued(
 def test_a_channel_that_cannot_carry_the_article_is_skipped_alone(
     engine, database_url, monkeypatch
 ) -> None:
-    from channels.base import ComposeError
-    from channels.whatsapp import WhatsApp
+    from publisher.channels.base import ComposeError
+    from publisher.channels.whatsapp import WhatsApp
 
     def refuse(self, article, options):
         raise ComposeError(f"{self.name}: the link alone exceeds the limit of 4096")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from publisher.signing import sign
+from publisher.web.signing import sign
 from tests.conftest import ROOT, LocalServer, wait_for
 from tests.standins import (
     GraphStandIn,

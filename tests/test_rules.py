@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Settings
-from publisher.rules import Match, Rule, after_quiet_hours, not_before_embargo, route
+from publisher.engine.rules import Match, Rule, after_quiet_hours, not_before_embargo, route
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from publisher.desk.guard import SigninGuard
+from publisher.web.desk.guard import SigninGuard
 
 
 def test_a_user_is_held_after_too_many_failures_and_free_after_the_window() -> None:

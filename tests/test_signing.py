@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.signing import Replayed, SignatureError, sign, spend, verify
+from publisher.web.signing import Replayed, SignatureError, sign, spend, verify
 
 SECRET = "whsec-test-3f9a"
 NOW = 1_764_000_000

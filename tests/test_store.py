@@ -8,7 +8,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from publisher.store import (
+from publisher.engine.store import (
     SCHEMA_REVISION,
     StoreError,
     alembic_config,

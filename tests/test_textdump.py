@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher.articles import ArticleError
-from publisher.textdump import article_from_text
+from publisher.intake.textdump import article_from_text
 from tests.conftest import SAMPLE
 
 URL = "https://www.news.de/politik/857/assad/"

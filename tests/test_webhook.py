@@ -12,10 +12,10 @@ import pytest
 import requests
 from sqlalchemy import Engine, func, select
 
-from publisher.app import ServerThread, create_app
 from publisher.config import ChannelSettings, ServeSettings, Settings
-from publisher.schema import posts
-from publisher.signing import sign
+from publisher.engine.schema import posts
+from publisher.web.app import ServerThread, create_app
+from publisher.web.signing import sign
 
 SECRET = "whsec-webhook-test-81c2"
 ARTICLE = {
@@ -169,8 +169,8 @@ def test_a_replay_to_a_second_instance_is_refused(hook, engine, database_url) ->
 
 
 def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypatch) -> None:
-    from publisher import app
-    from publisher.store import StoreError
+    from publisher.engine.store import StoreError
+    from publisher.web import app
 
     real = app.release
     calls = []

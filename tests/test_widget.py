@@ -15,12 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from publisher.app import ServerThread, create_app
 from publisher.articles import Article, ArticleError, article_from_mapping
 from publisher.config import ConfigError, FollowLinks, Settings, WidgetSettings, load_settings
-from publisher.queue import upsert_article, utcnow
+from publisher.engine.queue import upsert_article, utcnow
 from publisher.teasers import compose, resolve_channels
-from publisher.widget import render_meta, render_widget
+from publisher.web.app import ServerThread, create_app
+from publisher.web.widget import render_meta, render_widget
 
 ARTICLE = Article(
     id="cms-5",

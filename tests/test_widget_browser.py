@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from publisher.config import FollowLinks, Settings, WidgetSettings
-from publisher.widget import render_meta, render_widget
+from publisher.web.widget import render_meta, render_widget
 from tests.conftest import ROOT, LocalServer
 from tests.test_widget import ARTICLE
 

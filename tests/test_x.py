@@ -6,10 +6,10 @@ import re
 
 from hypothesis import given
 from hypothesis import strategies as st
+from publisher.channels.x import EMOJI_RUN_CHARS, X, emoji_spans, weighted_length
 from twitter_text import parse_tweet
 from twitter_text.regexp.emoji import emoji
 
-from channels.x import EMOJI_RUN_CHARS, X, emoji_spans, weighted_length
 from tests.strategies import article_text
 
 

@@ -8,9 +8,9 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from publisher.channels import ChannelError, ComposeOptions, Outgoing
+from publisher.channels.x import X, rate_wait
 
-from channels import ChannelError, ComposeOptions, Outgoing
-from channels.x import X, rate_wait
 from publisher.articles import Article
 from tests.conftest import LocalServer
 from tests.standins import X_KEYS, XStandIn, x_rate_limited

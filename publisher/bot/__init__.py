@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from channels.base import secret
 from publisher.bot.commands import Desk
 from publisher.bot.notify import Notifier
+from publisher.channels.base import secret
 from publisher.config import BotSettings, Settings
 
 logger = logging.getLogger("publisher.bot")

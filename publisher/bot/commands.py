@@ -16,19 +16,19 @@ from sqlalchemy import Engine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from channels import ComposeError
-from channels.telegram import Telegram
-from publisher import queue
 from publisher.articles import Article, ArticleError
 from publisher.bot.texts import say
+from publisher.channels import ComposeError
+from publisher.channels.telegram import Telegram
 from publisher.config import Settings
-from publisher.listings import list_deliveries, list_posts, show_post
-from publisher.queue import QueueError, Timing, utcnow
-from publisher.release import UnknownArticle, stored_article
-from publisher.schema import is_row_id
-from publisher.slots import parse_time
-from publisher.sources import load_article
-from publisher.store import StoreError
+from publisher.engine import queue
+from publisher.engine.listings import list_deliveries, list_posts, show_post
+from publisher.engine.queue import QueueError, Timing, utcnow
+from publisher.engine.release import UnknownArticle, stored_article
+from publisher.engine.schema import is_row_id
+from publisher.engine.slots import parse_time
+from publisher.engine.store import StoreError
+from publisher.intake.sources import load_article
 from publisher.teasers import compose, make_channel
 
 logger = logging.getLogger("publisher.bot")

@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from publisher.bot.commands import Desk
-from publisher.queue import utcnow
-from publisher.schema import channel_pauses, posts
+from publisher.engine.queue import utcnow
+from publisher.engine.schema import channel_pauses, posts
 
 logger = logging.getLogger("publisher.bot")
 WATCHED = ("failed", "uncertain", "awaiting_approval")

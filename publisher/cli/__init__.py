@@ -51,7 +51,7 @@ class Env:
     def engine(self) -> Engine:
         """The database, created and migrated if it does not exist yet."""
         if self._engine is None:
-            from publisher.store import open_engine
+            from publisher.engine.store import open_engine
 
             self._engine = open_engine(self.settings.database_url)
         return self._engine
@@ -61,7 +61,7 @@ class Env:
         """The database for a command that only reads: a SQLite file that is not there is
         reported instead of created empty in whatever folder the command runs."""
         if self._engine is None:
-            from publisher.store import missing_sqlite_file
+            from publisher.engine.store import missing_sqlite_file
 
             missing = missing_sqlite_file(self.settings.database_url)
             if missing is not None:
@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"publisher: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
     except Exception as exc:  # the last line of defence: a bug, still no traceback for editors
-        from channels.base import redact
+        from publisher.channels.base import redact
 
         if os.environ.get("PUBLISHER_DEBUG"):
             raise

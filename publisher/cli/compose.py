@@ -12,7 +12,7 @@ from publisher.cli import app, env, split_names
 if TYPE_CHECKING:
     from rich.panel import Panel
 
-    from channels import Teaser
+    from publisher.channels import Teaser
 
 UrlOption = Annotated[
     str | None,
@@ -56,7 +56,7 @@ def compose_command(
     ] = False,
 ) -> None:
     """Show each channel's teaser for an article, with its length against the limit."""
-    from publisher.sources import load_article
+    from publisher.intake.sources import load_article
     from publisher.teasers import compose, compose_json, resolve_channels
 
     settings = env(ctx).settings

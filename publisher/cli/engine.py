@@ -31,7 +31,7 @@ DEMO_DATABASE = Path("publisher-demo.db")
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
     """Migrate the database to the current schema (also done on every start)."""
-    from publisher.store import describe
+    from publisher.engine.store import describe
 
     engine = env(ctx).engine
     print(f"database {describe(engine)} is up to date")
@@ -46,7 +46,7 @@ def port_checked(port: int, option: str) -> int:
 
 def warn_of_stranded_posts(engine: Engine, settings: Settings) -> None:
     """Say in the log which posts wait on channels that are no longer configured."""
-    from publisher.listings import stranded_posts
+    from publisher.engine.listings import stranded_posts
 
     for channel, ids in stranded_posts(engine, settings).items():
         shown = ", ".join(map(str, ids[:10])) + (" …" if len(ids) > 10 else "")
@@ -69,9 +69,9 @@ def run_command(
     ] = None,
 ) -> None:
     """Deliver posts when they fall due, until stopped (SIGTERM or Ctrl-C)."""
-    from publisher.dispatch import Dispatcher
+    from publisher.engine.dispatch import Dispatcher
+    from publisher.engine.scheduler import Daemon
     from publisher.metrics import Metrics
-    from publisher.scheduler import Daemon
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     long_running()
@@ -97,7 +97,7 @@ def run_command(
     daemon = Daemon(engine, settings, dispatcher)
     server = None
     if settings.serve.enabled:
-        from publisher.app import ServerThread, create_app
+        from publisher.web.app import ServerThread, create_app
 
         # In the same process a release wakes the dispatcher directly, with no polling.
         web = create_app(engine, settings, on_queued=daemon.wake)
@@ -135,8 +135,8 @@ def channels_list(ctx: typer.Context) -> None:
     from rich.table import Table
 
     from publisher.clock import utcnow
-    from publisher.listings import stranded_posts
-    from publisher.queue import active_pauses
+    from publisher.engine.listings import stranded_posts
+    from publisher.engine.queue import active_pauses
 
     settings = env(ctx).settings
     engine = env(ctx).existing_engine
@@ -166,7 +166,7 @@ def check_command(
 ) -> None:
     """Verify each channel's credentials with a harmless call and say plainly what is wrong.
     Exits 1 when a channel cannot post (warnings, such as a token expiring soon, exit 0)."""
-    from publisher.checks import check_channels
+    from publisher.engine.checks import check_channels
 
     settings = env(ctx).settings
     unknown = sorted(set(names or []) - set(settings.channels))
@@ -216,7 +216,7 @@ def pause_command(
     reason: Annotated[str, typer.Option(help="Why, for the other editors")] = "paused by an editor",
 ) -> None:
     """Hold a channel's posts until it is resumed."""
-    from publisher import queue as queue_ops
+    from publisher.engine import queue as queue_ops
 
     queue_ops.pause(env(ctx).engine, env(ctx).settings, name, reason)
     print(f"channel {name} paused")
@@ -225,7 +225,7 @@ def pause_command(
 @channels_app.command("resume")
 def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Let a paused channel's posts go out again."""
-    from publisher import queue as queue_ops
+    from publisher.engine import queue as queue_ops
 
     queue_ops.resume(env(ctx).engine, env(ctx).settings, name)
     print(f"channel {name} resumed")
@@ -240,7 +240,7 @@ def demo_command(ctx: typer.Context) -> None:
     from publisher.cli.compose import teaser_panel
     from publisher.cli.queue import deliveries_table
     from publisher.demo import run_demo
-    from publisher.store import describe, open_engine
+    from publisher.engine.store import describe, open_engine
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     settings = env(ctx).settings

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from publisher.config import Settings
-    from publisher.queue import Timing
+    from publisher.engine.queue import Timing
 
 queue_app = typer.Typer(
     help="Queue posts and manage them before they go out.", no_args_is_help=True
@@ -70,7 +70,7 @@ def posts_table(rows: list[dict[str, Any]], title: str, zone: ZoneInfo) -> Table
     from rich.table import Table
 
     from publisher.clock import shown
-    from publisher.listings import post_note
+    from publisher.engine.listings import post_note
 
     table = Table(title=title, title_justify="left")
     for column in ("id", "channel", "state", "due", "attempts", "headline", "note"):
@@ -97,8 +97,8 @@ def _time(value: str | None) -> Any:
 
 def _timing(now: bool, at: str | None, next_slot: bool, zone: ZoneInfo) -> Timing:
     from publisher.clock import utcnow
-    from publisher.queue import Timing
-    from publisher.slots import parse_time
+    from publisher.engine.queue import Timing
+    from publisher.engine.slots import parse_time
 
     if sum([now, at is not None, next_slot]) > 1:
         raise UsageError("choose one of --now, --at and --next-slot")
@@ -112,7 +112,7 @@ def known_channel(engine: Engine, settings: Settings, name: str | None) -> str |
     UsageError listing the names there are."""
     if name is None or name in settings.channels:
         return name
-    from publisher.listings import channels_in_store
+    from publisher.engine.listings import channels_in_store
 
     known = set(settings.channels) | channels_in_store(engine)
     if name in known:
@@ -138,9 +138,9 @@ def add_command(
     as_json: AsJson = False,
 ) -> None:
     """Queue an article's teasers on some or all channels."""
-    from publisher import queue as queue_ops
-    from publisher.listings import list_posts
-    from publisher.sources import load_article
+    from publisher.engine import queue as queue_ops
+    from publisher.engine.listings import list_posts
+    from publisher.intake.sources import load_article
 
     ctx_env = env(ctx)
     settings = ctx_env.settings
@@ -173,7 +173,7 @@ def list_command(
     as_json: AsJson = False,
 ) -> None:
     """Posts still to go out, and those held (awaiting approval, uncertain, failed)."""
-    from publisher.listings import list_posts
+    from publisher.engine.listings import list_posts
 
     engine, settings = env(ctx).existing_engine, env(ctx).settings
     channel = known_channel(engine, settings, channel)
@@ -189,7 +189,7 @@ def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -
     """One post: its text, state and every delivery attempt."""
     from rich.console import Console
 
-    from publisher.listings import show_post
+    from publisher.engine.listings import show_post
 
     settings = env(ctx).settings
     detail = show_post(env(ctx).existing_engine, settings, post_id)
@@ -221,7 +221,7 @@ def edit_command(
     by: By = None,
 ) -> None:
     """Replace a post's text; it is checked against the channel's rules first."""
-    from publisher import queue as queue_ops
+    from publisher.engine import queue as queue_ops
 
     if text is None and file is None:
         raise UsageError("give the new text, or --file with it")
@@ -254,7 +254,7 @@ def _read(path: Path) -> str:
 @queue_app.command("approve")
 def approve_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Let a post that waits for approval go out at its time."""
-    from publisher import queue as queue_ops
+    from publisher.engine import queue as queue_ops
 
     queue_ops.approve(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} approved")
@@ -263,7 +263,7 @@ def approve_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
 @queue_app.command("cancel")
 def cancel_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Withdraw a post that has not gone out."""
-    from publisher import queue as queue_ops
+    from publisher.engine import queue as queue_ops
 
     queue_ops.cancel(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} cancelled")
@@ -272,7 +272,7 @@ def cancel_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
 @queue_app.command("retry")
 def retry_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Send a failed or uncertain post again now (check the platform first for uncertain ones)."""
-    from publisher import queue as queue_ops
+    from publisher.engine import queue as queue_ops
 
     queue_ops.retry(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} queued again")
@@ -286,7 +286,7 @@ def mark_sent_command(
     by: By = None,
 ) -> None:
     """Record that an uncertain post did go out."""
-    from publisher import queue as queue_ops
+    from publisher.engine import queue as queue_ops
 
     queue_ops.mark_sent(env(ctx).engine, post_id, permalink, by=actor(by))
     print(f"post {post_id} marked sent")
@@ -297,7 +297,7 @@ def reconcile_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Look uncertain posts up on their platforms (X, Facebook); those found become sent."""
     import dataclasses
 
-    from publisher.reconcile import reconcile
+    from publisher.engine.reconcile import reconcile
 
     results = reconcile(env(ctx).existing_engine, env(ctx).settings)
     if as_json:
@@ -360,7 +360,7 @@ def log_command(
     as_json: AsJson = False,
 ) -> None:
     """The delivery log: every attempt, newest first."""
-    from publisher.listings import OUTCOMES, list_deliveries
+    from publisher.engine.listings import OUTCOMES, list_deliveries
 
     settings = env(ctx).settings
     engine = env(ctx).existing_engine
@@ -379,7 +379,7 @@ def log_command(
 def _parse_since(value: str, zone: ZoneInfo) -> Any:
     from datetime import datetime
 
-    from publisher.slots import local_slot
+    from publisher.engine.slots import local_slot
 
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

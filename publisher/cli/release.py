@@ -47,7 +47,7 @@ def serve_command(
     """Serve the HTTP side: the CMS webhook, the share widget and the web desk."""
     import uvicorn
 
-    from publisher.app import create_app
+    from publisher.web.app import create_app
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     long_running()
@@ -74,7 +74,7 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     from rich.table import Table
 
     from publisher.clock import shown
-    from publisher.feedwatch import feed_states
+    from publisher.intake.feedwatch import feed_states
 
     settings = env(ctx).settings
     states = feed_states(env(ctx).existing_engine, settings)
@@ -107,7 +107,7 @@ def poll_command(
     """Poll one feed now and release its new items."""
     import dataclasses
 
-    from publisher.feedwatch import FeedWatcher
+    from publisher.intake.feedwatch import FeedWatcher
 
     settings = env(ctx).settings
     if name not in settings.feeds:

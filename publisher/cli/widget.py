@@ -19,8 +19,8 @@ def widget_command(
     meta: Annotated[bool, typer.Option("--meta", help="Print the link-preview tags")] = False,
 ) -> None:
     """Print the share widget's HTML (or, with --meta, the link-preview tags) for an article."""
-    from publisher.sources import load_article
-    from publisher.widget import render_meta, render_widget
+    from publisher.intake.sources import load_article
+    from publisher.web.widget import render_meta, render_widget
 
     settings = env(ctx).settings
     article = load_article(source, settings, url=url)

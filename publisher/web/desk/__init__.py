@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from publisher.config import Settings
-from publisher.desk.auth import Forbidden, SignedOut
-from publisher.desk.pages import Desk
+from publisher.web.desk.auth import Forbidden, SignedOut
+from publisher.web.desk.pages import Desk
 
-logger = logging.getLogger("publisher.desk")
+logger = logging.getLogger("publisher.web.desk")
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # The desk loads nothing from elsewhere and may not be framed (clickjacking an approve button).
 DESK_HEADERS = {

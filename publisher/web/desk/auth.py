@@ -11,7 +11,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from publisher.config import Settings
-from publisher.users import User, find_user, session_user
+from publisher.web.users import User, find_user, session_user
 
 
 class SignedOut(Exception):

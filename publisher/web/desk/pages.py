@@ -17,21 +17,21 @@ from sqlalchemy import Engine, desc, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from channels import Channel, ComposeError
-from publisher import queue
 from publisher.articles import Article, ArticleError
+from publisher.channels import Channel, ComposeError
 from publisher.config import Settings
-from publisher.desk.auth import check_csrf, csrf_token, current_user, require_approver
-from publisher.desk.guard import SigninGuard
-from publisher.desk.texts import number, translator
-from publisher.listings import list_deliveries, list_posts
-from publisher.queue import QueueError, Timing, utcnow
-from publisher.release import UnknownArticle, stored_article
-from publisher.schema import articles
-from publisher.sources import article_from_document, document_text, load_article
-from publisher.store import StoreError
+from publisher.engine import queue
+from publisher.engine.listings import list_deliveries, list_posts
+from publisher.engine.queue import QueueError, Timing, utcnow
+from publisher.engine.release import UnknownArticle, stored_article
+from publisher.engine.schema import articles
+from publisher.engine.store import StoreError
+from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
-from publisher.users import check_password, close_session, open_session
+from publisher.web.desk.auth import check_csrf, csrf_token, current_user, require_approver
+from publisher.web.desk.guard import SigninGuard
+from publisher.web.desk.texts import number, translator
+from publisher.web.users import check_password, close_session, open_session
 
 REFUSALS = (ArticleError, ComposeError, QueueError, StoreError, UnknownArticle, ValueError)
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
@@ -51,7 +51,7 @@ class Desk:
         self.language = settings.desk.language or settings.language
         self.t = translator(self.language)
         environment = Environment(
-            loader=PackageLoader("publisher", "templates/desk"),
+            loader=PackageLoader("publisher.web", "templates/desk"),
             autoescape=select_autoescape(default=True),
         )
         self.templates = Jinja2Templates(env=environment)

@@ -1,7 +1,7 @@
 """The social desk's release rules: which channels a released article goes to (by section or
 kicker, tags, language, source and the breaking-news flag), when (now, next slot, after a
 delay), whether an editor approves first, and the quiet hours and embargo every release keeps.
-Pure functions: `route` decides, `publisher.release` queues."""
+Pure functions: `route` decides, `publisher.engine.release` queues."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from channels.base import masked
+from publisher.channels.base import masked
 from publisher.config import Settings
-from publisher.queue import QueueError, active_pauses, utcnow
-from publisher.schema import articles, deliveries, is_row_id, posts
+from publisher.engine.queue import QueueError, active_pauses, utcnow
+from publisher.engine.schema import articles, deliveries, is_row_id, posts
 
 TO_GO_STATES = ("awaiting_approval", "queued", "sending", "uncertain", "failed")
 # What a delivery attempt can come to.

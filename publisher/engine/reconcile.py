@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, update
 
-from channels import ChannelError, Outgoing
-from publisher.changes import notify_change
+from publisher.channels import ChannelError, Outgoing
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.schema import deliveries, posts
+from publisher.engine.changes import notify_change
+from publisher.engine.schema import deliveries, posts
 from publisher.teasers import make_channel
 
-logger = logging.getLogger("publisher.reconcile")
+logger = logging.getLogger("publisher.engine.reconcile")
 
 
 @dataclass(frozen=True)

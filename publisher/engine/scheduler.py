@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from publisher.changes import ChangeWatcher, WakeListener
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.dispatch import Claimed, Delivered, Dispatcher
-from publisher.feedwatch import FeedWatcher
-from publisher.reconcile import reconcile
+from publisher.engine.changes import ChangeWatcher, WakeListener
+from publisher.engine.dispatch import Claimed, Delivered, Dispatcher
+from publisher.engine.reconcile import reconcile
+from publisher.intake.feedwatch import FeedWatcher
 
 logger = logging.getLogger("publisher.run")
 

@@ -12,16 +12,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from channels import ComposeError, Teaser
-from publisher import queue
 from publisher.articles import Article
+from publisher.channels import ComposeError, Teaser
 from publisher.config import Settings
-from publisher.queue import QueueError, Timing, utcnow
-from publisher.rules import Routing, after_quiet_hours, not_before_embargo, route
-from publisher.schema import articles, is_row_id, posts
+from publisher.engine import queue
+from publisher.engine.queue import QueueError, Timing, utcnow
+from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
+from publisher.engine.schema import articles, is_row_id, posts
 from publisher.teasers import compose, make_channel
 
-logger = logging.getLogger("publisher.release")
+logger = logging.getLogger("publisher.engine.release")
 _OPEN_OR_SENT = frozenset({"awaiting_approval", "queued", "sending", "sent", "uncertain", "failed"})
 
 

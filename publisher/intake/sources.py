@@ -16,11 +16,11 @@ from publisher.articles import (
     read_file_bytes,
     read_text_bytes,
 )
-from publisher.textdump import article_from_text
+from publisher.intake.textdump import article_from_text
 
 if TYPE_CHECKING:
     from publisher.config import Settings
-    from publisher.fetch import FetchLimits
+    from publisher.intake.fetch import FetchLimits
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
@@ -33,7 +33,7 @@ def looks_like_html(text: str) -> bool:
 
 def fetch_limits(settings: Settings) -> FetchLimits:
     """The configured limits for fetching pasted URLs and feeds."""
-    from publisher.fetch import FetchLimits
+    from publisher.intake.fetch import FetchLimits
 
     return FetchLimits(
         timeout=settings.fetch.timeout,
@@ -49,7 +49,7 @@ def document_text(raw: bytes, name: str) -> str:
     """A document's bytes as text: an HTML page in the encoding it declares (like a browser),
     anything else as UTF-8."""
     if _HTML_START.search(raw[:2048]):
-        from publisher.htmlpage import decode_html
+        from publisher.intake.htmlpage import decode_html
 
         return decode_html(raw)
     return read_text_bytes(raw, name)
@@ -69,7 +69,7 @@ def article_from_document(
         article = article_from_json_text(text, source, default_tz=tz)
         return article.model_copy(update={"url": check_http_url(url)}) if url else article
     if looks_like_html(text):
-        from publisher.htmlpage import article_from_html
+        from publisher.intake.htmlpage import article_from_html
 
         return article_from_html(text, source=source, base_url=base_url, url=url, default_tz=tz)
     return article_from_text(text, source=source, url=url or base_url, default_tz=tz)
@@ -80,8 +80,8 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
     if url is not None:
         url = check_http_url(url)
     if _SCHEME.match(source):
-        from publisher.fetch import fetch
-        from publisher.htmlpage import decode_html
+        from publisher.intake.fetch import fetch
+        from publisher.intake.htmlpage import decode_html
 
         fetched = fetch(check_http_url(source), fetch_limits(settings))
         if not 200 <= fetched.status < 300:

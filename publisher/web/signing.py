@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
+from publisher.engine.schema import webhook_signatures
 from publisher.errors import EditorError
-from publisher.schema import webhook_signatures
 
 SECRET_ENV = "PUBLISHER_WEBHOOK_SECRET"
 TIMESTAMP_HEADER = "X-Publisher-Timestamp"

@@ -18,14 +18,14 @@ from sqlalchemy import Engine, insert, select, update
 
 from publisher.articles import Article, ArticleError
 from publisher.config import FeedSettings, Settings
-from publisher.feeds import FeedEntry, parse_feed
-from publisher.fetch import fetch
-from publisher.queue import utcnow
-from publisher.release import release
-from publisher.schema import feed_items, feeds
-from publisher.sources import fetch_limits, load_article
+from publisher.engine.queue import utcnow
+from publisher.engine.release import release
+from publisher.engine.schema import feed_items, feeds
+from publisher.intake.feeds import FeedEntry, parse_feed
+from publisher.intake.fetch import fetch
+from publisher.intake.sources import fetch_limits, load_article
 
-logger = logging.getLogger("publisher.feeds")
+logger = logging.getLogger("publisher.intake.feeds")
 
 
 class FeedFailure(Exception):

@@ -12,8 +12,8 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from channels.base import share_query
 from publisher.articles import Article, check_http_url
+from publisher.channels.base import share_query
 from publisher.config import Settings
 from publisher.links import with_tracking
 from publisher.teasers import compose, resolve_channels
@@ -77,7 +77,7 @@ class FollowLink:
 @cache
 def _templates() -> Environment:
     return Environment(
-        loader=PackageLoader("publisher", "templates"),
+        loader=PackageLoader("publisher.web", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

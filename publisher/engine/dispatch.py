@@ -1,4 +1,4 @@
-"""Deliver due posts exactly once: claim them in one short transaction (`publisher.claims`),
+"""Deliver due posts exactly once: claim them in one short transaction (`publisher.engine.claims`),
 call the channel with no transaction open, record the outcome in another. A post left `sending`
 past its lease was maybe posted and becomes `uncertain`; it is never re-sent blindly.
 Fan-out channels (WhatsApp recipients) record each recipient's delivery as soon as it is known."""
@@ -16,14 +16,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
-from channels import ChannelError, Receipt
-from channels.base import masked
-from publisher.claims import Claimed, Claims
+from publisher.channels import ChannelError, Receipt
+from publisher.channels.base import masked
 from publisher.config import Settings
-from publisher.queue import utcnow
-from publisher.schema import channel_pauses, deliveries, posts
+from publisher.engine.claims import Claimed, Claims
+from publisher.engine.queue import utcnow
+from publisher.engine.schema import channel_pauses, deliveries, posts
 
-logger = logging.getLogger("publisher.dispatch")
+logger = logging.getLogger("publisher.engine.dispatch")
 # The longest wait a short, per-second limit grows to while it keeps being hit.
 SHORT_LIMIT_CAP = 60.0
 # What a fan-out post as a whole comes to when recipients answered differently: the kind that

@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from channels import ChannelError
-from channels.base import Finding, redact
+from publisher.channels import ChannelError
+from publisher.channels.base import Finding, redact
 from publisher.config import Settings
 from publisher.teasers import make_channel
 
-logger = logging.getLogger("publisher.checks")
+logger = logging.getLogger("publisher.engine.checks")
 
 
 def check_channel(settings: Settings, name: str) -> list[Finding]:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from publisher.changes import announce_commits
+from publisher.engine.changes import announce_commits
 from publisher.errors import EditorError
 
 # The newest migration in publisher/migrations/versions (tests/test_store.py keeps the two equal).
@@ -109,7 +109,7 @@ def alembic_config(connection: Connection | None = None) -> Any:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", "publisher:migrations")
+    config.set_main_option("script_location", "publisher.engine:migrations")
     config.attributes["connection"] = connection
     return config
 

@@ -11,14 +11,14 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
-from channels import Channel, Teaser
 from publisher.articles import Article, ArticleError, check_http_url
-from publisher.changes import notify_change
+from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
 from publisher.config import Settings
+from publisher.engine.changes import notify_change
+from publisher.engine.schema import articles, channel_pauses, is_row_id, post_events, posts
+from publisher.engine.slots import next_slot
 from publisher.errors import EditorError
-from publisher.schema import articles, channel_pauses, is_row_id, post_events, posts
-from publisher.slots import next_slot
 from publisher.teasers import compose, make_channel
 
 OPEN_STATES = ("awaiting_approval", "queued", "sending")

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
 
-logger = logging.getLogger("publisher.changes")
+logger = logging.getLogger("publisher.engine.changes")
 
 CHANGE_CHANNEL = "publisher_queue"
 _PENDING = "publisher_wake"

@@ -25,14 +25,14 @@ from sqlalchemy import (
     update,
 )
 
-from channels import Channel, Outgoing
-from channels.log import Log
+from publisher.channels import Channel, Outgoing
+from publisher.channels.log import Log
 from publisher.config import ChannelSettings, Settings
-from publisher.queue import active_pauses, utcnow
-from publisher.schema import deliveries, posts
+from publisher.engine.queue import active_pauses, utcnow
+from publisher.engine.schema import deliveries, posts
 from publisher.teasers import make_channel
 
-logger = logging.getLogger("publisher.dispatch")
+logger = logging.getLogger("publisher.engine.dispatch")
 
 
 @dataclass(frozen=True)

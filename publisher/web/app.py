@@ -22,10 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher.articles import ArticleError, article_from_mapping
 from publisher.config import Settings
-from publisher.desk import mount_desk
-from publisher.queue import utcnow
-from publisher.release import UnknownArticle, public_article, release
-from publisher.signing import (
+from publisher.engine.queue import utcnow
+from publisher.engine.release import UnknownArticle, public_article, release
+from publisher.engine.store import StoreError
+from publisher.web.desk import mount_desk
+from publisher.web.signing import (
     SECRET_ENV,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -34,10 +35,9 @@ from publisher.signing import (
     spend,
     verify,
 )
-from publisher.store import StoreError
-from publisher.widget import render_meta, render_widget
+from publisher.web.widget import render_meta, render_widget
 
-logger = logging.getLogger("publisher.app")
+logger = logging.getLogger("publisher.web.app")
 NOT_CACHED = {"Cache-Control": "no-store"}
 
 

@@ -1,10 +1,10 @@
-"""Alembic environment: the connection comes from publisher.store, never from a file."""
+"""Alembic environment: the connection comes from publisher.engine.store, never from a file."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from publisher.schema import metadata
+from publisher.engine.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

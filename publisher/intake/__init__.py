@@ -1,0 +1,1 @@
+"""Intake: where articles come from (files, pasted URLs, HTML pages, text dumps, feeds)."""

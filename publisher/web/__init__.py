@@ -1,0 +1,1 @@
+"""The HTTP side: the CMS webhook, the share widget and the web desk."""
