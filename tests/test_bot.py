@@ -18,6 +18,7 @@ from publisher.articles import Article
 from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.engine import queue
+from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import Timing
 from publisher.engine.schema import posts
 from publisher.logs import quiet_libraries
@@ -225,10 +226,10 @@ def test_approve_cancel_and_retry_change_the_queue(running, engine, desk_setting
 def test_pause_and_resume_a_channel(running, engine) -> None:
     assert "paused" in reply_after(running, "/pause x_main Token erneuern")
     with engine.connect() as connection:
-        assert "x_main" in queue.active_pauses(connection, queue.utcnow())
+        assert "x_main" in active_pauses(connection, queue.utcnow())
     assert "resumed" in reply_after(running, "/resume x_main")
     with engine.connect() as connection:
-        assert "x_main" not in queue.active_pauses(connection, queue.utcnow())
+        assert "x_main" not in active_pauses(connection, queue.utcnow())
 
 
 def test_list_show_and_log(running, engine, desk_settings) -> None:
@@ -270,7 +271,7 @@ def test_paused_channel_is_notified_with_a_resume_button(running, engine, desk_s
 
     def resumed() -> bool:
         with engine.connect() as connection:
-            return "telegram" not in queue.active_pauses(connection, queue.utcnow())
+            return "telegram" not in active_pauses(connection, queue.utcnow())
 
     wait_for(resumed)
 
@@ -369,7 +370,7 @@ def test_an_editor_who_is_no_approver_cannot_pause_or_resume(running, engine) ->
     queue.pause(engine, Settings(channels={"x_main": ChannelSettings(type="x")}), "x_main", "t")
     assert "Only approvers" in reply_after(running, "/resume x_main", user=JUNIOR)
     with engine.connect() as connection:
-        assert "x_main" in queue.active_pauses(connection, queue.utcnow())
+        assert "x_main" in active_pauses(connection, queue.utcnow())
 
 
 def test_the_approve_button_is_refused_to_an_editor_who_is_no_approver(

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select, update
 from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine import queue
+from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import Timing, utcnow
 from publisher.engine.schema import posts
 from publisher.web.app import ServerThread, create_app
@@ -141,7 +142,7 @@ def test_editor_cannot_resume_a_channel(desk, engine, database_url) -> None:
     answer = session.post(f"{desk}/channels/x/resume", data={"csrf": csrf}, timeout=5)
     assert answer.status_code == 403
     with engine.connect() as connection:
-        assert "x" in queue.active_pauses(connection, utcnow())
+        assert "x" in active_pauses(connection, utcnow())
 
 
 def test_paused_channel_is_shown_at_the_top(desk, engine, database_url) -> None:

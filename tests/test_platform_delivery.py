@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
+from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import Timing, utcnow
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 from tests.standins import (
@@ -167,7 +168,7 @@ def test_rate_limit_requeues_after_the_platforms_wait_and_pauses_until_then(
     assert row.state == "queued"
     assert row.due_at > utcnow() + timedelta(seconds=60)
     with engine.connect() as connection:
-        pause = queue.active_pauses(connection, utcnow())["social"]
+        pause = active_pauses(connection, utcnow())["social"]
     assert pause.until == row.due_at
 
 
@@ -194,7 +195,7 @@ def test_auth_error_pauses_the_channel_and_keeps_the_post(deliver, engine, platf
     post_id, _ = deliver(platform, "auth")
     assert post(engine, post_id).state == "queued"
     with engine.connect() as connection:
-        pause = queue.active_pauses(connection, utcnow())["social"]
+        pause = active_pauses(connection, utcnow())["social"]
     assert pause.until is None
 
 
@@ -259,7 +260,7 @@ def test_a_pair_rate_limit_holds_back_one_recipient_for_seconds_and_not_the_othe
     assert (row.state, row.pending) == ("queued", RECIPIENTS[:1])
     assert row.due_at < utcnow() + timedelta(seconds=11)
     with engine.connect() as connection:
-        assert "social" not in queue.active_pauses(connection, utcnow())
+        assert "social" not in active_pauses(connection, utcnow())
 
 
 def test_repeated_throughput_limits_wait_longer_each_time(deliver, engine, graph_api) -> None:
@@ -302,5 +303,5 @@ def test_a_pause_for_a_wrong_chat_says_to_check_the_channels_settings(
 ) -> None:
     deliver(BY_TYPE["telegram"], chat_id="@woanders")
     with engine.connect() as connection:
-        pause = queue.active_pauses(connection, utcnow())["social"]
+        pause = active_pauses(connection, utcnow())["social"]
     assert pause.cause == "settings"

@@ -15,11 +15,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from publisher.bot.commands import Desk
+from publisher.engine.lifecycle import NEEDS_AN_EDITOR, State
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import channel_pauses, posts
 
 logger = logging.getLogger("publisher.bot")
-WATCHED = ("failed", "uncertain", "awaiting_approval")
 
 
 Marker = tuple[str, Any, str]
@@ -40,7 +40,7 @@ class Notifier:
         with self.desk.engine.connect() as connection:
             changed = connection.execute(
                 select(posts.c.id, posts.c.channel, posts.c.state, posts.c.error, posts.c.text)
-                .where(posts.c.state.in_(WATCHED), posts.c.updated_at > self.since)
+                .where(posts.c.state.in_(NEEDS_AN_EDITOR), posts.c.updated_at > self.since)
                 .order_by(posts.c.id)
             ).all()
             paused = connection.execute(
@@ -58,10 +58,10 @@ class Notifier:
             marker = ("post", post.id, post.state)
             if marker in self._told or marker in self._waiting:
                 continue
-            if post.state == "failed":
+            if post.state == State.FAILED:
                 text = say("notify_failed", id=post.id, channel=post.channel, error=post.error)
                 buttons = [("button_retry", "retry"), ("button_cancel", "cancel")]
-            elif post.state == "uncertain":
+            elif post.state == State.UNCERTAIN:
                 text = say("notify_uncertain", id=post.id, channel=post.channel)
                 buttons = [("button_sent", "sent"), ("button_retry", "retry")]
             else:

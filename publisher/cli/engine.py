@@ -136,7 +136,7 @@ def channels_list(ctx: typer.Context) -> None:
 
     from publisher.clock import utcnow
     from publisher.engine.listings import stranded_posts
-    from publisher.engine.queue import active_pauses
+    from publisher.engine.pauses import active_pauses
 
     settings = env(ctx).settings
     engine = env(ctx).existing_engine

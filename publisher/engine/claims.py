@@ -27,8 +27,10 @@ from sqlalchemy import (
 
 from publisher.channels import Channel, Outgoing
 from publisher.channels.log import Log
+from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
-from publisher.engine.queue import active_pauses, utcnow
+from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import deliveries, posts
 from publisher.teasers import make_channel
 
@@ -82,7 +84,7 @@ class Claims:
     @staticmethod
     def _in_flight(connection: Connection, name: str) -> int:
         return connection.execute(
-            select(func.count()).where(posts.c.channel == name, posts.c.state == "sending")
+            select(func.count()).where(posts.c.channel == name, posts.c.state == State.SENDING)
         ).scalar_one()
 
     def _budget(self, connection: Connection, name: str, in_flight: int, now: datetime) -> int:
@@ -94,7 +96,7 @@ class Claims:
                 select(func.count()).where(
                     deliveries.c.channel == name,
                     deliveries.c.started_at > window_start,
-                    deliveries.c.outcome != "released",
+                    deliveries.c.outcome != Outcome.RELEASED,
                 )
             ).scalar_one()
             budget = min(budget, channel.rate_limit - recent)
@@ -120,7 +122,7 @@ class Claims:
             due = set(
                 connection.execute(
                     select(posts.c.channel)
-                    .where(posts.c.state == "queued", posts.c.due_at <= now)
+                    .where(posts.c.state == State.QUEUED, posts.c.due_at <= now)
                     .distinct()
                 ).scalars()
             )
@@ -153,7 +155,7 @@ class Claims:
                 posts.c.due_at,
                 posts.c.pending,
             )
-            .where(posts.c.channel == name, posts.c.state == "queued", posts.c.due_at <= now)
+            .where(posts.c.channel == name, posts.c.state == State.QUEUED, posts.c.due_at <= now)
             .order_by(posts.c.due_at, posts.c.id)
             .limit(budget)
             .with_for_update(skip_locked=True)
@@ -164,7 +166,7 @@ class Claims:
             update(posts)
             .where(posts.c.id.in_([row.id for row in rows]))
             .values(
-                state="sending",
+                state=State.SENDING,
                 worker=self.worker,
                 lease_until=now + self.lease,
                 attempts=posts.c.attempts + 1,
@@ -201,7 +203,7 @@ class Claims:
                         "attempt": row.attempts + 1,
                         "worker": self.worker,
                         "started_at": now,
-                        "outcome": "pending",
+                        "outcome": Outcome.PENDING,
                         "recipient": recipient,
                         "payload": {"text": row.text, "link": row.link, "fields": row.fields},
                     }
@@ -228,7 +230,7 @@ class Claims:
         if fresh:
             for post_id, recipient in connection.execute(
                 select(deliveries.c.post_id, deliveries.c.recipient).where(
-                    deliveries.c.post_id.in_(fresh), deliveries.c.outcome == "sent"
+                    deliveries.c.post_id.in_(fresh), deliveries.c.outcome == Outcome.SENT
                 )
             ):
                 already.setdefault(post_id, set()).add(recipient)
@@ -271,14 +273,17 @@ class Claims:
         with self.engine.begin() as connection:
             connection.execute(
                 update(deliveries)
-                .where(deliveries.c.id.in_(claimed.delivery_ids), deliveries.c.outcome == "pending")
-                .values(finished_at=now, outcome="released")
+                .where(
+                    deliveries.c.id.in_(claimed.delivery_ids),
+                    deliveries.c.outcome == Outcome.PENDING,
+                )
+                .values(finished_at=now, outcome=Outcome.RELEASED)
             )
             connection.execute(
                 update(posts)
                 .where(and_(posts.c.id == claimed.post_id, posts.c.worker == self.worker))
                 .values(
-                    state="queued",
+                    state=State.QUEUED,
                     worker=None,
                     lease_until=None,
                     attempts=posts.c.attempts - 1,
@@ -293,7 +298,7 @@ class Claims:
             ids = (
                 connection.execute(
                     select(posts.c.id)
-                    .where(posts.c.state == "sending", posts.c.lease_until < now)
+                    .where(posts.c.state == State.SENDING, posts.c.lease_until < now)
                     .with_for_update(skip_locked=True)
                 )
                 .scalars()
@@ -306,17 +311,17 @@ class Claims:
                 update(posts)
                 .where(posts.c.id.in_(ids))
                 .values(
-                    state="uncertain",
+                    state=State.UNCERTAIN,
                     lease_until=None,
-                    error_class="uncertain",
+                    error_class=Outcome.UNCERTAIN,
                     error="the worker stopped while sending; check the platform before retrying",
                     updated_at=now,
                 )
             )
             connection.execute(
                 update(deliveries)
-                .where(deliveries.c.post_id.in_(ids), deliveries.c.outcome == "pending")
-                .values(outcome="uncertain", finished_at=now)
+                .where(deliveries.c.post_id.in_(ids), deliveries.c.outcome == Outcome.PENDING)
+                .values(outcome=Outcome.UNCERTAIN, finished_at=now)
             )
         logger.warning("%d posts were left sending by a stopped worker; now uncertain", len(ids))
         return len(ids)
@@ -346,12 +351,12 @@ class Claims:
                             candidates.append(oldest + timedelta(seconds=channel.rate_period))
             due = connection.execute(
                 select(func.min(posts.c.due_at)).where(
-                    posts.c.state == "queued",
+                    posts.c.state == State.QUEUED,
                     posts.c.channel.in_([n for n in self.settings.channels if n not in busy]),
                 )
             ).scalar()
             lease = connection.execute(
-                select(func.min(posts.c.lease_until)).where(posts.c.state == "sending")
+                select(func.min(posts.c.lease_until)).where(posts.c.state == State.SENDING)
             ).scalar()
         candidates += [t for t in (due, lease) if t is not None]
         return min(candidates) if candidates else None

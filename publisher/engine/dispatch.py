@@ -14,14 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from publisher.channels import ChannelError, Receipt
 from publisher.channels.base import masked
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.claims import Claimed, Claims
-from publisher.engine.queue import utcnow
-from publisher.engine.schema import channel_pauses, deliveries, posts
+from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.pauses import pause_channel
+from publisher.engine.schema import deliveries, posts
 
 logger = logging.getLogger("publisher.engine.dispatch")
 # The longest wait a short, per-second limit grows to while it keeps being hit.
@@ -36,7 +38,7 @@ class Delivered:
     """What one attempt came to, for logs and metrics."""
 
     claimed: Claimed
-    outcome: str
+    outcome: Outcome
     state: str
     started_at: datetime
     seconds: float
@@ -69,7 +71,7 @@ _RECORD_POST = (
     .where(
         posts.c.id == bindparam("match_post"),
         posts.c.worker == bindparam("match_worker"),
-        posts.c.state.in_(("sending", "uncertain")),
+        posts.c.state.in_((State.SENDING, State.UNCERTAIN)),
     )
     .values(
         {
@@ -153,14 +155,14 @@ class Dispatcher(Claims):
         stopped = False
         for delivery_id, recipient in claimed.targets:
             if stopped:
-                self._record_recipient(claimed, delivery_id, "released", owed)
+                self._record_recipient(claimed, delivery_id, Outcome.RELEASED, owed)
                 continue
             began = time.perf_counter()
             receipt, error = self._send(claimed, replace(claimed.message, recipient=recipient))
             if error is None or error.kind == "permanent":
                 owed.remove(recipient)
             self._record_recipient(
-                claimed, delivery_id, _outcome(error), owed, receipt, error, began
+                claimed, delivery_id, Outcome.of(error), owed, receipt, error, began
             )
             if error is None and receipt is not None:
                 receipts.append(receipt)
@@ -190,11 +192,11 @@ class Dispatcher(Claims):
                 .where(deliveries.c.post_id == claimed.post_id)
                 .order_by(deliveries.c.id)
             ).all()
-        reached = {row.recipient for row in rows if row.outcome == "sent"}
+        reached = {row.recipient for row in rows if row.outcome == Outcome.SENT}
         refused = {
             row.recipient: row.error
             for row in rows
-            if row.outcome == "failed" and row.recipient not in reached
+            if row.outcome == Outcome.FAILED and row.recipient not in reached
         }
         if not refused:
             return None
@@ -209,7 +211,7 @@ class Dispatcher(Claims):
         self,
         claimed: Claimed,
         delivery_id: int,
-        outcome: str,
+        outcome: Outcome,
         owed: list[str],
         receipt: Receipt | None = None,
         error: ChannelError | None = None,
@@ -242,22 +244,22 @@ class Dispatcher(Claims):
         if error.kind == "transient":
             retries = claimed.retries + 1
             if retries >= channel.max_attempts:
-                values["state"] = "failed"
+                values["state"] = State.FAILED
                 values["error"] = f"gave up after {retries} attempts: {error.message}"
             else:
                 wait = backoff(retries, channel.retry_base, channel.retry_max, self.rng)
-                values.update(state="queued", due_at=now + timedelta(seconds=wait))
+                values.update(state=State.QUEUED, due_at=now + timedelta(seconds=wait))
             values["retries"] = retries
         elif error.kind == "rate_limited":
             values.update(
-                state="queued", due_at=now + timedelta(seconds=self._wait(claimed, error))
+                state=State.QUEUED, due_at=now + timedelta(seconds=self._wait(claimed, error))
             )
         elif error.kind == "auth":
-            values["state"] = "queued"
+            values["state"] = State.QUEUED
         elif error.kind == "uncertain":
-            values["state"] = "uncertain"
+            values["state"] = State.UNCERTAIN
         else:
-            values["state"] = "failed"
+            values["state"] = State.FAILED
         return values
 
     def _record(
@@ -272,7 +274,7 @@ class Dispatcher(Claims):
     ) -> Delivered:
         now = utcnow()
         post_values: dict[str, Any] = {
-            "state": "sent",
+            "state": State.SENT,
             "due_at": claimed.due_at,
             "retries": claimed.retries,
             "sent_at": now,
@@ -281,7 +283,7 @@ class Dispatcher(Claims):
             "error_class": None,
             "error": receipt.note if receipt else None,
         }
-        outcome = _outcome(error)
+        outcome = Outcome.of(error)
         if error is not None:
             post_values.update(sent_at=None, **self._next_state(claimed, error, now))
         else:
@@ -321,7 +323,7 @@ class Dispatcher(Claims):
             {
                 "match_delivery": claimed.delivery_id,
                 "new_finished_at": now,
-                "new_outcome": _outcome(error),
+                "new_outcome": Outcome.of(error),
                 "new_remote_id": post_values["remote_id"],
                 "new_permalink": post_values["permalink"],
                 "new_error_class": error.kind if error else None,
@@ -346,16 +348,12 @@ class Dispatcher(Claims):
     def _pause(
         self, connection: Connection, name: str, error: ChannelError, now: datetime, wait: float
     ) -> None:
-        until = None
         if error.kind == "rate_limited":
-            until = now + timedelta(seconds=wait)
-        cause = "rate_limit" if error.kind == "rate_limited" else error.fix
-        connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == name))
-        connection.execute(
-            insert(channel_pauses).values(
-                channel=name, reason=error.message, paused_at=now, until=until, cause=cause
+            pause_channel(
+                connection, name, error.message, "rate_limit", now, now + timedelta(seconds=wait)
             )
-        )
+        else:
+            pause_channel(connection, name, error.message, error.fix, now)
 
     def _log(self, delivered: Delivered) -> None:
         claimed, error = delivered.claimed, delivered.error
@@ -385,7 +383,7 @@ class Dispatcher(Claims):
                 extra=context,
             )
         else:
-            level = logging.WARNING if delivered.state == "queued" else logging.ERROR
+            level = logging.WARNING if delivered.state == State.QUEUED else logging.ERROR
             logger.log(
                 level,
                 "post %s on %s: %s (%s), now %s",
@@ -417,12 +415,6 @@ def _stops_channel(error: ChannelError) -> bool:
     """Whether an error holds every post of its channel: a refused credential or a limit of the
     account, not one of a single recipient."""
     return error.kind == "auth" or (error.kind == "rate_limited" and not error.recipient_only)
-
-
-def _outcome(error: ChannelError | None) -> str:
-    if error is None:
-        return "sent"
-    return "failed" if error.kind == "permanent" else error.kind
 
 
 def _combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelError | None:

@@ -10,13 +10,15 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from publisher.channels.base import masked
+from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.queue import QueueError, active_pauses, utcnow
+from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE, TO_GO, Outcome, verbs_for
+from publisher.engine.pauses import active_pauses
+from publisher.engine.queue import QueueError
 from publisher.engine.schema import articles, deliveries, is_row_id, posts
 
-TO_GO_STATES = ("awaiting_approval", "queued", "sending", "uncertain", "failed")
-# What a delivery attempt can come to.
-OUTCOMES = ("sent", "failed", "transient", "rate_limited", "auth", "uncertain", "released")
+# What a finished delivery attempt can come to (the filters `log --outcome` takes).
+OUTCOMES = tuple(outcome.value for outcome in Outcome if outcome != Outcome.PENDING)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -33,7 +35,10 @@ def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]
         "channel": row.channel,
         "type": row.channel_type,
         "state": row.state,
-        "held": row.state in ("queued", "awaiting_approval") and row.channel in paused,
+        "held": row.state in HOLDABLE and row.channel in paused,
+        # What an editor can do with it now (buttons), and whether it can be moved.
+        "actions": verbs_for(row.state),
+        "movable": RESCHEDULE.allows(row.state),
         # False for a post whose channel was renamed or removed from the configuration.
         "configured": row.channel in settings.channels,
         "due_at": _iso(row.due_at),
@@ -65,7 +70,7 @@ def list_posts(
     `include_done`, sent and cancelled ones too. Soonest first."""
     query = select(posts, articles.c.headline, articles.c.url).join(articles)
     if not include_done:
-        query = query.where(posts.c.state.in_(TO_GO_STATES))
+        query = query.where(posts.c.state.in_(TO_GO))
     if channel:
         query = query.where(posts.c.channel == channel)
     if post_ids is not None:
@@ -143,7 +148,7 @@ def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any
 
 def post_note(post: dict[str, Any]) -> str:
     """What an editor should know about a post beside its state."""
-    if not post["configured"] and post["state"] in TO_GO_STATES:
+    if not post["configured"] and post["state"] in TO_GO:
         return (
             f"channel {post['channel']} is not in the configuration: add it back, or cancel "
             f"the post (publisher queue cancel {post['id']})"
@@ -164,7 +169,7 @@ def stranded_posts(engine: Engine, settings: Settings) -> dict[str, list[int]]:
         rows = connection.execute(
             select(posts.c.channel, posts.c.id)
             .where(
-                posts.c.state.in_(TO_GO_STATES),
+                posts.c.state.in_(TO_GO),
                 posts.c.channel.not_in(list(settings.channels)),
             )
             .order_by(posts.c.id)

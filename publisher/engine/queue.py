@@ -9,19 +9,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from publisher.articles import Article, ArticleError, check_http_url
 from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
-from publisher.engine.schema import articles, channel_pauses, is_row_id, post_events, posts
+from publisher.engine.lifecycle import (
+    APPROVE,
+    CANCEL,
+    EDIT,
+    MARK_SENT,
+    RESCHEDULE,
+    RETRY,
+    TAKING_TIME,
+    Outcome,
+    State,
+    Verb,
+)
+from publisher.engine.pauses import pause_channel, resume_channel
+from publisher.engine.schema import articles, deliveries, is_row_id, post_events, posts
 from publisher.engine.slots import next_slot
 from publisher.errors import EditorError
 from publisher.teasers import compose, make_channel
-
-OPEN_STATES = ("awaiting_approval", "queued", "sending")
 
 
 class QueueError(EditorError):
@@ -99,7 +110,7 @@ def _taken_times(connection: Connection, channel: str, now: datetime) -> list[da
     rows = connection.execute(
         select(func.coalesce(posts.c.sent_at, posts.c.due_at)).where(
             posts.c.channel == channel,
-            posts.c.state.in_((*OPEN_STATES, "sent")),
+            posts.c.state.in_(TAKING_TIME),
             func.coalesce(posts.c.sent_at, posts.c.due_at) >= now - timedelta(days=1),
         )
     )
@@ -148,7 +159,7 @@ def add(
                 select(posts.c.id, posts.c.channel, posts.c.state).where(
                     posts.c.article_id == article_id,
                     posts.c.channel.in_(list(channels)),
-                    posts.c.state != "cancelled",
+                    posts.c.state != State.CANCELLED,
                 )
             ).first()
             if existing is not None:
@@ -200,7 +211,7 @@ def insert_posts(
                 text=teaser.text,
                 link=teaser.link,
                 fields=dict(teaser.fields),
-                state="awaiting_approval" if held else "queued",
+                state=State.AWAITING_APPROVAL if held else State.QUEUED,
                 approval_required=held,
                 due_at=due,
                 attempts=0,
@@ -229,46 +240,37 @@ def _post(connection: Connection, post_id: int) -> Any:
 def _transition(
     engine: Engine,
     post_id: int,
-    allowed: Sequence[str],
-    verb: str,
+    verb: Verb,
     by: str,
     detail: str | None = None,
     **values: Any,
 ) -> None:
+    """Apply `verb` to a post in one transaction: refused (nothing changed) unless the post's
+    state allows it; the state changes to the verb's target unless `values` say otherwise."""
     now = utcnow()
     with engine.begin() as connection:
         row = _post(connection, post_id)
-        if row.state not in allowed:
-            raise QueueError(
-                f"post {post_id} is {row.state}; only {' or '.join(allowed)} posts can be {verb}"
-            )
+        if not verb.allows(row.state):
+            raise QueueError(verb.refusal(post_id, row.state))
+        if verb.target is not None:
+            values.setdefault("state", verb.target)
         connection.execute(
             update(posts)
             .where(and_(posts.c.id == post_id, posts.c.state == row.state))
             .values(updated_at=now, **values)
         )
-        record_event(connection, [post_id], by, verb, now, detail)
+        record_event(connection, [post_id], by, verb.done, now, detail)
         notify_change(connection)
 
 
 def approve(engine: Engine, post_id: int, by: str = "cli") -> None:
     """Let a post that waits for approval go out at its time; who approved it is kept."""
-    _transition(
-        engine,
-        post_id,
-        ["awaiting_approval"],
-        "approved",
-        by,
-        state="queued",
-        approved_by=by,
-        approved_at=utcnow(),
-    )
+    _transition(engine, post_id, APPROVE, by, approved_by=by, approved_at=utcnow())
 
 
 def cancel(engine: Engine, post_id: int, by: str = "cli") -> None:
     """Withdraw a post that has not gone out."""
-    allowed = ["awaiting_approval", "queued", "failed", "uncertain"]
-    _transition(engine, post_id, allowed, "cancelled", by, state="cancelled", worker=None)
+    _transition(engine, post_id, CANCEL, by, worker=None)
 
 
 def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = None) -> None:
@@ -280,10 +282,9 @@ def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = 
     _transition(
         engine,
         post_id,
-        ["failed", "uncertain"],
-        "retried",
+        RETRY,
         by,
-        state="awaiting_approval" if unapproved else "queued",
+        state=State.AWAITING_APPROVAL if unapproved else State.QUEUED,
         due_at=now or utcnow(),
         retries=0,
         worker=None,
@@ -302,8 +303,7 @@ def reschedule(engine: Engine, post_id: int, when: datetime, by: str = "cli") ->
     _transition(
         engine,
         post_id,
-        ["awaiting_approval", "queued"],
-        "rescheduled",
+        RESCHEDULE,
         by,
         when.astimezone(UTC).isoformat(timespec="minutes"),
         due_at=when,
@@ -320,28 +320,69 @@ def mark_sent(engine: Engine, post_id: int, permalink: str | None = None, by: st
             raise QueueError(
                 f"the permalink must be an http(s) address, not {permalink[:80]!r}"
             ) from None
-    _transition(
-        engine,
-        post_id,
-        ["uncertain"],
-        "marked sent",
-        by,
-        permalink,
-        state="sent",
-        permalink=permalink,
-        sent_at=utcnow(),
-        worker=None,
-        lease_until=None,
+    with engine.begin() as connection:
+        row = _post(connection, post_id)
+        if not MARK_SENT.allows(row.state):
+            raise QueueError(MARK_SENT.refusal(post_id, row.state))
+        _record_sent(connection, post_id, None, permalink, by, permalink)
+
+
+def found_online(
+    engine: Engine, post_id: int, remote_id: str | None, permalink: str | None
+) -> bool:
+    """Record that an uncertain post was found on its platform after its worker stopped; False
+    when it is no longer uncertain (an editor was quicker)."""
+    with engine.begin() as connection:
+        return _record_sent(
+            connection, post_id, remote_id, permalink, "reconcile", "found on the platform"
+        )
+
+
+def _record_sent(
+    connection: Connection,
+    post_id: int,
+    remote_id: str | None,
+    permalink: str | None,
+    by: str,
+    detail: str | None,
+) -> bool:
+    """The one way an uncertain post becomes sent: the post, its uncertain deliveries and the
+    record of who said so."""
+    now = utcnow()
+    changed = connection.execute(
+        update(posts)
+        .where(posts.c.id == post_id, posts.c.state == State.UNCERTAIN)
+        .values(
+            state=MARK_SENT.target,
+            sent_at=now,
+            remote_id=remote_id,
+            permalink=permalink,
+            error_class=None,
+            error=detail if by == "reconcile" else None,
+            worker=None,
+            lease_until=None,
+            updated_at=now,
+        )
+    ).rowcount
+    if not changed:
+        return False
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.post_id == post_id, deliveries.c.outcome == Outcome.UNCERTAIN)
+        .values(outcome=Outcome.SENT, remote_id=remote_id, permalink=permalink)
     )
+    record_event(connection, [post_id], by, MARK_SENT.done, now, detail)
+    notify_change(connection)
+    return True
 
 
-# An editor's verbs on one post, for the bot's and the desk's buttons: each takes the engine,
-# the post and who acts.
+# The editor's verbs that are buttons (desk, bot), by name: each takes the engine, the post and
+# who acts (`by`).
 ACTIONS: dict[str, Callable[..., None]] = {
-    "approve": approve,
-    "cancel": cancel,
-    "retry": retry,
-    "sent": mark_sent,
+    APPROVE.name: approve,
+    CANCEL.name: cancel,
+    RETRY.name: retry,
+    MARK_SENT.name: mark_sent,
 }
 
 
@@ -365,7 +406,7 @@ def edit(
     approved post that is edited waits for approval again."""
     with engine.begin() as connection:
         row = _post(connection, post_id)
-        if row.state not in ("awaiting_approval", "queued", "failed", "uncertain"):
+        if not EDIT.allows(row.state):
             raise QueueError(f"post {post_id} is {row.state} and can no longer be edited")
         if row.channel not in settings.channels:
             raise QueueError(
@@ -388,8 +429,8 @@ def edit(
             # The approver approved another text: this one needs their word again. A failed or
             # uncertain post keeps its state; its retry then waits for approval.
             values.update(approval_required=True, approved_by=None, approved_at=None)
-            if row.state == "queued":
-                values["state"] = "awaiting_approval"
+            if row.state == State.QUEUED:
+                values["state"] = State.AWAITING_APPROVAL
             detail = "needs approval again"
         connection.execute(update(posts).where(posts.c.id == post_id).values(values))
         record_event(connection, [post_id], by, "edited", now, detail)
@@ -401,12 +442,7 @@ def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None
     if channel not in settings.channels:
         raise QueueError(f"unknown channel {channel!r}")
     with engine.begin() as connection:
-        connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel))
-        connection.execute(
-            insert(channel_pauses).values(
-                channel=channel, reason=reason, paused_at=utcnow(), cause="editor"
-            )
-        )
+        pause_channel(connection, channel, reason, "editor", utcnow())
 
 
 def resume(engine: Engine, settings: Settings, channel: str) -> None:
@@ -414,25 +450,4 @@ def resume(engine: Engine, settings: Settings, channel: str) -> None:
     if channel not in settings.channels:
         raise QueueError(f"unknown channel {channel!r}")
     with engine.begin() as connection:
-        connection.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel))
-        notify_change(connection)
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Why a channel is paused, what would end it (`cause`: credentials, settings, permissions,
-    rate_limit, editor), and when the pause ends by itself (None: when resumed)."""
-
-    reason: str
-    until: datetime | None
-    cause: str = "credentials"
-
-
-def active_pauses(connection: Connection, now: datetime) -> dict[str, Pause]:
-    """The channels paused at `now`."""
-    rows = connection.execute(
-        select(channel_pauses).where(
-            or_(channel_pauses.c.until.is_(None), channel_pauses.c.until > now)
-        )
-    )
-    return {row.channel: Pause(row.reason, row.until, row.cause or "credentials") for row in rows}
+        resume_channel(connection, channel)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 
 from publisher.channels import ChannelError, Outgoing
-from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.changes import notify_change
+from publisher.engine.lifecycle import State
+from publisher.engine.queue import found_online
 from publisher.engine.schema import deliveries, posts
 from publisher.teasers import make_channel
 
@@ -54,7 +54,7 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
                 tried.c.tried_at,
             )
             .join(tried, tried.c.post_id == posts.c.id)
-            .where(posts.c.state == "uncertain")
+            .where(posts.c.state == State.UNCERTAIN)
             .order_by(posts.c.id)
         ).all()
     results: list[Reconciled] = []
@@ -78,7 +78,7 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
         if receipt is None:
             results.append(Reconciled(row.id, row.channel, False))
             continue
-        _mark_sent(engine, row.id, receipt.remote_id, receipt.permalink)
+        found_online(engine, row.id, receipt.remote_id, receipt.permalink)
         logger.info(
             "post %s was online on %s after all (remote id %s)",
             row.id,
@@ -93,30 +93,3 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
     for adapter in adapters.values():
         adapter.close()
     return results
-
-
-def _mark_sent(engine: Engine, post_id: int, remote_id: str | None, permalink: str | None) -> None:
-    now = utcnow()
-    with engine.begin() as connection:
-        changed = connection.execute(
-            update(posts)
-            .where(posts.c.id == post_id, posts.c.state == "uncertain")
-            .values(
-                state="sent",
-                sent_at=now,
-                remote_id=remote_id,
-                permalink=permalink,
-                error_class=None,
-                error="found on the platform after the worker stopped",
-                worker=None,
-                lease_until=None,
-                updated_at=now,
-            )
-        ).rowcount
-        if changed:
-            connection.execute(
-                update(deliveries)
-                .where(deliveries.c.post_id == post_id, deliveries.c.outcome == "uncertain")
-                .values(outcome="sent", remote_id=remote_id, permalink=permalink)
-            )
-            notify_change(connection)

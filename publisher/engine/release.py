@@ -16,13 +16,13 @@ from publisher.articles import Article
 from publisher.channels import ComposeError, Teaser
 from publisher.config import Settings
 from publisher.engine import queue
+from publisher.engine.lifecycle import ALREADY_THERE, HOLDABLE, State
 from publisher.engine.queue import QueueError, Timing, utcnow
 from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
 from publisher.teasers import compose, make_channel
 
 logger = logging.getLogger("publisher.engine.release")
-_OPEN_OR_SENT = frozenset({"awaiting_approval", "queued", "sending", "sent", "uncertain", "failed"})
 
 
 class UnknownArticle(LookupError):
@@ -143,10 +143,10 @@ def _release_in(
     for name, routing in routings.items():
         if name in unfit:
             continue
-        states = existing.get(name, set()) & _OPEN_OR_SENT
-        reposting = routing.repost_updates and states == {"sent"}
+        states = existing.get(name, set()) & ALREADY_THERE
+        reposting = routing.repost_updates and states == {State.SENT}
         if states and not reposting:
-            skipped[name] = "already sent" if "sent" in states else "already queued"
+            skipped[name] = "already sent" if State.SENT in states else "already queued"
             continue
         try:
             queued += queue.insert_posts(
@@ -186,7 +186,7 @@ def _refresh(
             posts.c.state, posts.c.approved_at,
         ).where(
             posts.c.article_id == article_id,
-            posts.c.state.in_(("awaiting_approval", "queued")),
+            posts.c.state.in_(HOLDABLE),
             posts.c.edited.is_(False),
             posts.c.channel.in_(list(settings.channels)),
         )
@@ -205,7 +205,7 @@ def _refresh(
         changed = (teaser.text, teaser.link) != (row.text, row.link)
         if changed and row.approved_at is not None:
             values.update(
-                state="awaiting_approval",
+                state=State.AWAITING_APPROVAL,
                 approval_required=True,
                 approved_by=None,
                 approved_at=None,

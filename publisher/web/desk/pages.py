@@ -21,7 +21,9 @@ from publisher.articles import Article, ArticleError
 from publisher.channels import Channel, ComposeError
 from publisher.config import Settings
 from publisher.engine import queue
+from publisher.engine.lifecycle import State
 from publisher.engine.listings import list_deliveries, list_posts
+from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import QueueError, Timing, utcnow
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles
@@ -84,7 +86,7 @@ class Desk:
     ) -> Response:
         user = request.scope.get("desk_user")
         with self.engine.connect() as connection:
-            paused = queue.active_pauses(connection, utcnow())
+            paused = active_pauses(connection, utcnow())
         return self.templates.TemplateResponse(
             request,
             template,
@@ -410,7 +412,7 @@ class Desk:
             zone = self.settings.channel_tz(name)
             grid[name] = {day: [] for day in days}
             for post in posts:
-                if post["channel"] != name or post["state"] == "cancelled":
+                if post["channel"] != name or post["state"] == State.CANCELLED:
                     continue
                 local = datetime.fromisoformat(post["due_at"]).astimezone(zone).date()
                 if local in grid[name]:

@@ -1,0 +1,113 @@
+"""The post lifecycle in one place: the states a post moves through, what one delivery attempt
+can come to, the named sets of states the rest of the house asks about, and the editors' verbs
+with the states each may start from and the state it leads to.
+
+    awaiting_approval --approve--> queued --claim--> sending --> sent
+            |                        |                  |--> queued     (retry later, or held)
+            '-------cancel------> cancelled             |--> failed     (permanent, or used up)
+                                                        '--> uncertain  (the worker vanished)
+    failed / uncertain --retry--> queued (or awaiting_approval, when an edit withdrew approval)
+    uncertain --mark sent--> sent
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from publisher.channels.base import ChannelError
+
+
+class State(StrEnum):
+    """Where a post is; stored as its value."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    CANCELLED = "cancelled"
+
+
+class Outcome(StrEnum):
+    """What one delivery attempt came to; stored as its value."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    AUTH = "auth"
+    UNCERTAIN = "uncertain"
+    RELEASED = "released"
+
+    @classmethod
+    def of(cls, error: ChannelError | None) -> Outcome:
+        """The outcome of an attempt that raised `error` (None: it went out)."""
+        if error is None:
+            return cls.SENT
+        if error.kind == "permanent":
+            return cls.FAILED
+        return cls(error.kind)
+
+
+# Posts that hold their place in a channel's plan: not gone out, not given up.
+OPEN = frozenset({State.AWAITING_APPROVAL, State.QUEUED, State.SENDING})
+# Posts still to go out or waiting for an editor: what `queue list` shows without --all.
+TO_GO = OPEN | {State.UNCERTAIN, State.FAILED}
+# Times another post must keep its distance from in a slot plan.
+TAKING_TIME = OPEN | {State.SENT}
+# An article already has a post on a channel in one of these: it is not queued there again.
+ALREADY_THERE = TO_GO | {State.SENT}
+# Posts a paused channel holds back.
+HOLDABLE = frozenset({State.AWAITING_APPROVAL, State.QUEUED})
+# What the editors are told about.
+NEEDS_AN_EDITOR = frozenset({State.FAILED, State.UNCERTAIN, State.AWAITING_APPROVAL})
+
+
+@dataclass(frozen=True)
+class Verb:
+    """An editor's action on one post: the states it may start from, and the state it leads to
+    (None: the post keeps its state)."""
+
+    name: str
+    done: str
+    sources: frozenset[State]
+    target: State | None
+
+    def allows(self, state: str) -> bool:
+        return state in self.sources
+
+    def refusal(self, post_id: int, state: str) -> str:
+        """Why this post cannot take this verb now."""
+        allowed = " or ".join(sorted(self.sources))
+        return f"post {post_id} is {state}; only {allowed} posts can be {self.done}"
+
+
+APPROVE = Verb("approve", "approved", frozenset({State.AWAITING_APPROVAL}), State.QUEUED)
+CANCEL = Verb(
+    "cancel",
+    "cancelled",
+    frozenset({State.AWAITING_APPROVAL, State.QUEUED, State.FAILED, State.UNCERTAIN}),
+    State.CANCELLED,
+)
+RETRY = Verb("retry", "retried", frozenset({State.FAILED, State.UNCERTAIN}), State.QUEUED)
+MARK_SENT = Verb("sent", "marked sent", frozenset({State.UNCERTAIN}), State.SENT)
+RESCHEDULE = Verb("reschedule", "rescheduled", HOLDABLE, None)
+EDIT = Verb(
+    "edit",
+    "edited",
+    frozenset({State.AWAITING_APPROVAL, State.QUEUED, State.FAILED, State.UNCERTAIN}),
+    None,
+)
+
+# The verbs that are buttons (desk, bot) and commands (CLI), by name.
+VERBS = {verb.name: verb for verb in (APPROVE, CANCEL, RETRY, MARK_SENT, RESCHEDULE, EDIT)}
+
+
+def verbs_for(state: str, names: tuple[str, ...] = ("approve", "cancel", "retry")) -> list[str]:
+    """The verbs among `names` a post in `state` can take (for buttons)."""
+    return [name for name in names if VERBS[name].allows(state)]
