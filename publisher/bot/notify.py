@@ -15,7 +15,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from publisher.bot.commands import Desk
-from publisher.engine.lifecycle import NEEDS_AN_EDITOR, State
+from publisher.engine.lifecycle import (
+    APPROVE,
+    CANCEL,
+    MARK_SENT,
+    NEEDS_AN_EDITOR,
+    RETRY,
+    State,
+)
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import channel_pauses, posts
 
@@ -60,16 +67,18 @@ class Notifier:
                 continue
             if post.state == State.FAILED:
                 text = say("notify_failed", id=post.id, channel=post.channel, error=post.error)
-                buttons = [("button_retry", "retry"), ("button_cancel", "cancel")]
+                buttons = [RETRY, CANCEL]
             elif post.state == State.UNCERTAIN:
                 text = say("notify_uncertain", id=post.id, channel=post.channel)
-                buttons = [("button_sent", "sent"), ("button_retry", "retry")]
+                buttons = [MARK_SENT, RETRY]
             else:
                 text = say("notify_approval", id=post.id, channel=post.channel, text=post.text)
-                buttons = [("button_approve", "approve"), ("button_cancel", "cancel")]
+                buttons = [APPROVE, CANCEL]
             keyboard = [
-                InlineKeyboardButton(say(label), callback_data=f"p:{post.id}:{action}")
-                for label, action in buttons
+                InlineKeyboardButton(
+                    say(f"button_{verb.name}"), callback_data=f"p:{post.id}:{verb.name}"
+                )
+                for verb in buttons
             ]
             self._waiting[marker] = (text, InlineKeyboardMarkup([keyboard]))
         for pause in paused:

@@ -39,7 +39,7 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
     """Look up every uncertain post of a channel that can tell; mark those found as sent."""
     tried = (
         select(deliveries.c.post_id, func.min(deliveries.c.started_at).label("tried_at"))
-        .where(deliveries.c.outcome == "uncertain")
+        .where(deliveries.c.outcome == Outcome.UNCERTAIN)
         .group_by(deliveries.c.post_id)
         .subquery()
     )
