@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from publisher.channels import ChannelError, Outgoing
 from publisher.config import Settings
-from publisher.engine.lifecycle import State
+from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.queue import found_online
 from publisher.engine.schema import deliveries, posts
 from publisher.teasers import make_channel
