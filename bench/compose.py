@@ -14,9 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from publisher import roster  # noqa: E402
 from publisher.config import Settings  # noqa: E402
 from publisher.intake.textdump import article_from_text  # noqa: E402
-from publisher.teasers import compose, resolve_channels  # noqa: E402
+from publisher.teasers import compose  # noqa: E402
 
 VARIANTS = ["", " 🇩🇪", " – 東京で会談", " " + "sehr lange Schlagzeile " * 12]
 
@@ -46,7 +47,7 @@ def main(count: int = 5000) -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     settings = Settings()
-    channels = resolve_channels(settings)
+    channels = roster.resolve(settings)
     batch = articles(count)
     compose(batch[0], channels, settings)  # warm caches of imported libraries, not of articles
     started = time.perf_counter()

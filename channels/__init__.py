@@ -1,7 +1,8 @@
 """Channel adapters, one module per platform, found here by their `type`.
 
-Every module in this package that defines a `Channel` subclass with a `type` is registered: adding
-a platform means adding its module (and its tests), nothing else.
+Every module in this package that defines a `Channel` subclass with a `type` is registered:
+adding a platform means adding its module (and its tests), nothing else. The rest of the house
+asks the registry, never names a platform.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ __all__ = [
     "Receipt",
     "Teaser",
     "channel_class",
+    "channel_classes",
     "channel_types",
+    "platform_types",
 ]
-
-PLATFORMS = ("x", "facebook", "whatsapp", "telegram")
 
 
 @cache
@@ -48,12 +49,27 @@ def _registry() -> dict[str, type[Channel]]:
                 and getattr(value, "type", None)
             ):
                 found[value.type] = value
-    return found
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def forget_registry() -> None:
+    """Look for channel modules again at the next question (after the package path changed)."""
+    _registry.cache_clear()
+
+
+def channel_classes() -> list[type[Channel]]:
+    """Every channel class, in the order platforms are listed."""
+    return list(_registry().values())
 
 
 def channel_types() -> frozenset[str]:
     """The platform types this installation knows."""
     return frozenset(_registry())
+
+
+def platform_types() -> list[str]:
+    """The social networks editors post to, in order (composed by default, offered to share)."""
+    return [kind for kind, cls in _registry().items() if cls.platform]
 
 
 def channel_class(kind: str) -> type[Channel]:

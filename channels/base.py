@@ -1,32 +1,24 @@
-"""The interface every channel implements, and the fitting every channel's text rules share.
+"""The interface every channel implements, and the fitting every channels text rules share.
 
-A channel says how its platform renders a teaser's pieces (headline, bullets, lead, link) and how
+A channel says how its platform renders a teasers pieces (headline, bullets, lead, link) and how
 the platform counts length; `Channel.compose` fits as many bullets as the limit allows, cuts the
 headline at a word boundary with "…" when even it does not fit, and never touches the link.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 from typing import Any, ClassVar, Literal
-from urllib.parse import quote, urlencode
 
-import regex
+from publisher.channels.text import truncate
 from pydantic import BaseModel, ConfigDict
 
 from publisher.articles import Article
 from publisher.errors import EditorError
-
-ELLIPSIS = "…"
-_GRAPHEME = regex.compile(r"\X")
-# Graphemes a cut headline should not end on before the ellipsis.
-_DANGLING = frozenset(" ,;:-–—/|(")
 
 
 class ComposeError(EditorError, ValueError):
@@ -35,7 +27,7 @@ class ComposeError(EditorError, ValueError):
 
 ErrorKind = Literal["transient", "rate_limited", "permanent", "auth", "uncertain"]
 # What an editor must put right when a channel cannot post at all (auth errors): the
-# credentials (renew a token), the channel's settings (a wrong chat or page), or the account's
+# credentials (renew a token), the channels settings (a wrong chat or page), or the accounts
 # permissions (grant them on the platform).
 Fix = Literal["credentials", "settings", "permissions"]
 
@@ -44,7 +36,7 @@ class ChannelError(EditorError):
     """A platform refused or failed a call, classified for the engine.
 
     `kind`: transient (retry with backoff), rate_limited (retry after `retry_after` seconds),
-    permanent (give up with the platform's reason), auth (pause the channel), uncertain (the call
+    permanent (give up with the platforms reason), auth (pause the channel), uncertain (the call
     may have reached the platform, e.g. a timeout after sending: never retried blindly).
     `never_sent` says the request provably never reached the platform (connection refused).
     `backoff`: `retry_after` is the first wait of a short limit (per second) that the engine
@@ -102,59 +94,10 @@ FindingLevel = Literal["ok", "warning", "error"]
 
 @dataclass(frozen=True)
 class Finding:
-    """One result of checking a channel's connection: what was checked and what was found."""
+    """One result of checking a channels connection: what was checked and what was found."""
 
     level: FindingLevel
     message: str
-
-
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-
-
-def secret(name: str, variable: str) -> str:
-    """The credential in environment variable `variable`; remembered so that `redact` keeps it
-    out of logs, delivery records and error messages. Raises an auth ChannelError if unset."""
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        raise ChannelError("auth", f"{name}: environment variable {variable} is not set")
-    with _secrets_lock:
-        _secrets.add(value)
-    return value
-
-
-def same_text(posted: str, sent: str) -> bool:
-    """Whether a platform's copy of a post is the text that was sent: links may come back
-    shortened or expanded and whitespace folded, so both are compared without them."""
-    return _comparable(posted) == _comparable(sent)
-
-
-_LINK = regex.compile(r"https?://\S+")
-
-
-def _comparable(text: str) -> str:
-    return " ".join(_LINK.sub("", text).split())
-
-
-def masked(recipient: str) -> str:
-    """A recipient (a subscriber's phone number) as editors and logs see it: enough to tell
-    numbers apart, not enough to call one ("+4915••••••678")."""
-    if len(recipient) <= 7:
-        return "•" * len(recipient)
-    return recipient[:5] + "•" * (len(recipient) - 8) + recipient[-3:]
-
-
-def share_query(**params: str) -> str:
-    """Query parameters of a share link, percent-encoded (spaces as %20, which every app reads)."""
-    return urlencode(params, quote_via=quote)
-
-
-def redact(text: str) -> str:
-    """`text` with every credential a channel has read replaced by "***"."""
-    for value in sorted(_secrets, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, "***")
-    return text
 
 
 @dataclass(frozen=True)
@@ -170,7 +113,7 @@ class ComposeOptions:
 
 @dataclass(frozen=True)
 class Teaser:
-    """One channel's post for one article: `text` is exactly what would be posted."""
+    """One channels post for one article: `text` is exactly what would be posted."""
 
     channel: str
     type: str
@@ -198,73 +141,72 @@ class Teaser:
         }
 
 
-def graphemes(text: str) -> list[str]:
-    """User-perceived characters: emoji sequences, flags and combining marks stay whole."""
-    return _GRAPHEME.findall(text)
-
-
-def truncate(text: str, fits: Callable[[str], bool]) -> str:
-    """The longest cut of `text` ending in "…" that `fits`, preferring word boundaries and never
-    splitting a grapheme. Returns "" when not even one grapheme and the ellipsis fit."""
-    if fits(text):
-        return text
-    units = graphemes(text)
-    word_ends = [i for i in range(1, len(units)) if units[i].isspace()]
-    grapheme_ends = range(1, len(units))
-
-    def cut(end: int) -> str:
-        kept = units[:end]
-        while kept and kept[-1] in _DANGLING:
-            kept.pop()
-        return "".join(kept) + ELLIPSIS if kept else ""
-
-    for ends in (word_ends, grapheme_ends):
-        best = _last_fitting(ends, lambda end: bool(cut(end)) and fits(cut(end)))
-        if best is not None:
-            return cut(best)
-    return ""
-
-
-def _last_fitting(ends: list[int] | range, ok: Callable[[int], bool]) -> int | None:
-    """Binary search for the largest end that is ok, assuming longer cuts only grow."""
-    low, high, found = 0, len(ends) - 1, None
-    while low <= high:
-        middle = (low + high) // 2
-        if ok(ends[middle]):
-            found, low = ends[middle], middle + 1
-        else:
-            high = middle - 1
-    return found
-
-
 class PlatformOptions(BaseModel):
-    """A channel's platform keys in the configuration (page_id, chat_id, …); subclasses add theirs.
+    """A channels platform keys in the configuration (page_id, chat_id, …); subclasses add theirs.
     Keys a platform cannot do without are checked when the configuration loads."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     required: ClassVar[tuple[str, ...]] = ()
-    # Copied from the [fetch] section: whether images may come from private addresses.
-    allow_private_networks: bool = False
+
+
+class ImageUnavailable(Exception):
+    """An article image could not be fetched for upload; the message says why."""
+
+
+@dataclass(frozen=True)
+class FetchedImage:
+    """An article image, fetched for upload."""
+
+    body: bytes
+    content_type: str
+
+
+# How a channel gets an article image: the URL and the most bytes it takes; raises
+# ImageUnavailable. Handed in by whoever builds the channel (the fetch limits are the newsrooms).
+ImageFetch = Callable[[str, int], FetchedImage]
 
 
 class Channel(ABC):
-    """A platform's text rules (and, for real platforms, delivery). Subclasses set `type`,
-    `limit` and `unit`, and say how they measure and mark up text."""
+    """A platform: its text rules, how it shows a post, how to send one, and the words, icon and
+    share link the desk and the article page use for it. Subclasses set the class attributes and
+    say how they measure and mark up text; everything about a platform lives in its module."""
 
     type: ClassVar[str]
+    # The platforms name as readers and editors know it.
+    display_name: ClassVar[str]
     limit: ClassVar[int]
     unit: ClassVar[str]
+    # A social network editors post to: composed by default and offered in the share bar.
+    platform: ClassVar[bool] = True
+    # Where the platform stands in lists (share bar, previews, default compose).
+    order: ClassVar[int] = 100
+    # The platforms logo: SVG path data in a 24 x 24 box (empty: no logo).
+    icon: ClassVar[str] = ""
+    # The desks styles for this platforms preview frame (classes start with "pv-<type>").
+    preview_css: ClassVar[str] = ""
     # Posts of one channel in flight at once unless the newsroom configures otherwise.
     concurrency: ClassVar[int] = 1
     # Whether `lookup` can find a post on the platform (its API lists what the account posted).
     can_lookup: ClassVar[bool] = False
     Options: ClassVar[type[PlatformOptions]] = PlatformOptions
 
-    def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        options: PlatformOptions | Mapping[str, Any] | None = None,
+        *,
+        api_base: str | None = None,
+        fetch_image: ImageFetch | None = None,
+    ) -> None:
         self.name = name or self.type
-        self.options: Mapping[str, Any] = options or {}
-        self.config = self.Options.model_validate(dict(self.options))
+        self.config = (
+            options
+            if isinstance(options, self.Options)
+            else self.Options.model_validate(dict(options or {}))
+        )
+        self.api_base = api_base.rstrip("/") if api_base else None
+        self.fetch_image = fetch_image
 
     def targets(self) -> tuple[str, ...]:
         """Recipients one post fans out to, each with its own delivery record; empty for a
@@ -272,19 +214,24 @@ class Channel(ABC):
         return ()
 
     def carries_link(self, text: str, link: str) -> bool:
-        """Whether posted `text` still holds the article's link (edits can drop it)."""
+        """Whether posted `text` still holds the articles link (edits can drop it)."""
         return link in text or escape(link) in text
 
     def share_url(self, headline: str, teaser: Teaser) -> str | None:
-        """The platform's share link a reader clicks on the article page; None if it has none."""
+        """The platforms share link a reader clicks on the article page; None if it has none."""
         return None
 
     def preview_html(self, text: str) -> str:
-        """Posted text as the platform shows it, as safe HTML (for the web desk's previews)."""
+        """Posted text as the platform shows it, as safe HTML (for the web desks previews)."""
         return escape(text).replace("\n", "<br>")
 
+    def preview(self, text: str, article: Article) -> str:
+        """The post inside the platform's frame as the desk shows it, as safe HTML: by default
+        the text alone; platforms draw their own frame (styled by `preview_css`)."""
+        return f'<p class="pv-plain">{self.preview_html(text)}</p>'
+
     def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
-        """Find `message` among the account's posts made since `since` (a post whose worker
+        """Find `message` among the accounts posts made since `since` (a post whose worker
         vanished mid-call); None when it is not found or the platform cannot tell."""
         return None
 

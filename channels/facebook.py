@@ -9,20 +9,14 @@ channel's `token_env`) that has pages_manage_posts and pages_read_engagement.
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from publisher.channels.base import (
-    Channel,
-    Finding,
-    Outgoing,
-    Receipt,
-    Teaser,
-    same_text,
-    secret,
-    share_query,
-)
+from publisher.channels.base import Channel, Finding, Outgoing, Receipt, Teaser
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
-from publisher.channels.text import utf16_length
+from publisher.channels.secrets import secret
+from publisher.channels.text import same_text, share_query, utf16_length
 
 from publisher.articles import Article
 
@@ -40,15 +34,29 @@ class Facebook(Channel):
     """Posts to a Facebook Page."""
 
     type = "facebook"
+    display_name = "Facebook"
+    order = 20
+    icon = (
+        "M13.5 22v-8h2.7l.4-3.1h-3.1V8.9c0-.9.3-1.5 1.6-1.5h1.7V4.6a22 22 0 0 0-2.4-.1c-2.4 "
+        "0-4 1.5-4 4.1v2.3H7.6V14h2.8v8z"
+    )
+    preview_css = (
+        ".pv-facebook{border:1px solid #dadde1;border-radius:8px;background:#fff}"
+        ".pv-facebook>p{margin:0;padding:.8em}.pv-facebook .pv-card{display:flex;"
+        "flex-direction:column;background:#f0f2f5;padding:.6em .8em;"
+        "border-block-start:1px solid #dadde1}.pv-facebook .pv-image{height:120px;"
+        "background:linear-gradient(135deg,#c9d3df,#e7ecf2);margin:-.6em -.8em .5em}"
+        ".pv-facebook small{text-transform:uppercase;color:#65676b}"
+    )
     limit = 63_206
     unit = "characters"
     can_lookup = True
     Options = FacebookOptions
     config: FacebookOptions
 
-    def __init__(self, name: str | None = None, options: Any = None) -> None:
-        super().__init__(name, options)
-        self.client = GraphClient(self.name, self.options.get("api_base"), self.config)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = GraphClient(self.name, self.api_base, self.config)
 
     def measure(self, text: str) -> int:
         return utf16_length(text)
@@ -65,6 +73,16 @@ class Facebook(Channel):
 
     def share_url(self, headline: str, teaser: Teaser) -> str:
         return "https://www.facebook.com/sharer/sharer.php?" + share_query(u=teaser.link)
+
+    def preview(self, text: str, article: Article) -> str:
+        """The page post with the link card Facebook makes from the article's Open Graph tags."""
+        image = '<div class="pv-image"></div>' if article.image else ""
+        host = urlsplit(article.url).hostname or ""
+        return (
+            f'<div class="pv-facebook"><p>{self.preview_html(text)}</p><div class="pv-card">'
+            f"{image}<small>{escape(host)}</small><b>{escape(article.headline)}</b>"
+            f"<span>{escape(article.lead or '')}</span></div></div>"
+        )
 
     def _token(self) -> str:
         return secret(self.name, self.config.token_env or TOKEN_ENV)

@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from publisher.channels.base import ChannelError, Finding, PlatformOptions, redact
+from publisher.channels.base import ChannelError, Finding, PlatformOptions
 from publisher.channels.http import network_error, retry_after
+from publisher.channels.secrets import redact
 
 if TYPE_CHECKING:
     import requests

@@ -14,6 +14,9 @@ class Log(Channel):
     """Records what would have been sent instead of sending it."""
 
     type = "log"
+    display_name = "Log"
+    platform = False
+    order = 1000
     limit = 1_000_000
     unit = "characters"
     concurrency = 1000

@@ -26,11 +26,9 @@ from publisher.channels.base import (
     PlatformOptions,
     Receipt,
     Teaser,
-    redact,
-    secret,
-    share_query,
 )
-from publisher.channels.text import utf16_length
+from publisher.channels.secrets import redact, secret
+from publisher.channels.text import share_query, utf16_length
 
 from publisher.articles import Article
 
@@ -134,14 +132,24 @@ class Telegram(Channel):
     """Posts to a Telegram channel or group through a bot."""
 
     type = "telegram"
+    display_name = "Telegram"
+    order = 40
+    icon = (
+        "M21.9 4.3 18.7 19.4c-.2 1-.9 1.3-1.8.8l-4.8-3.6-2.3 2.2c-.3.3-.5.5-1 .5l.3-4.9 "
+        "8.9-8c.4-.3-.1-.5-.6-.2l-11 6.9-4.7-1.5c-1-.3-1-1 .2-1.5L20.6 3c.9-.3 1.6.2 1.3 1.3z"
+    )
+    preview_css = (
+        ".pv-telegram{background:#fff;border-radius:12px;padding:.6em .8em;"
+        "border:1px solid #d6e4f0}"
+    )
     limit = 4096
     unit = "UTF-16 units"
     Options = TelegramOptions
     config: TelegramOptions
 
-    def __init__(self, name: str | None = None, options: Any = None) -> None:
-        super().__init__(name, options)
-        self.api_base = str(self.options.get("api_base") or TELEGRAM_API_BASE).rstrip("/")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.api_base = self.api_base or TELEGRAM_API_BASE
         self._runner: _LoopThread | None = None
         self._bot: Bot | None = None
         self._lock = threading.Lock()
@@ -177,6 +185,9 @@ class Telegram(Channel):
     def preview_html(self, text: str) -> str:
         # Only the visible text: an edited text's markup is never passed on to the page.
         return super().preview_html(parse_entities(text)[0])
+
+    def preview(self, text: str, article: Article) -> str:
+        return f'<div class="pv-telegram">{self.preview_html(text)}</div>'
 
     def _call(self, make: Any) -> Any:
         """Run `make(bot)` on the channel's loop, the bot set up on first use."""

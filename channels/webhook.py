@@ -3,19 +3,12 @@ in-house systems, test stand-ins). An `Idempotency-Key` header lets the receiver
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from publisher.channels.base import (
-    Channel,
-    ChannelError,
-    Outgoing,
-    PlatformOptions,
-    Receipt,
-    secret,
-)
+from publisher.channels.base import Channel, ChannelError, Outgoing, PlatformOptions, Receipt
 from publisher.channels.http import network_error, retry_after
+from publisher.channels.secrets import secret
 
 if TYPE_CHECKING:
     import requests
@@ -33,14 +26,17 @@ class Webhook(Channel):
     """Posts JSON `{post_id, channel, text, link, fields}` to `url`."""
 
     type = "webhook"
+    display_name = "Webhook"
+    platform = False
+    order = 900
     limit = 10_000
     unit = "characters"
     concurrency = 4
     Options = WebhookOptions
     config: WebhookOptions
 
-    def __init__(self, name: str | None = None, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(name, options)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.url = self.config.url
         self.timeout = self.config.timeout
 

@@ -14,18 +14,10 @@ import re
 from html import escape
 from typing import Any, ClassVar, Literal
 
-from publisher.channels.base import (
-    Channel,
-    ChannelError,
-    Finding,
-    Outgoing,
-    Receipt,
-    Teaser,
-    secret,
-    share_query,
-)
+from publisher.channels.base import Channel, ChannelError, Finding, Outgoing, Receipt, Teaser
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
-from publisher.channels.text import utf16_length
+from publisher.channels.secrets import secret
+from publisher.channels.text import share_query, utf16_length
 from pydantic import BaseModel, ConfigDict, field_validator
 
 TOKEN_ENV = "WHATSAPP_TOKEN"
@@ -64,6 +56,20 @@ class WhatsApp(Channel):
     """Sends to opted-in WhatsApp numbers."""
 
     type = "whatsapp"
+    display_name = "WhatsApp"
+    order = 30
+    icon = (
+        "M12 2a10 10 0 0 0-8.6 15.1L2 22l5-1.3A10 10 0 1 0 12 2zm0 18.2c-1.5 "
+        "0-3-.4-4.3-1.2l-.3-.2-3 .8.8-2.9-.2-.3A8.2 8.2 0 1 1 12 "
+        "20.2zm4.5-6.1c-.2-.1-1.5-.7-1.7-.8s-.4-.1-.6.1l-.8 1c-.1.2-.3.2-.5.1a6.7 6.7 0 0 "
+        "1-3.3-2.9c-.2-.4.2-.4.7-1.3.1-.2 0-.3 0-.4l-.8-1.8c-.2-.5-.4-.4-.6-.4h-.5a1 1 0 0 "
+        "0-.7.3 3 3 0 0 0-.9 2.2 5.2 5.2 0 0 0 1.1 2.8 11.9 11.9 0 0 0 4.6 4c1.7.7 2.4.8 "
+        "3.2.7a2.8 2.8 0 0 0 1.8-1.3 2.3 2.3 0 0 0 .2-1.3c-.1-.1-.2-.2-.5-.3z"
+    )
+    preview_css = (
+        ".pv-whatsapp{background:#d9fdd3;border-radius:8px;padding:.6em .8em;max-width:95%;"
+        "box-shadow:0 1px .5px rgba(0,0,0,.13)}"
+    )
     limit = 4096
     unit = "characters"
     # Each recipient is a call of its own; a few posts may fan out at once.
@@ -71,9 +77,9 @@ class WhatsApp(Channel):
     Options = WhatsAppOptions
     config: WhatsAppOptions
 
-    def __init__(self, name: str | None = None, options: Any = None) -> None:
-        super().__init__(name, options)
-        self.client = GraphClient(self.name, self.options.get("api_base"), self.config)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = GraphClient(self.name, self.api_base, self.config)
 
     def measure(self, text: str) -> int:
         return utf16_length(text)
@@ -97,6 +103,9 @@ class WhatsApp(Channel):
         html = re.sub(r"\*([^*\n]+)\*", r"<strong>\1</strong>", html)
         html = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"<em>\1</em>", html)
         return html.replace("\n", "<br>")
+
+    def preview(self, text: str, article: Any) -> str:
+        return f'<div class="pv-whatsapp">{self.preview_html(text)}</div>'
 
     def targets(self) -> tuple[str, ...]:
         return self.config.recipients

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
+from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
 from publisher.channels.base import (
@@ -24,17 +25,15 @@ from publisher.channels.base import (
     ChannelError,
     ComposeOptions,
     Finding,
+    ImageUnavailable,
     Outgoing,
     PlatformOptions,
     Receipt,
     Teaser,
-    redact,
-    same_text,
-    secret,
-    share_query,
-    truncate,
 )
 from publisher.channels.http import network_error
+from publisher.channels.secrets import redact, secret
+from publisher.channels.text import same_text, share_query, truncate
 from twitter_text import parse_tweet
 from twitter_text.config import config as twitter_text_config
 from twitter_text.extract_urls import extract_urls_with_indices
@@ -181,15 +180,26 @@ class X(Channel):
     """Posts to an X account."""
 
     type = "x"
+    display_name = "X"
+    order = 10
+    icon = (
+        "M17.8 3h3.1l-6.8 7.7L22 21h-6.2l-4.9-6.4L5.3 21H2.2l7.2-8.3L1.8 3h6.4l4.4 5.8zm-1.1 "
+        "16.2h1.7L7.4 4.7H5.5z"
+    )
+    preview_css = (
+        ".pv-x{display:flex;gap:.6em;border:1px solid #cfd9de;border-radius:12px;padding:.8em;"
+        "background:#fff}.pv-x .pv-avatar{width:40px;height:40px;border-radius:50%;"
+        "background:#1d9bf0;flex:none}.pv-x .pv-handle{color:#536471}.pv-x p{margin:.3em 0 0}"
+    )
     limit = _RULES["max_weighted_tweet_length"]
     unit = "weighted characters"
     can_lookup = True
     Options = XOptions
     config: XOptions
 
-    def __init__(self, name: str | None = None, options: Any = None) -> None:
-        super().__init__(name, options)
-        self.api_base = str(self.options.get("api_base") or X_API_BASE).rstrip("/")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.api_base = self.api_base or X_API_BASE
         self._client: tweepy.Client | None = None
 
     def measure(self, text: str) -> int:
@@ -214,6 +224,13 @@ class X(Channel):
 
     def share_url(self, headline: str, teaser: Teaser) -> str:
         return "https://x.com/intent/post?" + share_query(text=teaser.text)
+
+    def preview(self, text: str, article: Article) -> str:
+        return (
+            '<div class="pv-x"><span class="pv-avatar"></span><div><b>'
+            f'{escape(self.name)}</b> <span class="pv-handle">@{escape(self.name)}</span>'
+            f"<p>{self.preview_html(text)}</p></div></div>"
+        )
 
     def client(self) -> tweepy.Client:
         """The tweepy client with this channel's credentials, addressed to `api_base`."""
@@ -294,24 +311,13 @@ class X(Channel):
     def _upload(self, client: tweepy.Client, url: str) -> str:
         import requests
 
-        from publisher.intake.fetch import FetchError, FetchLimits, fetch
-
+        if self.fetch_image is None:
+            raise ChannelError("permanent", f"{self.name}: image: no way to fetch it here")
         try:
-            image = fetch(
-                url,
-                FetchLimits(
-                    timeout=self.config.timeout,
-                    max_bytes=IMAGE_LIMIT,
-                    allow_private_networks=self.config.allow_private_networks,
-                ),
-            )
-        except FetchError as exc:
+            image = self.fetch_image(url, IMAGE_LIMIT)
+        except ImageUnavailable as exc:
             raise ChannelError("permanent", f"{self.name}: image: {exc}") from None
-        media_type = (image.content_type or "application/octet-stream").split(";")[0]
-        if image.status >= 400 or not media_type.startswith("image/"):
-            raise ChannelError(
-                "permanent", f"{self.name}: image: {url} answered {image.status} {media_type}"
-            )
+        media_type = image.content_type
         try:
             response = client.session.post(
                 f"{TWEEPY_HOST}/2/media/upload",

@@ -13,9 +13,18 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from publisher.channels import channel_class, channel_types
+from publisher.channels.base import PlatformOptions
 from publisher.engine.rules import Rule
 from publisher.errors import EditorError
 from publisher.sections import (
@@ -103,9 +112,11 @@ class FetchSettings(_Strict):
 
 
 class ChannelSettings(BaseModel):
-    """One named channel. Platform keys (page_id, chat_id, …) stay for the channel to read."""
+    """One named channel: the newsroom's choices (timing, approval, limits) and the platform's
+    own keys (page_id, chat_id, …), which its channel class parses into `platform`."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
+    _platform: PlatformOptions = PrivateAttr()
 
     type: str
     api_base: str | None = None
@@ -176,7 +187,13 @@ class ChannelSettings(BaseModel):
         # A dry run sends nothing, so it can be tried before the account is set up.
         if missing and not self.dry_run:
             raise ValueError(f"{missing[0]}: required for {self.type} channels")
+        self._platform = parsed
         return self
+
+    @property
+    def platform(self) -> PlatformOptions:
+        """The platform's keys, typed by the channel class."""
+        return self._platform
 
 
 class EngineSettings(_Strict):

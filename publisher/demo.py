@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from publisher.channels import PLATFORMS, Teaser
+from publisher import roster
+from publisher.channels import Teaser, platform_types
 from publisher.config import ChannelSettings, Settings
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.listings import list_deliveries
-from publisher.engine.queue import Timing, add, queue_channels
+from publisher.engine.queue import Timing, add
 from publisher.intake.textdump import article_from_text
 from publisher.teasers import compose
 
@@ -33,7 +34,9 @@ class DemoRun:
 def demo_settings(settings: Settings) -> Settings:
     """The newsroom's settings with only dry-run demo channels, one per platform. Their names
     are their own, so the demo never touches a real channel's posts."""
-    channels = {f"demo_{kind}": ChannelSettings(type=kind, dry_run=True) for kind in PLATFORMS}
+    channels = {
+        f"demo_{kind}": ChannelSettings(type=kind, dry_run=True) for kind in platform_types()
+    }
     return settings.model_copy(update={"channels": channels})
 
 
@@ -43,7 +46,7 @@ def run_demo(engine: Engine, settings: Settings) -> DemoRun:
     article = article_from_text(
         SAMPLE.read_text(encoding="utf-8"), source=SAMPLE.name, default_tz=demo.tz
     )
-    channels = queue_channels(demo, list(demo.channels))
+    channels = roster.chosen(demo, list(demo.channels))
     teasers = compose(article, channels, demo)
     ids = add(engine, demo, article, channels, Timing("now"), force=True, queued_by="demo")
     Dispatcher(engine, demo).run_once()

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from publisher.channels.base import redact
+from publisher.channels.secrets import redact
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 

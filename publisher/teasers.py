@@ -1,60 +1,21 @@
-"""Turn one Article into one teaser per channel: pick the channels, build each one's options
-(tracked link, language template, bullet cap) and let the channel's text rules fit the text."""
+"""Turn one Article into one teaser per channel: build each channel's options (tracked link,
+language template, bullet cap) and let the channel's text rules fit the text."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from publisher.articles import Article
-from publisher.channels import (
-    PLATFORMS,
-    Channel,
-    ComposeError,
-    ComposeOptions,
-    Teaser,
-    channel_class,
-)
-from publisher.channels import channel_types as known_types
-from publisher.config import ChannelSettings, Settings
+from publisher.channels import Channel, ComposeOptions, Teaser
+from publisher.config import Settings
 from publisher.links import with_tracking
-
-
-def make_channel(name: str, channel: ChannelSettings, settings: Settings) -> Channel:
-    """The channel object for a configured channel."""
-    options = channel.model_dump()
-    options.setdefault("allow_private_networks", settings.fetch.allow_private_networks)
-    return channel_class(channel.type)(name, options)
-
-
-def resolve_channels(
-    settings: Settings, requested: Sequence[str] | None = None
-) -> dict[str, Channel]:
-    """Channels keyed as asked: configured names, or platform types (the newsroom's first channel
-    of that type, else the type's defaults). Nothing asked: the four platforms."""
-    wanted = list(requested) if requested else list(PLATFORMS)
-    resolved: dict[str, Channel] = {}
-    for key in wanted:
-        if key in settings.channels:
-            resolved[key] = make_channel(key, settings.channels[key], settings)
-            continue
-        if key not in known_types():
-            names = ", ".join(sorted({*settings.channels, *PLATFORMS}))
-            raise ComposeError(f"unknown channel {key!r} (configured or known: {names})")
-        configured = next((n for n, c in settings.channels.items() if c.type == key), None)
-        resolved[key] = (
-            make_channel(configured, settings.channels[configured], settings)
-            if configured
-            else make_channel(key, ChannelSettings.model_construct(type=key), settings)
-        )
-    return resolved
 
 
 def compose_options(article: Article, channel: Channel, settings: Settings) -> ComposeOptions:
     """The newsroom's choices for this article on this channel."""
-    template = settings.template(channel.options.get("language") or article.language)
+    own = settings.channels.get(channel.name)
+    template = settings.template((own and own.language) or article.language)
     link = article.url
     if settings.tracking.enabled:
-        params = {**settings.tracking.params, **channel.options.get("tracking", {})}
+        params = {**settings.tracking.params, **(own.tracking if own else {})}
         filled = {
             key: value.replace("{channel}", channel.name).replace("{type}", channel.type)
             for key, value in params.items()
@@ -65,7 +26,7 @@ def compose_options(article: Article, channel: Channel, settings: Settings) -> C
         read_more=template.read_more,
         bullet=template.bullet,
         kicker=template.kicker,
-        max_bullets=channel.options.get("max_bullets"),
+        max_bullets=own.max_bullets if own else None,
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 from sqlalchemy import Engine, select, update
 
+from publisher import roster
 from publisher.articles import Article
 from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, Settings
@@ -97,7 +98,7 @@ def rows(engine: Engine) -> list[Any]:
 
 
 def queue_post(engine: Engine, settings: Settings, channel: str = "x_main") -> int:
-    channels = queue.queue_channels(settings, [channel])
+    channels = roster.chosen(settings, [channel])
     return queue.add(engine, settings, ARTICLE, channels, Timing(), force=True)[0]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from publisher import roster
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.queue import Timing, utcnow
@@ -23,7 +24,7 @@ from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 def test_daemon_sends_a_post_when_it_falls_due(engine: Engine, database_url: str) -> None:
     settings = make_settings(database_url)
-    channels = queue.queue_channels(settings, ["log"])
+    channels = roster.chosen(settings, ["log"])
     due = utcnow() + timedelta(seconds=0.5)
     post_id = queue.add(engine, settings, article(), channels, Timing("at", due))[0]
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
@@ -48,7 +49,7 @@ def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database
         second = open_engine(database_url)
         assert isinstance(second, other)
         post_id = queue.add(
-            second, settings, article(), queue.queue_channels(settings, ["log"]), Timing()
+            second, settings, article(), roster.chosen(settings, ["log"]), Timing()
         )[0]
         wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
         second.dispose()
@@ -78,7 +79,7 @@ def test_sigterm_finishes_the_call_in_flight_and_leaves_the_rest_queued(
     from publisher.engine.store import open_engine
 
     engine = open_engine(database_url)
-    channels = queue.queue_channels(settings, ["hook"])
+    channels = roster.chosen(settings, ["hook"])
     ids = [queue.add(engine, settings, article(n), channels, Timing())[0] for n in range(3)]
     worker = subprocess.Popen(
         [sys.executable, "-m", "publisher", "--config", str(config), "run"],
@@ -116,7 +117,7 @@ def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
     from publisher.engine.store import open_engine
 
     engine = open_engine(database_url)
-    queue.add(engine, settings, article(), queue.queue_channels(settings, ["hook"]), Timing())
+    queue.add(engine, settings, article(), roster.chosen(settings, ["hook"]), Timing())
     worker = subprocess.Popen(
         [sys.executable, "-m", "publisher", "--config", str(config), "run"],
         cwd=ROOT,
@@ -157,7 +158,7 @@ def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
     try:
         time.sleep(0.3)
         (post_id,) = queue.add(
-            other, settings, article(), queue.queue_channels(settings, ["log"]), Timing()
+            other, settings, article(), roster.chosen(settings, ["log"]), Timing()
         )
         started = time.monotonic()
         wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
@@ -176,7 +177,7 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
     from publisher.engine.store import open_engine
 
     other = open_engine(database_url)
-    channels = queue.queue_channels(settings, ["log"])
+    channels = roster.chosen(settings, ["log"])
     slowest = 0.0
     try:
         for number in range(30):

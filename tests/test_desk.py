@@ -13,6 +13,7 @@ import pytest
 import requests
 from sqlalchemy import Engine, select, update
 
+from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine import queue
@@ -75,7 +76,7 @@ def signed_in(base: str, name: str) -> tuple[requests.Session, str]:
 def queued_post(engine: Engine, database_url: str, state: str = "queued") -> int:
     settings = desk_settings(database_url)
     (post_id,) = queue.add(
-        engine, settings, ARTICLE, queue.queue_channels(settings, ["x"]), Timing(), force=True
+        engine, settings, ARTICLE, roster.chosen(settings, ["x"]), Timing(), force=True
     )
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state=state))
@@ -305,7 +306,7 @@ def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
         engine,
         settings,
         ARTICLE,
-        queue.queue_channels(settings, ["x"]),
+        roster.chosen(settings, ["x"]),
         Timing("at", wednesday),
         force=True,
     )

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from sqlalchemy import Engine
 
+from publisher import roster
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher, backoff
 from publisher.engine.queue import Timing, utcnow
@@ -22,7 +23,7 @@ from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 
 def queue_posts(engine: Engine, settings, count: int = 1, channel: str = "hook") -> list[int]:
-    channels = queue.queue_channels(settings, [channel])
+    channels = roster.chosen(settings, [channel])
     ids = []
     for number in range(count):
         ids += queue.add(engine, settings, article(number), channels, Timing())
@@ -216,7 +217,7 @@ def test_paused_channel_is_not_claimed(engine: Engine, database_url: str) -> Non
 
 def test_future_posts_are_not_claimed(engine: Engine, database_url: str) -> None:
     settings = make_settings(database_url)
-    channels = queue.queue_channels(settings, ["log"])
+    channels = roster.chosen(settings, ["log"])
     later = utcnow() + timedelta(hours=1)
     queue.add(engine, settings, article(), channels, Timing("at", later))
     dispatcher = Dispatcher(engine, settings)
@@ -278,7 +279,7 @@ def test_backoff_doubles_with_jitter_and_stops_at_the_cap() -> None:
 
 def test_naive_times_never_reach_the_database(engine: Engine, database_url: str) -> None:
     settings = make_settings(database_url)
-    channels = queue.queue_channels(settings, ["log"])
+    channels = roster.chosen(settings, ["log"])
     with pytest.raises(queue.QueueError, match="needs a time zone"):
         queue.add(engine, settings, article(), channels, Timing("at", datetime(2030, 1, 1)))
 
@@ -290,7 +291,7 @@ def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> Non
     time.tzset()
     try:
         settings = make_settings(database_url)
-        channels = queue.queue_channels(settings, ["log"])
+        channels = roster.chosen(settings, ["log"])
         noon_here = datetime(2030, 7, 1, 12, 0, tzinfo=UTC).astimezone()
         post_id = queue.add(engine, settings, article(), channels, Timing("at", noon_here))[0]
         due = post(engine, post_id).due_at

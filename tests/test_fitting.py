@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from publisher.channels import Channel, ComposeOptions, channel_class
-from publisher.channels.base import ELLIPSIS, graphemes, truncate
 from publisher.channels.telegram import parse_entities
-from publisher.channels.text import utf16_length
+from publisher.channels.text import ELLIPSIS, graphemes, truncate, utf16_length
 from twitter_text import parse_tweet
 
 from publisher.articles import Article

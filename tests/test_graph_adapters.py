@@ -22,18 +22,14 @@ RECIPIENT = "+4915112345678"
 
 
 def facebook(api: GraphStandIn, **options: object) -> Facebook:
-    return Facebook("facebook", {"api_base": api.url, "page_id": api.page_id, **options})
+    return Facebook("facebook", {"page_id": api.page_id, **options}, api_base=api.url)
 
 
 def whatsapp(api: GraphStandIn, **options: object) -> WhatsApp:
     return WhatsApp(
         "whatsapp",
-        {
-            "api_base": api.url,
-            "phone_number_id": api.phone_number_id,
-            "recipients": [RECIPIENT],
-            **options,
-        },
+        {"phone_number_id": api.phone_number_id, "recipients": [RECIPIENT], **options},
+        api_base=api.url,
     )
 
 

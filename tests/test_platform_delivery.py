@@ -10,9 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from publisher.channels.base import masked
+from publisher.channels.text import masked
 from sqlalchemy import Engine
 
+from publisher import roster
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
@@ -135,7 +136,7 @@ def deliver(engine: Engine, database_url: str, x_api, graph_api, telegram_api, c
             database_url,
             social=platform.options(x_api, graph_api, telegram_api) | options,
         )
-        channels = queue.queue_channels(settings, ["social"])
+        channels = roster.chosen(settings, ["social"])
         (post_id,) = queue.add(engine, settings, article(), channels, Timing())
         if answer:
             stand_in.fail_next(platform.path, *platform.answers[answer])

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from publisher import roster
 from publisher.engine import queue
 from publisher.engine.queue import QueueError, Timing
 from publisher.engine.schema import posts
@@ -28,7 +29,7 @@ def settings(database_url: str):
 def add(
     engine: Engine, settings, number: int = 1, names=None, timing=RIGHT_AWAY, **kw
 ) -> list[int]:
-    channels = queue.queue_channels(settings, names)
+    channels = roster.chosen(settings, names)
     return queue.add(engine, settings, article(number), channels, timing, now=NOW, **kw)
 
 
@@ -106,15 +107,6 @@ def test_cancelled_post_does_not_block_queueing_again(engine: Engine, settings) 
     queue.cancel(engine, add(engine, settings, names=["x_main"])[0])
     add(engine, settings, names=["x_main"])
     assert count_posts(engine) == 2
-
-
-def test_unknown_channel_is_refused() -> None:
-    with pytest.raises(QueueError, match="unknown channel 'myspace'"):
-        queue.queue_channels(make_settings("sqlite://", x={"type": "x"}), ["myspace"])
-
-
-def test_without_configured_channels_posts_go_to_the_log_channel() -> None:
-    assert list(queue.queue_channels(make_settings("sqlite://"), None)) == ["log"]
 
 
 def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, settings) -> None:

@@ -11,6 +11,7 @@ from publisher.channels.facebook import Facebook
 from publisher.channels.x import X
 from sqlalchemy import Engine, update
 
+from publisher import roster
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
@@ -22,7 +23,7 @@ from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 def uncertain_post(engine: Engine, settings: Settings, channel: str) -> Any:
     """A post whose worker claimed it and vanished: sending, lease run out, now uncertain."""
-    channels = queue.queue_channels(settings, [channel])
+    channels = roster.chosen(settings, [channel])
     (post_id,) = queue.add(engine, settings, article(), channels, Timing())
     dispatcher = Dispatcher(engine, settings)
     dispatcher.claim()
@@ -48,7 +49,7 @@ def test_x_post_that_went_out_is_found_and_marked_sent(
     row = uncertain_post(engine, settings, "x_main")
     assert row.state == "uncertain"
     # The call reached X before the worker died.
-    X("x_main", {"api_base": x_api.url}).send(Outgoing(row.id, row.text, row.link, {}))
+    X("x_main", api_base=x_api.url).send(Outgoing(row.id, row.text, row.link, {}))
     (result,) = reconcile(engine, settings)
     assert result.found and result.remote_id == "1001"
     after = post(engine, row.id)
@@ -62,7 +63,7 @@ def test_facebook_post_that_went_out_is_found(
 ) -> None:
     settings = settings_for(database_url, x_api, graph_api, telegram_api)
     row = uncertain_post(engine, settings, "facebook")
-    Facebook("facebook", {"api_base": graph_api.url, "page_id": graph_api.page_id}).send(
+    Facebook("facebook", {"page_id": graph_api.page_id}, api_base=graph_api.url).send(
         Outgoing(row.id, row.text, row.link, {})
     )
     (result,) = reconcile(engine, settings)

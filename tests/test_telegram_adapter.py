@@ -17,7 +17,7 @@ TEXT = f'<b>Schlagzeile</b>\n\n• Punkt\n\n<a href="{LINK}">Weiterlesen</a>'
 
 @pytest.fixture
 def telegram(telegram_api: TelegramStandIn, credentials) -> Iterator[Telegram]:
-    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@newsde"})
+    channel = Telegram("telegram", {"chat_id": "@newsde"}, api_base=telegram_api.url)
     yield channel
     channel.close()
 
@@ -113,7 +113,7 @@ def test_bot_api_outage_is_transient(telegram, telegram_api) -> None:
 
 
 def test_unreachable_bot_api_provably_never_sent(credentials) -> None:
-    channel = Telegram("telegram", {"api_base": "http://127.0.0.1:9", "chat_id": "@newsde"})
+    channel = Telegram("telegram", {"chat_id": "@newsde"}, api_base="http://127.0.0.1:9")
     try:
         error = error_of(lambda: channel.send(message()))
     finally:
@@ -130,7 +130,7 @@ def test_check_calls_get_me_and_get_chat(telegram, telegram_api) -> None:
 
 
 def test_check_with_an_unknown_chat_is_an_auth_error(telegram_api, credentials) -> None:
-    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@woanders"})
+    channel = Telegram("telegram", {"chat_id": "@woanders"}, api_base=telegram_api.url)
     try:
         error = error_of(channel.check)
     finally:
@@ -141,7 +141,7 @@ def test_check_with_an_unknown_chat_is_an_auth_error(telegram_api, credentials) 
 def test_an_unknown_chat_is_a_matter_of_the_settings_not_the_credentials(
     telegram_api, credentials
 ) -> None:
-    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@woanders"})
+    channel = Telegram("telegram", {"chat_id": "@woanders"}, api_base=telegram_api.url)
     try:
         error = error_of(lambda: channel.send(Outgoing(1, "Hallo", "https://e.de/a", {})))
     finally:
@@ -151,7 +151,7 @@ def test_an_unknown_chat_is_a_matter_of_the_settings_not_the_credentials(
 
 def test_a_refused_token_is_a_matter_of_the_credentials(telegram_api, credentials) -> None:
     telegram_api.revoked = True
-    channel = Telegram("telegram", {"api_base": telegram_api.url, "chat_id": "@newsde"})
+    channel = Telegram("telegram", {"chat_id": "@newsde"}, api_base=telegram_api.url)
     try:
         error = error_of(lambda: channel.send(Outgoing(1, "Hallo", "https://e.de/a", {})))
     finally:

@@ -15,10 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from publisher import roster
 from publisher.articles import Article, ArticleError, article_from_mapping
 from publisher.config import ConfigError, FollowLinks, Settings, WidgetSettings, load_settings
 from publisher.engine.queue import upsert_article, utcnow
-from publisher.teasers import compose, resolve_channels
+from publisher.teasers import compose
 from publisher.web.app import ServerThread, create_app
 from publisher.web.widget import render_meta, render_widget
 
@@ -59,7 +60,7 @@ def share(html: str, platform: str) -> tuple[str, dict[str, str]]:
 
 
 def teaser(platform: str, settings: Settings):
-    return compose(ARTICLE, resolve_channels(settings, [platform]), settings)[platform]
+    return compose(ARTICLE, roster.resolve(settings, [platform]), settings)[platform]
 
 
 def test_whatsapp_link_carries_headline_and_tracked_link() -> None:

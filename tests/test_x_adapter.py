@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from publisher.channels import ChannelError, ComposeOptions, Outgoing
 from publisher.channels.x import X, rate_wait
 
+from publisher import roster
 from publisher.articles import Article
+from publisher.config import FetchSettings, Settings
 from tests.conftest import LocalServer
 from tests.standins import X_KEYS, XStandIn, x_rate_limited
 
@@ -19,7 +21,9 @@ LINK = "https://e.de/a?utm_source=x"
 
 
 def channel(api: XStandIn, **options: object) -> X:
-    return X("x_main", {"api_base": api.url, "allow_private_networks": True, **options})
+    # The stand-in serves the article images too, on 127.0.0.1.
+    fetch_image = roster.image_fetcher(Settings(fetch=FetchSettings(allow_private_networks=True)))
+    return X("x_main", options, api_base=api.url, fetch_image=fetch_image)
 
 
 def message(text: str = "Schlagzeile https://e.de/a", **fields: object) -> Outgoing:
@@ -129,7 +133,7 @@ def test_server_error_is_transient(x_api, credentials) -> None:
 
 
 def test_refused_connection_provably_never_sent(credentials) -> None:
-    closed = X("x", {"api_base": "http://127.0.0.1:9"})
+    closed = X("x", api_base="http://127.0.0.1:9")
     with pytest.raises(ChannelError) as caught:
         closed.send(message())
     assert (caught.value.kind, caught.value.never_sent) == ("transient", True)

@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from publisher.bot.commands import Desk
 from publisher.bot.notify import Notifier
-from publisher.channels.base import secret
+from publisher.channels.secrets import secret
 from publisher.config import BotSettings, Settings
 
 logger = logging.getLogger("publisher.bot")

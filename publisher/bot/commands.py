@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from publisher import roster
 from publisher.articles import Article, ArticleError
 from publisher.bot.texts import say
 from publisher.channels import ComposeError
@@ -29,7 +30,7 @@ from publisher.engine.schema import is_row_id
 from publisher.engine.slots import parse_time
 from publisher.engine.store import StoreError
 from publisher.intake.sources import load_article
-from publisher.teasers import compose, make_channel
+from publisher.teasers import compose
 
 logger = logging.getLogger("publisher.bot")
 USER_ERRORS = (ArticleError, ComposeError, QueueError, StoreError, ValueError)
@@ -185,7 +186,7 @@ class Desk:
 
     def _prepare(self, source: str, names: list[str], timing: str) -> tuple[Draft, str]:
         article = self._article(source)
-        channels = queue.queue_channels(self.settings, names or None)
+        channels = roster.chosen(self.settings, names or None)
         teasers = compose(article, channels, self.settings)
         parts = [self.say("preview_head", headline=article.headline, timing=timing)]
         for name, teaser in teasers.items():
@@ -223,7 +224,7 @@ class Desk:
                 self.engine,
                 self.settings,
                 draft.article,
-                queue.queue_channels(self.settings, names),
+                roster.chosen(self.settings, names),
                 self._timing(mode, names[0], now),
                 queued_by=by,
                 approval=True if held else None,
@@ -322,7 +323,7 @@ class Desk:
         if post["channel"] != channel:
             raise QueueError(f"post {post_id} is for {post['channel']}, not {channel}")
         queue.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
-        adapter = make_channel(channel, self.settings.channels[channel], self.settings)
+        adapter = roster.configured(self.settings, channel)
         return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": adapter.unit}
 
     async def _post_id(

@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"publisher: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
     except Exception as exc:  # the last line of defence: a bug, still no traceback for editors
-        from publisher.channels.base import redact
+        from publisher.channels.secrets import redact
 
         if os.environ.get("PUBLISHER_DEBUG"):
             raise

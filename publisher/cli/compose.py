@@ -56,12 +56,13 @@ def compose_command(
     ] = False,
 ) -> None:
     """Show each channel's teaser for an article, with its length against the limit."""
+    from publisher import roster
     from publisher.intake.sources import load_article
-    from publisher.teasers import compose, compose_json, resolve_channels
+    from publisher.teasers import compose, compose_json
 
     settings = env(ctx).settings
     article = load_article(source, settings, url=url)
-    chosen = resolve_channels(settings, split_names(channels, "--channels"))
+    chosen = roster.resolve(settings, split_names(channels, "--channels"))
     teasers = compose(article, chosen, settings)
     if as_json:
         print(json.dumps(compose_json(article, teasers), ensure_ascii=False, indent=2))

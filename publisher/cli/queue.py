@@ -138,6 +138,7 @@ def add_command(
     as_json: AsJson = False,
 ) -> None:
     """Queue an article's teasers on some or all channels."""
+    from publisher import roster
     from publisher.engine import queue as queue_ops
     from publisher.engine.listings import list_posts
     from publisher.intake.sources import load_article
@@ -145,7 +146,7 @@ def add_command(
     ctx_env = env(ctx)
     settings = ctx_env.settings
     timing = _timing(now, at, next_slot, settings.tz)
-    chosen = queue_ops.queue_channels(settings, split_names(channels, "--channels"))
+    chosen = roster.chosen(settings, split_names(channels, "--channels"))
     article = load_article(source, settings, url=url)
     ids = queue_ops.add(
         ctx_env.engine, settings, article, chosen, timing, force=force, queued_by=actor(by)

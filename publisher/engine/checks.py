@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from publisher import roster
 from publisher.channels import ChannelError
-from publisher.channels.base import Finding, redact
+from publisher.channels.base import Finding
+from publisher.channels.secrets import redact
 from publisher.config import Settings
-from publisher.teasers import make_channel
 
 logger = logging.getLogger("publisher.engine.checks")
 
@@ -19,7 +20,7 @@ def check_channel(settings: Settings, name: str) -> list[Finding]:
     configured = settings.channels[name]
     if configured.dry_run:
         return [Finding("ok", "dry run: nothing is sent, nothing to check")]
-    channel = make_channel(name, configured, settings)
+    channel = roster.configured(settings, name)
     try:
         return channel.check()
     except ChannelError as exc:

@@ -25,14 +25,13 @@ from sqlalchemy import (
     update,
 )
 
+from publisher import roster
 from publisher.channels import Channel, Outgoing
-from publisher.channels.log import Log
 from publisher.clock import utcnow
-from publisher.config import ChannelSettings, Settings
+from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import deliveries, posts
-from publisher.teasers import make_channel
 
 logger = logging.getLogger("publisher.engine.dispatch")
 
@@ -69,14 +68,9 @@ class Claims:
         self.settings = settings
         self.worker = worker or worker_name()
         self.adapters: dict[str, Channel] = {
-            name: self._adapter(name, channel) for name, channel in settings.channels.items()
+            name: roster.sender(settings, name) for name in settings.channels
         }
         self.lease = timedelta(seconds=settings.engine.lease)
-
-    def _adapter(self, name: str, channel: ChannelSettings) -> Channel:
-        if channel.dry_run:
-            return Log(name, channel.model_dump())
-        return make_channel(name, channel, self.settings)
 
     def _concurrency(self, name: str) -> int:
         return self.settings.channels[name].concurrency or type(self.adapters[name]).concurrency

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from publisher.channels import ChannelError, Receipt
-from publisher.channels.base import masked
+from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.claims import Claimed, Claims

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from publisher.channels.base import masked
+from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE, TO_GO, Outcome, verbs_for

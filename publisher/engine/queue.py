@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
+from publisher import roster
 from publisher.articles import Article, ArticleError, check_http_url
 from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
@@ -32,7 +33,7 @@ from publisher.engine.pauses import pause_channel, resume_channel
 from publisher.engine.schema import articles, deliveries, is_row_id, post_events, posts
 from publisher.engine.slots import next_slot
 from publisher.errors import EditorError
-from publisher.teasers import compose, make_channel
+from publisher.teasers import compose
 
 
 class QueueError(EditorError):
@@ -53,20 +54,6 @@ class Timing:
     def __post_init__(self) -> None:
         if self.mode == "at" and (self.at is None or self.at.tzinfo is None):
             raise QueueError("a post's time needs a time zone")
-
-
-def queue_channels(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel]:
-    """Configured channels by name; without names, every configured channel but the implicit log
-    (or the log channel alone when nothing else is configured)."""
-    if names:
-        unknown = [n for n in names if n not in settings.channels]
-        if unknown:
-            known = ", ".join(sorted(settings.channels))
-            raise QueueError(f"unknown channel {unknown[0]!r} (configured: {known})")
-        chosen = list(dict.fromkeys(names))
-    else:
-        chosen = [n for n in settings.channels if n != "log"] or ["log"]
-    return {name: make_channel(name, settings.channels[name], settings) for name in chosen}
 
 
 def record_event(
@@ -412,7 +399,7 @@ def edit(
             raise QueueError(
                 f"post {post_id} belongs to channel {row.channel!r}, no longer configured"
             )
-        channel = make_channel(row.channel, settings.channels[row.channel], settings)
+        channel = roster.configured(settings, row.channel)
         stored = connection.execute(select(articles.c.data).where(articles.c.id == row.article_id))
         article = Article.model_validate(stored.scalar_one())
         problems = channel.validate(new_text, article)

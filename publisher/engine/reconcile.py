@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
+from publisher import roster
 from publisher.channels import ChannelError, Outgoing
 from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.queue import found_online
 from publisher.engine.schema import deliveries, posts
-from publisher.teasers import make_channel
 
 logger = logging.getLogger("publisher.engine.reconcile")
 
@@ -63,7 +63,7 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
         configured = settings.channels.get(row.channel)
         if configured is None or configured.dry_run:
             continue
-        adapter = adapters.get(row.channel) or make_channel(row.channel, configured, settings)
+        adapter = adapters.get(row.channel) or roster.configured(settings, row.channel)
         adapters[row.channel] = adapter
         if adapter.targets() or not adapter.can_lookup:
             # Fan-out posts, and platforms that cannot list what was posted, need an editor.

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from publisher import roster
 from publisher.articles import Article
 from publisher.channels import ComposeError, Teaser
 from publisher.config import Settings
@@ -20,7 +21,7 @@ from publisher.engine.lifecycle import ALREADY_THERE, HOLDABLE, State
 from publisher.engine.queue import QueueError, Timing, utcnow
 from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
-from publisher.teasers import compose, make_channel
+from publisher.teasers import compose
 
 logger = logging.getLogger("publisher.engine.release")
 
@@ -86,7 +87,7 @@ def release(
     routings = {r.channel: r for r in route(article, source, settings)}
     # Composing is pure and the slowest part: done before the transaction opens. A channel whose
     # rules cannot carry this article (a link longer than its limit) is left out, not the rest.
-    channels = queue.queue_channels(settings, list(routings)) if routings else {}
+    channels = roster.chosen(settings, list(routings)) if routings else {}
     teasers: dict[str, Teaser] = {}
     unfit: dict[str, str] = {}
     for name, channel in channels.items():
@@ -192,7 +193,7 @@ def _refresh(
         )
     ).all()  # fmt: skip
     for row in rows:
-        channel = make_channel(row.channel, settings.channels[row.channel], settings)
+        channel = roster.configured(settings, row.channel)
         teaser = compose(article, {row.channel: channel}, settings)[row.channel]
         values: dict[str, object] = {
             "text": teaser.text,

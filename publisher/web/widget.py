@@ -12,11 +12,12 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from publisher import roster
 from publisher.articles import Article, check_http_url
-from publisher.channels.base import share_query
+from publisher.channels.text import share_query
 from publisher.config import Settings
 from publisher.links import with_tracking
-from publisher.teasers import compose, resolve_channels
+from publisher.teasers import compose
 
 LABELS = {
     "de": {
@@ -93,7 +94,7 @@ def share_links(article: Article, settings: Settings) -> list[ShareLink]:
     """The share links, each with its channel's teaser text and tracked link."""
     labels = LABELS[_language(settings)]
     wanted = [p for p in settings.widget.platforms if p != "email"]
-    channels = resolve_channels(settings, wanted) if wanted else {}
+    channels = roster.resolve(settings, wanted) if wanted else {}
     teasers = compose(article, channels, settings)
     links: list[ShareLink] = []
     for platform in settings.widget.platforms:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, desc, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from publisher import roster
 from publisher.articles import Article, ArticleError
 from publisher.channels import Channel, ComposeError
 from publisher.config import Settings
@@ -59,8 +60,8 @@ class Desk:
         self.templates = Jinja2Templates(env=environment)
         # Built once: every page and every keystroke's count needs them. The cards show the
         # channels an article goes to by default; counting works for every configured channel.
-        self.every_channel = queue.queue_channels(settings, list(settings.channels))
-        self.channels = {n: self.every_channel[n] for n in queue.queue_channels(settings, None)}
+        self.every_channel = roster.chosen(settings, list(settings.channels))
+        self.channels = {n: self.every_channel[n] for n in roster.chosen(settings, None)}
         self.guard = SigninGuard()
         self.fetches = anyio.CapacityLimiter(FETCHES_AT_ONCE)
         self.router = APIRouter()
