@@ -33,6 +33,7 @@ __all__ = [
     "channel_classes",
     "channel_types",
     "platform_types",
+    "share_types",
 ]
 
 
@@ -70,6 +71,11 @@ def channel_types() -> frozenset[str]:
 def platform_types() -> list[str]:
     """The social networks editors post to, in order (composed by default, offered to share)."""
     return [kind for kind, cls in _registry().items() if cls.platform]
+
+
+def share_types() -> list[str]:
+    """The platforms a reader can share an article to from the article page, in order."""
+    return [kind for kind, cls in _registry().items() if cls.share_url is not Channel.share_url]
 
 
 def channel_class(kind: str) -> type[Channel]:

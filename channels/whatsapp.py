@@ -20,6 +20,8 @@ from publisher.channels.secrets import secret
 from publisher.channels.text import share_query, utf16_length
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from publisher.articles import Article
+
 TOKEN_ENV = "WHATSAPP_TOKEN"
 OUTSIDE_WINDOW = "131047"
 _E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
@@ -104,7 +106,7 @@ class WhatsApp(Channel):
         html = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"<em>\1</em>", html)
         return html.replace("\n", "<br>")
 
-    def preview(self, text: str, article: Any) -> str:
+    def preview(self, text: str, article: Article) -> str:
         return f'<div class="pv-whatsapp">{self.preview_html(text)}</div>'
 
     def targets(self) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ from publisher.sections import (
     BotSettings,
     DeskSettings,
     FeedSettings,
-    FollowLinks,
+    Profile,
     ServeSettings,
     WidgetSettings,
 )
@@ -44,7 +44,7 @@ __all__ = [
     "EngineSettings",
     "FeedSettings",
     "FetchSettings",
-    "FollowLinks",
+    "Profile",
     "ServeSettings",
     "Settings",
     "Template",

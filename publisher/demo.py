@@ -1,6 +1,6 @@
 """`publisher demo`: the whole path with no configuration and no credentials. The bundled sample
-article is queued for X, Facebook, WhatsApp and Telegram on dry-run channels (each composed by its
-platform's rules, delivered through the log channel) and delivered at once."""
+article is queued on a dry-run channel for every platform (each composed by its platform's rules,
+delivered through the log channel) and delivered at once."""
 
 from __future__ import annotations
 

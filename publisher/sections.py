@@ -4,11 +4,12 @@ web desk (`publisher.config` assembles them with the channels and the engine).""
 from __future__ import annotations
 
 from ipaddress import ip_network
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from publisher.articles import check_http_url
+from publisher.channels import channel_class, channel_types, share_types
 
 
 class _Strict(BaseModel):
@@ -41,20 +42,27 @@ class FeedSettings(_Strict):
     max_backoff: float = Field(default=3600.0, gt=0, description="longest wait after failures")
 
 
-class FollowLinks(_Strict):
-    """The outlet's own profiles for the "follow us" box (http(s) URLs)."""
+# Networks an outlet may have a profile on without posting there through publisher; the
+# platforms it posts to are named by their channel modules.
+OTHER_NETWORKS = {
+    "pinterest": "Pinterest",
+    "youtube": "YouTube",
+    "instagram": "Instagram",
+    "tiktok": "TikTok",
+}
 
-    whatsapp: str | None = Field(default=None, description="the WhatsApp channel's invite link")
-    facebook: str | None = None
-    x: str | None = None
-    telegram: str | None = None
-    pinterest: str | None = None
-    youtube: str | None = None
 
-    @field_validator("*")
+class Profile(_Strict):
+    """One of the outlet's own profiles in the "follow us" box: an http(s) URL and the network's
+    name (known for channel platforms and common networks, else required)."""
+
+    url: str
+    name: str
+
+    @field_validator("url")
     @classmethod
-    def _http(cls, value: str | None) -> str | None:
-        return None if value is None else check_http_url(value)
+    def _http(cls, value: str) -> str:
+        return check_http_url(value)
 
 
 class WidgetSettings(_Strict):
@@ -62,15 +70,47 @@ class WidgetSettings(_Strict):
 
     outlet: str = Field(default="", description='the site\'s name, e.g. "News.de"')
     language: Literal["de", "en"] | None = Field(default=None, description="default: language")
-    platforms: tuple[Literal["whatsapp", "facebook", "x", "telegram", "email"], ...] = (
-        "whatsapp",
-        "facebook",
-        "x",
-        "telegram",
-        "email",
+    platforms: tuple[str, ...] = Field(
+        default=("whatsapp", "facebook", "x", "telegram", "email"),
+        description="share buttons in this order: platforms with a share link, and email",
     )
-    follow: FollowLinks = Field(default_factory=FollowLinks)
+    follow: dict[str, Profile] = Field(
+        default_factory=dict,
+        description='network = "URL", or network = { url = "…", name = "…" } for other networks',
+    )
     cache_seconds: int = Field(default=300, ge=0, description="Cache-Control max-age when served")
+
+    @field_validator("platforms")
+    @classmethod
+    def _shareable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = [*share_types(), "email"]
+        for platform in value:
+            if platform not in known:
+                raise ValueError(
+                    f"{platform!r} has no share link (share buttons: {', '.join(known)})"
+                )
+        return tuple(dict.fromkeys(value))
+
+    @field_validator("follow", mode="before")
+    @classmethod
+    def _profiles(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        profiles = {}
+        for network, given in value.items():
+            profile = {"url": given} if isinstance(given, str) else given
+            if isinstance(profile, dict) and not profile.get("name"):
+                profile = {**profile, "name": _network_name(network)}
+            profiles[network] = profile
+        return profiles
+
+
+def _network_name(network: str) -> str:
+    if network in channel_types():
+        return channel_class(network).display_name
+    if network in OTHER_NETWORKS:
+        return OTHER_NETWORKS[network]
+    raise ValueError(f'{network}: give the network\'s name (name = "…")')
 
 
 class BotSettings(_Strict):

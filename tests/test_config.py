@@ -15,7 +15,7 @@ from publisher.config import (
     ConfigError,
     DeskSettings,
     FeedSettings,
-    FollowLinks,
+    Profile,
     ServeSettings,
     Settings,
     Template,
@@ -161,7 +161,7 @@ def test_shipped_example_documents_feeds_rules_and_serve() -> None:
         | set(ServeSettings.model_fields)
         | set(BotSettings.model_fields)
         | set(WidgetSettings.model_fields)
-        | set(FollowLinks.model_fields)
+        | set(Profile.model_fields)
         | set(DeskSettings.model_fields)
     )
     assert {key for key in keys if key not in documented} == set()

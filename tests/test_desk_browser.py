@@ -86,8 +86,10 @@ def test_editor_takes_an_article_from_intake_to_the_delivery_log(desk, engine) -
             "whatsapp",
             "telegram",
         ]
-        for kind in ("x-post", "fb-post", "wa-bubble", "tg-post"):
-            expect(page.locator(f".{kind}")).to_be_visible()
+        for kind in ("x", "facebook", "whatsapp", "telegram"):
+            expect(page.locator(f".pv-{kind}")).to_be_visible()
+        # Each platform's frame is styled by its channel module's stylesheet.
+        expect(page.locator(".pv-whatsapp")).to_have_css("background-color", "rgb(217, 253, 211)")
         shot("03-previews")
 
         x_text = page.locator("#text-x")

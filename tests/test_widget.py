@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from publisher import roster
 from publisher.articles import Article, ArticleError, article_from_mapping
-from publisher.config import ConfigError, FollowLinks, Settings, WidgetSettings, load_settings
+from publisher.config import ConfigError, Settings, WidgetSettings, load_settings
 from publisher.engine.queue import upsert_article, utcnow
 from publisher.teasers import compose
 from publisher.web.app import ServerThread, create_app
@@ -34,11 +34,11 @@ ARTICLE = Article(
     image={"url": "https://img.news.de/5.jpg", "width": 1200, "height": 630, "alt": "Putin"},
     published_at="2024-12-31T10:15:00+01:00",
 )
-FOLLOW = FollowLinks(
-    whatsapp="https://whatsapp.com/channel/0029Va",
-    facebook="https://www.facebook.com/newsde",
-    x="https://x.com/newsde",
-)
+FOLLOW = {
+    "whatsapp": "https://whatsapp.com/channel/0029Va",
+    "facebook": "https://www.facebook.com/newsde",
+    "x": "https://x.com/newsde",
+}
 
 
 def newsroom(language: str = "de", **widget) -> Settings:
@@ -153,11 +153,7 @@ def test_labels_follow_the_configured_language() -> None:
 def test_follow_box_names_the_outlet_and_its_profiles() -> None:
     box = page(render_widget(ARTICLE, newsroom())).cssselect("aside.pub-follow")[0]
     assert box.cssselect("p")[0].text == "Folgen Sie News.de schon bei WhatsApp, Facebook oder X?"
-    assert [a.get("href") for a in box.iter("a")] == [
-        FOLLOW.whatsapp,
-        FOLLOW.facebook,
-        FOLLOW.x,
-    ]
+    assert [a.get("href") for a in box.iter("a")] == list(FOLLOW.values())
 
 
 def test_no_follow_box_without_profiles() -> None:
@@ -261,3 +257,23 @@ def test_the_meta_tags_of_an_article_without_a_cms_id_are_served_by_its_url(engi
         upsert_article(connection, plain, utcnow())
     response = requests.get(f"{served}/widget/meta", params={"url": plain.url}, timeout=5)
     assert response.status_code == 200 and 'content="https://www.news.de/sport/8/"' in response.text
+
+
+def test_a_profile_on_another_network_shows_the_name_it_is_given() -> None:
+    podcast = {"podcast": {"url": "https://news.de/podcast", "name": "Podcast"}}
+    html = render_widget(ARTICLE, Settings(widget=WidgetSettings(outlet="News.de", follow=podcast)))
+    assert page(html).cssselect("a.pub-follow-podcast")[0].text == "Podcast"
+
+
+def test_a_profile_on_an_unknown_network_without_a_name_is_a_config_error(tmp_path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text('[widget.follow]\npodcast = "https://news.de/podcast"\n')
+    with pytest.raises(ConfigError, match="podcast: give the network's name"):
+        load_settings(config)
+
+
+def test_a_share_button_for_a_channel_without_share_link_is_a_config_error(tmp_path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text('[widget]\nplatforms = ["x", "webhook"]\n')
+    with pytest.raises(ConfigError, match="'webhook' has no share link"):
+        load_settings(config)

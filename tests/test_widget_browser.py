@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.config import FollowLinks, Settings, WidgetSettings
+from publisher.config import Settings, WidgetSettings
 from publisher.web.widget import render_meta, render_widget
 from tests.conftest import ROOT, LocalServer
 from tests.test_widget import ARTICLE
@@ -29,7 +29,7 @@ def browser_page(server: LocalServer) -> Iterator[tuple]:
     from playwright.sync_api import sync_playwright
 
     settings = Settings(
-        widget=WidgetSettings(outlet="News.de", follow=FollowLinks(x="https://x.com/newsde"))
+        widget=WidgetSettings(outlet="News.de", follow={"x": "https://x.com/newsde"})
     )
     html = (
         '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Artikel</title>'

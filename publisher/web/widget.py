@@ -22,10 +22,7 @@ from publisher.teasers import compose
 LABELS = {
     "de": {
         "share": "Artikel teilen",
-        "whatsapp": "Auf WhatsApp teilen",
-        "facebook": "Auf Facebook teilen",
-        "x": "Auf X teilen",
-        "telegram": "Auf Telegram teilen",
+        "share_on": "Auf {platform} teilen",
         "email": "Per E-Mail teilen",
         "copy": "Link kopieren",
         "copied": "Link kopiert",
@@ -36,10 +33,7 @@ LABELS = {
     },
     "en": {
         "share": "Share article",
-        "whatsapp": "Share on WhatsApp",
-        "facebook": "Share on Facebook",
-        "x": "Share on X",
-        "telegram": "Share on Telegram",
+        "share_on": "Share on {platform}",
         "email": "Share by e-mail",
         "copy": "Copy link",
         "copied": "Link copied",
@@ -49,23 +43,17 @@ LABELS = {
         "new_window": "opens in a new window",
     },
 }
-PLATFORM_NAMES = {
-    "whatsapp": "WhatsApp",
-    "facebook": "Facebook",
-    "x": "X",
-    "telegram": "Telegram",
-    "pinterest": "Pinterest",
-    "youtube": "YouTube",
-}
 
 
 @dataclass(frozen=True)
 class ShareLink:
-    """One share button: where it leads and what a screen reader says."""
+    """One share button: where it leads, what a screen reader says, and the platform's logo as
+    SVG path data (empty for the e-mail button, which has its own icon)."""
 
     platform: str
     href: str
     label: str
+    icon: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,13 +87,14 @@ def share_links(article: Article, settings: Settings) -> list[ShareLink]:
     links: list[ShareLink] = []
     for platform in settings.widget.platforms:
         if platform == "email":
-            href: str | None = _mailto(article, settings)
-        else:
-            teaser = teasers[platform]
-            check_http_url(teaser.link)
-            href = channels[platform].share_url(article.headline, teaser)
+            links.append(ShareLink(platform, _mailto(article, settings), labels["email"]))
+            continue
+        channel, teaser = channels[platform], teasers[platform]
+        check_http_url(teaser.link)
+        href = channel.share_url(article.headline, teaser)
         if href is not None:
-            links.append(ShareLink(platform, href, labels[platform]))
+            label = labels["share_on"].format(platform=channel.display_name)
+            links.append(ShareLink(platform, href, label, channel.icon))
     return links
 
 
@@ -123,11 +112,9 @@ def _mailto(article: Article, settings: Settings) -> str:
 
 
 def follow_links(settings: Settings) -> list[FollowLink]:
-    follow = settings.widget.follow.model_dump()
     return [
-        FollowLink(platform, PLATFORM_NAMES[platform], check_http_url(url))
-        for platform, url in follow.items()
-        if url
+        FollowLink(network, profile.name, check_http_url(profile.url))
+        for network, profile in settings.widget.follow.items()
     ]
 
 

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
+from publisher.channels import channel_classes
 from publisher.config import Settings
 from publisher.web.desk.auth import Forbidden, SignedOut
 from publisher.web.desk.pages import Desk
@@ -53,6 +54,15 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
         https_only=desk_settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Each platform's preview frame is styled by its channel module; the desk serves them as one
+    # stylesheet because its CSP allows no inline styles.
+    channel_styles = "\n".join(cls.preview_css for cls in channel_classes() if cls.preview_css)
+
+    @app.get("/channels.css", include_in_schema=False)
+    async def _channel_styles() -> Response:
+        return Response(
+            channel_styles, media_type="text/css", headers={"Cache-Control": "max-age=300"}
+        )
 
     @app.middleware("http")
     async def _protect(

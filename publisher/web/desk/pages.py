@@ -236,9 +236,10 @@ class Desk:
             cards.append(
                 {
                     "name": name,
-                    "type": channel.type,
+                    "platform": channel.display_name,
                     "text": text,
-                    "preview": Markup(channel.preview_html(text)),
+                    # Channels escape what they put in a preview (tests/test_previews.py).
+                    "preview": Markup(channel.preview(text, article)),
                     "length": channel.measure(text),
                     "limit": channel.limit_for(article),
                     "unit": channel.unit,

@@ -1,0 +1,40 @@
+"""Every platform's desk preview is safe HTML whatever the text and the article say: only the
+frame's own markup, every piece of text escaped."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from publisher.channels import Channel, channel_classes
+
+from publisher.articles import Article
+
+FRAME_TAGS = {"div", "p", "span", "b", "strong", "em", "br", "small"}
+HOSTILE = st.sampled_from(
+    ['<img src=x onerror="alert(1)">', "</div><script>alert(1)</script>", "*<b>*", "_<i>_", "&amp;"]
+)
+PRINTABLE = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
+TEXT = st.lists(st.one_of(HOSTILE, PRINTABLE), max_size=6).map("".join)
+
+
+def tags_and_attributes(html: str) -> tuple[set[str], set[str]]:
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    tags = {element.tag for element in root.iter() if isinstance(element.tag, str)}
+    attributes = {name for element in root.iter() for name in element.attrib}
+    return tags, attributes
+
+
+@pytest.mark.parametrize("cls", channel_classes(), ids=lambda cls: cls.type)
+@given(text=TEXT, headline=TEXT, lead=TEXT)
+def test_a_preview_holds_only_the_frames_markup(
+    cls: type[Channel], text: str, headline: str, lead: str
+) -> None:
+    article = Article(
+        url="https://www.news.de/a", headline=headline.strip() or "x", lead=lead or None,
+        image={"url": "https://img.news.de/1.jpg"},
+    )  # fmt: skip
+    tags, attributes = tags_and_attributes(cls("preview").preview(text, article))
+    assert tags <= FRAME_TAGS
+    assert attributes <= {"class"}
