@@ -15,7 +15,8 @@ from publisher.channels import Teaser, platform_types
 from publisher.config import ChannelSettings, Settings
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.listings import list_deliveries
-from publisher.engine.queue import Timing, add
+from publisher.engine.queue import add
+from publisher.engine.slots import When
 from publisher.intake.textdump import article_from_text
 from publisher.teasers import compose
 
@@ -48,6 +49,6 @@ def run_demo(engine: Engine, settings: Settings) -> DemoRun:
     )
     channels = roster.chosen(demo, list(demo.channels))
     teasers = compose(article, channels, demo)
-    ids = add(engine, demo, article, channels, Timing("now"), force=True, queued_by="demo")
+    ids = add(engine, demo, article, channels, When("now"), force=True, queued_by="demo")
     Dispatcher(engine, demo).run_once()
     return DemoRun(ids, teasers, list_deliveries(engine, post_ids=ids))

@@ -20,8 +20,8 @@ from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.engine import queue
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import Timing
 from publisher.engine.schema import posts
+from publisher.engine.slots import When
 from publisher.logs import quiet_libraries
 from tests.conftest import wait_for
 from tests.standins import TELEGRAM_TOKEN, BotApiStandIn, free_port, listening
@@ -99,7 +99,7 @@ def rows(engine: Engine) -> list[Any]:
 
 def queue_post(engine: Engine, settings: Settings, channel: str = "x_main") -> int:
     channels = roster.chosen(settings, [channel])
-    return queue.add(engine, settings, ARTICLE, channels, Timing(), force=True)[0]
+    return queue.add(engine, settings, ARTICLE, channels, When(), force=True)[0]
 
 
 def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR) -> None:
@@ -442,3 +442,10 @@ def test_a_notification_that_could_not_be_sent_is_sent_later(
         seconds=10,
     )
     assert f"Post {post_id} on x_main failed" in delivered[-1]
+
+
+def test_next_slot_on_a_channel_without_slots_is_refused_and_nothing_queued(
+    running, engine
+) -> None:
+    assert "No posting slots on x_main" in reply_after(running, f"/queue {ARTICLE.id} x_main next")
+    assert rows(engine) == []

@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 from publisher import roster
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
-from publisher.engine.queue import Timing, utcnow
+from publisher.engine.queue import utcnow
 from publisher.engine.scheduler import Daemon
+from publisher.engine.slots import When
 from tests.conftest import ROOT, LocalServer, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
@@ -26,7 +27,7 @@ def test_daemon_sends_a_post_when_it_falls_due(engine: Engine, database_url: str
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
     due = utcnow() + timedelta(seconds=0.5)
-    post_id = queue.add(engine, settings, article(), channels, Timing("at", due))[0]
+    post_id = queue.add(engine, settings, article(), channels, When("at", due))[0]
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
     try:
@@ -48,9 +49,9 @@ def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database
 
         second = open_engine(database_url)
         assert isinstance(second, other)
-        post_id = queue.add(
-            second, settings, article(), roster.chosen(settings, ["log"]), Timing()
-        )[0]
+        post_id = queue.add(second, settings, article(), roster.chosen(settings, ["log"]), When())[
+            0
+        ]
         wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
         second.dispose()
     finally:
@@ -80,7 +81,7 @@ def test_sigterm_finishes_the_call_in_flight_and_leaves_the_rest_queued(
 
     engine = open_engine(database_url)
     channels = roster.chosen(settings, ["hook"])
-    ids = [queue.add(engine, settings, article(n), channels, Timing())[0] for n in range(3)]
+    ids = [queue.add(engine, settings, article(n), channels, When())[0] for n in range(3)]
     worker = subprocess.Popen(
         [sys.executable, "-m", "publisher", "--config", str(config), "run"],
         cwd=ROOT,
@@ -117,7 +118,7 @@ def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
     from publisher.engine.store import open_engine
 
     engine = open_engine(database_url)
-    queue.add(engine, settings, article(), roster.chosen(settings, ["hook"]), Timing())
+    queue.add(engine, settings, article(), roster.chosen(settings, ["hook"]), When())
     worker = subprocess.Popen(
         [sys.executable, "-m", "publisher", "--config", str(config), "run"],
         cwd=ROOT,
@@ -157,9 +158,7 @@ def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
     other = open_engine(database_url)
     try:
         time.sleep(0.3)
-        (post_id,) = queue.add(
-            other, settings, article(), roster.chosen(settings, ["log"]), Timing()
-        )
+        (post_id,) = queue.add(other, settings, article(), roster.chosen(settings, ["log"]), When())
         started = time.monotonic()
         wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
         assert time.monotonic() - started < 0.5
@@ -181,7 +180,7 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
     slowest = 0.0
     try:
         for number in range(30):
-            (post_id,) = queue.add(other, settings, article(number), channels, Timing())
+            (post_id,) = queue.add(other, settings, article(number), channels, When())
             started = time.monotonic()
             wait_for(lambda sent=post_id: post(engine, sent).state == "sent", seconds=5)
             slowest = max(slowest, time.monotonic() - started)

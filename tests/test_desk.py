@@ -18,8 +18,9 @@ from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine import queue
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import Timing, utcnow
+from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
+from publisher.engine.slots import When
 from publisher.web.app import ServerThread, create_app
 from publisher.web.users import add_user, remove_user
 from tests.conftest import run_cli
@@ -76,7 +77,7 @@ def signed_in(base: str, name: str) -> tuple[requests.Session, str]:
 def queued_post(engine: Engine, database_url: str, state: str = "queued") -> int:
     settings = desk_settings(database_url)
     (post_id,) = queue.add(
-        engine, settings, ARTICLE, roster.chosen(settings, ["x"]), Timing(), force=True
+        engine, settings, ARTICLE, roster.chosen(settings, ["x"]), When(), force=True
     )
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state=state))
@@ -307,13 +308,14 @@ def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
         settings,
         ARTICLE,
         roster.chosen(settings, ["x"]),
-        Timing("at", wednesday),
+        When("at", wednesday),
         force=True,
     )
     with serving(engine, settings) as base:
         session, csrf = signed_in(base, "ed")
         plan = session.get(f"{base}/plan?start={start.isoformat()}", timeout=5).text
-        slot = f"{start.isoformat()}T07:00"
+        # The slot carries its zone's offset, so the move means that instant.
+        slot = datetime.combine(start, time(7), settings.tz).isoformat(timespec="minutes")
         assert f'<option value="{slot}">' in plan
         session.post(
             f"{base}/posts/{post_id}/reschedule",
@@ -322,7 +324,7 @@ def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
         )
     with engine.connect() as connection:
         due = connection.execute(select(posts.c.due_at).where(posts.c.id == post_id)).scalar()
-    assert due.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M") == slot
+    assert due == datetime.fromisoformat(slot)
 
 
 def test_measuring_for_the_log_channel_answers(desk) -> None:
@@ -481,3 +483,23 @@ def test_slow_pages_being_taken_in_do_not_hold_up_the_other_pages(
         for intake in intakes:
             intake.join()
     assert page.status_code == 200 and waited < 1.0
+
+
+def test_a_teaser_sent_back_with_the_browsers_line_ends_is_not_an_edit(desk, engine) -> None:
+    session, csrf = signed_in(desk, "ed")
+    article = session.post(
+        f"{desk}/intake",
+        data={"csrf": csrf},
+        files={
+            "file": ("a.json", b'{"url": "https://e.de/d", "headline": "Hallo", "bullets": ["A"]}')
+        },
+        timeout=10,
+    )
+    composed = html.unescape(re.search(r'name="text_x"[^>]*>([^<]*)<', article.text).group(1))
+    assert "\n" in composed
+    form = {"csrf": csrf, "include_x": "1", "text_x": composed.replace("\n", "\r\n")}
+    session.post(f"{article.url}/queue", data=form | {"timing": "now"}, timeout=5)
+    with engine.connect() as connection:
+        assert [(r.text, r.edited) for r in connection.execute(select(posts))] == [
+            (composed, False)
+        ]

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 from publisher import roster
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher, backoff
-from publisher.engine.queue import Timing, utcnow
+from publisher.engine.queue import utcnow
+from publisher.engine.slots import TimeError, When
 from tests.conftest import LocalServer
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
@@ -26,7 +27,7 @@ def queue_posts(engine: Engine, settings, count: int = 1, channel: str = "hook")
     channels = roster.chosen(settings, [channel])
     ids = []
     for number in range(count):
-        ids += queue.add(engine, settings, article(number), channels, Timing())
+        ids += queue.add(engine, settings, article(number), channels, When())
     return ids
 
 
@@ -219,7 +220,7 @@ def test_future_posts_are_not_claimed(engine: Engine, database_url: str) -> None
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
     later = utcnow() + timedelta(hours=1)
-    queue.add(engine, settings, article(), channels, Timing("at", later))
+    queue.add(engine, settings, article(), channels, When("at", later))
     dispatcher = Dispatcher(engine, settings)
     assert dispatcher.claim() == []
     assert dispatcher.next_wakeup() == later
@@ -280,8 +281,8 @@ def test_backoff_doubles_with_jitter_and_stops_at_the_cap() -> None:
 def test_naive_times_never_reach_the_database(engine: Engine, database_url: str) -> None:
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
-    with pytest.raises(queue.QueueError, match="needs a time zone"):
-        queue.add(engine, settings, article(), channels, Timing("at", datetime(2030, 1, 1)))
+    with pytest.raises(TimeError, match="needs a time zone"):
+        queue.add(engine, settings, article(), channels, When("at", datetime(2030, 1, 1)))
 
 
 def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> None:
@@ -293,7 +294,7 @@ def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> Non
         settings = make_settings(database_url)
         channels = roster.chosen(settings, ["log"])
         noon_here = datetime(2030, 7, 1, 12, 0, tzinfo=UTC).astimezone()
-        post_id = queue.add(engine, settings, article(), channels, Timing("at", noon_here))[0]
+        post_id = queue.add(engine, settings, article(), channels, When("at", noon_here))[0]
         due = post(engine, post_id).due_at
     finally:
         if machine_zone is None:

@@ -21,7 +21,7 @@ from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings, WidgetSettings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
-from publisher.engine.queue import Timing
+from publisher.engine.slots import When
 from publisher.teasers import compose
 from publisher.web.widget import render_widget
 from tests.engine_helpers import post
@@ -96,7 +96,7 @@ def test_a_new_platform_is_delivered_by_the_engine(
     pigeon, engine: Engine, database_url: str
 ) -> None:
     settings = newsroom(database_url)
-    (post_id,) = queue.add(engine, settings, ARTICLE, roster.chosen(settings, ["tauben"]), Timing())
+    (post_id,) = queue.add(engine, settings, ARTICLE, roster.chosen(settings, ["tauben"]), When())
     Dispatcher(engine, settings).run_once()
     assert post(engine, post_id).state == "sent"
     assert [post(engine, post_id).text] == pigeon.SENT

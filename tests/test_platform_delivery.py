@@ -17,7 +17,8 @@ from publisher import roster
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import Timing, utcnow
+from publisher.engine.queue import utcnow
+from publisher.engine.slots import When
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 from tests.standins import (
     EXPIRED_TOKEN,
@@ -137,7 +138,7 @@ def deliver(engine: Engine, database_url: str, x_api, graph_api, telegram_api, c
             social=platform.options(x_api, graph_api, telegram_api) | options,
         )
         channels = roster.chosen(settings, ["social"])
-        (post_id,) = queue.add(engine, settings, article(), channels, Timing())
+        (post_id,) = queue.add(engine, settings, article(), channels, When())
         if answer:
             stand_in.fail_next(platform.path, *platform.answers[answer])
         dispatcher = Dispatcher(engine, settings)

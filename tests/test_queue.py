@@ -9,12 +9,13 @@ from sqlalchemy import Engine, func, select, update
 
 from publisher import roster
 from publisher.engine import queue
-from publisher.engine.queue import QueueError, Timing
+from publisher.engine.queue import QueueError
 from publisher.engine.schema import posts
+from publisher.engine.slots import When
 from tests.engine_helpers import article, make_settings, post
 
 NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
-RIGHT_AWAY = Timing()
+RIGHT_AWAY = When()
 
 
 @pytest.fixture
@@ -57,24 +58,24 @@ def test_now_is_due_immediately(engine: Engine, settings) -> None:
 
 def test_at_time_is_kept(engine: Engine, settings) -> None:
     when = NOW + timedelta(hours=3)
-    ids = add(engine, settings, names=["x_main"], timing=Timing("at", when))
+    ids = add(engine, settings, names=["x_main"], timing=When("at", when))
     assert post(engine, ids[0]).due_at == when
 
 
 def test_next_slot_uses_the_channels_schedule(engine: Engine, settings) -> None:
-    ids = add(engine, settings, names=["x_main"], timing=Timing("next_slot"))
+    ids = add(engine, settings, names=["x_main"], timing=When("next_slot"))
     assert post(engine, ids[0]).due_at == datetime(2025, 1, 15, 11, 0, tzinfo=UTC)
 
 
 def test_next_slot_skips_a_slot_another_post_holds(engine: Engine, settings) -> None:
-    add(engine, settings, 1, names=["x_main"], timing=Timing("next_slot"))
-    ids = add(engine, settings, 2, names=["x_main"], timing=Timing("next_slot"))
+    add(engine, settings, 1, names=["x_main"], timing=When("next_slot"))
+    ids = add(engine, settings, 2, names=["x_main"], timing=When("next_slot"))
     assert post(engine, ids[0]).due_at == datetime(2025, 1, 15, 16, 0, tzinfo=UTC)
 
 
 def test_next_slot_on_a_channel_without_slots_is_refused(engine: Engine, settings) -> None:
     with pytest.raises(QueueError, match="facebook: the channel has no posting slots"):
-        add(engine, settings, timing=Timing("next_slot"))
+        add(engine, settings, timing=When("next_slot"))
     assert count_posts(engine) == 0
 
 

@@ -15,16 +15,16 @@ from publisher import roster
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
-from publisher.engine.queue import Timing
 from publisher.engine.reconcile import reconcile
 from publisher.engine.schema import posts
+from publisher.engine.slots import When
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 
 def uncertain_post(engine: Engine, settings: Settings, channel: str) -> Any:
     """A post whose worker claimed it and vanished: sending, lease run out, now uncertain."""
     channels = roster.chosen(settings, [channel])
-    (post_id,) = queue.add(engine, settings, article(), channels, Timing())
+    (post_id,) = queue.add(engine, settings, article(), channels, When())
     dispatcher = Dispatcher(engine, settings)
     dispatcher.claim()
     with engine.begin() as connection:

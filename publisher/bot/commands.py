@@ -16,27 +16,25 @@ from sqlalchemy import Engine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from publisher import roster
-from publisher.articles import Article, ArticleError
+from publisher import actions, roster
+from publisher.articles import Article
 from publisher.bot.texts import say
-from publisher.channels import ComposeError
 from publisher.channels.telegram import Telegram
+from publisher.clock import shown
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.listings import list_deliveries, list_posts, show_post
-from publisher.engine.queue import QueueError, Timing, utcnow
+from publisher.engine.queue import QueueError
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import is_row_id
-from publisher.engine.slots import parse_time
-from publisher.engine.store import StoreError
+from publisher.engine.slots import When
+from publisher.errors import EditorError
 from publisher.intake.sources import load_article
 from publisher.teasers import compose
 
 logger = logging.getLogger("publisher.bot")
-USER_ERRORS = (ArticleError, ComposeError, QueueError, StoreError, ValueError)
 # The bot speaks Telegram: its messages keep to a Telegram message's limit.
 MESSAGE_LIMIT = Telegram.limit
-_TIMING = re.compile(r"^(now|next|\d{1,2}:\d{2})$")
 # Callback data of the bot's buttons: kind, key and action (see `_known_button`).
 _BUTTON = re.compile(r"([dpce]):([^:]{1,200}):([a-z]{1,20})")
 _BUTTON_ACTIONS = {"d": ("now", "queue", "edit", "cancel"), "e": ("nolink",)}
@@ -48,7 +46,7 @@ class Draft:
 
     article: Article
     channels: tuple[str, ...]
-    timing: str
+    when: When
 
 
 class PendingEdit(NamedTuple):
@@ -135,7 +133,7 @@ class Desk:
         """Run a queue operation in a thread; a refusal becomes one message to the editor."""
         try:
             return await asyncio.to_thread(function, *args)
-        except USER_ERRORS as exc:
+        except EditorError as exc:
             await self.reply(update, self.say("error", message=str(exc)))
             return None
 
@@ -159,11 +157,11 @@ class Desk:
         args = list(context.args or [])
         if not args:
             await self.reply(
-                update, self.say("usage", usage="/queue <url|id> [channels] [now|HH:MM|next]")
+                update, self.say("usage", usage="/queue <url|id> [channels] [now|HH:MM|+15m|next]")
             )
             return
-        timing = next((a for a in args[1:] if _TIMING.match(a)), "next")
-        names = [n for a in args[1:] if not _TIMING.match(a) for n in a.split(",") if n]
+        timing = next((a for a in args[1:] if When.looks_like(a)), None)
+        names = [n for a in args[1:] if not When.looks_like(a) for n in a.split(",") if n]
         prepared = await self.run(update, self._prepare, args[0], names, timing)
         if prepared is None:
             return
@@ -184,11 +182,19 @@ class Desk:
         )
         await self.reply(update, preview, reply_markup=buttons)
 
-    def _prepare(self, source: str, names: list[str], timing: str) -> tuple[Draft, str]:
-        article = self._article(source)
+    def _prepare(self, source: str, names: list[str], timing: str | None) -> tuple[Draft, str]:
         channels = roster.chosen(self.settings, names or None)
+        slotless = [n for n in channels if not self.settings.channels[n].slots]
+        if timing is None:
+            # Without a time, posts take each channel's next slot when every channel has them.
+            when = When("now") if slotless else When("next_slot")
+        else:
+            when = actions.when(timing, self.settings)
+        if when.mode == "next_slot" and slotless:
+            raise QueueError(self.say("no_slots", channels=", ".join(slotless)))
+        article = self._article(source)
         teasers = compose(article, channels, self.settings)
-        parts = [self.say("preview_head", headline=article.headline, timing=timing)]
+        parts = [self.say("preview_head", headline=article.headline, timing=self._shown(when))]
         for name, teaser in teasers.items():
             parts.append(
                 self.say(
@@ -200,7 +206,12 @@ class Desk:
                 )
                 + f"\n<pre>{escape(teaser.text)}</pre>"
             )
-        return Draft(article, tuple(channels), timing), "\n\n".join(parts)
+        return Draft(article, tuple(channels), when), "\n\n".join(parts)
+
+    def _shown(self, when: When) -> str:
+        if when.mode == "at" and when.at is not None:
+            return shown(when.at, self.settings.tz)
+        return self.say("when_next" if when.mode == "next_slot" else "when_now")
 
     def _article(self, source: str) -> Article:
         if source.startswith(("http://", "https://")):
@@ -209,34 +220,6 @@ class Desk:
             return stored_article(self.engine, source)
         except UnknownArticle:
             raise QueueError(f"no stored article {source!r}; send its URL instead") from None
-
-    def _queue_draft(self, draft: Draft, timing: str, held: bool, by: str) -> list[int]:
-        now = utcnow()
-        groups: dict[str, list[str]] = {}
-        for name in draft.channels:
-            mode = timing
-            if timing == "next" and not self.settings.channels[name].slots:
-                mode = "now"  # a channel without a posting plan takes it at once
-            groups.setdefault(mode, []).append(name)
-        ids: list[int] = []
-        for mode, names in groups.items():
-            ids += queue.add(
-                self.engine,
-                self.settings,
-                draft.article,
-                roster.chosen(self.settings, names),
-                self._timing(mode, names[0], now),
-                queued_by=by,
-                approval=True if held else None,
-            )
-        return ids
-
-    def _timing(self, mode: str, channel: str, now: Any) -> Timing:
-        if mode == "now":
-            return Timing("now")
-        if mode == "next":
-            return Timing("next_slot")
-        return Timing("at", parse_time(mode, now, self.settings.channel_tz(channel)))
 
     async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):
@@ -312,7 +295,7 @@ class Desk:
                 update, self.say("link_missing", message=str(exc)), reply_markup=button
             )
             return
-        except USER_ERRORS as exc:
+        except EditorError as exc:
             await self.reply(update, self.say("error", message=str(exc)))
             return
         await self.reply(update, self.say("edited", id=post_id, channel=channel, **result))
@@ -412,7 +395,7 @@ class Desk:
             return
         try:
             outcome = await asyncio.to_thread(self._press, kind, key, action, self.actor(update))
-        except USER_ERRORS as exc:
+        except EditorError as exc:
             outcome = self.say("error", message=str(exc))
         await query.answer()
         original = query.message.text_html if query.message and query.message.text else ""
@@ -439,8 +422,15 @@ class Desk:
                 return self.say("expired")
             if action == "cancel":
                 return self.say("discarded")
-            timing = "now" if action == "now" else draft.timing
-            ids = self._queue_draft(draft, timing, held=action == "edit", by=by)
+            ids = actions.queue_article(
+                self.engine,
+                self.settings,
+                draft.article,
+                draft.channels,
+                When("now") if action == "now" else draft.when,
+                by=by,
+                held=action == "edit",
+            )
             posts = ", ".join(f"#{i}" for i in ids)
             return self.say("held_for_edit" if action == "edit" else "queued", posts=posts)
         if kind == "e":

@@ -12,7 +12,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "approvers_only": "Only approvers may do that.",
         "help": (
             "<b>publisher</b>, the social desk\n"
-            "/queue &lt;url or article id&gt; [channels] [now|HH:MM|next] – preview and queue\n"
+            "/queue &lt;url or article id&gt; [channels] [now|HH:MM|+15m|next] – preview and queue\n"
             "/list – what is queued\n/log – recent deliveries\n/show &lt;id&gt; – one post\n"
             "/edit &lt;id&gt; &lt;channel&gt; &lt;text&gt; – new text for a post\n"
             "/approve &lt;id&gt;, /cancel &lt;id&gt;, /retry &lt;id&gt;\n"
@@ -21,6 +21,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "usage": "Usage: {usage}",
         "error": "⚠️ {message}",
         "preview_head": "<b>{headline}</b>\nTiming: {timing}",
+        "when_now": "now",
+        "when_next": "each channel's next free slot",
+        "no_slots": "No posting slots on {channels}: choose now or a time.",
         "preview_channel": "<b>{channel}</b> ({length}/{limit} {unit})",
         "button_now": "Post now",
         "button_queue": "Add to queue",
@@ -69,7 +72,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "approvers_only": "Das dürfen nur Freigebende.",
         "help": (
             "<b>publisher</b>, der Social Desk\n"
-            "/queue &lt;URL oder Artikel-ID&gt; [Kanäle] [now|HH:MM|next] – Vorschau, "
+            "/queue &lt;URL oder Artikel-ID&gt; [Kanäle] [jetzt|HH:MM|+15m|next] – Vorschau, "
             "einplanen\n"
             "/list – was eingeplant ist\n/log – letzte Zustellungen\n/show &lt;id&gt; – ein Post\n"
             "/edit &lt;id&gt; &lt;Kanal&gt; &lt;Text&gt; – neuer Text für einen Post\n"
@@ -79,6 +82,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "usage": "So geht es: {usage}",
         "error": "⚠️ {message}",
         "preview_head": "<b>{headline}</b>\nZeitpunkt: {timing}",
+        "when_now": "sofort",
+        "when_next": "nächster freier Slot je Kanal",
+        "no_slots": "Keine Sendezeiten für {channels}: bitte sofort oder eine Uhrzeit wählen.",
         "preview_channel": "<b>{channel}</b> ({length}/{limit} {unit})",
         "button_now": "Jetzt posten",
         "button_queue": "Einplanen",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from publisher.config import Settings
-    from publisher.engine.queue import Timing
+    from publisher.engine.slots import When
 
 queue_app = typer.Typer(
     help="Queue posts and manage them before they go out.", no_args_is_help=True
@@ -95,16 +95,12 @@ def _time(value: str | None) -> Any:
     return datetime.fromisoformat(value) if value else None
 
 
-def _timing(now: bool, at: str | None, next_slot: bool, zone: ZoneInfo) -> Timing:
-    from publisher.clock import utcnow
-    from publisher.engine.queue import Timing
-    from publisher.engine.slots import parse_time
+def _when(now: bool, at: str | None, next_slot: bool, settings: Settings) -> When:
+    from publisher import actions
 
     if sum([now, at is not None, next_slot]) > 1:
         raise UsageError("choose one of --now, --at and --next-slot")
-    if at is not None:
-        return Timing("at", parse_time(at, utcnow(), zone))
-    return Timing("next_slot") if next_slot else Timing("now")
+    return actions.when("next" if next_slot else at, settings)
 
 
 def known_channel(engine: Engine, settings: Settings, name: str | None) -> str | None:
@@ -128,7 +124,7 @@ def add_command(
         str | None, typer.Option(help="Configured channel names (default: all)")
     ] = None,
     now: Annotated[bool, typer.Option("--now", help="Send as soon as possible (default)")] = False,
-    at: Annotated[str | None, typer.Option(help="HH:MM, or an ISO 8601 date and time")] = None,
+    at: Annotated[str | None, typer.Option(help="HH:MM today, +15m or +2h, or an ISO 8601 date and time (newsroom's zone)")] = None,
     next_slot: Annotated[
         bool, typer.Option("--next-slot", help="Each channel's next free slot")
     ] = False,
@@ -138,18 +134,17 @@ def add_command(
     as_json: AsJson = False,
 ) -> None:
     """Queue an article's teasers on some or all channels."""
-    from publisher import roster
-    from publisher.engine import queue as queue_ops
+    from publisher import actions
     from publisher.engine.listings import list_posts
     from publisher.intake.sources import load_article
 
     ctx_env = env(ctx)
     settings = ctx_env.settings
-    timing = _timing(now, at, next_slot, settings.tz)
-    chosen = roster.chosen(settings, split_names(channels, "--channels"))
+    when = _when(now, at, next_slot, settings)
+    names = split_names(channels, "--channels")
     article = load_article(source, settings, url=url)
-    ids = queue_ops.add(
-        ctx_env.engine, settings, article, chosen, timing, force=force, queued_by=actor(by)
+    ids = actions.queue_article(
+        ctx_env.engine, settings, article, names, when, force=force, by=actor(by)
     )
     rows = list_posts(ctx_env.engine, settings, include_done=True, post_ids=ids)
     if as_json:

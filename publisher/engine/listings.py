@@ -65,10 +65,17 @@ def list_posts(
     include_done: bool = False,
     channel: str | None = None,
     post_ids: list[int] | None = None,
+    due_from: datetime | None = None,
+    due_until: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Posts still to go out and those held (awaiting approval, uncertain, failed); with
-    `include_done`, sent and cancelled ones too. Soonest first."""
+    `include_done`, sent and cancelled ones too; due in [`due_from`, `due_until`) when given.
+    Soonest first."""
     query = select(posts, articles.c.headline, articles.c.url).join(articles)
+    if due_from is not None:
+        query = query.where(posts.c.due_at >= due_from)
+    if due_until is not None:
+        query = query.where(posts.c.due_at < due_until)
     if not include_done:
         query = query.where(posts.c.state.in_(TO_GO))
     if channel:

@@ -4,10 +4,10 @@ refuses what would break the post lifecycle; a refusal changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
@@ -31,7 +31,7 @@ from publisher.engine.lifecycle import (
 )
 from publisher.engine.pauses import pause_channel, resume_channel
 from publisher.engine.schema import articles, deliveries, is_row_id, post_events, posts
-from publisher.engine.slots import next_slot
+from publisher.engine.slots import When, next_slot
 from publisher.errors import EditorError
 from publisher.teasers import compose
 
@@ -44,16 +44,47 @@ class LinkMissing(QueueError):
     """An edited text no longer holds the article's link; an editor must confirm posting it."""
 
 
-@dataclass(frozen=True)
-class Timing:
-    """When posts should go out: now, at a time (UTC), or in each channel's next free slot."""
+class TextsRefused(QueueError):
+    """Texts an editor wrote for some channels cannot be posted: `problems` by channel (empty
+    lists for the rest), `linkless` the channels whose text lost the article's link."""
 
-    mode: Literal["now", "at", "next_slot"] = "now"
-    at: datetime | None = None
+    def __init__(self, problems: dict[str, list[str]], linkless: frozenset[str]) -> None:
+        first = next(
+            (f"{name}: {'; '.join(found)}" for name, found in problems.items() if found),
+            f"{min(linkless, default='')}: the text no longer holds the article's link",
+        )
+        super().__init__(first)
+        self.problems = problems
+        self.linkless = linkless
 
-    def __post_init__(self) -> None:
-        if self.mode == "at" and (self.at is None or self.at.tzinfo is None):
-            raise QueueError("a post's time needs a time zone")
+
+def editor_texts(
+    article: Article,
+    channels: dict[str, Channel],
+    teasers: dict[str, Teaser],
+    texts: Mapping[str, str],
+    without_link: frozenset[str] = frozenset(),
+) -> dict[str, Teaser]:
+    """The teasers with the texts an editor wrote in place of the composed ones, each checked
+    by its channel's rules (TextsRefused says what is wrong where). Line ends as browsers send
+    them (CRLF) are the same text."""
+    problems: dict[str, list[str]] = {name: [] for name in teasers}
+    linkless: set[str] = set()
+    chosen = dict(teasers)
+    for name, given in texts.items():
+        if name not in teasers:
+            continue
+        text = given.replace("\r\n", "\n")
+        if text == teasers[name].text:
+            continue
+        channel = channels[name]
+        problems[name] = channel.validate(text, article)
+        if drops_link(channel, text, teasers[name].link, article.url) and name not in without_link:
+            linkless.add(name)
+        chosen[name] = replace(teasers[name], text=text, length=channel.measure(text))
+    if linkless or any(problems.values()):
+        raise TextsRefused(problems, frozenset(linkless))
+    return chosen
 
 
 def record_event(
@@ -105,7 +136,7 @@ def _taken_times(connection: Connection, channel: str, now: datetime) -> list[da
 
 
 def _due(
-    connection: Connection, settings: Settings, name: str, timing: Timing, now: datetime
+    connection: Connection, settings: Settings, name: str, timing: When, now: datetime
 ) -> datetime:
     if timing.mode == "at" and timing.at is not None:
         return timing.at
@@ -126,19 +157,25 @@ def add(
     settings: Settings,
     article: Article,
     channels: dict[str, Channel],
-    timing: Timing,
+    timing: When,
     *,
     force: bool = False,
     queued_by: str = "cli",
     now: datetime | None = None,
     approval: bool | None = None,
     adjust: Callable[[str, datetime], datetime] | None = None,
+    texts: Mapping[str, str] | None = None,
+    without_link: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Queue one post per channel for `article`; refuses (queues nothing) if any channel already
-    has an open or sent post of this article, unless `force`. `approval` overrides the channels'
-    own setting; `adjust` may move each channel's due time later (quiet hours, embargo)."""
+    """Queue one post per channel for `article`, all or nothing: refuses (queues nothing) if
+    any channel already has an open or sent post of this article, unless `force`, or if a text
+    an editor wrote in `texts` breaks its channel's rules (or drops the link, unless the channel
+    is in `without_link`). `approval` overrides the channels' own setting; `adjust` may move
+    each channel's due time later (quiet hours, embargo)."""
     now = now or utcnow()
-    teasers = compose(article, channels, settings)
+    composed = compose(article, channels, settings)
+    teasers = editor_texts(article, channels, composed, texts or {}, without_link)
+    edited = frozenset(n for n in teasers if teasers[n].text != composed[n].text)
     with engine.begin() as connection:
         article_id = upsert_article(connection, article, now)
         if not force:
@@ -164,6 +201,7 @@ def add(
             queued_by=queued_by,
             approval=approval,
             adjust=adjust,
+            edited=edited,
         )
     return ids
 
@@ -173,14 +211,16 @@ def insert_posts(
     settings: Settings,
     article_id: int,
     teasers: dict[str, Teaser],
-    timing: Timing,
+    timing: When,
     *,
     now: datetime,
     queued_by: str,
     approval: bool | None = None,
     adjust: Callable[[str, datetime], datetime] | None = None,
+    edited: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Insert one post per teaser in the caller's transaction and tell the workers."""
+    """Insert one post per teaser in the caller's transaction and tell the workers; `edited`
+    names the channels whose text an editor wrote (a CMS update leaves those alone)."""
     ids = []
     for name, teaser in teasers.items():
         try:
@@ -204,7 +244,7 @@ def insert_posts(
                 attempts=0,
                 retries=0,
                 queued_by=queued_by,
-                edited=False,
+                edited=name in edited,
                 created_at=now,
                 updated_at=now,
             )

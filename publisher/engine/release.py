@@ -18,15 +18,17 @@ from publisher.channels import ComposeError, Teaser
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.lifecycle import ALREADY_THERE, HOLDABLE, State
-from publisher.engine.queue import QueueError, Timing, utcnow
+from publisher.engine.queue import QueueError, utcnow
 from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
+from publisher.engine.slots import When
+from publisher.errors import EditorError
 from publisher.teasers import compose
 
 logger = logging.getLogger("publisher.engine.release")
 
 
-class UnknownArticle(LookupError):
+class UnknownArticle(EditorError):
     """No stored article has this id."""
 
 
@@ -218,12 +220,12 @@ def _refresh(
     return [row.id for row in rows]
 
 
-def _timing(mode: str, delay: int, now: datetime) -> Timing:
+def _timing(mode: str, delay: int, now: datetime) -> When:
     if mode == "next_slot":
-        return Timing("next_slot")
+        return When("next_slot")
     if mode == "delay":
-        return Timing("at", now + timedelta(minutes=delay))
-    return Timing("now")
+        return When("at", now + timedelta(minutes=delay))
+    return When("now")
 
 
 def _adjuster(

@@ -1,10 +1,14 @@
-"""Posting schedules: a channel's daily slots in its own time zone, a minimum gap between posts,
-and parsing the times editors type. Pure functions; all results are aware UTC datetimes."""
+"""When posts go out: `When` (now, a time, or each channel's next free slot) and the one way an
+editor's words for it are read, whether typed in the CLI, the bot or the desk; a channel's daily
+slots in its own time zone with a minimum gap between posts. Pure; results are aware UTC."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from publisher.errors import EditorError
@@ -16,6 +20,61 @@ PAST_TOLERANCE = timedelta(seconds=60)
 
 class TimeError(EditorError, ValueError):
     """An editor's time cannot be used; the message says why."""
+
+
+class PastTime(TimeError):
+    """An editor's time is already past; `shown` is it in the zone it was read in."""
+
+    def __init__(self, value: str, shown: str) -> None:
+        super().__init__(f"{value!r} ({shown}) is in the past")
+        self.shown = shown
+
+
+NOW_WORDS = frozenset({"now", "jetzt", "sofort"})
+NEXT_WORDS = frozenset({"next", "next_slot", "next-slot", "slot", "nächster", "naechster"})
+_DELAY = re.compile(r"\+\s*(\d{1,4})\s*(m|min|h|std)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class When:
+    """When posts should go out: now, at an instant (aware), or in each channel's next free
+    slot (a channel without slots refuses it)."""
+
+    mode: Literal["now", "at", "next_slot"] = "now"
+    at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode == "at" and (self.at is None or self.at.tzinfo is None):
+            raise TimeError("a post's time needs a time zone")
+
+    @classmethod
+    def parse(cls, text: str, zone: ZoneInfo, now: datetime) -> When:
+        """An editor's words: "now", "next" (the next free slot), "+15m" or "+2h" (from now),
+        "09:30" (today) or an ISO 8601 date and time, read in the newsroom's `zone` unless it
+        carries its own offset. Times in the past are refused."""
+        word = text.strip().lower()
+        if word in NOW_WORDS:
+            return cls("now")
+        if word in NEXT_WORDS:
+            return cls("next_slot")
+        delay = _DELAY.fullmatch(word)
+        if delay:
+            amount = int(delay.group(1))
+            minutes = amount * 60 if delay.group(2).startswith(("h", "s")) else amount
+            return cls("at", now + timedelta(minutes=minutes))
+        return cls("at", parse_time(text, now, zone))
+
+    @classmethod
+    def looks_like(cls, text: str) -> bool:
+        """Whether a word of a command is meant as a time (the bot's arguments mix channel
+        names and a time)."""
+        word = text.strip().lower()
+        return (
+            word in NOW_WORDS
+            or word in NEXT_WORDS
+            or bool(_DELAY.fullmatch(word))
+            or bool(re.fullmatch(r"\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}T[\d:+\-Z]+", text.strip()))
+        )
 
 
 def local_slot(day: date, slot: time, tz: ZoneInfo) -> datetime:
@@ -67,6 +126,5 @@ def parse_time(value: str, now: datetime, tz: ZoneInfo) -> datetime:
         parsed = local_slot(parsed.date(), parsed.time(), tz)
     parsed = parsed.astimezone(UTC)
     if parsed < now - PAST_TOLERANCE:
-        shown = parsed.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-        raise TimeError(f"{value!r} ({shown}) is in the past")
+        raise PastTime(value, parsed.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z"))
     return max(parsed, now)

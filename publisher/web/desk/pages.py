@@ -4,7 +4,7 @@ changes nothing."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import anyio
@@ -17,18 +17,19 @@ from sqlalchemy import Engine, desc, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from publisher import roster
+from publisher import actions, roster
 from publisher.articles import Article, ArticleError
-from publisher.channels import Channel, ComposeError
+from publisher.channels import Channel
 from publisher.config import Settings
 from publisher.engine import queue
-from publisher.engine.lifecycle import State
+from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import list_deliveries, list_posts
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import QueueError, Timing, utcnow
+from publisher.engine.queue import utcnow
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles
-from publisher.engine.store import StoreError
+from publisher.engine.slots import PastTime, TimeError, When
+from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
 from publisher.web.desk.auth import check_csrf, csrf_token, current_user, require_approver
@@ -36,7 +37,6 @@ from publisher.web.desk.guard import SigninGuard
 from publisher.web.desk.texts import number, translator
 from publisher.web.users import check_password, close_session, open_session
 
-REFUSALS = (ArticleError, ComposeError, QueueError, StoreError, UnknownArticle, ValueError)
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8
 # How long a sign-in waits for its turn to hash before the server says it is busy.
@@ -199,7 +199,7 @@ class Desk:
             else:
                 raise ArticleError("paste a URL or choose a file")
             article_id = await run_in_threadpool(self._store, article)
-        except REFUSALS as exc:
+        except EditorError as exc:
             return await self.intake_page(request, error=str(exc))
         return RedirectResponse(f"/articles/{article_id}", status_code=303)
 
@@ -259,70 +259,47 @@ class Desk:
             return self.render(request, "message.html.j2", {"message": str(exc)}, 404)
         chosen = [n for n in self._channels() if form.get(f"include_{n}")]
         texts = {n: str(form.get(f"text_{n}") or "") for n in self._channels()}
-        channels = self._channels(chosen) if chosen else {}
-        problems = {
-            name: channel.validate(texts[name], article) for name, channel in channels.items()
-        }
-        teasers = compose(article, channels, self.settings)
-        linkless = frozenset(
-            name
-            for name, channel in channels.items()
-            if queue.drops_link(channel, texts[name], teasers[name].link, article.url)
-        )
-        for name in linkless:
-            if not form.get(f"without_link_{name}"):
+        without_link = frozenset(n for n in chosen if form.get(f"without_link_{n}"))
+        if not chosen:
+            refusal = self.t("refused", reason=self.t("include"))
+            return await self.article_page(request, article_id, texts, None, refusal, 422)
+        try:
+            when = self._when(str(form.get("timing") or "now"), str(form.get("at") or ""))
+            ids = await run_in_threadpool(
+                lambda: actions.queue_article(
+                    self.engine, self.settings, article, chosen, when,
+                    by=user.name, texts=texts, without_link=without_link,
+                )
+            )  # fmt: skip
+        except queue.TextsRefused as exc:
+            problems = {name: list(found) for name, found in exc.problems.items()}
+            for name in exc.linkless:
                 problems[name].append(self.t("link_missing"))
-        if not chosen or any(problems.values()):
-            reason = next((f"{n}: {'; '.join(p)}" for n, p in problems.items() if p), "")
+            reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
             return await self.article_page(
                 request, article_id, texts, problems,
-                self.t("refused", reason=reason or self.t("include")), 422, linkless,
+                self.t("refused", reason=reason), 422, exc.linkless,
             )  # fmt: skip
-        try:
-            timing = self._timing(str(form.get("timing") or "now"), str(form.get("at") or ""))
-            ids = await run_in_threadpool(
-                self._queue, article, channels, timing, texts, user.name, linkless
-            )
-        except REFUSALS as exc:
+        except EditorError as exc:
             return await self.article_page(
-                request, article_id, texts, None, self.t("refused", reason=str(exc)), 422
+                request, article_id, texts, None, self.t("refused", reason=self.reason(exc)), 422
             )
         return self.render(
             request, "message.html.j2", {"message": self.t("queued", ids=", ".join(map(str, ids)))}
         )
 
-    def _timing(self, mode: str, at: str) -> Timing:
+    def _when(self, mode: str, at: str) -> When:
         if mode == "next_slot":
-            return Timing("next_slot")
+            return When("next_slot")
         if mode == "at":
-            when = datetime.fromisoformat(at).replace(tzinfo=self.settings.tz)
-            if when < utcnow():
-                raise QueueError(self.t("in_past", when=at.replace("T", " ")))
-            return Timing("at", when)
-        return Timing("now")
+            return actions.when(at or "?", self.settings)
+        return When("now")
 
-    def _queue(
-        self,
-        article: Article,
-        channels: dict[str, Channel],
-        timing: Timing,
-        texts: dict[str, str],
-        by: str,
-        without_link: frozenset[str],
-    ) -> list[int]:
-        ids = queue.add(self.engine, self.settings, article, channels, timing, queued_by=by)
-        teasers = compose(article, channels, self.settings)
-        for post_id, name in zip(ids, channels, strict=True):
-            if texts[name] != teasers[name].text:
-                queue.edit(
-                    self.engine,
-                    self.settings,
-                    post_id,
-                    texts[name],
-                    by=by,
-                    without_link=name in without_link,
-                )
-        return ids
+    def reason(self, refusal: EditorError) -> str:
+        """What a refusal says, in the desk's language where the desk has the words."""
+        if isinstance(refusal, PastTime):
+            return self.t("in_past", when=refusal.shown)
+        return str(refusal)
 
     async def measure(self, request: Request) -> Response:
         """Length, limit and problems of a text by the channel's own rules (for live counters)."""
@@ -369,19 +346,18 @@ class Desk:
             require_approver(user)
         try:
             if action == "reschedule":
-                # A slot picked from the plan (in the channel's zone), else a typed time.
-                picked = str(form.get("slot") or form.get("at") or "")
-                zone = self.settings.tz
-                if form.get("slot") and form.get("channel") in self.settings.channels:
-                    zone = self.settings.channel_tz(str(form.get("channel")))
-                when = datetime.fromisoformat(picked).replace(tzinfo=zone)
-                await run_in_threadpool(queue.reschedule, self.engine, post_id, when, user.name)
+                # A slot picked from the plan (it carries its offset), else a typed time.
+                picked = str(form.get("slot") or form.get("at") or "?")
+                moved = actions.when(picked, self.settings)
+                if moved.at is None:
+                    raise TimeError(self.t("pick_time"))
+                await run_in_threadpool(queue.reschedule, self.engine, post_id, moved.at, user.name)
             elif action in ACTIONS:
                 verb = queue.ACTIONS[action]
                 await run_in_threadpool(lambda: verb(self.engine, post_id, by=user.name))
             else:
                 return self.render(request, "message.html.j2", {"message": action}, 404)
-        except REFUSALS as exc:
+        except EditorError as exc:
             return await self.queue_page(request, self.t("stale", reason=str(exc)))
         return RedirectResponse(str(form.get("back") or "/queue"), status_code=303)
 
@@ -394,7 +370,7 @@ class Desk:
             elif action == "pause":
                 reason = f"paused by {user.name} at the desk"
                 await run_in_threadpool(queue.pause, self.engine, self.settings, name, reason)
-        except REFUSALS as exc:
+        except EditorError as exc:
             return await self.queue_page(request, self.t("stale", reason=str(exc)))
         return RedirectResponse("/queue", status_code=303)
 
@@ -406,9 +382,14 @@ class Desk:
         except ValueError:
             first = today - timedelta(today.weekday())
         days = [first + timedelta(days=n) for n in range(7)]
+        # The week in every channel's zone lies within a day either side of it in UTC.
+        week_start = datetime.combine(first, time(), UTC) - timedelta(days=1)
         posts = await run_in_threadpool(
-            lambda: list_posts(self.engine, self.settings, include_done=True)
-        )
+            lambda: list_posts(
+                self.engine, self.settings, include_done=True,
+                due_from=week_start, due_until=week_start + timedelta(days=9),
+            )
+        )  # fmt: skip
         grid: dict[str, dict[date, list[dict[str, Any]]]] = {}
         for name in self._channels():
             zone = self.settings.channel_tz(name)
@@ -474,6 +455,7 @@ class Desk:
             "deliveries": rows,
             "channel": channel or "",
             "outcome": outcome or "",
+            "outcomes": list(Outcome),
             "day": day or "",
             "channels": list(self.settings.channels),
         }
