@@ -12,7 +12,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "approvers_only": "Only approvers may do that.",
         "help": (
             "<b>publisher</b>, the social desk\n"
-            "/queue &lt;url or article id&gt; [channels] [now|HH:MM|+15m|next] – preview and queue\n"
+            "/queue &lt;url or article id&gt; [channels] [now|HH:MM|+15m|next] – preview, "
+            "queue\n"
             "/list – what is queued\n/log – recent deliveries\n/show &lt;id&gt; – one post\n"
             "/edit &lt;id&gt; &lt;channel&gt; &lt;text&gt; – new text for a post\n"
             "/approve &lt;id&gt;, /cancel &lt;id&gt;, /retry &lt;id&gt;\n"

@@ -124,7 +124,12 @@ def add_command(
         str | None, typer.Option(help="Configured channel names (default: all)")
     ] = None,
     now: Annotated[bool, typer.Option("--now", help="Send as soon as possible (default)")] = False,
-    at: Annotated[str | None, typer.Option(help="HH:MM today, +15m or +2h, or an ISO 8601 date and time (newsroom's zone)")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="HH:MM today, +15m or +2h, or an ISO 8601 date and time (newsroom's zone)"
+        ),
+    ] = None,
     next_slot: Annotated[
         bool, typer.Option("--next-slot", help="Each channel's next free slot")
     ] = False,
