@@ -150,6 +150,10 @@ class PlatformOptions(BaseModel):
     required: ClassVar[tuple[str, ...]] = ()
 
 
+# Spelled outside `Channel`, whose `type` attribute hides the builtin in its body.
+OptionsClass = type[PlatformOptions]
+
+
 class ImageUnavailable(Exception):
     """An article image could not be fetched for upload; the message says why."""
 
@@ -189,7 +193,7 @@ class Channel(ABC):
     concurrency: ClassVar[int] = 1
     # Whether `lookup` can find a post on the platform (its API lists what the account posted).
     can_lookup: ClassVar[bool] = False
-    Options: ClassVar[type[PlatformOptions]] = PlatformOptions
+    Options: ClassVar[OptionsClass] = PlatformOptions
 
     def __init__(
         self,

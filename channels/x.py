@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -153,7 +154,7 @@ class XOptions(PlatformOptions):
 
 
 @cache
-def _api_base_session() -> type[requests.Session]:
+def _api_base_session() -> Callable[[str, float], requests.Session]:
     """tweepy's session class, sending what tweepy addresses to api.twitter.com to `api_base`
     (made on first use: requests is only imported by channels that send)."""
     import requests
@@ -199,7 +200,6 @@ class X(Channel):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.api_base = self.api_base or X_API_BASE
         self._client: tweepy.Client | None = None
 
     def measure(self, text: str) -> int:
@@ -246,7 +246,7 @@ class X(Channel):
                     access_token=secret(self.name, self.config.access_token_env),
                     access_token_secret=secret(self.name, self.config.access_token_secret_env),
                 )
-            client.session = _api_base_session()(self.api_base, self.config.timeout)
+            client.session = _api_base_session()(self.api_base or X_API_BASE, self.config.timeout)
             self._client = client
         return self._client
 

@@ -25,13 +25,14 @@ from pydantic import (
 
 from publisher.channels import channel_class, channel_types
 from publisher.channels.base import PlatformOptions
-from publisher.engine.rules import Rule
 from publisher.errors import EditorError
 from publisher.sections import (
     BotSettings,
     DeskSettings,
     FeedSettings,
+    Match,
     Profile,
+    Rule,
     ServeSettings,
     WidgetSettings,
 )
@@ -44,7 +45,9 @@ __all__ = [
     "EngineSettings",
     "FeedSettings",
     "FetchSettings",
+    "Match",
     "Profile",
+    "Rule",
     "ServeSettings",
     "Settings",
     "Template",

@@ -12,7 +12,7 @@ from publisher.channels.secrets import redact
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _RedactingHandler(logging.StreamHandler):
     """Writes formatted records with every credential a channel has read replaced by "***",
     exception text included (libraries put tokens in URLs and messages)."""
 

@@ -1,5 +1,5 @@
-"""The configuration's sections for the HTTP side, feeds, the widget, the editors' bot and the
-web desk (`publisher.config` assembles them with the channels and the engine)."""
+"""The configuration's sections for the HTTP side, feeds, release rules, the widget, the editors'
+bot and the web desk (`publisher.config` assembles them with the channels and the engine)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from publisher.articles import check_http_url
+from publisher.articles import Article, check_http_url
 from publisher.channels import channel_class, channel_types, share_types
 
 
@@ -168,3 +168,43 @@ class DeskSettings(_Strict):
             except ValueError:
                 raise ValueError(f"{network!r} is not an address or network") from None
         return value
+
+
+class Match(_Strict):
+    """What an article must have for a rule to apply; every given key must match (case-insensitive),
+    a list matches when the article has any of its values. An empty match takes every article."""
+
+    sections: tuple[str, ...] = Field(default=(), description="the section or kicker")
+    tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sources: tuple[str, ...] = Field(default=(), description='"webhook" or a feed\'s name')
+    breaking: bool | None = None
+
+    def accepts(self, article: Article, source: str) -> bool:
+        def anyof(wanted: tuple[str, ...], have: list[str]) -> bool:
+            return not wanted or bool({w.casefold() for w in wanted} & {h.casefold() for h in have})
+
+        section = [v for v in (article.section, article.kicker) if v]
+        return (
+            anyof(self.sections, section)
+            and anyof(self.tags, list(article.tags))
+            and anyof(self.languages, [article.language] if article.language else [])
+            and anyof(self.sources, [source])
+            and (self.breaking is None or self.breaking == article.breaking)
+        )
+
+
+class Rule(_Strict):
+    """One routing rule. Rules are read in order; for a channel named by several matching rules
+    the first decides timing and approval."""
+
+    name: str
+    match: Match = Field(default_factory=Match)
+    channels: tuple[str, ...]
+    timing: Literal["now", "next_slot", "delay"] = "now"
+    delay: int = Field(default=0, ge=0, description="minutes, with timing = delay")
+    approval: bool | None = Field(default=None, description="default: the channel's own setting")
+    repost_updates: bool = Field(
+        default=False, description="an article that arrives again is posted again where sent"
+    )
+    ignore_quiet_hours: bool = Field(default=False, description="e.g. for breaking news")

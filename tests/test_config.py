@@ -15,7 +15,9 @@ from publisher.config import (
     ConfigError,
     DeskSettings,
     FeedSettings,
+    Match,
     Profile,
+    Rule,
     ServeSettings,
     Settings,
     Template,
@@ -23,7 +25,6 @@ from publisher.config import (
     WidgetSettings,
     load_settings,
 )
-from publisher.engine.rules import Match, Rule
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "config" / "publisher.example.toml"

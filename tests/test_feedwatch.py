@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from publisher.config import ChannelSettings, FeedSettings, FetchSettings, Settings
+from publisher.engine.feedwatch import FeedWatcher, feed_states
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
-from publisher.intake.feedwatch import FeedWatcher, feed_states
 from tests.conftest import LocalServer
 
 

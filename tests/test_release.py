@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 
 from publisher.articles import Article
-from publisher.config import ChannelSettings, Settings
+from publisher.config import ChannelSettings, Match, Rule, Settings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.release import release
-from publisher.engine.rules import Match, Rule
 from publisher.engine.schema import posts
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

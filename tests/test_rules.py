@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher.articles import Article
-from publisher.config import ChannelSettings, Settings
-from publisher.engine.rules import Match, Rule, after_quiet_hours, not_before_embargo, route
+from publisher.config import ChannelSettings, Match, Rule, Settings
+from publisher.engine.rules import after_quiet_hours, not_before_embargo, route
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

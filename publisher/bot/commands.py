@@ -13,7 +13,7 @@ from html import escape
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from publisher import actions, roster
@@ -398,7 +398,8 @@ class Desk:
         except EditorError as exc:
             outcome = self.say("error", message=str(exc))
         await query.answer()
-        original = query.message.text_html if query.message and query.message.text else ""
+        message = query.message
+        original = message.text_html if isinstance(message, Message) and message.text else ""
         await query.edit_message_text(
             _fit(f"{original}\n\n{outcome}" if kind != "d" else outcome),
             parse_mode="HTML",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from publisher.bot.commands import Desk
+from publisher.clock import utcnow
 from publisher.engine.lifecycle import (
     APPROVE,
     CANCEL,
@@ -23,7 +25,6 @@ from publisher.engine.lifecycle import (
     RETRY,
     State,
 )
-from publisher.engine.queue import utcnow
 from publisher.engine.schema import channel_pauses, posts
 
 logger = logging.getLogger("publisher.bot")
@@ -42,7 +43,7 @@ class Notifier:
         # Found but not yet taken by Telegram, oldest first.
         self._waiting: dict[Marker, tuple[str, InlineKeyboardMarkup]] = {}
 
-    def _changes(self) -> tuple[list[Any], list[Any], datetime]:
+    def _changes(self) -> tuple[Sequence[Any], Sequence[Any], datetime]:
         now = utcnow()
         with self.desk.engine.connect() as connection:
             changed = connection.execute(

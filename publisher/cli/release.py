@@ -74,7 +74,7 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     from rich.table import Table
 
     from publisher.clock import shown
-    from publisher.intake.feedwatch import feed_states
+    from publisher.engine.feedwatch import feed_states
 
     settings = env(ctx).settings
     states = feed_states(env(ctx).existing_engine, settings)
@@ -107,7 +107,7 @@ def poll_command(
     """Poll one feed now and release its new items."""
     import dataclasses
 
-    from publisher.intake.feedwatch import FeedWatcher
+    from publisher.engine.feedwatch import FeedWatcher
 
     settings = env(ctx).settings
     if name not in settings.feeds:

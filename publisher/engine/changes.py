@@ -171,7 +171,7 @@ class ChangeWatcher:
         self._version = self._data_version()
 
     def _data_version(self) -> int:
-        if self.connection is None:
+        if self.connection is None or self.connection.driver_connection is None:
             return 0
         return self.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from publisher.channels import ChannelError, Receipt
+from publisher.channels.base import ErrorKind
 from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.config import Settings
@@ -30,7 +31,13 @@ logger = logging.getLogger("publisher.engine.dispatch")
 SHORT_LIMIT_CAP = 60.0
 # What a fan-out post as a whole comes to when recipients answered differently: the kind that
 # asks most of the engine wins (pause, wait, retry, hold, fail).
-_FANOUT_PRECEDENCE = ("auth", "rate_limited", "transient", "uncertain", "permanent")
+_FANOUT_PRECEDENCE: tuple[ErrorKind, ...] = (
+    "auth",
+    "rate_limited",
+    "transient",
+    "uncertain",
+    "permanent",
+)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, and_, func, insert, select, update
 
 from publisher import roster
 from publisher.articles import Article, ArticleError, check_http_url
@@ -120,8 +120,15 @@ def upsert_article(connection: Connection, article: Article, now: datetime) -> i
     if existing is not None:
         connection.execute(update(articles).where(articles.c.id == existing).values(values))
         return existing
-    result = connection.execute(insert(articles).values(key=key, created_at=now, **values))
-    return result.inserted_primary_key[0]
+    inserted = connection.execute(insert(articles).values(key=key, created_at=now, **values))
+    return _new_id(inserted)
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The row id an INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT answers with the row's key"
+    return int(key[0])
 
 
 def _taken_times(connection: Connection, channel: str, now: datetime) -> list[datetime]:
@@ -249,7 +256,7 @@ def insert_posts(
                 updated_at=now,
             )
         )
-        ids.append(result.inserted_primary_key[0])
+        ids.append(_new_id(result))
     record_event(connection, ids, queued_by, "queued", now)
     notify_change(connection)
     return ids

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from publisher import roster
-from publisher.channels import ChannelError, Outgoing
+from publisher.channels import Channel, ChannelError, Outgoing
 from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.queue import found_online
@@ -58,7 +58,7 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
             .order_by(posts.c.id)
         ).all()
     results: list[Reconciled] = []
-    adapters = {}
+    adapters: dict[str, Channel] = {}
     for row in rows:
         configured = settings.channels.get(row.channel)
         if configured is None or configured.dry_run:

@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels import ComposeError, Teaser
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.lifecycle import ALREADY_THERE, HOLDABLE, State
-from publisher.engine.queue import QueueError, utcnow
+from publisher.engine.queue import QueueError
 from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
 from publisher.engine.slots import When

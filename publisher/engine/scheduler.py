@@ -20,8 +20,8 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import ChangeWatcher, WakeListener
 from publisher.engine.dispatch import Claimed, Delivered, Dispatcher
+from publisher.engine.feedwatch import FeedWatcher
 from publisher.engine.reconcile import reconcile
-from publisher.intake.feedwatch import FeedWatcher
 
 logger = logging.getLogger("publisher.run")
 

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
 from publisher.articles import ArticleError, article_from_mapping
+from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.queue import utcnow
 from publisher.engine.release import UnknownArticle, public_article, release
 from publisher.engine.store import StoreError
 from publisher.web.desk import mount_desk

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 
-from publisher.engine.queue import utcnow
+from publisher.clock import utcnow
 from publisher.engine.schema import desk_sessions, users
 from publisher.errors import EditorError
 

@@ -20,12 +20,12 @@ from starlette.datastructures import UploadFile
 from publisher import actions, roster
 from publisher.articles import Article, ArticleError
 from publisher.channels import Channel
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import list_deliveries, list_posts
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import utcnow
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles
 from publisher.engine.slots import PastTime, TimeError, When

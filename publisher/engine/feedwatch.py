@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from publisher.articles import Article, ArticleError
+from publisher.clock import utcnow
 from publisher.config import FeedSettings, Settings
-from publisher.engine.queue import utcnow
 from publisher.engine.release import release
 from publisher.engine.schema import feed_items, feeds
 from publisher.intake.feeds import FeedEntry, parse_feed

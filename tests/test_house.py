@@ -1,0 +1,56 @@
+"""The house's rules that the layers contract (`lint-imports`, in .ci/run) cannot see: the channel
+modules stand on the Article model alone, and nothing outside them knows a platform."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from publisher.channels import channel_classes
+
+ROOT = Path(__file__).resolve().parent.parent
+CHANNEL_MODULES = sorted((ROOT / "channels").glob("*.py"))
+HOUSE_MODULES = sorted((ROOT / "publisher").rglob("*.py"))
+# What a channel module may import of the house: its own package, the Article model and the
+# base of editor errors.
+ALLOWED = ("publisher.channels", "publisher.articles", "publisher.errors")
+
+
+def imported(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", CHANNEL_MODULES, ids=lambda p: p.name)
+def test_a_channel_module_imports_nothing_of_the_house_above_it(path: Path) -> None:
+    house = {name for name in imported(path) if name.split(".")[0] == "publisher"}
+    assert {name for name in house if not name.startswith(ALLOWED)} == set()
+
+
+def share_addresses() -> set[str]:
+    """Where the platforms' share links lead (without their query), as their modules say."""
+    from urllib.parse import urlsplit
+
+    from publisher.channels import Teaser
+
+    teaser = Teaser("c", "t", "Text https://e.de/a", "https://e.de/a", 1, 1, "", 0, False)
+    hosts = set()
+    for cls in channel_classes():
+        url = cls("c").share_url("Text", teaser)
+        if url:
+            parts = urlsplit(url)
+            hosts.add(f"{parts.netloc}{parts.path}")
+    return hosts
+
+
+@pytest.mark.parametrize("path", HOUSE_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_outside_the_channels_spells_a_share_address(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert [address for address in share_addresses() if address in source] == []
