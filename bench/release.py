@@ -24,17 +24,11 @@ import requests
 from common import ROOT, percentile
 
 from publisher.web.signing import sign
-from tests.standins import (
-    GRAPH_TOKEN,
-    TELEGRAM_TOKEN,
-    X_KEYS,
-    GraphStandIn,
-    StandIn,
-    TelegramStandIn,
-    XStandIn,
-    channels_toml,
-    free_port,
-)
+from standins.base import StandIn, free_port
+from standins.config import channels_toml
+from standins.graph import GRAPH_TOKEN, GraphStandIn
+from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn
+from standins.x import X_KEYS, XStandIn
 
 RELEASES = 200
 FEED_CHANGES = 10

@@ -21,15 +21,9 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
 from publisher.engine.store import open_engine
-from tests.standins import (
-    GRAPH_TOKEN,
-    TELEGRAM_TOKEN,
-    X_KEYS,
-    X_OAUTH2_TOKEN,
-    GraphStandIn,
-    TelegramStandIn,
-    XStandIn,
-)
+from standins.graph import GRAPH_TOKEN, GraphStandIn
+from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn
+from standins.x import X_KEYS, X_OAUTH2_TOKEN, XStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "publisher" / "samples" / "newsde-assad-putin.txt"

@@ -23,8 +23,10 @@ from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.logs import quiet_libraries
+from standins.base import free_port, listening
+from standins.bot_api import BotApiStandIn
+from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import wait_for
-from tests.standins import TELEGRAM_TOKEN, BotApiStandIn, free_port, listening
 
 EDITOR = 4242
 JUNIOR = 4343

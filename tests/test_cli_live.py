@@ -15,16 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from standins.base import Call
+from standins.config import channels_toml
+from standins.graph import GRAPH_TOKEN, GraphStandIn
+from standins.telegram import TELEGRAM_TOKEN
+from standins.x import X_KEYS, X_OAUTH2_TOKEN
 from tests.conftest import ROOT, SAMPLE, LocalServer, run_cli
-from tests.standins import (
-    GRAPH_TOKEN,
-    TELEGRAM_TOKEN,
-    X_KEYS,
-    X_OAUTH2_TOKEN,
-    Call,
-    GraphStandIn,
-    channels_toml,
-)
 
 URL = "https://www.news.de/politik/857/assad/"
 CREDENTIALS = {

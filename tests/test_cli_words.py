@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from standins.base import free_port
 from tests.conftest import ROOT, SAMPLE, run_cli
-from tests.standins import free_port
 
 URL = "https://www.news.de/politik/857/assad/"
 

@@ -15,7 +15,7 @@ from publisher.channels.facebook import Facebook
 from publisher.channels.graph import usage_wait
 from publisher.channels.whatsapp import WhatsApp
 
-from tests.standins import EXPIRED_TOKEN, GRAPH_TOKEN, GraphStandIn, graph_error
+from standins.graph import EXPIRED_TOKEN, GRAPH_TOKEN, GraphStandIn, graph_error
 
 LINK = "https://e.de/a?utm_source=facebook"
 RECIPIENT = "+4915112345678"

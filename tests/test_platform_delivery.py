@@ -19,18 +19,11 @@ from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
 from publisher.engine.slots import When
+from standins.base import Answer, StandIn
+from standins.graph import EXPIRED_TOKEN, GraphStandIn, graph_error
+from standins.telegram import TelegramStandIn, telegram_flood
+from standins.x import XStandIn, x_rate_limited
 from tests.engine_helpers import article, delivery_rows, make_settings, post
-from tests.standins import (
-    EXPIRED_TOKEN,
-    Answer,
-    GraphStandIn,
-    StandIn,
-    TelegramStandIn,
-    XStandIn,
-    graph_error,
-    telegram_flood,
-    x_rate_limited,
-)
 
 PAGE_USAGE = '{"1": [{"type": "pages", "estimated_time_to_regain_access": 10}]}'
 RECIPIENTS = ["+4915112345678", "+4917600000001", "+4917600000002"]

@@ -16,14 +16,12 @@ import pytest
 import requests
 
 from publisher.web.signing import sign
+from standins.base import free_port
+from standins.config import channels_toml
+from standins.graph import GraphStandIn
+from standins.telegram import TelegramStandIn
+from standins.x import XStandIn
 from tests.conftest import ROOT, LocalServer, wait_for
-from tests.standins import (
-    GraphStandIn,
-    TelegramStandIn,
-    XStandIn,
-    channels_toml,
-    free_port,
-)
 from tests.test_feedwatch import Feed
 
 SECRET = "whsec-live-5521"

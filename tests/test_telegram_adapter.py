@@ -9,7 +9,7 @@ import pytest
 from publisher.channels import ChannelError, Outgoing
 from publisher.channels.telegram import Telegram
 
-from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, telegram_flood
+from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn, telegram_flood
 
 LINK = "https://e.de/a?utm_source=telegram"
 TEXT = f'<b>Schlagzeile</b>\n\n• Punkt\n\n<a href="{LINK}">Weiterlesen</a>'

@@ -19,8 +19,9 @@ from publisher.config import BotSettings, ChannelSettings, DeskSettings, Setting
 from publisher.engine.schema import articles, posts
 from publisher.engine.slots import PastTime, TimeError, When
 from publisher.web.users import add_user
+from standins.bot_api import BotApiStandIn
+from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import run_cli, wait_for
-from tests.standins import TELEGRAM_TOKEN, BotApiStandIn
 from tests.test_bot import ARTICLE, EDITOR, press, reply_after
 from tests.test_desk import PASSWORD, serving, signed_in
 

@@ -14,8 +14,8 @@ from publisher.channels.x import X, rate_wait
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import FetchSettings, Settings
+from standins.x import X_KEYS, XStandIn, x_rate_limited
 from tests.conftest import LocalServer
-from tests.standins import X_KEYS, XStandIn, x_rate_limited
 
 LINK = "https://e.de/a?utm_source=x"
 

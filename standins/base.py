@@ -1,0 +1,170 @@
+"""The stand-ins' common part: a real HTTP server on 127.0.0.1 that records each call and can be
+told to answer the next calls with a given error; free ports."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Answer = tuple[int, dict[str, Any], dict[str, str]]
+
+
+@dataclass
+class Call:
+    """One request as the stand-in received it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    form: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    # When the request arrived (time.monotonic, comparable across processes of one machine).
+    received_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class StandIn:
+    """A platform on 127.0.0.1. Subclasses answer in `respond`; `fail_next` scripts errors."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._failures: deque[tuple[str, Answer]] = deque()
+        self._lock = threading.Lock()
+        # Notified at every request, for benchmarks that wait for arrivals without polling.
+        self.arrived = threading.Condition(self._lock)
+        self.ids = itertools.count(1001)
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes; with Nagle's algorithm and delayed ACKs the
+            # body would wait 40 ms, which no real platform makes a client wait.
+            disable_nagle_algorithm = True
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                parts = urlsplit(self.path)
+                call = Call(
+                    method=self.command,
+                    path=parts.path,
+                    query={k: v[0] for k, v in parse_qs(parts.query).items()},
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                _parse_body(call)
+                status, answer, headers = stand_in._answer(call)
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _handle
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def fail_next(
+        self,
+        path_part: str,
+        status: int,
+        answer: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests whose path contains `path_part` with this error."""
+        with self._lock:
+            for _ in range(times):
+                self._failures.append((path_part, (status, answer, headers or {})))
+
+    def posts(self, path_part: str) -> list[Call]:
+        """The POST requests whose path contains `path_part`, in order."""
+        return [c for c in self.calls if c.method == "POST" and path_part in c.path]
+
+    def _answer(self, call: Call) -> Answer:
+        with self._lock:
+            self.calls.append(call)
+            self.arrived.notify_all()
+            for index, (part, answer) in enumerate(self._failures):
+                if part in call.path:
+                    del self._failures[index]
+                    return answer
+        return self.respond(call)
+
+    def respond(self, call: Call) -> Answer:
+        raise NotImplementedError
+
+
+class _QuietServer(ThreadingHTTPServer):
+    # Closing does not wait for clients that keep idle connections open (keep-alive).
+    daemon_threads = True
+    block_on_close = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that vanish mid-answer (killed workers, timeouts) are part of the tests."""
+
+
+def _parse_body(call: Call) -> None:
+    kind = call.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
+        call.form = {k: v[0] for k, v in parse_qs(call.body.decode()).items()}
+    elif kind.startswith("multipart/form-data"):
+        message = BytesParser(policy=default).parsebytes(
+            f"Content-Type: {kind}\r\n\r\n".encode() + call.body
+        )
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if part.get_filename():
+                call.files[name] = payload
+            else:
+                call.form[name] = payload.decode()
+
+
+# --- X: API v2 with OAuth 1.0a user context or an OAuth 2 user token --------------------------
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:`port`."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -1,0 +1,106 @@
+"""Meta's Graph API for Facebook Pages and the WhatsApp Cloud API: page posts and photos, messages
+and templates, and Graph's error payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from standins.base import Answer, Call, StandIn
+
+GRAPH_TOKEN = "EAAG-graph-page-token-2d4f"
+GRAPH_VERSION = "v26.0"
+
+
+def graph_error(code: int, message: str, subcode: int | None = None, **extra: Any) -> dict:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AbCdEf123",
+    }
+    if subcode:
+        error["error_subcode"] = subcode
+    return {"error": error | extra}
+
+
+EXPIRED_TOKEN = graph_error(
+    190, "Error validating access token: Session has expired on Tuesday.", 463
+)
+
+
+class GraphStandIn(StandIn):
+    """Graph API basics: bearer token, pinned version, `debug_token`."""
+
+    def __init__(self, page_id: str = "1234567890", phone_number_id: str = "1098765") -> None:
+        super().__init__()
+        self.page_id = page_id
+        self.phone_number_id = phone_number_id
+        self.revoked = False
+        self.expires_at = 0
+        self.messages: set[str] = set()
+        self.feed: list[dict[str, str]] = []
+
+    def respond(self, call: Call) -> Answer:
+        prefix = f"/{GRAPH_VERSION}/"
+        if not call.path.startswith(prefix):
+            return 400, graph_error(2635, "unknown API version"), {}
+        if self.revoked or call.headers.get("authorization") != f"Bearer {GRAPH_TOKEN}":
+            return 400, EXPIRED_TOKEN, {}
+        path = call.path[len(prefix) :]
+        if path == "debug_token":
+            return (
+                200,
+                {
+                    "data": {
+                        "app_id": "555",
+                        "type": "PAGE",
+                        "is_valid": True,
+                        "expires_at": self.expires_at,
+                        "scopes": ["pages_manage_posts", "whatsapp_business_messaging"],
+                    }
+                },
+                {},
+            )
+        if path == self.page_id and call.method == "GET":
+            return 200, {"id": self.page_id, "name": "News.de"}, {}
+        if path == f"{self.page_id}/feed" and call.method == "POST":
+            if call.form.get("message") in self.messages:
+                return 400, graph_error(506, "Duplicate status message"), {}
+            self.messages.add(call.form.get("message", ""))
+            post_id = f"{self.page_id}_{next(self.ids)}"
+            self.feed.insert(0, {"id": post_id, "message": call.form.get("message", "")})
+            return 200, {"id": post_id}, {}
+        if path == f"{self.page_id}/feed" and call.method == "GET":
+            return 200, {"data": self.feed[: int(call.query.get("limit", 25))]}, {}
+        if path == f"{self.page_id}/photos" and call.method == "POST":
+            photo = str(next(self.ids))
+            return 200, {"id": photo, "post_id": f"{self.page_id}_{photo}"}, {}
+        if path == self.phone_number_id and call.method == "GET":
+            return (
+                200,
+                {
+                    "id": self.phone_number_id,
+                    "display_phone_number": "+49 30 1234567",
+                    "verified_name": "News.de",
+                    "quality_rating": "GREEN",
+                },
+                {},
+            )
+        if path == f"{self.phone_number_id}/messages" and call.method == "POST":
+            body = call.json
+            if body.get("messaging_product") != "whatsapp":
+                return 400, graph_error(100, "(#100) Invalid parameter"), {}
+            to = body["to"]
+            return (
+                200,
+                {
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+                    "messages": [{"id": f"wamid.HBgL{next(self.ids)}"}],
+                },
+                {},
+            )
+        return 400, graph_error(100, f"Unsupported request: {call.method} {path}"), {}
+
+
+# --- Telegram Bot API --------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""X API v2 as tweepy and the X channel use it: OAuth 1.0a or OAuth 2 user context, posts, media
+upload, the account's timeline, and X's error and rate-limit answers."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from oauthlib.oauth1 import Client as OAuth1Client
+
+from standins.base import Answer, Call, StandIn
+
+X_KEYS = {
+    "X_API_KEY": "xkey-consumer",
+    "X_API_SECRET": "xsecret-consumer-7f3a",
+    "X_ACCESS_TOKEN": "123-xaccess-token",
+    "X_ACCESS_TOKEN_SECRET": "xsecret-access-91bd",
+}
+X_OAUTH2_TOKEN = "x-oauth2-user-token-5c1e"
+
+
+class XStandIn(StandIn):
+    """`POST /2/tweets`, `POST /2/media/upload`, `GET /2/users/me`, OAuth signatures checked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.revoked = False
+        self.texts: set[str] = set()
+        self.timeline: list[dict[str, Any]] = []
+
+    def _authorised(self, call: Call) -> bool:
+        if self.revoked:
+            return False
+        header = call.headers.get("authorization", "")
+        if header == f"Bearer {X_OAUTH2_TOKEN}":
+            return True
+        if not header.startswith("OAuth "):
+            return False
+        fields = dict(
+            (key.strip(), value.strip('"'))
+            for key, value in (part.split("=", 1) for part in header[6:].split(","))
+        )
+        signer = OAuth1Client(
+            X_KEYS["X_API_KEY"],
+            client_secret=X_KEYS["X_API_SECRET"],
+            resource_owner_key=X_KEYS["X_ACCESS_TOKEN"],
+            resource_owner_secret=X_KEYS["X_ACCESS_TOKEN_SECRET"],
+            nonce=fields.get("oauth_nonce"),
+            timestamp=fields.get("oauth_timestamp"),
+        )
+        query = "&".join(f"{k}={v}" for k, v in call.query.items())
+        uri = f"{self.url}{call.path}" + (f"?{query}" if query else "")
+        _, signed, _ = signer.sign(uri, http_method=call.method)
+        return signed["Authorization"] == header
+
+    def respond(self, call: Call) -> Answer:
+        limits = {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "99",
+            "x-rate-limit-reset": str(int(time.time()) + 900),
+        }
+        if not self._authorised(call):
+            return (
+                401,
+                {
+                    "title": "Unauthorized",
+                    "type": "about:blank",
+                    "status": 401,
+                    "detail": "Unauthorized",
+                },
+                limits,
+            )
+        if call.method == "GET" and call.path == "/2/users/123/tweets":
+            # X shows links as t.co links in a post's text.
+            shown = [
+                t | {"text": re.sub(r"https?://\S+", "https://t.co/abc123", t["text"])}
+                for t in self.timeline
+            ]
+            return 200, {"data": shown, "meta": {"result_count": len(shown)}}, limits
+        if call.method == "GET" and call.path == "/2/users/me":
+            return 200, {"data": {"id": "123", "name": "News.de", "username": "newsde"}}, limits
+        if call.method == "POST" and call.path == "/2/media/upload":
+            if "media" not in call.files:
+                return (
+                    400,
+                    {"errors": [{"message": "media is required"}], "title": "Invalid Request"},
+                    {},
+                )
+            media_id = str(next(self.ids))
+            return (
+                200,
+                {
+                    "data": {
+                        "id": media_id,
+                        "media_key": f"3_{media_id}",
+                        "size": len(call.files["media"]),
+                        "expires_after_secs": 86400,
+                    }
+                },
+                limits,
+            )
+        if call.method == "POST" and call.path == "/2/tweets":
+            text = call.json.get("text", "")
+            if text in self.texts:
+                return (
+                    403,
+                    {
+                        "detail": "You are not allowed to create a Tweet with duplicate content.",
+                        "type": "about:blank",
+                        "title": "Forbidden",
+                        "status": 403,
+                    },
+                    limits,
+                )
+            self.texts.add(text)
+            tweet_id = str(next(self.ids))
+            self.timeline.insert(
+                0, {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}
+            )
+            return (
+                201,
+                {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": []}},
+                limits,
+            )
+        return 404, {"title": "Not Found Error", "detail": call.path}, {}
+
+
+X_RATE_LIMITED: Answer = (
+    429,
+    {
+        "title": "Too Many Requests",
+        "detail": "Too Many Requests",
+        "type": "about:blank",
+        "status": 429,
+    },
+    {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0"},
+)
+
+
+def x_rate_limited(reset_in: float) -> Answer:
+    status, body, headers = X_RATE_LIMITED
+    return status, body, headers | {"x-rate-limit-reset": str(int(time.time() + reset_in))}
+
+
+# --- Meta Graph API: Facebook Pages and the WhatsApp Cloud API --------------------------------
