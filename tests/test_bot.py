@@ -18,7 +18,7 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, Settings
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
@@ -268,7 +268,7 @@ def test_post_waiting_for_approval_is_notified_and_approved_by_button(
 
 
 def test_paused_channel_is_notified_with_a_resume_button(running, engine, desk_settings) -> None:
-    queue.pause(engine, desk_settings, "telegram", "token expired")
+    verbs.pause(engine, desk_settings, "telegram", "token expired")
     wait_for(lambda: any("token expired" in t for t in replies(running, EDITORS_CHAT)))
     press(running, "Resume", chat=EDITORS_CHAT)
 
@@ -370,7 +370,7 @@ def test_an_editor_who_is_no_approver_cannot_approve(running, engine, desk_setti
 
 def test_an_editor_who_is_no_approver_cannot_pause_or_resume(running, engine) -> None:
     assert "Only approvers" in reply_after(running, "/pause x_main", user=JUNIOR)
-    queue.pause(engine, Settings(channels={"x_main": ChannelSettings(type="x")}), "x_main", "t")
+    verbs.pause(engine, Settings(channels={"x_main": ChannelSettings(type="x")}), "x_main", "t")
     assert "Only approvers" in reply_after(running, "/resume x_main", user=JUNIOR)
     with engine.connect() as connection:
         assert "x_main" in active_pauses(connection, queue.utcnow())

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select, update
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
@@ -139,7 +139,7 @@ def test_approver_approves(desk, engine, database_url) -> None:
 
 
 def test_editor_cannot_resume_a_channel(desk, engine, database_url) -> None:
-    queue.pause(engine, desk_settings(database_url), "x", "token expired")
+    verbs.pause(engine, desk_settings(database_url), "x", "token expired")
     session, csrf = signed_in(desk, "ed")
     answer = session.post(f"{desk}/channels/x/resume", data={"csrf": csrf}, timeout=5)
     assert answer.status_code == 403
@@ -148,7 +148,7 @@ def test_editor_cannot_resume_a_channel(desk, engine, database_url) -> None:
 
 
 def test_paused_channel_is_shown_at_the_top(desk, engine, database_url) -> None:
-    queue.pause(engine, desk_settings(database_url), "telegram", "token expired")
+    verbs.pause(engine, desk_settings(database_url), "telegram", "token expired")
     session, _ = signed_in(desk, "ed")
     page = session.get(f"{desk}/queue", timeout=5).text
     assert "Channel telegram is paused: token expired" in page

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from publisher import roster
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher, backoff
 from publisher.engine.queue import utcnow
 from publisher.engine.slots import TimeError, When
@@ -144,7 +144,7 @@ def test_auth_error_pauses_the_channel_and_holds_its_posts(
     server.answer("/hook", 200)
     Dispatcher(engine, settings).run_once()
     assert len(server.received) == 1
-    queue.resume(engine, settings, "hook")
+    verbs.resume(engine, settings, "hook")
     Dispatcher(engine, settings).run_once()
     assert (post(engine, first).state, post(engine, second).state) == ("sent", "sent")
 
@@ -212,7 +212,7 @@ def test_released_post_goes_back_to_the_queue_untouched(engine: Engine, database
 def test_paused_channel_is_not_claimed(engine: Engine, database_url: str) -> None:
     settings = make_settings(database_url)
     queue_posts(engine, settings, channel="log")
-    queue.pause(engine, settings, "log", "breaking news, hold everything")
+    verbs.pause(engine, settings, "log", "breaking news, hold everything")
     assert Dispatcher(engine, settings).claim() == []
 
 

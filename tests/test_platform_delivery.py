@@ -14,7 +14,7 @@ from publisher.channels.text import masked
 from sqlalchemy import Engine
 
 from publisher import roster
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
@@ -223,7 +223,7 @@ def test_editor_retry_of_a_fan_out_reaches_only_those_not_sent(deliver, engine, 
     graph_api.fail_next("/messages", *platform.answers["permanent"])
     post_id, dispatcher = deliver(platform, recipients=RECIPIENTS)
     assert post(engine, post_id).state == "failed"
-    queue.retry(engine, post_id)
+    verbs.retry(engine, post_id)
     dispatcher.run_once()
     sent_to = [c.json["to"] for c in graph_api.posts("/messages")]
     assert sent_to == [*RECIPIENTS, RECIPIENTS[0]]

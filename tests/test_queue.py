@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from publisher import roster
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
@@ -85,7 +85,7 @@ def test_channel_with_approval_waits_for_it(engine: Engine, settings) -> None:
 
 def test_approve_queues_the_post(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["facebook"])[0]
-    queue.approve(engine, post_id)
+    verbs.approve(engine, post_id)
     assert post(engine, post_id).state == "queued"
 
 
@@ -105,14 +105,14 @@ def test_force_queues_the_same_article_again(engine: Engine, settings) -> None:
 
 
 def test_cancelled_post_does_not_block_queueing_again(engine: Engine, settings) -> None:
-    queue.cancel(engine, add(engine, settings, names=["x_main"])[0])
+    verbs.cancel(engine, add(engine, settings, names=["x_main"])[0])
     add(engine, settings, names=["x_main"])
     assert count_posts(engine) == 2
 
 
 def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["x_main"])[0]
-    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/a", without_link=True)
+    verbs.edit(engine, settings, post_id, "Neuer Text https://e.de/a", without_link=True)
     assert (post(engine, post_id).text, post(engine, post_id).edited) == (
         "Neuer Text https://e.de/a",
         True,
@@ -122,7 +122,7 @@ def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, setting
 def test_edit_over_the_limit_is_refused_with_the_length(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["x_main"])[0]
     with pytest.raises(QueueError, match="300 weighted characters, over the limit of 280"):
-        queue.edit(engine, settings, post_id, "a" * 300)
+        verbs.edit(engine, settings, post_id, "a" * 300)
     assert not post(engine, post_id).edited
 
 
@@ -131,7 +131,7 @@ def test_sent_post_can_no_longer_be_edited(engine: Engine, settings) -> None:
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="sent"))
     with pytest.raises(QueueError, match="sent and can no longer be edited"):
-        queue.edit(engine, settings, post_id, "x")
+        verbs.edit(engine, settings, post_id, "x")
 
 
 def test_cancel_of_a_sent_post_is_refused(engine: Engine, settings) -> None:
@@ -139,13 +139,13 @@ def test_cancel_of_a_sent_post_is_refused(engine: Engine, settings) -> None:
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="sent"))
     with pytest.raises(QueueError, match="post 1 is sent"):
-        queue.cancel(engine, post_id)
+        verbs.cancel(engine, post_id)
 
 
 def test_retry_only_takes_failed_or_uncertain_posts(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["x_main"])[0]
     with pytest.raises(QueueError, match="only failed or uncertain posts can be retried"):
-        queue.retry(engine, post_id)
+        verbs.retry(engine, post_id)
 
 
 def test_retry_queues_a_failed_post_now(engine: Engine, settings) -> None:
@@ -154,34 +154,34 @@ def test_retry_queues_a_failed_post_now(engine: Engine, settings) -> None:
         connection.execute(
             update(posts).where(posts.c.id == post_id).values(state="failed", retries=5)
         )
-    queue.retry(engine, post_id, now=NOW + timedelta(hours=1))
+    verbs.retry(engine, post_id, now=NOW + timedelta(hours=1))
     row = post(engine, post_id)
     assert (row.state, row.retries, row.due_at) == ("queued", 0, NOW + timedelta(hours=1))
 
 
 def test_unknown_post_is_reported(engine: Engine) -> None:
     with pytest.raises(QueueError, match="no post 99"):
-        queue.approve(engine, 99)
+        verbs.approve(engine, 99)
 
 
 def test_approval_records_who_approved_and_when(engine: Engine, settings) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
-    queue.approve(engine, post_id, by="anna")
+    verbs.approve(engine, post_id, by="anna")
     row = post(engine, post_id)
     assert (row.state, row.approved_by) == ("queued", "anna") and row.approved_at is not None
 
 
 def test_editing_an_approved_post_sends_it_back_for_approval(engine: Engine, settings) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
-    queue.approve(engine, post_id, by="anna")
-    queue.edit(engine, settings, post_id, "Anderer Text https://e.de/artikel/1", by="ed")
+    verbs.approve(engine, post_id, by="anna")
+    verbs.edit(engine, settings, post_id, "Anderer Text https://e.de/artikel/1", by="ed")
     row = post(engine, post_id)
     assert (row.state, row.approved_by, row.approved_at) == ("awaiting_approval", None, None)
 
 
 def test_editing_a_post_that_needed_no_approval_keeps_it_queued(engine: Engine, settings) -> None:
     (post_id,) = add(engine, settings, names=["x_main"])
-    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/artikel/1", by="ed")
+    verbs.edit(engine, settings, post_id, "Neuer Text https://e.de/artikel/1", by="ed")
     assert post(engine, post_id).state == "queued"
 
 
@@ -189,9 +189,9 @@ def test_every_editors_action_is_recorded_with_who_did_it(engine: Engine, settin
     from publisher.engine.schema import post_events
 
     (post_id,) = add(engine, settings, names=["facebook"], queued_by="ed")
-    queue.edit(engine, settings, post_id, "Text https://e.de/artikel/1", by="ed")
-    queue.approve(engine, post_id, by="anna")
-    queue.cancel(engine, post_id, by="anna")
+    verbs.edit(engine, settings, post_id, "Text https://e.de/artikel/1", by="ed")
+    verbs.approve(engine, post_id, by="anna")
+    verbs.cancel(engine, post_id, by="anna")
     with engine.connect() as connection:
         events = connection.execute(
             select(post_events.c.actor, post_events.c.action)
@@ -210,12 +210,12 @@ def test_a_failed_approved_post_edited_waits_for_approval_on_retry(
     engine: Engine, settings
 ) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
-    queue.approve(engine, post_id, by="anna")
+    verbs.approve(engine, post_id, by="anna")
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="failed"))
-    queue.edit(engine, settings, post_id, "Neuer Text https://e.de/artikel/1", by="ed")
+    verbs.edit(engine, settings, post_id, "Neuer Text https://e.de/artikel/1", by="ed")
     assert post(engine, post_id).state == "failed"
-    queue.retry(engine, post_id, by="ed")
+    verbs.retry(engine, post_id, by="ed")
     assert post(engine, post_id).state == "awaiting_approval"
 
 
@@ -225,9 +225,9 @@ def test_an_edit_that_drops_the_articles_link_needs_a_confirmation(
     (post_id,) = add(engine, settings, names=["x_main"])
     before = post(engine, post_id).text
     with pytest.raises(queue.LinkMissing, match="no longer holds the article's link"):
-        queue.edit(engine, settings, post_id, "Nur noch Text", by="ed")
+        verbs.edit(engine, settings, post_id, "Nur noch Text", by="ed")
     assert post(engine, post_id).text == before
-    queue.edit(engine, settings, post_id, "Nur noch Text", by="ed", without_link=True)
+    verbs.edit(engine, settings, post_id, "Nur noch Text", by="ed", without_link=True)
     assert post(engine, post_id).text == "Nur noch Text"
 
 
@@ -235,5 +235,5 @@ def test_an_edit_without_the_link_is_fine_where_the_link_goes_beside_the_text(
     engine: Engine, settings
 ) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
-    queue.edit(engine, settings, post_id, "Nur noch Text", by="ed")
+    verbs.edit(engine, settings, post_id, "Nur noch Text", by="ed")
     assert post(engine, post_id).text == "Nur noch Text"

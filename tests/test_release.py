@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Match, Rule, Settings
-from publisher.engine import queue
+from publisher.engine import verbs
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.release import release
 from publisher.engine.schema import posts
@@ -81,7 +81,7 @@ def test_article_arriving_again_updates_unsent_posts_and_queues_nothing(
 def test_an_editors_edit_survives_an_update(engine, database_url) -> None:
     settings = desk(database_url)
     first = release(engine, settings, article(), "webhook", now=NOW).queued[0]
-    queue.edit(engine, settings, first, "Von Hand geschrieben https://e.de/a")
+    verbs.edit(engine, settings, first, "Von Hand geschrieben https://e.de/a")
     release(engine, settings, article().model_copy(update={"headline": "Neu"}), "webhook")
     assert next(r for r in rows(engine) if r.id == first).text.startswith("Von Hand")
 
@@ -171,7 +171,7 @@ def test_a_cms_update_of_an_approved_post_needs_approval_again(engine, database_
     rule = Rule(name="held", channels=("x_main",), approval=True)
     settings = desk(database_url, rule)
     (post_id,) = release(engine, settings, article(), "webhook", now=NOW).queued
-    queue.approve(engine, post_id, by="anna")
+    verbs.approve(engine, post_id, by="anna")
     release(engine, settings, article().model_copy(update={"headline": "Korrigiert"}), "webhook")
     (row,) = rows(engine)
     assert (row.state, row.approved_by) == ("awaiting_approval", None)
@@ -182,7 +182,7 @@ def test_a_cms_update_that_changes_no_text_keeps_the_approval(engine, database_u
     rule = Rule(name="held", channels=("x_main",), approval=True)
     settings = desk(database_url, rule)
     (post_id,) = release(engine, settings, article(), "webhook", now=NOW).queued
-    queue.approve(engine, post_id, by="anna")
+    verbs.approve(engine, post_id, by="anna")
     release(engine, settings, article().model_copy(update={"tags": ("neu",)}), "webhook")
     (row,) = rows(engine)
     assert (row.state, row.approved_by) == ("queued", "anna")

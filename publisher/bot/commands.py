@@ -22,7 +22,7 @@ from publisher.bot.texts import say
 from publisher.channels.telegram import Telegram
 from publisher.clock import shown
 from publisher.config import Settings
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.listings import list_deliveries, list_posts, show_post
 from publisher.engine.queue import QueueError
 from publisher.engine.release import UnknownArticle, stored_article
@@ -305,7 +305,7 @@ class Desk:
         post = show_post(self.engine, self.settings, post_id)
         if post["channel"] != channel:
             raise QueueError(f"post {post_id} is for {post['channel']}, not {channel}")
-        queue.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
+        verbs.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
         adapter = roster.configured(self.settings, channel)
         return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": adapter.unit}
 
@@ -333,7 +333,7 @@ class Desk:
 
     def act(self, verb: str, post_id: int, by: str) -> bool:
         """Approve, cancel, retry or mark-sent a post (raises QueueError when it cannot)."""
-        queue.ACTIONS[verb](self.engine, post_id, by=by)
+        verbs.ACTIONS[verb](self.engine, post_id, by=by)
         return True
 
     async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -358,7 +358,7 @@ class Desk:
             await self.reply(update, self.say("paused", channel=args[0]))
 
     def _pause(self, channel: str, reason: str) -> bool:
-        queue.pause(self.engine, self.settings, channel, reason)
+        verbs.pause(self.engine, self.settings, channel, reason)
         return True
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -372,7 +372,7 @@ class Desk:
             await self.reply(update, self.say("resumed", channel=args[0]))
 
     def _resume(self, channel: str) -> bool:
-        queue.resume(self.engine, self.settings, channel)
+        verbs.resume(self.engine, self.settings, channel)
         return True
 
     # --- buttons ---------------------------------------------------------------------------
@@ -413,7 +413,7 @@ class Desk:
         if kind in ("d", "e"):
             return action in _BUTTON_ACTIONS[kind]
         if kind == "p":
-            return key.isdigit() and is_row_id(int(key)) and action in queue.ACTIONS
+            return key.isdigit() and is_row_id(int(key)) and action in verbs.ACTIONS
         return kind == "c" and action == "resume" and bool(key)
 
     def _press(self, kind: str, key: str, action: str, by: str) -> str:
@@ -444,7 +444,7 @@ class Desk:
             self.act(action, int(key), by)
             return self.say("done", id=key, verb=self.say(f"verb_{action}"))
         if kind == "c" and action == "resume":
-            queue.resume(self.engine, self.settings, key)
+            verbs.resume(self.engine, self.settings, key)
             return self.say("resumed", channel=key)
         raise QueueError("unknown button")
 

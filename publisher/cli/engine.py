@@ -216,18 +216,18 @@ def pause_command(
     reason: Annotated[str, typer.Option(help="Why, for the other editors")] = "paused by an editor",
 ) -> None:
     """Hold a channel's posts until it is resumed."""
-    from publisher.engine import queue as queue_ops
+    from publisher.engine import verbs
 
-    queue_ops.pause(env(ctx).engine, env(ctx).settings, name, reason)
+    verbs.pause(env(ctx).engine, env(ctx).settings, name, reason)
     print(f"channel {name} paused")
 
 
 @channels_app.command("resume")
 def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Let a paused channel's posts go out again."""
-    from publisher.engine import queue as queue_ops
+    from publisher.engine import verbs
 
-    queue_ops.resume(env(ctx).engine, env(ctx).settings, name)
+    verbs.resume(env(ctx).engine, env(ctx).settings, name)
     print(f"channel {name} resumed")
 
 

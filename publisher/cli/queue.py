@@ -223,6 +223,7 @@ def edit_command(
 ) -> None:
     """Replace a post's text; it is checked against the channel's rules first."""
     from publisher.engine import queue as queue_ops
+    from publisher.engine import verbs
 
     if text is None and file is None:
         raise UsageError("give the new text, or --file with it")
@@ -232,7 +233,7 @@ def edit_command(
         text = sys.stdin.read() if str(file) == "-" else _read(file)
     assert text is not None
     try:
-        queue_ops.edit(
+        verbs.edit(
             env(ctx).engine,
             env(ctx).settings,
             post_id,
@@ -255,27 +256,27 @@ def _read(path: Path) -> str:
 @queue_app.command("approve")
 def approve_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Let a post that waits for approval go out at its time."""
-    from publisher.engine import queue as queue_ops
+    from publisher.engine import verbs
 
-    queue_ops.approve(env(ctx).engine, post_id, by=actor(by))
+    verbs.approve(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} approved")
 
 
 @queue_app.command("cancel")
 def cancel_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Withdraw a post that has not gone out."""
-    from publisher.engine import queue as queue_ops
+    from publisher.engine import verbs
 
-    queue_ops.cancel(env(ctx).engine, post_id, by=actor(by))
+    verbs.cancel(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} cancelled")
 
 
 @queue_app.command("retry")
 def retry_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Send a failed or uncertain post again now (check the platform first for uncertain ones)."""
-    from publisher.engine import queue as queue_ops
+    from publisher.engine import verbs
 
-    queue_ops.retry(env(ctx).engine, post_id, by=actor(by))
+    verbs.retry(env(ctx).engine, post_id, by=actor(by))
     print(f"post {post_id} queued again")
 
 
@@ -287,9 +288,9 @@ def mark_sent_command(
     by: By = None,
 ) -> None:
     """Record that an uncertain post did go out."""
-    from publisher.engine import queue as queue_ops
+    from publisher.engine import verbs
 
-    queue_ops.mark_sent(env(ctx).engine, post_id, permalink, by=actor(by))
+    verbs.mark_sent(env(ctx).engine, post_id, permalink, by=actor(by))
     print(f"post {post_id} marked sent")
 
 

@@ -15,8 +15,8 @@ from publisher import roster
 from publisher.channels import Channel, ChannelError, Outgoing
 from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.queue import found_online
 from publisher.engine.schema import deliveries, posts
+from publisher.engine.verbs import found_online
 
 logger = logging.getLogger("publisher.engine.reconcile")
 

@@ -22,7 +22,7 @@ from publisher.articles import Article, ArticleError
 from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import list_deliveries, list_posts
 from publisher.engine.pauses import active_pauses
@@ -351,9 +351,9 @@ class Desk:
                 moved = actions.when(picked, self.settings)
                 if moved.at is None:
                     raise TimeError(self.t("pick_time"))
-                await run_in_threadpool(queue.reschedule, self.engine, post_id, moved.at, user.name)
+                await run_in_threadpool(verbs.reschedule, self.engine, post_id, moved.at, user.name)
             elif action in ACTIONS:
-                verb = queue.ACTIONS[action]
+                verb = verbs.ACTIONS[action]
                 await run_in_threadpool(lambda: verb(self.engine, post_id, by=user.name))
             else:
                 return self.render(request, "message.html.j2", {"message": action}, 404)
@@ -366,10 +366,10 @@ class Desk:
         require_approver(user)
         try:
             if action == "resume":
-                await run_in_threadpool(queue.resume, self.engine, self.settings, name)
+                await run_in_threadpool(verbs.resume, self.engine, self.settings, name)
             elif action == "pause":
                 reason = f"paused by {user.name} at the desk"
-                await run_in_threadpool(queue.pause, self.engine, self.settings, name, reason)
+                await run_in_threadpool(verbs.pause, self.engine, self.settings, name, reason)
         except EditorError as exc:
             return await self.queue_page(request, self.t("stale", reason=str(exc)))
         return RedirectResponse("/queue", status_code=303)

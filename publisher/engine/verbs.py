@@ -1,0 +1,250 @@
+"""The editors' verbs on one post (approve, cancel, retry, reschedule, mark sent, edit) and on a
+channel (pause, resume). Each is one short transaction that the post lifecycle's verb table
+allows or refuses; a refusal changes nothing, and every change is recorded with who made it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, select, update
+
+from publisher import roster
+from publisher.articles import Article, ArticleError, check_http_url
+from publisher.clock import utcnow
+from publisher.config import Settings
+from publisher.engine.changes import notify_change
+from publisher.engine.lifecycle import (
+    APPROVE,
+    CANCEL,
+    EDIT,
+    MARK_SENT,
+    RESCHEDULE,
+    RETRY,
+    Outcome,
+    State,
+    Verb,
+)
+from publisher.engine.pauses import pause_channel, resume_channel
+from publisher.engine.queue import LinkMissing, QueueError, drops_link, record_event
+from publisher.engine.schema import articles, deliveries, is_row_id, posts
+
+
+def _post(connection: Connection, post_id: int) -> Any:
+    if not is_row_id(post_id):
+        raise QueueError(f"no post {post_id}")
+    row = connection.execute(select(posts).where(posts.c.id == post_id)).first()
+    if row is None:
+        raise QueueError(f"no post {post_id}")
+    return row
+
+
+def _transition(
+    engine: Engine,
+    post_id: int,
+    verb: Verb,
+    by: str,
+    detail: str | None = None,
+    **values: Any,
+) -> None:
+    """Apply `verb` to a post in one transaction: refused (nothing changed) unless the post's
+    state allows it; the state changes to the verb's target unless `values` say otherwise."""
+    now = utcnow()
+    with engine.begin() as connection:
+        row = _post(connection, post_id)
+        if not verb.allows(row.state):
+            raise QueueError(verb.refusal(post_id, row.state))
+        if verb.target is not None:
+            values.setdefault("state", verb.target)
+        connection.execute(
+            update(posts)
+            .where(and_(posts.c.id == post_id, posts.c.state == row.state))
+            .values(updated_at=now, **values)
+        )
+        record_event(connection, [post_id], by, verb.done, now, detail)
+        notify_change(connection)
+
+
+def approve(engine: Engine, post_id: int, by: str = "cli") -> None:
+    """Let a post that waits for approval go out at its time; who approved it is kept."""
+    _transition(engine, post_id, APPROVE, by, approved_by=by, approved_at=utcnow())
+
+
+def cancel(engine: Engine, post_id: int, by: str = "cli") -> None:
+    """Withdraw a post that has not gone out."""
+    _transition(engine, post_id, CANCEL, by, worker=None)
+
+
+def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = None) -> None:
+    """Send a failed or uncertain post again, now (an editor has checked it is not online); a
+    post whose approval an edit withdrew waits for approval first."""
+    with engine.connect() as connection:
+        row = _post(connection, post_id)
+    unapproved = row.approval_required and row.approved_at is None
+    _transition(
+        engine,
+        post_id,
+        RETRY,
+        by,
+        state=State.AWAITING_APPROVAL if unapproved else State.QUEUED,
+        due_at=now or utcnow(),
+        retries=0,
+        worker=None,
+        lease_until=None,
+        # Fan-out posts owe again every recipient not yet reached, refused ones included.
+        pending=None,
+    )
+
+
+def reschedule(engine: Engine, post_id: int, when: datetime, by: str = "cli") -> None:
+    """Move a post that has not gone out to another time (in the future)."""
+    if when.tzinfo is None:
+        raise QueueError("a post's time needs a time zone")
+    if when < utcnow() - timedelta(seconds=5):
+        raise QueueError(f"{when.isoformat(timespec='minutes')} is in the past")
+    _transition(
+        engine,
+        post_id,
+        RESCHEDULE,
+        by,
+        when.astimezone(UTC).isoformat(timespec="minutes"),
+        due_at=when,
+    )
+
+
+def mark_sent(engine: Engine, post_id: int, permalink: str | None = None, by: str = "cli") -> None:
+    """Record that an uncertain post did go out (an editor found it on the platform); the
+    permalink, when given, must be an http(s) address."""
+    if permalink is not None:
+        try:
+            permalink = check_http_url(permalink)
+        except ArticleError:
+            raise QueueError(
+                f"the permalink must be an http(s) address, not {permalink[:80]!r}"
+            ) from None
+    with engine.begin() as connection:
+        row = _post(connection, post_id)
+        if not MARK_SENT.allows(row.state):
+            raise QueueError(MARK_SENT.refusal(post_id, row.state))
+        _record_sent(connection, post_id, None, permalink, by, permalink)
+
+
+def found_online(
+    engine: Engine, post_id: int, remote_id: str | None, permalink: str | None
+) -> bool:
+    """Record that an uncertain post was found on its platform after its worker stopped; False
+    when it is no longer uncertain (an editor was quicker)."""
+    with engine.begin() as connection:
+        return _record_sent(
+            connection, post_id, remote_id, permalink, "reconcile", "found on the platform"
+        )
+
+
+def _record_sent(
+    connection: Connection,
+    post_id: int,
+    remote_id: str | None,
+    permalink: str | None,
+    by: str,
+    detail: str | None,
+) -> bool:
+    """The one way an uncertain post becomes sent: the post, its uncertain deliveries and the
+    record of who said so."""
+    now = utcnow()
+    changed = connection.execute(
+        update(posts)
+        .where(posts.c.id == post_id, posts.c.state == State.UNCERTAIN)
+        .values(
+            state=MARK_SENT.target,
+            sent_at=now,
+            remote_id=remote_id,
+            permalink=permalink,
+            error_class=None,
+            error=detail if by == "reconcile" else None,
+            worker=None,
+            lease_until=None,
+            updated_at=now,
+        )
+    ).rowcount
+    if not changed:
+        return False
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.post_id == post_id, deliveries.c.outcome == Outcome.UNCERTAIN)
+        .values(outcome=Outcome.SENT, remote_id=remote_id, permalink=permalink)
+    )
+    record_event(connection, [post_id], by, MARK_SENT.done, now, detail)
+    notify_change(connection)
+    return True
+
+
+# The editor's verbs that are buttons (desk, bot), by name: each takes the engine, the post and
+# who acts (`by`).
+ACTIONS: dict[str, Callable[..., None]] = {
+    APPROVE.name: approve,
+    CANCEL.name: cancel,
+    RETRY.name: retry,
+    MARK_SENT.name: mark_sent,
+}
+
+
+def edit(
+    engine: Engine,
+    settings: Settings,
+    post_id: int,
+    new_text: str,
+    by: str = "cli",
+    *,
+    without_link: bool = False,
+) -> None:
+    """Replace a post's text, validated against its channel's rules (QueueError lists problems).
+    A text that drops the article's link is refused (LinkMissing) unless `without_link`. An
+    approved post that is edited waits for approval again."""
+    with engine.begin() as connection:
+        row = _post(connection, post_id)
+        if not EDIT.allows(row.state):
+            raise QueueError(f"post {post_id} is {row.state} and can no longer be edited")
+        if row.channel not in settings.channels:
+            raise QueueError(
+                f"post {post_id} belongs to channel {row.channel!r}, no longer configured"
+            )
+        channel = roster.configured(settings, row.channel)
+        stored = connection.execute(select(articles.c.data).where(articles.c.id == row.article_id))
+        article = Article.model_validate(stored.scalar_one())
+        problems = channel.validate(new_text, article)
+        if problems:
+            raise QueueError(f"post {post_id} on {row.channel}: " + "; ".join(problems))
+        if not without_link and drops_link(channel, new_text, row.link, article.url):
+            raise LinkMissing(
+                f"post {post_id} on {row.channel}: the text no longer holds the article's link"
+            )
+        now = utcnow()
+        values: dict[str, Any] = {"text": new_text, "edited": True, "updated_at": now}
+        detail = None
+        if row.approved_at is not None:
+            # The approver approved another text: this one needs their word again. A failed or
+            # uncertain post keeps its state; its retry then waits for approval.
+            values.update(approval_required=True, approved_by=None, approved_at=None)
+            if row.state == State.QUEUED:
+                values["state"] = State.AWAITING_APPROVAL
+            detail = "needs approval again"
+        connection.execute(update(posts).where(posts.c.id == post_id).values(values))
+        record_event(connection, [post_id], by, "edited", now, detail)
+        notify_change(connection)
+
+
+def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None:
+    """Hold every post of a channel until it is resumed."""
+    if channel not in settings.channels:
+        raise QueueError(f"unknown channel {channel!r}")
+    with engine.begin() as connection:
+        pause_channel(connection, channel, reason, "editor", utcnow())
+
+
+def resume(engine: Engine, settings: Settings, channel: str) -> None:
+    """Let a paused channel's posts go out again."""
+    if channel not in settings.channels:
+        raise QueueError(f"unknown channel {channel!r}")
+    with engine.begin() as connection:
+        resume_channel(connection, channel)
