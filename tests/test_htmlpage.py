@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher.articles import ArticleError
-from publisher.intake.htmlpage import article_from_html, decode_html, strip_site_suffix
+from publisher.intake.headlines import strip_site_suffix
+from publisher.intake.htmlpage import article_from_html, decode_html
 from tests.conftest import CORPUS
 
 BERLIN = ZoneInfo("Europe/Berlin")
