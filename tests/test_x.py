@@ -6,7 +6,8 @@ import re
 
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels.x import EMOJI_RUN_CHARS, X, emoji_spans, weighted_length
+from publisher.channels.x import X
+from publisher.channels.x_length import EMOJI_RUN_CHARS, emoji_spans, weighted_length
 from twitter_text import parse_tweet
 from twitter_text.regexp.emoji import emoji
 
