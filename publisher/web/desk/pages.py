@@ -4,7 +4,6 @@ changes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import anyio
@@ -22,18 +21,17 @@ from publisher.articles import Article, ArticleError
 from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue, verbs
-from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.listings import list_deliveries, list_posts
+from publisher.engine import queue
 from publisher.engine.pauses import active_pauses
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles
-from publisher.engine.slots import PastTime, TimeError, When
+from publisher.engine.slots import PastTime, When
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
-from publisher.web.desk.auth import check_csrf, csrf_token, current_user, require_approver
+from publisher.web.desk.auth import check_csrf, csrf_token, current_user
 from publisher.web.desk.guard import SigninGuard
+from publisher.web.desk.overview import Overview
 from publisher.web.desk.texts import number, translator
 from publisher.web.users import check_password, close_session, open_session
 
@@ -41,8 +39,6 @@ from publisher.web.users import check_password, close_session, open_session
 FETCHES_AT_ONCE = 8
 # How long a sign-in waits for its turn to hash before the server says it is busy.
 HASHING_WAIT = 5.0
-# What the queue page's buttons may do (marking sent stays with the command line and the bot).
-ACTIONS = ("approve", "cancel", "retry")
 
 
 class Desk:
@@ -74,11 +70,12 @@ class Desk:
         route("/articles/{article_id}", self.article_page, methods=["GET"])
         route("/articles/{article_id}/queue", self.queue_article, methods=["POST"])
         route("/api/measure", self.measure, methods=["POST"])
-        route("/queue", self.queue_page, methods=["GET"], response_class=HTMLResponse)
-        route("/posts/{post_id}/{action}", self.post_action, methods=["POST"])
-        route("/channels/{name}/{action}", self.channel_action, methods=["POST"])
-        route("/plan", self.plan_page, methods=["GET"], response_class=HTMLResponse)
-        route("/log", self.log_page, methods=["GET"], response_class=HTMLResponse)
+        overview = Overview(self)
+        route("/queue", overview.queue_page, methods=["GET"], response_class=HTMLResponse)
+        route("/posts/{post_id}/{action}", overview.post_action, methods=["POST"])
+        route("/channels/{name}/{action}", overview.channel_action, methods=["POST"])
+        route("/plan", overview.plan_page, methods=["GET"], response_class=HTMLResponse)
+        route("/log", overview.log_page, methods=["GET"], response_class=HTMLResponse)
 
     # --- rendering -------------------------------------------------------------------------
 
@@ -331,132 +328,3 @@ class Desk:
                 "problems": channel.validate(text, article),
             }
         )
-
-    # --- the queue, actions, the plan and the log ------------------------------------------
-
-    async def queue_page(self, request: Request, message: str | None = None) -> Response:
-        self.user(request)
-        posts = await run_in_threadpool(list_posts, self.engine, self.settings)
-        return self.render(request, "queue.html.j2", {"posts": posts, "message": message})
-
-    async def post_action(self, request: Request, post_id: int, action: str) -> Response:
-        user = await self.form_user(request)
-        form = await request.form()
-        if action == "approve":
-            require_approver(user)
-        try:
-            if action == "reschedule":
-                # A slot picked from the plan (it carries its offset), else a typed time.
-                picked = str(form.get("slot") or form.get("at") or "?")
-                moved = actions.when(picked, self.settings)
-                if moved.at is None:
-                    raise TimeError(self.t("pick_time"))
-                await run_in_threadpool(verbs.reschedule, self.engine, post_id, moved.at, user.name)
-            elif action in ACTIONS:
-                verb = verbs.ACTIONS[action]
-                await run_in_threadpool(lambda: verb(self.engine, post_id, by=user.name))
-            else:
-                return self.render(request, "message.html.j2", {"message": action}, 404)
-        except EditorError as exc:
-            return await self.queue_page(request, self.t("stale", reason=str(exc)))
-        return RedirectResponse(str(form.get("back") or "/queue"), status_code=303)
-
-    async def channel_action(self, request: Request, name: str, action: str) -> Response:
-        user = await self.form_user(request)
-        require_approver(user)
-        try:
-            if action == "resume":
-                await run_in_threadpool(verbs.resume, self.engine, self.settings, name)
-            elif action == "pause":
-                reason = f"paused by {user.name} at the desk"
-                await run_in_threadpool(verbs.pause, self.engine, self.settings, name, reason)
-        except EditorError as exc:
-            return await self.queue_page(request, self.t("stale", reason=str(exc)))
-        return RedirectResponse("/queue", status_code=303)
-
-    async def plan_page(self, request: Request, start: str | None = None) -> Response:
-        self.user(request)
-        today = datetime.now(self.settings.tz).date()
-        try:
-            first = date.fromisoformat(start) if start else today - timedelta(today.weekday())
-        except ValueError:
-            first = today - timedelta(today.weekday())
-        days = [first + timedelta(days=n) for n in range(7)]
-        # The week in every channel's zone lies within a day either side of it in UTC.
-        week_start = datetime.combine(first, time(), UTC) - timedelta(days=1)
-        posts = await run_in_threadpool(
-            lambda: list_posts(
-                self.engine, self.settings, include_done=True,
-                due_from=week_start, due_until=week_start + timedelta(days=9),
-            )
-        )  # fmt: skip
-        grid: dict[str, dict[date, list[dict[str, Any]]]] = {}
-        for name in self._channels():
-            zone = self.settings.channel_tz(name)
-            grid[name] = {day: [] for day in days}
-            for post in posts:
-                if post["channel"] != name or post["state"] == State.CANCELLED:
-                    continue
-                local = datetime.fromisoformat(post["due_at"]).astimezone(zone).date()
-                if local in grid[name]:
-                    grid[name][local].append(post)
-        slots = {n: self.settings.channels[n].slots for n in grid}
-        now = utcnow()
-        free = {
-            name: [
-                moment
-                for day in days
-                for slot in slots[name]
-                if (moment := datetime.combine(day, slot, self.settings.channel_tz(name))) > now
-            ]
-            for name in grid
-        }
-        context = {
-            "days": days,
-            "grid": grid,
-            "slots": slots,
-            "free": free,
-            "previous": (first - timedelta(days=7)).isoformat(),
-            "next": (first + timedelta(days=7)).isoformat(),
-        }
-        return self.render(request, "plan.html.j2", context)
-
-    async def log_page(
-        self,
-        request: Request,
-        channel: str | None = None,
-        outcome: str | None = None,
-        day: str | None = None,
-    ) -> Response:
-        self.user(request)
-        since = until = None
-        if day:
-            try:
-                start = datetime.combine(date.fromisoformat(day), datetime.min.time())
-                since = start.replace(tzinfo=self.settings.tz)
-                until = since + timedelta(days=1)
-            except ValueError:
-                day = None
-        rows = await run_in_threadpool(
-            lambda: list_deliveries(
-                self.engine,
-                channel=channel or None,
-                outcome=outcome or None,
-                since=since,
-                until=until,
-                limit=300,
-            )
-        )
-        for row in rows:
-            started = datetime.fromisoformat(row["started_at"])
-            zone = self.settings.channel_tz(row["channel"])
-            row["started_local"] = started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-        context = {
-            "deliveries": rows,
-            "channel": channel or "",
-            "outcome": outcome or "",
-            "outcomes": list(Outcome),
-            "day": day or "",
-            "channels": list(self.settings.channels),
-        }
-        return self.render(request, "log.html.j2", context)

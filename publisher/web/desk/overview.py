@@ -1,0 +1,163 @@
+"""The desk's overview pages: the queue with its buttons, the week's plan with free slots, and
+the delivery log; and the actions their buttons take (approve, cancel, retry, move a post, pause
+or resume a channel)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from publisher import actions
+from publisher.clock import utcnow
+from publisher.engine import verbs
+from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.listings import list_deliveries, list_posts
+from publisher.engine.slots import TimeError
+from publisher.errors import EditorError
+from publisher.web.desk.auth import require_approver
+
+if TYPE_CHECKING:
+    from publisher.web.desk.pages import Desk
+
+# What the queue page's buttons may do (marking sent stays with the command line and the bot).
+ACTIONS = ("approve", "cancel", "retry")
+
+
+class Overview:
+    """The overview pages of one desk (its templates, its user and its database)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.settings = desk.settings
+
+    async def queue_page(self, request: Request, message: str | None = None) -> Response:
+        self.desk.user(request)
+        posts = await run_in_threadpool(list_posts, self.engine, self.settings)
+        return self.desk.render(request, "queue.html.j2", {"posts": posts, "message": message})
+
+    async def post_action(self, request: Request, post_id: int, action: str) -> Response:
+        user = await self.desk.form_user(request)
+        form = await request.form()
+        if action == "approve":
+            require_approver(user)
+        try:
+            if action == "reschedule":
+                # A slot picked from the plan (it carries its offset), else a typed time.
+                picked = str(form.get("slot") or form.get("at") or "?")
+                moved = actions.when(picked, self.settings)
+                if moved.at is None:
+                    raise TimeError(self.desk.t("pick_time"))
+                await run_in_threadpool(verbs.reschedule, self.engine, post_id, moved.at, user.name)
+            elif action in ACTIONS:
+                verb = verbs.ACTIONS[action]
+                await run_in_threadpool(lambda: verb(self.engine, post_id, by=user.name))
+            else:
+                return self.desk.render(request, "message.html.j2", {"message": action}, 404)
+        except EditorError as exc:
+            return await self.queue_page(request, self.desk.t("stale", reason=str(exc)))
+        return RedirectResponse(str(form.get("back") or "/queue"), status_code=303)
+
+    async def channel_action(self, request: Request, name: str, action: str) -> Response:
+        user = await self.desk.form_user(request)
+        require_approver(user)
+        try:
+            if action == "resume":
+                await run_in_threadpool(verbs.resume, self.engine, self.settings, name)
+            elif action == "pause":
+                reason = f"paused by {user.name} at the desk"
+                await run_in_threadpool(verbs.pause, self.engine, self.settings, name, reason)
+        except EditorError as exc:
+            return await self.queue_page(request, self.desk.t("stale", reason=str(exc)))
+        return RedirectResponse("/queue", status_code=303)
+
+    async def plan_page(self, request: Request, start: str | None = None) -> Response:
+        self.desk.user(request)
+        today = datetime.now(self.settings.tz).date()
+        try:
+            first = date.fromisoformat(start) if start else today - timedelta(today.weekday())
+        except ValueError:
+            first = today - timedelta(today.weekday())
+        days = [first + timedelta(days=n) for n in range(7)]
+        # The week in every channel's zone lies within a day either side of it in UTC.
+        week_start = datetime.combine(first, time(), UTC) - timedelta(days=1)
+        posts = await run_in_threadpool(
+            lambda: list_posts(
+                self.engine, self.settings, include_done=True,
+                due_from=week_start, due_until=week_start + timedelta(days=9),
+            )
+        )  # fmt: skip
+        grid: dict[str, dict[date, list[dict[str, Any]]]] = {}
+        for name in self.desk._channels():
+            zone = self.settings.channel_tz(name)
+            grid[name] = {day: [] for day in days}
+            for post in posts:
+                if post["channel"] != name or post["state"] == State.CANCELLED:
+                    continue
+                local = datetime.fromisoformat(post["due_at"]).astimezone(zone).date()
+                if local in grid[name]:
+                    grid[name][local].append(post)
+        slots = {n: self.settings.channels[n].slots for n in grid}
+        now = utcnow()
+        free = {
+            name: [
+                moment
+                for day in days
+                for slot in slots[name]
+                if (moment := datetime.combine(day, slot, self.settings.channel_tz(name))) > now
+            ]
+            for name in grid
+        }
+        context = {
+            "days": days,
+            "grid": grid,
+            "slots": slots,
+            "free": free,
+            "previous": (first - timedelta(days=7)).isoformat(),
+            "next": (first + timedelta(days=7)).isoformat(),
+        }
+        return self.desk.render(request, "plan.html.j2", context)
+
+    async def log_page(
+        self,
+        request: Request,
+        channel: str | None = None,
+        outcome: str | None = None,
+        day: str | None = None,
+    ) -> Response:
+        self.desk.user(request)
+        since = until = None
+        if day:
+            try:
+                start = datetime.combine(date.fromisoformat(day), datetime.min.time())
+                since = start.replace(tzinfo=self.settings.tz)
+                until = since + timedelta(days=1)
+            except ValueError:
+                day = None
+        rows = await run_in_threadpool(
+            lambda: list_deliveries(
+                self.engine,
+                channel=channel or None,
+                outcome=outcome or None,
+                since=since,
+                until=until,
+                limit=300,
+            )
+        )
+        for row in rows:
+            started = datetime.fromisoformat(row["started_at"])
+            zone = self.settings.channel_tz(row["channel"])
+            row["started_local"] = started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        context = {
+            "deliveries": rows,
+            "channel": channel or "",
+            "outcome": outcome or "",
+            "outcomes": list(Outcome),
+            "day": day or "",
+            "channels": list(self.settings.channels),
+        }
+        return self.desk.render(request, "log.html.j2", context)
