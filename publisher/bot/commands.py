@@ -13,13 +13,13 @@ from html import escape
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from publisher import actions, roster
 from publisher.articles import Article
+from publisher.bot import render
 from publisher.bot.texts import say
-from publisher.channels.telegram import Telegram
 from publisher.clock import shown
 from publisher.config import Settings
 from publisher.engine import queue, verbs
@@ -33,8 +33,6 @@ from publisher.intake.sources import load_article
 from publisher.teasers import compose
 
 logger = logging.getLogger("publisher.bot")
-# The bot speaks Telegram: its messages keep to a Telegram message's limit.
-MESSAGE_LIMIT = Telegram.limit
 # Callback data of the bot's buttons: kind, key and action (see `_known_button`).
 _BUTTON = re.compile(r"([dpce]):([^:]{1,200}):([a-z]{1,20})")
 _BUTTON_ACTIONS = {"d": ("now", "queue", "edit", "cancel"), "e": ("nolink",)}
@@ -126,7 +124,7 @@ class Desk:
     async def reply(self, update: Update, text: str, **options: Any) -> None:
         if update.effective_message is not None:
             await update.effective_message.reply_text(
-                _fit(text), parse_mode="HTML", disable_web_page_preview=True, **options
+                render.fit(text), parse_mode="HTML", disable_web_page_preview=True, **options
             )
 
     async def run(self, update: Update, function: Any, *args: Any) -> Any:
@@ -171,12 +169,12 @@ class Desk:
         buttons = InlineKeyboardMarkup(
             [
                 [
-                    _button(self.say("button_now"), f"d:{key}:now"),
-                    _button(self.say("button_queue"), f"d:{key}:queue"),
+                    render.button(self.say("button_now"), f"d:{key}:now"),
+                    render.button(self.say("button_queue"), f"d:{key}:queue"),
                 ],
                 [
-                    _button(self.say("button_edit"), f"d:{key}:edit"),
-                    _button(self.say("button_cancel"), f"d:{key}:cancel"),
+                    render.button(self.say("button_edit"), f"d:{key}:edit"),
+                    render.button(self.say("button_cancel"), f"d:{key}:cancel"),
                 ],
             ]
         )
@@ -230,13 +228,7 @@ class Desk:
         if not rows:
             await self.reply(update, self.say("empty_list"))
             return
-        lines = [
-            f"#{p['id']} <b>{escape(p['channel'])}</b> {p['state']}"
-            f"{' (held)' if p['held'] else ''} {p['due_local'][:16].replace('T', ' ')} "
-            f"– {escape(p['headline'][:60])}"
-            for p in rows[:40]
-        ]
-        await self.reply(update, "\n".join(lines))
+        await self.reply(update, "\n".join(render.post_line(p) for p in rows[:40]))
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):
@@ -246,15 +238,7 @@ class Desk:
             if rows is not None:
                 await self.reply(update, self.say("empty_log"))
             return
-        lines = []
-        for d in rows:
-            link = f' <a href="{escape(d["permalink"])}">↗</a>' if d["permalink"] else ""
-            error = f" – {escape(d['error'][:80])}" if d["error"] else ""
-            lines.append(
-                f"#{d['post_id']} <b>{escape(d['channel'])}</b> {d['outcome']} "
-                f"{(d['finished_at'] or d['started_at'])[:16].replace('T', ' ')}{link}{error}"
-            )
-        await self.reply(update, "\n".join(lines))
+        await self.reply(update, "\n".join(render.delivery_line(d) for d in rows))
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):
@@ -265,15 +249,7 @@ class Desk:
         post = await self.run(update, show_post, self.engine, self.settings, post_id)
         if post is None:
             return
-        permalink = escape(post["permalink"] or "")
-        link = f'\n<a href="{permalink}">{permalink}</a>' if permalink else ""
-        await self.reply(
-            update,
-            f"#{post['id']} <b>{escape(post['channel'])}</b> {post['state']} "
-            f"{post['due_local'][:16].replace('T', ' ')}\n<pre>{escape(post['text'])}</pre>"
-            + link
-            + (f"\n⚠️ {escape(post['error'])}" if post["error"] else ""),
-        )
+        await self.reply(update, render.post_detail(post))
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):
@@ -290,7 +266,9 @@ class Desk:
         except queue.LinkMissing as exc:
             key = secrets.token_hex(4)
             self.pending_edits[key] = pending
-            button = InlineKeyboardMarkup([[_button(self.say("button_nolink"), f"e:{key}:nolink")]])
+            button = InlineKeyboardMarkup(
+                [[render.button(self.say("button_nolink"), f"e:{key}:nolink")]]
+            )
             await self.reply(
                 update, self.say("link_missing", message=str(exc)), reply_markup=button
             )
@@ -401,7 +379,7 @@ class Desk:
         message = query.message
         original = message.text_html if isinstance(message, Message) and message.text else ""
         await query.edit_message_text(
-            _fit(f"{original}\n\n{outcome}" if kind != "d" else outcome),
+            render.fit(f"{original}\n\n{outcome}" if kind != "d" else outcome),
             parse_mode="HTML",
             disable_web_page_preview=True,
         )
@@ -447,18 +425,3 @@ class Desk:
             verbs.resume(self.engine, self.settings, key)
             return self.say("resumed", channel=key)
         raise QueueError("unknown button")
-
-
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
-def _fit(text: str) -> str:
-    """Telegram refuses messages over 4,096 characters: long listings are cut at a line."""
-    if len(text) <= MESSAGE_LIMIT:
-        return text
-    cut = text[: MESSAGE_LIMIT - 2].rsplit("\n", 1)[0]
-    # A cut inside <pre> would leave it open.
-    if cut.count("<pre>") > cut.count("</pre>"):
-        cut += "</pre>"
-    return cut + "\n…"
