@@ -177,9 +177,9 @@ def test_expired_lease_makes_the_post_uncertain_and_it_is_not_sent_again(
     settings = hook_settings(database_url, server.answer("/hook", 200))
     post_id = queue_posts(engine, settings)[0]
     crashed = Dispatcher(engine, settings, worker="crashed")
-    assert [c.post_id for c in crashed.claim()] == [post_id]
+    assert [c.post_id for c in crashed.claims.claim()] == [post_id]
     survivor = Dispatcher(engine, settings, worker="survivor")
-    assert survivor.expire_leases(now=utcnow() + timedelta(seconds=121)) == 1
+    assert survivor.claims.expire_leases(now=utcnow() + timedelta(seconds=121)) == 1
     survivor.run_once(now=utcnow() + timedelta(seconds=121))
     assert post(engine, post_id).state == "uncertain"
     assert server.received == []
@@ -192,8 +192,8 @@ def test_late_record_after_lease_expiry_still_tells_the_truth(
     settings = hook_settings(database_url, server.answer("/hook", 200, b'{"id": "late"}'))
     post_id = queue_posts(engine, settings)[0]
     slow = Dispatcher(engine, settings, worker="slow")
-    (claimed,) = slow.claim()
-    Dispatcher(engine, settings).expire_leases(now=utcnow() + timedelta(seconds=121))
+    (claimed,) = slow.claims.claim()
+    Dispatcher(engine, settings).claims.expire_leases(now=utcnow() + timedelta(seconds=121))
     slow.deliver(claimed)
     assert (post(engine, post_id).state, post(engine, post_id).remote_id) == ("sent", "late")
 
@@ -202,8 +202,8 @@ def test_released_post_goes_back_to_the_queue_untouched(engine: Engine, database
     settings = make_settings(database_url)
     post_id = queue_posts(engine, settings, channel="log")[0]
     dispatcher = Dispatcher(engine, settings)
-    (claimed,) = dispatcher.claim()
-    dispatcher.release(claimed)
+    (claimed,) = dispatcher.claims.claim()
+    dispatcher.claims.release(claimed)
     row = post(engine, post_id)
     assert (row.state, row.attempts, row.worker) == ("queued", 0, None)
     assert [d.outcome for d in delivery_rows(engine, post_id)] == ["released"]
@@ -213,7 +213,7 @@ def test_paused_channel_is_not_claimed(engine: Engine, database_url: str) -> Non
     settings = make_settings(database_url)
     queue_posts(engine, settings, channel="log")
     verbs.pause(engine, settings, "log", "breaking news, hold everything")
-    assert Dispatcher(engine, settings).claim() == []
+    assert Dispatcher(engine, settings).claims.claim() == []
 
 
 def test_future_posts_are_not_claimed(engine: Engine, database_url: str) -> None:
@@ -222,8 +222,8 @@ def test_future_posts_are_not_claimed(engine: Engine, database_url: str) -> None
     later = utcnow() + timedelta(hours=1)
     queue.add(engine, settings, article(), channels, When("at", later))
     dispatcher = Dispatcher(engine, settings)
-    assert dispatcher.claim() == []
-    assert dispatcher.next_wakeup() == later
+    assert dispatcher.claims.claim() == []
+    assert dispatcher.claims.next_wakeup() == later
 
 
 def test_rate_limit_caps_posts_per_period(
@@ -235,7 +235,7 @@ def test_rate_limit_caps_posts_per_period(
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     assert len(server.received) == 3
-    wake = dispatcher.next_wakeup()
+    wake = dispatcher.claims.next_wakeup()
     assert wake is not None and timedelta(seconds=55) < wake - utcnow() <= timedelta(seconds=60)
 
 
@@ -245,8 +245,8 @@ def test_concurrency_caps_posts_in_flight(engine: Engine, database_url: str) -> 
     )
     queue_posts(engine, settings, 5)
     dispatcher = Dispatcher(engine, settings)
-    assert len(dispatcher.claim()) == 2
-    assert dispatcher.claim() == []
+    assert len(dispatcher.claims.claim()) == 2
+    assert dispatcher.claims.claim() == []
 
 
 def test_two_workers_claiming_at_once_never_share_a_post(engine: Engine, database_url: str) -> None:
@@ -257,7 +257,7 @@ def test_two_workers_claiming_at_once_never_share_a_post(engine: Engine, databas
     def worker(name: str) -> None:
         dispatcher = Dispatcher(engine, settings, worker=name)
         mine = []
-        while batch := dispatcher.claim(limit=7):
+        while batch := dispatcher.claims.claim(limit=7):
             mine += [c.post_id for c in batch]
         results.append(mine)
 

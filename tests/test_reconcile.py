@@ -26,10 +26,10 @@ def uncertain_post(engine: Engine, settings: Settings, channel: str) -> Any:
     channels = roster.chosen(settings, [channel])
     (post_id,) = queue.add(engine, settings, article(), channels, When())
     dispatcher = Dispatcher(engine, settings)
-    dispatcher.claim()
+    dispatcher.claims.claim()
     with engine.begin() as connection:
         connection.execute(update(posts).values(lease_until=queue.utcnow()))
-    dispatcher.expire_leases(queue.utcnow())
+    dispatcher.claims.expire_leases(queue.utcnow())
     return post(engine, post_id)
 
 

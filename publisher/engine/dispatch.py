@@ -105,8 +105,8 @@ def backoff(retries: int, base: float, cap: float, rng: random.Random) -> float:
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
-class Dispatcher(Claims):
-    """Claims, sends and records posts for one worker process."""
+class Dispatcher:
+    """Sends and records the posts its `claims` take, for one worker process."""
 
     def __init__(
         self,
@@ -117,7 +117,11 @@ class Dispatcher(Claims):
         rng: random.Random | None = None,
         on_delivered: Callable[[Delivered], None] | None = None,
     ) -> None:
-        super().__init__(engine, settings, worker)
+        self.engine = engine
+        self.settings = settings
+        self.claims = Claims(engine, settings, worker)
+        self.worker = self.claims.worker
+        self.adapters = self.claims.adapters
         self.rng = rng or random.Random()
         self.on_delivered = on_delivered
         # When a rate limit or an auth error stopped a channel: posts of it claimed before then
@@ -133,7 +137,7 @@ class Dispatcher(Claims):
         channel was stopped by a rate limit or an auth error since the claim)."""
         halted = self._halted.get(claimed.channel)
         if halted is not None and claimed.claimed_at <= halted:
-            self.release(claimed)
+            self.claims.release(claimed)
             return None
         if claimed.targets:
             return self._deliver_fanout(claimed)
@@ -409,10 +413,10 @@ class Dispatcher(Claims):
 
     def run_once(self, now: datetime | None = None) -> list[Delivered]:
         """Deliver everything due now, one claim batch after another, in this thread."""
-        self.expire_leases(now)
+        self.claims.expire_leases(now)
         results: list[Delivered] = []
         while True:
-            batch = self.claim(now)
+            batch = self.claims.claim(now)
             if not batch:
                 return results
             results += [d for d in map(self.deliver, batch) if d is not None]

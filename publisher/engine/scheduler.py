@@ -134,12 +134,12 @@ class Daemon:
         if self.stopping.is_set():
             return None
         try:
-            self.dispatcher.expire_leases()
-            for claimed in self.dispatcher.claim():
+            self.dispatcher.claims.expire_leases()
+            for claimed in self.dispatcher.claims.claim():
                 with self._lock:
                     self._in_flight += 1
                 self.senders.submit(self._deliver, claimed)
-            return self.dispatcher.next_wakeup()
+            return self.dispatcher.claims.next_wakeup()
         except Exception:
             logger.exception("dispatch failed; trying again shortly")
             return utcnow() + RETRY_SOON
@@ -147,7 +147,7 @@ class Daemon:
     def _deliver(self, claimed: Claimed) -> Delivered | None:
         try:
             if self.stopping.is_set():
-                self.dispatcher.release(claimed)
+                self.dispatcher.claims.release(claimed)
                 return None
             return self.dispatcher.deliver(claimed)
         finally:
