@@ -4,15 +4,18 @@ or resume a channel)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from publisher import actions
 from publisher.clock import utcnow
+from publisher.config import Settings
 from publisher.engine import verbs
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import list_deliveries, list_posts
@@ -20,8 +23,23 @@ from publisher.engine.slots import TimeError
 from publisher.errors import EditorError
 from publisher.web.desk.auth import require_approver
 
-if TYPE_CHECKING:
-    from publisher.web.desk.pages import Desk
+
+class Pages(Protocol):
+    """What the overview takes from the desk: its words, its templates and who is signed in."""
+
+    engine: Engine
+    settings: Settings
+    channels: dict[str, Any]
+    t: Callable[..., str]
+
+    def render(
+        self, request: Request, template: str, context: dict[str, Any], status: int = 200
+    ) -> Response: ...
+
+    def user(self, request: Request) -> Any: ...
+
+    async def form_user(self, request: Request) -> Any: ...
+
 
 # What the queue page's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry")
@@ -30,7 +48,7 @@ ACTIONS = ("approve", "cancel", "retry")
 class Overview:
     """The overview pages of one desk (its templates, its user and its database)."""
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Pages) -> None:
         self.desk = desk
         self.engine = desk.engine
         self.settings = desk.settings
@@ -92,7 +110,7 @@ class Overview:
             )
         )  # fmt: skip
         grid: dict[str, dict[date, list[dict[str, Any]]]] = {}
-        for name in self.desk._channels():
+        for name in self.desk.channels:
             zone = self.settings.channel_tz(name)
             grid[name] = {day: [] for day in days}
             for post in posts:
