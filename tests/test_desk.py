@@ -503,3 +503,23 @@ def test_a_teaser_sent_back_with_the_browsers_line_ends_is_not_an_edit(desk, eng
         assert [(r.text, r.edited) for r in connection.execute(select(posts))] == [
             (composed, False)
         ]
+
+
+def test_a_refused_form_comes_back_as_the_editor_left_it(desk, engine) -> None:
+    session, csrf = signed_in(desk, "ed")
+    article = session.post(
+        f"{desk}/intake",
+        data={"csrf": csrf},
+        files={"file": ("a.json", b'{"url": "https://e.de/k", "headline": "Hallo"}')},
+        timeout=10,
+    )
+    form = {"csrf": csrf, "include_x": "1", "text_x": "Wort " * 70, "text_telegram": "Hallo",
+            "timing": "at", "at": "2099-01-15T09:30"}  # fmt: skip
+    refused = session.post(f"{article.url}/queue", data=form, timeout=5)
+    assert refused.status_code == 422
+    page = refused.text
+    assert re.search(r'name="include_x" value="1" checked', page)
+    assert not re.search(r'name="include_telegram" value="1" checked', page)
+    assert re.search(r'name="timing" value="at" checked', page)
+    assert 'value="2099-01-15T09:30"' in page
+    assert "Wort Wort" in page

@@ -4,6 +4,7 @@ changes nothing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -34,6 +35,19 @@ from publisher.web.desk.guard import SigninGuard
 from publisher.web.desk.overview import Overview
 from publisher.web.desk.texts import number, translator
 from publisher.web.users import check_password, close_session, open_session
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What an editor chose on an article's page, shown again as it was after a refusal:
+    texts, the channels ticked (None: the default, all), the timing and its time."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    included: frozenset[str] | None = None
+    timing: str = "now"
+    at: str = ""
+    without_link: frozenset[str] = frozenset()
+
 
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8
@@ -213,7 +227,7 @@ class Desk:
         self,
         request: Request,
         article_id: int,
-        texts: dict[str, str] | None = None,
+        chosen: Choices | None = None,
         problems: dict[str, list[str]] | None = None,
         message: str | None = None,
         status: int = 200,
@@ -224,11 +238,12 @@ class Desk:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
         except UnknownArticle as exc:
             return self.render(request, "message.html.j2", {"message": str(exc)}, 404)
+        chosen = chosen or Choices()
         channels = self._channels()
         teasers = compose(article, channels, self.settings)
         cards = []
         for name, teaser in teasers.items():
-            text = (texts or {}).get(name, teaser.text)
+            text = chosen.texts.get(name, teaser.text)
             channel = channels[name]
             cards.append(
                 {
@@ -242,9 +257,17 @@ class Desk:
                     "unit": channel.unit,
                     "problems": (problems or {}).get(name, []),
                     "confirm_link": name in confirm_link,
+                    "included": chosen.included is None or name in chosen.included,
+                    "without_link": name in chosen.without_link,
                 }
             )
-        context = {"article": article, "article_id": article_id, "cards": cards}
+        context = {
+            "article": article,
+            "article_id": article_id,
+            "cards": cards,
+            "timing": chosen.timing,
+            "at": chosen.at,
+        }
         return self.render(request, "article.html.j2", context | {"message": message}, status)
 
     async def queue_article(self, request: Request, article_id: int) -> Response:
@@ -254,18 +277,24 @@ class Desk:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
         except UnknownArticle as exc:
             return self.render(request, "message.html.j2", {"message": str(exc)}, 404)
-        chosen = [n for n in self._channels() if form.get(f"include_{n}")]
-        texts = {n: str(form.get(f"text_{n}") or "") for n in self._channels()}
-        without_link = frozenset(n for n in chosen if form.get(f"without_link_{n}"))
-        if not chosen:
-            refusal = self.t("refused", reason=self.t("include"))
-            return await self.article_page(request, article_id, texts, None, refusal, 422)
+        names = self._channels()
+        chosen = Choices(
+            texts={n: str(form.get(f"text_{n}") or "").replace("\r\n", "\n") for n in names},
+            included=frozenset(n for n in names if form.get(f"include_{n}")),
+            timing=str(form.get("timing") or "now"),
+            at=str(form.get("at") or ""),
+            without_link=frozenset(n for n in names if form.get(f"without_link_{n}")),
+        )
+        included = [n for n in names if n in (chosen.included or ())]
+        if not included:
+            refusal = self.t("refused", reason=self.t("include_one"))
+            return await self.article_page(request, article_id, chosen, None, refusal, 422)
         try:
-            when = self._when(str(form.get("timing") or "now"), str(form.get("at") or ""))
+            when = self._when(chosen.timing, chosen.at)
             ids = await run_in_threadpool(
                 lambda: actions.queue_article(
-                    self.engine, self.settings, article, chosen, when,
-                    by=user.name, texts=texts, without_link=without_link,
+                    self.engine, self.settings, article, included, when,
+                    by=user.name, texts=chosen.texts, without_link=chosen.without_link,
                 )
             )  # fmt: skip
         except queue.TextsRefused as exc:
@@ -274,13 +303,12 @@ class Desk:
                 problems[name].append(self.t("link_missing"))
             reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
             return await self.article_page(
-                request, article_id, texts, problems,
+                request, article_id, chosen, problems,
                 self.t("refused", reason=reason), 422, exc.linkless,
             )  # fmt: skip
         except EditorError as exc:
-            return await self.article_page(
-                request, article_id, texts, None, self.t("refused", reason=self.reason(exc)), 422
-            )
+            refusal = self.t("refused", reason=self.reason(exc))
+            return await self.article_page(request, article_id, chosen, None, refusal, 422)
         return self.render(
             request, "message.html.j2", {"message": self.t("queued", ids=", ".join(map(str, ids)))}
         )
