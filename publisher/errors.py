@@ -6,4 +6,11 @@ from __future__ import annotations
 
 
 class EditorError(Exception):
-    """Something an editor can put right; the message says what, in one line."""
+    """Something an editor can put right; the message says what, in one line (the command line
+    prints it). With a `key`, the desk and the bot tell it from the message catalogue in the
+    editor's language, filled with `values`."""
+
+    def __init__(self, message: str, *, key: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values

@@ -223,7 +223,9 @@ def test_approve_cancel_and_retry_change_the_queue(running, engine, desk_setting
     assert rows(engine)[0].state == "queued"
     assert "cancelled" in reply_after(running, f"/cancel {post_id}")
     assert rows(engine)[0].state == "cancelled"
-    assert "only failed or uncertain" in reply_after(running, f"/retry {post_id}")
+    assert "only posts that are failed or unclear can be" in reply_after(
+        running, f"/retry {post_id}"
+    )
 
 
 def test_pause_and_resume_a_channel(running, engine) -> None:

@@ -523,3 +523,17 @@ def test_a_refused_form_comes_back_as_the_editor_left_it(desk, engine) -> None:
     assert re.search(r'name="timing" value="at" checked', page)
     assert 'value="2099-01-15T09:30"' in page
     assert "Wort Wort" in page
+
+
+def test_the_queue_names_states_in_words_not_identifiers(desk, engine, database_url) -> None:
+    queued_post(engine, database_url, "awaiting_approval")
+    session, _ = signed_in(desk, "ed")
+    page = session.get(f"{desk}/queue", timeout=5).text
+    assert "waiting for approval" in page and "awaiting_approval" not in page.split("<main")[1]
+
+
+def test_a_refusal_from_the_queue_reads_as_a_sentence(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url, "sent")
+    session, csrf = signed_in(desk, "anna")
+    answer = session.post(f"{desk}/posts/{post_id}/cancel", data={"csrf": csrf}, timeout=5)
+    assert f"Post {post_id} is sent: only posts that are" in answer.text

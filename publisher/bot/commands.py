@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from publisher import actions, roster
 from publisher.articles import Article
 from publisher.bot import render
-from publisher.bot.texts import say
+from publisher.catalogue import describe, translator
 from publisher.clock import shown
 from publisher.config import Settings
 from publisher.engine import queue, verbs
@@ -63,13 +63,14 @@ class Desk:
         self.settings = settings
         self.bot_settings = settings.bot
         self.language = settings.bot.language or settings.language
+        self._say = translator(self.language, "bot")
         self.drafts: dict[str, Draft] = {}
         # /edit texts that drop the article's link, waiting for the editor's confirmation.
         self.pending_edits: dict[str, PendingEdit] = {}
         self._refused: set[int] = set()
 
     def say(self, key: str, **values: Any) -> str:
-        return say(self.language, key, **values)
+        return self._say(key, **values)
 
     # --- who may act ---------------------------------------------------------------------
 
@@ -132,7 +133,7 @@ class Desk:
         try:
             return await asyncio.to_thread(function, *args)
         except EditorError as exc:
-            await self.reply(update, self.say("error", message=str(exc)))
+            await self.reply(update, self.say("error", message=describe(exc, self.language)))
             return None
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -228,7 +229,7 @@ class Desk:
         if not rows:
             await self.reply(update, self.say("empty_list"))
             return
-        await self.reply(update, "\n".join(render.post_line(p) for p in rows[:40]))
+        await self.reply(update, "\n".join(render.post_line(p, self.say) for p in rows[:40]))
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):
@@ -238,7 +239,7 @@ class Desk:
             if rows is not None:
                 await self.reply(update, self.say("empty_log"))
             return
-        await self.reply(update, "\n".join(render.delivery_line(d) for d in rows))
+        await self.reply(update, "\n".join(render.delivery_line(d, self.say) for d in rows))
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):
@@ -249,7 +250,7 @@ class Desk:
         post = await self.run(update, show_post, self.engine, self.settings, post_id)
         if post is None:
             return
-        await self.reply(update, render.post_detail(post))
+        await self.reply(update, render.post_detail(post, self.say))
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):
@@ -274,7 +275,7 @@ class Desk:
             )
             return
         except EditorError as exc:
-            await self.reply(update, self.say("error", message=str(exc)))
+            await self.reply(update, self.say("error", message=describe(exc, self.language)))
             return
         await self.reply(update, self.say("edited", id=post_id, channel=channel, **result))
 
@@ -374,7 +375,7 @@ class Desk:
         try:
             outcome = await asyncio.to_thread(self._press, kind, key, action, self.actor(update))
         except EditorError as exc:
-            outcome = self.say("error", message=str(exc))
+            outcome = self.say("error", message=describe(exc, self.language))
         await query.answer()
         message = query.message
         original = message.text_html if isinstance(message, Message) and message.text else ""

@@ -3,6 +3,7 @@ Telegram's limit. Pure functions producing Telegram's HTML, every text from the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -18,33 +19,38 @@ def _local(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
-def post_line(post: dict[str, Any]) -> str:
+def state(post: dict[str, Any], t: Callable[..., str]) -> str:
+    """A post's state in the editor's words."""
+    return t("state_held") if post.get("held") else t(f"state_{post['state']}")
+
+
+def post_line(post: dict[str, Any], t: Callable[..., str]) -> str:
     """One post in a listing."""
-    held = " (held)" if post["held"] else ""
     return (
-        f"#{post['id']} <b>{escape(post['channel'])}</b> {post['state']}{held} "
+        f"#{post['id']} <b>{escape(post['channel'])}</b> {state(post, t)} "
         f"{_local(post['due_local'])} – {escape(post['headline'][:60])}"
     )
 
 
-def delivery_line(delivery: dict[str, Any]) -> str:
+def delivery_line(delivery: dict[str, Any], t: Callable[..., str]) -> str:
     """One delivery attempt in the log."""
     link = f' <a href="{escape(delivery["permalink"])}">↗</a>' if delivery["permalink"] else ""
     error = f" – {escape(delivery['error'][:80])}" if delivery["error"] else ""
     when = _local(delivery["finished_at"] or delivery["started_at"])
     return (
-        f"#{delivery['post_id']} <b>{escape(delivery['channel'])}</b> {delivery['outcome']} "
+        f"#{delivery['post_id']} <b>{escape(delivery['channel'])}</b> "
+        f"{t('outcome_' + delivery['outcome'])} "
         f"{when}{link}{error}"
     )
 
 
-def post_detail(post: dict[str, Any]) -> str:
+def post_detail(post: dict[str, Any], t: Callable[..., str]) -> str:
     """One post in full: its text as it goes out, where it is online, what went wrong."""
     permalink = escape(post["permalink"] or "")
     link = f'\n<a href="{permalink}">{permalink}</a>' if permalink else ""
     error = f"\n⚠️ {escape(post['error'])}" if post["error"] else ""
     return (
-        f"#{post['id']} <b>{escape(post['channel'])}</b> {post['state']} "
+        f"#{post['id']} <b>{escape(post['channel'])}</b> {state(post, t)} "
         f"{_local(post['due_local'])}\n<pre>{escape(post['text'])}</pre>{link}{error}"
     )
 

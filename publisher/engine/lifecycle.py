@@ -81,10 +81,18 @@ class Verb:
     def allows(self, state: str) -> bool:
         return state in self.sources
 
-    def refusal(self, post_id: int, state: str) -> str:
-        """Why this post cannot take this verb now."""
+    def refusal(self, post_id: int, state: str) -> tuple[str, dict[str, object]]:
+        """Why this post cannot take this verb now: the message, and the values the catalogue's
+        "verb_refused" takes."""
         allowed = " or ".join(sorted(self.sources))
-        return f"post {post_id} is {state}; only {allowed} posts can be {self.done}"
+        message = f"post {post_id} is {state}; only {allowed} posts can be {self.done}"
+        values = {
+            "post": post_id,
+            "state": state,
+            "verb": self.name,
+            "allowed": sorted(self.sources),
+        }
+        return message, values
 
 
 APPROVE = Verb("approve", "approved", frozenset({State.AWAITING_APPROVAL}), State.QUEUED)

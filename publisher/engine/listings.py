@@ -138,7 +138,7 @@ def list_deliveries(
 def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any]:
     """One post with its deliveries."""
     if not is_row_id(post_id):
-        raise QueueError(f"no post {post_id}")
+        raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
     with engine.connect() as connection:
         row = connection.execute(
             select(posts, articles.c.headline, articles.c.url)
@@ -147,7 +147,7 @@ def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any
         ).first()
         paused = set(active_pauses(connection, utcnow()))
     if row is None:
-        raise QueueError(f"no post {post_id}")
+        raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
     detail = _post_dict(row, settings, paused)
     detail["deliveries"] = list_deliveries(engine, post_ids=[post_id], limit=1000)
     return detail

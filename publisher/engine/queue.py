@@ -186,7 +186,11 @@ def add(
             if existing is not None:
                 raise QueueError(
                     f"this article is already queued for {existing.channel} as post "
-                    f"{existing.id} ({existing.state}); use --force to queue it again"
+                    f"{existing.id} ({existing.state}); use --force to queue it again",
+                    key="already_queued",
+                    channel=existing.channel,
+                    post=existing.id,
+                    state=existing.state,
                 )
         ids = insert_posts(
             connection,
@@ -223,7 +227,11 @@ def insert_posts(
         try:
             due = _due(connection, settings, name, timing, now)
         except ValueError as exc:
-            raise QueueError(f"{name}: {exc}") from None
+            raise QueueError(
+                f"{name}: {exc}",
+                key="no_slots" if not settings.channels[name].slots else None,
+                channel=name,
+            ) from None
         if adjust is not None:
             due = adjust(name, due)
         held = settings.channels[name].approval if approval is None else approval

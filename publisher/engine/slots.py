@@ -26,7 +26,7 @@ class PastTime(TimeError):
     """An editor's time is already past; `shown` is it in the zone it was read in."""
 
     def __init__(self, value: str, shown: str) -> None:
-        super().__init__(f"{value!r} ({shown}) is in the past")
+        super().__init__(f"{value!r} ({shown}) is in the past", key="in_past", when=shown)
         self.shown = shown
 
 
@@ -120,7 +120,9 @@ def parse_time(value: str, now: datetime, tz: ZoneInfo) -> datetime:
             parsed = datetime.fromisoformat(text.replace(" ", "T", 1).replace("Z", "+00:00"))
     except ValueError:
         raise TimeError(
-            f"{value!r} is not a time: use HH:MM, 2025-01-31T07:30 or 2025-01-31T07:30+01:00"
+            f"{value!r} is not a time: use HH:MM, 2025-01-31T07:30 or 2025-01-31T07:30+01:00",
+            key="not_a_time",
+            value=value,
         ) from None
     if parsed.tzinfo is None:
         parsed = local_slot(parsed.date(), parsed.time(), tz)

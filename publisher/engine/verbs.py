@@ -33,10 +33,10 @@ from publisher.engine.schema import articles, deliveries, is_row_id, posts
 
 def _post(connection: Connection, post_id: int) -> Any:
     if not is_row_id(post_id):
-        raise QueueError(f"no post {post_id}")
+        raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
     row = connection.execute(select(posts).where(posts.c.id == post_id)).first()
     if row is None:
-        raise QueueError(f"no post {post_id}")
+        raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
     return row
 
 
@@ -54,7 +54,8 @@ def _transition(
     with engine.begin() as connection:
         row = _post(connection, post_id)
         if not verb.allows(row.state):
-            raise QueueError(verb.refusal(post_id, row.state))
+            message, values = verb.refusal(post_id, row.state)
+            raise QueueError(message, key="verb_refused", **values)
         if verb.target is not None:
             values.setdefault("state", verb.target)
         connection.execute(
@@ -126,7 +127,8 @@ def mark_sent(engine: Engine, post_id: int, permalink: str | None = None, by: st
     with engine.begin() as connection:
         row = _post(connection, post_id)
         if not MARK_SENT.allows(row.state):
-            raise QueueError(MARK_SENT.refusal(post_id, row.state))
+            message, values = MARK_SENT.refusal(post_id, row.state)
+            raise QueueError(message, key="verb_refused", **values)
         _record_sent(connection, post_id, None, permalink, by, permalink)
 
 
@@ -204,7 +206,12 @@ def edit(
     with engine.begin() as connection:
         row = _post(connection, post_id)
         if not EDIT.allows(row.state):
-            raise QueueError(f"post {post_id} is {row.state} and can no longer be edited")
+            raise QueueError(
+                f"post {post_id} is {row.state} and can no longer be edited",
+                key="edit_refused",
+                post=post_id,
+                state=row.state,
+            )
         if row.channel not in settings.channels:
             raise QueueError(
                 f"post {post_id} belongs to channel {row.channel!r}, no longer configured"

@@ -258,7 +258,10 @@ def article_from_html(
             f"{source}: no article metadata (JSON-LD, Open Graph, Twitter card or <title>)"
         )
     if not page_url:
-        raise ArticleError(f"{source}: the page declares no URL (canonical, og:url); pass --url")
+        raise ArticleError(
+            f"{source}: the page declares no URL (canonical, og:url); pass --url",
+            key="no_page_url",
+        )
 
     image = _image_of(schema.get("image"))
     if not _first(image.get("url")):

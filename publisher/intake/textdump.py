@@ -218,7 +218,7 @@ def article_from_text(
     if url is not None:
         fields["url"] = url
     if not fields.get("url"):
-        raise ArticleError(f"{source}: the text names no link; pass --url")
+        raise ArticleError(f"{source}: the text names no link; pass --url", key="no_link_in_text")
     try:
         return article_from_mapping(fields, default_tz=default_tz)
     except ArticleError as exc:

@@ -38,6 +38,8 @@ class Pages(Protocol):
 
     def user(self, request: Request) -> Any: ...
 
+    def reason(self, refusal: EditorError) -> str: ...
+
     async def form_user(self, request: Request) -> Any: ...
 
 
@@ -77,7 +79,9 @@ class Overview:
             else:
                 return self.desk.render(request, "message.html.j2", {"message": action}, 404)
         except EditorError as exc:
-            return await self.queue_page(request, self.desk.t("stale", reason=str(exc)))
+            return await self.queue_page(
+                request, self.desk.t("stale", reason=self.desk.reason(exc))
+            )
         return RedirectResponse(str(form.get("back") or "/queue"), status_code=303)
 
     async def channel_action(self, request: Request, name: str, action: str) -> Response:
@@ -90,7 +94,9 @@ class Overview:
                 reason = f"paused by {user.name} at the desk"
                 await run_in_threadpool(verbs.pause, self.engine, self.settings, name, reason)
         except EditorError as exc:
-            return await self.queue_page(request, self.desk.t("stale", reason=str(exc)))
+            return await self.queue_page(
+                request, self.desk.t("stale", reason=self.desk.reason(exc))
+            )
         return RedirectResponse("/queue", status_code=303)
 
     async def plan_page(self, request: Request, start: str | None = None) -> Response:

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from publisher import actions, roster
 from publisher.articles import Article, ArticleError
+from publisher.catalogue import describe, number, translator
 from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.config import Settings
@@ -26,14 +27,13 @@ from publisher.engine import queue
 from publisher.engine.pauses import active_pauses
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles
-from publisher.engine.slots import PastTime, When
+from publisher.engine.slots import When
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
 from publisher.web.desk.auth import check_csrf, csrf_token, current_user
 from publisher.web.desk.guard import SigninGuard
 from publisher.web.desk.overview import Overview
-from publisher.web.desk.texts import number, translator
 from publisher.web.users import check_password, close_session, open_session
 
 
@@ -62,7 +62,7 @@ class Desk:
         self.engine = engine
         self.settings = settings
         self.language = settings.desk.language or settings.language
-        self.t = translator(self.language)
+        self.t = translator(self.language, "desk")
         environment = Environment(
             loader=PackageLoader("publisher.web", "templates/desk"),
             autoescape=select_autoescape(default=True),
@@ -211,7 +211,7 @@ class Desk:
                 raise ArticleError("paste a URL or choose a file")
             article_id = await run_in_threadpool(self._store, article)
         except EditorError as exc:
-            return await self.intake_page(request, error=str(exc))
+            return await self.intake_page(request, error=self.reason(exc))
         return RedirectResponse(f"/articles/{article_id}", status_code=303)
 
     def _store(self, article: Article) -> int:
@@ -237,7 +237,7 @@ class Desk:
         try:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
         except UnknownArticle as exc:
-            return self.render(request, "message.html.j2", {"message": str(exc)}, 404)
+            return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
         chosen = chosen or Choices()
         channels = self._channels()
         teasers = compose(article, channels, self.settings)
@@ -276,7 +276,7 @@ class Desk:
         try:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
         except UnknownArticle as exc:
-            return self.render(request, "message.html.j2", {"message": str(exc)}, 404)
+            return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
         names = self._channels()
         chosen = Choices(
             texts={n: str(form.get(f"text_{n}") or "").replace("\r\n", "\n") for n in names},
@@ -321,10 +321,8 @@ class Desk:
         return When("now")
 
     def reason(self, refusal: EditorError) -> str:
-        """What a refusal says, in the desk's language where the desk has the words."""
-        if isinstance(refusal, PastTime):
-            return self.t("in_past", when=refusal.shown)
-        return str(refusal)
+        """What a refusal says, in the desk's language."""
+        return describe(refusal, self.language)
 
     async def measure(self, request: Request) -> Response:
         """Length, limit and problems of a text by the channel's own rules (for live counters)."""

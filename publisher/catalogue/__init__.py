@@ -1,0 +1,60 @@
+"""One message catalogue for everything an editor reads, in German and English: the words all
+surfaces share (post states, delivery outcomes, refusals), the web desk's and the Telegram bot's.
+A refusal raised with a `key` (see `publisher.errors`) is told in the editor's language; one
+without is told as raised."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from html import escape
+from typing import Literal
+
+from publisher.catalogue import de, en
+from publisher.errors import EditorError
+
+Surface = Literal["desk", "bot"]
+LANGUAGES = {"de": de, "en": en}
+
+
+@cache
+def table(language: str, surface: Surface) -> dict[str, str]:
+    """Every text of one surface in `language` (else English), the shared words included."""
+    module = LANGUAGES.get(language, en)
+    return {**module.WORDS, **(module.DESK if surface == "desk" else module.BOT)}
+
+
+def translator(language: str, surface: Surface) -> Callable[..., str]:
+    """`t(key, **values)`: the text with its placeholders filled; the bot's texts are Telegram
+    HTML, so its values are escaped."""
+    texts = table(language, surface)
+
+    def t(key: str, **values: object) -> str:
+        if surface == "bot":
+            values = {k: escape(str(v), quote=False) for k, v in values.items()}
+        return texts[key].format(**values) if values else texts[key]
+
+    return t
+
+
+def describe(error: EditorError, language: str) -> str:
+    """A refusal in the editor's words: from the catalogue when it was raised with a key (its
+    state and verb values become words too), else its own message."""
+    texts = table(language, "desk")
+    if error.key is None or f"error_{error.key}" not in texts:
+        return str(error)
+    values = dict(error.values)
+    for name, prefix in (("state", "state_"), ("verb", "verb_")):
+        word = texts.get(f"{prefix}{values.get(name)}")
+        if word is not None:
+            values[name] = word
+    allowed = values.get("allowed")
+    if isinstance(allowed, list):
+        words = [texts.get(f"state_{state}", str(state)) for state in allowed]
+        values["allowed"] = f" {texts['or']} ".join(words)
+    return texts[f"error_{error.key}"].format(**values)
+
+
+def number(value: int, language: str) -> str:
+    """A whole number with the language's thousands separator (1,000 or 1.000)."""
+    return f"{value:,}".replace(",", "." if language == "de" else ",")

@@ -1,0 +1,54 @@
+"""The message catalogue: every text in German and English with the same placeholders, and
+refusals told in the editor's words."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from publisher.catalogue import de, describe, en
+from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.queue import QueueError
+
+TABLES = ["WORDS", "DESK", "BOT"]
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_german_and_english_have_the_same_texts(name: str) -> None:
+    assert set(getattr(de, name)) == set(getattr(en, name))
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_german_and_english_texts_take_the_same_values(name: str) -> None:
+    german, english = getattr(de, name), getattr(en, name)
+    assert {k: placeholders(v) for k, v in german.items()} == {
+        k: placeholders(v) for k, v in english.items()
+    }
+
+
+def test_every_state_and_outcome_has_its_words() -> None:
+    for module in (de, en):
+        assert {f"state_{s.value}" for s in State} <= set(module.WORDS)
+        assert {f"outcome_{o.value}" for o in Outcome} <= set(module.WORDS)
+
+
+def test_a_refusal_with_a_key_is_told_in_the_editors_words() -> None:
+    refusal = QueueError(
+        "post 5 is sent; …", key="verb_refused", post=5, state="sent", verb="retry",
+        allowed=["failed", "uncertain"],
+    )  # fmt: skip
+    assert describe(refusal, "de") == (
+        "Post 5 ist gesendet: nur Posts, die fehlgeschlagen oder unklar sind, können "
+        "neu eingeplant werden."
+    )
+
+
+def test_no_text_of_a_page_or_the_bot_names_a_command_line_flag() -> None:
+    for module in (de, en):
+        for name in TABLES:
+            assert [k for k, v in getattr(module, name).items() if " --" in v] == []
