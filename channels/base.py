@@ -234,6 +234,17 @@ class Channel(ABC):
         the text alone; platforms draw their own frame (styled by `preview_css`)."""
         return f'<p class="pv-plain">{self.preview_html(text)}</p>'
 
+    @staticmethod
+    def preview_image(article: Article) -> str:
+        """The article's image as a preview shows it (empty without one), as safe HTML."""
+        if article.image is None:
+            return ""
+        url = str(article.image.url)
+        if not url.startswith(("https://", "http://")):
+            return ""
+        alt = escape(article.image.alt or "", quote=True)
+        return f'<img class="pv-img" src="{escape(url, quote=True)}" alt="{alt}">'
+
     def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
         """Find `message` among the accounts posts made since `since` (a post whose worker
         vanished mid-call); None when it is not found or the platform cannot tell."""

@@ -44,8 +44,9 @@ class Facebook(Channel):
         ".pv-facebook{border:1px solid #dadde1;border-radius:8px;background:#fff}"
         ".pv-facebook>p{margin:0;padding:.8em}.pv-facebook .pv-card{display:flex;"
         "flex-direction:column;background:#f0f2f5;padding:.6em .8em;"
-        "border-block-start:1px solid #dadde1}.pv-facebook .pv-image{height:120px;"
-        "background:linear-gradient(135deg,#c9d3df,#e7ecf2);margin:-.6em -.8em .5em}"
+        "border-block-start:1px solid #dadde1}"
+        ".pv-facebook .pv-img{display:block;width:calc(100% + 1.6em);max-height:220px;"
+        "object-fit:cover;margin:-.6em -.8em .5em}"
         ".pv-facebook small{text-transform:uppercase;color:#65676b}"
     )
     limit = 63_206
@@ -76,7 +77,7 @@ class Facebook(Channel):
 
     def preview(self, text: str, article: Article) -> str:
         """The page post with the link card Facebook makes from the article's Open Graph tags."""
-        image = '<div class="pv-image"></div>' if article.image else ""
+        image = self.preview_image(article)
         host = urlsplit(article.url).hostname or ""
         return (
             f'<div class="pv-facebook"><p>{self.preview_html(text)}</p><div class="pv-card">'

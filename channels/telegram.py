@@ -87,6 +87,43 @@ class _EntityParser(HTMLParser):
         self.visible.append(unescape(f"&#{name};"))
 
 
+class _PreviewRenderer(HTMLParser):
+    """Telegram HTML as the desk shows it: bold, italic, underline, strike-through, code and
+    quotes kept, links shown as link text, everything else as escaped text."""
+
+    TAGS: ClassVar[dict[str, str]] = {
+        "b": "strong", "strong": "strong", "i": "em", "em": "em", "u": "u", "ins": "u",
+        "s": "s", "strike": "s", "del": "s", "code": "code", "pre": "code",
+        "blockquote": "blockquote",
+    }  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        shown = "span" if tag == "a" else self.TAGS.get(tag)
+        if shown is not None:
+            self.out.append('<span class="pv-link">' if tag == "a" else f"<{shown}>")
+            self.open.append(shown)
+
+    def handle_endtag(self, tag: str) -> None:
+        shown = "span" if tag == "a" else self.TAGS.get(tag)
+        if shown is not None and shown in self.open:
+            while self.open:
+                last = self.open.pop()
+                self.out.append(f"</{last}>")
+                if last == shown:
+                    break
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(escape(data).replace("\n", "<br>"))
+
+    def html(self) -> str:
+        return "".join(self.out) + "".join(f"</{tag}>" for tag in reversed(self.open))
+
+
 def parse_entities(text: str) -> tuple[str, list[str]]:
     """The visible text Telegram would show for HTML `text`, and the problems it would refuse."""
     parser = _EntityParser()
@@ -140,7 +177,9 @@ class Telegram(Channel):
     )
     preview_css = (
         ".pv-telegram{background:#fff;border-radius:12px;padding:.6em .8em;"
-        "border:1px solid #d6e4f0}"
+        "border:1px solid #d6e4f0}.pv-telegram .pv-link{color:#168acd}"
+        ".pv-telegram .pv-img{display:block;width:100%;max-height:220px;object-fit:cover;"
+        "border-radius:8px;margin-block-end:.4em}"
     )
     limit = 4096
     unit = "UTF-16 units"
@@ -183,11 +222,17 @@ class Telegram(Channel):
         return "https://t.me/share/url?" + share_query(url=teaser.link, text=headline)
 
     def preview_html(self, text: str) -> str:
-        # Only the visible text: an edited text's markup is never passed on to the page.
-        return super().preview_html(parse_entities(text)[0])
+        # Telegram's own formatting, redrawn from a short list of tags: an edited text's markup
+        # is never passed on to the page as it stands.
+        renderer = _PreviewRenderer()
+        renderer.feed(text)
+        renderer.close()
+        return renderer.html()
 
     def preview(self, text: str, article: Article) -> str:
-        return f'<div class="pv-telegram">{self.preview_html(text)}</div>'
+        return (
+            f'<div class="pv-telegram">{self.preview_image(article)}{self.preview_html(text)}</div>'
+        )
 
     def _call(self, make: Any) -> Any:
         """Run `make(bot)` on the channel's loop, the bot set up on first use."""

@@ -70,7 +70,8 @@ class WhatsApp(Channel):
     )
     preview_css = (
         ".pv-whatsapp{background:#d9fdd3;border-radius:8px;padding:.6em .8em;max-width:95%;"
-        "box-shadow:0 1px .5px rgba(0,0,0,.13)}"
+        "box-shadow:0 1px .5px rgba(0,0,0,.13)}.pv-whatsapp .pv-img{display:block;width:100%;"
+        "max-height:200px;object-fit:cover;border-radius:6px;margin-block-end:.4em}"
     )
     limit = 4096
     unit = "characters"
@@ -107,7 +108,8 @@ class WhatsApp(Channel):
         return html.replace("\n", "<br>")
 
     def preview(self, text: str, article: Article) -> str:
-        return f'<div class="pv-whatsapp">{self.preview_html(text)}</div>'
+        image = self.preview_image(article) if self.config.preview_url else ""
+        return f'<div class="pv-whatsapp">{image}{self.preview_html(text)}</div>'
 
     def targets(self) -> tuple[str, ...]:
         return self.config.recipients

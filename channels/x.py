@@ -11,6 +11,7 @@ the v1.1 upload endpoint X retired in 2025.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from html import escape
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from publisher.channels.base import (
     Channel,
@@ -35,6 +37,7 @@ from publisher.channels.secrets import redact, secret
 from publisher.channels.text import same_text, share_query, truncate
 from publisher.channels.x_length import RULES, weighted_length
 from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
 from twitter_text.regexp.invalid_chars import invalid_chars
 
 from publisher.articles import Article
@@ -62,6 +65,8 @@ RESET_HEADERS = (
 # Problem types saying the credentials cannot post at all, whatever the text.
 AUTH_PROBLEMS = ("oauth1-permissions", "unsupported-authentication", "client-forbidden")
 IMAGE_LIMIT = 5_000_000
+# Characters of a link's address X shows before "…" (its t.co links display this way).
+DISPLAY_LENGTH = 23
 
 
 class XOptions(PlatformOptions):
@@ -100,6 +105,12 @@ def _api_base_session() -> Callable[[str, float], requests.Session]:
     return ApiBaseSession
 
 
+def display_url(url: str) -> str:
+    """How X shows a link in a post: without scheme and "www.", cut after 23 characters."""
+    shown = re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE)
+    return shown if len(shown) <= DISPLAY_LENGTH else shown[:DISPLAY_LENGTH] + "…"
+
+
 class X(Channel):
     """Posts to an X account."""
 
@@ -114,6 +125,12 @@ class X(Channel):
         ".pv-x{display:flex;gap:.6em;border:1px solid #cfd9de;border-radius:12px;padding:.8em;"
         "background:#fff}.pv-x .pv-avatar{width:40px;height:40px;border-radius:50%;"
         "background:#1d9bf0;flex:none}.pv-x .pv-handle{color:#536471}.pv-x p{margin:.3em 0 0}"
+        ".pv-x .pv-link{color:#1d9bf0}.pv-x .pv-card{margin-block-start:.6em;border:1px solid "
+        "#cfd9de;border-radius:12px;overflow:hidden;display:flex;flex-direction:column}"
+        ".pv-x .pv-card small,.pv-x .pv-card span{padding:0 .7em}"
+        ".pv-x .pv-card small{color:#536471;padding-block-start:.4em}"
+        ".pv-x .pv-card span{padding-block-end:.5em}"
+        ".pv-x .pv-img{display:block;width:100%;max-height:220px;object-fit:cover}"
     )
     limit = RULES["max_weighted_tweet_length"]
     unit = "weighted characters"
@@ -148,11 +165,29 @@ class X(Channel):
     def share_url(self, headline: str, teaser: Teaser) -> str:
         return "https://x.com/intent/post?" + share_query(text=teaser.text)
 
+    def preview_html(self, text: str) -> str:
+        """The text as X shows it: every link as its short display form (X wraps links in
+        t.co and shows the address without scheme, cut at 23 characters)."""
+        parts, position = [], 0
+        for found in extract_urls_with_indices(text):
+            start, end = found["indices"]
+            parts.append(escape(text[position:start]))
+            parts.append(f'<span class="pv-link">{escape(display_url(found["url"]))}</span>')
+            position = end
+        parts.append(escape(text[position:]))
+        return "".join(parts).replace("\n", "<br>")
+
     def preview(self, text: str, article: Article) -> str:
+        """The post, and the card X makes from the article page's Twitter card tags."""
+        host = escape(urlsplit(article.url).hostname or "")
+        card = (
+            f'<div class="pv-card">{self.preview_image(article)}<small>{host}</small>'
+            f"<span>{escape(article.headline)}</span></div>"
+        )
         return (
             '<div class="pv-x"><span class="pv-avatar"></span><div><b>'
             f'{escape(self.name)}</b> <span class="pv-handle">@{escape(self.name)}</span>'
-            f"<p>{self.preview_html(text)}</p></div></div>"
+            f"<p>{self.preview_html(text)}</p>{card}</div></div>"
         )
 
     def client(self) -> tweepy.Client:

@@ -537,3 +537,72 @@ def test_a_refusal_from_the_queue_reads_as_a_sentence(desk, engine, database_url
     session, csrf = signed_in(desk, "anna")
     answer = session.post(f"{desk}/posts/{post_id}/cancel", data={"csrf": csrf}, timeout=5)
     assert f"Post {post_id} is sent: only posts that are" in answer.text
+
+
+def post_form(session: requests.Session, base: str, post_id: int) -> dict[str, str]:
+    """The post view's edit form as the browser would send it."""
+    page = session.get(f"{base}/posts/{post_id}", timeout=5).text
+    seen = re.search(r'name="seen" value="([^"]+)"', page).group(1)
+    text = html.unescape(re.search(r'name="text"[^>]*>([^<]*)<', page).group(1))
+    return {"csrf": token(page), "seen": seen, "text": text}
+
+
+def test_the_post_view_shows_the_preview_who_queued_it_and_its_deliveries(
+    desk, engine, database_url
+) -> None:
+    post_id = queued_post(engine, database_url)
+    session, _ = signed_in(desk, "ed")
+    page = session.get(f"{desk}/posts/{post_id}", timeout=5).text
+    assert 'class="pv-x"' in page and "Schlagzeile" in page
+    assert "queued – cli" in page
+    assert "No deliveries." in page
+
+
+def test_cancelling_asks_once_and_can_be_undone(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    session, csrf = signed_in(desk, "ed")
+    asked = session.post(f"{desk}/posts/{post_id}/cancel", data={"csrf": csrf}, timeout=5)
+    assert "Really cancel post" in asked.text and state(engine, post_id) == "queued"
+    done = session.post(
+        f"{desk}/posts/{post_id}/cancel",
+        data={"csrf": csrf, "confirm": "1", "back": f"/posts/{post_id}?done=cancel"},
+        timeout=5,
+    )
+    assert state(engine, post_id) == "cancelled" and "Undo" in done.text
+    session.post(f"{desk}/posts/{post_id}/restore", data={"csrf": csrf}, timeout=5)
+    assert state(engine, post_id) == "queued"
+
+
+def test_a_post_that_had_failed_is_not_restored_by_undoing_its_cancel(
+    desk, engine, database_url
+) -> None:
+    post_id = queued_post(engine, database_url, "failed")
+    session, csrf = signed_in(desk, "ed")
+    session.post(f"{desk}/posts/{post_id}/cancel", data={"csrf": csrf, "confirm": "1"}, timeout=5)
+    answer = session.post(f"{desk}/posts/{post_id}/restore", data={"csrf": csrf}, timeout=5)
+    assert "cannot be restored" in answer.text and state(engine, post_id) == "cancelled"
+
+
+def test_a_text_edited_in_the_post_view_is_saved(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    session, _ = signed_in(desk, "ed")
+    form = post_form(session, desk, post_id)
+    form["text"] = form["text"].replace("Schlagzeile", "Neue Zeile")
+    session.post(f"{desk}/posts/{post_id}/edit", data=form, timeout=5)
+    with engine.connect() as connection:
+        row = connection.execute(select(posts).where(posts.c.id == post_id)).one()
+    assert row.text.startswith("Neue Zeile") and row.edited
+
+
+def test_two_editors_cannot_overwrite_each_other_silently(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    first, _ = signed_in(desk, "ed")
+    second, _ = signed_in(desk, "anna")
+    mine, theirs = post_form(first, desk, post_id), post_form(second, desk, post_id)
+    first.post(f"{desk}/posts/{post_id}/edit", data=mine | {"text": mine["text"] + " A"}, timeout=5)
+    late = second.post(
+        f"{desk}/posts/{post_id}/edit", data=theirs | {"text": theirs["text"] + " B"}, timeout=5
+    )
+    assert late.status_code == 422 and "changed meanwhile by ed" in late.text
+    with engine.connect() as connection:
+        assert connection.execute(select(posts.c.text)).scalar().endswith(" A")

@@ -11,7 +11,8 @@ from publisher.channels import Channel, channel_classes
 
 from publisher.articles import Article
 
-FRAME_TAGS = {"div", "p", "span", "b", "strong", "em", "br", "small"}
+FRAME_TAGS = {"div", "p", "span", "b", "strong", "em", "u", "s", "code", "blockquote", "br"}
+FRAME_TAGS |= {"small", "img"}
 HOSTILE = st.sampled_from(
     ['<img src=x onerror="alert(1)">', "</div><script>alert(1)</script>", "*<b>*", "_<i>_", "&amp;"]
 )
@@ -23,6 +24,8 @@ def tags_and_attributes(html: str) -> tuple[set[str], set[str]]:
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     tags = {element.tag for element in root.iter() if isinstance(element.tag, str)}
     attributes = {name for element in root.iter() for name in element.attrib}
+    # An image may only come from the web, never from a script.
+    assert all(img.get("src", "").startswith("https://") for img in root.iter("img"))
     return tags, attributes
 
 
@@ -37,4 +40,29 @@ def test_a_preview_holds_only_the_frames_markup(
     )  # fmt: skip
     tags, attributes = tags_and_attributes(cls("preview").preview(text, article))
     assert tags <= FRAME_TAGS
-    assert attributes <= {"class"}
+    assert attributes <= {"class", "src", "alt"}
+
+
+def test_x_shows_a_link_as_its_short_display_form() -> None:
+    from publisher.channels.x import X
+
+    text = "Kopf https://www.news.de/politik/857/baschar-al-assad/?utm_source=x"
+    assert "news.de/politik/857/bas…</span>" in X("x").preview_html(text)
+
+
+def test_telegram_shows_its_formatting_not_its_markup() -> None:
+    from publisher.channels.telegram import Telegram
+
+    shown = Telegram("t").preview_html('<b>Kopf</b> <a href="https://e.de">Weiterlesen</a>')
+    assert shown == '<strong>Kopf</strong> <span class="pv-link">Weiterlesen</span>'
+
+
+def test_a_preview_shows_the_articles_image() -> None:
+    from publisher.channels.facebook import Facebook
+
+    article = Article(
+        url="https://www.news.de/a", headline="Kopf", image={"url": "https://img.news.de/1.jpg"}
+    )
+    assert '<img class="pv-img" src="https://img.news.de/1.jpg"' in Facebook("f").preview(
+        "Text", article
+    )

@@ -8,6 +8,7 @@ with the states each may start from and the state it leads to.
                                                         '--> uncertain  (the worker vanished)
     failed / uncertain --retry--> queued (or awaiting_approval, when an edit withdrew approval)
     uncertain --mark sent--> sent
+    cancelled --restore--> the state it was cancelled in (awaiting_approval or queued)
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ CANCEL = Verb(
 RETRY = Verb("retry", "retried", frozenset({State.FAILED, State.UNCERTAIN}), State.QUEUED)
 MARK_SENT = Verb("sent", "marked sent", frozenset({State.UNCERTAIN}), State.SENT)
 RESCHEDULE = Verb("reschedule", "rescheduled", HOLDABLE, None)
+# Undoing a cancel: the post returns to the state it was cancelled in, if it had not been tried.
+RESTORE = Verb("restore", "restored", frozenset({State.CANCELLED}), None)
 EDIT = Verb(
     "edit",
     "edited",
@@ -113,7 +116,7 @@ EDIT = Verb(
 )
 
 # The verbs that are buttons (desk, bot) and commands (CLI), by name.
-VERBS = {verb.name: verb for verb in (APPROVE, CANCEL, RETRY, MARK_SENT, RESCHEDULE, EDIT)}
+VERBS = {verb.name: verb for verb in (APPROVE, CANCEL, RETRY, MARK_SENT, RESCHEDULE, EDIT, RESTORE)}
 
 
 def verbs_for(state: str, names: tuple[str, ...] = ("approve", "cancel", "retry")) -> list[str]:

@@ -16,11 +16,14 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
 from publisher.engine.lifecycle import (
+    ALREADY_THERE,
     APPROVE,
     CANCEL,
     EDIT,
+    HOLDABLE,
     MARK_SENT,
     RESCHEDULE,
+    RESTORE,
     RETRY,
     Outcome,
     State,
@@ -28,7 +31,8 @@ from publisher.engine.lifecycle import (
 )
 from publisher.engine.pauses import pause_channel, resume_channel
 from publisher.engine.queue import LinkMissing, QueueError, drops_link, record_event
-from publisher.engine.schema import articles, deliveries, is_row_id, posts
+from publisher.engine.schema import articles, deliveries, is_row_id, post_events, posts
+from publisher.teasers import compose
 
 
 def _post(connection: Connection, post_id: int) -> Any:
@@ -73,8 +77,35 @@ def approve(engine: Engine, post_id: int, by: str = "cli") -> None:
 
 
 def cancel(engine: Engine, post_id: int, by: str = "cli") -> None:
-    """Withdraw a post that has not gone out."""
-    _transition(engine, post_id, CANCEL, by, worker=None)
+    """Withdraw a post that has not gone out; the state it had is noted, for `restore`."""
+    with engine.connect() as connection:
+        row = _post(connection, post_id)
+    _transition(engine, post_id, CANCEL, by, detail=f"was {row.state}", worker=None)
+
+
+def restore(engine: Engine, post_id: int, by: str = "cli") -> None:
+    """Undo a cancel: the post waits or is queued again as before, unless it had been tried
+    (failed or uncertain posts stay cancelled) or its article is on the channel again since."""
+    with engine.connect() as connection:
+        row = _post(connection, post_id)
+        was = connection.execute(
+            select(post_events.c.detail)
+            .where(post_events.c.post_id == post_id, post_events.c.action == CANCEL.done)
+            .order_by(post_events.c.id.desc())
+            .limit(1)
+        ).scalar()
+        again = connection.execute(
+            select(posts.c.id).where(
+                posts.c.article_id == row.article_id,
+                posts.c.channel == row.channel,
+                posts.c.id != post_id,
+                posts.c.state.in_(ALREADY_THERE),
+            )
+        ).scalar()
+    previous = (was or "").removeprefix("was ")
+    if row.state == State.CANCELLED and (previous not in HOLDABLE or again is not None):
+        raise QueueError(f"post {post_id} cannot be restored", key="cannot_restore", post=post_id)
+    _transition(engine, post_id, RESTORE, by, state=previous or State.QUEUED)
 
 
 def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = None) -> None:
@@ -188,6 +219,7 @@ ACTIONS: dict[str, Callable[..., None]] = {
     CANCEL.name: cancel,
     RETRY.name: retry,
     MARK_SENT.name: mark_sent,
+    RESTORE.name: restore,
 }
 
 
@@ -199,12 +231,29 @@ def edit(
     by: str = "cli",
     *,
     without_link: bool = False,
+    seen: str | None = None,
 ) -> None:
     """Replace a post's text, validated against its channel's rules (QueueError lists problems).
     A text that drops the article's link is refused (LinkMissing) unless `without_link`. An
-    approved post that is edited waits for approval again."""
+    approved post that is edited waits for approval again. `seen` is the post's version (its
+    `updated_at`) the editor started from: if someone changed it since, nothing is overwritten.
+    The post counts as edited while its text differs from the teaser composed for it."""
+    new_text = new_text.replace("\r\n", "\n")
     with engine.begin() as connection:
         row = _post(connection, post_id)
+        if seen is not None and row.updated_at.isoformat() != seen:
+            last = connection.execute(
+                select(post_events.c.actor)
+                .where(post_events.c.post_id == post_id)
+                .order_by(post_events.c.id.desc())
+                .limit(1)
+            ).scalar()
+            raise QueueError(
+                f"post {post_id} was changed meanwhile by {last or 'someone'}; reload it",
+                key="changed_meanwhile",
+                post=post_id,
+                by=last or "?",
+            )
         if not EDIT.allows(row.state):
             raise QueueError(
                 f"post {post_id} is {row.state} and can no longer be edited",
@@ -227,7 +276,12 @@ def edit(
                 f"post {post_id} on {row.channel}: the text no longer holds the article's link"
             )
         now = utcnow()
-        values: dict[str, Any] = {"text": new_text, "edited": True, "updated_at": now}
+        composed = compose(article, {row.channel: channel}, settings)[row.channel]
+        values: dict[str, Any] = {
+            "text": new_text,
+            "edited": new_text != composed.text,
+            "updated_at": now,
+        }
         detail = None
         if row.approved_at is not None:
             # The approver approved another text: this one needs their word again. A failed or

@@ -29,6 +29,7 @@ class Pages(Protocol):
 
     engine: Engine
     settings: Settings
+    language: str
     channels: dict[str, Any]
     t: Callable[..., str]
 
@@ -43,8 +44,13 @@ class Pages(Protocol):
     async def form_user(self, request: Request) -> Any: ...
 
 
-# What the queue page's buttons may do (marking sent stays with the command line and the bot).
-ACTIONS = ("approve", "cancel", "retry")
+# What the desk's buttons may do (marking sent stays with the command line and the bot).
+ACTIONS = ("approve", "cancel", "retry", "restore")
+
+
+def _local(path: str) -> str:
+    """Where to go after an action: a path of the desk's own, else the queue."""
+    return path if path.startswith("/") and not path.startswith("//") else "/queue"
 
 
 class Overview:
@@ -65,6 +71,9 @@ class Overview:
         form = await request.form()
         if action == "approve":
             require_approver(user)
+        if action == "cancel" and not form.get("confirm"):
+            # Cancelling asks once, on the post's own page.
+            return RedirectResponse(f"/posts/{post_id}?confirm=cancel", status_code=303)
         try:
             if action == "reschedule":
                 # A slot picked from the plan (it carries its offset), else a typed time.
@@ -82,7 +91,7 @@ class Overview:
             return await self.queue_page(
                 request, self.desk.t("stale", reason=self.desk.reason(exc))
             )
-        return RedirectResponse(str(form.get("back") or "/queue"), status_code=303)
+        return RedirectResponse(_local(str(form.get("back") or "")), status_code=303)
 
     async def channel_action(self, request: Request, name: str, action: str) -> Response:
         user = await self.desk.form_user(request)

@@ -34,6 +34,7 @@ from publisher.teasers import compose
 from publisher.web.desk.auth import check_csrf, csrf_token, current_user
 from publisher.web.desk.guard import SigninGuard
 from publisher.web.desk.overview import Overview
+from publisher.web.desk.posts import PostPages
 from publisher.web.users import check_password, close_session, open_session
 
 
@@ -85,6 +86,9 @@ class Desk:
         route("/articles/{article_id}/queue", self.queue_article, methods=["POST"])
         route("/api/measure", self.measure, methods=["POST"])
         overview = Overview(self)
+        post_pages = PostPages(self)
+        route("/posts/{post_id}", post_pages.page, methods=["GET"], response_class=HTMLResponse)
+        route("/posts/{post_id}/edit", post_pages.edit, methods=["POST"])
         route("/queue", overview.queue_page, methods=["GET"], response_class=HTMLResponse)
         route("/posts/{post_id}/{action}", overview.post_action, methods=["POST"])
         route("/channels/{name}/{action}", overview.channel_action, methods=["POST"])
@@ -344,13 +348,15 @@ class Desk:
                 article = stored_article(self.engine, str(body["article_id"]))
             except UnknownArticle:
                 article = None
-        text = str(body.get("text", ""))
+        text = str(body.get("text", "")).replace("\r\n", "\n")
         limit = channel.limit_for(article) if article else channel.limit
-        return JSONResponse(
-            {
-                "length": channel.measure(text),
-                "limit": limit,
-                "unit": channel.unit,
-                "problems": channel.validate(text, article),
-            }
-        )
+        answer: dict[str, Any] = {
+            "length": channel.measure(text),
+            "limit": limit,
+            "unit": channel.unit,
+            "problems": channel.validate(text, article),
+        }
+        if article is not None:
+            # Safe HTML: channels escape what they put in a preview (tests/test_previews.py).
+            answer["preview"] = channel.preview(text, article)
+        return JSONResponse(answer)

@@ -1,0 +1,143 @@
+"""One post at the desk: its preview as the platform shows it, its text to edit with a live
+count, who queued, edited and approved it and when, and every delivery attempt; approving,
+editing, cancelling (asked once, and undone with one click) from there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from publisher import roster
+from publisher.catalogue import table
+from publisher.clock import shown
+from publisher.engine import verbs
+from publisher.engine.lifecycle import CANCEL, EDIT, VERBS
+from publisher.engine.listings import show_post
+from publisher.engine.queue import LinkMissing, QueueError
+from publisher.engine.release import stored_article
+from publisher.engine.schema import post_events
+from publisher.errors import EditorError
+from publisher.web.desk.overview import Pages
+
+# What the view says after an action it redirected from.
+DONE = ("edited", "approve", "cancel", "restore")
+
+
+class PostPages:
+    """The post view and its forms."""
+
+    def __init__(self, desk: Pages) -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.settings = desk.settings
+
+    def _history(self, post_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(post_events)
+                .where(post_events.c.post_id == post_id)
+                .order_by(post_events.c.id)
+            ).all()
+        words = table(self.desk.language, "desk")
+        return [
+            {
+                "at": shown(row.at, self.settings.tz),
+                "actor": row.actor,
+                "action": words.get(f"event_{row.action}", row.action),
+            }
+            for row in rows
+        ]
+
+    def _view(self, post_id: int) -> dict[str, Any]:
+        post = show_post(self.engine, self.settings, post_id)
+        article = stored_article(self.engine, str(post["article_id"]))
+        context: dict[str, Any] = {"post": post, "article": article}
+        if post["channel"] in self.settings.channels:
+            channel = roster.configured(self.settings, post["channel"])
+            context |= {
+                "platform": channel.display_name,
+                # Channels escape what they put in a preview (tests/test_previews.py).
+                "preview": Markup(channel.preview(post["text"], article)),
+                "length": channel.measure(post["text"]),
+                "limit": channel.limit_for(article),
+                "unit": channel.unit,
+            }
+        context["history"] = self._history(post_id)
+        context["due"] = shown(datetime.fromisoformat(post["due_at"]), self.settings.tz)
+        for delivery in post["deliveries"]:
+            delivery["started"] = shown(
+                datetime.fromisoformat(delivery["started_at"]), self.settings.tz
+            )
+        context["editable"] = EDIT.allows(post["state"])
+        context["verbs"] = [
+            name for name in ("approve", "cancel", "restore") if VERBS[name].allows(post["state"])
+        ]
+        return context
+
+    async def page(
+        self,
+        request: Request,
+        post_id: int,
+        message: str | None = None,
+        status: int = 200,
+        text: str | None = None,
+        confirm: str | None = None,
+        linkless: bool = False,
+    ) -> Response:
+        self.desk.user(request)
+        try:
+            context = await run_in_threadpool(self._view, post_id)
+        except EditorError as exc:
+            return self.desk.render(
+                request, "message.html.j2", {"message": self.desk.reason(exc)}, 404
+            )
+        if text is not None:
+            context["post"]["text"] = text
+        done = request.query_params.get("done")
+        confirm = confirm or request.query_params.get("confirm")
+        state = context["post"]["state"]
+        if confirm == "cancel" and not CANCEL.allows(state):
+            # Asked to cancel a post that can no longer be: say why instead of asking.
+            text, values = CANCEL.refusal(post_id, state)
+            refusal = QueueError(text, key="verb_refused", **values)
+            message, status, confirm = (
+                self.desk.t("stale", reason=self.desk.reason(refusal)),
+                409,
+                None,
+            )
+        if message is None and done in DONE:
+            message = self.desk.t(f"post_{done}")
+        context |= {
+            "message": message,
+            "status_error": status >= 400,
+            "done": done,
+            "confirm": confirm,
+            "linkless": linkless,
+        }
+        return self.desk.render(request, "post.html.j2", context, status)
+
+    async def edit(self, request: Request, post_id: int) -> Response:
+        user = await self.desk.form_user(request)
+        form = await request.form()
+        text = str(form.get("text") or "")
+        try:
+            await run_in_threadpool(
+                lambda: verbs.edit(
+                    self.engine, self.settings, post_id, text, by=user.name,
+                    without_link=bool(form.get("without_link")),
+                    seen=str(form["seen"]) if form.get("seen") else None,
+                )
+            )  # fmt: skip
+        except LinkMissing:
+            refusal = self.desk.t("refused_edit", reason=self.desk.t("link_missing"))
+            return await self.page(request, post_id, refusal, 422, text, linkless=True)
+        except EditorError as exc:
+            refusal = self.desk.t("refused_edit", reason=self.desk.reason(exc))
+            return await self.page(request, post_id, refusal, 422, text)
+        return RedirectResponse(f"/posts/{post_id}?done=edited", status_code=303)
