@@ -264,3 +264,7 @@ def telegram_api() -> Iterator[TelegramStandIn]:
     stand_in = TelegramStandIn()
     yield stand_in
     stand_in.close()
+
+
+# The desk's shared fixtures (the `desk` server among them).
+pytest_plugins = ["tests.desk_helpers"]

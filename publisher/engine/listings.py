@@ -4,15 +4,23 @@ error class and message). Times are ISO 8601 UTC, with the newsroom's local time
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, case, func, or_, select
 
 from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE, TO_GO, Outcome, verbs_for
+from publisher.engine.lifecycle import (
+    HOLDABLE,
+    NEEDS_AN_EDITOR,
+    RESCHEDULE,
+    TO_GO,
+    Outcome,
+    verbs_for,
+)
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import articles, deliveries, is_row_id, posts
@@ -86,6 +94,55 @@ def list_posts(
         paused = set(active_pauses(connection, utcnow()))
         rows = connection.execute(query.order_by(posts.c.due_at, posts.c.id)).all()
     return [_post_dict(row, settings, paused) for row in rows]
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    """Which posts a listing shows: by channel, states (none: those still to go out and the
+    held ones), due in [`due_from`, `due_until`), and words of the headline or the text."""
+
+    channel: str | None = None
+    states: tuple[str, ...] = ()
+    due_from: datetime | None = None
+    due_until: datetime | None = None
+    words: str = ""
+
+
+def page_of_posts(
+    engine: Engine, settings: Settings, chosen: PostFilter, page: int = 1, per_page: int = 50
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the posts `chosen`, those needing an editor first (awaiting approval,
+    failed, uncertain), then those of paused channels, then by due time; and how many there
+    are in all."""
+    conditions = [posts.c.state.in_(chosen.states or TO_GO)]
+    if chosen.channel:
+        conditions.append(posts.c.channel == chosen.channel)
+    if chosen.due_from is not None:
+        conditions.append(posts.c.due_at >= chosen.due_from)
+    if chosen.due_until is not None:
+        conditions.append(posts.c.due_at < chosen.due_until)
+    for word in chosen.words.split()[:5]:
+        pattern = f"%{word.replace('%', '').replace('_', '')}%"
+        conditions.append(or_(articles.c.headline.ilike(pattern), posts.c.text.ilike(pattern)))
+    with engine.connect() as connection:
+        paused = set(active_pauses(connection, utcnow()))
+        urgency = case(
+            (posts.c.state.in_(NEEDS_AN_EDITOR), 0),
+            (posts.c.channel.in_(paused or {""}), 1),
+            else_=2,
+        )
+        total = connection.execute(
+            select(func.count()).select_from(posts.join(articles)).where(*conditions)
+        ).scalar_one()
+        rows = connection.execute(
+            select(posts, articles.c.headline, articles.c.url)
+            .join(articles)
+            .where(*conditions)
+            .order_by(urgency, posts.c.due_at, posts.c.id)
+            .limit(per_page)
+            .offset(max(page - 1, 0) * per_page)
+        ).all()
+    return [_post_dict(row, settings, paused) for row in rows], total
 
 
 def _delivery_dict(row: Any) -> dict[str, Any]:

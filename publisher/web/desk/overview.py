@@ -4,9 +4,10 @@ or resume a channel)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +19,7 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import verbs
 from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.listings import list_deliveries, list_posts
+from publisher.engine.listings import PostFilter, list_deliveries, list_posts, page_of_posts
 from publisher.engine.slots import TimeError
 from publisher.errors import EditorError
 from publisher.web.desk.auth import require_approver
@@ -46,11 +47,17 @@ class Pages(Protocol):
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
+# What the queue does to all ticked posts at once.
+BULK = ("approve", "cancel", "retry", "reschedule")
+# The states the queue's filter offers.
+STATES = tuple(state.value for state in State if state != State.SENDING)
+PER_PAGE = 50
 
 
 def _local(path: str) -> str:
     """Where to go after an action: a path of the desk's own, else the queue."""
-    return path if path.startswith("/") and not path.startswith("//") else "/queue"
+    # A browser reads "/\\host" as "//host", another site.
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/queue"
 
 
 class Overview:
@@ -61,10 +68,96 @@ class Overview:
         self.engine = desk.engine
         self.settings = desk.settings
 
-    async def queue_page(self, request: Request, message: str | None = None) -> Response:
+    def _filter(self, query: Mapping[str, str]) -> tuple[PostFilter, int, dict[str, str]]:
+        """The queue's filters and page from the address, and the values to show in its form."""
+        shown = {key: query.get(key, "").strip() for key in ("channel", "state", "day", "q")}
+        due_from = due_until = None
+        if shown["day"]:
+            try:
+                start = datetime.combine(date.fromisoformat(shown["day"]), time(), self.settings.tz)
+                due_from, due_until = start, start + timedelta(days=1)
+            except ValueError:
+                shown["day"] = ""
+        states = (shown["state"],) if shown["state"] in STATES else ()
+        chosen = PostFilter(
+            channel=shown["channel"] if shown["channel"] in self.settings.channels else None,
+            states=states,
+            due_from=due_from,
+            due_until=due_until,
+            words=shown["q"][:100],
+        )
+        page = int(query["page"]) if query.get("page", "").isdigit() else 1
+        return chosen, max(page, 1), shown
+
+    async def queue_page(
+        self,
+        request: Request,
+        message: str | None = None,
+        status: int = 200,
+        query: Mapping[str, str] | None = None,
+    ) -> Response:
+        """The queue, one page at a time, filtered as the address (or `query`) says."""
         self.desk.user(request)
-        posts = await run_in_threadpool(list_posts, self.engine, self.settings)
-        return self.desk.render(request, "queue.html.j2", {"posts": posts, "message": message})
+        chosen, page, shown = self._filter(request.query_params if query is None else query)
+        posts, total = await run_in_threadpool(
+            page_of_posts, self.engine, self.settings, chosen, page, PER_PAGE
+        )
+        pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+        context = {
+            "posts": posts,
+            "message": message,
+            "status_error": status >= 400,
+            "bulk": BULK,
+            "filters": shown,
+            "states": STATES,
+            "channels": list(self.settings.channels),
+            "page": page,
+            "pages": pages,
+            "total": total,
+            "query": urlencode({k: v for k, v in shown.items() if v}),
+        }
+        return self.desk.render(request, "queue.html.j2", context, status)
+
+    async def bulk(self, request: Request) -> Response:
+        """One action on every post ticked in the queue; what could not be done is listed."""
+        user = await self.desk.form_user(request)
+        form = await request.form()
+        action = str(form.get("action") or "")
+        ids = [int(v) for v in map(str, form.getlist("post")) if v.isdigit()][:PER_PAGE]
+        back = _local(str(form.get("back") or "/queue"))
+        query = dict(parse_qsl(urlsplit(back).query))
+        if action not in BULK or not ids:
+            return await self.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
+        if action == "approve":
+            require_approver(user)
+        if action == "cancel" and not form.get("confirm"):
+            context = {"ids": ids, "back": back}
+            return self.desk.render(request, "confirm_bulk.html.j2", context)
+        moved = None
+        if action == "reschedule":
+            try:
+                moved = actions.when(str(form.get("at") or "?"), self.settings)
+            except EditorError as exc:
+                return await self.queue_page(request, self.desk.reason(exc), 422, query)
+            if moved.at is None:
+                return await self.queue_page(request, self.desk.t("pick_time"), 422, query)
+
+        def apply() -> list[str]:
+            refused = []
+            for post_id in ids:
+                try:
+                    if moved is not None and moved.at is not None:
+                        verbs.reschedule(self.engine, post_id, moved.at, user.name)
+                    else:
+                        verbs.ACTIONS[action](self.engine, post_id, by=user.name)
+                except EditorError as exc:
+                    refused.append(self.desk.reason(exc))
+            return refused
+
+        refused = await run_in_threadpool(apply)
+        done = self.desk.t("bulk_done", done=len(ids) - len(refused), total=len(ids))
+        message = " ".join([done, *refused])
+        return await self.queue_page(request, message, 422 if refused else 200, query)
 
     async def post_action(self, request: Request, post_id: int, action: str) -> Response:
         user = await self.desk.form_user(request)

@@ -90,6 +90,7 @@ class Desk:
         route("/posts/{post_id}", post_pages.page, methods=["GET"], response_class=HTMLResponse)
         route("/posts/{post_id}/edit", post_pages.edit, methods=["POST"])
         route("/queue", overview.queue_page, methods=["GET"], response_class=HTMLResponse)
+        route("/queue/bulk", overview.bulk, methods=["POST"])
         route("/posts/{post_id}/{action}", overview.post_action, methods=["POST"])
         route("/channels/{name}/{action}", overview.channel_action, methods=["POST"])
         route("/plan", overview.plan_page, methods=["GET"], response_class=HTMLResponse)

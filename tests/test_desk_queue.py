@@ -1,0 +1,126 @@
+"""The desk's queue at scale: pages, filters, the posts needing an editor first, and actions on
+many posts at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, update
+
+from publisher.engine.queue import utcnow
+from publisher.engine.schema import posts
+from tests.desk_helpers import desk_settings, queued_post, signed_in, state
+from tests.engine_helpers import post
+
+
+def rows(page: str) -> list[int]:
+    return [int(number) for number in re.findall(r'<tr data-post="(\d+)"', page)]
+
+
+def many(engine: Engine, database_url: str, count: int) -> list[int]:
+    return [queued_post(engine, database_url) for _ in range(count)]
+
+
+def test_the_queue_shows_fifty_posts_a_page_and_links_the_next(desk, engine, database_url):
+    ids = many(engine, database_url, 53)
+    session, _ = signed_in(desk, "ed")
+    first = session.get(f"{desk}/queue", timeout=5).text
+    second = session.get(f"{desk}/queue?page=2", timeout=5).text
+    assert len(rows(first)) == 50 and 'href="/queue?page=2"' in first
+    assert sorted(rows(first) + rows(second)) == ids
+
+
+def test_posts_needing_an_editor_come_first(desk, engine, database_url) -> None:
+    early = queued_post(engine, database_url)
+    failed = queued_post(engine, database_url, "failed")
+    with engine.begin() as connection:
+        later = utcnow() + timedelta(days=2)
+        connection.execute(update(posts).where(posts.c.id == failed).values(due_at=later))
+    session, _ = signed_in(desk, "ed")
+    assert rows(session.get(f"{desk}/queue", timeout=5).text) == [failed, early]
+
+
+def test_the_queue_filters_by_state_and_words(desk, engine, database_url) -> None:
+    waiting = queued_post(engine, database_url, "awaiting_approval")
+    queued_post(engine, database_url)
+    session, _ = signed_in(desk, "ed")
+    by_state = session.get(f"{desk}/queue?state=awaiting_approval", timeout=5).text
+    by_words = session.get(f"{desk}/queue?q=nirgends", timeout=5).text
+    assert rows(by_state) == [waiting] and rows(by_words) == []
+
+
+def test_an_approver_approves_the_ticked_posts_at_once(desk, engine, database_url) -> None:
+    ids = [queued_post(engine, database_url, "awaiting_approval") for _ in range(3)]
+    session, csrf = signed_in(desk, "anna")
+    answer = session.post(
+        f"{desk}/queue/bulk",
+        data={"csrf": csrf, "action": "approve", "post": ids[:2]},
+        timeout=5,
+    )
+    assert "Done for 2 of 2 posts." in answer.text
+    assert [state(engine, i) for i in ids] == ["queued", "queued", "awaiting_approval"]
+
+
+def test_an_editor_cannot_approve_in_bulk(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url, "awaiting_approval")
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/queue/bulk", data={"csrf": csrf, "action": "approve", "post": [post_id]}, timeout=5
+    )
+    assert answer.status_code == 403 and state(engine, post_id) == "awaiting_approval"
+
+
+def test_cancelling_many_posts_asks_once(desk, engine, database_url) -> None:
+    ids = many(engine, database_url, 2)
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "action": "cancel", "post": ids, "back": "/queue"}
+    asked = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    assert "Really cancel 2 posts?" in asked.text and state(engine, ids[0]) == "queued"
+    session.post(f"{desk}/queue/bulk", data=form | {"confirm": "1"}, timeout=5)
+    assert [state(engine, i) for i in ids] == ["cancelled", "cancelled"]
+
+
+def test_a_bulk_action_says_which_posts_it_could_not_do(desk, engine, database_url) -> None:
+    sent, queued = queued_post(engine, database_url, "sent"), queued_post(engine, database_url)
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/queue/bulk",
+        data={"csrf": csrf, "action": "cancel", "confirm": "1", "post": [sent, queued]},
+        timeout=5,
+    )
+    assert answer.status_code == 422
+    assert "Done for 1 of 2 posts." in answer.text and f"Post {sent} is sent" in answer.text
+
+
+def test_many_posts_move_to_one_time(desk, engine, database_url) -> None:
+    ids = many(engine, database_url, 2)
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/queue/bulk",
+        data={"csrf": csrf, "action": "reschedule", "post": ids, "at": "2099-05-04T10:30"},
+        timeout=5,
+    )
+    assert "Done for 2 of 2 posts." in answer.text
+    wanted = datetime(2099, 5, 4, 10, 30, tzinfo=desk_settings(database_url).tz)
+    assert {post(engine, i).due_at.replace(tzinfo=UTC) for i in ids} == {wanted}
+
+
+def test_nothing_ticked_is_a_message_and_changes_nothing(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(f"{desk}/queue/bulk", data={"csrf": csrf, "action": "cancel"}, timeout=5)
+    assert answer.status_code == 422 and "tick at least one post" in answer.text
+    assert state(engine, post_id) == "queued"
+
+
+def test_going_back_after_an_action_never_leaves_the_desk(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url, "awaiting_approval")
+    session, csrf = signed_in(desk, "anna")
+    answer = session.post(
+        f"{desk}/posts/{post_id}/approve",
+        data={"csrf": csrf, "back": "/\\evil.example/"},
+        timeout=5,
+        allow_redirects=False,
+    )
+    assert answer.headers["location"] == "/queue"
