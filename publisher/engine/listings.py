@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, case, func, or_, select
 
 from publisher.channels.text import masked
 from publisher.clock import utcnow
@@ -114,7 +114,7 @@ def page_of_posts(
     """One page of the posts `chosen`, those needing an editor first (awaiting approval,
     failed, uncertain), then those of paused channels, then by due time; and how many there
     are in all."""
-    conditions = [posts.c.state.in_(chosen.states or TO_GO)]
+    conditions: list[ColumnElement[bool]] = [posts.c.state.in_(chosen.states or TO_GO)]
     if chosen.channel:
         conditions.append(posts.c.channel == chosen.channel)
     if chosen.due_from is not None:
