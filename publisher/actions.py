@@ -6,6 +6,7 @@ their table `publisher.engine.lifecycle`'s; the CLI, the bot and the desk only p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -13,14 +14,26 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue
-from publisher.engine.slots import When
+from publisher.engine import queue, verbs
+from publisher.engine.slots import TimeError, When
 
 
 def when(text: str | None, settings: Settings) -> When:
     """An editor's words for a time ("now", "next", "+15m", "09:30", ISO 8601), read in the
     newsroom's zone; nothing given means now."""
     return When.parse(text, settings.tz, utcnow()) if text and text.strip() else When("now")
+
+
+def move(engine: Engine, settings: Settings, post_id: int, text: str, *, by: str) -> datetime:
+    """Move a post to the time an editor wrote (a slot's ISO time, a date and time, "09:30");
+    refused, changing nothing, when it is no time, in the past, or closer than its channel's
+    `min_gap` to another post of that channel."""
+    moved = when(text or "?", settings)
+    if moved.at is None:
+        raise TimeError("choose a date and time", key="no_time_given")
+    gaps = {name: timedelta(minutes=c.min_gap) for name, c in settings.channels.items()}
+    verbs.reschedule(engine, post_id, moved.at, by, gaps)
+    return moved.at
 
 
 def queue_article(

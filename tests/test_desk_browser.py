@@ -129,7 +129,7 @@ def test_editor_takes_an_article_from_intake_to_the_delivery_log(desk, engine) -
         expect(page.locator("tr.outcome-sent")).to_have_count(1)
 
         page.goto(f"{base}/plan")
-        expect(page.locator(".slot-post")).to_have_count(4)
+        expect(page.locator(".ev")).to_have_count(4)
         shot("09-plan")
 
         page.set_viewport_size({"width": 390, "height": 844})

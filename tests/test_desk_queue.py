@@ -93,17 +93,23 @@ def test_a_bulk_action_says_which_posts_it_could_not_do(desk, engine, database_u
     assert "Done for 1 of 2 posts." in answer.text and f"Post {sent} is sent" in answer.text
 
 
-def test_many_posts_move_to_one_time(desk, engine, database_url) -> None:
-    ids = many(engine, database_url, 2)
+def test_many_posts_move_to_one_time_but_not_onto_each_other(desk, engine, database_url):
+    first, second = many(engine, database_url, 2)
     session, csrf = signed_in(desk, "ed")
     answer = session.post(
         f"{desk}/queue/bulk",
-        data={"csrf": csrf, "action": "reschedule", "post": ids, "at": "2099-05-04T10:30"},
+        data={
+            "csrf": csrf,
+            "action": "reschedule",
+            "post": [first, second],
+            "at": "2099-05-04T10:30",
+        },
         timeout=5,
     )
-    assert "Done for 2 of 2 posts." in answer.text
+    assert "Done for 1 of 2 posts." in answer.text
+    assert f"post {first} on x is already due at that time" in answer.text.lower()
     wanted = datetime(2099, 5, 4, 10, 30, tzinfo=desk_settings(database_url).tz)
-    assert {post(engine, i).due_at.replace(tzinfo=UTC) for i in ids} == {wanted}
+    assert post(engine, first).due_at.replace(tzinfo=UTC) == wanted
 
 
 def test_nothing_ticked_is_a_message_and_changes_nothing(desk, engine, database_url) -> None:

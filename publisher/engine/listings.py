@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, case, func, or_, select
 
 from publisher.channels.text import masked
 from publisher.clock import utcnow
@@ -23,7 +23,7 @@ from publisher.engine.lifecycle import (
 )
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import QueueError
-from publisher.engine.schema import articles, deliveries, is_row_id, posts
+from publisher.engine.schema import articles, channel_pauses, deliveries, is_row_id, posts
 
 # What a finished delivery attempt can come to (the filters `log --outcome` takes).
 OUTCOMES = tuple(outcome.value for outcome in Outcome if outcome != Outcome.PENDING)
@@ -242,3 +242,13 @@ def stranded_posts(engine: Engine, settings: Settings) -> dict[str, list[int]]:
     for channel, post_id in rows:
         stranded.setdefault(channel, []).append(post_id)
     return stranded
+
+
+def change_version(connection: Connection) -> str:
+    """A stamp that changes whenever a post, a delivery or a pause does: pages showing the queue
+    compare it to know they are out of date. A finished delivery changes its post's time."""
+    latest, count = connection.execute(select(func.max(posts.c.updated_at), func.count())).one()
+    paused, pauses = connection.execute(
+        select(func.max(channel_pauses.c.paused_at), func.count()).select_from(channel_pauses)
+    ).one()
+    return f"{count}.{_iso(latest)}.{pauses}.{_iso(paused)}"

@@ -21,7 +21,7 @@ from publisher.engine.lifecycle import (
     State,
 )
 from publisher.engine.schema import articles, post_events, posts
-from publisher.engine.slots import When, next_slot
+from publisher.engine.slots import When, free_slots, next_slot
 from publisher.errors import EditorError
 from publisher.teasers import compose
 
@@ -119,6 +119,46 @@ def _new_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None, "an INSERT answers with the row's key"
     return int(key[0])
+
+
+def closest_post(
+    connection: Connection, channel: str, when: datetime, gap: timedelta, other_than: int
+) -> int | None:
+    """A post of `channel` (other than `other_than`) that is out or due less than `gap` from
+    `when`, if there is one."""
+    moment = func.coalesce(posts.c.sent_at, posts.c.due_at)
+    return connection.execute(
+        select(posts.c.id)
+        .where(
+            posts.c.channel == channel,
+            posts.c.state.in_(TAKING_TIME),
+            posts.c.id != other_than,
+            moment > when - gap,
+            moment < when + gap,
+        )
+        .limit(1)
+    ).scalar()
+
+
+def open_slots(
+    engine: Engine, settings: Settings, name: str, now: datetime, days: int = 7
+) -> list[datetime]:
+    """The slots of channel `name` in the next `days` days that a post may still take."""
+    channel = settings.channels[name]
+    zone = settings.channel_tz(name)
+    with engine.connect() as connection:
+        taken = _taken_times(connection, name, now)
+    start = now.astimezone(zone).date()
+    return list(
+        free_slots(
+            (start + timedelta(days=n) for n in range(days)),
+            channel.slots,
+            zone,
+            taken,
+            timedelta(minutes=channel.min_gap),
+            now,
+        )
+    )
 
 
 def _taken_times(connection: Connection, channel: str, now: datetime) -> list[datetime]:

@@ -5,7 +5,7 @@ slots in its own time zone with a minimum gap between posts. Pure; results are a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -95,18 +95,30 @@ def next_slot(
     every taken time of the channel."""
     if not slots:
         raise TimeError("the channel has no posting slots configured")
-    busy = sorted(taken)
-    gap = max(min_gap, timedelta(seconds=1))
     start = now.astimezone(tz).date()
-    for offset in range(SEARCH_DAYS):
-        day = start + timedelta(days=offset)
+    days = (start + timedelta(days=offset) for offset in range(SEARCH_DAYS))
+    for candidate in free_slots(days, slots, tz, taken, min_gap, now):
+        return candidate
+    raise TimeError(f"no free slot in the next {SEARCH_DAYS} days")
+
+
+def free_slots(
+    days: Iterable[date],
+    slots: Sequence[time],
+    tz: ZoneInfo,
+    taken: Iterable[datetime],
+    min_gap: timedelta,
+    now: datetime,
+) -> Iterator[datetime]:
+    """The channel's slots on `days`, at or after `now`, that are at least `min_gap` (and never
+    zero) away from every taken time of the channel: the ones an editor may still fill."""
+    busy = list(taken)
+    gap = max(min_gap, timedelta(seconds=1))
+    for day in days:
         for slot in slots:
             candidate = local_slot(day, slot, tz)
-            if candidate < now:
-                continue
-            if all(abs(candidate - other) >= gap for other in busy):
-                return candidate
-    raise TimeError(f"no free slot in the next {SEARCH_DAYS} days")
+            if candidate >= now and all(abs(candidate - other) >= gap for other in busy):
+                yield candidate
 
 
 def parse_time(value: str, now: datetime, tz: ZoneInfo) -> datetime:

@@ -4,7 +4,7 @@ allows or refuses; a refusal changes nothing, and every change is recorded with 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,13 @@ from publisher.engine.lifecycle import (
     Verb,
 )
 from publisher.engine.pauses import pause_channel, resume_channel
-from publisher.engine.queue import LinkMissing, QueueError, drops_link, record_event
+from publisher.engine.queue import (
+    LinkMissing,
+    QueueError,
+    closest_post,
+    drops_link,
+    record_event,
+)
 from publisher.engine.schema import articles, deliveries, is_row_id, post_events, posts
 from publisher.teasers import compose
 
@@ -50,16 +56,20 @@ def _transition(
     verb: Verb,
     by: str,
     detail: str | None = None,
+    check: Callable[[Connection, Any], None] | None = None,
     **values: Any,
 ) -> None:
     """Apply `verb` to a post in one transaction: refused (nothing changed) unless the post's
-    state allows it; the state changes to the verb's target unless `values` say otherwise."""
+    state allows it and `check` raises nothing; the state changes to the verb's target unless
+    `values` say otherwise."""
     now = utcnow()
     with engine.begin() as connection:
         row = _post(connection, post_id)
         if not verb.allows(row.state):
             message, values = verb.refusal(post_id, row.state)
             raise QueueError(message, key="verb_refused", **values)
+        if check is not None:
+            check(connection, row)
         if verb.target is not None:
             values.setdefault("state", verb.target)
         connection.execute(
@@ -129,18 +139,43 @@ def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = 
     )
 
 
-def reschedule(engine: Engine, post_id: int, when: datetime, by: str = "cli") -> None:
-    """Move a post that has not gone out to another time (in the future)."""
+def reschedule(
+    engine: Engine,
+    post_id: int,
+    when: datetime,
+    by: str = "cli",
+    gaps: Mapping[str, timedelta] | None = None,
+) -> None:
+    """Move a post that has not gone out to another time (in the future). With `gaps` (each
+    channel's `min_gap`), a time closer than that to another post of the channel is refused."""
     if when.tzinfo is None:
         raise QueueError("a post's time needs a time zone")
     if when < utcnow() - timedelta(seconds=5):
-        raise QueueError(f"{when.isoformat(timespec='minutes')} is in the past")
+        shown = when.isoformat(timespec="minutes")
+        raise QueueError(f"{shown} is in the past", key="in_past", when=shown)
+
+    def clear(connection: Connection, row: Any) -> None:
+        if gaps is None:
+            return
+        gap = max(gaps.get(row.channel, timedelta(0)), timedelta(seconds=1))
+        other = closest_post(connection, row.channel, when, gap, post_id)
+        if other is not None:
+            minutes = int(gap.total_seconds() // 60)
+            raise QueueError(
+                f"post {other} on {row.channel} is due within {minutes} minutes of that time",
+                key="too_close" if minutes else "time_taken",
+                post=other,
+                channel=row.channel,
+                minutes=minutes,
+            )
+
     _transition(
         engine,
         post_id,
         RESCHEDULE,
         by,
         when.astimezone(UTC).isoformat(timespec="minutes"),
+        check=clear,
         due_at=when,
     )
 

@@ -4,46 +4,21 @@ or resume a channel)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from publisher import actions
-from publisher.clock import utcnow
-from publisher.config import Settings
 from publisher.engine import verbs
 from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.listings import PostFilter, list_deliveries, list_posts, page_of_posts
-from publisher.engine.slots import TimeError
+from publisher.engine.listings import PostFilter, list_deliveries, page_of_posts
 from publisher.errors import EditorError
 from publisher.web.desk.auth import require_approver
-
-
-class Pages(Protocol):
-    """What the overview takes from the desk: its words, its templates and who is signed in."""
-
-    engine: Engine
-    settings: Settings
-    language: str
-    channels: dict[str, Any]
-    t: Callable[..., str]
-
-    def render(
-        self, request: Request, template: str, context: dict[str, Any], status: int = 200
-    ) -> Response: ...
-
-    def user(self, request: Request) -> Any: ...
-
-    def reason(self, refusal: EditorError) -> str: ...
-
-    async def form_user(self, request: Request) -> Any: ...
-
+from publisher.web.desk.base import Pages, local_path
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
@@ -52,12 +27,6 @@ BULK = ("approve", "cancel", "retry", "reschedule")
 # The states the queue's filter offers.
 STATES = tuple(state.value for state in State if state != State.SENDING)
 PER_PAGE = 50
-
-
-def _local(path: str) -> str:
-    """Where to go after an action: a path of the desk's own, else the queue."""
-    # A browser reads "/\\host" as "//host", another site.
-    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/queue"
 
 
 class Overview:
@@ -124,7 +93,7 @@ class Overview:
         form = await request.form()
         action = str(form.get("action") or "")
         ids = [int(v) for v in map(str, form.getlist("post")) if v.isdigit()][:PER_PAGE]
-        back = _local(str(form.get("back") or "/queue"))
+        back = local_path(str(form.get("back") or "/queue"))
         query = dict(parse_qsl(urlsplit(back).query))
         if action not in BULK or not ids:
             return await self.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
@@ -133,28 +102,28 @@ class Overview:
         if action == "cancel" and not form.get("confirm"):
             context = {"ids": ids, "back": back}
             return self.desk.render(request, "confirm_bulk.html.j2", context)
-        moved = None
+        moved = ""
         if action == "reschedule":
-            try:
-                moved = actions.when(str(form.get("at") or "?"), self.settings)
-            except EditorError as exc:
-                return await self.queue_page(request, self.desk.reason(exc), 422, query)
-            if moved.at is None:
-                return await self.queue_page(request, self.desk.t("pick_time"), 422, query)
+            # Read once, so that "+15m" means one time for every post.
+            picked = actions.when(str(form.get("at") or "?"), self.settings)
+            moved = picked.at.isoformat() if picked.at else "?"
 
         def apply() -> list[str]:
             refused = []
             for post_id in ids:
                 try:
-                    if moved is not None and moved.at is not None:
-                        verbs.reschedule(self.engine, post_id, moved.at, user.name)
+                    if moved:
+                        actions.move(self.engine, self.settings, post_id, moved, by=user.name)
                     else:
                         verbs.ACTIONS[action](self.engine, post_id, by=user.name)
                 except EditorError as exc:
                     refused.append(self.desk.reason(exc))
             return refused
 
-        refused = await run_in_threadpool(apply)
+        try:
+            refused = await run_in_threadpool(apply)
+        except EditorError as exc:
+            return await self.queue_page(request, self.desk.reason(exc), 422, query)
         done = self.desk.t("bulk_done", done=len(ids) - len(refused), total=len(ids))
         message = " ".join([done, *refused])
         return await self.queue_page(request, message, 422 if refused else 200, query)
@@ -169,22 +138,22 @@ class Overview:
             return RedirectResponse(f"/posts/{post_id}?confirm=cancel", status_code=303)
         try:
             if action == "reschedule":
-                # A slot picked from the plan (it carries its offset), else a typed time.
-                picked = str(form.get("slot") or form.get("at") or "?")
-                moved = actions.when(picked, self.settings)
-                if moved.at is None:
-                    raise TimeError(self.desk.t("pick_time"))
-                await run_in_threadpool(verbs.reschedule, self.engine, post_id, moved.at, user.name)
+                # A free slot picked (it carries its offset), else a typed time.
+                picked = str(form.get("slot") or form.get("at") or "")
+                await run_in_threadpool(
+                    lambda: actions.move(self.engine, self.settings, post_id, picked, by=user.name)
+                )
             elif action in ACTIONS:
                 verb = verbs.ACTIONS[action]
                 await run_in_threadpool(lambda: verb(self.engine, post_id, by=user.name))
             else:
                 return self.desk.render(request, "message.html.j2", {"message": action}, 404)
         except EditorError as exc:
-            return await self.queue_page(
-                request, self.desk.t("stale", reason=self.desk.reason(exc))
-            )
-        return RedirectResponse(_local(str(form.get("back") or "")), status_code=303)
+            reason = self.desk.reason(exc)
+            if action != "reschedule":
+                reason = self.desk.t("stale", reason=reason)
+            return await self.queue_page(request, reason, 422)
+        return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)
 
     async def channel_action(self, request: Request, name: str, action: str) -> Response:
         user = await self.desk.form_user(request)
@@ -200,53 +169,6 @@ class Overview:
                 request, self.desk.t("stale", reason=self.desk.reason(exc))
             )
         return RedirectResponse("/queue", status_code=303)
-
-    async def plan_page(self, request: Request, start: str | None = None) -> Response:
-        self.desk.user(request)
-        today = datetime.now(self.settings.tz).date()
-        try:
-            first = date.fromisoformat(start) if start else today - timedelta(today.weekday())
-        except ValueError:
-            first = today - timedelta(today.weekday())
-        days = [first + timedelta(days=n) for n in range(7)]
-        # The week in every channel's zone lies within a day either side of it in UTC.
-        week_start = datetime.combine(first, time(), UTC) - timedelta(days=1)
-        posts = await run_in_threadpool(
-            lambda: list_posts(
-                self.engine, self.settings, include_done=True,
-                due_from=week_start, due_until=week_start + timedelta(days=9),
-            )
-        )  # fmt: skip
-        grid: dict[str, dict[date, list[dict[str, Any]]]] = {}
-        for name in self.desk.channels:
-            zone = self.settings.channel_tz(name)
-            grid[name] = {day: [] for day in days}
-            for post in posts:
-                if post["channel"] != name or post["state"] == State.CANCELLED:
-                    continue
-                local = datetime.fromisoformat(post["due_at"]).astimezone(zone).date()
-                if local in grid[name]:
-                    grid[name][local].append(post)
-        slots = {n: self.settings.channels[n].slots for n in grid}
-        now = utcnow()
-        free = {
-            name: [
-                moment
-                for day in days
-                for slot in slots[name]
-                if (moment := datetime.combine(day, slot, self.settings.channel_tz(name))) > now
-            ]
-            for name in grid
-        }
-        context = {
-            "days": days,
-            "grid": grid,
-            "slots": slots,
-            "free": free,
-            "previous": (first - timedelta(days=7)).isoformat(),
-            "next": (first + timedelta(days=7)).isoformat(),
-        }
-        return self.desk.render(request, "plan.html.j2", context)
 
     async def log_page(
         self,

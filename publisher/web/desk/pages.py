@@ -24,6 +24,7 @@ from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue
+from publisher.engine.listings import change_version
 from publisher.engine.pauses import active_pauses
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles
@@ -32,6 +33,7 @@ from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
 from publisher.web.desk.auth import check_csrf, csrf_token, current_user
+from publisher.web.desk.calendar import Calendar
 from publisher.web.desk.guard import SigninGuard
 from publisher.web.desk.overview import Overview
 from publisher.web.desk.posts import PostPages
@@ -50,6 +52,8 @@ class Choices:
     without_link: frozenset[str] = frozenset()
 
 
+# Pages that redraw themselves when the queue changes (another editor, the bot, a delivery).
+LIVE_PAGES = ("queue.html.j2", "plan.html.j2", "post.html.j2", "log.html.j2")
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8
 # How long a sign-in waits for its turn to hash before the server says it is busy.
@@ -93,7 +97,10 @@ class Desk:
         route("/queue/bulk", overview.bulk, methods=["POST"])
         route("/posts/{post_id}/{action}", overview.post_action, methods=["POST"])
         route("/channels/{name}/{action}", overview.channel_action, methods=["POST"])
-        route("/plan", overview.plan_page, methods=["GET"], response_class=HTMLResponse)
+        calendar = Calendar(self)
+        route("/plan", calendar.page, methods=["GET"], response_class=HTMLResponse)
+        route("/api/posts/{post_id}/move", calendar.move, methods=["POST"])
+        route("/api/changes", self.changes, methods=["GET"])
         route("/log", overview.log_page, methods=["GET"], response_class=HTMLResponse)
 
     # --- rendering -------------------------------------------------------------------------
@@ -104,6 +111,7 @@ class Desk:
         user = request.scope.get("desk_user")
         with self.engine.connect() as connection:
             paused = active_pauses(connection, utcnow())
+            version = change_version(connection)
         return self.templates.TemplateResponse(
             request,
             template,
@@ -113,10 +121,23 @@ class Desk:
                 "user": user,
                 "csrf": csrf_token(request),
                 "paused": paused,
+                "version": version,
+                "live": template in LIVE_PAGES,
                 **context,
             },
             status_code=status,
         )
+
+    async def changes(self, request: Request) -> Response:
+        """The queue's change stamp, for pages that update themselves when it moves."""
+        self.user(request)
+
+        def read() -> str:
+            with self.engine.connect() as connection:
+                return change_version(connection)
+
+        stamp = await run_in_threadpool(read)
+        return JSONResponse({"version": stamp}, headers={"Cache-Control": "no-store"})
 
     def user(self, request: Request) -> Any:
         user = current_user(request, self.engine, self.settings)

@@ -15,18 +15,18 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher import roster
 from publisher.catalogue import table
-from publisher.clock import shown
+from publisher.clock import shown, utcnow
 from publisher.engine import verbs
-from publisher.engine.lifecycle import CANCEL, EDIT, VERBS
+from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, VERBS
 from publisher.engine.listings import show_post
-from publisher.engine.queue import LinkMissing, QueueError
+from publisher.engine.queue import LinkMissing, QueueError, open_slots
 from publisher.engine.release import stored_article
 from publisher.engine.schema import post_events
 from publisher.errors import EditorError
-from publisher.web.desk.overview import Pages
+from publisher.web.desk.base import Pages
 
 # What the view says after an action it redirected from.
-DONE = ("edited", "approve", "cancel", "restore")
+DONE = ("edited", "approve", "cancel", "restore", "reschedule")
 
 
 class PostPages:
@@ -75,6 +75,14 @@ class PostPages:
                 datetime.fromisoformat(delivery["started_at"]), self.settings.tz
             )
         context["editable"] = EDIT.allows(post["state"])
+        context["movable"] = RESCHEDULE.allows(post["state"]) and post["configured"]
+        if context["movable"]:
+            slots = open_slots(self.engine, self.settings, post["channel"], utcnow())
+            context["open_slots"] = [
+                (moment.isoformat(timespec="minutes"), shown(moment, self.settings.tz))
+                for moment in slots
+            ]
+            context["due_input"] = post["due_local"][:16]
         context["verbs"] = [
             name for name in ("approve", "cancel", "restore") if VERBS[name].allows(post["state"])
         ]

@@ -1,39 +1,153 @@
-// Live length counters and previews: the channel modules count and draw, through /api/measure;
-// the browser keeps no copy of any platform's rules. Pages work without this script; it only
-// adds the live count and preview.
+// The desk's small script; every page works without it. It adds: live length counters and
+// previews (the channel modules count and draw, through /api/measure: the browser keeps no copy
+// of any platform's rules), pages that redraw when the queue changes, and drag and drop in the
+// calendar (the keyboard's way is the move form on each post's page).
 (function () {
   "use strict";
-  var csrf = document.body.dataset.csrf;
-  document.querySelectorAll("form[data-article] textarea[data-channel]").forEach(function (area) {
-    var article = area.form.dataset.article;
-    var timer = null;
-    var channel = area.dataset.channel;
-    var counter = document.getElementById("count-" + channel);
-    var problems = document.getElementById("problems-" + channel);
-    var preview = document.getElementById("preview-" + channel);
-    area.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () {
-        fetch("/api/measure", {
-          method: "POST",
-          credentials: "same-origin",
-          headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-          body: JSON.stringify({channel: channel, text: area.value, article_id: article})
-        }).then(function (response) { return response.json(); }).then(function (result) {
-          if (result.length === undefined) { return; }
-          counter.querySelector(".length").textContent = result.length;
-          counter.querySelector(".limit").textContent = result.limit;
-          counter.classList.toggle("over", result.length > result.limit);
-          // The server's preview is escaped HTML made by the channel module.
-          if (preview && result.preview !== undefined) { preview.innerHTML = result.preview; }
-          problems.textContent = "";
-          result.problems.forEach(function (problem) {
-            var item = document.createElement("li");
-            item.textContent = problem;
-            problems.appendChild(item);
-          });
-        });
-      }, 150);
+  var body = document.body;
+  var csrf = body.dataset.csrf;
+  var main = document.getElementById("main");
+  // Set once an editor types or ticks something: the page then asks before it redraws.
+  var editing = false;
+
+  function post(url, data) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(data)
+    }).then(function (response) {
+      return response.json().then(function (answer) { return {ok: response.ok, answer: answer}; });
     });
-  });
+  }
+
+  function wireCounters(root) {
+    root.querySelectorAll("form[data-article] textarea[data-channel]").forEach(function (area) {
+      var timer = null;
+      var channel = area.dataset.channel;
+      var counter = document.getElementById("count-" + channel);
+      var problems = document.getElementById("problems-" + channel);
+      var preview = document.getElementById("preview-" + channel);
+      area.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          var data = {channel: channel, text: area.value, article_id: area.form.dataset.article};
+          post("/api/measure", data).then(function (result) {
+            var measured = result.answer;
+            if (measured.length === undefined) { return; }
+            counter.querySelector(".length").textContent = measured.length;
+            counter.querySelector(".limit").textContent = measured.limit;
+            counter.classList.toggle("over", measured.length > measured.limit);
+            // The server's preview is escaped HTML made by the channel module.
+            if (preview && measured.preview !== undefined) { preview.innerHTML = measured.preview; }
+            problems.textContent = "";
+            measured.problems.forEach(function (problem) {
+              var item = document.createElement("li");
+              item.textContent = problem;
+              problems.appendChild(item);
+            });
+          });
+        }, 150);
+      });
+    });
+  }
+
+  function say(id, text) {
+    var region = document.getElementById(id);
+    if (region) { region.textContent = text; }
+  }
+
+  function wireCalendar(root) {
+    if (!root.querySelector(".cal-week, .cal-month")) { return; }
+    var dragged = null;
+    root.querySelectorAll(".ev[draggable=true]").forEach(function (entry) {
+      entry.addEventListener("dragstart", function (event) {
+        dragged = entry;
+        event.dataTransfer.setData("text/plain", entry.dataset.post);
+        event.dataTransfer.effectAllowed = "move";
+      });
+      entry.addEventListener("dragend", function () { dragged = null; });
+    });
+    root.querySelectorAll(".cell, .free").forEach(function (target) {
+      target.addEventListener("dragover", function (event) {
+        if (!dragged) { return; }
+        event.preventDefault();
+        event.stopPropagation();
+        target.classList.add("drop");
+      });
+      target.addEventListener("dragleave", function () { target.classList.remove("drop"); });
+      target.addEventListener("drop", function (event) {
+        event.preventDefault();
+        event.stopPropagation();
+        target.classList.remove("drop");
+        if (!dragged) { return; }
+        // A free slot carries its own time; an hour keeps the post's minutes, a day its time.
+        var time = dragged.dataset.time;
+        var at = target.dataset.at;
+        if (!at) {
+          var hour = target.dataset.hour;
+          at = target.dataset.day + "T" +
+            (hour === undefined ? time : ("0" + hour).slice(-2) + time.slice(2));
+        }
+        post("/api/posts/" + dragged.dataset.post + "/move", {at: at}).then(function (result) {
+          if (result.ok) {
+            redraw().then(function () { say("cal-status", result.answer.message); });
+          } else {
+            say("cal-message", result.answer.error);
+          }
+        });
+      });
+    });
+  }
+
+  function wire(root) {
+    wireCounters(root);
+    wireCalendar(root);
+  }
+
+  function redraw() {
+    return fetch(location.href, {credentials: "same-origin"}).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var fresh = page.getElementById("main");
+      if (!fresh || !main) { return; }
+      var focused = document.activeElement ? document.activeElement.id : "";
+      main.innerHTML = fresh.innerHTML;
+      body.dataset.version = page.body.dataset.version;
+      editing = false;
+      wire(main);
+      var again = focused && document.getElementById(focused);
+      if (again) { again.focus(); }
+    });
+  }
+
+  function offerRedraw() {
+    if (document.getElementById("changed")) { return; }
+    var notice = document.createElement("p");
+    notice.id = "changed";
+    notice.className = "notice";
+    notice.setAttribute("role", "status");
+    notice.textContent = body.dataset.changed + " ";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = body.dataset.reload;
+    button.addEventListener("click", function () { location.reload(); });
+    notice.appendChild(button);
+    main.insertBefore(notice, main.firstChild);
+  }
+
+  wire(document);
+  if (main && main.hasAttribute("data-live")) {
+    main.addEventListener("input", function () { editing = true; });
+    setInterval(function () {
+      if (document.hidden) { return; }
+      fetch("/api/changes", {credentials: "same-origin"}).then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(function (answer) {
+        if (!answer || answer.version === body.dataset.version) { return; }
+        if (editing) { offerRedraw(); } else { redraw(); }
+      });
+    }, 3000);
+  }
 })();

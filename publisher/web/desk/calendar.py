@@ -1,0 +1,205 @@
+"""The desk's calendar: a week (hours by day) or a month of every channel's posts, coloured by
+channel, with the slots still free; a post moves by drag and drop (`/api/posts/{id}/move`) or,
+from the keyboard, by the move form on its own page. On a phone the same page is an agenda."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from publisher import actions
+from publisher.clock import utcnow
+from publisher.engine.lifecycle import TAKING_TIME, State
+from publisher.engine.listings import list_posts
+from publisher.engine.slots import free_slots
+from publisher.errors import EditorError
+from publisher.web.desk.auth import check_csrf
+from publisher.web.desk.base import Pages
+
+VIEWS = ("week", "month")
+# Posts shown in one hour of the week or one day of the month; the rest are a link to the
+# day's queue, so that a busy day keeps the page small.
+PER_HOUR = 4
+PER_DAY = 6
+# Hours before this one are shown only when something is in them.
+DAY_STARTS = 6
+# Channel colours are a palette of this many (desk.css `.ch-0` …), assigned in configured order.
+COLOURS = 8
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One post as the calendar shows it."""
+
+    id: int
+    channel: str
+    colour: int
+    time: str
+    headline: str
+    state: str
+    movable: bool
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    """A channel's slot that no post of the channel is within `min_gap` of."""
+
+    channel: str
+    colour: int
+    at: str
+    time: str
+
+
+@dataclass
+class Cell:
+    """An hour of a day (week view) or a whole day (month view): a place to drop a post."""
+
+    day: date
+    hour: int | None
+    entries: list[Entry] = field(default_factory=list)
+    free: list[FreeSlot] = field(default_factory=list)
+    more: int = 0
+
+
+class Calendar:
+    """The calendar page and the move it offers."""
+
+    def __init__(self, desk: Pages) -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.settings = desk.settings
+        self.colours = {name: n % COLOURS for n, name in enumerate(self.settings.channels)}
+
+    def _days(self, view: str, start: str | None) -> tuple[list[date], date, date, date]:
+        """The days shown, the day the view is about, and the first days before and after."""
+        today = datetime.now(self.settings.tz).date()
+        try:
+            anchor = date.fromisoformat(start) if start else today
+        except ValueError:
+            anchor = today
+        if view == "month":
+            first = anchor.replace(day=1)
+            after = (first + timedelta(days=32)).replace(day=1)
+            before = (first - timedelta(days=1)).replace(day=1)
+            grid_start = first - timedelta(days=first.weekday())
+            weeks = ((after - grid_start).days + 6) // 7
+            return [grid_start + timedelta(days=n) for n in range(weeks * 7)], first, before, after
+        monday = anchor - timedelta(days=anchor.weekday())
+        days = [monday + timedelta(days=n) for n in range(7)]
+        return days, monday, monday - timedelta(days=7), monday + timedelta(days=7)
+
+    def _entry(self, post: dict[str, Any], local: datetime) -> Entry:
+        t = self.desk.t
+        return Entry(
+            id=post["id"],
+            channel=post["channel"],
+            colour=self.colours.get(post["channel"], COLOURS - 1),
+            time=local.strftime("%H:%M"),
+            headline=post["headline"][:70],
+            state=t("state_held") if post["held"] else t(f"state_{post['state']}"),
+            movable=post["movable"],
+        )
+
+    def _free(
+        self, days: list[date], posts: list[dict[str, Any]]
+    ) -> list[tuple[datetime, FreeSlot]]:
+        now = utcnow()
+        found = []
+        for name, channel in self.settings.channels.items():
+            taken = [
+                datetime.fromisoformat(p["sent_at"] or p["due_at"])
+                for p in posts
+                if p["channel"] == name and p["state"] in TAKING_TIME
+            ]
+            zone = self.settings.channel_tz(name)
+            gap = timedelta(minutes=channel.min_gap)
+            for moment in free_slots(days, channel.slots, zone, taken, gap, now):
+                local = moment.astimezone(self.settings.tz)
+                slot = FreeSlot(
+                    name,
+                    self.colours[name],
+                    moment.astimezone(zone).isoformat(timespec="minutes"),
+                    local.strftime("%H:%M"),
+                )
+                found.append((local, slot))
+        return found
+
+    async def page(
+        self, request: Request, view: str = "week", start: str | None = None
+    ) -> Response:
+        self.desk.user(request)
+        view = view if view in VIEWS else "week"
+        days, anchor, before, after = self._days(view, start)
+        tz = self.settings.tz
+        # Posts due within the view, with a day either side: other posts of a channel near its
+        # first or last slot keep those slots taken.
+        since = datetime.combine(days[0], time(), tz).astimezone(UTC) - timedelta(days=1)
+        until = datetime.combine(days[-1], time(), tz).astimezone(UTC) + timedelta(days=2)
+        posts = await run_in_threadpool(
+            lambda: list_posts(
+                self.engine, self.settings, include_done=True, due_from=since, due_until=until
+            )
+        )
+        posts = [p for p in posts if p["state"] != State.CANCELLED]
+        placed = [(datetime.fromisoformat(p["due_at"]).astimezone(tz), p) for p in posts]
+        free = self._free(days, posts)
+        shown = set(days)
+        cells: dict[tuple[date, int | None], Cell]
+        if view == "month":
+            cells = {(day, None): Cell(day, None) for day in days}
+            hours: list[int] = []
+        else:
+            earliest = min([m.hour for m, _ in placed if m.date() in shown] + [DAY_STARTS])
+            earliest = min([m.hour for m, _ in free] + [earliest])
+            hours = list(range(earliest, 24))
+            cells = {(day, hour): Cell(day, hour) for day in days for hour in hours}
+        limit = PER_DAY if view == "month" else PER_HOUR
+        for moment, post in placed:
+            cell = cells.get((moment.date(), None if view == "month" else moment.hour))
+            if cell is None:
+                continue
+            if len(cell.entries) < limit:
+                cell.entries.append(self._entry(post, moment))
+            else:
+                cell.more += 1
+        for moment, slot in free:
+            cell = cells.get((moment.date(), None if view == "month" else moment.hour))
+            if cell is not None:
+                cell.free.append(slot)
+        context = {
+            "view": view,
+            "days": days,
+            "hours": hours,
+            "by_day": {day: [c for c in cells.values() if c.day == day] for day in days},
+            "anchor": anchor,
+            "today": datetime.now(tz).date(),
+            "before": before.isoformat(),
+            "after": after.isoformat(),
+            "legend": self.colours,
+            "first_hour": hours[0] if hours else 0,
+        }
+        return self.desk.render(request, "plan.html.j2", context)
+
+    async def move(self, request: Request, post_id: int) -> Response:
+        """Move a post dropped on another time; a refusal is a sentence in the editor's words."""
+        user = self.desk.user(request)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("at"), str):
+            return JSONResponse({"error": self.desk.t("pick_time")}, status_code=400)
+        try:
+            moved = await run_in_threadpool(
+                lambda: actions.move(self.engine, self.settings, post_id, body["at"], by=user.name)
+            )
+        except EditorError as exc:
+            return JSONResponse({"error": self.desk.reason(exc)}, status_code=422)
+        local = moved.astimezone(self.settings.tz).strftime("%Y-%m-%d %H:%M")
+        return JSONResponse({"moved": post_id, "message": self.desk.t("moved", due=local)})
