@@ -109,6 +109,8 @@ def run_command(
 
         bot = BotThread(engine, settings)
         bot.start()
+    # Again, now that the desk and the bot are made: what they hold stays out of collections.
+    long_running()
     try:
         daemon.run_forever()
     finally:

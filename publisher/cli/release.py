@@ -50,12 +50,13 @@ def serve_command(
     from publisher.web.app import create_app
 
     logging.getLogger("publisher").setLevel(logging.INFO)
-    long_running()
     settings = env(ctx).settings
     chosen_host = host or settings.serve.host
     chosen_port = port_checked(port if port is not None else settings.serve.port, "--port")
     sock = listening_socket(chosen_host, chosen_port)
     web = create_app(env(ctx).engine, settings)
+    # After the app is made: its templates, channels and routes stay out of full collections.
+    long_running()
     bound = sock.getsockname()[1]
     shown = f"[{chosen_host}]" if ":" in chosen_host else chosen_host
     print(f"publisher: serving on http://{shown}:{bound} (Ctrl-C stops)", file=sys.stderr)

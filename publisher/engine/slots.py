@@ -5,6 +5,7 @@ slots in its own time zone with a minimum gap between posts. Pure; results are a
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -112,12 +113,15 @@ def free_slots(
 ) -> Iterator[datetime]:
     """The channel's slots on `days`, at or after `now`, that are at least `min_gap` (and never
     zero) away from every taken time of the channel: the ones an editor may still fill."""
-    busy = list(taken)
+    busy = sorted(taken)
     gap = max(min_gap, timedelta(seconds=1))
     for day in days:
         for slot in slots:
             candidate = local_slot(day, slot, tz)
-            if candidate >= now and all(abs(candidate - other) >= gap for other in busy):
+            # The taken times nearest the candidate are the ones either side of it.
+            at = bisect_left(busy, candidate)
+            near = busy[max(at - 1, 0) : at + 1]
+            if candidate >= now and all(abs(candidate - other) >= gap for other in near):
                 yield candidate
 
 

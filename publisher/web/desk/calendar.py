@@ -4,6 +4,7 @@ from the keyboard, by the move form on its own page. On a phone the same page is
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -14,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher import actions
 from publisher.clock import utcnow
-from publisher.engine.lifecycle import TAKING_TIME, State
-from publisher.engine.listings import list_posts
-from publisher.engine.slots import free_slots
+from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE, TAKING_TIME
+from publisher.engine.listings import timetable
+from publisher.engine.slots import free_slots, local_slot
 from publisher.errors import EditorError
 from publisher.web.desk.auth import check_csrf
 from publisher.web.desk.base import Pages
@@ -93,33 +94,32 @@ class Calendar:
         days = [monday + timedelta(days=n) for n in range(7)]
         return days, monday, monday - timedelta(days=7), monday + timedelta(days=7)
 
-    def _entry(self, post: dict[str, Any], local: datetime) -> Entry:
+    def _entry(self, row: Any, local: datetime, paused: set[str]) -> Entry:
         t = self.desk.t
+        held = row.state in HOLDABLE and row.channel in paused
         return Entry(
-            id=post["id"],
-            channel=post["channel"],
-            colour=self.colours.get(post["channel"], COLOURS - 1),
+            id=row.id,
+            channel=row.channel,
+            colour=self.colours.get(row.channel, COLOURS - 1),
             time=local.strftime("%H:%M"),
-            headline=post["headline"][:70],
-            state=t("state_held") if post["held"] else t(f"state_{post['state']}"),
-            movable=post["movable"],
+            headline=row.headline[:70],
+            state=t("state_held") if held else t(f"state_{row.state}"),
+            movable=RESCHEDULE.allows(row.state),
         )
 
     def _free(
-        self, days: list[date], posts: list[dict[str, Any]]
+        self, days: list[date], taken_by: dict[str, list[datetime]]
     ) -> list[tuple[datetime, FreeSlot]]:
         now = utcnow()
         found = []
         for name, channel in self.settings.channels.items():
-            taken = [
-                datetime.fromisoformat(p["sent_at"] or p["due_at"])
-                for p in posts
-                if p["channel"] == name and p["state"] in TAKING_TIME
-            ]
+            if not channel.slots:
+                continue
+            taken = taken_by.get(name, [])
             zone = self.settings.channel_tz(name)
             gap = timedelta(minutes=channel.min_gap)
             for moment in free_slots(days, channel.slots, zone, taken, gap, now):
-                local = moment.astimezone(self.settings.tz)
+                local = moment.astimezone(self.settings.tz).replace(tzinfo=None)
                 slot = FreeSlot(
                     name,
                     self.colours[name],
@@ -140,50 +140,57 @@ class Calendar:
         # first or last slot keep those slots taken.
         since = datetime.combine(days[0], time(), tz).astimezone(UTC) - timedelta(days=1)
         until = datetime.combine(days[-1], time(), tz).astimezone(UTC) + timedelta(days=2)
-        posts = await run_in_threadpool(
-            lambda: list_posts(
-                self.engine, self.settings, include_done=True, due_from=since, due_until=until
-            )
-        )
-        posts = [p for p in posts if p["state"] != State.CANCELLED]
-        placed = [(datetime.fromisoformat(p["due_at"]).astimezone(tz), p) for p in posts]
-        free = self._free(days, posts)
-        shown = set(days)
-        cells: dict[tuple[date, int | None], Cell]
-        if view == "month":
-            cells = {(day, None): Cell(day, None) for day in days}
-            hours: list[int] = []
-        else:
-            earliest = min([m.hour for m, _ in placed if m.date() in shown] + [DAY_STARTS])
-            earliest = min([m.hour for m, _ in free] + [earliest])
-            hours = list(range(earliest, 24))
-            cells = {(day, hour): Cell(day, hour) for day in days for hour in hours}
-        limit = PER_DAY if view == "month" else PER_HOUR
-        for moment, post in placed:
-            cell = cells.get((moment.date(), None if view == "month" else moment.hour))
-            if cell is None:
-                continue
-            if len(cell.entries) < limit:
-                cell.entries.append(self._entry(post, moment))
-            else:
-                cell.more += 1
-        for moment, slot in free:
-            cell = cells.get((moment.date(), None if view == "month" else moment.hour))
-            if cell is not None:
-                cell.free.append(slot)
-        context = {
+        context = await run_in_threadpool(self._grid, view, days, since, until)
+        context |= {
             "view": view,
             "days": days,
-            "hours": hours,
-            "by_day": {day: [c for c in cells.values() if c.day == day] for day in days},
             "anchor": anchor,
             "today": datetime.now(tz).date(),
             "before": before.isoformat(),
             "after": after.isoformat(),
             "legend": self.colours,
-            "first_hour": hours[0] if hours else 0,
         }
         return self.desk.render(request, "plan.html.j2", context)
+
+    def _grid(
+        self, view: str, days: list[date], since: datetime, until: datetime
+    ) -> dict[str, Any]:
+        """The view's cells, each with its posts (up to a few) and its free slots."""
+        rows, paused = timetable(self.engine, since, until)
+        tz = self.settings.tz
+        hours: list[int | None] = list(range(24)) if view == "week" else [None]
+        keys = [(day, hour) for day in days for hour in hours]
+        # Where each cell begins, as an instant: a post's cell is found by bisection, so that a
+        # month of thousands of posts is placed without converting each one's time.
+        bounds = [local_slot(day, time(hour or 0), tz) for day, hour in keys]
+        bounds.append(local_slot(days[-1] + timedelta(days=1), time(), tz))
+        cells = {key: Cell(*key) for key in keys}
+        limit = PER_DAY if view == "month" else PER_HOUR
+        taken_by: dict[str, list[datetime]] = {}
+        for row in rows:
+            if row.state in TAKING_TIME:
+                taken_by.setdefault(row.channel, []).append(row.at)
+            index = bisect_right(bounds, row.at) - 1
+            if not 0 <= index < len(keys):
+                continue
+            cell = cells[keys[index]]
+            if len(cell.entries) < limit:
+                cell.entries.append(self._entry(row, row.at.astimezone(tz), paused))
+            else:
+                cell.more += 1
+        for moment, slot in self._free(days, taken_by):
+            near = cells.get((moment.date(), moment.hour if view == "week" else None))
+            if near is not None:
+                near.free.append(slot)
+        if view == "week":
+            # Early hours are shown only when something is in them.
+            used = [c.hour for c in cells.values() if c.hour is not None and (c.entries or c.free)]
+            hours = list(range(min([DAY_STARTS, *used]), 24))
+        return {
+            "hours": hours,
+            "by_day": {day: [cells[(day, hour)] for hour in hours] for day in days},
+            "first_hour": hours[0] or 0,
+        }
 
     async def move(self, request: Request, post_id: int) -> Response:
         """Move a post dropped on another time; a refusal is a sentence in the editor's words."""

@@ -1,0 +1,206 @@
+"""The desk's pages with a busy newsroom's queue: 10,000 posts over six weeks on four channels,
+50,000 deliveries and an event per post. Each page is asked for many times over HTTP from
+the real server (uvicorn on 127.0.0.1), signed in as an approver; the figures are the time
+from request to the last byte (the server's time plus the loopback) and the page's size.
+
+    python bench/desk.py [--postgres] [--posts 10000] [--deliveries 50000] [--rounds 40]
+
+Aim: every page's p95 under 100 ms and every HTML page under 300 KB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+from common import ROOT, fresh_postgres, percentile
+from sqlalchemy import insert
+
+from publisher.articles import Article
+from publisher.cli import long_running
+from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.engine.schema import articles, deliveries, post_events, posts
+from publisher.engine.store import open_engine
+from publisher.web.app import ServerThread, create_app
+from publisher.web.users import add_user
+
+CHANNELS = ("x", "facebook", "telegram", "whatsapp")
+STATES = ("queued",) * 6 + ("sent",) * 10 + ("awaiting_approval", "failed", "cancelled")
+PASSWORD = "bench password 123"
+
+
+def fill(database_url: str, count: int, delivery_count: int) -> None:
+    """Articles (one per four posts), posts due over six weeks around now, their deliveries and
+    one event each, inserted in bulk."""
+    engine = open_engine(database_url)
+    now = datetime.now(UTC)
+    start = now - timedelta(days=21)
+    articles_needed = count // len(CHANNELS) + 1
+    with engine.begin() as connection:
+        rows = []
+        for n in range(articles_needed):
+            article = Article(
+                id=f"bench-{n}",
+                url=f"https://e.de/politik/{n}/eine-schlagzeile-{n}",
+                headline=f"Bundestag beschließt Vorlage {n} nach langer Debatte über Haushalt",
+                bullets=["Erster Punkt der Meldung", "Zweiter Punkt, etwas länger formuliert"],
+            )
+            rows.append(
+                {
+                    "key": article.id,
+                    "url": article.url,
+                    "headline": article.headline,
+                    "data": article.model_dump(mode="json"),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        connection.execute(insert(articles), rows)
+        post_rows = []
+        for n in range(count):
+            state = STATES[n % len(STATES)]
+            due = start + timedelta(days=42) * n / count
+            if state in ("queued", "awaiting_approval") and due < now:
+                due = now + (now - due)
+            post_rows.append(
+                {
+                    "article_id": n // len(CHANNELS) + 1,
+                    "channel": CHANNELS[n % len(CHANNELS)],
+                    "channel_type": CHANNELS[n % len(CHANNELS)],
+                    "text": f"Bundestag beschließt Vorlage {n // 4}\n\n• Erster Punkt\n"
+                    f"https://e.de/politik/{n // 4}/eine-schlagzeile",
+                    "link": f"https://e.de/politik/{n // 4}/eine-schlagzeile",
+                    "fields": {},
+                    "state": state,
+                    "due_at": due,
+                    "sent_at": due if state == "sent" else None,
+                    "attempts": 1 if state in ("sent", "failed") else 0,
+                    "retries": 0,
+                    "queued_by": "bench",
+                    "edited": False,
+                    "error": "HTTP 500 from the platform" if state == "failed" else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        connection.execute(insert(posts), post_rows)
+        per_post = max(delivery_count // count, 1)
+        delivery_rows = [
+            {
+                "post_id": n % count + 1,
+                "channel": CHANNELS[n % count % len(CHANNELS)],
+                "attempt": n // count + 1,
+                "worker": "bench",
+                "started_at": start + timedelta(seconds=n * 40),
+                "finished_at": start + timedelta(seconds=n * 40 + 1),
+                "outcome": "sent" if n % 7 else "transient",
+                "remote_id": str(10**12 + n),
+                "permalink": f"https://x.com/i/status/{10**12 + n}",
+                "error": None if n % 7 else "the platform answered 503",
+                "latency_ms": 300,
+                "payload": {},
+            }
+            for n in range(count * per_post)
+        ]
+        for first in range(0, len(delivery_rows), 10_000):
+            connection.execute(insert(deliveries), delivery_rows[first : first + 10_000])
+        connection.execute(
+            insert(post_events),
+            [
+                {"post_id": n + 1, "at": now, "actor": "bench", "action": "queued"}
+                for n in range(count)
+            ],
+        )
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", action="store_true", help="the local PostgreSQL")
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--deliveries", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=40)
+    options = parser.parse_args()
+    drop = None
+    if options.postgres:
+        database_url, drop = fresh_postgres()
+    else:
+        folder = tempfile.mkdtemp(prefix="publisher-bench-desk-")
+        database_url = f"sqlite:///{Path(folder) / 'desk.db'}"
+    os.environ["PUBLISHER_SESSION_SECRET"] = uuid.uuid4().hex
+    began = time.perf_counter()
+    fill(database_url, options.posts, options.deliveries)
+    store = "PostgreSQL" if drop else "SQLite"
+    took = time.perf_counter() - began
+    print(f"filled {options.posts:,} posts, {options.deliveries:,} deliveries: {took:.1f} s")
+    print(f"database: {store}")
+    engine = open_engine(database_url)
+    add_user(engine, "bench", PASSWORD, "approver")
+    settings = Settings(
+        database_url=database_url,
+        language="de",
+        channels={
+            name: ChannelSettings(type=name, dry_run=True, slots=["07:00", "12:00", "18:00"])
+            for name in CHANNELS
+        },
+        desk=DeskSettings(secure_cookies=False),
+    )
+    web = create_app(engine, settings)
+    long_running()  # as `publisher serve` does once its app is made
+    server = ServerThread(web, "127.0.0.1", 0)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    session = requests.Session()
+    page = session.get(f"{base}/signin", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    session.post(
+        f"{base}/signin", data={"name": "bench", "password": PASSWORD, "csrf": csrf}, timeout=10
+    )
+    middle = options.posts // 2
+    pages = {
+        "intake /": "/",
+        "queue": "/queue",
+        "queue, page 20": "/queue?page=20",
+        "queue, filtered": "/queue?channel=x&state=queued",
+        "queue, words": "/queue?q=Vorlage+4711",
+        "calendar, week": "/plan",
+        "calendar, month": "/plan?view=month",
+        "post view": f"/posts/{middle}",
+        "log": "/log",
+        "change stamp (polled)": "/api/changes",
+    }
+    print(f"{'page':<24}{'p50 ms':>8}{'p95 ms':>8}{'KB':>8}")
+    worst = 0.0
+    largest = 0
+    for name, path in pages.items():
+        times = []
+        size = 0
+        for _ in range(options.rounds):
+            began = time.perf_counter()
+            answer = session.get(base + path, timeout=30)
+            times.append((time.perf_counter() - began) * 1000)
+            if answer.status_code != 200:
+                raise SystemExit(f"{path} answered {answer.status_code}")
+            size = len(answer.content)
+        p95 = percentile(times, 0.95)
+        worst = max(worst, p95)
+        largest = max(largest, size)
+        print(f"{name:<24}{percentile(times, 0.5):>8.1f}{p95:>8.1f}{size / 1024:>8.1f}")
+    print(f"slowest p95: {worst:.1f} ms (aim < 100), largest page: {largest / 1024:.0f} KB "
+          f"(aim < 300)")  # fmt: skip
+    server.stop()
+    engine.dispose()
+    if drop:
+        drop()
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
