@@ -177,7 +177,7 @@ class Telegram(Channel):
     )
     preview_css = (
         ".pv-telegram{background:#fff;border-radius:12px;padding:.6em .8em;"
-        "border:1px solid #d6e4f0}.pv-telegram .pv-link{color:#168acd}"
+        "border:1px solid #d6e4f0}.pv-telegram .pv-link{color:#0f6fb0}"
         ".pv-telegram .pv-img{display:block;width:100%;max-height:220px;object-fit:cover;"
         "border-radius:8px;margin-block-end:.4em}"
     )

@@ -125,7 +125,7 @@ class X(Channel):
         ".pv-x{display:flex;gap:.6em;border:1px solid #cfd9de;border-radius:12px;padding:.8em;"
         "background:#fff}.pv-x .pv-avatar{width:40px;height:40px;border-radius:50%;"
         "background:#1d9bf0;flex:none}.pv-x .pv-handle{color:#536471}.pv-x p{margin:.3em 0 0}"
-        ".pv-x .pv-link{color:#1d9bf0}.pv-x .pv-card{margin-block-start:.6em;border:1px solid "
+        ".pv-x .pv-link{color:#1a73b8}.pv-x .pv-card{margin-block-start:.6em;border:1px solid "
         "#cfd9de;border-radius:12px;overflow:hidden;display:flex;flex-direction:column}"
         ".pv-x .pv-card small,.pv-x .pv-card span{padding:0 .7em}"
         ".pv-x .pv-card small{color:#536471;padding-block-start:.4em}"

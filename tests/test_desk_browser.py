@@ -1,27 +1,43 @@
-"""The web desk in a real browser (Debian's Chromium, headless, driven by Playwright): sign in,
-take in the sample article, see all four previews, push the X text past its limit and see it
-refused, queue, approve, deliver through the log channel, and find the deliveries in the log.
-Each step leaves a screenshot in test-artifacts/desk/."""
+"""The web desk in a real browser (Debian's Chromium, headless, driven by Playwright), walked as
+a social editor would at desktop and phone size: take in an article and queue it, keep choices
+after a refusal, the post view, the queue's pages, filters and bulk actions, the calendar with
+drag and drop and its keyboard way, live updates, German words, and axe-core's WCAG 2.2 AA
+check on every page. Each step leaves a screenshot in test-artifacts/desk/.
+
+One server on one SQLite database serves the module (the desk's database behaviour is tested
+over HTTP on both databases in test_desk*.py); each test makes the posts it looks at."""
 
 from __future__ import annotations
 
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from publisher import roster
+from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
+from publisher.engine.queue import utcnow
+from publisher.engine.slots import When
+from publisher.engine.store import open_engine
 from publisher.web.app import ServerThread, create_app
 from publisher.web.users import add_user
 from tests.conftest import ROOT, SAMPLE
+from tests.engine_helpers import post
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = ROOT / "test-artifacts" / "desk"
 PASSWORD = "correct horse battery"
 URL = "https://www.news.de/politik/857/baschar-al-assad-putin-liess-vertrauten-haengen/"
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+# WCAG 2.2 AA, as axe-core tags its rules.
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
@@ -29,114 +45,351 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def desk(engine: Engine, tmp_path, monkeypatch) -> Iterator[tuple[str, Settings]]:
-    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "browser-session-secret-0123456789")
-    database_url = str(engine.url.render_as_string(hide_password=False))
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, monkeypatch_module) -> Iterator[tuple[str, Engine, Settings]]:
+    monkeypatch_module.setenv("PUBLISHER_SESSION_SECRET", "browser-session-secret-0123456789")
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}"
+    engine = open_engine(database_url)
+    channels = {
+        kind: ChannelSettings(type=kind, dry_run=True, approval=True)
+        for kind in ("x", "facebook", "whatsapp", "telegram")
+    }
+    channels["x"] = ChannelSettings(
+        type="x", dry_run=True, approval=True, slots=["09:00", "12:00", "18:00"], min_gap=60
+    )
     settings = Settings(
         database_url=database_url,
         language="en",
-        channels={
-            kind: ChannelSettings(type=kind, dry_run=True, approval=True)
-            for kind in ("x", "facebook", "whatsapp", "telegram")
-        },
+        channels=channels,
         desk=DeskSettings(secure_cookies=False),
     )
     add_user(engine, "anna", PASSWORD, "approver")
+    add_user(engine, "ed", PASSWORD, "editor")
     server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
     server.start()
-    yield f"http://127.0.0.1:{server.port}", settings
+    yield f"http://127.0.0.1:{server.port}", engine, settings
     server.stop()
+    engine.dispose()
 
 
-def test_editor_takes_an_article_from_intake_to_the_delivery_log(desk, engine) -> None:
-    from playwright.sync_api import expect, sync_playwright
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
 
-    base, settings = desk
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        outside: list[str] = []
-        page.on(
-            "request",
-            lambda request: None if request.url.startswith(base) else outside.append(request.url),
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def open_desk(browser: Any, base: str, size: str = "desktop", name: str = "anna") -> Any:
+    """A signed-in page of a fresh browser context at `size`; it fails the test if the desk
+    loads anything from elsewhere."""
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(base) else pytest.fail(request.url),
+    )
+    page.goto(f"{base}/signin")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def fits(page: Any) -> bool:
+    """Whether the page needs no sideways scrolling."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def serious_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]}
+    results = Axe().run(page, options=options)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['target']})"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def queued(engine: Engine, settings: Settings, channel: str, at: datetime, n: int = 1) -> int:
+    article = Article(
+        id=f"walk-{channel}-{at.isoformat()}-{n}",
+        url=f"https://e.de/walk/{n}",
+        headline=f"Stadtrat beschließt Haushalt {n}",
+        bullets=["Erster Punkt"],
+    )
+    chosen = roster.chosen(settings, [channel])
+    (post_id,) = queue.add(engine, settings, article, chosen, When("at", at), force=True)
+    return post_id
+
+
+def next_monday(settings: Settings) -> date:
+    today = utcnow().astimezone(settings.tz).date()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def test_an_editor_takes_an_article_from_intake_to_the_delivery_log(site, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    page = open_desk(browser, base)
+    expect(page.get_by_role("heading", name="Take in an article")).to_be_visible()
+    shot(page, "01-intake")
+    page.get_by_label("Article URL").fill(URL)
+    page.get_by_label("Article file (JSON, text or HTML)").set_input_files(str(SAMPLE))
+    page.get_by_role("button", name="Take in").click()
+    cards = page.locator("section.card")
+    expect(cards).to_have_count(4)
+    for kind in ("x", "facebook", "whatsapp", "telegram"):
+        expect(page.locator(f".pv-{kind}")).to_be_visible()
+    expect(page.locator(".pv-whatsapp")).to_have_css("background-color", "rgb(217, 253, 211)")
+    shot(page, "02-previews")
+    page.get_by_role("button", name="Queue").click()
+    expect(page.get_by_role("status")).to_contain_text("Queued: posts")
+    ids = [int(n) for n in re.findall(r"\d+", page.get_by_role("status").inner_text())]
+    page.goto(f"{base}/queue")
+    for post_id in ids:
+        page.get_by_role("button", name=f"Approve #{post_id}").click()
+        page.wait_for_load_state()
+    shot(page, "03-approved")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE posts SET due_at = '2001-01-01 00:00:00' WHERE id IN ({','.join(map(str, ids))})"
         )
+    delivered = Dispatcher(engine, settings).run_once()
+    assert {d.claimed.post_id for d in delivered} >= set(ids)
+    page.goto(f"{base}/log")
+    expect(page.locator("tr.outcome-sent")).to_have_count(len(delivered))
+    shot(page, "04-log")
 
-        def shot(name: str) -> None:
-            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
-        page.goto(f"{base}/")
-        expect(page.get_by_label("Password")).to_be_visible()
-        shot("01-signin")
-        page.get_by_label("Name").fill("anna")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Take in an article")).to_be_visible()
-        shot("02-intake")
+def test_a_refused_article_form_keeps_what_the_editor_chose(site, browser) -> None:
+    from playwright.sync_api import expect
 
-        page.get_by_label("Article URL").fill(URL)
-        page.get_by_label("Article file (JSON, text or HTML)").set_input_files(str(SAMPLE))
-        page.get_by_role("button", name="Take in").click()
-        cards = page.locator("section.card")
-        expect(cards).to_have_count(4)
-        assert [c.get_attribute("data-channel") for c in cards.all()] == [
-            "x",
-            "facebook",
-            "whatsapp",
-            "telegram",
-        ]
-        for kind in ("x", "facebook", "whatsapp", "telegram"):
-            expect(page.locator(f".pv-{kind}")).to_be_visible()
-        # Each platform's frame is styled by its channel module's stylesheet.
-        expect(page.locator(".pv-whatsapp")).to_have_css("background-color", "rgb(217, 253, 211)")
-        shot("03-previews")
+    base, _, _ = site
+    page = open_desk(browser, base)
+    page.get_by_label("Article URL").fill(URL.replace("857", "858"))
+    page.get_by_label("Article file (JSON, text or HTML)").set_input_files(str(SAMPLE))
+    page.get_by_role("button", name="Take in").click()
+    page.get_by_label("Post on facebook").uncheck()
+    page.get_by_label("At", exact=True).check()
+    page.get_by_label("Date and time").fill("2099-03-04T10:30")
+    page.locator("#text-x").fill("Zu lang. " * 60)
+    page.get_by_role("button", name="Queue").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not queued")
+    expect(page.get_by_label("Post on facebook")).not_to_be_checked()
+    expect(page.get_by_label("Post on x")).to_be_checked()
+    expect(page.get_by_label("At", exact=True)).to_be_checked()
+    expect(page.get_by_label("Date and time")).to_have_value("2099-03-04T10:30")
+    shot(page, "05-refused-keeps-choices")
 
-        x_text = page.locator("#text-x")
-        original = x_text.input_value()
-        x_text.fill(original + " Noch ein Satz, der zu lang ist." * 10)
-        expect(page.locator("#count-x")).to_have_class(re.compile(r"\bover\b"))
-        expect(page.locator("#problems-x li")).to_contain_text("over the limit of 280")
-        shot("04-x-over-the-limit")
-        page.get_by_role("button", name="Queue").click()
-        expect(page.get_by_role("alert")).to_contain_text("Not queued: x:")
-        shot("05-refused")
 
-        page.locator("#text-x").fill(original)
-        expect(page.locator("#count-x")).not_to_have_class(re.compile(r"\bover\b"))
-        page.get_by_role("button", name="Queue").click()
-        expect(page.get_by_role("status")).to_contain_text("Queued: posts")
-        shot("06-queued")
+@pytest.mark.parametrize("size", SIZES)
+def test_the_post_view_previews_counts_and_saves_an_edit(site, browser, size) -> None:
+    from playwright.sync_api import expect
 
-        page.goto(f"{base}/queue")
-        approve = page.get_by_role("button", name="Approve")
-        expect(approve).to_have_count(4)
-        for _ in range(4):
-            page.get_by_role("button", name="Approve").first.click()
-            page.wait_for_load_state()
-        expect(page.get_by_role("button", name="Approve")).to_have_count(0)
-        shot("07-approved")
+    base, engine, settings = site
+    post_id = queued(engine, settings, "telegram", utcnow() + timedelta(days=3))
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/posts/{post_id}")
+    expect(page.locator(".pv-telegram")).to_be_visible()
+    text = page.get_by_label("Text on telegram")
+    text.fill(text.input_value().replace("Stadtrat", "Gemeinderat"))
+    expect(page.locator("#preview-telegram")).to_contain_text("Gemeinderat")
+    shot(page, f"06-post-view-{size}")
+    page.get_by_role("button", name="Save text").click()
+    expect(page.get_by_role("status")).to_contain_text("Text saved.")
+    assert "Gemeinderat" in post(engine, post_id).text and fits(page)
 
-        delivered = Dispatcher(engine, settings).run_once()
-        assert {d.outcome for d in delivered} == {"sent"} and len(delivered) == 4
 
-        page.goto(f"{base}/log")
-        rows = page.locator("tr.outcome-sent")
-        expect(rows).to_have_count(4)
-        shot("08-log")
-        page.get_by_label("Channel").select_option("telegram")
-        page.get_by_role("button", name="Filter").click()
-        expect(page.locator("tr.outcome-sent")).to_have_count(1)
+@pytest.mark.parametrize("size", SIZES)
+def test_the_queue_pages_filters_and_approves_in_bulk(site, browser, size) -> None:
+    from playwright.sync_api import expect
 
-        page.goto(f"{base}/plan")
-        expect(page.locator(".ev")).to_have_count(4)
-        shot("09-plan")
+    base, engine, settings = site
+    soon = utcnow() + timedelta(days=20)
+    ids = [queued(engine, settings, "facebook", soon + timedelta(minutes=n), n) for n in range(55)]
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/queue?channel=facebook&state=awaiting_approval")
+    expect(page.locator("tbody tr")).to_have_count(50)
+    expect(page.get_by_role("link", name="next page →")).to_be_visible()
+    page.get_by_label(f"Select post {ids[0]}").check()
+    page.get_by_label(f"Select post {ids[1]}").check()
+    page.get_by_label("With the selected posts").select_option("approve")
+    approve = page.get_by_role("button", name="Do it")
+    approve.scroll_into_view_if_needed()
+    box = approve.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= SIZES[size]["width"]
+    approve.click()
+    expect(page.get_by_role("status")).to_contain_text("Done for 2 of 2 posts.")
+    assert [post(engine, i).state for i in ids[:3]] == ["queued", "queued", "awaiting_approval"]
+    assert fits(page)
+    shot(page, f"07-queue-{size}")
 
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.goto(f"{base}/articles/1")
-        expect(page.locator("section.card").first).to_be_visible()
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 400
-        shot("10-phone")
-        browser.close()
-    assert outside == []
+
+def test_the_queue_is_usable_from_the_keyboard_alone(site, browser) -> None:
+    base, engine, settings = site
+    post_id = queued(engine, settings, "whatsapp", utcnow() + timedelta(days=30))
+    page = open_desk(browser, base)
+    page.goto(f"{base}/queue?channel=whatsapp&state=awaiting_approval")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+            f"Approve #{post_id}"
+        ):
+            break
+    else:
+        pytest.fail("the approve button was not reached with Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert post(engine, post_id).state == "queued"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_calendar_moves_a_dragged_post_and_says_why_it_refuses(site, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    monday = next_monday(settings) + timedelta(days=70 if size == "desktop" else 77)
+    tz = settings.tz
+    fixed = queued(engine, settings, "x", datetime.combine(monday, time(12), tz))
+    moving = queued(engine, settings, "x", datetime.combine(monday, time(15, 20), tz), 2)
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/plan?start={monday.isoformat()}")
+    if size == "phone":
+        # The agenda: only the hours with posts or free slots, no sideways scrolling.
+        assert fits(page)
+        expect(page.locator(".hour").first).to_be_hidden()
+        shot(page, "08-calendar-phone")
+        return
+    shot(page, "08-calendar-week")
+    entry = page.locator(f'.ev[data-post="{moving}"]')
+    page.drag_and_drop(
+        f'.ev[data-post="{moving}"]', f'.cell[data-day="{monday.isoformat()}"][data-hour="17"]'
+    )
+    expect(page.locator("#cal-message")).to_have_text("")
+    expect(page.get_by_role("status")).to_contain_text("Moved to")
+    assert post(engine, moving).due_at == datetime.combine(monday, time(17, 20), tz)
+    page.drag_and_drop(
+        f'.ev[data-post="{moving}"]', f'.cell[data-day="{monday.isoformat()}"][data-hour="12"]'
+    )
+    expect(page.locator("#cal-message")).to_contain_text(f"post {fixed} on x is due within 60")
+    shot(page, "09-calendar-refused")
+    assert entry.count() == 1
+    page.goto(f"{base}/plan?view=month&start={monday.isoformat()}")
+    expect(page.locator(f'.ev[data-post="{fixed}"]')).to_be_visible()
+    shot(page, "10-calendar-month")
+
+
+def test_a_post_moves_to_a_free_slot_from_the_keyboard(site, browser) -> None:
+    base, engine, settings = site
+    post_id = queued(engine, settings, "x", utcnow() + timedelta(days=2, hours=1), 3)
+    page = open_desk(browser, base)
+    page.goto(f"{base}/plan")
+    page.locator(f'.ev[data-post="{post_id}"]').focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/posts/{post_id}")
+    page.get_by_label("Free slots").focus()
+    page.keyboard.press("ArrowDown")
+    chosen = page.get_by_label("Free slots").input_value()
+    page.get_by_role("button", name="Move").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"done=reschedule"))
+    assert post(engine, post_id).due_at == datetime.fromisoformat(chosen)
+
+
+def test_the_queue_updates_without_reload_when_a_post_changes(site, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    post_id = queued(engine, settings, "telegram", utcnow() + timedelta(days=40), 4)
+    page = open_desk(browser, base)
+    page.goto(f"{base}/queue?channel=telegram&state=awaiting_approval")
+    page.evaluate("window.notReloaded = true")
+    expect(page.locator(f'tr[data-post="{post_id}"]')).to_be_visible()
+    verbs.cancel(engine, post_id, by="bot")
+    expect(page.locator(f'tr[data-post="{post_id}"]')).to_have_count(0, timeout=8000)
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_two_editors_editing_one_post_are_told_not_overwritten(site, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    post_id = queued(engine, settings, "facebook", utcnow() + timedelta(days=41), 5)
+    first, second = open_desk(browser, base), open_desk(browser, base, name="ed")
+    for page in (first, second):
+        page.goto(f"{base}/posts/{post_id}")
+    first.get_by_label("Text on facebook").fill("Erste Fassung https://e.de/walk/5")
+    first.get_by_role("button", name="Save text").click()
+    second.get_by_label("Text on facebook").fill("Zweite Fassung https://e.de/walk/5")
+    second.get_by_role("button", name="Save text").click()
+    expect(second.get_by_role("alert")).to_contain_text("changed meanwhile by anna")
+    assert post(engine, post_id).text.startswith("Erste Fassung")
+    shot(second, "11-edit-conflict")
+
+
+def test_a_german_desk_speaks_german_on_a_phone(site, browser, tmp_path) -> None:
+    base, engine, settings = site
+    german = settings.model_copy(update={"language": "de"})
+    server = ServerThread(create_app(engine, german), "127.0.0.1", 0)
+    server.start()
+    try:
+        german_base = f"http://127.0.0.1:{server.port}"
+        queued(engine, settings, "whatsapp", utcnow() + timedelta(days=42), 6)
+        page = browser.new_context(viewport=SIZES["phone"]).new_page()
+        page.goto(f"{german_base}/signin")
+        page.get_by_label("Name").fill("ed")
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.goto(f"{german_base}/queue?state=awaiting_approval")
+        words = page.locator("main").inner_text()
+        assert "wartet auf Freigabe" in words and "awaiting_approval" not in words
+        assert fits(page)
+        shot(page, "12-queue-german-phone")
+    finally:
+        server.stop()
+
+
+def pages_of(base: str, engine: Engine, settings: Settings) -> dict[str, str]:
+    post_id = queued(engine, settings, "x", utcnow() + timedelta(days=3, hours=2), 7)
+    return {
+        "intake": "/",
+        "article": "/articles/1",
+        "queue": "/queue",
+        "calendar-week": "/plan",
+        "calendar-month": "/plan?view=month",
+        "post": f"/posts/{post_id}",
+        "cancel-asks": f"/posts/{post_id}?confirm=cancel",
+        "log": "/log",
+    }
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_page_passes_axe_and_fits_the_screen(site, browser, size) -> None:
+    base, engine, settings = site
+    page = browser.new_context(viewport=SIZES[size]).new_page()
+    page.goto(f"{base}/signin")
+    problems = {"signin": serious_violations(page)}
+    page = open_desk(browser, base, size)
+    for name, path in pages_of(base, engine, settings).items():
+        page.goto(base + path)
+        problems[name] = serious_violations(page) + ([] if fits(page) else ["scrolls sideways"])
+        shot(page, f"13-{name}-{size}")
+    assert {name: found for name, found in problems.items() if found} == {}

@@ -52,7 +52,11 @@
     });
   }
 
+  // What the calendar last said, kept through a redraw that another change may start.
+  var said = null;
+
   function say(id, text) {
+    said = {id: id, text: text};
     var region = document.getElementById(id);
     if (region) { region.textContent = text; }
   }
@@ -117,6 +121,7 @@
       body.dataset.version = page.body.dataset.version;
       editing = false;
       wire(main);
+      if (said) { say(said.id, said.text); }
       var again = focused && document.getElementById(focused);
       if (again) { again.focus(); }
     });
