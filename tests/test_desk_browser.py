@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from publisher import roster
 from publisher.articles import Article
@@ -24,6 +24,7 @@ from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.queue import utcnow
+from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine
 from publisher.web.app import ServerThread, create_app
@@ -168,10 +169,9 @@ def test_an_editor_takes_an_article_from_intake_to_the_delivery_log(site, browse
         page.get_by_role("button", name=f"Approve #{post_id}").click()
         page.wait_for_load_state()
     shot(page, "03-approved")
+    past = utcnow() - timedelta(minutes=1)
     with engine.begin() as connection:
-        connection.exec_driver_sql(
-            f"UPDATE posts SET due_at = '2001-01-01 00:00:00' WHERE id IN ({','.join(map(str, ids))})"
-        )
+        connection.execute(update(posts).where(posts.c.id.in_(ids)).values(due_at=past))
     delivered = Dispatcher(engine, settings).run_once()
     assert {d.claimed.post_id for d in delivered} >= set(ids)
     page.goto(f"{base}/log")
@@ -345,8 +345,8 @@ def test_two_editors_editing_one_post_are_told_not_overwritten(site, browser) ->
     shot(second, "11-edit-conflict")
 
 
-def test_a_german_desk_speaks_german_on_a_phone(site, browser, tmp_path) -> None:
-    base, engine, settings = site
+def test_a_german_desk_speaks_german_on_a_phone(site, browser) -> None:
+    _, engine, settings = site
     german = settings.model_copy(update={"language": "de"})
     server = ServerThread(create_app(engine, german), "127.0.0.1", 0)
     server.start()
