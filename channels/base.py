@@ -225,6 +225,15 @@ class Channel(ABC):
         """The platforms share link a reader clicks on the article page; None if it has none."""
         return None
 
+    def editable(self, text: str) -> str:
+        """A post's text as an editor edits it (the same text, unless the platform's own form
+        is not for typing, such as Telegram's HTML)."""
+        return text
+
+    def from_editable(self, text: str) -> str:
+        """What an editor typed, as the post's text (the reverse of `editable`)."""
+        return text
+
     def preview_html(self, text: str) -> str:
         """Posted text as the platform shows it, as safe HTML (for the web desks previews)."""
         return escape(text).replace("\n", "<br>")

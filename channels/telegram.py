@@ -28,6 +28,7 @@ from publisher.channels.base import (
     Teaser,
 )
 from publisher.channels.secrets import redact, secret
+from publisher.channels.telegram_markup import to_html, to_markup
 from publisher.channels.text import share_query, utf16_length
 
 from publisher.articles import Article
@@ -220,6 +221,12 @@ class Telegram(Channel):
 
     def share_url(self, headline: str, teaser: Teaser) -> str:
         return "https://t.me/share/url?" + share_query(url=teaser.link, text=headline)
+
+    def editable(self, text: str) -> str:
+        return to_markup(text)
+
+    def from_editable(self, text: str) -> str:
+        return to_html(text)
 
     def preview_html(self, text: str) -> str:
         # Telegram's own formatting, redrawn from a short list of tags: an edited text's markup

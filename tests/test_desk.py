@@ -549,3 +549,53 @@ def test_two_editors_cannot_overwrite_each_other_silently(desk, engine, database
     assert late.status_code == 422 and "changed meanwhile by ed" in late.text
     with engine.connect() as connection:
         assert connection.execute(select(posts.c.text)).scalar().endswith(" A")
+
+
+def take_in(session: requests.Session, base: str, csrf: str) -> requests.Response:
+    return session.post(
+        f"{base}/intake",
+        data={"csrf": csrf},
+        files={
+            "file": ("a.json", b'{"url": "https://e.de/t", "headline": "Hallo", "bullets": []}')
+        },
+        timeout=10,
+    )
+
+
+def test_telegram_text_is_edited_with_marks_not_html(desk, engine) -> None:
+    session, csrf = signed_in(desk, "ed")
+    article = take_in(session, desk, csrf)
+    typed = html.unescape(re.search(r'name="text_telegram"[^>]*>([^<]*)<', article.text).group(1))
+    assert typed.startswith("**Hallo**") and "<b>" not in typed and "](https://e.de/t" in typed
+    form = {"csrf": csrf, "include_telegram": "1", "text_telegram": typed, "timing": "now"}
+    session.post(f"{article.url}/queue", data=form, timeout=5)
+    with engine.connect() as connection:
+        stored = connection.execute(select(posts.c.text, posts.c.edited)).one()
+    assert stored.text.startswith("<b>Hallo</b>") and not stored.edited
+
+
+def test_marks_typed_for_telegram_are_saved_as_its_html(desk, engine, database_url) -> None:
+    settings = desk_settings(database_url)
+    chosen = roster.chosen(settings, ["telegram"])
+    (post_id,) = queue.add(engine, settings, ARTICLE, chosen, When(), force=True)
+    session, _ = signed_in(desk, "ed")
+    form = post_form(session, desk, post_id)
+    session.post(
+        f"{desk}/posts/{post_id}/edit",
+        data=form | {"text": "**Neu** & [mehr](https://e.de/artikel/9)"},
+        timeout=5,
+    )
+    with engine.connect() as connection:
+        text = connection.execute(select(posts.c.text).where(posts.c.id == post_id)).scalar()
+    assert text == '<b>Neu</b> &amp; <a href="https://e.de/artikel/9">mehr</a>'
+
+
+def test_the_live_count_reads_telegram_marks_as_the_server_will(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(
+        f"{desk}/api/measure",
+        json={"channel": "telegram", "text": "**Fett** [x](https://e.de/a)"},
+        headers={"X-CSRF-Token": csrf},
+        timeout=5,
+    )
+    assert answer.json()["length"] == len("Fett x")

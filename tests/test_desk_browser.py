@@ -166,7 +166,7 @@ def test_an_editor_takes_an_article_from_intake_to_the_delivery_log(site, browse
     ids = [int(n) for n in re.findall(r"\d+", page.get_by_role("status").inner_text())]
     page.goto(f"{base}/queue")
     for post_id in ids:
-        page.get_by_role("button", name=f"Approve #{post_id}").click()
+        page.get_by_role("button", name=f"Approve #{post_id}", exact=True).click()
         page.wait_for_load_state()
     shot(page, "03-approved")
     past = utcnow() - timedelta(minutes=1)
@@ -229,8 +229,8 @@ def test_the_queue_pages_filters_and_approves_in_bulk(site, browser, size) -> No
     page.goto(f"{base}/queue?channel=facebook&state=awaiting_approval")
     expect(page.locator("tbody tr")).to_have_count(50)
     expect(page.get_by_role("link", name="next page →")).to_be_visible()
-    page.get_by_label(f"Select post {ids[0]}").check()
-    page.get_by_label(f"Select post {ids[1]}").check()
+    page.get_by_label(f"Select post {ids[0]}", exact=True).check()
+    page.get_by_label(f"Select post {ids[1]}", exact=True).check()
     page.get_by_label("With the selected posts").select_option("approve")
     approve = page.get_by_role("button", name="Do it")
     approve.scroll_into_view_if_needed()

@@ -60,6 +60,11 @@ FETCHES_AT_ONCE = 8
 HASHING_WAIT = 5.0
 
 
+def typed(form: Any, field: str) -> str:
+    """What an editor typed in a form's text field, with the browser's line ends made `\n`."""
+    return str(form.get(field) or "").replace("\r\n", "\n")
+
+
 class Desk:
     """The pages, bound to the queue's database and the newsroom's settings."""
 
@@ -275,7 +280,8 @@ class Desk:
                 {
                     "name": name,
                     "platform": channel.display_name,
-                    "text": text,
+                    # As the editor types it (Telegram: **bold** and [text](url), not HTML).
+                    "text": channel.editable(text),
                     # Channels escape what they put in a preview (tests/test_previews.py).
                     "preview": Markup(channel.preview(text, article)),
                     "length": channel.measure(text),
@@ -305,7 +311,7 @@ class Desk:
             return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
         names = self._channels()
         chosen = Choices(
-            texts={n: str(form.get(f"text_{n}") or "").replace("\r\n", "\n") for n in names},
+            texts={n: c.from_editable(typed(form, f"text_{n}")) for n, c in names.items()},
             included=frozenset(n for n in names if form.get(f"include_{n}")),
             timing=str(form.get("timing") or "now"),
             at=str(form.get("at") or ""),
@@ -370,7 +376,7 @@ class Desk:
                 article = stored_article(self.engine, str(body["article_id"]))
             except UnknownArticle:
                 article = None
-        text = str(body.get("text", "")).replace("\r\n", "\n")
+        text = channel.from_editable(str(body.get("text", "")).replace("\r\n", "\n"))
         limit = channel.limit_for(article) if article else channel.limit
         answer: dict[str, Any] = {
             "length": channel.measure(text),

@@ -21,7 +21,7 @@ from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, VERBS
 from publisher.engine.listings import show_post
 from publisher.engine.queue import LinkMissing, QueueError, open_slots
 from publisher.engine.release import stored_article
-from publisher.engine.schema import post_events
+from publisher.engine.schema import post_events, posts
 from publisher.errors import EditorError
 from publisher.web.desk.base import Pages
 
@@ -54,16 +54,25 @@ class PostPages:
             for row in rows
         ]
 
+    def _stored(self, post_id: int, typed: str) -> str:
+        """What an editor typed for a post, as the post's text (Telegram's HTML from its marks)."""
+        with self.engine.connect() as connection:
+            name = connection.execute(select(posts.c.channel).where(posts.c.id == post_id)).scalar()
+        if name is None or name not in self.settings.channels:
+            return typed
+        return roster.configured(self.settings, name).from_editable(typed)
+
     def _view(self, post_id: int) -> dict[str, Any]:
         post = show_post(self.engine, self.settings, post_id)
         article = stored_article(self.engine, str(post["article_id"]))
-        context: dict[str, Any] = {"post": post, "article": article}
+        context: dict[str, Any] = {"post": post, "article": article, "typed": post["text"]}
         if post["channel"] in self.settings.channels:
             channel = roster.configured(self.settings, post["channel"])
             context |= {
                 "platform": channel.display_name,
                 # Channels escape what they put in a preview (tests/test_previews.py).
                 "preview": Markup(channel.preview(post["text"], article)),
+                "typed": channel.editable(post["text"]),
                 "length": channel.measure(post["text"]),
                 "limit": channel.limit_for(article),
                 "unit": channel.unit,
@@ -106,7 +115,7 @@ class PostPages:
                 request, "message.html.j2", {"message": self.desk.reason(exc)}, 404
             )
         if text is not None:
-            context["post"]["text"] = text
+            context["typed"] = text
         done = request.query_params.get("done")
         confirm = confirm or request.query_params.get("confirm")
         state = context["post"]["state"]
@@ -133,11 +142,11 @@ class PostPages:
     async def edit(self, request: Request, post_id: int) -> Response:
         user = await self.desk.form_user(request)
         form = await request.form()
-        text = str(form.get("text") or "")
+        text = str(form.get("text") or "").replace("\r\n", "\n")
         try:
             await run_in_threadpool(
                 lambda: verbs.edit(
-                    self.engine, self.settings, post_id, text, by=user.name,
+                    self.engine, self.settings, post_id, self._stored(post_id, text), by=user.name,
                     without_link=bool(form.get("without_link")),
                     seen=str(form["seen"]) if form.get("seen") else None,
                 )
