@@ -25,6 +25,21 @@ class ComposeError(EditorError, ValueError):
     """A teaser cannot be made for this channel; the message is meant for an editor."""
 
 
+class Problem(str):
+    """Why a text cannot be posted: English words (the command line prints them as they are),
+    with a `key` and `values` that the desk and the bot tell in the editor's language (catalogue
+    entry `problem_<key>`; a problem with no entry there is shown in English)."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, text: str, key: str, **values: object) -> Problem:
+        made = super().__new__(cls, text)
+        made.key = key
+        made.values = values
+        return made
+
+
 ErrorKind = Literal["transient", "rate_limited", "permanent", "auth", "uncertain"]
 # What an editor must put right when a channel cannot post at all (auth errors): the
 # credentials (renew a token), the channels settings (a wrong chat or page), or the accounts
@@ -296,13 +311,21 @@ class Channel(ABC):
 
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         """Problems an edited text would have on this platform; empty when it can be posted."""
-        problems = []
+        problems: list[str] = []
         if not text.strip():
-            problems.append("the text is empty")
+            problems.append(Problem("the text is empty", "empty"))
         limit = self.limit_for(article) if article else self.limit
         length = self.measure(text)
         if length > limit:
-            problems.append(f"{length} {self.unit}, over the limit of {limit}")
+            problems.append(
+                Problem(
+                    f"{length} {self.unit}, over the limit of {limit}",
+                    "over_limit",
+                    length=length,
+                    unit=self.unit,
+                    limit=limit,
+                )
+            )
         return problems
 
     def compose(self, article: Article, options: ComposeOptions) -> Teaser:

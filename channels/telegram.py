@@ -24,6 +24,7 @@ from publisher.channels.base import (
     Finding,
     Outgoing,
     PlatformOptions,
+    Problem,
     Receipt,
     Teaser,
 )
@@ -61,27 +62,41 @@ class _EntityParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            self.problems.append(f"Telegram does not support the <{tag}> tag")
+            self.problems.append(
+                Problem(f"Telegram does not support the <{tag}> tag", "tag", tag=tag)
+            )
         elif tag == "a" and not dict(attrs).get("href"):
-            self.problems.append("a link (<a>) without href")
+            self.problems.append(Problem("a link (<a>) without href", "link_without_address"))
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.open or self.open[-1] != tag:
-            self.problems.append(f"</{tag}> does not close the last open tag")
+            self.problems.append(
+                Problem(f"</{tag}> does not close the last open tag", "tags_crossed", tag=tag)
+            )
         else:
             self.open.pop()
 
     def handle_data(self, data: str) -> None:
         if "<" in data or ">" in data:
-            self.problems.append("a '<' or '>' that is not part of a tag must be escaped")
+            self.problems.append(
+                Problem("a '<' or '>' that is not part of a tag must be escaped", "bare_angle")
+            )
         if "&" in data:
-            self.problems.append("a '&' that is not part of an entity must be escaped as &amp;")
+            self.problems.append(
+                Problem("a '&' that is not part of an entity must be escaped as &amp;", "bare_amp")
+            )
         self.visible.append(data)
 
     def handle_entityref(self, name: str) -> None:
         if name not in ALLOWED_NAMED_ENTITIES:
-            self.problems.append(f"&{name}; is not an entity Telegram knows (use &amp;{name};)")
+            self.problems.append(
+                Problem(
+                    f"&{name}; is not an entity Telegram knows (use &amp;{name};)",
+                    "entity",
+                    name=name,
+                )
+            )
         self.visible.append(unescape(f"&{name};"))
 
     def handle_charref(self, name: str) -> None:
@@ -131,7 +146,9 @@ def parse_entities(text: str) -> tuple[str, list[str]]:
     parser.feed(text)
     parser.close()
     if parser.open:
-        parser.problems.append(f"<{parser.open[-1]}> is never closed")
+        parser.problems.append(
+            Problem(f"<{parser.open[-1]}> is never closed", "tag_open", tag=parser.open[-1])
+        )
     return "".join(parser.visible), parser.problems
 
 

@@ -29,6 +29,7 @@ from publisher.channels.base import (
     ImageUnavailable,
     Outgoing,
     PlatformOptions,
+    Problem,
     Receipt,
     Teaser,
 )
@@ -336,9 +337,11 @@ class X(Channel):
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         problems = super().validate(text, article)
         if invalid_chars.search(text):
-            problems.append("contains characters X refuses (U+FFFE, U+FEFF or U+FFFF)")
+            problems.append(
+                Problem("contains characters X refuses (U+FFFE, U+FEFF or U+FFFF)", "x_characters")
+            )
         if not problems and not parse_tweet(text).valid:
-            problems.append("X's own counter refuses this text")
+            problems.append(Problem("X's own counter refuses this text", "x_counter"))
         return problems
 
 

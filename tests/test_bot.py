@@ -203,7 +203,7 @@ def test_unknown_article_is_one_clear_message(running, engine) -> None:
 def test_edit_validates_and_shows_the_new_length(running, engine, desk_settings) -> None:
     post_id = queue_post(engine, desk_settings)
     answer = reply_after(running, f"/edit {post_id} x_main Neuer Text {ARTICLE.url}")
-    assert "34/280 weighted characters" in answer  # 11 characters and a URL weighing 23
+    assert "34/280 characters (as X counts them)" in answer  # 11 characters, a URL weighs 23
     assert rows(engine)[0].text == f"Neuer Text {ARTICLE.url}"
 
 

@@ -3,13 +3,18 @@ refusals told in the editor's words."""
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
+from publisher.channels.base import Problem
 
-from publisher.catalogue import de, describe, en
+from publisher import roster
+from publisher.catalogue import de, describe, en, problem
+from publisher.config import ChannelSettings, Settings
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.queue import QueueError
+from tests.conftest import ROOT
 
 TABLES = ["WORDS", "DESK", "BOT"]
 
@@ -52,3 +57,25 @@ def test_no_text_of_a_page_or_the_bot_names_a_command_line_flag() -> None:
     for module in (de, en):
         for name in TABLES:
             assert [k for k, v in getattr(module, name).items() if " --" in v] == []
+
+
+def test_a_text_over_its_limit_is_told_in_german_with_a_word_for_the_unit() -> None:
+    x = roster.configured(Settings(channels={"x": ChannelSettings(type="x")}), "x")
+    (found,) = x.validate("a" * 300)
+    assert problem(found, "de") == "300 Zeichen (wie X zählt), mehr als die erlaubten 280"
+
+
+def test_every_problem_key_the_channels_raise_has_its_words() -> None:
+    sources = "\n".join(path.read_text() for path in (ROOT / "channels").glob("*.py"))
+    keys = set(re.findall(r'Problem\(\s*(?:f?"[^"]*"|\w+),\s*"(\w+)"', sources))
+    assert len(keys) >= 10
+    for module in (de, en):
+        assert {f"problem_{key}" for key in keys} <= set(module.WORDS)
+
+
+def test_an_edit_refused_for_its_text_names_the_problems_in_the_editors_words() -> None:
+    refusal = QueueError(
+        "post 3 on x: the text is empty", key="text_refused", post=3, channel="x",
+        problems=[Problem("the text is empty", "empty")],
+    )  # fmt: skip
+    assert describe(refusal, "de") == "Post 3 auf x kann so nicht erscheinen: der Text ist leer."

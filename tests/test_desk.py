@@ -599,3 +599,19 @@ def test_the_live_count_reads_telegram_marks_as_the_server_will(desk) -> None:
         timeout=5,
     )
     assert answer.json()["length"] == len("Fett x")
+
+
+def test_a_german_desk_says_why_a_text_is_refused_in_german(engine, database_url, monkeypatch):
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "ed", PASSWORD, "editor")
+    german = desk_settings(database_url).model_copy(update={"language": "de"})
+    with serving(engine, german) as base:
+        session, csrf = signed_in(base, "ed")
+        answer = session.post(
+            f"{base}/api/measure",
+            json={"channel": "x", "text": "a" * 300},
+            headers={"X-CSRF-Token": csrf},
+            timeout=5,
+        ).json()
+    assert answer["problems"] == ["300 Zeichen (wie X zählt), mehr als die erlaubten 280"]
+    assert answer["unit"] == "Zeichen (wie X zählt)"

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from publisher import actions, roster
 from publisher.articles import Article
 from publisher.bot import render
-from publisher.catalogue import describe, translator
+from publisher.catalogue import describe, translator, unit
 from publisher.clock import shown
 from publisher.config import Settings
 from publisher.engine import queue, verbs
@@ -201,7 +201,7 @@ class Desk:
                     channel=name,
                     length=teaser.length,
                     limit=teaser.limit,
-                    unit=teaser.unit,
+                    unit=unit(teaser.unit, self.language),
                 )
                 + f"\n<pre>{escape(teaser.text)}</pre>"
             )
@@ -286,7 +286,8 @@ class Desk:
             raise QueueError(f"post {post_id} is for {post['channel']}, not {channel}")
         verbs.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
         adapter = roster.configured(self.settings, channel)
-        return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": adapter.unit}
+        shown = unit(adapter.unit, self.language)
+        return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": shown}
 
     async def _post_id(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str

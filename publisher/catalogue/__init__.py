@@ -48,11 +48,33 @@ def describe(error: EditorError, language: str) -> str:
         word = texts.get(f"{prefix}{values.get(name)}")
         if word is not None:
             values[name] = word
+    found = values.get("problems")
+    if isinstance(found, list):
+        values["problems"] = "; ".join(problem(p, language) for p in found)
     allowed = values.get("allowed")
     if isinstance(allowed, list):
         words = [texts.get(f"state_{state}", str(state)) for state in allowed]
         values["allowed"] = f" {texts['or']} ".join(words)
     return texts[f"error_{error.key}"].format(**values)
+
+
+def problem(found: str, language: str) -> str:
+    """Why a text cannot be posted, in the editor's words: a channel's problem with a key (see
+    `publisher.channels.base.Problem`) from the catalogue, else as the channel said it."""
+    texts = table(language, "desk")
+    key = getattr(found, "key", None)
+    template = texts.get(f"problem_{key}")
+    if template is None:
+        return str(found)
+    values = dict(getattr(found, "values", {}))
+    if "unit" in values:
+        values["unit"] = unit(str(values["unit"]), language)
+    return template.format(**values)
+
+
+def unit(name: str, language: str) -> str:
+    """A channel's unit of length (characters, UTF-16 units …) as an editor reads it."""
+    return table(language, "desk").get(f"unit_{name}", name)
 
 
 def number(value: int, language: str) -> str:

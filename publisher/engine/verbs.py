@@ -305,7 +305,13 @@ def edit(
         article = Article.model_validate(stored.scalar_one())
         problems = channel.validate(new_text, article)
         if problems:
-            raise QueueError(f"post {post_id} on {row.channel}: " + "; ".join(problems))
+            raise QueueError(
+                f"post {post_id} on {row.channel}: " + "; ".join(problems),
+                key="text_refused",
+                post=post_id,
+                channel=row.channel,
+                problems=problems,
+            )
         if not without_link and drops_link(channel, new_text, row.link, article.url):
             raise LinkMissing(
                 f"post {post_id} on {row.channel}: the text no longer holds the article's link"

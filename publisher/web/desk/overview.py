@@ -162,7 +162,7 @@ class Overview:
             if action == "resume":
                 await run_in_threadpool(verbs.resume, self.engine, self.settings, name)
             elif action == "pause":
-                reason = f"paused by {user.name} at the desk"
+                reason = self.desk.t("paused_by", name=user.name)
                 await run_in_threadpool(verbs.pause, self.engine, self.settings, name, reason)
         except EditorError as exc:
             return await self.queue_page(

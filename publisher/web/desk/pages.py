@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from publisher import actions, roster
 from publisher.articles import Article, ArticleError
-from publisher.catalogue import describe, number, translator
+from publisher.catalogue import describe, number, problem, translator, unit
 from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.config import Settings
@@ -286,7 +286,7 @@ class Desk:
                     "preview": Markup(channel.preview(text, article)),
                     "length": channel.measure(text),
                     "limit": channel.limit_for(article),
-                    "unit": channel.unit,
+                    "unit": unit(channel.unit, self.language),
                     "problems": (problems or {}).get(name, []),
                     "confirm_link": name in confirm_link,
                     "included": chosen.included is None or name in chosen.included,
@@ -330,7 +330,10 @@ class Desk:
                 )
             )  # fmt: skip
         except queue.TextsRefused as exc:
-            problems = {name: list(found) for name, found in exc.problems.items()}
+            problems = {
+                name: [problem(p, self.language) for p in found]
+                for name, found in exc.problems.items()
+            }
             for name in exc.linkless:
                 problems[name].append(self.t("link_missing"))
             reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
@@ -381,8 +384,8 @@ class Desk:
         answer: dict[str, Any] = {
             "length": channel.measure(text),
             "limit": limit,
-            "unit": channel.unit,
-            "problems": channel.validate(text, article),
+            "unit": unit(channel.unit, self.language),
+            "problems": [problem(p, self.language) for p in channel.validate(text, article)],
         }
         if article is not None:
             # Safe HTML: channels escape what they put in a preview (tests/test_previews.py).

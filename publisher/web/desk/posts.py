@@ -14,7 +14,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from publisher import roster
-from publisher.catalogue import table
+from publisher.catalogue import table, unit
 from publisher.clock import shown, utcnow
 from publisher.engine import verbs
 from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, VERBS
@@ -75,7 +75,7 @@ class PostPages:
                 "typed": channel.editable(post["text"]),
                 "length": channel.measure(post["text"]),
                 "limit": channel.limit_for(article),
-                "unit": channel.unit,
+                "unit": unit(channel.unit, self.desk.language),
             }
         context["history"] = self._history(post_id)
         context["due"] = shown(datetime.fromisoformat(post["due_at"]), self.settings.tz)
