@@ -179,12 +179,13 @@ def test_an_editor_takes_an_article_from_intake_to_the_delivery_log(site, browse
     shot(page, "04-log")
 
 
-def test_a_refused_article_form_keeps_what_the_editor_chose(site, browser) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_a_refused_article_form_keeps_what_the_editor_chose(site, browser, size) -> None:
     from playwright.sync_api import expect
 
     base, _, _ = site
-    page = open_desk(browser, base)
-    page.get_by_label("Article URL").fill(URL.replace("857", "858"))
+    page = open_desk(browser, base, size)
+    page.get_by_label("Article URL").fill(URL.replace("857", f"858{len(size)}"))
     page.get_by_label("Article file (JSON, text or HTML)").set_input_files(str(SAMPLE))
     page.get_by_role("button", name="Take in").click()
     page.get_by_label("Post on facebook").uncheck()
@@ -197,7 +198,7 @@ def test_a_refused_article_form_keeps_what_the_editor_chose(site, browser) -> No
     expect(page.get_by_label("Post on x")).to_be_checked()
     expect(page.get_by_label("At", exact=True)).to_be_checked()
     expect(page.get_by_label("Date and time")).to_have_value("2099-03-04T10:30")
-    shot(page, "05-refused-keeps-choices")
+    shot(page, f"05-refused-keeps-choices-{size}")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -314,18 +315,35 @@ def test_a_post_moves_to_a_free_slot_from_the_keyboard(site, browser) -> None:
     assert post(engine, post_id).due_at == datetime.fromisoformat(chosen)
 
 
-def test_the_queue_updates_without_reload_when_a_post_changes(site, browser) -> None:
+@pytest.mark.parametrize("size", SIZES)
+def test_the_queue_updates_without_reload_when_a_post_changes(site, browser, size) -> None:
     from playwright.sync_api import expect
 
     base, engine, settings = site
-    post_id = queued(engine, settings, "telegram", utcnow() + timedelta(days=40), 4)
-    page = open_desk(browser, base)
+    post_id = queued(engine, settings, "telegram", utcnow() + timedelta(days=40), len(size))
+    page = open_desk(browser, base, size)
     page.goto(f"{base}/queue?channel=telegram&state=awaiting_approval")
     page.evaluate("window.notReloaded = true")
     expect(page.locator(f'tr[data-post="{post_id}"]')).to_be_visible()
     verbs.cancel(engine, post_id, by="bot")
     expect(page.locator(f'tr[data-post="{post_id}"]')).to_have_count(0, timeout=8000)
     assert page.evaluate("window.notReloaded") is True
+
+
+def test_the_post_view_and_calendar_update_without_reload(site, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    post_id = queued(engine, settings, "whatsapp", utcnow() + timedelta(hours=30), 8)
+    post_page, calendar = open_desk(browser, base), open_desk(browser, base)
+    post_page.goto(f"{base}/posts/{post_id}")
+    calendar.goto(f"{base}/plan")
+    for page in (post_page, calendar):
+        page.evaluate("window.notReloaded = true")
+    verbs.approve(engine, post_id, by="bot")
+    expect(post_page.locator(".meta .state")).to_have_text("queued", timeout=8000)
+    expect(calendar.locator(f'.ev[data-post="{post_id}"] small')).to_have_text("queued")
+    assert [p.evaluate("window.notReloaded") for p in (post_page, calendar)] == [True, True]
 
 
 def test_two_editors_editing_one_post_are_told_not_overwritten(site, browser) -> None:
