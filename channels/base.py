@@ -206,6 +206,8 @@ class Channel(ABC):
     preview_css: ClassVar[str] = ""
     # Posts of one channel in flight at once unless the newsroom configures otherwise.
     concurrency: ClassVar[int] = 1
+    # Whether the channel sends to readers who subscribed (`publisher subscribers`).
+    subscribable: ClassVar[bool] = False
     # Whether `lookup` can find a post on the platform (its API lists what the account posted).
     can_lookup: ClassVar[bool] = False
     Options: ClassVar[OptionsClass] = PlatformOptions

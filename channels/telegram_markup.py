@@ -7,7 +7,7 @@ formatting is not."""
 from __future__ import annotations
 
 import re
-from html import escape, unescape
+from html import escape
 from html.parser import HTMLParser
 
 # A link's address as written bare (parentheses only in pairs); any other goes in <…>.
@@ -74,7 +74,7 @@ def to_html(markup: str) -> str:
         if match["escaped"]:
             out.append(escape(match["escaped"], quote=False))
         elif match["label"]:
-            url = unescape(match["url"] or match["angled"])
+            url = match["url"] or match["angled"]
             out.append(f'<a href="{escape(url)}">{to_html(match["label"])}</a>')
         elif match["bold"]:
             out.append(f"<b>{to_html(match['bold'])}</b>")

@@ -43,7 +43,8 @@ class WhatsAppOptions(GraphOptions):
     preview_url: bool = True
     template: TemplateOptions | None = None
 
-    required: ClassVar[tuple[str, ...]] = ("phone_number_id", "recipients")
+    # Recipients may be configured (a short list) or subscribe (`publisher subscribers`).
+    required: ClassVar[tuple[str, ...]] = ("phone_number_id",)
 
     @field_validator("recipients")
     @classmethod
@@ -77,6 +78,7 @@ class WhatsApp(Channel):
     unit = "characters"
     # Each recipient is a call of its own; a few posts may fan out at once.
     concurrency = 2
+    subscribable = True
     Options = WhatsAppOptions
     config: WhatsAppOptions
 

@@ -143,8 +143,8 @@ def test_platform_key_of_the_wrong_type_names_the_key(tmp_path: Path) -> None:
 
 def test_missing_platform_key_is_named(tmp_path: Path) -> None:
     config = tmp_path / "publisher.toml"
-    config.write_text('[channels.wa]\ntype = "whatsapp"\nphone_number_id = "1"\n')
-    with pytest.raises(ConfigError, match="recipients: required for whatsapp channels"):
+    config.write_text('[channels.wa]\ntype = "whatsapp"\nrecipients = ["+4917012345678"]\n')
+    with pytest.raises(ConfigError, match="phone_number_id: required for whatsapp channels"):
         load_settings(config)
 
 

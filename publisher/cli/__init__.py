@@ -140,6 +140,7 @@ COMMAND_MODULES = {
     "serve": "release",
     "feeds": "release",
     "users": "users",
+    "subscribers": "subscribers",
     "bot": "bot",
 }
 

@@ -139,23 +139,34 @@ def channels_list(ctx: typer.Context) -> None:
     from publisher.clock import utcnow
     from publisher.engine.listings import stranded_posts
     from publisher.engine.pauses import active_pauses
+    from publisher.engine.subscribers import counts
 
     settings = env(ctx).settings
     engine = env(ctx).existing_engine
     with engine.connect() as connection:
         paused = active_pauses(connection, utcnow())
+    readers = counts(engine)
     table = Table(title="channels", title_justify="left")
-    for column in ("name", "type", "mode", "status"):
+    for column in ("name", "type", "mode", "status", "subscribers"):
         table.add_column(column, overflow="fold")
     for name, channel in settings.channels.items():
         pause = paused.get(name)
         status = f"paused: {pause.reason}" if pause else "active"
-        table.add_row(name, channel.type, "dry run" if channel.dry_run else "live", status)
+        mode = "dry run" if channel.dry_run else "live"
+        table.add_row(name, channel.type, mode, status, _readers(readers.get(name)))
     for name, ids in stranded_posts(engine, settings).items():
         table.add_row(
             name, "?", "not configured", f"{len(ids)} posts wait: add it back or cancel them"
         )
     Console().print(table)
+
+
+def _readers(by_state: dict[str, int] | None) -> str:
+    if not by_state:
+        return ""
+    shown = f"{by_state.get('subscribed', 0):,}"
+    others = [f"{n:,} {state}" for state, n in sorted(by_state.items()) if state != "subscribed"]
+    return f"{shown} ({', '.join(others)})" if others else shown
 
 
 @channels_app.command("check")

@@ -32,6 +32,7 @@ from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import deliveries, posts
+from publisher.engine.subscribers import subscribed
 
 logger = logging.getLogger("publisher.engine.dispatch")
 
@@ -167,7 +168,10 @@ class Claims:
                 updated_at=now,
             )
         )
-        targets = self.adapters[name].targets()
+        adapter = self.adapters[name]
+        targets = adapter.targets()
+        if adapter.subscribable:
+            targets = tuple(dict.fromkeys([*targets, *subscribed(connection, name)]))
         if targets:
             return self._claim_fanout(connection, name, rows, targets, now)
         opened = self._open_deliveries(connection, name, [(row, None) for row in rows], now)

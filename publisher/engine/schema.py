@@ -123,7 +123,13 @@ deliveries = Table(
     Column("latency_ms", Integer),
     Column("payload", JSON, nullable=False),
     Column("recipient", String(64)),
+    # What the platform reported later about a message (WhatsApp: sent, delivered, read,
+    # failed with its error code), by the webhook, and when.
+    Column("status", String(20)),
+    Column("status_at", UTCDateTime),
+    Column("status_error", Text),
     Index("ix_deliveries_post", "post_id"),
+    Index("ix_deliveries_remote", "remote_id"),
     Index("ix_deliveries_channel_started", "channel", "started_at"),
     Index("ix_deliveries_started", "started_at"),
 )
@@ -206,4 +212,22 @@ users = Table(
     Column("password_hash", Text),
     Column("role", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+# A fan-out channel's subscribers (WhatsApp): each number's state (subscribed, unsubscribed,
+# unreachable), how and when consent was given, when they last wrote (the 24-hour window), and
+# how many messages in a row could not be delivered to them.
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("phone", String(20), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("consented_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("last_message_at", UTCDateTime),
+    Column("failures", Integer, nullable=False, default=0),
+    Index("ix_subscribers_state", "channel", "state"),
 )

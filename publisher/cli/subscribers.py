@@ -1,0 +1,95 @@
+"""`publisher subscribers import|list|remove`: the readers a WhatsApp channel sends to."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from publisher.cli import UsageError, app, env
+from publisher.cli.queue import AsJson, print_json
+
+subscribers_app = typer.Typer(
+    help="Readers who opted in to a WhatsApp channel.", no_args_is_help=True
+)
+app.add_typer(subscribers_app, name="subscribers")
+
+Channel = Annotated[str, typer.Argument(help="A WhatsApp channel of the configuration")]
+
+
+def _fan_out_channel(ctx: typer.Context, name: str) -> str:
+    from publisher.channels import channel_class
+
+    settings = env(ctx).settings
+    channel = settings.channels.get(name)
+    if channel is None:
+        raise UsageError(f"no channel {name!r} in the configuration")
+    if not channel_class(channel.type).subscribable:
+        raise UsageError(f"{name} is a {channel.type} channel: it has no subscribers")
+    return name
+
+
+@subscribers_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    channel: Channel,
+    file: Annotated[Path, typer.Argument(help="CSV with a phone column, or one number a line")],
+    source: Annotated[
+        str, typer.Option(help="How they consented (a sign-up form, an event …)")
+    ] = "import",
+) -> None:
+    """Subscribe the numbers of a file. Numbers already there stay as they are: someone who
+    unsubscribed is never subscribed again by an import. Exits 1 when a line holds no number
+    (the others are imported)."""
+    from publisher.engine.subscribers import import_numbers
+
+    name = _fan_out_channel(ctx, channel)
+    try:
+        content = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    done = import_numbers(env(ctx).engine, name, content, source)
+    for line, text in done.invalid:
+        print(f"{file}:{line}: not a phone number: {text[:40]!r}", file=sys.stderr)
+    print(
+        f"{done.added} subscribed, {done.already} already there, "
+        f"{done.opted_out} left out (they unsubscribed), {len(done.invalid)} lines refused"
+    )
+    if done.invalid:
+        raise typer.Exit(1)
+
+
+@subscribers_app.command("list")
+def list_command(ctx: typer.Context, channel: Channel, as_json: AsJson = False) -> None:
+    """Every subscriber of a channel: number, state, how and when they consented."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from publisher.engine.subscribers import listing
+
+    rows = listing(env(ctx).existing_engine, _fan_out_channel(ctx, channel))
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"subscribers of {channel}", title_justify="left")
+    for column in ("phone", "state", "consent", "since", "last message"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["phone"], row["state"], row["source"], row["consented_at"][:16],
+            (row["last_message_at"] or "")[:16],
+        )  # fmt: skip
+    Console().print(table)
+
+
+@subscribers_app.command("remove")
+def remove_command(
+    ctx: typer.Context, channel: Channel, phone: Annotated[str, typer.Argument()]
+) -> None:
+    """Forget a subscriber altogether (for an unsubscribe, their STOP message is enough)."""
+    from publisher.engine.subscribers import remove
+
+    remove(env(ctx).existing_engine, _fan_out_channel(ctx, channel), phone)
+    print(f"{phone} removed from {channel}")

@@ -1,0 +1,276 @@
+"""Subscribers of a fan-out channel (a newsroom's WhatsApp readers): who opted in, how and when,
+who opted out, who cannot be reached. An import never subscribes again someone who opted out;
+only their own keyword does. Numbers are kept in E.164 (`+` and up to 15 digits)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from publisher.clock import utcnow
+from publisher.engine.schema import subscribers
+from publisher.errors import EditorError
+
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+# What may stand in a written number besides its digits.
+_PUNCTUATION = re.compile(r"[\s\-./()]")
+# Messages in a row that WhatsApp could not deliver (131026) before a number counts unreachable.
+UNREACHABLE_AFTER = 3
+# A subscriber who wrote within this time may get free-form messages; others only templates.
+WINDOW = timedelta(hours=24)
+
+
+class SubscriberState(StrEnum):
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    UNREACHABLE = "unreachable"
+
+
+class SubscriberError(EditorError):
+    """A number or a subscriber list cannot be used; the message says why."""
+
+
+def phone_number(text: str) -> str | None:
+    """`text` as an E.164 number ("+4917012345678"), or None when it is not one. A leading
+    00 counts as +; spaces, dashes, dots, slashes and parentheses are ignored. WhatsApp's own
+    ids (digits without +) are read as numbers too."""
+    digits = _PUNCTUATION.sub("", text.strip())
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits[:1].isdigit():
+        digits = "+" + digits
+    return digits if _E164.fullmatch(digits) else None
+
+
+@dataclass
+class Imported:
+    """What an import did: numbers added, already there, left out because they had opted out,
+    and the lines that hold no number (line number, text)."""
+
+    added: int = 0
+    already: int = 0
+    opted_out: int = 0
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+
+
+def numbers_in(content: str) -> Iterable[tuple[int, str]]:
+    """The numbers of a subscriber file with their line numbers: a CSV file with a `phone`
+    column (any case), else one number per line; empty lines and a header are skipped."""
+    lines = content.splitlines()
+    first = lines[0] if lines else ""
+    if "," in first or ";" in first:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;")
+        reader = csv.reader(io.StringIO(content), dialect)
+        header = [name.strip().lower() for name in next(reader, [])]
+        if "phone" not in header:
+            raise SubscriberError("the CSV file has no “phone” column")
+        column = header.index("phone")
+        for number, row in enumerate(reader, start=2):
+            if any(cell.strip() for cell in row):
+                yield number, row[column] if column < len(row) else ""
+        return
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and not (number == 1 and line.strip().lower() == "phone"):
+            yield number, line.strip()
+
+
+def import_numbers(
+    engine: Engine, channel: str, content: str, source: str, now: datetime | None = None
+) -> Imported:
+    """Subscribe every valid number of a subscriber file to `channel` with `source` as how
+    they consented; numbers already there stay as they are (an opted-out one stays out)."""
+    now = now or utcnow()
+    result = Imported()
+    found: dict[str, None] = {}
+    for line, text in numbers_in(content):
+        number = phone_number(text)
+        if number is None:
+            result.invalid.append((line, text))
+        else:
+            found[number] = None
+    with engine.begin() as connection:
+        known = {
+            row.phone: row.state
+            for row in connection.execute(
+                select(subscribers.c.phone, subscribers.c.state).where(
+                    subscribers.c.channel == channel
+                )
+            )
+        }
+        new = [n for n in found if n not in known]
+        result.added = len(new)
+        result.opted_out = sum(1 for n in found if known.get(n) == SubscriberState.UNSUBSCRIBED)
+        result.already = len(found) - result.added - result.opted_out
+        for first in range(0, len(new), 5000):
+            connection.execute(
+                subscribers.insert(),
+                [
+                    {
+                        "channel": channel,
+                        "phone": number,
+                        "state": SubscriberState.SUBSCRIBED,
+                        "source": source,
+                        "consented_at": now,
+                        "changed_at": now,
+                        "failures": 0,
+                    }
+                    for number in new[first : first + 5000]
+                ],
+            )
+    return result
+
+
+def listing(engine: Engine, channel: str) -> list[dict[str, Any]]:
+    """Every subscriber of `channel`, by number."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(subscribers)
+            .where(subscribers.c.channel == channel)
+            .order_by(subscribers.c.phone)
+        ).all()
+    return [
+        {
+            "phone": row.phone,
+            "state": row.state,
+            "source": row.source,
+            "consented_at": row.consented_at.isoformat(),
+            "changed_at": row.changed_at.isoformat(),
+            "last_message_at": row.last_message_at.isoformat() if row.last_message_at else None,
+        }
+        for row in rows
+    ]
+
+
+def remove(engine: Engine, channel: str, phone: str) -> None:
+    """Forget a subscriber (an editor's decision, e.g. on request under data protection law)."""
+    number = phone_number(phone)
+    if number is None:
+        raise SubscriberError(f"{phone!r} is not a phone number in international format")
+    with engine.begin() as connection:
+        removed = connection.execute(
+            subscribers.delete().where(
+                subscribers.c.channel == channel, subscribers.c.phone == number
+            )
+        ).rowcount
+    if not removed:
+        raise SubscriberError(f"{number} is not a subscriber of {channel}")
+
+
+def counts(engine: Engine) -> dict[str, dict[str, int]]:
+    """Subscribers by channel and state."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(subscribers.c.channel, subscribers.c.state, func.count()).group_by(
+                subscribers.c.channel, subscribers.c.state
+            )
+        ).all()
+    found: dict[str, dict[str, int]] = {}
+    for channel, state, count in rows:
+        found.setdefault(channel, {})[state] = count
+    return found
+
+
+def subscribed(connection: Connection, channel: str) -> list[str]:
+    """The numbers `channel` sends to now."""
+    return list(
+        connection.execute(
+            select(subscribers.c.phone)
+            .where(
+                subscribers.c.channel == channel,
+                subscribers.c.state == SubscriberState.SUBSCRIBED,
+            )
+            .order_by(subscribers.c.phone)
+        ).scalars()
+    )
+
+
+def window_split(engine: Engine, channel: str, now: datetime | None = None) -> tuple[int, int]:
+    """How many subscribers of `channel` wrote within 24 hours (a free-form message reaches
+    them) and how many did not (they get the approved template)."""
+    since = (now or utcnow()) - WINDOW
+    with engine.connect() as connection:
+        inside, total = connection.execute(
+            select(
+                func.count().filter(subscribers.c.last_message_at >= since),
+                func.count(),
+            ).where(
+                subscribers.c.channel == channel,
+                subscribers.c.state == SubscriberState.SUBSCRIBED,
+            )
+        ).one()
+    return int(inside), int(total) - int(inside)
+
+
+def heard_from(
+    connection: Connection,
+    channel: str,
+    phone: str,
+    now: datetime,
+    state: SubscriberState | None = None,
+    source: str = "",
+) -> None:
+    """Note that `phone` wrote to `channel` (it opens the 24-hour window), and with `state` that
+    they subscribed or unsubscribed by their own keyword."""
+    values: dict[str, Any] = {"last_message_at": now}
+    if state is not None:
+        values |= {"state": state, "changed_at": now, "failures": 0}
+    row = {"channel": channel, "phone": phone, "state": state or "", "source": source}
+    if state is None:
+        # Someone who never subscribed only has a window, not a subscription.
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.channel == channel, subscribers.c.phone == phone)
+            .values(values)
+        )
+        return
+    insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
+    statement = insert(subscribers).values(
+        **row, consented_at=now, changed_at=now, last_message_at=now, failures=0
+    )
+    if state == SubscriberState.SUBSCRIBED:
+        values |= {"source": source, "consented_at": now}
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["channel", "phone"], set_=values)
+    )
+
+
+def undeliverable(connection: Connection, channel: str, phone: str, now: datetime) -> None:
+    """A message could not be delivered to `phone` (WhatsApp 131026): after a few in a row the
+    number counts as unreachable and gets no more."""
+    connection.execute(
+        update(subscribers)
+        .where(subscribers.c.channel == channel, subscribers.c.phone == phone)
+        .values(failures=subscribers.c.failures + 1)
+    )
+    connection.execute(
+        update(subscribers)
+        .where(
+            subscribers.c.channel == channel,
+            subscribers.c.phone == phone,
+            subscribers.c.state == SubscriberState.SUBSCRIBED,
+            subscribers.c.failures >= UNREACHABLE_AFTER,
+        )
+        .values(state=SubscriberState.UNREACHABLE, changed_at=now)
+    )
+
+
+def delivered_to(connection: Connection, channel: str, phone: str) -> None:
+    """A message reached `phone`: the count of undeliverable ones in a row starts again."""
+    connection.execute(
+        update(subscribers)
+        .where(
+            subscribers.c.channel == channel,
+            subscribers.c.phone == phone,
+            subscribers.c.failures > 0,
+        )
+        .values(failures=0)
+    )

@@ -1,0 +1,129 @@
+"""A WhatsApp channel's subscribers: numbers read in international format, imported from a file
+(each bad line named, nobody who opted out subscribed again), listed, removed, and sent to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine, update
+
+from publisher import roster
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.schema import subscribers
+from publisher.engine.slots import When
+from publisher.engine.subscribers import import_numbers, listing, phone_number
+from tests.conftest import run_cli
+from tests.engine_helpers import article, delivery_rows, make_settings
+
+NUMBERS = ["+4915112345678", "+4917600000001", "+4917600000002"]
+
+
+@given(st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True), st.sampled_from([" ", "-", "", "/"]))
+def test_a_number_written_with_separators_reads_as_itself(number: str, separator: str) -> None:
+    written = number[:4] + separator + number[4:8] + separator + number[8:]
+    assert phone_number(written) == number
+    assert phone_number("00" + number[1:]) == number
+
+
+@pytest.mark.parametrize("text", ["", "0170 1234567", "+49", "+0123456789", "abc", "+49170x123"])
+def test_what_is_no_international_number_is_refused(text: str) -> None:
+    assert phone_number(text) is None
+
+
+def config(tmp_path: Path, database_url: str) -> Path:
+    path = tmp_path / "publisher.toml"
+    path.write_text(
+        f'database_url = "{database_url}"\n'
+        '[channels.wa]\ntype = "whatsapp"\nphone_number_id = "1"\ndry_run = true\n'
+        '[channels.tg]\ntype = "telegram"\nchat_id = "@news"\ndry_run = true\n'
+    )
+    return path
+
+
+def test_an_import_names_each_bad_line_and_takes_the_rest(tmp_path, database_url) -> None:
+    listed = tmp_path / "list.csv"
+    listed.write_text("name,Phone\nAnna,+49 151 12345678\nBen,0151\n\nCem,0049 176 00000001\n")
+    done = run_cli(
+        "--config", str(config(tmp_path, database_url)), "subscribers", "import", "wa", str(listed)
+    )
+    assert done.returncode == 1
+    assert f"{listed}:3: not a phone number: '0151'" in done.stderr
+    assert "2 subscribed" in done.stdout
+
+
+def test_importing_again_changes_nothing(tmp_path, engine, database_url) -> None:
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    again = import_numbers(engine, "wa", "\n".join(NUMBERS), "event")
+    assert (again.added, again.already) == (0, 3)
+    assert {row["source"] for row in listing(engine, "wa")} == {"form"}
+
+
+def test_an_import_never_subscribes_someone_who_unsubscribed(engine) -> None:
+    import_numbers(engine, "wa", NUMBERS[0], "form")
+    with engine.begin() as connection:
+        connection.execute(update(subscribers).values(state="unsubscribed"))
+    again = import_numbers(engine, "wa", "\n".join(NUMBERS[:2]), "form")
+    assert (again.added, again.opted_out) == (1, 1)
+    assert [row["state"] for row in listing(engine, "wa")] == ["unsubscribed", "subscribed"]
+
+
+def test_subscribers_are_listed_as_json_and_removed(tmp_path, engine, database_url) -> None:
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    path = str(config(tmp_path, database_url))
+    removed = run_cli("--config", path, "subscribers", "remove", "wa", "+49 176 00000001")
+    listed = run_cli("--config", path, "subscribers", "list", "wa", "--json")
+    assert removed.returncode == 0
+    assert [row["phone"] for row in json.loads(listed.stdout)] == [NUMBERS[0], NUMBERS[2]]
+
+
+def test_only_a_channel_with_subscribers_takes_them(tmp_path, database_url) -> None:
+    listed = tmp_path / "list.txt"
+    listed.write_text(NUMBERS[0])
+    done = run_cli(
+        "--config", str(config(tmp_path, database_url)), "subscribers", "import", "tg", str(listed)
+    )
+    assert done.returncode == 2 and "tg is a telegram channel: it has no subscribers" in done.stderr
+
+
+def test_a_post_reaches_every_subscriber_and_the_configured_recipients(
+    engine: Engine, database_url, graph_api, credentials
+) -> None:
+    settings = make_settings(
+        database_url,
+        wa={
+            "type": "whatsapp",
+            "api_base": graph_api.url,
+            "phone_number_id": graph_api.phone_number_id,
+            "recipients": [NUMBERS[0]],
+        },
+    )
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    with engine.begin() as connection:
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.phone == NUMBERS[2])
+            .values(state="unsubscribed")
+        )
+    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    assert sorted(c.json["to"] for c in graph_api.posts("/messages")) == NUMBERS[:2]
+    assert {r.outcome for r in delivery_rows(engine, post_id)} == {"sent"}
+
+
+def test_the_channel_list_counts_subscribers_by_state(tmp_path, engine, database_url) -> None:
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    with engine.begin() as connection:
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.phone == NUMBERS[2])
+            .values(state="unsubscribed")
+        )
+    listed = run_cli("--config", str(config(tmp_path, database_url)), "channels")
+    assert "2 (1 unsubscribed)" in listed.stdout
