@@ -42,6 +42,13 @@ class WhatsAppOptions(GraphOptions):
     message: Literal["text", "template"] = "text"
     preview_url: bool = True
     template: TemplateOptions | None = None
+    # Words a reader sends to subscribe or unsubscribe (any case, spaces around ignored), and
+    # the answers; a reply left unset is the catalogue's, in the channel's language, and an
+    # empty one sends nothing.
+    subscribe_keywords: tuple[str, ...] = ("START", "ANMELDEN")
+    unsubscribe_keywords: tuple[str, ...] = ("STOP", "ABMELDEN")
+    subscribed_reply: str | None = None
+    unsubscribed_reply: str | None = None
 
     # Recipients may be configured (a short list) or subscribe (`publisher subscribers`).
     required: ClassVar[tuple[str, ...]] = ("phone_number_id",)

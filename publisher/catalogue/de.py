@@ -49,6 +49,7 @@ WORDS: dict[str, str] = {
     "unit_UTF-16 units": "Zeichen (wie Telegram zählt)",
     "unit_weighted characters": "Zeichen (wie X zählt)",
     "error_text_refused": "Post {post} auf {channel} kann so nicht erscheinen: {problems}.",
+    "reader_subscribed": "Sie sind angemeldet und bekommen hier unsere wichtigsten Nachrichten. Mit {stop} melden Sie sich jederzeit ab.",
     "or": "oder",
     "verb_approve": "freigegeben",
     "verb_cancel": "verworfen",

@@ -49,6 +49,7 @@ WORDS: dict[str, str] = {
     "unit_UTF-16 units": "characters (as Telegram counts them)",
     "unit_weighted characters": "characters (as X counts them)",
     "error_text_refused": "Post {post} on {channel} cannot go out like this: {problems}.",
+    "reader_subscribed": "You are subscribed and will get our most important news here. Send {stop} at any time to unsubscribe.",
     "or": "or",
     "verb_approve": "approved",
     "verb_cancel": "cancelled",

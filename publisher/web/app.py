@@ -6,7 +6,6 @@ body `{"error": ...}` with 400, 401, 413 or 503, and nothing is queued); `/widge
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
@@ -25,6 +24,7 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.release import UnknownArticle, public_article, release
 from publisher.engine.store import StoreError
+from publisher.web.bodies import Refused, json_body, read_limited
 from publisher.web.desk import mount_desk
 from publisher.web.signing import (
     SECRET_ENV,
@@ -35,17 +35,11 @@ from publisher.web.signing import (
     spend,
     verify,
 )
+from publisher.web.whatsapp_hook import mount_whatsapp
 from publisher.web.widget import render_meta, render_widget
 
 logger = logging.getLogger("publisher.web.app")
 NOT_CACHED = {"Cache-Control": "no-store"}
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def create_app(
@@ -60,8 +54,8 @@ def create_app(
         logger.warning("webhook refused (400): %s", exc)
         return JSONResponse({"error": str(exc)}, status_code=400)
 
-    @app.exception_handler(_Refused)
-    async def _refused(request: Request, exc: _Refused) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
         logger.warning("webhook refused (%d): %s", exc.status, exc.message)
         return JSONResponse({"error": exc.message}, status_code=exc.status)
 
@@ -96,8 +90,8 @@ def create_app(
         """Release an article: Article JSON, signed; answers what was queued or updated."""
         secret = os.environ.get(SECRET_ENV, "")
         if not secret:
-            raise _Refused(503, f"the webhook is off: {SECRET_ENV} is not set on the server")
-        body = await _read_limited(request, serve.max_body)
+            raise Refused(503, f"the webhook is off: {SECRET_ENV} is not set on the server")
+        body = await read_limited(request, serve.max_body)
         signature = request.headers.get(SIGNATURE_HEADER)
         try:
             verify(
@@ -108,8 +102,8 @@ def create_app(
                 window=serve.replay_window,
             )
         except SignatureError as exc:
-            raise _Refused(401, str(exc)) from None
-        article = article_from_mapping(_json_body(body))
+            raise Refused(401, str(exc)) from None
+        article = article_from_mapping(json_body(body))
 
         def spend_signature(connection: Connection) -> None:
             spend(connection, str(signature), serve.replay_window, utcnow())
@@ -126,23 +120,13 @@ def create_app(
                 )
             )
         except Replayed as exc:
-            raise _Refused(401, str(exc)) from None
+            raise Refused(401, str(exc)) from None
         except StoreError as exc:
-            raise _Refused(503, str(exc)) from None
+            raise Refused(503, str(exc)) from None
         return {"article": article.to_json(), **result.to_json()}
 
+    mount_whatsapp(app, engine, settings)
     return app
-
-
-def _json_body(body: bytes) -> object:
-    """The decoded JSON of a request body; anything else (broken syntax, nesting too deep for
-    the parser, numbers of thousands of digits) is a 400 refusal."""
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _Refused(400, f"the body is not JSON: {exc}") from None
-    except RecursionError:
-        raise _Refused(400, "the body is not JSON this server reads: nested too deeply") from None
 
 
 def _cached(request: Request, html: str, settings: Settings) -> Response:
@@ -156,18 +140,6 @@ def _cached(request: Request, html: str, settings: Settings) -> Response:
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return HTMLResponse(html, headers=headers)
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _Refused(413, f"the body is larger than {limit:,} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _Refused(413, f"the body is larger than {limit:,} bytes")
-    return bytes(body)
 
 
 class ServerThread:

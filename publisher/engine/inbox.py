@@ -1,0 +1,98 @@
+"""What readers and the platform tell a subscribable channel after the fact (WhatsApp's webhook):
+a reader's message opens their 24-hour window, and a keyword subscribes or unsubscribes them at
+once; a status update (delivered, read, failed) is kept on the delivery it is about, and
+repeated undeliverable messages make a number unreachable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select, update
+
+from publisher.catalogue import translator
+from publisher.channels.whatsapp_events import UNDELIVERABLE, ReaderMessage, StatusUpdate
+from publisher.config import Settings
+from publisher.engine.changes import notify_change
+from publisher.engine.schema import deliveries
+from publisher.engine.subscribers import (
+    SubscriberState,
+    delivered_to,
+    heard_from,
+    phone_number,
+    undeliverable,
+)
+
+# Later statuses never give way to earlier ones arriving late (webhooks come in any order).
+_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send back to a reader (a confirmation)."""
+
+    channel: str
+    phone: str
+    text: str
+
+
+def channel_of(settings: Settings, number_id: str) -> str | None:
+    """The configured channel that sends from the business number `number_id`."""
+    for name, channel in settings.channels.items():
+        if getattr(channel.platform, "phone_number_id", None) == number_id:
+            return name
+    return None
+
+
+def take_message(engine: Engine, settings: Settings, message: ReaderMessage) -> Reply | None:
+    """Note a reader's message; a keyword subscribes or unsubscribes them. The answer to send
+    back, if any."""
+    name = channel_of(settings, message.number_id)
+    phone = phone_number(message.phone)
+    if name is None or phone is None:
+        return None
+    options = settings.channels[name].platform
+    word = message.text.strip().casefold()
+    state = None
+    if word in {k.casefold() for k in getattr(options, "unsubscribe_keywords", ())}:
+        state = SubscriberState.UNSUBSCRIBED
+    elif word in {k.casefold() for k in getattr(options, "subscribe_keywords", ())}:
+        state = SubscriberState.SUBSCRIBED
+    with engine.begin() as connection:
+        heard_from(connection, name, phone, message.at, state, f"keyword {message.text.strip()}")
+    if state is None:
+        return None
+    configured = getattr(options, f"{state.value}_reply", None)
+    if configured is None and state == SubscriberState.SUBSCRIBED:
+        language = settings.channels[name].language or settings.language
+        stop = next(iter(getattr(options, "unsubscribe_keywords", ())), "STOP")
+        configured = translator(language, "desk")("reader_subscribed", stop=stop)
+    return Reply(name, phone, configured) if configured else None
+
+
+def take_status(engine: Engine, settings: Settings, status: StatusUpdate) -> bool:
+    """Keep what became of a sent message on its delivery; False when no delivery sent it."""
+    name = channel_of(settings, status.number_id)
+    with engine.begin() as connection:
+        row = connection.execute(
+            select(
+                deliveries.c.id, deliveries.c.channel, deliveries.c.recipient, deliveries.c.status
+            )
+            .where(deliveries.c.remote_id == status.remote_id)
+            .limit(1)
+        ).first()
+        if row is None or (name is not None and row.channel != name):
+            return False
+        if _RANK.get(row.status or "", 0) < _RANK[status.status]:
+            error = f"{status.error_code}: {status.error}" if status.error_code else status.error
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id == row.id)
+                .values(status=status.status, status_at=status.at, status_error=error)
+            )
+        phone = phone_number(row.recipient or status.phone)
+        if phone is not None and status.status == "failed" and status.error_code == UNDELIVERABLE:
+            undeliverable(connection, row.channel, phone, status.at)
+        elif phone is not None and status.status in ("delivered", "read"):
+            delivered_to(connection, row.channel, phone)
+        notify_change(connection)
+    return True

@@ -1,0 +1,223 @@
+"""The WhatsApp webhook at /hooks/whatsapp over HTTP (the real ASGI app), with the Cloud API's
+own payload shapes: Meta's verification, signed events only, keywords that subscribe and
+unsubscribe at once, and message statuses kept on the deliveries they are about."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import Engine, select
+
+from publisher import roster
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.schema import subscribers
+from publisher.engine.slots import When
+from publisher.engine.subscribers import import_numbers, listing
+from tests.desk_helpers import serving
+from tests.engine_helpers import article, delivery_rows, make_settings
+
+SECRET = "meta-app-secret-5f1e"
+READER = "4917612345678"
+
+
+@pytest.fixture
+def hook(engine: Engine, database_url: str, graph_api, credentials, monkeypatch):
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", SECRET)
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me")
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    settings = make_settings(
+        database_url,
+        wa={
+            "type": "whatsapp",
+            "api_base": graph_api.url,
+            "phone_number_id": graph_api.phone_number_id,
+            "language": "en",
+        },
+    )
+    with serving(engine, settings) as base:
+        yield base, settings
+
+
+def envelope(number_id: str, **value: Any) -> dict[str, Any]:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": number_id,
+                            },
+                            **value,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def text_from(number_id: str, phone: str, body: str) -> dict[str, Any]:
+    return envelope(
+        number_id,
+        contacts=[{"profile": {"name": "Leserin"}, "wa_id": phone}],
+        messages=[
+            {
+                "from": phone,
+                "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                "timestamp": str(int(time.time())),
+                "text": {"body": body},
+                "type": "text",
+            }
+        ],
+    )
+
+
+def status_of(number_id: str, remote_id: str, phone: str, status: str, code: int | None = None):
+    update: dict[str, Any] = {
+        "id": remote_id,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "recipient_id": phone,
+    }
+    if code is not None:
+        update["errors"] = [
+            {
+                "code": code,
+                "title": "Message undeliverable",
+                "message": "Message undeliverable",
+                "error_data": {"details": "Message Undeliverable."},
+            }
+        ]
+    return envelope(number_id, statuses=[update])
+
+
+def post_event(base: str, payload: dict[str, Any], secret: str = SECRET) -> requests.Response:
+    body = json.dumps(payload).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return requests.post(
+        f"{base}/hooks/whatsapp",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        timeout=5,
+    )
+
+
+def test_meta_verification_gets_the_challenge_back(hook) -> None:
+    base, _ = hook
+    params = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": "verify-me",
+        "hub.challenge": "1158201444",
+    }
+    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=5)
+    assert (answer.status_code, answer.text) == (200, "1158201444")
+
+
+def test_verification_with_another_token_is_403(hook) -> None:
+    base, _ = hook
+    params = {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=5)
+    assert answer.status_code == 403 and "error" in answer.json()
+
+
+def test_an_event_signed_with_another_secret_is_401_and_stores_nothing(hook, engine, graph_api):
+    base, _ = hook
+    payload = text_from(graph_api.phone_number_id, READER, "START")
+    answer = post_event(base, payload, secret="not-the-app-secret")
+    assert answer.status_code == 401 and listing(engine, "wa") == []
+
+
+def test_a_body_that_is_not_json_is_400(hook) -> None:
+    base, _ = hook
+    body = b"{not json"
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    answer = requests.post(
+        f"{base}/hooks/whatsapp", data=body, headers={"X-Hub-Signature-256": signature}, timeout=5
+    )
+    assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
+
+
+def test_start_subscribes_and_is_answered_with_a_confirmation(hook, engine, graph_api) -> None:
+    base, _ = hook
+    answer = post_event(base, text_from(graph_api.phone_number_id, READER, "Start"))
+    assert answer.status_code == 200
+    (row,) = listing(engine, "wa")
+    assert (row["phone"], row["state"], row["source"]) == (
+        f"+{READER}",
+        "subscribed",
+        "keyword Start",
+    )
+    deadline = time.monotonic() + 5
+    while not graph_api.posts("/messages") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (reply,) = graph_api.posts("/messages")
+    assert reply.json["to"] == f"+{READER}" and "Send STOP" in reply.json["text"]["body"]
+
+
+def test_stop_unsubscribes_at_once_whatever_its_case_and_spaces(hook, engine, graph_api) -> None:
+    base, _ = hook
+    import_numbers(engine, "wa", f"+{READER}", "form")
+    post_event(base, text_from(graph_api.phone_number_id, READER, "  stop \n"))
+    assert [row["state"] for row in listing(engine, "wa")] == ["unsubscribed"]
+    assert graph_api.posts("/messages") == []
+
+
+def test_any_message_opens_the_readers_24_hour_window(hook, engine, graph_api) -> None:
+    base, _ = hook
+    import_numbers(engine, "wa", f"+{READER}", "form")
+    post_event(base, text_from(graph_api.phone_number_id, READER, "Danke!"))
+    (row,) = listing(engine, "wa")
+    assert row["state"] == "subscribed" and row["last_message_at"] is not None
+
+
+def sent_to_subscribers(engine: Engine, settings, count: int = 1) -> list[Any]:
+    numbers = [f"+491760000000{n}" for n in range(count)]
+    import_numbers(engine, "wa", "\n".join(numbers), "form")
+    chosen = roster.chosen(settings, ["wa"])
+    (post_id,) = queue.add(engine, settings, article(), chosen, When(), force=True)
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    return delivery_rows(engine, post_id)
+
+
+def test_statuses_are_kept_on_the_delivery_and_never_go_back(hook, engine, graph_api) -> None:
+    base, settings = hook
+    (delivery,) = sent_to_subscribers(engine, settings)
+    phone = delivery.recipient.lstrip("+")
+    for status in ("delivered", "read", "delivered"):
+        post_event(base, status_of(graph_api.phone_number_id, delivery.remote_id, phone, status))
+    (row,) = delivery_rows(engine, delivery.post_id)
+    assert (row.status, row.status_error) == ("read", None)
+
+
+def test_a_number_that_cannot_receive_three_times_becomes_unreachable(hook, engine, graph_api):
+    base, settings = hook
+    for _ in range(3):
+        delivery = sent_to_subscribers(engine, settings)[-1]
+        phone = delivery.recipient.lstrip("+")
+        failed = status_of(graph_api.phone_number_id, delivery.remote_id, phone, "failed", 131026)
+        post_event(base, failed)
+    assert delivery_rows(engine, delivery.post_id)[-1].status_error.startswith("131026")
+    with engine.connect() as connection:
+        assert connection.execute(select(subscribers.c.state)).scalar() == "unreachable"
+
+
+def test_without_the_app_secret_the_webhook_is_off(hook, monkeypatch, graph_api) -> None:
+    base, _ = hook
+    monkeypatch.delenv("WHATSAPP_APP_SECRET")
+    answer = post_event(base, text_from(graph_api.phone_number_id, READER, "START"))
+    assert answer.status_code == 503 and "WHATSAPP_APP_SECRET" in answer.json()["error"]
