@@ -7,33 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from publisher.channels.whatsapp_events import read_events
 
+KEYS = ["entry", "changes", "value", "field", "messages", "statuses", "from", "text", "body"]
+KEYS += ["id", "status", "errors", "code", "metadata"]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.sampled_from(KEYS),
     lambda children: (
         st.lists(children, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "entry",
-                    "changes",
-                    "value",
-                    "field",
-                    "messages",
-                    "statuses",
-                    "from",
-                    "text",
-                    "body",
-                    "id",
-                    "status",
-                    "errors",
-                    "code",
-                    "metadata",
-                ]
-            ),
-            children,
-            max_size=4,
-        )
-    ),  # fmt: skip
+        | st.dictionaries(st.sampled_from(KEYS), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
