@@ -242,6 +242,10 @@ class Channel(ABC):
         """The platforms share link a reader clicks on the article page; None if it has none."""
         return None
 
+    def messages_per_second(self) -> float | None:
+        """How many messages a second a fan-out channel may send (None: no pace of its own)."""
+        return None
+
     def editable(self, text: str) -> str:
         """A post's text as an editor edits it (the same text, unless the platform's own form
         is not for typing, such as Telegram's HTML)."""

@@ -74,8 +74,14 @@ class GraphClient:
     def session(self) -> requests.Session:
         # Made on the first call: channels are also built just to compose teasers.
         import requests
+        from requests.adapters import HTTPAdapter
 
-        return requests.Session()
+        session = requests.Session()
+        # A WhatsApp fan-out has many messages in flight at once, each wanting a connection.
+        pooled = HTTPAdapter(pool_connections=4, pool_maxsize=100)
+        session.mount("https://", pooled)
+        session.mount("http://", pooled)
+        return session
 
     def call(
         self,

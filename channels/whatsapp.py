@@ -18,7 +18,7 @@ from publisher.channels.base import Channel, ChannelError, Finding, Outgoing, Re
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import share_query, utf16_length
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from publisher.articles import Article
 
@@ -45,6 +45,9 @@ class WhatsAppOptions(GraphOptions):
     # Words a reader sends to subscribe or unsubscribe (any case, spaces around ignored), and
     # the answers; a reply left unset is the catalogue's, in the channel's language, and an
     # empty one sends nothing.
+    # Messages a second: the Cloud API allows 80 per business number by default (up to 1,000
+    # once Meta raises it), https://developers.facebook.com/docs/whatsapp/throughput
+    mps: int = Field(default=80, ge=1, le=1000)
     subscribe_keywords: tuple[str, ...] = ("START", "ANMELDEN")
     unsubscribe_keywords: tuple[str, ...] = ("STOP", "ABMELDEN")
     subscribed_reply: str | None = None
@@ -122,6 +125,9 @@ class WhatsApp(Channel):
 
     def targets(self) -> tuple[str, ...]:
         return self.config.recipients
+
+    def messages_per_second(self) -> float:
+        return float(self.config.mps)
 
     def _token(self) -> str:
         return secret(self.name, self.config.token_env or TOKEN_ENV)

@@ -147,7 +147,7 @@ class _HangingGraph(GraphStandIn):
         return super().respond(call)
 
 
-def test_worker_killed_mid_fan_out_never_messages_a_reached_recipient_again(
+def test_a_fan_out_killed_midway_goes_on_without_messaging_anyone_twice(
     tmp_path: Path, credentials
 ) -> None:
     graph = _HangingGraph()
@@ -169,16 +169,14 @@ def test_worker_killed_mid_fan_out_never_messages_a_reached_recipient_again(
         assert graph.hanging.wait(30)
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
+        graph.release.set()
         time.sleep(1.2)
         run(tmp_path, "run", "--once")
-        listed = json.loads(run(tmp_path, "queue", "list", "--json").stdout)
-        assert listed[0]["state"] == "uncertain"
-        assert run(tmp_path, "queue", "retry", str(listed[0]["id"])).returncode == 0
-        graph.release.set()
-        run(tmp_path, "run", "--once")
+        (listed,) = json.loads(run(tmp_path, "queue", "list", "--all", "--json").stdout)
         sent_to = [c.json["to"] for c in graph.posts("/messages")]
-        assert sent_to.count(recipients[0]) == 1
-        assert sorted(sent_to[2:]) == sorted(recipients[1:])
+        # The one in flight at the kill is unclear and not sent again; the rest were reached.
+        assert sorted(sent_to) == sorted(recipients)
+        assert listed["state"] == "sent" and "1 recipients unclear" in listed["error"]
     finally:
         graph.release.set()
         graph.close()

@@ -127,3 +127,30 @@ def test_the_channel_list_counts_subscribers_by_state(tmp_path, engine, database
         )
     listed = run_cli("--config", str(config(tmp_path, database_url)), "channels")
     assert "2 (1 unsubscribed)" in listed.stdout
+
+
+def test_someone_who_unsubscribes_during_a_fan_out_gets_nothing_more(
+    engine: Engine, database_url, graph_api, credentials
+) -> None:
+    settings = make_settings(
+        database_url,
+        wa={
+            "type": "whatsapp",
+            "api_base": graph_api.url,
+            "phone_number_id": graph_api.phone_number_id,
+        },
+    )
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    (claimed,) = dispatcher.claims.claim()
+    assert claimed.recipients == tuple(NUMBERS)
+    with engine.begin() as connection:
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.phone == NUMBERS[1])
+            .values(state="unsubscribed")
+        )
+    dispatcher.deliver(claimed)
+    dispatcher.close()
+    assert sorted(c.json["to"] for c in graph_api.posts("/messages")) == [NUMBERS[0], NUMBERS[2]]

@@ -39,21 +39,19 @@ logger = logging.getLogger("publisher.engine.dispatch")
 
 @dataclass(frozen=True)
 class Claimed:
-    """A post this worker holds in `sending`, with the delivery row of this attempt (for a
-    fan-out channel, `targets` pairs each recipient with its own delivery row)."""
+    """A post this worker holds in `sending`, with the delivery row of this attempt; for a
+    fan-out channel, the `recipients` it is still owed to (each gets a delivery row of its own
+    as it is sent, and `delivery_id` is None)."""
 
     post_id: int
-    delivery_id: int
+    delivery_id: int | None
     channel: str
     due_at: datetime
     claimed_at: datetime
     retries: int
     message: Outgoing
-    targets: tuple[tuple[int, str], ...] = ()
-
-    @property
-    def delivery_ids(self) -> list[int]:
-        return [self.delivery_id, *(delivery for delivery, _ in self.targets)]
+    recipients: tuple[str, ...] = ()
+    attempt: int = 1
 
 
 def worker_name() -> str:
@@ -184,6 +182,7 @@ class Claims:
                 claimed_at=now,
                 retries=row.retries,
                 message=Outgoing(row.id, row.text, row.link, row.fields),
+                attempt=row.attempts + 1,
             )
             for row, delivery_id in zip(rows, opened, strict=True)
         ]
@@ -220,63 +219,76 @@ class Claims:
         targets: tuple[str, ...],
         now: datetime,
     ) -> list[Claimed]:
-        """One delivery per recipient still owed the post: those of an earlier round that were
-        neither sent nor refused, or, first time and after an editor's retry, every configured
-        recipient not yet sent to."""
-        fresh = [row.id for row in rows if row.pending is None]
-        already: dict[int, set[str]] = {}
-        if fresh:
-            for post_id, recipient in connection.execute(
-                select(deliveries.c.post_id, deliveries.c.recipient).where(
-                    deliveries.c.post_id.in_(fresh), deliveries.c.outcome == Outcome.SENT
-                )
-            ):
-                already.setdefault(post_id, set()).add(recipient)
-        owed = {
-            row.id: (
-                list(row.pending)
-                if row.pending is not None
-                else [t for t in targets if t not in already.get(row.id, set())]
+        """The recipients each post is still owed to: those an earlier round left owed, or,
+        the first time and after an editor's retry, every recipient; never one it was sent
+        to, nor one whose message may have gone out (unclear, or in flight when a worker
+        stopped), nor one refused for good in the round a worker stopped in."""
+        ids = [row.id for row in rows]
+        done: dict[int, set[str]] = {}
+        for post_id, recipient, outcome, attempt in connection.execute(
+            select(
+                deliveries.c.post_id,
+                deliveries.c.recipient,
+                deliveries.c.outcome,
+                deliveries.c.attempt,
+            ).where(
+                deliveries.c.post_id.in_(ids),
+                deliveries.c.outcome.in_(
+                    [Outcome.SENT, Outcome.UNCERTAIN, Outcome.PENDING, Outcome.FAILED]
+                ),
             )
+        ):
+            row = next(r for r in rows if r.id == post_id)
+            if outcome != Outcome.FAILED or (row.pending is not None and attempt == row.attempts):
+                done.setdefault(post_id, set()).add(recipient)
+        owed = {
+            row.id: [
+                recipient
+                for recipient in (row.pending if row.pending is not None else targets)
+                if recipient not in done.get(row.id, set())
+            ]
             for row in rows
         }
-        pairs = [(row, recipient) for row in rows for recipient in owed[row.id] or [None]]
-        opened = iter(self._open_deliveries(connection, name, pairs, now))
         connection.execute(
             update(posts)
             .where(posts.c.id == bindparam("match_post"))
             .values(pending=bindparam("new_pending")),
             [{"match_post": row.id, "new_pending": owed[row.id]} for row in rows],
         )
-        claimed = []
-        for row in rows:
-            ids = [next(opened) for _ in owed[row.id] or [None]]
-            claimed.append(
-                Claimed(
-                    post_id=row.id,
-                    delivery_id=ids[0],
-                    channel=name,
-                    due_at=row.due_at,
-                    claimed_at=now,
-                    retries=row.retries,
-                    message=Outgoing(row.id, row.text, row.link, row.fields),
-                    targets=tuple(zip(ids, owed[row.id], strict=False)),
-                )
+        # A post with nobody left to send to goes the usual way, and fails for want of one.
+        empty: list[tuple[Row, str | None]] = [(row, None) for row in rows if not owed[row.id]]
+        opened: dict[int, int] = {}
+        if empty:
+            new = self._open_deliveries(connection, name, empty, now)
+            opened = dict(zip([row.id for row, _ in empty], new, strict=True))
+        return [
+            Claimed(
+                post_id=row.id,
+                delivery_id=opened.get(row.id),
+                channel=name,
+                due_at=row.due_at,
+                claimed_at=now,
+                retries=row.retries,
+                message=Outgoing(row.id, row.text, row.link, row.fields),
+                recipients=tuple(owed[row.id]),
+                attempt=row.attempts + 1,
             )
-        return claimed
+            for row in rows
+        ]
 
     def release(self, claimed: Claimed) -> None:
         """Give back a claimed post that was never sent (the worker is stopping)."""
         now = utcnow()
         with self.engine.begin() as connection:
-            connection.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id.in_(claimed.delivery_ids),
-                    deliveries.c.outcome == Outcome.PENDING,
+            if claimed.delivery_id is not None:
+                connection.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.id == claimed.delivery_id,
+                        deliveries.c.outcome == Outcome.PENDING,
+                    )
+                    .values(finished_at=now, outcome=Outcome.RELEASED)
                 )
-                .values(finished_at=now, outcome=Outcome.RELEASED)
-            )
             connection.execute(
                 update(posts)
                 .where(and_(posts.c.id == claimed.post_id, posts.c.worker == self.worker))
@@ -290,20 +302,20 @@ class Claims:
             )
 
     def expire_leases(self, now: datetime | None = None) -> int:
-        """Mark posts whose worker vanished mid-delivery as uncertain; returns how many."""
+        """Posts whose worker vanished mid-delivery: a single post becomes uncertain (it may be
+        out); a fan-out goes on with the recipients never tried, while those in flight become
+        unclear and are never sent again. Returns how many posts."""
         now = now or utcnow()
         with self.engine.begin() as connection:
-            ids = (
-                connection.execute(
-                    select(posts.c.id)
-                    .where(posts.c.state == State.SENDING, posts.c.lease_until < now)
-                    .with_for_update(skip_locked=True)
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
+            rows = connection.execute(
+                select(posts.c.id, posts.c.pending)
+                .where(posts.c.state == State.SENDING, posts.c.lease_until < now)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
                 return 0
+            ids = [row.id for row in rows]
+            fanned = [row.id for row in rows if row.pending is not None]
             # The worker stays named so that its late record, should it come, still lands.
             connection.execute(
                 update(posts)
@@ -316,13 +328,37 @@ class Claims:
                     updated_at=now,
                 )
             )
+            if fanned:
+                # No longer this worker's: should it wake, it sends nothing more.
+                connection.execute(
+                    update(posts)
+                    .where(posts.c.id.in_(fanned))
+                    .values(state=State.QUEUED, worker=None, error_class=None, error=None)
+                )
             connection.execute(
                 update(deliveries)
                 .where(deliveries.c.post_id.in_(ids), deliveries.c.outcome == Outcome.PENDING)
                 .values(outcome=Outcome.UNCERTAIN, finished_at=now)
             )
-        logger.warning("%d posts were left sending by a stopped worker; now uncertain", len(ids))
+        logger.warning("%d posts were left sending by a stopped worker", len(ids))
         return len(ids)
+
+    def renew(self, post_id: int) -> bool:
+        """Extend this worker's lease on a post it is still sending (a long fan-out); False
+        when the post is no longer its own."""
+        now = utcnow()
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    update(posts)
+                    .where(
+                        posts.c.id == post_id,
+                        posts.c.worker == self.worker,
+                        posts.c.state == State.SENDING,
+                    )
+                    .values(lease_until=now + self.lease)
+                ).rowcount
+            )
 
     def next_wakeup(self, now: datetime | None = None) -> datetime | None:
         """When there will next be something to do: a post falls due, a rate-limit pause ends,

@@ -10,18 +10,17 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, update
 
 from publisher.channels import ChannelError, Receipt
-from publisher.channels.base import ErrorKind
-from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.claims import Claimed, Claims
+from publisher.engine.fanout import FanOut, stops_channel
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.pauses import pause_channel
 from publisher.engine.schema import deliveries, posts
@@ -29,15 +28,6 @@ from publisher.engine.schema import deliveries, posts
 logger = logging.getLogger("publisher.engine.dispatch")
 # The longest wait a short, per-second limit grows to while it keeps being hit.
 SHORT_LIMIT_CAP = 60.0
-# What a fan-out post as a whole comes to when recipients answered differently: the kind that
-# asks most of the engine wins (pause, wait, retry, hold, fail).
-_FANOUT_PRECEDENCE: tuple[ErrorKind, ...] = (
-    "auth",
-    "rate_limited",
-    "transient",
-    "uncertain",
-    "permanent",
-)
 
 
 @dataclass(frozen=True)
@@ -131,6 +121,7 @@ class Dispatcher:
         # doubles the wait, a success starts again.
         self._strikes: dict[str, int] = {}
         self._strikes_lock = threading.Lock()
+        self._fan_outs: dict[str, FanOut] = {}
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
@@ -139,7 +130,7 @@ class Dispatcher:
         if halted is not None and claimed.claimed_at <= halted:
             self.claims.release(claimed)
             return None
-        if claimed.targets:
+        if claimed.recipients:
             return self._deliver_fanout(claimed)
         started = utcnow()
         clock = time.perf_counter()
@@ -156,98 +147,22 @@ class Dispatcher:
             return None, ChannelError("uncertain", f"{claimed.channel}: {type(exc).__name__}")
 
     def _deliver_fanout(self, claimed: Claimed) -> Delivered:
-        """Send to each recipient still owed the post, recording every answer (and who is still
-        owed) at once, so that a crash halfway never leads to a second message to anyone."""
+        """Send to each recipient still owed the post, at the channel's pace (see `fanout`)."""
         started = utcnow()
         clock = time.perf_counter()
-        owed = [recipient for _, recipient in claimed.targets]
-        receipts: list[Receipt] = []
-        errors: list[tuple[str, ChannelError]] = []
-        stopped = False
-        for delivery_id, recipient in claimed.targets:
-            if stopped:
-                self._record_recipient(claimed, delivery_id, Outcome.RELEASED, owed)
-                continue
-            began = time.perf_counter()
-            receipt, error = self._send(claimed, replace(claimed.message, recipient=recipient))
-            if error is None or error.kind == "permanent":
-                owed.remove(recipient)
-            self._record_recipient(
-                claimed, delivery_id, Outcome.of(error), owed, receipt, error, began
+        fan_out = self._fan_outs.get(claimed.channel)
+        if fan_out is None:
+            fan_out = self._fan_outs[claimed.channel] = FanOut(
+                self.engine,
+                self.adapters[claimed.channel],
+                self.worker,
+                self.claims.renew,
+                self.claims.lease.total_seconds() / 3,
             )
-            if error is None and receipt is not None:
-                receipts.append(receipt)
-            elif error is not None:
-                errors.append((recipient, error))
-                # A paused or throttled account would refuse the others too; a limit on one
-                # recipient (the pair rate) holds back only that recipient.
-                stopped = error.kind in ("auth", "rate_limited") and not error.recipient_only
-        error = _combined(errors, len(claimed.targets))
-        if error is None and not owed:
-            error = self._refused_earlier(claimed)
-        notes = [r.note for r in receipts if r.note]
-        receipt = None
-        if receipts:
-            first = receipts[0]
-            receipt = Receipt(first.remote_id, first.permalink, "; ".join(notes) or None)
+        receipt, error = fan_out.send(claimed)
         return self._record(
             claimed, started, time.perf_counter() - clock, receipt, error, fanout=True
         )
-
-    def _refused_earlier(self, claimed: Claimed) -> ChannelError | None:
-        """A fan-out whose last recipients were reached still failed if an earlier round had
-        recipients refused for good (and no editor's retry has reached them since)."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(deliveries.c.recipient, deliveries.c.outcome, deliveries.c.error)
-                .where(deliveries.c.post_id == claimed.post_id)
-                .order_by(deliveries.c.id)
-            ).all()
-        reached = {row.recipient for row in rows if row.outcome == Outcome.SENT}
-        refused = {
-            row.recipient: row.error
-            for row in rows
-            if row.outcome == Outcome.FAILED and row.recipient not in reached
-        }
-        if not refused:
-            return None
-        recipient, reason = next(iter(refused.items()))
-        return ChannelError(
-            "permanent",
-            f"{len(refused)} of {len(refused) + len(reached)} recipients not reached; "
-            f"{masked(recipient)}: {reason}",
-        )
-
-    def _record_recipient(
-        self,
-        claimed: Claimed,
-        delivery_id: int,
-        outcome: Outcome,
-        owed: list[str],
-        receipt: Receipt | None = None,
-        error: ChannelError | None = None,
-        began: float | None = None,
-    ) -> None:
-        now = utcnow()
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(
-                    finished_at=now,
-                    outcome=outcome,
-                    remote_id=receipt.remote_id if receipt else None,
-                    permalink=receipt.permalink if receipt else None,
-                    error_class=error.kind if error else None,
-                    error=error.message if error else (receipt.note if receipt else None),
-                    latency_ms=round((time.perf_counter() - began) * 1000) if began else None,
-                )
-            )
-            connection.execute(
-                update(posts)
-                .where(posts.c.id == claimed.post_id, posts.c.worker == self.worker)
-                .values(pending=list(owed), updated_at=now)
-            )
 
     def _next_state(self, claimed: Claimed, error: ChannelError, now: datetime) -> dict[str, Any]:
         channel = self.settings.channels[claimed.channel]
@@ -308,7 +223,7 @@ class Dispatcher:
                 {"match_post": claimed.post_id, "match_worker": self.worker, "new_updated_at": now}
                 | {f"new_{key}": value for key, value in post_values.items()},
             )
-            if error is not None and _stops_channel(error):
+            if error is not None and stops_channel(error):
                 wait = (post_values["due_at"] - now).total_seconds()
                 self._pause(connection, claimed.channel, error, now, wait)
                 self._halted[claimed.channel] = now
@@ -420,27 +335,3 @@ class Dispatcher:
             if not batch:
                 return results
             results += [d for d in map(self.deliver, batch) if d is not None]
-
-
-def _stops_channel(error: ChannelError) -> bool:
-    """Whether an error holds every post of its channel: a refused credential or a limit of the
-    account, not one of a single recipient."""
-    return error.kind == "auth" or (error.kind == "rate_limited" and not error.recipient_only)
-
-
-def _combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelError | None:
-    """One error standing for a fan-out's failed recipients, or None when all were reached."""
-    for kind in _FANOUT_PRECEDENCE:
-        matching = [(recipient, error) for recipient, error in errors if error.kind == kind]
-        if matching:
-            recipient, first = matching[0]
-            return ChannelError(
-                kind,
-                f"{len(errors)} of {total} recipients not reached; "
-                f"{masked(recipient)}: {first.message}",
-                retry_after=max(e.retry_after or 0 for _, e in matching) or None,
-                code=first.code,
-                backoff=first.backoff,
-                recipient_only=all(e.recipient_only for _, e in matching),
-            )
-    return None

@@ -1,0 +1,325 @@
+"""One post to many recipients (a WhatsApp channel's subscribers) at the platform's pace: sent
+in parallel up to the channel's messages per second. Before each message a delivery row is
+written, and the number checked still subscribed in the same transaction: a crash leaves at
+most the messages in flight unclear (never sent again), and whoever unsubscribed meanwhile gets
+nothing. The post's list of recipients still owed is written once a round, not once a message."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Engine, func, select, update
+
+from publisher.channels import Channel, ChannelError, Receipt
+from publisher.channels.base import ErrorKind
+from publisher.channels.text import masked
+from publisher.clock import utcnow
+from publisher.engine.claims import Claimed
+from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.schema import deliveries, posts, subscribers
+from publisher.engine.subscribers import SubscriberState
+
+# What a fan-out post as a whole comes to when recipients answered differently: the kind that
+# asks most of the engine wins (pause, wait, retry, hold, fail).
+PRECEDENCE: tuple[ErrorKind, ...] = ("auth", "rate_limited", "transient", "uncertain", "permanent")
+# Messages in flight at once per message a second: enough to keep the pace with answers taking
+# half a second.
+IN_FLIGHT_PER_MPS = 0.5
+MAX_IN_FLIGHT = 100
+
+
+class Pace:
+    """Spaces calls `1 / per_second` apart across threads."""
+
+    def __init__(self, per_second: float) -> None:
+        self.gap = 1.0 / per_second
+        self.next = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            at = max(self.next, now)
+            self.next = at + self.gap
+        if at > now:
+            time.sleep(at - now)
+
+
+@dataclass
+class Round:
+    """What one round of a fan-out came to."""
+
+    owed: list[str] = field(default_factory=list)
+    first: Receipt | None = None
+    notes: list[str] = field(default_factory=list)
+    errors: list[tuple[str, ChannelError]] = field(default_factory=list)
+    sent: int = 0
+    renewed: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def stops_channel(error: ChannelError) -> bool:
+    """Whether an error holds every post of its channel: a refused credential or a limit of the
+    account, not one of a single recipient."""
+    return error.kind == "auth" or (error.kind == "rate_limited" and not error.recipient_only)
+
+
+def combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelError | None:
+    """One error standing for a fan-out's failed recipients, or None when all were reached."""
+    for kind in PRECEDENCE:
+        matching = [(recipient, error) for recipient, error in errors if error.kind == kind]
+        if matching:
+            recipient, first = matching[0]
+            return ChannelError(
+                kind,
+                f"{len(errors)} of {total} recipients not reached; "
+                f"{masked(recipient)}: {first.message}",
+                retry_after=max(e.retry_after or 0 for _, e in matching) or None,
+                code=first.code,
+                backoff=first.backoff,
+                recipient_only=all(e.recipient_only for _, e in matching),
+            )
+    return None
+
+
+class _NoLongerOurs(Exception):
+    """The post was taken from this worker (its lease ran out): send nothing more."""
+
+
+class FanOut:
+    """Sends claimed fan-out posts of one channel; `renew` extends this worker's lease on a
+    post (False when it is no longer the worker's), every `renew_every` seconds."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        adapter: Channel,
+        worker: str,
+        renew: Callable[[int], bool],
+        renew_every: float,
+    ) -> None:
+        self.engine = engine
+        self.adapter = adapter
+        self.worker = worker
+        self.renew = renew
+        self.renew_every = renew_every
+        per_second = adapter.messages_per_second()
+        self.pace = Pace(per_second) if per_second else None
+        self.threads = max(1, min(MAX_IN_FLIGHT, round((per_second or 2) * IN_FLIGHT_PER_MPS)))
+
+    def send(self, claimed: Claimed) -> tuple[Receipt | None, ChannelError | None]:
+        """Send `claimed` to every recipient it is owed to; what the post comes to."""
+        done = Round(renewed=time.monotonic())
+        recipients = iter(claimed.recipients)
+        take = threading.Lock()
+        stop = threading.Event()
+        # The first message goes alone: an account refused or throttled shows with one message,
+        # not with a whole wave of them.
+        self._work(claimed, recipients, take, stop, done, single=True)
+        workers = [
+            threading.Thread(
+                target=self._work, args=(claimed, recipients, take, stop, done), daemon=True
+            )
+            for _ in range(min(self.threads, len(claimed.recipients) - 1))
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        # Those never tried because the round stopped stay owed.
+        done.owed += list(recipients)
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(posts)
+                .where(posts.c.id == claimed.post_id, posts.c.worker == self.worker)
+                .values(pending=done.owed)
+            )
+        error = combined(done.errors, len(claimed.recipients))
+        if error is None and not done.owed:
+            error = self._refused_earlier(claimed)
+            unclear = self._unclear(claimed)
+            if unclear:
+                done.notes.append(
+                    f"{unclear} recipients unclear (a worker stopped while sending to them; "
+                    "they are not sent to again)"
+                )
+        receipt = None
+        if done.first is not None or done.notes:
+            first = done.first or Receipt()
+            receipt = Receipt(first.remote_id, first.permalink, "; ".join(done.notes) or None)
+        return receipt, error
+
+    def _work(
+        self,
+        claimed: Claimed,
+        recipients: Iterator[str],
+        take: threading.Lock,
+        stop: threading.Event,
+        done: Round,
+        single: bool = False,
+    ) -> None:
+        """Send to recipients taken one by one from `recipients` until none is left, `stop` is
+        set, or, with `single`, after the first."""
+        while not stop.is_set():
+            with take:
+                recipient = next(recipients, None)
+            if recipient is None:
+                return
+            if self.pace is not None:
+                self.pace.wait()
+            if not stop.is_set() and not self._keep_lease(claimed, done):
+                stop.set()
+            if stop.is_set():
+                with done.lock:
+                    done.owed.append(recipient)
+                return
+            try:
+                delivery_id = self._intend(claimed, recipient)
+            except _NoLongerOurs:
+                stop.set()
+                return
+            if delivery_id is None:
+                continue
+            began = time.perf_counter()
+            receipt, error = self._send(claimed, recipient)
+            self._finish(delivery_id, receipt, error, began)
+            self._note(done, recipient, receipt, error, stop)
+            if single:
+                return
+
+    @staticmethod
+    def _note(
+        done: Round,
+        recipient: str,
+        receipt: Receipt | None,
+        error: ChannelError | None,
+        stop: threading.Event,
+    ) -> None:
+        with done.lock:
+            if error is None:
+                done.sent += 1
+                if receipt is not None:
+                    done.first = done.first or receipt
+                    if receipt.note:
+                        done.notes.append(receipt.note)
+                return
+            done.errors.append((recipient, error))
+            # Refused before it was sent: tried again later. A permanent refusal is final, and
+            # an unclear one is never sent again blindly.
+            if error.kind in ("transient", "rate_limited", "auth"):
+                done.owed.append(recipient)
+            if stops_channel(error):
+                stop.set()
+
+    def _send(self, claimed: Claimed, recipient: str) -> tuple[Receipt | None, ChannelError | None]:
+        try:
+            return self.adapter.send(replace(claimed.message, recipient=recipient)), None
+        except ChannelError as exc:
+            return None, exc
+        except Exception as exc:  # an adapter bug must not leave the delivery pending
+            return None, ChannelError("uncertain", f"{claimed.channel}: {type(exc).__name__}")
+
+    def _keep_lease(self, claimed: Claimed, done: Round) -> bool:
+        """Renew the lease when it is time; False when the post is no longer ours."""
+        with done.lock:
+            due = time.monotonic() - done.renewed >= self.renew_every
+            if due:
+                done.renewed = time.monotonic()
+        return self.renew(claimed.post_id) if due else True
+
+    def _intend(self, claimed: Claimed, recipient: str) -> int | None:
+        """The delivery row of a message about to go out; None when the recipient has since
+        unsubscribed or become unreachable (nothing is sent then)."""
+        now = utcnow()
+        with self.engine.begin() as connection:
+            held = connection.execute(
+                select(posts.c.worker, posts.c.state).where(posts.c.id == claimed.post_id)
+            ).first()
+            if held is None or held.worker != self.worker or held.state != State.SENDING:
+                raise _NoLongerOurs
+            if self.adapter.subscribable:
+                state = connection.execute(
+                    select(subscribers.c.state).where(
+                        subscribers.c.channel == claimed.channel, subscribers.c.phone == recipient
+                    )
+                ).scalar()
+                if state is not None and state != SubscriberState.SUBSCRIBED:
+                    return None
+            return int(
+                connection.execute(
+                    deliveries.insert().returning(deliveries.c.id),
+                    {
+                        "post_id": claimed.post_id,
+                        "channel": claimed.channel,
+                        "attempt": claimed.attempt,
+                        "worker": self.worker,
+                        "started_at": now,
+                        "outcome": Outcome.PENDING,
+                        "recipient": recipient,
+                        "payload": {"text": claimed.message.text, "link": claimed.message.link},
+                    },
+                ).scalar_one()
+            )
+
+    def _finish(
+        self,
+        delivery_id: int,
+        receipt: Receipt | None,
+        error: ChannelError | None,
+        began: float,
+    ) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(
+                    finished_at=utcnow(),
+                    outcome=Outcome.of(error),
+                    remote_id=receipt.remote_id if receipt else None,
+                    permalink=receipt.permalink if receipt else None,
+                    error_class=error.kind if error else None,
+                    error=error.message if error else (receipt.note if receipt else None),
+                    latency_ms=round((time.perf_counter() - began) * 1000),
+                )
+            )
+
+    def _unclear(self, claimed: Claimed) -> int:
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count()).where(
+                        deliveries.c.post_id == claimed.post_id,
+                        deliveries.c.outcome == Outcome.UNCERTAIN,
+                    )
+                ).scalar_one()
+            )
+
+    def _refused_earlier(self, claimed: Claimed) -> ChannelError | None:
+        """A fan-out whose last recipients were reached still failed if an earlier round had
+        recipients refused for good (and no editor's retry has reached them since)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(deliveries.c.recipient, deliveries.c.outcome, deliveries.c.error)
+                .where(
+                    deliveries.c.post_id == claimed.post_id,
+                    deliveries.c.outcome.in_([Outcome.SENT, Outcome.FAILED]),
+                )
+                .order_by(deliveries.c.id)
+            ).all()
+        reached = {row.recipient for row in rows if row.outcome == Outcome.SENT}
+        refused = {
+            row.recipient: row.error
+            for row in rows
+            if row.outcome == Outcome.FAILED and row.recipient not in reached
+        }
+        if not refused:
+            return None
+        recipient, reason = next(iter(refused.items()))
+        return ChannelError(
+            "permanent",
+            f"{len(refused)} of {len(refused) + len(reached)} recipients not reached; "
+            f"{masked(recipient)}: {reason}",
+        )
