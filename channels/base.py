@@ -92,6 +92,9 @@ class Outgoing:
     link: str
     fields: Mapping[str, Any] = field(default_factory=dict)
     recipient: str | None = None
+    # False when the recipient may only get the platform's approved template (WhatsApp: they
+    # have not written within 24 hours).
+    free_form: bool = True
 
 
 @dataclass(frozen=True)

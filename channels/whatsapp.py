@@ -136,7 +136,7 @@ class WhatsApp(Channel):
         if not message.recipient:
             raise ChannelError("permanent", f"{self.name}: no recipient", never_sent=True)
         token = self._token()
-        if self.config.message == "template":
+        if self.config.message == "template" or (not message.free_form and self.config.template):
             return self._send_template(message, token)
         body = {
             "messaging_product": "whatsapp",

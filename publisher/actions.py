@@ -5,7 +5,7 @@ their table `publisher.engine.lifecycle`'s; the CLI, the bot and the desk only p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -14,8 +14,9 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue, verbs
+from publisher.engine import queue, subscribers, verbs
 from publisher.engine.slots import TimeError, When
+from publisher.engine.subscribers import Reach
 
 
 def when(text: str | None, settings: Settings) -> When:
@@ -65,3 +66,14 @@ def queue_article(
         texts=texts,
         without_link=without_link,
     )
+
+
+def reach(engine: Engine, settings: Settings, names: Iterable[str]) -> dict[str, Reach]:
+    """For each of the channels `names` that sends to subscribers, whom a post would reach now
+    and in which form (free-form or the approved template)."""
+    found = {}
+    for name in dict.fromkeys(names):
+        if name in settings.channels and roster.configured(settings, name).subscribable:
+            configured = getattr(settings.channels[name].platform, "recipients", ())
+            found[name] = subscribers.reach(engine, name, configured)
+    return found

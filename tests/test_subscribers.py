@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,19 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, update
 
 from publisher import roster
+from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.schema import subscribers
 from publisher.engine.slots import When
-from publisher.engine.subscribers import import_numbers, listing, phone_number
+from publisher.engine.subscribers import (
+    Reach,
+    heard_from,
+    import_numbers,
+    listing,
+    phone_number,
+    reach,
+)
 from tests.conftest import run_cli
 from tests.engine_helpers import article, delivery_rows, make_settings
 
@@ -154,3 +163,36 @@ def test_someone_who_unsubscribes_during_a_fan_out_gets_nothing_more(
     dispatcher.deliver(claimed)
     dispatcher.close()
     assert sorted(c.json["to"] for c in graph_api.posts("/messages")) == [NUMBERS[0], NUMBERS[2]]
+
+
+def test_readers_who_wrote_within_a_day_get_the_text_and_the_others_the_template(
+    engine: Engine, database_url, graph_api, credentials
+) -> None:
+    settings = make_settings(
+        database_url,
+        wa={
+            "type": "whatsapp",
+            "api_base": graph_api.url,
+            "phone_number_id": graph_api.phone_number_id,
+            "template": {"name": "news_teaser", "language": "de"},
+        },
+    )
+    import_numbers(engine, "wa", "\n".join(NUMBERS[:2]), "form")
+    with engine.begin() as connection:
+        heard_from(connection, "wa", NUMBERS[0], utcnow() - timedelta(hours=2))
+    assert reach(engine, "wa") == Reach(free_form=1, template=1)
+    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    kinds = {c.json["to"]: c.json["type"] for c in graph_api.posts("/messages")}
+    assert kinds == {NUMBERS[0]: "text", NUMBERS[1]: "template"}
+
+
+def test_queueing_says_whom_a_whatsapp_post_reaches(tmp_path, engine, database_url) -> None:
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    path = str(config(tmp_path, database_url))
+    source = tmp_path / "a.json"
+    source.write_text('{"url": "https://e.de/a", "headline": "Eilmeldung", "bullets": []}')
+    done = run_cli("--config", path, "queue", "add", str(source), "--channels", "wa")
+    assert "wa reaches 3 people: 0 with the text, 3 with the approved template" in done.stdout

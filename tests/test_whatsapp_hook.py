@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -15,12 +16,14 @@ import requests
 from sqlalchemy import Engine, select
 
 from publisher import roster
+from publisher.config import DeskSettings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.schema import subscribers
 from publisher.engine.slots import When
 from publisher.engine.subscribers import import_numbers, listing
-from tests.desk_helpers import serving
+from publisher.web.users import add_user
+from tests.desk_helpers import PASSWORD, serving, signed_in
 from tests.engine_helpers import article, delivery_rows, make_settings
 
 SECRET = "meta-app-secret-5f1e"
@@ -40,7 +43,7 @@ def hook(engine: Engine, database_url: str, graph_api, credentials, monkeypatch)
             "phone_number_id": graph_api.phone_number_id,
             "language": "en",
         },
-    )
+    ).model_copy(update={"desk": DeskSettings(secure_cookies=False), "language": "en"})
     with serving(engine, settings) as base:
         yield base, settings
 
@@ -221,3 +224,34 @@ def test_without_the_app_secret_the_webhook_is_off(hook, monkeypatch, graph_api)
     monkeypatch.delenv("WHATSAPP_APP_SECRET")
     answer = post_event(base, text_from(graph_api.phone_number_id, READER, "START"))
     assert answer.status_code == 503 and "WHATSAPP_APP_SECRET" in answer.json()["error"]
+
+
+def test_the_post_view_counts_what_became_of_the_messages(hook, engine, graph_api) -> None:
+    base, settings = hook
+    rows = sent_to_subscribers(engine, settings, count=3)
+    number_id = graph_api.phone_number_id
+    for row, status in zip(rows, ("read", "delivered", "failed"), strict=True):
+        code = 131026 if status == "failed" else None
+        post_event(base, status_of(number_id, row.remote_id, row.recipient[1:], status, code))
+    add_user(engine, "ed", PASSWORD, "editor")
+    session, _ = signed_in(base, "ed")
+    page = session.get(f"{base}/posts/{rows[0].post_id}", timeout=5).text
+    shown = dict(re.findall(r"<dt>(\w+)</dt><dd>(\d+)</dd>", page))
+    assert shown == {"sent": "3", "delivered": "2", "read": "1", "failed": "1"}
+    assert "1 × 131026: Message undeliverable" in page
+
+
+def test_the_article_page_says_whom_a_whatsapp_post_reaches(hook, engine) -> None:
+    base, _ = hook
+    import_numbers(engine, "wa", "+4917600000001\n+4917600000002", "form")
+    add_user(engine, "ed", PASSWORD, "editor")
+    session, csrf = signed_in(base, "ed")
+    page = session.post(
+        f"{base}/intake",
+        data={"csrf": csrf},
+        files={
+            "file": ("a.json", b'{"url": "https://e.de/r", "headline": "Hallo", "bullets": []}')
+        },
+        timeout=10,
+    ).text
+    assert "Reaches 2 people: 0 with this text, 2 with the approved template" in page

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from publisher import actions, roster
 from publisher.articles import Article
 from publisher.bot import render
-from publisher.catalogue import describe, translator, unit
+from publisher.catalogue import describe, reach, translator, unit
 from publisher.clock import shown
 from publisher.config import Settings
 from publisher.engine import queue, verbs
@@ -193,18 +193,21 @@ class Desk:
             raise QueueError(self.say("no_slots", channels=", ".join(slotless)))
         article = self._article(source)
         teasers = compose(article, channels, self.settings)
+        whom = actions.reach(self.engine, self.settings, list(teasers))
         parts = [self.say("preview_head", headline=article.headline, timing=self._shown(when))]
         for name, teaser in teasers.items():
-            parts.append(
-                self.say(
-                    "preview_channel",
-                    channel=name,
-                    length=teaser.length,
-                    limit=teaser.limit,
-                    unit=unit(teaser.unit, self.language),
-                )
-                + f"\n<pre>{escape(teaser.text)}</pre>"
+            head = self.say(
+                "preview_channel",
+                channel=name,
+                length=teaser.length,
+                limit=teaser.limit,
+                unit=unit(teaser.unit, self.language),
             )
+            if name in whom:
+                head += "\n" + escape(
+                    reach(whom[name].free_form, whom[name].template, self.language)
+                )
+            parts.append(head + f"\n<pre>{escape(teaser.text)}</pre>")
         return Draft(article, tuple(channels), when), "\n\n".join(parts)
 
     def _shown(self, when: When) -> str:

@@ -80,3 +80,13 @@ def unit(name: str, language: str) -> str:
 def number(value: int, language: str) -> str:
     """A whole number with the language's thousands separator (1,000 or 1.000)."""
     return f"{value:,}".replace(",", "." if language == "de" else ",")
+
+
+def reach(free_form: int, template: int, language: str) -> str:
+    """Whom a post to subscribers reaches, and in which form, as the desk and the bot say it."""
+    return translator(language, "desk")(
+        "reach",
+        total=number(free_form + template, language),
+        free_form=number(free_form, language),
+        template=number(template, language),
+    )

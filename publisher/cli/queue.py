@@ -154,8 +154,13 @@ def add_command(
     rows = list_posts(ctx_env.engine, settings, include_done=True, post_ids=ids)
     if as_json:
         print_json(rows)
-    else:
-        _print(posts_table(rows, f"queued {plural(len(ids), 'post')}", settings.tz))
+        return
+    _print(posts_table(rows, f"queued {plural(len(ids), 'post')}", settings.tz))
+    for name, whom in actions.reach(ctx_env.engine, settings, [r["channel"] for r in rows]).items():
+        print(
+            f"{name} reaches {whom.total:,} people: {whom.free_form:,} with the text, "
+            f"{whom.template:,} with the approved template (billed by Meta)"
+        )
 
 
 def _print(renderable: Any) -> None:

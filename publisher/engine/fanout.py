@@ -20,7 +20,7 @@ from publisher.clock import utcnow
 from publisher.engine.claims import Claimed
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.schema import deliveries, posts, subscribers
-from publisher.engine.subscribers import SubscriberState
+from publisher.engine.subscribers import WINDOW, SubscriberState
 
 # What a fan-out post as a whole comes to when recipients answered differently: the kind that
 # asks most of the engine wins (pause, wait, retry, hold, fail).
@@ -177,14 +177,15 @@ class FanOut:
                     done.owed.append(recipient)
                 return
             try:
-                delivery_id = self._intend(claimed, recipient)
+                intended = self._intend(claimed, recipient)
             except _NoLongerOurs:
                 stop.set()
                 return
-            if delivery_id is None:
+            if intended is None:
                 continue
+            delivery_id, free_form = intended
             began = time.perf_counter()
-            receipt, error = self._send(claimed, recipient)
+            receipt, error = self._send(claimed, recipient, free_form)
             self._finish(delivery_id, receipt, error, began)
             self._note(done, recipient, receipt, error, stop)
             if single:
@@ -214,9 +215,12 @@ class FanOut:
             if stops_channel(error):
                 stop.set()
 
-    def _send(self, claimed: Claimed, recipient: str) -> tuple[Receipt | None, ChannelError | None]:
+    def _send(
+        self, claimed: Claimed, recipient: str, free_form: bool
+    ) -> tuple[Receipt | None, ChannelError | None]:
+        message = replace(claimed.message, recipient=recipient, free_form=free_form)
         try:
-            return self.adapter.send(replace(claimed.message, recipient=recipient)), None
+            return self.adapter.send(message), None
         except ChannelError as exc:
             return None, exc
         except Exception as exc:  # an adapter bug must not leave the delivery pending
@@ -230,9 +234,10 @@ class FanOut:
                 done.renewed = time.monotonic()
         return self.renew(claimed.post_id) if due else True
 
-    def _intend(self, claimed: Claimed, recipient: str) -> int | None:
-        """The delivery row of a message about to go out; None when the recipient has since
-        unsubscribed or become unreachable (nothing is sent then)."""
+    def _intend(self, claimed: Claimed, recipient: str) -> tuple[int, bool] | None:
+        """The delivery row of a message about to go out, and whether a free-form message may
+        reach the recipient; None when they have since unsubscribed or become unreachable
+        (nothing is sent then)."""
         now = utcnow()
         with self.engine.begin() as connection:
             held = connection.execute(
@@ -240,15 +245,20 @@ class FanOut:
             ).first()
             if held is None or held.worker != self.worker or held.state != State.SENDING:
                 raise _NoLongerOurs
+            free_form = True
             if self.adapter.subscribable:
-                state = connection.execute(
-                    select(subscribers.c.state).where(
+                reader = connection.execute(
+                    select(subscribers.c.state, subscribers.c.last_message_at).where(
                         subscribers.c.channel == claimed.channel, subscribers.c.phone == recipient
                     )
-                ).scalar()
-                if state is not None and state != SubscriberState.SUBSCRIBED:
+                ).first()
+                if reader is not None and reader.state != SubscriberState.SUBSCRIBED:
                     return None
-            return int(
+                # A reader who has not written within 24 hours only gets the template.
+                free_form = reader is None or (
+                    reader.last_message_at is not None and reader.last_message_at >= now - WINDOW
+                )
+            delivery_id = int(
                 connection.execute(
                     deliveries.insert().returning(deliveries.c.id),
                     {
@@ -259,10 +269,15 @@ class FanOut:
                         "started_at": now,
                         "outcome": Outcome.PENDING,
                         "recipient": recipient,
-                        "payload": {"text": claimed.message.text, "link": claimed.message.link},
+                        "payload": {
+                            "text": claimed.message.text,
+                            "link": claimed.message.link,
+                            "free_form": free_form,
+                        },
                     },
                 ).scalar_one()
             )
+            return delivery_id, free_form
 
     def _finish(
         self,

@@ -245,6 +245,46 @@ def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any
     return detail
 
 
+@dataclass(frozen=True)
+class FanOutSummary:
+    """What became of a post sent to many recipients: messages sent, then delivered and read
+    as the platform reported, failed, unclear, and the commonest reasons of failures."""
+
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    unclear: int
+    reasons: list[tuple[str, int]]
+
+
+def fan_out_summary(engine: Engine, post_id: int) -> FanOutSummary | None:
+    """The summary of a post's recipients, or None when it went to no recipient."""
+    failed_now = or_(deliveries.c.outcome == Outcome.FAILED, deliveries.c.status == "failed")
+    with engine.connect() as connection:
+        counts = connection.execute(
+            select(
+                func.count(deliveries.c.recipient),
+                func.count().filter(deliveries.c.outcome == Outcome.SENT),
+                func.count().filter(deliveries.c.status.in_(["delivered", "read"])),
+                func.count().filter(deliveries.c.status == "read"),
+                func.count().filter(failed_now),
+                func.count().filter(deliveries.c.outcome == Outcome.UNCERTAIN),
+            ).where(deliveries.c.post_id == post_id)
+        ).one()
+        if not counts[0]:
+            return None
+        reason = func.coalesce(deliveries.c.status_error, deliveries.c.error)
+        reasons = connection.execute(
+            select(reason, func.count())
+            .where(deliveries.c.post_id == post_id, failed_now)
+            .group_by(reason)
+            .order_by(func.count().desc())
+            .limit(3)
+        ).all()
+    return FanOutSummary(*counts[1:], [(str(text), n) for text, n in reasons])
+
+
 def post_note(post: dict[str, Any]) -> str:
     """What an editor should know about a post beside its state."""
     if not post["configured"] and post["state"] in TO_GO:

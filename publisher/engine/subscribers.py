@@ -193,21 +193,36 @@ def subscribed(connection: Connection, channel: str) -> list[str]:
     )
 
 
-def window_split(engine: Engine, channel: str, now: datetime | None = None) -> tuple[int, int]:
-    """How many subscribers of `channel` wrote within 24 hours (a free-form message reaches
-    them) and how many did not (they get the approved template)."""
+@dataclass(frozen=True)
+class Reach:
+    """Whom a post of a subscribable channel reaches now: how many get the free-form teaser
+    (they wrote within 24 hours, or are configured recipients) and how many the approved
+    template (billed by Meta)."""
+
+    free_form: int
+    template: int
+
+    @property
+    def total(self) -> int:
+        return self.free_form + self.template
+
+
+def reach(
+    engine: Engine, channel: str, configured: Iterable[str] = (), now: datetime | None = None
+) -> Reach:
+    """Whom a post on `channel` would reach if it went out now."""
     since = (now or utcnow()) - WINDOW
     with engine.connect() as connection:
-        inside, total = connection.execute(
-            select(
-                func.count().filter(subscribers.c.last_message_at >= since),
-                func.count(),
-            ).where(
-                subscribers.c.channel == channel,
-                subscribers.c.state == SubscriberState.SUBSCRIBED,
+        rows = connection.execute(
+            select(subscribers.c.phone, subscribers.c.state, subscribers.c.last_message_at).where(
+                subscribers.c.channel == channel
             )
-        ).one()
-    return int(inside), int(total) - int(inside)
+        ).all()
+    known = {row.phone for row in rows}
+    live = [row for row in rows if row.state == SubscriberState.SUBSCRIBED]
+    inside = sum(1 for row in live if row.last_message_at and row.last_message_at >= since)
+    others = sum(1 for number in configured if number not in known)
+    return Reach(inside + others, len(live) - inside)
 
 
 def heard_from(

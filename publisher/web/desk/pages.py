@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from publisher import actions, roster
 from publisher.articles import Article, ArticleError
-from publisher.catalogue import describe, number, problem, translator, unit
+from publisher.catalogue import describe, number, problem, reach, translator, unit
 from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.config import Settings
@@ -29,6 +29,7 @@ from publisher.engine.pauses import active_pauses
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles
 from publisher.engine.slots import When
+from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
@@ -143,6 +144,10 @@ class Desk:
 
         stamp = await run_in_threadpool(read)
         return JSONResponse({"version": stamp}, headers={"Cache-Control": "no-store"})
+
+    def _reach(self, whom: Reach | None) -> str | None:
+        """Whom a subscribable channel's post reaches, as the desk says it."""
+        return reach(whom.free_form, whom.template, self.language) if whom else None
 
     def user(self, request: Request) -> Any:
         user = current_user(request, self.engine, self.settings)
@@ -272,6 +277,7 @@ class Desk:
         chosen = chosen or Choices()
         channels = self._channels()
         teasers = compose(article, channels, self.settings)
+        whom = await run_in_threadpool(actions.reach, self.engine, self.settings, list(teasers))
         cards = []
         for name, teaser in teasers.items():
             text = chosen.texts.get(name, teaser.text)
@@ -291,6 +297,7 @@ class Desk:
                     "confirm_link": name in confirm_link,
                     "included": chosen.included is None or name in chosen.included,
                     "without_link": name in chosen.without_link,
+                    "reach": self._reach(whom.get(name)),
                 }
             )
         context = {

@@ -13,18 +13,21 @@ from markupsafe import Markup
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from publisher import roster
-from publisher.catalogue import table, unit
+from publisher import actions, roster
+from publisher.catalogue import reach, table, unit
 from publisher.clock import shown, utcnow
 from publisher.engine import verbs
-from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, VERBS
-from publisher.engine.listings import show_post
+from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS
+from publisher.engine.listings import fan_out_summary, show_post
 from publisher.engine.queue import LinkMissing, QueueError, open_slots
 from publisher.engine.release import stored_article
 from publisher.engine.schema import post_events, posts
+from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
 from publisher.web.desk.base import Pages
 
+# Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
+SHOWN_DELIVERIES = 50
 # What the view says after an action it redirected from.
 DONE = ("edited", "approve", "cancel", "restore", "reschedule")
 
@@ -54,6 +57,10 @@ class PostPages:
             for row in rows
         ]
 
+    def _reach(self, whom: Reach | None) -> str | None:
+        """Whom a subscribable channel's post reaches, as the desk says it."""
+        return reach(whom.free_form, whom.template, self.desk.language) if whom else None
+
     def _stored(self, post_id: int, typed: str) -> str:
         """What an editor typed for a post, as the post's text (Telegram's HTML from its marks)."""
         with self.engine.connect() as connection:
@@ -78,6 +85,13 @@ class PostPages:
                 "unit": unit(channel.unit, self.desk.language),
             }
         context["history"] = self._history(post_id)
+        context["fan_out"] = fan_out_summary(self.engine, post_id)
+        if post["state"] in TO_GO:
+            whom = actions.reach(self.engine, self.settings, [post["channel"]])
+            context["reach"] = self._reach(whom.get(post["channel"]))
+        # A fan-out has a delivery per recipient: the page lists the latest few.
+        context["more_deliveries"] = max(len(post["deliveries"]) - SHOWN_DELIVERIES, 0)
+        post["deliveries"] = post["deliveries"][-SHOWN_DELIVERIES:]
         context["due"] = shown(datetime.fromisoformat(post["due_at"]), self.settings.tz)
         for delivery in post["deliveries"]:
             delivery["started"] = shown(
