@@ -1,0 +1,150 @@
+"""Crash test of a WhatsApp fan-out, on SQLite and PostgreSQL: one post to 400 subscribers goes
+out through two `publisher run` workers that are killed with SIGKILL at random moments and
+restarted, against a Cloud API stand-in answering after a random delay. No number gets the
+post twice; every number either got it or its delivery is unclear (in flight at a kill)."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from publisher.engine.schema import deliveries, posts
+from publisher.engine.store import open_engine
+from publisher.engine.subscribers import import_numbers
+from standins.graph import GRAPH_TOKEN
+from tests.conftest import ROOT
+
+SUBSCRIBERS = 400
+KILLS = 5
+
+pytestmark = pytest.mark.slow
+
+
+class CloudApi:
+    """The WhatsApp messages endpoint, slow at random, counting what each number received."""
+
+    def __init__(self) -> None:
+        self.received: Counter[str] = Counter()
+        lock = threading.Lock()
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with lock:
+                    received[body["to"]] += 1
+                    count = sum(received.values())
+                time.sleep(random.uniform(0.005, 0.06))
+                answer = json.dumps({"messages": [{"id": f"wamid.{count}"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a killed worker drops its connection mid-request: expected here
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+def _start(config: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "publisher", "--config", str(config), "run"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin", "WHATSAPP_TOKEN": GRAPH_TOKEN, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_killed_workers_never_message_a_subscriber_twice(database_url: str, tmp_path: Path):
+    api = CloudApi()
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        f'database_url = "{database_url}"\n'
+        "[engine]\nlease = 1.0\n"
+        f'[channels.wa]\ntype = "whatsapp"\napi_base = "{api.url}"\n'
+        'phone_number_id = "1098765"\nmps = 150\ntimeout = 5.0\n'
+    )
+    engine = open_engine(database_url)
+    numbers = [f"+49170{n:07d}" for n in range(SUBSCRIBERS)]
+    import_numbers(engine, "wa", "\n".join(numbers), "crash test")
+    article = tmp_path / "article.json"
+    article.write_text('{"url": "https://e.de/crash", "headline": "Eilmeldung", "bullets": []}')
+    subprocess.run(
+        [sys.executable, "-m", "publisher", "--config", str(config), "queue", "add", str(article)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+    def state() -> str:
+        with engine.connect() as connection:
+            return connection.execute(select(posts.c.state)).scalar_one()
+
+    rng = random.Random(20261126)
+    workers = [_start(config), _start(config)]
+    kills = 0
+    deadline = time.monotonic() + 120
+    try:
+        while state() in ("queued", "sending") and time.monotonic() < deadline:
+            time.sleep(rng.uniform(0.2, 0.7))
+            if kills < KILLS:
+                victim = rng.randrange(len(workers))
+                workers[victim].send_signal(signal.SIGKILL)
+                workers[victim].wait()
+                workers[victim] = _start(config)
+                kills += 1
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        api.httpd.shutdown()
+
+    with engine.connect() as connection:
+        outcomes = dict(
+            connection.execute(
+                select(deliveries.c.recipient, func.max(deliveries.c.outcome)).group_by(
+                    deliveries.c.recipient
+                )
+            ).all()
+        )
+        per_number = Counter(connection.execute(select(deliveries.c.recipient)).scalars().all())
+    final = state()
+    engine.dispose()
+    assert final == "sent", final
+    assert max(api.received.values()) == 1
+    assert max(per_number.values()) == 1
+    assert set(outcomes) == set(numbers)
+    assert all(api.received[n] == 1 for n, outcome in outcomes.items() if outcome == "sent")
+    unclear = sum(1 for outcome in outcomes.values() if outcome == "uncertain")
+    print(f"\nfan-out crash test: {len(api.received)} reached, {unclear} unclear, {kills} kills")
