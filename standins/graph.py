@@ -39,6 +39,9 @@ class GraphStandIn(StandIn):
         self.expires_at = 0
         self.messages: set[str] = set()
         self.feed: list[dict[str, str]] = []
+        # Numbers that wrote within 24 hours; when set, free-form messages to others are
+        # refused (131047) as the Cloud API does. None: every number may get them.
+        self.open_windows: set[str] | None = None
 
     def respond(self, call: Call) -> Answer:
         prefix = f"/{GRAPH_VERSION}/"
@@ -91,6 +94,23 @@ class GraphStandIn(StandIn):
             if body.get("messaging_product") != "whatsapp":
                 return 400, graph_error(100, "(#100) Invalid parameter"), {}
             to = body["to"]
+            if (
+                self.open_windows is not None
+                and body.get("type") != "template"
+                and to not in self.open_windows
+            ):
+                return (
+                    400,
+                    graph_error(
+                        131047,
+                        "Re-engagement message",
+                        error_data={
+                            "details": "Message failed to send because more than 24 hours "
+                            "have passed since the customer last replied to this number."
+                        },
+                    ),
+                    {},
+                )
             return (
                 200,
                 {

@@ -180,6 +180,7 @@ def test_readers_who_wrote_within_a_day_get_the_text_and_the_others_the_template
     import_numbers(engine, "wa", "\n".join(NUMBERS[:2]), "form")
     with engine.begin() as connection:
         heard_from(connection, "wa", NUMBERS[0], utcnow() - timedelta(hours=2))
+    graph_api.open_windows = {NUMBERS[0]}
     assert reach(engine, "wa") == Reach(free_form=1, template=1)
     queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
     dispatcher = Dispatcher(engine, settings)
@@ -187,6 +188,7 @@ def test_readers_who_wrote_within_a_day_get_the_text_and_the_others_the_template
     dispatcher.close()
     kinds = {c.json["to"]: c.json["type"] for c in graph_api.posts("/messages")}
     assert kinds == {NUMBERS[0]: "text", NUMBERS[1]: "template"}
+    assert {r.outcome for r in delivery_rows(engine, 1)} == {"sent"}
 
 
 def test_queueing_says_whom_a_whatsapp_post_reaches(tmp_path, engine, database_url) -> None:
