@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from publisher import roster
 from publisher.articles import Article
@@ -20,7 +20,7 @@ from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
-from publisher.engine.schema import posts
+from publisher.engine.schema import deliveries, posts
 from publisher.engine.slots import When
 from publisher.logs import quiet_libraries
 from standins.base import free_port, listening
@@ -453,3 +453,28 @@ def test_next_slot_on_a_channel_without_slots_is_refused_and_nothing_queued(
 ) -> None:
     assert "No posting slots on x_main" in reply_after(running, f"/queue {ARTICLE.id} x_main next")
     assert rows(engine) == []
+
+
+def test_show_counts_what_became_of_a_post_to_many_recipients(running, engine, desk_settings):
+    post_id = queue_post(engine, desk_settings)
+    now = datetime.now(UTC)
+    rows_of = [
+        ("+4917600000001", "sent", "read", None),
+        ("+4917600000002", "sent", "delivered", None),
+        ("+4917600000003", "sent", "failed", "131026: Message undeliverable"),
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(deliveries),
+            [
+                {
+                    "post_id": post_id, "channel": "x_main", "attempt": 1, "worker": "w",
+                    "started_at": now, "outcome": outcome, "recipient": recipient,
+                    "status": status, "status_error": error, "payload": {},
+                }
+                for recipient, outcome, status, error in rows_of
+            ],
+        )  # fmt: skip
+    answer = reply_after(running, f"/show {post_id}")
+    assert "3 sent · 2 delivered · 1 read · 1 failed" in answer
+    assert "1 × 131026: Message undeliverable" in answer

@@ -23,7 +23,7 @@ from publisher.catalogue import describe, reach, translator, unit
 from publisher.clock import shown
 from publisher.config import Settings
 from publisher.engine import queue, verbs
-from publisher.engine.listings import list_deliveries, list_posts, show_post
+from publisher.engine.listings import fan_out_summary, list_deliveries, list_posts, show_post
 from publisher.engine.queue import QueueError
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import is_row_id
@@ -253,7 +253,8 @@ class Desk:
         post = await self.run(update, show_post, self.engine, self.settings, post_id)
         if post is None:
             return
-        await self.reply(update, render.post_detail(post, self.say))
+        summary = await asyncio.to_thread(fan_out_summary, self.engine, post_id)
+        await self.reply(update, render.post_detail(post, self.say, summary))
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.guard(update, context):

@@ -10,6 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton
 
 from publisher.channels.telegram import Telegram
+from publisher.engine.listings import FanOutSummary
 
 # The bot speaks Telegram: its messages keep to a Telegram message's limit.
 MESSAGE_LIMIT = Telegram.limit
@@ -44,14 +45,27 @@ def delivery_line(delivery: dict[str, Any], t: Callable[..., str]) -> str:
     )
 
 
-def post_detail(post: dict[str, Any], t: Callable[..., str]) -> str:
-    """One post in full: its text as it goes out, where it is online, what went wrong."""
+def post_detail(
+    post: dict[str, Any], t: Callable[..., str], fan_out: FanOutSummary | None = None
+) -> str:
+    """One post in full: its text as it goes out, where it is online, what went wrong, and
+    for a post to many recipients what became of the messages."""
     permalink = escape(post["permalink"] or "")
     link = f'\n<a href="{permalink}">{permalink}</a>' if permalink else ""
     error = f"\n⚠️ {escape(post['error'])}" if post["error"] else ""
+    counts = ""
+    if fan_out is not None:
+        counts = "\n" + t(
+            "fan_out",
+            sent=fan_out.sent,
+            delivered=fan_out.delivered,
+            read=fan_out.read,
+            failed=fan_out.failed,
+        )
+        counts += "".join(f"\n• {n} × {escape(reason)}" for reason, n in fan_out.reasons)
     return (
         f"#{post['id']} <b>{escape(post['channel'])}</b> {state(post, t)} "
-        f"{_local(post['due_local'])}\n<pre>{escape(post['text'])}</pre>{link}{error}"
+        f"{_local(post['due_local'])}\n<pre>{escape(post['text'])}</pre>{link}{error}{counts}"
     )
 
 

@@ -236,6 +236,7 @@ BOT: dict[str, str] = {
     "edited": "Post {id} auf {channel}: {length}/{limit} {unit}.",
     "paused": "Kanal {channel} pausiert.",
     "resumed": "Kanal {channel} läuft wieder.",
+    "fan_out": "📨 {sent} gesendet · {delivered} zugestellt · {read} gelesen · {failed} fehlgeschlagen",
     "notify_failed": "❌ Post {id} auf {channel} ist gescheitert: {error}",
     "notify_uncertain": "❓ Post {id} auf {channel} ist vielleicht online, vielleicht nicht (der Worker brach beim Senden ab). Bitte auf der Plattform nachsehen und Bescheid geben.",
     "notify_approval": "🕓 Post {id} auf {channel} wartet auf Freigabe:\n{text}",

@@ -236,6 +236,7 @@ BOT: dict[str, str] = {
     "edited": "Post {id} on {channel}: {length}/{limit} {unit}.",
     "paused": "Channel {channel} paused.",
     "resumed": "Channel {channel} resumed.",
+    "fan_out": "📨 {sent} sent · {delivered} delivered · {read} read · {failed} failed",
     "notify_failed": "❌ Post {id} on {channel} failed: {error}",
     "notify_uncertain": "❓ Post {id} on {channel} may or may not be online (the worker stopped while sending). Check the platform, then say what happened.",
     "notify_approval": "🕓 Post {id} on {channel} waits for approval:\n{text}",
