@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from publisher.channels import platform_types
 
 from tests.conftest import SAMPLE, run_cli
 
@@ -181,9 +182,9 @@ def test_database_in_a_missing_folder_is_one_line_and_exit_2(tmp_path: Path) -> 
     assert_refused(run(tmp_path, "queue", "list"), "does not exist")
 
 
-def test_demo_queues_and_delivers_the_sample_on_four_platforms(tmp_path: Path) -> None:
+def test_demo_queues_and_delivers_the_sample_on_every_platform(tmp_path: Path) -> None:
     result = run(tmp_path, "demo")
     assert result.returncode == 0, result.stderr
-    for name in ("demo_x", "demo_facebook", "demo_whatsapp", "demo_telegram"):
-        assert name in result.stdout
-    assert result.stdout.count(" sent ") == 4
+    for kind in platform_types():
+        assert f"demo_{kind}" in result.stdout
+    assert result.stdout.count(" sent ") == len(platform_types())

@@ -1,0 +1,270 @@
+"""Mastodon: a status on the newsroom's account at its instance, the article link in the text (the
+instance makes the link card from the page's tags), the article image attached.
+
+Facts, from docs.joinmastodon.org and the server's source (checked 2026-11):
+- `POST /api/v1/statuses` with `status`, `visibility`, `language` (the article's) and
+  `media_ids[]`; an
+  `Idempotency-Key` header makes the instance answer a repeated request (for an hour) with the
+  status it already made, so a retry after a lost answer never posts twice (methods/statuses).
+- Length (app/validators/status_length_validator.rb): grapheme clusters; each http(s) URL counts
+  as `characters_reserved_per_url` (23), a mention `@user@domain` as `@user`. The limit is the
+  instance's `configuration.statuses.max_characters` (500 on most) from `GET /api/v2/instance`.
+  Compose works offline, so the channel's `max_characters` and `url_characters` (500 and 23 by
+  default) are used; `channels check` compares them with the instance's and says when they
+  differ (a smaller configured limit is the safe side).
+- Media: `POST /api/v2/media` (`file`, `description`) answers 200 when processed, 202 with
+  `url: null` while processing; `GET /api/v1/media/:id` answers 206 until it is done. Images up
+  to 16 MB (methods/media).
+- Errors: 401 invalid or revoked token, 403 (account suspended or disabled), 422 validation
+  (`{"error": "Validation failed: Text character limit of 500 exceeded"}`), 429 rate limits with
+  `X-RateLimit-Reset` as an ISO 8601 time (300 statuses in 3 hours, api/rate-limits), 5xx.
+- The access token (MASTODON_ACCESS_TOKEN, or `token_env`) needs `write:statuses`,
+  `write:media` and, for `channels check`, `read:accounts`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from html import escape
+from typing import Any, ClassVar, Literal
+
+import regex
+from publisher.channels.base import (
+    Channel,
+    ChannelError,
+    Finding,
+    ImageUnavailable,
+    Outgoing,
+    PlatformOptions,
+    Receipt,
+    Teaser,
+)
+from publisher.channels.http import network_error
+from publisher.channels.secrets import redact, secret
+from publisher.channels.text import share_query
+from pydantic import Field
+from twitter_text.extract_urls import extract_urls_with_indices
+
+from publisher.articles import Article
+
+TOKEN_ENV = "MASTODON_ACCESS_TOKEN"
+IMAGE_LIMIT = 16 * 1024 * 1024
+# How long an image may take to be processed before the status goes out without it.
+MEDIA_WAIT = 20.0
+_MENTION = re.compile(r"(?<![\w@/])@(\w+)@[\w.-]*\w", re.ASCII)
+
+
+def mastodon_length(text: str, url_characters: int = 23) -> int:
+    """`text`'s length as Mastodon counts it: grapheme clusters, each http(s) URL as
+    `url_characters`, each `@user@domain` as `@user`."""
+    counted = text
+    for found in reversed(extract_urls_with_indices(text, extract_urls_without_protocol=False)):
+        start, end = found["indices"]
+        counted = counted[:start] + "x" * url_characters + counted[end:]
+    counted = _MENTION.sub(lambda m: f"@{m.group(1)}", counted)
+    return len(regex.findall(r"\X", counted))
+
+
+class MastodonOptions(PlatformOptions):
+    instance: str | None = None
+    visibility: Literal["public", "unlisted", "private"] = "public"
+    image: bool = True
+    max_characters: int = Field(default=500, gt=0)
+    url_characters: int = Field(default=23, gt=0)
+    token_env: str | None = None
+    timeout: float = 20.0
+
+    required: ClassVar[tuple[str, ...]] = ("instance",)
+
+
+class Mastodon(Channel):
+    """Posts statuses to a Mastodon account."""
+
+    type = "mastodon"
+    display_name = "Mastodon"
+    order = 50
+    icon = (
+        "M21.3 13.9c-.3 1.5-2.6 3.1-5.3 3.4-1.4.2-2.8.3-4.2.3-2.4-.1-4.3-.6-4.3-.6v.7c.3 2.4 2.4 "
+        "2.6 4.3 2.6 2 .1 3.7-.5 3.7-.5l.1 1.8s-1.4.8-3.8.9c-1.4.1-3.1 0-5-.5C2.6 21 1.9 16.6 1.8 "
+        "12.2V8.6c0-4.6 3-5.9 3-5.9C6.3 2 8.9 1.7 11.6 1.7h.1c2.7 0 5.3.3 6.8 1 0 0 3 1.3 3 5.9 "
+        "0 0 0 3.4-.2 5.3zm-3.1-5.4c0-1.1-.3-2-.9-2.7-.6-.6-1.4-1-2.3-1-1.1 0-1.9.4-2.5 1.3L12 7"
+        "l-.5-.9c-.6-.9-1.4-1.3-2.5-1.3-.9 0-1.7.3-2.3 1-.6.7-.9 1.6-.9 2.7v5.3h2.1V8.7"
+        "c0-1.1.5-1.6 1.4-1.6 1 0 1.5.6 1.5 1.9v2.8h2.1V9c0-1.3.5-1.9 1.5-1.9.9 0 1.4.5 1.4 1.6"
+        "v5.1h2.1z"
+    )
+    preview_css = (
+        ".pv-mastodon{background:#fff;border:1px solid #c0cdd9;border-radius:8px;padding:.8em}"
+        ".pv-mastodon p{margin:0;white-space:pre-wrap}.pv-mastodon .pv-link{color:#3a3bb5}"
+        ".pv-mastodon .pv-img{display:block;width:100%;max-height:220px;object-fit:cover;"
+        "border-radius:6px;margin-block-start:.5em}"
+    )
+    limit = 500
+    unit = "characters"
+    Options = MastodonOptions
+    config: MastodonOptions
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        base = self.api_base or self.config.instance or ""
+        self.root = base.rstrip("/")
+        self._session: Any = None
+
+    @property
+    def session(self) -> Any:
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
+        return self._session
+
+    def measure(self, text: str) -> int:
+        return mastodon_length(text, self.config.url_characters)
+
+    def limit_for(self, article: Article) -> int:
+        return self.config.max_characters
+
+    def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
+        image = str(article.image.url) if article.image and self.config.image else None
+        alt = article.image.alt if article.image else None
+        # The status's language is the article's (readers filter their timelines by it).
+        return {"image": image, "alt": alt, "language": article.language}
+
+    def share_url(self, headline: str, teaser: Teaser) -> str | None:
+        # Mastodon has no single site: the share page of the newsroom's own instance (none
+        # without one: the widget leaves the button out).
+        if not self.root:
+            return None
+        return f"{self.root}/share?" + share_query(text=f"{headline} {teaser.link}")
+
+    def preview(self, text: str, article: Article) -> str:
+        html = escape(text)
+        html = re.sub(r"https?://\S+", lambda m: f'<span class="pv-link">{m.group(0)}</span>', html)
+        return f'<div class="pv-mastodon"><p>{html}</p>{self.preview_image(article)}</div>'
+
+    def _token(self) -> str:
+        return secret(self.name, self.config.token_env or TOKEN_ENV)
+
+    def _call(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
+        import requests
+
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        try:
+            response = self.session.request(
+                method, f"{self.root}{path}", headers=headers, timeout=self.config.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        if response.status_code >= 400:
+            raise classify(self.name, response)
+        return response
+
+    def send(self, message: Outgoing) -> Receipt:
+        token = self._token()
+        media_ids, note = [], None
+        if message.fields.get("image"):
+            try:
+                media_ids = [self._upload(message, token)]
+            except ChannelError as exc:
+                if exc.kind not in ("permanent", "transient"):
+                    raise
+                note = f"image left off: {exc.message}"
+        data: dict[str, Any] = {"status": message.text, "visibility": self.config.visibility}
+        if message.fields.get("language"):
+            data["language"] = message.fields["language"]
+        if media_ids:
+            data["media_ids[]"] = media_ids
+        # One key per post: a retry of the same post gets the status already made.
+        key = f"publisher-{self.name}-{message.post_id}"
+        try:
+            status = self._call(
+                "POST", "/api/v1/statuses", token, data=data, headers={"Idempotency-Key": key}
+            ).json()
+        except ChannelError as exc:
+            if exc.kind == "uncertain":
+                # The instance keeps the key for an hour: asking again is safe.
+                raise ChannelError("transient", exc.message) from None
+            raise
+        return Receipt(remote_id=str(status["id"]), permalink=status.get("url"), note=note)
+
+    def _upload(self, message: Outgoing, token: str) -> str:
+        if self.fetch_image is None:
+            raise ChannelError("permanent", f"{self.name}: image: no way to fetch it here")
+        try:
+            image = self.fetch_image(str(message.fields["image"]), IMAGE_LIMIT)
+        except ImageUnavailable as exc:
+            raise ChannelError("permanent", f"{self.name}: image: {exc}") from None
+        media = self._call(
+            "POST",
+            "/api/v2/media",
+            token,
+            files={"file": ("image", image.body, image.content_type)},
+            data={"description": message.fields.get("alt") or ""},
+        ).json()
+        deadline = time.monotonic() + MEDIA_WAIT
+        while media.get("url") is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            media = self._call("GET", f"/api/v1/media/{media['id']}", token).json()
+        if media.get("url") is None:
+            raise ChannelError("transient", f"{self.name}: the image was still being processed")
+        return str(media["id"])
+
+    def check(self) -> list[Finding]:
+        token = self._token()
+        account = self._call("GET", "/api/v1/accounts/verify_credentials", token).json()
+        found = [Finding("ok", f"account @{account.get('acct', '?')} at {self.root} reachable")]
+        instance = self._call("GET", "/api/v2/instance", token).json()
+        statuses = (instance.get("configuration") or {}).get("statuses") or {}
+        allowed = statuses.get("max_characters")
+        per_url = statuses.get("characters_reserved_per_url")
+        if allowed and allowed != self.config.max_characters:
+            found.append(
+                Finding(
+                    "warning",
+                    f"the instance allows {allowed} characters, the channel counts with "
+                    f"{self.config.max_characters}: set max_characters = {allowed}",
+                )
+            )
+        if per_url and per_url != self.config.url_characters:
+            found.append(
+                Finding(
+                    "warning",
+                    f"the instance counts a link as {per_url} characters: set url_characters "
+                    f"= {per_url}",
+                )
+            )
+        return found
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+
+def classify(name: str, response: Any) -> ChannelError:
+    """The engine's reading of a Mastodon error answer."""
+    status = response.status_code
+    try:
+        detail = str(response.json().get("error") or f"HTTP {status}")
+    except ValueError:
+        detail = f"HTTP {status}"
+    message = redact(f"{name}: {detail} (HTTP {status})")
+    if status == 401:
+        return ChannelError("auth", message, code="401", fix="credentials")
+    if status == 403:
+        return ChannelError("auth", message, code="403", fix="permissions")
+    if status == 429:
+        return ChannelError("rate_limited", message, retry_after=_reset_in(response), code="429")
+    if status >= 500:
+        return ChannelError("transient", message, code=str(status))
+    return ChannelError("permanent", message, code=str(status))
+
+
+def _reset_in(response: Any) -> float:
+    """Seconds until `X-RateLimit-Reset` (an ISO 8601 time), else five minutes."""
+    value = response.headers.get("X-RateLimit-Reset")
+    try:
+        reset = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return 300.0
+    return max(1.0, (reset - datetime.now(UTC)).total_seconds())

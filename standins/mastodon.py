@@ -1,0 +1,99 @@
+"""A Mastodon instance's client API as docs.joinmastodon.org describes it: bearer tokens,
+`POST /api/v1/statuses` refusing what the server's validators refuse (length counted its own
+way here: graphemes, a URL as 23, a remote mention as its local part), `Idempotency-Key`,
+media processed asynchronously (`POST /api/v2/media` 202, `GET /api/v1/media/:id` 206 then
+200), `GET /api/v2/instance` and `GET /api/v1/accounts/verify_credentials`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import regex
+
+from standins.base import Answer, Call, StandIn
+
+MASTODON_TOKEN = "mastodon-user-token-8c1d"
+INVALID_TOKEN = {"error": "The access token is invalid"}
+VISIBILITIES = {"public", "unlisted", "private", "direct"}
+
+
+def _counted(text: str) -> int:
+    text = re.sub(r"https?://[^\s<>\"]+", "x" * 23, text)
+    text = re.sub(r"@(\w+)@[\w.-]+\w", r"@\1", text)
+    return len(regex.findall(r"\X", text))
+
+
+class MastodonStandIn(StandIn):
+    """One account (`@news`) on one instance, with a 500-character limit."""
+
+    def __init__(self, max_characters: int = 500) -> None:
+        super().__init__()
+        self.max_characters = max_characters
+        self.revoked = False
+        self.statuses: dict[str, dict[str, Any]] = {}
+        self.by_key: dict[str, str] = {}
+        self.media: dict[str, int] = {}
+
+    def respond(self, call: Call) -> Answer:
+        if self.revoked or call.headers.get("authorization") != f"Bearer {MASTODON_TOKEN}":
+            return 401, INVALID_TOKEN, {}
+        if call.path == "/api/v1/statuses" and call.method == "POST":
+            return self._status(call)
+        if call.path == "/api/v2/media" and call.method == "POST":
+            if "file" not in call.files:
+                return 422, {"error": "Validation failed: File can't be blank"}, {}
+            media_id = str(next(self.ids))
+            self.media[media_id] = 0
+            return 202, {"id": media_id, "type": "image", "url": None}, {}
+        if call.path.startswith("/api/v1/media/") and call.method == "GET":
+            media_id = call.path.rsplit("/", 1)[1]
+            if media_id not in self.media:
+                return 404, {"error": "Record not found"}, {}
+            self.media[media_id] += 1
+            if self.media[media_id] < 2:
+                return 206, {"id": media_id, "type": "image", "url": None}, {}
+            return 200, {"id": media_id, "type": "image", "url": f"{self.url}/m/{media_id}.jpg"}, {}
+        if call.path == "/api/v1/accounts/verify_credentials":
+            return 200, {"id": "1", "username": "news", "acct": "news"}, {}
+        if call.path == "/api/v2/instance":
+            statuses = {"max_characters": self.max_characters, "characters_reserved_per_url": 23}
+            return 200, {"domain": "social.example", "configuration": {"statuses": statuses}}, {}
+        return 404, {"error": "Record not found"}, {}
+
+    def _status(self, call: Call) -> Answer:
+        key = call.headers.get("idempotency-key")
+        if key and key in self.by_key:
+            return 200, self.statuses[self.by_key[key]], {}
+        text = call.form.get("status", "")
+        if not text.strip() and "media_ids[]" not in call.form:
+            return 422, {"error": "Validation failed: Text can't be blank"}, {}
+        if _counted(text) > self.max_characters:
+            limit = self.max_characters
+            return (
+                422,
+                {"error": f"Validation failed: Text character limit of {limit} exceeded"},
+                {},
+            )
+        if call.form.get("visibility", "public") not in VISIBILITIES:
+            return 422, {"error": "Validation failed: Visibility is not included in the list"}, {}
+        media_id = call.form.get("media_ids[]")
+        if media_id is not None and self.media.get(media_id, 0) < 2:
+            return 422, {"error": "Cannot attach files that have not finished processing"}, {}
+        status_id = str(110_000_000_000_000_000 + next(self.ids))
+        status = {
+            "id": status_id,
+            "url": f"https://social.example/@news/{status_id}",
+            "content": f"<p>{text}</p>",
+            "visibility": call.form.get("visibility", "public"),
+            "language": call.form.get("language"),
+            "media_attachments": [{"id": media_id}] if media_id else [],
+        }
+        self.statuses[status_id] = status
+        if key:
+            self.by_key[key] = status_id
+        return 200, status, {}
+
+    def posted(self) -> list[dict[str, Any]]:
+        """The statuses made, in order (a repeated Idempotency-Key makes none)."""
+        return list(self.statuses.values())

@@ -1,0 +1,192 @@
+"""Mastodon: counting as the server counts (graphemes, a URL as 23, a remote mention as its local
+part), statuses through the engine to a stand-in of the client API that refuses what an instance
+refuses, a retry after a lost answer that posts nothing twice, rate limits, a revoked token,
+`channels check`, and the stand-in checked against Mastodon.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.mastodon import Mastodon, mastodon_length
+from sqlalchemy import Engine
+
+from publisher import roster
+from publisher.articles import Article
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.pauses import active_pauses
+from publisher.engine.queue import utcnow
+from publisher.engine.slots import When
+from publisher.teasers import compose
+from standins.base import Answer, Call
+from standins.mastodon import MASTODON_TOKEN, MastodonStandIn
+from tests.engine_helpers import article, delivery_rows, make_settings, post
+
+URLS = st.from_regex(r"https://[a-z]{1,20}\.de/[a-z0-9/_-]{0,200}", fullmatch=True)
+
+
+class SlowFirstStatus(MastodonStandIn):
+    """Makes the first status, then answers too late: the client's answer is lost."""
+
+    slowed = False
+
+    def respond(self, call: Call) -> Answer:
+        answer = super().respond(call)
+        if (
+            call.path == "/api/v1/statuses"
+            and len(self.statuses) == 1
+            and not self.by_key.get("late")
+        ):
+            self.by_key["late"] = "1"
+            time.sleep(1.5)
+        return answer
+
+
+@pytest.fixture
+def mastodon_api() -> Iterator[MastodonStandIn]:
+    stand_in = MastodonStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", MASTODON_TOKEN)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=50), URLS)
+def test_a_link_counts_23_characters_however_long(text: str, url: str) -> None:
+    assert mastodon_length(f"{text} {url}") == mastodon_length(text + " ") + 23
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("Grüße", 5),
+        ("e\u0301", 1),  # a combining accent is part of its letter
+        ("👩‍👩‍👧‍👦", 1),  # one family, seven code points
+        ("🇩🇪🇫🇷", 2),
+        ("東京で会議", 5),
+        ("Hallo @redaktion@social.example!", len("Hallo @redaktion!")),
+    ],
+)
+def test_mastodon_counts_what_readers_see(text: str, length: int) -> None:
+    assert mastodon_length(text) == length
+
+
+def settings_for(database_url: str, api: MastodonStandIn, **options):
+    return make_settings(database_url, toots={"type": "mastodon", "instance": api.url, **options})
+
+
+def test_compose_fits_the_instance_limit_with_a_long_url(database_url: str) -> None:
+    long_url = "https://www.news.de/politik/" + "a" * 300
+    settings = make_settings(database_url, toots={"type": "mastodon", "instance": "https://s.de"})
+    news = Article(url=long_url, headline="Eilmeldung " * 30, bullets=["Punkt " * 40])
+    teaser = compose(news, roster.chosen(settings, ["toots"]), settings)["toots"]
+    assert teaser.length <= 500 and teaser.text.endswith(teaser.link)
+
+
+def deliver(engine: Engine, settings, language: str | None = None) -> tuple[int, Dispatcher]:
+    news = article(language=language)
+    (post_id,) = queue.add(engine, settings, news, roster.chosen(settings, ["toots"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    return post_id, dispatcher
+
+
+def test_a_status_goes_out_with_its_language_and_permalink(
+    engine, database_url, mastodon_api, token
+) -> None:
+    post_id, dispatcher = deliver(engine, settings_for(database_url, mastodon_api), "de")
+    dispatcher.close()
+    (status,) = mastodon_api.posted()
+    row = post(engine, post_id)
+    assert (row.state, row.permalink) == ("sent", status["url"])
+    assert status["language"] == "de" and "https://e.de/artikel/1" in status["content"]
+
+
+def test_a_retry_after_a_lost_answer_posts_nothing_twice(engine, database_url, token) -> None:
+    api = SlowFirstStatus()
+    try:
+        settings = settings_for(database_url, api, timeout=0.5, retry_base=0.01)
+        post_id, dispatcher = deliver(engine, settings)
+        assert post(engine, post_id).state == "queued"
+        dispatcher.run_once(now=utcnow() + timedelta(minutes=5))
+        dispatcher.close()
+        assert post(engine, post_id).state == "sent" and len(api.posted()) == 1
+        assert [r.outcome for r in delivery_rows(engine, post_id)] == ["transient", "sent"]
+    finally:
+        api.close()
+
+
+def test_a_rate_limit_waits_until_the_instance_resets(
+    engine, database_url, mastodon_api, token
+) -> None:
+    reset = "2099-01-01T00:00:00.000Z"
+    mastodon_api.fail_next(
+        "/api/v1/statuses", 429, {"error": "Too many requests"}, {"X-RateLimit-Reset": reset}
+    )
+    post_id, dispatcher = deliver(engine, settings_for(database_url, mastodon_api))
+    dispatcher.close()
+    row = post(engine, post_id)
+    assert row.state == "queued" and row.due_at.year >= 2098
+
+
+def test_a_revoked_token_pauses_the_channel(engine, database_url, mastodon_api, token) -> None:
+    mastodon_api.revoked = True
+    post_id, dispatcher = deliver(engine, settings_for(database_url, mastodon_api))
+    dispatcher.close()
+    with engine.connect() as connection:
+        assert "toots" in active_pauses(connection, utcnow())
+    assert post(engine, post_id).state == "queued"
+
+
+def test_a_text_over_the_instance_limit_is_refused_for_good(
+    engine, database_url, mastodon_api, token
+) -> None:
+    mastodon_api.max_characters = 50
+    post_id, dispatcher = deliver(engine, settings_for(database_url, mastodon_api))
+    dispatcher.close()
+    row = post(engine, post_id)
+    assert row.state == "failed" and "character limit of 50 exceeded" in row.error
+
+
+def test_the_article_image_is_attached_once_processed(mastodon_api, token) -> None:
+    channel = Mastodon(
+        "toots",
+        Mastodon.Options(instance=mastodon_api.url),
+        fetch_image=lambda url, limit: FetchedImage(b"\xff\xd8\xff", "image/jpeg"),
+    )
+    fields = {"image": "https://e.de/bild.jpg", "alt": "Der Bundestag"}
+    channel.send(Outgoing(1, "Text https://e.de/a", "https://e.de/a", fields))
+    (status,) = mastodon_api.posted()
+    assert status["media_attachments"] and mastodon_api.posts("/api/v2/media")[0].form == {
+        "description": "Der Bundestag"
+    }
+
+
+def test_check_says_when_the_instance_counts_differently(mastodon_api, token) -> None:
+    mastodon_api.max_characters = 1000
+    found = Mastodon("toots", Mastodon.Options(instance=mastodon_api.url)).check()
+    assert found[0].level == "ok" and "@news" in found[0].message
+    assert "set max_characters = 1000" in found[1].message
+
+
+def test_the_stand_in_answers_mastodon_py_as_an_instance_does(mastodon_api) -> None:
+    from mastodon import Mastodon as Client
+    from mastodon import MastodonAPIError
+
+    client = Client(
+        access_token=MASTODON_TOKEN, api_base_url=mastodon_api.url, version_check_mode="none"
+    )
+    first = client.status_post("Hallo Welt", idempotency_key="k-1", language="de")
+    again = client.status_post("Hallo Welt", idempotency_key="k-1", language="de")
+    assert first["id"] == again["id"] and len(mastodon_api.posted()) == 1
+    with pytest.raises(MastodonAPIError, match="character limit"):
+        client.status_post("x" * 501)
