@@ -1,4 +1,4 @@
-"""Crash test: two `publisher run` workers on PostgreSQL deliver 2,000 due posts to a stand-in
+"""Crash test: two `publisher run` workers on PostgreSQL deliver 1,200 due posts to a stand-in
 platform that answers after a random delay, while workers are killed with SIGKILL at random
 moments and restarted. Every post ends sent or uncertain; none is sent twice; none is lost."""
 
@@ -24,7 +24,7 @@ from publisher.engine.schema import articles, posts
 from publisher.engine.store import open_engine
 from tests.conftest import ROOT, TEST_DATABASE_ENV
 
-POSTS = 2000
+POSTS = 1200
 KILLS = 12
 
 pytestmark = [
