@@ -114,7 +114,7 @@ def test_a_status_goes_out_with_its_language_and_permalink(
 def test_a_retry_after_a_lost_answer_posts_nothing_twice(engine, database_url, token) -> None:
     api = SlowFirstStatus()
     try:
-        settings = settings_for(database_url, api, timeout=1.5, retry_base=0.01)
+        settings = settings_for(database_url, api, timeout=1.5, retry_base=30)
         post_id, dispatcher = deliver(engine, settings)
         assert post(engine, post_id).state == "queued"
         dispatcher.run_once(now=utcnow() + timedelta(minutes=5))
