@@ -95,6 +95,9 @@ class Outgoing:
     # False when the recipient may only get the platform's approved template (WhatsApp: they
     # have not written within 24 hours).
     free_form: bool = True
+    # Unique to the post and the same on every attempt (its id and when it was made): what a
+    # platform's idempotency key or record key is made of, so that a retry is recognised.
+    key: str = ""
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,7 @@ class Mastodon(Channel):
         if media_ids:
             data["media_ids[]"] = media_ids
         # One key per post: a retry of the same post gets the status already made.
-        key = f"publisher-{self.name}-{message.post_id}"
+        key = f"publisher-{message.key or message.post_id}"
         try:
             status = self._call(
                 "POST", "/api/v1/statuses", token, data=data, headers={"Idempotency-Key": key}

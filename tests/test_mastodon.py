@@ -5,6 +5,7 @@ refuses, a retry after a lost answer that posts nothing twice, rate limits, a re
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -109,6 +110,9 @@ def test_a_status_goes_out_with_its_language_and_permalink(
     row = post(engine, post_id)
     assert (row.state, row.permalink) == ("sent", status["url"])
     assert status["language"] == "de" and "https://e.de/artikel/1" in status["content"]
+    # The key is the post's, unique across databases posting to one account.
+    key = mastodon_api.posts("/api/v1/statuses")[0].headers["idempotency-key"]
+    assert re.fullmatch(rf"publisher-{post_id}-\d{{16}}", key)
 
 
 def test_a_retry_after_a_lost_answer_posts_nothing_twice(engine, database_url, token) -> None:

@@ -54,6 +54,11 @@ class Claimed:
     attempt: int = 1
 
 
+def post_key(row: Row) -> str:
+    """A post's key for platforms: its id and the microsecond it was made."""
+    return f"{row.id}-{int(row.created_at.timestamp() * 1_000_000)}"
+
+
 def worker_name() -> str:
     """A name for this worker process that no other process shares."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -147,6 +152,7 @@ class Claims:
                 posts.c.retries,
                 posts.c.due_at,
                 posts.c.pending,
+                posts.c.created_at,
             )
             .where(posts.c.channel == name, posts.c.state == State.QUEUED, posts.c.due_at <= now)
             .order_by(posts.c.due_at, posts.c.id)
@@ -181,7 +187,7 @@ class Claims:
                 due_at=row.due_at,
                 claimed_at=now,
                 retries=row.retries,
-                message=Outgoing(row.id, row.text, row.link, row.fields),
+                message=Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row)),
                 attempt=row.attempts + 1,
             )
             for row, delivery_id in zip(rows, opened, strict=True)
@@ -269,7 +275,7 @@ class Claims:
                 due_at=row.due_at,
                 claimed_at=now,
                 retries=row.retries,
-                message=Outgoing(row.id, row.text, row.link, row.fields),
+                message=Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row)),
                 recipients=tuple(owed[row.id]),
                 attempt=row.attempts + 1,
             )

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from publisher import roster
 from publisher.channels import Channel, ChannelError, Outgoing
 from publisher.config import Settings
+from publisher.engine.claims import post_key
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.verbs import found_online
@@ -51,6 +52,7 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
                 posts.c.text,
                 posts.c.link,
                 posts.c.fields,
+                posts.c.created_at,
                 tried.c.tried_at,
             )
             .join(tried, tried.c.post_id == posts.c.id)
@@ -69,7 +71,7 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
             # Fan-out posts, and platforms that cannot list what was posted, need an editor.
             results.append(Reconciled(row.id, row.channel, False, asked=False))
             continue
-        message = Outgoing(row.id, row.text, row.link, row.fields)
+        message = Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row))
         try:
             receipt = adapter.lookup(message, row.tried_at)
         except ChannelError as exc:
