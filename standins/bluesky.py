@@ -1,0 +1,115 @@
+"""A Bluesky PDS's XRPC endpoints as the AT Protocol lexicons define them: sessions from an app
+password (counted: creating them is rate limited), expiring access tokens and refreshSession,
+createRecord refusing what the PDS refuses (text over 300 graphemes or 3,000 bytes, facets
+outside the text or off UTF-8 boundaries, a record key that is no TID, a thumb not uploaded or
+over 1,000,000 bytes), getRecord, uploadBlob and describeRepo."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any
+
+import regex
+
+from standins.base import Answer, Call, StandIn
+
+HANDLE = "news.bsky.social"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+DID = "did:plc:newsroom7k2x"
+_TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+
+
+def invalid(message: str) -> Answer:
+    return 400, {"error": "InvalidRequest", "message": message}, {}
+
+
+class BlueskyStandIn(StandIn):
+    """One account on one PDS."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions = 0
+        self.generation = itertools.count(1)
+        self.access = ""
+        self.refresh = ""
+        self.expired = False
+        self.records: dict[str, dict[str, Any]] = {}
+        self.blobs: dict[str, int] = {}
+
+    def _tokens(self) -> dict[str, str]:
+        number = next(self.generation)
+        self.access, self.refresh, self.expired = f"access-{number}", f"refresh-{number}", False
+        return {"accessJwt": self.access, "refreshJwt": self.refresh, "did": DID, "handle": HANDLE}
+
+    def respond(self, call: Call) -> Answer:
+        name = call.path.removeprefix("/xrpc/")
+        bearer = call.headers.get("authorization", "").removeprefix("Bearer ")
+        if name == "com.atproto.server.createSession":
+            body = call.json
+            if body.get("identifier") != HANDLE or body.get("password") != APP_PASSWORD:
+                message = "Invalid identifier or password"
+                return 401, {"error": "AuthenticationRequired", "message": message}, {}
+            self.sessions += 1
+            return 200, self._tokens(), {}
+        if name == "com.atproto.server.refreshSession":
+            if bearer != self.refresh:
+                return 400, {"error": "ExpiredToken", "message": "Token has been revoked"}, {}
+            return 200, self._tokens(), {}
+        if bearer != self.access:
+            return 401, {"error": "InvalidToken", "message": "Bad token"}, {}
+        if self.expired:
+            return 400, {"error": "ExpiredToken", "message": "Token has expired"}, {}
+        if name == "com.atproto.repo.createRecord":
+            return self._create(call.json)
+        if name == "com.atproto.repo.getRecord":
+            record = self.records.get(call.query.get("rkey", ""))
+            if record is None:
+                return 400, {"error": "RecordNotFound", "message": "Could not locate record"}, {}
+            return 200, record, {}
+        if name == "com.atproto.repo.uploadBlob":
+            link = f"bafkrei{next(self.ids)}"
+            self.blobs[link] = len(call.body)
+            ref = {"$type": "blob", "ref": {"$link": link}, "size": len(call.body)}
+            return 200, {"blob": ref | {"mimeType": call.headers.get("content-type", "")}}, {}
+        if name == "com.atproto.repo.describeRepo":
+            return 200, {"handle": HANDLE, "did": DID}, {}
+        return 400, {"error": "MethodNotImplemented", "message": name}, {}
+
+    def _create(self, body: dict[str, Any]) -> Answer:
+        record = body.get("record") or {}
+        rkey = str(body.get("rkey", ""))
+        if body.get("repo") != DID or body.get("collection") != "app.bsky.feed.post":
+            return invalid("repo or collection not allowed")
+        if not _TID.fullmatch(rkey):
+            return invalid("Invalid record key: not a TID")
+        if rkey in self.records:
+            return invalid("Record already exists")
+        text = record.get("text", "")
+        if record.get("$type") != "app.bsky.feed.post" or "createdAt" not in record:
+            return invalid("Invalid app.bsky.feed.post record")
+        if len(regex.findall(r"\X", text)) > 300 or len(text.encode()) > 3000:
+            return invalid("Invalid app.bsky.feed.post record: Record/text must not be longer "
+                           "than 300 graphemes")  # fmt: skip
+        encoded = text.encode()
+        for facet in record.get("facets") or []:
+            start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+            try:
+                encoded[start:end].decode()
+            except UnicodeDecodeError:
+                return invalid("facet splits a character")
+            if not 0 <= start < end <= len(encoded):
+                return invalid("facet outside the text")
+        thumb = ((record.get("embed") or {}).get("external") or {}).get("thumb")
+        if thumb is not None:
+            size = self.blobs.get(thumb["ref"]["$link"])
+            if size is None or size > 1_000_000:
+                return invalid("Invalid app.bsky.embed.external thumb")
+        uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
+        self.records[rkey] = {"uri": uri, "cid": f"bafyrei{rkey}", "value": record}
+        return 200, {"uri": uri, "cid": f"bafyrei{rkey}"}, {}
+
+    def posted(self) -> list[dict[str, Any]]:
+        """The records made, in order."""
+        return [json.loads(json.dumps(r["value"])) for r in self.records.values()]
