@@ -214,6 +214,10 @@ class Channel(ABC):
     concurrency: ClassVar[int] = 1
     # Whether the channel sends to readers who subscribed (`publisher subscribers`).
     subscribable: ClassVar[bool] = False
+    # Whether sending a post again after a lost answer cannot post it twice (the platform
+    # recognises the post's key): such a post goes back to the queue when its worker stopped,
+    # instead of becoming unclear.
+    retry_is_safe: ClassVar[bool] = False
     # Whether `lookup` can find a post on the platform (its API lists what the account posted).
     can_lookup: ClassVar[bool] = False
     Options: ClassVar[OptionsClass] = PlatformOptions

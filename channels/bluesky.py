@@ -106,6 +106,7 @@ class Bluesky(Channel):
         "object-fit:cover}"
     )
     limit = 300
+    retry_is_safe = True
     unit = "characters"
     Options = BlueskyOptions
     config: BlueskyOptions

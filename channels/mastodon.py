@@ -183,7 +183,9 @@ class Mastodon(Channel):
             ).json()
         except ChannelError as exc:
             if exc.kind == "uncertain":
-                # The instance keeps the key for an hour: asking again is safe.
+                # The instance keeps the key for an hour, and the first retry comes within
+                # minutes. (A worker killed mid-call leaves the post unclear all the same: it
+                # may be found again only after the hour.)
                 raise ChannelError("transient", exc.message) from None
             raise
         return Receipt(remote_id=str(status["id"]), permalink=status.get("url"), note=note)

@@ -32,16 +32,23 @@ class BlueskyStandIn(StandIn):
         super().__init__()
         self.sessions = 0
         self.generation = itertools.count(1)
-        self.access = ""
-        self.refresh = ""
-        self.expired = False
+        # Every session made stays valid (workers each have theirs) until it expires.
+        self.access: set[str] = set()
+        self.refresh: set[str] = set()
+        self.expired: set[str] = set()
         self.records: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, int] = {}
 
     def _tokens(self) -> dict[str, str]:
         number = next(self.generation)
-        self.access, self.refresh, self.expired = f"access-{number}", f"refresh-{number}", False
-        return {"accessJwt": self.access, "refreshJwt": self.refresh, "did": DID, "handle": HANDLE}
+        self.access.add(f"access-{number}")
+        self.refresh.add(f"refresh-{number}")
+        tokens = {"accessJwt": f"access-{number}", "refreshJwt": f"refresh-{number}"}
+        return tokens | {"did": DID, "handle": HANDLE}
+
+    def expire(self) -> None:
+        """Every access token made so far has expired (refresh tokens still work)."""
+        self.expired |= self.access
 
     def respond(self, call: Call) -> Answer:
         name = call.path.removeprefix("/xrpc/")
@@ -54,12 +61,13 @@ class BlueskyStandIn(StandIn):
             self.sessions += 1
             return 200, self._tokens(), {}
         if name == "com.atproto.server.refreshSession":
-            if bearer != self.refresh:
+            if bearer not in self.refresh:
                 return 400, {"error": "ExpiredToken", "message": "Token has been revoked"}, {}
+            self.refresh.discard(bearer)
             return 200, self._tokens(), {}
-        if bearer != self.access:
+        if bearer not in self.access:
             return 401, {"error": "InvalidToken", "message": "Bad token"}, {}
-        if self.expired:
+        if bearer in self.expired:
             return 400, {"error": "ExpiredToken", "message": "Token has expired"}, {}
         if name == "com.atproto.repo.createRecord":
             return self._create(call.json)

@@ -122,7 +122,7 @@ def test_a_post_goes_out_with_its_link_facet_card_and_language(
 def test_one_session_serves_many_posts_and_is_refreshed_when_it_expires(pds, password) -> None:
     channel = Bluesky("sky", Bluesky.Options(handle=HANDLE), api_base=pds.url)
     channel.send(Outgoing(1, "Eins", "https://e.de/1", key="1-1700000000000000"))
-    pds.expired = True
+    pds.expire()
     channel.send(Outgoing(2, "Zwei", "https://e.de/2", key="2-1700000000000001"))
     assert pds.sessions == 1 and len(pds.posted()) == 2
 

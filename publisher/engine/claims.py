@@ -314,14 +314,21 @@ class Claims:
         now = now or utcnow()
         with self.engine.begin() as connection:
             rows = connection.execute(
-                select(posts.c.id, posts.c.pending)
+                select(posts.c.id, posts.c.pending, posts.c.channel)
                 .where(posts.c.state == State.SENDING, posts.c.lease_until < now)
                 .with_for_update(skip_locked=True)
             ).all()
             if not rows:
                 return 0
             ids = [row.id for row in rows]
-            fanned = [row.id for row in rows if row.pending is not None]
+            # A fan-out goes on with those never tried; a post its platform recognises when
+            # sent again (by its key) is simply sent again.
+            fanned = [
+                row.id
+                for row in rows
+                if row.pending is not None
+                or (row.channel in self.adapters and self.adapters[row.channel].retry_is_safe)
+            ]
             # The worker stays named so that its late record, should it come, still lands.
             connection.execute(
                 update(posts)
