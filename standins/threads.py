@@ -1,0 +1,88 @@
+"""The Threads API (graph.threads.net, v1.0) for text posts: a bearer token, media containers
+that refuse what Threads refuses (text over 500 characters with emojis counted as UTF-8 bytes,
+more than five links, a link attachment that is no web address), publishing a container once,
+permalinks, the profile's posts, and `debug_token` with the token's expiry."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import regex
+
+from standins.base import Answer, Call, StandIn
+from standins.graph import graph_error
+
+THREADS_TOKEN = "THAAG-threads-user-token-3e9a"
+USER_ID = "17841400000000001"
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+
+
+def _counted(text: str) -> int:
+    return sum(len(c.encode()) if _EMOJI.search(c) else len(c) for c in regex.findall(r"\X", text))
+
+
+class ThreadsStandIn(StandIn):
+    """One profile's Threads API."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.revoked = False
+        self.expires_at = int(time.time()) + 50 * 86400
+        self.containers: dict[str, dict[str, str]] = {}
+        self.published: dict[str, dict[str, str]] = {}
+
+    def respond(self, call: Call) -> Answer:
+        if not call.path.startswith("/v1.0/"):
+            return 400, graph_error(2635, "unknown API version"), {}
+        token = call.headers.get("authorization", "").removeprefix("Bearer ")
+        if self.revoked or token != THREADS_TOKEN:
+            return 400, graph_error(190, "Error validating access token", 463), {}
+        path = call.path.removeprefix("/v1.0/")
+        if path == f"{USER_ID}/threads" and call.method == "POST":
+            return self._container(call.form)
+        if path == f"{USER_ID}/threads_publish" and call.method == "POST":
+            creation = call.form.get("creation_id", "")
+            if creation not in self.containers:
+                return 400, graph_error(24, "The requested resource does not exist", 4279009), {}
+            if creation in self.published:
+                return 400, graph_error(10, "The media has already been published"), {}
+            media_id = str(18_000_000_000_000_000 + next(self.ids))
+            self.published[creation] = {"id": media_id, **self.containers[creation]}
+            return 200, {"id": media_id}, {}
+        if path == f"{USER_ID}/threads" and call.method == "GET":
+            posts = [{"id": p["id"], "text": p["text"], "permalink": _link(p["id"])}
+                     for p in self.published.values()]  # fmt: skip
+            return 200, {"data": posts}, {}
+        if path == USER_ID:
+            return 200, {"id": USER_ID, "username": "newsde"}, {}
+        if path == "debug_token":
+            data = {"is_valid": True, "expires_at": self.expires_at, "type": "USER"}
+            return 200, {"data": data}, {}
+        if any(p["id"] == path for p in self.published.values()):
+            return 200, {"id": path, "permalink": _link(path)}, {}
+        return 400, graph_error(100, f"Unsupported request: {call.method} {path}"), {}
+
+    def _container(self, form: dict[str, str]) -> Answer:
+        if form.get("media_type") != "TEXT":
+            return 400, graph_error(100, "Param media_type must be one of {TEXT, IMAGE, VIDEO}"), {}
+        text = form.get("text", "")
+        if _counted(text) > 500:
+            return 400, graph_error(100, "Param text must be at most 500 characters long."), {}
+        attachment = form.get("link_attachment")
+        if attachment is not None and not re.match(r"https?://", attachment):
+            return 400, graph_error(100, "Param link_attachment must be a valid URL"), {}
+        links = set(re.findall(r"https?://\S+", text)) | ({attachment} if attachment else set())
+        if len(links) > 5:
+            return 400, graph_error(100, "THREADS_API__LINK_LIMIT_EXCEEDED"), {}
+        container = str(17_000_000_000_000_000 + next(self.ids))
+        self.containers[container] = {"text": text, "link": attachment or ""}
+        return 200, {"id": container}, {}
+
+    def posted(self) -> list[dict[str, Any]]:
+        return list(self.published.values())
+
+
+def _link(media_id: str) -> str:
+    return f"https://www.threads.net/@newsde/post/{media_id}"

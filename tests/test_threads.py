@@ -1,0 +1,104 @@
+"""Threads: counting as Threads counts (characters, an emoji as its UTF-8 bytes), the two-step
+publish with the article as link attachment, a permalink, an expired token, the token's expiry
+in `channels check`, and a post left unclear found again by its text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from publisher.channels.base import Outgoing
+from publisher.channels.threads import Threads, threads_length
+
+from publisher import roster
+from publisher.articles import Article
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.pauses import active_pauses
+from publisher.engine.queue import utcnow
+from publisher.engine.slots import When
+from publisher.teasers import compose
+from standins.graph import graph_error
+from standins.threads import THREADS_TOKEN, USER_ID, ThreadsStandIn
+from tests.engine_helpers import article, make_settings, post
+
+
+@pytest.fixture
+def threads_api() -> Iterator[ThreadsStandIn]:
+    stand_in = ThreadsStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THREADS_ACCESS_TOKEN", THREADS_TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [("Grüße", 5), ("東京", 2), ("😀", 4), ("👩‍👩‍👧‍👦", 25), ("🇩🇪", 8), ("e\u0301", 2)],
+)
+def test_threads_counts_emojis_as_their_bytes(text: str, length: int) -> None:
+    assert threads_length(text) == length
+
+
+def test_compose_keeps_the_link_out_of_the_text(database_url: str) -> None:
+    settings = make_settings(database_url, th={"type": "threads", "user_id": USER_ID})
+    news = Article(url="https://e.de/a", headline="Eilmeldung 🚨 " * 30, bullets=["Punkt"])
+    teaser = compose(news, roster.chosen(settings, ["th"]), settings)["th"]
+    assert teaser.length <= 500 and "https://e.de/a" not in teaser.text
+
+
+def channel(api: ThreadsStandIn) -> Threads:
+    return Threads("th", Threads.Options(user_id=USER_ID), api_base=api.url)
+
+
+def test_a_post_is_published_with_its_link_attachment_and_permalink(threads_api, token) -> None:
+    receipt = channel(threads_api).send(Outgoing(1, "Schlagzeile", "https://e.de/a?utm=th"))
+    (published,) = threads_api.posted()
+    assert published["link"] == "https://e.de/a?utm=th" and published["text"] == "Schlagzeile"
+    assert receipt.permalink == f"https://www.threads.net/@newsde/post/{receipt.remote_id}"
+
+
+def test_an_expired_token_pauses_the_channel(engine, database_url, threads_api, token) -> None:
+    threads_api.revoked = True
+    settings = make_settings(
+        database_url, th={"type": "threads", "user_id": USER_ID, "api_base": threads_api.url}
+    )
+    queue.add(engine, settings, article(), roster.chosen(settings, ["th"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    with engine.connect() as connection:
+        assert "th" in active_pauses(connection, utcnow())
+
+
+def test_a_post_over_the_limit_is_refused_for_good(engine, database_url, threads_api, token):
+    settings = make_settings(
+        database_url, th={"type": "threads", "user_id": USER_ID, "api_base": threads_api.url}
+    )
+    chosen = roster.chosen(settings, ["th"])
+    (post_id,) = queue.add(engine, settings, article(), chosen, When(), force=True)
+    refusal = graph_error(100, "Param text must be at most 500 characters long.")
+    threads_api.fail_next("/threads", 400, refusal)
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    assert post(engine, post_id).state == "failed"
+
+
+def test_check_warns_when_the_long_lived_token_runs_out(threads_api, token) -> None:
+    threads_api.expires_at = int(time.time()) + 3 * 86400
+    found = channel(threads_api).check()
+    assert found[0].message == "profile @newsde reachable"
+    assert found[1].level == "warning" and "renew it" in found[1].message
+
+
+def test_a_post_left_unclear_is_found_by_its_text(threads_api, token) -> None:
+    threads = channel(threads_api)
+    threads.send(Outgoing(1, "Schlagzeile 1", "https://e.de/1"))
+    found = threads.lookup(Outgoing(1, "Schlagzeile 1", "https://e.de/1"), utcnow() - timedelta(1))
+    assert found is not None and found.permalink.startswith("https://www.threads.net/")
