@@ -78,7 +78,7 @@ class StandIn:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _handle
+            do_GET = do_POST = do_PUT = _handle
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -1,0 +1,77 @@
+"""LinkedIn's versioned REST API for organization posts: a bearer token, `LinkedIn-Version`
+(YYYYMM, served for a year: older ones 426) and `X-Restli-Protocol-Version: 2.0.0` on every call,
+`POST /rest/posts` refusing what LinkedIn refuses (no organization author, commentary over 3,000
+characters, an article without a source, a thumbnail never uploaded) and, strictly, commentary
+with unescaped little-text markup (which LinkedIn cuts or breaks); 201 with `x-restli-id`; image
+uploads; the page's posts; the organization."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from standins.base import Answer, Call, StandIn
+
+LINKEDIN_TOKEN = "AQV-linkedin-member-token-71f0"
+AUTHOR = "urn:li:organization:2414183"
+_UNESCAPED = re.compile(r"(?<!\\)(?:\\\\)*[|{}@\[\]()<>#*_~]")
+
+
+def _problem(status: int, message: str) -> Answer:
+    return status, {"status": status, "message": message}, {}
+
+
+class LinkedInStandIn(StandIn):
+    """One organization page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.revoked = False
+        self.posts: list[dict[str, Any]] = []
+        self.images: dict[str, bool] = {}
+
+    def respond(self, call: Call) -> Answer:
+        if self.revoked or call.headers.get("authorization") != f"Bearer {LINKEDIN_TOKEN}":
+            return _problem(401, "Invalid access token")
+        if call.path.startswith("/upload/"):
+            self.images[call.path.removeprefix("/upload/")] = True
+            return 201, {}, {}
+        version = call.headers.get("linkedin-version", "")
+        if not re.fullmatch(r"\d{6}", version):
+            return _problem(400, "A version must be present. Please specify a version")
+        now = datetime.now(UTC)
+        if (now.year * 12 + now.month) - (int(version[:4]) * 12 + int(version[4:])) >= 12:
+            return _problem(426, f"Requested version {version} is not active")
+        if call.headers.get("x-restli-protocol-version") != "2.0.0":
+            return _problem(400, "X-Restli-Protocol-Version 2.0.0 is required")
+        if call.path == "/rest/posts" and call.method == "POST":
+            return self._post(call.json)
+        if call.path == "/rest/posts" and call.method == "GET":
+            return 200, {"elements": list(reversed(self.posts))}, {}
+        if call.path == "/rest/images" and call.query.get("action") == "initializeUpload":
+            image = f"urn:li:image:C4E{next(self.ids)}"
+            self.images[image] = False
+            upload = f"{self.url}/upload/{image}"
+            return 200, {"value": {"uploadUrl": upload, "image": image}}, {}
+        if call.path.startswith("/rest/organizations/"):
+            return 200, {"id": 2414183, "localizedName": "News.de"}, {}
+        return _problem(404, f"No resource for {call.method} {call.path}")
+
+    def _post(self, body: dict[str, Any]) -> Answer:
+        if body.get("author") != AUTHOR:
+            return _problem(403, "Not enough permissions to post as this author")
+        commentary = str(body.get("commentary", ""))
+        if len(commentary.encode("utf-16-le")) // 2 > 3000:
+            return _problem(422, "/commentary :: length must be at most 3000")
+        if _UNESCAPED.search(commentary):
+            return _problem(422, "/commentary :: reserved characters must be escaped")
+        article = (body.get("content") or {}).get("article") or {}
+        if not str(article.get("source", "")).startswith(("http://", "https://")):
+            return _problem(422, "/content/article/source :: must be a URL")
+        thumbnail = article.get("thumbnail")
+        if thumbnail is not None and not self.images.get(thumbnail):
+            return _problem(422, "/content/article/thumbnail :: image not uploaded")
+        urn = f"urn:li:share:{7_200_000_000_000_000_000 + next(self.ids)}"
+        self.posts.append({"id": urn, **body})
+        return 201, {}, {"x-restli-id": urn}

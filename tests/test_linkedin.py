@@ -1,0 +1,118 @@
+"""LinkedIn: the commentary's reserved characters escaped as the "little text" format needs,
+counted after escaping, an article share with title, description and uploaded thumbnail through
+the versioned Posts API, an expired token and an old version pausing the channel, a post left
+unclear found again, and `channels check`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.linkedin import LinkedIn, little_text, plain_text
+
+from publisher import roster
+from publisher.engine import queue
+from publisher.engine.dispatch import Dispatcher
+from publisher.engine.pauses import active_pauses
+from publisher.engine.queue import utcnow
+from publisher.engine.slots import When
+from standins.linkedin import AUTHOR, LINKEDIN_TOKEN, LinkedInStandIn
+from tests.engine_helpers import article, make_settings, post
+
+RESERVED = r"\|{}@[]()<>#*_~"
+
+
+@pytest.fixture
+def linkedin_api() -> Iterator[LinkedInStandIn]:
+    stand_in = LinkedInStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINKEDIN_ACCESS_TOKEN", LINKEDIN_TOKEN)
+
+
+@given(st.text(st.sampled_from([*RESERVED, "a", " ", "ü", "😀"]), max_size=60))
+def test_escaped_commentary_reads_as_written_and_leaves_no_markup(text: str) -> None:
+    escaped = little_text(text)
+    assert plain_text(escaped) == text
+    assert not re.search(r"(?<!\\)(?:\\\\)*[|{}@\[\]()<>#*_~]", escaped)
+
+
+def test_reserved_characters_count_with_their_escapes() -> None:
+    channel = LinkedIn("li", LinkedIn.Options(author=AUTHOR))
+    assert channel.measure("(Bild) #news") == len(r"\(Bild\) \#news")
+
+
+def channel(api: LinkedInStandIn, **options) -> LinkedIn:
+    return LinkedIn(
+        "li",
+        LinkedIn.Options(author=AUTHOR, **options),
+        api_base=api.url,
+        fetch_image=lambda url, limit: FetchedImage(b"\xff\xd8\xff", "image/jpeg"),
+    )
+
+
+def test_an_article_share_goes_out_with_its_thumbnail(linkedin_api, token) -> None:
+    fields = {"title": "Haushalt", "description": "Der Bundestag …", "image": "https://e.de/b.jpg"}
+    text = "Haushalt beschlossen (vorläufig) #Bundestag"
+    receipt = channel(linkedin_api).send(Outgoing(1, text, "https://e.de/a", fields))
+    (shared,) = linkedin_api.posts
+    assert plain_text(shared["commentary"]) == text
+    assert shared["content"]["article"]["thumbnail"].startswith("urn:li:image:")
+    assert receipt.permalink == f"https://www.linkedin.com/feed/update/{receipt.remote_id}/"
+
+
+def settings_for(database_url, api, **options):
+    return make_settings(
+        database_url, li={"type": "linkedin", "author": AUTHOR, "api_base": api.url, **options}
+    )
+
+
+def test_an_expired_token_pauses_the_channel(engine, database_url, linkedin_api, token) -> None:
+    linkedin_api.revoked = True
+    settings = settings_for(database_url, linkedin_api)
+    queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    with engine.connect() as connection:
+        assert "li" in active_pauses(connection, utcnow())
+
+
+def test_a_version_linkedin_no_longer_serves_asks_for_a_newer_one(linkedin_api, token) -> None:
+    from publisher.channels.base import ChannelError
+
+    with pytest.raises(ChannelError, match="set a newer version") as refused:
+        channel(linkedin_api, version="202301").send(Outgoing(1, "Text", "https://e.de/a"))
+    assert (refused.value.kind, refused.value.fix) == ("auth", "settings")
+
+
+def test_a_post_is_sent_through_the_engine(engine, database_url, linkedin_api, token) -> None:
+    settings = settings_for(database_url, linkedin_api)
+    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    assert post(engine, post_id).state == "sent" and len(linkedin_api.posts) == 1
+
+
+def test_a_post_left_unclear_is_found_by_its_commentary(linkedin_api, token) -> None:
+    linkedin = channel(linkedin_api)
+    linkedin.send(Outgoing(1, "Eilmeldung (1)", "https://e.de/1"))
+    found = linkedin.lookup(
+        Outgoing(1, "Eilmeldung (1)", "https://e.de/1"), utcnow() - timedelta(1)
+    )
+    assert found is not None and found.remote_id.startswith("urn:li:share:")
+
+
+def test_check_names_the_organization(linkedin_api, token) -> None:
+    (found,) = channel(linkedin_api).check()
+    assert found.level == "ok" and "News.de" in found.message
