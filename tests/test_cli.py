@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from publisher.channels import platform_types
+from publisher.channels import channel_class, platform_types
 
 from tests.conftest import CORPUS, SAMPLE, LocalServer, run_cli
 
@@ -40,6 +40,16 @@ def test_compose_json_has_the_article_and_a_teaser_per_platform(sample_json: dic
     assert set(sample_json) == {"article", "teasers"}
     assert list(sample_json["teasers"]) == platform_types()
     assert platform_types()[:4] == ["x", "facebook", "whatsapp", "telegram"]
+
+
+@pytest.mark.parametrize("kind", ["bluesky", "mastodon", "threads", "linkedin"])
+def test_compose_json_counts_each_new_network_as_the_network_does(
+    sample_json: dict, kind: str
+) -> None:
+    teaser = sample_json["teasers"][kind]
+    counted = channel_class(kind)("check").measure(teaser["text"])
+    assert teaser["length"] == counted <= teaser["limit"]
+    assert "utm_source=" + kind in teaser["link"]
 
 
 def test_compose_json_teasers_hold_text_and_tracked_link(sample_json: dict) -> None:

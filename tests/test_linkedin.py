@@ -6,6 +6,7 @@ unclear found again, and `channels check`."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
+from publisher.engine.reconcile import reconcile
 from publisher.engine.slots import When
 from standins.linkedin import AUTHOR, LINKEDIN_TOKEN, LinkedInStandIn
 from tests.engine_helpers import article, make_settings, post
@@ -116,3 +118,44 @@ def test_a_post_left_unclear_is_found_by_its_commentary(linkedin_api, token) -> 
 def test_check_names_the_organization(linkedin_api, token) -> None:
     (found,) = channel(linkedin_api).check()
     assert found.level == "ok" and "News.de" in found.message
+
+
+def test_a_throttled_share_waits_an_hour(engine, database_url, linkedin_api, token) -> None:
+    settings = settings_for(database_url, linkedin_api)
+    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+    linkedin_api.fail_next("/rest/posts", 429, {"status": 429, "message": "Too Many Requests"})
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    row = post(engine, post_id)
+    assert row.state == "queued" and row.due_at > utcnow() + timedelta(minutes=50)
+
+
+class LostShare(LinkedInStandIn):
+    """Shares, then answers too late: the client's answer is lost."""
+
+    slowed = False
+
+    def respond(self, call):
+        answer = super().respond(call)
+        if call.path == "/rest/posts" and call.method == "POST" and not self.slowed:
+            self.slowed = True
+            time.sleep(3.0)
+        return answer
+
+
+def test_a_share_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
+    engine, database_url, token
+) -> None:
+    api = LostShare()
+    try:
+        settings = settings_for(database_url, api, timeout=1.5)
+        (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+        dispatcher = Dispatcher(engine, settings)
+        dispatcher.run_once()
+        dispatcher.close()
+        assert post(engine, post_id).state == "uncertain"
+        (found,) = reconcile(engine, settings)
+        assert found.found and post(engine, post_id).state == "sent" and len(api.posts) == 1
+    finally:
+        api.close()

@@ -18,6 +18,7 @@ from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
+from publisher.engine.reconcile import reconcile
 from publisher.engine.slots import When
 from publisher.teasers import compose
 from standins.graph import graph_error
@@ -102,3 +103,51 @@ def test_a_post_left_unclear_is_found_by_its_text(threads_api, token) -> None:
     threads.send(Outgoing(1, "Schlagzeile 1", "https://e.de/1"))
     found = threads.lookup(Outgoing(1, "Schlagzeile 1", "https://e.de/1"), utcnow() - timedelta(1))
     assert found is not None and found.permalink.startswith("https://www.threads.net/")
+
+
+def threads_settings(database_url, api, **options):
+    return make_settings(
+        database_url, th={"type": "threads", "user_id": USER_ID, "api_base": api.url, **options}
+    )
+
+
+def test_the_call_limit_waits_and_keeps_the_post(engine, database_url, threads_api, token):
+    settings = threads_settings(database_url, threads_api)
+    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["th"]), When())
+    threads_api.fail_next("/threads", 400, graph_error(4, "Application request limit reached"))
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    row = post(engine, post_id)
+    assert row.state == "queued" and row.due_at > utcnow() + timedelta(seconds=30)
+
+
+class LostPublish(ThreadsStandIn):
+    """Publishes, then answers too late: the client's answer is lost."""
+
+    slowed = False
+
+    def respond(self, call):
+        answer = super().respond(call)
+        if call.path.endswith("threads_publish") and not self.slowed:
+            self.slowed = True
+            time.sleep(3.0)
+        return answer
+
+
+def test_a_post_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
+    engine, database_url, token
+) -> None:
+    api = LostPublish()
+    try:
+        settings = threads_settings(database_url, api, timeout=1.5)
+        news = article()
+        (post_id,) = queue.add(engine, settings, news, roster.chosen(settings, ["th"]), When())
+        dispatcher = Dispatcher(engine, settings)
+        dispatcher.run_once()
+        dispatcher.close()
+        assert post(engine, post_id).state == "uncertain"
+        (found,) = reconcile(engine, settings)
+        assert found.found and post(engine, post_id).state == "sent" and len(api.posted()) == 1
+    finally:
+        api.close()

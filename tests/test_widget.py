@@ -277,3 +277,31 @@ def test_a_share_button_for_a_channel_without_share_link_is_a_config_error(tmp_p
     config.write_text('[widget]\nplatforms = ["x", "webhook"]\n')
     with pytest.raises(ConfigError, match="'webhook' has no share link"):
         load_settings(config)
+
+
+def test_the_new_networks_share_links_carry_their_tracked_links() -> None:
+    settings = newsroom(platforms=["bluesky", "threads", "linkedin"])
+    html = render_widget(ARTICLE, settings)
+    where, query = share(html, "bluesky")
+    assert where == "https:bsky.app/intent/compose"
+    assert query["text"].endswith(teaser("bluesky", settings).link)
+    where, query = share(html, "threads")
+    assert where == "https:www.threads.net/intent/post"
+    assert "utm_source=threads" in query["text"]
+    where, query = share(html, "linkedin")
+    assert (where, query) == (
+        "https:www.linkedin.com/sharing/share-offsite/",
+        {"url": teaser("linkedin", settings).link},
+    )
+
+
+def test_mastodon_shares_through_the_newsrooms_own_instance(tmp_path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        '[widget]\noutlet = "News.de"\nplatforms = ["mastodon"]\n'
+        '[channels.mastodon]\ntype = "mastodon"\ninstance = "https://social.news.de"\n'
+    )
+    settings = load_settings(config)
+    where, query = share(render_widget(ARTICLE, settings), "mastodon")
+    assert where == "https:social.news.de/share"
+    assert query["text"].startswith(ARTICLE.headline)
