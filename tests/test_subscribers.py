@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 
 from publisher import roster
 from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
-from publisher.engine.schema import subscribers
+from publisher.engine.schema import deliveries, posts, subscribers
 from publisher.engine.slots import When
 from publisher.engine.subscribers import (
     Reach,
@@ -27,7 +27,7 @@ from publisher.engine.subscribers import (
     reach,
 )
 from tests.conftest import run_cli
-from tests.engine_helpers import article, delivery_rows, make_settings
+from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 NUMBERS = ["+4915112345678", "+4917600000001", "+4917600000002"]
 
@@ -198,3 +198,39 @@ def test_queueing_says_whom_a_whatsapp_post_reaches(tmp_path, engine, database_u
     source.write_text('{"url": "https://e.de/a", "headline": "Eilmeldung", "bullets": []}')
     done = run_cli("--config", path, "queue", "add", str(source), "--channels", "wa")
     assert "wa reaches 3 people: 0 with the text, 3 with the approved template" in done.stdout
+
+
+def test_a_fan_out_whose_worker_died_after_the_last_message_ends_sent(
+    engine: Engine, database_url, graph_api, credentials
+) -> None:
+    settings = make_settings(
+        database_url,
+        wa={
+            "type": "whatsapp",
+            "api_base": graph_api.url,
+            "phone_number_id": graph_api.phone_number_id,
+        },
+    )
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    dying = Dispatcher(engine, settings)
+    (claimed,) = dying.claims.claim()
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(
+            insert(deliveries),
+            [
+                {
+                    "post_id": claimed.post_id, "channel": "wa", "attempt": 1, "worker": "w",
+                    "started_at": now, "outcome": outcome, "recipient": number, "payload": {},
+                }
+                for number, outcome in zip(NUMBERS, ("sent", "pending", "sent"), strict=True)
+            ],
+        )  # fmt: skip
+        connection.execute(update(posts).values(lease_until=now - timedelta(seconds=1)))
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    row = post(engine, claimed.post_id)
+    assert row.state == "sent" and "1 recipients unclear" in row.error
+    assert graph_api.posts("/messages") == []

@@ -52,6 +52,7 @@ class Claimed:
     message: Outgoing
     recipients: tuple[str, ...] = ()
     attempt: int = 1
+    fan_out: bool = False
 
 
 def post_key(row: Row) -> str:
@@ -261,16 +262,11 @@ class Claims:
             .values(pending=bindparam("new_pending")),
             [{"match_post": row.id, "new_pending": owed[row.id]} for row in rows],
         )
-        # A post with nobody left to send to goes the usual way, and fails for want of one.
-        empty: list[tuple[Row, str | None]] = [(row, None) for row in rows if not owed[row.id]]
-        opened: dict[int, int] = {}
-        if empty:
-            new = self._open_deliveries(connection, name, empty, now)
-            opened = dict(zip([row.id for row, _ in empty], new, strict=True))
+        # Nobody left means everyone was reached (or is unclear): the round records it so.
         return [
             Claimed(
                 post_id=row.id,
-                delivery_id=opened.get(row.id),
+                delivery_id=None,
                 channel=name,
                 due_at=row.due_at,
                 claimed_at=now,
@@ -278,6 +274,7 @@ class Claims:
                 message=Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row)),
                 recipients=tuple(owed[row.id]),
                 attempt=row.attempts + 1,
+                fan_out=True,
             )
             for row in rows
         ]

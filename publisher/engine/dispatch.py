@@ -130,7 +130,7 @@ class Dispatcher:
         if halted is not None and claimed.claimed_at <= halted:
             self.claims.release(claimed)
             return None
-        if claimed.recipients:
+        if claimed.fan_out:
             return self._deliver_fanout(claimed)
         started = utcnow()
         clock = time.perf_counter()
