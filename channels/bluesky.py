@@ -31,7 +31,6 @@ from html import escape
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import regex
 from publisher.channels.base import (
     Channel,
     ChannelError,
@@ -42,9 +41,9 @@ from publisher.channels.base import (
     Receipt,
     Teaser,
 )
-from publisher.channels.http import network_error
+from publisher.channels.http import HttpSession
 from publisher.channels.secrets import redact, secret
-from publisher.channels.text import share_query
+from publisher.channels.text import graphemes, share_query
 
 from publisher.articles import Article
 
@@ -59,8 +58,9 @@ _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]']")
 
 
-def graphemes(text: str) -> int:
-    return len(regex.findall(r"\X", text))
+def bluesky_length(text: str) -> int:
+    """`text`'s length as Bluesky counts it: graphemes."""
+    return len(graphemes(text))
 
 
 def tid(micros: int, clock: int) -> str:
@@ -114,12 +114,12 @@ class Bluesky(Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.root = (self.api_base or PDS).rstrip("/")
-        self._session: Any = None
+        self.http = HttpSession(self.name, self.config.timeout)
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def measure(self, text: str) -> int:
-        return graphemes(text)
+        return bluesky_length(text)
 
     def link(self, url: str, label: str) -> str:
         return shown_link(url)
@@ -159,29 +159,13 @@ class Bluesky(Channel):
 
     # --- the XRPC calls ----------------------------------------------------------------------
 
-    @property
-    def session(self) -> Any:
-        import requests
-
-        if self._session is None:
-            self._session = requests.Session()
-        return self._session
-
     def _xrpc(
         self, method: str, name: str, token: str | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        import requests
-
         headers = dict(kwargs.pop("headers", {}))
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        try:
-            response = self.session.request(
-                method, f"{self.root}/xrpc/{name}", headers=headers,
-                timeout=self.config.timeout, **kwargs,
-            )  # fmt: skip
-        except requests.RequestException as exc:
-            raise network_error(self.name, exc) from None
+        response = self.http.request(method, f"{self.root}/xrpc/{name}", headers=headers, **kwargs)
         try:
             answer = response.json()
         except ValueError:
@@ -310,8 +294,7 @@ class Bluesky(Channel):
         return [Finding("ok", f"account {profile.get('handle', self.config.handle)} ({did})")]
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
+        self.http.close()
 
 
 def _now() -> str:

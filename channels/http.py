@@ -1,11 +1,12 @@
-"""What the requests-based channels share: reading network failures and Retry-After headers the
-way the engine needs them (never sent, maybe sent, or when to try again)."""
+"""What the requests-based channels share: a session made at the first call, and reading network
+failures and Retry-After headers the way the engine needs them (never sent, maybe sent, or when
+to try again)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from publisher.channels.base import ChannelError
 
@@ -48,3 +49,27 @@ def retry_after(value: str | None, default: float) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class HttpSession:
+    """One channel's requests session, made at the first call (channels are also built just to
+    compose); a request that fails to reach the platform raises the classified ChannelError."""
+
+    def __init__(self, name: str, timeout: float) -> None:
+        self.name = name
+        self.timeout = timeout
+        self._session: requests.Session | None = None
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
+        try:
+            return self._session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()

@@ -40,7 +40,7 @@ from publisher.channels.base import (
     Receipt,
     Teaser,
 )
-from publisher.channels.http import network_error, retry_after
+from publisher.channels.http import HttpSession, retry_after
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import same_text, share_query, utf16_length
 from pydantic import Field
@@ -102,7 +102,7 @@ class LinkedIn(Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.root = (self.api_base or API).rstrip("/")
-        self._session: Any = None
+        self.http = HttpSession(self.name, self.config.timeout)
 
     def measure(self, text: str) -> int:
         return utf16_length(little_text(text))
@@ -129,32 +129,17 @@ class LinkedIn(Channel):
             f"<small>{host}</small></div></div>"
         )
 
-    @property
-    def session(self) -> Any:
-        import requests
-
-        if self._session is None:
-            self._session = requests.Session()
-        return self._session
-
     def _token(self) -> str:
         return secret(self.name, self.config.token_env or TOKEN_ENV)
 
     def _call(self, method: str, url: str, token: str, **kwargs: Any) -> Any:
-        import requests
-
         headers = {
             "Authorization": f"Bearer {token}",
             "LinkedIn-Version": self.config.version,
             "X-Restli-Protocol-Version": "2.0.0",
             **kwargs.pop("headers", {}),
         }
-        try:
-            response = self.session.request(
-                method, url, headers=headers, timeout=self.config.timeout, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise network_error(self.name, exc) from None
+        response = self.http.request(method, url, headers=headers, **kwargs)
         if response.status_code >= 400:
             raise classify(self.name, response)
         return response
@@ -235,8 +220,7 @@ class LinkedIn(Channel):
         return [Finding("ok", f"organization {name} reachable (version {self.config.version})")]
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
+        self.http.close()
 
 
 def _permalink(urn: str) -> str | None:

@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any, ClassVar, Literal
 
-import regex
 from publisher.channels.base import (
     Channel,
     ChannelError,
@@ -41,9 +40,9 @@ from publisher.channels.base import (
     Receipt,
     Teaser,
 )
-from publisher.channels.http import network_error
+from publisher.channels.http import HttpSession
 from publisher.channels.secrets import redact, secret
-from publisher.channels.text import share_query
+from publisher.channels.text import graphemes, share_query
 from pydantic import Field
 from twitter_text.extract_urls import extract_urls_with_indices
 
@@ -64,7 +63,7 @@ def mastodon_length(text: str, url_characters: int = 23) -> int:
         start, end = found["indices"]
         counted = counted[:start] + "x" * url_characters + counted[end:]
     counted = _MENTION.sub(lambda m: f"@{m.group(1)}", counted)
-    return len(regex.findall(r"\X", counted))
+    return len(graphemes(counted))
 
 
 class MastodonOptions(PlatformOptions):
@@ -109,15 +108,7 @@ class Mastodon(Channel):
         super().__init__(*args, **kwargs)
         base = self.api_base or self.config.instance or ""
         self.root = base.rstrip("/")
-        self._session: Any = None
-
-    @property
-    def session(self) -> Any:
-        import requests
-
-        if self._session is None:
-            self._session = requests.Session()
-        return self._session
+        self.http = HttpSession(self.name, self.config.timeout)
 
     def measure(self, text: str) -> int:
         return mastodon_length(text, self.config.url_characters)
@@ -147,15 +138,8 @@ class Mastodon(Channel):
         return secret(self.name, self.config.token_env or TOKEN_ENV)
 
     def _call(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
-        import requests
-
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-        try:
-            response = self.session.request(
-                method, f"{self.root}{path}", headers=headers, timeout=self.config.timeout, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise network_error(self.name, exc) from None
+        response = self.http.request(method, f"{self.root}{path}", headers=headers, **kwargs)
         if response.status_code >= 400:
             raise classify(self.name, response)
         return response
@@ -239,8 +223,7 @@ class Mastodon(Channel):
         return found
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
+        self.http.close()
 
 
 def classify(name: str, response: Any) -> ChannelError:

@@ -27,7 +27,7 @@ import regex
 from publisher.channels.base import Channel, ChannelError, Finding, Outgoing, Receipt, Teaser
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
-from publisher.channels.text import same_text, share_query
+from publisher.channels.text import graphemes, same_text, share_query
 
 from publisher.articles import Article
 
@@ -40,7 +40,7 @@ def threads_length(text: str) -> int:
     """`text`'s length as Threads counts it: characters, an emoji as its UTF-8 bytes."""
     return sum(
         len(cluster.encode()) if _EMOJI.search(cluster) else len(cluster)
-        for cluster in regex.findall(r"\X", text)
+        for cluster in graphemes(text)
     )
 
 

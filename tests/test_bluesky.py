@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from publisher.channels.base import FetchedImage, Outgoing
-from publisher.channels.bluesky import Bluesky, facets, graphemes, shown_link, tid
+from publisher.channels.bluesky import Bluesky, bluesky_length, facets, shown_link, tid
 
 from publisher import roster
 from publisher.articles import Article
@@ -68,12 +68,12 @@ def test_a_link_facet_covers_exactly_the_shortened_link(text: str) -> None:
     [("Grüße", 5), ("e\u0301", 1), ("👩‍👩‍👧‍👦", 1), ("🇩🇪🇫🇷", 2), ("東京で会議", 5)],
 )
 def test_bluesky_counts_graphemes(text: str, length: int) -> None:
-    assert graphemes(text) == length
+    assert bluesky_length(text) == length
 
 
 def test_a_long_link_is_shown_short_and_counted_short() -> None:
     assert shown_link(LINK) == "news.de/politik/857/baschar-a…"
-    assert graphemes(shown_link(LINK)) == 30
+    assert bluesky_length(shown_link(LINK)) == 30
 
 
 def test_record_keys_are_tids_that_sort_by_time() -> None:
