@@ -3,14 +3,21 @@ readers wrote, and the statuses of messages sent to them. Read from the payload 
 (developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components): `entry[].changes[].value`
 with `metadata.phone_number_id`, `messages[]` (`from`, `timestamp`, `type`, `text.body` or a
 quick-reply `button.text`) and `statuses[]` (`id`, `status` of sent, delivered, read or failed,
-`recipient_id`, `timestamp`, `errors[]` with `code` and `title`). Anything else is left out."""
+`recipient_id`, `timestamp`, `errors[]` with `code` and `title`). Anything else is left out.
+Also how Meta proves it is Meta: the verification query (`hub.mode=subscribe`, `hub.verify_token`,
+`hub.challenge`) and `X-Hub-Signature-256` (`sha256=` and the HMAC-SHA256 of the raw body with the
+app secret)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+SIGNATURE_HEADER = "X-Hub-Signature-256"
 STATUSES = ("sent", "delivered", "read", "failed")
 # The message could not be delivered to the number (not on WhatsApp, or it cannot receive).
 UNDELIVERABLE = "131026"
@@ -89,3 +96,24 @@ def read_events(payload: object) -> tuple[list[ReaderMessage], list[StatusUpdate
                     )
                 )
     return messages, statuses
+
+
+def challenge(query: Mapping[str, str], verify_token: str) -> str | None:
+    """The challenge to answer Meta's verification with, or None when it is not Meta's request
+    for this verify token (compared in constant time)."""
+    given = query.get("hub.verify_token", "")
+    if (
+        not verify_token
+        or query.get("hub.mode") != "subscribe"
+        or not hmac.compare_digest(given.encode(), verify_token.encode())
+    ):
+        return None
+    return query.get("hub.challenge", "")
+
+
+def signed_by(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether `header` is Meta's signature of `body` with the app `secret`."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())

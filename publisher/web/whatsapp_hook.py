@@ -7,8 +7,6 @@ keywords subscribe and unsubscribe them before the answer; confirmations go out 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 
@@ -19,23 +17,19 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher import roster
 from publisher.channels.base import ChannelError, Outgoing
-from publisher.channels.whatsapp_events import read_events
+from publisher.channels.whatsapp_events import (
+    SIGNATURE_HEADER,
+    challenge,
+    read_events,
+    signed_by,
+)
 from publisher.config import Settings
 from publisher.engine.inbox import Reply, take_message, take_status
 from publisher.web.bodies import Refused, json_body, read_limited
 
 VERIFY_TOKEN_ENV = "WHATSAPP_VERIFY_TOKEN"
 APP_SECRET_ENV = "WHATSAPP_APP_SECRET"
-SIGNATURE_HEADER = "X-Hub-Signature-256"
 logger = logging.getLogger("publisher.web.whatsapp")
-
-
-def signed_by(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether `header` is Meta's signature of `body` with the app `secret`."""
-    if not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
 
 
 def mount_whatsapp(app: FastAPI, engine: Engine, settings: Settings) -> None:
@@ -51,16 +45,10 @@ def mount_whatsapp(app: FastAPI, engine: Engine, settings: Settings) -> None:
 
     @app.get("/hooks/whatsapp", response_class=PlainTextResponse)
     async def verify(request: Request) -> Response:
-        token = os.environ.get(VERIFY_TOKEN_ENV, "")
-        query = request.query_params
-        given = query.get("hub.verify_token", "")
-        if (
-            not token
-            or query.get("hub.mode") != "subscribe"
-            or not hmac.compare_digest(given.encode(), token.encode())
-        ):
+        answer = challenge(request.query_params, os.environ.get(VERIFY_TOKEN_ENV, ""))
+        if answer is None:
             raise Refused(403, "the verify token does not match")
-        return PlainTextResponse(query.get("hub.challenge", ""))
+        return PlainTextResponse(answer)
 
     @app.post("/hooks/whatsapp")
     async def events(request: Request, background: BackgroundTasks) -> dict[str, int]:
