@@ -7,7 +7,6 @@ every post ends sent, exactly once."""
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from publisher.engine.store import open_engine
 from standins.base import Answer, Call
 from standins.bluesky import APP_PASSWORD, HANDLE, BlueskyStandIn
 from tests.conftest import ROOT
+from tests.crash_helpers import kill_while_busy
 
 POSTS = 150
 KILLS = 5
@@ -94,27 +94,11 @@ def test_killed_workers_leave_no_bluesky_post_twice_or_unclear(database_url: str
                 select(func.count()).where(posts.c.state.in_(("queued", "sending")))
             ).scalar_one()
 
-    rng = random.Random(20261126)
-    workers = [_start(config), _start(config)]
-    kills = 0
-    deadline = time.monotonic() + 120
     try:
-        while open_count() and time.monotonic() < deadline:
-            time.sleep(rng.uniform(0.2, 0.6))
-            if kills < KILLS:
-                victim = rng.randrange(len(workers))
-                workers[victim].send_signal(signal.SIGKILL)
-                workers[victim].wait()
-                workers[victim] = _start(config)
-                kills += 1
+        kills = kill_while_busy(
+            lambda: _start(config), lambda: bool(open_count()), KILLS, 20261126, 120, (0.2, 0.6)
+        )
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
         pds.close()
     with engine.connect() as connection:
         states = Counter(connection.execute(select(posts.c.state)).scalars().all())

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from sqlalchemy import func, insert, select
 from publisher.engine.schema import articles, posts
 from publisher.engine.store import open_engine
 from tests.conftest import ROOT, TEST_DATABASE_ENV
+from tests.crash_helpers import kill_while_busy
 
 POSTS = 1200
 KILLS = 12
@@ -141,27 +141,11 @@ def test_killed_workers_never_send_twice_and_lose_nothing(
                 select(func.count()).where(posts.c.state.in_(("queued", "sending")))
             ).scalar_one()
 
-    rng = random.Random(20261125)
-    workers = [_start(config), _start(config)]
-    kills = 0
-    deadline = time.monotonic() + 240
     try:
-        while open_count() and time.monotonic() < deadline:
-            time.sleep(rng.uniform(0.1, 0.6))
-            if kills < KILLS:
-                victim = rng.randrange(len(workers))
-                workers[victim].send_signal(signal.SIGKILL)
-                workers[victim].wait()
-                workers[victim] = _start(config)
-                kills += 1
+        kills = kill_while_busy(
+            lambda: _start(config), lambda: bool(open_count()), KILLS, 20261125, 240, (0.1, 0.6)
+        )
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
         stand_in.httpd.shutdown()
 
     with engine.connect() as connection:

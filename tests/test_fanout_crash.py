@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from publisher.engine.store import open_engine
 from publisher.engine.subscribers import import_numbers
 from standins.graph import GRAPH_TOKEN
 from tests.conftest import ROOT
+from tests.crash_helpers import kill_while_busy
 
 SUBSCRIBERS = 400
 KILLS = 5
@@ -107,27 +107,16 @@ def test_killed_workers_never_message_a_subscriber_twice(database_url: str, tmp_
         with engine.connect() as connection:
             return connection.execute(select(posts.c.state)).scalar_one()
 
-    rng = random.Random(20261126)
-    workers = [_start(config), _start(config)]
-    kills = 0
-    deadline = time.monotonic() + 120
     try:
-        while state() in ("queued", "sending") and time.monotonic() < deadline:
-            time.sleep(rng.uniform(0.2, 0.7))
-            if kills < KILLS:
-                victim = rng.randrange(len(workers))
-                workers[victim].send_signal(signal.SIGKILL)
-                workers[victim].wait()
-                workers[victim] = _start(config)
-                kills += 1
+        kills = kill_while_busy(
+            lambda: _start(config),
+            lambda: state() in ("queued", "sending"),
+            KILLS,
+            20261126,
+            120,
+            (0.2, 0.7),
+        )
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
         api.httpd.shutdown()
 
     with engine.connect() as connection:
