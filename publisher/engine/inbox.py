@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, update
 
 from publisher.catalogue import translator
-from publisher.channels.whatsapp_events import UNDELIVERABLE, ReaderMessage, StatusUpdate
+from publisher.channels.whatsapp_events import (
+    STATUSES,
+    UNDELIVERABLE,
+    ReaderMessage,
+    StatusUpdate,
+)
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
 from publisher.engine.schema import deliveries
@@ -23,7 +28,7 @@ from publisher.engine.subscribers import (
 )
 
 # Later statuses never give way to earlier ones arriving late (webhooks come in any order).
-_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+_RANK = {status: rank for rank, status in enumerate(STATUSES, start=1)}
 
 
 @dataclass(frozen=True)
