@@ -105,8 +105,13 @@ def queue_post(engine: Engine, settings: Settings, channel: str = "x_main") -> i
 
 
 def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR) -> None:
-    message = next(
-        m for m in reversed(api.messages) if m.get("buttons") and _has(m["buttons"], label)
+    # The stand-in notes the call before it records the message, so a reply already seen
+    # may not carry its buttons yet.
+    message = wait_for(
+        lambda: next(
+            (m for m in reversed(api.messages) if m.get("buttons") and _has(m["buttons"], label)),
+            None,
+        )
     )
     data = next(
         b["callback_data"]
