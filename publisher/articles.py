@@ -78,7 +78,7 @@ def check_http_url(value: str) -> str:
         or _URL_FORBIDDEN.search(url)
         or _BIDI.search(url)
     ):
-        raise ArticleError(f"not an http(s) URL: {url[:200]!r}")
+        raise ArticleError(f"not an http(s) URL: {url[:200]!r}", key="not_a_url", url=url[:200])
     return url
 
 
@@ -205,14 +205,21 @@ class Article(BaseModel):
 def article_from_mapping(data: Any, *, default_tz: tzinfo | None = None) -> Article:
     """Validate Article JSON (already decoded) into an Article, with one-line errors."""
     if not isinstance(data, dict):
-        raise ArticleError("Article JSON must be an object with at least url and headline")
+        raise ArticleError(
+            "Article JSON must be an object with at least url and headline", key="not_an_article"
+        )
     published = data.get("published_at")
     if default_tz is not None and isinstance(published, str):
         data = {**data, "published_at": assume_timezone(published, default_tz)}
     try:
         return Article.model_validate(data)
     except ValidationError as exc:
-        raise ArticleError(describe_validation_error(exc)) from None
+        first = exc.errors()[0]
+        raise ArticleError(
+            describe_validation_error(exc),
+            key="article_field_missing" if first["type"] == "missing" else "article_field_wrong",
+            field=".".join(str(p) for p in first["loc"]) or "article",
+        ) from None
 
 
 def assume_timezone(timestamp: str, tz: tzinfo) -> str:
@@ -242,12 +249,16 @@ def article_from_json_text(text: str, source: str, *, default_tz: tzinfo | None 
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArticleError(
-            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            key="invalid_json",
+            source=source,
+            line=exc.lineno,
+            column=exc.colno,
         ) from None
     try:
         return article_from_mapping(data, default_tz=default_tz)
     except ArticleError as exc:
-        raise ArticleError(f"{source}: {exc}") from None
+        raise exc.within(source) from None
 
 
 def read_file_bytes(path: Path, max_bytes: int) -> bytes:
@@ -270,8 +281,8 @@ def read_file_bytes(path: Path, max_bytes: int) -> bytes:
 def read_text_bytes(raw: bytes, name: str) -> str:
     """Uploaded or read bytes as text, or an ArticleError naming `name` and the reason."""
     if b"\x00" in raw[:8192]:
-        raise ArticleError(f"{name}: not a text file")
+        raise ArticleError(f"{name}: not a text file", key="not_text_file", name=name)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ArticleError(f"{name}: not UTF-8 text") from None
+        raise ArticleError(f"{name}: not UTF-8 text", key="not_utf8", name=name) from None

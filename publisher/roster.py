@@ -66,7 +66,11 @@ def chosen(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel
         unknown = [n for n in names if n not in settings.channels]
         if unknown:
             known = ", ".join(sorted(settings.channels))
-            raise UnknownChannel(f"unknown channel {unknown[0]!r} (configured: {known})")
+            raise UnknownChannel(
+                f"unknown channel {unknown[0]!r} (configured: {known})",
+                key="unknown_channel",
+                channel=unknown[0],
+            )
         picked = list(dict.fromkeys(names))
     else:
         picked = [n for n in settings.channels if n != "log"] or ["log"]
@@ -86,7 +90,11 @@ def resolve(settings: Settings, requested: Sequence[str] | None = None) -> dict[
             cls = channel_class(key)
         except ComposeError:
             names = ", ".join(sorted({*settings.channels, *platform_types()}))
-            raise ComposeError(f"unknown channel {key!r} (configured or known: {names})") from None
+            raise ComposeError(
+                f"unknown channel {key!r} (configured or known: {names})",
+                key="unknown_channel",
+                channel=key,
+            ) from None
         first = next((n for n, c in settings.channels.items() if c.type == key), None)
         resolved[key] = configured(settings, first) if first else cls(key)
     return resolved

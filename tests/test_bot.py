@@ -299,6 +299,22 @@ def test_replies_in_german_when_configured(engine, desk_settings, bot_api, monke
         thread.stop()
 
 
+def test_a_german_bot_says_in_german_that_an_article_is_unknown(
+    engine, desk_settings, bot_api, monkeypatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    german = desk_settings.model_copy(
+        update={"bot": desk_settings.bot.model_copy(update={"language": "de"})}
+    )
+    thread = BotThread(engine, german)
+    thread.start()
+    try:
+        answer = reply_after(bot_api, "/queue cms-unbekannt")
+    finally:
+        thread.stop()
+    assert "Es gibt keinen gespeicherten Artikel „cms-unbekannt“" in answer
+
+
 def test_bot_token_never_reaches_the_log(
     engine, desk_settings, bot_api, monkeypatch, caplog
 ) -> None:

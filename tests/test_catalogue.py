@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 
 import pytest
 from publisher.channels.base import Problem
 
 from publisher import roster
+from publisher.articles import article_from_json_text, check_http_url, read_text_bytes
 from publisher.catalogue import de, describe, en, problem
-from publisher.config import ChannelSettings, Settings
+from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.queue import QueueError
+from publisher.engine.store import make_engine, translate_errors
+from publisher.errors import EditorError
+from publisher.intake.htmlpage import article_from_html
+from publisher.intake.sources import load_article
+from publisher.intake.textdump import article_from_text
 from tests.conftest import ROOT
 
 TABLES = ["WORDS", "DESK", "BOT"]
@@ -79,3 +86,83 @@ def test_an_edit_refused_for_its_text_names_the_problems_in_the_editors_words() 
         problems=[Problem("the text is empty", "empty")],
     )  # fmt: skip
     assert describe(refusal, "de") == "Post 3 auf x kann so nicht erscheinen: der Text ist leer."
+
+
+def test_every_refusal_key_raised_has_its_words() -> None:
+    sources = "\n".join(
+        path.read_text()
+        for folder in ("publisher", "channels")
+        for path in (ROOT / folder).rglob("*.py")
+    )
+    found = re.findall(r'\bkey="(\w+)"(?: if [^"\n]* else "(\w+)")?', sources)
+    keys = {key for pair in found for key in pair if key}
+    assert len(keys) >= 30
+    for module in (de, en):
+        assert {f"error_{key}" for key in keys} <= set(module.WORDS)
+
+
+def _refusal(action: Callable[[], object]) -> EditorError:
+    with pytest.raises(EditorError) as refused:
+        action()
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("action", "german"),
+    [
+        (lambda: check_http_url("ftp://e.de/a"), "„ftp://e.de/a“ ist keine Webadresse"),
+        (lambda: read_text_bytes(b"\xff\xfe Kopf", "a.txt"), "a.txt ist nicht als UTF-8-Text"),
+        (lambda: read_text_bytes(b"\x00\x01", "a.bin"), "a.bin ist keine Textdatei."),
+        (lambda: article_from_json_text('{"url": ', "a.json"), "a.json ist kein lesbares JSON"),
+        (lambda: article_from_json_text("[1]", "a.json"), "Das JSON ist kein Artikel"),
+        (
+            lambda: article_from_json_text('{"url": "https://e.de/a"}', "a.json"),
+            "Dem Artikel fehlt „headline“.",
+        ),
+        (
+            lambda: article_from_json_text('{"url": "https://e.de/a", "headline": 5}', "a.json"),
+            "„headline“ des Artikels ist nicht verwendbar.",
+        ),
+        (
+            lambda: article_from_text("- eins\n- zwei\n", source="a.md"),
+            "Der Text beginnt mit einer Liste",
+        ),
+        (lambda: article_from_text("\n\n", source="a.md"), "a.md enthält keinen Artikeltext."),
+        (lambda: roster.chosen(Settings(), ["myspace"]), "Es gibt keinen Kanal „myspace“."),
+    ],
+)
+def test_a_refusal_while_taking_in_an_article_is_told_in_german(action, german: str) -> None:
+    assert describe(_refusal(action), "de").startswith(german)
+
+
+def test_an_empty_file_is_told_in_german(tmp_path) -> None:
+    empty = tmp_path / "a.txt"
+    empty.write_text(" \n")
+    refusal = _refusal(lambda: load_article(str(empty), Settings()))
+    assert describe(refusal, "de") == "Die Datei ist leer."
+
+
+def test_a_page_the_site_refuses_is_told_in_german(server) -> None:
+    server.answer("/weg", 404, b"not here")
+    settings = Settings(fetch=FetchSettings(allow_private_networks=True))
+    refusal = _refusal(lambda: load_article(server.base + "/weg", settings))
+    assert describe(refusal, "de") == (
+        f"Die Website hat {server.base}/weg mit Fehler 404 beantwortet."
+    )
+
+
+def test_a_page_without_a_headline_is_told_in_german() -> None:
+    refusal = _refusal(
+        lambda: article_from_html("<html><body><p>x</p></body></html>", source="a.html")
+    )
+    assert describe(refusal, "de") == "a.html zeigt keine Schlagzeile, die sich übernehmen lässt."
+
+
+def test_a_database_that_cannot_be_reached_is_told_in_german() -> None:
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/test")
+
+    def connect() -> None:
+        with translate_errors(engine), engine.connect():
+            pass
+
+    assert describe(_refusal(connect), "de").startswith("Die Datenbank ist belegt")

@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import select
 
 from publisher import roster
-from publisher.config import ChannelSettings
+from publisher.config import ChannelSettings, FetchSettings
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
@@ -615,3 +615,20 @@ def test_a_german_desk_says_why_a_text_is_refused_in_german(engine, database_url
         ).json()
     assert answer["problems"] == ["300 Zeichen (wie X zählt), mehr als die erlaubten 280"]
     assert answer["unit"] == "Zeichen (wie X zählt)"
+
+
+def test_a_german_desk_says_in_german_why_a_page_cannot_be_taken_in(
+    engine, database_url, server, monkeypatch
+) -> None:
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "ed", PASSWORD, "editor")
+    server.answer("/weg", 404)
+    german = desk_settings(database_url).model_copy(
+        update={"language": "de", "fetch": FetchSettings(allow_private_networks=True)}
+    )
+    with serving(engine, german) as base:
+        session, csrf = signed_in(base, "ed")
+        page = session.post(
+            f"{base}/intake", data={"csrf": csrf, "url": f"{server.base}/weg"}, timeout=10
+        ).text
+    assert f"Die Website hat {server.base}/weg mit Fehler 404 beantwortet." in html.unescape(page)

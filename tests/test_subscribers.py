@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from publisher.engine.subscribers import (
     phone_number,
     reach,
 )
-from tests.conftest import run_cli
+from tests.conftest import run_cli, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 NUMBERS = ["+4915112345678", "+4917600000001", "+4917600000002"]
@@ -234,3 +236,50 @@ def test_a_fan_out_whose_worker_died_after_the_last_message_ends_sent(
     row = post(engine, claimed.post_id)
     assert row.state == "sent" and "1 recipients unclear" in row.error
     assert graph_api.posts("/messages") == []
+
+
+def test_a_round_whose_lease_ran_out_sends_nothing_more_once_its_worker_claimed_the_post_again(
+    engine: Engine, database_url, graph_api, credentials, monkeypatch
+) -> None:
+    # A worker slower than its lease expires its own post and claims it again while the first
+    # round still runs: both rounds are the same worker's, yet only the newer one may send.
+    settings = make_settings(
+        database_url,
+        wa={
+            "type": "whatsapp",
+            "api_base": graph_api.url,
+            "phone_number_id": graph_api.phone_number_id,
+        },
+    )
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    dispatcher = Dispatcher(engine, settings)
+    (stale,) = dispatcher.claims.claim()
+    dispatcher.claims.expire_leases(utcnow() + timedelta(hours=1))
+    (fresh,) = dispatcher.claims.claim()
+    # A message of the stale round hangs at the platform until the fresh round is done.
+    answer, gating, first, go = (
+        graph_api.respond,
+        threading.Event(),
+        threading.Event(),
+        threading.Event(),
+    )
+
+    def respond(call):
+        if "/messages" in call.path and gating.is_set():
+            first.set()
+            go.wait(10)
+        return answer(call)
+
+    monkeypatch.setattr(graph_api, "respond", respond)
+    gating.set()
+    late = threading.Thread(target=dispatcher.deliver, args=(stale,))
+    late.start()
+    wait_for(lambda: first.is_set() or not late.is_alive())
+    gating.clear()
+    dispatcher.deliver(fresh)
+    go.set()
+    late.join(10)
+    dispatcher.close()
+    assert Counter(c.json["to"] for c in graph_api.posts("/messages")) == Counter(NUMBERS)
+    assert post(engine, post_id).state == "sent"

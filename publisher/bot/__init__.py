@@ -1,5 +1,6 @@
 """The editors' Telegram bot, built on python-telegram-bot's Application: commands and buttons
-(`publisher.bot.commands`), notifications (`publisher.bot.notify`), polling or webhook mode.
+(`publisher.bot.commands`), who may use them (`publisher.bot.access`), notifications
+(`publisher.bot.notify`), polling or webhook mode.
 Runs alone (`publisher bot`) or in a thread of `publisher run` (`[bot] enabled = true`)."""
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from publisher import actions, roster
 from publisher.articles import Article
 from publisher.bot import render
+from publisher.bot.access import Gate, actor
 from publisher.catalogue import describe, reach, translator, unit
 from publisher.clock import shown
 from publisher.config import Settings
@@ -64,63 +65,13 @@ class Desk:
         self.bot_settings = settings.bot
         self.language = settings.bot.language or settings.language
         self._say = translator(self.language, "bot")
+        self.gate = Gate(settings.bot, self._say)
         self.drafts: dict[str, Draft] = {}
         # /edit texts that drop the article's link, waiting for the editor's confirmation.
         self.pending_edits: dict[str, PendingEdit] = {}
-        self._refused: set[int] = set()
 
     def say(self, key: str, **values: Any) -> str:
         return self._say(key, **values)
-
-    # --- who may act ---------------------------------------------------------------------
-
-    def allowed(self, update: Update) -> bool:
-        user, chat = update.effective_user, update.effective_chat
-        members = (*self.bot_settings.allowed_users, *self.bot_settings.approvers)
-        if user is None or user.id not in members:
-            return False
-        if chat is None or chat.type == "private":
-            return True
-        return chat.id in (*self.bot_settings.allowed_chats, self.bot_settings.editors_chat_id)
-
-    async def refuse(self, update: Update) -> None:
-        user = update.effective_user
-        user_id = user.id if user else 0
-        logger.warning(
-            "refused Telegram user %s (%s) in chat %s",
-            user_id,
-            user.username if user else "?",
-            update.effective_chat.id if update.effective_chat else "?",
-        )
-        if update.callback_query is not None:
-            await update.callback_query.answer(self.say("refused"), show_alert=True)
-        elif user_id not in self._refused and update.effective_message is not None:
-            self._refused.add(user_id)
-            await update.effective_message.reply_text(self.say("refused"))
-
-    async def guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        if self.allowed(update):
-            return True
-        await self.refuse(update)
-        return False
-
-    def approver(self, update: Update) -> bool:
-        """Whether the user may approve posts and pause or resume channels, as at the desk."""
-        user = update.effective_user
-        return user is not None and user.id in self.bot_settings.approvers
-
-    async def approvers_only(self, update: Update) -> bool:
-        """True for an approver; anyone else is told so."""
-        if self.approver(update):
-            return True
-        await self.reply(update, self.say("approvers_only"))
-        return False
-
-    @staticmethod
-    def actor(update: Update) -> str:
-        """Who acts, for the post's record: the Telegram user id."""
-        user = update.effective_user
-        return f"telegram:{user.id}" if user else "telegram"
 
     async def reply(self, update: Update, text: str, **options: Any) -> None:
         if update.effective_message is not None:
@@ -141,17 +92,17 @@ class Desk:
         logger.error("bot handler failed", exc_info=context.error)
         if isinstance(update, Update) and update.effective_message is not None:
             await update.effective_message.reply_text(
-                self.say("error", message="internal error, see the log")
+                self.say("error", message=self.say("internal_error"))
             )
 
     # --- commands --------------------------------------------------------------------------
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if await self.guard(update, context):
+        if await self.gate.guard(update):
             await self.reply(update, self.say("help"))
 
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context):
+        if not await self.gate.guard(update):
             return
         args = list(context.args or [])
         if not args:
@@ -221,10 +172,14 @@ class Desk:
         try:
             return stored_article(self.engine, source)
         except UnknownArticle:
-            raise QueueError(f"no stored article {source!r}; send its URL instead") from None
+            raise QueueError(
+                f"no stored article {source!r}; send its URL instead",
+                key="no_stored_article",
+                article=source,
+            ) from None
 
     async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context):
+        if not await self.gate.guard(update):
             return
         rows = await self.run(update, list_posts, self.engine, self.settings)
         if rows is None:
@@ -235,7 +190,7 @@ class Desk:
         await self.reply(update, "\n".join(render.post_line(p, self.say) for p in rows[:40]))
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context):
+        if not await self.gate.guard(update):
             return
         rows = await self.run(update, lambda: list_deliveries(self.engine, limit=15))
         if not rows:
@@ -245,7 +200,7 @@ class Desk:
         await self.reply(update, "\n".join(render.delivery_line(d, self.say) for d in rows))
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context):
+        if not await self.gate.guard(update):
             return
         post_id = await self._post_id(update, context, "/show <id>")
         if post_id is None:
@@ -257,7 +212,7 @@ class Desk:
         await self.reply(update, render.post_detail(post, self.say, summary))
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context):
+        if not await self.gate.guard(update):
             return
         text = (update.effective_message.text or "") if update.effective_message else ""
         parts = text.split(maxsplit=3)
@@ -267,7 +222,7 @@ class Desk:
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
         pending = PendingEdit(post_id, channel, new_text)
         try:
-            result = await asyncio.to_thread(self._edit, pending, self.actor(update))
+            result = await asyncio.to_thread(self._edit, pending, actor(update))
         except queue.LinkMissing as exc:
             key = secrets.token_hex(4)
             self.pending_edits[key] = pending
@@ -287,7 +242,13 @@ class Desk:
         post_id, channel, new_text = edit
         post = show_post(self.engine, self.settings, post_id)
         if post["channel"] != channel:
-            raise QueueError(f"post {post_id} is for {post['channel']}, not {channel}")
+            raise QueueError(
+                f"post {post_id} is for {post['channel']}, not {channel}",
+                key="other_channel",
+                post=post_id,
+                channel=post["channel"],
+                asked=channel,
+            )
         verbs.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
         adapter = roster.configured(self.settings, channel)
         shown = unit(adapter.unit, self.language)
@@ -305,14 +266,14 @@ class Desk:
     async def _transition(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str
     ) -> None:
-        if not await self.guard(update, context):
+        if not await self.gate.guard(update):
             return
-        if verb == "approve" and not await self.approvers_only(update):
+        if verb == "approve" and not await self.gate.approvers_only(update):
             return
         post_id = await self._post_id(update, context, f"/{verb} <id>")
         if post_id is None:
             return
-        if await self.run(update, self.act, verb, post_id, self.actor(update)) is not None:
+        if await self.run(update, self.act, verb, post_id, actor(update)) is not None:
             await self.reply(update, self.say("done", id=post_id, verb=self.say(f"verb_{verb}")))
 
     def act(self, verb: str, post_id: int, by: str) -> bool:
@@ -330,7 +291,7 @@ class Desk:
         await self._transition(update, context, "retry")
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context) or not await self.approvers_only(update):
+        if not await self.gate.guard(update) or not await self.gate.approvers_only(update):
             return
         args = context.args or []
         if not args:
@@ -346,7 +307,7 @@ class Desk:
         return True
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.guard(update, context) or not await self.approvers_only(update):
+        if not await self.gate.guard(update) or not await self.gate.approvers_only(update):
             return
         args = context.args or []
         if len(args) != 1:
@@ -365,8 +326,8 @@ class Desk:
         query = update.callback_query
         if query is None:
             return
-        if not self.allowed(update):
-            await self.refuse(update)
+        if not self.gate.allowed(update):
+            await self.gate.refuse(update)
             return
         button = _BUTTON.fullmatch(query.data or "")
         if button is None or not self._known_button(*button.groups()):
@@ -374,11 +335,11 @@ class Desk:
             return
         kind, key, action = button.groups()
         needs_approver = (kind, action) in (("p", "approve"), ("c", "resume"))
-        if needs_approver and not self.approver(update):
+        if needs_approver and not self.gate.approver(update):
             await query.answer(self.say("approvers_only"), show_alert=True)
             return
         try:
-            outcome = await asyncio.to_thread(self._press, kind, key, action, self.actor(update))
+            outcome = await asyncio.to_thread(self._press, kind, key, action, actor(update))
         except EditorError as exc:
             outcome = self.say("error", message=describe(exc, self.language))
         await query.answer()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Row,
@@ -53,6 +54,16 @@ class Claimed:
     recipients: tuple[str, ...] = ()
     attempt: int = 1
     fan_out: bool = False
+
+    def held_by(self, worker: str) -> ColumnElement[bool]:
+        """Whether the post is still this claim: the worker's, and not claimed again since.
+        The attempt tells two claims of one worker apart (a worker slower than its lease can
+        expire its own post and claim it again while the first round still runs)."""
+        return and_(
+            posts.c.id == self.post_id,
+            posts.c.worker == worker,
+            posts.c.attempts == self.attempt,
+        )
 
 
 def post_key(row: Row) -> str:
@@ -294,7 +305,7 @@ class Claims:
                 )
             connection.execute(
                 update(posts)
-                .where(and_(posts.c.id == claimed.post_id, posts.c.worker == self.worker))
+                .where(claimed.held_by(self.worker))
                 .values(
                     state=State.QUEUED,
                     worker=None,
@@ -353,19 +364,15 @@ class Claims:
         logger.warning("%d posts were left sending by a stopped worker", len(ids))
         return len(ids)
 
-    def renew(self, post_id: int) -> bool:
+    def renew(self, claimed: Claimed) -> bool:
         """Extend this worker's lease on a post it is still sending (a long fan-out); False
-        when the post is no longer its own."""
+        when the post is no longer this claim."""
         now = utcnow()
         with self.engine.begin() as connection:
             return bool(
                 connection.execute(
                     update(posts)
-                    .where(
-                        posts.c.id == post_id,
-                        posts.c.worker == self.worker,
-                        posts.c.state == State.SENDING,
-                    )
+                    .where(claimed.held_by(self.worker), posts.c.state == State.SENDING)
                     .values(lease_until=now + self.lease)
                 ).rowcount
             )

@@ -68,6 +68,7 @@ _RECORD_POST = (
     .where(
         posts.c.id == bindparam("match_post"),
         posts.c.worker == bindparam("match_worker"),
+        posts.c.attempts == bindparam("match_attempt"),
         posts.c.state.in_((State.SENDING, State.UNCERTAIN)),
     )
     .values(
@@ -220,7 +221,12 @@ class Dispatcher:
                 self._record_delivery(connection, claimed, now, seconds, post_values, error)
             connection.execute(
                 _RECORD_POST,
-                {"match_post": claimed.post_id, "match_worker": self.worker, "new_updated_at": now}
+                {
+                    "match_post": claimed.post_id,
+                    "match_worker": self.worker,
+                    "match_attempt": claimed.attempt,
+                    "new_updated_at": now,
+                }
                 | {f"new_{key}": value for key, value in post_values.items()},
             )
             if error is not None and stops_channel(error):

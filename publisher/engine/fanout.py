@@ -98,7 +98,7 @@ class FanOut:
         engine: Engine,
         adapter: Channel,
         worker: str,
-        renew: Callable[[int], bool],
+        renew: Callable[[Claimed], bool],
         renew_every: float,
     ) -> None:
         self.engine = engine
@@ -133,9 +133,7 @@ class FanOut:
         done.owed += list(recipients)
         with self.engine.begin() as connection:
             connection.execute(
-                update(posts)
-                .where(posts.c.id == claimed.post_id, posts.c.worker == self.worker)
-                .values(pending=done.owed)
+                update(posts).where(claimed.held_by(self.worker)).values(pending=done.owed)
             )
         error = combined(done.errors, len(claimed.recipients))
         if error is None and not done.owed:
@@ -232,7 +230,7 @@ class FanOut:
             due = time.monotonic() - done.renewed >= self.renew_every
             if due:
                 done.renewed = time.monotonic()
-        return self.renew(claimed.post_id) if due else True
+        return self.renew(claimed) if due else True
 
     def _intend(self, claimed: Claimed, recipient: str) -> tuple[int, bool] | None:
         """The delivery row of a message about to go out, and whether a free-form message may
@@ -241,9 +239,11 @@ class FanOut:
         now = utcnow()
         with self.engine.begin() as connection:
             held = connection.execute(
-                select(posts.c.worker, posts.c.state).where(posts.c.id == claimed.post_id)
+                select(posts.c.id).where(
+                    claimed.held_by(self.worker), posts.c.state == State.SENDING
+                )
             ).first()
-            if held is None or held.worker != self.worker or held.state != State.SENDING:
+            if held is None:
                 raise _NoLongerOurs
             free_form = True
             if self.adapter.subscribable:

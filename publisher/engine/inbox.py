@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, update
 
 from publisher.catalogue import translator
+from publisher.channels.whatsapp import WhatsAppOptions
 from publisher.channels.whatsapp_events import (
     STATUSES,
     UNDELIVERABLE,
@@ -40,43 +41,47 @@ class Reply:
     text: str
 
 
-def channel_of(settings: Settings, number_id: str) -> str | None:
-    """The configured channel that sends from the business number `number_id`."""
+def channel_of(settings: Settings, number_id: str) -> tuple[str, WhatsAppOptions] | None:
+    """The configured channel that sends from the business number `number_id`, and its
+    options."""
     for name, channel in settings.channels.items():
-        if getattr(channel.platform, "phone_number_id", None) == number_id:
-            return name
+        options = channel.platform
+        if isinstance(options, WhatsAppOptions) and options.phone_number_id == number_id:
+            return name, options
     return None
 
 
 def take_message(engine: Engine, settings: Settings, message: ReaderMessage) -> Reply | None:
     """Note a reader's message; a keyword subscribes or unsubscribes them. The answer to send
     back, if any."""
-    name = channel_of(settings, message.number_id)
+    found = channel_of(settings, message.number_id)
     phone = phone_number(message.phone)
-    if name is None or phone is None:
+    if found is None or phone is None:
         return None
-    options = settings.channels[name].platform
+    name, options = found
     word = message.text.strip().casefold()
     state = None
-    if word in {k.casefold() for k in getattr(options, "unsubscribe_keywords", ())}:
+    if word in {k.casefold() for k in options.unsubscribe_keywords}:
         state = SubscriberState.UNSUBSCRIBED
-    elif word in {k.casefold() for k in getattr(options, "subscribe_keywords", ())}:
+    elif word in {k.casefold() for k in options.subscribe_keywords}:
         state = SubscriberState.SUBSCRIBED
     with engine.begin() as connection:
         heard_from(connection, name, phone, message.at, state, f"keyword {message.text.strip()}")
     if state is None:
         return None
-    configured = getattr(options, f"{state.value}_reply", None)
-    if configured is None and state == SubscriberState.SUBSCRIBED:
+    subscribed = state == SubscriberState.SUBSCRIBED
+    configured = options.subscribed_reply if subscribed else options.unsubscribed_reply
+    if configured is None and subscribed:
         language = settings.channels[name].language or settings.language
-        stop = next(iter(getattr(options, "unsubscribe_keywords", ())), "STOP")
+        stop = next(iter(options.unsubscribe_keywords), "STOP")
         configured = translator(language, "desk")("reader_subscribed", stop=stop)
     return Reply(name, phone, configured) if configured else None
 
 
 def take_status(engine: Engine, settings: Settings, status: StatusUpdate) -> bool:
     """Keep what became of a sent message on its delivery; False when no delivery sent it."""
-    name = channel_of(settings, status.number_id)
+    found = channel_of(settings, status.number_id)
+    name = found[0] if found else None
     with engine.begin() as connection:
         row = connection.execute(
             select(

@@ -100,7 +100,9 @@ def next_slot(
     days = (start + timedelta(days=offset) for offset in range(SEARCH_DAYS))
     for candidate in free_slots(days, slots, tz, taken, min_gap, now):
         return candidate
-    raise TimeError(f"no free slot in the next {SEARCH_DAYS} days")
+    raise TimeError(
+        f"no free slot in the next {SEARCH_DAYS} days", key="no_free_slot", days=SEARCH_DAYS
+    )
 
 
 def free_slots(

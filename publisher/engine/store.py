@@ -141,7 +141,9 @@ def translate_errors(engine: Engine) -> Iterator[None]:
         yield
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise StoreError(f"database {describe(engine)}: {reason}") from None
+        raise StoreError(
+            f"database {describe(engine)}: {reason}", key="store_unavailable"
+        ) from None
 
 
 def open_engine(database_url: str) -> Engine:

@@ -339,7 +339,7 @@ def edit(
 def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None:
     """Hold every post of a channel until it is resumed."""
     if channel not in settings.channels:
-        raise QueueError(f"unknown channel {channel!r}")
+        raise QueueError(f"unknown channel {channel!r}", key="unknown_channel", channel=channel)
     with engine.begin() as connection:
         pause_channel(connection, channel, reason, "editor", utcnow())
 
@@ -347,6 +347,6 @@ def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None
 def resume(engine: Engine, settings: Settings, channel: str) -> None:
     """Let a paused channel's posts go out again."""
     if channel not in settings.channels:
-        raise QueueError(f"unknown channel {channel!r}")
+        raise QueueError(f"unknown channel {channel!r}", key="unknown_channel", channel=channel)
     with engine.begin() as connection:
         resume_channel(connection, channel)

@@ -113,7 +113,12 @@ def _transfer(url: str, limits: FetchLimits, headers: dict[str, str], transfer: 
                         break
                     body += chunk
                     if len(body) > limits.max_bytes:
-                        raise FetchError(f"{url}: larger than {limits.max_bytes:,} bytes")
+                        raise FetchError(
+                            f"{url}: larger than {limits.max_bytes:,} bytes",
+                            key="fetch_too_large",
+                            url=url,
+                            limit=limits.max_bytes,
+                        )
                 transfer.result = Fetched(
                     url=response.url,
                     body=bytes(body),
@@ -140,7 +145,12 @@ def fetch(
     worker.join(limits.timeout)
     if worker.is_alive():
         transfer.cut()
-        raise FetchError(f"{url}: timed out, took longer than {limits.timeout:g} s")
+        raise FetchError(
+            f"{url}: timed out, took longer than {limits.timeout:g} s",
+            key="fetch_timed_out",
+            url=url,
+            seconds=f"{limits.timeout:g}",
+        )
     if transfer.error is not None:
         raise _described(url, limits, transfer.error, time.monotonic() - started) from None
     assert transfer.result is not None
@@ -154,12 +164,23 @@ def _described(url: str, limits: FetchLimits, error: BaseException, seconds: flo
     if isinstance(error, InvalidIPAddress):
         return FetchError(
             f"{url}: refused, it leads to a private or local address "
-            "(set [fetch] allow_private_networks = true to allow)"
+            "(set [fetch] allow_private_networks = true to allow)",
+            key="fetch_private",
+            url=url,
         )
     if isinstance(error, requests.TooManyRedirects):
-        return FetchError(f"{url}: more than {limits.max_redirects} redirects")
+        return FetchError(
+            f"{url}: more than {limits.max_redirects} redirects", key="fetch_redirects", url=url
+        )
     if isinstance(error, requests.Timeout):
-        return FetchError(f"{url}: timed out after {min(seconds, limits.timeout):.2g} s")
+        took = f"{min(seconds, limits.timeout):.2g}"
+        return FetchError(
+            f"{url}: timed out after {took} s", key="fetch_timed_out", url=url, seconds=took
+        )
     if isinstance(error, requests.RequestException | OSError):
-        return FetchError(f"{url}: cannot fetch ({type(error).__name__})")
-    return error if isinstance(error, Exception) else FetchError(f"{url}: cannot fetch")
+        return FetchError(
+            f"{url}: cannot fetch ({type(error).__name__})", key="fetch_failed", url=url
+        )
+    if isinstance(error, Exception):
+        return error
+    return FetchError(f"{url}: cannot fetch", key="fetch_failed", url=url)

@@ -108,7 +108,7 @@ class _Page:
         try:
             self.tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
         except (lxml.etree.ParserError, ValueError):
-            raise ArticleError("not an HTML page") from None
+            raise ArticleError("not an HTML page", key="not_html") from None
         import extruct  # a fifth of a second to import: only for commands that read pages
 
         data = extruct.extract(
@@ -255,7 +255,9 @@ def article_from_html(
     title = _headline(page, page.site_names(page_url), section)
     if not title:
         raise ArticleError(
-            f"{source}: no article metadata (JSON-LD, Open Graph, Twitter card or <title>)"
+            f"{source}: no article metadata (JSON-LD, Open Graph, Twitter card or <title>)",
+            key="no_headline",
+            source=source,
         )
     if not page_url:
         raise ArticleError(
@@ -309,4 +311,4 @@ def article_from_html(
     try:
         return article_from_mapping(fields, default_tz=default_tz)
     except ArticleError as exc:
-        raise ArticleError(f"{source}: {exc}") from None
+        raise exc.within(source) from None

@@ -85,7 +85,12 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
 
         fetched = fetch(check_http_url(source), fetch_limits(settings))
         if not 200 <= fetched.status < 300:
-            raise ArticleError(f"{source}: the server answered HTTP {fetched.status}")
+            raise ArticleError(
+                f"{source}: the server answered HTTP {fetched.status}",
+                key="page_status",
+                url=source,
+                status=fetched.status,
+            )
         text = decode_html(fetched.body, fetched.content_type)
         return article_from_document(
             text, source=source, settings=settings, url=url, base_url=fetched.url
@@ -99,5 +104,5 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
         raw = read_file_bytes(Path(source), limit)
     text = document_text(raw, source)
     if not text.strip():
-        raise ArticleError(f"{source}: the file is empty")
+        raise ArticleError(f"{source}: the file is empty", key="file_empty")
     return article_from_document(text, source=source, settings=settings, url=url)

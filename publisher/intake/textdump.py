@@ -199,13 +199,15 @@ def article_from_text(
     fields: dict[str, Any] = {_KEY_ALIASES.get(k, k): v for k, v in front.items()}
     blocks = _pull_fields(_blocks(body), fields)
     if not blocks:
-        raise ArticleError(f"{source}: no article text found")
+        raise ArticleError(f"{source}: no article text found", key="no_article_text", source=source)
 
     if "kicker" not in fields and _starts_with_kicker(blocks):
         fields["kicker"] = blocks.pop(0).text
     headline_block = blocks.pop(0)
     if headline_block.items is not None:
-        raise ArticleError(f"{source}: the text starts with a list, not a headline")
+        raise ArticleError(
+            f"{source}: the text starts with a list, not a headline", key="starts_with_list"
+        )
     fields.setdefault("headline", headline_block.text)
 
     if blocks and blocks[0].items is None and not blocks[0].is_label:
@@ -222,4 +224,4 @@ def article_from_text(
     try:
         return article_from_mapping(fields, default_tz=default_tz)
     except ArticleError as exc:
-        raise ArticleError(f"{source}: {exc}") from None
+        raise exc.within(source) from None

@@ -244,7 +244,7 @@ class Desk:
                     load_article, url, self.settings, limiter=self.fetches
                 )
             else:
-                raise ArticleError("paste a URL or choose a file")
+                raise ArticleError("paste a URL or choose a file", key="paste_or_file")
             article_id = await run_in_threadpool(self._store, article)
         except EditorError as exc:
             return await self.intake_page(request, error=self.reason(exc))

@@ -1,0 +1,77 @@
+"""Who may use the bot: allowed users in their private chats and the newsroom's chats, approvers
+for approving, pausing and resuming (the desk's roles, by Telegram user id). Strangers are told
+once and logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from telegram import Update
+
+from publisher.bot import render
+from publisher.sections import BotSettings
+
+logger = logging.getLogger("publisher.bot")
+
+
+class Gate:
+    """The bot's door: whether an update's sender may act, and the one answer when not."""
+
+    def __init__(self, settings: BotSettings, say: Callable[..., str]) -> None:
+        self.settings = settings
+        self.say = say
+        # Users already told that the bot is not for them: told once, not on every message.
+        self._told: set[int] = set()
+
+    def allowed(self, update: Update) -> bool:
+        user, chat = update.effective_user, update.effective_chat
+        members = (*self.settings.allowed_users, *self.settings.approvers)
+        if user is None or user.id not in members:
+            return False
+        if chat is None or chat.type == "private":
+            return True
+        return chat.id in (*self.settings.allowed_chats, self.settings.editors_chat_id)
+
+    def approver(self, update: Update) -> bool:
+        """Whether the user may approve posts and pause or resume channels, as at the desk."""
+        user = update.effective_user
+        return user is not None and user.id in self.settings.approvers
+
+    async def guard(self, update: Update) -> bool:
+        """True for an allowed user; anyone else is refused."""
+        if self.allowed(update):
+            return True
+        await self.refuse(update)
+        return False
+
+    async def approvers_only(self, update: Update) -> bool:
+        """True for an approver; anyone else is told so."""
+        if self.approver(update):
+            return True
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(
+                render.fit(self.say("approvers_only")), parse_mode="HTML"
+            )
+        return False
+
+    async def refuse(self, update: Update) -> None:
+        user = update.effective_user
+        user_id = user.id if user else 0
+        logger.warning(
+            "refused Telegram user %s (%s) in chat %s",
+            user_id,
+            user.username if user else "?",
+            update.effective_chat.id if update.effective_chat else "?",
+        )
+        if update.callback_query is not None:
+            await update.callback_query.answer(self.say("refused"), show_alert=True)
+        elif user_id not in self._told and update.effective_message is not None:
+            self._told.add(user_id)
+            await update.effective_message.reply_text(self.say("refused"))
+
+
+def actor(update: Update) -> str:
+    """Who acts, for the post's record: the Telegram user id."""
+    user = update.effective_user
+    return f"telegram:{user.id}" if user else "telegram"
