@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, event, insert, update
 
 from publisher import roster
 from publisher.clock import utcnow
@@ -283,3 +283,49 @@ def test_a_round_whose_lease_ran_out_sends_nothing_more_once_its_worker_claimed_
     dispatcher.close()
     assert Counter(c.json["to"] for c in graph_api.posts("/messages")) == Counter(NUMBERS)
     assert post(engine, post_id).state == "sent"
+
+
+def test_a_recipient_taken_while_another_worker_expires_the_lease_gets_the_post_once(
+    engine: Engine, database_url, graph_api, credentials
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: the race cannot happen")
+    settings = make_settings(
+        database_url,
+        wa={
+            "type": "whatsapp",
+            "api_base": graph_api.url,
+            "phone_number_id": graph_api.phone_number_id,
+        },
+    )
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    slow, other = Dispatcher(engine, settings), Dispatcher(engine, settings)
+    (claimed,) = slow.claims.claim()
+    taken: list = []
+
+    def take_over() -> None:
+        other.claims.expire_leases(utcnow() + timedelta(hours=1))
+        taken.extend(other.claims.claim())
+
+    # The other worker expires the lease and claims the post just as the slow worker writes
+    # the delivery row of its next recipient.
+    fired = threading.Event()
+
+    def in_between(connection, cursor, statement, *args) -> None:
+        if not fired.is_set() and statement.lstrip().upper().startswith("INSERT INTO DELIVERIES"):
+            fired.set()
+            other_worker = threading.Thread(target=take_over)
+            other_worker.start()
+            other_worker.join(5)
+
+    event.listen(engine, "before_cursor_execute", in_between)
+    try:
+        slow.deliver(claimed)
+    finally:
+        event.remove(engine, "before_cursor_execute", in_between)
+    for late in taken:
+        other.deliver(late)
+    slow.close()
+    other.close()
+    assert Counter(c.json["to"] for c in graph_api.posts("/messages")) == Counter(NUMBERS)

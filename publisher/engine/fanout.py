@@ -238,10 +238,12 @@ class FanOut:
         (nothing is sent then)."""
         now = utcnow()
         with self.engine.begin() as connection:
+            # The share lock keeps another worker from expiring the lease and claiming the
+            # post until this recipient's delivery row is committed, so that it sees the row.
             held = connection.execute(
-                select(posts.c.id).where(
-                    claimed.held_by(self.worker), posts.c.state == State.SENDING
-                )
+                select(posts.c.id)
+                .where(claimed.held_by(self.worker), posts.c.state == State.SENDING)
+                .with_for_update(read=True)
             ).first()
             if held is None:
                 raise _NoLongerOurs
