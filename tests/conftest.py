@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
 from publisher.engine.store import open_engine
+from publisher.web import users
 from standins.graph import GRAPH_TOKEN, GraphStandIn
 from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn
 from standins.x import X_KEYS, X_OAUTH2_TOKEN, XStandIn
@@ -35,6 +37,16 @@ settings.register_profile(
 settings.load_profile("default")
 
 Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing() -> Iterator[None]:
+    """Argon2 at its lowest cost in this process: the desk's tests add editors and sign in
+    hundreds of times, and a hash still verifies only its own password."""
+    kept = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    users._hasher = kept
 
 
 class LocalServer:
