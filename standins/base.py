@@ -83,7 +83,7 @@ class StandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -128,8 +128,10 @@ class StandIn:
         raise NotImplementedError
 
 
-class _QuietServer(ThreadingHTTPServer):
-    # Closing does not wait for clients that keep idle connections open (keep-alive).
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server for tests: closing does not wait for clients that keep idle
+    connections open (keep-alive), and clients that vanish are no error."""
+
     daemon_threads = True
     block_on_close = False
 

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from publisher.engine.store import open_engine
 from publisher.web import users
+from standins.base import QuietServer
 from standins.graph import GRAPH_TOKEN, GraphStandIn
 from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn
 from standins.x import X_KEYS, X_OAUTH2_TOKEN, XStandIn
@@ -75,10 +76,7 @@ class LocalServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # Closing does not wait for clients that keep idle connections open (keep-alive).
-        self.httpd.daemon_threads = True
-        self.httpd.block_on_close = False
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

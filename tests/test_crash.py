@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 
 from publisher.engine.schema import articles, posts
 from publisher.engine.store import open_engine
+from standins.base import QuietServer
 from tests.conftest import ROOT, TEST_DATABASE_ENV
 from tests.crash_helpers import kill_while_busy
 
@@ -59,11 +60,7 @@ class StandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: object, client_address: object) -> None:
-                pass  # a killed worker drops its connection mid-request: expected here
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property

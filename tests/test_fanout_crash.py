@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.store import open_engine
 from publisher.engine.subscribers import import_numbers
+from standins.base import QuietServer
 from standins.graph import GRAPH_TOKEN
 from tests.conftest import ROOT
 from tests.crash_helpers import kill_while_busy
@@ -58,13 +59,7 @@ class CloudApi:
             def log_message(self, *args: object) -> None:
                 pass
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: object, client_address: object) -> None:
-                pass  # a killed worker drops its connection mid-request: expected here
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
