@@ -199,7 +199,7 @@ def test_whatsapp_keeps_one_delivery_per_recipient(deliver, engine, graph_api) -
     rows = delivery_rows(engine, post_id)
     assert sorted(r.recipient for r in rows) == sorted(RECIPIENTS)
     assert {r.outcome for r in rows} == {"sent"}
-    assert [c.json["to"] for c in graph_api.posts("/messages")] == RECIPIENTS
+    assert sorted(c.json["to"] for c in graph_api.posts("/messages")) == sorted(RECIPIENTS)
     assert post(engine, post_id).state == "sent"
 
 
@@ -209,10 +209,14 @@ def test_whatsapp_retry_resumes_with_recipients_not_yet_reached(deliver, engine,
     graph_api.fail_next("/messages", *platform.answers["transient"])
     post_id, dispatcher = deliver(platform, recipients=RECIPIENTS)
     row = post(engine, post_id)
-    assert (row.state, row.pending) == ("queued", [RECIPIENTS[1]])
+    # The first message goes alone; the other two in parallel, either may meet the failure.
+    first_round = [c.json["to"] for c in graph_api.posts("/messages")]
+    refused = first_round[1]
+    assert (row.state, row.pending) == ("queued", [refused])
     dispatcher.run_once(now=row.due_at + timedelta(seconds=1))
     sent_to = [c.json["to"] for c in graph_api.posts("/messages")]
-    assert sent_to == [RECIPIENTS[0], RECIPIENTS[1], RECIPIENTS[2], RECIPIENTS[1]]
+    assert sent_to[0] == RECIPIENTS[0] and sorted(sent_to[1:3]) == sorted(RECIPIENTS[1:])
+    assert sent_to[3:] == [refused]
     final = post(engine, post_id)
     assert final.state == "failed"
     assert final.error.startswith(f"1 of 3 recipients not reached; {masked(RECIPIENTS[0])}: ")
@@ -226,7 +230,9 @@ def test_editor_retry_of_a_fan_out_reaches_only_those_not_sent(deliver, engine, 
     verbs.retry(engine, post_id)
     dispatcher.run_once()
     sent_to = [c.json["to"] for c in graph_api.posts("/messages")]
-    assert sent_to == [*RECIPIENTS, RECIPIENTS[0]]
+    # The first message goes alone; the other two in parallel, in either order.
+    assert sent_to[0] == RECIPIENTS[0] and sorted(sent_to[1:3]) == sorted(RECIPIENTS[1:])
+    assert sent_to[3:] == [RECIPIENTS[0]]
     assert post(engine, post_id).state == "sent"
 
 
