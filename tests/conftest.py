@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import io
 import logging
@@ -19,9 +20,9 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
-from publisher.engine.store import open_engine
+from publisher.engine.store import make_engine, migrate, open_engine
 from publisher.web import users
 from standins.base import QuietServer
 from standins.graph import GRAPH_TOKEN, GraphStandIn
@@ -233,9 +234,52 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     admin.dispose()
 
 
+Statement = tuple[str, Any, bool]
+
+
+@functools.cache
+def _migration_on_postgresql() -> list[Statement]:
+    """Every statement a migration of an empty PostgreSQL schema to the newest revision runs,
+    recorded once per test process (on a schema of its own)."""
+    base = os.environ[TEST_DATABASE_ENV]
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    migrated = make_engine(f"{base}{separator}options=-csearch_path%3D{schema}")
+    recorded: list[Statement] = []
+
+    def record(_c: Any, _cursor: Any, statement: str, parameters: Any, _x: Any, many: bool):
+        recorded.append((statement, parameters, many))
+
+    event.listen(migrated, "before_cursor_execute", record)
+    migrate(migrated)
+    migrated.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+    return recorded
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated engine on a fresh database."""
+    """A migrated engine on a fresh database. On PostgreSQL the migration's recorded statements
+    are replayed: the same schema in a tenth of the time, for hundreds of tests."""
+    opened = make_engine(database_url)
+    if opened.dialect.name == "postgresql":
+        raw = opened.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for statement, parameters, many in _migration_on_postgresql():
+                if many:
+                    cursor.executemany(statement, parameters)
+                else:
+                    cursor.execute(statement, parameters or None)
+            raw.commit()
+        finally:
+            raw.close()
+    opened.dispose()
     opened = open_engine(database_url)
     yield opened
     opened.dispose()
