@@ -36,6 +36,10 @@ MAX_ID = 200
 class ArticleError(EditorError, ValueError):
     """An input cannot become an Article; the message is one line meant for an editor."""
 
+    def within(self, source: str) -> ArticleError:
+        """The same refusal, its message prefixed with the file or URL it came from."""
+        return type(self)(f"{source}: {self}", key=self.key, **self.values)
+
 
 # Soft hyphens, zero-width spaces and BOMs are invisible artefacts of CMS editors; ZWJ/ZWNJ and
 # variation selectors stay because emoji sequences and some scripts need them. Bidi embeddings,

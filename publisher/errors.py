@@ -14,7 +14,3 @@ class EditorError(Exception):
         super().__init__(message)
         self.key = key
         self.values = values
-
-    def within(self, where: str) -> EditorError:
-        """The same refusal, its message prefixed with where it happened (a file, a URL)."""
-        return type(self)(f"{where}: {self}", key=self.key, **self.values)
