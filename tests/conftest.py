@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -216,22 +217,31 @@ def _database_params() -> list:
     return params
 
 
-@pytest.fixture(params=_database_params())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a schema of its own in the test PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'publisher.db'}"
-        return
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a schema of its own in the test PostgreSQL, dropped afterwards."""
     base = os.environ[TEST_DATABASE_ENV]
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a schema of its own in the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'publisher.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
 
 
 Statement = tuple[str, Any, bool]
@@ -241,24 +251,16 @@ Statement = tuple[str, Any, bool]
 def _migration_on_postgresql() -> list[Statement]:
     """Every statement a migration of an empty PostgreSQL schema to the newest revision runs,
     recorded once per test process (on a schema of its own)."""
-    base = os.environ[TEST_DATABASE_ENV]
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    migrated = make_engine(f"{base}{separator}options=-csearch_path%3D{schema}")
     recorded: list[Statement] = []
 
     def record(_c: Any, _cursor: Any, statement: str, parameters: Any, _x: Any, many: bool):
         recorded.append((statement, parameters, many))
 
-    event.listen(migrated, "before_cursor_execute", record)
-    migrate(migrated)
-    migrated.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema() as url:
+        migrated = make_engine(url)
+        event.listen(migrated, "before_cursor_execute", record)
+        migrate(migrated)
+        migrated.dispose()
     return recorded
 
 

@@ -286,32 +286,25 @@ def test_paused_channel_is_notified_with_a_resume_button(running, engine, desk_s
     wait_for(resumed)
 
 
-def test_replies_in_german_when_configured(engine, desk_settings, bot_api, monkeypatch) -> None:
+@pytest.fixture
+def german(engine, desk_settings, bot_api, monkeypatch) -> Iterator[BotApiStandIn]:
+    """The bot running with German as its language."""
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
-    german = desk_settings.model_copy(
+    settings = desk_settings.model_copy(
         update={"bot": desk_settings.bot.model_copy(update={"language": "de"})}
     )
-    thread = BotThread(engine, german)
+    thread = BotThread(engine, settings)
     thread.start()
-    try:
-        assert "Nichts eingeplant" in reply_after(bot_api, "/list")
-    finally:
-        thread.stop()
+    yield bot_api
+    thread.stop()
 
 
-def test_a_german_bot_says_in_german_that_an_article_is_unknown(
-    engine, desk_settings, bot_api, monkeypatch
-) -> None:
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
-    german = desk_settings.model_copy(
-        update={"bot": desk_settings.bot.model_copy(update={"language": "de"})}
-    )
-    thread = BotThread(engine, german)
-    thread.start()
-    try:
-        answer = reply_after(bot_api, "/queue cms-unbekannt")
-    finally:
-        thread.stop()
+def test_replies_in_german_when_configured(german) -> None:
+    assert "Nichts eingeplant" in reply_after(german, "/list")
+
+
+def test_a_german_bot_says_in_german_that_an_article_is_unknown(german) -> None:
+    answer = reply_after(german, "/queue cms-unbekannt")
     assert "Es gibt keinen gespeicherten Artikel „cms-unbekannt“" in answer
 
 

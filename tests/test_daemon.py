@@ -35,7 +35,9 @@ def test_daemon_sends_a_post_when_it_falls_due(engine: Engine, database_url: str
     finally:
         daemon.stop()
     (delivery,) = delivery_rows(engine, post_id)
-    assert timedelta(0) <= delivery.started_at - due < timedelta(seconds=0.2)
+    # Without a wake-up at the due time the daemon would sleep its full minute (MAX_SLEEP); the
+    # margin is for a busy machine, not a measure of punctuality (see bench/).
+    assert timedelta(0) <= delivery.started_at - due < timedelta(seconds=5)
 
 
 def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database_url: str) -> None:
@@ -161,7 +163,8 @@ def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
         (post_id,) = queue.add(other, settings, article(), roster.chosen(settings, ["log"]), When())
         started = time.monotonic()
         wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
-        assert time.monotonic() - started < 0.5
+        # The next poll is 30 s away; the margin is for a busy machine.
+        assert time.monotonic() - started < 5
     finally:
         daemon.stop()
         other.dispose()

@@ -92,4 +92,5 @@ def test_a_server_trickling_bytes_is_cut_off_at_the_total_time_limit(server: Loc
     started = time.monotonic()
     with pytest.raises(FetchError, match="took longer than 1 s"):
         fetch(server.base + "/trickle", FetchLimits(allow_private_networks=True, timeout=1.0))
-    assert time.monotonic() - started < 1.6
+    # Left alone the trickle would take 20 s; the margin is for a busy machine.
+    assert time.monotonic() - started < 5

@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, event, insert, update
 
 from publisher import roster
 from publisher.clock import utcnow
+from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.schema import deliveries, posts, subscribers
@@ -28,6 +30,7 @@ from publisher.engine.subscribers import (
     phone_number,
     reach,
 )
+from standins.graph import GraphStandIn
 from tests.conftest import run_cli, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
@@ -101,18 +104,23 @@ def test_only_a_channel_with_subscribers_takes_them(tmp_path, database_url) -> N
     assert done.returncode == 2 and "tg is a telegram channel: it has no subscribers" in done.stderr
 
 
-def test_a_post_reaches_every_subscriber_and_the_configured_recipients(
-    engine: Engine, database_url, graph_api, credentials
-) -> None:
-    settings = make_settings(
+def whatsapp(database_url: str, graph_api: GraphStandIn, **options: Any) -> Settings:
+    """Settings with one WhatsApp channel `wa` sending through the stand-in."""
+    return make_settings(
         database_url,
         wa={
             "type": "whatsapp",
             "api_base": graph_api.url,
             "phone_number_id": graph_api.phone_number_id,
-            "recipients": [NUMBERS[0]],
+            **options,
         },
     )
+
+
+def test_a_post_reaches_every_subscriber_and_the_configured_recipients(
+    engine: Engine, database_url, graph_api, credentials
+) -> None:
+    settings = whatsapp(database_url, graph_api, recipients=[NUMBERS[0]])
     import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
     with engine.begin() as connection:
         connection.execute(
@@ -143,14 +151,7 @@ def test_the_channel_list_counts_subscribers_by_state(tmp_path, engine, database
 def test_someone_who_unsubscribes_during_a_fan_out_gets_nothing_more(
     engine: Engine, database_url, graph_api, credentials
 ) -> None:
-    settings = make_settings(
-        database_url,
-        wa={
-            "type": "whatsapp",
-            "api_base": graph_api.url,
-            "phone_number_id": graph_api.phone_number_id,
-        },
-    )
+    settings = whatsapp(database_url, graph_api)
     import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
     queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
     dispatcher = Dispatcher(engine, settings)
@@ -170,15 +171,7 @@ def test_someone_who_unsubscribes_during_a_fan_out_gets_nothing_more(
 def test_readers_who_wrote_within_a_day_get_the_text_and_the_others_the_template(
     engine: Engine, database_url, graph_api, credentials
 ) -> None:
-    settings = make_settings(
-        database_url,
-        wa={
-            "type": "whatsapp",
-            "api_base": graph_api.url,
-            "phone_number_id": graph_api.phone_number_id,
-            "template": {"name": "news_teaser", "language": "de"},
-        },
-    )
+    settings = whatsapp(database_url, graph_api, template={"name": "news_teaser", "language": "de"})
     import_numbers(engine, "wa", "\n".join(NUMBERS[:2]), "form")
     with engine.begin() as connection:
         heard_from(connection, "wa", NUMBERS[0], utcnow() - timedelta(hours=2))
@@ -205,14 +198,7 @@ def test_queueing_says_whom_a_whatsapp_post_reaches(tmp_path, engine, database_u
 def test_a_fan_out_whose_worker_died_after_the_last_message_ends_sent(
     engine: Engine, database_url, graph_api, credentials
 ) -> None:
-    settings = make_settings(
-        database_url,
-        wa={
-            "type": "whatsapp",
-            "api_base": graph_api.url,
-            "phone_number_id": graph_api.phone_number_id,
-        },
-    )
+    settings = whatsapp(database_url, graph_api)
     import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
     queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
     dying = Dispatcher(engine, settings)
@@ -243,14 +229,7 @@ def test_a_round_whose_lease_ran_out_sends_nothing_more_once_its_worker_claimed_
 ) -> None:
     # A worker slower than its lease expires its own post and claims it again while the first
     # round still runs: both rounds are the same worker's, yet only the newer one may send.
-    settings = make_settings(
-        database_url,
-        wa={
-            "type": "whatsapp",
-            "api_base": graph_api.url,
-            "phone_number_id": graph_api.phone_number_id,
-        },
-    )
+    settings = whatsapp(database_url, graph_api)
     import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
     (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
     dispatcher = Dispatcher(engine, settings)
@@ -290,14 +269,7 @@ def test_a_recipient_taken_while_another_worker_expires_the_lease_gets_the_post_
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writing transaction at a time: the race cannot happen")
-    settings = make_settings(
-        database_url,
-        wa={
-            "type": "whatsapp",
-            "api_base": graph_api.url,
-            "phone_number_id": graph_api.phone_number_id,
-        },
-    )
+    settings = whatsapp(database_url, graph_api)
     import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
     queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
     slow, other = Dispatcher(engine, settings), Dispatcher(engine, settings)

@@ -5,20 +5,14 @@ back unsent, turn posts whose worker vanished into `uncertain`, and say when nex
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Engine,
     Row,
-    and_,
     bindparam,
     func,
     insert,
@@ -30,50 +24,13 @@ from publisher import roster
 from publisher.channels import Channel, Outgoing
 from publisher.clock import utcnow
 from publisher.config import Settings
+from publisher.engine.claimed import Claimed, post_key, worker_name
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.subscribers import subscribed
 
 logger = logging.getLogger("publisher.engine.dispatch")
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A post this worker holds in `sending`, with the delivery row of this attempt; for a
-    fan-out channel, the `recipients` it is still owed to (each gets a delivery row of its own
-    as it is sent, and `delivery_id` is None)."""
-
-    post_id: int
-    delivery_id: int | None
-    channel: str
-    due_at: datetime
-    claimed_at: datetime
-    retries: int
-    message: Outgoing
-    recipients: tuple[str, ...] = ()
-    attempt: int = 1
-    fan_out: bool = False
-
-    def held_by(self, worker: str) -> ColumnElement[bool]:
-        """Whether the post is still this claim: the worker's, and not claimed again since.
-        The attempt tells two claims of one worker apart (a worker slower than its lease can
-        expire its own post and claim it again while the first round still runs)."""
-        return and_(
-            posts.c.id == self.post_id,
-            posts.c.worker == worker,
-            posts.c.attempts == self.attempt,
-        )
-
-
-def post_key(row: Row) -> str:
-    """A post's key for platforms: its id and the microsecond it was made."""
-    return f"{row.id}-{int(row.created_at.timestamp() * 1_000_000)}"
-
-
-def worker_name() -> str:
-    """A name for this worker process that no other process shares."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Claims:

@@ -19,7 +19,8 @@ from sqlalchemy import Connection, Engine, bindparam, update
 from publisher.channels import ChannelError, Receipt
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.claims import Claimed, Claims
+from publisher.engine.claimed import Claimed
+from publisher.engine.claims import Claims
 from publisher.engine.fanout import FanOut, stops_channel
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.pauses import pause_channel

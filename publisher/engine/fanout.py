@@ -17,7 +17,7 @@ from publisher.channels import Channel, ChannelError, Receipt
 from publisher.channels.base import ErrorKind
 from publisher.channels.text import masked
 from publisher.clock import utcnow
-from publisher.engine.claims import Claimed
+from publisher.engine.claimed import Claimed
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.schema import deliveries, posts, subscribers
 from publisher.engine.subscribers import WINDOW, SubscriberState

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from publisher import roster
 from publisher.channels import Channel, ChannelError, Outgoing
 from publisher.config import Settings
-from publisher.engine.claims import post_key
+from publisher.engine.claimed import post_key
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.verbs import found_online
