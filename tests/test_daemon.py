@@ -54,7 +54,7 @@ def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database
         post_id = queue.add(second, settings, article(), roster.chosen(settings, ["log"]), When())[
             0
         ]
-        wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
+        wait_for(lambda: post(engine, post_id).state == "sent", seconds=10)
         second.dispose()
     finally:
         daemon.stop()
@@ -162,7 +162,7 @@ def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
         time.sleep(0.3)
         (post_id,) = queue.add(other, settings, article(), roster.chosen(settings, ["log"]), When())
         started = time.monotonic()
-        wait_for(lambda: post(engine, post_id).state == "sent", seconds=3)
+        wait_for(lambda: post(engine, post_id).state == "sent", seconds=10)
         # The next poll is 30 s away; the margin is for a busy machine.
         assert time.monotonic() - started < 5
     finally:

@@ -394,7 +394,7 @@ def test_slow_pages_being_taken_in_do_not_hold_up_the_other_pages(
     done = threading.Event()
 
     def slow(handler) -> None:
-        done.wait(2.5)
+        done.wait(10)
         handler.send_response(200)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
@@ -403,7 +403,7 @@ def test_slow_pages_being_taken_in_do_not_hold_up_the_other_pages(
     monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
     add_user(engine, "ed", PASSWORD, "editor")
     settings = desk_settings(database_url).model_copy(
-        update={"fetch": FetchSettings(allow_private_networks=True, timeout=2.0)}
+        update={"fetch": FetchSettings(allow_private_networks=True, timeout=10.0)}
     )
     with serving(engine, settings) as base:
         session, csrf = signed_in(base, "ed")
@@ -424,7 +424,8 @@ def test_slow_pages_being_taken_in_do_not_hold_up_the_other_pages(
         done.set()
         for intake in intakes:
             intake.join()
-    assert page.status_code == 200 and waited < 1.0
+    # Held up, the page would wait for the fetches (10 s); the margin is for a busy machine.
+    assert page.status_code == 200 and waited < 5
 
 
 def test_a_teaser_sent_back_with_the_browsers_line_ends_is_not_an_edit(desk, engine) -> None:
