@@ -17,6 +17,7 @@ from sqlalchemy import Engine, insert, select, update
 from publisher import roster
 from publisher.articles import Article
 from publisher.bot import BotThread
+from publisher.catalogue import en
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
@@ -437,7 +438,7 @@ def test_a_malformed_button_is_answered_and_changes_nothing(running, engine, dat
     running.push_button(EDITOR, EDITOR, data, message)
     answer = wait_for(lambda: running.sent("answerCallbackQuery"))[-1]
     assert "no longer works" in answer.get("text", "")
-    assert not any("internal error" in r for r in replies(running))
+    assert not any(en.BOT["internal_error"] in r for r in replies(running))
 
 
 def test_a_post_id_too_large_for_any_post_is_no_post(running) -> None:

@@ -174,9 +174,14 @@ def test_a_fan_out_killed_midway_goes_on_without_messaging_anyone_twice(
         run(tmp_path, "run", "--once")
         (listed,) = json.loads(run(tmp_path, "queue", "list", "--all", "--json").stdout)
         sent_to = [c.json["to"] for c in graph.posts("/messages")]
-        # The one in flight at the kill is unclear and not sent again; the rest were reached.
-        assert sorted(sent_to) == sorted(recipients)
-        assert listed["state"] == "sent" and "1 recipients unclear" in listed["error"]
+        # The one hanging at the kill is unclear and not sent again. The third went out in
+        # parallel: reached, or, when the kill came between its delivery row and its call,
+        # unclear as well (never sent blindly).
+        assert len(set(sent_to)) == len(sent_to)
+        assert sent_to[0] == recipients[0] and recipients[1] in sent_to
+        assert listed["state"] == "sent"
+        unclear = 1 if recipients[2] in sent_to else 2
+        assert f"{unclear} recipients unclear" in listed["error"]
     finally:
         graph.release.set()
         graph.close()
