@@ -23,6 +23,7 @@ from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.slots import When
+from publisher.engine.subscribers import import_numbers
 from publisher.logs import quiet_libraries
 from standins.base import free_port, listening
 from standins.bot_api import BotApiStandIn
@@ -156,6 +157,26 @@ def test_queue_previews_every_channel_with_buttons(running) -> None:
     assert "x_main" in preview and "telegram" in preview and "Erster Punkt" in preview
     labels = [b["text"] for row in running.messages[-1]["buttons"]["inline_keyboard"] for b in row]
     assert labels == ["Post now", "Add to queue", "Edit", "Cancel"]
+
+
+def test_the_queue_preview_says_whom_a_whatsapp_post_reaches(
+    engine, desk_settings, bot_api, monkeypatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    whatsapp = ChannelSettings(type="whatsapp", dry_run=True, phone_number_id="1098765")
+    settings = desk_settings.model_copy(
+        update={"channels": {**desk_settings.channels, "wa": whatsapp}}
+    )
+    import_numbers(engine, "wa", "+4915112345678\n+4917600000001", "form")
+    with engine.begin() as connection:
+        queue.upsert_article(connection, ARTICLE, datetime.now(UTC))
+    thread = BotThread(engine, settings)
+    thread.start()
+    try:
+        preview = reply_after(bot_api, f"/queue {ARTICLE.id} wa")
+    finally:
+        thread.stop()
+    assert "Reaches 2 people: 0 with this text, 2 with the approved template" in preview
 
 
 def test_post_now_button_queues_every_channel_due_now(running, engine) -> None:

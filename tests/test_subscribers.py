@@ -252,7 +252,8 @@ def test_a_round_whose_lease_ran_out_sends_nothing_more_once_its_worker_claimed_
 
     monkeypatch.setattr(graph_api, "respond", respond)
     gating.set()
-    late = threading.Thread(target=dispatcher.deliver, args=(stale,))
+    outcomes: list = []
+    late = threading.Thread(target=lambda: outcomes.append(dispatcher.deliver(stale)))
     late.start()
     wait_for(lambda: first.is_set() or not late.is_alive())
     gating.clear()
@@ -262,6 +263,8 @@ def test_a_round_whose_lease_ran_out_sends_nothing_more_once_its_worker_claimed_
     dispatcher.close()
     assert Counter(c.json["to"] for c in graph_api.posts("/messages")) == Counter(NUMBERS)
     assert post(engine, post_id).state == "sent"
+    # The stale round reports nothing: the post's outcome was the fresh round's to record.
+    assert outcomes == [None]
 
 
 def test_a_recipient_taken_while_another_worker_expires_the_lease_gets_the_post_once(

@@ -127,7 +127,8 @@ class Dispatcher:
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
-        channel was stopped by a rate limit or an auth error since the claim)."""
+        channel was stopped by a rate limit or an auth error since the claim, or no longer this
+        claim's when the attempt ended)."""
         halted = self._halted.get(claimed.channel)
         if halted is not None and claimed.claimed_at <= halted:
             self.claims.release(claimed)
@@ -148,7 +149,7 @@ class Dispatcher:
             logger.exception("channel %s failed unexpectedly", claimed.channel)
             return None, ChannelError("uncertain", f"{claimed.channel}: {type(exc).__name__}")
 
-    def _deliver_fanout(self, claimed: Claimed) -> Delivered:
+    def _deliver_fanout(self, claimed: Claimed) -> Delivered | None:
         """Send to each recipient still owed the post, at the channel's pace (see `fanout`)."""
         started = utcnow()
         clock = time.perf_counter()
@@ -199,7 +200,7 @@ class Dispatcher:
         error: ChannelError | None,
         *,
         fanout: bool = False,
-    ) -> Delivered:
+    ) -> Delivered | None:
         now = utcnow()
         post_values: dict[str, Any] = {
             "state": State.SENT,
@@ -220,7 +221,7 @@ class Dispatcher:
         with self.engine.begin() as connection:
             if not fanout:
                 self._record_delivery(connection, claimed, now, seconds, post_values, error)
-            connection.execute(
+            recorded = connection.execute(
                 _RECORD_POST,
                 {
                     "match_post": claimed.post_id,
@@ -229,11 +230,22 @@ class Dispatcher:
                     "new_updated_at": now,
                 }
                 | {f"new_{key}": value for key, value in post_values.items()},
-            )
+            ).rowcount
             if error is not None and stops_channel(error):
                 wait = (post_values["due_at"] - now).total_seconds()
                 self._pause(connection, claimed.channel, error, now, wait)
                 self._halted[claimed.channel] = now
+        if not recorded:
+            # Its lease ran out and another claim holds the post (or an editor took it back):
+            # what became of the post is that claim's to say, not this one's.
+            logger.warning(
+                "post %s on %s was no longer this worker's when its attempt ended; "
+                "its outcome is left to whoever holds it",
+                claimed.post_id,
+                claimed.channel,
+                extra={"post_id": claimed.post_id, "channel": claimed.channel},
+            )
+            return None
         delivered = Delivered(
             claimed, outcome, post_values["state"], started, seconds, receipt, error
         )
