@@ -7,22 +7,17 @@ every post ends sent, exactly once."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 
-from publisher.engine.schema import articles, posts
+from publisher.engine.schema import posts
 from publisher.engine.store import open_engine
 from standins.base import Answer, Call
 from standins.bluesky import APP_PASSWORD, HANDLE, BlueskyStandIn
-from tests.conftest import ROOT
-from tests.crash_helpers import kill_while_busy
+from tests.crash_helpers import kill_while_busy, open_posts, queue_due_posts, start_worker
 
 POSTS = 150
 KILLS = 5
@@ -36,46 +31,6 @@ class SlowPds(BlueskyStandIn):
         return super().respond(call)
 
 
-def _queue(database_url: str) -> None:
-    engine = open_engine(database_url)
-    now = datetime.now(UTC)
-    with engine.begin() as connection:
-        article_id = connection.execute(
-            insert(articles).values(
-                key="crash", url="https://e.de/crash", headline="Crash", data={},
-                created_at=now, updated_at=now,
-            )
-        ).inserted_primary_key[0]  # fmt: skip
-        connection.execute(
-            insert(posts),
-            [
-                {
-                    "article_id": article_id, "channel": "sky", "channel_type": "bluesky",
-                    "text": f"Post {n} e.de/crash", "link": "https://e.de/crash",
-                    "fields": {"link": "https://e.de/crash"}, "state": "queued", "due_at": now,
-                    "attempts": 0, "retries": 0, "queued_by": "crash-test", "edited": False,
-                    "created_at": now, "updated_at": now,
-                }
-                for n in range(POSTS)
-            ],
-        )  # fmt: skip
-    engine.dispose()
-
-
-def _start(config: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "publisher", "--config", str(config), "run"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "BLUESKY_APP_PASSWORD": APP_PASSWORD,
-            "PYTHONPATH": str(ROOT),
-        },
-    )
-
-
 def test_killed_workers_leave_no_bluesky_post_twice_or_unclear(database_url: str, tmp_path):
     pds = SlowPds()
     config = tmp_path / "publisher.toml"
@@ -85,18 +40,16 @@ def test_killed_workers_leave_no_bluesky_post_twice_or_unclear(database_url: str
         f'[channels.sky]\ntype = "bluesky"\nhandle = "{HANDLE}"\napi_base = "{pds.url}"\n'
         "card = false\nconcurrency = 4\ntimeout = 5.0\n"
     )
-    _queue(database_url)
+    queue_due_posts(database_url, "sky", "bluesky", POSTS, {"link": "https://e.de/crash"})
     engine = open_engine(database_url)
-
-    def open_count() -> int:
-        with engine.connect() as connection:
-            return connection.execute(
-                select(func.count()).where(posts.c.state.in_(("queued", "sending")))
-            ).scalar_one()
-
     try:
         kills = kill_while_busy(
-            lambda: _start(config), lambda: bool(open_count()), KILLS, 20261126, 120, (0.2, 0.6)
+            lambda: start_worker(config, BLUESKY_APP_PASSWORD=APP_PASSWORD),
+            lambda: bool(open_posts(engine)),
+            KILLS,
+            20261126,
+            120,
+            (0.2, 0.6),
         )
     finally:
         pds.close()

@@ -5,14 +5,9 @@ post twice; every number either got it or its delivery is unclear (in flight at 
 
 from __future__ import annotations
 
-import json
-import random
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -21,10 +16,9 @@ from sqlalchemy import func, select
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.store import open_engine
 from publisher.engine.subscribers import import_numbers
-from standins.base import QuietServer
 from standins.graph import GRAPH_TOKEN
 from tests.conftest import ROOT
-from tests.crash_helpers import kill_while_busy
+from tests.crash_helpers import CountingPlatform, kill_while_busy, start_worker
 
 SUBSCRIBERS = 400
 KILLS = 5
@@ -32,53 +26,13 @@ KILLS = 5
 pytestmark = pytest.mark.slow
 
 
-class CloudApi:
-    """The WhatsApp messages endpoint, slow at random, counting what each number received."""
-
-    def __init__(self) -> None:
-        self.received: Counter[str] = Counter()
-        lock = threading.Lock()
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with lock:
-                    received[body["to"]] += 1
-                    count = sum(received.values())
-                time.sleep(random.uniform(0.005, 0.06))
-                answer = json.dumps({"messages": [{"id": f"wamid.{count}"}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-
-def _start(config: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "publisher", "--config", str(config), "run"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={"PATH": "/usr/bin:/bin", "WHATSAPP_TOKEN": GRAPH_TOKEN, "PYTHONPATH": str(ROOT)},
-    )
-
-
 def test_killed_workers_never_message_a_subscriber_twice(database_url: str, tmp_path: Path):
-    api = CloudApi()
+    # The Cloud API's messages endpoint: what each number received is counted by number.
+    api = CountingPlatform(
+        lambda body: body["to"],
+        lambda _, count: {"messages": [{"id": f"wamid.{count}"}]},
+        (0.005, 0.06),
+    )
     config = tmp_path / "publisher.toml"
     config.write_text(
         f'database_url = "{database_url}"\n'
@@ -104,7 +58,7 @@ def test_killed_workers_never_message_a_subscriber_twice(database_url: str, tmp_
 
     try:
         kills = kill_while_busy(
-            lambda: _start(config),
+            lambda: start_worker(config, WHATSAPP_TOKEN=GRAPH_TOKEN),
             lambda: state() in ("queued", "sending"),
             KILLS,
             20261126,

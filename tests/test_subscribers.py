@@ -117,6 +117,16 @@ def whatsapp(database_url: str, graph_api: GraphStandIn, **options: Any) -> Sett
     )
 
 
+def queued_to_subscribers(
+    engine: Engine, database_url: str, graph_api: GraphStandIn
+) -> tuple[Settings, int]:
+    """A post due now on `wa`, whose subscribers are NUMBERS: the settings and the post's id."""
+    settings = whatsapp(database_url, graph_api)
+    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
+    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    return settings, post_id
+
+
 def test_a_post_reaches_every_subscriber_and_the_configured_recipients(
     engine: Engine, database_url, graph_api, credentials
 ) -> None:
@@ -151,9 +161,7 @@ def test_the_channel_list_counts_subscribers_by_state(tmp_path, engine, database
 def test_someone_who_unsubscribes_during_a_fan_out_gets_nothing_more(
     engine: Engine, database_url, graph_api, credentials
 ) -> None:
-    settings = whatsapp(database_url, graph_api)
-    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
-    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    settings, _ = queued_to_subscribers(engine, database_url, graph_api)
     dispatcher = Dispatcher(engine, settings)
     (claimed,) = dispatcher.claims.claim()
     assert claimed.recipients == tuple(NUMBERS)
@@ -198,9 +206,7 @@ def test_queueing_says_whom_a_whatsapp_post_reaches(tmp_path, engine, database_u
 def test_a_fan_out_whose_worker_died_after_the_last_message_ends_sent(
     engine: Engine, database_url, graph_api, credentials
 ) -> None:
-    settings = whatsapp(database_url, graph_api)
-    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
-    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    settings, _ = queued_to_subscribers(engine, database_url, graph_api)
     dying = Dispatcher(engine, settings)
     (claimed,) = dying.claims.claim()
     now = utcnow()
@@ -229,9 +235,7 @@ def test_a_round_whose_lease_ran_out_sends_nothing_more_once_its_worker_claimed_
 ) -> None:
     # A worker slower than its lease expires its own post and claims it again while the first
     # round still runs: both rounds are the same worker's, yet only the newer one may send.
-    settings = whatsapp(database_url, graph_api)
-    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
-    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    settings, post_id = queued_to_subscribers(engine, database_url, graph_api)
     dispatcher = Dispatcher(engine, settings)
     (stale,) = dispatcher.claims.claim()
     dispatcher.claims.expire_leases(utcnow() + timedelta(hours=1))
@@ -272,9 +276,7 @@ def test_a_recipient_taken_while_another_worker_expires_the_lease_gets_the_post_
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writing transaction at a time: the race cannot happen")
-    settings = whatsapp(database_url, graph_api)
-    import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
-    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    settings, _ = queued_to_subscribers(engine, database_url, graph_api)
     slow, other = Dispatcher(engine, settings), Dispatcher(engine, settings)
     (claimed,) = slow.claims.claim()
     taken: list = []

@@ -32,6 +32,30 @@ class Claimed:
     attempt: int = 1
     fan_out: bool = False
 
+    @classmethod
+    def of(
+        cls,
+        row: Row,
+        channel: str,
+        now: datetime,
+        delivery_id: int | None = None,
+        recipients: tuple[str, ...] | None = None,
+    ) -> Claimed:
+        """The claim of a post row just taken into `sending` (its attempts not yet counted):
+        a single delivery, or with `recipients` a fan-out."""
+        return cls(
+            post_id=row.id,
+            delivery_id=delivery_id,
+            channel=channel,
+            due_at=row.due_at,
+            claimed_at=now,
+            retries=row.retries,
+            message=Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row)),
+            recipients=recipients or (),
+            attempt=row.attempts + 1,
+            fan_out=recipients is not None,
+        )
+
     def held_by(self, worker: str) -> ColumnElement[bool]:
         """Whether the post is still this claim: the worker's, and not claimed again since.
         The attempt tells two claims of one worker apart (a worker slower than its lease can

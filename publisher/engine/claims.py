@@ -21,10 +21,10 @@ from sqlalchemy import (
 )
 
 from publisher import roster
-from publisher.channels import Channel, Outgoing
+from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.claimed import Claimed, post_key, worker_name
+from publisher.engine.claimed import Claimed, worker_name
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import deliveries, posts
@@ -149,16 +149,7 @@ class Claims:
             return self._claim_fanout(connection, name, rows, targets, now)
         opened = self._open_deliveries(connection, name, [(row, None) for row in rows], now)
         return [
-            Claimed(
-                post_id=row.id,
-                delivery_id=delivery_id,
-                channel=name,
-                due_at=row.due_at,
-                claimed_at=now,
-                retries=row.retries,
-                message=Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row)),
-                attempt=row.attempts + 1,
-            )
+            Claimed.of(row, name, now, delivery_id)
             for row, delivery_id in zip(rows, opened, strict=True)
         ]
 
@@ -231,21 +222,7 @@ class Claims:
             [{"match_post": row.id, "new_pending": owed[row.id]} for row in rows],
         )
         # Nobody left means everyone was reached (or is unclear): the round records it so.
-        return [
-            Claimed(
-                post_id=row.id,
-                delivery_id=None,
-                channel=name,
-                due_at=row.due_at,
-                claimed_at=now,
-                retries=row.retries,
-                message=Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row)),
-                recipients=tuple(owed[row.id]),
-                attempt=row.attempts + 1,
-                fan_out=True,
-            )
-            for row in rows
-        ]
+        return [Claimed.of(row, name, now, recipients=tuple(owed[row.id])) for row in rows]
 
     def release(self, claimed: Claimed) -> None:
         """Give back a claimed post that was never sent (the worker is stopping)."""
