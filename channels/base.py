@@ -72,6 +72,9 @@ class ChannelError(EditorError):
         recipient_only: bool = False,
         fix: Fix = "credentials",
     ) -> None:
+        # A platform's words may hold what no text can (a lone surrogate from a JSON escape);
+        # they are written to the database and logs, so only text is kept.
+        message = message.encode("utf-8", "replace").decode("utf-8")
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.message = message

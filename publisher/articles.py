@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -23,14 +23,26 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from publisher.clock import FIRST_DAY, LAST_DAY
 from publisher.errors import EditorError
 
 MAX_URL = 2048
 MAX_ID = 200
+# The longest each field may be: far beyond any real article's, and short enough that a page,
+# a listing or a teaser made of it stays small (a 900 KB headline made the queue page 1.9 MB).
+MAX_HEADLINE = 1_000
+MAX_SHORT = 200  # kicker, section, a tag
+MAX_LEAD = 5_000
+MAX_BULLET = 1_000
+MAX_BULLETS = 20
+MAX_TAGS = 100
+MAX_IMAGE_TEXT = 1_000  # alt text, credit
+MAX_LANGUAGE = 35  # BCP 47 tags are rarely longer than a dozen characters
 
 
 class ArticleError(EditorError, ValueError):
@@ -68,22 +80,56 @@ _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def check_http_url(value: str) -> str:
-    """An absolute http(s) URL with a host and without white space or control characters (a
-    line break in a URL would forge log lines and headers), or ArticleError."""
+    """An absolute http(s) URL with a host and without white space, control characters (a
+    line break in a URL would forge log lines and headers) or anything that is not text, or
+    ArticleError."""
     url = value.strip()
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        host = None
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:  # "http://[::1" and other broken hosts
+        scheme, host = "", None
     if (
-        parts.scheme.lower() not in ("http", "https")
+        scheme not in ("http", "https")
         or not host
         or _URL_FORBIDDEN.search(url)
         or _BIDI.search(url)
+        or not is_text(url)
     ):
-        raise ArticleError(f"not an http(s) URL: {url[:200]!r}", key="not_a_url", url=url[:200])
+        shown = url[:200].encode("utf-8", "replace").decode()
+        raise ArticleError(f"not an http(s) URL: {shown!r}", key="not_a_url", url=shown)
     return url
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` can be written as UTF-8: a lone surrogate ("\\udfff" in JSON) cannot,
+    and would fail every database write, page and request made of it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def not_text_at(value: Any, path: str = "") -> str | None:
+    """Where in decoded JSON a string is not text ("image.url"), else None. Only JSON's
+    escapes make such strings: bytes decoded as UTF-8 never hold one."""
+    if isinstance(value, str):
+        return None if is_text(value) else path or "article"
+    if isinstance(value, dict):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and not is_text(key):
+            return where.encode("utf-8", "replace").decode()
+        found = not_text_at(item, where)
+        if found:
+            return found
+    return None
 
 
 def _text(value: Any) -> Any:
@@ -103,9 +149,21 @@ def _http_url(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _at_most(limit: int) -> AfterValidator:
+    """A check that a text (when there is one) is at most `limit` characters long."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and len(value) > limit:
+            raise ValueError(f"longer than {limit:,} characters")
+        return value
+
+    return AfterValidator(check)
+
+
 Text = Annotated[str, BeforeValidator(_text)]
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+ShortText = Annotated[OptionalText, _at_most(MAX_SHORT)]
 
 
 class Image(BaseModel):
@@ -113,9 +171,9 @@ class Image(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    url: HttpUrl
-    alt: OptionalText = None
-    credit: OptionalText = None
+    url: Annotated[HttpUrl, _at_most(MAX_URL)]
+    alt: Annotated[OptionalText, _at_most(MAX_IMAGE_TEXT)] = None
+    credit: Annotated[OptionalText, _at_most(MAX_IMAGE_TEXT)] = None
     # Pixel size, when the CMS knows it (for og:image:width/height).
     width: int | None = Field(default=None, gt=0)
     height: int | None = Field(default=None, gt=0)
@@ -128,16 +186,16 @@ class Article(BaseModel):
 
     id: OptionalText = None
     url: HttpUrl
-    headline: Text
-    kicker: OptionalText = None
-    lead: OptionalText = None
-    bullets: tuple[str, ...] = ()
+    headline: Annotated[Text, _at_most(MAX_HEADLINE)]
+    kicker: ShortText = None
+    lead: Annotated[OptionalText, _at_most(MAX_LEAD)] = None
+    bullets: tuple[Annotated[str, _at_most(MAX_BULLET)], ...] = ()
     image: Image | None = None
-    tags: tuple[str, ...] = ()
-    language: OptionalText = None
+    tags: tuple[Annotated[str, _at_most(MAX_SHORT)], ...] = ()
+    language: Annotated[OptionalText, _at_most(MAX_LANGUAGE)] = None
     published_at: datetime | None = None
     # Beyond DESIGN.md's fields, for the release rules: the CMS's section, and a breaking-news flag.
-    section: OptionalText = None
+    section: ShortText = None
     breaking: bool = False
 
     @field_validator("id", mode="before")
@@ -169,13 +227,19 @@ class Article(BaseModel):
 
     @field_validator("bullets", "tags", mode="before")
     @classmethod
-    def _clean_list(cls, value: Any) -> Any:
+    def _clean_list(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             return ()
-        if isinstance(value, str) or not isinstance(value, Iterable):
+        if isinstance(value, str | dict) or not isinstance(value, Iterable):
             raise ValueError("must be a list of strings")
-        cleaned = [normalise_text(v) if isinstance(v, str) else v for v in value]
-        return tuple(dict.fromkeys(v for v in cleaned if v != ""))
+        items = list(value)
+        if not all(isinstance(v, str) for v in items):
+            raise ValueError("must be a list of strings")
+        cleaned = tuple(dict.fromkeys(v for v in map(normalise_text, items) if v != ""))
+        most = MAX_BULLETS if info.field_name == "bullets" else MAX_TAGS
+        if len(cleaned) > most:
+            raise ValueError(f"more than {most} entries")
+        return cleaned
 
     @field_validator("language")
     @classmethod
@@ -187,8 +251,16 @@ class Article(BaseModel):
     @field_validator("published_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("needs a UTC offset, e.g. 2024-12-31T10:15:00+01:00")
+        try:
+            day = value.astimezone(UTC).date()
+        except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last day there is
+            day = None
+        if day is None or not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"must lie between {FIRST_DAY.year} and {LAST_DAY.year}")
         return value
 
     @model_validator(mode="before")
@@ -211,6 +283,13 @@ def article_from_mapping(data: Any, *, default_tz: tzinfo | None = None) -> Arti
     if not isinstance(data, dict):
         raise ArticleError(
             "Article JSON must be an object with at least url and headline", key="not_an_article"
+        )
+    where = not_text_at(data)
+    if where:
+        raise ArticleError(
+            f"{where}: holds a character that is not text (a lone surrogate)",
+            key="article_field_wrong",
+            field=where,
         )
     published = data.get("published_at")
     if default_tz is not None and isinstance(published, str):
@@ -258,6 +337,11 @@ def article_from_json_text(text: str, source: str, *, default_tz: tzinfo | None 
             source=source,
             line=exc.lineno,
             column=exc.colno,
+        ) from None
+    except (RecursionError, ValueError):  # nested too deeply, or a number of 5,000 digits
+        raise ArticleError(
+            f"{source}: not Article JSON (nested too deeply or numbers too long)",
+            key="not_an_article",
         ) from None
     try:
         return article_from_mapping(data, default_tz=default_tz)

@@ -4,8 +4,14 @@ and exchanged (JSON) in UTC with their offset; only what an editor reads is loca
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
+
+# The days a time read from outside (an article's date, a day in a desk address) may fall on:
+# wide enough for any newsroom's archive and plans, narrow enough that a day either side and
+# any time zone's offset stay within what datetime can hold.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
 
 
 def utcnow() -> datetime:

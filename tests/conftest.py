@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,14 @@ class LocalServer:
 
         self.routes[path] = route
         return self.base + path
+
+
+def coming(month: int, day: int) -> str:
+    """The next `month`-`day` from today (ISO date): a day ahead that a test can name, within
+    the year an editor's time may lie ahead."""
+    today = date.today()
+    year = today.year if (month, day) > (today.month, today.day) else today.year + 1
+    return date(year, month, day).isoformat()
 
 
 def wait_for(check: Callable[[], Any], seconds: float = 15.0) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from publisher.articles import Article, normalise_text
+from publisher.articles import MAX_BULLET, MAX_SHORT, Article, normalise_text
 
 HARD_PIECES = [
     "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",  # family ZWJ sequence
@@ -24,9 +24,11 @@ HARD_PIECES = [
     "\u00ad",
 ]
 
-article_text = st.lists(
-    st.one_of(st.text(min_size=1, max_size=30), st.sampled_from(HARD_PIECES)), max_size=40
-).map("".join)
+article_text = (
+    st.lists(st.one_of(st.text(min_size=1, max_size=30), st.sampled_from(HARD_PIECES)), max_size=40)
+    .map("".join)
+    .map(lambda text: text[:MAX_BULLET])
+)
 
 
 @st.composite
@@ -36,7 +38,7 @@ def articles(draw: st.DrawFn) -> Article:
         {
             "url": draw(st.sampled_from(["https://e.de/a", "https://www.news.de/p/1?ref=x#top"])),
             "headline": headline,
-            "kicker": draw(st.one_of(st.none(), article_text)),
+            "kicker": draw(st.one_of(st.none(), article_text.map(lambda k: k[:MAX_SHORT]))),
             "lead": draw(st.one_of(st.none(), article_text)),
             "bullets": draw(st.lists(article_text, max_size=6)),
             "image": draw(st.one_of(st.none(), st.just({"url": "https://e.de/i.jpg"}))),

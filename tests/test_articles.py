@@ -150,3 +150,67 @@ def test_a_url_longer_than_2048_characters_is_refused() -> None:
 def test_an_id_longer_than_200_characters_is_refused() -> None:
     with pytest.raises(ArticleError, match="id: longer than 200 characters"):
         article_from_mapping({"id": "x" * 201, "url": "https://e.de/a", "headline": "Kopf"})
+
+
+def refusal(data: dict) -> ArticleError:
+    with pytest.raises(ArticleError) as refused:
+        article_from_mapping({"url": "https://e.de/1", "headline": "Schlagzeile"} | data)
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("field", "data"),
+    [
+        ("url", {"url": "https://e.de/1\udfff"}),
+        ("image", {"image": "https://e.de/bild\udfff.jpg"}),
+        ("image.alt", {"image": {"url": "https://e.de/b.jpg", "alt": "\udfff"}}),
+        ("bullets.1", {"bullets": ["gut", "\ud800"]}),
+    ],
+)
+def test_a_lone_surrogate_anywhere_is_refused_naming_its_field(field: str, data: dict) -> None:
+    refused = refusal(data)
+    assert refused.values["field"] == field and "not text" in str(refused)
+
+
+def test_a_publication_date_past_the_last_day_there_is_is_refused() -> None:
+    refused = refusal({"published_at": "9999-12-31T23:59:59-14:00"})
+    assert refused.values["field"] == "published_at"
+
+
+def test_a_publication_date_centuries_ahead_is_refused() -> None:
+    assert refusal({"published_at": "2400-01-01T00:00:00+00:00"}).values["field"] == "published_at"
+
+
+@pytest.mark.parametrize("bullets", [[["x"]], [{"a": 1}], [1, 2], {"a": "b"}])
+def test_bullets_that_are_not_a_list_of_strings_are_refused(bullets: object) -> None:
+    assert refusal({"bullets": bullets}).values["field"] == "bullets"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("headline", "h" * 1_001),
+        ("kicker", "k" * 201),
+        ("lead", "l" * 5_001),
+        ("section", "s" * 201),
+        ("language", "d" * 36),
+    ],
+)
+def test_a_field_longer_than_any_article_has_is_refused(field: str, value: str) -> None:
+    refused = refusal({field: value})
+    assert refused.values["field"] == field and "longer than" in str(refused)
+
+
+def test_more_bullets_than_a_teaser_could_hold_are_refused() -> None:
+    assert "more than 20" in str(refusal({"bullets": [f"Punkt {n}" for n in range(21)]}))
+
+
+def test_a_url_with_a_broken_host_is_refused_as_not_a_url() -> None:
+    refused = refusal({"url": "http://[::1"})
+    assert refused.values["field"] == "url" and "not an http(s) URL" in str(refused)
+
+
+def test_json_nested_too_deeply_is_refused_as_not_an_article() -> None:
+    with pytest.raises(ArticleError) as refused:
+        article_from_json_text("[" * 100_000 + "]" * 100_000, "upload.json")
+    assert refused.value.key == "not_an_article"

@@ -74,7 +74,7 @@ def running(
 ) -> Iterator[BotApiStandIn]:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
     with engine.begin() as connection:
-        queue.upsert_article(connection, ARTICLE, datetime.now(UTC))
+        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
     thread = BotThread(engine, desk_settings)
     thread.start()
     wait_for(lambda: bot_api.sent("getUpdates"))
@@ -169,7 +169,7 @@ def test_the_queue_preview_says_whom_a_whatsapp_post_reaches(
     )
     import_numbers(engine, "wa", "+4915112345678\n+4917600000001", "form")
     with engine.begin() as connection:
-        queue.upsert_article(connection, ARTICLE, datetime.now(UTC))
+        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
     thread = BotThread(engine, settings)
     thread.start()
     try:

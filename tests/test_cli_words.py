@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from standins.base import free_port
-from tests.conftest import ROOT, SAMPLE, run_cli
+from tests.conftest import ROOT, SAMPLE, coming, run_cli
 
 URL = "https://www.news.de/politik/857/assad/"
 
@@ -93,9 +93,9 @@ def test_unknown_names_in_filters_are_refused_with_the_known_ones(
 
 
 def test_tables_show_times_in_the_newsrooms_zone_with_its_name(desk: Path) -> None:
-    run_cli("queue", "add", str(SAMPLE), "--at", "2099-01-15T09:30", cwd=desk)
+    run_cli("queue", "add", str(SAMPLE), "--at", f"{coming(1, 15)}T09:30", cwd=desk)
     table = run_cli("queue", "list", cwd=desk, tz="Asia/Tokyo").stdout
-    assert table.count("2099-01-15 09:30 CET") == 2
+    assert table.count(f"{coming(1, 15)} 09:30 CET") == 2
     run_cli("run", "--once", cwd=desk)
     run_cli("queue", "add", str(SAMPLE), "--channels", "x_main", "--force", cwd=desk)
     run_cli("run", "--once", cwd=desk)
@@ -104,8 +104,9 @@ def test_tables_show_times_in_the_newsrooms_zone_with_its_name(desk: Path) -> No
 
 
 def test_a_time_given_without_offset_is_read_in_the_newsrooms_zone(desk: Path) -> None:
-    added = run_cli("queue", "add", str(SAMPLE), "--at", "2099-01-15T09:30", "--json", cwd=desk)
-    assert {p["due_at"] for p in json.loads(added.stdout)} == {"2099-01-15T08:30:00+00:00"}
+    at = f"{coming(1, 15)}T09:30"
+    added = run_cli("queue", "add", str(SAMPLE), "--at", at, "--json", cwd=desk)
+    assert {p["due_at"] for p in json.loads(added.stdout)} == {f"{coming(1, 15)}T08:30:00+00:00"}
 
 
 def test_help_shows_no_placeholders_for_flags() -> None:

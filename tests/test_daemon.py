@@ -191,3 +191,29 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
         daemon.stop()
         other.dispose()
     assert slowest < 1.0
+
+
+def test_a_sender_thread_failing_unexpectedly_is_logged_and_the_daemon_goes_on(
+    engine: Engine, database_url: str, caplog
+) -> None:
+    settings = make_settings(database_url)
+    channels = roster.chosen(settings, ["log"])
+    dispatcher = Dispatcher(engine, settings)
+    broken = queue.add(engine, settings, article(1), channels, When())[0]
+    deliver = dispatcher.deliver
+
+    def deliver_unless_broken(claimed):
+        if claimed.post_id == broken:
+            raise RuntimeError("a bug of ours")
+        return deliver(claimed)
+
+    dispatcher.deliver = deliver_unless_broken
+    daemon = Daemon(engine, settings, dispatcher)
+    daemon.start()
+    try:
+        wait_for(lambda: "a bug of ours" in caplog.text)
+        later = queue.add(engine, settings, article(2), channels, When())[0]
+        wait_for(lambda: post(engine, later).state == "sent")
+    finally:
+        daemon.stop()
+    assert f"post {broken}: sending failed unexpectedly" in caplog.text

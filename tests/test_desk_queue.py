@@ -10,6 +10,7 @@ from sqlalchemy import Engine, update
 
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
+from tests.conftest import coming
 from tests.desk_helpers import desk_settings, queued_post, signed_in, state
 from tests.engine_helpers import post
 
@@ -102,13 +103,15 @@ def test_many_posts_move_to_one_time_but_not_onto_each_other(desk, engine, datab
             "csrf": csrf,
             "action": "reschedule",
             "post": [first, second],
-            "at": "2099-05-04T10:30",
+            "at": f"{coming(5, 4)}T10:30",
         },
         timeout=5,
     )
     assert "Done for 1 of 2 posts." in answer.text
     assert f"post {first} on x is already due at that time" in answer.text.lower()
-    wanted = datetime(2099, 5, 4, 10, 30, tzinfo=desk_settings(database_url).tz)
+    wanted = datetime.fromisoformat(f"{coming(5, 4)}T10:30").replace(
+        tzinfo=desk_settings(database_url).tz
+    )
     assert post(engine, first).due_at.replace(tzinfo=UTC) == wanted
 
 

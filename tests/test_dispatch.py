@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from publisher.channels import ChannelError
 from sqlalchemy import Engine
 
 from publisher import roster
@@ -304,3 +305,41 @@ def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> Non
         time.tzset()
     assert due == datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
     assert due.utcoffset() == timedelta(0)
+
+
+def test_a_platform_error_holding_a_lone_surrogate_is_recorded_as_text(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    settings = hook_settings(database_url, server.answer("/hook", 200))
+    post_id = queue_posts(engine, settings)[0]
+    dispatcher = Dispatcher(engine, settings)
+
+    def refuse(message):
+        raise ChannelError("permanent", "the platform said \udfff no")
+
+    dispatcher.adapters["hook"].send = refuse
+    dispatcher.run_once()
+    row = post(engine, post_id)
+    assert (row.state, row.error) == ("failed", "the platform said ? no")
+
+
+def test_an_unexpected_failure_recording_one_post_leaves_it_unclear_and_the_others_go_out(
+    engine: Engine, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(database_url)
+    first, broken, last = queue_posts(engine, settings, count=3, channel="log")
+    dispatcher = Dispatcher(engine, settings)
+    record = dispatcher._record_delivery
+
+    def record_unless_broken(connection, claimed, *args):
+        if claimed.post_id == broken:
+            raise RuntimeError("a bug of ours")
+        record(connection, claimed, *args)
+
+    dispatcher._record_delivery = record_unless_broken
+    delivered = dispatcher.run_once()
+    assert sorted(d.claimed.post_id for d in delivered) == [first, last]
+    assert [post(engine, i).state for i in (first, broken, last)] == ["sent", "uncertain", "sent"]
+    assert delivery_rows(engine, broken)[0].outcome == "uncertain"
+    assert f"post {broken} on log: the attempt failed unexpectedly" in caplog.text
+    assert "RuntimeError: a bug of ours" in caplog.text

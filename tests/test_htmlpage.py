@@ -281,3 +281,50 @@ def test_a_date_without_offset_is_read_in_the_newsrooms_zone() -> None:
     )
     article = article_from_html(page, source="p", url="https://e.de/a", default_tz=BERLIN)
     assert article.published_at.isoformat() == "2024-12-31T10:15:00+01:00"
+
+
+def page_with(head: str = "", body: str = "") -> str:
+    return (
+        f"<html><head><title>Kopf</title><link rel=canonical href='https://e.de/a'>{head}"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def test_a_tag_with_thousands_of_attributes_is_refused_before_it_is_parsed() -> None:
+    attributes = " ".join(f"a{n}=x" for n in range(40_000))
+    with pytest.raises(ArticleError) as refused:
+        article_from_html(page_with(body=f"<div {attributes}>x</div>"), source="p")
+    assert refused.value.key == "markup_too_complex"
+
+
+def test_long_values_of_few_attributes_are_read_as_usual() -> None:
+    picture = "<img src='data:image/png;base64," + "A" * 2_000_000 + "'>"
+    words = "<meta name=keywords content='" + ", ".join(["Wort"] * 2_000) + "'>"
+    assert article_from_html(page_with(words, picture), source="p").headline == "Kopf"
+
+
+def test_a_canonical_link_to_another_site_is_not_the_fetched_pages_address() -> None:
+    page = page_with().replace("https://e.de/a", "https://other.example/stored-article")
+    article = article_from_html(page, source="p", base_url="https://attacker.example/page")
+    assert article.url == "https://attacker.example/page"
+
+
+def test_a_canonical_link_to_the_sites_own_other_host_is_the_address() -> None:
+    page = page_with().replace("https://e.de/a", "https://www.news.de/politik/1")
+    article = article_from_html(page, source="p", base_url="https://m.news.de/politik/1?amp")
+    assert article.url == "https://www.news.de/politik/1"
+
+
+def test_a_publication_date_beyond_any_plan_is_left_out() -> None:
+    head = '<meta property="article:published_time" content="9999-12-31T23:59:59-14:00">'
+    assert article_from_html(page_with(head), source="p").published_at is None
+
+
+def test_a_description_as_long_as_an_article_is_no_lead() -> None:
+    head = "<meta name=description content='" + "Satz. " * 2_000 + "'>"
+    assert article_from_html(page_with(head), source="p").lead is None
+
+
+def test_more_keywords_than_an_article_keeps_are_cut_to_the_first() -> None:
+    head = "<meta name=keywords content='" + ", ".join(f"Wort{n}" for n in range(500)) + "'>"
+    assert len(article_from_html(page_with(head), source="p").tags) == 100

@@ -191,7 +191,7 @@ def test_any_headline_round_trips_through_every_context(headline: str) -> None:
 @pytest.fixture
 def served(engine: Engine, database_url: str) -> Iterator[str]:
     with engine.begin() as connection:
-        upsert_article(connection, ARTICLE, utcnow())
+        upsert_article(connection, ARTICLE, utcnow(), "cms")
     settings = newsroom().model_copy(update={"database_url": database_url})
     server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
     server.start()
@@ -226,7 +226,7 @@ def test_an_embargoed_article_is_not_served_and_not_cached(engine, served) -> No
     future = datetime.now(UTC) + timedelta(hours=2)
     embargoed = ARTICLE.model_copy(update={"id": "cms-6", "published_at": future})
     with engine.begin() as connection:
-        upsert_article(connection, embargoed, utcnow())
+        upsert_article(connection, embargoed, utcnow(), "cms")
     for path in ("/widget/cms-6", "/widget/cms-6/meta"):
         response = requests.get(served + path, timeout=5)
         assert response.status_code == 404
@@ -241,7 +241,7 @@ def test_articles_are_not_served_by_their_row_number(served) -> None:
 def test_an_article_without_a_cms_id_is_served_by_its_url(engine, served) -> None:
     plain = ARTICLE.model_copy(update={"id": None, "url": "https://www.news.de/sport/7/"})
     with engine.begin() as connection:
-        upsert_article(connection, plain, utcnow())
+        upsert_article(connection, plain, utcnow(), "cms")
     response = requests.get(f"{served}/widget", params={"url": plain.url}, timeout=5)
     assert response.status_code == 200 and "Artikel teilen" in response.text
 
@@ -254,7 +254,7 @@ def test_a_huge_number_is_404_not_an_error(served) -> None:
 def test_the_meta_tags_of_an_article_without_a_cms_id_are_served_by_its_url(engine, served) -> None:
     plain = ARTICLE.model_copy(update={"id": None, "url": "https://www.news.de/sport/8/"})
     with engine.begin() as connection:
-        upsert_article(connection, plain, utcnow())
+        upsert_article(connection, plain, utcnow(), "cms")
     response = requests.get(f"{served}/widget/meta", params={"url": plain.url}, timeout=5)
     assert response.status_code == 200 and 'content="https://www.news.de/sport/8/"' in response.text
 

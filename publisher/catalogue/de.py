@@ -26,6 +26,7 @@ WORDS: dict[str, str] = {
     "error_in_past": "{when} liegt in der Vergangenheit.",
     "error_no_slots": "{channel} hat keine Sendezeiten: bitte sofort oder eine Uhrzeit wählen.",
     "error_not_a_time": "„{value}“ ist keine Zeit: 09:30, +15m oder Datum und Uhrzeit schreiben.",
+    "error_too_far_ahead": "{when} liegt mehr als ein Jahr voraus: bitte das Jahr prüfen.",
     "error_no_link_in_text": "Der Text nennt keinen Link: bitte die URL des Artikels angeben.",
     "error_no_page_url": "Die Seite nennt keine eigene URL: bitte die URL des Artikels angeben.",
     "error_edit_refused": "Post {post} ist {state} und kann nicht mehr bearbeitet werden.",
@@ -42,6 +43,7 @@ WORDS: dict[str, str] = {
     "error_fetch_failed": "{url} ist gerade nicht erreichbar.",
     "error_page_status": "Die Website hat {url} mit Fehler {status} beantwortet.",
     "error_not_html": "Das ist keine Webseite.",
+    "error_markup_too_complex": "Das Markup der Seite ist nicht das einer Artikelseite (ein Tag mit mehr als {limit} Attributen): Sie wurde nicht gelesen.",
     "error_no_headline": "{source} zeigt keine Schlagzeile, die sich übernehmen lässt.",
     "error_file_empty": "Die Datei ist leer.",
     "error_not_text_file": "{name} ist keine Textdatei.",
@@ -86,6 +88,9 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "article_kept": "Dieser Artikel ist so gespeichert, wie das CMS ihn geschickt hat: Was Sie mitgebracht haben, ersetzt ihn nicht; gezeigt und gepostet wird die Fassung des CMS.",
+    "body_too_large": "Dieses Formular hat mehr als {limit} Bytes geschickt, mehr als der Desk annimmt: Es wurde nichts gelesen oder geändert.",
+    "no_such_page": "Diese Seite gibt es nicht. Zurück zur Warteschlange, oder auf der Startseite neu anfangen.",
     "undo": "Rückgängig",
     "restore": "Wiederherstellen",
     "confirm_cancel": "Post {post} auf {channel} wirklich verwerfen? Er lässt sich danach wiederherstellen.",
@@ -125,6 +130,7 @@ DESK: dict[str, str] = {
     "password": "Passwort",
     "signin_failed": "Name oder Passwort stimmt nicht.",
     "signin_throttled": "Zu viele falsche Passwörter. Bitte in {minutes} Minuten noch einmal.",
+    "signin_wait_seconds": "Zu viele falsche Passwörter. Bitte in {seconds} Sekunden noch einmal.",
     "signin_busy": "Der Desk meldet gerade andere an. Bitte gleich noch einmal versuchen.",
     "upload_too_large": "{name} ist größer als {limit} Bytes.",
     "nav_desk": "Aufnehmen",

@@ -26,6 +26,7 @@ WORDS: dict[str, str] = {
     "error_in_past": "{when} is in the past.",
     "error_no_slots": "{channel} has no posting times set: choose now or a time.",
     "error_not_a_time": "“{value}” is not a time: write 09:30, +15m, or a date and time.",
+    "error_too_far_ahead": "{when} is more than a year ahead: check the year.",
     "error_no_link_in_text": "The text names no link: give the article's URL.",
     "error_no_page_url": "The page names no URL of its own: give the article's URL.",
     "error_edit_refused": "Post {post} is {state} and can no longer be edited.",
@@ -42,6 +43,7 @@ WORDS: dict[str, str] = {
     "error_fetch_failed": "{url} cannot be reached just now.",
     "error_page_status": "The site answered {url} with error {status}.",
     "error_not_html": "This is not a web page.",
+    "error_markup_too_complex": "The page's markup is not that of an article page (a tag with more than {limit} attributes): it was not read.",
     "error_no_headline": "{source} shows no headline to take.",
     "error_file_empty": "The file is empty.",
     "error_not_text_file": "{name} is not a text file.",
@@ -86,6 +88,9 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "article_kept": "This article is stored as the CMS sent it: what you brought does not replace it, and the CMS's version is shown and posted.",
+    "body_too_large": "This form sent more than {limit} bytes, more than the desk takes: nothing was read or changed.",
+    "no_such_page": "There is no such page. Go back to the queue, or start from the intake page.",
     "undo": "Undo",
     "restore": "Restore",
     "confirm_cancel": "Really cancel post {post} on {channel}? It can be restored afterwards.",
@@ -125,6 +130,7 @@ DESK: dict[str, str] = {
     "password": "Password",
     "signin_failed": "Name or password is wrong.",
     "signin_throttled": "Too many wrong passwords. Please try again in {minutes} minutes.",
+    "signin_wait_seconds": "Too many wrong passwords. Please try again in {seconds} seconds.",
     "signin_busy": "The desk is busy signing others in. Please try again in a moment.",
     "upload_too_large": "{name} is larger than {limit} bytes.",
     "nav_desk": "Take in",

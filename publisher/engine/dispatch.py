@@ -29,6 +29,8 @@ from publisher.engine.schema import deliveries, posts
 logger = logging.getLogger("publisher.engine.dispatch")
 # The longest wait a short, per-second limit grows to while it keeps being hit.
 SHORT_LIMIT_CAP = 60.0
+# What a post says that a failure of publisher's own left unclear.
+UNEXPECTED = "an unexpected error while sending (see the log); check the platform before retrying"
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,22 @@ class Dispatcher:
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
-        channel was stopped by a rate limit or an auth error since the claim, or no longer this
-        claim's when the attempt ended)."""
+        channel was stopped by a rate limit or an auth error since the claim, no longer this
+        claim's when the attempt ended, or left unclear by a failure of its own). Whatever goes
+        wrong with one post is logged and touches that post alone."""
+        try:
+            return self._attempt(claimed)
+        except Exception:
+            logger.exception(
+                "post %s on %s: the attempt failed unexpectedly; it waits for an editor",
+                claimed.post_id,
+                claimed.channel,
+                extra={"post_id": claimed.post_id, "channel": claimed.channel},
+            )
+            self._leave_unclear(claimed)
+            return None
+
+    def _attempt(self, claimed: Claimed) -> Delivered | None:
         halted = self._halted.get(claimed.channel)
         if halted is not None and claimed.claimed_at <= halted:
             self.claims.release(claimed)
@@ -139,6 +155,34 @@ class Dispatcher:
         clock = time.perf_counter()
         receipt, error = self._send(claimed, claimed.message)
         return self._record(claimed, started, time.perf_counter() - clock, receipt, error)
+
+    def _leave_unclear(self, claimed: Claimed) -> None:
+        """After an unexpected failure: the post may be out, so it waits for an editor, as when
+        its worker dies (and if even this cannot be written, its lease runs out to the same)."""
+        now = utcnow()
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.post_id == claimed.post_id,
+                        deliveries.c.outcome == Outcome.PENDING,
+                    )
+                    .values(outcome=Outcome.UNCERTAIN, finished_at=now)
+                )
+                connection.execute(
+                    update(posts)
+                    .where(claimed.held_by(self.worker), posts.c.state == State.SENDING)
+                    .values(
+                        state=State.UNCERTAIN,
+                        lease_until=None,
+                        error_class=Outcome.UNCERTAIN,
+                        error=UNEXPECTED,
+                        updated_at=now,
+                    )
+                )
+        except Exception:
+            logger.exception("post %s: could not be marked unclear", claimed.post_id)
 
     def _send(self, claimed: Claimed, message: Any) -> tuple[Receipt | None, ChannelError | None]:
         try:

@@ -145,10 +145,10 @@ class PostFilter:
 
 def page_of_posts(
     engine: Engine, settings: Settings, chosen: PostFilter, page: int = 1, per_page: int = 50
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[dict[str, Any]], int, int]:
     """One page of the posts `chosen`, those needing an editor first (awaiting approval,
-    failed, uncertain), then those of paused channels, then by due time; and how many there
-    are in all."""
+    failed, uncertain), then those of paused channels, then by due time; how many there are
+    in all; and the page's number (a page past the last is the last)."""
     conditions: list[ColumnElement[bool]] = [posts.c.state.in_(chosen.states or TO_GO)]
     if chosen.channel:
         conditions.append(posts.c.channel == chosen.channel)
@@ -169,15 +169,16 @@ def page_of_posts(
         total = connection.execute(
             select(func.count()).select_from(posts.join(articles)).where(*conditions)
         ).scalar_one()
+        page = max(min(page, (total + per_page - 1) // per_page), 1)
         rows = connection.execute(
             select(posts, articles.c.headline, articles.c.url)
             .join(articles)
             .where(*conditions)
             .order_by(urgency, posts.c.due_at, posts.c.id)
             .limit(per_page)
-            .offset(max(page - 1, 0) * per_page)
+            .offset((page - 1) * per_page)
         ).all()
-    return [_post_dict(row, settings, paused) for row in rows], total
+    return [_post_dict(row, settings, paused) for row in rows], total, page
 
 
 def _delivery_dict(row: Any) -> dict[str, Any]:

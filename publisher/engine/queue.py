@@ -5,9 +5,9 @@ texts an editor wrote) in one transaction, all or nothing; the verbs on posts al
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, CursorResult, Engine, func, insert, select, update
 
@@ -96,22 +96,57 @@ def record_event(
         )
 
 
-def upsert_article(connection: Connection, article: Article, now: datetime) -> int:
-    """Store the article (keyed by its id, else its URL) and return its row id; an update
-    locks the row, so releases of one article are serialised."""
+# Where an article came from: the CMS's webhook, a feed, or an editor (desk, bot, command line).
+Origin = Literal["cms", "feed", "editor"]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An article in the store: its row id, and the article as stored (the one given, or the
+    one already there when the given one may not replace it: `kept`)."""
+
+    id: int
+    article: Article
+    kept: bool = False
+
+
+def upsert_article(
+    connection: Connection, article: Article, now: datetime, origin: Origin
+) -> Stored:
+    """Store the article (keyed by its id, else its URL). What an editor brings never replaces
+    what the CMS or a feed sent (the stored article is kept); an update never drops a
+    publication time still ahead (an embargo). An update locks the row, so releases of one
+    article are serialised."""
     key = article.id or article.url
+    row = connection.execute(
+        select(articles.c.id, articles.c.data, articles.c.origin).where(articles.c.key == key)
+    ).first()
+    if row is not None:
+        stored = Article.model_validate(row.data)
+        if origin == "editor" and row.origin != "editor":
+            return Stored(row.id, stored, kept=True)
+        article = keep_embargo(stored, article, now)
     values = {
         "url": article.url,
         "headline": article.headline,
         "data": article.to_json(),
         "updated_at": now,
+        "origin": origin,
     }
-    existing = connection.execute(select(articles.c.id).where(articles.c.key == key)).scalar()
-    if existing is not None:
-        connection.execute(update(articles).where(articles.c.id == existing).values(values))
-        return existing
+    if row is not None:
+        connection.execute(update(articles).where(articles.c.id == row.id).values(values))
+        return Stored(row.id, article)
     inserted = connection.execute(insert(articles).values(key=key, created_at=now, **values))
-    return _new_id(inserted)
+    return Stored(_new_id(inserted), article)
+
+
+def keep_embargo(stored: Article, given: Article, now: datetime) -> Article:
+    """`given`, with the stored publication time when that is still ahead and `given` has
+    none: an embargo is lifted by a new time, never by leaving the time out."""
+    embargoed = stored.published_at is not None and stored.published_at > now
+    if embargoed and given.published_at is None:
+        return given.model_copy(update={"published_at": stored.published_at})
+    return given
 
 
 def _new_id(result: CursorResult[Any]) -> int:
@@ -203,6 +238,7 @@ def add(
     adjust: Callable[[str, datetime], datetime] | None = None,
     texts: Mapping[str, str] | None = None,
     without_link: frozenset[str] = frozenset(),
+    origin: Origin = "editor",
 ) -> list[int]:
     """Queue one post per channel for `article`, all or nothing: refuses (queues nothing) if
     any channel already has an open or sent post of this article, unless `force`, or if a text
@@ -212,9 +248,14 @@ def add(
     now = now or utcnow()
     composed = compose(article, channels, settings)
     teasers = editor_texts(article, channels, composed, texts or {}, without_link)
-    edited = frozenset(n for n in teasers if teasers[n].text != composed[n].text)
     with engine.begin() as connection:
-        article_id = upsert_article(connection, article, now)
+        stored = upsert_article(connection, article, now, origin)
+        article_id = stored.id
+        if stored.article != article:
+            # The CMS's version stays, and is what goes out.
+            composed = compose(stored.article, channels, settings)
+            teasers = editor_texts(stored.article, channels, composed, texts or {}, without_link)
+        edited = frozenset(n for n in teasers if teasers[n].text != composed[n].text)
         if not force:
             existing = connection.execute(
                 select(posts.c.id, posts.c.channel, posts.c.state).where(

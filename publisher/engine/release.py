@@ -135,7 +135,10 @@ def _release_in(
     unfit: dict[str, str],
     now: datetime,
 ) -> Released:
-    article_id = queue.upsert_article(connection, article, now)
+    origin: queue.Origin = "cms" if source == "webhook" else "feed"
+    stored = queue.upsert_article(connection, article, now, origin)
+    # As stored: an embargo an update left out still holds.
+    article_id, article = stored.id, stored.article
     existing: dict[str, set[str]] = {}
     for row in connection.execute(
         select(posts.c.channel, posts.c.state).where(posts.c.article_id == article_id)

@@ -145,11 +145,15 @@ class Daemon:
             return utcnow() + RETRY_SOON
 
     def _deliver(self, claimed: Claimed) -> Delivered | None:
+        # A sender's exception would vanish into its future: each one is logged here.
         try:
             if self.stopping.is_set():
                 self.dispatcher.claims.release(claimed)
                 return None
             return self.dispatcher.deliver(claimed)
+        except Exception:
+            logger.exception("post %s: sending failed unexpectedly", claimed.post_id)
+            return None
         finally:
             with self._lock:
                 self._in_flight -= 1

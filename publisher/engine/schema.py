@@ -65,6 +65,9 @@ articles = Table(
     Column("data", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Who sent it: "cms" (the webhook), "feed" or "editor" (desk, bot, command line). An
+    # editor's upload never replaces what the CMS or a feed sent. Unknown for older rows.
+    Column("origin", String(20)),
 )
 
 posts = Table(
@@ -229,5 +232,18 @@ subscribers = Table(
     Column("changed_at", UTCDateTime, nullable=False),
     Column("last_message_at", UTCDateTime),
     Column("failures", Integer, nullable=False, default=0),
+    # When the reader's keyword that decided their state was sent: a keyword sent earlier (a
+    # webhook retried or replayed) never undoes a later one.
+    Column("keyword_at", UTCDateTime),
     Index("ix_subscribers_state", "channel", "state"),
+)
+
+# What a channel learned from its platform (a Mastodon instance's limits), used in place of the
+# built-in defaults wherever the configuration does not set them.
+channel_facts = Table(
+    "channel_facts",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("facts", JSON, nullable=False),
+    Column("learned_at", UTCDateTime, nullable=False),
 )

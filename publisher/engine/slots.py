@@ -17,6 +17,8 @@ from publisher.errors import EditorError
 SEARCH_DAYS = 31
 # A time an editor gives may be this far behind the clock (typing takes a moment) and mean "now".
 PAST_TOLERANCE = timedelta(seconds=60)
+# Further ahead than this, a time is a slip of the keyboard (2062 for 2026), not a plan.
+MAX_AHEAD = timedelta(days=366)
 
 
 class TimeError(EditorError, ValueError):
@@ -62,7 +64,7 @@ class When:
         if delay:
             amount = int(delay.group(1))
             minutes = amount * 60 if delay.group(2).startswith(("h", "s")) else amount
-            return cls("at", now + timedelta(minutes=minutes))
+            return cls("at", not_too_far(text, now + timedelta(minutes=minutes), now, zone))
         return cls("at", parse_time(text, now, zone))
 
     @classmethod
@@ -137,14 +139,31 @@ def parse_time(value: str, now: datetime, tz: ZoneInfo) -> datetime:
         else:
             parsed = datetime.fromisoformat(text.replace(" ", "T", 1).replace("Z", "+00:00"))
     except ValueError:
-        raise TimeError(
-            f"{value!r} is not a time: use HH:MM, 2025-01-31T07:30 or 2025-01-31T07:30+01:00",
-            key="not_a_time",
-            value=value,
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = local_slot(parsed.date(), parsed.time(), tz)
-    parsed = parsed.astimezone(UTC)
+        raise _not_a_time(value) from None
+    try:
+        if parsed.tzinfo is None:
+            parsed = local_slot(parsed.date(), parsed.time(), tz)
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # the first or last day there is, moved out of range by its zone
+        raise _not_a_time(value) from None
     if parsed < now - PAST_TOLERANCE:
         raise PastTime(value, parsed.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z"))
-    return max(parsed, now)
+    return not_too_far(value, max(parsed, now), now, tz)
+
+
+def not_too_far(value: str, moment: datetime, now: datetime, tz: ZoneInfo) -> datetime:
+    """`moment`, unless it lies further ahead than a newsroom plans (MAX_AHEAD)."""
+    if moment - now > MAX_AHEAD:
+        shown = moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+        raise TimeError(
+            f"{value!r} ({shown}) is more than a year ahead", key="too_far_ahead", when=shown
+        )
+    return moment
+
+
+def _not_a_time(value: str) -> TimeError:
+    return TimeError(
+        f"{value!r} is not a time: use HH:MM, 2025-01-31T07:30 or 2025-01-31T07:30+01:00",
+        key="not_a_time",
+        value=value,
+    )

@@ -18,12 +18,16 @@ import lxml.html
 from w3lib.encoding import html_to_unicode
 
 from publisher.articles import (
+    MAX_LEAD,
+    MAX_SHORT,
+    MAX_TAGS,
     Article,
     ArticleError,
     article_from_mapping,
     check_http_url,
     normalise_text,
 )
+from publisher.clock import FIRST_DAY, LAST_DAY
 from publisher.intake import headlines
 from publisher.intake.headlines import HEADLINE_MAX, Declared
 
@@ -93,18 +97,50 @@ def _image_of(value: Any) -> dict[str, Any]:
     return {}
 
 
+def _short(value: Any, limit: int) -> Any:
+    """A declared text, unless it is longer than such a text is (then it is not one: a page's
+    sections run together, a description that is the whole article)."""
+    return None if isinstance(value, str) and len(value) > limit else value
+
+
 def _keywords(value: Any) -> list[str]:
+    """A page's keywords as tags: as many as an article keeps, each one short."""
+    return [k for k in _all_keywords(value) if len(k) <= MAX_SHORT][:MAX_TAGS]
+
+
+def _all_keywords(value: Any) -> list[str]:
     if isinstance(value, str):
         return [k.strip() for k in re.split(r"[,;]", value) if k.strip()]
     if isinstance(value, list):
-        return [k for item in value for k in _keywords(item)]
+        return [k for item in value for k in _all_keywords(item)]
     return []
+
+
+# lxml's parser takes time that grows with the square of a tag's attributes (40,000 took 11 s);
+# no page has more than a few dozen on a tag. Only tags long enough to hold this many are counted.
+MAX_ATTRIBUTES = 500
+_LONG_TAG = re.compile(r"<[A-Za-z][^>]{1000,}")
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_ATTRIBUTE = re.compile(r"\s[^\s=/>]+")
+
+
+def _check_markup(text: str) -> None:
+    """Refuse, before parsing, a page with a tag of more attributes than any page has."""
+    for tag in _LONG_TAG.finditer(text):
+        bare = _QUOTED.sub("", tag.group(0))
+        if len(bare) > 2 * MAX_ATTRIBUTES and len(_ATTRIBUTE.findall(bare)) > MAX_ATTRIBUTES:
+            raise ArticleError(
+                f"a tag of the page has more than {MAX_ATTRIBUTES} attributes: not read",
+                key="markup_too_complex",
+                limit=MAX_ATTRIBUTES,
+            )
 
 
 class _Page:
     """The raw declarations of one page, read once."""
 
     def __init__(self, text: str, base_url: str | None) -> None:
+        _check_markup(text)
         try:
             self.tree = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
         except (lxml.etree.ParserError, ValueError):
@@ -215,7 +251,8 @@ def _published(candidates: list[Any], default_tz: tzinfo | None) -> str | None:
             if default_tz is None:
                 continue
             parsed = parsed.replace(tzinfo=default_tz)
-        return parsed.isoformat()
+        if FIRST_DAY <= parsed.date() <= LAST_DAY:
+            return parsed.isoformat()
     return None
 
 
@@ -231,9 +268,25 @@ def _page_url(page: _Page, base_url: str | None) -> str | None:
     for candidate in (canonical, og_url, schema_url, page.meta.get("twitter:url")):
         if isinstance(candidate, str) and candidate.strip():
             resolved = urljoin(base_url or og_url or "", candidate.strip())
-            if urlsplit(resolved).scheme in ("http", "https"):
+            if urlsplit(resolved).scheme in ("http", "https") and _same_site(resolved, base_url):
                 return resolved
     return base_url
+
+
+def _same_site(url: str, fetched_from: str | None) -> bool:
+    """Whether a page fetched from `fetched_from` may name `url` as its own: one of the two
+    hosts is the other or a subdomain of it (www.news.de and m.news.de name news.de). A page
+    naming another site's article as its own would otherwise take that article's place."""
+    if fetched_from is None:
+        return True
+    try:
+        named = (urlsplit(url).hostname or "").removeprefix("www.")
+        host = (urlsplit(fetched_from).hostname or "").removeprefix("www.")
+    except ValueError:
+        return False
+    return bool(named and host) and (
+        named == host or named.endswith("." + host) or host.endswith("." + named)
+    )
 
 
 def article_from_html(
@@ -252,6 +305,7 @@ def article_from_html(
     section = _first(
         schema.get("articleSection"), og.get("article:section"), og.get("og:article:section")
     )
+    section = _short(section, MAX_SHORT)
     title = _headline(page, page.site_names(page_url), section)
     if not title:
         raise ArticleError(
@@ -278,11 +332,14 @@ def article_from_html(
         "url": page_url,
         "headline": title,
         "kicker": section,
-        "lead": _first(
-            og.get("og:description"),
-            schema.get("description"),
-            meta.get("twitter:description"),
-            meta.get("description"),
+        "lead": _short(
+            _first(
+                og.get("og:description"),
+                schema.get("description"),
+                meta.get("twitter:description"),
+                meta.get("description"),
+            ),
+            MAX_LEAD,
         ),
         "image": image if image.get("url") else None,
         "tags": _keywords(schema.get("keywords"))

@@ -24,8 +24,8 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.release import UnknownArticle, public_article, release
 from publisher.engine.store import StoreError
-from publisher.web.bodies import Refused, json_body, read_limited
-from publisher.web.desk import mount_desk
+from publisher.web.bodies import BodyLimits, Refused, json_body, read_limited
+from publisher.web.desk import body_limit, mount_desk, too_large
 from publisher.web.signing import (
     SECRET_ENV,
     SIGNATURE_HEADER,
@@ -51,12 +51,12 @@ def create_app(
 
     @app.exception_handler(ArticleError)
     async def _invalid(request: Request, exc: ArticleError) -> JSONResponse:
-        logger.warning("webhook refused (400): %s", exc)
+        logger.warning("request to %s refused (400): %s", request.url.path, exc)
         return JSONResponse({"error": str(exc)}, status_code=400)
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
-        logger.warning("webhook refused (%d): %s", exc.status, exc.message)
+        logger.warning("request to %s refused (%d): %s", request.url.path, exc.status, exc.message)
         return JSONResponse({"error": exc.message}, status_code=exc.status)
 
     # Registered before /widget/{article_id}, which would take "meta" for an id.
@@ -126,6 +126,18 @@ def create_app(
         return {"article": article.to_json(), **result.to_json()}
 
     mount_whatsapp(app, engine, settings)
+
+    def limit(path: str) -> int:
+        return serve.max_body if path.startswith("/hooks/") else body_limit(settings, path)
+
+    def refuse(path: str, limit: int) -> Response:
+        if path.startswith(("/hooks/", "/api/", "/widget")):
+            message = f"the body is larger than {limit:,} bytes"
+            logger.warning("request to %s refused (413): %s", path, message)
+            return JSONResponse({"error": message}, status_code=413)
+        return too_large(settings, limit)
+
+    app.add_middleware(BodyLimits, limit=limit, refuse=refuse)
     return app
 
 

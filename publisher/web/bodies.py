@@ -1,11 +1,21 @@
-"""Reading a webhook's request: its body within a size limit, as JSON, and the refusal
-(status and message) that the app answers as `{"error": ...}`."""
+"""Reading a request's body: within a size limit (for every route, at the door, by
+`BodyLimits`), as JSON that holds only text, and the refusal (status and message) that the app
+answers as `{"error": ...}`."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from publisher.articles import not_text_at
+
+# The desk's own JSON calls (a text to measure, a post to move) are small.
+API_BODY = 64_000
 
 
 class Refused(Exception):
@@ -19,13 +29,23 @@ class Refused(Exception):
 
 def json_body(body: bytes) -> object:
     """The decoded JSON of a request body; anything else (broken syntax, nesting too deep for
-    the parser, numbers of thousands of digits) is a 400 refusal."""
+    the parser, numbers of thousands of digits, escapes of lone surrogates that no text can
+    hold) is a 400 refusal."""
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refused(400, f"the body is not JSON: {exc}") from None
     except RecursionError:
         raise Refused(400, "the body is not JSON this server reads: nested too deeply") from None
+    where = not_text_at(data)
+    if where:
+        raise Refused(400, f"{where}: holds a character that is not text (a lone surrogate)")
+    return data
+
+
+async def json_request(request: Request, limit: int = API_BODY) -> object:
+    """The decoded JSON body of a request (within `limit` bytes), or a 400 or 413 refusal."""
+    return json_body(await read_limited(request, limit))
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -38,3 +58,56 @@ async def read_limited(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise Refused(413, f"the body is larger than {limit:,} bytes")
     return bytes(body)
+
+
+Limit = Callable[[str], int]
+Refusal = Callable[[str, int], Response]
+
+
+class BodyLimits:
+    """ASGI middleware: a request's body is read, up to the limit its path allows, before the
+    app sees it; a larger one is answered 413 unread (no form parsed, no file spooled to disk),
+    whatever its Content-Length says. `limit(path)` gives the bytes a path takes, `refuse(path,
+    limit)` the answer to one that sends more."""
+
+    def __init__(self, app: ASGIApp, limit: Limit, refuse: Refusal) -> None:
+        self.app = app
+        self.limit = limit
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        limit = self.limit(path)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await self.refuse(path, limit)(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await self.refuse(path, limit)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app the body read already, then whatever comes after it."""
+    given = False
+
+    async def replayed() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed

@@ -12,13 +12,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
+from publisher.catalogue import number, translator
 from publisher.channels import channel_classes
 from publisher.config import Settings
+from publisher.web.bodies import API_BODY
 from publisher.web.desk.auth import Forbidden, SignedOut
 from publisher.web.desk.pages import Desk
 
@@ -34,6 +37,39 @@ DESK_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+# The most a form may send: the sign-in's three short fields, an uploaded article (within
+# [fetch] max_bytes, plus the form around it), and every other form (an article's texts for
+# every channel, a page of ticked posts).
+SIGNIN_BODY = 4_096
+UPLOAD_SLACK = 65_536
+FORM_BODY = 1_000_000
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """How many bytes a request to one of the desk's paths may send."""
+    if path == "/signin":
+        return SIGNIN_BODY
+    if path == "/intake":
+        return settings.fetch.max_bytes + UPLOAD_SLACK
+    if path.startswith("/api/"):
+        return API_BODY
+    return FORM_BODY
+
+
+def too_large(settings: Settings, limit: int) -> Response:
+    """The page a browser gets for a form larger than the desk takes."""
+    language = settings.desk.language or settings.language
+    t = translator(language, "desk")
+    message = t("body_too_large", limit=number(limit, language))
+    page = (
+        f'<!doctype html><html lang="{language}"><meta charset="utf-8"><title>publisher</title>'
+        '<link rel="stylesheet" href="/static/desk.css"><main id="main">'
+        f'<p class="message" role="alert">{message}</p><p><a href="/">{t("nav_desk")}</a></p>'
+        "</main></html>"
+    )
+    return HTMLResponse(page, status_code=413, headers=DESK_HEADERS)
 
 
 def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
@@ -82,6 +118,14 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "sign in first"}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError) -> Response:
+        # An address or a field no page of the desk has (a post number past any row): a page
+        # saying so, or for scripts and hooks a JSON refusal.
+        if request.url.path.startswith(("/api/", "/hooks/", "/widget")):
+            return JSONResponse({"error": "the request is malformed"}, status_code=400)
+        return desk.render(request, "message.html.j2", {"message": desk.t("no_such_page")}, 404)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

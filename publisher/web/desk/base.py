@@ -1,17 +1,23 @@
 """What the desk's groups of pages take from the desk (its words, templates, database and who
-is signed in), and where a form may send the editor back to."""
+is signed in), where a form may send the editor back to, and the days an address may name."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from datetime import date
+from typing import Annotated, Any, Protocol
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
+from publisher.clock import FIRST_DAY, LAST_DAY
 from publisher.config import Settings
+from publisher.engine.schema import MAX_ROW_ID
 from publisher.errors import EditorError
+
+# A post's or an article's number in an address: a number no row can have is no page.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 class Pages(Protocol):
@@ -38,3 +44,13 @@ def local_path(path: str) -> str:
     """Where to go after an action: a path of the desk's own, else the queue."""
     # A browser reads "/\\host" as "//host", another site.
     return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/queue"
+
+
+def day_in_address(text: str | None) -> date | None:
+    """The day an address names (`?day=2026-12-01`, `?start=…`), or None when it names none
+    the desk can show: not a date, or so far out that the days around it are not there."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None

@@ -19,8 +19,9 @@ from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE, TAKING_TIME
 from publisher.engine.listings import timetable
 from publisher.engine.slots import free_slots, local_slot
 from publisher.errors import EditorError
+from publisher.web.bodies import json_request
 from publisher.web.desk.auth import check_csrf
-from publisher.web.desk.base import Pages
+from publisher.web.desk.base import Pages, RowId, day_in_address
 
 VIEWS = ("week", "month")
 # Posts shown in one hour of the week or one day of the month; the rest are a link to the
@@ -78,11 +79,7 @@ class Calendar:
 
     def _days(self, view: str, start: str | None) -> tuple[list[date], date, date, date]:
         """The days shown, the day the view is about, and the first days before and after."""
-        today = datetime.now(self.settings.tz).date()
-        try:
-            anchor = date.fromisoformat(start) if start else today
-        except ValueError:
-            anchor = today
+        anchor = day_in_address(start) or datetime.now(self.settings.tz).date()
         if view == "month":
             first = anchor.replace(day=1)
             after = (first + timedelta(days=32)).replace(day=1)
@@ -192,14 +189,11 @@ class Calendar:
             "first_hour": hours[0] or 0,
         }
 
-    async def move(self, request: Request, post_id: int) -> Response:
+    async def move(self, request: Request, post_id: RowId) -> Response:
         """Move a post dropped on another time; a refusal is a sentence in the editor's words."""
         user = self.desk.user(request)
         check_csrf(request, request.headers.get("x-csrf-token"))
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
+        body = await json_request(request)
         if not isinstance(body, dict) or not isinstance(body.get("at"), str):
             return JSONResponse({"error": self.desk.t("pick_time")}, status_code=400)
         try:

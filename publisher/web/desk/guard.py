@@ -1,14 +1,47 @@
 """Sign-in throttling: failed attempts counted per user name and per client address within a
-window, and a bound on how many password hashes run at once (argon2 takes 64 MiB each, so
-unbounded parallel sign-ins would exhaust the server's memory)."""
+window, each failure past the first few making the next try wait longer (a delay that grows, not
+a lockout: a newsroom behind one proxy shares an address); and a bound on how many password
+hashes run at once (argon2 takes 64 MiB each, so unbounded parallel sign-ins would exhaust the
+server's memory). What it remembers is bounded: names are short, old entries are pruned, and
+the number of entries has a ceiling."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from threading import Lock
+
+import anyio
+
+# Longer names are no user's (the desk's names are at most 200 characters) and are not kept.
+MAX_NAME = 200
+# The most names and addresses remembered at once; beyond it the oldest are forgotten first.
+MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """How one kind of key is throttled: `free` failures in the window cost nothing, each one
+    after waits `first` seconds, doubling, at most `longest`."""
+
+    free: int
+    first: float
+    longest: float
+
+    def wait(self, failures: int) -> float:
+        """The wait after the last of `failures` failures within the window."""
+        if failures < self.free:
+            return 0.0
+        return min(self.longest, self.first * 2.0 ** (failures - self.free))
+
+
+# A user's password is guessed at most a few times an hour; people behind one address wait at
+# most a minute however many of them mistype.
+PER_USER = Throttle(free=5, first=2.0, longest=900.0)
+PER_ADDRESS = Throttle(free=20, first=1.0, longest=60.0)
 
 
 class SigninGuard:
@@ -16,55 +49,73 @@ class SigninGuard:
     per process: each instance of the HTTP side keeps its own counts."""
 
     def __init__(
-        self, *, per_user: int = 5, per_address: int = 20, window: float = 900, concurrent: int = 2
+        self,
+        *,
+        per_user: Throttle = PER_USER,
+        per_address: Throttle = PER_ADDRESS,
+        window: float = 900,
+        concurrent: int = 2,
+        max_entries: int = MAX_ENTRIES,
     ) -> None:
-        self.per_user = per_user
-        self.per_address = per_address
+        self.throttles = {"user": per_user, "address": per_address}
         self.window = window
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._hashing = threading.BoundedSemaphore(concurrent)
+        self.max_entries = max_entries
+        # Key -> (failures within the window, time of the last); oldest first.
+        self._failures: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+        self._lock = Lock()
+        self._hashing = anyio.CapacityLimiter(concurrent)
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures[key]
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
+    def _keys(self, name: str, address: str) -> list[tuple[str, str]]:
+        keys = [("address", address)]
+        if len(name) <= MAX_NAME:
+            keys.append(("user", name))
+        return keys
+
+    def _prune(self, now: float) -> None:
+        while self._failures:
+            key, (_, last) = next(iter(self._failures.items()))
+            if last > now - self.window and len(self._failures) <= self.max_entries:
+                return
             del self._failures[key]
-            return deque()
-        return times
 
     def wait(self, name: str, address: str, now: float | None = None) -> float:
         """Seconds until this user or this address may try again (0: now)."""
         now = time.monotonic() if now is None else now
+        waits = [0.0]
         with self._lock:
-            waits = [0.0]
-            for key, limit in (
-                (("user", name), self.per_user),
-                (("address", address), self.per_address),
-            ):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(times[len(times) - limit] + self.window - now)
+            self._prune(now)
+            for key in self._keys(name, address):
+                failures, last = self._failures.get(key, (0, now))
+                waits.append(last + self.throttles[key[0]].wait(failures) - now)
         return max(waits)
 
     def failed(self, name: str, address: str, now: float | None = None) -> None:
         """Count a wrong password for this user and this address."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            self._failures[("user", name)].append(now)
-            self._failures[("address", address)].append(now)
+            for key in self._keys(name, address):
+                failures, _ = self._failures.pop(key, (0, now))
+                self._failures[key] = (failures + 1, now)
+            self._prune(now)
 
     def succeeded(self, name: str) -> None:
         """A right password clears the user's failures (the address keeps its count)."""
         with self._lock:
             self._failures.pop(("user", name), None)
 
-    @contextmanager
-    def hashing(self, timeout: float) -> Iterator[bool]:
+    def __len__(self) -> int:
+        """How many names and addresses are remembered."""
+        return len(self._failures)
+
+    @asynccontextmanager
+    async def hashing(self, timeout: float) -> AsyncIterator[bool]:
         """Admission to compute a password hash; yields False when the server is busy with as
-        many as it allows for `timeout` seconds."""
-        admitted = self._hashing.acquire(timeout=timeout)
+        many as it allows for `timeout` seconds. Waiting never blocks the event loop, so the
+        hashes it waits for can finish."""
+        admitted = False
+        with anyio.move_on_after(timeout):
+            await self._hashing.acquire()
+            admitted = True
         try:
             yield admitted
         finally:

@@ -5,7 +5,7 @@ or resume a channel)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
@@ -18,7 +18,7 @@ from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import PostFilter, list_deliveries, page_of_posts
 from publisher.errors import EditorError
 from publisher.web.desk.auth import require_approver
-from publisher.web.desk.base import Pages, local_path
+from publisher.web.desk.base import Pages, RowId, day_in_address, local_path
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
@@ -41,12 +41,12 @@ class Overview:
         """The queue's filters and page from the address, and the values to show in its form."""
         shown = {key: query.get(key, "").strip() for key in ("channel", "state", "day", "q")}
         due_from = due_until = None
-        if shown["day"]:
-            try:
-                start = datetime.combine(date.fromisoformat(shown["day"]), time(), self.settings.tz)
-                due_from, due_until = start, start + timedelta(days=1)
-            except ValueError:
-                shown["day"] = ""
+        day = day_in_address(shown["day"])
+        if day is None:
+            shown["day"] = ""
+        else:
+            due_from = datetime.combine(day, time(), self.settings.tz)
+            due_until = due_from + timedelta(days=1)
         states = (shown["state"],) if shown["state"] in STATES else ()
         chosen = PostFilter(
             channel=shown["channel"] if shown["channel"] in self.settings.channels else None,
@@ -55,8 +55,13 @@ class Overview:
             due_until=due_until,
             words=shown["q"][:100],
         )
-        page = int(query["page"]) if query.get("page", "").isdigit() else 1
-        return chosen, max(page, 1), shown
+        page = query.get("page", "")
+        # A page past the last shows the last; a number of a hundred digits is no page.
+        return chosen, int(page) if page.isdigit() and len(page) < 7 else 1, shown
+
+    async def queue(self, request: Request) -> Response:
+        """The queue as its address asks for it."""
+        return await self.queue_page(request)
 
     async def queue_page(
         self,
@@ -68,7 +73,7 @@ class Overview:
         """The queue, one page at a time, filtered as the address (or `query`) says."""
         self.desk.user(request)
         chosen, page, shown = self._filter(request.query_params if query is None else query)
-        posts, total = await run_in_threadpool(
+        posts, total, page = await run_in_threadpool(
             page_of_posts, self.engine, self.settings, chosen, page, PER_PAGE
         )
         pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
@@ -105,7 +110,10 @@ class Overview:
         moved = ""
         if action == "reschedule":
             # Read once, so that "+15m" means one time for every post.
-            picked = actions.when(str(form.get("at") or "?"), self.settings)
+            try:
+                picked = actions.when(str(form.get("at") or "?"), self.settings)
+            except EditorError as exc:
+                return await self.queue_page(request, self.desk.reason(exc), 422, query)
             moved = picked.at.isoformat() if picked.at else "?"
 
         def apply() -> list[str]:
@@ -128,7 +136,7 @@ class Overview:
         message = " ".join([done, *refused])
         return await self.queue_page(request, message, 422 if refused else 200, query)
 
-    async def post_action(self, request: Request, post_id: int, action: str) -> Response:
+    async def post_action(self, request: Request, post_id: RowId, action: str) -> Response:
         user = await self.desk.form_user(request)
         form = await request.form()
         if action == "approve":
@@ -179,13 +187,10 @@ class Overview:
     ) -> Response:
         self.desk.user(request)
         since = until = None
-        if day:
-            try:
-                start = datetime.combine(date.fromisoformat(day), datetime.min.time())
-                since = start.replace(tzinfo=self.settings.tz)
-                until = since + timedelta(days=1)
-            except ValueError:
-                day = None
+        chosen_day = day_in_address(day)
+        if chosen_day is not None:
+            since = datetime.combine(chosen_day, time(), self.settings.tz)
+            until = since + timedelta(days=1)
         rows = await run_in_threadpool(
             lambda: list_deliveries(
                 self.engine,
@@ -205,7 +210,7 @@ class Overview:
             "channel": channel or "",
             "outcome": outcome or "",
             "outcomes": list(Outcome),
-            "day": day or "",
+            "day": chosen_day.isoformat() if chosen_day else "",
             "channels": list(self.settings.channels),
         }
         return self.desk.render(request, "log.html.j2", context)

@@ -4,11 +4,12 @@ changes nothing."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -33,9 +34,11 @@ from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
+from publisher.web.bodies import json_request
 from publisher.web.desk.auth import check_csrf, csrf_token, current_user
+from publisher.web.desk.base import RowId
 from publisher.web.desk.calendar import Calendar
-from publisher.web.desk.guard import SigninGuard
+from publisher.web.desk.guard import MAX_NAME, SigninGuard
 from publisher.web.desk.overview import Overview
 from publisher.web.desk.posts import PostPages
 from publisher.web.users import check_password, close_session, open_session
@@ -58,7 +61,11 @@ LIVE_PAGES = ("queue.html.j2", "plan.html.j2", "post.html.j2", "log.html.j2")
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8
 # How long a sign-in waits for its turn to hash before the server says it is busy.
-HASHING_WAIT = 5.0
+HASHING_WAIT = 10.0
+# Fields a desk form may have (a page of ticked posts, an article's texts for every channel).
+FORM_FIELDS = 300
+# Longer passwords are nobody's: they are refused without the cost of hashing them.
+MAX_PASSWORD = 1_000
 
 
 def typed(form: Any, field: str) -> str:
@@ -90,16 +97,16 @@ class Desk:
         route("/signin", self.signin_page, methods=["GET"], response_class=HTMLResponse)
         route("/signin", self.signin, methods=["POST"])
         route("/signout", self.signout, methods=["POST"])
-        route("/", self.intake_page, methods=["GET"], response_class=HTMLResponse)
+        route("/", self.front, methods=["GET"], response_class=HTMLResponse)
         route("/intake", self.intake, methods=["POST"])
-        route("/articles/{article_id}", self.article_page, methods=["GET"])
+        route("/articles/{article_id}", self.article, methods=["GET"])
         route("/articles/{article_id}/queue", self.queue_article, methods=["POST"])
         route("/api/measure", self.measure, methods=["POST"])
         overview = Overview(self)
         post_pages = PostPages(self)
-        route("/posts/{post_id}", post_pages.page, methods=["GET"], response_class=HTMLResponse)
+        route("/posts/{post_id}", post_pages.view, methods=["GET"], response_class=HTMLResponse)
         route("/posts/{post_id}/edit", post_pages.edit, methods=["POST"])
-        route("/queue", overview.queue_page, methods=["GET"], response_class=HTMLResponse)
+        route("/queue", overview.queue, methods=["GET"], response_class=HTMLResponse)
         route("/queue/bulk", overview.bulk, methods=["POST"])
         route("/posts/{post_id}/{action}", overview.post_action, methods=["POST"])
         route("/channels/{name}/{action}", overview.channel_action, methods=["POST"])
@@ -154,10 +161,11 @@ class Desk:
         request.scope["desk_user"] = user
         return user
 
-    async def form_user(self, request: Request) -> Any:
-        """The user of a form post, after its CSRF token is checked."""
+    async def form_user(self, request: Request, files: int = 0) -> Any:
+        """The user of a form post, after its CSRF token is checked; a form may carry `files`
+        files (only the intake takes one) and a page's worth of fields."""
         user = self.user(request)
-        form = await request.form()
+        form = await request.form(max_files=files, max_fields=FORM_FIELDS)
         check_csrf(request, str(form.get("csrf") or ""))
         return user
 
@@ -166,21 +174,26 @@ class Desk:
     async def signin_page(self, request: Request) -> Response:
         return self.render(request, "signin.html.j2", {})
 
-    async def signin(
-        self, request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form("")
-    ) -> Response:
-        check_csrf(request, csrf)
+    async def signin(self, request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=3)
+        check_csrf(request, str(form.get("csrf") or ""))
+        name, password = str(form.get("name") or ""), str(form.get("password") or "")
         address = request.client.host if request.client else "?"
         wait = self.guard.wait(name, address)
         if wait > 0:
-            minutes = max(1, round(wait / 60))
-            message = self.t("signin_throttled", minutes=minutes)
+            message = (
+                self.t("signin_wait_seconds", seconds=math.ceil(wait))
+                if wait < 60
+                else self.t("signin_throttled", minutes=math.ceil(wait / 60))
+            )
             return self.render(request, "signin.html.j2", {"error": message}, 429)
-        with self.guard.hashing(timeout=HASHING_WAIT) as admitted:
-            if not admitted:
-                message = self.t("signin_busy")
-                return self.render(request, "signin.html.j2", {"error": message}, 503)
-            user = await run_in_threadpool(check_password, self.engine, name, password)
+        user = None
+        if len(name) <= MAX_NAME and len(password) <= MAX_PASSWORD:
+            async with self.guard.hashing(timeout=HASHING_WAIT) as admitted:
+                if not admitted:
+                    message = self.t("signin_busy")
+                    return self.render(request, "signin.html.j2", {"error": message}, 503)
+                user = await run_in_threadpool(check_password, self.engine, name, password)
         if user is None:
             self.guard.failed(name, address)
             return self.render(request, "signin.html.j2", {"error": self.t("signin_failed")}, 401)
@@ -202,6 +215,11 @@ class Desk:
 
     # --- taking in an article --------------------------------------------------------------
 
+    async def front(self, request: Request) -> Response:
+        """The intake page, as an address shows it (what it says after a refusal is never
+        taken from the address)."""
+        return await self.intake_page(request)
+
     async def intake_page(
         self, request: Request, error: str | None = None, status: int = 200
     ) -> Response:
@@ -215,7 +233,7 @@ class Desk:
         return self.render(request, "intake.html.j2", {"recent": recent, "error": error}, status)
 
     async def intake(self, request: Request) -> Response:
-        await self.form_user(request)
+        await self.form_user(request, files=1)
         form = await request.form()
         url = str(form.get("url") or "").strip()
         upload = form.get("file")
@@ -245,19 +263,26 @@ class Desk:
                 )
             else:
                 raise ArticleError("paste a URL or choose a file", key="paste_or_file")
-            article_id = await run_in_threadpool(self._store, article)
+            stored = await run_in_threadpool(self._store, article)
         except EditorError as exc:
             return await self.intake_page(request, error=self.reason(exc))
-        return RedirectResponse(f"/articles/{article_id}", status_code=303)
+        kept = "?kept=1" if stored.kept and stored.article != article else ""
+        return RedirectResponse(f"/articles/{stored.id}{kept}", status_code=303)
 
-    def _store(self, article: Article) -> int:
+    def _store(self, article: Article) -> queue.Stored:
         with self.engine.begin() as connection:
-            return queue.upsert_article(connection, article, utcnow())
+            return queue.upsert_article(connection, article, utcnow(), "editor")
 
     # --- previews, editing, queueing -------------------------------------------------------
 
     def _channels(self, names: list[str] | None = None) -> dict[str, Channel]:
         return {n: c for n, c in self.channels.items() if names is None or n in names}
+
+    async def article(self, request: Request, article_id: RowId, kept: bool = False) -> Response:
+        """An article's page; `kept` says an upload found the CMS's version stored, and that
+        this one is shown."""
+        message = self.t("article_kept") if kept else None
+        return await self.article_page(request, article_id, message=message)
 
     async def article_page(
         self,
@@ -309,7 +334,7 @@ class Desk:
         }
         return self.render(request, "article.html.j2", context | {"message": message}, status)
 
-    async def queue_article(self, request: Request, article_id: int) -> Response:
+    async def queue_article(self, request: Request, article_id: RowId) -> Response:
         user = await self.form_user(request)
         form = await request.form()
         try:
@@ -370,10 +395,7 @@ class Desk:
         """Length, limit and problems of a text by the channel's own rules (for live counters)."""
         self.user(request)
         check_csrf(request, request.headers.get("x-csrf-token"))
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
+        body = await json_request(request)
         if not isinstance(body, dict):
             return JSONResponse({"error": "send a JSON object"}, status_code=400)
         name = str(body.get("channel", ""))

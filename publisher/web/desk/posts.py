@@ -24,7 +24,7 @@ from publisher.engine.release import stored_article
 from publisher.engine.schema import post_events, posts
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
-from publisher.web.desk.base import Pages
+from publisher.web.desk.base import Pages, RowId
 
 # Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
 SHOWN_DELIVERIES = 50
@@ -111,6 +111,10 @@ class PostPages:
         ]
         return context
 
+    async def view(self, request: Request, post_id: RowId) -> Response:
+        """A post's page as its address asks for it."""
+        return await self.page(request, post_id)
+
     async def page(
         self,
         request: Request,
@@ -153,7 +157,7 @@ class PostPages:
         }
         return self.desk.render(request, "post.html.j2", context, status)
 
-    async def edit(self, request: Request, post_id: int) -> Response:
+    async def edit(self, request: Request, post_id: RowId) -> Response:
         user = await self.desk.form_user(request)
         form = await request.form()
         text = str(form.get("text") or "").replace("\r\n", "\n")
