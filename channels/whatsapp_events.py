@@ -91,8 +91,8 @@ def read_events(payload: object) -> tuple[list[ReaderMessage], list[StatusUpdate
                         str(status["status"]),
                         str(status.get("recipient_id", "")),
                         _when(status.get("timestamp")),
-                        str(first["code"]) if "code" in first else None,
-                        str(first.get("title") or first.get("message") or "") or None,
+                        str(first["code"])[:20] if "code" in first else None,
+                        str(first.get("title") or first.get("message") or "")[:500] or None,
                     )
                 )
     return messages, statuses

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,16 +38,56 @@ from tests.engine_helpers import article, delivery_rows, make_settings, post
 NUMBERS = ["+4915112345678", "+4917600000001", "+4917600000002"]
 
 
-@given(st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True), st.sampled_from([" ", "-", "", "/"]))
+# Valid numbers of many countries, as their numbering plans have them.
+real_numbers = (
+    st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS))
+    .map(
+        lambda region: phonenumbers.example_number_for_type(
+            region, phonenumbers.PhoneNumberType.MOBILE
+        )
+    )
+    .filter(lambda number: number is not None)
+    .map(lambda number: phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+)
+
+
+@given(real_numbers, st.sampled_from([" ", "-", "", "/"]))
 def test_a_number_written_with_separators_reads_as_itself(number: str, separator: str) -> None:
     written = number[:4] + separator + number[4:8] + separator + number[8:]
     assert phone_number(written) == number
     assert phone_number("00" + number[1:]) == number
 
 
-@pytest.mark.parametrize("text", ["", "0170 1234567", "+49", "+0123456789", "abc", "+49170x123"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "0170 1234567", "+49", "+0123456789", "abc", "+49170x123", "+1 555 0100", "+" + "9" * 50],
+)
 def test_what_is_no_international_number_is_refused(text: str) -> None:
     assert phone_number(text) is None
+
+
+def test_an_import_of_millions_of_bad_lines_names_the_first_hundred_and_counts_the_rest(
+    tmp_path, database_url
+) -> None:
+    listed = tmp_path / "list.txt"
+    listed.write_text("keine Nummer\n" * 200_000)
+    done = run_cli(
+        "--config", str(config(tmp_path, database_url)), "subscribers", "import", "wa", str(listed)
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("not a phone number") == 100
+    assert "… and 199,900 more lines refused" in done.stderr
+    assert "200000 lines refused" in done.stdout
+
+
+def test_a_csv_field_longer_than_any_field_is_refused_as_its_line(tmp_path, database_url) -> None:
+    listed = tmp_path / "list.csv"
+    listed.write_text(f"name,phone\nAnna,+4915112345678\nBen,{'9' * 200_000}\n")
+    done = run_cli(
+        "--config", str(config(tmp_path, database_url)), "subscribers", "import", "wa", str(listed)
+    )
+    assert done.returncode == 1 and "1 subscribed" in done.stdout
+    assert f"{listed}:3: not a phone number" in done.stderr
 
 
 def config(tmp_path: Path, database_url: str) -> Path:

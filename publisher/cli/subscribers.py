@@ -46,18 +46,22 @@ def import_command(
     from publisher.engine.subscribers import import_numbers
 
     name = _fan_out_channel(ctx, channel)
+    engine = env(ctx).engine
     try:
-        content = file.read_text(encoding="utf-8-sig")
+        # Read a line at a time: a file of millions of lines is never held whole.
+        with file.open(encoding="utf-8-sig", newline="") as lines:
+            done = import_numbers(engine, name, lines, source)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
-    done = import_numbers(env(ctx).engine, name, content, source)
     for line, text in done.invalid:
         print(f"{file}:{line}: not a phone number: {text[:40]!r}", file=sys.stderr)
+    if done.refused > len(done.invalid):
+        print(f"… and {done.refused - len(done.invalid):,} more lines refused", file=sys.stderr)
     print(
         f"{done.added} subscribed, {done.already} already there, "
-        f"{done.opted_out} left out (they unsubscribed), {len(done.invalid)} lines refused"
+        f"{done.opted_out} left out (they unsubscribed), {done.refused} lines refused"
     )
-    if done.invalid:
+    if done.refused:
         raise typer.Exit(1)
 
 

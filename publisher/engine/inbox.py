@@ -5,6 +5,7 @@ repeated undeliverable messages make a number unreachable."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select, update
@@ -17,6 +18,7 @@ from publisher.channels.whatsapp_events import (
     ReaderMessage,
     StatusUpdate,
 )
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
 from publisher.engine.schema import deliveries
@@ -59,14 +61,16 @@ def take_message(engine: Engine, settings: Settings, message: ReaderMessage) -> 
     if found is None or phone is None:
         return None
     name, options = found
-    word = message.text.strip().casefold()
+    word = keyword(message.text)
     state = None
-    if word in {k.casefold() for k in options.unsubscribe_keywords}:
+    if word in {keyword(k) for k in options.unsubscribe_keywords}:
         state = SubscriberState.UNSUBSCRIBED
-    elif word in {k.casefold() for k in options.subscribe_keywords}:
+    elif word in {keyword(k) for k in options.subscribe_keywords}:
         state = SubscriberState.SUBSCRIBED
+    # A time ahead of ours (a phone's clock, a forged event) would hold the window open.
+    at = min(message.at, utcnow())
     with engine.begin() as connection:
-        heard_from(connection, name, phone, message.at, state, f"keyword {message.text.strip()}")
+        heard_from(connection, name, phone, at, state, f"keyword {message.text.strip()[:100]}")
     if state is None:
         return None
     subscribed = state == SubscriberState.SUBSCRIBED
@@ -78,10 +82,20 @@ def take_message(engine: Engine, settings: Settings, message: ReaderMessage) -> 
     return Reply(name, phone, configured) if configured else None
 
 
+def keyword(text: str) -> str:
+    """A message as a keyword is compared: full-width and other compatibility forms as their
+    plain letters (ＳＴＯＰ is STOP), any case, without the spaces around it."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
 def take_status(engine: Engine, settings: Settings, status: StatusUpdate) -> bool:
-    """Keep what became of a sent message on its delivery; False when no delivery sent it."""
+    """Keep what became of a sent message on its delivery; False when no delivery of the
+    channel sending from that business number sent it."""
     found = channel_of(settings, status.number_id)
-    name = found[0] if found else None
+    if found is None:
+        return False
+    name = found[0]
+    at = min(status.at, utcnow())
     with engine.begin() as connection:
         row = connection.execute(
             select(
@@ -90,18 +104,18 @@ def take_status(engine: Engine, settings: Settings, status: StatusUpdate) -> boo
             .where(deliveries.c.remote_id == status.remote_id)
             .limit(1)
         ).first()
-        if row is None or (name is not None and row.channel != name):
+        if row is None or row.channel != name:
             return False
         if _RANK.get(row.status or "", 0) < _RANK[status.status]:
             error = f"{status.error_code}: {status.error}" if status.error_code else status.error
             connection.execute(
                 update(deliveries)
                 .where(deliveries.c.id == row.id)
-                .values(status=status.status, status_at=status.at, status_error=error)
+                .values(status=status.status, status_at=at, status_error=error)
             )
         phone = phone_number(row.recipient or status.phone)
         if phone is not None and status.status == "failed" and status.error_code == UNDELIVERABLE:
-            undeliverable(connection, row.channel, phone, status.at)
+            undeliverable(connection, row.channel, phone, at)
         elif phone is not None and status.status in ("delivered", "read"):
             delivered_to(connection, row.channel, phone)
         notify_change(connection)

@@ -1,28 +1,26 @@
 """Subscribers of a fan-out channel (a newsroom's WhatsApp readers): who opted in, how and when,
 who opted out, who cannot be reached. An import never subscribes again someone who opted out;
-only their own keyword does. Numbers are kept in E.164 (`+` and up to 15 digits)."""
+only their own keyword does. Numbers are kept in E.164 (`+` and up to 15 digits), as the
+`phonenumbers` library validates and writes them."""
 
 from __future__ import annotations
 
 import csv
-import io
-import re
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+import phonenumbers
+from sqlalchemy import Connection, Engine, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher.clock import utcnow
 from publisher.engine.schema import subscribers
 from publisher.errors import EditorError
 
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
-# What may stand in a written number besides its digits.
-_PUNCTUATION = re.compile(r"[\s\-./()]")
 # Messages in a row that WhatsApp could not deliver (131026) before a number counts unreachable.
 UNREACHABLE_AFTER = 3
 # A subscriber who wrote within this time may get free-form messages; others only templates.
@@ -40,61 +38,92 @@ class SubscriberError(EditorError):
 
 
 def phone_number(text: str) -> str | None:
-    """`text` as an E.164 number ("+4917012345678"), or None when it is not one. A leading
-    00 counts as +; spaces, dashes, dots, slashes and parentheses are ignored. WhatsApp's own
-    ids (digits without +) are read as numbers too."""
-    digits = _PUNCTUATION.sub("", text.strip())
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif digits[:1].isdigit():
-        digits = "+" + digits
-    return digits if _E164.fullmatch(digits) else None
+    """`text` as an E.164 number ("+4917012345678") when it is a valid number (by the numbering
+    plan of its country, phonenumbers' metadata), else None. A leading 00 counts as +;
+    WhatsApp's own ids (digits without +) are read as numbers too."""
+    written = text.strip()
+    if written.startswith("00"):
+        written = "+" + written[2:]
+    elif written[:1].isdigit():
+        written = "+" + written
+    if not written.startswith("+") or len(written) > 40:
+        return None
+    try:
+        parsed = phonenumbers.parse(written, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+# An import names this many refused lines, and counts the rest.
+NAMED_REFUSALS = 100
 
 
 @dataclass
 class Imported:
     """What an import did: numbers added, already there, left out because they had opted out,
-    and the lines that hold no number (line number, text)."""
+    how many lines hold no number, and the first of them (line number, text)."""
 
     added: int = 0
     already: int = 0
     opted_out: int = 0
+    refused: int = 0
     invalid: list[tuple[int, str]] = field(default_factory=list)
 
+    def refuse(self, line: int, text: str) -> None:
+        self.refused += 1
+        if len(self.invalid) < NAMED_REFUSALS:
+            self.invalid.append((line, text[:80]))
 
-def numbers_in(content: str) -> Iterable[tuple[int, str]]:
-    """The numbers of a subscriber file with their line numbers: a CSV file with a `phone`
-    column (any case), else one number per line; empty lines and a header are skipped."""
-    lines = content.splitlines()
-    first = lines[0] if lines else ""
+
+def numbers_in(lines: Iterable[str]) -> Iterator[tuple[int, str | None]]:
+    """The numbers of a subscriber file, read a line at a time, with their line numbers (None
+    for a line that cannot be read as CSV): a CSV file with a `phone` column (any case), else
+    one number per line; empty lines and a header are skipped."""
+    rows = iter(lines)
+    first = next(rows, "")
     if "," in first or ";" in first:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;")
-        reader = csv.reader(io.StringIO(content), dialect)
-        header = [name.strip().lower() for name in next(reader, [])]
+        try:
+            dialect = csv.Sniffer().sniff(first, delimiters=",;")
+            header = [name.strip().lower() for name in next(csv.reader([first], dialect), [])]
+        except csv.Error:
+            header = []
         if "phone" not in header:
             raise SubscriberError("the CSV file has no “phone” column")
         column = header.index("phone")
-        for number, row in enumerate(reader, start=2):
+        for number, line in enumerate(rows, start=2):
+            try:
+                row = next(csv.reader([line], dialect), [])
+            except csv.Error:  # a field longer than any CSV field is, an unclosed quote
+                yield number, None
+                continue
             if any(cell.strip() for cell in row):
                 yield number, row[column] if column < len(row) else ""
         return
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(itertools.chain([first], rows), start=1):
         if line.strip() and not (number == 1 and line.strip().lower() == "phone"):
             yield number, line.strip()
 
 
 def import_numbers(
-    engine: Engine, channel: str, content: str, source: str, now: datetime | None = None
+    engine: Engine,
+    channel: str,
+    lines: str | Iterable[str],
+    source: str,
+    now: datetime | None = None,
 ) -> Imported:
-    """Subscribe every valid number of a subscriber file to `channel` with `source` as how
-    they consented; numbers already there stay as they are (an opted-out one stays out)."""
+    """Subscribe every valid number of a subscriber file (its text, or its lines as read) to
+    `channel` with `source` as how they consented; numbers already there stay as they are (an
+    opted-out one stays out)."""
     now = now or utcnow()
     result = Imported()
     found: dict[str, None] = {}
-    for line, text in numbers_in(content):
-        number = phone_number(text)
+    for line, text in numbers_in(lines.splitlines() if isinstance(lines, str) else lines):
+        number = phone_number(text) if text is not None else None
         if number is None:
-            result.invalid.append((line, text))
+            result.refuse(line, text or "")
         else:
             found[number] = None
     with engine.begin() as connection:
@@ -229,32 +258,53 @@ def heard_from(
     connection: Connection,
     channel: str,
     phone: str,
-    now: datetime,
+    at: datetime,
     state: SubscriberState | None = None,
     source: str = "",
 ) -> None:
-    """Note that `phone` wrote to `channel` (it opens the 24-hour window), and with `state` that
-    they subscribed or unsubscribed by their own keyword."""
-    values: dict[str, Any] = {"last_message_at": now}
-    if state is not None:
-        values |= {"state": state, "changed_at": now, "failures": 0}
-    row = {"channel": channel, "phone": phone, "state": state or "", "source": source}
+    """Note that `phone` wrote to `channel` at `at` (it opens the 24-hour window, which never
+    moves back), and with `state` that they subscribed or unsubscribed by their own keyword.
+    Keywords count in the order they were sent, not received: one sent before the keyword
+    that decided the reader's state (a webhook retried or replayed) changes nothing; of two
+    sent at once, STOP wins."""
+    connection.execute(
+        update(subscribers)
+        .where(
+            subscribers.c.channel == channel,
+            subscribers.c.phone == phone,
+            or_(subscribers.c.last_message_at.is_(None), subscribers.c.last_message_at < at),
+        )
+        .values(last_message_at=at)
+    )
     if state is None:
         # Someone who never subscribed only has a window, not a subscription.
-        connection.execute(
-            update(subscribers)
-            .where(subscribers.c.channel == channel, subscribers.c.phone == phone)
-            .values(values)
-        )
         return
     insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
-    statement = insert(subscribers).values(
-        **row, consented_at=now, changed_at=now, last_message_at=now, failures=0
-    )
+    created = connection.execute(
+        insert(subscribers)
+        .values(
+            channel=channel, phone=phone, state=state, source=source, consented_at=at,
+            changed_at=at, last_message_at=at, keyword_at=at, failures=0,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "phone"])
+        .returning(subscribers.c.phone)
+    ).first()  # fmt: skip
+    if created is not None:
+        return
+    values: dict[str, Any] = {"state": state, "changed_at": at, "keyword_at": at, "failures": 0}
     if state == SubscriberState.SUBSCRIBED:
-        values |= {"source": source, "consented_at": now}
+        values |= {"source": source, "consented_at": at}
+        later = subscribers.c.keyword_at < at
+    else:
+        later = subscribers.c.keyword_at <= at
     connection.execute(
-        statement.on_conflict_do_update(index_elements=["channel", "phone"], set_=values)
+        update(subscribers)
+        .where(
+            subscribers.c.channel == channel,
+            subscribers.c.phone == phone,
+            or_(subscribers.c.keyword_at.is_(None), later),
+        )
+        .values(values)
     )
 
 
