@@ -279,11 +279,13 @@ class Channel(ABC):
 
     @staticmethod
     def preview_image(article: Article) -> str:
-        """The article's image as a preview shows it (empty without one), as safe HTML."""
+        """The article's image as a preview shows it (empty without one), as safe HTML; its
+        address is a web address, or a path of the desk's own (which loads it for the editor)."""
         if article.image is None:
             return ""
         url = str(article.image.url)
-        if not url.startswith(("https://", "http://")):
+        own = url.startswith("/") and not url.startswith(("//", "/\\"))
+        if not (own or url.startswith(("https://", "http://"))):
             return ""
         alt = escape(article.image.alt or "", quote=True)
         return f'<img class="pv-img" src="{escape(url, quote=True)}" alt="{alt}">'

@@ -42,9 +42,8 @@ from publisher.channels.base import (
 )
 from publisher.channels.http import HttpSession
 from publisher.channels.secrets import redact, secret
-from publisher.channels.text import graphemes, share_query
+from publisher.channels.text import graphemes, share_query, urls_in
 from pydantic import Field
-from twitter_text.extract_urls import extract_urls_with_indices
 
 from publisher.articles import Article
 
@@ -59,7 +58,7 @@ def mastodon_length(text: str, url_characters: int = 23) -> int:
     """`text`'s length as Mastodon counts it: grapheme clusters, each http(s) URL as
     `url_characters`, each `@user@domain` as `@user`."""
     counted = text
-    for found in reversed(extract_urls_with_indices(text, extract_urls_without_protocol=False)):
+    for found in reversed(urls_in(text, without_protocol=False)):
         start, end = found["indices"]
         counted = counted[:start] + "x" * url_characters + counted[end:]
     counted = _MENTION.sub(lambda m: f"@{m.group(1)}", counted)

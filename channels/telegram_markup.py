@@ -12,10 +12,12 @@ from html.parser import HTMLParser
 
 # A link's address as written bare (parentheses only in pairs); any other goes in <…>.
 _URL = r"https?://(?:[^\s()\"<>]|\([^\s()\"<>]*\))+"
-# An escaped character, a link, bold, italic: tried in this order at each position.
+# An escaped character, a link, bold, italic: tried in this order at each position. A link's
+# text holds no unescaped bracket: each "[" is then tried up to the next one only, never to the
+# end of the text (30,000 unmatched brackets took 25 s).
 _TOKEN = re.compile(
     r"\\(?P<escaped>[\\*_\[\]])"
-    rf"|\[(?P<label>(?:\\.|[^\]\\\n])+)\]\((?:(?P<url>{_URL})|<(?P<angled>https?://[^<>]+)>)\)"
+    rf"|\[(?P<label>(?:\\.|[^\[\]\\\n])+)\]\((?:(?P<url>{_URL})|<(?P<angled>https?://[^<>]+)>)\)"
     r"|\*\*(?P<bold>(?:\\.|(?!\*\*).)+?)\*\*"
     r"|__(?P<italic>(?:\\.|(?!__).)+?)__",
     re.DOTALL,

@@ -35,10 +35,9 @@ from publisher.channels.base import (
 )
 from publisher.channels.http import network_error
 from publisher.channels.secrets import redact, secret
-from publisher.channels.text import same_text, share_query, truncate
+from publisher.channels.text import same_text, share_query, truncate, urls_in
 from publisher.channels.x_length import RULES, weighted_length
 from twitter_text import parse_tweet
-from twitter_text.extract_urls import extract_urls_with_indices
 from twitter_text.regexp.invalid_chars import invalid_chars
 
 from publisher.articles import Article
@@ -170,7 +169,7 @@ class X(Channel):
         """The text as X shows it: every link as its short display form (X wraps links in
         t.co and shows the address without scheme, cut at 23 characters)."""
         parts, position = [], 0
-        for found in extract_urls_with_indices(text):
+        for found in urls_in(text):
             start, end = found["indices"]
             parts.append(escape(text[position:start]))
             parts.append(f'<span class="pv-link">{escape(display_url(found["url"]))}</span>')

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from publisher.channels.text import urls_in
 from twitter_text.config import config as twitter_text_config
-from twitter_text.extract_urls import extract_urls_with_indices
 from twitter_text.regexp.emoji import emoji as emoji_pattern
 
 RULES = twitter_text_config["defaults"]
@@ -68,9 +68,7 @@ def _plain_weight(text: str) -> int:
 def weighted_length(text: str) -> int:
     """parse_tweet's weightedLength, with the emoji pattern run only where it can match."""
     text = re.sub(r"\r\n|\r", "\n", unicodedata.normalize("NFC", text))
-    spans = {
-        u["indices"][0]: (u["indices"][1], _URL_WEIGHT) for u in extract_urls_with_indices(text)
-    }
+    spans = {u["indices"][0]: (u["indices"][1], _URL_WEIGHT) for u in urls_in(text)}
     for start, end in emoji_spans(text):
         spans.setdefault(start, (end, _EMOJI_WEIGHT))
     total, position = 0, 0

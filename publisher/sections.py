@@ -4,9 +4,9 @@ bot and the web desk (`publisher.config` assembles them with the channels and th
 from __future__ import annotations
 
 from ipaddress import ip_network
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from publisher.articles import Article, check_http_url
 from publisher.channels import channel_class, channel_types, share_types
@@ -14,6 +14,18 @@ from publisher.channels import channel_class, channel_types, share_types
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    for network in value:
+        try:
+            ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not an address or network") from None
+    return value
+
+
+Networks = Annotated[tuple[str, ...], AfterValidator(_networks)]
 
 
 class ServeSettings(_Strict):
@@ -24,6 +36,10 @@ class ServeSettings(_Strict):
     port: int = Field(default=8000, ge=0, le=65535)
     max_body: int = Field(default=1_000_000, gt=0, description="bytes of a webhook body")
     replay_window: int = Field(default=300, gt=0, description="seconds a signature stays valid")
+    trusted_proxies: Networks = Field(
+        default=(),
+        description="reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed",
+    )
 
 
 class FeedSettings(_Strict):
@@ -150,24 +166,18 @@ class DeskSettings(_Strict):
         default="PUBLISHER_SESSION_SECRET", description="signs session cookies"
     )
     session_hours: float = Field(default=12.0, gt=0)
-    secure_cookies: bool = Field(default=True, description="false only for plain-HTTP testing")
+    secure_cookies: bool | Literal["auto"] = Field(
+        default="auto",
+        description='"auto": cookies only over HTTPS when the request came over HTTPS; true: '
+        "only ever over HTTPS; false: never marked so (plain-HTTP testing)",
+    )
     trusted_user_header: str | None = Field(
         default=None, description="trust this sign-in header from the reverse proxy"
     )
-    trusted_proxies: tuple[str, ...] = Field(
+    trusted_proxies: Networks = Field(
         default=("127.0.0.1/32", "::1/128"),
         description="addresses (networks) whose trusted_user_header is believed",
     )
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for network in value:
-            try:
-                ip_network(network, strict=False)
-            except ValueError:
-                raise ValueError(f"{network!r} is not an address or network") from None
-        return value
 
 
 class Match(_Strict):

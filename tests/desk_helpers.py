@@ -28,7 +28,7 @@ def desk_settings(database_url: str, **desk) -> Settings:
         database_url=database_url,
         language="en",
         channels={k: ChannelSettings(type=k, dry_run=True) for k in ("x", "telegram")},
-        desk=DeskSettings(secure_cookies=False, **desk),
+        desk=DeskSettings(**{"secure_cookies": False} | desk),
     )
 
 

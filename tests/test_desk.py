@@ -4,8 +4,10 @@ that leaves the queue as it was."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import socket
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 
@@ -21,7 +23,7 @@ from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.web.users import add_user, remove_user
-from tests.conftest import coming, run_cli
+from tests.conftest import LocalServer, coming, run_cli
 from tests.desk_helpers import (
     ARTICLE,
     PASSWORD,
@@ -31,6 +33,13 @@ from tests.desk_helpers import (
     signed_in,
     state,
     token,
+)
+
+# The smallest PNG there is: one transparent pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001"
+    "0d0a2db40000000049454e44ae426082"
 )
 
 
@@ -184,11 +193,58 @@ def test_removed_user_is_signed_out(desk, engine) -> None:
     assert session.get(f"{desk}/queue", timeout=5).url == f"{desk}/signin"
 
 
-def test_trusted_proxy_header_signs_in(engine, database_url, monkeypatch) -> None:
+def test_trusted_proxy_header_signs_in_a_user_of_the_desk_with_their_role(
+    engine, database_url, monkeypatch
+) -> None:
+    add_user(engine, "proxy-anna", None, "approver")
     settings = desk_settings(database_url, trusted_user_header="X-Forwarded-User")
     with serving(engine, settings) as base:
-        page = requests.get(f"{base}/queue", headers={"X-Forwarded-User": "proxy-ed"}, timeout=5)
-        assert page.url == f"{base}/queue" and "proxy-ed (editor)" in page.text
+        page = requests.get(f"{base}/queue", headers={"X-Forwarded-User": "proxy-anna"}, timeout=5)
+        assert page.url == f"{base}/queue" and "proxy-anna (approver)" in page.text
+
+
+def test_trusted_proxy_header_naming_no_user_of_the_desk_admits_nobody(
+    engine, database_url
+) -> None:
+    settings = desk_settings(database_url, trusted_user_header="X-Forwarded-User")
+    with serving(engine, settings) as base:
+        page = requests.get(f"{base}/queue", headers={"X-Forwarded-User": "mallory"}, timeout=5)
+    assert page.status_code == 403 and "the desk does not" in page.text
+
+
+def test_trusted_proxy_header_holds_behind_a_proxy_that_forwards_the_client(
+    engine, database_url, monkeypatch
+) -> None:
+    add_user(engine, "proxy-ed", None, "editor")
+    settings = desk_settings(database_url, trusted_user_header="X-Forwarded-User")
+    settings = settings.model_copy(
+        update={"serve": settings.serve.model_copy(update={"trusted_proxies": ("127.0.0.1",)})}
+    )
+    headers = {"X-Forwarded-User": "proxy-ed", "X-Forwarded-For": "203.0.113.9"}
+    with serving(engine, settings) as base:
+        page = requests.get(f"{base}/queue", headers=headers, timeout=5)
+    assert page.url == f"{base}/queue" and "proxy-ed (editor)" in page.text
+
+
+def test_a_forwarded_client_address_from_an_untrusted_peer_does_not_evade_the_throttle(
+    desk,
+) -> None:
+    session = requests.Session()
+    page = session.get(f"{desk}/signin", timeout=5).text
+    for number in range(25):  # more than an address may fail freely, each on another name
+        session.post(
+            f"{desk}/signin",
+            data={"name": f"guess{number}", "password": "guess", "csrf": token(page)},
+            headers={"X-Forwarded-For": f"198.51.100.{number}"},
+            timeout=5,
+        )
+    answer = session.post(
+        f"{desk}/signin",
+        data={"name": "someone", "password": "guess", "csrf": token(page)},
+        headers={"X-Forwarded-For": "198.51.100.99"},
+        timeout=5,
+    )
+    assert answer.status_code == 429
 
 
 def test_users_command_adds_lists_and_removes(tmp_path) -> None:
@@ -690,3 +746,95 @@ def test_what_a_page_says_is_never_taken_from_its_address(desk, address) -> None
     session, _ = signed_in(desk, "ed")
     answer = session.get(f"{desk}{address}", timeout=5)
     assert answer.status_code == 200 and "evil.example" not in answer.text
+
+
+def test_a_redirect_never_names_the_host_a_request_claims(desk) -> None:
+    answer = requests.get(
+        f"{desk}/widget/pub1/", headers={"Host": "evil.example"}, allow_redirects=False, timeout=5
+    )
+    assert "evil.example" not in answer.headers.get("location", "")
+
+
+def test_desk_pages_are_kept_by_no_cache(desk) -> None:
+    session, _ = signed_in(desk, "ed")
+    assert session.get(f"{desk}/queue", timeout=5).headers["cache-control"] == "no-store"
+
+
+def test_the_desks_own_files_are_compressed_and_kept_a_while(desk) -> None:
+    answer = requests.get(f"{desk}/static/desk.js", headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert answer.headers["content-encoding"] == "gzip"
+    assert answer.headers["cache-control"] == "public, max-age=300" and answer.headers["etag"]
+
+
+def test_signing_in_over_plain_http_works_when_cookies_follow_the_request(
+    engine, database_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "ed", PASSWORD, "editor")
+    with serving(engine, desk_settings(database_url, secure_cookies="auto")) as base:
+        session, _ = signed_in(base, "ed")
+        assert "secure" not in str(session.cookies).lower()
+        assert session.get(f"{base}/queue", timeout=5).url == f"{base}/queue"
+
+
+def test_cookies_are_secure_when_a_trusted_proxy_says_the_request_came_over_https(
+    engine, database_url, monkeypatch
+) -> None:
+    settings = desk_settings(database_url, secure_cookies="auto")
+    settings = settings.model_copy(
+        update={"serve": settings.serve.model_copy(update={"trusted_proxies": ("127.0.0.1",)})}
+    )
+    with serving(engine, settings) as base:
+        answer = requests.get(f"{base}/signin", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+    assert "; secure" in answer.headers["set-cookie"].lower()
+
+
+def test_a_desk_that_signs_in_only_over_https_says_so_over_http(engine, database_url) -> None:
+    with serving(engine, desk_settings(database_url, secure_cookies=True)) as base:
+        page = requests.get(f"{base}/signin", timeout=5).text
+    assert "signs in only over HTTPS" in page
+
+
+@pytest.fixture
+def image_desk(engine, database_url, monkeypatch) -> Iterator[str]:
+    """A desk that may fetch from this machine (the test's image server)."""
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "ed", PASSWORD, "editor")
+    settings = desk_settings(database_url).model_copy(
+        update={"fetch": FetchSettings(allow_private_networks=True)}
+    )
+    with serving(engine, settings) as base:
+        yield base
+
+
+def test_article_images_in_previews_are_loaded_through_the_desk(
+    image_desk, server: LocalServer
+) -> None:
+    desk = image_desk
+    picture = server.serve("/bild.png", PNG, "image/png")
+    session, csrf = signed_in(desk, "ed")
+    article = json.dumps({"url": "https://e.de/bild", "headline": "Mit Bild", "image": picture})
+    page = session.post(
+        f"{desk}/intake", data={"csrf": csrf}, files={"file": ("a.json", article.encode())}
+    )
+    assert picture not in page.text
+    shown = re.search(r'class="pv-img" src="(/articles/\d+/image)"', page.text).group(1)
+    image = session.get(f"{desk}{shown}", timeout=10)
+    assert (image.status_code, image.headers["content-type"], image.content) == (
+        200,
+        "image/png",
+        PNG,
+    )
+    assert "img-src 'self' data:;" in page.headers["content-security-policy"]
+
+
+def test_a_preview_image_that_is_no_image_is_not_passed_on(image_desk, server: LocalServer) -> None:
+    desk = image_desk
+    script = server.serve("/bild.svg", b"<svg><script>alert(1)</script></svg>", "image/svg+xml")
+    session, csrf = signed_in(desk, "ed")
+    article = json.dumps({"url": "https://e.de/svg", "headline": "Mit SVG", "image": script})
+    page = session.post(
+        f"{desk}/intake", data={"csrf": csrf}, files={"file": ("a.json", article.encode())}
+    )
+    shown = re.search(r'class="pv-img" src="(/articles/\d+/image)"', page.text).group(1)
+    assert session.get(f"{desk}{shown}", timeout=10).status_code == 404

@@ -3,8 +3,10 @@ the HTML the Bot API is sent, and a stored post comes back to the editor as they
 
 from __future__ import annotations
 
+import time
 from html import escape
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from publisher.channels.telegram_markup import to_html, to_markup
@@ -49,3 +51,15 @@ def test_everything_else_an_editor_types_is_text() -> None:
 def test_a_stored_post_reads_as_an_editor_writes_it() -> None:
     stored = '<b>Schlagzeile</b>\n\n• Punkt\n\n<a href="https://e.de/a?x=1&amp;y=2">Mehr</a>'
     assert to_markup(stored) == "**Schlagzeile**\n\n• Punkt\n\n[Mehr](https://e.de/a?x=1&y=2)"
+
+
+@pytest.mark.parametrize("text", ["[" * 30_000, "[a" * 20_000])
+def test_thousands_of_unmatched_brackets_are_read_in_one_pass(text: str) -> None:
+    started = time.process_time()
+    assert to_html(text) == text
+    # Before the fix each bracket was tried to the end of the text: 30,000 took 25 s.
+    assert time.process_time() - started < 2
+
+
+def test_a_bracket_in_a_link_text_is_written_escaped() -> None:
+    assert to_html(r"[a \[b\] c](https://e.de)") == '<a href="https://e.de">a [b] c</a>'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,3 +58,15 @@ def test_validate_flags_characters_x_refuses() -> None:
 
 def test_validate_accepts_a_normal_post() -> None:
     assert X().validate("Hallo Welt https://e.de") == []
+
+
+def test_a_word_of_hundreds_of_dots_is_counted_as_text_in_one_pass() -> None:
+    text = "http://" + "a." * 20_000
+    started = time.process_time()
+    assert weighted_length(text) == len(text)
+    # twitter-text's URL pattern took 4 s for 800 labels, and grows with their square.
+    assert time.process_time() - started < 2
+
+
+def test_a_link_with_a_few_dots_still_counts_23() -> None:
+    assert weighted_length("Lesen: https://www.news.de/a.b.c/v1.2.3/seite.html") == 7 + 23

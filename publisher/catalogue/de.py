@@ -88,6 +88,9 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "role_editor": "Redaktion",
+    "role_approver": "Freigabe",
+    "not_a_desk_user": "Die Anmeldung Ihrer Organisation kennt Sie, der Desk aber nicht: Eine Administratorin fügt Sie mit publisher users add hinzu.",
     "article_kept": "Dieser Artikel ist so gespeichert, wie das CMS ihn geschickt hat: Was Sie mitgebracht haben, ersetzt ihn nicht; gezeigt und gepostet wird die Fassung des CMS.",
     "body_too_large": "Dieses Formular hat mehr als {limit} Bytes geschickt, mehr als der Desk annimmt: Es wurde nichts gelesen oder geändert.",
     "no_such_page": "Diese Seite gibt es nicht. Zurück zur Warteschlange, oder auf der Startseite neu anfangen.",
@@ -132,6 +135,7 @@ DESK: dict[str, str] = {
     "signin_throttled": "Zu viele falsche Passwörter. Bitte in {minutes} Minuten noch einmal.",
     "signin_wait_seconds": "Zu viele falsche Passwörter. Bitte in {seconds} Sekunden noch einmal.",
     "signin_busy": "Der Desk meldet gerade andere an. Bitte gleich noch einmal versuchen.",
+    "signin_https_needed": 'Dieser Desk meldet nur über HTTPS an (secure_cookies = true): Bitte mit https:// öffnen, oder für einen ersten Versuch über HTTP secure_cookies = "auto" setzen.',
     "upload_too_large": "{name} ist größer als {limit} Bytes.",
     "nav_desk": "Aufnehmen",
     "nav_queue": "Warteschlange",

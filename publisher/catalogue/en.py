@@ -88,6 +88,9 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "role_editor": "editor",
+    "role_approver": "approver",
+    "not_a_desk_user": "The sign-in of your organisation knows you, but the desk does not: an administrator adds you with publisher users add.",
     "article_kept": "This article is stored as the CMS sent it: what you brought does not replace it, and the CMS's version is shown and posted.",
     "body_too_large": "This form sent more than {limit} bytes, more than the desk takes: nothing was read or changed.",
     "no_such_page": "There is no such page. Go back to the queue, or start from the intake page.",
@@ -132,6 +135,7 @@ DESK: dict[str, str] = {
     "signin_throttled": "Too many wrong passwords. Please try again in {minutes} minutes.",
     "signin_wait_seconds": "Too many wrong passwords. Please try again in {seconds} seconds.",
     "signin_busy": "The desk is busy signing others in. Please try again in a moment.",
+    "signin_https_needed": 'This desk signs in only over HTTPS (secure_cookies = true): open it with https://, or set secure_cookies = "auto" for a first try over plain HTTP.',
     "upload_too_large": "{name} is larger than {limit} bytes.",
     "nav_desk": "Take in",
     "nav_queue": "Queue",

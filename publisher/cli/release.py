@@ -47,7 +47,7 @@ def serve_command(
     """Serve the HTTP side: the CMS webhook, the share widget and the web desk."""
     import uvicorn
 
-    from publisher.web.app import create_app
+    from publisher.web.app import create_app, uvicorn_config
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     settings = env(ctx).settings
@@ -60,8 +60,7 @@ def serve_command(
     bound = sock.getsockname()[1]
     shown = f"[{chosen_host}]" if ":" in chosen_host else chosen_host
     print(f"publisher: serving on http://{shown}:{bound} (Ctrl-C stops)", file=sys.stderr)
-    config = uvicorn.Config(web, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(web)).run(sockets=[sock])
 
 
 @feeds_app.callback(invoke_without_command=True)

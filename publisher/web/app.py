@@ -26,6 +26,7 @@ from publisher.engine.release import UnknownArticle, public_article, release
 from publisher.engine.store import StoreError
 from publisher.web.bodies import BodyLimits, Refused, json_body, read_limited
 from publisher.web.desk import body_limit, mount_desk, too_large
+from publisher.web.proxies import Forwarded, SecureCookies
 from publisher.web.signing import (
     SECRET_ENV,
     SIGNATURE_HEADER,
@@ -46,7 +47,11 @@ def create_app(
     engine: Engine, settings: Settings, on_queued: Callable[[], None] | None = None
 ) -> FastAPI:
     """The ASGI app; `on_queued` wakes a dispatcher in the same process."""
-    app = FastAPI(title="publisher", docs_url=None, redoc_url=None, openapi_url=None)
+    # No redirect to a path with or without its trailing slash: it would be made absolute with
+    # whatever Host the request named.
+    app = FastAPI(
+        title="publisher", docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False
+    )
     serve = settings.serve
 
     @app.exception_handler(ArticleError)
@@ -137,6 +142,9 @@ def create_app(
             return JSONResponse({"error": message}, status_code=413)
         return too_large(settings, limit)
 
+    if settings.desk.secure_cookies == "auto":
+        app.add_middleware(SecureCookies)
+    app.add_middleware(Forwarded, trusted=serve.trusted_proxies)
     app.add_middleware(BodyLimits, limit=limit, refuse=refuse)
     return app
 
@@ -154,11 +162,19 @@ def _cached(request: Request, html: str, settings: Settings) -> Response:
     return HTMLResponse(html, headers=headers)
 
 
+def uvicorn_config(app: FastAPI, **options: Any) -> uvicorn.Config:
+    """How uvicorn serves the app: quietly, and believing no forwarded header itself (the
+    app's `Forwarded` middleware believes the trusted proxies' alone)."""
+    return uvicorn.Config(
+        app, log_level="warning", access_log=False, proxy_headers=False, **options
+    )
+
+
 class ServerThread:
     """Runs the app with uvicorn in a thread of a process that has other work (`publisher run`)."""
 
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn_config(app, host=host, port=port)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
 

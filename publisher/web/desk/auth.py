@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from publisher.config import Settings
+from publisher.web.proxies import PEER
 from publisher.web.users import User, find_user, session_user
 
 
@@ -27,9 +28,10 @@ class Forbidden(Exception):
 
 
 def _from_trusted_proxy(request: Request, settings: Settings) -> bool:
-    client = request.client.host if request.client else None
+    # The peer as it connected: the proxy itself, whatever client it forwards for.
+    peer = request.scope.get(PEER) or (request.client.host if request.client else None)
     try:
-        address = ip_address(client or "")
+        address = ip_address(peer or "")
     except ValueError:
         return False
     return any(address in ip_network(n, strict=False) for n in settings.desk.trusted_proxies)
@@ -37,12 +39,16 @@ def _from_trusted_proxy(request: Request, settings: Settings) -> bool:
 
 def current_user(request: Request, engine: Engine, settings: Settings) -> User:
     """The user making this request: the proxy's sign-in header when it comes from a trusted
-    proxy address, else the open session of the cookie. Looked up on every request, so removing
-    a user or signing out takes effect at once."""
+    proxy address (a user of the desk, with their role: the header admits nobody else), else
+    the open session of the cookie. Looked up on every request, so removing a user or signing
+    out takes effect at once."""
     header = settings.desk.trusted_user_header
     if header and request.headers.get(header) and _from_trusted_proxy(request, settings):
         name = request.headers[header].strip()
-        return find_user(engine, name) or User(name, "editor")
+        user = find_user(engine, name)
+        if user is None:
+            raise Forbidden("not_a_desk_user")
+        return user
     token = request.session.get("session")
     user = session_user(engine, token) if isinstance(token, str) else None
     if user is None:

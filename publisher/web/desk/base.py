@@ -27,6 +27,7 @@ class Pages(Protocol):
     settings: Settings
     language: str
     channels: dict[str, Any]
+    every_channel: dict[str, Any]
     t: Callable[..., str]
 
     def render(
@@ -37,7 +38,7 @@ class Pages(Protocol):
 
     def reason(self, refusal: EditorError) -> str: ...
 
-    async def form_user(self, request: Request) -> Any: ...
+    async def form_user(self, request: Request, files: int = 0) -> Any: ...
 
 
 def local_path(path: str) -> str:

@@ -25,6 +25,7 @@ from publisher.engine.schema import post_events, posts
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
 from publisher.web.desk.base import Pages, RowId
+from publisher.web.desk.images import through_desk
 
 # Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
 SHOWN_DELIVERIES = 50
@@ -78,7 +79,9 @@ class PostPages:
             context |= {
                 "platform": channel.display_name,
                 # Channels escape what they put in a preview (tests/test_previews.py).
-                "preview": Markup(channel.preview(post["text"], article)),
+                "preview": Markup(
+                    channel.preview(post["text"], through_desk(article, post["article_id"]))
+                ),
                 "typed": channel.editable(post["text"]),
                 "length": channel.measure(post["text"]),
                 "limit": channel.limit_for(article),

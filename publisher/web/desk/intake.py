@@ -1,0 +1,304 @@
+"""Taking in an article at the desk (a pasted URL, an uploaded file), the article's page with
+each channel's teaser as its platform shows it, queueing it, and the live counts and previews
+(`/api/measure`) and preview images the page asks for. Queue operations run in threads; a
+refusal (a text over the limit, a time in the past, a post that already went out) is a message
+on the page and changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy import desc, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from publisher import actions
+from publisher.articles import Article, ArticleError
+from publisher.catalogue import number, problem, reach, unit
+from publisher.channels import Channel
+from publisher.clock import utcnow
+from publisher.engine import queue
+from publisher.engine.release import UnknownArticle, stored_article
+from publisher.engine.schema import articles, is_row_id
+from publisher.engine.slots import When
+from publisher.engine.subscribers import Reach
+from publisher.errors import EditorError
+from publisher.intake.sources import article_from_document, document_text, load_article
+from publisher.teasers import compose
+from publisher.web.bodies import json_request
+from publisher.web.desk.auth import check_csrf
+from publisher.web.desk.base import Pages, RowId
+from publisher.web.desk.images import PreviewImages, through_desk
+
+# Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
+FETCHES_AT_ONCE = 8
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What an editor chose on an article's page, shown again as it was after a refusal:
+    texts, the channels ticked (None: the default, all), the timing and its time."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    included: frozenset[str] | None = None
+    timing: str = "now"
+    at: str = ""
+    without_link: frozenset[str] = frozenset()
+
+
+def typed(form: Any, field: str) -> str:
+    """What an editor typed in a form's text field, with the browser's line ends made `\n`."""
+    return str(form.get(field) or "").replace("\r\n", "\n")
+
+
+class Intake:
+    """The intake page, the article page and the calls they make."""
+
+    def __init__(self, desk: Pages) -> None:
+        self.engine = desk.engine
+        self.settings = desk.settings
+        self.language = desk.language
+        self.t = desk.t
+        self.render = desk.render
+        self.user = desk.user
+        self.form_user = desk.form_user
+        self.reason = desk.reason
+        self.channels = desk.channels
+        self.every_channel = desk.every_channel
+        self.fetches = anyio.CapacityLimiter(FETCHES_AT_ONCE)
+        self.images = PreviewImages(desk.settings)
+
+    def _reach(self, whom: Reach | None) -> str | None:
+        """Whom a subscribable channel's post reaches, as the desk says it."""
+        return reach(whom.free_form, whom.template, self.language) if whom else None
+
+    async def front(self, request: Request) -> Response:
+        """The intake page, as an address shows it (what it says after a refusal is never
+        taken from the address)."""
+        return await self.intake_page(request)
+
+    async def intake_page(
+        self, request: Request, error: str | None = None, status: int = 200
+    ) -> Response:
+        self.user(request)
+        with self.engine.connect() as connection:
+            recent = connection.execute(
+                select(articles.c.id, articles.c.headline, articles.c.updated_at)
+                .order_by(desc(articles.c.updated_at))
+                .limit(20)
+            ).all()
+        return self.render(request, "intake.html.j2", {"recent": recent, "error": error}, status)
+
+    async def intake(self, request: Request) -> Response:
+        await self.form_user(request, files=1)
+        form = await request.form()
+        url = str(form.get("url") or "").strip()
+        upload = form.get("file")
+        try:
+            if isinstance(upload, UploadFile) and upload.filename:
+                limit = self.settings.fetch.max_bytes
+                raw = await upload.read(limit + 1)
+                if len(raw) > limit:
+                    message = self.t(
+                        "upload_too_large", name=upload.filename, limit=number(limit, self.language)
+                    )
+                    return await self.intake_page(request, error=message, status=413)
+                text = document_text(raw, upload.filename)
+                article = await run_in_threadpool(
+                    lambda: article_from_document(
+                        text,
+                        source=upload.filename or "upload",
+                        settings=self.settings,
+                        url=url or None,
+                    )
+                )
+            elif url:
+                # Fetches wait for their own few threads: slow sites must not take the threads
+                # every other page needs.
+                article = await anyio.to_thread.run_sync(
+                    load_article, url, self.settings, limiter=self.fetches
+                )
+            else:
+                raise ArticleError("paste a URL or choose a file", key="paste_or_file")
+            stored = await run_in_threadpool(self._store, article)
+        except EditorError as exc:
+            return await self.intake_page(request, error=self.reason(exc))
+        kept = "?kept=1" if stored.kept and stored.article != article else ""
+        return RedirectResponse(f"/articles/{stored.id}{kept}", status_code=303)
+
+    def _store(self, article: Article) -> queue.Stored:
+        with self.engine.begin() as connection:
+            return queue.upsert_article(connection, article, utcnow(), "editor")
+
+    def _channels(self, names: list[str] | None = None) -> dict[str, Channel]:
+        return {n: c for n, c in self.channels.items() if names is None or n in names}
+
+    async def article(self, request: Request, article_id: RowId, kept: bool = False) -> Response:
+        """An article's page; `kept` says an upload found the CMS's version stored, and that
+        this one is shown."""
+        message = self.t("article_kept") if kept else None
+        return await self.article_page(request, article_id, message=message)
+
+    async def article_page(
+        self,
+        request: Request,
+        article_id: int,
+        chosen: Choices | None = None,
+        problems: dict[str, list[str]] | None = None,
+        message: str | None = None,
+        status: int = 200,
+        confirm_link: frozenset[str] = frozenset(),
+    ) -> Response:
+        self.user(request)
+        try:
+            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        except UnknownArticle as exc:
+            return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
+        chosen = chosen or Choices()
+        channels = self._channels()
+        teasers = compose(article, channels, self.settings)
+        whom = await run_in_threadpool(actions.reach, self.engine, self.settings, list(teasers))
+        cards = []
+        for name, teaser in teasers.items():
+            text = chosen.texts.get(name, teaser.text)
+            channel = channels[name]
+            cards.append(
+                {
+                    "name": name,
+                    "platform": channel.display_name,
+                    # As the editor types it (Telegram: **bold** and [text](url), not HTML).
+                    "text": channel.editable(text),
+                    # Channels escape what they put in a preview (tests/test_previews.py).
+                    "preview": Markup(channel.preview(text, through_desk(article, article_id))),
+                    "length": channel.measure(text),
+                    "limit": channel.limit_for(article),
+                    "unit": unit(channel.unit, self.language),
+                    "problems": (problems or {}).get(name, []),
+                    "confirm_link": name in confirm_link,
+                    "included": chosen.included is None or name in chosen.included,
+                    "without_link": name in chosen.without_link,
+                    "reach": self._reach(whom.get(name)),
+                }
+            )
+        context = {
+            "article": article,
+            "article_id": article_id,
+            "cards": cards,
+            "timing": chosen.timing,
+            "at": chosen.at,
+        }
+        return self.render(request, "article.html.j2", context | {"message": message}, status)
+
+    async def queue_article(self, request: Request, article_id: RowId) -> Response:
+        user = await self.form_user(request)
+        form = await request.form()
+        try:
+            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        except UnknownArticle as exc:
+            return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
+        names = self._channels()
+        chosen = Choices(
+            texts={n: c.from_editable(typed(form, f"text_{n}")) for n, c in names.items()},
+            included=frozenset(n for n in names if form.get(f"include_{n}")),
+            timing=str(form.get("timing") or "now"),
+            at=str(form.get("at") or ""),
+            without_link=frozenset(n for n in names if form.get(f"without_link_{n}")),
+        )
+        included = [n for n in names if n in (chosen.included or ())]
+        if not included:
+            refusal = self.t("refused", reason=self.t("include_one"))
+            return await self.article_page(request, article_id, chosen, None, refusal, 422)
+        try:
+            when = self._when(chosen.timing, chosen.at)
+            ids = await run_in_threadpool(
+                lambda: actions.queue_article(
+                    self.engine, self.settings, article, included, when,
+                    by=user.name, texts=chosen.texts, without_link=chosen.without_link,
+                )
+            )  # fmt: skip
+        except queue.TextsRefused as exc:
+            problems = {
+                name: [problem(p, self.language) for p in found]
+                for name, found in exc.problems.items()
+            }
+            for name in exc.linkless:
+                problems[name].append(self.t("link_missing"))
+            reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
+            return await self.article_page(
+                request, article_id, chosen, problems,
+                self.t("refused", reason=reason), 422, exc.linkless,
+            )  # fmt: skip
+        except EditorError as exc:
+            refusal = self.t("refused", reason=self.reason(exc))
+            return await self.article_page(request, article_id, chosen, None, refusal, 422)
+        return self.render(
+            request, "message.html.j2", {"message": self.t("queued", ids=", ".join(map(str, ids)))}
+        )
+
+    def _when(self, mode: str, at: str) -> When:
+        if mode == "next_slot":
+            return When("next_slot")
+        if mode == "at":
+            return actions.when(at or "?", self.settings)
+        return When("now")
+
+    async def measure(self, request: Request) -> Response:
+        """Length, limit and problems of a text by the channel's own rules (for live counters)."""
+        self.user(request)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        body = await json_request(request)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "send a JSON object"}, status_code=400)
+        name = str(body.get("channel", ""))
+        if name not in self.settings.channels:
+            return JSONResponse({"error": f"unknown channel {name!r}"}, status_code=400)
+        channel = self.every_channel[name]
+        article = None
+        if body.get("article_id") is not None:
+            try:
+                article = stored_article(self.engine, str(body["article_id"]))
+            except UnknownArticle:
+                article = None
+        text = channel.from_editable(str(body.get("text", "")).replace("\r\n", "\n"))
+        limit = channel.limit_for(article) if article else channel.limit
+        answer: dict[str, Any] = {
+            "length": channel.measure(text),
+            "limit": limit,
+            "unit": unit(channel.unit, self.language),
+            "problems": [problem(p, self.language) for p in channel.validate(text, article)],
+        }
+        if article is not None:
+            # Safe HTML: channels escape what they put in a preview (tests/test_previews.py).
+            shown = str(body["article_id"])
+            if shown.isdigit() and is_row_id(int(shown)):
+                article = through_desk(article, int(shown))
+            answer["preview"] = channel.preview(text, article)
+        return JSONResponse(answer)
+
+    async def article_image(self, request: Request, article_id: RowId) -> Response:
+        """The article's image for the desk's previews, loaded by the desk (see `images`)."""
+        self.user(request)
+        try:
+            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        except UnknownArticle:
+            article = None
+        image = None
+        if article is not None and article.image is not None:
+            image = await anyio.to_thread.run_sync(
+                self.images.get, str(article.image.url), limiter=self.fetches
+            )
+        if image is None:
+            return Response(status_code=404, headers={"Cache-Control": "no-store"})
+        return Response(
+            image.body,
+            media_type=image.media_type,
+            headers={
+                "Cache-Control": "private, max-age=3600",
+                "Content-Security-Policy": "default-src 'none'",
+            },
+        )

@@ -1,0 +1,86 @@
+"""Signing in and out of the desk: the sign-in form (throttled by `guard`, only a few password
+hashes at once), a session opened and closed, and a word when the desk's cookies cannot work
+over the address it was opened with."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from publisher.web.desk.auth import check_csrf
+from publisher.web.desk.base import Pages
+from publisher.web.desk.guard import MAX_NAME, SigninGuard
+from publisher.web.users import check_password, close_session, open_session
+
+# How long a sign-in waits for its turn to hash before the server says it is busy.
+HASHING_WAIT = 10.0
+# Longer passwords are nobody's: they are refused without the cost of hashing them.
+MAX_PASSWORD = 1_000
+
+
+class SignIn:
+    """The sign-in page and its form, and signing out."""
+
+    def __init__(self, desk: Pages) -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.settings = desk.settings
+        self.render = desk.render
+        self.t = desk.t
+        self.form_user = desk.form_user
+        self.guard = SigninGuard()
+
+    def _https_needed(self, request: Request) -> str | None:
+        """Why signing in cannot work here: cookies only over HTTPS, asked for over HTTP (the
+        browser would drop the session, and every sign-in would look expired)."""
+        if self.settings.desk.secure_cookies is True and request.url.scheme != "https":
+            return self.t("signin_https_needed")
+        return None
+
+    async def page(self, request: Request) -> Response:
+        return self.render(request, "signin.html.j2", {"error": self._https_needed(request)})
+
+    async def form(self, request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=3)
+        needed = self._https_needed(request)
+        if needed:
+            return self.render(request, "signin.html.j2", {"error": needed}, 400)
+        check_csrf(request, str(form.get("csrf") or ""))
+        name, password = str(form.get("name") or ""), str(form.get("password") or "")
+        address = request.client.host if request.client else "?"
+        wait = self.guard.wait(name, address)
+        if wait > 0:
+            message = (
+                self.t("signin_wait_seconds", seconds=math.ceil(wait))
+                if wait < 60
+                else self.t("signin_throttled", minutes=math.ceil(wait / 60))
+            )
+            return self.render(request, "signin.html.j2", {"error": message}, 429)
+        user = None
+        if len(name) <= MAX_NAME and len(password) <= MAX_PASSWORD:
+            async with self.guard.hashing(timeout=HASHING_WAIT) as admitted:
+                if not admitted:
+                    message = self.t("signin_busy")
+                    return self.render(request, "signin.html.j2", {"error": message}, 503)
+                user = await run_in_threadpool(check_password, self.engine, name, password)
+        if user is None:
+            self.guard.failed(name, address)
+            return self.render(request, "signin.html.j2", {"error": self.t("signin_failed")}, 401)
+        self.guard.succeeded(name)
+        token = await run_in_threadpool(
+            open_session, self.engine, user, self.settings.desk.session_hours
+        )
+        request.session.clear()
+        request.session["session"] = token
+        return RedirectResponse("/", status_code=303)
+
+    async def out(self, request: Request) -> Response:
+        await self.form_user(request)
+        token = request.session.get("session")
+        if isinstance(token, str):
+            await run_in_threadpool(close_session, self.engine, token)
+        request.session.clear()
+        return RedirectResponse("/signin", status_code=303)
