@@ -218,3 +218,8 @@ class Rule(_Strict):
         default=False, description="an article that arrives again is posted again where sent"
     )
     ignore_quiet_hours: bool = Field(default=False, description="e.g. for breaking news")
+    max_wait: float = Field(
+        default=24.0,
+        gt=0,
+        description="hours a post may wait after the article is out; later, it is not queued",
+    )

@@ -5,6 +5,7 @@ a failing or broken feed backs off and is reported while the others carry on."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import formatdate
@@ -13,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from sqlalchemy import Engine, select
 
-from publisher.config import ChannelSettings, FeedSettings, FetchSettings, Settings
+from publisher.config import ChannelSettings, FeedSettings, FetchSettings, Match, Rule, Settings
 from publisher.engine.feedwatch import FeedWatcher, feed_states
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
@@ -25,6 +26,7 @@ class Feed:
 
     def __init__(self, server: LocalServer, path: str = "/rss") -> None:
         self.items: list[tuple[str, str]] = []
+        self.category: str | None = None
         self.requests: list[dict[str, str]] = []
         self.body_override: bytes | None = None
         self.url = server.base + path
@@ -36,9 +38,10 @@ class Feed:
     def document(self) -> bytes:
         if self.body_override is not None:
             return self.body_override
+        category = f"<category>{self.category}</category>" if self.category else ""
         entries = "".join(
             f"<item><guid>{guid}</guid><title>Meldung {guid}</title><link>{link}</link>"
-            f"<description>Worum es geht: {guid}.</description></item>"
+            f"<description>Worum es geht: {guid}.</description>{category}</item>"
             for guid, link in self.items
         )
         return (
@@ -245,3 +248,63 @@ def test_one_poll_releases_at_most_max_items_and_remembers_the_rest(watch, feed,
     assert (result.released, result.remembered) == (3, 10)
     assert headlines(engine) == ["Meldung guid-9", "Meldung guid-10", "Meldung guid-11"]
     assert watcher.poll("news").released == 0
+
+
+def test_an_items_category_stays_its_section_when_its_page_is_fetched(
+    engine, database_url, feed: Feed, server: LocalServer
+) -> None:
+    page = {"url": server.base + "/artikel/2", "headline": "Aus dem Bundestag"}
+    link = server.serve("/artikel/2", json.dumps(page).encode(), "application/json")
+    feed.add(1)
+    politics = Rule(name="politik", match=Match(sections=("Politik",)), channels=("x_main",))
+    rest = Rule(name="sport", match=Match(sections=("Sport",)), channels=("telegram",))
+    settings = desk(database_url, {"news": FeedSettings(url=feed.url)}).model_copy(
+        update={
+            "rules": (politics, rest),
+            "channels": {
+                "x_main": ChannelSettings(type="x", dry_run=True),
+                "telegram": ChannelSettings(type="telegram", dry_run=True),
+            },
+        }
+    )
+    watcher = FeedWatcher(engine, settings)
+    watcher.poll("news")
+    feed.items.insert(0, ("guid-2", link))
+    feed.category = "Politik"
+    watcher.poll("news")
+    with engine.connect() as connection:
+        assert list(connection.execute(select(posts.c.channel)).scalars()) == ["x_main"]
+
+
+def test_polling_a_feed_by_hand_polls_it_while_it_backs_off(
+    engine, database_url, server: LocalServer
+) -> None:
+    settings = desk(database_url, {"broken": FeedSettings(url=server.base + "/weg", every=60)})
+    watcher = FeedWatcher(engine, settings)
+    now = utcnow()
+    watcher.poll("broken", now)
+    watcher.poll("broken", now + timedelta(seconds=60))
+    assert watcher.poll("broken", now + timedelta(seconds=61)).status == "backing off"
+    asked = watcher.poll("broken", now + timedelta(seconds=62), asked=True)
+    assert asked.status == "failed" and "404" in asked.error
+
+
+def test_workers_starting_together_on_a_new_feed_make_its_state_once(
+    engine, database_url, feed: Feed
+) -> None:
+    feed.add(1)
+    settings = desk(database_url, {"news": FeedSettings(url=feed.url, fetch_pages=False)})
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            FeedWatcher(engine, settings)._state("news", settings.feeds["news"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

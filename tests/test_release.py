@@ -134,7 +134,7 @@ def test_two_releases_of_one_article_at_once_queue_it_once(engine, database_url)
 def test_a_channel_without_a_free_slot_is_skipped_and_the_others_are_queued(
     engine, database_url
 ) -> None:
-    rule = Rule(name="plan", channels=("x_main", "telegram"), timing="next_slot")
+    rule = Rule(name="plan", channels=("x_main", "telegram"), timing="next_slot", max_wait=72)
     channels = {
         "x_main": ChannelSettings(type="x", dry_run=True, slots=("07:00",), min_gap=57_600),
         "telegram": ChannelSettings(type="telegram", dry_run=True, slots=("08:00",)),
@@ -186,3 +186,44 @@ def test_a_cms_update_that_changes_no_text_keeps_the_approval(engine, database_u
     release(engine, settings, article().model_copy(update={"tags": ("neu",)}), "webhook")
     (row,) = rows(engine)
     assert (row.state, row.approved_by) == ("queued", "anna")
+
+
+def test_released_posts_keep_the_channels_gap_from_each_other(engine, database_url) -> None:
+    settings = desk(database_url, min_gap=45)
+    release(engine, settings, article(), "webhook", now=NOW)
+    other = Article(id="cms-4712", url="https://e.de/b", headline="Zweite Meldung")
+    result = release(engine, settings, other, "webhook", now=NOW)
+    assert result.planned["x_main"] == NOW + timedelta(minutes=45)
+    assert result.planned["telegram"] == NOW
+
+
+def test_two_embargoes_at_one_time_keep_the_channels_gap(engine, database_url) -> None:
+    settings = desk(database_url, min_gap=30)
+    at_five = NOW.replace(hour=16)
+    for number in (1, 2):
+        embargoed = Article(
+            id=f"cms-{number}", url=f"https://e.de/{number}", headline="H", published_at=at_five
+        )
+        release(engine, settings, embargoed, "webhook", now=NOW)
+    x_times = sorted(r.due_at for r in rows(engine) if r.channel == "x_main")
+    assert x_times == [at_five, at_five + timedelta(minutes=30)]
+
+
+def test_a_post_that_could_go_out_only_days_later_is_not_queued_and_says_why(
+    engine, database_url
+) -> None:
+    rule = Rule(name="plan", channels=("telegram",), timing="next_slot", max_wait=12)
+    channels = {"telegram": ChannelSettings(type="telegram", dry_run=True, slots=("08:00",))}
+    settings = Settings(database_url=database_url, channels=channels, rules=(rule,))
+    result = release(engine, settings, article(), "webhook", now=NOW)
+    assert rows(engine) == []
+    assert "the first free time is 2026-11-26 08:00 CET" in result.skipped["telegram"]
+    assert "more than 12 hours after the article is out" in result.skipped["telegram"]
+
+
+def test_the_release_says_when_each_channel_posts(engine, database_url) -> None:
+    result = release(engine, desk(database_url), article(), "webhook", now=NOW)
+    assert result.to_json()["planned"] == {
+        "x_main": NOW.isoformat(),
+        "telegram": NOW.isoformat(),
+    }

@@ -139,3 +139,37 @@ def test_a_markdown_list_right_under_the_lead_line_is_the_bullets() -> None:
     text = "# Merz gewinnt die Abstimmung\n\nDer Vorspann.\n- Erster Punkt\n- Zweiter Punkt\n"
     article = article_from_text(text, source="t", url=URL)
     assert (article.lead, article.bullets) == ("Der Vorspann.", ("Erster Punkt", "Zweiter Punkt"))
+
+
+STORM = (
+    "# Sturm über dem Norden\n\n*Unwetter*\n\n"
+    "Der Wetterdienst warnt vor Orkanböen an der Küste. Die Bahn stellt den Fernverkehr ein.\n\n"
+    "- Orkanböen bis 140 km/h\n- Fernverkehr eingestellt\n- Schulen bleiben geschlossen\n"
+)
+
+
+def test_an_emphasised_word_under_the_heading_is_the_kicker_not_the_lead() -> None:
+    article = article_from_text(STORM, source="md", url=URL)
+    assert article.kicker == "Unwetter"
+    assert article.lead.startswith("Der Wetterdienst warnt")
+    assert article.bullets == (
+        "Orkanböen bis 140 km/h",
+        "Fernverkehr eingestellt",
+        "Schulen bleiben geschlossen",
+    )
+
+
+def test_a_byline_between_headline_and_lead_is_neither() -> None:
+    text = STORM.replace("*Unwetter*", "Von Anna Berger")
+    article = article_from_text(text, source="md", url=URL)
+    assert article.kicker is None and article.lead.startswith("Der Wetterdienst warnt")
+    assert len(article.bullets) == 3
+
+
+def test_a_short_lead_before_a_list_is_still_the_lead() -> None:
+    article = article_from_text(
+        "Die Bahn stellt den Verkehr im Norden ein\n\nKurz und knapp\n\n- eins\n- zwei\n",
+        source="t",
+        url=URL,
+    )
+    assert (article.lead, article.bullets) == ("Kurz und knapp", ("eins", "zwei"))

@@ -104,7 +104,8 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
 def poll_command(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Feed name")]
 ) -> None:
-    """Poll one feed now and release its new items."""
+    """Poll one feed now (also while it is backing off after failures) and release its new
+    items."""
     import dataclasses
 
     from publisher.engine.feedwatch import FeedWatcher
@@ -113,7 +114,7 @@ def poll_command(
     if name not in settings.feeds:
         known = ", ".join(settings.feeds) or "none configured"
         raise UsageError(f"unknown feed {name!r} (feeds: {known})")
-    result = FeedWatcher(env(ctx).engine, settings).poll(name)
+    result = FeedWatcher(env(ctx).engine, settings).poll(name, asked=True)
     print_json(dataclasses.asdict(result))
     if result.status == "failed":
         raise typer.Exit(1)

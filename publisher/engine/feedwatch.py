@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from publisher.articles import Article, ArticleError
+from publisher.articles import MAX_TAGS, Article, ArticleError
 from publisher.clock import utcnow
 from publisher.config import FeedSettings, Settings
 from publisher.engine.release import release
@@ -56,12 +57,14 @@ class FeedWatcher:
         self.settings = settings
         self.on_queued = on_queued
 
-    def poll(self, name: str, now: datetime | None = None) -> Poll:
-        """Poll feed `name` once (unless it is backing off after failures)."""
+    def poll(self, name: str, now: datetime | None = None, *, asked: bool = False) -> Poll:
+        """Poll feed `name` once: unless it is backing off after failures, or when `asked` (an
+        editor polls it by hand), at once."""
         feed = self.settings.feeds[name]
         now = now or utcnow()
         state = self._state(name, feed)
-        if state["backoff_until"] is not None and now < state["backoff_until"]:
+        backing_off = state["backoff_until"] is not None and now < state["backoff_until"]
+        if backing_off and not asked:
             return Poll(name, "backing off", error=state["last_error"])
         try:
             result = self._poll(name, feed, state, now)
@@ -145,12 +148,15 @@ class FeedWatcher:
         except ArticleError as exc:
             logger.info("feed item %s: page not used (%s)", article.url, exc)
             return article
+        # The feed's own category is the newsroom's section, which the release rules match on.
         return page.model_copy(
             update={
                 "id": None,
                 "url": article.url,
                 "published_at": page.published_at or article.published_at,
                 "language": page.language or article.language,
+                "section": article.section or page.section,
+                "tags": tuple(dict.fromkeys((*article.tags, *page.tags)))[:MAX_TAGS],
             }
         )
 
@@ -177,25 +183,31 @@ class FeedWatcher:
         return Poll(name, "failed", error=error)
 
     def _state(self, name: str, feed: FeedSettings) -> dict[str, Any]:
+        fresh = {
+            "url": feed.url,
+            "etag": None,
+            "last_modified": None,
+            "polled_at": None,
+            "ok_at": None,
+            "failures": 0,
+            "last_error": None,
+            "backoff_until": None,
+        }
         with self.engine.begin() as connection:
-            row = connection.execute(select(feeds).where(feeds.c.name == name)).first()
-            if row is None or row.url != feed.url:
-                # A new feed, or one the newsroom pointed elsewhere: start afresh.
-                values = {
-                    "url": feed.url,
-                    "etag": None,
-                    "last_modified": None,
-                    "polled_at": None,
-                    "ok_at": None,
-                    "failures": 0,
-                    "last_error": None,
-                    "backoff_until": None,
-                }
-                if row is None:
-                    connection.execute(insert(feeds).values(name=name, **values))
-                else:
-                    connection.execute(update(feeds).where(feeds.c.name == name).values(values))
-                return values
+            # Workers starting together each make a new feed's row: the first one does.
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            connection.execute(
+                dialect.insert(feeds)
+                .values(name=name, **fresh)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            row = connection.execute(
+                select(feeds).where(feeds.c.name == name).with_for_update()
+            ).one()
+            if row.url != feed.url:
+                # A feed the newsroom pointed elsewhere: start afresh.
+                connection.execute(update(feeds).where(feeds.c.name == name).values(fresh))
+                return fresh
             return dict(row._mapping)
 
     def _save(self, name: str, now: datetime, **values: Any) -> None:

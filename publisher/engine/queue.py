@@ -21,7 +21,7 @@ from publisher.engine.lifecycle import (
     State,
 )
 from publisher.engine.schema import articles, post_events, posts
-from publisher.engine.slots import When, free_slots, next_slot
+from publisher.engine.slots import When, free_slots, next_slot, spaced
 from publisher.errors import EditorError
 from publisher.teasers import compose
 
@@ -224,6 +224,35 @@ def _due(
     )
 
 
+def plan(
+    connection: Connection,
+    settings: Settings,
+    name: str,
+    timing: When,
+    now: datetime,
+    adjust: Callable[[str, datetime], datetime],
+) -> datetime:
+    """When a post placed by the release rules goes out: its timing, moved later by `adjust`
+    (quiet hours, embargo), then to the channel's next slot (with timing next_slot) or to the
+    first time `min_gap` away from the channel's other posts, until all of them hold. Raises
+    TimeError when the channel has no free slot."""
+    channel = settings.channels[name]
+    gap = timedelta(minutes=channel.min_gap)
+    taken = _taken_times(connection, name, now)
+    due = _due(connection, settings, name, timing, now)
+    # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
+    for _ in range(10):
+        moved = adjust(name, due)
+        if timing.mode == "next_slot":
+            moved = next_slot(moved, channel.slots, settings.channel_tz(name), taken, gap)
+        else:
+            moved = spaced(moved, taken, gap)
+        if moved == due:
+            break
+        due = moved
+    return due
+
+
 def add(
     engine: Engine,
     settings: Settings,
@@ -235,7 +264,6 @@ def add(
     queued_by: str = "cli",
     now: datetime | None = None,
     approval: bool | None = None,
-    adjust: Callable[[str, datetime], datetime] | None = None,
     texts: Mapping[str, str] | None = None,
     without_link: frozenset[str] = frozenset(),
     origin: Origin = "editor",
@@ -243,8 +271,7 @@ def add(
     """Queue one post per channel for `article`, all or nothing: refuses (queues nothing) if
     any channel already has an open or sent post of this article, unless `force`, or if a text
     an editor wrote in `texts` breaks its channel's rules (or drops the link, unless the channel
-    is in `without_link`). `approval` overrides the channels' own setting; `adjust` may move
-    each channel's due time later (quiet hours, embargo)."""
+    is in `without_link`). `approval` overrides the channels' own setting."""
     now = now or utcnow()
     composed = compose(article, channels, settings)
     teasers = editor_texts(article, channels, composed, texts or {}, without_link)
@@ -282,7 +309,6 @@ def add(
             now=now,
             queued_by=queued_by,
             approval=approval,
-            adjust=adjust,
             edited=edited,
         )
     return ids
@@ -298,7 +324,6 @@ def insert_posts(
     now: datetime,
     queued_by: str,
     approval: bool | None = None,
-    adjust: Callable[[str, datetime], datetime] | None = None,
     edited: frozenset[str] = frozenset(),
 ) -> list[int]:
     """Insert one post per teaser in the caller's transaction and tell the workers; `edited`
@@ -313,8 +338,6 @@ def insert_posts(
                 key="no_slots" if not settings.channels[name].slots else None,
                 channel=name,
             ) from None
-        if adjust is not None:
-            due = adjust(name, due)
         held = settings.channels[name].approval if approval is None else approval
         result = connection.execute(
             insert(posts).values(

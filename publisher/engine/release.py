@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,14 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels import ComposeError, Teaser
-from publisher.clock import utcnow
+from publisher.clock import shown, utcnow
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.lifecycle import ALREADY_THERE, HOLDABLE, State
-from publisher.engine.queue import QueueError
 from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
-from publisher.engine.slots import When
+from publisher.engine.slots import TimeError, When
 from publisher.errors import EditorError
 from publisher.teasers import compose
 
@@ -65,9 +65,16 @@ class Released:
     queued: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    # When each channel's new post goes out (aware UTC).
+    planned: dict[str, datetime] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"queued": self.queued, "updated": self.updated, "skipped": self.skipped}
+        return {
+            "queued": self.queued,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "planned": {name: due.isoformat() for name, due in self.planned.items()},
+        }
 
 
 def release(
@@ -147,6 +154,7 @@ def _release_in(
     updated = _refresh(connection, settings, article, article_id, now)
     skipped: dict[str, str] = dict(unfit)
     queued: list[int] = []
+    planned: dict[str, datetime] = {}
     for name, routing in routings.items():
         if name in unfit:
             continue
@@ -155,21 +163,30 @@ def _release_in(
         if states and not reposting:
             skipped[name] = "already sent" if State.SENT in states else "already queued"
             continue
+        timing = _timing(routing.timing, routing.delay, now)
         try:
-            queued += queue.insert_posts(
-                connection,
-                settings,
-                article_id,
-                {name: teasers[name]},
-                _timing(routing.timing, routing.delay, now),
-                now=now,
-                queued_by=f"release:{source}",
-                approval=routing.approval,
-                adjust=_adjuster(settings, article, routings),
+            due = queue.plan(
+                connection, settings, name, timing, now, _adjuster(settings, article, routings)
             )
-        except QueueError as exc:
-            # Nothing of this channel was written: its time could not be planned.
+        except TimeError as exc:
+            # Nothing of this channel is written: its time could not be planned.
             skipped[name] = str(exc)
+            continue
+        late = _too_late(due, routing.max_wait, article, now, settings.channel_tz(name))
+        if late:
+            skipped[name] = late
+            continue
+        queued += queue.insert_posts(
+            connection,
+            settings,
+            article_id,
+            {name: teasers[name]},
+            When("at", due),
+            now=now,
+            queued_by=f"release:{source}",
+            approval=routing.approval,
+        )
+        planned[name] = due
     refused = {n: why for n, why in skipped.items() if n in unfit or n not in existing}
     if refused:
         logger.warning(
@@ -179,7 +196,7 @@ def _release_in(
         )
     if not routings:
         logger.info("article %s: no rule sends it anywhere", article.url)
-    return Released(queued, updated, skipped)
+    return Released(queued, updated, skipped, planned)
 
 
 def _refresh(
@@ -222,6 +239,20 @@ def _refresh(
             )
         connection.execute(update(posts).where(posts.c.id == row.id).values(values))
     return [row.id for row in rows]
+
+
+def _too_late(
+    due: datetime, max_wait: float, article: Article, now: datetime, zone: ZoneInfo
+) -> str | None:
+    """Why a post planned for `due` is not queued: it would go out more than `max_wait` hours
+    after the article is out (released, or published when that is later); None when in time."""
+    out = max(now, article.published_at or now)
+    if due - out <= timedelta(hours=max_wait):
+        return None
+    return (
+        f"the first free time is {shown(due, zone)}, more than {max_wait:g} hours after the "
+        "article is out"
+    )
 
 
 def _timing(mode: str, delay: int, now: datetime) -> When:

@@ -27,6 +27,7 @@ class Routing:
     approval: bool | None = None
     repost_updates: bool = False
     ignore_quiet_hours: bool = False
+    max_wait: float = 24.0
 
 
 def route(article: Article, source: str, settings: Settings) -> list[Routing]:
@@ -50,6 +51,7 @@ def route(article: Article, source: str, settings: Settings) -> list[Routing]:
                     approval=rule.approval,
                     repost_updates=rule.repost_updates,
                     ignore_quiet_hours=rule.ignore_quiet_hours,
+                    max_wait=rule.max_wait,
                 ),
             )
     return list(decided.values())

@@ -129,6 +129,17 @@ def free_slots(
                 yield candidate
 
 
+def spaced(due: datetime, taken: Iterable[datetime], gap: timedelta) -> datetime:
+    """The first time at or after `due` that is at least `gap` from every taken time (a channel
+    without a gap takes any time)."""
+    if gap <= timedelta(0):
+        return due
+    for other in sorted(taken):
+        if abs(due - other) < gap:
+            due = other + gap
+    return due
+
+
 def parse_time(value: str, now: datetime, tz: ZoneInfo) -> datetime:
     """An editor's time as UTC: ISO 8601 with or without offset (without: in `tz`), or HH:MM for
     today in `tz`. Times in the past are refused."""

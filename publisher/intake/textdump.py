@@ -33,6 +33,7 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _MD_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _MD_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
+_WHOLLY_EMPHASISED = re.compile(r"^\s*(\*\*|\*|__|_)(?=\S)[^*_\n]+(?<=\S)\1\s*$")
 _SENTENCE_END = tuple(".!?:;")
 # A short line introducing a list ("Das Wichtigste in Kürze:") is no paragraph of the body.
 _LABEL_WORDS = 10
@@ -46,6 +47,8 @@ class _Block:
 
     lines: list[str] = field(default_factory=list)
     heading: bool = False
+    # A line that was emphasised whole (`*Unwetter*`): set off as a label, not prose.
+    emphasised: bool = False
 
     @property
     def items(self) -> list[str] | None:
@@ -99,6 +102,8 @@ def _blocks(text: str) -> list[_Block]:
                 blocks.append(current)
                 current = _Block()
             continue
+        if not current.lines and _WHOLLY_EMPHASISED.match(raw):
+            current.emphasised = True
         heading = _HEADING.match(line)
         if heading:
             # A Markdown heading is a block of its own even without blank lines around it.
@@ -135,6 +140,11 @@ def _short_line(block: _Block) -> bool:
         and not text.endswith(_SENTENCE_END)
         and block.items is None
     )
+
+
+def _prose(block: _Block) -> bool:
+    """A paragraph of the article: no list, no label, no short line."""
+    return block.items is None and not block.is_label and not _short_line(block)
 
 
 def _headline_like(block: _Block) -> bool:
@@ -187,7 +197,7 @@ def _pull_fields(blocks: list[_Block], fields: dict[str, Any]) -> list[_Block]:
             else:
                 lines.append(line)
         if lines:
-            kept.append(_Block(lines, heading=block.heading))
+            kept.append(_Block(lines, heading=block.heading, emphasised=block.emphasised))
     return kept
 
 
@@ -210,6 +220,12 @@ def article_from_text(
         )
     fields.setdefault("headline", headline_block.text)
 
+    # Short lines between the headline and a paragraph (a kicker set below the headline, a
+    # byline, a date) are not the lead; an emphasised one is the kicker when there is none.
+    while len(blocks) > 1 and _short_line(blocks[0]) and _prose(blocks[1]):
+        short = blocks.pop(0)
+        if short.emphasised and "kicker" not in fields:
+            fields["kicker"] = short.text
     if blocks and blocks[0].items is None and not blocks[0].is_label:
         lead = _PHOTO_CREDIT.sub("", blocks.pop(0).text).strip()
         fields.setdefault("lead", lead)
