@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any, ClassVar, Literal
 
@@ -41,6 +41,10 @@ class Problem(str):
 
 
 ErrorKind = Literal["transient", "rate_limited", "permanent", "auth", "uncertain"]
+# How far a platform's clock may be from ours: a post looked up as made since an attempt began
+# is looked for this much earlier too.
+CLOCK_SKEW = timedelta(minutes=1)
+
 # What an editor must put right when a channel cannot post at all (auth errors): the
 # credentials (renew a token), the channels settings (a wrong chat or page), or the accounts
 # permissions (grant them on the platform).
@@ -290,10 +294,11 @@ class Channel(ABC):
         alt = escape(article.image.alt or "", quote=True)
         return f'<img class="pv-img" src="{escape(url, quote=True)}" alt="{alt}">'
 
-    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
-        """Find `message` among the accounts posts made since `since` (a post whose worker
-        vanished mid-call); None when it is not found or the platform cannot tell."""
-        return None
+    def lookup(self, message: Outgoing, since: datetime) -> list[Receipt]:
+        """The account's posts made since `since` that carry `message`'s text, oldest first
+        (for a post whose worker vanished mid-call: the engine takes the first that is no other
+        post's); empty when there is none or the platform cannot tell."""
+        return []
 
     def check(self) -> list[Finding]:
         """Verify the credentials and the account with a harmless call."""

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from publisher.channels.base import Channel, Finding, Outgoing, Receipt, Teaser
+from publisher.channels.base import CLOCK_SKEW, Channel, Finding, Outgoing, Receipt, Teaser
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import same_text, share_query, utf16_length
@@ -109,18 +109,20 @@ class Facebook(Channel):
             post_id = str(answer["id"])
         return Receipt(remote_id=post_id, permalink=f"https://www.facebook.com/{post_id}")
 
-    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+    def lookup(self, message: Outgoing, since: datetime) -> list[Receipt]:
+        start = int((since - CLOCK_SKEW).timestamp())
         answer = self.client.call(
             "GET",
             f"{self.config.page_id}/feed",
             self._token(),
-            params={"fields": "id,message", "since": int(since.timestamp()) - 60, "limit": 100},
+            params={"fields": "id,message,created_time", "since": start, "limit": 100},
         )
-        for post in answer.get("data") or []:
-            if same_text(str(post.get("message") or ""), message.text):
-                post_id = str(post["id"])
-                return Receipt(remote_id=post_id, permalink=f"https://www.facebook.com/{post_id}")
-        return None
+        # The feed lists the newest first.
+        return [
+            Receipt(remote_id=str(post["id"]), permalink=f"https://www.facebook.com/{post['id']}")
+            for post in reversed(answer.get("data") or [])
+            if same_text(str(post.get("message") or ""), message.text)
+        ]
 
     def check(self) -> list[Finding]:
         token = self._token()

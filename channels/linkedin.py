@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from publisher.channels.base import (
+    CLOCK_SKEW,
     Channel,
     ChannelError,
     Finding,
@@ -198,18 +199,24 @@ class LinkedIn(Channel):
         )
         return str(started["image"])
 
-    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+    def lookup(self, message: Outgoing, since: datetime) -> list[Receipt]:
         author = quote(str(self.config.author), safe="")
         answer = self._call(
             "GET",
             f"{self.root}/rest/posts?q=author&author={author}&count=20&sortBy=LAST_MODIFIED",
             self._token(),
         ).json()
-        for found in answer.get("elements") or []:
-            if same_text(plain_text(str(found.get("commentary") or "")), message.text):
-                urn = str(found.get("id"))
-                return Receipt(remote_id=urn, permalink=_permalink(urn))
-        return None
+        # The finder has no time filter: posts made before the attempt (createdAt, ms) are
+        # other posts, whatever their text.
+        start = (since - CLOCK_SKEW).timestamp() * 1000
+        found = [
+            element
+            for element in answer.get("elements") or []
+            if isinstance(element.get("createdAt"), int | float) and element["createdAt"] >= start
+            and same_text(plain_text(str(element.get("commentary") or "")), message.text)
+        ]  # fmt: skip
+        found.sort(key=lambda element: element["createdAt"])
+        return [Receipt(remote_id=str(e["id"]), permalink=_permalink(str(e["id"]))) for e in found]
 
     def check(self) -> list[Finding]:
         organization = str(self.config.author).rsplit(":", 1)[-1]

@@ -24,7 +24,15 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import regex
-from publisher.channels.base import Channel, ChannelError, Finding, Outgoing, Receipt, Teaser
+from publisher.channels.base import (
+    CLOCK_SKEW,
+    Channel,
+    ChannelError,
+    Finding,
+    Outgoing,
+    Receipt,
+    Teaser,
+)
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import graphemes, same_text, share_query
@@ -132,17 +140,20 @@ class Threads(Channel):
             permalink = None
         return Receipt(remote_id=media_id, permalink=permalink)
 
-    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+    def lookup(self, message: Outgoing, since: datetime) -> list[Receipt]:
+        start = int((since - CLOCK_SKEW).timestamp())
         answer = self.client.call(
             "GET",
             f"{self.config.user_id}/threads",
             self._token(),
-            params={"fields": "id,text,permalink", "since": int(since.timestamp()) - 60},
+            params={"fields": "id,text,permalink,timestamp", "since": start},
         )
-        for found in answer.get("data") or []:
-            if same_text(str(found.get("text") or ""), message.text):
-                return Receipt(remote_id=str(found["id"]), permalink=found.get("permalink"))
-        return None
+        # The profile's posts are listed newest first.
+        return [
+            Receipt(remote_id=str(found["id"]), permalink=found.get("permalink"))
+            for found in reversed(answer.get("data") or [])
+            if same_text(str(found.get("text") or ""), message.text)
+        ]
 
     def check(self) -> list[Finding]:
         token = self._token()

@@ -15,13 +15,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from publisher.channels.base import (
+    CLOCK_SKEW,
     Channel,
     ChannelError,
     ComposeOptions,
@@ -294,7 +295,7 @@ class X(Channel):
             raise ChannelError("permanent", f"{self.name}: the upload answer has no media id")
         return str(media_id)
 
-    def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
+    def lookup(self, message: Outgoing, since: datetime) -> list[Receipt]:
         import requests
         import tweepy
 
@@ -304,17 +305,19 @@ class X(Channel):
             recent = client.get_users_tweets(
                 me.data.id,
                 user_auth=self._user_auth,
-                start_time=since - timedelta(minutes=1),
+                start_time=since - CLOCK_SKEW,
                 max_results=100,
             )
         except tweepy.HTTPException as exc:
             raise classify(self.name, exc) from None
         except requests.RequestException as exc:
             raise network_error(self.name, exc) from None
-        for tweet in recent.data or []:
-            if same_text(tweet.text, message.text):
-                return Receipt(str(tweet.id), f"https://x.com/i/status/{tweet.id}")
-        return None
+        # X lists the newest first; start_time keeps to the attempt's minutes.
+        return [
+            Receipt(str(tweet.id), f"https://x.com/i/status/{tweet.id}")
+            for tweet in reversed(recent.data or [])
+            if same_text(tweet.text, message.text)
+        ]
 
     def check(self) -> list[Finding]:
         import requests

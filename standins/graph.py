@@ -3,6 +3,8 @@ and templates, and Graph's error payloads."""
 
 from __future__ import annotations
 
+import calendar
+import time
 from typing import Any
 
 from standins.base import Answer, Call, StandIn
@@ -71,10 +73,22 @@ class GraphStandIn(StandIn):
                 return 400, graph_error(506, "Duplicate status message"), {}
             self.messages.add(call.form.get("message", ""))
             post_id = f"{self.page_id}_{next(self.ids)}"
-            self.feed.insert(0, {"id": post_id, "message": call.form.get("message", "")})
+            made = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
+            self.feed.insert(
+                0, {"id": post_id, "message": call.form.get("message", ""), "created_time": made}
+            )
             return 200, {"id": post_id}, {}
         if path == f"{self.page_id}/feed" and call.method == "GET":
-            return 200, {"data": self.feed[: int(call.query.get("limit", 25))]}, {}
+            # Newest first, since a Unix time, the fields asked for.
+            since = int(call.query.get("since", 0))
+            fields = call.query.get("fields", "id,message").split(",")
+            feed = [
+                {k: v for k, v in post.items() if k in fields}
+                for post in self.feed
+                if calendar.timegm(time.strptime(post["created_time"], "%Y-%m-%dT%H:%M:%S+0000"))
+                >= since
+            ]
+            return 200, {"data": feed[: int(call.query.get("limit", 25))]}, {}
         if path == f"{self.page_id}/photos" and call.method == "POST":
             photo = str(next(self.ids))
             return 200, {"id": photo, "post_id": f"{self.page_id}_{photo}"}, {}

@@ -73,5 +73,6 @@ class LinkedInStandIn(StandIn):
         if thumbnail is not None and not self.images.get(thumbnail):
             return _problem(422, "/content/article/thumbnail :: image not uploaded")
         urn = f"urn:li:share:{7_200_000_000_000_000_000 + next(self.ids)}"
-        self.posts.append({"id": urn, **body})
+        made = int(datetime.now(UTC).timestamp() * 1000)
+        self.posts.append({"id": urn, "createdAt": made, "lastModifiedAt": made, **body})
         return 201, {}, {"x-restli-id": urn}

@@ -5,6 +5,7 @@ permalinks, the profile's posts, and `debug_token` with the token's expiry."""
 
 from __future__ import annotations
 
+import calendar
 import re
 import time
 from typing import Any
@@ -49,11 +50,23 @@ class ThreadsStandIn(StandIn):
             if creation in self.published:
                 return 400, graph_error(10, "The media has already been published"), {}
             media_id = str(18_000_000_000_000_000 + next(self.ids))
-            self.published[creation] = {"id": media_id, **self.containers[creation]}
+            made = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
+            self.published[creation] = {
+                "id": media_id,
+                "timestamp": made,
+                **self.containers[creation],
+            }
             return 200, {"id": media_id}, {}
         if path == f"{USER_ID}/threads" and call.method == "GET":
-            posts = [{"id": p["id"], "text": p["text"], "permalink": _link(p["id"])}
-                     for p in self.published.values()]  # fmt: skip
+            # Newest first, since a Unix time.
+            since = int(call.query.get("since", 0))
+            posts = [
+                {"id": p["id"], "text": p["text"], "permalink": _link(p["id"]),
+                 "timestamp": p["timestamp"]}
+                for p in reversed(self.published.values())
+                if calendar.timegm(time.strptime(p["timestamp"], "%Y-%m-%dT%H:%M:%S+0000"))
+                >= since
+            ]  # fmt: skip
             return 200, {"data": posts}, {}
         if path == USER_ID:
             return 200, {"id": USER_ID, "username": "newsde"}, {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from oauthlib.oauth1 import Client as OAuth1Client
@@ -72,10 +73,15 @@ class XStandIn(StandIn):
                 limits,
             )
         if call.method == "GET" and call.path == "/2/users/123/tweets":
-            # X shows links as t.co links in a post's text.
+            # X shows links as t.co links in a post's text, lists the newest first, keeps to
+            # start_time, and names created_at only when tweet.fields asks for it.
+            start = _instant(call.query.get("start_time", "1970-01-01T00:00:00Z"))
+            fields = call.query.get("tweet.fields", "").split(",")
             shown = [
-                t | {"text": re.sub(r"https?://\S+", "https://t.co/abc123", t["text"])}
+                {k: v for k, v in t.items() if k != "created_at" or "created_at" in fields}
+                | {"text": re.sub(r"https?://\S+", "https://t.co/abc123", t["text"])}
                 for t in self.timeline
+                if _instant(t["created_at"]) >= start
             ]
             return 200, {"data": shown, "meta": {"result_count": len(shown)}}, limits
         if call.method == "GET" and call.path == "/2/users/me":
@@ -115,8 +121,15 @@ class XStandIn(StandIn):
                 )
             self.texts.add(text)
             tweet_id = str(next(self.ids))
+            made = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             self.timeline.insert(
-                0, {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}
+                0,
+                {
+                    "id": tweet_id,
+                    "text": text,
+                    "edit_history_tweet_ids": [tweet_id],
+                    "created_at": made,
+                },
             )
             return (
                 201,
@@ -136,6 +149,11 @@ X_RATE_LIMITED: Answer = (
     },
     {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0"},
 )
+
+
+def _instant(value: str) -> datetime:
+    """An RFC 3339 time as X writes and reads them (2026-12-02T03:00:00.000Z)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def x_rate_limited(reset_in: float) -> Answer:

@@ -185,3 +185,19 @@ def test_a_fan_out_killed_midway_goes_on_without_messaging_anyone_twice(
     finally:
         graph.release.set()
         graph.close()
+
+
+def test_run_once_that_paused_a_channel_says_so_and_exits_1(newsroom: Path, graph_api) -> None:
+    graph_api.revoked = True
+    run(newsroom, "queue", "add", str(SAMPLE), "--url", URL, "--now", "--channels", "facebook")
+    ran = run(newsroom, "run", "--once")
+    assert ran.returncode == 1
+    assert "1 delivery: 1 refused access (channel paused)" in ran.stdout
+    assert "channel facebook is paused" in ran.stdout
+    assert "publisher channels resume facebook" in ran.stdout
+
+
+def test_run_once_that_sent_everything_exits_0(newsroom: Path) -> None:
+    run(newsroom, "queue", "add", str(SAMPLE), "--url", URL, "--now", "--channels", "telegram")
+    ran = run(newsroom, "run", "--once")
+    assert (ran.returncode, ran.stdout.strip()) == (0, "1 delivery: 1 sent")

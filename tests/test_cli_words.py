@@ -144,7 +144,7 @@ def test_long_headlines_are_cut_at_a_word_with_an_ellipsis(desk: Path) -> None:
     assert "Baschar al-Assad im Stich gelassen: Insider packt aus…" in table
 
 
-@pytest.mark.parametrize("args", [("log",), ("queue", "list"), ("channels",)])
+@pytest.mark.parametrize("args", [("log",), ("queue", "list")])
 def test_read_only_commands_create_no_database(tmp_path: Path, args: tuple[str, ...]) -> None:
     line = one_line_refusal(run_cli(*args, cwd=tmp_path), "there is no database at")
     assert "nothing has been queued here yet" in line
@@ -165,3 +165,26 @@ def test_posts_of_a_channel_gone_from_the_configuration_are_named(desk: Path) ->
     assert "channel telegram is not in the configuration" in table
     ran = run_cli("run", "--once", cwd=desk)
     assert "wait on channel telegram, which is not in the configuration" in ran.stderr
+
+
+def test_channels_on_a_new_install_lists_the_configured_channels(tmp_path: Path) -> None:
+    (tmp_path / "publisher.toml").write_text(
+        '[channels.x_main]\ntype = "x"\ndry_run = true\n'
+        '[channels.telegram]\ntype = "telegram"\nchat_id = "@news"\ndry_run = true\n'
+    )
+    listed = run_cli("channels", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "x_main" in listed.stdout and "telegram" in listed.stdout
+    assert not (tmp_path / "publisher.db").exists()
+
+
+def test_adding_a_user_without_a_terminal_says_how_to_give_the_password(tmp_path: Path) -> None:
+    added = run_cli("users", "add", "mia", cwd=tmp_path)
+    assert added.returncode == 2
+    assert "--password-stdin" in added.stderr and "Aborted" not in added.stderr + added.stdout
+
+
+@pytest.mark.parametrize("command", [("compose",), ("demo",), ("queue", "reconcile")])
+def test_help_names_no_count_of_platforms_long_outgrown(command: tuple[str, ...]) -> None:
+    shown = run_cli(*command, "--help").stdout
+    assert "four" not in shown and "(X, Facebook)" not in shown

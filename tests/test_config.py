@@ -210,3 +210,8 @@ def test_every_rule_of_the_shipped_example_can_release_an_article(tmp_path: Path
         article = Article(url=f"https://e.de/{number}", headline="Kopf", **extra)
         assert release(engine, settings, article, "webhook", now=now).queued
     engine.dispose()
+
+
+def test_the_example_leaves_metrics_off_as_the_defaults_do() -> None:
+    # Two workers on one host started from the example would fight over one metrics port.
+    assert load_settings(EXAMPLE).engine.metrics_port is None

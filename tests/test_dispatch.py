@@ -343,3 +343,40 @@ def test_an_unexpected_failure_recording_one_post_leaves_it_unclear_and_the_othe
     assert delivery_rows(engine, broken)[0].outcome == "uncertain"
     assert f"post {broken} on log: the attempt failed unexpectedly" in caplog.text
     assert "RuntimeError: a bug of ours" in caplog.text
+
+
+def test_a_call_slower_than_the_lease_keeps_its_post_sending_not_uncertain(
+    engine: Engine, database_url: str, server: LocalServer
+) -> None:
+    started = threading.Event()
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        started.set()
+        time.sleep(2.5)
+        body = b'{"id": "r-1"}'
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.routes["/slow"] = slow
+    settings = hook_settings(database_url, server.base + "/slow", timeout=10)
+    settings = settings.model_copy(
+        update={"engine": settings.engine.model_copy(update={"lease": 1.0})}
+    )
+    post_id = queue_posts(engine, settings)[0]
+    dispatcher = Dispatcher(engine, settings)
+    worker = threading.Thread(target=dispatcher.run_once)
+    worker.start()
+    started.wait(5)
+    other = Dispatcher(engine, settings)  # another worker, looking for abandoned posts
+    states = []
+    for _ in range(4):
+        time.sleep(0.5)
+        other.claims.expire_leases()
+        states.append(post(engine, post_id).state)
+    worker.join(10)
+    dispatcher.close()
+    assert states == ["sending"] * 4
+    assert post(engine, post_id).state == "sent"

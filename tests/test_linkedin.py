@@ -109,10 +109,17 @@ def test_a_post_is_sent_through_the_engine(engine, database_url, linkedin_api, t
 def test_a_post_left_unclear_is_found_by_its_commentary(linkedin_api, token) -> None:
     linkedin = channel(linkedin_api)
     linkedin.send(Outgoing(1, "Eilmeldung (1)", "https://e.de/1"))
-    found = linkedin.lookup(
+    (found,) = linkedin.lookup(
         Outgoing(1, "Eilmeldung (1)", "https://e.de/1"), utcnow() - timedelta(1)
     )
-    assert found is not None and found.remote_id.startswith("urn:li:share:")
+    assert found.remote_id.startswith("urn:li:share:")
+
+
+def test_a_post_made_before_the_attempt_is_not_taken_for_it(linkedin_api, token) -> None:
+    linkedin = channel(linkedin_api)
+    linkedin.send(Outgoing(1, "Eilmeldung (1)", "https://e.de/1"))
+    later = utcnow() + timedelta(minutes=5)
+    assert linkedin.lookup(Outgoing(2, "Eilmeldung (1)", "https://e.de/1"), later) == []
 
 
 def test_check_names_the_organization(linkedin_api, token) -> None:

@@ -21,10 +21,10 @@ from publisher.engine.slots import When
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 
-def uncertain_post(engine: Engine, settings: Settings, channel: str) -> Any:
+def uncertain_post(engine: Engine, settings: Settings, channel: str, force: bool = False) -> Any:
     """A post whose worker claimed it and vanished: sending, lease run out, now uncertain."""
     channels = roster.chosen(settings, [channel])
-    (post_id,) = queue.add(engine, settings, article(), channels, When())
+    (post_id,) = queue.add(engine, settings, article(), channels, When(), force=force)
     dispatcher = Dispatcher(engine, settings)
     dispatcher.claims.claim()
     with engine.begin() as connection:
@@ -119,3 +119,18 @@ def test_a_platform_that_was_asked_and_did_not_show_the_post_says_so(
     uncertain_post(engine, settings, "x_main")
     (result,) = reconcile(engine, settings)
     assert (result.found, result.asked) == (False, True)
+
+
+def test_a_duplicate_that_x_refused_is_not_taken_for_the_post_it_repeats(
+    engine, database_url, x_api, graph_api, telegram_api, credentials
+) -> None:
+    settings = settings_for(database_url, x_api, graph_api, telegram_api)
+    channels = roster.chosen(settings, ["x_main"])
+    (first,) = queue.add(engine, settings, article(), channels, When())
+    Dispatcher(engine, settings).run_once()
+    assert post(engine, first).remote_id == "1001"
+    # Queued again on purpose: X refuses the same text (403), but the answer never arrived.
+    row = uncertain_post(engine, settings, "x_main", force=True)
+    (result,) = reconcile(engine, settings)
+    assert not result.found
+    assert (post(engine, row.id).state, post(engine, row.id).remote_id) == ("uncertain", None)

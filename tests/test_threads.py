@@ -101,8 +101,17 @@ def test_check_warns_when_the_long_lived_token_runs_out(threads_api, token) -> N
 def test_a_post_left_unclear_is_found_by_its_text(threads_api, token) -> None:
     threads = channel(threads_api)
     threads.send(Outgoing(1, "Schlagzeile 1", "https://e.de/1"))
-    found = threads.lookup(Outgoing(1, "Schlagzeile 1", "https://e.de/1"), utcnow() - timedelta(1))
-    assert found is not None and found.permalink.startswith("https://www.threads.net/")
+    (found,) = threads.lookup(
+        Outgoing(1, "Schlagzeile 1", "https://e.de/1"), utcnow() - timedelta(1)
+    )
+    assert found.permalink.startswith("https://www.threads.net/")
+
+
+def test_a_post_made_before_the_attempt_is_not_taken_for_it(threads_api, token) -> None:
+    threads = channel(threads_api)
+    threads.send(Outgoing(1, "Schlagzeile 1", "https://e.de/1"))
+    later = utcnow() + timedelta(minutes=5)
+    assert threads.lookup(Outgoing(2, "Schlagzeile 1", "https://e.de/1"), later) == []
 
 
 def threads_settings(database_url, api, **options):

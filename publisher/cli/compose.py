@@ -48,7 +48,7 @@ def compose_command(
     source: Annotated[str, typer.Argument(help="Article JSON, text/Markdown, HTML file, - or URL")],
     channels: Annotated[
         str | None,
-        typer.Option(help="Channel names or types, comma-separated (default: the four platforms)"),
+        typer.Option(help="Channel names or types, comma-separated (default: every platform)"),
     ] = None,
     url: UrlOption = None,
     as_json: Annotated[

@@ -4,6 +4,7 @@ delivery engine and what operates it."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from publisher.config import Settings
+    from publisher.engine.dispatch import Delivered
 
 logger = logging.getLogger("publisher.run")
 
@@ -60,6 +62,36 @@ def warn_of_stranded_posts(engine: Engine, settings: Settings) -> None:
         )
 
 
+# What `run --once` words each outcome as, and the outcomes an editor must look at.
+ONCE_WORDS = {
+    "sent": "sent",
+    "transient": "to be tried again",
+    "rate_limited": "held back by a rate limit",
+    "auth": "refused access (channel paused)",
+    "failed": "failed",
+    "uncertain": "unclear",
+}
+NEEDS_AN_EDITOR = frozenset({"auth", "failed", "uncertain"})
+
+
+def once_summary(delivered: list[Delivered]) -> str:
+    """What one `run --once` did, by outcome ("3 deliveries: 2 sent, 1 failed"), and each
+    channel it paused, with why and what to do."""
+    counts = Counter(str(d.outcome) for d in delivered)
+    parts = [f"{counts[o]} {words}" for o, words in ONCE_WORDS.items() if counts[o]]
+    count = f"{len(delivered)} {'delivery' if len(delivered) == 1 else 'deliveries'}"
+    lines = [count + (f": {', '.join(parts)}" if parts else "")]
+    paused = {d.claimed.channel: d.error for d in delivered if d.outcome == "auth"}
+    for name, error in paused.items():
+        fix = error.fix if error else "credentials"
+        reason = error.message if error else ""
+        lines.append(
+            f"channel {name} is paused: {reason}; put its {fix} right, then "
+            f"`publisher channels resume {name}`"
+        )
+    return "\n".join(lines)
+
+
 @app.command("run")
 def run_command(
     ctx: typer.Context,
@@ -85,7 +117,10 @@ def run_command(
             delivered = dispatcher.run_once()
         finally:
             dispatcher.close()
-        print(f"{len(delivered)} deliveries")
+        print(once_summary(delivered))
+        # A channel paused for an editor, or a post failed or unclear: a script must notice.
+        if any(d.outcome in NEEDS_AN_EDITOR for d in delivered):
+            raise typer.Exit(1)
         return
     port = metrics_port if metrics_port is not None else settings.engine.metrics_port
     if port is not None:
@@ -139,13 +174,18 @@ def channels_list(ctx: typer.Context) -> None:
     from publisher.clock import utcnow
     from publisher.engine.listings import stranded_posts
     from publisher.engine.pauses import active_pauses
+    from publisher.engine.store import missing_sqlite_file
     from publisher.engine.subscribers import counts
 
     settings = env(ctx).settings
-    engine = env(ctx).existing_engine
-    with engine.connect() as connection:
-        paused = active_pauses(connection, utcnow())
-    readers = counts(engine)
+    # A new install has no database yet: the channels are listed as configured, none paused.
+    engine = None if missing_sqlite_file(settings.database_url) else env(ctx).engine
+    paused, readers, stranded = {}, {}, {}
+    if engine is not None:
+        with engine.connect() as connection:
+            paused = active_pauses(connection, utcnow())
+        readers = counts(engine)
+        stranded = stranded_posts(engine, settings)
     table = Table(title="channels", title_justify="left")
     for column in ("name", "type", "mode", "status", "subscribers"):
         table.add_column(column, overflow="fold")
@@ -154,7 +194,7 @@ def channels_list(ctx: typer.Context) -> None:
         status = f"paused: {pause.reason}" if pause else "active"
         mode = "dry run" if channel.dry_run else "live"
         table.add_row(name, channel.type, mode, status, _readers(readers.get(name)))
-    for name, ids in stranded_posts(engine, settings).items():
+    for name, ids in stranded.items():
         table.add_row(
             name, "?", "not configured", f"{len(ids)} posts wait: add it back or cancel them"
         )
@@ -246,7 +286,7 @@ def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -
 
 @app.command("demo")
 def demo_command(ctx: typer.Context) -> None:
-    """Queue the bundled sample article for all four platforms (dry run) and deliver it, in a
+    """Queue the bundled sample article for every platform (dry run) and deliver it, in a
     database of its own (./publisher-demo.db), never the configured one."""
     from rich.console import Console
 

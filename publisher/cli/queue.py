@@ -301,7 +301,8 @@ def mark_sent_command(
 
 @queue_app.command("reconcile")
 def reconcile_command(ctx: typer.Context, as_json: AsJson = False) -> None:
-    """Look uncertain posts up on their platforms (X, Facebook); those found become sent."""
+    """Look uncertain posts up on the platforms that can tell (X, Facebook, Threads,
+    LinkedIn); those found become sent, the others wait for an editor."""
     import dataclasses
 
     from publisher.engine.reconcile import reconcile

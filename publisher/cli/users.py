@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from publisher.cli import app, env
+from publisher.cli import UsageError, app, env
 from publisher.cli.queue import AsJson, print_json
 
 users_app = typer.Typer(help="Editors of the web desk.", no_args_is_help=True)
@@ -33,6 +33,11 @@ def add_command(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     elif not no_password:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "no terminal to type a password in: pass it on standard input with "
+                "--password-stdin, or use --no-password for a user the proxy signs in"
+            )
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     user = add_user(env(ctx).engine, name, password, role)  # type: ignore[arg-type]
     print(f"user {user.name} ({user.role}) saved")

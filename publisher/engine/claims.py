@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -310,6 +311,20 @@ class Claims:
                     .values(lease_until=now + self.lease)
                 ).rowcount
             )
+
+    def renew_all(self, held: Sequence[Claimed]) -> int:
+        """Extend this worker's lease on every post it is sending now (a platform call may take
+        longer than the lease); returns how many are still this worker's."""
+        if not held:
+            return 0
+        now = utcnow()
+        with self.engine.begin() as connection:
+            return connection.execute(
+                update(posts)
+                .where(or_(*(claimed.held_by(self.worker) for claimed in held)))
+                .where(posts.c.state == State.SENDING)
+                .values(lease_until=now + self.lease)
+            ).rowcount
 
     def next_wakeup(self, now: datetime | None = None) -> datetime | None:
         """When there will next be something to do: a post falls due, a rate-limit pause ends,

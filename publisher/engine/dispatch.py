@@ -22,6 +22,7 @@ from publisher.config import Settings
 from publisher.engine.claimed import Claimed
 from publisher.engine.claims import Claims
 from publisher.engine.fanout import FanOut, stops_channel
+from publisher.engine.leases import LeaseKeeper
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.pauses import pause_channel
 from publisher.engine.schema import deliveries, posts
@@ -126,6 +127,7 @@ class Dispatcher:
         self._strikes: dict[str, int] = {}
         self._strikes_lock = threading.Lock()
         self._fan_outs: dict[str, FanOut] = {}
+        self.keeper = LeaseKeeper(self.claims, self.claims.lease.total_seconds() / 3)
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
@@ -133,7 +135,8 @@ class Dispatcher:
         claim's when the attempt ended, or left unclear by a failure of its own). Whatever goes
         wrong with one post is logged and touches that post alone."""
         try:
-            return self._attempt(claimed)
+            with self.keeper.holding(claimed):
+                return self._attempt(claimed)
         except Exception:
             logger.exception(
                 "post %s on %s: the attempt failed unexpectedly; it waits for an editor",
@@ -385,7 +388,8 @@ class Dispatcher:
             )
 
     def close(self) -> None:
-        """Let every channel release its connections."""
+        """Stop renewing leases and let every channel release its connections."""
+        self.keeper.stop()
         for adapter in self.adapters.values():
             adapter.close()
 

@@ -1,8 +1,9 @@
 """Reconcile uncertain posts against the platforms: a post whose worker vanished mid-call is
-looked up on the account (where the platform's API can tell, X and Facebook Pages); found, it is
-recorded as sent with its remote id. Not found proves nothing (the post may still appear), so it
-stays uncertain for an editor, as do posts on platforms that cannot be asked (reported as not
-asked). Nothing is ever re-sent here."""
+looked up on the account (where the platform's API can tell: X, Facebook Pages, Threads,
+LinkedIn) among the posts made since its attempt began, by its text, leaving out what is known
+to be another post; found, it is recorded as sent with its remote id. Not found proves nothing
+(the post may still appear), so it stays uncertain for an editor, as do posts on platforms that
+cannot be asked (reported as not asked). Nothing is ever re-sent here."""
 
 from __future__ import annotations
 
@@ -34,6 +35,21 @@ class Reconciled:
     remote_id: str | None = None
     permalink: str | None = None
     error: str | None = None
+
+
+def _known_remote_ids(engine: Engine, channel: str, post_id: int) -> set[str]:
+    """What the platform called the other posts of `channel`: never this post's, whatever
+    their text."""
+    with engine.connect() as connection:
+        return set(
+            connection.execute(
+                select(posts.c.remote_id).where(
+                    posts.c.channel == channel,
+                    posts.c.id != post_id,
+                    posts.c.remote_id.is_not(None),
+                )
+            ).scalars()
+        )
 
 
 def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
@@ -73,10 +89,14 @@ def reconcile(engine: Engine, settings: Settings) -> list[Reconciled]:
             continue
         message = Outgoing(row.id, row.text, row.link, row.fields, key=post_key(row))
         try:
-            receipt = adapter.lookup(message, row.tried_at)
+            candidates = adapter.lookup(message, row.tried_at)
         except ChannelError as exc:
             results.append(Reconciled(row.id, row.channel, False, error=exc.message))
             continue
+        # A text alone does not tell posts apart (a post queued again on purpose, a platform
+        # refusing a duplicate): what another post of the channel is known to be is not this one.
+        others = _known_remote_ids(engine, row.channel, row.id)
+        receipt = next((c for c in candidates if c.remote_id not in others), None)
         if receipt is None:
             results.append(Reconciled(row.id, row.channel, False))
             continue
