@@ -41,6 +41,10 @@ class Problem(str):
 
 
 ErrorKind = Literal["transient", "rate_limited", "permanent", "auth", "uncertain"]
+# The code of a refusal saying a text is longer than the platform allows: what the channel
+# learned about its limits may be out of date, and is asked for again.
+TEXT_TOO_LONG = "text_too_long"
+
 # How far a platform's clock may be from ours: a post looked up as made since an attempt began
 # is looked for this much earlier too.
 CLOCK_SKEW = timedelta(minutes=1)
@@ -236,8 +240,11 @@ class Channel(ABC):
         *,
         api_base: str | None = None,
         fetch_image: ImageFetch | None = None,
+        facts: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name or self.type
+        # What the channel learned from its platform before (`learn`), stored by the engine.
+        self.facts = dict(facts or {})
         self.config = (
             options
             if isinstance(options, self.Options)
@@ -300,6 +307,11 @@ class Channel(ABC):
         post's); empty when there is none or the platform cannot tell."""
         return []
 
+    def learn(self) -> dict[str, Any]:
+        """What the platform says about this account's rules (an instance's limits), for the
+        engine to store and hand back as `facts`; empty where there is nothing to learn."""
+        return {}
+
     def check(self) -> list[Finding]:
         """Verify the credentials and the account with a harmless call."""
         return [Finding("ok", "nothing to check for this type of channel")]
@@ -311,8 +323,8 @@ class Channel(ABC):
     def measure(self, text: str) -> int:
         """Length of posted text as the platform counts it."""
 
-    def limit_for(self, article: Article) -> int:
-        """The limit a teaser for this article must respect."""
+    def limit_for(self, article: Article | None = None) -> int:
+        """The limit a teaser for this article (or any text, without one) must respect."""
         return self.limit
 
     def headline(self, text: str) -> str:
@@ -340,7 +352,7 @@ class Channel(ABC):
         problems: list[str] = []
         if not text.strip():
             problems.append(Problem("the text is empty", "empty"))
-        limit = self.limit_for(article) if article else self.limit
+        limit = self.limit_for(article)
         length = self.measure(text)
         if length > limit:
             problems.append(

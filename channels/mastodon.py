@@ -8,10 +8,10 @@ Facts, from docs.joinmastodon.org and the server's source (checked 2026-11):
   status it already made, so a retry after a lost answer never posts twice (methods/statuses).
 - Length (app/validators/status_length_validator.rb): grapheme clusters; each http(s) URL counts
   as `characters_reserved_per_url` (23), a mention `@user@domain` as `@user`. The limit is the
-  instance's `configuration.statuses.max_characters` (500 on most) from `GET /api/v2/instance`.
-  Compose works offline, so the channel's `max_characters` and `url_characters` (500 and 23 by
-  default) are used; `channels check` compares them with the instance's and says when they
-  differ (a smaller configured limit is the safe side).
+  instance's `configuration.statuses.max_characters` (500 on most) from `GET /api/v2/instance`:
+  `learn` asks for both, the engine stores them (when `run` starts, by `channels check`, and
+  after a 422 saying the text is too long), and composing anywhere counts with them; the
+  channel's `max_characters` and `url_characters`, when set, override (500 and 23 until learned).
 - Media: `POST /api/v2/media` (`file`, `description`) answers 200 when processed, 202 with
   `url: null` while processing; `GET /api/v1/media/:id` answers 206 until it is done. Images up
   to 16 MB (methods/media).
@@ -31,6 +31,7 @@ from html import escape
 from typing import Any, ClassVar, Literal
 
 from publisher.channels.base import (
+    TEXT_TOO_LONG,
     Channel,
     ChannelError,
     Finding,
@@ -49,6 +50,9 @@ from publisher.articles import Article
 
 TOKEN_ENV = "MASTODON_ACCESS_TOKEN"
 IMAGE_LIMIT = 16 * 1024 * 1024
+# Mastodon's own: what most instances allow, and what a link counts for.
+DEFAULT_LIMIT = 500
+DEFAULT_URL = 23
 # How long an image may take to be processed before the status goes out without it.
 MEDIA_WAIT = 20.0
 _MENTION = re.compile(r"(?<![\w@/])@(\w+)@[\w.-]*\w", re.ASCII)
@@ -69,8 +73,9 @@ class MastodonOptions(PlatformOptions):
     instance: str | None = None
     visibility: Literal["public", "unlisted", "private"] = "public"
     image: bool = True
-    max_characters: int = Field(default=500, gt=0)
-    url_characters: int = Field(default=23, gt=0)
+    # Set only to override what the instance says (learned); 500 and 23 until learned.
+    max_characters: int | None = Field(default=None, gt=0)
+    url_characters: int | None = Field(default=None, gt=0)
     token_env: str | None = None
     timeout: float = 20.0
 
@@ -108,12 +113,19 @@ class Mastodon(Channel):
         base = self.api_base or self.config.instance or ""
         self.root = base.rstrip("/")
         self.http = HttpSession(self.name, self.config.timeout)
+        # The configuration's value, else the instance's as learned, else Mastodon's defaults.
+        self.max_characters = int(
+            self.config.max_characters or self.facts.get("max_characters") or DEFAULT_LIMIT
+        )
+        self.url_characters = int(
+            self.config.url_characters or self.facts.get("url_characters") or DEFAULT_URL
+        )
 
     def measure(self, text: str) -> int:
-        return mastodon_length(text, self.config.url_characters)
+        return mastodon_length(text, self.url_characters)
 
-    def limit_for(self, article: Article) -> int:
-        return self.config.max_characters
+    def limit_for(self, article: Article | None = None) -> int:
+        return self.max_characters
 
     def fields(self, article: Article, text: str, link: str) -> dict[str, Any]:
         image = str(article.image.url) if article.image and self.config.image else None
@@ -195,30 +207,36 @@ class Mastodon(Channel):
             raise ChannelError("transient", f"{self.name}: the image was still being processed")
         return str(media["id"])
 
+    def _instance_limits(self, token: str) -> dict[str, Any]:
+        instance = self._call("GET", "/api/v2/instance", token).json()
+        statuses = (instance.get("configuration") or {}).get("statuses") or {}
+        facts = {
+            "max_characters": statuses.get("max_characters"),
+            "url_characters": statuses.get("characters_reserved_per_url"),
+        }
+        return {key: value for key, value in facts.items() if isinstance(value, int) and value > 0}
+
+    def learn(self) -> dict[str, Any]:
+        return self._instance_limits(self._token())
+
     def check(self) -> list[Finding]:
         token = self._token()
         account = self._call("GET", "/api/v1/accounts/verify_credentials", token).json()
         found = [Finding("ok", f"account @{account.get('acct', '?')} at {self.root} reachable")]
-        instance = self._call("GET", "/api/v2/instance", token).json()
-        statuses = (instance.get("configuration") or {}).get("statuses") or {}
-        allowed = statuses.get("max_characters")
-        per_url = statuses.get("characters_reserved_per_url")
-        if allowed and allowed != self.config.max_characters:
-            found.append(
-                Finding(
-                    "warning",
-                    f"the instance allows {allowed} characters, the channel counts with "
-                    f"{self.config.max_characters}: set max_characters = {allowed}",
+        limits = self._instance_limits(token)
+        for key, words in (("max_characters", "characters a status"), ("url_characters",
+                           "characters a link")):  # fmt: skip
+            instance, configured = limits.get(key), getattr(self.config, key)
+            if instance and configured and configured != instance:
+                found.append(
+                    Finding(
+                        "warning",
+                        f"the instance allows {instance} {words}; {key} = {configured} in the "
+                        "configuration overrides it (leave it out to count as the instance does)",
+                    )
                 )
-            )
-        if per_url and per_url != self.config.url_characters:
-            found.append(
-                Finding(
-                    "warning",
-                    f"the instance counts a link as {per_url} characters: set url_characters "
-                    f"= {per_url}",
-                )
-            )
+            elif instance:
+                found.append(Finding("ok", f"the instance allows {instance} {words}"))
         return found
 
     def close(self) -> None:
@@ -241,6 +259,8 @@ def classify(name: str, response: Any) -> ChannelError:
         return ChannelError("rate_limited", message, retry_after=_reset_in(response), code="429")
     if status >= 500:
         return ChannelError("transient", message, code=str(status))
+    if status == 422 and "character limit" in detail.lower():
+        return ChannelError("permanent", message, code=TEXT_TOO_LONG)
     return ChannelError("permanent", message, code=str(status))
 
 

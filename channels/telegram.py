@@ -214,8 +214,8 @@ class Telegram(Channel):
     def measure(self, text: str) -> int:
         return utf16_length(parse_entities(text)[0])
 
-    def limit_for(self, article: Article) -> int:
-        return CAPTION_LIMIT if article.image else self.limit
+    def limit_for(self, article: Article | None = None) -> int:
+        return CAPTION_LIMIT if article is not None and article.image else self.limit
 
     def headline(self, text: str) -> str:
         return f"<b>{escape(text, quote=False)}</b>"

@@ -237,6 +237,8 @@ class Settings(_Strict):
     feeds: dict[str, FeedSettings] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     source: str = Field(default="built-in defaults", exclude=True)
+    # What channels learned from their platforms (publisher.engine.facts), by channel name.
+    learned: dict[str, dict[str, Any]] = Field(default_factory=dict, exclude=True)
 
     @field_validator("timezone")
     @classmethod

@@ -49,6 +49,7 @@ def configured(settings: Settings, name: str) -> Channel:
         channel.platform,
         api_base=channel.api_base,
         fetch_image=image_fetcher(settings),
+        facts=settings.learned.get(name),
     )
 
 

@@ -18,8 +18,8 @@ INVALID_TOKEN = {"error": "The access token is invalid"}
 VISIBILITIES = {"public", "unlisted", "private", "direct"}
 
 
-def _counted(text: str) -> int:
-    text = re.sub(r"https?://[^\s<>\"]+", "x" * 23, text)
+def _counted(text: str, per_url: int = 23) -> int:
+    text = re.sub(r"https?://[^\s<>\"]+", "x" * per_url, text)
     text = re.sub(r"@(\w+)@[\w.-]+\w", r"@\1", text)
     return len(regex.findall(r"\X", text))
 
@@ -27,9 +27,10 @@ def _counted(text: str) -> int:
 class MastodonStandIn(StandIn):
     """One account (`@news`) on one instance, with a 500-character limit."""
 
-    def __init__(self, max_characters: int = 500) -> None:
+    def __init__(self, max_characters: int = 500, url_characters: int = 23) -> None:
         super().__init__()
         self.max_characters = max_characters
+        self.url_characters = url_characters
         self.revoked = False
         self.statuses: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, str] = {}
@@ -57,7 +58,10 @@ class MastodonStandIn(StandIn):
         if call.path == "/api/v1/accounts/verify_credentials":
             return 200, {"id": "1", "username": "news", "acct": "news"}, {}
         if call.path == "/api/v2/instance":
-            statuses = {"max_characters": self.max_characters, "characters_reserved_per_url": 23}
+            statuses = {
+                "max_characters": self.max_characters,
+                "characters_reserved_per_url": self.url_characters,
+            }
             return 200, {"domain": "social.example", "configuration": {"statuses": statuses}}, {}
         return 404, {"error": "Record not found"}, {}
 
@@ -68,7 +72,7 @@ class MastodonStandIn(StandIn):
         text = call.form.get("status", "")
         if not text.strip() and "media_ids[]" not in call.form:
             return 422, {"error": "Validation failed: Text can't be blank"}, {}
-        if _counted(text) > self.max_characters:
+        if _counted(text, self.url_characters) > self.max_characters:
             limit = self.max_characters
             return (
                 422,

@@ -21,12 +21,15 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
+from publisher.engine.facts import learn, stored, with_learned
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
 from publisher.engine.slots import When
+from publisher.engine.store import open_engine
 from publisher.teasers import compose
 from standins.base import Answer, Call
 from standins.mastodon import MASTODON_TOKEN, MastodonStandIn
+from tests.conftest import run_cli
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 URLS = st.from_regex(r"https://[a-z]{1,20}\.de/[a-z0-9/_-]{0,200}", fullmatch=True)
@@ -175,11 +178,78 @@ def test_the_article_image_is_attached_once_processed(mastodon_api, token) -> No
     }
 
 
-def test_check_says_when_the_instance_counts_differently(mastodon_api, token) -> None:
+def test_check_says_what_the_instance_allows(mastodon_api, token) -> None:
     mastodon_api.max_characters = 1000
     found = Mastodon("toots", Mastodon.Options(instance=mastodon_api.url)).check()
     assert found[0].level == "ok" and "@news" in found[0].message
-    assert "set max_characters = 1000" in found[1].message
+    assert (found[1].level, found[1].message) == (
+        "ok",
+        "the instance allows 1000 characters a status",
+    )
+
+
+def test_check_says_when_the_configuration_overrides_the_instance(mastodon_api, token) -> None:
+    mastodon_api.max_characters = 1000
+    options = Mastodon.Options(instance=mastodon_api.url, max_characters=500)
+    found = Mastodon("toots", options).check()
+    assert found[1].level == "warning" and "max_characters = 500" in found[1].message
+
+
+def mastodon_settings(database_url: str, api: MastodonStandIn, **options):
+    return make_settings(
+        database_url, toots={"type": "mastodon", "instance": api.url, "image": False, **options}
+    )
+
+
+LONG = Article(
+    url="https://e.de/lang",
+    headline="Schlagzeile " * 30,
+    bullets=[f"Punkt {n}: " + "Wort " * 20 for n in range(6)],
+)
+
+
+def test_an_instance_of_400_characters_is_learned_and_composed_for(
+    engine: Engine, database_url: str, token
+) -> None:
+    api = MastodonStandIn(max_characters=400, url_characters=30)
+    try:
+        settings = mastodon_settings(database_url, api)
+        assert learn(engine, settings) == {"toots": {"max_characters": 400, "url_characters": 30}}
+        settings = with_learned(settings, engine)
+        teaser = compose(LONG, roster.chosen(settings, ["toots"]), settings)["toots"]
+        assert 380 < teaser.length <= 400
+        queue.add(engine, settings, LONG, roster.chosen(settings, ["toots"]), When())
+        dispatcher = Dispatcher(engine, settings)
+        (delivered,) = dispatcher.run_once()
+        dispatcher.close()
+        assert delivered.outcome == "sent"
+    finally:
+        api.close()
+
+
+def test_what_the_configuration_sets_wins_over_what_was_learned(
+    engine: Engine, database_url: str, mastodon_api, token
+) -> None:
+    settings = mastodon_settings(database_url, mastodon_api, max_characters=300)
+    learn(engine, settings)
+    channel = roster.configured(with_learned(settings, engine), "toots")
+    assert channel.limit_for() == 300
+
+
+def test_a_status_refused_as_too_long_makes_the_channel_ask_the_instance_again(
+    engine: Engine, database_url: str, mastodon_api, token
+) -> None:
+    settings = mastodon_settings(database_url, mastodon_api)
+    learn(engine, settings)
+    settings = with_learned(settings, engine)
+    queue.add(engine, settings, LONG, roster.chosen(settings, ["toots"]), When())
+    mastodon_api.max_characters = 400  # the instance lowered its limit since
+    dispatcher = Dispatcher(engine, settings)
+    (refused,) = dispatcher.run_once()
+    assert refused.outcome == "failed"
+    assert stored(engine)["toots"]["max_characters"] == 400
+    assert dispatcher.adapters["toots"].limit_for() == 400
+    dispatcher.close()
 
 
 def test_the_stand_in_answers_mastodon_py_as_an_instance_does(mastodon_api) -> None:
@@ -194,3 +264,21 @@ def test_the_stand_in_answers_mastodon_py_as_an_instance_does(mastodon_api) -> N
     assert first["id"] == again["id"] and len(mastodon_api.posted()) == 1
     with pytest.raises(MastodonAPIError, match="character limit"):
         client.status_post("x" * 501)
+
+
+@pytest.mark.parametrize("command", [("run", "--once"), ("channels", "check")])
+def test_run_and_channels_check_learn_the_instances_limits(
+    tmp_path, mastodon_api, command: tuple[str, ...]
+) -> None:
+    mastodon_api.max_characters = 420
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path}/p.db"\n'
+        f'[channels.toots]\ntype = "mastodon"\ninstance = "{mastodon_api.url}"\n'
+    )
+    run_cli("--config", str(config), "db", "upgrade")
+    ran = run_cli("--config", str(config), *command, env={"MASTODON_ACCESS_TOKEN": MASTODON_TOKEN})
+    assert ran.returncode == 0, ran.stderr
+    engine = open_engine(f"sqlite:///{tmp_path}/p.db")
+    assert stored(engine)["toots"]["max_characters"] == 420
+    engine.dispose()

@@ -252,7 +252,7 @@ class Desk:
         verbs.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
         adapter = roster.configured(self.settings, channel)
         shown = unit(adapter.unit, self.language)
-        return {"length": adapter.measure(new_text), "limit": adapter.limit, "unit": shown}
+        return {"length": adapter.measure(new_text), "limit": adapter.limit_for(), "unit": shown}
 
     async def _post_id(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str

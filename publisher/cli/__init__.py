@@ -44,17 +44,38 @@ class Env:
     """What every command shares: the settings, and the database opened on first use."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        self._settings = settings
         self._engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings; once the database is open, with what the channels learned from their
+        platforms (publisher.engine.facts)."""
+        return self._settings
 
     @property
     def engine(self) -> Engine:
         """The database, created and migrated if it does not exist yet."""
         if self._engine is None:
+            from publisher.engine.facts import with_learned
             from publisher.engine.store import open_engine
 
-            self._engine = open_engine(self.settings.database_url)
+            self._engine = open_engine(self._settings.database_url)
+            self._settings = with_learned(self._settings, self._engine)
         return self._engine
+
+    def stored_settings(self) -> Settings:
+        """The settings with what the channels learned, when there is a database to read it
+        from; a command that works without one (compose) does so when there is none."""
+        from publisher.engine.store import StoreError, missing_sqlite_file
+
+        if self._engine is None and missing_sqlite_file(self._settings.database_url):
+            return self._settings
+        try:
+            self.engine  # noqa: B018 - opening it reads what was learned
+        except StoreError:
+            return self._settings
+        return self._settings
 
     @property
     def existing_engine(self) -> Engine:

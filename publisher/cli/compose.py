@@ -60,7 +60,7 @@ def compose_command(
     from publisher.intake.sources import load_article
     from publisher.teasers import compose, compose_json
 
-    settings = env(ctx).settings
+    settings = env(ctx).stored_settings()
     article = load_article(source, settings, url=url)
     chosen = roster.resolve(settings, split_names(channels, "--channels"))
     teasers = compose(article, chosen, settings)

@@ -102,13 +102,16 @@ def run_command(
 ) -> None:
     """Deliver posts when they fall due, until stopped (SIGTERM or Ctrl-C)."""
     from publisher.engine.dispatch import Dispatcher
+    from publisher.engine.facts import learn, with_learned
     from publisher.engine.scheduler import Daemon
     from publisher.metrics import Metrics
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     long_running()
-    settings = env(ctx).settings
     engine = env(ctx).engine
+    # What the platforms say of their rules now (an instance's limits), before anything is sent.
+    learn(engine, env(ctx).settings)
+    settings = with_learned(env(ctx).settings, engine)
     warn_of_stranded_posts(engine, settings)
     metrics = Metrics(engine)
     dispatcher = Dispatcher(engine, settings, on_delivered=metrics.observe)
@@ -220,6 +223,8 @@ def check_command(
     """Verify each channel's credentials with a harmless call and say plainly what is wrong.
     Exits 1 when a channel cannot post (warnings, such as a token expiring soon, exit 0)."""
     from publisher.engine.checks import check_channels
+    from publisher.engine.facts import learn
+    from publisher.engine.store import missing_sqlite_file
 
     settings = env(ctx).settings
     unknown = sorted(set(names or []) - set(settings.channels))
@@ -228,6 +233,9 @@ def check_command(
             f"unknown channel {unknown[0]!r} (configured: {', '.join(settings.channels)})"
         )
     results = check_channels(settings, names or list(settings.channels))
+    if not missing_sqlite_file(settings.database_url):
+        # What the check found out about the platforms' rules is kept for composing.
+        learn(env(ctx).engine, settings, names or list(settings.channels))
     if as_json:
         print_json(
             [

@@ -144,6 +144,7 @@ def add_command(
     from publisher.intake.sources import load_article
 
     ctx_env = env(ctx)
+    ctx_env.engine  # noqa: B018 - opened first: the settings then carry what channels learned
     settings = ctx_env.settings
     when = _when(now, at, next_slot, settings)
     names = split_names(channels, "--channels")

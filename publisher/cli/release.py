@@ -54,7 +54,8 @@ def serve_command(
     chosen_host = host or settings.serve.host
     chosen_port = port_checked(port if port is not None else settings.serve.port, "--port")
     sock = listening_socket(chosen_host, chosen_port)
-    web = create_app(env(ctx).engine, settings)
+    engine = env(ctx).engine
+    web = create_app(engine, env(ctx).settings)  # with what the channels learned
     # After the app is made: its templates, channels and routes stay out of full collections.
     long_running()
     bound = sock.getsockname()[1]

@@ -16,9 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, update
 
+from publisher import roster
 from publisher.channels import ChannelError, Receipt
+from publisher.channels.base import TEXT_TOO_LONG
 from publisher.clock import utcnow
 from publisher.config import Settings
+from publisher.engine import facts
 from publisher.engine.claimed import Claimed
 from publisher.engine.claims import Claims
 from publisher.engine.fanout import FanOut, stops_channel
@@ -282,6 +285,10 @@ class Dispatcher:
                 wait = (post_values["due_at"] - now).total_seconds()
                 self._pause(connection, claimed.channel, error, now, wait)
                 self._halted[claimed.channel] = now
+        if error is not None and error.code == TEXT_TOO_LONG:
+            # The platform's limit may have changed: ask it again, and count with it from now.
+            self.settings = facts.relearn(self.engine, self.settings, claimed.channel)
+            self.adapters[claimed.channel] = roster.sender(self.settings, claimed.channel)
         if not recorded:
             # Its lease ran out and another claim holds the post (or an editor took it back):
             # what became of the post is that claim's to say, not this one's.

@@ -265,7 +265,7 @@ class Intake:
             except UnknownArticle:
                 article = None
         text = channel.from_editable(str(body.get("text", "")).replace("\r\n", "\n"))
-        limit = channel.limit_for(article) if article else channel.limit
+        limit = channel.limit_for(article)
         answer: dict[str, Any] = {
             "length": channel.measure(text),
             "limit": limit,
