@@ -1,5 +1,6 @@
-"""Prometheus metrics of `publisher run`: posts by state, deliveries by channel and outcome,
-lateness (start of sending minus due time) and send-time histograms."""
+"""Prometheus metrics of `publisher run`: posts by state, paused channels and failing feeds (what
+to alert on), deliveries by channel and outcome, lateness (start of sending minus due time) and
+send-time histograms."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
+from publisher.clock import utcnow
 from publisher.engine.dispatch import Delivered
-from publisher.engine.schema import posts
+from publisher.engine.pauses import active_pauses
+from publisher.engine.schema import feeds, posts
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -35,6 +38,31 @@ class _PostsByState(Collector):
             for channel, state, count in rows:
                 family.add_metric([channel, state], count)
         yield family
+
+
+class _NeedsAnEditor(Collector):
+    """Paused channels and failing feeds at scrape time: what a monitor should alert on."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        paused = GaugeMetricFamily(
+            "publisher_channel_paused",
+            "1 for a channel that is paused (cause: credentials, settings, permissions, "
+            "rate_limit or editor)",
+            labels=["channel", "cause"],
+        )
+        failing = GaugeMetricFamily(
+            "publisher_feed_failures", "Failed polls of a feed in a row", labels=["feed"]
+        )
+        with self.engine.connect() as connection:
+            for name, pause in active_pauses(connection, utcnow()).items():
+                paused.add_metric([name, pause.cause], 1)
+            for name, failures in connection.execute(select(feeds.c.name, feeds.c.failures)):
+                failing.add_metric([name], failures)
+        yield paused
+        yield failing
 
 
 class Metrics:
@@ -63,6 +91,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_PostsByState(engine))
+        self.registry.register(_NeedsAnEditor(engine))
 
     def observe(self, delivered: Delivered) -> None:
         channel = delivered.claimed.channel

@@ -186,3 +186,40 @@ def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypat
     assert post(hook, body, timestamp).status_code == 503
     assert post(hook, body, timestamp).status_code == 202
     assert queued(engine) == 1
+
+
+def test_the_health_check_answers_while_the_database_does(hook) -> None:
+    answer = requests.get(hook.replace("/hooks/articles", "/healthz"), timeout=5)
+    assert (answer.status_code, answer.json()) == (200, {"ok": True})
+
+
+def test_the_health_check_says_when_the_database_is_gone(tmp_path, monkeypatch) -> None:
+    from publisher.engine.store import open_engine
+
+    url = f"sqlite:///{tmp_path / 'gone.db'}"
+    engine = open_engine(url)
+    server = ServerThread(create_app(engine, Settings(database_url=url)), "127.0.0.1", 0)
+    server.start()
+    try:
+        engine.dispose()
+        (tmp_path / "gone.db").unlink()
+        (tmp_path / "gone.db").mkdir()  # a database that can no longer be opened
+        answer = requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)
+    finally:
+        server.stop()
+    assert answer.status_code == 503 and "does not answer" in answer.json()["error"]
+
+
+def test_while_the_secret_is_replaced_the_previous_one_still_signs(
+    hook, engine, monkeypatch
+) -> None:
+    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", "whsec-the-new-one")
+    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET_PREVIOUS", SECRET)
+    old = post(hook, json.dumps(ARTICLE).encode())
+    new = post(hook, json.dumps(ARTICLE | {"id": "cms-2"}).encode(), secret="whsec-the-new-one")
+    assert (old.status_code, new.status_code) == (202, 202)
+
+
+def test_once_the_previous_secret_is_gone_it_signs_nothing(hook, engine, monkeypatch) -> None:
+    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", "whsec-the-new-one")
+    assert_refused(post(hook, json.dumps(ARTICLE).encode()), 401, "does not match", engine)

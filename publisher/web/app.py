@@ -16,7 +16,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from publisher.articles import ArticleError, article_from_mapping
@@ -28,6 +29,7 @@ from publisher.web.bodies import BodyLimits, Refused, json_body, read_limited
 from publisher.web.desk import body_limit, mount_desk, too_large
 from publisher.web.proxies import Forwarded, SecureCookies
 from publisher.web.signing import (
+    PREVIOUS_SECRET_ENV,
     SECRET_ENV,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -87,8 +89,25 @@ def create_app(
     mount_desk(app, engine, settings)
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, bool]:
-        return {"ok": True}
+    async def healthz() -> Response:
+        """For a load balancer or a monitor: 200 while the database answers, else 503."""
+
+        def database_answers() -> bool:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+            except SQLAlchemyError:
+                return False
+            return True
+
+        if await run_in_threadpool(database_answers):
+            return JSONResponse({"ok": True}, headers=NOT_CACHED)
+        logger.warning("health check: the database does not answer")
+        return JSONResponse(
+            {"ok": False, "error": "the database does not answer"},
+            status_code=503,
+            headers=NOT_CACHED,
+        )
 
     @app.post("/hooks/articles", status_code=202)
     async def article_hook(request: Request) -> dict[str, Any]:
@@ -100,7 +119,7 @@ def create_app(
         signature = request.headers.get(SIGNATURE_HEADER)
         try:
             verify(
-                secret,
+                [secret, os.environ.get(PREVIOUS_SECRET_ENV, "")],
                 request.headers.get(TIMESTAMP_HEADER),
                 signature,
                 body,

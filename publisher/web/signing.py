@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
@@ -15,6 +16,8 @@ from publisher.engine.schema import webhook_signatures
 from publisher.errors import EditorError
 
 SECRET_ENV = "PUBLISHER_WEBHOOK_SECRET"
+# While the secret is replaced: the one the CMS may still sign with, accepted beside it.
+PREVIOUS_SECRET_ENV = "PUBLISHER_WEBHOOK_SECRET_PREVIOUS"
 TIMESTAMP_HEADER = "X-Publisher-Timestamp"
 SIGNATURE_HEADER = "X-Publisher-Signature"
 PREFIX = "sha256="
@@ -31,7 +34,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(
-    secret: str,
+    secret: str | Sequence[str],
     timestamp: str | None,
     signature: str | None,
     body: bytes,
@@ -40,7 +43,8 @@ def verify(
     now: float | None = None,
 ) -> int:
     """Check a request's headers against its raw body; returns the timestamp. The comparison
-    takes constant time; a timestamp more than `window` seconds away is refused (replay)."""
+    takes constant time; a timestamp more than `window` seconds away is refused (replay). While
+    a secret is being replaced, the old one is given too, and a signature with either counts."""
     if not timestamp or not signature:
         raise SignatureError(f"unsigned: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are required")
     try:
@@ -50,7 +54,11 @@ def verify(
     now = time.time() if now is None else now
     if abs(now - sent) > window:
         raise SignatureError(f"timestamp outside the {window} s window (replayed or clock skew)")
-    if not hmac.compare_digest(sign(secret, sent, body).encode(), signature.strip().encode()):
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    given = signature.strip().encode()
+    # Every secret is compared, so the time taken does not tell which one matched.
+    matches = [hmac.compare_digest(sign(s, sent, body).encode(), given) for s in secrets if s]
+    if not any(matches):
         raise SignatureError("signature does not match the body")
     return sent
 
