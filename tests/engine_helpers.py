@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -25,6 +27,26 @@ def article(number: int = 1, **extra: Any) -> Article:
         bullets=["Erster Punkt", "Zweiter Punkt"],
         **extra,
     )
+
+
+def at_once(work: Callable[[], object], times: int) -> list[BaseException]:
+    """Run `work` in `times` threads started together; what any of them raised."""
+    start = threading.Barrier(times)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            work()
+        except BaseException as exc:  # surfaced to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 def post(engine: Engine, post_id: int) -> Any:

@@ -5,7 +5,6 @@ a failing or broken feed backs off and is reported while the others carry on."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import formatdate
@@ -19,6 +18,7 @@ from publisher.engine.feedwatch import FeedWatcher, feed_states
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
 from tests.conftest import LocalServer
+from tests.engine_helpers import at_once
 
 
 class Feed:
@@ -294,17 +294,5 @@ def test_workers_starting_together_on_a_new_feed_make_its_state_once(
 ) -> None:
     feed.add(1)
     settings = desk(database_url, {"news": FeedSettings(url=feed.url, fetch_pages=False)})
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            FeedWatcher(engine, settings)._state("news", settings.feeds["news"])
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    watcher = FeedWatcher(engine, settings)
+    assert at_once(lambda: watcher._state("news", settings.feeds["news"]), 8) == []

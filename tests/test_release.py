@@ -4,7 +4,6 @@ the same moment queue it once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
@@ -15,6 +14,7 @@ from publisher.engine import verbs
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.release import release
 from publisher.engine.schema import posts
+from tests.engine_helpers import at_once
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -112,22 +112,7 @@ def test_quiet_hours_hold_released_posts_till_morning(engine, database_url) -> N
 
 def test_two_releases_of_one_article_at_once_queue_it_once(engine, database_url) -> None:
     settings = desk(database_url)
-    start = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def send() -> None:
-        start.wait()
-        try:
-            release(engine, settings, article(), "webhook")
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert at_once(lambda: release(engine, settings, article(), "webhook"), 4) == []
     assert sorted(r.channel for r in rows(engine)) == ["telegram", "x_main"]
 
 
