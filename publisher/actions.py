@@ -6,6 +6,7 @@ their table `publisher.engine.lifecycle`'s; the CLI, the bot and the desk only p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -17,6 +18,7 @@ from publisher.config import Settings
 from publisher.engine import queue, subscribers, verbs
 from publisher.engine.slots import TimeError, When
 from publisher.engine.subscribers import Reach
+from publisher.errors import EditorError
 
 
 def when(text: str | None, settings: Settings) -> When:
@@ -64,6 +66,107 @@ def queue_article(
         queued_by=by,
         approval=True if held else None,
         texts=texts,
+        without_link=without_link,
+    )
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What queueing an article would do on one channel, worked out before anything is queued:
+    the timing it gets and when that is, whether an approver must let it go, whom it reaches (a
+    subscriber channel), or why it cannot be queued there."""
+
+    channel: str
+    when: When | None = None
+    due: datetime | None = None
+    approval: bool = False
+    by_slot: bool = False
+    reach: Reach | None = None
+    refusal: EditorError | None = None
+
+    @property
+    def now(self) -> bool:
+        """Whether it goes out at once (within the minute an editor takes to confirm)."""
+        return self.due is not None and self.due - utcnow() <= NOW_WINDOW
+
+
+# A post due this soon goes out "now" for an editor asked to confirm it.
+NOW_WINDOW = timedelta(minutes=1)
+
+
+def plan(
+    engine: Engine,
+    settings: Settings,
+    article: Article,
+    channels: Sequence[str],
+    at: When,
+    *,
+    held: bool = False,
+) -> dict[str, Planned]:
+    """Where and when `article` would go out on each of `channels` at the editor's timing: the
+    next free slot (a channel without slots at once), now, or a time. A channel that cannot take
+    it (no free slot, the article already there) says why; the others are queued as planned by
+    `queue_planned`."""
+    now = utcnow()
+    found: dict[str, Planned] = {}
+    whom = reach(engine, settings, channels)
+    with engine.connect() as connection:
+        article_id = queue.stored_id(connection, article)
+        there = queue.posts_of(connection, article_id, channels) if article_id else {}
+        for name in channels:
+            configured = settings.channels[name]
+            if name in there:
+                post_id, state = there[name]
+                refusal = queue.QueueError(
+                    f"already on {name} as post {post_id} ({state})",
+                    key="already_queued",
+                    channel=name,
+                    post=post_id,
+                    state=state,
+                )
+                found[name] = Planned(name, refusal=refusal)
+                continue
+            by_slot = at.mode == "next_slot" and bool(configured.slots)
+            timing = at if at.mode != "next_slot" or by_slot else When("now")
+            try:
+                due = queue.due_at(connection, settings, name, timing, now)
+            except TimeError as exc:
+                found[name] = Planned(name, refusal=exc)
+                continue
+            found[name] = Planned(
+                name,
+                when=timing,
+                due=due,
+                approval=held or configured.approval,
+                by_slot=by_slot,
+                reach=whom.get(name),
+            )
+    return found
+
+
+def queue_planned(
+    engine: Engine,
+    settings: Settings,
+    article: Article,
+    planned: Mapping[str, Planned],
+    *,
+    by: str,
+    texts: Mapping[str, str] | None = None,
+    without_link: frozenset[str] = frozenset(),
+    held: bool = False,
+) -> list[int]:
+    """Queue `article` on the channels `plan` found room on, each at its own timing, in one
+    transaction (a refusal now, such as a slot taken meanwhile, queues none of them)."""
+    fitting = {name: p.when for name, p in planned.items() if p.when is not None}
+    return queue.add(
+        engine,
+        settings,
+        article,
+        roster.chosen(settings, list(fitting)),
+        fitting,
+        queued_by=by,
+        approval=True if held else None,
+        texts={name: text for name, text in (texts or {}).items() if name in fitting},
         without_link=without_link,
     )
 

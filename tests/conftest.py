@@ -331,5 +331,5 @@ def telegram_api() -> Iterator[TelegramStandIn]:
     stand_in.close()
 
 
-# The desk's shared fixtures (the `desk` server among them).
-pytest_plugins = ["tests.desk_helpers"]
+# The desk's shared fixtures (the `desk` server among them) and the browser's.
+pytest_plugins = ["tests.desk_helpers", "tests.browser_helpers"]

@@ -522,7 +522,7 @@ def test_a_refused_form_comes_back_as_the_editor_left_it(desk, engine) -> None:
     page = refused.text
     assert re.search(r'name="include_x" value="1" checked', page)
     assert not re.search(r'name="include_telegram" value="1" checked', page)
-    assert re.search(r'name="timing" value="at" checked', page)
+    assert re.search(r'name="timing" value="at"[^>]* checked', page)
     assert f'value="{coming(1, 15)}T09:30"' in page
     assert "Wort Wort" in page
 
@@ -828,3 +828,34 @@ def test_a_preview_image_that_is_no_image_is_not_passed_on(image_desk, server: L
     )
     shown = re.search(r'class="pv-img" src="(/articles/\d+/image)"', page.text).group(1)
     assert session.get(f"{desk}{shown}", timeout=10).status_code == 404
+
+
+def article_form(session, desk: str, csrf: str) -> str:
+    """The page of a freshly taken-in article: its address."""
+    page = session.post(
+        f"{desk}/intake",
+        data={"csrf": csrf},
+        files={"file": ("a.json", b'{"url": "https://e.de/zeit", "headline": "Zur Zeit"}')},
+        timeout=10,
+    )
+    return page.url
+
+
+@pytest.mark.parametrize("timing", ["now", "next_slot"])
+def test_a_time_typed_beside_another_timing_is_refused_not_ignored(
+    desk, engine, timing: str
+) -> None:
+    session, csrf = signed_in(desk, "ed")
+    at = f"{coming(1, 15)}T09:30"
+    form = {"csrf": csrf, "include_x": "1", "timing": timing, "at": at}
+    refused = session.post(f"{article_form(session, desk, csrf)}/queue", data=form, timeout=5)
+    assert refused.status_code == 422 and "choose “At”" in html.unescape(refused.text)
+    with engine.connect() as connection:
+        assert connection.execute(select(posts.c.id)).first() is None
+
+
+def test_at_without_a_time_says_to_choose_one(desk, engine) -> None:
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "include_x": "1", "timing": "at", "at": ""}
+    refused = session.post(f"{article_form(session, desk, csrf)}/queue", data=form, timeout=5)
+    assert refused.status_code == 422 and "Choose a date and time" in refused.text

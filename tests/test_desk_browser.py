@@ -10,10 +10,8 @@ over HTTP on both databases in test_desk*.py); each test makes the posts it look
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, update
@@ -29,21 +27,21 @@ from publisher.engine.slots import When
 from publisher.engine.store import open_engine
 from publisher.web.app import ServerThread, create_app
 from publisher.web.users import add_user
-from tests.conftest import ROOT, SAMPLE, coming
+from tests.browser_helpers import (
+    BROWSER_PASSWORD,
+    NO_CHROMIUM,
+    SIZES,
+    fits,
+    open_desk,
+    serious_violations,
+    shot,
+)
+from tests.conftest import SAMPLE, coming
 from tests.engine_helpers import post
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = ROOT / "test-artifacts" / "desk"
-PASSWORD = "correct horse battery"
+PASSWORD = BROWSER_PASSWORD
 URL = "https://www.news.de/politik/857/baschar-al-assad-putin-liess-vertrauten-haengen/"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-# WCAG 2.2 AA, as axe-core tags its rules.
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium on this machine: install Debian's chromium package (.ci/run does)",
-)
+pytestmark = NO_CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -71,61 +69,6 @@ def site(tmp_path_factory, monkeypatch_module) -> Iterator[tuple[str, Engine, Se
     yield f"http://127.0.0.1:{server.port}", engine, settings
     server.stop()
     engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def open_desk(browser: Any, base: str, size: str = "desktop", name: str = "anna") -> Any:
-    """A signed-in page of a fresh browser context at `size`; it fails the test if the desk
-    loads anything from elsewhere."""
-    context = browser.new_context(viewport=SIZES[size])
-    page = context.new_page()
-    page.on(
-        "request",
-        lambda request: None if request.url.startswith(base) else pytest.fail(request.url),
-    )
-    page.goto(f"{base}/signin")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def fits(page: Any) -> bool:
-    """Whether the page needs no sideways scrolling."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def serious_violations(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    options = {"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]}
-    results = Axe().run(page, options=options)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['target']})"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def queued(engine: Engine, settings: Settings, channel: str, at: datetime, n: int = 1) -> int:
@@ -162,6 +105,9 @@ def test_an_editor_takes_an_article_from_intake_to_the_delivery_log(site, browse
     expect(page.locator(".pv-whatsapp")).to_have_css("background-color", "rgb(217, 253, 211)")
     shot(page, "02-previews")
     page.get_by_role("button", name="Queue").click()
+    # Three channels without posting times would post at once, WhatsApp to its readers: asked.
+    expect(page.get_by_role("alertdialog", name="Post now?")).to_be_visible()
+    page.get_by_role("button", name="Yes, queue as shown").click()
     expect(page.get_by_role("status")).to_contain_text("Queued: posts")
     ids = [int(n) for n in re.findall(r"\d+", page.get_by_role("status").inner_text())]
     page.goto(f"{base}/queue")

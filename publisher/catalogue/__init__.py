@@ -6,9 +6,14 @@ without is told as raised."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from html import escape
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, get_timezone_name
+from babel.numbers import format_decimal
 
 from publisher.catalogue import de, en
 from publisher.errors import EditorError
@@ -79,7 +84,28 @@ def unit(name: str, language: str) -> str:
 
 def number(value: int, language: str) -> str:
     """A whole number with the language's thousands separator (1,000 or 1.000)."""
-    return f"{value:,}".replace(",", "." if language == "de" else ",")
+    return str(format_decimal(value, locale=_locale(language)))
+
+
+def moment(when: datetime, zone: ZoneInfo, language: str, *, date: bool = True) -> str:
+    """A time as an editor reads it, in the newsroom's zone with the zone's name, in their
+    language: "Mi. 2. Dez., 07:00 MEZ", "Wed 2 Dec, 07:00 CET" (without `date`: the time)."""
+    local = when.astimezone(zone)
+    pattern = DATE_TIME[_locale(language)] if date else "HH:mm"
+    # Babel names a zone where the language has a name for it (MEZ), else writes its offset:
+    # then the zone's own abbreviation (CET, EST) reads better.
+    name = get_timezone_name(local, "short", locale=_locale(language))
+    if name[:1] in "+-" or name.startswith("GMT"):
+        name = local.tzname() or name
+    return f"{format_datetime(local, pattern, locale=_locale(language))} {name}"
+
+
+# How a date and time are written at the desk and in the bot, per language.
+DATE_TIME = {"de": "EEE d. MMM, HH:mm", "en": "EEE d MMM, HH:mm"}
+
+
+def _locale(language: str) -> str:
+    return language if language in DATE_TIME else "en"
 
 
 def reach(free_form: int, template: int, language: str) -> str:

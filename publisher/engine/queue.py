@@ -16,10 +16,7 @@ from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
-from publisher.engine.lifecycle import (
-    TAKING_TIME,
-    State,
-)
+from publisher.engine.lifecycle import ALREADY_THERE, TAKING_TIME, State
 from publisher.engine.schema import articles, post_events, posts
 from publisher.engine.slots import When, free_slots, next_slot, spaced
 from publisher.errors import EditorError
@@ -140,6 +137,12 @@ def upsert_article(
     return Stored(_new_id(inserted), article)
 
 
+def stored_id(connection: Connection, article: Article) -> int | None:
+    """The row of an article as stored (by its id, else its URL); None when it is not."""
+    key = article.id or article.url
+    return connection.execute(select(articles.c.id).where(articles.c.key == key)).scalar()
+
+
 def keep_embargo(stored: Article, given: Article, now: datetime) -> Article:
     """`given`, with the stored publication time when that is still ahead and `given` has
     none: an embargo is lifted by a new time, never by leaving the time out."""
@@ -207,9 +210,11 @@ def _taken_times(connection: Connection, channel: str, now: datetime) -> list[da
     return [row[0] for row in rows]
 
 
-def _due(
+def due_at(
     connection: Connection, settings: Settings, name: str, timing: When, now: datetime
 ) -> datetime:
+    """When a post of channel `name` queued now at `timing` goes out: the time given, now, or
+    the channel's next free slot (TimeError when it has none)."""
     if timing.mode == "at" and timing.at is not None:
         return timing.at
     if timing.mode == "now":
@@ -239,7 +244,7 @@ def plan(
     channel = settings.channels[name]
     gap = timedelta(minutes=channel.min_gap)
     taken = _taken_times(connection, name, now)
-    due = _due(connection, settings, name, timing, now)
+    due = due_at(connection, settings, name, timing, now)
     # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
     for _ in range(10):
         moved = adjust(name, due)
@@ -258,7 +263,7 @@ def add(
     settings: Settings,
     article: Article,
     channels: dict[str, Channel],
-    timing: When,
+    timing: When | Mapping[str, When],
     *,
     force: bool = False,
     queued_by: str = "cli",
@@ -268,10 +273,11 @@ def add(
     without_link: frozenset[str] = frozenset(),
     origin: Origin = "editor",
 ) -> list[int]:
-    """Queue one post per channel for `article`, all or nothing: refuses (queues nothing) if
-    any channel already has an open or sent post of this article, unless `force`, or if a text
-    an editor wrote in `texts` breaks its channel's rules (or drops the link, unless the channel
-    is in `without_link`). `approval` overrides the channels' own setting."""
+    """Queue one post per channel for `article` at `timing` (one for all, or one per channel),
+    all or nothing: refuses (queues nothing) if any channel already has a post of this article
+    that is not cancelled, unless `force`, or if a text an editor wrote in `texts` breaks its
+    channel's rules (or drops the link, unless the channel is in `without_link`). `approval`
+    overrides the channels' own setting."""
     now = now or utcnow()
     composed = compose(article, channels, settings)
     teasers = editor_texts(article, channels, composed, texts or {}, without_link)
@@ -284,21 +290,16 @@ def add(
             teasers = editor_texts(stored.article, channels, composed, texts or {}, without_link)
         edited = frozenset(n for n in teasers if teasers[n].text != composed[n].text)
         if not force:
-            existing = connection.execute(
-                select(posts.c.id, posts.c.channel, posts.c.state).where(
-                    posts.c.article_id == article_id,
-                    posts.c.channel.in_(list(channels)),
-                    posts.c.state != State.CANCELLED,
-                )
-            ).first()
-            if existing is not None:
+            existing = posts_of(connection, article_id, list(channels))
+            if existing:
+                channel, (post_id, state) = next(iter(existing.items()))
                 raise QueueError(
-                    f"this article is already queued for {existing.channel} as post "
-                    f"{existing.id} ({existing.state}); use --force to queue it again",
+                    f"this article is already queued for {channel} as post {post_id} ({state}); "
+                    "use --force to queue it again",
                     key="already_queued",
-                    channel=existing.channel,
-                    post=existing.id,
-                    state=existing.state,
+                    channel=channel,
+                    post=post_id,
+                    state=state,
                 )
         ids = insert_posts(
             connection,
@@ -314,12 +315,31 @@ def add(
     return ids
 
 
+def posts_of(
+    connection: Connection, article_id: int, channels: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """The article's posts on these channels that keep it from being queued there again (all
+    but cancelled ones): channel -> (post id, state), the newest of each."""
+    found: dict[str, tuple[int, str]] = {}
+    for row in connection.execute(
+        select(posts.c.id, posts.c.channel, posts.c.state)
+        .where(
+            posts.c.article_id == article_id,
+            posts.c.channel.in_(list(channels)),
+            posts.c.state.in_(ALREADY_THERE),
+        )
+        .order_by(posts.c.id)
+    ):
+        found[row.channel] = (row.id, row.state)
+    return found
+
+
 def insert_posts(
     connection: Connection,
     settings: Settings,
     article_id: int,
     teasers: dict[str, Teaser],
-    timing: When,
+    timing: When | Mapping[str, When],
     *,
     now: datetime,
     queued_by: str,
@@ -331,7 +351,8 @@ def insert_posts(
     ids = []
     for name, teaser in teasers.items():
         try:
-            due = _due(connection, settings, name, timing, now)
+            chosen = timing if isinstance(timing, When) else timing[name]
+            due = due_at(connection, settings, name, chosen, now)
         except ValueError as exc:
             raise QueueError(
                 f"{name}: {exc}",

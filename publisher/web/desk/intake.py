@@ -6,6 +6,8 @@ on the page and changes nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +27,6 @@ from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles, is_row_id
-from publisher.engine.slots import When
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
@@ -46,9 +47,18 @@ class Choices:
 
     texts: dict[str, str] = field(default_factory=dict)
     included: frozenset[str] | None = None
-    timing: str = "now"
+    # The next free slot unless an editor chooses otherwise: nothing goes out at once unasked.
+    timing: str = "next_slot"
     at: str = ""
     without_link: frozenset[str] = frozenset()
+
+    def fingerprint(self) -> str:
+        """What an editor's confirmation is of: these channels, texts and timing. A form
+        changed after it was confirmed is asked about again."""
+        chosen = sorted(self.included or ())
+        content = [chosen, self.timing, self.at, sorted(self.without_link)]
+        content += [[n, self.texts.get(n, "")] for n in chosen]
+        return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:32]
 
 
 def typed(form: Any, field: str) -> str:
@@ -153,7 +163,11 @@ class Intake:
         message: str | None = None,
         status: int = 200,
         confirm_link: frozenset[str] = frozenset(),
+        confirm: dict[str, Any] | None = None,
     ) -> Response:
+        """The article's page: each channel's teaser to edit and tick, and when to post; after
+        a refusal with what the editor chose, and when asked to confirm (`confirm`), what would
+        go where and when."""
         self.user(request)
         try:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
@@ -191,61 +205,9 @@ class Intake:
             "cards": cards,
             "timing": chosen.timing,
             "at": chosen.at,
+            "confirm": confirm,
         }
         return self.render(request, "article.html.j2", context | {"message": message}, status)
-
-    async def queue_article(self, request: Request, article_id: RowId) -> Response:
-        user = await self.form_user(request)
-        form = await request.form()
-        try:
-            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
-        except UnknownArticle as exc:
-            return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
-        names = self._channels()
-        chosen = Choices(
-            texts={n: c.from_editable(typed(form, f"text_{n}")) for n, c in names.items()},
-            included=frozenset(n for n in names if form.get(f"include_{n}")),
-            timing=str(form.get("timing") or "now"),
-            at=str(form.get("at") or ""),
-            without_link=frozenset(n for n in names if form.get(f"without_link_{n}")),
-        )
-        included = [n for n in names if n in (chosen.included or ())]
-        if not included:
-            refusal = self.t("refused", reason=self.t("include_one"))
-            return await self.article_page(request, article_id, chosen, None, refusal, 422)
-        try:
-            when = self._when(chosen.timing, chosen.at)
-            ids = await run_in_threadpool(
-                lambda: actions.queue_article(
-                    self.engine, self.settings, article, included, when,
-                    by=user.name, texts=chosen.texts, without_link=chosen.without_link,
-                )
-            )  # fmt: skip
-        except queue.TextsRefused as exc:
-            problems = {
-                name: [problem(p, self.language) for p in found]
-                for name, found in exc.problems.items()
-            }
-            for name in exc.linkless:
-                problems[name].append(self.t("link_missing"))
-            reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
-            return await self.article_page(
-                request, article_id, chosen, problems,
-                self.t("refused", reason=reason), 422, exc.linkless,
-            )  # fmt: skip
-        except EditorError as exc:
-            refusal = self.t("refused", reason=self.reason(exc))
-            return await self.article_page(request, article_id, chosen, None, refusal, 422)
-        return self.render(
-            request, "message.html.j2", {"message": self.t("queued", ids=", ".join(map(str, ids)))}
-        )
-
-    def _when(self, mode: str, at: str) -> When:
-        if mode == "next_slot":
-            return When("next_slot")
-        if mode == "at":
-            return actions.when(at or "?", self.settings)
-        return When("now")
 
     async def measure(self, request: Request) -> Response:
         """Length, limit and problems of a text by the channel's own rules (for live counters)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
@@ -13,9 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from publisher import actions
+from publisher.catalogue import moment, number
+from publisher.clock import utcnow
 from publisher.engine import verbs
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import PostFilter, list_deliveries, page_of_posts
+from publisher.engine.pauses import active_pauses
+from publisher.engine.subscribers import counts as subscriber_counts
 from publisher.errors import EditorError
 from publisher.web.desk.auth import require_approver
 from publisher.web.desk.base import Pages, RowId, day_in_address, local_path
@@ -176,7 +181,42 @@ class Overview:
             return await self.queue_page(
                 request, self.desk.t("stale", reason=self.desk.reason(exc))
             )
-        return RedirectResponse("/queue", status_code=303)
+        form = await request.form()
+        return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)
+
+    async def channels_page(self, request: Request) -> Response:
+        """Every channel: its platform, whether it posts for real, whether it is paused and
+        why, its readers; approvers stop and restart it here (an emergency stop)."""
+        self.desk.user(request)
+
+        def read() -> list[dict[str, Any]]:
+            with self.engine.connect() as connection:
+                paused = active_pauses(connection, utcnow())
+            readers = subscriber_counts(self.engine)
+            rows = []
+            language, zone = self.desk.language, self.settings.tz
+            for name, configured in self.settings.channels.items():
+                pause = paused.get(name)
+                by_state = readers.get(name)
+                rows.append(
+                    {
+                        "name": name,
+                        "platform": self.desk.every_channel[name].display_name,
+                        "dry_run": configured.dry_run,
+                        "log": configured.type == "log",
+                        "paused": pause.reason if pause else None,
+                        "until": moment(pause.until, zone, language)
+                        if pause and pause.until
+                        else None,
+                        "readers": number(by_state.get("subscribed", 0), language)
+                        if by_state
+                        else None,
+                    }
+                )
+            return rows
+
+        rows = await run_in_threadpool(read)
+        return self.desk.render(request, "channels.html.j2", {"rows": rows})
 
     async def log_page(
         self,

@@ -24,6 +24,7 @@ from publisher.web.desk.auth import check_csrf, csrf_token, current_user
 from publisher.web.desk.calendar import Calendar
 from publisher.web.desk.intake import Intake
 from publisher.web.desk.overview import Overview
+from publisher.web.desk.planning import Planning
 from publisher.web.desk.posts import PostPages
 from publisher.web.desk.signin import SignIn
 
@@ -60,7 +61,7 @@ class Desk:
         route("/", intake.front, methods=["GET"], response_class=HTMLResponse)
         route("/intake", intake.intake, methods=["POST"])
         route("/articles/{article_id}", intake.article, methods=["GET"])
-        route("/articles/{article_id}/queue", intake.queue_article, methods=["POST"])
+        route("/articles/{article_id}/queue", Planning(intake).queue_article, methods=["POST"])
         route("/api/measure", intake.measure, methods=["POST"])
         route("/articles/{article_id}/image", intake.article_image, methods=["GET"])
         overview = Overview(self)
@@ -70,6 +71,7 @@ class Desk:
         route("/queue", overview.queue, methods=["GET"], response_class=HTMLResponse)
         route("/queue/bulk", overview.bulk, methods=["POST"])
         route("/posts/{post_id}/{action}", overview.post_action, methods=["POST"])
+        route("/channels", overview.channels_page, methods=["GET"], response_class=HTMLResponse)
         route("/channels/{name}/{action}", overview.channel_action, methods=["POST"])
         calendar = Calendar(self)
         route("/plan", calendar.page, methods=["GET"], response_class=HTMLResponse)

@@ -104,9 +104,23 @@
     });
   }
 
+  // A time typed in a field chooses the timing it belongs to ("At"): a typed time is never
+  // left unused behind another choice.
+  function wireChoosers(root) {
+    root.querySelectorAll("[data-chooses]").forEach(function (field) {
+      function choose() {
+        var radio = document.getElementById(field.dataset.chooses);
+        if (radio && field.value) { radio.checked = true; }
+      }
+      field.addEventListener("input", choose);
+      field.addEventListener("change", choose);
+    });
+  }
+
   function wire(root) {
     wireCounters(root);
     wireCalendar(root);
+    wireChoosers(root);
   }
 
   function redraw() {

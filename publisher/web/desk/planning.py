@@ -1,0 +1,159 @@
+"""Queueing an article from its page, safe by default: the editor's choices are read (a typed
+time with another timing chosen is refused, not ignored), each channel's time is worked out
+before anything is queued (the next free slot by default; a channel without slots at once), a
+post going out at once to subscribers or on several channels is confirmed first with what goes
+where, when and to how many, and what fits is queued while every channel that cannot take it is
+named with its reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from publisher import actions
+from publisher.actions import Planned
+from publisher.catalogue import moment, number, problem
+from publisher.engine import queue
+from publisher.engine.release import UnknownArticle, stored_article
+from publisher.engine.slots import TimeError, When
+from publisher.errors import EditorError
+from publisher.web.desk.base import RowId
+from publisher.web.desk.intake import Choices, Intake, typed
+
+TIMINGS = ("next_slot", "now", "at")
+
+
+class Planning:
+    """The article form's submission: plan, confirm, queue, and say what happened."""
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+        self.engine = intake.engine
+        self.settings = intake.settings
+        self.language = intake.language
+        self.t = intake.t
+        self.render = intake.render
+
+    def _choices(self, form: Any) -> Choices:
+        names = self.intake.channels
+        timing = str(form.get("timing") or "next_slot")
+        return Choices(
+            texts={n: c.from_editable(typed(form, f"text_{n}")) for n, c in names.items()},
+            included=frozenset(n for n in names if form.get(f"include_{n}")),
+            timing=timing if timing in TIMINGS else "next_slot",
+            at=str(form.get("at") or "").strip(),
+            without_link=frozenset(n for n in names if form.get(f"without_link_{n}")),
+        )
+
+    def _when(self, chosen: Choices) -> When:
+        """The timing the editor chose; a time typed beside another choice is a question, not
+        something to ignore."""
+        if chosen.timing == "at":
+            if not chosen.at:
+                raise TimeError("choose a date and time", key="no_time_given")
+            return actions.when(chosen.at, self.settings)
+        if chosen.at:
+            raise TimeError(
+                f"a time was typed ({chosen.at}) but {chosen.timing} was chosen",
+                key="time_not_chosen",
+                value=chosen.at.replace("T", " "),
+                timing=self.t(chosen.timing),
+            )
+        return When("now") if chosen.timing == "now" else When("next_slot")
+
+    async def queue_article(self, request: Request, article_id: RowId) -> Response:
+        user = await self.intake.form_user(request)
+        form = await request.form()
+        try:
+            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+        except UnknownArticle as exc:
+            return self.render(
+                request, "message.html.j2", {"message": self.intake.reason(exc)}, 404
+            )
+        chosen = self._choices(form)
+        included = [n for n in self.intake.channels if n in (chosen.included or ())]
+        page = self.intake.article_page
+        if not included:
+            refusal = self.t("refused", reason=self.t("include_one"))
+            return await page(request, article_id, chosen, None, refusal, 422)
+        try:
+            when = self._when(chosen)
+            planned = await run_in_threadpool(
+                actions.plan, self.engine, self.settings, article, included, when
+            )
+            if not any(p.when for p in planned.values()):
+                refusal = self.t("refused", reason=self.t("no_channel_fits"))
+                context = self._plan_context(planned, chosen, asking=False)
+                return await page(request, article_id, chosen, None, refusal, 422, confirm=context)
+            confirmed = form.get("confirmed") == chosen.fingerprint()
+            if _needs_asking(planned) and not confirmed:
+                context = self._plan_context(planned, chosen, asking=True)
+                return await page(request, article_id, chosen, None, None, 200, confirm=context)
+            ids = await run_in_threadpool(
+                lambda: actions.queue_planned(
+                    self.engine, self.settings, article, planned,
+                    by=user.name, texts=chosen.texts, without_link=chosen.without_link,
+                )
+            )  # fmt: skip
+        except queue.TextsRefused as exc:
+            problems = {
+                name: [problem(p, self.language) for p in found]
+                for name, found in exc.problems.items()
+            }
+            for name in exc.linkless:
+                problems[name].append(self.t("link_missing"))
+            reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
+            return await page(
+                request, article_id, chosen, problems,
+                self.t("refused", reason=reason), 422, exc.linkless,
+            )  # fmt: skip
+        except EditorError as exc:
+            refusal = self.t("refused", reason=self.intake.reason(exc))
+            return await page(request, article_id, chosen, None, refusal, 422)
+        fitting = [name for name in included if planned[name].when is not None]
+        context = self._plan_context(planned, chosen, asking=False)
+        context |= {
+            "message": self.t("queued", ids=", ".join(map(str, ids))),
+            "posts": dict(zip(fitting, ids, strict=True)),
+            "article_id": article_id,
+            "headline": article.headline,
+        }
+        return self.render(request, "queued.html.j2", context)
+
+    def _plan_context(
+        self, planned: dict[str, Planned], chosen: Choices, *, asking: bool
+    ) -> dict[str, Any]:
+        """Each channel's line as the editor reads it: where, when, by which rule, whether an
+        approver must let it go, whom it reaches; or why it cannot be queued."""
+        rows = []
+        for name, plan in planned.items():
+            channel = self.intake.every_channel[name]
+            row: dict[str, Any] = {"name": name, "platform": channel.display_name}
+            if plan.refusal is not None or plan.due is None:
+                row["refusal"] = self.intake.reason(plan.refusal) if plan.refusal else ""
+            else:
+                zone = self.settings.channel_tz(name)
+                row["due"] = moment(plan.due, zone, self.language)
+                row["rule"] = self.t(
+                    "planned_now" if plan.now else "planned_slot" if plan.by_slot else "planned_at"
+                )
+                row["approval"] = self.t("needs_approval" if plan.approval else "no_approval")
+                if plan.reach is not None:
+                    row["reach"] = self.t(
+                        "planned_reach",
+                        total=number(plan.reach.total, self.language),
+                        free_form=number(plan.reach.free_form, self.language),
+                        template=number(plan.reach.template, self.language),
+                    )
+            rows.append(row)
+        return {"rows": rows, "asking": asking, "fingerprint": chosen.fingerprint()}
+
+
+def _needs_asking(planned: dict[str, Planned]) -> bool:
+    """Whether queueing goes out at once to readers' phones or on several channels: then the
+    editor confirms what goes where first."""
+    at_once = [p for p in planned.values() if p.when is not None and p.now]
+    return any(p.reach is not None for p in at_once) or len(at_once) > 1

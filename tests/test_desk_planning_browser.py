@@ -1,0 +1,270 @@
+"""Queueing an article at the desk is safe by default, walked in Chromium at desktop and phone
+size as an editor does it: a typed time is the time posts go out, nothing goes out at once on
+several channels or to readers' phones without a confirmation that shows what goes where, when
+and to how many, a channel that cannot take the article is named while the others are queued,
+and an approver stops and restarts a channel from the desk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from publisher import roster
+from publisher.articles import Article
+from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.engine import queue
+from publisher.engine.pauses import active_pauses
+from publisher.engine.queue import utcnow
+from publisher.engine.schema import posts
+from publisher.engine.slots import When
+from publisher.engine.store import open_engine
+from publisher.engine.subscribers import import_numbers
+from publisher.web.app import ServerThread, create_app
+from publisher.web.users import add_user
+from tests.browser_helpers import (
+    BROWSER_PASSWORD,
+    NO_CHROMIUM,
+    SIZES,
+    fits,
+    open_desk,
+    serious_violations,
+    shot,
+)
+
+pytestmark = NO_CHROMIUM
+READERS = [f"+49170{n:07d}" for n in range(1, 1201)]
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory, monkeypatch_module) -> Iterator[tuple[str, Engine, Settings]]:
+    """Four channels as a newsroom has them: X planned by slots and approved, Telegram without
+    slots, WhatsApp to 1,200 readers, Facebook with one slot that is always taken."""
+    monkeypatch_module.setenv("PUBLISHER_SESSION_SECRET", "planning-session-secret-0123456789")
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('plan') / 'desk.db'}"
+    engine = open_engine(database_url)
+    channels = {
+        "x": ChannelSettings(
+            type="x", dry_run=True, approval=True, slots=["09:00", "12:00", "18:00"], min_gap=60
+        ),
+        "telegram": ChannelSettings(type="telegram", dry_run=True),
+        "whatsapp": ChannelSettings(type="whatsapp", dry_run=True, phone_number_id="1098"),
+        # One post every 70 days: the one queued below keeps every slot of the month taken.
+        "facebook": ChannelSettings(
+            type="facebook", dry_run=True, slots=["08:00"], min_gap=100_000
+        ),
+    }
+    settings = Settings(
+        database_url=database_url,
+        language="en",
+        channels=channels,
+        desk=DeskSettings(secure_cookies=False),
+    )
+    add_user(engine, "anna", BROWSER_PASSWORD, "approver")
+    add_user(engine, "ed", BROWSER_PASSWORD, "editor")
+    import_numbers(engine, "whatsapp", READERS, "sign-up form")
+    taken = Article(id="taken", url="https://e.de/taken", headline="Belegt")
+    queue.add(engine, settings, taken, roster.chosen(settings, ["facebook"]), When())
+    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}", engine, settings
+    server.stop()
+    engine.dispose()
+
+
+def article_page(page: Any, base: str, number: int) -> None:
+    """Take in an article (uploaded as Article JSON) and land on its page."""
+    page.goto(f"{base}/")
+    body = (
+        f'{{"id": "plan-{number}", "url": "https://e.de/plan/{number}", '
+        f'"headline": "Stadtrat beschließt Haushalt {number}", "bullets": ["Erster Punkt"]}}'
+    )
+    page.get_by_label("Article file (JSON, text or HTML)").set_input_files(
+        {"name": "article.json", "mimeType": "application/json", "buffer": body.encode()}
+    )
+    page.get_by_role("button", name="Take in").click()
+    page.wait_for_url(f"{base}/articles/*")
+
+
+def only(page: Any, *channels: str) -> None:
+    """Tick exactly these channels."""
+    for name in ("x", "telegram", "whatsapp", "facebook"):
+        box = page.get_by_label(f"Post on {name}")
+        if name in channels:
+            box.check()
+        else:
+            box.uncheck()
+
+
+def posts_of(engine: Engine, number: int) -> list[Any]:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(posts.c.channel, posts.c.due_at, posts.c.state)
+            .where(posts.c.text.contains(f"Haushalt {number}"))
+            .order_by(posts.c.channel)
+        ).all()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_typed_time_is_the_time_posts_go_out(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    page = open_desk(browser, base, size)
+    number = 10 + len(size)
+    article_page(page, base, number)
+    only(page, "telegram")
+    at = (utcnow() + timedelta(days=2)).astimezone(settings.tz).replace(second=0, microsecond=0)
+    at = at.replace(hour=7, minute=45)
+    # The editor types a time and leaves the timing as it was.
+    page.get_by_label("Date and time").fill(at.strftime("%Y-%m-%dT%H:%M"))
+    expect(page.get_by_label("At", exact=True)).to_be_checked()
+    shot(page, f"20-typed-time-{size}")
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Queued")
+    expect(page.locator(".plan-rows")).to_contain_text("07:45")
+    shot(page, f"21-queued-at-the-typed-time-{size}")
+    assert [(r.channel, r.due_at) for r in posts_of(engine, number)] == [("telegram", at)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_one_click_never_sends_to_every_channel_unasked(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base, size)
+    number = 20 + len(size)
+    article_page(page, base, number)
+    expect(page.get_by_label("Next free slot")).to_be_checked()
+    page.get_by_role("button", name="Queue", exact=True).click()
+    dialog = page.get_by_role("alertdialog", name="Post now?")
+    expect(dialog).to_be_visible()
+    # What goes where, when, to how many, and whether an approver lets it go.
+    expect(dialog).to_contain_text("reaches 1,200 readers")
+    expect(dialog.locator("tr", has_text="x (X)")).to_contain_text("next free slot")
+    expect(dialog.locator("tr", has_text="x (X)")).to_contain_text("waits for an approver")
+    expect(dialog.locator("tr", has_text="telegram")).to_contain_text("now")
+    assert serious_violations(page) == []
+    assert fits(page)
+    shot(page, f"22-asked-before-posting-now-{size}")
+    assert posts_of(engine, number) == []
+    page.get_by_role("button", name="Yes, queue as shown").click()
+    expect(page.get_by_role("status")).to_contain_text("Queued")
+    assert [r.channel for r in posts_of(engine, number)] == ["telegram", "whatsapp", "x"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_now_on_whatsapp_alone_is_asked_for_with_its_readers(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base, size)
+    number = 30 + len(size)
+    article_page(page, base, number)
+    only(page, "whatsapp")
+    page.get_by_label("Now", exact=True).check()
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("alertdialog", name="Post now?")).to_contain_text(
+        "1,200 readers: 0 with this text, 1,200 with the approved template"
+    )
+    page.get_by_role("link", name="No, change it").click()
+    assert posts_of(engine, number) == []
+
+
+def test_a_form_changed_after_the_question_is_asked_again(newsroom, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base)
+    article_page(page, base, 40)
+    only(page, "telegram", "whatsapp")
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    page.get_by_label("Post on x").check()  # more than the editor confirmed
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("x (X)")
+    assert posts_of(engine, 40) == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_channel_without_a_free_slot_is_named_and_the_others_are_queued(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base, size)
+    number = 50 + len(size)
+    article_page(page, base, number)
+    only(page, "x", "facebook")
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Queued")
+    refused = page.locator("tr.refused", has_text="facebook")
+    expect(refused).to_contain_text("not queued: No free posting time in the next 31 days.")
+    shot(page, f"23-one-channel-refused-{size}")
+    assert [r.channel for r in posts_of(engine, number)] == ["x"]
+
+
+def test_a_german_desk_names_a_refused_channel_in_german(newsroom, browser) -> None:
+    from playwright.sync_api import expect
+
+    _, engine, settings = newsroom
+    german = settings.model_copy(update={"desk": DeskSettings(secure_cookies=False, language="de")})
+    server = ServerThread(create_app(engine, german), "127.0.0.1", 0)
+    server.start()
+    try:
+        desk = f"http://127.0.0.1:{server.port}"
+        page = browser.new_context(viewport=SIZES["phone"]).new_page()
+        page.goto(f"{desk}/signin")
+        page.get_by_label("Name").fill("anna")
+        page.get_by_label("Passwort").fill(BROWSER_PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.wait_for_url(f"{desk}/")
+        body = b'{"id": "plan-de", "url": "https://e.de/plan/de", "headline": "Haushalt DE"}'
+        page.get_by_label("Artikeldatei (JSON, Text oder HTML)").set_input_files(
+            {"name": "a.json", "mimeType": "application/json", "buffer": body}
+        )
+        page.get_by_role("button", name="Aufnehmen").click()
+        for name in ("x", "telegram", "whatsapp"):
+            page.get_by_label(f"Auf {name} posten").uncheck()
+        page.get_by_role("button", name="Einplanen").click()
+        expect(page.get_by_role("alert")).to_contain_text("Nicht eingeplant")
+        expect(page.locator("tr.refused")).to_contain_text(
+            "In den nächsten 31 Tagen ist keine Sendezeit frei."
+        )
+        shot(page, "24-refused-channel-german-phone")
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_approver_stops_a_channel_and_starts_it_again(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base, size)
+    page.get_by_role("link", name="Channels").click()
+    row = page.locator("tr", has_text="telegram")
+    row.get_by_role("button", name="Pause telegram").click()
+    expect(page.locator("tr", has_text="telegram")).to_contain_text("paused")
+    assert serious_violations(page) == []
+    shot(page, f"25-channel-paused-{size}")
+    with engine.connect() as connection:
+        assert "telegram" in active_pauses(connection, utcnow())
+    page.locator("tr", has_text="telegram").get_by_role("button", name="Resume telegram").click()
+    expect(page.locator("tr", has_text="telegram")).to_contain_text("active")
+    with engine.connect() as connection:
+        assert "telegram" not in active_pauses(connection, utcnow())
+
+
+def test_an_editor_sees_the_channels_but_cannot_stop_them(newsroom, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, _, _ = newsroom
+    page = open_desk(browser, base, name="ed")
+    page.get_by_role("link", name="Channels").click()
+    expect(page.locator("tr", has_text="telegram")).to_contain_text("active")
+    expect(page.get_by_role("button", name="Pause telegram")).to_have_count(0)
