@@ -16,6 +16,7 @@ from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue, subscribers, verbs
+from publisher.engine.lifecycle import State
 from publisher.engine.slots import TimeError, When
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
@@ -30,10 +31,13 @@ def when(text: str | None, settings: Settings) -> When:
 def move(engine: Engine, settings: Settings, post_id: int, text: str, *, by: str) -> datetime:
     """Move a post to the time an editor wrote (a slot's ISO time, a date and time, "09:30");
     refused, changing nothing, when it is no time, in the past, or closer than its channel's
-    `min_gap` to another post of that channel."""
+    `min_gap` to another post of that channel. A failed post moved is tried again then."""
     moved = when(text or "?", settings)
     if moved.at is None:
         raise TimeError("choose a date and time", key="no_time_given")
+    if verbs.state_of(engine, post_id) == State.FAILED:
+        verbs.retry(engine, post_id, by, now=moved.at)
+        return moved.at
     gaps = {name: timedelta(minutes=c.min_gap) for name, c in settings.channels.items()}
     verbs.reschedule(engine, post_id, moved.at, by, gaps)
     return moved.at
@@ -102,11 +106,12 @@ def plan(
     at: When,
     *,
     held: bool = False,
+    again: frozenset[str] = frozenset(),
 ) -> dict[str, Planned]:
     """Where and when `article` would go out on each of `channels` at the editor's timing: the
     next free slot (a channel without slots at once), now, or a time. A channel that cannot take
-    it (no free slot, the article already there) says why; the others are queued as planned by
-    `queue_planned`."""
+    it (no free slot, the article already there unless it is to go `again` there) says why; the
+    others are queued as planned by `queue_planned`."""
     now = utcnow()
     found: dict[str, Planned] = {}
     whom = reach(engine, settings, channels)
@@ -115,7 +120,7 @@ def plan(
         there = queue.posts_of(connection, article_id, channels) if article_id else {}
         for name in channels:
             configured = settings.channels[name]
-            if name in there:
+            if name in there and name not in again:
                 post_id, state = there[name]
                 refusal = queue.QueueError(
                     f"already on {name} as post {post_id} ({state})",
@@ -154,9 +159,11 @@ def queue_planned(
     texts: Mapping[str, str] | None = None,
     without_link: frozenset[str] = frozenset(),
     held: bool = False,
+    force: bool = False,
 ) -> list[int]:
     """Queue `article` on the channels `plan` found room on, each at its own timing, in one
-    transaction (a refusal now, such as a slot taken meanwhile, queues none of them)."""
+    transaction (a refusal now, such as a slot taken meanwhile, queues none of them); `force`
+    when the editor asked to post it again where it already is."""
     fitting = {name: p.when for name, p in planned.items() if p.when is not None}
     return queue.add(
         engine,
@@ -168,6 +175,7 @@ def queue_planned(
         approval=True if held else None,
         texts={name: text for name, text in (texts or {}).items() if name in fitting},
         without_link=without_link,
+        force=force,
     )
 
 

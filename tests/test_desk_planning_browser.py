@@ -7,16 +7,16 @@ and an approver stops and restarts a channel from the desk."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
@@ -51,6 +51,8 @@ def newsroom(tmp_path_factory, monkeypatch_module) -> Iterator[tuple[str, Engine
             type="x", dry_run=True, approval=True, slots=["09:00", "12:00", "18:00"], min_gap=60
         ),
         "telegram": ChannelSettings(type="telegram", dry_run=True),
+        # A second X account, for duplicates.
+        "x_sport": ChannelSettings(type="x", dry_run=True),
         "whatsapp": ChannelSettings(type="whatsapp", dry_run=True, phone_number_id="1098"),
         # One post every 70 days: the one queued below keeps every slot of the month taken.
         "facebook": ChannelSettings(
@@ -91,8 +93,8 @@ def article_page(page: Any, base: str, number: int) -> None:
 
 def only(page: Any, *channels: str) -> None:
     """Tick exactly these channels."""
-    for name in ("x", "telegram", "whatsapp", "facebook"):
-        box = page.get_by_label(f"Post on {name}")
+    for name in ("x", "telegram", "x_sport", "whatsapp", "facebook"):
+        box = page.get_by_label(f"Post on {name}", exact=True)
         if name in channels:
             box.check()
         else:
@@ -153,7 +155,8 @@ def test_one_click_never_sends_to_every_channel_unasked(newsroom, browser, size)
     assert posts_of(engine, number) == []
     page.get_by_role("button", name="Yes, queue as shown").click()
     expect(page.get_by_role("status")).to_contain_text("Queued")
-    assert [r.channel for r in posts_of(engine, number)] == ["telegram", "whatsapp", "x"]
+    queued_on = [r.channel for r in posts_of(engine, number)]
+    assert queued_on == ["telegram", "whatsapp", "x", "x_sport"]
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -183,7 +186,7 @@ def test_a_form_changed_after_the_question_is_asked_again(newsroom, browser) -> 
     only(page, "telegram", "whatsapp")
     page.get_by_role("button", name="Queue", exact=True).click()
     expect(page.get_by_role("alertdialog")).to_be_visible()
-    page.get_by_label("Post on x").check()  # more than the editor confirmed
+    page.get_by_label("Post on x", exact=True).check()  # more than the editor confirmed
     page.get_by_role("button", name="Queue", exact=True).click()
     expect(page.get_by_role("alertdialog")).to_contain_text("x (X)")
     assert posts_of(engine, 40) == []
@@ -228,8 +231,8 @@ def test_a_german_desk_names_a_refused_channel_in_german(newsroom, browser) -> N
             {"name": "a.json", "mimeType": "application/json", "buffer": body}
         )
         page.get_by_role("button", name="Aufnehmen").click()
-        for name in ("x", "telegram", "whatsapp"):
-            page.get_by_label(f"Auf {name} posten").uncheck()
+        for name in ("x", "telegram", "x_sport", "whatsapp"):
+            page.get_by_label(f"Auf {name} posten", exact=True).uncheck()
         page.get_by_role("button", name="Einplanen").click()
         expect(page.get_by_role("alert")).to_contain_text("Nicht eingeplant")
         expect(page.locator("tr.refused")).to_contain_text(
@@ -268,3 +271,136 @@ def test_an_editor_sees_the_channels_but_cannot_stop_them(newsroom, browser) -> 
     page.get_by_role("link", name="Channels").click()
     expect(page.locator("tr", has_text="telegram")).to_contain_text("active")
     expect(page.get_by_role("button", name="Pause telegram")).to_have_count(0)
+
+
+def queued_on(engine: Engine, settings: Settings, number: int, channel: str) -> int:
+    """An article queued on one channel behind the desk's back (the CMS, the bot): its post."""
+    article = Article(
+        id=f"plan-{number}",
+        url=f"https://e.de/plan/{number}",
+        headline=f"Stadtrat beschließt Haushalt {number}",
+        bullets=["Erster Punkt"],
+    )
+    at = When("at", utcnow() + timedelta(days=1))
+    (post_id,) = queue.add(engine, settings, article, roster.chosen(settings, [channel]), at)
+    return post_id
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_article_page_shows_its_posts_and_posting_again_is_deliberate(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    number = 60 + len(size)
+    first = queued_on(engine, settings, number, "telegram")
+    page = open_desk(browser, base, size)
+    article_page(page, base, number)
+    posts = page.locator("table.existing-posts")
+    expect(posts.locator("tr", has_text="telegram")).to_contain_text("queued")
+    expect(page.get_by_label("Post on telegram")).not_to_be_checked()
+    expect(page.locator("#card-telegram")).to_contain_text(f"Already on this channel: post {first}")
+    assert serious_violations(page) == []
+    shot(page, f"26-article-posts-{size}")
+    page.get_by_role("link", name="Post again on telegram").click()
+    expect(page.get_by_label("Post on telegram")).to_be_checked()
+    expect(page.get_by_label("Post on x", exact=True)).not_to_be_checked()
+    expect(page.locator("#card-telegram")).to_contain_text("Ticked, it is posted here again.")
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Queued")
+    assert [r.channel for r in posts_of(engine, number)] == ["telegram", "telegram"]
+
+
+def test_a_post_is_duplicated_to_another_account_of_its_platform(newsroom, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    first = queued_on(engine, settings, 70, "x")
+    verbs.edit(engine, settings, first, "Eigener Text https://e.de/plan/70", by="ed")
+    page = open_desk(browser, base)
+    article_page(page, base, 70)
+    page.get_by_role("link", name="Duplicate to x_sport").click()
+    expect(page.get_by_label("Post on x_sport")).to_be_checked()
+    expect(page.locator("#text-x_sport")).to_have_value("Eigener Text https://e.de/plan/70")
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Queued")
+    with engine.connect() as connection:
+        texts = connection.execute(
+            select(posts.c.text).where(
+                posts.c.channel == "x_sport", posts.c.text.contains("Eigener")
+            )
+        ).all()
+    assert len(texts) == 1
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_failed_post_is_retried_or_moved_from_its_page(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    retried = queued_on(engine, settings, 80 + len(size), "telegram")
+    moved = queued_on(engine, settings, 90 + len(size), "telegram")
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts)
+            .where(posts.c.id.in_([retried, moved]))
+            .values(state="failed", error="telegram: Bad Request: chat not found")
+        )
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/posts/{retried}")
+    expect(page.locator(".why")).to_contain_text("chat not found")
+    assert serious_violations(page) == []
+    shot(page, f"27-failed-post-{size}")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("status")).to_contain_text("It will be tried again.")
+    assert post_state(engine, retried) == "queued"
+    page.goto(f"{base}/posts/{moved}")
+    at = (utcnow() + timedelta(days=3)).astimezone(settings.tz).replace(hour=8, minute=15)
+    page.get_by_label("New time").fill(at.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Moved.")
+    with engine.connect() as connection:
+        row = connection.execute(select(posts).where(posts.c.id == moved)).one()
+    assert (row.state, row.due_at) == ("queued", at.replace(second=0, microsecond=0))
+
+
+def test_an_edit_of_an_approved_post_says_it_needs_approval_again(newsroom, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    post_id = queued_on(engine, settings, 100, "x")  # x posts wait for approval
+    verbs.approve(engine, post_id, by="anna")
+    page = open_desk(browser, base, "phone")
+    page.goto(f"{base}/posts/{post_id}")
+    page.locator("#text-x").fill("Neuer Text https://e.de/plan/100")
+    page.get_by_role("button", name="Save text").click()
+    expect(page.get_by_role("status")).to_contain_text("it waits for approval again")
+    assert post_state(engine, post_id) == "awaiting_approval"
+    shot(page, "28-edited-needs-approval-phone")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_free_slots_are_offered_around_the_day_a_post_is_planned_for(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    day = (utcnow() + timedelta(days=12 + len(size))).astimezone(settings.tz).date()
+    at = datetime.combine(day, time(12, 0), settings.tz)
+    article = Article(id=f"slots-{size}", url=f"https://e.de/slots/{size}", headline="Slots")
+    (post_id,) = queue.add(
+        engine, settings, article, roster.chosen(settings, ["x"]), When("at", at)
+    )
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/posts/{post_id}")
+    offered = page.get_by_label("Free slots").locator("option")
+    labels = " | ".join(offered.all_inner_texts())
+    assert f"{day.isoformat()} 09:00" in labels and f"{day.isoformat()} 18:00" in labels
+    expect(page.get_by_label("Free slots")).to_be_visible()
+
+
+def post_state(engine: Engine, post_id: int) -> str:
+    with engine.connect() as connection:
+        return connection.execute(select(posts.c.state).where(posts.c.id == post_id)).scalar()

@@ -89,6 +89,15 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "why_failed": "Was die Plattform sagte:",
+    "existing_posts": "Posts zu diesem Artikel",
+    "post_again": "Noch einmal auf {channel} posten",
+    "duplicate_to": "Auf {channel} übernehmen",
+    "already_there": "Schon auf diesem Kanal: Post {post} ({state}).",
+    "again_note": "Angekreuzt, wird er hier noch einmal gepostet.",
+    "post_edited_again": "Text gespeichert. Er war freigegeben: Er wartet jetzt wieder auf Freigabe.",
+    "post_retry": "Er wird noch einmal versucht.",
+    "retry_uncertain_hint": "Unklar, ob dieser Post hinausging: Bitte erst auf der Plattform nachsehen, dann noch einmal versuchen.",
     "nav_channels": "Kanäle",
     "channels_help": "Wer freigeben darf, hält einen Kanal hier sofort an (seine Posts warten in der Warteschlange) und startet ihn wieder.",
     "channel_mode": "Postet",

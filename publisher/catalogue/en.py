@@ -89,6 +89,15 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "why_failed": "What the platform said:",
+    "existing_posts": "This article's posts",
+    "post_again": "Post again on {channel}",
+    "duplicate_to": "Duplicate to {channel}",
+    "already_there": "Already on this channel: post {post} ({state}).",
+    "again_note": "Ticked, it is posted here again.",
+    "post_edited_again": "Text saved. It had been approved: it waits for approval again.",
+    "post_retry": "It will be tried again.",
+    "retry_uncertain_hint": "It is unclear whether this post went out: check the platform before you try it again.",
     "nav_channels": "Channels",
     "channels_help": "An approver stops a channel here at once (its posts wait in the queue) and starts it again.",
     "channel_mode": "Posts",

@@ -83,10 +83,11 @@ def list_posts(
     post_ids: list[int] | None = None,
     due_from: datetime | None = None,
     due_until: datetime | None = None,
+    article_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Posts still to go out and those held (awaiting approval, uncertain, failed); with
     `include_done`, sent and cancelled ones too; due in [`due_from`, `due_until`) when given.
-    Soonest first."""
+    Soonest first; with `article_id`, that article's posts only."""
     query = select(posts, articles.c.headline, articles.c.url).join(articles)
     if due_from is not None:
         query = query.where(posts.c.due_at >= due_from)
@@ -98,6 +99,8 @@ def list_posts(
         query = query.where(posts.c.channel == channel)
     if post_ids is not None:
         query = query.where(posts.c.id.in_(post_ids))
+    if article_id is not None:
+        query = query.where(posts.c.article_id == article_id)
     with engine.connect() as connection:
         paused = set(active_pauses(connection, utcnow()))
         rows = connection.execute(query.order_by(posts.c.due_at, posts.c.id)).all()

@@ -179,17 +179,27 @@ def closest_post(
 
 
 def open_slots(
-    engine: Engine, settings: Settings, name: str, now: datetime, days: int = 7
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    now: datetime,
+    days: int = 7,
+    around: datetime | None = None,
 ) -> list[datetime]:
-    """The slots of channel `name` in the next `days` days that a post may still take."""
+    """The slots of channel `name` a post may still take: in the next `days` days, and with
+    `around` (when a post is planned for) in the days around that too."""
     channel = settings.channels[name]
     zone = settings.channel_tz(name)
     with engine.connect() as connection:
         taken = _taken_times(connection, name, now)
     start = now.astimezone(zone).date()
+    wanted = {start + timedelta(days=n) for n in range(days)}
+    if around is not None:
+        planned = around.astimezone(zone).date()
+        wanted |= {planned + timedelta(days=n) for n in range(-(days // 2), days // 2 + 1)}
     return list(
         free_slots(
-            (start + timedelta(days=n) for n in range(days)),
+            sorted(wanted),
             channel.slots,
             zone,
             taken,

@@ -118,6 +118,12 @@ def restore(engine: Engine, post_id: int, by: str = "cli") -> None:
     _transition(engine, post_id, RESTORE, by, state=previous or State.QUEUED)
 
 
+def state_of(engine: Engine, post_id: int) -> str:
+    """The state a post is in (QueueError when there is no such post)."""
+    with engine.connect() as connection:
+        return str(_post(connection, post_id).state)
+
+
 def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = None) -> None:
     """Send a failed or uncertain post again, now (an editor has checked it is not online); a
     post whose approval an edit withdrew waits for approval first."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -21,10 +22,11 @@ from starlette.datastructures import UploadFile
 
 from publisher import actions
 from publisher.articles import Article, ArticleError
-from publisher.catalogue import number, problem, reach, unit
+from publisher.catalogue import moment, number, problem, reach, unit
 from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.engine import queue
+from publisher.engine.listings import list_posts
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import articles, is_row_id
 from publisher.engine.subscribers import Reach
@@ -51,12 +53,14 @@ class Choices:
     timing: str = "next_slot"
     at: str = ""
     without_link: frozenset[str] = frozenset()
+    # Channels the article is already on that the editor asked to post it on again.
+    again: frozenset[str] = frozenset()
 
     def fingerprint(self) -> str:
         """What an editor's confirmation is of: these channels, texts and timing. A form
         changed after it was confirmed is asked about again."""
         chosen = sorted(self.included or ())
-        content = [chosen, self.timing, self.at, sorted(self.without_link)]
+        content = [chosen, self.timing, self.at, sorted(self.without_link), sorted(self.again)]
         content += [[n, self.texts.get(n, "")] for n in chosen]
         return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:32]
 
@@ -82,6 +86,20 @@ class Intake:
         self.every_channel = desk.every_channel
         self.fetches = anyio.CapacityLimiter(FETCHES_AT_ONCE)
         self.images = PreviewImages(desk.settings)
+
+    def _existing(self, post: dict[str, Any]) -> dict[str, Any]:
+        """One of the article's posts as its page lists it, with the channels of its platform
+        it could be duplicated to."""
+        when = datetime.fromisoformat(post["sent_at"] or post["due_at"])
+        same = [
+            name
+            for name, channel in self.channels.items()
+            if channel.type == post["type"] and name != post["channel"]
+        ]
+        return post | {
+            "when": moment(when, self.settings.channel_tz(post["channel"]), self.language),
+            "duplicate_to": same,
+        }
 
     def _reach(self, whom: Reach | None) -> str | None:
         """Whom a subscribable channel's post reaches, as the desk says it."""
@@ -148,11 +166,35 @@ class Intake:
     def _channels(self, names: list[str] | None = None) -> dict[str, Channel]:
         return {n: c for n, c in self.channels.items() if names is None or n in names}
 
-    async def article(self, request: Request, article_id: RowId, kept: bool = False) -> Response:
+    async def article(
+        self,
+        request: Request,
+        article_id: RowId,
+        kept: bool = False,
+        again: str | None = None,
+        to: str | None = None,
+        text_of: int | None = None,
+    ) -> Response:
         """An article's page; `kept` says an upload found the CMS's version stored, and that
-        this one is shown."""
+        this one is shown. Deliberate repeats come here: `again` (post it on a channel it is
+        already on) or `to` a channel with the text of post `text_of` (a duplicate)."""
         message = self.t("article_kept") if kept else None
-        return await self.article_page(request, article_id, message=message)
+        chosen = None
+        if again in self.channels:
+            chosen = Choices(included=frozenset({again}), again=frozenset({again}))
+        elif to in self.channels:
+            texts = await run_in_threadpool(self._text_of, article_id, text_of)
+            chosen = Choices(included=frozenset({to}), texts={to: texts} if texts else {})
+        return await self.article_page(request, article_id, chosen, message=message)
+
+    def _text_of(self, article_id: int, post_id: int | None) -> str | None:
+        """The text of a post of this article (for a duplicate), if it is one."""
+        if post_id is None or not is_row_id(post_id):
+            return None
+        found = list_posts(
+            self.engine, self.settings, include_done=True, article_id=article_id, post_ids=[post_id]
+        )
+        return found[0]["text"] if found else None
 
     async def article_page(
         self,
@@ -173,7 +215,12 @@ class Intake:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
         except UnknownArticle as exc:
             return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
-        chosen = chosen or Choices()
+        existing = await run_in_threadpool(
+            lambda: list_posts(self.engine, self.settings, include_done=True, article_id=article_id)
+        )
+        # A channel the article is already on is left unticked: posting again is deliberate.
+        there = {p["channel"]: p for p in existing if p["state"] != "cancelled"}
+        chosen = chosen or Choices(included=frozenset(self.channels) - set(there))
         channels = self._channels()
         teasers = compose(article, channels, self.settings)
         whom = await run_in_threadpool(actions.reach, self.engine, self.settings, list(teasers))
@@ -197,6 +244,8 @@ class Intake:
                     "included": chosen.included is None or name in chosen.included,
                     "without_link": name in chosen.without_link,
                     "reach": self._reach(whom.get(name)),
+                    "there": there.get(name),
+                    "again": name in chosen.again,
                 }
             )
         context = {
@@ -206,6 +255,7 @@ class Intake:
             "timing": chosen.timing,
             "at": chosen.at,
             "confirm": confirm,
+            "existing": [self._existing(post) for post in existing],
         }
         return self.render(request, "article.html.j2", context | {"message": message}, status)
 

@@ -46,6 +46,7 @@ class Planning:
             timing=timing if timing in TIMINGS else "next_slot",
             at=str(form.get("at") or "").strip(),
             without_link=frozenset(n for n in names if form.get(f"without_link_{n}")),
+            again=frozenset(n for n in names if form.get(f"again_{n}")),
         )
 
     def _when(self, chosen: Choices) -> When:
@@ -82,7 +83,9 @@ class Planning:
         try:
             when = self._when(chosen)
             planned = await run_in_threadpool(
-                actions.plan, self.engine, self.settings, article, included, when
+                lambda: actions.plan(
+                    self.engine, self.settings, article, included, when, again=chosen.again
+                )
             )
             if not any(p.when for p in planned.values()):
                 refusal = self.t("refused", reason=self.t("no_channel_fits"))
@@ -96,6 +99,7 @@ class Planning:
                 lambda: actions.queue_planned(
                     self.engine, self.settings, article, planned,
                     by=user.name, texts=chosen.texts, without_link=chosen.without_link,
+                    force=bool(chosen.again),
                 )
             )  # fmt: skip
         except queue.TextsRefused as exc:

@@ -17,7 +17,7 @@ from publisher import actions, roster
 from publisher.catalogue import reach, table, unit
 from publisher.clock import shown, utcnow
 from publisher.engine import verbs
-from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS
+from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
 from publisher.engine.listings import fan_out_summary, show_post
 from publisher.engine.queue import LinkMissing, QueueError, open_slots
 from publisher.engine.release import stored_article
@@ -30,7 +30,7 @@ from publisher.web.desk.images import through_desk
 # Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
 SHOWN_DELIVERIES = 50
 # What the view says after an action it redirected from.
-DONE = ("edited", "approve", "cancel", "restore", "reschedule")
+DONE = ("edited", "edited_again", "approve", "cancel", "restore", "reschedule", "retry")
 
 
 class PostPages:
@@ -101,16 +101,21 @@ class PostPages:
                 datetime.fromisoformat(delivery["started_at"]), self.settings.tz
             )
         context["editable"] = EDIT.allows(post["state"])
-        context["movable"] = RESCHEDULE.allows(post["state"]) and post["configured"]
+        # A failed post moved is tried again at that time.
+        movable = RESCHEDULE.allows(post["state"]) or post["state"] == State.FAILED
+        context["movable"] = movable and post["configured"]
         if context["movable"]:
-            slots = open_slots(self.engine, self.settings, post["channel"], utcnow())
+            due = datetime.fromisoformat(post["due_at"])
+            slots = open_slots(self.engine, self.settings, post["channel"], utcnow(), around=due)
             context["open_slots"] = [
                 (moment.isoformat(timespec="minutes"), shown(moment, self.settings.tz))
                 for moment in slots
             ]
             context["due_input"] = post["due_local"][:16]
         context["verbs"] = [
-            name for name in ("approve", "cancel", "restore") if VERBS[name].allows(post["state"])
+            name
+            for name in ("approve", "retry", "cancel", "restore")
+            if VERBS[name].allows(post["state"])
         ]
         return context
 
@@ -178,4 +183,7 @@ class PostPages:
         except EditorError as exc:
             refusal = self.desk.t("refused_edit", reason=self.desk.reason(exc))
             return await self.page(request, post_id, refusal, 422, text)
-        return RedirectResponse(f"/posts/{post_id}?done=edited", status_code=303)
+        # An approved post that is edited waits for approval again: the page says so.
+        state = await run_in_threadpool(verbs.state_of, self.engine, post_id)
+        done = "edited_again" if state == State.AWAITING_APPROVAL else "edited"
+        return RedirectResponse(f"/posts/{post_id}?done={done}", status_code=303)
