@@ -288,6 +288,12 @@ class Channel(ABC):
         the text alone; platforms draw their own frame (styled by `preview_css`)."""
         return f'<p class="pv-plain">{self.preview_html(text)}</p>'
 
+    def template_preview(self, text: str, article: Article) -> str | None:
+        """For a channel that sends readers outside a conversation an approved template in
+        place of the text (WhatsApp), that message as the desk previews it, as safe HTML; None
+        for the others."""
+        return None
+
     @staticmethod
     def preview_image(article: Article) -> str:
         """The article's image as a preview shows it (empty without one), as safe HTML; its

@@ -34,6 +34,9 @@ class TemplateOptions(BaseModel):
 
     name: str
     language: str = "de"
+    # The template's text as Meta approved it ({{1}} the headline, {{2}} the link), for the
+    # desk's preview of what readers outside the 24-hour window get.
+    body: str | None = None
 
 
 class WhatsAppOptions(GraphOptions):
@@ -122,6 +125,22 @@ class WhatsApp(Channel):
     def preview(self, text: str, article: Article) -> str:
         image = self.preview_image(article) if self.config.preview_url else ""
         return f'<div class="pv-whatsapp">{image}{self.preview_html(text)}</div>'
+
+    def template_preview(self, text: str, article: Article) -> str | None:
+        template = self.config.template
+        if template is None:
+            return None
+        found = re.search(r"https?://\S+", text)
+        link = found.group(0) if found else article.url
+        headline = " ".join(article.headline.split())
+        if template.body:
+            body = template.body.replace("{{1}}", headline).replace("{{2}}", link)
+            return f'<div class="pv-whatsapp pv-template">{self.preview_html(body)}</div>'
+        shown = escape(f"„{template.name}“ ({template.language}): {{{{1}}}} = {headline}")
+        return (
+            f'<div class="pv-whatsapp pv-template"><p>{shown}<br>{{{{2}}}} = '
+            f"{escape(link)}</p></div>"
+        )
 
     def targets(self) -> tuple[str, ...]:
         return self.config.recipients

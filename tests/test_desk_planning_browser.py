@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 
 from publisher import roster
 from publisher.articles import Article
-from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.config import ChannelSettings, DeskSettings, FetchSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
@@ -53,7 +53,12 @@ def newsroom(tmp_path_factory, monkeypatch_module) -> Iterator[tuple[str, Engine
         "telegram": ChannelSettings(type="telegram", dry_run=True),
         # A second X account, for duplicates.
         "x_sport": ChannelSettings(type="x", dry_run=True),
-        "whatsapp": ChannelSettings(type="whatsapp", dry_run=True, phone_number_id="1098"),
+        "whatsapp": ChannelSettings(
+            type="whatsapp",
+            dry_run=True,
+            phone_number_id="1098",
+            template={"name": "news_teaser", "body": "Neu bei News.de: *{{1}}* {{2}}"},
+        ),
         # One post every 70 days: the one queued below keeps every slot of the month taken.
         "facebook": ChannelSettings(
             type="facebook", dry_run=True, slots=["08:00"], min_gap=100_000
@@ -64,6 +69,8 @@ def newsroom(tmp_path_factory, monkeypatch_module) -> Iterator[tuple[str, Engine
         language="en",
         channels=channels,
         desk=DeskSettings(secure_cookies=False),
+        # The pages pasted here are served by the test on this machine.
+        fetch=FetchSettings(allow_private_networks=True),
     )
     add_user(engine, "anna", BROWSER_PASSWORD, "approver")
     add_user(engine, "ed", BROWSER_PASSWORD, "editor")
@@ -404,3 +411,47 @@ def test_free_slots_are_offered_around_the_day_a_post_is_planned_for(
 def post_state(engine: Engine, post_id: int) -> str:
     with engine.connect() as connection:
         return connection.execute(select(posts.c.state).where(posts.c.id == post_id)).scalar()
+
+
+SUMMARY_PAGE = """<!doctype html><html lang="de"><head><title>Sturm im Norden | News</title>
+<meta property="og:title" content="Sturm im Norden"><link rel="canonical" href="{url}"></head>
+<body><article><h1>Sturm im Norden</h1><h2>Das Wichtigste in Kürze</h2>
+<ul><li>Orkanböen bis 140 km/h</li><li>Fernverkehr eingestellt</li></ul>
+<p>Der Wetterdienst warnt.</p></article></body></html>"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_pasted_pages_own_summary_becomes_the_teaser_bullets(
+    newsroom, browser, size, server
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _, _ = newsroom
+    path = f"/sturm-{size}"
+    url = server.serve(path, SUMMARY_PAGE.replace("{url}", server.base + path).encode())
+    page = open_desk(browser, base, size)
+    page.get_by_label("Article URL").fill(url)
+    page.get_by_role("button", name="Take in").click()
+    expect(page.locator("#text-telegram")).to_contain_text("• Orkanböen bis 140 km/h")
+    expect(page.locator(".pv-telegram")).to_contain_text("Fernverkehr eingestellt")
+    shot(page, f"29-bullets-from-the-page-{size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_template_most_readers_get_is_previewed_beside_the_text(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _, _ = newsroom
+    page = open_desk(browser, base, size)
+    article_page(page, base, 110 + len(size))
+    card = page.locator("#card-whatsapp")
+    expect(card).to_contain_text("What readers outside the 24-hour window get")
+    expect(card.locator(".pv-template")).to_contain_text(
+        f"Neu bei News.de: Stadtrat beschließt Haushalt {110 + len(size)}"
+    )
+    expect(card).to_contain_text("1,200 with the approved template")
+    assert serious_violations(page) == []
+    card.scroll_into_view_if_needed()
+    shot(page, f"30-template-preview-{size}")

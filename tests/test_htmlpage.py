@@ -328,3 +328,33 @@ def test_a_description_as_long_as_an_article_is_no_lead() -> None:
 def test_more_keywords_than_an_article_keeps_are_cut_to_the_first() -> None:
     head = "<meta name=keywords content='" + ", ".join(f"Wort{n}" for n in range(500)) + "'>"
     assert len(article_from_html(page_with(head), source="p").tags) == 100
+
+
+THREE = "<ul><li>Eins</li><li>Zwei</li><li>Drei</li></ul>"
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        f"<h2>Das Wichtigste in Kürze</h2>{THREE}",
+        f"<p><strong>Auf einen Blick:</strong></p>{THREE}",
+        f"<h3>Key points</h3>{THREE.replace('ul>', 'ol>')}",
+        f"<div class='box'><b>The essentials</b>{THREE}</div>",
+        f"<aside class='article-summary'>{THREE}</aside>",
+    ],
+    ids=["heading", "label-paragraph", "ordered", "box-label", "summary-box"],
+)
+def test_a_pages_own_summary_list_becomes_the_teaser_bullets(summary: str) -> None:
+    body = f"<article><h1>Kopf</h1>{summary}<p>Der Text.</p><ul><li>Andere</li></ul></article>"
+    assert article_from_html(page_with(body=body), source="p").bullets == ("Eins", "Zwei", "Drei")
+
+
+def test_a_list_under_no_summary_heading_gives_no_bullets() -> None:
+    body = "<article><h1>Kopf</h1><h2>Mehr zum Thema</h2><ul><li>Link</li></ul></article>"
+    assert article_from_html(page_with(body=body), source="p").bullets == ()
+
+
+def test_a_long_list_under_a_summary_heading_is_no_summary() -> None:
+    items = "".join(f"<li>Punkt {n}</li>" for n in range(30))
+    body = f"<h2>Auf einen Blick</h2><ul>{items}</ul>"
+    assert article_from_html(page_with(body=body), source="p").bullets == ()

@@ -66,3 +66,25 @@ def test_a_preview_shows_the_articles_image() -> None:
     assert '<img class="pv-img" src="https://img.news.de/1.jpg"' in Facebook("f").preview(
         "Text", article
     )
+
+
+@given(text=TEXT, headline=TEXT, body=TEXT)
+def test_a_template_preview_holds_only_the_frames_markup(text: str, headline: str, body: str):
+    from publisher.channels.whatsapp import WhatsApp
+
+    article = Article(url="https://www.news.de/a", headline=headline.strip() or "x")
+    for template in ({"name": "news", "body": body + " {{1}} {{2}}"}, {"name": body or "n"}):
+        channel = WhatsApp("wa", {"phone_number_id": "1", "template": template})
+        tags, attributes = tags_and_attributes(channel.template_preview(text, article))
+        assert tags <= FRAME_TAGS and attributes <= {"class"}
+
+
+def test_the_template_readers_get_is_previewed_with_the_headline_and_link() -> None:
+    from publisher.channels.whatsapp import WhatsApp
+
+    template = {"name": "news_teaser", "body": "Neu bei News.de: *{{1}}* {{2}}"}
+    channel = WhatsApp("wa", {"phone_number_id": "1", "template": template})
+    article = Article(url="https://www.news.de/a", headline="Sturm im Norden")
+    shown = channel.template_preview("Text https://www.news.de/a?utm_source=whatsapp", article)
+    assert "Neu bei News.de: <strong>Sturm im Norden</strong>" in shown
+    assert "https://www.news.de/a?utm_source=whatsapp" in shown

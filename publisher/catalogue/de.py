@@ -89,6 +89,7 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "template_preview": "Was Leser außerhalb des 24-Stunden-Fensters bekommen (die freigegebene Vorlage):",
     "why_failed": "Was die Plattform sagte:",
     "existing_posts": "Posts zu diesem Artikel",
     "post_again": "Noch einmal auf {channel} posten",

@@ -89,6 +89,7 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "template_preview": "What readers outside the 24-hour window get (the approved template):",
     "why_failed": "What the platform said:",
     "existing_posts": "This article's posts",
     "post_again": "Post again on {channel}",

@@ -30,6 +30,7 @@ from publisher.articles import (
 from publisher.clock import FIRST_DAY, LAST_DAY
 from publisher.intake import headlines
 from publisher.intake.headlines import HEADLINE_MAX, Declared
+from publisher.intake.summaries import summary_bullets
 
 _ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report)$")
 # Headings inside these are the page's furniture (navigation, captions, quotes), not an
@@ -342,6 +343,7 @@ def article_from_html(
             MAX_LEAD,
         ),
         "image": image if image.get("url") else None,
+        "bullets": summary_bullets(page.tree),
         "tags": _keywords(schema.get("keywords"))
         or _keywords(og.get("article:tag"))
         or _keywords(og.get("og:article:tag"))

@@ -65,6 +65,11 @@ class Choices:
         return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:32]
 
 
+def _markup(html: str | None) -> Markup | None:
+    """A channel's preview HTML (escaped by the channel) for a template, or nothing."""
+    return Markup(html) if html is not None else None
+
+
 def typed(form: Any, field: str) -> str:
     """What an editor typed in a form's text field, with the browser's line ends made `\n`."""
     return str(form.get(field) or "").replace("\r\n", "\n")
@@ -236,6 +241,7 @@ class Intake:
                     "text": channel.editable(text),
                     # Channels escape what they put in a preview (tests/test_previews.py).
                     "preview": Markup(channel.preview(text, through_desk(article, article_id))),
+                    "template": _markup(channel.template_preview(text, article)),
                     "length": channel.measure(text),
                     "limit": channel.limit_for(article),
                     "unit": unit(channel.unit, self.language),
