@@ -122,6 +122,11 @@ class ChannelSettings(BaseModel):
     _platform: PlatformOptions = PrivateAttr()
 
     type: str
+    label: str | None = Field(
+        default=None,
+        description="the channel's name as editors read it (default: its platform's name, or "
+        "the channel's own when two channels share a platform)",
+    )
     api_base: str | None = None
     language: str | None = Field(default=None, description="template language for this channel")
     max_bullets: int | None = Field(default=None, ge=0)
@@ -285,6 +290,17 @@ class Settings(_Strict):
         """The zone a channel's times are planned and shown in."""
         channel = self.channels.get(name)
         return ZoneInfo(channel.timezone) if channel and channel.timezone else self.tz
+
+    def label(self, name: str) -> str:
+        """A channel's name as editors read it: its `label`, else its platform's name ("X"),
+        else, when another channel shares its platform, its own name ("x_sport")."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return name
+        if channel.label:
+            return channel.label
+        sharing = sum(1 for other in self.channels.values() if other.type == channel.type)
+        return name if sharing > 1 else channel_class(channel.type).display_name
 
     def template(self, language: str | None) -> Template:
         """The template for a language, falling back to the configured one, then English."""

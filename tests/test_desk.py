@@ -557,7 +557,7 @@ def test_the_post_view_shows_the_preview_who_queued_it_and_its_deliveries(
     session, _ = signed_in(desk, "ed")
     page = session.get(f"{desk}/posts/{post_id}", timeout=5).text
     assert 'class="pv-x"' in page and "Schlagzeile" in page
-    assert "queued – cli" in page
+    assert "queued – command line" in page
     assert "No deliveries." in page
 
 

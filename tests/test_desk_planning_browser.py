@@ -6,11 +6,13 @@ and an approver stops and restarts a channel from the desk."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import Engine, select, update
 
 from publisher import roster
@@ -19,6 +21,7 @@ from publisher.config import ChannelSettings, DeskSettings, FetchSettings, Setti
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
+from publisher.engine.release import release
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine
@@ -36,6 +39,15 @@ from tests.browser_helpers import (
 )
 
 pytestmark = NO_CHROMIUM
+# The channels as the desk names them: by their platform, or by their own name where two share
+# one (x and x_sport are both X).
+LABELS = {
+    "x": "x",
+    "telegram": "Telegram",
+    "x_sport": "x_sport",
+    "whatsapp": "WhatsApp",
+    "facebook": "Facebook",
+}
 READERS = [f"+49170{n:07d}" for n in range(1, 1201)]
 
 
@@ -100,8 +112,8 @@ def article_page(page: Any, base: str, number: int) -> None:
 
 def only(page: Any, *channels: str) -> None:
     """Tick exactly these channels."""
-    for name in ("x", "telegram", "x_sport", "whatsapp", "facebook"):
-        box = page.get_by_label(f"Post on {name}", exact=True)
+    for name in LABELS:
+        box = page.get_by_label(f"Post on {LABELS[name]}", exact=True)
         if name in channels:
             box.check()
         else:
@@ -153,9 +165,10 @@ def test_one_click_never_sends_to_every_channel_unasked(newsroom, browser, size)
     expect(dialog).to_be_visible()
     # What goes where, when, to how many, and whether an approver lets it go.
     expect(dialog).to_contain_text("reaches 1,200 readers")
-    expect(dialog.locator("tr", has_text="x (X)")).to_contain_text("next free slot")
-    expect(dialog.locator("tr", has_text="x (X)")).to_contain_text("waits for an approver")
-    expect(dialog.locator("tr", has_text="telegram")).to_contain_text("now")
+    x_row = dialog.locator("tr", has=page.get_by_role("rowheader", name="x (X)", exact=True))
+    expect(x_row).to_contain_text("next free slot")
+    expect(x_row).to_contain_text("waits for an approver")
+    expect(dialog.locator("tr", has_text="Telegram")).to_contain_text("now")
     assert serious_violations(page) == []
     assert fits(page)
     shot(page, f"22-asked-before-posting-now-{size}")
@@ -193,9 +206,9 @@ def test_a_form_changed_after_the_question_is_asked_again(newsroom, browser) -> 
     only(page, "telegram", "whatsapp")
     page.get_by_role("button", name="Queue", exact=True).click()
     expect(page.get_by_role("alertdialog")).to_be_visible()
-    page.get_by_label("Post on x", exact=True).check()  # more than the editor confirmed
+    page.get_by_label("Post on x_sport", exact=True).check()  # more than the editor confirmed
     page.get_by_role("button", name="Queue", exact=True).click()
-    expect(page.get_by_role("alertdialog")).to_contain_text("x (X)")
+    expect(page.get_by_role("alertdialog")).to_contain_text("x_sport (X)")
     assert posts_of(engine, 40) == []
 
 
@@ -212,7 +225,7 @@ def test_a_channel_without_a_free_slot_is_named_and_the_others_are_queued(
     only(page, "x", "facebook")
     page.get_by_role("button", name="Queue", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Queued")
-    refused = page.locator("tr.refused", has_text="facebook")
+    refused = page.locator("tr.refused", has_text="Facebook")
     expect(refused).to_contain_text("not queued: No free posting time in the next 31 days.")
     shot(page, f"23-one-channel-refused-{size}")
     assert [r.channel for r in posts_of(engine, number)] == ["x"]
@@ -239,7 +252,7 @@ def test_a_german_desk_names_a_refused_channel_in_german(newsroom, browser) -> N
         )
         page.get_by_role("button", name="Aufnehmen").click()
         for name in ("x", "telegram", "x_sport", "whatsapp"):
-            page.get_by_label(f"Auf {name} posten", exact=True).uncheck()
+            page.get_by_label(f"Auf {LABELS[name]} posten", exact=True).uncheck()
         page.get_by_role("button", name="Einplanen").click()
         expect(page.get_by_role("alert")).to_contain_text("Nicht eingeplant")
         expect(page.locator("tr.refused")).to_contain_text(
@@ -257,15 +270,15 @@ def test_an_approver_stops_a_channel_and_starts_it_again(newsroom, browser, size
     base, engine, _ = newsroom
     page = open_desk(browser, base, size)
     page.get_by_role("link", name="Channels").click()
-    row = page.locator("tr", has_text="telegram")
-    row.get_by_role("button", name="Pause telegram").click()
-    expect(page.locator("tr", has_text="telegram")).to_contain_text("paused")
+    row = page.locator("tr", has_text="Telegram")
+    row.get_by_role("button", name="Pause Telegram").click()
+    expect(page.locator("tr", has_text="Telegram")).to_contain_text("paused")
     assert serious_violations(page) == []
     shot(page, f"25-channel-paused-{size}")
     with engine.connect() as connection:
         assert "telegram" in active_pauses(connection, utcnow())
-    page.locator("tr", has_text="telegram").get_by_role("button", name="Resume telegram").click()
-    expect(page.locator("tr", has_text="telegram")).to_contain_text("active")
+    page.locator("tr", has_text="Telegram").get_by_role("button", name="Resume Telegram").click()
+    expect(page.locator("tr", has_text="Telegram")).to_contain_text("active")
     with engine.connect() as connection:
         assert "telegram" not in active_pauses(connection, utcnow())
 
@@ -276,8 +289,8 @@ def test_an_editor_sees_the_channels_but_cannot_stop_them(newsroom, browser) -> 
     base, _, _ = newsroom
     page = open_desk(browser, base, name="ed")
     page.get_by_role("link", name="Channels").click()
-    expect(page.locator("tr", has_text="telegram")).to_contain_text("active")
-    expect(page.get_by_role("button", name="Pause telegram")).to_have_count(0)
+    expect(page.locator("tr", has_text="Telegram")).to_contain_text("active")
+    expect(page.get_by_role("button", name="Pause Telegram")).to_have_count(0)
 
 
 def queued_on(engine: Engine, settings: Settings, number: int, channel: str) -> int:
@@ -305,13 +318,13 @@ def test_the_article_page_shows_its_posts_and_posting_again_is_deliberate(
     page = open_desk(browser, base, size)
     article_page(page, base, number)
     posts = page.locator("table.existing-posts")
-    expect(posts.locator("tr", has_text="telegram")).to_contain_text("queued")
-    expect(page.get_by_label("Post on telegram")).not_to_be_checked()
+    expect(posts.locator("tr", has_text="Telegram")).to_contain_text("queued")
+    expect(page.get_by_label("Post on Telegram")).not_to_be_checked()
     expect(page.locator("#card-telegram")).to_contain_text(f"Already on this channel: post {first}")
     assert serious_violations(page) == []
     shot(page, f"26-article-posts-{size}")
-    page.get_by_role("link", name="Post again on telegram").click()
-    expect(page.get_by_label("Post on telegram")).to_be_checked()
+    page.get_by_role("link", name="Post again on Telegram").click()
+    expect(page.get_by_label("Post on Telegram")).to_be_checked()
     expect(page.get_by_label("Post on x", exact=True)).not_to_be_checked()
     expect(page.locator("#card-telegram")).to_contain_text("Ticked, it is posted here again.")
     page.get_by_role("button", name="Queue", exact=True).click()
@@ -404,7 +417,8 @@ def test_free_slots_are_offered_around_the_day_a_post_is_planned_for(
     page.goto(f"{base}/posts/{post_id}")
     offered = page.get_by_label("Free slots").locator("option")
     labels = " | ".join(offered.all_inner_texts())
-    assert f"{day.isoformat()} 09:00" in labels and f"{day.isoformat()} 18:00" in labels
+    shown_day = format_date(day, "EEE d MMM", locale="en")  # as the desk writes it
+    assert f"{shown_day}, 09:00" in labels and f"{shown_day}, 18:00" in labels
     expect(page.get_by_label("Free slots")).to_be_visible()
 
 
@@ -455,3 +469,66 @@ def test_the_template_most_readers_get_is_previewed_beside_the_text(
     assert serious_violations(page) == []
     card.scroll_into_view_if_needed()
     shot(page, f"30-template-preview-{size}")
+
+
+TOO_LONG = "Bad Request: message is too long"
+
+
+@pytest.fixture(scope="module")
+def german(newsroom) -> Iterator[str]:
+    """The same newsroom's desk in German."""
+    _, engine, settings = newsroom
+    desk = settings.model_copy(update={"desk": DeskSettings(secure_cookies=False, language="de")})
+    server = ServerThread(create_app(engine, desk), "127.0.0.1", 0)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
+
+
+def open_german(browser: Any, base: str, size: str) -> Any:
+    page = browser.new_context(viewport=SIZES[size], locale="de-DE").new_page()
+    page.goto(f"{base}/signin")
+    page.get_by_label("Name").fill("anna")
+    page.get_by_label("Passwort").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_german_desk_speaks_german_in_its_own_words_and_formats(
+    newsroom, german, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    _, engine, settings = newsroom
+    article = Article(id=f"cms-{size}", url=f"https://e.de/cms/{size}", headline="Aus dem CMS")
+    release(engine, settings.model_copy(update={"rules": ()}), article, "webhook")
+    with engine.connect() as connection:
+        post_id = connection.execute(
+            select(posts.c.id).where(posts.c.channel == "telegram").order_by(posts.c.id.desc())
+        ).scalar()
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts)
+            .where(posts.c.id == post_id)
+            .values(
+                state="failed", error_class="permanent", error="Bad Request: message is too long"
+            )
+        )
+    page = open_german(browser, german, size)
+    expect(page.locator(".who")).to_contain_text("anna (Freigabe)")
+    page.goto(f"{german}/posts/{post_id}")
+    expect(page.locator(".meta")).to_contain_text("Telegram")
+    expect(page.locator(".meta")).to_contain_text(re.compile(r"(Mo|Di|Mi|Do|Fr|Sa|So)\. \d+\. "))
+    expect(page.locator(".meta")).to_contain_text(re.compile(r"ME(S)?Z"))
+    expect(page.locator(".history")).to_contain_text("– CMS")
+    expect(page.locator(".why")).to_contain_text("Die Plattform hat diesen Post abgelehnt")
+    expect(page.locator(".why")).to_contain_text(TOO_LONG)
+    shot(page, f"31-german-post-{size}")
+    page.goto(f"{german}/channels")
+    expect(page.locator("tr", has_text="WhatsApp")).to_contain_text("1.200")
+    missing = page.goto(f"{german}/gibt-es-nicht")
+    assert missing.status == 404
+    expect(page.get_by_role("status")).to_contain_text("Diese Seite gibt es nicht.")
+    assert serious_violations(page) == []

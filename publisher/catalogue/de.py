@@ -89,6 +89,14 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "actor_cms": "CMS",
+    "actor_feed": "Feed {feed}",
+    "actor_cli": "Kommandozeile",
+    "explain_permanent": "Die Plattform hat diesen Post abgelehnt; unverändert noch einmal gesendet, wird er wieder abgelehnt.",
+    "explain_transient": "Die Plattform war nicht erreichbar oder gestört; es wurde mehrmals erneut versucht.",
+    "explain_auth": "Die Plattform hat den Zugang verweigert: Der Kanal ist pausiert, bis Zugangsdaten oder Berechtigungen in Ordnung sind.",
+    "explain_rate_limited": "Die Plattform bat zu warten; der Post geht nach der Wartezeit hinaus.",
+    "explain_uncertain": "Die Antwort kam nie an: Der Post ist vielleicht online. Bitte erst auf der Plattform nachsehen.",
     "template_preview": "Was Leser außerhalb des 24-Stunden-Fensters bekommen (die freigegebene Vorlage):",
     "why_failed": "Was die Plattform sagte:",
     "existing_posts": "Posts zu diesem Artikel",
@@ -230,7 +238,7 @@ DESK: dict[str, str] = {
     "next_page": "nächste Seite →",
     "empty_queue": "Nichts eingeplant.",
     "week_of": "Woche ab {day}",
-    "month_of": "Monat {month}",
+    "month_of": "{month}",
     "previous_week": "← vorige Woche",
     "next_week": "nächste Woche →",
     "previous_month": "← voriger Monat",

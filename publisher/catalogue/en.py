@@ -89,6 +89,14 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "actor_cms": "CMS",
+    "actor_feed": "feed {feed}",
+    "actor_cli": "command line",
+    "explain_permanent": "The platform refused this post; sending it again as it is will be refused again.",
+    "explain_transient": "The platform could not be reached or had a fault; it was tried again several times.",
+    "explain_auth": "The platform refused access: the channel is paused until its credentials or permissions are put right.",
+    "explain_rate_limited": "The platform asked to wait; the post goes out after the wait.",
+    "explain_uncertain": "The answer never arrived: the post may be online. Check the platform before trying again.",
     "template_preview": "What readers outside the 24-hour window get (the approved template):",
     "why_failed": "What the platform said:",
     "existing_posts": "This article's posts",
@@ -230,7 +238,7 @@ DESK: dict[str, str] = {
     "next_page": "next page →",
     "empty_queue": "Nothing is queued.",
     "week_of": "Week of {day}",
-    "month_of": "Month {month}",
+    "month_of": "{month}",
     "previous_week": "← previous week",
     "next_week": "next week →",
     "previous_month": "← previous month",

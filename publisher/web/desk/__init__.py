@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -141,6 +142,15 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "sign in first"}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # An address the desk has no page for, or a method it takes no form by: a page in the
+        # editor's words (scripts and hooks get JSON).
+        if request.url.path.startswith(("/api/", "/hooks/", "/widget", "/static/")):
+            return JSONResponse({"error": str(exc.detail)}, exc.status_code, exc.headers)
+        message = desk.t("no_such_page") if exc.status_code in (404, 405) else str(exc.detail)
+        return desk.render(request, "message.html.j2", {"message": message}, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _malformed(request: Request, exc: RequestValidationError) -> Response:

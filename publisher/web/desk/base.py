@@ -15,6 +15,7 @@ from publisher.clock import FIRST_DAY, LAST_DAY
 from publisher.config import Settings
 from publisher.engine.schema import MAX_ROW_ID
 from publisher.errors import EditorError
+from publisher.web.desk.words import Words
 
 # A post's or an article's number in an address: a number no row can have is no page.
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
@@ -37,6 +38,9 @@ class Pages(Protocol):
     def user(self, request: Request) -> Any: ...
 
     def reason(self, refusal: EditorError) -> str: ...
+
+    @property
+    def words(self) -> Words: ...
 
     async def form_user(self, request: Request, files: int = 0) -> Any: ...
 

@@ -202,5 +202,5 @@ class Calendar:
             )
         except EditorError as exc:
             return JSONResponse({"error": self.desk.reason(exc)}, status_code=422)
-        local = moved.astimezone(self.settings.tz).strftime("%Y-%m-%d %H:%M")
-        return JSONResponse({"moved": post_id, "message": self.desk.t("moved", due=local)})
+        shown = self.desk.words.when(moved)
+        return JSONResponse({"moved": post_id, "message": self.desk.t("moved", due=shown)})

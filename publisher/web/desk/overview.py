@@ -241,10 +241,6 @@ class Overview:
                 limit=300,
             )
         )
-        for row in rows:
-            started = datetime.fromisoformat(row["started_at"])
-            zone = self.settings.channel_tz(row["channel"])
-            row["started_local"] = started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
         context = {
             "deliveries": rows,
             "channel": channel or "",

@@ -27,6 +27,7 @@ from publisher.web.desk.overview import Overview
 from publisher.web.desk.planning import Planning
 from publisher.web.desk.posts import PostPages
 from publisher.web.desk.signin import SignIn
+from publisher.web.desk.words import Words
 
 # Pages that redraw themselves when the queue changes (another editor, the bot, a delivery).
 LIVE_PAGES = ("queue.html.j2", "plan.html.j2", "post.html.j2", "log.html.j2")
@@ -46,6 +47,8 @@ class Desk:
             loader=PackageLoader("publisher.web", "templates/desk"),
             autoescape=select_autoescape(default=True),
         )
+        self.words = Words(settings, self.language)
+        environment.globals.update(self.words.globals())
         self.templates = Jinja2Templates(env=environment)
         # Built once: every page and every keystroke's count needs them. The cards show the
         # channels an article goes to by default; counting works for every configured channel.

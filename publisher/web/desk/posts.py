@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher import actions, roster
 from publisher.catalogue import reach, table, unit
-from publisher.clock import shown, utcnow
+from publisher.clock import utcnow
 from publisher.engine import verbs
 from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
 from publisher.engine.listings import fan_out_summary, show_post
@@ -51,7 +51,7 @@ class PostPages:
         words = table(self.desk.language, "desk")
         return [
             {
-                "at": shown(row.at, self.settings.tz),
+                "at": self.desk.words.when(row.at),
                 "actor": row.actor,
                 "action": words.get(f"event_{row.action}", row.action),
             }
@@ -95,11 +95,8 @@ class PostPages:
         # A fan-out has a delivery per recipient: the page lists the latest few.
         context["more_deliveries"] = max(len(post["deliveries"]) - SHOWN_DELIVERIES, 0)
         post["deliveries"] = post["deliveries"][-SHOWN_DELIVERIES:]
-        context["due"] = shown(datetime.fromisoformat(post["due_at"]), self.settings.tz)
         for delivery in post["deliveries"]:
-            delivery["started"] = shown(
-                datetime.fromisoformat(delivery["started_at"]), self.settings.tz
-            )
+            delivery["started"] = self.desk.words.when(delivery["started_at"], post["channel"])
         context["editable"] = EDIT.allows(post["state"])
         # A failed post moved is tried again at that time.
         movable = RESCHEDULE.allows(post["state"]) or post["state"] == State.FAILED
@@ -108,7 +105,10 @@ class PostPages:
             due = datetime.fromisoformat(post["due_at"])
             slots = open_slots(self.engine, self.settings, post["channel"], utcnow(), around=due)
             context["open_slots"] = [
-                (moment.isoformat(timespec="minutes"), shown(moment, self.settings.tz))
+                (
+                    moment.isoformat(timespec="minutes"),
+                    self.desk.words.when(moment, post["channel"]),
+                )
                 for moment in slots
             ]
             context["due_input"] = post["due_local"][:16]
