@@ -76,6 +76,19 @@ def normalise_text(value: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+_SPELLED_OUT = re.compile(r"(?<=[a-z])(ae|oe|ue)")
+
+
+def fold(value: str) -> str:
+    """Text as search compares it: without accents, case or German spelling-out, so that
+    "muller", "Mueller" and "Müller" are one word ("Straße" is "strasse")."""
+    bare = "".join(
+        ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch)
+    )
+    folded = bare.casefold()
+    return _SPELLED_OUT.sub(lambda m: m.group(1)[0], folded)
+
+
 _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
 
 

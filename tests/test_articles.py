@@ -214,3 +214,13 @@ def test_json_nested_too_deeply_is_refused_as_not_an_article() -> None:
     with pytest.raises(ArticleError) as refused:
         article_from_json_text("[" * 100_000 + "]" * 100_000, "upload.json")
     assert refused.value.key == "not_an_article"
+
+
+@pytest.mark.parametrize(
+    ("written", "searched"),
+    [("Müller", "muller"), ("Müller", "Mueller"), ("Straße", "strasse"), ("Élysée", "elysee")],
+)
+def test_search_folds_accents_case_and_german_spelling_out(written: str, searched: str) -> None:
+    from publisher.articles import fold
+
+    assert fold(searched) in fold(f"Herr {written} sagt")

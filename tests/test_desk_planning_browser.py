@@ -532,3 +532,20 @@ def test_a_german_desk_speaks_german_in_its_own_words_and_formats(
     assert missing.status == 404
     expect(page.get_by_role("status")).to_contain_text("Diese Seite gibt es nicht.")
     assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_searching_the_queue_folds_umlauts_and_accents(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    headline = f"Müller übernimmt den Vorsitz in Zürich ({size})"
+    article = Article(id=f"search-{size}", url=f"https://e.de/search/{size}", headline=headline)
+    queue.add(engine, settings, article, roster.chosen(settings, ["telegram"]), When())
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/queue")
+    for words in ("muller zurich", "Mueller", "MÜLLER"):
+        page.get_by_label("Words").fill(f"{words} {size}")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator("table.queue")).to_contain_text(headline)
+    shot(page, f"32-search-folded-{size}")

@@ -46,3 +46,31 @@ def test_a_malformed_database_url_is_refused_without_its_password(url: str) -> N
         make_engine(url)
     assert "not a database URL" in str(refused.value)
     assert "s3cr3t-pa55" not in str(refused.value)
+
+
+def test_posts_made_before_search_folding_are_found_after_the_upgrade(database_url: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0007")
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, key, url, headline, data, created_at, updated_at) "
+                "VALUES (1, 'k', 'https://e.de/1', 'Müller', '{}', :now, :now)"
+            ),
+            {"now": "2026-12-01 10:00:00"},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO posts (id, article_id, channel, channel_type, text, link, fields, "
+                "state, due_at, attempts, retries, queued_by, edited, created_at, updated_at, "
+                "approval_required) VALUES (1, 1, 'x', 'x', 'Zürich', 'l', '{}', 'queued', :now, "
+                "0, 0, 'cli', false, :now, :now, false)"
+            ),
+            {"now": "2026-12-01 10:00:00"},
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT search FROM posts")).scalar() == "muller zurich"
+    engine.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, case, func, or_, select, type_coerce
 
+from publisher.articles import fold
 from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.config import Settings
@@ -159,9 +160,10 @@ def page_of_posts(
         conditions.append(posts.c.due_at >= chosen.due_from)
     if chosen.due_until is not None:
         conditions.append(posts.c.due_at < chosen.due_until)
-    for word in chosen.words.split()[:5]:
+    # Words are compared folded (articles.fold): "muller" finds "Müller".
+    for word in fold(chosen.words).split()[:5]:
         pattern = f"%{word.replace('%', '').replace('_', '')}%"
-        conditions.append(or_(articles.c.headline.ilike(pattern), posts.c.text.ilike(pattern)))
+        conditions.append(posts.c.search.like(pattern))
     with engine.connect() as connection:
         paused = set(active_pauses(connection, utcnow()))
         urgency = case(

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, CursorResult, Engine, func, insert, select, update
 
-from publisher.articles import Article
+from publisher.articles import Article, fold
 from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
 from publisher.config import Settings
@@ -359,6 +359,9 @@ def insert_posts(
     """Insert one post per teaser in the caller's transaction and tell the workers; `edited`
     names the channels whose text an editor wrote (a CMS update leaves those alone)."""
     ids = []
+    headline = connection.execute(
+        select(articles.c.headline).where(articles.c.id == article_id)
+    ).scalar_one()
     for name, teaser in teasers.items():
         try:
             chosen = timing if isinstance(timing, When) else timing[name]
@@ -376,6 +379,7 @@ def insert_posts(
                 channel=name,
                 channel_type=teaser.type,
                 text=teaser.text,
+                search=fold(f"{headline} {teaser.text}"),
                 link=teaser.link,
                 fields=dict(teaser.fields),
                 state=State.AWAITING_APPROVAL if held else State.QUEUED,

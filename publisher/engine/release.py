@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from publisher import roster
-from publisher.articles import Article
+from publisher.articles import Article, fold
 from publisher.channels import ComposeError, Teaser
 from publisher.clock import shown, utcnow
 from publisher.config import Settings
@@ -220,6 +220,7 @@ def _refresh(
         teaser = compose(article, {row.channel: channel}, settings)[row.channel]
         values: dict[str, object] = {
             "text": teaser.text,
+            "search": fold(f"{article.headline} {teaser.text}"),
             "link": teaser.link,
             "fields": dict(teaser.fields),
             # A publication time moved into the future moves the embargo with it.

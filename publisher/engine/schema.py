@@ -103,6 +103,8 @@ posts = Table(
     Column("approval_required", Boolean, nullable=False, default=False),
     Column("approved_by", String(200)),
     Column("approved_at", UTCDateTime),
+    # The headline and text as the desk's search compares them (articles.fold).
+    Column("search", Text),
     Index("ix_posts_state_due", "state", "due_at"),
     Index("ix_posts_channel_state", "channel", "state"),
     Index("ix_posts_article_channel", "article_id", "channel"),

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, select, update
 
 from publisher import roster
-from publisher.articles import Article, ArticleError, check_http_url
+from publisher.articles import Article, ArticleError, check_http_url, fold
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
@@ -326,6 +326,7 @@ def edit(
         composed = compose(article, {row.channel: channel}, settings)[row.channel]
         values: dict[str, Any] = {
             "text": new_text,
+            "search": fold(f"{article.headline} {new_text}"),
             "edited": new_text != composed.text,
             "updated_at": now,
         }
