@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from babel.dates import format_date
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from publisher import roster
 from publisher.articles import Article
@@ -22,7 +22,7 @@ from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
 from publisher.engine.release import release
-from publisher.engine.schema import posts
+from publisher.engine.schema import deliveries, posts
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine
 from publisher.engine.subscribers import import_numbers
@@ -549,3 +549,74 @@ def test_searching_the_queue_folds_umlauts_and_accents(newsroom, browser, size) 
         page.get_by_role("button", name="Filter").click()
         expect(page.locator("table.queue")).to_contain_text(headline)
     shot(page, f"32-search-folded-{size}")
+
+
+def fanned_out(engine: Engine, settings: Settings, number: int, readers: int) -> int:
+    """A WhatsApp post sent to `readers` readers as the engine records a fan-out: a delivery
+    per reader; Meta reported some delivered and read, and three numbers undeliverable later."""
+    article = Article(
+        id=f"fan-{number}", url=f"https://e.de/fan/{number}", headline=f"Eilmeldung {number}"
+    )
+    (post_id,) = queue.add(engine, settings, article, roster.chosen(settings, ["whatsapp"]), When())
+    now = utcnow()
+    rows = [
+        {
+            "post_id": post_id, "channel": "whatsapp", "attempt": 1, "worker": "w",
+            "started_at": now, "finished_at": now, "outcome": "sent", "payload": {},
+            "recipient": READERS[n], "remote_id": f"wamid.{number}.{n}",
+            "status": "failed" if n < 3 else "read" if n % 2 else "delivered",
+            "status_error": "131026: Message undeliverable" if n < 3 else None,
+        }
+        for n in range(readers)
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(insert(deliveries), rows)
+        connection.execute(update(posts).where(posts.c.id == post_id).values(state="sent"))
+    return post_id
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_log_shows_a_whatsapp_push_as_one_row_with_its_counts(newsroom, browser, size):
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    post_id = fanned_out(engine, settings, 120 + len(size), 1_200)
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/log?channel=whatsapp")
+    rows = page.locator("table.log tbody tr")
+    expect(rows.first).to_contain_text(f"#{post_id}")
+    expect(rows.first).to_contain_text(f"Eilmeldung {120 + len(size)}")
+    expect(rows.first).to_contain_text("1,200 of 1,200 messages sent")
+    rows.first.locator("summary").click()
+    # Meta's later report of undeliverable numbers counts as failed.
+    expect(rows.first.locator("dd").nth(3)).to_have_text("3")
+    expect(page.locator("table.log")).not_to_contain_text("+49170")
+    assert serious_violations(page) == []
+    assert fits(page)
+    shot(page, f"33-log-fan-out-{size}")
+    rows.first.get_by_role("link", name=f"#{post_id}").click()
+    page.wait_for_url(f"{base}/posts/{post_id}")
+
+
+def test_the_log_pages_and_filters_by_outcome(newsroom, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    for number in range(60):
+        post_id = queued_on(engine, settings, 1_000 + number, "telegram")
+        with engine.begin() as connection:
+            connection.execute(
+                insert(deliveries).values(
+                    post_id=post_id, channel="telegram", attempt=1, worker="w",
+                    started_at=utcnow(), outcome="failed" if number == 7 else "sent", payload={},
+                )
+            )  # fmt: skip
+    page = open_desk(browser, base)
+    page.goto(f"{base}/log")
+    expect(page.locator(".count")).to_contain_text("Page 1 of")
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator(".count")).to_contain_text("Page 2 of")
+    page.get_by_label("Outcome").select_option("failed")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("table.log tbody tr")).to_have_count(1)
+    expect(page.locator("table.log")).to_contain_text("Stadtrat beschließt Haushalt 1007")

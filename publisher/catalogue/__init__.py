@@ -12,6 +12,7 @@ from html import escape
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime, get_timezone_name
 from babel.numbers import format_decimal
 
@@ -34,7 +35,12 @@ def translator(language: str, surface: Surface) -> Callable[..., str]:
     HTML, so its values are escaped."""
     texts = table(language, surface)
 
-    def t(key: str, **values: object) -> str:
+    def t(key: str, count: int | None = None, **values: object) -> str:
+        # With `count`, the text of its plural form where the catalogue has one ("…_one").
+        if count is not None:
+            form = Locale.parse(_locale(language)).plural_form(count)
+            key = f"{key}_{form}" if f"{key}_{form}" in texts else key
+            values.setdefault("count", count)
         if surface == "bot":
             values = {k: escape(str(v), quote=False) for k, v in values.items()}
         return texts[key].format(**values) if values else texts[key]

@@ -89,6 +89,8 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "log_fan_out": "{sent} von {total} Nachrichten gesendet",
+    "log_fan_out_details": "die Nachricht jedes Lesers auf der Seite des Posts",
     "actor_cms": "CMS",
     "actor_feed": "Feed {feed}",
     "actor_cli": "Kommandozeile",
@@ -233,6 +235,7 @@ DESK: dict[str, str] = {
     "cancel_posts": "Ja, verwerfen",
     "keep_posts": "Nein, behalten",
     "page_of": "Seite {page} von {pages} · {total} Posts",
+    "page_of_one": "Seite {page} von {pages} · {total} Post",
     "pages": "Seiten",
     "previous_page": "← vorige Seite",
     "next_page": "nächste Seite →",

@@ -89,6 +89,8 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "log_fan_out": "{sent} of {total} messages sent",
+    "log_fan_out_details": "every reader's message on the post's page",
     "actor_cms": "CMS",
     "actor_feed": "feed {feed}",
     "actor_cli": "command line",
@@ -233,6 +235,7 @@ DESK: dict[str, str] = {
     "cancel_posts": "Yes, cancel them",
     "keep_posts": "No, keep them",
     "page_of": "Page {page} of {pages} · {total} posts",
+    "page_of_one": "Page {page} of {pages} · {total} post",
     "pages": "Pages",
     "previous_page": "← previous page",
     "next_page": "next page →",

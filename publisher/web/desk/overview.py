@@ -17,8 +17,9 @@ from publisher import actions
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
 from publisher.engine import verbs
+from publisher.engine.deliverylog import LogFilter, log_page
 from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.listings import PostFilter, list_deliveries, page_of_posts
+from publisher.engine.listings import PostFilter, page_of_posts
 from publisher.engine.pauses import active_pauses
 from publisher.engine.subscribers import counts as subscriber_counts
 from publisher.errors import EditorError
@@ -32,6 +33,10 @@ BULK = ("approve", "cancel", "retry", "reschedule")
 # The states the queue's filter offers.
 STATES = tuple(state.value for state in State if state != State.SENDING)
 PER_PAGE = 50
+# The outcomes the log's filter offers (those an attempt ends with).
+SHOWN_OUTCOMES = tuple(
+    outcome for outcome in Outcome if outcome not in (Outcome.PENDING, Outcome.RELEASED)
+)
 
 
 class Overview:
@@ -224,29 +229,37 @@ class Overview:
         channel: str | None = None,
         outcome: str | None = None,
         day: str | None = None,
+        page: str | None = None,
     ) -> Response:
+        """The delivery log, newest first, a page at a time (a fan-out is one row per post)."""
         self.desk.user(request)
         since = until = None
         chosen_day = day_in_address(day)
         if chosen_day is not None:
             since = datetime.combine(chosen_day, time(), self.settings.tz)
             until = since + timedelta(days=1)
-        rows = await run_in_threadpool(
-            lambda: list_deliveries(
-                self.engine,
-                channel=channel or None,
-                outcome=outcome or None,
-                since=since,
-                until=until,
-                limit=300,
-            )
+        chosen = LogFilter(
+            channel=channel if channel in self.settings.channels else None,
+            outcome=outcome if outcome in SHOWN_OUTCOMES else None,
+            since=since,
+            until=until,
         )
-        context = {
-            "deliveries": rows,
-            "channel": channel or "",
-            "outcome": outcome or "",
-            "outcomes": list(Outcome),
+        number = int(page) if page and page.isdigit() and len(page) < 7 else 1
+        rows, total, number = await run_in_threadpool(
+            log_page, self.engine, chosen, number, PER_PAGE
+        )
+        shown = {
+            "channel": chosen.channel or "",
+            "outcome": chosen.outcome or "",
             "day": chosen_day.isoformat() if chosen_day else "",
-            "channels": list(self.settings.channels),
         }
+        context = {
+            "rows": rows,
+            "outcomes": SHOWN_OUTCOMES,
+            "channels": list(self.settings.channels),
+            "page": number,
+            "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
+            "total": total,
+            "query": urlencode({k: v for k, v in shown.items() if v}),
+        } | shown
         return self.desk.render(request, "log.html.j2", context)
