@@ -616,7 +616,28 @@ def test_the_log_pages_and_filters_by_outcome(newsroom, browser) -> None:
     expect(page.locator(".count")).to_contain_text("Page 1 of")
     page.get_by_role("link", name="Next page").click()
     expect(page.locator(".count")).to_contain_text("Page 2 of")
+    page.get_by_label("Channel").select_option("telegram")
     page.get_by_label("Outcome").select_option("failed")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("table.log tbody tr")).to_have_count(1)
     expect(page.locator("table.log")).to_contain_text("Stadtrat beschließt Haushalt 1007")
+
+
+def test_on_a_phone_the_channels_and_the_button_are_in_reach(newsroom, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    page = open_desk(browser, base, "phone")
+    article_page(page, base, 130)
+    # Every channel's tick within two screens; the button always on screen.
+    last = page.get_by_label("Post on Facebook", exact=True)
+    assert last.bounding_box()["y"] < 2 * SIZES["phone"]["height"]
+    expect(page.get_by_role("button", name="Queue", exact=True)).to_be_in_viewport()
+    expect(page.get_by_label("Next free slot")).to_be_in_viewport()
+    shot(page, "34-article-folded-phone")
+    post_id = queued_on(engine, settings, 131, "x")
+    page.goto(f"{base}/posts/{post_id}")
+    expect(page.get_by_role("button", name="Approve")).to_be_in_viewport()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Yes, cancel it")).to_be_in_viewport()
+    shot(page, "35-cancel-confirmation-phone")

@@ -89,6 +89,7 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "edit_teaser": "Vorschau und Text",
     "log_fan_out": "{sent} von {total} Nachrichten gesendet",
     "log_fan_out_details": "die Nachricht jedes Lesers auf der Seite des Posts",
     "actor_cms": "CMS",

@@ -89,6 +89,7 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "edit_teaser": "Preview and text",
     "log_fan_out": "{sent} of {total} messages sent",
     "log_fan_out_details": "every reader's message on the post's page",
     "actor_cms": "CMS",

@@ -37,6 +37,9 @@
             if (measured.length === undefined) { return; }
             counter.querySelector(".length").textContent = measured.length;
             counter.querySelector(".limit").textContent = measured.limit;
+            var card = area.closest(".card");
+            var summary = card && card.querySelector(".summary-count");
+            if (summary) { summary.textContent = measured.length + " / " + measured.limit; }
             counter.classList.toggle("over", measured.length > measured.limit);
             // The server's preview is escaped HTML made by the channel module.
             if (preview && measured.preview !== undefined) { preview.innerHTML = measured.preview; }
@@ -117,10 +120,21 @@
     });
   }
 
+  // On a phone an article's teasers start folded (the channel, its tick and its length show),
+  // so that choosing channels and the button are within a thumb's reach; one with a problem
+  // stays open.
+  function foldOnPhones(root) {
+    if (!window.matchMedia("(max-width: 700px)").matches) { return; }
+    root.querySelectorAll("details.editor:not(.troubled)").forEach(function (details) {
+      details.open = false;
+    });
+  }
+
   function wire(root) {
     wireCounters(root);
     wireCalendar(root);
     wireChoosers(root);
+    foldOnPhones(root);
   }
 
   function redraw() {
