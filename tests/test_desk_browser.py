@@ -239,7 +239,9 @@ def test_the_calendar_moves_a_dragged_post_and_says_why_it_refuses(site, browser
     page.drag_and_drop(
         f'.ev[data-post="{moving}"]', f'.cell[data-day="{monday.isoformat()}"][data-hour="12"]'
     )
-    expect(page.locator("#cal-message")).to_contain_text(f"post {fixed} on x is due within 60")
+    expect(page.locator("#cal-message")).to_contain_text(f"post {fixed} on X is due within 60")
+    # Said where the post was dropped too.
+    expect(page.locator(".drop-refusal")).to_contain_text(f"post {fixed} on X")
     shot(page, "09-calendar-refused")
     assert entry.count() == 1
     page.goto(f"{base}/plan?view=month&start={monday.isoformat()}")

@@ -641,3 +641,39 @@ def test_on_a_phone_the_channels_and_the_button_are_in_reach(newsroom, browser) 
     page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("button", name="Yes, cancel it")).to_be_in_viewport()
     shot(page, "35-cancel-confirmation-phone")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_calendar_filters_by_channel_and_has_a_compact_busy_week(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    monday = utcnow().astimezone(settings.tz).date() + timedelta(days=35 + 7 * len(size))
+    monday -= timedelta(days=monday.weekday())
+    for hour in (10, 11, 14):
+        at = datetime.combine(monday, time(hour), settings.tz)
+        article = Article(id=f"cal-{size}-{hour}", url=f"https://e.de/cal/{hour}", headline="Rat")
+        queue.add(engine, settings, article, roster.chosen(settings, ["telegram"]), When("at", at))
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/plan?start={monday.isoformat()}")
+    expect(page.locator(".legend")).to_contain_text("next free slot")
+    page.locator("select[name=channel]").select_option("x")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator(".ev", has_text="Telegram")).to_have_count(0)
+    page.locator("select[name=channel]").select_option("telegram")
+    page.get_by_label("Compact (times and channels only)").check()
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator(".ev", has_text="Telegram")).to_have_count(3)
+    # Compact shows time and channel; the headline is left to screen readers and the tooltip.
+    expect(page.locator(".ev small")).to_have_count(0)
+    expect(page.locator(".ev").first.locator(".visually-hidden")).to_have_text(" Rat")
+    shot(page, f"36-calendar-filtered-compact-{size}")
+    # The next week keeps the filter.
+    page.get_by_role("link", name="Next week").click()
+    expect(page.locator("select[name=channel]")).to_have_value("telegram")
+    if size == "desktop":
+        position = page.locator(".cal-head").first.evaluate("e => getComputedStyle(e).position")
+        assert position == "sticky"
+    assert serious_violations(page) == []

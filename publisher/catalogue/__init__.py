@@ -48,13 +48,16 @@ def translator(language: str, surface: Surface) -> Callable[..., str]:
     return t
 
 
-def describe(error: EditorError, language: str) -> str:
+def describe(error: EditorError, language: str, label: Callable[[str], str] | None = None) -> str:
     """A refusal in the editor's words: from the catalogue when it was raised with a key (its
-    state and verb values become words too), else its own message."""
+    state and verb values become words too, and with `label` its channel the channel's label),
+    else its own message."""
     texts = table(language, "desk")
     if error.key is None or f"error_{error.key}" not in texts:
         return str(error)
     values = dict(error.values)
+    if label is not None and isinstance(values.get("channel"), str):
+        values["channel"] = label(str(values["channel"]))
     for name, prefix in (("state", "state_"), ("verb", "verb_")):
         word = texts.get(f"{prefix}{values.get(name)}")
         if word is not None:

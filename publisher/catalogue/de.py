@@ -89,6 +89,9 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "compact_view": "Kompakt (nur Zeiten und Kanäle)",
+    "next_free": "nächster freier Termin {when}",
+    "channels_and_slots": "Kanäle und ihre nächsten freien Termine",
     "edit_teaser": "Vorschau und Text",
     "log_fan_out": "{sent} von {total} Nachrichten gesendet",
     "log_fan_out_details": "die Nachricht jedes Lesers auf der Seite des Posts",

@@ -89,6 +89,9 @@ WORDS: dict[str, str] = {
 }
 
 DESK: dict[str, str] = {
+    "compact_view": "Compact (times and channels only)",
+    "next_free": "next free slot {when}",
+    "channels_and_slots": "Channels and their next free slots",
     "edit_teaser": "Preview and text",
     "log_fan_out": "{sent} of {total} messages sent",
     "log_fan_out_details": "every reader's message on the post's page",

@@ -8,6 +8,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -17,6 +18,7 @@ from publisher import actions
 from publisher.clock import utcnow
 from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE, TAKING_TIME
 from publisher.engine.listings import timetable
+from publisher.engine.queue import open_slots
 from publisher.engine.slots import free_slots, local_slot
 from publisher.errors import EditorError
 from publisher.web.bodies import json_request
@@ -27,6 +29,7 @@ VIEWS = ("week", "month")
 # Posts shown in one hour of the week or one day of the month; the rest are a link to the
 # day's queue, so that a busy day keeps the page small.
 PER_HOUR = 4
+PER_HOUR_COMPACT = 12
 PER_DAY = 6
 # Hours before this one are shown only when something is in them.
 DAY_STARTS = 6
@@ -105,12 +108,12 @@ class Calendar:
         )
 
     def _free(
-        self, days: list[date], taken_by: dict[str, list[datetime]]
+        self, days: list[date], taken_by: dict[str, list[datetime]], only: str | None = None
     ) -> list[tuple[datetime, FreeSlot]]:
         now = utcnow()
         found = []
         for name, channel in self.settings.channels.items():
-            if not channel.slots:
+            if not channel.slots or only not in (None, name):
                 continue
             taken = taken_by.get(name, [])
             zone = self.settings.channel_tz(name)
@@ -127,17 +130,26 @@ class Calendar:
         return found
 
     async def page(
-        self, request: Request, view: str = "week", start: str | None = None
+        self,
+        request: Request,
+        view: str = "week",
+        start: str | None = None,
+        channel: str | None = None,
+        compact: str | None = None,
     ) -> Response:
+        """The week or month; `channel` shows one channel alone, `compact` a busy week's posts
+        as their times and channels only (more of them to an hour)."""
         self.desk.user(request)
         view = view if view in VIEWS else "week"
+        only = channel if channel in self.settings.channels else None
+        tight = compact == "1"
         days, anchor, before, after = self._days(view, start)
         tz = self.settings.tz
         # Posts due within the view, with a day either side: other posts of a channel near its
         # first or last slot keep those slots taken.
         since = datetime.combine(days[0], time(), tz).astimezone(UTC) - timedelta(days=1)
         until = datetime.combine(days[-1], time(), tz).astimezone(UTC) + timedelta(days=2)
-        context = await run_in_threadpool(self._grid, view, days, since, until)
+        context = await run_in_threadpool(self._grid, view, days, since, until, only, tight)
         context |= {
             "view": view,
             "days": days,
@@ -145,15 +157,40 @@ class Calendar:
             "today": datetime.now(tz).date(),
             "before": before.isoformat(),
             "after": after.isoformat(),
-            "legend": self.colours,
+            "legend": {n: c for n, c in self.colours.items() if only in (None, n)},
+            "next_free": await run_in_threadpool(self._next_free, only),
+            "channel": only or "",
+            "compact": tight,
+            "channels": list(self.settings.channels),
+            "keep": urlencode(
+                {k: v for k, v in (("channel", only), ("compact", tight and "1")) if v}
+            ),
         }
         return self.desk.render(request, "plan.html.j2", context)
 
+    def _next_free(self, only: str | None) -> dict[str, str]:
+        """Each channel's next free slot, as the legend hints it (channels with slots)."""
+        hints = {}
+        for name, configured in self.settings.channels.items():
+            if configured.slots and only in (None, name):
+                slots = open_slots(self.engine, self.settings, name, utcnow(), days=14)
+                if slots:
+                    hints[name] = self.desk.words.when(slots[0], name)
+        return hints
+
     def _grid(
-        self, view: str, days: list[date], since: datetime, until: datetime
+        self,
+        view: str,
+        days: list[date],
+        since: datetime,
+        until: datetime,
+        only: str | None = None,
+        compact: bool = False,
     ) -> dict[str, Any]:
         """The view's cells, each with its posts (up to a few) and its free slots."""
         rows, paused = timetable(self.engine, since, until)
+        if only is not None:
+            rows = [row for row in rows if row.channel == only]
         tz = self.settings.tz
         hours: list[int | None] = list(range(24)) if view == "week" else [None]
         keys = [(day, hour) for day in days for hour in hours]
@@ -162,7 +199,7 @@ class Calendar:
         bounds = [local_slot(day, time(hour or 0), tz) for day, hour in keys]
         bounds.append(local_slot(days[-1] + timedelta(days=1), time(), tz))
         cells = {key: Cell(*key) for key in keys}
-        limit = PER_DAY if view == "month" else PER_HOUR
+        limit = PER_DAY if view == "month" else PER_HOUR_COMPACT if compact else PER_HOUR
         taken_by: dict[str, list[datetime]] = {}
         for row in rows:
             if row.state in TAKING_TIME:
@@ -175,7 +212,7 @@ class Calendar:
                 cell.entries.append(self._entry(row, row.at.astimezone(tz), paused))
             else:
                 cell.more += 1
-        for moment, slot in self._free(days, taken_by):
+        for moment, slot in self._free(days, taken_by, only):
             near = cells.get((moment.date(), moment.hour if view == "week" else None))
             if near is not None:
                 near.free.append(slot)

@@ -133,4 +133,4 @@ class Desk:
 
     def reason(self, refusal: EditorError) -> str:
         """What a refusal says, in the desk's language."""
-        return describe(refusal, self.language)
+        return describe(refusal, self.language, self.settings.label)

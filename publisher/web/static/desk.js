@@ -101,6 +101,12 @@
             redraw().then(function () { say("cal-status", result.answer.message); });
           } else {
             say("cal-message", result.answer.error);
+            // Said where the post was dropped too: the editor's eyes are there.
+            var refusal = document.createElement("p");
+            refusal.className = "drop-refusal";
+            refusal.setAttribute("aria-hidden", "true");
+            refusal.textContent = result.answer.error;
+            target.appendChild(refusal);
           }
         });
       });
