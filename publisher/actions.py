@@ -5,7 +5,7 @@ their table `publisher.engine.lifecycle`'s; the CLI, the bot and the desk only p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,12 +35,28 @@ def move(engine: Engine, settings: Settings, post_id: int, text: str, *, by: str
     moved = when(text or "?", settings)
     if moved.at is None:
         raise TimeError("choose a date and time", key="no_time_given")
-    if verbs.state_of(engine, post_id) == State.FAILED:
-        verbs.retry(engine, post_id, by, now=moved.at)
-        return moved.at
-    gaps = {name: timedelta(minutes=c.min_gap) for name, c in settings.channels.items()}
-    verbs.reschedule(engine, post_id, moved.at, by, gaps)
+    move_to(engine, settings, post_id, moved.at, by=by)
     return moved.at
+
+
+def move_to(
+    engine: Engine,
+    settings: Settings,
+    post_id: int,
+    at: datetime,
+    *,
+    by: str,
+    making_way: Collection[int] = (),
+) -> None:
+    """Move a post to `at` (a failed one is tried again then); refused, changing nothing, in
+    the past or closer than its channel's `min_gap` to another post of the channel than those
+    `making_way` (about to be moved too)."""
+    if verbs.state_of(engine, post_id) == State.FAILED:
+        verbs.not_past(at)
+        verbs.retry(engine, post_id, by, now=at)
+        return
+    gaps = {name: timedelta(minutes=c.min_gap) for name, c in settings.channels.items()}
+    verbs.reschedule(engine, post_id, at, by, gaps, making_way)
 
 
 def queue_article(

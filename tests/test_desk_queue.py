@@ -133,3 +133,84 @@ def test_going_back_after_an_action_never_leaves_the_desk(desk, engine, database
         allow_redirects=False,
     )
     assert answer.headers["location"] == "/queue"
+
+
+def test_all_posts_the_filter_finds_are_changed_after_one_question(desk, engine, database_url):
+    ids = many(engine, database_url, 53)
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "action": "cancel", "scope": "matching", "back": "/queue"}
+    asked = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    assert "Really cancel 53 posts?" in asked.text and "on all pages" in asked.text
+    carried = re.search(r'name="ids" value="([\d,]+)"', asked.text).group(1)
+    late = queued_post(engine, database_url)
+    session.post(f"{desk}/queue/bulk", data=form | {"confirm": "1", "ids": carried}, timeout=5)
+    assert {state(engine, i) for i in ids} == {"cancelled"}
+    # A post queued while the editor read the question was not asked about.
+    assert state(engine, late) == "queued"
+
+
+def test_all_posts_the_filter_finds_keeps_to_the_filter(desk, engine, database_url) -> None:
+    waiting = queued_post(engine, database_url, "awaiting_approval")
+    queued = queued_post(engine, database_url)
+    session, csrf = signed_in(desk, "anna")
+    form = {
+        "csrf": csrf, "action": "approve", "scope": "matching",
+        "back": "/queue?state=awaiting_approval",
+    }  # fmt: skip
+    asked = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    assert "Approve: one post?" in asked.text
+    carried = re.search(r'name="ids" value="([\d,]+)"', asked.text).group(1)
+    assert carried == str(waiting) and state(engine, queued) == "queued"
+
+
+def test_more_posts_than_one_action_takes_are_refused_whole(
+    desk, engine, database_url, monkeypatch
+):
+    monkeypatch.setattr("publisher.bulk.MOST", 2)
+    ids = many(engine, database_url, 3)
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "action": "cancel", "scope": "matching", "back": "/queue"}
+    answer = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    assert answer.status_code == 422 and "more than 2 posts" in answer.text
+    assert {state(engine, i) for i in ids} == {"queued"}
+
+
+def test_a_time_typed_beside_another_action_is_refused_not_ignored(desk, engine, database_url):
+    post_id = queued_post(engine, database_url, "awaiting_approval")
+    session, csrf = signed_in(desk, "anna")
+    form = {"csrf": csrf, "action": "approve", "post": [post_id], "at": f"{coming(5, 4)}T10:30"}
+    answer = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    assert answer.status_code == 422 and "a time or hours were typed" in answer.text
+    assert state(engine, post_id) == "awaiting_approval"
+
+
+def test_ticked_posts_shift_by_the_hours_typed(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    before = post(engine, post_id).due_at
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "action": "shift", "post": [post_id], "hours": "1,5"}
+    answer = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    assert answer.status_code == 200 and "Done for 1 of 1 posts." in answer.text
+    assert post(engine, post_id).due_at - before == timedelta(minutes=90)
+
+
+def test_a_refused_post_is_listed_with_its_channel_and_headline(desk, engine, database_url):
+    sent = queued_post(engine, database_url, "sent")
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "action": "shift", "post": [sent], "hours": "2"}
+    answer = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    item = re.search(r'<ul class="left-alone"><li>(.*?)</li>', answer.text).group(1)
+    assert f'href="/posts/{sent}"' in item and "X, „" in item and f"Post {sent} is sent" in item
+
+
+def test_a_shift_sent_again_by_a_reload_is_not_made_twice(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    before = post(engine, post_id).due_at
+    session, csrf = signed_in(desk, "ed")
+    page = session.get(f"{desk}/queue", timeout=5).text
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    form = {"csrf": csrf, "action": "shift", "post": [post_id], "hours": "1", "once": once}
+    session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    again = session.post(f"{desk}/queue/bulk", data=form, timeout=5)
+    assert again.status_code == 409 and "already done" in again.text
+    assert post(engine, post_id).due_at - before == timedelta(hours=1)

@@ -91,8 +91,8 @@ def unit(name: str, language: str) -> str:
     return table(language, "desk").get(f"unit_{name}", name)
 
 
-def number(value: int, language: str) -> str:
-    """A whole number with the language's thousands separator (1,000 or 1.000)."""
+def number(value: float, language: str) -> str:
+    """A number with the language's separators (1,000 or 1.000; 1.5 or 1,5)."""
     return str(format_decimal(value, locale=_locale(language)))
 
 

@@ -4,6 +4,7 @@ error class and message). Times are ISO 8601 UTC, with the newsroom's local time
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,12 +148,7 @@ class PostFilter:
     words: str = ""
 
 
-def page_of_posts(
-    engine: Engine, settings: Settings, chosen: PostFilter, page: int = 1, per_page: int = 50
-) -> tuple[list[dict[str, Any]], int, int]:
-    """One page of the posts `chosen`, those needing an editor first (awaiting approval,
-    failed, uncertain), then those of paused channels, then by due time; how many there are
-    in all; and the page's number (a page past the last is the last)."""
+def _conditions(chosen: PostFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [posts.c.state.in_(chosen.states or TO_GO)]
     if chosen.channel:
         conditions.append(posts.c.channel == chosen.channel)
@@ -164,6 +160,40 @@ def page_of_posts(
     for word in fold(chosen.words).split()[:5]:
         pattern = f"%{word.replace('%', '').replace('_', '')}%"
         conditions.append(posts.c.search.like(pattern))
+    return conditions
+
+
+def ids_of_posts(engine: Engine, chosen: PostFilter, limit: int) -> list[int]:
+    """The numbers of the posts `chosen` (on every page), by due time, at most `limit`."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(posts.c.id)
+            .join(articles)
+            .where(*_conditions(chosen))
+            .order_by(posts.c.due_at, posts.c.id)
+            .limit(limit)
+        )
+        return [row.id for row in rows]
+
+
+def headlines_of(engine: Engine, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Each post's channel and its article's headline, to name posts an action left alone."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(posts.c.id, posts.c.channel, articles.c.headline)
+            .join(articles)
+            .where(posts.c.id.in_(list(ids)))
+        )
+        return {row.id: (row.channel, row.headline) for row in rows}
+
+
+def page_of_posts(
+    engine: Engine, settings: Settings, chosen: PostFilter, page: int = 1, per_page: int = 50
+) -> tuple[list[dict[str, Any]], int, int]:
+    """One page of the posts `chosen`, those needing an editor first (awaiting approval,
+    failed, uncertain), then those of paused channels, then by due time; how many there are
+    in all; and the page's number (a page past the last is the last)."""
+    conditions = _conditions(chosen)
     with engine.connect() as connection:
         paused = set(active_pauses(connection, utcnow()))
         urgency = case(

@@ -4,7 +4,7 @@ texts an editor wrote) in one transaction, all or nothing; the verbs on posts al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -160,17 +160,21 @@ def _new_id(result: CursorResult[Any]) -> int:
 
 
 def closest_post(
-    connection: Connection, channel: str, when: datetime, gap: timedelta, other_than: int
+    connection: Connection,
+    channel: str,
+    when: datetime,
+    gap: timedelta,
+    other_than: Collection[int],
 ) -> int | None:
-    """A post of `channel` (other than `other_than`) that is out or due less than `gap` from
-    `when`, if there is one."""
+    """A post of `channel` (other than those `other_than`) that is out or due less than `gap`
+    from `when`, if there is one."""
     moment = func.coalesce(posts.c.sent_at, posts.c.due_at)
     return connection.execute(
         select(posts.c.id)
         .where(
             posts.c.channel == channel,
             posts.c.state.in_(TAKING_TIME),
-            posts.c.id != other_than,
+            posts.c.id.not_in(other_than),
             moment > when - gap,
             moment < when + gap,
         )
@@ -191,7 +195,7 @@ def open_slots(
     channel = settings.channels[name]
     zone = settings.channel_tz(name)
     with engine.connect() as connection:
-        taken = _taken_times(connection, name, now)
+        taken = taken_times(connection, name, now)
     start = now.astimezone(zone).date()
     wanted = {start + timedelta(days=n) for n in range(days)}
     if around is not None:
@@ -209,12 +213,17 @@ def open_slots(
     )
 
 
-def _taken_times(connection: Connection, channel: str, now: datetime) -> list[datetime]:
+def taken_times(
+    connection: Connection, channel: str, now: datetime, besides: Collection[int] = ()
+) -> list[datetime]:
+    """The times of `channel` that posts (other than those `besides`) are out at or due at,
+    from a day before `now` on."""
     rows = connection.execute(
         select(func.coalesce(posts.c.sent_at, posts.c.due_at)).where(
             posts.c.channel == channel,
             posts.c.state.in_(TAKING_TIME),
             func.coalesce(posts.c.sent_at, posts.c.due_at) >= now - timedelta(days=1),
+            posts.c.id.not_in(besides),
         )
     )
     return [row[0] for row in rows]
@@ -234,7 +243,7 @@ def due_at(
         now,
         channel.slots,
         settings.channel_tz(name),
-        _taken_times(connection, name, now),
+        taken_times(connection, name, now),
         timedelta(minutes=channel.min_gap),
     )
 
@@ -253,7 +262,7 @@ def plan(
     TimeError when the channel has no free slot."""
     channel = settings.channels[name]
     gap = timedelta(minutes=channel.min_gap)
-    taken = _taken_times(connection, name, now)
+    taken = taken_times(connection, name, now)
     due = due_at(connection, settings, name, timing, now)
     # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
     for _ in range(10):

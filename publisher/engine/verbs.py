@@ -4,7 +4,7 @@ allows or refuses; a refusal changes nothing, and every change is recorded with 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,9 +124,18 @@ def state_of(engine: Engine, post_id: int) -> str:
         return str(_post(connection, post_id).state)
 
 
+def not_past(when: datetime) -> None:
+    """Refuse a time to move a post to that has no zone or lies in the past."""
+    if when.tzinfo is None:
+        raise QueueError("a post's time needs a time zone")
+    if when < utcnow() - timedelta(seconds=5):
+        shown = when.isoformat(timespec="minutes")
+        raise QueueError(f"{shown} is in the past", key="in_past", when=shown)
+
+
 def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = None) -> None:
-    """Send a failed or uncertain post again, now (an editor has checked it is not online); a
-    post whose approval an edit withdrew waits for approval first."""
+    """Send a failed or uncertain post again, now or at the time `now` (an editor has checked
+    it is not online); a post whose approval an edit withdrew waits for approval first."""
     with engine.connect() as connection:
         row = _post(connection, post_id)
     unapproved = row.approval_required and row.approved_at is None
@@ -151,20 +160,18 @@ def reschedule(
     when: datetime,
     by: str = "cli",
     gaps: Mapping[str, timedelta] | None = None,
+    making_way: Collection[int] = (),
 ) -> None:
     """Move a post that has not gone out to another time (in the future). With `gaps` (each
-    channel's `min_gap`), a time closer than that to another post of the channel is refused."""
-    if when.tzinfo is None:
-        raise QueueError("a post's time needs a time zone")
-    if when < utcnow() - timedelta(seconds=5):
-        shown = when.isoformat(timespec="minutes")
-        raise QueueError(f"{shown} is in the past", key="in_past", when=shown)
+    channel's `min_gap`), a time closer than that to another post of the channel is refused,
+    unless that post is one `making_way` (about to be moved too)."""
+    not_past(when)
 
     def clear(connection: Connection, row: Any) -> None:
         if gaps is None:
             return
         gap = max(gaps.get(row.channel, timedelta(0)), timedelta(seconds=1))
-        other = closest_post(connection, row.channel, when, gap, post_id)
+        other = closest_post(connection, row.channel, when, gap, {post_id, *making_way})
         if other is not None:
             minutes = int(gap.total_seconds() // 60)
             raise QueueError(

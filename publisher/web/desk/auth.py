@@ -71,6 +71,26 @@ def check_csrf(request: Request, sent: str | None) -> None:
         raise Forbidden("forbidden")
 
 
+# How many forms a session remembers having carried out, against a reload sending one again.
+REMEMBERED_FORMS = 20
+
+
+def form_once() -> str:
+    """A new form's own token: sent back with it, it is carried out once (`first_use`)."""
+    return secrets.token_urlsafe(12)
+
+
+def first_use(request: Request, once: str) -> bool:
+    """Whether the form with token `once` is sent for the first time in this session (a page
+    reloaded after a form sends it again); remembers it from now on."""
+    used = request.session.get("used_forms")
+    used = list(used) if isinstance(used, list) else []
+    if once in used:
+        return False
+    request.session["used_forms"] = [*used, once][-REMEMBERED_FORMS:]
+    return True
+
+
 def require_approver(user: User) -> None:
     if not user.approver:
         raise Forbidden("approver_only")

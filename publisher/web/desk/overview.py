@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -23,13 +23,13 @@ from publisher.engine.listings import PostFilter, page_of_posts
 from publisher.engine.pauses import active_pauses
 from publisher.engine.subscribers import counts as subscriber_counts
 from publisher.errors import EditorError
-from publisher.web.desk.auth import require_approver
+from publisher.web.desk.auth import form_once, require_approver
 from publisher.web.desk.base import Pages, RowId, day_in_address, local_path
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
-# What the queue does to all ticked posts at once.
-BULK = ("approve", "cancel", "retry", "reschedule")
+# What the queue does to many posts at once (web/desk/bulkform.py), in its menu's order.
+BULK = ("approve", "cancel", "restore", "retry", "reschedule", "shift", "spread")
 # The states the queue's filter offers.
 STATES = tuple(state.value for state in State if state != State.SENDING)
 PER_PAGE = 50
@@ -47,7 +47,7 @@ class Overview:
         self.engine = desk.engine
         self.settings = desk.settings
 
-    def _filter(self, query: Mapping[str, str]) -> tuple[PostFilter, int, dict[str, str]]:
+    def filter_of(self, query: Mapping[str, str]) -> tuple[PostFilter, int, dict[str, str]]:
         """The queue's filters and page from the address, and the values to show in its form."""
         shown = {key: query.get(key, "").strip() for key in ("channel", "state", "day", "q")}
         due_from = due_until = None
@@ -79,10 +79,12 @@ class Overview:
         message: str | None = None,
         status: int = 200,
         query: Mapping[str, str] | None = None,
+        left_alone: list[dict[str, Any]] | None = None,
     ) -> Response:
-        """The queue, one page at a time, filtered as the address (or `query`) says."""
+        """The queue, one page at a time, filtered as the address (or `query`) says; after a
+        bulk action, with the posts it `left_alone`."""
         self.desk.user(request)
-        chosen, page, shown = self._filter(request.query_params if query is None else query)
+        chosen, page, shown = self.filter_of(request.query_params if query is None else query)
         posts, total, page = await run_in_threadpool(
             page_of_posts, self.engine, self.settings, chosen, page, PER_PAGE
         )
@@ -90,6 +92,8 @@ class Overview:
         context = {
             "posts": posts,
             "message": message,
+            "left_alone": left_alone or [],
+            "once": form_once(),
             "status_error": status >= 400,
             "bulk": BULK,
             "filters": shown,
@@ -101,50 +105,6 @@ class Overview:
             "query": urlencode({k: v for k, v in shown.items() if v}),
         }
         return self.desk.render(request, "queue.html.j2", context, status)
-
-    async def bulk(self, request: Request) -> Response:
-        """One action on every post ticked in the queue; what could not be done is listed."""
-        user = await self.desk.form_user(request)
-        form = await request.form()
-        action = str(form.get("action") or "")
-        ids = [int(v) for v in map(str, form.getlist("post")) if v.isdigit()][:PER_PAGE]
-        back = local_path(str(form.get("back") or "/queue"))
-        query = dict(parse_qsl(urlsplit(back).query))
-        if action not in BULK or not ids:
-            return await self.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
-        if action == "approve":
-            require_approver(user)
-        if action == "cancel" and not form.get("confirm"):
-            context = {"ids": ids, "back": back}
-            return self.desk.render(request, "confirm_bulk.html.j2", context)
-        moved = ""
-        if action == "reschedule":
-            # Read once, so that "+15m" means one time for every post.
-            try:
-                picked = actions.when(str(form.get("at") or "?"), self.settings)
-            except EditorError as exc:
-                return await self.queue_page(request, self.desk.reason(exc), 422, query)
-            moved = picked.at.isoformat() if picked.at else "?"
-
-        def apply() -> list[str]:
-            refused = []
-            for post_id in ids:
-                try:
-                    if moved:
-                        actions.move(self.engine, self.settings, post_id, moved, by=user.name)
-                    else:
-                        verbs.ACTIONS[action](self.engine, post_id, by=user.name)
-                except EditorError as exc:
-                    refused.append(self.desk.reason(exc))
-            return refused
-
-        try:
-            refused = await run_in_threadpool(apply)
-        except EditorError as exc:
-            return await self.queue_page(request, self.desk.reason(exc), 422, query)
-        done = self.desk.t("bulk_done", done=len(ids) - len(refused), total=len(ids))
-        message = " ".join([done, *refused])
-        return await self.queue_page(request, message, 422 if refused else 200, query)
 
     async def post_action(self, request: Request, post_id: RowId, action: str) -> Response:
         user = await self.desk.form_user(request)

@@ -21,6 +21,7 @@ from publisher.engine.listings import change_version
 from publisher.engine.pauses import active_pauses
 from publisher.errors import EditorError
 from publisher.web.desk.auth import check_csrf, csrf_token, current_user
+from publisher.web.desk.bulkform import BulkForm
 from publisher.web.desk.calendar import Calendar
 from publisher.web.desk.intake import Intake
 from publisher.web.desk.overview import Overview
@@ -72,7 +73,7 @@ class Desk:
         route("/posts/{post_id}", post_pages.view, methods=["GET"], response_class=HTMLResponse)
         route("/posts/{post_id}/edit", post_pages.edit, methods=["POST"])
         route("/queue", overview.queue, methods=["GET"], response_class=HTMLResponse)
-        route("/queue/bulk", overview.bulk, methods=["POST"])
+        route("/queue/bulk", BulkForm(overview).apply, methods=["POST"])
         route("/posts/{post_id}/{action}", overview.post_action, methods=["POST"])
         route("/channels", overview.channels_page, methods=["GET"], response_class=HTMLResponse)
         route("/channels/{name}/{action}", overview.channel_action, methods=["POST"])

@@ -126,6 +126,44 @@
     });
   }
 
+  // The queue's bulk form: a tick in the table's head ticks the page's posts; the fields show
+  // for the actions that use them, and typing a time or hours chooses the move that uses it.
+  function wireBulk(root) {
+    var form = root.querySelector("form#bulk");
+    if (!form) { return; }
+    var action = form.querySelector("[data-bulk-action]");
+    var ticked = form.querySelector("input[name=scope][value=ticked]");
+    var boxes = root.querySelectorAll("input[name=post][form=bulk]");
+    var page = root.querySelector("#pick-page");
+    if (page) {
+      page.closest(".pick-page").hidden = false;
+      page.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = page.checked; });
+        ticked.checked = true;
+      });
+    }
+    boxes.forEach(function (box) {
+      box.addEventListener("change", function () { ticked.checked = true; });
+    });
+    var fields = form.querySelectorAll("[data-for-actions]");
+    function show() {
+      fields.forEach(function (label) {
+        label.hidden = label.dataset.forActions.split(" ").indexOf(action.value) < 0;
+        // A hidden field is not sent: a time the editor no longer sees moves nothing.
+        if (label.hidden) { label.querySelector("input").value = ""; }
+      });
+    }
+    fields.forEach(function (label) {
+      var input = label.querySelector("input");
+      input.addEventListener("input", function () {
+        var uses = label.dataset.forActions.split(" ");
+        if (input.value && uses.indexOf(action.value) < 0) { action.value = uses[0]; show(); }
+      });
+    });
+    action.addEventListener("change", show);
+    show();
+  }
+
   // On a phone an article's teasers start folded (the channel, its tick and its length show),
   // so that choosing channels and the button are within a thumb's reach; one with a problem
   // stays open.
@@ -140,6 +178,7 @@
     wireCounters(root);
     wireCalendar(root);
     wireChoosers(root);
+    wireBulk(root);
     foldOnPhones(root);
   }
 

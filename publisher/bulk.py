@@ -1,0 +1,164 @@
+"""What an editor does to many posts at once, the same from every front: one verb on each, a
+shift of all by the same time, or a spread over their channels' free slots. Each post is its
+own change; the posts left as they were are returned, each with its reason."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from publisher import actions
+from publisher.clock import utcnow
+from publisher.config import Settings
+from publisher.engine import queue
+from publisher.engine.lifecycle import RESCHEDULE, State
+from publisher.engine.queue import QueueError
+from publisher.engine.schema import posts
+from publisher.engine.slots import SEARCH_DAYS, TimeError, free_slots
+from publisher.errors import EditorError
+
+# The most posts one bulk action changes: a busy week of four channels, with room to spare.
+MOST = 5_000
+# Hours as an editor types them: "2", "-1.5", "+0,25" (a minus sign or a hyphen).
+HOURS = re.compile(r"\s*([+\-\u2212]?)\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*")
+LONGEST_SHIFT = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A post a bulk action left as it was, and why."""
+
+    post_id: int
+    reason: EditorError
+
+
+def shift_of(text: str) -> timedelta:
+    """The time an editor's hours shift posts by ("2", "-1.5", "1,5"), in whole minutes: never
+    none, at most a month either way."""
+    found = HOURS.fullmatch(text)
+    if found is None:
+        raise QueueError(f"{text[:20]!r} is no number of hours", key="shift_not_read")
+    sign, whole, part = found.groups()
+    minutes = round(Decimal(f"{whole}.{part or 0}") * 60)
+    shift = timedelta(minutes=-minutes if sign in ("-", "\u2212") else minutes)
+    if not shift or abs(shift) > LONGEST_SHIFT:
+        raise QueueError(f"{text[:20]!r} is no shift", key="shift_not_read")
+    return shift
+
+
+def each(ids: Iterable[int], do: Callable[[int], object]) -> list[Refused]:
+    """`do` to every post in turn; a refusal leaves that post alone and the others go on."""
+    refused = []
+    for post_id in ids:
+        try:
+            do(post_id)
+        except EditorError as exc:
+            refused.append(Refused(post_id, exc))
+    return refused
+
+
+def shift(
+    engine: Engine, settings: Settings, ids: Sequence[int], by_time: timedelta, *, by: str
+) -> list[Refused]:
+    """Move every post by `by_time`, each keeping its distance to the others. Posts moved later
+    go latest first (earlier: earliest first), so that none is refused for standing where
+    another of them is about to leave."""
+    rows, refused = _movable(engine, ids)
+    rows.sort(key=lambda row: row.due_at, reverse=by_time > timedelta(0))
+    for row in rows:
+        try:
+            actions.move_to(engine, settings, row.id, row.due_at + by_time, by=by)
+        except EditorError as exc:
+            refused.append(Refused(row.id, exc))
+    return refused
+
+
+def spread(
+    engine: Engine, settings: Settings, ids: Sequence[int], start: datetime, *, by: str
+) -> list[Refused]:
+    """Give the posts their channels' free slots from `start` on, one post to a slot, in the
+    order they were due; a channel without slots, or without enough free ones in the coming
+    month, leaves its remaining posts where they are."""
+    rows, refused = _movable(engine, ids)
+    start = max(start, utcnow())
+    chosen = {row.id for row in rows}
+    by_channel: dict[str, list[Any]] = {}
+    for row in sorted(rows, key=lambda row: (row.due_at, row.id)):
+        by_channel.setdefault(row.channel, []).append(row)
+    for channel, group in by_channel.items():
+        if not settings.channels[channel].slots:
+            error = QueueError(
+                f"{channel} has no posting slots", key="no_slots_to_spread", channel=channel
+            )
+            refused += [Refused(row.id, error) for row in group]
+            continue
+        targets = _slots_for(engine, settings, channel, start, len(group), besides=chosen)
+        # Posts still to be moved make way: they leave the slots they stand in.
+        waiting = {row.id for row in group}
+        for row, at in zip(group, targets, strict=False):
+            waiting.discard(row.id)
+            try:
+                actions.move_to(engine, settings, row.id, at, by=by, making_way=waiting)
+            except EditorError as exc:
+                refused.append(Refused(row.id, exc))
+        full = TimeError(
+            f"no free slot in the next {SEARCH_DAYS} days", key="no_free_slot", days=SEARCH_DAYS
+        )
+        refused += [Refused(row.id, full) for row in group[len(targets) :]]
+    return refused
+
+
+def _movable(engine: Engine, ids: Sequence[int]) -> tuple[list[Any], list[Refused]]:
+    """The posts among `ids` that can still be moved, and the others with their reasons."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(posts.c.id, posts.c.channel, posts.c.state, posts.c.due_at).where(
+                posts.c.id.in_(list(ids))
+            )
+        ).all()
+    found = {row.id: row for row in rows}
+    movable, refused = [], []
+    for post_id in dict.fromkeys(ids):
+        row = found.get(post_id)
+        if row is None:
+            missing = QueueError(f"no post {post_id}", key="no_post", post=post_id)
+            refused.append(Refused(post_id, missing))
+        elif RESCHEDULE.allows(row.state) or row.state == State.FAILED:
+            movable.append(row)
+        else:
+            message, values = RESCHEDULE.refusal(post_id, row.state)
+            refused.append(Refused(post_id, QueueError(message, key="verb_refused", **values)))
+    return movable, refused
+
+
+def _slots_for(
+    engine: Engine,
+    settings: Settings,
+    channel: str,
+    start: datetime,
+    count: int,
+    *,
+    besides: set[int],
+) -> list[datetime]:
+    """Up to `count` free slots of `channel` from `start` on, at least `min_gap` apart and from
+    every post of the channel other than those `besides`."""
+    configured = settings.channels[channel]
+    zone = settings.channel_tz(channel)
+    gap = timedelta(minutes=configured.min_gap)
+    with engine.connect() as connection:
+        taken = queue.taken_times(connection, channel, start, besides)
+    first = start.astimezone(zone).date()
+    days = [first + timedelta(days=n) for n in range(SEARCH_DAYS)]
+    found: list[datetime] = []
+    for slot in free_slots(days, configured.slots, zone, taken, gap, start):
+        if not found or slot - found[-1] >= max(gap, timedelta(seconds=1)):
+            found.append(slot)
+            if len(found) == count:
+                break
+    return found

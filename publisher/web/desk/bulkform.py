@@ -1,0 +1,171 @@
+"""The queue's bulk form: one action on the ticked posts, or on every post the filter finds
+(asked once, with the count); moves as one time, a shift or a spread over free slots. Every
+post left as it was is named with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from publisher import actions, bulk
+from publisher.catalogue import moment, number
+from publisher.clock import utcnow
+from publisher.engine import verbs
+from publisher.engine.listings import headlines_of, ids_of_posts
+from publisher.engine.queue import QueueError
+from publisher.engine.slots import TimeError
+from publisher.errors import EditorError
+from publisher.web.desk.auth import first_use, require_approver
+from publisher.web.desk.base import local_path
+from publisher.web.desk.overview import BULK, PER_PAGE, Overview
+
+VERBS = ("approve", "cancel", "restore", "retry")
+
+Change = Callable[[list[int]], list[bulk.Refused]]
+
+
+class BulkForm:
+    """The bulk form of one desk's queue."""
+
+    def __init__(self, overview: Overview) -> None:
+        self.overview = overview
+        self.desk = overview.desk
+        self.engine = overview.engine
+        self.settings = overview.settings
+
+    async def apply(self, request: Request) -> Response:
+        """Carry out the bulk form: ask first when it cancels or reaches past the page."""
+        user = await self.desk.form_user(request)
+        form = await request.form()
+        action = str(form.get("action") or "")
+        back = local_path(str(form.get("back") or "/queue"))
+        query = dict(parse_qsl(urlsplit(back).query))
+        everywhere = form.get("scope") == "matching"
+        confirmed = bool(form.get("confirm"))
+        if action not in BULK:
+            return await self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
+        if action == "approve":
+            require_approver(user)
+        try:
+            change, said = self._change(action, form, user.name)
+        except EditorError as exc:
+            return await self.overview.queue_page(request, self.desk.reason(exc), 422, query)
+        ticked = ",".join(map(str, form.getlist("post")))
+        if confirmed:
+            ids = _numbers(str(form.get("ids") or ticked), bulk.MOST)
+        elif everywhere:
+            chosen, _, _ = self.overview.filter_of(query)
+            ids = await run_in_threadpool(ids_of_posts, self.engine, chosen, bulk.MOST + 1)
+            if len(ids) > bulk.MOST:
+                message = self.desk.t("bulk_too_many", most=number(bulk.MOST, self.desk.language))
+                return await self.overview.queue_page(request, message, 422, query)
+        else:
+            ids = _numbers(ticked, PER_PAGE)
+        if not ids:
+            return await self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
+        if not confirmed and (everywhere or action == "cancel"):
+            return self._confirm(request, action, ids, back, everywhere, said, form)
+        once = str(form.get("once") or "")[:40]
+        if once and not first_use(request, once):
+            # The page was reloaded after the change: it is not made twice.
+            message = self.desk.t("bulk_already_done")
+            return await self.overview.queue_page(request, message, 409, query)
+        refused = await run_in_threadpool(change, ids)
+        done = self.desk.t(
+            "bulk_done",
+            done=number(len(ids) - len(refused), self.desk.language),
+            total=number(len(ids), self.desk.language),
+        )
+        left = await run_in_threadpool(self._named, refused)
+        return await self.overview.queue_page(
+            request, done, 422 if refused else 200, query, left_alone=left
+        )
+
+    def _change(self, action: str, form: FormData, by: str) -> tuple[Change, str]:
+        """What the action does to a list of posts, and what the confirmation says of it; the
+        time or hours it needs are read once, so that "+15m" is one time for every post."""
+        engine, settings = self.engine, self.settings
+        uses = {"reschedule": "at", "spread": "at", "shift": "hours"}.get(action)
+        if any(str(form.get(field) or "").strip() for field in {"at", "hours"} - {uses}):
+            # A time or hours typed for another action than the one chosen: never ignored.
+            raise QueueError("a time or hours typed for another action", key="bulk_field_unused")
+        if action in VERBS:
+            verb = verbs.ACTIONS[action]
+            return lambda ids: bulk.each(ids, lambda post_id: verb(engine, post_id, by=by)), ""
+        if action == "shift":
+            shift = bulk.shift_of(str(form.get("hours") or ""))
+            hours = number(shift.total_seconds() / 3600, self.desk.language)
+            said = self.desk.t("confirm_bulk_shift", hours=hours)
+            return lambda ids: bulk.shift(engine, settings, ids, shift, by=by), said
+        typed = str(form.get("at") or "")
+        at = actions.when(typed, settings).at if typed.strip() else None
+        if action == "spread":
+            start = at or utcnow()
+            when = moment(start, settings.tz, self.desk.language)
+            said = self.desk.t("confirm_bulk_spread", when=when)
+            return lambda ids: bulk.spread(engine, settings, ids, start, by=by), said
+        if at is None:
+            raise TimeError("choose a date and time", key="no_time_given")
+        return lambda ids: bulk.each(ids, lambda post_id: self._move(post_id, at, by)), ""
+
+    def _move(self, post_id: int, at: datetime, by: str) -> None:
+        actions.move_to(self.engine, self.settings, post_id, at, by=by)
+
+    def _confirm(
+        self,
+        request: Request,
+        action: str,
+        ids: list[int],
+        back: str,
+        everywhere: bool,
+        said: str,
+        form: FormData,
+    ) -> Response:
+        title = self.desk.t(
+            "confirm_bulk_cancel" if action == "cancel" else "confirm_bulk",
+            count=len(ids),
+            action=self.desk.t(f"bulk_{action}"),
+            total=number(len(ids), self.desk.language),
+        )
+        context = {
+            "title": title,
+            "action": action,
+            "ids": ",".join(map(str, ids)),
+            "back": back,
+            "everywhere": everywhere,
+            "said": said,
+            "at": str(form.get("at") or ""),
+            "hours": str(form.get("hours") or ""),
+            "once": str(form.get("once") or "")[:40],
+        }
+        return self.desk.render(request, "confirm_bulk.html.j2", context)
+
+    def _named(self, refused: list[bulk.Refused]) -> list[dict[str, Any]]:
+        """Each post left alone with its channel, headline and reason, in the editor's words."""
+        known = headlines_of(self.engine, [r.post_id for r in refused])
+        named = []
+        for one in refused:
+            channel, headline = known.get(one.post_id, ("", ""))
+            named.append(
+                {
+                    "id": one.post_id,
+                    "channel": channel,
+                    "headline": headline,
+                    "reason": self.desk.reason(one.reason),
+                }
+            )
+        return named
+
+
+def _numbers(text: str, most: int) -> list[int]:
+    """Post numbers from a comma-separated list, each once, at most `most` of them."""
+    parts = (part.strip() for part in text.split(","))
+    numbers = dict.fromkeys(int(part) for part in parts if part.isdigit() and len(part) < 19)
+    return list(numbers)[:most]
