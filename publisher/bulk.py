@@ -152,7 +152,9 @@ def _slots_for(
     zone = settings.channel_tz(channel)
     gap = timedelta(minutes=configured.min_gap)
     with engine.connect() as connection:
-        taken = queue.taken_times(connection, channel, start, besides)
+        since = start - timedelta(days=1)
+        until = start + timedelta(days=SEARCH_DAYS + 2)
+        taken = queue.taken_times(connection, channel, since, until, besides)
     first = start.astimezone(zone).date()
     days = [first + timedelta(days=n) for n in range(SEARCH_DAYS)]
     found: list[datetime] = []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Engine, Select, func, literal, or_, select
 
 from publisher.engine.lifecycle import Outcome
 from publisher.engine.schema import articles, deliveries, posts
@@ -63,7 +63,9 @@ def _single(chosen: LogFilter) -> Select[Any]:
         conditions.append(deliveries.c.started_at < chosen.until)
     if chosen.channel:
         conditions.append(deliveries.c.channel == chosen.channel)
-    return query.where(*conditions)
+    return query.where(*conditions).order_by(
+        deliveries.c.started_at.desc(), deliveries.c.post_id.desc()
+    )
 
 
 _COUNTS = ("sent", "delivered", "read", "failed", "unclear", "messages")
@@ -92,6 +94,7 @@ def _fan_outs(chosen: LogFilter) -> Select[Any]:
         )
         .where(deliveries.c.recipient.is_not(None))
         .group_by(deliveries.c.post_id, deliveries.c.channel)
+        .order_by(started.desc(), deliveries.c.post_id.desc())
     )
     if chosen.channel:
         query = query.where(deliveries.c.channel == chosen.channel)
@@ -116,27 +119,40 @@ def log_page(
 ) -> tuple[list[LogRow], int, int]:
     """One page of the log; how many rows there are in all; the page's number (a page past the
     last is the last)."""
-    rows = union_all(_single(chosen), _fan_outs(chosen)).subquery()
     with engine.connect() as connection:
-        total = connection.execute(select(func.count()).select_from(rows)).scalar_one()
+        total = sum(
+            connection.execute(
+                select(func.count()).select_from(kind.order_by(None).subquery())
+            ).scalar_one()
+            for kind in (_single(chosen), _fan_outs(chosen))
+        )
         page = max(min(page, (total + per_page - 1) // per_page), 1)
-        found = connection.execute(
-            select(rows, articles.c.headline)
-            .join(posts, posts.c.id == rows.c.post_id)
-            .join(articles, articles.c.id == posts.c.article_id)
-            .order_by(rows.c.started_at.desc(), rows.c.post_id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-    return [_row(row) for row in found], total, page
+        # The newest rows of each kind down to this page, merged: each kind reads newest first
+        # and stops there, where one query over both would sort every delivery there is.
+        wanted = page * per_page
+        found = [
+            row
+            for kind in (_single(chosen), _fan_outs(chosen))
+            for row in connection.execute(kind.limit(wanted))
+        ]
+        found.sort(key=lambda row: (row.started_at, row.post_id), reverse=True)
+        shown = found[wanted - per_page : wanted]
+        headlines = dict(
+            connection.execute(
+                select(posts.c.id, articles.c.headline)
+                .join(articles, articles.c.id == posts.c.article_id)
+                .where(posts.c.id.in_({row.post_id for row in shown}))
+            ).all()
+        )
+    return [_row(row, headlines.get(row.post_id, "")) for row in shown], total, page
 
 
-def _row(row: Any) -> LogRow:
+def _row(row: Any, headline: str) -> LogRow:
     fan_out = {name: int(getattr(row, name)) for name in _COUNTS}
     return LogRow(
         post_id=row.post_id,
         channel=row.channel,
-        headline=row.headline,
+        headline=headline,
         outcome=row.outcome,
         started_at=row.started_at,
         permalink=row.permalink,

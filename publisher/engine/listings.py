@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Engine, case, func, or_, select
 
 from publisher.articles import fold
 from publisher.channels.text import masked
@@ -21,13 +21,11 @@ from publisher.engine.lifecycle import (
     RESCHEDULE,
     TO_GO,
     Outcome,
-    State,
     verbs_for,
 )
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import (
-    UTCDateTime,
     articles,
     channel_pauses,
     deliveries,
@@ -107,33 +105,6 @@ def list_posts(
         paused = set(active_pauses(connection, utcnow()))
         rows = connection.execute(query.order_by(posts.c.due_at, posts.c.id)).all()
     return [_post_dict(row, settings, paused) for row in rows]
-
-
-def timetable(
-    engine: Engine, due_from: datetime, due_until: datetime
-) -> tuple[list[Any], set[str]]:
-    """What a calendar needs of every post due in [`due_from`, `due_until`) that was not
-    cancelled (id, channel, state, `at`: when it went out or is due, headline), soonest first;
-    and the channels paused now. Lighter than `list_posts`: a month holds thousands of posts."""
-    query = (
-        select(
-            posts.c.id,
-            posts.c.channel,
-            posts.c.state,
-            type_coerce(func.coalesce(posts.c.sent_at, posts.c.due_at), UTCDateTime).label("at"),
-            func.substr(articles.c.headline, 1, 80).label("headline"),
-        )
-        .join(articles)
-        .where(
-            posts.c.due_at >= due_from,
-            posts.c.due_at < due_until,
-            posts.c.state != State.CANCELLED,
-        )
-        .order_by(posts.c.due_at, posts.c.id)
-    )
-    with engine.connect() as connection:
-        paused = set(active_pauses(connection, utcnow()))
-        return list(connection.execute(query).all()), paused
 
 
 @dataclass(frozen=True)

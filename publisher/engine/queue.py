@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, CursorResult, Engine, func, insert, select, update
@@ -18,7 +18,7 @@ from publisher.config import Settings
 from publisher.engine.changes import notify_change
 from publisher.engine.lifecycle import ALREADY_THERE, TAKING_TIME, State
 from publisher.engine.schema import articles, post_events, posts
-from publisher.engine.slots import When, free_slots, next_slot, spaced
+from publisher.engine.slots import SEARCH_DAYS, When, free_slots, next_slot, spaced
 from publisher.errors import EditorError
 from publisher.teasers import compose
 
@@ -194,16 +194,20 @@ def open_slots(
     `around` (when a post is planned for) in the days around that too."""
     channel = settings.channels[name]
     zone = settings.channel_tz(name)
-    with engine.connect() as connection:
-        taken = taken_times(connection, name, now)
-    start = now.astimezone(zone).date()
-    wanted = {start + timedelta(days=n) for n in range(days)}
+    spans = [(now.astimezone(zone).date(), days)]
     if around is not None:
         planned = around.astimezone(zone).date()
-        wanted |= {planned + timedelta(days=n) for n in range(-(days // 2), days // 2 + 1)}
+        spans.append((planned - timedelta(days=days // 2), days // 2 * 2 + 1))
+    wanted = sorted({first + timedelta(days=n) for first, length in spans for n in range(length)})
+    taken: list[datetime] = []
+    with engine.connect() as connection:
+        # Only the posts near the days searched: a channel's whole future would do, slower.
+        for first, length in spans:
+            since = datetime.combine(first, time(), zone) - timedelta(days=1)
+            taken += taken_times(connection, name, since, since + timedelta(days=length + 2))
     return list(
         free_slots(
-            sorted(wanted),
+            wanted,
             channel.slots,
             zone,
             taken,
@@ -214,19 +218,24 @@ def open_slots(
 
 
 def taken_times(
-    connection: Connection, channel: str, now: datetime, besides: Collection[int] = ()
+    connection: Connection,
+    channel: str,
+    since: datetime,
+    until: datetime | None = None,
+    besides: Collection[int] = (),
 ) -> list[datetime]:
-    """The times of `channel` that posts (other than those `besides`) are out at or due at,
-    from a day before `now` on."""
-    rows = connection.execute(
-        select(func.coalesce(posts.c.sent_at, posts.c.due_at)).where(
-            posts.c.channel == channel,
-            posts.c.state.in_(TAKING_TIME),
-            func.coalesce(posts.c.sent_at, posts.c.due_at) >= now - timedelta(days=1),
-            posts.c.id.not_in(besides),
-        )
-    )
-    return [row[0] for row in rows]
+    """The times in [`since`, `until`) that posts of `channel` (other than those `besides`)
+    are out at or due at."""
+    moment = func.coalesce(posts.c.sent_at, posts.c.due_at)
+    conditions = [
+        posts.c.channel == channel,
+        posts.c.state.in_(TAKING_TIME),
+        moment >= since,
+        posts.c.id.not_in(besides),
+    ]
+    if until is not None:
+        conditions.append(moment < until)
+    return [row[0] for row in connection.execute(select(moment).where(*conditions))]
 
 
 def due_at(
@@ -239,11 +248,13 @@ def due_at(
     if timing.mode == "now":
         return now
     channel = settings.channels[name]
+    # The slots searched lie within SEARCH_DAYS: the posts around them are the ones in the way.
+    since, until = now - timedelta(days=1), now + timedelta(days=SEARCH_DAYS + 2)
     return next_slot(
         now,
         channel.slots,
         settings.channel_tz(name),
-        taken_times(connection, name, now),
+        taken_times(connection, name, since, until),
         timedelta(minutes=channel.min_gap),
     )
 
@@ -262,7 +273,7 @@ def plan(
     TimeError when the channel has no free slot."""
     channel = settings.channels[name]
     gap = timedelta(minutes=channel.min_gap)
-    taken = taken_times(connection, name, now)
+    taken = taken_times(connection, name, now - timedelta(days=1))
     due = due_at(connection, settings, name, timing, now)
     # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
     for _ in range(10):

@@ -4,11 +4,11 @@ from the keyboard, by the move form on its own page. On a phone the same page is
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -16,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher import actions
 from publisher.clock import utcnow
-from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE, TAKING_TIME
-from publisher.engine.listings import timetable
+from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE
+from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import open_slots
 from publisher.engine.slots import free_slots, local_slot
+from publisher.engine.timetable import cells, taken_near
 from publisher.errors import EditorError
 from publisher.web.bodies import json_request
 from publisher.web.desk.auth import check_csrf
@@ -29,7 +30,7 @@ VIEWS = ("week", "month")
 # Posts shown in one hour of the week or one day of the month; the rest are a link to the
 # day's queue, so that a busy day keeps the page small.
 PER_HOUR = 4
-PER_HOUR_COMPACT = 12
+PER_HOUR_COMPACT = 6
 PER_DAY = 6
 # Hours before this one are shown only when something is in them.
 DAY_STARTS = 6
@@ -43,6 +44,7 @@ class Entry:
 
     id: int
     channel: str
+    label: str
     colour: int
     time: str
     headline: str
@@ -94,31 +96,36 @@ class Calendar:
         days = [monday + timedelta(days=n) for n in range(7)]
         return days, monday, monday - timedelta(days=7), monday + timedelta(days=7)
 
-    def _entry(self, row: Any, local: datetime, paused: set[str]) -> Entry:
+    def _entry(self, row: Any, paused: set[str]) -> Entry:
         t = self.desk.t
         held = row.state in HOLDABLE and row.channel in paused
         return Entry(
             id=row.id,
             channel=row.channel,
+            label=self.settings.label(row.channel),
             colour=self.colours.get(row.channel, COLOURS - 1),
-            time=local.strftime("%H:%M"),
+            time=row.at.astimezone(self.settings.tz).strftime("%H:%M"),
             headline=row.headline[:70],
             state=t("state_held") if held else t(f"state_{row.state}"),
             movable=RESCHEDULE.allows(row.state),
         )
 
-    def _free(
-        self, days: list[date], taken_by: dict[str, list[datetime]], only: str | None = None
-    ) -> list[tuple[datetime, FreeSlot]]:
+    def _free(self, days: list[date], only: str | None = None) -> list[tuple[datetime, FreeSlot]]:
         now = utcnow()
-        found = []
+        offered: dict[str, tuple[ZoneInfo, timedelta, list[datetime]]] = {}
         for name, channel in self.settings.channels.items():
-            if not channel.slots or only not in (None, name):
-                continue
-            taken = taken_by.get(name, [])
-            zone = self.settings.channel_tz(name)
-            gap = timedelta(minutes=channel.min_gap)
-            for moment in free_slots(days, channel.slots, zone, taken, gap, now):
+            if channel.slots and only in (None, name):
+                zone = self.settings.channel_tz(name)
+                gap = max(timedelta(minutes=channel.min_gap), timedelta(seconds=1))
+                slots = [local_slot(day, slot, zone) for day in days for slot in channel.slots]
+                offered[name] = (zone, gap, [slot for slot in slots if slot >= now])
+        windows = {(slot - gap, slot + gap) for _, gap, slots in offered.values() for slot in slots}
+        taken = taken_near(self.engine, list(offered), windows)
+        found = []
+        for name, (zone, gap, _) in offered.items():
+            for moment in free_slots(
+                days, self.settings.channels[name].slots, zone, taken[name], gap, now
+            ):
                 local = moment.astimezone(self.settings.tz).replace(tzinfo=None)
                 slot = FreeSlot(
                     name,
@@ -145,11 +152,7 @@ class Calendar:
         tight = compact == "1"
         days, anchor, before, after = self._days(view, start)
         tz = self.settings.tz
-        # Posts due within the view, with a day either side: other posts of a channel near its
-        # first or last slot keep those slots taken.
-        since = datetime.combine(days[0], time(), tz).astimezone(UTC) - timedelta(days=1)
-        until = datetime.combine(days[-1], time(), tz).astimezone(UTC) + timedelta(days=2)
-        context = await run_in_threadpool(self._grid, view, days, since, until, only, tight)
+        context = await run_in_threadpool(self._grid, view, days, only, tight)
         context |= {
             "view": view,
             "days": days,
@@ -172,57 +175,48 @@ class Calendar:
         """Each channel's next free slot, as the legend hints it (channels with slots)."""
         hints = {}
         for name, configured in self.settings.channels.items():
-            if configured.slots and only in (None, name):
-                slots = open_slots(self.engine, self.settings, name, utcnow(), days=14)
+            if not configured.slots or only not in (None, name):
+                continue
+            # Most often today has one: a wider search only when it has none.
+            for days in (1, 3, 14):
+                slots = open_slots(self.engine, self.settings, name, utcnow(), days=days)
                 if slots:
                     hints[name] = self.desk.words.when(slots[0], name)
+                    break
         return hints
 
     def _grid(
         self,
         view: str,
         days: list[date],
-        since: datetime,
-        until: datetime,
         only: str | None = None,
         compact: bool = False,
     ) -> dict[str, Any]:
         """The view's cells, each with its posts (up to a few) and its free slots."""
-        rows, paused = timetable(self.engine, since, until)
-        if only is not None:
-            rows = [row for row in rows if row.channel == only]
         tz = self.settings.tz
         hours: list[int | None] = list(range(24)) if view == "week" else [None]
         keys = [(day, hour) for day in days for hour in hours]
-        # Where each cell begins, as an instant: a post's cell is found by bisection, so that a
-        # month of thousands of posts is placed without converting each one's time.
         bounds = [local_slot(day, time(hour or 0), tz) for day, hour in keys]
         bounds.append(local_slot(days[-1] + timedelta(days=1), time(), tz))
-        cells = {key: Cell(*key) for key in keys}
         limit = PER_DAY if view == "month" else PER_HOUR_COMPACT if compact else PER_HOUR
-        taken_by: dict[str, list[datetime]] = {}
-        for row in rows:
-            if row.state in TAKING_TIME:
-                taken_by.setdefault(row.channel, []).append(row.at)
-            index = bisect_right(bounds, row.at) - 1
-            if not 0 <= index < len(keys):
-                continue
-            cell = cells[keys[index]]
-            if len(cell.entries) < limit:
-                cell.entries.append(self._entry(row, row.at.astimezone(tz), paused))
-            else:
-                cell.more += 1
-        for moment, slot in self._free(days, taken_by, only):
-            near = cells.get((moment.date(), moment.hour if view == "week" else None))
+        found = cells(self.engine, bounds, limit, only)
+        with self.engine.connect() as connection:
+            paused = set(active_pauses(connection, utcnow()))
+        grid = {key: Cell(*key) for key in keys}
+        for key, posts in zip(keys, found, strict=True):
+            grid[key].entries = [self._entry(row, paused) for row in posts.first]
+            grid[key].more = posts.count - len(posts.first)
+        for moment, slot in self._free(days, only):
+            near = grid.get((moment.date(), moment.hour if view == "week" else None))
             if near is not None:
                 near.free.append(slot)
         if view == "week":
             # Early hours are shown only when something is in them.
-            used = [c.hour for c in cells.values() if c.hour is not None and (c.entries or c.free)]
+            used = [c.hour for c in grid.values() if c.hour is not None and (c.entries or c.free)]
             hours = list(range(min([DAY_STARTS, *used]), 24))
         return {
             "hours": hours,
-            "by_day": {day: [cells[(day, hour)] for hour in hours] for day in days},
+            "by_day": {day: [grid[(day, hour)] for hour in hours] for day in days},
             "first_hour": hours[0] or 0,
         }
 

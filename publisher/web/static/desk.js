@@ -89,7 +89,7 @@
         target.classList.remove("drop");
         if (!dragged) { return; }
         // A free slot carries its own time; an hour keeps the post's minutes, a day its time.
-        var time = dragged.dataset.time;
+        var time = dragged.querySelector("b").textContent;
         var at = target.dataset.at;
         if (!at) {
           var hour = target.dataset.hour;

@@ -1,0 +1,173 @@
+"""What a calendar shows of a stretch of time, worked out by the database so that a busy month
+costs what a quiet one does: for each of its cells (an hour or a day, given by the instants
+they begin at) the first few posts and how many there are, and the times a channel's posts
+take near the slots it may still offer."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+
+from publisher.engine.lifecycle import TAKING_TIME, State
+from publisher.engine.schema import UTCDateTime, articles, posts
+
+# Windows around slots asked about in one statement (a month's slots are about a hundred).
+WINDOWS_AT_ONCE = 200
+# Up to this many cells (a month's days), each is asked for in its own part of a statement;
+# more (a week's hours) are placed from one reading of the stretch.
+ASKED_CELL_BY_CELL = 50
+_COLUMNS = (posts.c.id, posts.c.channel, posts.c.state, posts.c.article_id)
+
+
+class _Shown(NamedTuple):
+    """A post as a calendar cell shows it."""
+
+    id: int
+    channel: str
+    state: str
+    article_id: int
+    at: datetime
+    headline: str
+
+
+@dataclass(frozen=True)
+class CellPosts:
+    """A cell's first posts (id, channel, state, article_id, `at`, and once found, headline),
+    soonest first, and how many posts it holds in all."""
+
+    first: list[Any]
+    count: int
+
+
+def _at() -> ColumnElement[datetime]:
+    # When a post went out, else when it is due: where a calendar shows it.
+    return type_coerce(func.coalesce(posts.c.sent_at, posts.c.due_at), UTCDateTime)
+
+
+def cells(
+    engine: Engine,
+    bounds: Sequence[datetime],
+    limit: int,
+    channel: str | None = None,
+) -> list[CellPosts]:
+    """The posts (of `channel`, or all; cancelled ones left out) of each cell: cell n runs
+    from `bounds[n]` to `bounds[n + 1]`; at most `limit` of them each, with the count."""
+    with engine.connect() as connection:
+        if len(bounds) <= ASKED_CELL_BY_CELL:
+            found = _cell_by_cell(connection, bounds, limit, channel)
+        else:
+            found = _placed_here(connection, bounds, limit, channel)
+        shown = [row.article_id for cell in found for row in cell.first]
+        headlines = dict(
+            connection.execute(
+                select(articles.c.id, func.substr(articles.c.headline, 1, 80)).where(
+                    articles.c.id.in_(set(shown))
+                )
+            ).all()
+        )
+    return [CellPosts([_shown(row, headlines) for row in cell.first], cell.count) for cell in found]
+
+
+def _shown(row: Any, headlines: dict[int, str]) -> _Shown:
+    headline = headlines.get(row.article_id, "")
+    return _Shown(row.id, row.channel, row.state, row.article_id, row.at, headline)
+
+
+def _conditions(
+    at: ColumnElement[datetime], since: datetime, until: datetime, channel: str | None
+) -> list[ColumnElement[bool]]:
+    conditions = [at >= since, at < until, posts.c.state != State.CANCELLED]
+    if channel is not None:
+        conditions.append(posts.c.channel == channel)
+    return conditions
+
+
+def _cell_by_cell(
+    connection: Connection, bounds: Sequence[datetime], limit: int, channel: str | None
+) -> list[CellPosts]:
+    """A few cells (a month's days) asked one by one in two statements: each count and each
+    first few are read from the index, however many posts a day holds."""
+    at = _at()
+    spans = list(enumerate(pairwise(bounds)))
+    counts = union_all(
+        *(
+            select(literal(n).label("cell"), func.count().label("count")).where(
+                *_conditions(at, since, until, channel)
+            )
+            for n, (since, until) in spans
+        )
+    )
+    firsts = union_all(
+        *(
+            select(literal(n).label("cell"), *_COLUMNS, at.label("at"))
+            .where(*_conditions(at, since, until, channel))
+            .order_by(at, posts.c.id)
+            .limit(limit)
+            .subquery()
+            .select()
+            for n, (since, until) in spans
+        )
+    )
+    counted: dict[int, int] = {cell: number for cell, number in connection.execute(counts)}
+    first: list[list[Any]] = [[] for _ in spans]
+    for row in connection.execute(firsts):
+        first[row.cell].append(row)
+    return [CellPosts(first[n], counted.get(n, 0)) for n, _ in spans]
+
+
+def _placed_here(
+    connection: Connection, bounds: Sequence[datetime], limit: int, channel: str | None
+) -> list[CellPosts]:
+    """Many small cells (a week's hours): every post of the stretch read once, soonest first,
+    and each cell's found by bisection."""
+    at = _at()
+    rows = connection.execute(
+        select(*_COLUMNS, at.label("at"))
+        .where(*_conditions(at, bounds[0], bounds[-1], channel))
+        .order_by(at, posts.c.id)
+    ).all()
+    moments = [row.at for row in rows]
+    found = []
+    for since, until in pairwise(bounds):
+        first = bisect_left(moments, since)
+        end = bisect_left(moments, until, first)
+        found.append(CellPosts(list(rows[first : min(end, first + limit)]), end - first))
+    return found
+
+
+def taken_near(
+    engine: Engine, channels: Collection[str], windows: Iterable[tuple[datetime, datetime]]
+) -> dict[str, list[datetime]]:
+    """For each of `channels`, the times its posts are out at or due at that lie within one of
+    the `windows` (open intervals around the slots it may offer): all a search for its free
+    slots needs to know. Channels sharing slot times share windows: asked for once."""
+    at = _at()
+    shared = sorted(set(windows))
+    found: dict[str, list[datetime]] = {name: [] for name in channels}
+    with engine.connect() as connection:
+        for start in range(0, len(shared), WINDOWS_AT_ONCE):
+            near = [and_(at > lo, at < hi) for lo, hi in shared[start : start + WINDOWS_AT_ONCE]]
+            # Channel and state are left to this side: asked for, they draw the planner to an
+            # index it then reads whole, rather than to the times'.
+            rows = connection.execute(select(posts.c.channel, at, posts.c.state).where(or_(*near)))
+            for channel, moment, state in rows:
+                if channel in found and state in TAKING_TIME:
+                    found[channel].append(moment)
+    return found
