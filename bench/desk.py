@@ -136,10 +136,12 @@ def fill(database_url: str, count: int, delivery_count: int, busy: int) -> None:
                 for n in range(count)
             ],
         )
-    # Statistics as a database that has run a while has them (autovacuum, or SQLite's
-    # optimize): the planner then picks the indexes it would in production.
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
+    # Statistics and visibility as a database that has run a while has them (autovacuum, or
+    # SQLite's optimize): the planner then picks the indexes it would in production.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(
+            text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
+        )
     engine.dispose()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
@@ -64,6 +65,29 @@ def test_cells_asked_one_by_one_hold_what_one_reading_places(engine, database_ur
         asked = timetable._cell_by_cell(connection, bounds, 3, only)
         placed = timetable._placed_here(connection, bounds, 3, only)
     assert summary(asked) == summary(placed)
+
+
+@examples(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.integers(min_value=0, max_value=6 * 60 - 1), max_size=25),
+    st.sampled_from([None, "x"]),
+)
+def test_cells_asked_beside_each_other_hold_what_one_reading_places(
+    engine, database_url, minutes, only
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a lateral join is how PostgreSQL is asked")
+    settings = newsroom(database_url)
+    day = START + timedelta(days=next(NUMBERS))
+    for n, minute in enumerate(minutes):
+        put(engine, settings, ("x", "telegram")[n % 2], day + timedelta(minutes=minute))
+    bounds = [day + timedelta(hours=h) for h in range(7)]
+    with engine.connect() as connection:
+        beside = timetable._beside_each_cell(connection, bounds, 3, only)
+        placed = timetable._placed_here(connection, bounds, 3, only)
+    assert summary(beside) == summary(placed)
 
 
 def test_a_cell_shows_its_first_posts_and_counts_them_all(engine, database_url) -> None:

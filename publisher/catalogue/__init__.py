@@ -38,7 +38,7 @@ def translator(language: str, surface: Surface) -> Callable[..., str]:
     def t(key: str, count: int | None = None, **values: object) -> str:
         # With `count`, the text of its plural form where the catalogue has one ("…_one").
         if count is not None:
-            form = Locale.parse(_locale(language)).plural_form(count)
+            form = _locale(language).plural_form(count)
             key = f"{key}_{form}" if f"{key}_{form}" in texts else key
             values.setdefault("count", count)
         if surface == "bot":
@@ -100,7 +100,7 @@ def moment(when: datetime, zone: ZoneInfo, language: str, *, date: bool = True) 
     """A time as an editor reads it, in the newsroom's zone with the zone's name, in their
     language: "Mi. 2. Dez., 07:00 MEZ", "Wed 2 Dec, 07:00 CET" (without `date`: the time)."""
     local = when.astimezone(zone)
-    pattern = DATE_TIME[_locale(language)] if date else "HH:mm"
+    pattern = DATE_TIME[_pattern_language(language)] if date else "HH:mm"
     # Babel names a zone where the language has a name for it (MEZ), else writes its offset:
     # then the zone's own abbreviation (CET, EST) reads better.
     name = get_timezone_name(local, "short", locale=_locale(language))
@@ -113,8 +113,14 @@ def moment(when: datetime, zone: ZoneInfo, language: str, *, date: bool = True) 
 DATE_TIME = {"de": "EEE d. MMM, HH:mm", "en": "EEE d MMM, HH:mm"}
 
 
-def _locale(language: str) -> str:
+def _pattern_language(language: str) -> str:
     return language if language in DATE_TIME else "en"
+
+
+@cache
+def _locale(language: str) -> Locale:
+    # Parsed once: Babel reads a locale named by a string afresh at every number and date.
+    return Locale.parse(_pattern_language(language))
 
 
 def reach(free_form: int, template: int, language: str) -> str:

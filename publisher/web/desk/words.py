@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
 from babel.dates import format_date
 
 from publisher.catalogue import moment, number, table
@@ -23,7 +24,7 @@ class Words:
         self.settings = settings
         self.language = language
         self.texts = table(language, "desk")
-        self.locale = language if language in DAY else "en"
+        self.locale = Locale.parse(language if language in DAY else "en")
 
     def when(self, value: datetime | str | None, channel: str | None = None) -> str:
         """A time (aware, or ISO 8601) in the channel's zone (else the newsroom's)."""
@@ -35,7 +36,7 @@ class Words:
 
     def day(self, value: date) -> str:
         """A day as a calendar heads it ("Mi. 2. Dez.", "Wed 2 Dec")."""
-        return str(format_date(value, DAY[self.locale], locale=self.locale))
+        return str(format_date(value, DAY[self.locale.language], locale=self.locale))
 
     def month(self, value: date) -> str:
         """A month as the calendar names it ("Dezember 2026")."""
