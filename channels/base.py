@@ -279,6 +279,11 @@ class Channel(ABC):
         """What an editor typed, as the post's text (the reverse of `editable`)."""
         return text
 
+    def bot_preview(self, text: str) -> str:
+        """The post's text as the editors' Telegram bot shows it, in Telegram's HTML: plain
+        text escaped (a platform whose text is Telegram's HTML shows it as it will look)."""
+        return escape(text)
+
     def preview_html(self, text: str) -> str:
         """Posted text as the platform shows it, as safe HTML (for the web desks previews)."""
         return escape(text).replace("\n", "<br>")

@@ -245,6 +245,10 @@ class Telegram(Channel):
     def from_editable(self, text: str) -> str:
         return to_html(text)
 
+    def bot_preview(self, text: str) -> str:
+        # The post is Telegram's HTML, checked by `validate`: the bot shows it as it will look.
+        return text
+
     def preview_html(self, text: str) -> str:
         # Telegram's own formatting, redrawn from a short list of tags: an edited text's markup
         # is never passed on to the page as it stands.

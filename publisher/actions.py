@@ -165,6 +165,13 @@ def plan(
     return found
 
 
+def asks_first(planned: Mapping[str, Planned]) -> bool:
+    """Whether queueing as planned sends at once to readers' phones or on several channels: then
+    the editor confirms what goes where first (at the desk and in the bot alike)."""
+    at_once = [p for p in planned.values() if p.when is not None and p.now]
+    return any(p.reach is not None for p in at_once) or len(at_once) > 1
+
+
 def queue_planned(
     engine: Engine,
     settings: Settings,

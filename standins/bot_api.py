@@ -1,5 +1,6 @@
-"""Telegram's Bot API from the side of the editors' bot: updates (commands, button presses) pushed
-to it, and the messages, buttons and edits it sends."""
+"""Telegram's Bot API from the side of the editors' bot: updates (commands, plain messages, button
+presses) pushed to it, and the messages, buttons and edits it sends, refused as Telegram refuses
+them (HTML it cannot parse, over 4,096 characters, an edit that changes nothing)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from typing import Any
 
 from standins.base import Answer, Call, StandIn
-from standins.telegram import TELEGRAM_TOKEN
+from standins.telegram import TELEGRAM_TOKEN, MarkupError, parse_html
 
 
 class BotApiStandIn(StandIn):
@@ -23,8 +24,10 @@ class BotApiStandIn(StandIn):
         self.update_ids = itertools.count(1)
         self.message_ids = itertools.count(500)
         self.pending = threading.Condition()
-        # What the bot sent, as Telegram answered it, with the buttons it carried.
+        # What the bot sent, and each edit, as Telegram answered it, with the buttons it carried.
         self.messages: list[dict[str, Any]] = []
+        # Each message as it stands now, by chat and message id.
+        self.current: dict[tuple[int, int], dict[str, Any]] = {}
 
     def push_command(self, user: int, chat: int, text: str, username: str = "editor") -> None:
         command = text.split()[0]
@@ -42,6 +45,20 @@ class BotApiStandIn(StandIn):
                     },
                     "text": text,
                     "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+                }
+            }
+        )
+
+    def push_text(self, user: int, chat: int, text: str) -> None:
+        """A message that is no command (an address, a new text, anything)."""
+        self._push(
+            {
+                "message": {
+                    "message_id": next(self.message_ids),
+                    "date": int(time.time()),
+                    "chat": _chat(chat),
+                    "from": {"id": user, "is_bot": False, "first_name": "Editor"},
+                    "text": text,
                 }
             }
         )
@@ -90,21 +107,50 @@ class BotApiStandIn(StandIn):
                     ready = [u for u in self.updates if u["update_id"] >= offset]
             return _ok(ready)
         if method in ("sendMessage", "editMessageText"):
-            chat = int(params["chat_id"]) if params.get("chat_id") else -1
-            message = {
-                "message_id": int(params.get("message_id") or next(self.message_ids)),
-                "date": int(time.time()),
-                "chat": _chat(chat),
-                "text": params["text"],
-            }
-            if method == "sendMessage":
-                markup = params.get("reply_markup")
-                buttons = json.loads(markup) if isinstance(markup, str) else markup
-                self.messages.append(message | {"buttons": buttons})
-            return _ok(message)
+            return self._message(method, params)
         if method in ("deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery"):
             return _ok(True)
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, {}
+
+    def _message(self, method: str, params: dict[str, Any]) -> Answer:
+        """A message sent or edited: kept as Telegram keeps it (plain text and entities)."""
+        chat = int(params["chat_id"]) if params.get("chat_id") else -1
+        try:
+            text, entities = parse_html(params["text"])
+        except MarkupError as exc:
+            return _refused(f"can't parse entities: {exc}")
+        if not text.strip():
+            return _refused("message text is empty")
+        if len(text.encode("utf-16-le")) // 2 > 4096:
+            return _refused("message is too long")
+        markup = params.get("reply_markup")
+        buttons = json.loads(markup) if isinstance(markup, str) else markup
+        if method == "editMessageText":
+            number = int(params.get("message_id") or 0)
+            before = self.current.get((chat, number))
+            if before is None:
+                return _refused("message to edit not found")
+            if before["text"] == text and before.get("buttons") == buttons:
+                return _refused(
+                    "message is not modified: specified new message content and reply markup "
+                    "are exactly the same as a current content and reply markup of the message"
+                )
+        else:
+            number = next(self.message_ids)
+        message = {
+            "message_id": number,
+            "date": int(time.time()),
+            "chat": _chat(chat),
+            "text": text,
+            "entities": entities,
+        }
+        self.current[(chat, number)] = message | {"buttons": buttons}
+        self.messages.append(message | {"buttons": buttons, "html": params["text"]})
+        return _ok(message)
+
+
+def _refused(description: str) -> Answer:
+    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}, {}
 
 
 def _chat(chat: int) -> dict[str, Any]:

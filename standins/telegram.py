@@ -21,6 +21,65 @@ class _Visible(HTMLParser):
         self.text.append(data)
 
 
+# The tags Telegram's HTML parse mode takes, and the entity each becomes.
+ENTITY_OF_TAG = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
+    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
+    "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
+    "tg-spoiler": "spoiler",
+}  # fmt: skip
+
+
+class MarkupError(ValueError):
+    """Telegram's refusal of a text in HTML parse mode."""
+
+
+class _Entities(HTMLParser):
+    """A text in Telegram's HTML as Telegram keeps it: plain text and entities (offsets and
+    lengths in UTF-16 code units); tags Telegram does not know, or left open, are refused."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+        self.open: list[tuple[str, int, dict[str, str]]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def _at(self) -> int:
+        return len(self.text.encode("utf-16-le")) // 2
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ENTITY_OF_TAG:
+            raise MarkupError(f'Unsupported start tag "{tag}"')
+        self.open.append((tag, self._at(), {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1][0] != tag:
+            raise MarkupError(f'Unexpected end tag "{tag}"')
+        _, start, attrs = self.open.pop()
+        entity: dict[str, Any] = {
+            "type": ENTITY_OF_TAG[tag], "offset": start, "length": self._at() - start,
+        }  # fmt: skip
+        if tag == "a":
+            entity["url"] = attrs.get("href", "")
+        if entity["length"]:
+            self.entities.append(entity)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def parse_html(html: str) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram's reading of a text in HTML parse mode: its plain text and entities, or
+    MarkupError with Telegram's words."""
+    parser = _Entities()
+    parser.feed(html)
+    parser.close()
+    if parser.open:
+        tag = parser.open[-1][0]
+        raise MarkupError(f'Can\'t find end tag corresponding to start tag "{tag}"')
+    return parser.text, sorted(parser.entities, key=lambda e: e["offset"])
+
+
 def _visible_length(html: str) -> int:
     parser = _Visible()
     parser.feed(html)

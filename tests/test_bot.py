@@ -107,21 +107,27 @@ def queue_post(engine: Engine, settings: Settings, channel: str = "x_main") -> i
 
 
 def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR) -> None:
-    # The stand-in notes the call before it records the message, so a reply already seen
-    # may not carry its buttons yet.
-    message = wait_for(
-        lambda: next(
-            (m for m in reversed(api.messages) if m.get("buttons") and _has(m["buttons"], label)),
-            None,
-        )
-    )
+    """Press the button labelled `label` on the newest message that carries it now (a button
+    an edit took away cannot be pressed)."""
+    message = wait_for(lambda: _showing(api, label))
     data = next(
         b["callback_data"]
         for row in message["buttons"]["inline_keyboard"]
         for b in row
         if b["text"] == label
     )
-    api.push_button(user, chat, data, {k: v for k, v in message.items() if k != "buttons"})
+    shown = {k: v for k, v in message.items() if k not in ("buttons", "html")}
+    api.push_button(user, chat, data, shown)
+
+
+def _showing(api: BotApiStandIn, label: str) -> dict | None:
+    # The stand-in notes the call before it records the message, so a reply already seen
+    # may not carry its buttons yet.
+    for sent in reversed(api.messages):
+        now = api.current[(sent["chat"]["id"], sent["message_id"])]
+        if now.get("buttons") and _has(now["buttons"], label):
+            return now
+    return None
 
 
 def _has(buttons: dict, label: str) -> bool:
@@ -154,9 +160,11 @@ def test_unknown_user_gets_one_polite_refusal_and_nothing_else(running, engine, 
 
 def test_queue_previews_every_channel_with_buttons(running) -> None:
     preview = reply_after(running, f"/queue {ARTICLE.id}")
-    assert "x_main" in preview and "telegram" in preview and "Erster Punkt" in preview
+    assert "<b>X</b>" in preview and "<b>Telegram</b>" in preview and "Erster Punkt" in preview
     labels = [b["text"] for row in running.messages[-1]["buttons"]["inline_keyboard"] for b in row]
-    assert labels == ["Post now", "Add to queue", "Edit", "Cancel"]
+    assert labels == [
+        "Add to queue", "Next slot", "In 15 min", "Tomorrow 08:00", "Post now", "Edit", "Cancel",
+    ]  # fmt: skip
 
 
 def test_the_queue_preview_says_whom_a_whatsapp_post_reaches(
@@ -176,13 +184,16 @@ def test_the_queue_preview_says_whom_a_whatsapp_post_reaches(
         preview = reply_after(bot_api, f"/queue {ARTICLE.id} wa")
     finally:
         thread.stop()
-    assert "Reaches 2 people: 0 with this text, 2 with the approved template" in preview
+    assert "reaches 2 readers: 0 with this text, 2 with the approved template" in preview
 
 
-def test_post_now_button_queues_every_channel_due_now(running, engine) -> None:
+def test_post_now_on_two_channels_asks_once_then_queues_both_due_now(running, engine) -> None:
     reply_after(running, f"/queue {ARTICLE.id}")
     press(running, "Post now")
-    wait_for(lambda: running.sent("editMessageText"))
+    asked = wait_for(lambda: running.sent("editMessageText"))[-1]["text"]
+    assert "this goes out at once" in asked and rows(engine) == []
+    press(running, "Yes, send it so")
+    wait_for(lambda: len(running.sent("editMessageText")) == 2)
     assert "Queued" in running.sent("editMessageText")[-1]["text"]
     assert running.sent("answerCallbackQuery")
     assert sorted((r.channel, r.state) for r in rows(engine)) == [
@@ -200,11 +211,12 @@ def test_queue_with_channels_and_a_time(running, engine, desk_settings) -> None:
     assert (row.channel, local.strftime("%H:%M")) == ("telegram", "23:59")
 
 
-def test_edit_button_holds_the_posts_for_approval(running, engine) -> None:
-    reply_after(running, f"/queue {ARTICLE.id} x_main now")
+def test_the_edit_button_asks_for_the_new_text_and_queues_nothing(running, engine) -> None:
+    reply_after(running, f"/queue {ARTICLE.id} x_main 23:59")
     press(running, "Edit")
-    wait_for(lambda: rows(engine))
-    assert [r.state for r in rows(engine)] == ["awaiting_approval"]
+    asked = wait_for(lambda: running.sent("editMessageText"))[-1]["text"]
+    assert "Please send the new text for X" in asked
+    assert rows(engine) == []
 
 
 def test_cancel_button_queues_nothing(running, engine) -> None:
@@ -246,8 +258,9 @@ def test_approve_cancel_and_retry_change_the_queue(running, engine, desk_setting
     post_id = queue_post(engine, desk_settings)
     with engine.begin() as connection:
         connection.execute(update(posts).values(state="awaiting_approval"))
-    assert "approved" in reply_after(running, f"/approve {post_id}")
-    assert rows(engine)[0].state == "queued"
+    assert "Approve post" in reply_after(running, f"/approve {post_id}")
+    press(running, "Approve")
+    wait_for(lambda: rows(engine)[0].state == "queued")
     assert "cancelled" in reply_after(running, f"/cancel {post_id}")
     assert rows(engine)[0].state == "cancelled"
     assert "only posts that are failed or unclear can be" in reply_after(
@@ -278,7 +291,7 @@ def test_failed_post_is_notified_with_buttons_that_work(running, engine, desk_se
             update(posts).values(state="failed", error="x: duplicate", updated_at=queue.utcnow())
         )
     note = wait_for(lambda: replies(running, EDITORS_CHAT))[-1]
-    assert f"Post {post_id} on x_main failed" in note
+    assert f"Post {post_id} on X failed" in note
     press(running, "Retry", chat=EDITORS_CHAT)
     wait_for(lambda: rows(engine)[0].state == "queued")
 
@@ -436,7 +449,8 @@ def test_an_approval_by_bot_records_the_approvers_telegram_id(
     with engine.begin() as connection:
         connection.execute(update(posts).values(state="awaiting_approval"))
     reply_after(running, f"/approve {post_id}")
-    assert rows(engine)[0].approved_by == f"telegram:{EDITOR}"
+    press(running, "Approve")
+    wait_for(lambda: rows(engine)[0].approved_by == f"telegram:{EDITOR}")
 
 
 def test_an_edit_that_drops_the_link_asks_before_it_is_saved(
@@ -481,14 +495,17 @@ def test_a_notification_that_could_not_be_sent_is_sent_later(
         lambda: [m["text"] for m in running.messages if m["chat"]["id"] == EDITORS_CHAT],
         seconds=10,
     )
-    assert f"Post {post_id} on x_main failed" in delivered[-1]
+    assert f"Post {post_id} on X failed" in delivered[-1]
 
 
-def test_next_slot_on_a_channel_without_slots_is_refused_and_nothing_queued(
+def test_a_channel_without_slots_is_previewed_as_going_out_now_and_asked_again(
     running, engine
 ) -> None:
-    assert "No posting slots on x_main" in reply_after(running, f"/queue {ARTICLE.id} x_main next")
-    assert rows(engine) == []
+    preview = reply_after(running, f"/queue {ARTICLE.id} x_main next")
+    assert "· now ·" in preview
+    press(running, "Add to queue")
+    asked = wait_for(lambda: running.sent("editMessageText"))[-1]["text"]
+    assert "this goes out at once" in asked and rows(engine) == []
 
 
 def test_show_counts_what_became_of_a_post_to_many_recipients(running, engine, desk_settings):

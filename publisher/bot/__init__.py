@@ -1,6 +1,7 @@
 """The editors' Telegram bot, built on python-telegram-bot's Application: commands and buttons
-(`publisher.bot.commands`), who may use them (`publisher.bot.access`), notifications
-(`publisher.bot.notify`), polling or webhook mode.
+(`publisher.bot.commands`), an article on its way to the queue (`publisher.bot.drafts`), who
+may use them (`publisher.bot.access`), notifications (`publisher.bot.notify`), polling or
+webhook mode.
 Runs alone (`publisher bot`) or in a thread of `publisher run` (`[bot] enabled = true`)."""
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import threading
 
 from sqlalchemy import Engine
 from telegram import BotCommand, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from publisher.bot.commands import Desk
 from publisher.bot.notify import Notifier
@@ -71,6 +78,9 @@ def build_application(engine: Engine, settings: Settings) -> tuple[Application, 
     application.add_handler(CommandHandler("pause", desk.pause))
     application.add_handler(CommandHandler("resume", desk.resume))
     application.add_handler(CallbackQueryHandler(desk.button))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, desk.message))
+    # Last: a command none of the handlers above took.
+    application.add_handler(MessageHandler(filters.COMMAND, desk.unknown))
     application.add_error_handler(desk.on_error)
     return application, desk
 

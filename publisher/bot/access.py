@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from telegram import Update
 
-from publisher.bot import render
 from publisher.sections import BotSettings
 
 logger = logging.getLogger("publisher.bot")
@@ -50,9 +49,7 @@ class Gate:
         if self.approver(update):
             return True
         if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                render.fit(self.say("approvers_only")), parse_mode="HTML"
-            )
+            await update.effective_message.reply_text(self.say("approvers_only"), parse_mode="HTML")
         return False
 
     async def refuse(self, update: Update) -> None:

@@ -1,6 +1,7 @@
-"""The editors' commands and buttons: /queue with a preview and buttons, /list, /log, /show, /edit,
-/approve, /cancel, /retry, /pause, /resume, /help. Only allowed users act; database work runs in
-threads so the bot stays responsive."""
+"""The editors' commands and buttons: /queue (and an article's URL sent as it is) hands over to
+the drafts; /list, /log, /show, /edit, /approve (which shows the text it approves), /cancel,
+/retry, /pause, /resume, /help; anything else gets a short help. Only allowed users act;
+database work runs in threads so the bot stays responsive."""
 
 from __future__ import annotations
 
@@ -8,44 +9,36 @@ import asyncio
 import logging
 import re
 import secrets
-from dataclasses import dataclass
-from html import escape
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from publisher import actions, roster
-from publisher.articles import Article
+from publisher import roster
 from publisher.bot import render
-from publisher.bot.access import Gate, actor
-from publisher.catalogue import describe, reach, translator, unit
-from publisher.clock import shown
+from publisher.bot.access import actor
+from publisher.bot.drafts import Drafts
+from publisher.bot.talk import Talk, fit
+from publisher.catalogue import unit
 from publisher.config import Settings
 from publisher.engine import queue, verbs
-from publisher.engine.listings import fan_out_summary, list_deliveries, list_posts, show_post
+from publisher.engine.deliverylog import LogFilter, log_page
+from publisher.engine.listings import fan_out_summary, list_posts, show_post
 from publisher.engine.queue import QueueError
-from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.schema import is_row_id
-from publisher.engine.slots import When
 from publisher.errors import EditorError
-from publisher.intake.sources import load_article
-from publisher.teasers import compose
 
 logger = logging.getLogger("publisher.bot")
-# Callback data of the bot's buttons: kind, key and action (see `_known_button`).
-_BUTTON = re.compile(r"([dpce]):([^:]{1,200}):([a-z]{1,20})")
-_BUTTON_ACTIONS = {"d": ("now", "queue", "edit", "cancel"), "e": ("nolink",)}
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A /queue preview waiting for its button."""
-
-    article: Article
-    channels: tuple[str, ...]
-    when: When
+# Callback data of the bot's buttons: kind, key, action and, for an approval, the version of
+# the text the approver was shown (see `_known_button`).
+_BUTTON = re.compile(r"([dpceh]):([^:]{1,200}):([a-z_]{1,20}\d{0,2})(?::([0-9a-f]{10}))?")
+_DRAFT_ACTIONS = frozenset(
+    {"now", "queue", "edit", "cancel", "next", "soon", "tomorrow", "back", "sure", "sure_now"}
+)
+_HELP_ACTIONS = ("list", "log", "help")
+# A message that starts with this is an article's address.
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
 class PendingEdit(NamedTuple):
@@ -56,36 +49,14 @@ class PendingEdit(NamedTuple):
     text: str
 
 
-class Desk:
+class Desk(Talk):
     """The bot's handlers, bound to the queue's database and the newsroom's settings."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
-        self.bot_settings = settings.bot
-        self.language = settings.bot.language or settings.language
-        self._say = translator(self.language, "bot")
-        self.gate = Gate(settings.bot, self._say)
-        self.drafts: dict[str, Draft] = {}
+        super().__init__(engine, settings)
+        self.drafts = Drafts(self)
         # /edit texts that drop the article's link, waiting for the editor's confirmation.
         self.pending_edits: dict[str, PendingEdit] = {}
-
-    def say(self, key: str, **values: Any) -> str:
-        return self._say(key, **values)
-
-    async def reply(self, update: Update, text: str, **options: Any) -> None:
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                render.fit(text), parse_mode="HTML", disable_web_page_preview=True, **options
-            )
-
-    async def run(self, update: Update, function: Any, *args: Any) -> Any:
-        """Run a queue operation in a thread; a refusal becomes one message to the editor."""
-        try:
-            return await asyncio.to_thread(function, *args)
-        except EditorError as exc:
-            await self.reply(update, self.say("error", message=describe(exc, self.language)))
-            return None
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A bug in a handler: logged (without the token), and the editor is not left waiting."""
@@ -106,98 +77,76 @@ class Desk:
             return
         args = list(context.args or [])
         if not args:
-            await self.reply(
-                update, self.say("usage", usage="/queue <url|id> [channels] [now|HH:MM|+15m|next]")
-            )
+            usage = "/queue <URL|id> [channels] [9:30 | morgen 8 Uhr | +15 min | next | now]"
+            await self.reply(update, self.say("usage", usage=usage))
             return
-        timing = next((a for a in args[1:] if When.looks_like(a)), None)
-        names = [n for a in args[1:] if not When.looks_like(a) for n in a.split(",") if n]
-        prepared = await self.run(update, self._prepare, args[0], names, timing)
-        if prepared is None:
+        await self._draft(update, args[0], args[1:])
+
+    async def _draft(self, update: Update, source: str, words: list[str]) -> None:
+        user = update.effective_user
+        owner = user.id if user else 0
+        prepared = await self.run(update, self.drafts.start, source, words, owner)
+        if prepared is not None:
+            text, buttons = prepared
+            await self.reply(update, text, reply_markup=buttons)
+
+    async def message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message that is no command: a channel's new text the editor was asked for, an
+        article's address (as /queue), else a short help."""
+        if not await self.gate.guard(update):
             return
-        draft, preview = prepared
-        key = secrets.token_hex(4)
-        self.drafts[key] = draft
-        buttons = InlineKeyboardMarkup(
-            [
-                [
-                    render.button(self.say("button_now"), f"d:{key}:now"),
-                    render.button(self.say("button_queue"), f"d:{key}:queue"),
-                ],
-                [
-                    render.button(self.say("button_edit"), f"d:{key}:edit"),
-                    render.button(self.say("button_cancel"), f"d:{key}:cancel"),
-                ],
-            ]
+        typed = (update.effective_message.text or "") if update.effective_message else ""
+        user = update.effective_user
+        if user is not None and self.drafts.waiting_for(user.id):
+            taken = await self.run(update, self.drafts.take_text, user.id, typed)
+            if taken is not None:
+                await self.reply(update, taken[0], reply_markup=taken[1])
+            return
+        words = typed.split()
+        if words and _URL.fullmatch(words[0]):
+            await self._draft(update, words[0], words[1:])
+            return
+        await self.reply(update, self.say("not_understood"), reply_markup=self._help_buttons())
+
+    async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.gate.guard(update):
+            return
+        typed = (update.effective_message.text or "") if update.effective_message else ""
+        command = typed.split()[0] if typed.split() else "/"
+        await self.reply(
+            update, self.say("unknown_command", command=command), reply_markup=self._help_buttons()
         )
-        await self.reply(update, preview, reply_markup=buttons)
 
-    def _prepare(self, source: str, names: list[str], timing: str | None) -> tuple[Draft, str]:
-        channels = roster.chosen(self.settings, names or None)
-        slotless = [n for n in channels if not self.settings.channels[n].slots]
-        if timing is None:
-            # Without a time, posts take each channel's next slot when every channel has them.
-            when = When("now") if slotless else When("next_slot")
-        else:
-            when = actions.when(timing, self.settings)
-        if when.mode == "next_slot" and slotless:
-            raise QueueError(self.say("no_slots", channels=", ".join(slotless)))
-        article = self._article(source)
-        teasers = compose(article, channels, self.settings)
-        whom = actions.reach(self.engine, self.settings, list(teasers))
-        parts = [self.say("preview_head", headline=article.headline, timing=self._shown(when))]
-        for name, teaser in teasers.items():
-            head = self.say(
-                "preview_channel",
-                channel=name,
-                length=teaser.length,
-                limit=teaser.limit,
-                unit=unit(teaser.unit, self.language),
-            )
-            if name in whom:
-                head += "\n" + escape(
-                    reach(whom[name].free_form, whom[name].template, self.language)
-                )
-            parts.append(head + f"\n<pre>{escape(teaser.text)}</pre>")
-        return Draft(article, tuple(channels), when), "\n\n".join(parts)
+    def _help_buttons(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [[render.button(self.say(f"button_{a}"), f"h:0:{a}") for a in _HELP_ACTIONS]]
+        )
 
-    def _shown(self, when: When) -> str:
-        if when.mode == "at" and when.at is not None:
-            return shown(when.at, self.settings.tz)
-        return self.say("when_next" if when.mode == "next_slot" else "when_now")
+    def _listing(self) -> str:
+        rows = list_posts(self.engine, self.settings)
+        if not rows:
+            return self.say("empty_list")
+        return "\n".join(render.post_line(p, self) for p in rows[:40])
 
-    def _article(self, source: str) -> Article:
-        if source.startswith(("http://", "https://")):
-            return load_article(source, self.settings)
-        try:
-            return stored_article(self.engine, source)
-        except UnknownArticle:
-            raise QueueError(
-                f"no stored article {source!r}; send its URL instead",
-                key="no_stored_article",
-                article=source,
-            ) from None
+    def _log(self) -> str:
+        rows, _, _ = log_page(self.engine, LogFilter(), per_page=15)
+        if not rows:
+            return self.say("empty_log")
+        return "\n".join(render.log_line(row, self) for row in rows)
 
     async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.gate.guard(update):
             return
-        rows = await self.run(update, list_posts, self.engine, self.settings)
-        if rows is None:
-            return
-        if not rows:
-            await self.reply(update, self.say("empty_list"))
-            return
-        await self.reply(update, "\n".join(render.post_line(p, self.say) for p in rows[:40]))
+        listing = await self.run(update, self._listing)
+        if listing is not None:
+            await self.reply(update, listing)
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.gate.guard(update):
             return
-        rows = await self.run(update, lambda: list_deliveries(self.engine, limit=15))
-        if not rows:
-            if rows is not None:
-                await self.reply(update, self.say("empty_log"))
-            return
-        await self.reply(update, "\n".join(render.delivery_line(d, self.say) for d in rows))
+        log = await self.run(update, self._log)
+        if log is not None:
+            await self.reply(update, log)
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.gate.guard(update):
@@ -209,7 +158,7 @@ class Desk:
         if post is None:
             return
         summary = await asyncio.to_thread(fan_out_summary, self.engine, post_id)
-        await self.reply(update, render.post_detail(post, self.say, summary))
+        await self.reply(update, render.post_detail(post, self, summary))
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.gate.guard(update):
@@ -234,9 +183,10 @@ class Desk:
             )
             return
         except EditorError as exc:
-            await self.reply(update, self.say("error", message=describe(exc, self.language)))
+            await self.reply(update, self.explain(exc))
             return
-        await self.reply(update, self.say("edited", id=post_id, channel=channel, **result))
+        shown = self.label(channel)
+        await self.reply(update, self.say("edited", id=post_id, channel=shown, **result))
 
     def _edit(self, edit: PendingEdit, by: str, without_link: bool = False) -> dict[str, Any]:
         post_id, channel, new_text = edit
@@ -252,7 +202,8 @@ class Desk:
         verbs.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
         adapter = roster.configured(self.settings, channel)
         shown = unit(adapter.unit, self.language)
-        return {"length": adapter.measure(new_text), "limit": adapter.limit_for(), "unit": shown}
+        length, limit = adapter.measure(new_text), adapter.limit_for()
+        return {"length": self.num(length), "limit": self.num(limit), "unit": shown}
 
     async def _post_id(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str
@@ -268,21 +219,44 @@ class Desk:
     ) -> None:
         if not await self.gate.guard(update):
             return
-        if verb == "approve" and not await self.gate.approvers_only(update):
-            return
         post_id = await self._post_id(update, context, f"/{verb} <id>")
         if post_id is None:
             return
         if await self.run(update, self.act, verb, post_id, actor(update)) is not None:
             await self.reply(update, self.say("done", id=post_id, verb=self.say(f"verb_{verb}")))
 
-    def act(self, verb: str, post_id: int, by: str) -> bool:
-        """Approve, cancel, retry or mark-sent a post (raises QueueError when it cannot)."""
-        verbs.ACTIONS[verb](self.engine, post_id, by=by)
+    def act(self, verb: str, post_id: int, by: str, seen: str | None = None) -> bool:
+        """Approve (the version of the text `seen`), cancel, retry or mark-sent a post (raises
+        QueueError when it cannot)."""
+        if verb == "approve":
+            verbs.approve(self.engine, post_id, by=by, seen=seen)
+        else:
+            verbs.ACTIONS[verb](self.engine, post_id, by=by)
         return True
 
     async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._transition(update, context, "approve")
+        """The post's text as it will go out, with the button that approves this text: an
+        approval is for a text the approver has read."""
+        if not await self.gate.guard(update) or not await self.gate.approvers_only(update):
+            return
+        post_id = await self._post_id(update, context, "/approve <id>")
+        if post_id is None:
+            return
+        asked = await self.run(update, self.approval_asked, post_id)
+        if asked is not None:
+            await self.reply(update, asked[0], reply_markup=asked[1])
+
+    def approval_asked(self, post_id: int, lead: str = "approve_ask") -> tuple[str, Any]:
+        """The post's current text and a button approving exactly that text."""
+        post = show_post(self.engine, self.settings, post_id)
+        channel = roster.configured(self.settings, post["channel"])
+        text = self.say(lead, id=post_id, channel=self.label(post["channel"]))
+        text += "\n" + render.teaser(channel, post["text"])
+        version = verbs.text_version(post["text"])
+        label = self.say("button_approve")
+        return text, InlineKeyboardMarkup(
+            [[render.button(label, f"p:{post_id}:approve:{version}")]]
+        )
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._transition(update, context, "cancel")
@@ -298,9 +272,10 @@ class Desk:
             await self.reply(update, self.say("usage", usage="/pause <channel> [reason]"))
             return
         user = update.effective_user
-        reason = " ".join(args[1:]) or f"paused by {user.full_name if user else 'an editor'}"
+        who = user.full_name if user else "?"
+        reason = " ".join(args[1:]) or self.say("paused_by", name=who)
         if await self.run(update, self._pause, args[0], reason):
-            await self.reply(update, self.say("paused", channel=args[0]))
+            await self.reply(update, self.say("paused", channel=self.label(args[0])))
 
     def _pause(self, channel: str, reason: str) -> bool:
         verbs.pause(self.engine, self.settings, channel, reason)
@@ -314,7 +289,7 @@ class Desk:
             await self.reply(update, self.say("usage", usage="/resume <channel>"))
             return
         if await self.run(update, self._resume, args[0]):
-            await self.reply(update, self.say("resumed", channel=args[0]))
+            await self.reply(update, self.say("resumed", channel=self.label(args[0])))
 
     def _resume(self, channel: str) -> bool:
         verbs.resume(self.engine, self.settings, channel)
@@ -330,65 +305,77 @@ class Desk:
             await self.gate.refuse(update)
             return
         button = _BUTTON.fullmatch(query.data or "")
-        if button is None or not self._known_button(*button.groups()):
+        if button is None or not self._known_button(*button.groups()[:3]):
             await query.answer(self.say("button_stale"), show_alert=True)
             return
-        kind, key, action = button.groups()
+        kind, key, action, version = button.groups()
         needs_approver = (kind, action) in (("p", "approve"), ("c", "resume"))
         if needs_approver and not self.gate.approver(update):
             await query.answer(self.say("approvers_only"), show_alert=True)
             return
+        draft = self.drafts.drafts.get(key) if kind == "d" else None
+        if draft is not None and draft.done is not None:
+            # A second tap on a button already used: the message keeps what it said.
+            await query.answer(self.say("already_done"))
+            return
         try:
-            outcome = await asyncio.to_thread(self._press, kind, key, action, actor(update))
+            text, buttons, replace = await asyncio.to_thread(
+                self._press, kind, key, action, version, actor(update)
+            )
         except EditorError as exc:
-            outcome = self.say("error", message=describe(exc, self.language))
+            text, buttons, replace = self.explain(exc), None, False
         await query.answer()
         message = query.message
         original = message.text_html if isinstance(message, Message) and message.text else ""
         await query.edit_message_text(
-            render.fit(f"{original}\n\n{outcome}" if kind != "d" else outcome),
+            fit(text if replace else f"{original}\n\n{text}"),
             parse_mode="HTML",
             disable_web_page_preview=True,
+            reply_markup=buttons,
         )
 
     @staticmethod
     def _known_button(kind: str, key: str, action: str) -> bool:
         """Whether callback data is one of the buttons this bot makes (Telegram passes on
         whatever a client sends)."""
-        if kind in ("d", "e"):
-            return action in _BUTTON_ACTIONS[kind]
+        if kind == "d":
+            return action in _DRAFT_ACTIONS or bool(re.fullmatch(r"edit\d{1,2}", action))
+        if kind == "e":
+            return action == "nolink"
+        if kind == "h":
+            return action in _HELP_ACTIONS
         if kind == "p":
             return key.isdigit() and is_row_id(int(key)) and action in verbs.ACTIONS
         return kind == "c" and action == "resume" and bool(key)
 
-    def _press(self, kind: str, key: str, action: str, by: str) -> str:
+    def _press(
+        self, kind: str, key: str, action: str, version: str | None, by: str
+    ) -> tuple[str, InlineKeyboardMarkup | None, bool]:
+        """What a button does: the message's new text (or what is added to it), its buttons,
+        and whether the text replaces the message's."""
         if kind == "d":
-            draft = self.drafts.pop(key, None)
-            if draft is None:
-                return self.say("expired")
-            if action == "cancel":
-                return self.say("discarded")
-            ids = actions.queue_article(
-                self.engine,
-                self.settings,
-                draft.article,
-                draft.channels,
-                When("now") if action == "now" else draft.when,
-                by=by,
-                held=action == "edit",
-            )
-            posts = ", ".join(f"#{i}" for i in ids)
-            return self.say("held_for_edit" if action == "edit" else "queued", posts=posts)
+            if action in ("sure", "sure_now"):
+                return (*self.drafts.confirmed(key, action, by), True)
+            return (*self.drafts.press(key, action, by), True)
+        if kind == "h":
+            listing = {"list": self._listing, "log": self._log}.get(action)
+            return (listing() if listing else self.say("help")), None, True
         if kind == "e":
             pending = self.pending_edits.pop(key, None)
             if pending is None:
-                return self.say("expired")
+                return self.say("expired"), None, False
             result = self._edit(pending, by, without_link=True)
-            return self.say("edited", id=pending.post_id, channel=pending.channel, **result)
+            channel = self.label(pending.channel)
+            return self.say("edited", id=pending.post_id, channel=channel, **result), None, False
         if kind == "p":
-            self.act(action, int(key), by)
-            return self.say("done", id=key, verb=self.say(f"verb_{action}"))
-        if kind == "c" and action == "resume":
-            verbs.resume(self.engine, self.settings, key)
-            return self.say("resumed", channel=key)
-        raise QueueError("unknown button")
+            if action == "approve" and version is None:
+                return (*self.approval_asked(int(key), "approval_outdated"), False)
+            try:
+                self.act(action, int(key), by, seen=version)
+            except QueueError as exc:
+                if exc.key != "approval_outdated":
+                    raise
+                return (*self.approval_asked(int(key), "approval_outdated"), False)
+            return self.say("done", id=key, verb=self.say(f"verb_{action}")), None, False
+        verbs.resume(self.engine, self.settings, key)
+        return self.say("resumed", channel=self.label(key)), None, False

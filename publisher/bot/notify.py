@@ -1,21 +1,27 @@
 """Tell the editors' chat what needs a person: failed posts, uncertain posts, posts waiting for
-approval and paused channels, each with buttons to act on it. Checks the queue every
-`notify_every` seconds; what was already there when the bot started is not repeated. A
-notification counts as told only once Telegram took it; one that failed is sent next time."""
+approval (again after every edit, the earlier notice marked out of date; a settled one loses its
+buttons) and paused channels, each with buttons to act on it; and tell an author in their own
+chat when an approver let their post go or sent it back. Checks the queue every `notify_every`
+seconds; what was already there when the bot started is not repeated. A notification counts as
+told only once Telegram took it; one that failed is sent next time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
+from publisher import roster
+from publisher.bot import render
 from publisher.bot.commands import Desk
+from publisher.bot.talk import fit
 from publisher.clock import utcnow
 from publisher.engine.lifecycle import (
     APPROVE,
@@ -25,12 +31,29 @@ from publisher.engine.lifecycle import (
     RETRY,
     State,
 )
-from publisher.engine.schema import channel_pauses, posts
+from publisher.engine.schema import channel_pauses, post_events, posts
+from publisher.engine.verbs import text_version
 
 logger = logging.getLogger("publisher.bot")
 
+Marker = tuple[Any, ...]
 
-Marker = tuple[str, Any, str]
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to send: to the editors' chat (`chat` None) or to an author's own chat; an
+    approval notice names its post, so that a later one can mark it out of date."""
+
+    text: str
+    buttons: InlineKeyboardMarkup | None = None
+    chat: int | None = None
+    approval_of: int | None = None
+
+
+@dataclass
+class _Sent:
+    message_id: int
+    text: str
 
 
 class Notifier:
@@ -39,11 +62,16 @@ class Notifier:
     def __init__(self, desk: Desk, since: datetime | None = None) -> None:
         self.desk = desk
         self.since = since or utcnow()
+        self.last_event: int | None = None
         self._told: set[Marker] = set()
         # Found but not yet taken by Telegram, oldest first.
-        self._waiting: dict[Marker, tuple[str, InlineKeyboardMarkup]] = {}
+        self._waiting: dict[Marker, Notice] = {}
+        # The approval notice in the editors' chat of each post still waiting, by post id.
+        self.approvals: dict[int, _Sent] = {}
+        # Posts whose approval notice is to be closed: they were approved or cancelled.
+        self._settled: list[Any] = []
 
-    def _changes(self) -> tuple[Sequence[Any], Sequence[Any], datetime]:
+    def _changes(self) -> tuple[Sequence[Any], Sequence[Any], Sequence[Any], Sequence[Any]]:
         now = utcnow()
         with self.desk.engine.connect() as connection:
             changed = connection.execute(
@@ -54,45 +82,104 @@ class Notifier:
             paused = connection.execute(
                 select(channel_pauses).where(channel_pauses.c.paused_at > self.since)
             ).all()
-        return changed, paused, now
-
-    def messages(self) -> list[tuple[Marker, str, InlineKeyboardMarkup]]:
-        """The notifications due now (those that could not be sent before first), each with
-        its buttons; `told` marks one as sent."""
-        changed, paused, now = self._changes()
-        self.since = now
-        say = self.desk.say
-        for post in changed:
-            marker = ("post", post.id, post.state)
-            if marker in self._told or marker in self._waiting:
-                continue
-            if post.state == State.FAILED:
-                text = say("notify_failed", id=post.id, channel=post.channel, error=post.error)
-                buttons = [RETRY, CANCEL]
-            elif post.state == State.UNCERTAIN:
-                text = say("notify_uncertain", id=post.id, channel=post.channel)
-                buttons = [MARK_SENT, RETRY]
-            else:
-                text = say("notify_approval", id=post.id, channel=post.channel, text=post.text)
-                buttons = [APPROVE, CANCEL]
-            keyboard = [
-                InlineKeyboardButton(
-                    say(f"button_{verb.name}"), callback_data=f"p:{post.id}:{verb.name}"
+            settled = connection.execute(
+                select(posts.c.id, posts.c.state).where(
+                    posts.c.id.in_(list(self.approvals)),
+                    posts.c.state != State.AWAITING_APPROVAL,
                 )
-                for verb in buttons
-            ]
-            self._waiting[marker] = (text, InlineKeyboardMarkup([keyboard]))
+            ).all()
+            decided = self._decisions(connection)
+        self.since = now
+        return changed, paused, settled, decided
+
+    def _decisions(self, connection: Any) -> Sequence[Any]:
+        """Approvals and posts sent back (cancelled while waiting) since the last look, of
+        posts an editor queued from the bot, made by someone else."""
+        if self.last_event is None:
+            self.last_event = connection.execute(select(func.max(post_events.c.id))).scalar() or 0
+            return []
+        rows = connection.execute(
+            select(
+                post_events.c.id,
+                post_events.c.action,
+                post_events.c.detail,
+                post_events.c.actor,
+                posts.c.id.label("post_id"),
+                posts.c.channel,
+                posts.c.due_at,
+                posts.c.queued_by,
+            )
+            .join(posts, posts.c.id == post_events.c.post_id)
+            .where(
+                post_events.c.id > self.last_event,
+                post_events.c.action.in_([APPROVE.done, CANCEL.done]),
+                posts.c.queued_by.like("telegram:%"),
+            )
+            .order_by(post_events.c.id)
+        ).all()
+        if rows:
+            self.last_event = rows[-1].id
+        return [
+            row
+            for row in rows
+            if row.actor != row.queued_by
+            and (row.action == APPROVE.done or row.detail == f"was {State.AWAITING_APPROVAL}")
+        ]
+
+    def messages(self) -> list[tuple[Marker, Notice]]:
+        """The notifications due now (those that could not be sent before first); `told`
+        marks one as sent. Approval notices of posts since settled are put right first."""
+        changed, paused, settled, decided = self._changes()
+        self._settled = list(settled)
+        for post in changed:
+            version = text_version(post.text) if post.state == State.AWAITING_APPROVAL else ""
+            marker: Marker = ("post", post.id, post.state, version)
+            if marker not in self._told and marker not in self._waiting:
+                self._waiting[marker] = self._post_notice(post, version)
         for pause in paused:
             marker = ("pause", pause.channel, pause.paused_at.isoformat())
             if marker in self._told or marker in self._waiting:
                 continue
-            text = say("notify_paused", channel=pause.channel, reason=pause.reason)
+            say = self.desk.say
+            text = say("notify_paused", channel=self.desk.label(pause.channel), reason=pause.reason)
             text += "\n" + say(f"pause_help_{pause.cause or 'credentials'}")
-            resume = InlineKeyboardButton(
-                say("button_resume"), callback_data=f"c:{pause.channel}:resume"
-            )
-            self._waiting[marker] = (text, InlineKeyboardMarkup([[resume]]))
-        return [(marker, text, buttons) for marker, (text, buttons) in self._waiting.items()]
+            resume = _button(say("button_resume"), f"c:{pause.channel}:resume")
+            self._waiting[marker] = Notice(text, InlineKeyboardMarkup([[resume]]))
+        for row in decided:
+            marker = ("decision", row.id)
+            self._waiting[marker] = self._decision_notice(row)
+        return list(self._waiting.items())
+
+    def _post_notice(self, post: Any, version: str) -> Notice:
+        say = self.desk.say
+        channel = self.desk.label(post.channel)
+        if post.state == State.FAILED:
+            text = say("notify_failed", id=post.id, channel=channel, error=post.error)
+            verbs = [(RETRY.name, ""), (CANCEL.name, "")]
+        elif post.state == State.UNCERTAIN:
+            text = say("notify_uncertain", id=post.id, channel=channel)
+            verbs = [(MARK_SENT.name, ""), (RETRY.name, "")]
+        else:
+            text = say("notify_approval", id=post.id, channel=channel)
+            if post.channel in self.desk.settings.channels:
+                adapter = roster.configured(self.desk.settings, post.channel)
+                text += "\n" + render.teaser(adapter, post.text)
+            verbs = [(APPROVE.name, f":{version}"), (CANCEL.name, "")]
+        keyboard = [
+            _button(say(f"button_{verb}"), f"p:{post.id}:{verb}{suffix}") for verb, suffix in verbs
+        ]
+        approval_of = post.id if post.state == State.AWAITING_APPROVAL else None
+        return Notice(text, InlineKeyboardMarkup([keyboard]), approval_of=approval_of)
+
+    def _decision_notice(self, row: Any) -> Notice:
+        channel = self.desk.label(row.channel)
+        author = int(row.queued_by.removeprefix("telegram:"))
+        if row.action == APPROVE.done:
+            when = self.desk.when(row.due_at, row.channel)
+            text = self.desk.say("author_approved", id=row.post_id, channel=channel, when=when)
+        else:
+            text = self.desk.say("author_sent_back", id=row.post_id, channel=channel)
+        return Notice(text, chat=author)
 
     def told(self, marker: Marker) -> None:
         """Telegram took this notification."""
@@ -107,13 +194,46 @@ class Notifier:
             return
         while True:
             try:
-                for marker, text, buttons in await asyncio.to_thread(self.messages):
-                    await application.bot.send_message(
-                        chat, text, parse_mode="HTML", reply_markup=buttons
-                    )
-                    self.told(marker)
+                await self.send(application, chat)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database or network hiccup: try again next time
                 logger.exception("notifying the editors failed")
             await asyncio.sleep(self.desk.bot_settings.notify_every)
+
+    async def send(self, application: Application, editors: int) -> None:
+        """One round: what is due sent, earlier approval notices put right."""
+        found = await asyncio.to_thread(self.messages)
+        for post_id, state in self._settled:
+            earlier = self.approvals.pop(post_id, None)
+            if earlier is not None:
+                settled = self.desk.say("notice_settled", state=self.desk.say(f"state_{state}"))
+                await self._close(application, editors, earlier, settled)
+        for marker, notice in found:
+            sent = await application.bot.send_message(
+                notice.chat or editors,
+                fit(notice.text),
+                parse_mode="HTML",
+                reply_markup=notice.buttons,
+                disable_web_page_preview=True,
+            )
+            self.told(marker)
+            if notice.approval_of is not None:
+                earlier = self.approvals.get(notice.approval_of)
+                self.approvals[notice.approval_of] = _Sent(sent.message_id, notice.text)
+                if earlier is not None:
+                    await self._close(application, editors, earlier, self.desk.say("notice_stale"))
+
+    async def _close(self, application: Application, chat: int, sent: _Sent, note: str) -> None:
+        """An earlier notice, its buttons taken away and a note added."""
+        await application.bot.edit_message_text(
+            fit(f"{sent.text}\n\n{note}"),
+            chat_id=chat,
+            message_id=sent.message_id,
+            parse_mode="HTML",
+            disable_web_page_preview=True,
+        )
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)

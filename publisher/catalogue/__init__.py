@@ -109,6 +109,15 @@ def moment(when: datetime, zone: ZoneInfo, language: str, *, date: bool = True) 
     return f"{format_datetime(local, pattern, locale=_locale(language))} {name}"
 
 
+def short_moment(when: datetime, zone: ZoneInfo, language: str) -> str:
+    """A time within the next days, short enough for a button: "07:00" today, else with its
+    weekday ("Do. 07:00", "Thu 07:00")."""
+    local = when.astimezone(zone)
+    today = datetime.now(zone).date()
+    pattern = "HH:mm" if local.date() == today else "EEE HH:mm"
+    return str(format_datetime(local, pattern, locale=_locale(language)))
+
+
 # How a date and time are written at the desk and in the bot, per language.
 DATE_TIME = {"de": "EEE d. MMM, HH:mm", "en": "EEE d MMM, HH:mm"}
 

@@ -4,7 +4,6 @@ slots in its own time zone with a minimum gap between posts. Pure; results are a
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from publisher.engine import timewords
 from publisher.errors import EditorError
 
 SEARCH_DAYS = 31
@@ -34,8 +34,10 @@ class PastTime(TimeError):
 
 
 NOW_WORDS = frozenset({"now", "jetzt", "sofort"})
-NEXT_WORDS = frozenset({"next", "next_slot", "next-slot", "slot", "nächster", "naechster"})
-_DELAY = re.compile(r"\+\s*(\d{1,4})\s*(m|min|h|std)", re.IGNORECASE)
+NEXT_WORDS = frozenset(
+    {"next", "next_slot", "next-slot", "next slot", "slot", "nächster", "naechster"}
+    | {"nächster slot", "naechster slot"}
+)
 
 
 @dataclass(frozen=True)
@@ -52,32 +54,16 @@ class When:
 
     @classmethod
     def parse(cls, text: str, zone: ZoneInfo, now: datetime) -> When:
-        """An editor's words: "now", "next" (the next free slot), "+15m" or "+2h" (from now),
-        "09:30" (today) or an ISO 8601 date and time, read in the newsroom's `zone` unless it
-        carries its own offset. Times in the past are refused."""
-        word = text.strip().lower()
+        """An editor's words: "now" or "jetzt", "next" or "nächster Slot" (the next free slot),
+        or a time as `publisher.engine.timewords` reads it ("+15 min", "9:30 Uhr", "morgen 8
+        Uhr", "03.12. 08:00", ISO 8601), in the newsroom's `zone` unless it carries its own
+        offset. Times in the past are refused."""
+        word = " ".join(text.strip().lower().split())
         if word in NOW_WORDS:
             return cls("now")
         if word in NEXT_WORDS:
             return cls("next_slot")
-        delay = _DELAY.fullmatch(word)
-        if delay:
-            amount = int(delay.group(1))
-            minutes = amount * 60 if delay.group(2).startswith(("h", "s")) else amount
-            return cls("at", not_too_far(text, now + timedelta(minutes=minutes), now, zone))
         return cls("at", parse_time(text, now, zone))
-
-    @classmethod
-    def looks_like(cls, text: str) -> bool:
-        """Whether a word of a command is meant as a time (the bot's arguments mix channel
-        names and a time)."""
-        word = text.strip().lower()
-        return (
-            word in NOW_WORDS
-            or word in NEXT_WORDS
-            or bool(_DELAY.fullmatch(word))
-            or bool(re.fullmatch(r"\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}T[\d:+\-Z]+", text.strip()))
-        )
 
 
 def local_slot(day: date, slot: time, tz: ZoneInfo) -> datetime:
@@ -141,19 +127,15 @@ def spaced(due: datetime, taken: Iterable[datetime], gap: timedelta) -> datetime
 
 
 def parse_time(value: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """An editor's time as UTC: ISO 8601 with or without offset (without: in `tz`), or HH:MM for
-    today in `tz`. Times in the past are refused."""
-    text = value.strip()
+    """An editor's time as UTC (see `timewords.read`): a delay from `now`, a wall-clock time in
+    `tz`, or an instant with its own offset. Times in the past are refused."""
+    said = timewords.read(value, now.astimezone(tz).date())
+    if said is None:
+        raise _not_a_time(value)
+    if isinstance(said, timedelta):
+        return not_too_far(value, now + said, now, tz)
     try:
-        if len(text) <= 5 and ":" in text:
-            parsed = datetime.combine(now.astimezone(tz).date(), time.fromisoformat(text))
-        else:
-            parsed = datetime.fromisoformat(text.replace(" ", "T", 1).replace("Z", "+00:00"))
-    except ValueError:
-        raise _not_a_time(value) from None
-    try:
-        if parsed.tzinfo is None:
-            parsed = local_slot(parsed.date(), parsed.time(), tz)
+        parsed = local_slot(said.date(), said.time(), tz) if said.tzinfo is None else said
         parsed = parsed.astimezone(UTC)
     except OverflowError:  # the first or last day there is, moved out of range by its zone
         raise _not_a_time(value) from None
@@ -174,7 +156,8 @@ def not_too_far(value: str, moment: datetime, now: datetime, tz: ZoneInfo) -> da
 
 def _not_a_time(value: str) -> TimeError:
     return TimeError(
-        f"{value!r} is not a time: use HH:MM, 2025-01-31T07:30 or 2025-01-31T07:30+01:00",
+        f"{value!r} is not a time: write 09:30, tomorrow 8am, 03.12. 08:00, +15 min or "
+        "2025-01-31T07:30+01:00",
         key="not_a_time",
         value=value,
     )

@@ -4,6 +4,7 @@ allows or refuses; a refusal changes nothing, and every change is recorded with 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,9 +82,25 @@ def _transition(
         notify_change(connection)
 
 
-def approve(engine: Engine, post_id: int, by: str = "cli") -> None:
-    """Let a post that waits for approval go out at its time; who approved it is kept."""
-    _transition(engine, post_id, APPROVE, by, approved_by=by, approved_at=utcnow())
+def text_version(text: str) -> str:
+    """A short mark of one version of a post's text: what an approver saw is what they approve."""
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def approve(engine: Engine, post_id: int, by: str = "cli", *, seen: str | None = None) -> None:
+    """Let a post that waits for approval go out at its time; who approved it is kept. `seen`
+    is the `text_version` the approver read: if the text was edited since, nothing is approved
+    (key "approval_outdated")."""
+
+    def same_text(connection: Connection, row: Any) -> None:
+        if seen is not None and text_version(row.text) != seen:
+            raise QueueError(
+                f"post {post_id} was edited after this approval was asked for",
+                key="approval_outdated",
+                post=post_id,
+            )
+
+    _transition(engine, post_id, APPROVE, by, check=same_text, approved_by=by, approved_at=utcnow())
 
 
 def cancel(engine: Engine, post_id: int, by: str = "cli") -> None:

@@ -92,7 +92,7 @@ class Planning:
                 context = self._plan_context(planned, chosen, asking=False)
                 return await page(request, article_id, chosen, None, refusal, 422, confirm=context)
             confirmed = form.get("confirmed") == chosen.fingerprint()
-            if _needs_asking(planned) and not confirmed:
+            if actions.asks_first(planned) and not confirmed:
                 context = self._plan_context(planned, chosen, asking=True)
                 return await page(request, article_id, chosen, None, None, 200, confirm=context)
             ids = await run_in_threadpool(
@@ -154,10 +154,3 @@ class Planning:
                     )
             rows.append(row)
         return {"rows": rows, "asking": asking, "fingerprint": chosen.fingerprint()}
-
-
-def _needs_asking(planned: dict[str, Planned]) -> bool:
-    """Whether queueing goes out at once to readers' phones or on several channels: then the
-    editor confirms what goes where first."""
-    at_once = [p for p in planned.values() if p.when is not None and p.now]
-    return any(p.reach is not None for p in at_once) or len(at_once) > 1

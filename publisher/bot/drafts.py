@@ -1,0 +1,343 @@
+"""An article on its way to the queue in the bot (/queue, or its URL sent as it is): a preview of
+every channel's teaser as it will look, with the time it would go out, whether an approver must
+let it go and whom it reaches; buttons to choose the time, to change a channel's text inside the
+draft, to queue it or post it now. Sending at once to readers' phones or on several channels,
+or at once from "queue", is confirmed first; a button already used changes nothing again."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from html import escape
+
+from telegram import InlineKeyboardMarkup
+
+from publisher import actions, roster
+from publisher.actions import Planned
+from publisher.articles import Article
+from publisher.bot import render
+from publisher.bot.talk import Talk
+from publisher.catalogue import unit
+from publisher.clock import utcnow
+from publisher.engine.queue import QueueError, drops_link
+from publisher.engine.release import UnknownArticle, stored_article
+from publisher.engine.slots import TimeError, When, local_slot
+from publisher.intake.sources import load_article
+from publisher.teasers import compose
+
+# The time buttons: a quarter of an hour from now, and tomorrow morning at this hour.
+SOON = timedelta(minutes=15)
+MORNING = time(8, 0)
+
+
+@dataclass
+class Draft:
+    """A previewed article: its channels, the timing chosen, the texts changed in the draft,
+    who started it, and once a button has queued or dropped it, what was said then."""
+
+    article: Article
+    channels: tuple[str, ...]
+    when: When
+    owner: int
+    texts: dict[str, str] = field(default_factory=dict)
+    done: str | None = None
+
+
+class Drafts:
+    """The drafts of the editors in this bot, by the key their buttons carry."""
+
+    def __init__(self, talk: Talk) -> None:
+        self.talk = talk
+        self.drafts: dict[str, Draft] = {}
+        # An editor asked for a channel's new text: their next message is it (user → key, channel).
+        self.awaiting: dict[int, tuple[str, str]] = {}
+
+    # --- starting ---------------------------------------------------------------------------
+
+    def start(self, source: str, words: list[str], owner: int) -> tuple[str, InlineKeyboardMarkup]:
+        """A new draft from an article's URL or stored id and the editor's further words
+        (channel names and a time, in any order); its preview and buttons."""
+        names, timing = self._read_words(words)
+        channels = tuple(roster.chosen(self.talk.settings, names or None))
+        when = self._timing(timing) if timing else When("next_slot")
+        article = self._article(source)
+        key = secrets.token_hex(4)
+        self.drafts[key] = Draft(article, channels, when, owner)
+        return self.preview(key)
+
+    def _read_words(self, words: list[str]) -> tuple[list[str], str | None]:
+        names: list[str] = []
+        rest: list[str] = []
+        for word in words:
+            parts = [part for part in word.split(",") if part]
+            if parts and all(part in self.talk.settings.channels for part in parts):
+                names.extend(parts)
+            else:
+                rest.append(word)
+        return names, " ".join(rest) or None
+
+    def _timing(self, words: str) -> When:
+        try:
+            return actions.when(words, self.talk.settings)
+        except TimeError as exc:
+            if exc.key != "not_a_time":
+                raise
+            known = ", ".join(f"{n} ({self.talk.label(n)})" for n in self.talk.settings.channels)
+            raise QueueError(
+                f"{words!r} is neither a channel nor a time; channels: {known}",
+                key="neither_channel_nor_time",
+                words=words,
+                channels=known,
+            ) from None
+
+    def _article(self, source: str) -> Article:
+        if source.lower().startswith("www."):
+            source = f"https://{source}"
+        if source.startswith(("http://", "https://")):
+            return load_article(source, self.talk.settings)
+        try:
+            return stored_article(self.talk.engine, source)
+        except UnknownArticle:
+            raise QueueError(
+                f"no stored article {source!r}; send its URL instead",
+                key="no_stored_article",
+                article=source,
+            ) from None
+
+    # --- the preview ------------------------------------------------------------------------
+
+    def _plan(self, draft: Draft) -> dict[str, Planned]:
+        return actions.plan(
+            self.talk.engine, self.talk.settings, draft.article, draft.channels, draft.when
+        )
+
+    def preview(self, key: str) -> tuple[str, InlineKeyboardMarkup]:
+        """Every channel's teaser as it will look, its time and rule, whom it reaches; the
+        buttons to choose the time, edit, queue, post now or drop the draft."""
+        draft = self.drafts[key]
+        planned = self._plan(draft)
+        say = self.talk.say
+        timing = self._timing_words(draft.when)
+        parts = [say("preview_head", headline=draft.article.headline, timing=timing)]
+        teasers = compose(
+            draft.article, roster.chosen(self.talk.settings, draft.channels), self.talk.settings
+        )
+        for name in draft.channels:
+            channel = roster.configured(self.talk.settings, name)
+            text = draft.texts.get(name, teasers[name].text)
+            head = say(
+                "preview_channel",
+                channel=self.talk.label(name),
+                length=self.talk.num(channel.measure(text)),
+                limit=self.talk.num(channel.limit_for(draft.article)),
+                unit=unit(channel.unit, self.talk.language),
+            )
+            parts.append(f"{head}\n{self._line(planned[name])}\n{render.teaser(channel, text)}")
+        return "\n\n".join(parts), self._buttons(key, draft, planned)
+
+    def _timing_words(self, when: When) -> str:
+        if when.mode == "at" and when.at is not None:
+            return self.talk.when(when.at)
+        return self.talk.say("when_next" if when.mode == "next_slot" else "when_now")
+
+    def _line(self, plan: Planned) -> str:
+        """When a channel's post would go out, by which rule, with or without approval, and
+        whom it reaches; or why it cannot be queued."""
+        say = self.talk.say
+        if plan.due is None:
+            reason = self.talk.reason(plan.refusal) if plan.refusal else ""
+            return say("preview_refused", reason=reason)
+        rule = "planned_now" if plan.now else "planned_slot" if plan.by_slot else "planned_at"
+        line = say(
+            "preview_time",
+            when=self.talk.when(plan.due, plan.channel),
+            rule=say(rule),
+            approval=say("needs_approval" if plan.approval else "no_approval"),
+        )
+        if plan.reach is not None:
+            line += "\n" + say(
+                "planned_reach",
+                total=self.talk.num(plan.reach.total),
+                free_form=self.talk.num(plan.reach.free_form),
+                template=self.talk.num(plan.reach.template),
+            )
+        return line
+
+    def _buttons(self, key: str, draft: Draft, planned: dict[str, Planned]) -> InlineKeyboardMarkup:
+        say = self.talk.say
+        slots = sorted(p.due for p in planned.values() if p.by_slot and p.due is not None)
+        if draft.when.mode != "next_slot":
+            slots = self._next_slots(draft)
+        next_label = (
+            say("button_next_at", time=self.talk.soon(slots[0])) if slots else say("button_next")
+        )
+        return InlineKeyboardMarkup(
+            [
+                [render.button(say("button_queue"), f"d:{key}:queue")],
+                [
+                    render.button(next_label, f"d:{key}:next"),
+                    render.button(say("button_soon"), f"d:{key}:soon"),
+                    render.button(say("button_tomorrow"), f"d:{key}:tomorrow"),
+                ],
+                [
+                    render.button(say("button_now"), f"d:{key}:now"),
+                    render.button(say("button_edit"), f"d:{key}:edit"),
+                    render.button(say("button_cancel"), f"d:{key}:cancel"),
+                ],
+            ]
+        )
+
+    def _next_slots(self, draft: Draft) -> list[datetime]:
+        with_slots = Draft(draft.article, draft.channels, When("next_slot"), draft.owner)
+        planned = self._plan(with_slots).values()
+        return sorted(p.due for p in planned if p.by_slot and p.due is not None)
+
+    # --- the buttons ------------------------------------------------------------------------
+
+    def press(self, key: str, action: str, by: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        """What a draft's button does; the message's new text and buttons."""
+        draft = self.drafts.get(key)
+        if draft is None:
+            return self.talk.say("expired"), None
+        if action in ("next", "soon", "tomorrow"):
+            draft.when = self._chosen_time(action)
+            return self.preview(key)
+        if action == "back":
+            return self.preview(key)
+        if action == "cancel":
+            draft.done = self.talk.say("discarded")
+            return draft.done, None
+        if action == "edit":
+            return self._which_text(key, draft)
+        if action.startswith("edit"):
+            return self._ask_text(key, draft, int(action.removeprefix("edit")))
+        timing = When("now") if action == "now" else draft.when
+        planned = actions.plan(
+            self.talk.engine, self.talk.settings, draft.article, draft.channels, timing
+        )
+        at_once = any(p.now for p in planned.values() if p.when is not None)
+        asking = actions.asks_first(planned) or (action == "queue" and at_once)
+        if action in ("queue", "now") and asking:
+            return self._confirmation(key, planned, "sure_now" if action == "now" else "sure")
+        return self._queue(draft, planned, by)
+
+    def _chosen_time(self, action: str) -> When:
+        if action == "next":
+            return When("next_slot")
+        now = utcnow()
+        if action == "soon":
+            return When("at", now + SOON)
+        tomorrow = now.astimezone(self.talk.settings.tz).date() + timedelta(days=1)
+        return When("at", local_slot(tomorrow, MORNING, self.talk.settings.tz))
+
+    def _confirmation(
+        self, key: str, planned: dict[str, Planned], action: str
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """What goes where, when and to how many, asked once before it goes."""
+        say = self.talk.say
+        lines = [say("confirm_head")]
+        lines += [
+            f"<b>{escape(self.talk.label(name))}</b>: {self._line(plan)}"
+            for name, plan in planned.items()
+        ]
+        buttons = InlineKeyboardMarkup(
+            [
+                [
+                    render.button(say("button_confirm"), f"d:{key}:{action}"),
+                    render.button(say("button_back"), f"d:{key}:back"),
+                ]
+            ]
+        )
+        return "\n\n".join(lines), buttons
+
+    def confirmed(self, key: str, action: str, by: str) -> tuple[str, None]:
+        """The editor confirmed the plan they were shown: queued now as planned again."""
+        draft = self.drafts.get(key)
+        if draft is None:
+            return self.talk.say("expired"), None
+        timing = When("now") if action == "sure_now" else draft.when
+        planned = actions.plan(
+            self.talk.engine, self.talk.settings, draft.article, draft.channels, timing
+        )
+        return self._queue(draft, planned, by)
+
+    def _queue(self, draft: Draft, planned: dict[str, Planned], by: str) -> tuple[str, None]:
+        """Queue what fits; say each post's channel, time and whether it waits for approval,
+        and every channel that could not take it with its reason."""
+        say = self.talk.say
+        if not any(p.when is not None for p in planned.values()):
+            reasons = [self._refused(n, p) for n, p in planned.items()]
+            return say("nothing_queued") + "\n" + "\n".join(reasons), None
+        ids = actions.queue_planned(
+            self.talk.engine,
+            self.talk.settings,
+            draft.article,
+            planned,
+            by=by,
+            texts=draft.texts,
+        )
+        fitting = [name for name, plan in planned.items() if plan.when is not None]
+        lines = [say("queued_head")]
+        for post_id, name in zip(ids, fitting, strict=True):
+            plan = planned[name]
+            due = self.talk.when(plan.due, name) if plan.due else ""
+            waits = say("queued_waits") if plan.approval else ""
+            lines.append(
+                say("queued_line", id=post_id, channel=self.talk.label(name), when=due) + waits
+            )
+        lines += [self._refused(n, p) for n, p in planned.items() if p.when is None]
+        draft.done = "\n".join(lines)
+        return draft.done, None
+
+    def _refused(self, name: str, plan: Planned) -> str:
+        reason = self.talk.reason(plan.refusal) if plan.refusal else ""
+        return self.talk.say("not_queued_line", channel=self.talk.label(name), reason=reason)
+
+    # --- a channel's text, changed in the draft ---------------------------------------------
+
+    def _which_text(self, key: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup | None]:
+        if len(draft.channels) == 1:
+            return self._ask_text(key, draft, 0)
+        buttons = [
+            [render.button(self.talk.label(name), f"d:{key}:edit{n}")]
+            for n, name in enumerate(draft.channels)
+        ]
+        buttons.append([render.button(self.talk.say("button_back"), f"d:{key}:back")])
+        return self.talk.say("edit_which"), InlineKeyboardMarkup(buttons)
+
+    def _ask_text(self, key: str, draft: Draft, index: int) -> tuple[str, None]:
+        if not 0 <= index < len(draft.channels):
+            return self.talk.say("button_stale"), None
+        name = draft.channels[index]
+        self.awaiting[draft.owner] = (key, name)
+        channel = roster.configured(self.talk.settings, name)
+        teaser = compose(draft.article, {name: channel}, self.talk.settings)[name]
+        current = channel.editable(draft.texts.get(name, teaser.text))
+        return self.talk.say("edit_ask", channel=self.talk.label(name), text=current), None
+
+    def waiting_for(self, user: int) -> bool:
+        """Whether the editor's next message is a channel's new text."""
+        return user in self.awaiting
+
+    def take_text(self, user: int, typed: str) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The editor's new text for the channel they chose: checked against its rules and
+        for the article's link, then the draft's preview again."""
+        key, name = self.awaiting.pop(user)
+        draft = self.drafts.get(key)
+        if draft is None or draft.done is not None:
+            return self.talk.say("expired"), None
+        channel = roster.configured(self.talk.settings, name)
+        text = channel.from_editable(typed.replace("\r\n", "\n").strip())
+        problems = channel.validate(text, draft.article)
+        label = self.talk.label(name)
+        if problems:
+            self.awaiting[user] = (key, name)
+            return self.talk.say("edit_refused", channel=label, problems="; ".join(problems)), None
+        link = compose(draft.article, {name: channel}, self.talk.settings)[name].link
+        if drops_link(channel, text, link or draft.article.url, draft.article.url):
+            self.awaiting[user] = (key, name)
+            return self.talk.say("edit_link_missing", channel=label), None
+        draft.texts[name] = text
+        text_shown, buttons = self.preview(key)
+        return self.talk.say("edit_taken", channel=label) + "\n\n" + text_shown, buttons
