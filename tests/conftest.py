@@ -27,6 +27,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from publisher.engine.store import make_engine, migrate, open_engine
 from publisher.web import users
 from standins.base import QuietServer
+from standins.bot_api import BotApiStandIn
 from standins.graph import GRAPH_TOKEN, GraphStandIn
 from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn
 from standins.x import X_KEYS, X_OAUTH2_TOKEN, XStandIn
@@ -205,6 +206,14 @@ def sample_without_url(tmp_path: Path) -> Path:
     path = tmp_path / "ohne-url.txt"
     path.write_text("".join(line for line in lines if not line.startswith("URL:")))
     return path
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiStandIn]:
+    """Telegram's Bot API as the editors' bot talks to it."""
+    stand_in = BotApiStandIn()
+    yield stand_in
+    stand_in.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ the bot's calls and the queue's state checked after each."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -40,13 +41,6 @@ ARTICLE = Article(
     headline="Die Schlagzeile des Tages",
     bullets=["Erster Punkt", "Zweiter Punkt"],
 )
-
-
-@pytest.fixture
-def bot_api() -> Iterator[BotApiStandIn]:
-    stand_in = BotApiStandIn()
-    yield stand_in
-    stand_in.close()
 
 
 @pytest.fixture
@@ -135,12 +129,19 @@ def _has(buttons: dict, label: str) -> bool:
 
 
 def test_command_list_is_registered_with_telegram(running) -> None:
-    (registered,) = running.sent("setMyCommands")
-    names = [c["command"] for c in __import__("json").loads(registered["commands"])]
+    english = running.sent("setMyCommands")[0]
+    names = [c["command"] for c in json.loads(english["commands"])]
     assert names == [
         "queue", "list", "log", "show", "edit", "approve", "cancel", "retry", "pause",
         "resume", "help",
     ]  # fmt: skip
+    assert "language_code" not in english
+
+
+def test_german_users_get_the_command_list_described_in_german(running) -> None:
+    german = running.sent("setMyCommands")[1]
+    described = {c["command"]: c["description"] for c in json.loads(german["commands"])}
+    assert german["language_code"] == "de" and described["list"] == "Was eingeplant ist"
 
 
 def test_help_answers_an_allowed_editor(running) -> None:

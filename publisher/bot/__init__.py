@@ -91,9 +91,13 @@ async def serve(engine: Engine, settings: Settings, stop: asyncio.Event) -> None
     application, desk = build_application(engine, settings)
     bot = settings.bot
     async with application:
-        await application.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in COMMANDS[desk.language]]
-        )
+        # Telegram's clients show the list in the user's language: English by default, German
+        # for German users (the command names themselves must stay latin).
+        for language, commands in COMMANDS.items():
+            await application.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in commands],
+                language_code=None if language == "en" else language,
+            )
         await application.start()
         notifier: asyncio.Task[None] | None = None
         try:

@@ -1,0 +1,327 @@
+"""The bot as a German newsroom's editors and approver use it from their phones (Europe/Berlin,
+X with slots, Telegram with approval, WhatsApp subscribers without slots), each test one exchange
+against the Bot API stand-in: what the editor sends, what the bot answers, what is queued."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert, update
+
+from publisher import roster
+from publisher.bot import BotThread
+from publisher.catalogue import moment
+from publisher.config import BotSettings, ChannelSettings, FetchSettings, Settings
+from publisher.engine import queue, verbs
+from publisher.engine.schema import deliveries, posts
+from publisher.engine.slots import When
+from publisher.engine.subscribers import import_numbers
+from standins.bot_api import BotApiStandIn
+from standins.telegram import TELEGRAM_TOKEN
+from tests.conftest import LocalServer, wait_for
+from tests.test_bot import (
+    ARTICLE,
+    EDITOR,
+    EDITORS_CHAT,
+    JUNIOR,
+    press,
+    replies,
+    reply_after,
+    rows,
+)
+
+READERS = 1_200
+
+
+@pytest.fixture
+def newsroom(database_url: str, bot_api: BotApiStandIn) -> Settings:
+    slots = ["07:00", "12:00", "18:00"]
+    return Settings(
+        database_url=database_url,
+        language="de",
+        fetch=FetchSettings(allow_private_networks=True),
+        channels={
+            "x": ChannelSettings(type="x", dry_run=True, slots=slots),
+            "telegram": ChannelSettings(type="telegram", dry_run=True, approval=True, slots=slots),
+            "wa": ChannelSettings(type="whatsapp", dry_run=True, phone_number_id="1098765"),
+        },
+        bot=BotSettings(
+            api_base=bot_api.url,
+            allowed_users=(EDITOR, JUNIOR),
+            approvers=(EDITOR,),
+            editors_chat_id=EDITORS_CHAT,
+            notify_every=0.2,
+            language="de",
+        ),
+    )
+
+
+@pytest.fixture
+def bot(engine: Engine, newsroom: Settings, bot_api: BotApiStandIn, monkeypatch) -> Iterator[Any]:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    numbers = "\n".join(f"+49151{n:08d}" for n in range(READERS))
+    import_numbers(engine, "wa", numbers, "form")
+    with engine.begin() as connection:
+        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
+    thread = BotThread(engine, newsroom)
+    thread.start()
+    wait_for(lambda: bot_api.sent("getUpdates"))
+    yield bot_api
+    thread.stop()
+    assert thread.failed is None
+
+
+def said(api: BotApiStandIn, text: str, user: int = EDITOR) -> str:
+    """What the bot answered to a plain message."""
+    before = len(replies(api, user))
+    api.push_text(user, user, text)
+    answer = wait_for(lambda: replies(api, user)[before:])[-1]
+    wait_for(lambda: len(api.messages) >= len(api.sent("sendMessage")))
+    return answer
+
+
+def edited(api: BotApiStandIn, count: int = 1) -> str:
+    """The text of the `count`th edit of a message by a button, once it is there."""
+    return wait_for(lambda: api.sent("editMessageText")[count - 1 : count])[0]["text"]
+
+
+def awaiting(engine: Engine, settings: Settings, by: int = JUNIOR) -> int:
+    """A post on the Telegram channel (which needs approval), queued by an editor in the bot."""
+    at = When("at", datetime.now(UTC) + timedelta(days=2))
+    channels = roster.chosen(settings, ["telegram"])
+    (post_id,) = queue.add(engine, settings, ARTICLE, channels, at, queued_by=f"telegram:{by}")
+    return post_id
+
+
+def notices(api: BotApiStandIn) -> list[dict[str, Any]]:
+    return [m for m in api.messages if m["chat"]["id"] == EDITORS_CHAT]
+
+
+def buttons_now(api: BotApiStandIn, message: dict[str, Any]) -> Any:
+    return api.current[(message["chat"]["id"], message["message_id"])].get("buttons")
+
+
+# --- 1. An approval is for the text the approver saw -------------------------------------
+
+
+def test_an_approve_button_from_before_an_edit_is_refused_with_the_new_text_shown(
+    bot, engine, newsroom
+) -> None:
+    post_id = awaiting(engine, newsroom)
+    first = wait_for(lambda: notices(bot))[0]
+    approve = next(b for row in first["buttons"]["inline_keyboard"] for b in row)["callback_data"]
+    reply_after(bot, f"/edit {post_id} telegram Ganz anderer Text {ARTICLE.url}")
+    # The approver taps the notice they had open before the edit.
+    shown = {k: v for k, v in first.items() if k not in ("buttons", "html")}
+    bot.push_button(EDITOR, EDITORS_CHAT, approve, shown)
+    answer = wait_for(
+        lambda: [
+            e["text"] for e in bot.sent("editMessageText") if "nachdem um Freigabe" in e["text"]
+        ]
+    )
+    assert "Ganz anderer Text" in answer[-1]
+    assert rows(engine)[0].state == "awaiting_approval"
+
+
+def test_an_edit_sends_a_fresh_notice_and_marks_the_old_one_out_of_date(
+    bot, engine, newsroom
+) -> None:
+    post_id = awaiting(engine, newsroom)
+    first = wait_for(lambda: notices(bot))[0]
+    reply_after(bot, f"/edit {post_id} telegram Ganz anderer Text {ARTICLE.url}")
+    fresh = wait_for(lambda: [m for m in notices(bot) if "Ganz anderer Text" in m["text"]])[0]
+    wait_for(lambda: buttons_now(bot, first) is None)
+    assert "Überholt" in bot.current[(EDITORS_CHAT, first["message_id"])]["text"]
+    press(bot, "Freigeben", chat=EDITORS_CHAT)
+    wait_for(lambda: rows(engine)[0].state == "queued")
+    assert fresh["message_id"] != first["message_id"]
+
+
+def test_the_author_hears_when_their_post_is_approved(bot, engine, newsroom) -> None:
+    awaiting(engine, newsroom, by=JUNIOR)
+    wait_for(lambda: notices(bot))
+    press(bot, "Freigeben", chat=EDITORS_CHAT)
+    heard = wait_for(lambda: replies(bot, JUNIOR))[-1]
+    assert "ist freigegeben und geht" in heard and "MEZ" in heard
+
+
+def test_the_author_hears_when_their_post_is_sent_back(bot, engine, newsroom) -> None:
+    awaiting(engine, newsroom, by=JUNIOR)
+    wait_for(lambda: notices(bot))
+    press(bot, "Verwerfen", chat=EDITORS_CHAT)
+    assert "nicht freigegeben" in wait_for(lambda: replies(bot, JUNIOR))[-1]
+
+
+def test_approving_by_command_shows_the_text_before_it_is_approved(bot, engine, newsroom):
+    post_id = awaiting(engine, newsroom)
+    answer = reply_after(bot, f"/approve {post_id}")
+    assert "So geht er hinaus" in answer and "Die Schlagzeile des Tages" in answer
+    assert rows(engine)[0].state == "awaiting_approval"
+
+
+# --- 2. A pasted address, plain words, unknown commands ----------------------------------
+
+
+def test_a_pasted_article_address_is_previewed_as_queue_would(bot, server: LocalServer) -> None:
+    page = '<html><head><meta property="og:title" content="Vom Server"></head></html>'
+    url = server.serve("/artikel", page.encode())
+    assert "<b>Vom Server</b>" in said(bot, url)
+    assert any(
+        b["text"] == "Einplanen"
+        for row in bot.messages[-1]["buttons"]["inline_keyboard"]
+        for b in row
+    )
+
+
+def test_plain_words_get_a_short_german_help_with_buttons(bot) -> None:
+    assert "nicht verstanden" in said(bot, "Hallo, was geht?")
+    labels = [b["text"] for row in bot.messages[-1]["buttons"]["inline_keyboard"] for b in row]
+    assert labels == ["Eingeplant", "Zustellungen", "Hilfe"]
+
+
+def test_an_unknown_command_is_named_with_help(bot) -> None:
+    assert "Den Befehl /planen kenne ich nicht" in reply_after(bot, "/planen morgen")
+
+
+# --- 3. Times as a German editor types them ----------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["morgen 8 Uhr", "morgen 08:00", "morgen um 8"])
+def test_tomorrow_at_eight_is_read_as_a_german_editor_means_it(bot, newsroom, typed) -> None:
+    preview = reply_after(bot, f"/queue {ARTICLE.id} x {typed}")
+    tomorrow = datetime.now(newsroom.tz).date() + timedelta(days=1)
+    eight = datetime.combine(tomorrow, time(8), newsroom.tz)
+    assert moment(eight, newsroom.tz, "de") in preview
+
+
+def test_a_word_that_is_neither_channel_nor_time_names_the_channels(bot) -> None:
+    answer = reply_after(bot, f"/queue {ARTICLE.id} twitter")
+    assert "weder ein Kanal noch eine Zeit" in answer and "x (X)" in answer
+
+
+def test_the_tomorrow_button_sets_the_time_in_the_preview(bot, newsroom) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} x")
+    press(bot, "Morgen 08:00")
+    tomorrow = datetime.now(newsroom.tz).date() + timedelta(days=1)
+    eight = datetime.combine(tomorrow, time(8), newsroom.tz)
+    assert moment(eight, newsroom.tz, "de") in edited(bot)
+
+
+# --- 4. "Einplanen" never sends at once unasked ------------------------------------------
+
+
+def test_queueing_to_subscribers_without_slots_asks_first_naming_how_many(bot, engine) -> None:
+    preview = reply_after(bot, f"/queue {ARTICLE.id} wa")
+    assert "sofort" in preview
+    press(bot, "Einplanen")
+    asked = edited(bot)
+    assert "das geht sofort hinaus" in asked and "1.200" in asked
+    assert rows(engine) == []
+
+
+def test_going_back_from_the_question_queues_nothing(bot, engine) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} wa")
+    press(bot, "Einplanen")
+    edited(bot)
+    press(bot, "Zurück")
+    assert "Zeitpunkt" in edited(bot, 2)
+    assert rows(engine) == []
+
+
+# --- 5. and 10. Editing inside the draft, as the desk edits ------------------------------
+
+
+def test_a_text_edited_in_the_draft_is_what_is_queued_and_nobody_is_asked_before(
+    bot, engine
+) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} telegram")
+    press(bot, "Bearbeiten")
+    assert "**so**" in edited(bot)
+    answer = said(bot, f"**Eilmeldung** [Zum Artikel]({ARTICLE.url})")
+    assert "<b>Eilmeldung</b>" in answer
+    assert notices(bot) == [] and rows(engine) == []
+    press(bot, "Einplanen")
+    wait_for(lambda: rows(engine))
+    assert rows(engine)[0].text.startswith("<b>Eilmeldung</b> <a href=")
+
+
+def test_a_telegram_teaser_is_previewed_rendered_not_as_raw_html(bot) -> None:
+    preview = reply_after(bot, f"/queue {ARTICLE.id} telegram")
+    assert "<blockquote><b>Die Schlagzeile des Tages</b>" in preview
+    assert "&lt;b&gt;" not in preview
+
+
+def test_a_text_without_the_articles_link_is_refused_in_the_draft(bot, engine) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} x")
+    press(bot, "Bearbeiten")
+    edited(bot)
+    assert "fehlt der Link" in said(bot, "Nur noch Text")
+
+
+# --- 6. Times with their zone, a push to many as one line --------------------------------
+
+
+def test_the_list_shows_newsroom_time_with_its_zone(bot, engine, newsroom) -> None:
+    awaiting(engine, newsroom)
+    assert "MEZ" in reply_after(bot, "/list")
+
+
+def test_the_log_shows_a_push_to_many_readers_as_one_line(bot, engine, newsroom) -> None:
+    channels = roster.chosen(newsroom, ["wa"])
+    (post_id,) = queue.add(engine, newsroom, ARTICLE, channels, When(), force=True)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(deliveries),
+            [
+                {"post_id": post_id, "channel": "wa", "attempt": 1, "worker": "w",
+                 "started_at": now, "finished_at": now, "outcome": "sent",
+                 "recipient": f"+49151{n:08d}", "payload": {}}
+                for n in range(READERS)
+            ],
+        )  # fmt: skip
+    log = reply_after(bot, "/log")
+    assert log.count(f"#{post_id}") == 1 and "1.200 gesendet" in log and "MEZ" in log
+
+
+# --- 9. and 11. One tap does one thing, and says what it did -----------------------------
+
+
+def test_a_second_tap_on_post_now_keeps_the_confirmation(bot, engine) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} x")
+    press(bot, "Jetzt posten")
+    done = edited(bot)
+    bot.push_button(EDITOR, EDITOR, *_last_tapped(bot))
+    wait_for(
+        lambda: any(a.get("text") == "Schon erledigt." for a in bot.sent("answerCallbackQuery"))
+    )
+    assert len(bot.sent("editMessageText")) == 1 and "Eingeplant" in done
+    assert len(rows(engine)) == 1
+
+
+def _last_tapped(api: BotApiStandIn) -> tuple[str, dict[str, Any]]:
+    update = api.updates[-1]["callback_query"]
+    return update["data"], {k: v for k, v in update["message"].items() if k != "chat"}
+
+
+def test_the_confirmation_names_channel_time_and_approval(bot, engine, newsroom) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} telegram")
+    press(bot, "Einplanen")
+    done = edited(bot)
+    (row,) = rows(engine)
+    when = moment(row.due_at, newsroom.tz, "de")
+    assert f"#{row.id} Telegram – {when} – wartet auf Freigabe" in done
+
+
+def test_a_queued_post_is_not_announced_for_approval_until_it_waits(bot, engine) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} x")
+    press(bot, "Einplanen")
+    edited(bot)
+    assert [r.state for r in rows(engine)] == ["queued"]
+    verbs.cancel(engine, rows(engine)[0].id, by="test")
+    with engine.begin() as connection:
+        connection.execute(update(posts).values(updated_at=datetime.now(UTC)))
+    assert notices(bot) == []
