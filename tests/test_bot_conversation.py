@@ -325,3 +325,51 @@ def test_a_queued_post_is_not_announced_for_approval_until_it_waits(bot, engine)
     with engine.begin() as connection:
         connection.execute(update(posts).values(updated_at=datetime.now(UTC)))
     assert notices(bot) == []
+
+
+# --- 7. Failures: told afterwards, to the author too, with what can help -----------------
+
+
+def failed(engine: Engine, post_id: int, error_class: str, error: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts)
+            .where(posts.c.id == post_id)
+            .values(
+                state="failed", error=error, error_class=error_class, updated_at=datetime.now(UTC)
+            )
+        )
+
+
+def test_a_failure_while_the_bot_was_down_is_told_when_it_starts(
+    engine, newsroom, bot_api, monkeypatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    channels = roster.chosen(newsroom, ["x"])
+    (post_id,) = queue.add(engine, newsroom, ARTICLE, channels, When(), force=True)
+    failed(engine, post_id, "transient", "HTTP 503 from the platform")
+    thread = BotThread(engine, newsroom)
+    thread.start()
+    try:
+        note = wait_for(lambda: replies(bot_api, EDITORS_CHAT))[-1]
+    finally:
+        thread.stop()
+    assert f"Post {post_id} auf X ist gescheitert" in note
+
+
+def test_the_author_hears_of_a_failure_with_the_headline_and_the_reason_in_german(
+    bot, engine, newsroom
+) -> None:
+    post_id = awaiting(engine, newsroom, by=JUNIOR)
+    failed(engine, post_id, "transient", "HTTP 503 from the platform")
+    heard = wait_for(lambda: replies(bot, JUNIOR))[-1]
+    assert "Die Schlagzeile des Tages" in heard and "nicht erreichbar oder gestört" in heard
+    assert "Die Plattform sagte: HTTP 503 from the platform" in heard
+
+
+def test_a_refused_text_is_not_offered_to_be_sent_again_unchanged(bot, engine, newsroom) -> None:
+    post_id = awaiting(engine, newsroom, by=JUNIOR)
+    failed(engine, post_id, "permanent", "Status is a duplicate")
+    wait_for(lambda: notices(bot))
+    labels = [b["text"] for row in notices(bot)[-1]["buttons"]["inline_keyboard"] for b in row]
+    assert labels == ["Verwerfen"] and "/edit" in notices(bot)[-1]["html"]

@@ -2,8 +2,9 @@
 approval (again after every edit, the earlier notice marked out of date; a settled one loses its
 buttons) and paused channels, each with buttons to act on it; and tell an author in their own
 chat when an approver let their post go or sent it back. Checks the queue every `notify_every`
-seconds; what was already there when the bot started is not repeated. A notification counts as
-told only once Telegram took it; one that failed is sent next time."""
+seconds. When the bot starts, what still needs a person from the last day is told (it may have
+happened while the bot was down). A notification counts as told only once Telegram took it; one
+that failed is sent next time."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,12 +33,14 @@ from publisher.engine.lifecycle import (
     RETRY,
     State,
 )
-from publisher.engine.schema import channel_pauses, post_events, posts
+from publisher.engine.schema import articles, channel_pauses, post_events, posts
 from publisher.engine.verbs import text_version
 
 logger = logging.getLogger("publisher.bot")
 
 Marker = tuple[Any, ...]
+# How far back a starting bot looks for posts that still need a person.
+LOOKBACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class Notifier:
 
     def __init__(self, desk: Desk, since: datetime | None = None) -> None:
         self.desk = desk
-        self.since = since or utcnow()
+        self.since = since or utcnow() - LOOKBACK
         self.last_event: int | None = None
         self._told: set[Marker] = set()
         # Found but not yet taken by Telegram, oldest first.
@@ -75,7 +79,17 @@ class Notifier:
         now = utcnow()
         with self.desk.engine.connect() as connection:
             changed = connection.execute(
-                select(posts.c.id, posts.c.channel, posts.c.state, posts.c.error, posts.c.text)
+                select(
+                    posts.c.id,
+                    posts.c.channel,
+                    posts.c.state,
+                    posts.c.error,
+                    posts.c.error_class,
+                    posts.c.text,
+                    posts.c.queued_by,
+                    articles.c.headline,
+                )
+                .join(articles, articles.c.id == posts.c.article_id)
                 .where(posts.c.state.in_(NEEDS_AN_EDITOR), posts.c.updated_at > self.since)
                 .order_by(posts.c.id)
             ).all()
@@ -136,6 +150,10 @@ class Notifier:
             marker: Marker = ("post", post.id, post.state, version)
             if marker not in self._told and marker not in self._waiting:
                 self._waiting[marker] = self._post_notice(post, version)
+                author = _author(post.queued_by)
+                if post.state == State.FAILED and author is not None:
+                    notice = self._post_notice(post, version)
+                    self._waiting[(*marker, "author")] = Notice(notice.text, notice.buttons, author)
         for pause in paused:
             marker = ("pause", pause.channel, pause.paused_at.isoformat())
             if marker in self._told or marker in self._waiting:
@@ -154,8 +172,17 @@ class Notifier:
         say = self.desk.say
         channel = self.desk.label(post.channel)
         if post.state == State.FAILED:
-            text = say("notify_failed", id=post.id, channel=channel, error=post.error)
-            verbs = [(RETRY.name, ""), (CANCEL.name, "")]
+            text = say("notify_failed", id=post.id, channel=channel, headline=post.headline)
+            explained = self.desk.explain_failure(post.error_class)
+            text += f"\n{escape(explained)}" if explained else ""
+            text += "\n" + say("platform_said", error=post.error or "?")
+            # Sent again unchanged, a refused text is refused again: only cancelling helps,
+            # or a new text first.
+            if post.error_class == "permanent":
+                text += "\n" + say("failed_fix_text", id=post.id)
+                verbs = [(CANCEL.name, "")]
+            else:
+                verbs = [(RETRY.name, ""), (CANCEL.name, "")]
         elif post.state == State.UNCERTAIN:
             text = say("notify_uncertain", id=post.id, channel=channel)
             verbs = [(MARK_SENT.name, ""), (RETRY.name, "")]
@@ -173,7 +200,7 @@ class Notifier:
 
     def _decision_notice(self, row: Any) -> Notice:
         channel = self.desk.label(row.channel)
-        author = int(row.queued_by.removeprefix("telegram:"))
+        author = _author(row.queued_by) or 0
         if row.action == APPROVE.done:
             when = self.desk.when(row.due_at, row.channel)
             text = self.desk.say("author_approved", id=row.post_id, channel=channel, when=when)
@@ -233,6 +260,14 @@ class Notifier:
             parse_mode="HTML",
             disable_web_page_preview=True,
         )
+
+
+def _author(queued_by: str | None) -> int | None:
+    """The Telegram user who queued a post from the bot, if one did."""
+    if queued_by and queued_by.startswith("telegram:"):
+        number = queued_by.removeprefix("telegram:")
+        return int(number) if number.lstrip("-").isdigit() else None
+    return None
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:

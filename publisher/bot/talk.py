@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from telegram import Update
 
 from publisher.bot.access import Gate
-from publisher.catalogue import describe, moment, number, short_moment, translator
+from publisher.catalogue import describe, moment, number, short_moment, table, translator
 from publisher.channels.telegram import Telegram
 from publisher.config import Settings
 from publisher.errors import EditorError
@@ -42,6 +42,10 @@ class Talk:
     def explain(self, error: EditorError) -> str:
         """A refusal as the bot tells it."""
         return self.say("error", message=self.reason(error))
+
+    def explain_failure(self, error_class: str | None) -> str:
+        """What a kind of platform refusal means for the post ("" for a kind without words)."""
+        return table(self.language, "bot").get(f"explain_{error_class}", "")
 
     def label(self, channel: str) -> str:
         return self.settings.label(channel)

@@ -100,6 +100,11 @@ WORDS: dict[str, str] = {
     "planned_reach": "erreicht {total} Leserinnen und Leser: {free_form} mit diesem Text, {template} mit der freigegebenen Vorlage",
     "error_neither_channel_nor_time": "„{words}“ ist weder ein Kanal noch eine Zeit. Kanäle: {channels}. Zeiten zum Beispiel: 9:30, morgen 8 Uhr, +15 min, nächster Slot.",
     "error_approval_outdated": "Post {post} wurde geändert, nachdem um Freigabe gebeten wurde: bitte den neuen Text lesen.",
+    "explain_permanent": "Die Plattform hat diesen Post abgelehnt; unverändert noch einmal gesendet, wird er wieder abgelehnt.",
+    "explain_transient": "Die Plattform war nicht erreichbar oder gestört; es wurde mehrmals erneut versucht.",
+    "explain_auth": "Die Plattform hat den Zugang verweigert: Der Kanal ist pausiert, bis Zugangsdaten oder Berechtigungen in Ordnung sind.",
+    "explain_rate_limited": "Die Plattform bat zu warten; der Post geht nach der Wartezeit hinaus.",
+    "explain_uncertain": "Die Antwort kam nie an: Der Post ist vielleicht online. Bitte erst auf der Plattform nachsehen.",
 }
 
 DESK: dict[str, str] = {
@@ -112,11 +117,6 @@ DESK: dict[str, str] = {
     "actor_cms": "CMS",
     "actor_feed": "Feed {feed}",
     "actor_cli": "Kommandozeile",
-    "explain_permanent": "Die Plattform hat diesen Post abgelehnt; unverändert noch einmal gesendet, wird er wieder abgelehnt.",
-    "explain_transient": "Die Plattform war nicht erreichbar oder gestört; es wurde mehrmals erneut versucht.",
-    "explain_auth": "Die Plattform hat den Zugang verweigert: Der Kanal ist pausiert, bis Zugangsdaten oder Berechtigungen in Ordnung sind.",
-    "explain_rate_limited": "Die Plattform bat zu warten; der Post geht nach der Wartezeit hinaus.",
-    "explain_uncertain": "Die Antwort kam nie an: Der Post ist vielleicht online. Bitte erst auf der Plattform nachsehen.",
     "template_preview": "Was Leser außerhalb des 24-Stunden-Fensters bekommen (die freigegebene Vorlage):",
     "why_failed": "Was die Plattform sagte:",
     "existing_posts": "Posts zu diesem Artikel",
@@ -353,7 +353,7 @@ BOT: dict[str, str] = {
     "paused": "Kanal {channel} pausiert.",
     "resumed": "Kanal {channel} läuft wieder.",
     "fan_out": "📨 {sent} gesendet · {delivered} zugestellt · {read} gelesen · {failed} fehlgeschlagen",
-    "notify_failed": "❌ Post {id} auf {channel} ist gescheitert: {error}",
+    "notify_failed": "❌ Post {id} auf {channel} ist gescheitert: „{headline}“",
     "notify_uncertain": "❓ Post {id} auf {channel} ist vielleicht online, vielleicht nicht (das Senden wurde unterbrochen). Bitte auf der Plattform nachsehen und Bescheid geben.",
     "notify_approval": "🕓 Post {id} auf {channel} wartet auf Freigabe. So geht er hinaus:",
     "notify_paused": "⏸ Kanal {channel} ist pausiert: {reason}",
@@ -397,4 +397,6 @@ BOT: dict[str, str] = {
     "author_approved": "✅ Ihr Post {id} auf {channel} ist freigegeben und geht {when} hinaus.",
     "author_sent_back": "↩️ Ihr Post {id} auf {channel} wurde nicht freigegeben, sondern verworfen.",
     "paused_by": "pausiert von {name}",
+    "platform_said": "Die Plattform sagte: {error}",
+    "failed_fix_text": "Unverändert kommt er nicht durch: den Text mit /edit {id} ändern, dann /retry {id}.",
 }

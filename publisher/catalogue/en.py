@@ -99,6 +99,11 @@ WORDS: dict[str, str] = {
     "planned_reach": "reaches {total} readers: {free_form} with this text, {template} with the approved template",
     "error_neither_channel_nor_time": "“{words}” is neither a channel nor a time. Channels: {channels}. Times for example: 9:30, tomorrow 8am, +15 min, next slot.",
     "error_approval_outdated": "Post {post} was changed after approval was asked for: please read the new text.",
+    "explain_permanent": "The platform refused this post; sending it again as it is will be refused again.",
+    "explain_transient": "The platform could not be reached or had a fault; it was tried again several times.",
+    "explain_auth": "The platform refused access: the channel is paused until its credentials or permissions are put right.",
+    "explain_rate_limited": "The platform asked to wait; the post goes out after the wait.",
+    "explain_uncertain": "The answer never arrived: the post may be online. Check the platform before trying again.",
 }
 
 DESK: dict[str, str] = {
@@ -111,11 +116,6 @@ DESK: dict[str, str] = {
     "actor_cms": "CMS",
     "actor_feed": "feed {feed}",
     "actor_cli": "command line",
-    "explain_permanent": "The platform refused this post; sending it again as it is will be refused again.",
-    "explain_transient": "The platform could not be reached or had a fault; it was tried again several times.",
-    "explain_auth": "The platform refused access: the channel is paused until its credentials or permissions are put right.",
-    "explain_rate_limited": "The platform asked to wait; the post goes out after the wait.",
-    "explain_uncertain": "The answer never arrived: the post may be online. Check the platform before trying again.",
     "template_preview": "What readers outside the 24-hour window get (the approved template):",
     "why_failed": "What the platform said:",
     "existing_posts": "This article's posts",
@@ -352,7 +352,7 @@ BOT: dict[str, str] = {
     "paused": "Channel {channel} paused.",
     "resumed": "Channel {channel} resumed.",
     "fan_out": "📨 {sent} sent · {delivered} delivered · {read} read · {failed} failed",
-    "notify_failed": "❌ Post {id} on {channel} failed: {error}",
+    "notify_failed": "❌ Post {id} on {channel} failed: “{headline}”",
     "notify_uncertain": "❓ Post {id} on {channel} may or may not be online (sending was interrupted). Check the platform, then say what happened.",
     "notify_approval": "🕓 Post {id} on {channel} waits for approval. This is how it goes out:",
     "notify_paused": "⏸ Channel {channel} is paused: {reason}",
@@ -396,4 +396,6 @@ BOT: dict[str, str] = {
     "author_approved": "✅ Your post {id} on {channel} is approved and goes out {when}.",
     "author_sent_back": "↩️ Your post {id} on {channel} was not approved but cancelled.",
     "paused_by": "paused by {name}",
+    "platform_said": "The platform said: {error}",
+    "failed_fix_text": "It will not get through unchanged: change the text with /edit {id}, then /retry {id}.",
 }
