@@ -373,3 +373,19 @@ def test_a_refused_text_is_not_offered_to_be_sent_again_unchanged(bot, engine, n
     wait_for(lambda: notices(bot))
     labels = [b["text"] for row in notices(bot)[-1]["buttons"]["inline_keyboard"] for b in row]
     assert labels == ["Verwerfen"] and "/edit" in notices(bot)[-1]["html"]
+
+
+# --- 8. Only articles are taken in ---------------------------------------------------------
+
+
+def test_a_homepage_is_refused_as_no_article(bot, server: LocalServer, engine) -> None:
+    page = (
+        '<html><head><meta property="og:type" content="website"><title>News</title></head></html>'
+    )
+    answer = said(bot, server.serve("/", page.encode()))
+    assert "keine Artikelseite" in answer and rows(engine) == []
+
+
+def test_a_pdf_is_refused_as_no_article(bot, server: LocalServer) -> None:
+    url = server.serve("/bericht.pdf", b"%PDF-1.7\n...", "application/pdf")
+    assert "keine Artikelseite" in said(bot, url)

@@ -133,6 +133,38 @@ def test_every_corpus_page_has_expectations() -> None:
 
 @needs_corpus
 @pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_no_corpus_article_is_taken_for_a_homepage(name: str) -> None:
+    page = decode_html((CORPUS / name).read_bytes())
+    address = EXPECTED[name][1]
+    article = article_from_html(page, source=name, base_url=address, article_only=True)
+    assert article.headline == EXPECTED[name][0]
+
+
+HOMEPAGE = (
+    '<html><head><meta property="og:type" content="website">'
+    '<meta property="og:title" content="news.de – Nachrichten"></head></html>'
+)
+
+
+def test_a_page_that_says_it_is_a_website_is_no_article_to_post() -> None:
+    with pytest.raises(ArticleError, match="no article"):
+        article_from_html(
+            HOMEPAGE, source="x", base_url="https://news.de/politik/", article_only=True
+        )
+
+
+def test_a_sites_front_page_is_no_article_to_post() -> None:
+    page = "<html><head><title>news.de</title></head></html>"
+    with pytest.raises(ArticleError, match="no article"):
+        article_from_html(page, source="x", base_url="https://news.de/", article_only=True)
+
+
+def test_a_page_read_from_a_file_need_not_say_it_is_an_article() -> None:
+    assert article_from_html(HOMEPAGE, source="x", url="https://news.de/a").headline
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_corpus_page_gives_its_declared_values(name: str) -> None:
     headline, url, lead, image, kicker, published, language, tag = EXPECTED[name]
     page = decode_html((CORPUS / name).read_bytes())

@@ -105,6 +105,8 @@ WORDS: dict[str, str] = {
     "explain_auth": "Die Plattform hat den Zugang verweigert: Der Kanal ist pausiert, bis Zugangsdaten oder Berechtigungen in Ordnung sind.",
     "explain_rate_limited": "Die Plattform bat zu warten; der Post geht nach der Wartezeit hinaus.",
     "explain_uncertain": "Die Antwort kam nie an: Der Post ist vielleicht online. Bitte erst auf der Plattform nachsehen.",
+    "error_not_an_article": "{url} ist keine Artikelseite, sondern eine Startseite oder Übersicht. Bitte die Adresse des Artikels selbst schicken.",
+    "error_not_a_page": "{url} ist ein Dokument ({kind}), keine Artikelseite. Bitte die Adresse der Artikelseite schicken.",
 }
 
 DESK: dict[str, str] = {

@@ -104,6 +104,8 @@ WORDS: dict[str, str] = {
     "explain_auth": "The platform refused access: the channel is paused until its credentials or permissions are put right.",
     "explain_rate_limited": "The platform asked to wait; the post goes out after the wait.",
     "explain_uncertain": "The answer never arrived: the post may be online. Check the platform before trying again.",
+    "error_not_an_article": "{url} is no article page but a homepage or an overview. Please send the address of the article itself.",
+    "error_not_a_page": "{url} is a document ({kind}), not an article page. Please send the address of the article page.",
 }
 
 DESK: dict[str, str] = {

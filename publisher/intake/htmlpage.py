@@ -290,6 +290,16 @@ def _same_site(url: str, fetched_from: str | None) -> bool:
     )
 
 
+def _not_an_article(page: _Page, address: str) -> bool:
+    """Whether a page says it is something else than an article: no article in its schema.org
+    data and either an Open Graph type that is not "article" or the address of a site's front."""
+    if page.schema:
+        return False
+    kind = _first(page.og.get("@type"), page.meta.get("og:type"))
+    front = urlsplit(address).path in ("", "/")
+    return front or (isinstance(kind, str) and kind.lower() != "article")
+
+
 def article_from_html(
     text: str,
     *,
@@ -297,11 +307,20 @@ def article_from_html(
     base_url: str | None = None,
     url: str | None = None,
     default_tz: tzinfo | None = None,
+    article_only: bool = False,
 ) -> Article:
-    """Read the page's metadata; `base_url` is where it was fetched, `url` an editor's override."""
+    """Read the page's metadata; `base_url` is where it was fetched, `url` an editor's override.
+    With `article_only` (a page fetched to be posted), a page that says it is no article (a
+    homepage, a section front) is refused rather than taken for one."""
     page = _Page(text, base_url)
     schema, og, meta = page.schema, page.og, page.meta
     page_url = url or _page_url(page, base_url)
+    if article_only and _not_an_article(page, base_url or page_url or ""):
+        raise ArticleError(
+            f"{source}: this page is no article (a homepage or an overview)",
+            key="not_an_article",
+            url=source,
+        )
 
     section = _first(
         schema.get("articleSection"), og.get("article:section"), og.get("og:article:section")

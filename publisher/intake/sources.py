@@ -62,8 +62,10 @@ def article_from_document(
     settings: Settings,
     url: str | None = None,
     base_url: str | None = None,
+    article_only: bool = False,
 ) -> Article:
-    """An Article from a document's text, whichever of JSON, HTML or text dump it is."""
+    """An Article from a document's text, whichever of JSON, HTML or text dump it is (with
+    `article_only`, an HTML page that is no article is refused)."""
     tz = settings.tz
     if text.lstrip().startswith(("{", "[")):
         article = article_from_json_text(text, source, default_tz=tz)
@@ -71,8 +73,21 @@ def article_from_document(
     if looks_like_html(text):
         from publisher.intake.htmlpage import article_from_html
 
-        return article_from_html(text, source=source, base_url=base_url, url=url, default_tz=tz)
+        return article_from_html(
+            text,
+            source=source,
+            base_url=base_url,
+            url=url,
+            default_tz=tz,
+            article_only=article_only,
+        )
     return article_from_text(text, source=source, url=url or base_url, default_tz=tz)
+
+
+# What a fetched address may answer with to be read as an article (a PDF or an image is none).
+READABLE_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "text/plain", "application/json", "application/ld+json"}
+)
 
 
 def load_article(source: str, settings: Settings, *, url: str | None = None) -> Article:
@@ -91,9 +106,22 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
                 url=source,
                 status=fetched.status,
             )
+        kind = (fetched.content_type or "text/html").split(";")[0].strip().lower()
+        if kind not in READABLE_TYPES:
+            raise ArticleError(
+                f"{source}: a {kind} document is no article page",
+                key="not_a_page",
+                url=source,
+                kind=kind,
+            )
         text = decode_html(fetched.body, fetched.content_type)
         return article_from_document(
-            text, source=source, settings=settings, url=url, base_url=fetched.url
+            text,
+            source=source,
+            settings=settings,
+            url=url,
+            base_url=fetched.url,
+            article_only=True,
         )
     limit = settings.fetch.max_bytes
     if source == "-":
