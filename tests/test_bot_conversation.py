@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, insert, update
 
 from publisher import roster
+from publisher.articles import Image
 from publisher.bot import BotThread
 from publisher.catalogue import moment
 from publisher.config import BotSettings, ChannelSettings, FetchSettings, Settings
@@ -389,3 +390,31 @@ def test_a_homepage_is_refused_as_no_article(bot, server: LocalServer, engine) -
 def test_a_pdf_is_refused_as_no_article(bot, server: LocalServer) -> None:
     url = server.serve("/bericht.pdf", b"%PDF-1.7\n...", "application/pdf")
     assert "keine Artikelseite" in said(bot, url)
+
+
+# --- Minor: no button outlives what it was for; long replies stay whole -------------------
+
+
+def test_a_pause_notice_loses_its_button_once_the_channel_is_resumed(bot, engine) -> None:
+    verbs.pause(engine, Settings(channels={"x": ChannelSettings(type="x")}), "x", "Token")
+    notice = wait_for(lambda: [m for m in notices(bot) if "pausiert" in m["text"]])[0]
+    reply_after(bot, "/resume x")
+    wait_for(lambda: buttons_now(bot, notice) is None)
+    assert "läuft wieder" in bot.current[(EDITORS_CHAT, notice["message_id"])]["text"]
+
+
+def test_an_approval_notice_loses_its_buttons_once_approved_by_command(bot, engine, newsroom):
+    post_id = awaiting(engine, newsroom)
+    notice = wait_for(lambda: notices(bot))[0]
+    verbs.approve(engine, post_id, by="desk")
+    wait_for(lambda: buttons_now(bot, notice) is None)
+    assert "Erledigt: eingeplant" in bot.current[(EDITORS_CHAT, notice["message_id"])]["text"]
+
+
+def test_a_telegram_teaser_with_an_image_says_why_its_limit_is_shorter(bot, engine) -> None:
+    picture = Image(url="https://e.de/b.jpg")
+    pictured = ARTICLE.model_copy(update={"id": "cms-78", "image": picture})
+    with engine.begin() as connection:
+        queue.upsert_article(connection, pictured, datetime.now(UTC), "cms")
+    preview = reply_after(bot, "/queue cms-78 telegram")
+    assert "/1.024 " in preview and "Bildunterschrift" in preview

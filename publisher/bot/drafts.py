@@ -31,6 +31,11 @@ SOON = timedelta(minutes=15)
 MORNING = time(8, 0)
 
 
+def pasted_address(text: str) -> str:
+    """An address as an editor pastes it: "www.…" without its scheme means https."""
+    return f"https://{text}" if text.lower().startswith("www.") else text
+
+
 @dataclass
 class Draft:
     """A previewed article: its channels, the timing chosen, the texts changed in the draft,
@@ -92,8 +97,7 @@ class Drafts:
             ) from None
 
     def _article(self, source: str) -> Article:
-        if source.lower().startswith("www."):
-            source = f"https://{source}"
+        source = pasted_address(source)
         if source.startswith(("http://", "https://")):
             return load_article(source, self.talk.settings)
         try:
@@ -133,6 +137,9 @@ class Drafts:
                 limit=self.talk.num(channel.limit_for(draft.article)),
                 unit=unit(channel.unit, self.talk.language),
             )
+            limit = channel.limit_for(draft.article)
+            if limit < channel.limit_for():
+                head += "\n" + say("limit_with_image", limit=self.talk.num(limit))
             parts.append(f"{head}\n{self._line(planned[name])}\n{render.teaser(channel, text)}")
         return "\n\n".join(parts), self._buttons(key, draft, planned)
 

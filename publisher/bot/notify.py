@@ -33,6 +33,7 @@ from publisher.engine.lifecycle import (
     RETRY,
     State,
 )
+from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import articles, channel_pauses, post_events, posts
 from publisher.engine.verbs import text_version
 
@@ -45,13 +46,14 @@ LOOKBACK = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Notice:
-    """One message to send: to the editors' chat (`chat` None) or to an author's own chat; an
-    approval notice names its post, so that a later one can mark it out of date."""
+    """One message to send: to the editors' chat (`chat` None) or to an author's own chat. A
+    notice `about` a post waiting for approval or a paused channel stays open until that is
+    settled (its buttons are then taken away) or a newer notice about it replaces it."""
 
     text: str
     buttons: InlineKeyboardMarkup | None = None
     chat: int | None = None
-    approval_of: int | None = None
+    about: tuple[str, Any] | None = None
 
 
 @dataclass
@@ -70,12 +72,14 @@ class Notifier:
         self._told: set[Marker] = set()
         # Found but not yet taken by Telegram, oldest first.
         self._waiting: dict[Marker, Notice] = {}
-        # The approval notice in the editors' chat of each post still waiting, by post id.
-        self.approvals: dict[int, _Sent] = {}
-        # Posts whose approval notice is to be closed: they were approved or cancelled.
-        self._settled: list[Any] = []
+        # The open notices in the editors' chat: ("approval", post id) or ("pause", channel).
+        self.open: dict[tuple[str, Any], _Sent] = {}
+        # Open notices to close, with what became of their matter.
+        self._settled: list[tuple[tuple[str, Any], str]] = []
 
-    def _changes(self) -> tuple[Sequence[Any], Sequence[Any], Sequence[Any], Sequence[Any]]:
+    def _changes(
+        self,
+    ) -> tuple[Sequence[Any], Sequence[Any], list[tuple[tuple[str, Any], str]], Sequence[Any]]:
         now = utcnow()
         with self.desk.engine.connect() as connection:
             changed = connection.execute(
@@ -96,12 +100,21 @@ class Notifier:
             paused = connection.execute(
                 select(channel_pauses).where(channel_pauses.c.paused_at > self.since)
             ).all()
-            settled = connection.execute(
-                select(posts.c.id, posts.c.state).where(
-                    posts.c.id.in_(list(self.approvals)),
-                    posts.c.state != State.AWAITING_APPROVAL,
+            waiting = [key for kind, key in self.open if kind == "approval"]
+            settled: list[tuple[tuple[str, Any], str]] = [
+                (("approval", post_id), self.desk.say(f"state_{state}"))
+                for post_id, state in connection.execute(
+                    select(posts.c.id, posts.c.state).where(
+                        posts.c.id.in_(waiting), posts.c.state != State.AWAITING_APPROVAL
+                    )
                 )
-            ).all()
+            ]
+            still_paused = active_pauses(connection, now)
+            settled += [
+                (("pause", channel), self.desk.say("resumed_note"))
+                for kind, channel in self.open
+                if kind == "pause" and channel not in still_paused
+            ]
             decided = self._decisions(connection)
         self.since = now
         return changed, paused, settled, decided
@@ -144,7 +157,7 @@ class Notifier:
         """The notifications due now (those that could not be sent before first); `told`
         marks one as sent. Approval notices of posts since settled are put right first."""
         changed, paused, settled, decided = self._changes()
-        self._settled = list(settled)
+        self._settled = settled
         for post in changed:
             version = text_version(post.text) if post.state == State.AWAITING_APPROVAL else ""
             marker: Marker = ("post", post.id, post.state, version)
@@ -162,7 +175,9 @@ class Notifier:
             text = say("notify_paused", channel=self.desk.label(pause.channel), reason=pause.reason)
             text += "\n" + say(f"pause_help_{pause.cause or 'credentials'}")
             resume = _button(say("button_resume"), f"c:{pause.channel}:resume")
-            self._waiting[marker] = Notice(text, InlineKeyboardMarkup([[resume]]))
+            self._waiting[marker] = Notice(
+                text, InlineKeyboardMarkup([[resume]]), about=("pause", pause.channel)
+            )
         for row in decided:
             marker = ("decision", row.id)
             self._waiting[marker] = self._decision_notice(row)
@@ -195,8 +210,8 @@ class Notifier:
         keyboard = [
             _button(say(f"button_{verb}"), f"p:{post.id}:{verb}{suffix}") for verb, suffix in verbs
         ]
-        approval_of = post.id if post.state == State.AWAITING_APPROVAL else None
-        return Notice(text, InlineKeyboardMarkup([keyboard]), approval_of=approval_of)
+        about = ("approval", post.id) if post.state == State.AWAITING_APPROVAL else None
+        return Notice(text, InlineKeyboardMarkup([keyboard]), about=about)
 
     def _decision_notice(self, row: Any) -> Notice:
         channel = self.desk.label(row.channel)
@@ -229,12 +244,12 @@ class Notifier:
             await asyncio.sleep(self.desk.bot_settings.notify_every)
 
     async def send(self, application: Application, editors: int) -> None:
-        """One round: what is due sent, earlier approval notices put right."""
+        """One round: what is due sent, earlier notices put right."""
         found = await asyncio.to_thread(self.messages)
-        for post_id, state in self._settled:
-            earlier = self.approvals.pop(post_id, None)
+        for about, outcome in self._settled:
+            earlier = self.open.pop(about, None)
             if earlier is not None:
-                settled = self.desk.say("notice_settled", state=self.desk.say(f"state_{state}"))
+                settled = self.desk.say("notice_settled", state=outcome)
                 await self._close(application, editors, earlier, settled)
         for marker, notice in found:
             sent = await application.bot.send_message(
@@ -245,9 +260,9 @@ class Notifier:
                 disable_web_page_preview=True,
             )
             self.told(marker)
-            if notice.approval_of is not None:
-                earlier = self.approvals.get(notice.approval_of)
-                self.approvals[notice.approval_of] = _Sent(sent.message_id, notice.text)
+            if notice.about is not None and notice.chat is None:
+                earlier = self.open.get(notice.about)
+                self.open[notice.about] = _Sent(sent.message_id, notice.text)
                 if earlier is not None:
                     await self._close(application, editors, earlier, self.desk.say("notice_stale"))
 

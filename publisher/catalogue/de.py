@@ -105,7 +105,7 @@ WORDS: dict[str, str] = {
     "explain_auth": "Die Plattform hat den Zugang verweigert: Der Kanal ist pausiert, bis Zugangsdaten oder Berechtigungen in Ordnung sind.",
     "explain_rate_limited": "Die Plattform bat zu warten; der Post geht nach der Wartezeit hinaus.",
     "explain_uncertain": "Die Antwort kam nie an: Der Post ist vielleicht online. Bitte erst auf der Plattform nachsehen.",
-    "error_not_an_article": "{url} ist keine Artikelseite, sondern eine Startseite oder Übersicht. Bitte die Adresse des Artikels selbst schicken.",
+    "error_front_page": "{url} ist keine Artikelseite, sondern eine Startseite oder Übersicht. Bitte die Adresse des Artikels selbst schicken.",
     "error_not_a_page": "{url} ist ein Dokument ({kind}), keine Artikelseite. Bitte die Adresse der Artikelseite schicken.",
 }
 
@@ -401,4 +401,6 @@ BOT: dict[str, str] = {
     "paused_by": "pausiert von {name}",
     "platform_said": "Die Plattform sagte: {error}",
     "failed_fix_text": "Unverändert kommt er nicht durch: den Text mit /edit {id} ändern, dann /retry {id}.",
+    "limit_with_image": "Mit Bild: Der Text steht als Bildunterschrift darunter, und die darf höchstens {limit} Zeichen lang sein.",
+    "resumed_note": "der Kanal läuft wieder",
 }

@@ -104,7 +104,7 @@ WORDS: dict[str, str] = {
     "explain_auth": "The platform refused access: the channel is paused until its credentials or permissions are put right.",
     "explain_rate_limited": "The platform asked to wait; the post goes out after the wait.",
     "explain_uncertain": "The answer never arrived: the post may be online. Check the platform before trying again.",
-    "error_not_an_article": "{url} is no article page but a homepage or an overview. Please send the address of the article itself.",
+    "error_front_page": "{url} is no article page but a homepage or an overview. Please send the address of the article itself.",
     "error_not_a_page": "{url} is a document ({kind}), not an article page. Please send the address of the article page.",
 }
 
@@ -400,4 +400,6 @@ BOT: dict[str, str] = {
     "paused_by": "paused by {name}",
     "platform_said": "The platform said: {error}",
     "failed_fix_text": "It will not get through unchanged: change the text with /edit {id}, then /retry {id}.",
+    "limit_with_image": "With the image: the text is its caption, and a caption may be at most {limit} characters long.",
+    "resumed_note": "the channel runs again",
 }

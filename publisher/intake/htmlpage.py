@@ -318,7 +318,7 @@ def article_from_html(
     if article_only and _not_an_article(page, base_url or page_url or ""):
         raise ArticleError(
             f"{source}: this page is no article (a homepage or an overview)",
-            key="not_an_article",
+            key="front_page",
             url=source,
         )
 
