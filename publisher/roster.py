@@ -71,6 +71,7 @@ def chosen(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel
                 f"unknown channel {unknown[0]!r} (configured: {known})",
                 key="unknown_channel",
                 channel=unknown[0],
+                known=known,
             )
         picked = list(dict.fromkeys(names))
     else:
@@ -95,6 +96,7 @@ def resolve(settings: Settings, requested: Sequence[str] | None = None) -> dict[
                 f"unknown channel {key!r} (configured or known: {names})",
                 key="unknown_channel",
                 channel=key,
+                known=names,
             ) from None
         first = next((n for n, c in settings.channels.items() if c.type == key), None)
         resolved[key] = configured(settings, first) if first else cls(key)

@@ -55,9 +55,24 @@ def test_a_refusal_with_a_key_is_told_in_the_editors_words() -> None:
         allowed=["failed", "uncertain"],
     )  # fmt: skip
     assert describe(refusal, "de") == (
-        "Post 5 ist gesendet: nur Posts, die fehlgeschlagen oder unklar sind, können "
-        "neu eingeplant werden."
+        "Post 5 kann nicht neu eingeplant werden; sein Stand: gesendet. Das geht nur bei Posts "
+        "mit dem Stand fehlgeschlagen oder unklar."
     )
+
+
+def test_a_refusal_of_a_post_waiting_for_approval_reads_as_german() -> None:
+    refusal = QueueError(
+        "…", key="verb_refused", post=4, state="awaiting_approval", verb="retry",
+        allowed=["failed", "uncertain"],
+    )  # fmt: skip
+    assert "sein Stand: wartet auf Freigabe." in describe(refusal, "de")
+
+
+def test_an_unknown_channel_is_told_with_the_names_there_are() -> None:
+    settings = Settings(channels={"x_main": ChannelSettings(type="x")})
+    with pytest.raises(EditorError) as refused:
+        roster.chosen(settings, ["twitter"])
+    assert describe(refused.value, "de").endswith("Die Kanäle heißen: log, x_main.")
 
 
 def test_no_text_of_a_page_or_the_bot_names_a_command_line_flag() -> None:

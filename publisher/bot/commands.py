@@ -179,7 +179,7 @@ class Desk(Talk):
                 [[render.button(self.say("button_nolink"), f"e:{key}:nolink")]]
             )
             await self.reply(
-                update, self.say("link_missing", message=str(exc)), reply_markup=button
+                update, self.say("link_missing", message=self.reason(exc)), reply_markup=button
             )
             return
         except EditorError as exc:

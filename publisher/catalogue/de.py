@@ -21,7 +21,7 @@ WORDS: dict[str, str] = {
     "outcome_uncertain": "unklar, ob gesendet",
     "outcome_released": "ungesendet zurückgegeben",
     "error_no_post": "Es gibt keinen Post {post}.",
-    "error_verb_refused": "Post {post} ist {state}: nur Posts, die {allowed} sind, können {verb} werden.",
+    "error_verb_refused": "Post {post} kann nicht {verb} werden; sein Stand: {state}. Das geht nur bei Posts mit dem Stand {allowed}.",
     "error_already_queued": "Dieser Artikel ist auf {channel} schon als Post {post} ({state}). Erst diesen Post verwerfen oder ihn dort bewusst noch einmal einplanen.",
     "error_in_past": "{when} liegt in der Vergangenheit.",
     "error_no_slots": "{channel} hat keine Sendezeiten: bitte sofort oder eine Uhrzeit wählen.",
@@ -59,7 +59,7 @@ WORDS: dict[str, str] = {
     "error_no_article_text": "{source} enthält keinen Artikeltext.",
     "error_starts_with_list": "Der Text beginnt mit einer Liste: bitte die Schlagzeile an den Anfang stellen.",
     "error_paste_or_file": "Bitte eine URL einfügen oder eine Datei wählen.",
-    "error_unknown_channel": "Es gibt keinen Kanal „{channel}“.",
+    "error_unknown_channel": "Es gibt keinen Kanal „{channel}“. Die Kanäle heißen: {known}.",
     "error_no_free_slot": "In den nächsten {days} Tagen ist keine Sendezeit frei.",
     "error_no_stored_article": "Es gibt keinen gespeicherten Artikel „{article}“: bitte seine URL senden.",
     "error_other_channel": "Post {post} gehört zu {channel}, nicht zu {asked}.",
@@ -107,6 +107,7 @@ WORDS: dict[str, str] = {
     "explain_uncertain": "Die Antwort kam nie an: Der Post ist vielleicht online. Bitte erst auf der Plattform nachsehen.",
     "error_front_page": "{url} ist keine Artikelseite, sondern eine Startseite oder Übersicht. Bitte die Adresse des Artikels selbst schicken.",
     "error_not_a_page": "{url} ist ein Dokument ({kind}), keine Artikelseite. Bitte die Adresse der Artikelseite schicken.",
+    "error_edit_link_missing": "Der neue Text für Post {post} auf {channel} enthält den Link zum Artikel nicht mehr.",
 }
 
 DESK: dict[str, str] = {
@@ -344,7 +345,7 @@ BOT: dict[str, str] = {
     "button_sent": "Ist online",
     "button_resume": "Fortsetzen",
     "button_nolink": "Ohne den Link posten",
-    "link_missing": "⚠️ {message}. Den Text mit Link noch einmal schicken, oder:",
+    "link_missing": "⚠️ {message} Den Text mit Link noch einmal schicken, oder:",
     "discarded": "Verworfen.",
     "expired": "Diese Vorschau ist abgelaufen; bitte /queue erneut senden.",
     "button_stale": "Dieser Knopf funktioniert nicht mehr.",

@@ -58,7 +58,7 @@ WORDS: dict[str, str] = {
     "error_no_article_text": "{source} holds no article text.",
     "error_starts_with_list": "The text starts with a list: put the headline first.",
     "error_paste_or_file": "Paste a URL or choose a file.",
-    "error_unknown_channel": "There is no channel “{channel}”.",
+    "error_unknown_channel": "There is no channel “{channel}”. The channels are: {known}.",
     "error_no_free_slot": "No free posting time in the next {days} days.",
     "error_no_stored_article": "There is no stored article “{article}”: send its URL instead.",
     "error_other_channel": "Post {post} is for {channel}, not {asked}.",
@@ -106,6 +106,7 @@ WORDS: dict[str, str] = {
     "explain_uncertain": "The answer never arrived: the post may be online. Check the platform before trying again.",
     "error_front_page": "{url} is no article page but a homepage or an overview. Please send the address of the article itself.",
     "error_not_a_page": "{url} is a document ({kind}), not an article page. Please send the address of the article page.",
+    "error_edit_link_missing": "The new text for post {post} on {channel} no longer holds the article's link.",
 }
 
 DESK: dict[str, str] = {
@@ -343,7 +344,7 @@ BOT: dict[str, str] = {
     "button_sent": "It is online",
     "button_resume": "Resume",
     "button_nolink": "Post it without the link",
-    "link_missing": "⚠️ {message}. Send the text again with the link, or:",
+    "link_missing": "⚠️ {message} Send the text again with the link, or:",
     "discarded": "Discarded.",
     "expired": "This preview has expired; send /queue again.",
     "button_stale": "This button no longer works.",

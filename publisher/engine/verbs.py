@@ -344,7 +344,10 @@ def edit(
             )
         if not without_link and drops_link(channel, new_text, row.link, article.url):
             raise LinkMissing(
-                f"post {post_id} on {row.channel}: the text no longer holds the article's link"
+                f"post {post_id} on {row.channel}: the text no longer holds the article's link",
+                key="edit_link_missing",
+                post=post_id,
+                channel=row.channel,
             )
         now = utcnow()
         composed = compose(article, {row.channel: channel}, settings)[row.channel]
@@ -370,7 +373,13 @@ def edit(
 def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None:
     """Hold every post of a channel until it is resumed."""
     if channel not in settings.channels:
-        raise QueueError(f"unknown channel {channel!r}", key="unknown_channel", channel=channel)
+        known = ", ".join(sorted(settings.channels))
+        raise QueueError(
+            f"unknown channel {channel!r} (configured: {known})",
+            key="unknown_channel",
+            channel=channel,
+            known=known,
+        )
     with engine.begin() as connection:
         pause_channel(connection, channel, reason, "editor", utcnow())
 
@@ -378,6 +387,12 @@ def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None
 def resume(engine: Engine, settings: Settings, channel: str) -> None:
     """Let a paused channel's posts go out again."""
     if channel not in settings.channels:
-        raise QueueError(f"unknown channel {channel!r}", key="unknown_channel", channel=channel)
+        known = ", ".join(sorted(settings.channels))
+        raise QueueError(
+            f"unknown channel {channel!r} (configured: {known})",
+            key="unknown_channel",
+            channel=channel,
+            known=known,
+        )
     with engine.begin() as connection:
         resume_channel(connection, channel)
