@@ -192,7 +192,7 @@ def test_post_now_on_two_channels_asks_once_then_queues_both_due_now(running, en
     reply_after(running, f"/queue {ARTICLE.id}")
     press(running, "Post now")
     asked = wait_for(lambda: running.sent("editMessageText"))[-1]["text"]
-    assert "this goes out at once" in asked and rows(engine) == []
+    assert "goes out at once" in asked and rows(engine) == []
     press(running, "Yes, send it so")
     wait_for(lambda: len(running.sent("editMessageText")) == 2)
     assert "Queued" in running.sent("editMessageText")[-1]["text"]
@@ -506,7 +506,7 @@ def test_a_channel_without_slots_is_previewed_as_going_out_now_and_asked_again(
     assert "· now ·" in preview
     press(running, "Add to queue")
     asked = wait_for(lambda: running.sent("editMessageText"))[-1]["text"]
-    assert "this goes out at once" in asked and rows(engine) == []
+    assert "goes out at once" in asked and rows(engine) == []
 
 
 def test_show_counts_what_became_of_a_post_to_many_recipients(running, engine, desk_settings):

@@ -379,7 +379,7 @@ BOT: dict[str, str] = {
     "button_list": "Eingeplant",
     "button_log": "Zustellungen",
     "button_help": "Hilfe",
-    "confirm_head": "Bitte bestätigen, das geht sofort hinaus:",
+    "confirm_head": "Bitte bestätigen, was wohin geht und wann, denn mindestens ein Post geht sofort hinaus:",
     "queued_head": "✅ Eingeplant:",
     "queued_line": "#{id} {channel} – {when}",
     "queued_waits": " – wartet auf Freigabe",

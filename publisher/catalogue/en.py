@@ -378,7 +378,7 @@ BOT: dict[str, str] = {
     "button_list": "Queued",
     "button_log": "Deliveries",
     "button_help": "Help",
-    "confirm_head": "Please confirm, this goes out at once:",
+    "confirm_head": "Please confirm what goes where and when, as at least one post goes out at once:",
     "queued_head": "✅ Queued:",
     "queued_line": "#{id} {channel} – {when}",
     "queued_waits": " – waits for approval",
