@@ -418,3 +418,10 @@ def test_a_telegram_teaser_with_an_image_says_why_its_limit_is_shorter(bot, engi
         queue.upsert_article(connection, pictured, datetime.now(UTC), "cms")
     preview = reply_after(bot, "/queue cms-78 telegram")
     assert "/1.024 " in preview and "Bildunterschrift" in preview
+
+
+def test_one_post_is_shown_with_newsroom_time_and_zone(bot, engine, newsroom) -> None:
+    post_id = awaiting(engine, newsroom)
+    (row,) = rows(engine)
+    shown = reply_after(bot, f"/show {post_id}")
+    assert moment(row.due_at, newsroom.tz, "de") in shown and "<b>Telegram</b>" in shown
