@@ -43,6 +43,18 @@ ARTICLE = Article(
 )
 
 
+def bot_settings(api: BotApiStandIn, language: str) -> BotSettings:
+    """The newsroom's bot: two editors (one an approver) and the editors' chat."""
+    return BotSettings(
+        api_base=api.url,
+        allowed_users=(EDITOR, JUNIOR),
+        approvers=(EDITOR,),
+        editors_chat_id=EDITORS_CHAT,
+        notify_every=0.2,
+        language=language,
+    )
+
+
 @pytest.fixture
 def desk_settings(database_url: str, bot_api: BotApiStandIn) -> Settings:
     return Settings(
@@ -51,14 +63,7 @@ def desk_settings(database_url: str, bot_api: BotApiStandIn) -> Settings:
             "x_main": ChannelSettings(type="x", dry_run=True),
             "telegram": ChannelSettings(type="telegram", dry_run=True),
         },
-        bot=BotSettings(
-            api_base=bot_api.url,
-            allowed_users=(EDITOR, JUNIOR),
-            approvers=(EDITOR,),
-            editors_chat_id=EDITORS_CHAT,
-            notify_every=0.2,
-            language="en",
-        ),
+        bot=bot_settings(bot_api, "en"),
     )
 
 

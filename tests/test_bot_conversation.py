@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from publisher import roster
 from publisher.articles import Image
 from publisher.bot import BotThread
 from publisher.catalogue import moment
-from publisher.config import BotSettings, ChannelSettings, FetchSettings, Settings
+from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.slots import When
@@ -28,6 +29,7 @@ from tests.test_bot import (
     EDITOR,
     EDITORS_CHAT,
     JUNIOR,
+    bot_settings,
     press,
     replies,
     reply_after,
@@ -35,6 +37,13 @@ from tests.test_bot import (
 )
 
 READERS = 1_200
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite alone: these are the bot's conversations; the queue's and the notices' SQL under
+    them runs on both databases in `test_bot` and the engine's tests."""
+    return f"sqlite:///{tmp_path / 'newsroom.db'}"
 
 
 @pytest.fixture
@@ -49,14 +58,7 @@ def newsroom(database_url: str, bot_api: BotApiStandIn) -> Settings:
             "telegram": ChannelSettings(type="telegram", dry_run=True, approval=True, slots=slots),
             "wa": ChannelSettings(type="whatsapp", dry_run=True, phone_number_id="1098765"),
         },
-        bot=BotSettings(
-            api_base=bot_api.url,
-            allowed_users=(EDITOR, JUNIOR),
-            approvers=(EDITOR,),
-            editors_chat_id=EDITORS_CHAT,
-            notify_every=0.2,
-            language="de",
-        ),
+        bot=bot_settings(bot_api, "de"),
     )
 
 

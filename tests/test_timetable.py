@@ -47,43 +47,43 @@ def summary(found: list[timetable.CellPosts]) -> list[tuple[list[int], int]]:
     return [([row.id for row in cell.first], cell.count) for cell in found]
 
 
-@examples(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
+ONE_DAYS_POSTS = (
     st.lists(st.integers(min_value=0, max_value=6 * 60 - 1), max_size=25),
     st.sampled_from([None, "x"]),
 )
-def test_cells_asked_one_by_one_hold_what_one_reading_places(engine, database_url, minutes, only):
+examples_of_a_day = examples(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def a_day_of_posts(engine: Engine, database_url: str, minutes: list[int]) -> list[datetime]:
+    """Posts at these minutes of a day of their own (those of earlier examples stay where they
+    are), on two channels by turns; the bounds of the day's first six hours."""
     settings = newsroom(database_url)
-    # Each example on a day of its own: the posts of earlier ones stay where they are.
     day = START + timedelta(days=next(NUMBERS))
     for n, minute in enumerate(minutes):
         put(engine, settings, ("x", "telegram")[n % 2], day + timedelta(minutes=minute))
-    bounds = [day + timedelta(hours=h) for h in range(7)]
+    return [day + timedelta(hours=h) for h in range(7)]
+
+
+@examples_of_a_day
+@given(*ONE_DAYS_POSTS)
+def test_cells_asked_one_by_one_hold_what_one_reading_places(engine, database_url, minutes, only):
+    bounds = a_day_of_posts(engine, database_url, minutes)
     with engine.connect() as connection:
         asked = timetable._cell_by_cell(connection, bounds, 3, only)
         placed = timetable._placed_here(connection, bounds, 3, only)
     assert summary(asked) == summary(placed)
 
 
-@examples(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    st.lists(st.integers(min_value=0, max_value=6 * 60 - 1), max_size=25),
-    st.sampled_from([None, "x"]),
-)
+@examples_of_a_day
+@given(*ONE_DAYS_POSTS)
 def test_cells_asked_beside_each_other_hold_what_one_reading_places(
     engine, database_url, minutes, only
 ):
     if engine.dialect.name != "postgresql":
         pytest.skip("a lateral join is how PostgreSQL is asked")
-    settings = newsroom(database_url)
-    day = START + timedelta(days=next(NUMBERS))
-    for n, minute in enumerate(minutes):
-        put(engine, settings, ("x", "telegram")[n % 2], day + timedelta(minutes=minute))
-    bounds = [day + timedelta(hours=h) for h in range(7)]
+    bounds = a_day_of_posts(engine, database_url, minutes)
     with engine.connect() as connection:
         beside = timetable._beside_each_cell(connection, bounds, 3, only)
         placed = timetable._placed_here(connection, bounds, 3, only)

@@ -370,8 +370,8 @@ def edit(
         notify_change(connection)
 
 
-def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None:
-    """Hold every post of a channel until it is resumed."""
+def _configured(settings: Settings, channel: str) -> None:
+    """Refuse a channel the newsroom has not configured, naming those it has."""
     if channel not in settings.channels:
         known = ", ".join(sorted(settings.channels))
         raise QueueError(
@@ -380,19 +380,17 @@ def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None
             channel=channel,
             known=known,
         )
+
+
+def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None:
+    """Hold every post of a channel until it is resumed."""
+    _configured(settings, channel)
     with engine.begin() as connection:
         pause_channel(connection, channel, reason, "editor", utcnow())
 
 
 def resume(engine: Engine, settings: Settings, channel: str) -> None:
     """Let a paused channel's posts go out again."""
-    if channel not in settings.channels:
-        known = ", ".join(sorted(settings.channels))
-        raise QueueError(
-            f"unknown channel {channel!r} (configured: {known})",
-            key="unknown_channel",
-            channel=channel,
-            known=known,
-        )
+    _configured(settings, channel)
     with engine.begin() as connection:
         resume_channel(connection, channel)
