@@ -4,7 +4,10 @@ and templates, and Graph's error payloads."""
 from __future__ import annotations
 
 import calendar
+import random
+import threading
 import time
+from collections import deque
 from typing import Any
 
 from standins.base import Answer, Call, StandIn
@@ -44,6 +47,14 @@ class GraphStandIn(StandIn):
         # Numbers that wrote within 24 hours; when set, free-form messages to others are
         # refused (131047) as the Cloud API does. None: every number may get them.
         self.open_windows: set[str] | None = None
+        # The phone number's throughput (messages in any one second; None: no limit): a message
+        # over it is refused with 130429, as the Cloud API refuses bursts.
+        self.mps: int | None = None
+        # Each message is answered after a time drawn from this range, in seconds.
+        self.latency = (0.0, 0.0)
+        self.throughput_refusals = 0
+        self._accepted: deque[float] = deque()
+        self._window = threading.Lock()
 
     def respond(self, call: Call) -> Answer:
         prefix = f"/{GRAPH_VERSION}/"
@@ -108,6 +119,15 @@ class GraphStandIn(StandIn):
             if body.get("messaging_product") != "whatsapp":
                 return 400, graph_error(100, "(#100) Invalid parameter"), {}
             to = body["to"]
+            if not self._within_throughput():
+                self.throughput_refusals += 1
+                return (
+                    400,
+                    graph_error(130429, "(#130429) Rate limit hit"),
+                    {},
+                )
+            if self.latency[1]:
+                time.sleep(random.uniform(*self.latency))
             if (
                 self.open_windows is not None
                 and body.get("type") != "template"
@@ -135,6 +155,20 @@ class GraphStandIn(StandIn):
                 {},
             )
         return 400, graph_error(100, f"Unsupported request: {call.method} {path}"), {}
+
+    def _within_throughput(self) -> bool:
+        """Whether a message arriving now keeps to `mps` messages in the second before it (a
+        sliding window, strictly: the 81st message within any one second is refused at 80)."""
+        if self.mps is None:
+            return True
+        now = time.monotonic()
+        with self._window:
+            while self._accepted and self._accepted[0] <= now - 1.0:
+                self._accepted.popleft()
+            if len(self._accepted) >= self.mps:
+                return False
+            self._accepted.append(now)
+            return True
 
 
 # --- Telegram Bot API --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ keeps one delivery per recipient and resumes with those not yet reached."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from publisher import roster
 from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
+from publisher.engine.fanout import SLOWED_TRIES
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
 from publisher.engine.slots import When
@@ -264,9 +266,44 @@ def test_a_pair_rate_limit_holds_back_one_recipient_for_seconds_and_not_the_othe
         assert "social" not in active_pauses(connection, utcnow())
 
 
-def test_repeated_throughput_limits_wait_longer_each_time(deliver, engine, graph_api) -> None:
-    throughput = (400, graph_error(130429, "(#130429) Rate limit hit"), {})
-    graph_api.fail_next("/messages", *throughput)
+THROUGHPUT = (400, graph_error(130429, "(#130429) Rate limit hit"), {})
+TAKEN = (200, {"messaging_product": "whatsapp", "messages": [{"id": "wamid.A"}]}, {})
+
+
+def test_a_throughput_refusal_in_the_middle_of_a_round_slows_it_without_ending_it(
+    deliver, engine, graph_api
+) -> None:
+    many = [f"+49176{n:08d}" for n in range(12)]
+    # The first message goes alone; the refusal meets one of the wave after it.
+    graph_api.fail_next(
+        "/messages", 200, {"messaging_product": "whatsapp", "messages": [{"id": "wamid.A"}]}
+    )
+    graph_api.fail_next("/messages", *THROUGHPUT)
+    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=many)
+    reached = [c.json["to"] for c in graph_api.posts("/messages")]
+    assert len(reached) == len(many) + 1 and sorted(set(reached)) == sorted(many)
+    assert (post(engine, post_id).state, post(engine, post_id).pending) == ("sent", [])
+    outcomes = Counter(r.outcome for r in delivery_rows(engine, post_id))
+    assert outcomes == {"sent": len(many), "rate_limited": 1}
+
+
+def test_a_round_faster_than_the_platform_allows_reaches_everyone_once(
+    deliver, engine, graph_api
+) -> None:
+    many = [f"+49176{n:08d}" for n in range(40)]
+    graph_api.mps = 12
+    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=many, mps=20)
+    taken = [c.json["to"] for c in graph_api.posts("/messages") if c.json["to"] in many]
+    sent = [r.recipient for r in delivery_rows(engine, post_id) if r.outcome == "sent"]
+    assert graph_api.throughput_refusals > 0
+    assert sorted(sent) == sorted(many) and post(engine, post_id).state == "sent"
+    assert len(taken) == len(many) + graph_api.throughput_refusals
+
+
+def test_a_throughput_limit_that_persists_puts_the_post_off_longer_each_time(
+    deliver, engine, graph_api
+) -> None:
+    graph_api.fail_next("/messages", *THROUGHPUT, times=SLOWED_TRIES)
     post_id, dispatcher = deliver(BY_TYPE["whatsapp"])
 
     def wait() -> timedelta:
@@ -275,7 +312,7 @@ def test_repeated_throughput_limits_wait_longer_each_time(deliver, engine, graph
 
     first = wait()
     assert abs(first - timedelta(seconds=1)) < timedelta(milliseconds=100)
-    graph_api.fail_next("/messages", *throughput)
+    graph_api.fail_next("/messages", *THROUGHPUT, times=SLOWED_TRIES)
     dispatcher.run_once(post(engine, post_id).due_at + timedelta(milliseconds=1))
     # The second wait is drawn from 1 to 2 s (half of twice the first, plus jitter).
     assert timedelta(milliseconds=999) <= wait() <= timedelta(seconds=2, milliseconds=100)

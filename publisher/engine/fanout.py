@@ -1,13 +1,17 @@
 """One post to many recipients (a WhatsApp channel's subscribers) at the platform's pace: sent
-in parallel up to the channel's messages per second. Before each message a delivery row is
-written, and the number checked still subscribed in the same transaction: a crash leaves at
-most the messages in flight unclear (never sent again), and whoever unsubscribed meanwhile gets
-nothing. The post's list of recipients still owed is written once a round, not once a message."""
+in parallel, each call spaced at the moment it is made to stay under the channel's messages per
+second with a margin. A throughput refusal (130429) slows the round down rather than ending it:
+the recipient is tried again in this round, the pace halves and recovers step by step. Before
+each message a delivery row is written, and the number checked still subscribed in the same
+transaction: a crash leaves at most the messages in flight unclear (never sent again), and
+whoever unsubscribed meanwhile gets nothing. The post's list of recipients still owed is written
+once a round, not once a message."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -31,21 +35,45 @@ IN_FLIGHT_PER_MPS = 0.5
 MAX_IN_FLIGHT = 100
 
 
+# The share of the platform's messages per second a round aims at: calls leave a thread a little
+# early or late, and the platform counts any one second strictly.
+MARGIN = 0.95
+# A throughput refusal halves the pace; each message taken raises it by this share of the aim,
+# and never below this share of it.
+RECOVERY = 0.01
+FLOOR = 0.05
+# How often one recipient is tried again within a round after throughput refusals.
+SLOWED_TRIES = 5
+
+
 class Pace:
-    """Spaces calls `1 / per_second` apart across threads."""
+    """Spaces calls apart across threads: at most `per_second` × MARGIN a second, slowed down
+    by half at each throughput refusal and sped up again by a step at each message taken
+    (additive increase, multiplicative decrease)."""
 
     def __init__(self, per_second: float) -> None:
-        self.gap = 1.0 / per_second
+        self.aim = per_second * MARGIN
+        self.rate = self.aim
         self.next = time.monotonic()
         self.lock = threading.Lock()
 
     def wait(self) -> None:
+        """Return at this call's moment (call right before the platform is asked)."""
         with self.lock:
             now = time.monotonic()
             at = max(self.next, now)
-            self.next = at + self.gap
+            self.next = at + 1.0 / self.rate
         if at > now:
             time.sleep(at - now)
+
+    def slow_down(self) -> None:
+        with self.lock:
+            self.rate = max(self.aim * FLOOR, self.rate / 2)
+            self.next = max(self.next, time.monotonic()) + 1.0 / self.rate
+
+    def taken(self) -> None:
+        with self.lock:
+            self.rate = min(self.aim, self.rate + self.aim * RECOVERY)
 
 
 @dataclass
@@ -59,6 +87,15 @@ class Round:
     sent: int = 0
     renewed: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Recipients refused for throughput, to be tried again in this round, and how often they
+    # were refused so.
+    again: deque[str] = field(default_factory=deque)
+    slowed: Counter[str] = field(default_factory=Counter)
+
+
+def slows_down(error: ChannelError) -> bool:
+    """Whether an error asks for a slower pace (the throughput limit), not for a stop."""
+    return error.kind == "rate_limited" and error.backoff and not error.recipient_only
 
 
 def stops_channel(error: ChannelError) -> bool:
@@ -130,7 +167,7 @@ class FanOut:
         for worker in workers:
             worker.join()
         # Those never tried because the round stopped stay owed.
-        done.owed += list(recipients)
+        done.owed += [*done.again, *recipients]
         with self.engine.begin() as connection:
             connection.execute(
                 update(posts).where(claimed.held_by(self.worker)).values(pending=done.owed)
@@ -163,11 +200,9 @@ class FanOut:
         set, or, with `single`, after the first."""
         while not stop.is_set():
             with take:
-                recipient = next(recipients, None)
+                recipient = done.again.popleft() if done.again else next(recipients, None)
             if recipient is None:
                 return
-            if self.pace is not None:
-                self.pace.wait()
             if not stop.is_set() and not self._keep_lease(claimed, done):
                 stop.set()
             if stop.is_set():
@@ -182,22 +217,37 @@ class FanOut:
             if intended is None:
                 continue
             delivery_id, free_form = intended
+            # Paced here, at the moment of the call, not before the database write above: the
+            # write's own time would otherwise bunch the calls.
+            if self.pace is not None:
+                self.pace.wait()
             began = time.perf_counter()
             receipt, error = self._send(claimed, recipient, free_form)
             self._finish(delivery_id, receipt, error, began)
             self._note(done, recipient, receipt, error, stop)
-            if single:
+            if single and not done.again:
                 return
 
-    @staticmethod
     def _note(
+        self,
         done: Round,
         recipient: str,
         receipt: Receipt | None,
         error: ChannelError | None,
         stop: threading.Event,
     ) -> None:
+        if self.pace is not None and error is not None and slows_down(error):
+            self.pace.slow_down()
+        elif self.pace is not None and error is None:
+            self.pace.taken()
         with done.lock:
+            if error is not None and slows_down(error):
+                done.slowed[recipient] += 1
+                # Not sent: the recipient stays owed in this round, unless refused so often
+                # that the next round (after the engine's wait) should have them.
+                if done.slowed[recipient] < SLOWED_TRIES:
+                    done.again.append(recipient)
+                    return
             if error is None:
                 done.sent += 1
                 if receipt is not None:
