@@ -53,6 +53,8 @@ class GraphStandIn(StandIn):
         # Each message is answered after a time drawn from this range, in seconds.
         self.latency = (0.0, 0.0)
         self.throughput_refusals = 0
+        # The messages taken within the throughput limit, in the order they arrived.
+        self.taken: list[Call] = []
         self._accepted: deque[float] = deque()
         self._window = threading.Lock()
 
@@ -126,6 +128,7 @@ class GraphStandIn(StandIn):
                     graph_error(130429, "(#130429) Rate limit hit"),
                     {},
                 )
+            self.taken.append(call)
             if self.latency[1]:
                 time.sleep(random.uniform(*self.latency))
             if (
