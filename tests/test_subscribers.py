@@ -217,6 +217,29 @@ def test_someone_who_unsubscribes_during_a_fan_out_gets_nothing_more(
     assert sorted(c.json["to"] for c in graph_api.posts("/messages")) == [NUMBERS[0], NUMBERS[2]]
 
 
+def test_a_worker_asked_to_stop_ends_its_fan_out_and_the_next_reaches_the_rest_once(
+    engine: Engine, database_url, graph_api, credentials
+) -> None:
+    many = [f"+49176{n:08d}" for n in range(40)]
+    settings = whatsapp(database_url, graph_api, mps=20)
+    import_numbers(engine, "wa", "\n".join(many), "form")
+    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    graph_api.latency = (0.05, 0.05)
+    stopping = Dispatcher(engine, settings)
+    threading.Timer(0.4, stopping.draining.set).start()
+    stopping.run_once()
+    stopping.close()
+    first = [c.json["to"] for c in graph_api.taken]
+    row = post(engine, post_id)
+    assert 0 < len(first) < len(many)
+    assert (row.state, sorted(row.pending)) == ("queued", sorted(set(many) - set(first)))
+    following = Dispatcher(engine, settings)
+    following.run_once()
+    following.close()
+    reached = [c.json["to"] for c in graph_api.taken]
+    assert sorted(reached) == sorted(many) and post(engine, post_id).state == "sent"
+
+
 def test_readers_who_wrote_within_a_day_get_the_text_and_the_others_the_template(
     engine: Engine, database_url, graph_api, credentials
 ) -> None:

@@ -130,6 +130,8 @@ class Dispatcher:
         self._strikes: dict[str, int] = {}
         self._strikes_lock = threading.Lock()
         self._fan_outs: dict[str, FanOut] = {}
+        # Set when the worker is asked to stop: a fan-out under way sends no more messages.
+        self.draining = threading.Event()
         self.keeper = LeaseKeeper(self.claims, self.claims.lease.total_seconds() / 3)
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
@@ -211,6 +213,7 @@ class Dispatcher:
                 self.worker,
                 self.claims.renew,
                 self.claims.lease.total_seconds() / 3,
+                self.draining,
             )
         receipt, error = fan_out.send(claimed)
         return self._record(
@@ -404,8 +407,9 @@ class Dispatcher:
         """Deliver everything due now, one claim batch after another, in this thread."""
         self.claims.expire_leases(now)
         results: list[Delivered] = []
-        while True:
+        while not self.draining.is_set():
             batch = self.claims.claim(now)
             if not batch:
                 return results
             results += [d for d in map(self.deliver, batch) if d is not None]
+        return results

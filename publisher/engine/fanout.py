@@ -137,12 +137,14 @@ class FanOut:
         worker: str,
         renew: Callable[[Claimed], bool],
         renew_every: float,
+        draining: threading.Event | None = None,
     ) -> None:
         self.engine = engine
         self.adapter = adapter
         self.worker = worker
         self.renew = renew
         self.renew_every = renew_every
+        self.draining = draining or threading.Event()
         per_second = adapter.messages_per_second()
         self.pace = Pace(per_second) if per_second else None
         self.threads = max(1, min(MAX_IN_FLIGHT, round((per_second or 2) * IN_FLIGHT_PER_MPS)))
@@ -173,6 +175,15 @@ class FanOut:
                 update(posts).where(claimed.held_by(self.worker)).values(pending=done.owed)
             )
         error = combined(done.errors, len(claimed.recipients))
+        if error is None and done.owed and self.draining.is_set():
+            # Not a refusal: the rest are owed at once, to whichever worker takes the post next.
+            error = ChannelError(
+                "rate_limited",
+                f"the worker stopped with {len(done.owed)} of {len(claimed.recipients)} "
+                "recipients still owed",
+                retry_after=0.001,
+                recipient_only=True,
+            )
         if error is None and not done.owed:
             error = self._refused_earlier(claimed)
             unclear = self._unclear(claimed)
@@ -199,6 +210,9 @@ class FanOut:
         """Send to recipients taken one by one from `recipients` until none is left, `stop` is
         set, or, with `single`, after the first."""
         while not stop.is_set():
+            if self.draining.is_set():
+                stop.set()
+                return
             with take:
                 recipient = done.again.popleft() if done.again else next(recipients, None)
             if recipient is None:

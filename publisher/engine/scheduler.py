@@ -190,6 +190,9 @@ class Daemon:
         logger.info("worker %s stopping", self.dispatcher.worker)
         self.clock.stop()
         self.scheduler.shutdown(wait=False)
+        # A fan-out to thousands would hold the stop for minutes: it ends with its calls in
+        # flight, and the recipients still owed wait for the next worker.
+        self.dispatcher.draining.set()
         self.senders.shutdown(wait=True)
         self.watcher.close()
         self.dispatcher.close()
