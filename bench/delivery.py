@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from common import add_posts, fresh_postgres
-
 from publisher.config import Settings
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.store import open_engine

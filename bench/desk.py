@@ -24,9 +24,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import requests
-from common import ROOT, fresh_postgres, percentile
 from sqlalchemy import insert, text
 
+from common import ROOT, fresh_postgres, percentile
 from publisher.articles import Article, fold
 from publisher.cli import long_running
 from publisher.config import ChannelSettings, DeskSettings, Settings

@@ -12,9 +12,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, add_posts, percentile
 from sqlalchemy import func, select
 
+from common import ROOT, add_posts, percentile
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.store import open_engine
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from urllib.parse import unquote_plus
 
 import requests
-from common import ROOT, percentile
 
+from common import ROOT, percentile
 from publisher.web.signing import sign
 from standins.base import StandIn, free_port
 from standins.config import channels_toml

@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 import requests
-from common import ROOT, fresh_postgres
 
+from common import ROOT, fresh_postgres
 from standins.base import free_port
 from standins.graph import GRAPH_TOKEN, GraphStandIn
 

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any, ClassVar, Literal
 
-from publisher.channels.text import truncate
 from pydantic import BaseModel, ConfigDict
 
 from publisher.articles import Article
+from publisher.channels.text import truncate
 from publisher.errors import EditorError
 
 

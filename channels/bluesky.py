@@ -31,6 +31,7 @@ from html import escape
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from publisher.articles import Article
 from publisher.channels.base import (
     Channel,
     ChannelError,
@@ -44,8 +45,6 @@ from publisher.channels.base import (
 from publisher.channels.http import HttpSession
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import graphemes, share_query
-
-from publisher.articles import Article
 
 PASSWORD_ENV = "BLUESKY_APP_PASSWORD"
 PDS = "https://bsky.social"

@@ -13,12 +13,11 @@ from html import escape
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from publisher.articles import Article
 from publisher.channels.base import CLOCK_SKEW, Channel, Finding, Outgoing, Receipt, Teaser
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import same_text, share_query, utf16_length
-
-from publisher.articles import Article
 
 TOKEN_ENV = "FACEBOOK_PAGE_TOKEN"
 

@@ -30,6 +30,9 @@ from html import escape
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
+from pydantic import Field
+
+from publisher.articles import Article
 from publisher.channels.base import (
     CLOCK_SKEW,
     Channel,
@@ -44,9 +47,6 @@ from publisher.channels.base import (
 from publisher.channels.http import HttpSession, retry_after
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import same_text, share_query, utf16_length
-from pydantic import Field
-
-from publisher.articles import Article
 
 TOKEN_ENV = "LINKEDIN_ACCESS_TOKEN"
 API = "https://api.linkedin.com"

@@ -30,6 +30,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any, ClassVar, Literal
 
+from pydantic import Field
+
+from publisher.articles import Article
 from publisher.channels.base import (
     TEXT_TOO_LONG,
     Channel,
@@ -44,9 +47,6 @@ from publisher.channels.base import (
 from publisher.channels.http import HttpSession
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import graphemes, share_query, urls_in
-from pydantic import Field
-
-from publisher.articles import Article
 
 TOKEN_ENV = "MASTODON_ACCESS_TOKEN"
 IMAGE_LIMIT = 16 * 1024 * 1024

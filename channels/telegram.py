@@ -18,6 +18,7 @@ from html import escape, unescape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from publisher.articles import Article
 from publisher.channels.base import (
     Channel,
     ChannelError,
@@ -31,8 +32,6 @@ from publisher.channels.base import (
 from publisher.channels.secrets import redact, secret
 from publisher.channels.telegram_markup import to_html, to_markup
 from publisher.channels.text import share_query, utf16_length
-
-from publisher.articles import Article
 
 if TYPE_CHECKING:
     from telegram import Bot, Message

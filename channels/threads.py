@@ -24,6 +24,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import regex
+
+from publisher.articles import Article
 from publisher.channels.base import (
     CLOCK_SKEW,
     Channel,
@@ -36,8 +38,6 @@ from publisher.channels.base import (
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import graphemes, same_text, share_query
-
-from publisher.articles import Article
 
 TOKEN_ENV = "THREADS_ACCESS_TOKEN"
 THREADS_API = "https://graph.threads.net"

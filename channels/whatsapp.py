@@ -14,13 +14,13 @@ import re
 from html import escape
 from typing import Any, ClassVar, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from publisher.articles import Article
 from publisher.channels.base import Channel, ChannelError, Finding, Outgoing, Receipt, Teaser
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import share_query, utf16_length
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from publisher.articles import Article
 
 TOKEN_ENV = "WHATSAPP_TOKEN"
 OUTSIDE_WINDOW = "131047"

@@ -21,6 +21,10 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from twitter_text import parse_tweet
+from twitter_text.regexp.invalid_chars import invalid_chars
+
+from publisher.articles import Article
 from publisher.channels.base import (
     CLOCK_SKEW,
     Channel,
@@ -38,10 +42,6 @@ from publisher.channels.http import network_error
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import same_text, share_query, truncate, urls_in
 from publisher.channels.x_length import RULES, weighted_length
-from twitter_text import parse_tweet
-from twitter_text.regexp.invalid_chars import invalid_chars
-
-from publisher.articles import Article
 
 if TYPE_CHECKING:
     import requests

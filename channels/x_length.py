@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from publisher.channels.text import urls_in
 from twitter_text.config import config as twitter_text_config
 from twitter_text.regexp.emoji import emoji as emoji_pattern
+
+from publisher.channels.text import urls_in
 
 RULES = twitter_text_config["defaults"]
 _SCALE = RULES["scale"]

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels.base import FetchedImage, Outgoing
-from publisher.channels.bluesky import Bluesky, bluesky_length, facets, shown_link, tid
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.bluesky import Bluesky, bluesky_length, facets, shown_link, tid
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses

@@ -8,11 +8,11 @@ import string
 from collections.abc import Callable
 
 import pytest
-from publisher.channels.base import Problem
 
 from publisher import roster
 from publisher.articles import article_from_json_text, check_http_url, read_text_bytes
 from publisher.catalogue import de, describe, en, problem
+from publisher.channels.base import Problem
 from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.queue import QueueError

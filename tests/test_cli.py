@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from publisher.channels import channel_class, platform_types
 
+from publisher.channels import channel_class, platform_types
 from tests.conftest import CORPUS, SAMPLE, LocalServer, run_cli
 
 URL = "https://www.news.de/politik/857/assad/?ref=home#kommentare"

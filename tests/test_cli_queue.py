@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from publisher.channels import platform_types
 
+from publisher.channels import platform_types
 from tests.conftest import SAMPLE, run_cli
 
 URL = "https://www.news.de/politik/857/assad/"

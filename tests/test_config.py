@@ -7,8 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from publisher.channels import channel_class, channel_types
 
+from publisher.channels import channel_class, channel_types
 from publisher.config import (
     BotSettings,
     ChannelSettings,

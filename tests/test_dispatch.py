@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-from publisher.channels import ChannelError
 from sqlalchemy import Engine
 
 from publisher import roster
+from publisher.channels import ChannelError
 from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher, backoff
 from publisher.engine.queue import utcnow

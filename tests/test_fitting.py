@@ -7,12 +7,12 @@ import html
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels import Channel, ComposeOptions, channel_class
-from publisher.channels.telegram import parse_entities
-from publisher.channels.text import ELLIPSIS, graphemes, truncate, utf16_length
 from twitter_text import parse_tweet
 
 from publisher.articles import Article
+from publisher.channels import Channel, ComposeOptions, channel_class
+from publisher.channels.telegram import parse_entities
+from publisher.channels.text import ELLIPSIS, graphemes, truncate, utf16_length
 from tests.strategies import article_text, articles
 
 LINK = "https://www.news.de/p/1?ref=x&utm_source=t#top"

@@ -10,11 +10,11 @@ import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
+
 from publisher.channels import ChannelError, Outgoing
 from publisher.channels.facebook import Facebook
 from publisher.channels.graph import usage_wait
 from publisher.channels.whatsapp import WhatsApp
-
 from standins.graph import EXPIRED_TOKEN, GRAPH_TOKEN, GraphStandIn, graph_error
 
 LINK = "https://e.de/a?utm_source=facebook"

@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
+
 from publisher.channels import channel_classes
 
 ROOT = Path(__file__).resolve().parent.parent

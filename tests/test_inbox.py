@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from publisher.channels.whatsapp_events import ReaderMessage, StatusUpdate
 from sqlalchemy import Engine, insert, select
 
+from publisher.channels.whatsapp_events import ReaderMessage, StatusUpdate
 from publisher.clock import utcnow
 from publisher.engine.inbox import take_message, take_status
 from publisher.engine.schema import deliveries, posts, subscribers

@@ -13,10 +13,10 @@ from datetime import timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels.base import FetchedImage, Outgoing
-from publisher.channels.linkedin import LinkedIn, little_text, plain_text
 
 from publisher import roster
+from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.linkedin import LinkedIn, little_text, plain_text
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses

@@ -13,12 +13,12 @@ from datetime import timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels.base import FetchedImage, Outgoing
-from publisher.channels.mastodon import Mastodon, mastodon_length
 from sqlalchemy import Engine
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.mastodon import Mastodon, mastodon_length
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.facts import learn, stored, with_learned

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import lxml.html
-import publisher.channels
 import pytest
 import requests
-from publisher.channels import forget_registry, platform_types
 from sqlalchemy import Engine
 
+import publisher.channels
 from publisher import roster
 from publisher.articles import Article
+from publisher.channels import forget_registry, platform_types
 from publisher.config import ChannelSettings, DeskSettings, Settings, WidgetSettings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher

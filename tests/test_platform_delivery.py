@@ -11,10 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from publisher.channels.text import masked
 from sqlalchemy import Engine
 
 from publisher import roster
+from publisher.channels.text import masked
 from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.fanout import SLOWED_TRIES

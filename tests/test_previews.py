@@ -7,9 +7,9 @@ import lxml.html
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels import Channel, channel_classes
 
 from publisher.articles import Article
+from publisher.channels import Channel, channel_classes
 
 FRAME_TAGS = {"div", "p", "span", "b", "strong", "em", "u", "s", "code", "blockquote", "br"}
 FRAME_TAGS |= {"small", "img"}

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from publisher.channels import Outgoing
-from publisher.channels.facebook import Facebook
-from publisher.channels.x import X
 from sqlalchemy import Engine, update
 
 from publisher import roster
+from publisher.channels import Outgoing
+from publisher.channels.facebook import Facebook
+from publisher.channels.x import X
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from publisher.channels import ComposeError
-from publisher.channels.log import Log
 
 from publisher import roster
+from publisher.channels import ComposeError
+from publisher.channels.log import Log
 from tests.engine_helpers import make_settings
 
 

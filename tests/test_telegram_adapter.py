@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
+
 from publisher.channels import ChannelError, Outgoing
 from publisher.channels.telegram import Telegram
-
 from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn, telegram_flood
 
 LINK = "https://e.de/a?utm_source=telegram"

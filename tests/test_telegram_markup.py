@@ -9,6 +9,7 @@ from html import escape
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from publisher.channels.telegram_markup import to_html, to_markup
 
 words = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)

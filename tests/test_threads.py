@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from publisher.channels.base import Outgoing
-from publisher.channels.threads import Threads, threads_length
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.channels.base import Outgoing
+from publisher.channels.threads import Threads, threads_length
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from publisher.channels.whatsapp_events import read_events
 
 KEYS = ["entry", "changes", "value", "field", "messages", "statuses", "from", "text", "body"]

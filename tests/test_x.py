@@ -7,11 +7,11 @@ import time
 
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels.x import X
-from publisher.channels.x_length import EMOJI_RUN_CHARS, emoji_spans, weighted_length
 from twitter_text import parse_tweet
 from twitter_text.regexp.emoji import emoji
 
+from publisher.channels.x import X
+from publisher.channels.x_length import EMOJI_RUN_CHARS, emoji_spans, weighted_length
 from tests.strategies import article_text
 
 

@@ -8,11 +8,11 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from publisher.channels import ChannelError, ComposeOptions, Outgoing
-from publisher.channels.x import X, rate_wait
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.channels import ChannelError, ComposeOptions, Outgoing
+from publisher.channels.x import X, rate_wait
 from publisher.config import FetchSettings, Settings
 from standins.x import X_KEYS, XStandIn, x_rate_limited
 from tests.conftest import LocalServer
