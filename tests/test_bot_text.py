@@ -3,14 +3,18 @@ HTML stays whole, and addresses as editors paste them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.bot.drafts import pasted_address
-from publisher.bot.talk import MESSAGE_LIMIT, fit
+from publisher.bot.drafts import MOST_DRAFTS, Drafts, pasted_address
+from publisher.bot.talk import MESSAGE_LIMIT, Talk, fit
+from publisher.config import ChannelSettings, Settings
+from publisher.engine import queue
 from standins.telegram import parse_html
+from tests.test_bot import ARTICLE
 
 words = st.text(alphabet=st.sampled_from("aäb &<>\"'ß😀"), min_size=1, max_size=120)
 lines = st.tuples(st.sampled_from(["b", "i", "pre", "blockquote", ""]), words).map(
@@ -35,3 +39,16 @@ def test_an_address_pasted_without_its_scheme_is_https() -> None:
 
 def test_an_article_id_is_left_as_it_is() -> None:
     assert pasted_address("cms-77") == "cms-77"
+
+
+def test_a_bot_keeps_a_bounded_number_of_drafts_the_oldest_going_first(engine) -> None:
+    settings = Settings(database_url="sqlite://", channels={"x": ChannelSettings(type="x")})
+    with engine.begin() as connection:
+        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
+    drafts = Drafts(Talk(engine, settings))
+    first = drafts.start(ARTICLE.id, [], owner=1)[1].inline_keyboard[0][0].callback_data
+    for _ in range(MOST_DRAFTS):
+        drafts.start(ARTICLE.id, [], owner=1)
+    key = str(first).split(":")[1]
+    assert len(drafts.drafts) == MOST_DRAFTS and key not in drafts.drafts
+    assert drafts.press(key, "queue", "telegram:1")[0] == drafts.talk.say("expired")

@@ -37,6 +37,8 @@ _DRAFT_ACTIONS = frozenset(
     {"now", "queue", "edit", "cancel", "next", "soon", "tomorrow", "back", "sure", "sure_now"}
 )
 _HELP_ACTIONS = ("list", "log", "help")
+# /edit texts kept waiting for their button at most (the oldest go first).
+MOST_PENDING_EDITS = 100
 # A message that starts with this is an article's address.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
@@ -175,6 +177,8 @@ class Desk(Talk):
         except queue.LinkMissing as exc:
             key = secrets.token_hex(4)
             self.pending_edits[key] = pending
+            while len(self.pending_edits) > MOST_PENDING_EDITS:
+                del self.pending_edits[next(iter(self.pending_edits))]
             button = InlineKeyboardMarkup(
                 [[render.button(self.say("button_nolink"), f"e:{key}:nolink")]]
             )

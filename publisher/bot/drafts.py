@@ -26,6 +26,9 @@ from publisher.engine.slots import TimeError, When, local_slot
 from publisher.intake.sources import load_article
 from publisher.teasers import compose
 
+# Drafts kept at most (the oldest go first): a bot runs for months, and a draft nobody pressed a
+# button on is kept only so long.
+MOST_DRAFTS = 200
 # The time buttons: a quarter of an hour from now, and tomorrow morning at this hour.
 SOON = timedelta(minutes=15)
 MORNING = time(8, 0)
@@ -69,6 +72,8 @@ class Drafts:
         article = self._article(source)
         key = secrets.token_hex(4)
         self.drafts[key] = Draft(article, channels, when, owner)
+        while len(self.drafts) > MOST_DRAFTS:
+            del self.drafts[next(iter(self.drafts))]
         return self.preview(key)
 
     def _read_words(self, words: list[str]) -> tuple[list[str], str | None]:
