@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,19 +68,28 @@ def desk_settings(database_url: str, bot_api: BotApiStandIn) -> Settings:
     )
 
 
+@contextmanager
+def bot_running(engine: Engine, settings: Settings, api: BotApiStandIn) -> Iterator[BotApiStandIn]:
+    """The bot in a thread of its own, the article stored, until the block ends."""
+    with engine.begin() as connection:
+        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
+    thread = BotThread(engine, settings)
+    thread.start()
+    wait_for(lambda: api.sent("getUpdates"))
+    try:
+        yield api
+    finally:
+        thread.stop()
+    assert thread.failed is None
+
+
 @pytest.fixture
 def running(
     engine: Engine, desk_settings: Settings, bot_api: BotApiStandIn, monkeypatch
 ) -> Iterator[BotApiStandIn]:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
-    with engine.begin() as connection:
-        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
-    thread = BotThread(engine, desk_settings)
-    thread.start()
-    wait_for(lambda: bot_api.sent("getUpdates"))
-    yield bot_api
-    thread.stop()
-    assert thread.failed is None
+    with bot_running(engine, desk_settings, bot_api) as api:
+        yield api
 
 
 def replies(api: BotApiStandIn, chat: int = EDITOR) -> list[str]:
@@ -87,8 +97,12 @@ def replies(api: BotApiStandIn, chat: int = EDITOR) -> list[str]:
 
 
 def reply_after(api: BotApiStandIn, command: str, user: int = EDITOR) -> str:
+    """What the bot answered to a command, or to a plain message (one not starting with /)."""
     before = len(replies(api, user))
-    api.push_command(user, user, command)
+    if command.startswith("/"):
+        api.push_command(user, user, command)
+    else:
+        api.push_text(user, user, command)
     answer = wait_for(lambda: replies(api, user)[before:])[-1]
     # The stand-in notes the call before it records the message with its buttons.
     wait_for(lambda: len(api.messages) >= len(api.sent("sendMessage")))
@@ -182,14 +196,8 @@ def test_the_queue_preview_says_whom_a_whatsapp_post_reaches(
         update={"channels": {**desk_settings.channels, "wa": whatsapp}}
     )
     import_numbers(engine, "wa", "+4915112345678\n+4917600000001", "form")
-    with engine.begin() as connection:
-        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
-    thread = BotThread(engine, settings)
-    thread.start()
-    try:
+    with bot_running(engine, settings, bot_api):
         preview = reply_after(bot_api, f"/queue {ARTICLE.id} wa")
-    finally:
-        thread.stop()
     assert "reaches 2 readers: 0 with this text, 2 with the approved template" in preview
 
 
@@ -334,10 +342,8 @@ def german(engine, desk_settings, bot_api, monkeypatch) -> Iterator[BotApiStandI
     settings = desk_settings.model_copy(
         update={"bot": desk_settings.bot.model_copy(update={"language": "de"})}
     )
-    thread = BotThread(engine, settings)
-    thread.start()
-    yield bot_api
-    thread.stop()
+    with bot_running(engine, settings, bot_api) as api:
+        yield api
 
 
 def test_replies_in_german_when_configured(german) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy import Engine, insert, update
 
 from publisher import roster
 from publisher.articles import Image
-from publisher.bot import BotThread
 from publisher.catalogue import moment
 from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine import queue, verbs
@@ -29,6 +28,7 @@ from tests.test_bot import (
     EDITOR,
     EDITORS_CHAT,
     JUNIOR,
+    bot_running,
     bot_settings,
     press,
     replies,
@@ -67,23 +67,8 @@ def bot(engine: Engine, newsroom: Settings, bot_api: BotApiStandIn, monkeypatch)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
     numbers = "\n".join(f"+49151{n:08d}" for n in range(READERS))
     import_numbers(engine, "wa", numbers, "form")
-    with engine.begin() as connection:
-        queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
-    thread = BotThread(engine, newsroom)
-    thread.start()
-    wait_for(lambda: bot_api.sent("getUpdates"))
-    yield bot_api
-    thread.stop()
-    assert thread.failed is None
-
-
-def said(api: BotApiStandIn, text: str, user: int = EDITOR) -> str:
-    """What the bot answered to a plain message."""
-    before = len(replies(api, user))
-    api.push_text(user, user, text)
-    answer = wait_for(lambda: replies(api, user)[before:])[-1]
-    wait_for(lambda: len(api.messages) >= len(api.sent("sendMessage")))
-    return answer
+    with bot_running(engine, newsroom, bot_api) as api:
+        yield api
 
 
 def edited(api: BotApiStandIn, count: int = 1) -> str:
@@ -171,7 +156,7 @@ def test_approving_by_command_shows_the_text_before_it_is_approved(bot, engine, 
 def test_a_pasted_article_address_is_previewed_as_queue_would(bot, server: LocalServer) -> None:
     page = '<html><head><meta property="og:title" content="Vom Server"></head></html>'
     url = server.serve("/artikel", page.encode())
-    assert "<b>Vom Server</b>" in said(bot, url)
+    assert "<b>Vom Server</b>" in reply_after(bot, url)
     assert any(
         b["text"] == "Einplanen"
         for row in bot.messages[-1]["buttons"]["inline_keyboard"]
@@ -180,7 +165,7 @@ def test_a_pasted_article_address_is_previewed_as_queue_would(bot, server: Local
 
 
 def test_plain_words_get_a_short_german_help_with_buttons(bot) -> None:
-    assert "nicht verstanden" in said(bot, "Hallo, was geht?")
+    assert "nicht verstanden" in reply_after(bot, "Hallo, was geht?")
     labels = [b["text"] for row in bot.messages[-1]["buttons"]["inline_keyboard"] for b in row]
     assert labels == ["Eingeplant", "Zustellungen", "Hilfe"]
 
@@ -243,7 +228,7 @@ def test_a_text_edited_in_the_draft_is_what_is_queued_and_nobody_is_asked_before
     reply_after(bot, f"/queue {ARTICLE.id} telegram")
     press(bot, "Bearbeiten")
     assert "**so**" in edited(bot)
-    answer = said(bot, f"**Eilmeldung** [Zum Artikel]({ARTICLE.url})")
+    answer = reply_after(bot, f"**Eilmeldung** [Zum Artikel]({ARTICLE.url})")
     assert "<b>Eilmeldung</b>" in answer
     assert notices(bot) == [] and rows(engine) == []
     press(bot, "Einplanen")
@@ -261,7 +246,7 @@ def test_a_text_without_the_articles_link_is_refused_in_the_draft(bot, engine) -
     reply_after(bot, f"/queue {ARTICLE.id} x")
     press(bot, "Bearbeiten")
     edited(bot)
-    assert "fehlt der Link" in said(bot, "Nur noch Text")
+    assert "fehlt der Link" in reply_after(bot, "Nur noch Text")
 
 
 # --- 6. Times with their zone, a push to many as one line --------------------------------
@@ -351,12 +336,8 @@ def test_a_failure_while_the_bot_was_down_is_told_when_it_starts(
     channels = roster.chosen(newsroom, ["x"])
     (post_id,) = queue.add(engine, newsroom, ARTICLE, channels, When(), force=True)
     failed(engine, post_id, "transient", "HTTP 503 from the platform")
-    thread = BotThread(engine, newsroom)
-    thread.start()
-    try:
+    with bot_running(engine, newsroom, bot_api):
         note = wait_for(lambda: replies(bot_api, EDITORS_CHAT))[-1]
-    finally:
-        thread.stop()
     assert f"Post {post_id} auf X ist gescheitert" in note
 
 
@@ -385,13 +366,13 @@ def test_a_homepage_is_refused_as_no_article(bot, server: LocalServer, engine) -
     page = (
         '<html><head><meta property="og:type" content="website"><title>News</title></head></html>'
     )
-    answer = said(bot, server.serve("/", page.encode()))
+    answer = reply_after(bot, server.serve("/", page.encode()))
     assert "keine Artikelseite" in answer and rows(engine) == []
 
 
 def test_a_pdf_is_refused_as_no_article(bot, server: LocalServer) -> None:
     url = server.serve("/bericht.pdf", b"%PDF-1.7\n...", "application/pdf")
-    assert "keine Artikelseite" in said(bot, url)
+    assert "keine Artikelseite" in reply_after(bot, url)
 
 
 # --- Minor: no button outlives what it was for; long replies stay whole -------------------
