@@ -14,10 +14,12 @@ from sqlalchemy import Engine, insert, update
 
 from publisher import roster
 from publisher.articles import Image
+from publisher.bot.commands import Desk
+from publisher.bot.notify import Notifier
 from publisher.catalogue import moment
 from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine import queue, verbs
-from publisher.engine.schema import deliveries, posts
+from publisher.engine.schema import deliveries, post_events, posts
 from publisher.engine.slots import When
 from publisher.engine.subscribers import import_numbers
 from standins.bot_api import BotApiStandIn
@@ -80,7 +82,9 @@ def awaiting(engine: Engine, settings: Settings, by: int = JUNIOR) -> int:
     """A post on the Telegram channel (which needs approval), queued by an editor in the bot."""
     at = When("at", datetime.now(UTC) + timedelta(days=2))
     channels = roster.chosen(settings, ["telegram"])
-    (post_id,) = queue.add(engine, settings, ARTICLE, channels, at, queued_by=f"telegram:{by}")
+    (post_id,) = queue.add(
+        engine, settings, ARTICLE, channels, at, queued_by=f"telegram:{by}", force=True
+    )
     return post_id
 
 
@@ -408,3 +412,25 @@ def test_one_post_is_shown_with_newsroom_time_and_zone(bot, engine, newsroom) ->
     (row,) = rows(engine)
     shown = reply_after(bot, f"/show {post_id}")
     assert moment(row.due_at, newsroom.tz, "de") in shown and "<b>Telegram</b>" in shown
+
+
+def test_an_approval_committed_after_a_later_one_is_still_told_to_its_author(engine, newsroom):
+    notifier = Notifier(Desk(engine, newsroom))
+    notifier.messages()  # the first look: from here on
+    late, early = awaiting(engine, newsroom), awaiting(engine, newsroom)
+    with engine.begin() as connection:
+        # An id handed out before the next approval's, to a row not yet seen as one.
+        handed_out = connection.execute(
+            insert(post_events).values(post_id=late, at=datetime.now(UTC), actor="t", action="-")
+        ).inserted_primary_key[0]
+    verbs.approve(engine, early, by=f"telegram:{EDITOR}")
+    assert [m for m, _ in notifier.messages() if m[0] == "decision"]
+    with engine.begin() as connection:
+        # Committed last: the approval of the earlier id becomes visible only now.
+        connection.execute(
+            update(post_events)
+            .where(post_events.c.id == handed_out)
+            .values(actor=f"telegram:{EDITOR}", action="approved")
+        )
+    told = [notice.text for _, notice in notifier.messages()]
+    assert any(f"Ihr Post {late} " in text for text in told)

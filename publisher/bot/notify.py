@@ -40,6 +40,8 @@ from publisher.engine.verbs import text_version
 logger = logging.getLogger("publisher.bot")
 
 Marker = tuple[Any, ...]
+# Events read again at each look: one committed after a later one is still found.
+EVENTS_READ_AGAIN = 200
 # How far back a starting bot looks for posts that still need a person.
 LOOKBACK = timedelta(days=1)
 
@@ -138,14 +140,16 @@ class Notifier:
             )
             .join(posts, posts.c.id == post_events.c.post_id)
             .where(
-                post_events.c.id > self.last_event,
+                # Ids are handed out before their transactions commit, not in commit order:
+                # the last ones are read again, and what was told is not told twice.
+                post_events.c.id > self.last_event - EVENTS_READ_AGAIN,
                 post_events.c.action.in_([APPROVE.done, CANCEL.done]),
                 posts.c.queued_by.like("telegram:%"),
             )
             .order_by(post_events.c.id)
         ).all()
         if rows:
-            self.last_event = rows[-1].id
+            self.last_event = max(self.last_event, rows[-1].id)
         return [
             row
             for row in rows
@@ -180,7 +184,8 @@ class Notifier:
             )
         for row in decided:
             marker = ("decision", row.id)
-            self._waiting[marker] = self._decision_notice(row)
+            if marker not in self._told and marker not in self._waiting:
+                self._waiting[marker] = self._decision_notice(row)
         return list(self._waiting.items())
 
     def _post_notice(self, post: Any, version: str) -> Notice:
