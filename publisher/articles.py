@@ -92,6 +92,11 @@ def fold(value: str) -> str:
 _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
+def pasted_address(text: str) -> str:
+    """An address as an editor pastes it: "www.…" without its scheme means https."""
+    return f"https://{text}" if text.lower().startswith("www.") else text
+
+
 def check_http_url(value: str) -> str:
     """An absolute http(s) URL with a host and without white space, control characters (a
     line break in a URL would forge log lines and headers) or anything that is not text, or

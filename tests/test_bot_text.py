@@ -9,7 +9,8 @@ from html import escape
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.bot.drafts import MOST_DRAFTS, Drafts, pasted_address
+from publisher.articles import pasted_address
+from publisher.bot.drafts import MOST_DRAFTS, Drafts
 from publisher.bot.talk import MESSAGE_LIMIT, Talk, fit
 from publisher.config import ChannelSettings, Settings
 from publisher.engine import queue

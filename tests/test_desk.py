@@ -271,6 +271,14 @@ def test_sample_article_upload_needs_its_url(desk, sample_without_url) -> None:
     assert "names no link" in answer.text
 
 
+@pytest.mark.parametrize("typed", ["/etc/passwd", "-", "publisher.toml", "file:///etc/passwd"])
+def test_the_address_field_reads_no_file_of_the_server(desk, typed) -> None:
+    session, csrf = signed_in(desk, "ed")
+    answer = session.post(f"{desk}/intake", data={"csrf": csrf, "url": typed}, timeout=10)
+    assert answer.status_code == 200 and "root:" not in answer.text
+    assert "is not a web address" in answer.text
+
+
 def test_queueing_an_unknown_article_is_a_message(desk) -> None:
     session, csrf = signed_in(desk, "ed")
     answer = session.post(f"{desk}/articles/999/queue", data={"csrf": csrf}, timeout=5)

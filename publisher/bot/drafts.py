@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup
 
 from publisher import actions, roster
 from publisher.actions import Planned
-from publisher.articles import Article
+from publisher.articles import Article, pasted_address
 from publisher.bot import render
 from publisher.bot.talk import Talk
 from publisher.catalogue import unit
@@ -32,11 +32,6 @@ MOST_DRAFTS = 200
 # The time buttons: a quarter of an hour from now, and tomorrow morning at this hour.
 SOON = timedelta(minutes=15)
 MORNING = time(8, 0)
-
-
-def pasted_address(text: str) -> str:
-    """An address as an editor pastes it: "www.…" without its scheme means https."""
-    return f"https://{text}" if text.lower().startswith("www.") else text
 
 
 @dataclass

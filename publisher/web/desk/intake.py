@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from publisher import actions
-from publisher.articles import Article, ArticleError
+from publisher.articles import Article, ArticleError, check_http_url, pasted_address
 from publisher.catalogue import moment, number, problem, reach, unit
 from publisher.channels import Channel
 from publisher.clock import utcnow
@@ -151,10 +151,13 @@ class Intake:
                     )
                 )
             elif url:
+                # Only an address on the web: `load_article` also reads files and standard
+                # input, which are the server's, never an editor's.
+                address = check_http_url(pasted_address(url))
                 # Fetches wait for their own few threads: slow sites must not take the threads
                 # every other page needs.
                 article = await anyio.to_thread.run_sync(
-                    load_article, url, self.settings, limiter=self.fetches
+                    load_article, address, self.settings, limiter=self.fetches
                 )
             else:
                 raise ArticleError("paste a URL or choose a file", key="paste_or_file")
