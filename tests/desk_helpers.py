@@ -58,11 +58,11 @@ def token(page: str) -> str:
 
 def signed_in(base: str, name: str) -> tuple[requests.Session, str]:
     session = requests.Session()
-    page = session.get(f"{base}/signin", timeout=5).text
+    page = session.get(f"{base}/signin", timeout=30).text
     answer = session.post(
         f"{base}/signin",
         data={"name": name, "password": PASSWORD, "csrf": token(page)},
-        timeout=5,
+        timeout=30,
     )
     assert answer.url == f"{base}/", answer.text
     return session, token(answer.text)

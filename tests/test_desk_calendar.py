@@ -54,7 +54,7 @@ def test_the_week_shows_each_post_in_its_hour_and_day(calendar, engine, settings
     monday = next_monday(settings)
     post_id = queued_at(engine, settings, local(settings, monday, 9, 15))
     session, _ = signed_in(calendar, "ed")
-    page = session.get(f"{calendar}/plan?start={monday.isoformat()}", timeout=5).text
+    page = session.get(f"{calendar}/plan?start={monday.isoformat()}", timeout=30).text
     hour = page.split(f'data-day="{monday.isoformat()}" data-hour="9"')[1].split("</div>")[0]
     assert f'data-post="{post_id}"' in hour and "09:15" in hour
 
@@ -63,7 +63,7 @@ def test_a_slot_near_another_post_of_the_channel_is_not_free(calendar, engine, s
     monday = next_monday(settings)
     queued_at(engine, settings, local(settings, monday, 12, 30))
     session, _ = signed_in(calendar, "ed")
-    page = session.get(f"{calendar}/plan?start={monday.isoformat()}", timeout=5).text
+    page = session.get(f"{calendar}/plan?start={monday.isoformat()}", timeout=30).text
     taken = local(settings, monday, 12).isoformat(timespec="minutes")
     free = local(settings, monday, 18).isoformat(timespec="minutes")
     assert f'data-at="{taken}"' not in page and f'data-at="{free}"' in page
@@ -73,7 +73,7 @@ def test_the_month_shows_the_posts_of_each_day(calendar, engine, settings) -> No
     day = next_monday(settings) + timedelta(days=2)
     post_id = queued_at(engine, settings, local(settings, day, 20), "telegram")
     session, _ = signed_in(calendar, "ed")
-    page = session.get(f"{calendar}/plan?view=month&start={day.isoformat()}", timeout=5).text
+    page = session.get(f"{calendar}/plan?view=month&start={day.isoformat()}", timeout=30).text
     cell = page.split(f'data-day="{day.isoformat()}"')[1].split("</section>")[0]
     assert f'data-post="{post_id}"' in cell
 
@@ -83,7 +83,7 @@ def move(base: str, session, csrf: str, post_id: int, at: str):
         f"{base}/api/posts/{post_id}/move",
         json={"at": at},
         headers={"X-CSRF-Token": csrf},
-        timeout=5,
+        timeout=30,
     )
 
 
@@ -119,20 +119,20 @@ def test_a_move_into_the_past_is_refused(calendar, engine, settings) -> None:
 def test_a_move_without_the_csrf_header_is_refused(calendar, engine, settings) -> None:
     post_id = queued_at(engine, settings, local(settings, next_monday(settings), 9))
     session, _ = signed_in(calendar, "ed")
-    answer = session.post(f"{calendar}/api/posts/{post_id}/move", json={"at": "+1h"}, timeout=5)
+    answer = session.post(f"{calendar}/api/posts/{post_id}/move", json={"at": "+1h"}, timeout=30)
     assert answer.status_code == 403
 
 
 def test_the_post_page_offers_the_channels_free_slots(calendar, engine, settings) -> None:
     post_id = queued_at(engine, settings, utcnow() + timedelta(hours=30))
     session, _ = signed_in(calendar, "ed")
-    page = session.get(f"{calendar}/posts/{post_id}", timeout=5).text
+    page = session.get(f"{calendar}/posts/{post_id}", timeout=30).text
     assert f'action="/posts/{post_id}/reschedule"' in page and 'name="slot"' in page
 
 
 def test_the_change_stamp_moves_when_a_post_changes(calendar, engine, settings) -> None:
     session, _ = signed_in(calendar, "ed")
-    before = session.get(f"{calendar}/api/changes", timeout=5).json()["version"]
+    before = session.get(f"{calendar}/api/changes", timeout=30).json()["version"]
     queued_at(engine, settings, utcnow() + timedelta(hours=3))
-    after = session.get(f"{calendar}/api/changes", timeout=5).json()["version"]
+    after = session.get(f"{calendar}/api/changes", timeout=30).json()["version"]
     assert before != after

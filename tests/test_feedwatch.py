@@ -77,7 +77,7 @@ def desk(database_url: str, feeds: dict[str, FeedSettings]) -> Settings:
         database_url=database_url,
         channels={"x_main": ChannelSettings(type="x", dry_run=True)},
         feeds=feeds,
-        fetch=FetchSettings(allow_private_networks=True, timeout=5),
+        fetch=FetchSettings(allow_private_networks=True, timeout=30),
     )
 
 

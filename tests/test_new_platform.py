@@ -124,15 +124,15 @@ def test_a_new_platform_is_previewed_by_the_desk(pigeon, engine: Engine, monkeyp
     try:
         base = f"http://127.0.0.1:{server.port}"
         session = requests.Session()
-        signin = session.get(f"{base}/signin", timeout=5).text
+        signin = session.get(f"{base}/signin", timeout=30).text
         csrf = lxml.html.fromstring(signin).cssselect("input[name=csrf]")[0].get("value")
         session.post(
             f"{base}/signin",
             data={"name": "ed", "password": "correct horse battery", "csrf": csrf},
-            timeout=5,
+            timeout=30,
         )
-        page = lxml.html.fromstring(session.get(f"{base}/articles/{article_id}", timeout=5).text)
-        styles = session.get(f"{base}/channels.css", timeout=5).text
+        page = lxml.html.fromstring(session.get(f"{base}/articles/{article_id}", timeout=30).text)
+        styles = session.get(f"{base}/channels.css", timeout=30).text
     finally:
         server.stop()
     (card,) = page.cssselect("section.card[data-channel=tauben]")

@@ -80,7 +80,7 @@ def test_no_more_hashes_run_at_once_than_allowed() -> None:
         admitted: list[bool] = []
 
         async def hold() -> None:
-            async with guard.hashing(timeout=5) as inside:
+            async with guard.hashing(timeout=30) as inside:
                 admitted.append(inside)
                 await release.wait()
 

@@ -189,7 +189,7 @@ def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypat
 
 
 def test_the_health_check_answers_while_the_database_does(hook) -> None:
-    answer = requests.get(hook.replace("/hooks/articles", "/healthz"), timeout=5)
+    answer = requests.get(hook.replace("/hooks/articles", "/healthz"), timeout=30)
     assert (answer.status_code, answer.json()) == (200, {"ok": True})
 
 
@@ -204,7 +204,7 @@ def test_the_health_check_says_when_the_database_is_gone(tmp_path, monkeypatch) 
         engine.dispose()
         (tmp_path / "gone.db").unlink()
         (tmp_path / "gone.db").mkdir()  # a database that can no longer be opened
-        answer = requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)
+        answer = requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=30)
     finally:
         server.stop()
     assert answer.status_code == 503 and "does not answer" in answer.json()["error"]

@@ -114,7 +114,7 @@ def post_event(base: str, payload: dict[str, Any], secret: str = SECRET) -> requ
         f"{base}/hooks/whatsapp",
         data=body,
         headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-        timeout=5,
+        timeout=30,
     )
 
 
@@ -125,14 +125,14 @@ def test_meta_verification_gets_the_challenge_back(hook) -> None:
         "hub.verify_token": "verify-me",
         "hub.challenge": "1158201444",
     }
-    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=5)
+    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=30)
     assert (answer.status_code, answer.text) == (200, "1158201444")
 
 
 def test_verification_with_another_token_is_403(hook) -> None:
     base, _ = hook
     params = {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
-    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=5)
+    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=30)
     assert answer.status_code == 403 and "error" in answer.json()
 
 
@@ -148,7 +148,7 @@ def test_a_body_that_is_not_json_is_400(hook) -> None:
     body = b"{not json"
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     answer = requests.post(
-        f"{base}/hooks/whatsapp", data=body, headers={"X-Hub-Signature-256": signature}, timeout=5
+        f"{base}/hooks/whatsapp", data=body, headers={"X-Hub-Signature-256": signature}, timeout=30
     )
     assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
 
@@ -235,7 +235,7 @@ def test_the_post_view_counts_what_became_of_the_messages(hook, engine, graph_ap
         post_event(base, status_of(number_id, row.remote_id, row.recipient[1:], status, code))
     add_user(engine, "ed", PASSWORD, "editor")
     session, _ = signed_in(base, "ed")
-    page = session.get(f"{base}/posts/{rows[0].post_id}", timeout=5).text
+    page = session.get(f"{base}/posts/{rows[0].post_id}", timeout=30).text
     shown = dict(re.findall(r"<dt>(\w+)</dt><dd>(\d+)</dd>", page))
     assert shown == {"sent": "3", "delivered": "2", "read": "1", "failed": "1"}
     assert "1 × 131026: Message undeliverable" in page
