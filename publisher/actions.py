@@ -105,6 +105,11 @@ class Planned:
     refusal: EditorError | None = None
 
     @property
+    def rule(self) -> str:
+        """The catalogue's word for how its time was found: at once, a slot, the time asked."""
+        return "planned_now" if self.now else "planned_slot" if self.by_slot else "planned_at"
+
+    @property
     def now(self) -> bool:
         """Whether it goes out at once (within the minute an editor takes to confirm)."""
         return self.due is not None and self.due - utcnow() <= NOW_WINDOW

@@ -155,11 +155,10 @@ class Drafts:
         if plan.due is None:
             reason = self.talk.reason(plan.refusal) if plan.refusal else ""
             return say("preview_refused", reason=reason)
-        rule = "planned_now" if plan.now else "planned_slot" if plan.by_slot else "planned_at"
         line = say(
             "preview_time",
             when=self.talk.when(plan.due, plan.channel),
-            rule=say(rule),
+            rule=say(plan.rule),
             approval=say("needs_approval" if plan.approval else "no_approval"),
         )
         if plan.reach is not None:

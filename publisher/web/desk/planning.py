@@ -141,9 +141,7 @@ class Planning:
             else:
                 zone = self.settings.channel_tz(name)
                 row["due"] = moment(plan.due, zone, self.language)
-                row["rule"] = self.t(
-                    "planned_now" if plan.now else "planned_slot" if plan.by_slot else "planned_at"
-                )
+                row["rule"] = self.t(plan.rule)
                 row["approval"] = self.t("needs_approval" if plan.approval else "no_approval")
                 if plan.reach is not None:
                     row["reach"] = self.t(
