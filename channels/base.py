@@ -7,18 +7,22 @@ headline at a word boundary with "…" when even it does not fit, and never touc
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from publisher.articles import Article
 from publisher.channels.text import truncate
 from publisher.errors import EditorError
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class ComposeError(EditorError, ValueError):
@@ -357,6 +361,11 @@ class Channel(ABC):
     @abstractmethod
     def send(self, message: Outgoing) -> Receipt:
         """Post `message`; raises ChannelError classified for the engine."""
+
+    async def send_async(self, message: Outgoing, session: aiohttp.ClientSession) -> Receipt:
+        """`send` for a fan-out, which has hundreds of messages in flight on one event loop: a
+        channel that fans out makes its call on `session`; any other is sent in a thread."""
+        return await asyncio.to_thread(self.send, message)
 
     def validate(self, text: str, article: Article | None = None) -> list[str]:
         """Problems an edited text would have on this platform; empty when it can be posted."""

@@ -16,13 +16,14 @@ import time
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from publisher.channels.base import ChannelError, Finding, PlatformOptions
-from publisher.channels.http import network_error, retry_after
+from publisher.channels.http import HttpSession, network_error_async, retry_after
 from publisher.channels.secrets import redact
 
 if TYPE_CHECKING:
-    import requests
+    import aiohttp
 
 GRAPH_API_BASE = "https://graph.facebook.com"
 GRAPH_API_VERSION = "v26.0"
@@ -62,26 +63,16 @@ class GraphOptions(PlatformOptions):
 
 
 class GraphClient:
-    """A requests session speaking to one Graph API version on behalf of one channel."""
+    """Calls to one Graph API version on behalf of one channel: through a requests session, or
+    on an asyncio session for a fan-out."""
 
     def __init__(self, name: str, api_base: str | None, options: GraphOptions) -> None:
         self.name = name
         base = (api_base or GRAPH_API_BASE).rstrip("/")
         self.root = f"{base}/{options.api_version}"
         self.timeout = options.timeout
-
-    @cached_property
-    def session(self) -> requests.Session:
-        # Made on the first call: channels are also built just to compose teasers.
-        import requests
-        from requests.adapters import HTTPAdapter
-
-        session = requests.Session()
-        # A WhatsApp fan-out has many messages in flight at once, each wanting a connection.
-        pooled = HTTPAdapter(pool_connections=4, pool_maxsize=100)
-        session.mount("https://", pooled)
-        session.mount("http://", pooled)
-        return session
+        # A WhatsApp fan-out has hundreds of messages in flight at once, each on a connection.
+        self.http = HttpSession(name, options.timeout, self.root, connections=500)
 
     def call(
         self,
@@ -94,39 +85,71 @@ class GraphClient:
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The JSON answer of a successful call; a classified ChannelError otherwise."""
-        import requests
-
-        try:
-            response = self.session.request(
-                method,
-                f"{self.root}/{path.lstrip('/')}",
-                json=json_body,
-                data=data,
-                params=params,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise network_error(self.name, exc) from None
+        response = self.http.request(
+            method,
+            f"{self.root}/{path.lstrip('/')}",
+            json=json_body,
+            data=data,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         try:
             answer = response.json()
         except ValueError:
             answer = None
         if 200 <= response.status_code < 300 and isinstance(answer, dict):
             return answer
-        raise classify(self.name, response, answer)
+        raise classify(self.name, response.status_code, answer, response.headers)
+
+    @cached_property
+    def proxy(self) -> str | None:
+        """The proxy the environment names for the Graph API, read once for the asyncio calls
+        (aiohttp would read the environment and ~/.netrc again at every call)."""
+        from requests.utils import get_environ_proxies
+
+        proxies = get_environ_proxies(self.root)
+        return proxies.get(urlsplit(self.root).scheme) or proxies.get("all")
+
+    async def call_async(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`call` on an asyncio session, for a fan-out with hundreds of messages in flight."""
+        import aiohttp
+
+        try:
+            async with session.request(
+                method,
+                f"{self.root}/{path.lstrip('/')}",
+                json=json_body,
+                headers={"Authorization": f"Bearer {token}"},
+                proxy=self.proxy,
+                timeout=aiohttp.ClientTimeout(sock_connect=self.timeout, sock_read=self.timeout),
+            ) as response:
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    answer = None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise network_error_async(self.name, exc) from None
+        if 200 <= response.status < 300 and isinstance(answer, dict):
+            return answer
+        raise classify(self.name, response.status, answer, response.headers)
 
     def close(self) -> None:
-        if "session" in self.__dict__:
-            self.session.close()
+        self.http.close()
 
 
-def classify(name: str, response: requests.Response, answer: Any) -> ChannelError:
+def classify(name: str, status: int, answer: Any, headers: Mapping[str, str]) -> ChannelError:
     """The engine's reading of a Graph API error answer."""
     error = answer.get("error") if isinstance(answer, dict) else None
-    status = response.status_code
     if not isinstance(error, dict):
-        return _by_status(name, response)
+        return _by_status(name, status, headers)
     code = _int(error.get("code"))
     subcode = _int(error.get("error_subcode"))
     detail = str(error.get("error_user_msg") or error.get("message") or f"HTTP {status}")
@@ -148,7 +171,7 @@ def classify(name: str, response: requests.Response, answer: Any) -> ChannelErro
             "rate_limited", message, retry_after=wait, code=tag, recipient_only=True
         )
     if code in RATE_LIMIT_CODES:
-        return ChannelError("rate_limited", message, retry_after=usage_wait(response), code=tag)
+        return ChannelError("rate_limited", message, retry_after=usage_wait(headers), code=tag)
     if code == POLICY_BLOCK:
         return ChannelError("rate_limited", message, retry_after=DEFAULT_RATE_WAIT, code=tag)
     if code in PERMISSION_CODES:
@@ -158,11 +181,10 @@ def classify(name: str, response: requests.Response, answer: Any) -> ChannelErro
     return ChannelError("permanent", message, code=tag)
 
 
-def _by_status(name: str, response: requests.Response) -> ChannelError:
-    status = response.status_code
+def _by_status(name: str, status: int, headers: Mapping[str, str]) -> ChannelError:
     message = f"{name}: HTTP {status} without a Graph API error"
     if status == 429:
-        wait = retry_after(response.headers.get("Retry-After"), DEFAULT_RATE_WAIT)
+        wait = retry_after(headers.get("Retry-After"), DEFAULT_RATE_WAIT)
         return ChannelError("rate_limited", message, retry_after=wait, code=str(status))
     if status in (401, 403):
         return ChannelError("auth", message, code=str(status))
@@ -171,13 +193,13 @@ def _by_status(name: str, response: requests.Response) -> ChannelError:
     return ChannelError("permanent", message, code=str(status))
 
 
-def usage_wait(response: requests.Response) -> float:
+def usage_wait(headers: Mapping[str, str]) -> float:
     """Seconds until access returns, from the usage headers: the business-use-case header names
     `estimated_time_to_regain_access` in minutes; the app and page headers only give percentages,
     and their window is a rolling hour."""
     waits: list[float] = []
     for header in USAGE_HEADERS:
-        raw = response.headers.get(header)
+        raw = headers.get(header)
         if not raw:
             continue
         try:
@@ -190,7 +212,7 @@ def usage_wait(response: requests.Response) -> float:
                 waits.append(float(minutes) * 60)
     if waits:
         return max(waits)
-    return retry_after(response.headers.get("Retry-After"), DEFAULT_RATE_WAIT)
+    return retry_after(headers.get("Retry-After"), DEFAULT_RATE_WAIT)
 
 
 def _usage_entries(usage: Any) -> list[dict[str, Any]]:

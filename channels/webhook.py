@@ -3,15 +3,14 @@ in-house systems, test stand-ins). An `Idempotency-Key` header lets the receiver
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from publisher.channels.base import Channel, ChannelError, Outgoing, PlatformOptions, Receipt
-from publisher.channels.http import network_error, retry_after
+from publisher.channels.http import HttpSession, retry_after
 from publisher.channels.secrets import secret
 
 if TYPE_CHECKING:
-    import requests
+    pass
 
 
 class WebhookOptions(PlatformOptions):
@@ -38,14 +37,7 @@ class Webhook(Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.url = self.config.url
-        self.timeout = self.config.timeout
-
-    @cached_property
-    def session(self) -> requests.Session:
-        # Made on the first send: channels are also built just to compose teasers.
-        import requests
-
-        return requests.Session()
+        self.http = HttpSession(self.name, self.config.timeout)
 
     def measure(self, text: str) -> int:
         return len(text)
@@ -66,14 +58,7 @@ class Webhook(Channel):
             "link": message.link,
             "fields": dict(message.fields),
         }
-        import requests
-
-        try:
-            response = self.session.post(
-                self.url, json=body, headers=self._headers(message), timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise network_error(self.name, exc) from None
+        response = self.http.request("POST", self.url, json=body, headers=self._headers(message))
         status = response.status_code
         if 200 <= status < 300:
             answer = response.json() if "json" in response.headers.get("Content-Type", "") else {}
@@ -91,8 +76,7 @@ class Webhook(Channel):
         raise ChannelError("permanent", reason, code=str(status))
 
     def close(self) -> None:
-        if "session" in self.__dict__:
-            self.session.close()
+        self.http.close()
 
 
 def _text(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +21,9 @@ from publisher.channels.base import Channel, ChannelError, Finding, Outgoing, Re
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import share_query, utf16_length
+
+if TYPE_CHECKING:
+    import aiohttp
 
 TOKEN_ENV = "WHATSAPP_TOKEN"
 OUTSIDE_WINDOW = "131047"
@@ -152,26 +155,54 @@ class WhatsApp(Channel):
         return secret(self.name, self.config.token_env or TOKEN_ENV)
 
     def send(self, message: Outgoing) -> Receipt:
+        template_only = self._template_only(message)
+        token = self._token()
+        if template_only:
+            return self._receipt(self._post(self._template_body(message), token))
+        try:
+            return self._receipt(self._post(self._text_body(message), token))
+        except ChannelError as exc:
+            if exc.code == OUTSIDE_WINDOW and self.config.template:
+                return self._receipt(self._post(self._template_body(message), token))
+            raise
+
+    async def send_async(self, message: Outgoing, session: aiohttp.ClientSession) -> Receipt:
+        template_only = self._template_only(message)
+        token = self._token()
+        path = f"{self.config.phone_number_id}/messages"
+
+        async def post(body: dict[str, Any]) -> Receipt:
+            answer = await self.client.call_async(session, "POST", path, token, json_body=body)
+            return self._receipt(answer)
+
+        if template_only:
+            return await post(self._template_body(message))
+        try:
+            return await post(self._text_body(message))
+        except ChannelError as exc:
+            if exc.code == OUTSIDE_WINDOW and self.config.template:
+                return await post(self._template_body(message))
+            raise
+
+    def _template_only(self, message: Outgoing) -> bool:
+        """Whether `message` goes out as the template alone (configured so, or its reader is
+        outside the 24-hour window)."""
         if not message.recipient:
             raise ChannelError("permanent", f"{self.name}: no recipient", never_sent=True)
-        token = self._token()
-        if self.config.message == "template" or (not message.free_form and self.config.template):
-            return self._send_template(message, token)
-        body = {
+        return self.config.message == "template" or bool(
+            not message.free_form and self.config.template
+        )
+
+    def _text_body(self, message: Outgoing) -> dict[str, Any]:
+        return {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": message.recipient,
             "type": "text",
             "text": {"body": message.text, "preview_url": self.config.preview_url},
         }
-        try:
-            return self._receipt(self._post(body, token))
-        except ChannelError as exc:
-            if exc.code == OUTSIDE_WINDOW and self.config.template:
-                return self._send_template(message, token)
-            raise
 
-    def _send_template(self, message: Outgoing, token: str) -> Receipt:
+    def _template_body(self, message: Outgoing) -> dict[str, Any]:
         template = self.config.template
         if template is None:
             raise ChannelError(
@@ -179,7 +210,7 @@ class WhatsApp(Channel):
             )
         # Template parameters may not hold line breaks or tabs.
         headline = " ".join(str(message.fields.get("headline") or message.text).split())
-        body = {
+        return {
             "messaging_product": "whatsapp",
             "to": message.recipient,
             "type": "template",
@@ -197,7 +228,6 @@ class WhatsApp(Channel):
                 ],
             },
         }
-        return self._receipt(self._post(body, token))
 
     def _post(self, body: dict[str, Any], token: str) -> dict[str, Any]:
         return self.client.call(

@@ -134,6 +134,9 @@ class QuietServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    # A platform takes hundreds of connections opened at once (a fan-out's first wave); the
+    # default backlog of 5 would reset them.
+    request_queue_size = 1024
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that vanish mid-answer (killed workers, timeouts) are part of the tests."""

@@ -241,7 +241,7 @@ def test_usage_wait_is_the_longest_estimate_in_the_header(minutes: list[int], he
     entries = [{"type": "pages", "estimated_time_to_regain_access": m} for m in minutes]
     response.headers[header] = json.dumps({"123": entries})
     expected = max(minutes) * 60 if max(minutes) > 0 else 3600
-    assert usage_wait(response) == expected
+    assert usage_wait(response.headers) == expected
 
 
 def test_the_throughput_limit_is_a_wait_of_a_second_that_backs_off(graph_api, credentials) -> None:

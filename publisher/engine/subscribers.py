@@ -25,6 +25,8 @@ from publisher.errors import EditorError
 UNREACHABLE_AFTER = 3
 # A subscriber who wrote within this time may get free-form messages; others only templates.
 WINDOW = timedelta(hours=24)
+# An import adding this many numbers has the database look at the table again.
+ANALYZE_AFTER = 1000
 
 
 class SubscriberState(StrEnum):
@@ -155,6 +157,11 @@ def import_numbers(
                     for number in new[first : first + 5000]
                 ],
             )
+    if result.added >= ANALYZE_AFTER:
+        # The table changed shape at once: the planner learns it now, not when autovacuum comes
+        # round, or the first fan-out looks each batch of readers up by reading the whole table.
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE subscribers")
     return result
 
 
