@@ -3,18 +3,21 @@ what goes over the wire, and how `error.code`/`error_subcode` and the usage head
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
+import aiohttp
 import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.channels import ChannelError, Outgoing
+from publisher.channels import ChannelError, Outgoing, Receipt
 from publisher.channels.facebook import Facebook
 from publisher.channels.graph import usage_wait
 from publisher.channels.whatsapp import WhatsApp
+from standins.base import free_port
 from standins.graph import EXPIRED_TOKEN, GRAPH_TOKEN, GraphStandIn, graph_error
 
 LINK = "https://e.de/a?utm_source=facebook"
@@ -264,3 +267,56 @@ def test_the_accounts_hourly_limit_still_waits_the_hour(graph_api, credentials) 
     graph_api.fail_next("/messages", 400, graph_error(80007, "(#80007) Rate limit issues"))
     error = error_of(lambda: whatsapp(graph_api).send(wa_message()))
     assert (error.kind, error.retry_after, error.backoff) == ("rate_limited", 3600.0, False)
+
+
+def send_async(adapter: WhatsApp, message: Outgoing) -> Receipt:
+    """One message the way a fan-out sends it: on an event loop, on an aiohttp session."""
+
+    async def go() -> Receipt:
+        async with aiohttp.ClientSession() as session:
+            return await adapter.send_async(message, session)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("on_a_loop", [False, True], ids=["in a thread", "on a loop"])
+def test_a_message_goes_through_the_proxy_the_environment_names(
+    graph_api, credentials, monkeypatch, on_a_loop
+) -> None:
+    # The stand-in answers as the proxy: the Graph API's own address does not resolve here.
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", graph_api.url)
+    adapter = WhatsApp(
+        "whatsapp",
+        {"phone_number_id": graph_api.phone_number_id, "recipients": [RECIPIENT]},
+        api_base="http://graph.publisher-test.invalid",
+    )
+    receipt = send_async(adapter, wa_message()) if on_a_loop else adapter.send(wa_message())
+    (call,) = graph_api.posts("/messages")
+    assert call.headers["host"] == "graph.publisher-test.invalid"
+    assert receipt.remote_id and receipt.remote_id.startswith("wamid.")
+
+
+def test_a_fan_out_message_answered_too_late_may_have_gone_out(graph_api, credentials) -> None:
+    graph_api.latency = (0.5, 0.5)
+    error = error_of(lambda: send_async(whatsapp(graph_api, timeout=0.1), wa_message()))
+    assert (error.kind, error.never_sent) == ("uncertain", False)
+
+
+def test_a_fan_out_message_to_a_platform_not_listening_never_went_out(credentials) -> None:
+    adapter = WhatsApp(
+        "whatsapp",
+        {"phone_number_id": "1", "recipients": [RECIPIENT]},
+        api_base=f"http://127.0.0.1:{free_port()}",
+    )
+    error = error_of(lambda: send_async(adapter, wa_message()))
+    assert (error.kind, error.never_sent) == ("transient", True)
+
+
+def test_a_fan_out_message_is_refused_for_throughput_as_a_call_in_a_thread_is(
+    graph_api, credentials
+) -> None:
+    graph_api.fail_next("/messages", 400, graph_error(130429, "(#130429) Rate limit hit"))
+    error = error_of(lambda: send_async(whatsapp(graph_api), wa_message()))
+    assert (error.kind, error.retry_after, error.backoff) == ("rate_limited", 1.0, True)

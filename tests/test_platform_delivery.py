@@ -300,6 +300,21 @@ def test_a_round_faster_than_the_platform_allows_reaches_everyone_once(
     assert len(taken) == len(many) + graph_api.throughput_refusals
 
 
+def test_a_token_refused_mid_round_gives_back_the_messages_written_ahead_unsent(
+    deliver, engine, graph_api
+) -> None:
+    many = [f"+49176{n:08d}" for n in range(40)]
+    graph_api.fail_next("/messages", *TAKEN)
+    graph_api.fail_next("/messages", *BY_TYPE["whatsapp"].answers["auth"])
+    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=many)
+    rows = delivery_rows(engine, post_id)
+    sent = {r.recipient for r in rows if r.outcome == "sent"}
+    # Nothing is left unclear: what was written ahead and not sent is given back, and owed.
+    assert not {r.outcome for r in rows} & {"pending", "uncertain"}
+    assert sorted(post(engine, post_id).pending) == sorted(set(many) - sent)
+    assert len(graph_api.posts("/messages")) == len(sent) + 1
+
+
 def test_a_throughput_limit_that_persists_puts_the_post_off_longer_each_time(
     deliver, engine, graph_api
 ) -> None:

@@ -24,6 +24,7 @@ from publisher.engine.dispatch import Dispatcher
 from publisher.engine.schema import deliveries, posts, subscribers
 from publisher.engine.slots import When
 from publisher.engine.subscribers import (
+    ANALYZE_AFTER,
     Reach,
     heard_from,
     import_numbers,
@@ -116,6 +117,23 @@ def test_importing_again_changes_nothing(tmp_path, engine, database_url) -> None
     again = import_numbers(engine, "wa", "\n".join(NUMBERS), "event")
     assert (again.added, again.already) == (0, 3)
     assert {row["source"] for row in listing(engine, "wa")} == {"form"}
+
+
+def test_a_big_import_leaves_the_database_knowing_the_tables_new_size(engine) -> None:
+    # Unanalysed, PostgreSQL read the whole table for each batch of a fan-out's readers.
+    numbers = [f"+49170{n:07d}" for n in range(ANALYZE_AFTER)]
+    import_numbers(engine, "wa", "\n".join(numbers), "form")
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            analysed = connection.exec_driver_sql(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname = 'subscribers' AND schemaname = current_schema()"
+            ).scalar_one()
+        else:
+            analysed = connection.exec_driver_sql(
+                "SELECT count(*) > 0 FROM sqlite_stat1 WHERE tbl = 'subscribers'"
+            ).scalar_one()
+    assert analysed
 
 
 def test_an_import_never_subscribes_someone_who_unsubscribed(engine) -> None:
