@@ -7,7 +7,7 @@ import asyncio
 import bisect
 import time
 
-from publisher.engine.pace import MARGIN, Pace
+from publisher.engine.pace import MARGIN, WINDOW, Pace
 
 
 def busiest_second(moments: list[float]) -> int:
@@ -37,10 +37,17 @@ def test_the_refusals_of_one_burst_halve_the_pace_once() -> None:
     assert pace.rate == 100 * MARGIN / 2
 
 
-def test_a_refusal_of_a_call_made_after_the_slow_down_halves_it_again() -> None:
+def test_a_refusal_within_a_second_of_the_slow_down_belongs_to_the_same_burst() -> None:
     pace = Pace(100)
     pace.slow_down(time.monotonic())
+    pace.slow_down(pace.slowed_at + WINDOW / 2)
+    assert pace.rate == 100 * MARGIN / 2
+
+
+def test_a_refusal_a_second_after_the_slow_down_halves_the_pace_again() -> None:
+    pace = Pace(100)
     pace.slow_down(time.monotonic())
+    pace.slow_down(pace.slowed_at + WINDOW)
     assert pace.rate == 100 * MARGIN / 4
 
 

@@ -16,6 +16,8 @@ MARGIN = 0.95
 # and never below this share of it.
 RECOVERY = 0.01
 FLOOR = 0.05
+# The platform's counting period, in seconds.
+WINDOW = 1.0
 
 
 class Pace:
@@ -27,7 +29,7 @@ class Pace:
         self.aim = per_second * MARGIN
         self.rate = self.aim
         self.next = time.monotonic()
-        self.slowed_at = self.next
+        self.slowed_at = self.next - WINDOW
         # When the calls of the last second were made: a loop that wakes several callers late
         # at once must still not put more than the aim into one second.
         self.calls: deque[float] = deque()
@@ -42,18 +44,18 @@ class Pace:
             await asyncio.sleep(at - now)
         while True:
             now = time.monotonic()
-            while self.calls and self.calls[0] <= now - 1.0:
+            while self.calls and self.calls[0] <= now - WINDOW:
                 self.calls.popleft()
             if len(self.calls) < self.aim:
                 self.calls.append(now)
                 return now
-            await asyncio.sleep(self.calls[0] + 1.0 - now)
+            await asyncio.sleep(self.calls[0] + WINDOW - now)
 
     def slow_down(self, called_at: float) -> None:
         """Halve the pace for a throughput refusal of a call made at `called_at`, once per
-        burst: the refusals of calls made before the last slow-down belong to the burst it
-        answered."""
-        if called_at < self.slowed_at:
+        burst: a call made before the last slow-down, or within the platform's second after
+        it, met a second that still held the calls made before it."""
+        if called_at < self.slowed_at + WINDOW:
             return
         now = time.monotonic()
         self.slowed_at = now
