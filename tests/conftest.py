@@ -235,6 +235,22 @@ def _database_params() -> list:
     return params
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `one_database` (the desk, the bot, the hooks and the widget as their users
+    see them) run on SQLite only: the engine's and storage's own tests run on both databases,
+    and running a page's test twice proves nothing more."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("one_database")
+        and getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
+        == "postgresql"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in set(dropped)]
+
+
 @contextmanager
 def postgres_schema() -> Iterator[str]:
     """The URL of a schema of its own in the test PostgreSQL, dropped afterwards."""

@@ -32,6 +32,8 @@ from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import wait_for
 
+pytestmark = pytest.mark.one_database
+
 EDITOR = 4242
 JUNIOR = 4343
 STRANGER = 6666

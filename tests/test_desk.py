@@ -35,6 +35,8 @@ from tests.desk_helpers import (
     token,
 )
 
+pytestmark = pytest.mark.one_database
+
 # The smallest PNG there is: one transparent pixel.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -17,6 +17,8 @@ from publisher.engine.schema import posts
 from publisher.web.app import ServerThread, create_app
 from publisher.web.signing import sign
 
+pytestmark = pytest.mark.one_database
+
 SECRET = "whsec-webhook-test-81c2"
 ARTICLE = {
     "id": "cms-1",

@@ -26,6 +26,8 @@ from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, serving, signed_in
 from tests.engine_helpers import article, delivery_rows, make_settings
 
+pytestmark = pytest.mark.one_database
+
 SECRET = "meta-app-secret-5f1e"
 READER = "4917612345678"
 

@@ -23,6 +23,8 @@ from publisher.teasers import compose
 from publisher.web.app import ServerThread, create_app
 from publisher.web.widget import render_meta, render_widget
 
+pytestmark = pytest.mark.one_database
+
 ARTICLE = Article(
     id="cms-5",
     url="https://www.news.de/politik/5/?ref=home",
