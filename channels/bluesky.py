@@ -78,7 +78,6 @@ class BlueskyOptions(PlatformOptions):
     handle: str | None = None
     password_env: str | None = None
     card: bool = True
-    timeout: float = 20.0
 
     required: ClassVar[tuple[str, ...]] = ("handle",)
 

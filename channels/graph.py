@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from publisher.channels.base import ChannelError, Finding, PlatformOptions
+from publisher.channels.base import ChannelError, Finding, TokenOptions
 from publisher.channels.http import HttpSession, network_error_async, retry_after
 from publisher.channels.secrets import redact
 
@@ -54,12 +54,10 @@ USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-Page-Usage", "X-App-Usage", "X-
 DEFAULT_RATE_WAIT = 3600.0
 
 
-class GraphOptions(PlatformOptions):
+class GraphOptions(TokenOptions):
     """Keys every Graph API channel takes."""
 
     api_version: str = GRAPH_API_VERSION
-    token_env: str | None = None
-    timeout: float = 20.0
 
 
 class GraphClient:

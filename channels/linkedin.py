@@ -40,9 +40,9 @@ from publisher.channels.base import (
     Finding,
     ImageUnavailable,
     Outgoing,
-    PlatformOptions,
     Receipt,
     Teaser,
+    TokenOptions,
 )
 from publisher.channels.http import HttpSession, retry_after
 from publisher.channels.secrets import redact, secret
@@ -64,13 +64,11 @@ def plain_text(commentary: str) -> str:
     return re.sub(r"\\(.)", r"\1", commentary)
 
 
-class LinkedInOptions(PlatformOptions):
+class LinkedInOptions(TokenOptions):
     author: str | None = Field(default=None, pattern=r"^urn:li:(organization|person):\w+$")
     # A version LinkedIn serves (each for a year): update it at least once a year.
     version: str = Field(default="202610", pattern=r"^\d{6}$")
     thumbnail: bool = True
-    token_env: str | None = None
-    timeout: float = 20.0
 
     required: ClassVar[tuple[str, ...]] = ("author",)
 

@@ -40,9 +40,9 @@ from publisher.channels.base import (
     Finding,
     ImageUnavailable,
     Outgoing,
-    PlatformOptions,
     Receipt,
     Teaser,
+    TokenOptions,
 )
 from publisher.channels.http import HttpSession
 from publisher.channels.secrets import redact, secret
@@ -69,15 +69,13 @@ def mastodon_length(text: str, url_characters: int = 23) -> int:
     return len(graphemes(counted))
 
 
-class MastodonOptions(PlatformOptions):
+class MastodonOptions(TokenOptions):
     instance: str | None = None
     visibility: Literal["public", "unlisted", "private"] = "public"
     image: bool = True
     # Set only to override what the instance says (learned); 500 and 23 until learned.
     max_characters: int | None = Field(default=None, gt=0)
     url_characters: int | None = Field(default=None, gt=0)
-    token_env: str | None = None
-    timeout: float = 20.0
 
     required: ClassVar[tuple[str, ...]] = ("instance",)
 

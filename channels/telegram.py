@@ -24,10 +24,10 @@ from publisher.channels.base import (
     ChannelError,
     Finding,
     Outgoing,
-    PlatformOptions,
     Problem,
     Receipt,
     Teaser,
+    TokenOptions,
 )
 from publisher.channels.secrets import redact, secret
 from publisher.channels.telegram_markup import to_html, to_markup
@@ -151,11 +151,9 @@ def parse_entities(text: str) -> tuple[str, list[str]]:
     return "".join(parser.visible), parser.problems
 
 
-class TelegramOptions(PlatformOptions):
+class TelegramOptions(TokenOptions):
     chat_id: str | int | None = None
-    token_env: str | None = None
     link_preview: bool = True
-    timeout: float = 20.0
 
     required: ClassVar[tuple[str, ...]] = ("chat_id",)
 

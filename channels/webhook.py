@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from publisher.channels.base import Channel, ChannelError, Outgoing, PlatformOptions, Receipt
+from publisher.channels.base import Channel, ChannelError, Outgoing, Receipt, TokenOptions
 from publisher.channels.http import HttpSession, retry_after
 from publisher.channels.secrets import secret
 
@@ -13,10 +13,9 @@ if TYPE_CHECKING:
     pass
 
 
-class WebhookOptions(PlatformOptions):
+class WebhookOptions(TokenOptions):
     url: str = ""
     timeout: float = 10.0
-    token_env: str | None = None
 
     required: ClassVar[tuple[str, ...]] = ("url",)
 

@@ -79,7 +79,6 @@ class XOptions(PlatformOptions):
     token_env: str = OAUTH2_ENV
     thread: bool = False
     image: bool = True
-    timeout: float = 20.0
 
 
 @cache
