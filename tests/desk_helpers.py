@@ -71,7 +71,14 @@ def signed_in(base: str, name: str) -> tuple[requests.Session, str]:
 def queued_post(engine: Engine, database_url: str, state: str = "queued") -> int:
     settings = desk_settings(database_url)
     (post_id,) = queue.add(
-        engine, settings, ARTICLE, roster.chosen(settings, ["x"]), When(), force=True
+        engine,
+        settings,
+        ARTICLE,
+        roster.chosen(settings, ["x"]),
+        When(),
+        force=True,
+        # As `publisher queue add` records it.
+        queued_by="cli",
     )
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state=state))

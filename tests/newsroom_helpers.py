@@ -77,7 +77,9 @@ def newsroom(tmp_path_factory, monkeypatch_module) -> Iterator[tuple[str, Engine
     add_user(engine, "ed", BROWSER_PASSWORD, "editor")
     import_numbers(engine, "whatsapp", READERS, "sign-up form")
     taken = Article(id="taken", url="https://e.de/taken", headline="Belegt")
-    queue.add(engine, settings, taken, roster.chosen(settings, ["facebook"]), When())
+    queue.add(
+        engine, settings, taken, roster.chosen(settings, ["facebook"]), When(), queued_by="test"
+    )
     server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
     server.start()
     yield f"http://127.0.0.1:{server.port}", engine, settings
@@ -127,7 +129,9 @@ def queued_on(engine: Engine, settings: Settings, number: int, channel: str) -> 
         bullets=["Erster Punkt"],
     )
     at = When("at", utcnow() + timedelta(days=1))
-    (post_id,) = queue.add(engine, settings, article, roster.chosen(settings, [channel]), at)
+    (post_id,) = queue.add(
+        engine, settings, article, roster.chosen(settings, [channel]), at, queued_by="test"
+    )
     return post_id
 
 

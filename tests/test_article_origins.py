@@ -49,7 +49,15 @@ def test_queueing_an_editors_copy_of_a_cms_article_posts_the_cms_version(
 ) -> None:
     settings = newsroom(database_url)
     release(engine, settings, CMS, "feed-politik")
-    queue.add(engine, settings, FORGED, roster.chosen(settings, ["x"]), When(), force=True)
+    queue.add(
+        engine,
+        settings,
+        FORGED,
+        roster.chosen(settings, ["x"]),
+        When(),
+        force=True,
+        queued_by="test",
+    )
     assert all("Die Fassung des CMS" in text for text in texts(engine))
     assert not any("attacker" in text for text in texts(engine))
 

@@ -96,7 +96,9 @@ def settings_for(database_url: str, pds: BlueskyStandIn, **options):
 
 def deliver(engine, settings) -> tuple[int, Dispatcher]:
     news = article(language="de")
-    (post_id,) = queue.add(engine, settings, news, roster.chosen(settings, ["sky"]), When())
+    (post_id,) = queue.add(
+        engine, settings, news, roster.chosen(settings, ["sky"]), When(), queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     return post_id, dispatcher

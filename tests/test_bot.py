@@ -118,7 +118,7 @@ def rows(engine: Engine) -> list[Any]:
 
 def queue_post(engine: Engine, settings: Settings, channel: str = "x_main") -> int:
     channels = roster.chosen(settings, [channel])
-    return queue.add(engine, settings, ARTICLE, channels, When(), force=True)[0]
+    return queue.add(engine, settings, ARTICLE, channels, When(), force=True, queued_by="test")[0]
 
 
 def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR) -> None:

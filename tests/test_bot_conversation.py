@@ -263,7 +263,9 @@ def test_the_list_shows_newsroom_time_with_its_zone(bot, engine, newsroom) -> No
 
 def test_the_log_shows_a_push_to_many_readers_as_one_line(bot, engine, newsroom) -> None:
     channels = roster.chosen(newsroom, ["wa"])
-    (post_id,) = queue.add(engine, newsroom, ARTICLE, channels, When(), force=True)
+    (post_id,) = queue.add(
+        engine, newsroom, ARTICLE, channels, When(), force=True, queued_by="test"
+    )
     now = datetime.now(UTC)
     with engine.begin() as connection:
         connection.execute(
@@ -338,7 +340,9 @@ def test_a_failure_while_the_bot_was_down_is_told_when_it_starts(
 ) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
     channels = roster.chosen(newsroom, ["x"])
-    (post_id,) = queue.add(engine, newsroom, ARTICLE, channels, When(), force=True)
+    (post_id,) = queue.add(
+        engine, newsroom, ARTICLE, channels, When(), force=True, queued_by="test"
+    )
     failed(engine, post_id, "transient", "HTTP 503 from the platform")
     with bot_running(engine, newsroom, bot_api):
         note = wait_for(lambda: replies(bot_api, EDITORS_CHAT))[-1]

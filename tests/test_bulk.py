@@ -47,7 +47,9 @@ def queued_at(engine: Engine, settings: Settings, at: datetime, channel: str = "
     number = next(NUMBERS)
     article = Article(id=f"bulk-{number}", url=f"https://e.de/{number}", headline=f"Rat {number}")
     apart = When("at", utcnow() + timedelta(days=60, hours=2 * number))
-    (post_id,) = queue.add(engine, settings, article, roster.chosen(settings, [channel]), apart)
+    (post_id,) = queue.add(
+        engine, settings, article, roster.chosen(settings, [channel]), apart, queued_by="test"
+    )
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(due_at=at))
     return post_id

@@ -82,6 +82,13 @@ def test_duplicate_is_refused_and_the_queue_is_unchanged(desk: Path) -> None:
     assert queue_json(desk) == before
 
 
+def test_a_duplicate_refused_on_the_command_line_names_the_flag_that_queues_it_anyway(
+    desk: Path,
+) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL)
+    assert_refused(run(desk, "queue", "add", str(SAMPLE), "--url", URL), "use --force")
+
+
 def test_time_in_the_past_is_refused(desk: Path) -> None:
     result = run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--at", "2020-01-01T10:00")
     assert_refused(result, "is in the past")

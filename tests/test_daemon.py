@@ -27,7 +27,7 @@ def test_daemon_sends_a_post_when_it_falls_due(engine: Engine, database_url: str
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
     due = utcnow() + timedelta(seconds=0.5)
-    post_id = queue.add(engine, settings, article(), channels, When("at", due))[0]
+    post_id = queue.add(engine, settings, article(), channels, When("at", due), queued_by="test")[0]
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
     try:
@@ -51,9 +51,9 @@ def test_daemon_notices_posts_queued_by_another_process(engine: Engine, database
 
         second = open_engine(database_url)
         assert isinstance(second, other)
-        post_id = queue.add(second, settings, article(), roster.chosen(settings, ["log"]), When())[
-            0
-        ]
+        post_id = queue.add(
+            second, settings, article(), roster.chosen(settings, ["log"]), When(), queued_by="test"
+        )[0]
         wait_for(lambda: post(engine, post_id).state == "sent", seconds=10)
         second.dispose()
     finally:
@@ -83,7 +83,10 @@ def test_sigterm_finishes_the_call_in_flight_and_leaves_the_rest_queued(
 
     engine = open_engine(database_url)
     channels = roster.chosen(settings, ["hook"])
-    ids = [queue.add(engine, settings, article(n), channels, When())[0] for n in range(3)]
+    ids = [
+        queue.add(engine, settings, article(n), channels, When(), queued_by="test")[0]
+        for n in range(3)
+    ]
     worker = subprocess.Popen(
         [sys.executable, "-m", "publisher", "--config", str(config), "run"],
         cwd=ROOT,
@@ -120,7 +123,9 @@ def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
     from publisher.engine.store import open_engine
 
     engine = open_engine(database_url)
-    queue.add(engine, settings, article(), roster.chosen(settings, ["hook"]), When())
+    queue.add(
+        engine, settings, article(), roster.chosen(settings, ["hook"]), When(), queued_by="test"
+    )
     worker = subprocess.Popen(
         [sys.executable, "-m", "publisher", "--config", str(config), "run"],
         cwd=ROOT,
@@ -160,7 +165,9 @@ def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
     other = open_engine(database_url)
     try:
         time.sleep(0.3)
-        (post_id,) = queue.add(other, settings, article(), roster.chosen(settings, ["log"]), When())
+        (post_id,) = queue.add(
+            other, settings, article(), roster.chosen(settings, ["log"]), When(), queued_by="test"
+        )
         started = time.monotonic()
         wait_for(lambda: post(engine, post_id).state == "sent", seconds=10)
         # The next poll is 30 s away; the margin is for a busy machine.
@@ -183,7 +190,9 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
     slowest = 0.0
     try:
         for number in range(30):
-            (post_id,) = queue.add(other, settings, article(number), channels, When())
+            (post_id,) = queue.add(
+                other, settings, article(number), channels, When(), queued_by="test"
+            )
             started = time.monotonic()
             wait_for(lambda sent=post_id: post(engine, sent).state == "sent", seconds=5)
             slowest = max(slowest, time.monotonic() - started)
@@ -199,7 +208,7 @@ def test_a_sender_thread_failing_unexpectedly_is_logged_and_the_daemon_goes_on(
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
     dispatcher = Dispatcher(engine, settings)
-    broken = queue.add(engine, settings, article(1), channels, When())[0]
+    broken = queue.add(engine, settings, article(1), channels, When(), queued_by="test")[0]
     deliver = dispatcher.deliver
 
     def deliver_unless_broken(claimed):
@@ -212,7 +221,7 @@ def test_a_sender_thread_failing_unexpectedly_is_logged_and_the_daemon_goes_on(
     daemon.start()
     try:
         wait_for(lambda: "a bug of ours" in caplog.text)
-        later = queue.add(engine, settings, article(2), channels, When())[0]
+        later = queue.add(engine, settings, article(2), channels, When(), queued_by="test")[0]
         wait_for(lambda: post(engine, later).state == "sent")
     finally:
         daemon.stop()

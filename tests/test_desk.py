@@ -321,6 +321,7 @@ def test_plan_offers_the_channels_free_slots_and_moves_a_post_there(
         roster.chosen(settings, ["x"]),
         When("at", wednesday),
         force=True,
+        queued_by="test",
     )
     with serving(engine, settings) as base:
         session, csrf = signed_in(base, "ed")
@@ -649,7 +650,7 @@ def test_telegram_text_is_edited_with_marks_not_html(desk, engine) -> None:
 def test_marks_typed_for_telegram_are_saved_as_its_html(desk, engine, database_url) -> None:
     settings = desk_settings(database_url)
     chosen = roster.chosen(settings, ["telegram"])
-    (post_id,) = queue.add(engine, settings, ARTICLE, chosen, When(), force=True)
+    (post_id,) = queue.add(engine, settings, ARTICLE, chosen, When(), force=True, queued_by="test")
     session, _ = signed_in(desk, "ed")
     form = post_form(session, desk, post_id)
     session.post(

@@ -79,7 +79,9 @@ def queued(engine: Engine, settings: Settings, channel: str, at: datetime, n: in
         bullets=["Erster Punkt"],
     )
     chosen = roster.chosen(settings, [channel])
-    (post_id,) = queue.add(engine, settings, article, chosen, When("at", at), force=True)
+    (post_id,) = queue.add(
+        engine, settings, article, chosen, When("at", at), force=True, queued_by="test"
+    )
     return post_id
 
 

@@ -37,7 +37,9 @@ def released_at(engine: Engine, settings: Settings, channel: str, at: datetime) 
         id=f"bulk-{number}", url=f"https://e.de/bulk/{number}", headline=f"Hochwasser {number}"
     )
     apart = When("at", utcnow() + timedelta(days=300, hours=2 * number))
-    (post_id,) = queue.add(engine, settings, article, roster.chosen(settings, [channel]), apart)
+    (post_id,) = queue.add(
+        engine, settings, article, roster.chosen(settings, [channel]), apart, queued_by="test"
+    )
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(due_at=at))
     return post_id

@@ -42,7 +42,9 @@ def next_monday(settings: Settings) -> date:
 
 def queued_at(engine: Engine, settings: Settings, moment: datetime, channel: str = "x") -> int:
     chosen = roster.chosen(settings, [channel])
-    (post_id,) = queue.add(engine, settings, ARTICLE, chosen, When("at", moment), force=True)
+    (post_id,) = queue.add(
+        engine, settings, ARTICLE, chosen, When("at", moment), force=True, queued_by="test"
+    )
     return post_id
 
 

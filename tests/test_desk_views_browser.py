@@ -144,7 +144,7 @@ def test_free_slots_are_offered_around_the_day_a_post_is_planned_for(
     at = datetime.combine(day, time(12, 0), settings.tz)
     article = Article(id=f"slots-{size}", url=f"https://e.de/slots/{size}", headline="Slots")
     (post_id,) = queue.add(
-        engine, settings, article, roster.chosen(settings, ["x"]), When("at", at)
+        engine, settings, article, roster.chosen(settings, ["x"]), When("at", at), queued_by="test"
     )
     page = open_desk(browser, base, size)
     page.goto(f"{base}/posts/{post_id}")
@@ -253,7 +253,9 @@ def test_searching_the_queue_folds_umlauts_and_accents(newsroom, browser, size) 
     base, engine, settings = newsroom
     headline = f"Müller übernimmt den Vorsitz in Zürich ({size})"
     article = Article(id=f"search-{size}", url=f"https://e.de/search/{size}", headline=headline)
-    queue.add(engine, settings, article, roster.chosen(settings, ["telegram"]), When())
+    queue.add(
+        engine, settings, article, roster.chosen(settings, ["telegram"]), When(), queued_by="test"
+    )
     page = open_desk(browser, base, size)
     page.goto(f"{base}/queue")
     for words in ("muller zurich", "Mueller", "MÜLLER"):
@@ -269,7 +271,9 @@ def fanned_out(engine: Engine, settings: Settings, number: int, readers: int) ->
     article = Article(
         id=f"fan-{number}", url=f"https://e.de/fan/{number}", headline=f"Eilmeldung {number}"
     )
-    (post_id,) = queue.add(engine, settings, article, roster.chosen(settings, ["whatsapp"]), When())
+    (post_id,) = queue.add(
+        engine, settings, article, roster.chosen(settings, ["whatsapp"]), When(), queued_by="test"
+    )
     now = utcnow()
     rows = [
         {
@@ -367,7 +371,14 @@ def test_the_calendar_filters_by_channel_and_has_a_compact_busy_week(
     for hour in (10, 11, 14):
         at = datetime.combine(monday, time(hour), settings.tz)
         article = Article(id=f"cal-{size}-{hour}", url=f"https://e.de/cal/{hour}", headline="Rat")
-        queue.add(engine, settings, article, roster.chosen(settings, ["telegram"]), When("at", at))
+        queue.add(
+            engine,
+            settings,
+            article,
+            roster.chosen(settings, ["telegram"]),
+            When("at", at),
+            queued_by="test",
+        )
     page = open_desk(browser, base, size)
     page.goto(f"{base}/plan?start={monday.isoformat()}")
     expect(page.locator(".legend")).to_contain_text("next free slot")

@@ -28,7 +28,7 @@ def queue_posts(engine: Engine, settings, count: int = 1, channel: str = "hook")
     channels = roster.chosen(settings, [channel])
     ids = []
     for number in range(count):
-        ids += queue.add(engine, settings, article(number), channels, When())
+        ids += queue.add(engine, settings, article(number), channels, When(), queued_by="test")
     return ids
 
 
@@ -221,7 +221,7 @@ def test_future_posts_are_not_claimed(engine: Engine, database_url: str) -> None
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
     later = utcnow() + timedelta(hours=1)
-    queue.add(engine, settings, article(), channels, When("at", later))
+    queue.add(engine, settings, article(), channels, When("at", later), queued_by="test")
     dispatcher = Dispatcher(engine, settings)
     assert dispatcher.claims.claim() == []
     assert dispatcher.claims.next_wakeup() == later
@@ -283,7 +283,14 @@ def test_naive_times_never_reach_the_database(engine: Engine, database_url: str)
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
     with pytest.raises(TimeError, match="needs a time zone"):
-        queue.add(engine, settings, article(), channels, When("at", datetime(2030, 1, 1)))
+        queue.add(
+            engine,
+            settings,
+            article(),
+            channels,
+            When("at", datetime(2030, 1, 1)),
+            queued_by="test",
+        )
 
 
 def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> None:
@@ -295,7 +302,9 @@ def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> Non
         settings = make_settings(database_url)
         channels = roster.chosen(settings, ["log"])
         noon_here = datetime(2030, 7, 1, 12, 0, tzinfo=UTC).astimezone()
-        post_id = queue.add(engine, settings, article(), channels, When("at", noon_here))[0]
+        post_id = queue.add(
+            engine, settings, article(), channels, When("at", noon_here), queued_by="test"
+        )[0]
         due = post(engine, post_id).due_at
     finally:
         if machine_zone is None:

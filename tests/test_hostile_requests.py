@@ -99,7 +99,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     engine = open_engine(url)
     settings = hostile_settings(url)
     add_user(engine, "anna", PASSWORD, "approver")
-    (post_id,) = queue.add(engine, settings, ARTICLE, roster.chosen(settings, ["x"]), When())
+    (post_id,) = queue.add(
+        engine, settings, ARTICLE, roster.chosen(settings, ["x"]), When(), queued_by="test"
+    )
     client = TestClient(create_app(engine, settings), raise_server_exceptions=False)
     page = client.get("/signin").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
@@ -495,6 +497,7 @@ def test_a_file_on_a_form_that_takes_none_is_refused_and_changes_nothing(desk: D
         ARTICLE.model_copy(update={"id": "f"}),
         roster.chosen(hostile_settings("sqlite://"), ["telegram"]),
         When(),
+        queued_by="test",
     )[0]
     answer = desk.form(
         f"/posts/{post_id}/cancel", {"confirm": "1"}, files={"file": ("a.txt", b"x" * 10)}

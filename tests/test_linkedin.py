@@ -81,7 +81,9 @@ def settings_for(database_url, api, **options):
 def test_an_expired_token_pauses_the_channel(engine, database_url, linkedin_api, token) -> None:
     linkedin_api.revoked = True
     settings = settings_for(database_url, linkedin_api)
-    queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+    queue.add(
+        engine, settings, article(), roster.chosen(settings, ["li"]), When(), queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()
@@ -99,7 +101,9 @@ def test_a_version_linkedin_no_longer_serves_asks_for_a_newer_one(linkedin_api, 
 
 def test_a_post_is_sent_through_the_engine(engine, database_url, linkedin_api, token) -> None:
     settings = settings_for(database_url, linkedin_api)
-    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+    (post_id,) = queue.add(
+        engine, settings, article(), roster.chosen(settings, ["li"]), When(), queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()
@@ -129,7 +133,9 @@ def test_check_names_the_organization(linkedin_api, token) -> None:
 
 def test_a_throttled_share_waits_an_hour(engine, database_url, linkedin_api, token) -> None:
     settings = settings_for(database_url, linkedin_api)
-    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+    (post_id,) = queue.add(
+        engine, settings, article(), roster.chosen(settings, ["li"]), When(), queued_by="test"
+    )
     linkedin_api.fail_next("/rest/posts", 429, {"status": 429, "message": "Too Many Requests"})
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
@@ -157,7 +163,9 @@ def test_a_share_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
     api = LostShare()
     try:
         settings = settings_for(database_url, api, timeout=1.5)
-        (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["li"]), When())
+        (post_id,) = queue.add(
+            engine, settings, article(), roster.chosen(settings, ["li"]), When(), queued_by="test"
+        )
         dispatcher = Dispatcher(engine, settings)
         dispatcher.run_once()
         dispatcher.close()

@@ -98,7 +98,9 @@ def test_compose_fits_the_instance_limit_with_a_long_url(database_url: str) -> N
 
 def deliver(engine: Engine, settings, language: str | None = None) -> tuple[int, Dispatcher]:
     news = article(language=language)
-    (post_id,) = queue.add(engine, settings, news, roster.chosen(settings, ["toots"]), When())
+    (post_id,) = queue.add(
+        engine, settings, news, roster.chosen(settings, ["toots"]), When(), queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     return post_id, dispatcher
@@ -218,7 +220,9 @@ def test_an_instance_of_400_characters_is_learned_and_composed_for(
         settings = with_learned(settings, engine)
         teaser = compose(LONG, roster.chosen(settings, ["toots"]), settings)["toots"]
         assert 380 < teaser.length <= 400
-        queue.add(engine, settings, LONG, roster.chosen(settings, ["toots"]), When())
+        queue.add(
+            engine, settings, LONG, roster.chosen(settings, ["toots"]), When(), queued_by="test"
+        )
         dispatcher = Dispatcher(engine, settings)
         (delivered,) = dispatcher.run_once()
         dispatcher.close()
@@ -242,7 +246,7 @@ def test_a_status_refused_as_too_long_makes_the_channel_ask_the_instance_again(
     settings = mastodon_settings(database_url, mastodon_api)
     learn(engine, settings)
     settings = with_learned(settings, engine)
-    queue.add(engine, settings, LONG, roster.chosen(settings, ["toots"]), When())
+    queue.add(engine, settings, LONG, roster.chosen(settings, ["toots"]), When(), queued_by="test")
     mastodon_api.max_characters = 400  # the instance lowered its limit since
     dispatcher = Dispatcher(engine, settings)
     (refused,) = dispatcher.run_once()

@@ -22,7 +22,9 @@ def scraped(engine: Engine) -> str:
 
 def test_posts_are_counted_by_channel_and_state(engine: Engine, database_url: str) -> None:
     settings = make_settings(database_url)
-    queue.add(engine, settings, article(), roster.chosen(settings, ["log"]), When())
+    queue.add(
+        engine, settings, article(), roster.chosen(settings, ["log"]), When(), queued_by="test"
+    )
     assert 'publisher_posts{channel="log",state="queued"} 1.0' in scraped(engine)
 
 

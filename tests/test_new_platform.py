@@ -96,7 +96,9 @@ def test_a_new_platform_is_delivered_by_the_engine(
     pigeon, engine: Engine, database_url: str
 ) -> None:
     settings = newsroom(database_url)
-    (post_id,) = queue.add(engine, settings, ARTICLE, roster.chosen(settings, ["tauben"]), When())
+    (post_id,) = queue.add(
+        engine, settings, ARTICLE, roster.chosen(settings, ["tauben"]), When(), queued_by="test"
+    )
     Dispatcher(engine, settings).run_once()
     assert post(engine, post_id).state == "sent"
     assert [post(engine, post_id).text] == pigeon.SENT

@@ -133,7 +133,7 @@ def deliver(engine: Engine, database_url: str, x_api, graph_api, telegram_api, c
             social=platform.options(x_api, graph_api, telegram_api) | options,
         )
         channels = roster.chosen(settings, ["social"])
-        (post_id,) = queue.add(engine, settings, article(), channels, When())
+        (post_id,) = queue.add(engine, settings, article(), channels, When(), queued_by="test")
         if answer:
             stand_in.fail_next(platform.path, *platform.answers[answer])
         dispatcher = Dispatcher(engine, settings)
@@ -229,7 +229,7 @@ def test_editor_retry_of_a_fan_out_reaches_only_those_not_sent(deliver, engine, 
     graph_api.fail_next("/messages", *platform.answers["permanent"])
     post_id, dispatcher = deliver(platform, recipients=RECIPIENTS)
     assert post(engine, post_id).state == "failed"
-    verbs.retry(engine, post_id)
+    verbs.retry(engine, post_id, by="test")
     dispatcher.run_once()
     sent_to = [c.json["to"] for c in graph_api.posts("/messages")]
     # The first message goes alone; the other two in parallel, in either order.

@@ -31,6 +31,7 @@ def add(
     engine: Engine, settings, number: int = 1, names=None, timing=RIGHT_AWAY, **kw
 ) -> list[int]:
     channels = roster.chosen(settings, names)
+    kw.setdefault("queued_by", "test")
     return queue.add(engine, settings, article(number), channels, timing, now=NOW, **kw)
 
 
@@ -85,7 +86,7 @@ def test_channel_with_approval_waits_for_it(engine: Engine, settings) -> None:
 
 def test_approve_queues_the_post(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["facebook"])[0]
-    verbs.approve(engine, post_id)
+    verbs.approve(engine, post_id, by="test")
     assert post(engine, post_id).state == "queued"
 
 
@@ -105,14 +106,14 @@ def test_force_queues_the_same_article_again(engine: Engine, settings) -> None:
 
 
 def test_cancelled_post_does_not_block_queueing_again(engine: Engine, settings) -> None:
-    verbs.cancel(engine, add(engine, settings, names=["x_main"])[0])
+    verbs.cancel(engine, add(engine, settings, names=["x_main"])[0], by="test")
     add(engine, settings, names=["x_main"])
     assert count_posts(engine) == 2
 
 
 def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["x_main"])[0]
-    verbs.edit(engine, settings, post_id, "Neuer Text https://e.de/a", without_link=True)
+    verbs.edit(engine, settings, post_id, "Neuer Text https://e.de/a", without_link=True, by="test")
     assert (post(engine, post_id).text, post(engine, post_id).edited) == (
         "Neuer Text https://e.de/a",
         True,
@@ -122,7 +123,7 @@ def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, setting
 def test_edit_over_the_limit_is_refused_with_the_length(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["x_main"])[0]
     with pytest.raises(QueueError, match="300 weighted characters, over the limit of 280"):
-        verbs.edit(engine, settings, post_id, "a" * 300)
+        verbs.edit(engine, settings, post_id, "a" * 300, by="test")
     assert not post(engine, post_id).edited
 
 
@@ -131,7 +132,7 @@ def test_sent_post_can_no_longer_be_edited(engine: Engine, settings) -> None:
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="sent"))
     with pytest.raises(QueueError, match="sent and can no longer be edited"):
-        verbs.edit(engine, settings, post_id, "x")
+        verbs.edit(engine, settings, post_id, "x", by="test")
 
 
 def test_cancel_of_a_sent_post_is_refused(engine: Engine, settings) -> None:
@@ -139,13 +140,13 @@ def test_cancel_of_a_sent_post_is_refused(engine: Engine, settings) -> None:
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="sent"))
     with pytest.raises(QueueError, match="post 1 is sent"):
-        verbs.cancel(engine, post_id)
+        verbs.cancel(engine, post_id, by="test")
 
 
 def test_retry_only_takes_failed_or_uncertain_posts(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["x_main"])[0]
     with pytest.raises(QueueError, match="only failed or uncertain posts can be retried"):
-        verbs.retry(engine, post_id)
+        verbs.retry(engine, post_id, by="test")
 
 
 def test_retry_queues_a_failed_post_now(engine: Engine, settings) -> None:
@@ -154,14 +155,14 @@ def test_retry_queues_a_failed_post_now(engine: Engine, settings) -> None:
         connection.execute(
             update(posts).where(posts.c.id == post_id).values(state="failed", retries=5)
         )
-    verbs.retry(engine, post_id, now=NOW + timedelta(hours=1))
+    verbs.retry(engine, post_id, now=NOW + timedelta(hours=1), by="test")
     row = post(engine, post_id)
     assert (row.state, row.retries, row.due_at) == ("queued", 0, NOW + timedelta(hours=1))
 
 
 def test_unknown_post_is_reported(engine: Engine) -> None:
     with pytest.raises(QueueError, match="no post 99"):
-        verbs.approve(engine, 99)
+        verbs.approve(engine, 99, by="test")
 
 
 def test_approval_records_who_approved_and_when(engine: Engine, settings) -> None:

@@ -24,7 +24,9 @@ from tests.engine_helpers import article, delivery_rows, make_settings, post
 def uncertain_post(engine: Engine, settings: Settings, channel: str, force: bool = False) -> Any:
     """A post whose worker claimed it and vanished: sending, lease run out, now uncertain."""
     channels = roster.chosen(settings, [channel])
-    (post_id,) = queue.add(engine, settings, article(), channels, When(), force=force)
+    (post_id,) = queue.add(
+        engine, settings, article(), channels, When(), force=force, queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.claims.claim()
     with engine.begin() as connection:
@@ -126,7 +128,7 @@ def test_a_duplicate_that_x_refused_is_not_taken_for_the_post_it_repeats(
 ) -> None:
     settings = settings_for(database_url, x_api, graph_api, telegram_api)
     channels = roster.chosen(settings, ["x_main"])
-    (first,) = queue.add(engine, settings, article(), channels, When())
+    (first,) = queue.add(engine, settings, article(), channels, When(), queued_by="test")
     Dispatcher(engine, settings).run_once()
     assert post(engine, first).remote_id == "1001"
     # Queued again on purpose: X refuses the same text (403), but the answer never arrived.

@@ -81,7 +81,7 @@ def test_article_arriving_again_updates_unsent_posts_and_queues_nothing(
 def test_an_editors_edit_survives_an_update(engine, database_url) -> None:
     settings = desk(database_url)
     first = release(engine, settings, article(), "webhook", now=NOW).queued[0]
-    verbs.edit(engine, settings, first, "Von Hand geschrieben https://e.de/a")
+    verbs.edit(engine, settings, first, "Von Hand geschrieben https://e.de/a", by="test")
     release(engine, settings, article().model_copy(update={"headline": "Neu"}), "webhook")
     assert next(r for r in rows(engine) if r.id == first).text.startswith("Von Hand")
 

@@ -182,7 +182,9 @@ def queued_to_subscribers(
     """A post due now on `wa`, whose subscribers are NUMBERS: the settings and the post's id."""
     settings = whatsapp(database_url, graph_api)
     import_numbers(engine, "wa", "\n".join(NUMBERS), "form")
-    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    (post_id,) = queue.add(
+        engine, settings, article(), roster.chosen(settings, ["wa"]), When(), queued_by="test"
+    )
     return settings, post_id
 
 
@@ -197,7 +199,9 @@ def test_a_post_reaches_every_subscriber_and_the_configured_recipients(
             .where(subscribers.c.phone == NUMBERS[2])
             .values(state="unsubscribed")
         )
-    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    (post_id,) = queue.add(
+        engine, settings, article(), roster.chosen(settings, ["wa"]), When(), queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()
@@ -241,7 +245,9 @@ def test_a_worker_asked_to_stop_ends_its_fan_out_and_the_next_reaches_the_rest_o
     many = [f"+49176{n:08d}" for n in range(40)]
     settings = whatsapp(database_url, graph_api, mps=20)
     import_numbers(engine, "wa", "\n".join(many), "form")
-    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    (post_id,) = queue.add(
+        engine, settings, article(), roster.chosen(settings, ["wa"]), When(), queued_by="test"
+    )
     graph_api.latency = (0.05, 0.05)
     stopping = Dispatcher(engine, settings)
     threading.Timer(0.4, stopping.draining.set).start()
@@ -267,7 +273,9 @@ def test_readers_who_wrote_within_a_day_get_the_text_and_the_others_the_template
         heard_from(connection, "wa", NUMBERS[0], utcnow() - timedelta(hours=2))
     graph_api.open_windows = {NUMBERS[0]}
     assert reach(engine, "wa") == Reach(free_form=1, template=1)
-    queue.add(engine, settings, article(), roster.chosen(settings, ["wa"]), When())
+    queue.add(
+        engine, settings, article(), roster.chosen(settings, ["wa"]), When(), queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()

@@ -69,7 +69,9 @@ def test_an_expired_token_pauses_the_channel(engine, database_url, threads_api, 
     settings = make_settings(
         database_url, th={"type": "threads", "user_id": USER_ID, "api_base": threads_api.url}
     )
-    queue.add(engine, settings, article(), roster.chosen(settings, ["th"]), When())
+    queue.add(
+        engine, settings, article(), roster.chosen(settings, ["th"]), When(), queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()
@@ -82,7 +84,9 @@ def test_a_post_over_the_limit_is_refused_for_good(engine, database_url, threads
         database_url, th={"type": "threads", "user_id": USER_ID, "api_base": threads_api.url}
     )
     chosen = roster.chosen(settings, ["th"])
-    (post_id,) = queue.add(engine, settings, article(), chosen, When(), force=True)
+    (post_id,) = queue.add(
+        engine, settings, article(), chosen, When(), force=True, queued_by="test"
+    )
     refusal = graph_error(100, "Param text must be at most 500 characters long.")
     threads_api.fail_next("/threads", 400, refusal)
     dispatcher = Dispatcher(engine, settings)
@@ -122,7 +126,9 @@ def threads_settings(database_url, api, **options):
 
 def test_the_call_limit_waits_and_keeps_the_post(engine, database_url, threads_api, token):
     settings = threads_settings(database_url, threads_api)
-    (post_id,) = queue.add(engine, settings, article(), roster.chosen(settings, ["th"]), When())
+    (post_id,) = queue.add(
+        engine, settings, article(), roster.chosen(settings, ["th"]), When(), queued_by="test"
+    )
     threads_api.fail_next("/threads", 400, graph_error(4, "Application request limit reached"))
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
@@ -151,7 +157,9 @@ def test_a_post_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
     try:
         settings = threads_settings(database_url, api, timeout=1.5)
         news = article()
-        (post_id,) = queue.add(engine, settings, news, roster.chosen(settings, ["th"]), When())
+        (post_id,) = queue.add(
+            engine, settings, news, roster.chosen(settings, ["th"]), When(), queued_by="test"
+        )
         dispatcher = Dispatcher(engine, settings)
         dispatcher.run_once()
         dispatcher.close()

@@ -35,7 +35,9 @@ def put(engine: Engine, settings: Settings, channel: str, at: datetime, state: s
     number = next(NUMBERS)
     article = Article(id=f"tt-{number}", url=f"https://e.de/{number}", headline=f"Rat {number}")
     apart = When("at", START + timedelta(days=400, hours=number))
-    (post_id,) = queue.add(engine, settings, article, roster.chosen(settings, [channel]), apart)
+    (post_id,) = queue.add(
+        engine, settings, article, roster.chosen(settings, [channel]), apart, queued_by="test"
+    )
     with engine.begin() as connection:
         connection.execute(
             update(posts).where(posts.c.id == post_id).values(due_at=at, state=state)

@@ -192,7 +192,9 @@ def sent_to_subscribers(engine: Engine, settings, count: int = 1) -> list[Any]:
     numbers = [f"+491760000000{n}" for n in range(count)]
     import_numbers(engine, "wa", "\n".join(numbers), "form")
     chosen = roster.chosen(settings, ["wa"])
-    (post_id,) = queue.add(engine, settings, article(), chosen, When(), force=True)
+    (post_id,) = queue.add(
+        engine, settings, article(), chosen, When(), force=True, queued_by="test"
+    )
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()

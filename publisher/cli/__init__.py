@@ -36,6 +36,10 @@ app = typer.Typer(
 )
 
 
+# What to type to do it anyway, for refusals the engine words without knowing the command line.
+FLAG_HINTS = {"already_queued": "use --force to queue it again"}
+
+
 class UsageError(EditorError):
     """Input an editor can fix; shown as one line."""
 
@@ -215,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         app(args=arguments, prog_name="publisher")
     except EditorError as exc:
-        print(f"publisher: {exc}", file=sys.stderr)
+        hint = FLAG_HINTS.get(exc.key or "")
+        print(f"publisher: {exc}" + (f"; {hint}" if hint else ""), file=sys.stderr)
         sys.exit(USAGE_ERROR)
     except Exception as exc:  # the last line of defence: a bug, still no traceback for editors
         from publisher.channels.secrets import redact

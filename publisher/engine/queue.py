@@ -296,7 +296,7 @@ def add(
     timing: When | Mapping[str, When],
     *,
     force: bool = False,
-    queued_by: str = "cli",
+    queued_by: str,
     now: datetime | None = None,
     approval: bool | None = None,
     texts: Mapping[str, str] | None = None,
@@ -324,8 +324,7 @@ def add(
             if existing:
                 channel, (post_id, state) = next(iter(existing.items()))
                 raise QueueError(
-                    f"this article is already queued for {channel} as post {post_id} ({state}); "
-                    "use --force to queue it again",
+                    f"this article is already queued for {channel} as post {post_id} ({state})",
                     key="already_queued",
                     channel=channel,
                     post=post_id,

@@ -87,7 +87,7 @@ def text_version(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def approve(engine: Engine, post_id: int, by: str = "cli", *, seen: str | None = None) -> None:
+def approve(engine: Engine, post_id: int, by: str, *, seen: str | None = None) -> None:
     """Let a post that waits for approval go out at its time; who approved it is kept. `seen`
     is the `text_version` the approver read: if the text was edited since, nothing is approved
     (key "approval_outdated")."""
@@ -103,14 +103,14 @@ def approve(engine: Engine, post_id: int, by: str = "cli", *, seen: str | None =
     _transition(engine, post_id, APPROVE, by, check=same_text, approved_by=by, approved_at=utcnow())
 
 
-def cancel(engine: Engine, post_id: int, by: str = "cli") -> None:
+def cancel(engine: Engine, post_id: int, by: str) -> None:
     """Withdraw a post that has not gone out; the state it had is noted, for `restore`."""
     with engine.connect() as connection:
         row = _post(connection, post_id)
     _transition(engine, post_id, CANCEL, by, detail=f"was {row.state}", worker=None)
 
 
-def restore(engine: Engine, post_id: int, by: str = "cli") -> None:
+def restore(engine: Engine, post_id: int, by: str) -> None:
     """Undo a cancel: the post waits or is queued again as before, unless it had been tried
     (failed or uncertain posts stay cancelled) or its article is on the channel again since."""
     with engine.connect() as connection:
@@ -150,7 +150,7 @@ def not_past(when: datetime) -> None:
         raise QueueError(f"{shown} is in the past", key="in_past", when=shown)
 
 
-def retry(engine: Engine, post_id: int, by: str = "cli", now: datetime | None = None) -> None:
+def retry(engine: Engine, post_id: int, by: str, now: datetime | None = None) -> None:
     """Send a failed or uncertain post again, now or at the time `now` (an editor has checked
     it is not online); a post whose approval an edit withdrew waits for approval first."""
     with engine.connect() as connection:
@@ -175,7 +175,7 @@ def reschedule(
     engine: Engine,
     post_id: int,
     when: datetime,
-    by: str = "cli",
+    by: str,
     gaps: Mapping[str, timedelta] | None = None,
     making_way: Collection[int] = (),
 ) -> None:
@@ -210,7 +210,7 @@ def reschedule(
     )
 
 
-def mark_sent(engine: Engine, post_id: int, permalink: str | None = None, by: str = "cli") -> None:
+def mark_sent(engine: Engine, post_id: int, permalink: str | None = None, *, by: str) -> None:
     """Record that an uncertain post did go out (an editor found it on the platform); the
     permalink, when given, must be an http(s) address."""
     if permalink is not None:
@@ -293,7 +293,7 @@ def edit(
     settings: Settings,
     post_id: int,
     new_text: str,
-    by: str = "cli",
+    by: str,
     *,
     without_link: bool = False,
     seen: str | None = None,
