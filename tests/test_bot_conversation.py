@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert, update
 
 from publisher import roster
 from publisher.articles import Image
-from publisher.bot.commands import Desk
+from publisher.bot.commands import BotHandlers
 from publisher.bot.notify import Notifier
 from publisher.catalogue import moment
 from publisher.config import ChannelSettings, FetchSettings, Settings
@@ -419,7 +419,7 @@ def test_one_post_is_shown_with_newsroom_time_and_zone(bot, engine, newsroom) ->
 
 
 def test_an_approval_committed_after_a_later_one_is_still_told_to_its_author(engine, newsroom):
-    notifier = Notifier(Desk(engine, newsroom))
+    notifier = Notifier(BotHandlers(engine, newsroom))
     notifier.messages()  # the first look: from here on
     late, early = awaiting(engine, newsroom), awaiting(engine, newsroom)
     with engine.begin() as connection:

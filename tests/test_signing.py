@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from publisher.engine.schema import webhook_signatures
 from publisher.web.signing import Replayed, SignatureError, sign, spend, verify
 
 SECRET = "whsec-test-3f9a"
@@ -90,3 +92,9 @@ def test_a_signature_is_forgotten_once_its_timestamp_is_refused_anyway(engine) -
         spend(connection, "sha256=cd", 300, at + timedelta(seconds=601))
     with engine.begin() as connection:
         spend(connection, "sha256=ab", 300, at + timedelta(seconds=602))
+    with engine.connect() as connection:
+        kept = connection.execute(
+            select(webhook_signatures.c.signature).order_by(webhook_signatures.c.signature)
+        ).scalars()
+        # The old "ab" was forgotten, so the one at 602 s was taken as new.
+        assert list(kept) == ["sha256=ab", "sha256=cd"]

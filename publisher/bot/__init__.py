@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from publisher.bot.commands import Desk
+from publisher.bot.commands import BotHandlers
 from publisher.bot.notify import Notifier
 from publisher.channels.secrets import secret
 from publisher.config import BotSettings, Settings
@@ -59,7 +59,7 @@ COMMANDS = {
 }
 
 
-def build_application(engine: Engine, settings: Settings) -> tuple[Application, Desk]:
+def build_application(engine: Engine, settings: Settings) -> tuple[Application, BotHandlers]:
     """The bot's Application with every handler, talking to `[bot] api_base`."""
     bot = settings.bot
     token = secret("bot", bot.token_env)
@@ -71,7 +71,7 @@ def build_application(engine: Engine, settings: Settings) -> tuple[Application, 
         .base_file_url(f"{base}/file/bot")
         .build()
     )
-    desk = Desk(engine, settings)
+    desk = BotHandlers(engine, settings)
     for name in ("help", "queue", "list", "log", "show", "edit", "approve", "cancel", "retry"):
         application.add_handler(CommandHandler(name, getattr(desk, name)))
     application.add_handler(CommandHandler("start", desk.help))

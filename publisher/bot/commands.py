@@ -51,7 +51,7 @@ class PendingEdit(NamedTuple):
     text: str
 
 
-class Desk(Talk):
+class BotHandlers(Talk):
     """The bot's handlers, bound to the queue's database and the newsroom's settings."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:

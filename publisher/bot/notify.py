@@ -22,7 +22,7 @@ from telegram.ext import Application
 
 from publisher import roster
 from publisher.bot import render
-from publisher.bot.commands import Desk
+from publisher.bot.commands import BotHandlers
 from publisher.bot.talk import fit
 from publisher.clock import utcnow
 from publisher.engine.lifecycle import (
@@ -67,7 +67,7 @@ class _Sent:
 class Notifier:
     """Finds what changed since the last look and sends one message per item."""
 
-    def __init__(self, desk: Desk, since: datetime | None = None) -> None:
+    def __init__(self, desk: BotHandlers, since: datetime | None = None) -> None:
         self.desk = desk
         self.since = since or utcnow() - LOOKBACK
         self.last_event: int | None = None

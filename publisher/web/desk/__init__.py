@@ -27,7 +27,7 @@ from publisher.channels import channel_classes
 from publisher.config import Settings
 from publisher.web.bodies import API_BODY
 from publisher.web.desk.auth import Forbidden, SignedOut
-from publisher.web.desk.pages import Desk
+from publisher.web.desk.pages import DeskPages
 
 logger = logging.getLogger("publisher.web.desk")
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -134,7 +134,7 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    desk = Desk(engine, settings)
+    desk = DeskPages(engine, settings)
     app.include_router(desk.router)
 
     @app.exception_handler(SignedOut)

@@ -36,7 +36,7 @@ LIVE_PAGES = ("queue.html.j2", "plan.html.j2", "post.html.j2", "log.html.j2")
 FORM_FIELDS = 300
 
 
-class Desk:
+class DeskPages:
     """The pages, bound to the queue's database and the newsroom's settings."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
