@@ -44,6 +44,8 @@ class StandIn:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._failures: deque[tuple[str, Answer]] = deque()
+        # Answers to give late (see `lose_next_answer`): the path's end and the delay.
+        self._late: list[tuple[str, float]] = []
         self._lock = threading.Lock()
         # Notified at every request, for benchmarks that wait for arrivals without polling.
         self.arrived = threading.Condition(self._lock)
@@ -110,6 +112,12 @@ class StandIn:
             for _ in range(times):
                 self._failures.append((path_part, (status, answer, headers or {})))
 
+    def lose_next_answer(self, path_end: str, delay: float = 3.0) -> None:
+        """Do what the next POST whose path ends in `path_end` asks, then answer `delay` seconds
+        late: a client that stopped waiting has lost the answer, though the platform acted."""
+        with self._lock:
+            self._late.append((path_end, delay))
+
     def posts(self, path_part: str) -> list[Call]:
         """The POST requests whose path contains `path_part`, in order."""
         return [c for c in self.calls if c.method == "POST" and path_part in c.path]
@@ -122,7 +130,20 @@ class StandIn:
                 if part in call.path:
                     del self._failures[index]
                     return answer
-        return self.respond(call)
+            late = next(
+                (
+                    (index, delay)
+                    for index, (end, delay) in enumerate(self._late)
+                    if call.method == "POST" and call.path.endswith(end)
+                ),
+                None,
+            )
+            if late is not None:
+                del self._late[late[0]]
+        answer = self.respond(call)
+        if late is not None:
+            time.sleep(late[1])
+        return answer
 
     def respond(self, call: Call) -> Answer:
         raise NotImplementedError

@@ -23,24 +23,10 @@ from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
 from publisher.engine.slots import When
 from publisher.teasers import compose
-from standins.base import Answer, Call
 from standins.bluesky import APP_PASSWORD, HANDLE, BlueskyStandIn
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 LINK = "https://www.news.de/politik/857/baschar-al-assad?utm_source=bluesky&utm_medium=social"
-
-
-class LostFirstAnswer(BlueskyStandIn):
-    """Makes the first post, then answers too late: the client's answer is lost."""
-
-    slowed = False
-
-    def respond(self, call: Call) -> Answer:
-        answer = super().respond(call)
-        if call.path.endswith("createRecord") and not self.slowed:
-            self.slowed = True
-            time.sleep(3.0)
-        return answer
 
 
 @pytest.fixture
@@ -132,7 +118,8 @@ def test_one_session_serves_many_posts_and_is_refreshed_when_it_expires(pds, pas
 def test_a_retry_after_a_lost_answer_finds_the_post_instead_of_posting_twice(
     engine, database_url, password
 ) -> None:
-    pds = LostFirstAnswer()
+    pds = BlueskyStandIn()
+    pds.lose_next_answer("createRecord")
     try:
         settings = settings_for(database_url, pds, timeout=1.5, retry_base=30)
         post_id, dispatcher = deliver(engine, settings)

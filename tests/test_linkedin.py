@@ -6,7 +6,6 @@ unclear found again, and `channels check`."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -144,23 +143,11 @@ def test_a_throttled_share_waits_an_hour(engine, database_url, linkedin_api, tok
     assert row.state == "queued" and row.due_at > utcnow() + timedelta(minutes=50)
 
 
-class LostShare(LinkedInStandIn):
-    """Shares, then answers too late: the client's answer is lost."""
-
-    slowed = False
-
-    def respond(self, call):
-        answer = super().respond(call)
-        if call.path == "/rest/posts" and call.method == "POST" and not self.slowed:
-            self.slowed = True
-            time.sleep(3.0)
-        return answer
-
-
 def test_a_share_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
     engine, database_url, token
 ) -> None:
-    api = LostShare()
+    api = LinkedInStandIn()
+    api.lose_next_answer("/rest/posts")
     try:
         settings = settings_for(database_url, api, timeout=1.5)
         (post_id,) = queue.add(

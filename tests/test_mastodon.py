@@ -6,7 +6,6 @@ refuses, a retry after a lost answer that posts nothing twice, rate limits, a re
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -27,29 +26,11 @@ from publisher.engine.queue import utcnow
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine
 from publisher.teasers import compose
-from standins.base import Answer, Call
 from standins.mastodon import MASTODON_TOKEN, MastodonStandIn
 from tests.conftest import run_cli
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 URLS = st.from_regex(r"https://[a-z]{1,20}\.de/[a-z0-9/_-]{0,200}", fullmatch=True)
-
-
-class SlowFirstStatus(MastodonStandIn):
-    """Makes the first status, then answers too late: the client's answer is lost."""
-
-    slowed = False
-
-    def respond(self, call: Call) -> Answer:
-        answer = super().respond(call)
-        if (
-            call.path == "/api/v1/statuses"
-            and len(self.statuses) == 1
-            and not self.by_key.get("late")
-        ):
-            self.by_key["late"] = "1"
-            time.sleep(3.0)
-        return answer
 
 
 @pytest.fixture
@@ -121,7 +102,8 @@ def test_a_status_goes_out_with_its_language_and_permalink(
 
 
 def test_a_retry_after_a_lost_answer_posts_nothing_twice(engine, database_url, token) -> None:
-    api = SlowFirstStatus()
+    api = MastodonStandIn()
+    api.lose_next_answer("/api/v1/statuses")
     try:
         settings = settings_for(database_url, api, timeout=1.5, retry_base=30)
         post_id, dispatcher = deliver(engine, settings)

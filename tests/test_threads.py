@@ -137,23 +137,11 @@ def test_the_call_limit_waits_and_keeps_the_post(engine, database_url, threads_a
     assert row.state == "queued" and row.due_at > utcnow() + timedelta(seconds=30)
 
 
-class LostPublish(ThreadsStandIn):
-    """Publishes, then answers too late: the client's answer is lost."""
-
-    slowed = False
-
-    def respond(self, call):
-        answer = super().respond(call)
-        if call.path.endswith("threads_publish") and not self.slowed:
-            self.slowed = True
-            time.sleep(3.0)
-        return answer
-
-
 def test_a_post_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
     engine, database_url, token
 ) -> None:
-    api = LostPublish()
+    api = ThreadsStandIn()
+    api.lose_next_answer("threads_publish")
     try:
         settings = threads_settings(database_url, api, timeout=1.5)
         news = article()
