@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import default
@@ -36,6 +37,37 @@ class Call:
     @property
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """How one platform's stand-in answers each kind of error at the call that makes a post,
+    and how a channel of the platform is pointed at it: a row of the table that
+    tests/test_platform_delivery.py runs over every platform."""
+
+    # The channel type, the stand-in that speaks for the platform, and a part of the path of
+    # the call that makes the post.
+    type: str
+    stand_in: type[StandIn]
+    path: str
+    # The answer for each kind: auth, rate_limited (a wait of minutes at least), transient,
+    # permanent; made when asked, so that times in them are fresh.
+    answers: Callable[[], dict[str, Answer]]
+    # Words of the permanent refusal that the post's error keeps.
+    reason: str
+    # The channel's keys besides `type` and `api_base`, for a running stand-in.
+    options: Callable[[Any], dict[str, Any]] = lambda _: {}
+    # The credentials the channel reads from the environment.
+    env: dict[str, str] = field(default_factory=dict)
+    # Whether a post gets an address of its own on the platform.
+    permalink: bool = True
+    # Where a refused credential shows, when not at `path`: a platform whose channel signs in
+    # again when a post's token has expired is refused for good at signing in.
+    auth_path: str | None = None
+
+    def path_of(self, kind: str) -> str:
+        """The call that answers with `kind`."""
+        return self.auth_path if kind == "auth" and self.auth_path else self.path
 
 
 class StandIn:

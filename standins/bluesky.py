@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import time
 from typing import Any
 
 import regex
 
-from standins.base import Answer, Call, StandIn
+from standins.base import Answer, Call, Contract, StandIn
 
 HANDLE = "news.bsky.social"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -121,3 +122,43 @@ class BlueskyStandIn(StandIn):
     def posted(self) -> list[dict[str, Any]]:
         """The records made, in order."""
         return [json.loads(json.dumps(r["value"])) for r in self.records.values()]
+
+
+CONTRACTS = (
+    Contract(
+        "bluesky",
+        BlueskyStandIn,
+        "createRecord",
+        lambda: {
+            "rate_limited": (
+                429,
+                {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                {"ratelimit-reset": str(int(time.time()) + 600)},
+            ),
+            "transient": (
+                502,
+                {"error": "InternalServerError", "message": "Internal Server Error"},
+                {},
+            ),
+            "permanent": (
+                400,
+                {
+                    "error": "InvalidRequest",
+                    "message": "Invalid app.bsky.feed.post record: Record/text must not be "
+                    "longer than 300 graphemes",
+                },
+                {},
+            ),
+            # At signing in: an expired token at posting only makes the channel sign in again.
+            "auth": (
+                401,
+                {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                {},
+            ),
+        },
+        "must not be longer than 300 graphemes",
+        lambda _: {"handle": HANDLE},
+        {"BLUESKY_APP_PASSWORD": APP_PASSWORD},
+        auth_path="createSession",
+    ),
+)

@@ -10,7 +10,7 @@ import time
 from collections import deque
 from typing import Any
 
-from standins.base import Answer, Call, StandIn
+from standins.base import Answer, Call, Contract, StandIn
 
 GRAPH_TOKEN = "EAAG-graph-page-token-2d4f"
 GRAPH_VERSION = "v26.0"
@@ -175,3 +175,45 @@ class GraphStandIn(StandIn):
 
 
 # --- Telegram Bot API --------------------------------------------------------------------------
+
+
+# The one reader a WhatsApp channel of the contract sends to.
+READER = "+4915112345678"
+PAGE_USAGE = '{"1": [{"type": "pages", "estimated_time_to_regain_access": 10}]}'
+
+CONTRACTS = (
+    Contract(
+        "facebook",
+        GraphStandIn,
+        "/feed",
+        lambda: {
+            "rate_limited": (
+                400,
+                graph_error(32, "(#32) Page request limit reached"),
+                {"X-Business-Use-Case-Usage": PAGE_USAGE},
+            ),
+            "transient": (500, graph_error(2, "Service temporarily unavailable"), {}),
+            "permanent": (400, graph_error(506, "Duplicate status message"), {}),
+            "auth": (400, EXPIRED_TOKEN, {}),
+        },
+        "Duplicate status message",
+        lambda graph: {"page_id": graph.page_id},
+        {"FACEBOOK_PAGE_TOKEN": GRAPH_TOKEN},
+    ),
+    Contract(
+        "whatsapp",
+        GraphStandIn,
+        "/messages",
+        lambda: {
+            # The account's hourly limit; the per-second throughput limit waits seconds.
+            "rate_limited": (400, graph_error(80007, "(#80007) Rate limit issues"), {}),
+            "transient": (500, graph_error(131000, "Something went wrong"), {}),
+            "permanent": (400, graph_error(131026, "Message undeliverable"), {}),
+            "auth": (401, EXPIRED_TOKEN, {}),
+        },
+        "Message undeliverable",
+        lambda graph: {"phone_number_id": graph.phone_number_id, "recipients": [READER]},
+        {"WHATSAPP_TOKEN": GRAPH_TOKEN},
+        permalink=False,
+    ),
+)

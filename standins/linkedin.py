@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from standins.base import Answer, Call, StandIn
+from standins.base import Answer, Call, Contract, StandIn
 
 LINKEDIN_TOKEN = "AQV-linkedin-member-token-71f0"
 AUTHOR = "urn:li:organization:2414183"
@@ -76,3 +76,34 @@ class LinkedInStandIn(StandIn):
         made = int(datetime.now(UTC).timestamp() * 1000)
         self.posts.append({"id": urn, "createdAt": made, "lastModifiedAt": made, **body})
         return 201, {}, {"x-restli-id": urn}
+
+
+CONTRACTS = (
+    Contract(
+        "linkedin",
+        LinkedInStandIn,
+        "/rest/posts",
+        lambda: {
+            "rate_limited": (429, {"status": 429, "message": "Too Many Requests"}, {}),
+            "transient": (503, {"status": 503, "message": "Service Unavailable"}, {}),
+            "permanent": (
+                422,
+                {"status": 422, "message": "ERROR :: /commentary :: is too long"},
+                {},
+            ),
+            "auth": (
+                401,
+                {
+                    "status": 401,
+                    "serviceErrorCode": 65600,
+                    "code": "INVALID_ACCESS_TOKEN",
+                    "message": "Invalid access token",
+                },
+                {},
+            ),
+        },
+        "is too long",
+        lambda _: {"author": AUTHOR},
+        {"LINKEDIN_ACCESS_TOKEN": LINKEDIN_TOKEN},
+    ),
+)

@@ -7,11 +7,12 @@ media processed asynchronously (`POST /api/v2/media` 202, `GET /api/v1/media/:id
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import regex
 
-from standins.base import Answer, Call, StandIn
+from standins.base import Answer, Call, Contract, StandIn
 
 MASTODON_TOKEN = "mastodon-user-token-8c1d"
 INVALID_TOKEN = {"error": "The access token is invalid"}
@@ -101,3 +102,29 @@ class MastodonStandIn(StandIn):
     def posted(self) -> list[dict[str, Any]]:
         """The statuses made, in order (a repeated Idempotency-Key makes none)."""
         return list(self.statuses.values())
+
+
+CONTRACTS = (
+    Contract(
+        "mastodon",
+        MastodonStandIn,
+        "/api/v1/statuses",
+        lambda: {
+            "rate_limited": (
+                429,
+                {"error": "Too many requests"},
+                {
+                    "X-RateLimit-Reset": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(
+                        timespec="milliseconds"
+                    )
+                },
+            ),
+            "transient": (503, {"error": "Service Unavailable"}, {}),
+            "permanent": (422, {"error": "Validation failed: Text can't be blank"}, {}),
+            "auth": (401, INVALID_TOKEN, {}),
+        },
+        "Validation failed",
+        lambda api: {"instance": api.url},
+        {"MASTODON_ACCESS_TOKEN": MASTODON_TOKEN},
+    ),
+)

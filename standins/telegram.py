@@ -7,7 +7,7 @@ import time
 from html.parser import HTMLParser
 from typing import Any
 
-from standins.base import Answer, Call, StandIn
+from standins.base import Answer, Call, Contract, StandIn
 
 TELEGRAM_TOKEN = "123456:AAF-telegram-bot-token-9e8d"
 
@@ -200,3 +200,29 @@ def telegram_flood(retry_after: int) -> Answer:
         },
         {},
     )
+
+
+CONTRACTS = (
+    Contract(
+        "telegram",
+        TelegramStandIn,
+        "/sendMessage",
+        lambda: {
+            "rate_limited": telegram_flood(600),
+            "transient": (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, {}),
+            "permanent": (
+                400,
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: can't parse entities: unexpected end tag",
+                },
+                {},
+            ),
+            "auth": (401, {"ok": False, "error_code": 401, "description": "Unauthorized"}, {}),
+        },
+        "can't parse entities",
+        lambda _: {"chat_id": "@newsde"},
+        {"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN},
+    ),
+)

@@ -12,8 +12,8 @@ from typing import Any
 
 import regex
 
-from standins.base import Answer, Call, StandIn
-from standins.graph import graph_error
+from standins.base import Answer, Call, Contract, StandIn
+from standins.graph import EXPIRED_TOKEN, graph_error
 
 THREADS_TOKEN = "THAAG-threads-user-token-3e9a"
 USER_ID = "17841400000000001"
@@ -99,3 +99,26 @@ class ThreadsStandIn(StandIn):
 
 def _link(media_id: str) -> str:
     return f"https://www.threads.net/@newsde/post/{media_id}"
+
+
+CONTRACTS = (
+    Contract(
+        "threads",
+        ThreadsStandIn,
+        "/threads",
+        lambda: {
+            # The app's hourly limit.
+            "rate_limited": (400, graph_error(4, "Application request limit reached"), {}),
+            "transient": (500, graph_error(2, "Service temporarily unavailable"), {}),
+            "permanent": (
+                400,
+                graph_error(100, "Param text must be at most 500 characters long."),
+                {},
+            ),
+            "auth": (400, EXPIRED_TOKEN, {}),
+        },
+        "at most 500 characters",
+        lambda _: {"user_id": USER_ID},
+        {"THREADS_ACCESS_TOKEN": THREADS_TOKEN},
+    ),
+)

@@ -10,7 +10,7 @@ from typing import Any
 
 from oauthlib.oauth1 import Client as OAuth1Client
 
-from standins.base import Answer, Call, StandIn
+from standins.base import Answer, Call, Contract, StandIn
 
 X_KEYS = {
     "X_API_KEY": "xkey-consumer",
@@ -162,3 +162,29 @@ def x_rate_limited(reset_in: float) -> Answer:
 
 
 # --- Meta Graph API: Facebook Pages and the WhatsApp Cloud API --------------------------------
+
+
+CONTRACTS = (
+    Contract(
+        "x",
+        XStandIn,
+        "/2/tweets",
+        lambda: {
+            "rate_limited": x_rate_limited(reset_in=600),
+            "transient": (503, {"title": "Service Unavailable", "status": 503}, {}),
+            "permanent": (
+                403,
+                {
+                    "title": "Forbidden",
+                    "status": 403,
+                    "type": "about:blank",
+                    "detail": "You are not allowed to create a Tweet with duplicate content.",
+                },
+                {},
+            ),
+            "auth": (401, {"title": "Unauthorized", "status": 401, "detail": "Unauthorized"}, {}),
+        },
+        "not allowed to create a Tweet with duplicate content",
+        env=X_KEYS,
+    ),
+)
