@@ -267,6 +267,11 @@ class Settings(_Strict):
             self.channels["log"] = ChannelSettings(type="log")
         return self
 
+    def unnamed_channels(self) -> list[str]:
+        """Where a post goes when nobody names a channel: every configured channel but the log,
+        which the newsroom did not configure; the log alone when nothing else is."""
+        return [name for name in self.channels if name != "log"] or ["log"]
+
     @model_validator(mode="after")
     def _rule_channels(self) -> Settings:
         for number, rule in enumerate(self.rules):

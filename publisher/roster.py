@@ -75,7 +75,7 @@ def chosen(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel
             )
         picked = list(dict.fromkeys(names))
     else:
-        picked = [n for n in settings.channels if n != "log"] or ["log"]
+        picked = settings.unnamed_channels()
     return {name: configured(settings, name) for name in picked}
 
 

@@ -13,6 +13,7 @@ with the states each may start from and the state it leads to.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -67,6 +68,29 @@ ALREADY_THERE = TO_GO | {State.SENT}
 HOLDABLE = frozenset({State.AWAITING_APPROVAL, State.QUEUED})
 # What the editors are told about.
 NEEDS_AN_EDITOR = frozenset({State.FAILED, State.UNCERTAIN, State.AWAITING_APPROVAL})
+
+
+def held(state: str, channel: str, paused: Collection[str]) -> bool:
+    """Whether a post is held back: it would go out, but its channel is paused."""
+    return state in HOLDABLE and channel in paused
+
+
+# What the post's history says when a changed text needs its approver's word again.
+APPROVAL_AGAIN = "needs approval again"
+
+
+def approval_withdrawn(state: State) -> dict[str, object]:
+    """The values that take back a post's approval when its text changes (the approver approved
+    another text): a post waiting to go out waits for approval again; a failed or uncertain one
+    keeps its state, and its retry waits for approval."""
+    values: dict[str, object] = {
+        "approval_required": True,
+        "approved_by": None,
+        "approved_at": None,
+    }
+    if state == State.QUEUED:
+        values["state"] = State.AWAITING_APPROVAL
+    return values
 
 
 @dataclass(frozen=True)

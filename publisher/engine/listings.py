@@ -16,11 +16,11 @@ from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import (
-    HOLDABLE,
     NEEDS_AN_EDITOR,
     RESCHEDULE,
     TO_GO,
     Outcome,
+    held,
     verbs_for,
 )
 from publisher.engine.pauses import active_pauses
@@ -51,7 +51,7 @@ def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]
         "channel": row.channel,
         "type": row.channel_type,
         "state": row.state,
-        "held": row.state in HOLDABLE and row.channel in paused,
+        "held": held(row.state, row.channel, paused),
         # What an editor can do with it now (buttons), and whether it can be moved.
         "actions": verbs_for(row.state),
         "movable": RESCHEDULE.allows(row.state),

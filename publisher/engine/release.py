@@ -19,7 +19,13 @@ from publisher.channels import ComposeError, Teaser
 from publisher.clock import shown, utcnow
 from publisher.config import Settings
 from publisher.engine import queue
-from publisher.engine.lifecycle import ALREADY_THERE, HOLDABLE, State
+from publisher.engine.lifecycle import (
+    ALREADY_THERE,
+    APPROVAL_AGAIN,
+    HOLDABLE,
+    State,
+    approval_withdrawn,
+)
 from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
 from publisher.engine.slots import TimeError, When
@@ -229,15 +235,8 @@ def _refresh(
         }
         changed = (teaser.text, teaser.link) != (row.text, row.link)
         if changed and row.approved_at is not None:
-            values.update(
-                state=State.AWAITING_APPROVAL,
-                approval_required=True,
-                approved_by=None,
-                approved_at=None,
-            )
-            queue.record_event(
-                connection, [row.id], "release", "updated", now, "needs approval again"
-            )
+            values.update(approval_withdrawn(row.state))
+            queue.record_event(connection, [row.id], "release", "updated", now, APPROVAL_AGAIN)
         connection.execute(update(posts).where(posts.c.id == row.id).values(values))
     return [row.id for row in rows]
 

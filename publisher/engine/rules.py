@@ -34,8 +34,7 @@ def route(article: Article, source: str, settings: Settings) -> list[Routing]:
     """The channels a released article goes to. Without rules: every configured channel at once
     (the implicit log channel only when nothing else is configured)."""
     if not settings.rules:
-        names = [n for n in settings.channels if n != "log"] or ["log"]
-        return [Routing(channel=name, rule="default") for name in names]
+        return [Routing(channel=name, rule="default") for name in settings.unnamed_channels()]
     decided: dict[str, Routing] = {}
     for rule in settings.rules:
         if not rule.match.accepts(article, source):

@@ -18,6 +18,7 @@ from publisher.config import Settings
 from publisher.engine.changes import notify_change
 from publisher.engine.lifecycle import (
     ALREADY_THERE,
+    APPROVAL_AGAIN,
     APPROVE,
     CANCEL,
     EDIT,
@@ -29,6 +30,7 @@ from publisher.engine.lifecycle import (
     Outcome,
     State,
     Verb,
+    approval_withdrawn,
 )
 from publisher.engine.pauses import pause_channel, resume_channel
 from publisher.engine.queue import (
@@ -359,12 +361,8 @@ def edit(
         }
         detail = None
         if row.approved_at is not None:
-            # The approver approved another text: this one needs their word again. A failed or
-            # uncertain post keeps its state; its retry then waits for approval.
-            values.update(approval_required=True, approved_by=None, approved_at=None)
-            if row.state == State.QUEUED:
-                values["state"] = State.AWAITING_APPROVAL
-            detail = "needs approval again"
+            values.update(approval_withdrawn(row.state))
+            detail = APPROVAL_AGAIN
         connection.execute(update(posts).where(posts.c.id == post_id).values(values))
         record_event(connection, [post_id], by, "edited", now, detail)
         notify_change(connection)

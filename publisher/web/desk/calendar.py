@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher import actions
 from publisher.clock import utcnow
-from publisher.engine.lifecycle import HOLDABLE, RESCHEDULE
+from publisher.engine.lifecycle import RESCHEDULE, held
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import open_slots
 from publisher.engine.slots import free_slots, local_slot
@@ -98,7 +98,7 @@ class Calendar:
 
     def _entry(self, row: Any, paused: set[str]) -> Entry:
         t = self.desk.t
-        held = row.state in HOLDABLE and row.channel in paused
+        is_held = held(row.state, row.channel, paused)
         return Entry(
             id=row.id,
             channel=row.channel,
@@ -106,7 +106,7 @@ class Calendar:
             colour=self.colours.get(row.channel, COLOURS - 1),
             time=row.at.astimezone(self.settings.tz).strftime("%H:%M"),
             headline=row.headline[:70],
-            state=t("state_held") if held else t(f"state_{row.state}"),
+            state=t("state_held") if is_held else t(f"state_{row.state}"),
             movable=RESCHEDULE.allows(row.state),
         )
 
