@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from telegram import Update
 
+from publisher.engine.lifecycle import for_approvers
 from publisher.sections import BotSettings
 
 logger = logging.getLogger("publisher.bot")
@@ -44,9 +45,10 @@ class Gate:
         await self.refuse(update)
         return False
 
-    async def approvers_only(self, update: Update) -> bool:
-        """True for an approver; anyone else is told so."""
-        if self.approver(update):
+    async def may(self, update: Update, action: str) -> bool:
+        """True when the user may take `action` (an approver, or an action anyone allowed may
+        take); anyone else is told so."""
+        if not for_approvers(action) or self.approver(update):
             return True
         if update.effective_message is not None:
             await update.effective_message.reply_text(self.say("approvers_only"), parse_mode="HTML")

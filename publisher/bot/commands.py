@@ -24,6 +24,7 @@ from publisher.catalogue import unit
 from publisher.config import Settings
 from publisher.engine import queue, verbs
 from publisher.engine.deliverylog import LogFilter, log_page
+from publisher.engine.lifecycle import for_approvers
 from publisher.engine.listings import fan_out_summary, list_posts, show_post
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import is_row_id
@@ -241,7 +242,7 @@ class BotHandlers(Talk):
     async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The post's text as it will go out, with the button that approves this text: an
         approval is for a text the approver has read."""
-        if not await self.gate.guard(update) or not await self.gate.approvers_only(update):
+        if not await self.gate.guard(update) or not await self.gate.may(update, "approve"):
             return
         post_id = await self._post_id(update, context, "/approve <id>")
         if post_id is None:
@@ -269,7 +270,7 @@ class BotHandlers(Talk):
         await self._transition(update, context, "retry")
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update) or not await self.gate.approvers_only(update):
+        if not await self.gate.guard(update) or not await self.gate.may(update, "pause"):
             return
         args = context.args or []
         if not args:
@@ -286,7 +287,7 @@ class BotHandlers(Talk):
         return True
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update) or not await self.gate.approvers_only(update):
+        if not await self.gate.guard(update) or not await self.gate.may(update, "resume"):
             return
         args = context.args or []
         if len(args) != 1:
@@ -313,8 +314,7 @@ class BotHandlers(Talk):
             await query.answer(self.say("button_stale"), show_alert=True)
             return
         kind, key, action, version = button.groups()
-        needs_approver = (kind, action) in (("p", "approve"), ("c", "resume"))
-        if needs_approver and not self.gate.approver(update):
+        if kind in ("p", "c") and for_approvers(action) and not self.gate.approver(update):
             await query.answer(self.say("approvers_only"), show_alert=True)
             return
         draft = self.drafts.drafts.get(key) if kind == "d" else None

@@ -95,13 +95,14 @@ def approval_withdrawn(state: State) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class Verb:
-    """An editor's action on one post: the states it may start from, and the state it leads to
-    (None: the post keeps its state)."""
+    """An editor's action on one post: the states it may start from, the state it leads to
+    (None: the post keeps its state), and whether only an approver may take it."""
 
     name: str
     done: str
     sources: frozenset[State]
     target: State | None
+    for_approvers: bool = False
 
     def allows(self, state: str) -> bool:
         return state in self.sources
@@ -120,7 +121,9 @@ class Verb:
         return message, values
 
 
-APPROVE = Verb("approve", "approved", frozenset({State.AWAITING_APPROVAL}), State.QUEUED)
+APPROVE = Verb(
+    "approve", "approved", frozenset({State.AWAITING_APPROVAL}), State.QUEUED, for_approvers=True
+)
 CANCEL = Verb(
     "cancel",
     "cancelled",
@@ -141,6 +144,16 @@ EDIT = Verb(
 
 # The verbs that are buttons (desk, bot) and commands (CLI), by name.
 VERBS = {verb.name: verb for verb in (APPROVE, CANCEL, RETRY, MARK_SENT, RESCHEDULE, EDIT, RESTORE)}
+
+
+# A channel's actions that only an approver may take: an emergency stop, and its end.
+CHANNEL_ACTIONS_FOR_APPROVERS = frozenset({"pause", "resume"})
+
+
+def for_approvers(action: str) -> bool:
+    """Whether only an approver may take `action`: a post's verb, or a channel's action."""
+    verb = VERBS.get(action)
+    return verb.for_approvers if verb is not None else action in CHANNEL_ACTIONS_FOR_APPROVERS
 
 
 def verbs_for(state: str, names: tuple[str, ...] = ("approve", "cancel", "retry")) -> list[str]:

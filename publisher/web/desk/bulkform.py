@@ -18,6 +18,7 @@ from publisher import actions, bulk
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
 from publisher.engine import verbs
+from publisher.engine.lifecycle import for_approvers
 from publisher.engine.listings import headlines_of, ids_of_posts
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError
@@ -51,7 +52,7 @@ class BulkForm:
         confirmed = bool(form.get("confirm"))
         if action not in BULK:
             return await self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
-        if action == "approve":
+        if for_approvers(action):
             require_approver(user)
         try:
             change, said = self._change(action, form, user.name)

@@ -18,7 +18,7 @@ from publisher.catalogue import moment, number
 from publisher.clock import utcnow
 from publisher.engine import verbs
 from publisher.engine.deliverylog import LogFilter, log_page
-from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.lifecycle import Outcome, State, for_approvers
 from publisher.engine.listings import PostFilter, page_of_posts
 from publisher.engine.pauses import active_pauses
 from publisher.engine.subscribers import counts as subscriber_counts
@@ -109,7 +109,7 @@ class Overview:
     async def post_action(self, request: Request, post_id: RowId, action: str) -> Response:
         user = await self.desk.form_user(request)
         form = await request.form()
-        if action == "approve":
+        if for_approvers(action):
             require_approver(user)
         if action == "cancel" and not form.get("confirm"):
             # Cancelling asks once, on the post's own page.
@@ -135,7 +135,8 @@ class Overview:
 
     async def channel_action(self, request: Request, name: str, action: str) -> Response:
         user = await self.desk.form_user(request)
-        require_approver(user)
+        if for_approvers(action):
+            require_approver(user)
         try:
             if action == "resume":
                 await run_in_threadpool(verbs.resume, self.engine, self.settings, name)

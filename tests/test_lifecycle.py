@@ -1,0 +1,38 @@
+"""The lifecycle's rules, each decided once: who may take an action, what a changed text does
+to an approval, what counts as held."""
+
+from __future__ import annotations
+
+import pytest
+
+from publisher.engine.lifecycle import State, approval_withdrawn, for_approvers, held
+
+
+@pytest.mark.parametrize("action", ["approve", "pause", "resume"])
+def test_approving_and_stopping_or_starting_a_channel_are_for_approvers(action: str) -> None:
+    assert for_approvers(action)
+
+
+@pytest.mark.parametrize("action", ["cancel", "retry", "edit", "reschedule", "restore", "sent"])
+def test_every_other_action_is_for_any_editor(action: str) -> None:
+    assert not for_approvers(action)
+
+
+def test_a_queued_post_whose_approved_text_changed_waits_for_approval_again() -> None:
+    values = approval_withdrawn(State.QUEUED)
+    assert values["state"] == State.AWAITING_APPROVAL
+    assert (values["approved_by"], values["approved_at"]) == (None, None)
+
+
+@pytest.mark.parametrize("state", [State.FAILED, State.UNCERTAIN])
+def test_a_failed_or_unclear_post_keeps_its_state_when_its_approval_is_taken_back(
+    state: State,
+) -> None:
+    values = approval_withdrawn(state)
+    assert "state" not in values and values["approval_required"] is True
+
+
+def test_a_post_is_held_only_while_it_would_go_out_on_a_paused_channel() -> None:
+    assert held(State.QUEUED, "x", {"x"})
+    assert not held(State.QUEUED, "x", {"facebook"})
+    assert not held(State.SENT, "x", {"x"})
