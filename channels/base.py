@@ -183,13 +183,17 @@ class PlatformOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # Seconds a call to the platform may take (to connect, and between bytes of the answer).
-    timeout: float = 20.0
-
     required: ClassVar[tuple[str, ...]] = ()
 
 
-class TokenOptions(PlatformOptions):
+class NetworkOptions(PlatformOptions):
+    """The keys of a platform reached over the network."""
+
+    # Seconds a call to the platform may take (to connect, and between bytes of the answer).
+    timeout: float = 20.0
+
+
+class TokenOptions(NetworkOptions):
     """The keys of a platform reached with one token from the environment: `token_env` names
     the variable when it is not the platform's usual one."""
 

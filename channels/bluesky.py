@@ -37,8 +37,8 @@ from publisher.channels.base import (
     ChannelError,
     Finding,
     ImageUnavailable,
+    NetworkOptions,
     Outgoing,
-    PlatformOptions,
     Receipt,
     Teaser,
 )
@@ -74,7 +74,7 @@ def shown_link(url: str) -> str:
     return bare if len(bare) <= LINK_DISPLAY else bare[: LINK_DISPLAY - 1] + "…"
 
 
-class BlueskyOptions(PlatformOptions):
+class BlueskyOptions(NetworkOptions):
     handle: str | None = None
     password_env: str | None = None
     card: bool = True

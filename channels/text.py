@@ -73,7 +73,7 @@ def share_query(**params: str) -> str:
 
 def graphemes(text: str) -> list[str]:
     """User-perceived characters: emoji sequences, flags and combining marks stay whole."""
-    return _GRAPHEME.findall(text)
+    return list(_GRAPHEME.findall(text))
 
 
 def truncate(text: str, fits: Callable[[str], bool]) -> str:

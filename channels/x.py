@@ -32,8 +32,8 @@ from publisher.channels.base import (
     ComposeOptions,
     Finding,
     ImageUnavailable,
+    NetworkOptions,
     Outgoing,
-    PlatformOptions,
     Problem,
     Receipt,
     Teaser,
@@ -70,7 +70,7 @@ IMAGE_LIMIT = 5_000_000
 DISPLAY_LENGTH = 23
 
 
-class XOptions(PlatformOptions):
+class XOptions(NetworkOptions):
     auth: Literal["oauth1", "oauth2"] = "oauth1"
     api_key_env: str = OAUTH1_ENV["api_key_env"]
     api_secret_env: str = OAUTH1_ENV["api_secret_env"]

@@ -13,7 +13,7 @@ from twitter_text.regexp.emoji import emoji as emoji_pattern
 from publisher.channels.text import urls_in
 
 RULES = twitter_text_config["defaults"]
-_SCALE = RULES["scale"]
+_SCALE = int(RULES["scale"])
 _URL_WEIGHT = RULES["transformed_url_length"] * _SCALE
 _EMOJI_WEIGHT = RULES["default_weight"]
 # Characters outside the light ranges weigh double (default_weight is twice the range weight).
@@ -62,7 +62,7 @@ def emoji_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _plain_weight(text: str) -> int:
-    light = RULES["ranges"][0]["weight"]
+    light = int(RULES["ranges"][0]["weight"])
     return (len(text) + len(_HEAVY.findall(text))) * light
 
 

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -98,7 +98,7 @@ class Env:
 
 
 def env(ctx: typer.Context) -> Env:
-    return ctx.obj
+    return cast(Env, ctx.obj)
 
 
 def long_running() -> None:

@@ -173,7 +173,7 @@ class ChangeWatcher:
     def _data_version(self) -> int:
         if self.connection is None or self.connection.driver_connection is None:
             return 0
-        return self.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
+        return int(self.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0])
 
     def changed(self) -> bool:
         if self.connection is None:

@@ -99,7 +99,7 @@ _RECORD_POST = (
 
 def backoff(retries: int, base: float, cap: float, rng: random.Random) -> float:
     """Exponential backoff with equal jitter: half the delay fixed, half random."""
-    delay = min(cap, base * 2 ** max(retries - 1, 0))
+    delay = min(cap, base * 2.0 ** max(retries - 1, 0))
     return delay / 2 + rng.uniform(0, delay / 2)
 
 

@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import ChangeWatcher, WakeListener
-from publisher.engine.dispatch import Claimed, Delivered, Dispatcher
+from publisher.engine.claimed import Claimed
+from publisher.engine.dispatch import Delivered, Dispatcher
 from publisher.engine.feedwatch import FeedWatcher
 from publisher.engine.reconcile import reconcile
 

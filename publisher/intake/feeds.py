@@ -32,7 +32,7 @@ def _plain(html_text: str) -> str:
     if "<" not in html_text:
         return html_text
     try:
-        return lxml.html.fragment_fromstring(html_text, create_parent="div").text_content()
+        return str(lxml.html.fragment_fromstring(html_text, create_parent="div").text_content())
     except (lxml.etree.ParserError, ValueError):
         return html_text
 

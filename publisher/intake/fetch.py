@@ -85,7 +85,8 @@ class _Transfer:
 
 
 def _session(limits: FetchLimits) -> requests.Session:
-    session = HTTPSession(
+    # requests-hardened's session is a requests.Session (the library ships no types).
+    session: requests.Session = HTTPSession(
         HardenedConfig(
             ip_filter_enable=not limits.allow_private_networks,
             ip_filter_allow_loopback_ips=False,
