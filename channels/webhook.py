@@ -3,14 +3,11 @@ in-house systems, test stand-ins). An `Idempotency-Key` header lets the receiver
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from publisher.channels.base import Channel, ChannelError, Outgoing, Receipt, TokenOptions
 from publisher.channels.http import HttpSession, retry_after
 from publisher.channels.secrets import secret
-
-if TYPE_CHECKING:
-    pass
 
 
 class WebhookOptions(TokenOptions):
