@@ -3,9 +3,11 @@ HTML stays whole, and addresses as editors paste them."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from html import escape
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,3 +55,13 @@ def test_a_bot_keeps_a_bounded_number_of_drafts_the_oldest_going_first(engine) -
     key = str(first).split(":")[1]
     assert len(drafts.drafts) == MOST_DRAFTS and key not in drafts.drafts
     assert drafts.press(key, "queue", "telegram:1")[0] == drafts.talk.say("expired")
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_help_names_every_command_telegram_lists_and_nothing_else(language: str) -> None:
+    from publisher.bot.menu import help_text, menu
+    from publisher.catalogue import translator
+
+    say = translator(language, "bot")
+    said = re.findall(r"^/(\w+)", help_text(say), re.M)
+    assert said == [name for name, _ in menu(say)]

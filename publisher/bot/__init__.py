@@ -23,40 +23,13 @@ from telegram.ext import (
 )
 
 from publisher.bot.commands import BotHandlers
+from publisher.bot.menu import COMMANDS, menu
 from publisher.bot.notify import Notifier
+from publisher.catalogue import translator
 from publisher.channels.secrets import secret
 from publisher.config import BotSettings, Settings
 
 logger = logging.getLogger("publisher.bot")
-
-COMMANDS = {
-    "en": [
-        ("queue", "Preview an article's teasers and queue them"),
-        ("list", "What is queued"),
-        ("log", "Recent deliveries"),
-        ("show", "One post"),
-        ("edit", "New text for a post"),
-        ("approve", "Approve a post"),
-        ("cancel", "Cancel a post"),
-        ("retry", "Send a failed post again"),
-        ("pause", "Pause a channel"),
-        ("resume", "Resume a channel"),
-        ("help", "What the bot can do"),
-    ],
-    "de": [
-        ("queue", "Teaser eines Artikels ansehen und einplanen"),
-        ("list", "Was eingeplant ist"),
-        ("log", "Letzte Zustellungen"),
-        ("show", "Ein Post"),
-        ("edit", "Neuer Text für einen Post"),
-        ("approve", "Einen Post freigeben"),
-        ("cancel", "Einen Post verwerfen"),
-        ("retry", "Einen gescheiterten Post erneut senden"),
-        ("pause", "Einen Kanal pausieren"),
-        ("resume", "Einen Kanal fortsetzen"),
-        ("help", "Was der Bot kann"),
-    ],
-}
 
 
 def build_application(engine: Engine, settings: Settings) -> tuple[Application, BotHandlers]:
@@ -72,11 +45,8 @@ def build_application(engine: Engine, settings: Settings) -> tuple[Application, 
         .build()
     )
     desk = BotHandlers(engine, settings)
-    for name in ("help", "queue", "list", "log", "show", "edit", "approve", "cancel", "retry"):
-        application.add_handler(CommandHandler(name, getattr(desk, name)))
-    application.add_handler(CommandHandler("start", desk.help))
-    application.add_handler(CommandHandler("pause", desk.pause))
-    application.add_handler(CommandHandler("resume", desk.resume))
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, getattr(desk, command.handler)))
     application.add_handler(CallbackQueryHandler(desk.button))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, desk.message))
     # Last: a command none of the handlers above took.
@@ -93,9 +63,9 @@ async def serve(engine: Engine, settings: Settings, stop: asyncio.Event) -> None
     async with application:
         # Telegram's clients show the list in the user's language: English by default, German
         # for German users (the command names themselves must stay latin).
-        for language, commands in COMMANDS.items():
+        for language in ("en", "de"):
             await application.bot.set_my_commands(
-                [BotCommand(name, text) for name, text in commands],
+                [BotCommand(name, text) for name, text in menu(translator(language, "bot"))],
                 language_code=None if language == "en" else language,
             )
         await application.start()

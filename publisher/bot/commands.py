@@ -19,6 +19,7 @@ from publisher import roster
 from publisher.bot import render
 from publisher.bot.access import actor
 from publisher.bot.drafts import Drafts
+from publisher.bot.menu import help_text
 from publisher.bot.talk import Talk, fit
 from publisher.catalogue import unit
 from publisher.config import Settings
@@ -73,7 +74,7 @@ class BotHandlers(Talk):
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if await self.gate.guard(update):
-            await self.reply(update, self.say("help"))
+            await self.reply(update, help_text(self.say))
 
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self.gate.guard(update):
@@ -363,7 +364,7 @@ class BotHandlers(Talk):
             return (*self.drafts.press(key, action, by), True)
         if kind == "h":
             listing = {"list": self._listing, "log": self._log}.get(action)
-            return (listing() if listing else self.say("help")), None, True
+            return (listing() if listing else help_text(self.say)), None, True
         if kind == "e":
             pending = self.pending_edits.pop(key, None)
             if pending is None:
