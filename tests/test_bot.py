@@ -242,6 +242,19 @@ def test_cancel_button_queues_nothing(running, engine) -> None:
     assert rows(engine) == []
 
 
+def test_a_strangers_plain_message_and_unknown_command_get_nothing_but_the_one_refusal(
+    running, engine
+) -> None:
+    assert "only for the newsroom" in reply_after(running, ARTICLE.url, user=STRANGER)
+    running.push_text(STRANGER, STRANGER, ARTICLE.url)
+    running.push_command(STRANGER, STRANGER, "/nosuchcommand")
+    # Updates are handled in order: an editor's later command answered means the stranger's
+    # were handled too.
+    reply_after(running, "/help")
+    assert len(replies(running, STRANGER)) == 1
+    assert rows(engine) == []
+
+
 def test_button_pressed_by_a_stranger_is_refused(running, engine) -> None:
     reply_after(running, f"/queue {ARTICLE.id}")
     press(running, "Post now", user=STRANGER)

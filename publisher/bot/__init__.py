@@ -19,6 +19,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -45,6 +46,8 @@ def build_application(engine: Engine, settings: Settings) -> tuple[Application, 
         .build()
     )
     desk = BotHandlers(engine, settings)
+    # Before every other handler: strangers go no further.
+    application.add_handler(TypeHandler(Update, desk.gate.stop_strangers), group=-1)
     for command in COMMANDS:
         application.add_handler(CommandHandler(command.name, getattr(desk, command.handler)))
     application.add_handler(CallbackQueryHandler(desk.button))

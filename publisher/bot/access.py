@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from publisher.engine.lifecycle import for_approvers
 from publisher.sections import BotSettings
@@ -38,12 +39,12 @@ class Gate:
         user = update.effective_user
         return user is not None and user.id in self.settings.approvers
 
-    async def guard(self, update: Update) -> bool:
-        """True for an allowed user; anyone else is refused."""
-        if self.allowed(update):
-            return True
-        await self.refuse(update)
-        return False
+    async def stop_strangers(self, update: object, _context: object) -> None:
+        """The first handler every update meets (an early group): a stranger is refused, and
+        their update goes to no other handler."""
+        if isinstance(update, Update) and not self.allowed(update):
+            await self.refuse(update)
+            raise ApplicationHandlerStop
 
     async def may(self, update: Update, action: str) -> bool:
         """True when the user may take `action` (an approver, or an action anyone allowed may

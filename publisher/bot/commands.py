@@ -73,12 +73,9 @@ class BotHandlers(Talk):
     # --- commands --------------------------------------------------------------------------
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if await self.gate.guard(update):
-            await self.reply(update, help_text(self.say))
+        await self.reply(update, help_text(self.say))
 
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update):
-            return
         args = list(context.args or [])
         if not args:
             usage = "/queue <URL|id> [channels] [9:30 | morgen 8 Uhr | +15 min | next | now]"
@@ -97,8 +94,6 @@ class BotHandlers(Talk):
     async def message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A message that is no command: a channel's new text the editor was asked for, an
         article's address (as /queue), else a short help."""
-        if not await self.gate.guard(update):
-            return
         typed = (update.effective_message.text or "") if update.effective_message else ""
         user = update.effective_user
         if user is not None and self.drafts.waiting_for(user.id):
@@ -113,8 +108,6 @@ class BotHandlers(Talk):
         await self.reply(update, self.say("not_understood"), reply_markup=self._help_buttons())
 
     async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update):
-            return
         typed = (update.effective_message.text or "") if update.effective_message else ""
         command = typed.split()[0] if typed.split() else "/"
         await self.reply(
@@ -139,22 +132,16 @@ class BotHandlers(Talk):
         return "\n".join(render.log_line(row, self) for row in rows)
 
     async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update):
-            return
         listing = await self.run(update, self._listing)
         if listing is not None:
             await self.reply(update, listing)
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update):
-            return
         log = await self.run(update, self._log)
         if log is not None:
             await self.reply(update, log)
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update):
-            return
         post_id = await self._post_id(update, context, "/show <id>")
         if post_id is None:
             return
@@ -165,8 +152,6 @@ class BotHandlers(Talk):
         await self.reply(update, render.post_detail(post, self, summary))
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update):
-            return
         text = (update.effective_message.text or "") if update.effective_message else ""
         parts = text.split(maxsplit=3)
         if len(parts) < 4 or not parts[1].isdigit():
@@ -223,8 +208,6 @@ class BotHandlers(Talk):
     async def _transition(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str
     ) -> None:
-        if not await self.gate.guard(update):
-            return
         post_id = await self._post_id(update, context, f"/{verb} <id>")
         if post_id is None:
             return
@@ -243,7 +226,7 @@ class BotHandlers(Talk):
     async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The post's text as it will go out, with the button that approves this text: an
         approval is for a text the approver has read."""
-        if not await self.gate.guard(update) or not await self.gate.may(update, "approve"):
+        if not await self.gate.may(update, "approve"):
             return
         post_id = await self._post_id(update, context, "/approve <id>")
         if post_id is None:
@@ -271,7 +254,7 @@ class BotHandlers(Talk):
         await self._transition(update, context, "retry")
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update) or not await self.gate.may(update, "pause"):
+        if not await self.gate.may(update, "pause"):
             return
         args = context.args or []
         if not args:
@@ -288,7 +271,7 @@ class BotHandlers(Talk):
         return True
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.guard(update) or not await self.gate.may(update, "resume"):
+        if not await self.gate.may(update, "resume"):
             return
         args = context.args or []
         if len(args) != 1:
@@ -306,9 +289,6 @@ class BotHandlers(Talk):
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
-            return
-        if not self.gate.allowed(update):
-            await self.gate.refuse(update)
             return
         button = _BUTTON.fullmatch(query.data or "")
         if button is None or not self._known_button(*button.groups()[:3]):
