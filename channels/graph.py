@@ -14,9 +14,7 @@ import json
 import random
 import time
 from collections.abc import Mapping
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from publisher.channels.base import ChannelError, Finding, TokenOptions
 from publisher.channels.http import HttpSession, network_error_async, retry_after
@@ -99,15 +97,6 @@ class GraphClient:
             return answer
         raise classify(self.name, response.status_code, answer, response.headers)
 
-    @cached_property
-    def proxy(self) -> str | None:
-        """The proxy the environment names for the Graph API, read once for the asyncio calls
-        (aiohttp would read the environment and ~/.netrc again at every call)."""
-        from requests.utils import get_environ_proxies
-
-        proxies = get_environ_proxies(self.root)
-        return proxies.get(urlsplit(self.root).scheme) or proxies.get("all")
-
     async def call_async(
         self,
         session: aiohttp.ClientSession,
@@ -126,7 +115,8 @@ class GraphClient:
                 f"{self.root}/{path.lstrip('/')}",
                 json=json_body,
                 headers={"Authorization": f"Bearer {token}"},
-                proxy=self.proxy,
+                # aiohttp would read the environment and ~/.netrc again at every call.
+                proxy=self.http.proxy,
                 timeout=aiohttp.ClientTimeout(sock_connect=self.timeout, sock_read=self.timeout),
             ) as response:
                 try:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from publisher.channels.base import ChannelError
 
@@ -92,8 +94,22 @@ class HttpSession:
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = _session(self.base, self.connections)
+            self._session = _session(self.proxies, self.connections)
         return self._session
+
+    @cached_property
+    def proxies(self) -> dict[str, str] | None:
+        """The proxies the environment names for `base`, read once (None without `base`: then
+        requests reads the environment at each call, for a channel that calls several hosts)."""
+        from requests.utils import get_environ_proxies
+
+        return dict(get_environ_proxies(self.base)) if self.base else None
+
+    @cached_property
+    def proxy(self) -> str | None:
+        """The one proxy for calls to `base` made outside requests (a fan-out's asyncio calls)."""
+        proxies = self.proxies or {}
+        return proxies.get(urlsplit(self.base).scheme) or proxies.get("all")
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         import requests
@@ -108,14 +124,13 @@ class HttpSession:
             self._session.close()
 
 
-def _session(base: str, connections: int) -> requests.Session:
+def _session(proxies: dict[str, str] | None, connections: int) -> requests.Session:
     import requests
     from requests.adapters import HTTPAdapter
-    from requests.utils import get_environ_proxies
 
     session = requests.Session()
-    if base:
-        session.proxies = get_environ_proxies(base)
+    if proxies is not None:
+        session.proxies = proxies
         # What requests itself takes from the environment for `verify`.
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if bundle:

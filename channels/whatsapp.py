@@ -155,43 +155,35 @@ class WhatsApp(Channel):
         return secret(self.name, self.config.token_env or TOKEN_ENV)
 
     def send(self, message: Outgoing) -> Receipt:
-        template_only = self._template_only(message)
+        body, instead = self._bodies(message)
         token = self._token()
-        if template_only:
-            return self._receipt(self._post(self._template_body(message), token))
         try:
-            return self._receipt(self._post(self._text_body(message), token))
+            return self._receipt(self._post(body, token))
         except ChannelError as exc:
-            if exc.code == OUTSIDE_WINDOW and self.config.template:
-                return self._receipt(self._post(self._template_body(message), token))
+            if exc.code == OUTSIDE_WINDOW and instead is not None:
+                return self._receipt(self._post(instead, token))
             raise
 
     async def send_async(self, message: Outgoing, session: aiohttp.ClientSession) -> Receipt:
-        template_only = self._template_only(message)
+        body, instead = self._bodies(message)
         token = self._token()
-        path = f"{self.config.phone_number_id}/messages"
-
-        async def post(body: dict[str, Any]) -> Receipt:
-            answer = await self.client.call_async(session, "POST", path, token, json_body=body)
-            return self._receipt(answer)
-
-        if template_only:
-            return await post(self._template_body(message))
         try:
-            return await post(self._text_body(message))
+            return self._receipt(await self._post_async(session, body, token))
         except ChannelError as exc:
-            if exc.code == OUTSIDE_WINDOW and self.config.template:
-                return await post(self._template_body(message))
+            if exc.code == OUTSIDE_WINDOW and instead is not None:
+                return self._receipt(await self._post_async(session, instead, token))
             raise
 
-    def _template_only(self, message: Outgoing) -> bool:
-        """Whether `message` goes out as the template alone (configured so, or its reader is
-        outside the 24-hour window)."""
+    def _bodies(self, message: Outgoing) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """What goes out to the message's reader, and what goes instead when WhatsApp refuses
+        it for the 24-hour window: the template alone when configured so or when the reader is
+        outside the window, else the text with the template (if any) to fall back on."""
         if not message.recipient:
             raise ChannelError("permanent", f"{self.name}: no recipient", never_sent=True)
-        return self.config.message == "template" or bool(
-            not message.free_form and self.config.template
-        )
+        if self.config.message == "template" or (not message.free_form and self.config.template):
+            return self._template_body(message), None
+        instead = self._template_body(message) if self.config.template else None
+        return self._text_body(message), instead
 
     def _text_body(self, message: Outgoing) -> dict[str, Any]:
         return {
@@ -230,9 +222,16 @@ class WhatsApp(Channel):
         }
 
     def _post(self, body: dict[str, Any], token: str) -> dict[str, Any]:
-        return self.client.call(
-            "POST", f"{self.config.phone_number_id}/messages", token, json_body=body
-        )
+        return self.client.call("POST", self._messages, token, json_body=body)
+
+    async def _post_async(
+        self, session: aiohttp.ClientSession, body: dict[str, Any], token: str
+    ) -> dict[str, Any]:
+        return await self.client.call_async(session, "POST", self._messages, token, json_body=body)
+
+    @property
+    def _messages(self) -> str:
+        return f"{self.config.phone_number_id}/messages"
 
     def _receipt(self, answer: dict[str, Any]) -> Receipt:
         messages = answer.get("messages") or [{}]

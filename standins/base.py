@@ -162,19 +162,14 @@ class StandIn:
                 if part in call.path:
                     del self._failures[index]
                     return answer
-            late = next(
-                (
-                    (index, delay)
-                    for index, (end, delay) in enumerate(self._late)
-                    if call.method == "POST" and call.path.endswith(end)
-                ),
-                None,
-            )
-            if late is not None:
-                del self._late[late[0]]
+            delay = None
+            for index, (end, _) in enumerate(self._late):
+                if call.method == "POST" and call.path.endswith(end):
+                    delay = self._late.pop(index)[1]
+                    break
         answer = self.respond(call)
-        if late is not None:
-            time.sleep(late[1])
+        if delay is not None:
+            time.sleep(delay)
         return answer
 
     def respond(self, call: Call) -> Answer:

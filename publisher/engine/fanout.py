@@ -174,7 +174,7 @@ class FanOut:
             for _ in senders:
                 await work.put(None)
             await asyncio.gather(*senders)
-        await asyncio.to_thread(self.rows.write, done.take_answers(at_least=1))
+        await self._write_answers(done, at_least=1)
 
     def _outcome(self, claimed: Claimed, done: Round) -> tuple[Receipt | None, ChannelError | None]:
         error = combined(done.errors, len(claimed.recipients))
@@ -222,7 +222,7 @@ class FanOut:
                 return
             for intent in intents:
                 await self._call(session, claimed, intent, done)
-            await asyncio.to_thread(self.rows.write, done.take_answers(at_least=1))
+            await self._write_answers(done, at_least=1)
             if intents and not done.again:
                 return
 
@@ -286,9 +286,13 @@ class FanOut:
                 done.changed.set()
                 continue
             await self._call(session, claimed, intent, done)
-            ready = done.take_answers(at_least=self.batch)
-            if ready:
-                await asyncio.to_thread(self.rows.write, ready)
+            await self._write_answers(done, at_least=self.batch)
+
+    async def _write_answers(self, done: Round, at_least: int) -> None:
+        """Write the answers not yet written, once there are `at_least` (beside the loop)."""
+        answers = done.take_answers(at_least)
+        if answers:
+            await asyncio.to_thread(self.rows.write, answers)
 
     async def _call(
         self, session: aiohttp.ClientSession, claimed: Claimed, intent: Intent, done: Round
