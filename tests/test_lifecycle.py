@@ -3,9 +3,18 @@ to an approval, what counts as held."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
-from publisher.engine.lifecycle import State, approval_withdrawn, for_approvers, held
+from publisher.channels.base import ErrorKind
+from publisher.engine.lifecycle import (
+    AFTER_ERROR,
+    State,
+    approval_withdrawn,
+    for_approvers,
+    held,
+)
 
 
 @pytest.mark.parametrize("action", ["approve", "pause", "resume"])
@@ -36,3 +45,7 @@ def test_a_post_is_held_only_while_it_would_go_out_on_a_paused_channel() -> None
     assert held(State.QUEUED, "x", {"x"})
     assert not held(State.QUEUED, "x", {"facebook"})
     assert not held(State.SENT, "x", {"x"})
+
+
+def test_every_kind_of_error_says_what_becomes_of_its_post() -> None:
+    assert set(AFTER_ERROR) == set(get_args(ErrorKind))

@@ -5,6 +5,7 @@ with a JSON error body, and nothing is queued."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
@@ -15,7 +16,10 @@ from sqlalchemy import Engine, func, select
 from publisher.config import ChannelSettings, ServeSettings, Settings
 from publisher.engine.schema import posts
 from publisher.web.app import ServerThread, create_app
+from publisher.web.desk import pages
 from publisher.web.signing import sign
+from publisher.web.users import add_user
+from tests.desk_helpers import PASSWORD, signed_in
 
 pytestmark = pytest.mark.one_database
 
@@ -225,3 +229,26 @@ def test_while_the_secret_is_replaced_the_previous_one_still_signs(
 def test_once_the_previous_secret_is_gone_it_signs_nothing(hook, engine, monkeypatch) -> None:
     monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", "whsec-the-new-one")
     assert_refused(post(hook, json.dumps(ARTICLE).encode()), 401, "does not match", engine)
+
+
+def test_the_webhook_answers_while_an_editors_page_is_being_drawn(hook, engine, monkeypatch):
+    add_user(engine, "ed", PASSWORD, "editor")
+    base = hook.removesuffix("/hooks/articles")
+    session, _ = signed_in(base, "ed")
+    drawing, finish = threading.Event(), threading.Event()
+
+    def slow_to_read(connection, now):
+        drawing.set()
+        finish.wait(10)
+        return {}
+
+    # Every desk page reads the channels' pauses while it is drawn.
+    monkeypatch.setattr(pages, "active_pauses", slow_to_read)
+    editor = threading.Thread(target=session.get, args=(f"{base}/queue",), kwargs={"timeout": 20})
+    editor.start()
+    try:
+        assert drawing.wait(5)
+        assert post(hook, json.dumps(ARTICLE).encode()).status_code == 202
+    finally:
+        finish.set()
+        editor.join(20)

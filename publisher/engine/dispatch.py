@@ -26,7 +26,7 @@ from publisher.engine.claimed import Claimed
 from publisher.engine.claims import Claims
 from publisher.engine.fanout import FanOut, stops_channel
 from publisher.engine.leases import LeaseKeeper
-from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.lifecycle import AFTER_ERROR, Outcome, State, Then
 from publisher.engine.pauses import pause_channel
 from publisher.engine.schema import deliveries, posts
 
@@ -221,27 +221,28 @@ class Dispatcher:
         )
 
     def _next_state(self, claimed: Claimed, error: ChannelError, now: datetime) -> dict[str, Any]:
+        """The post's values after an attempt that ended in `error`, as `AFTER_ERROR` says."""
         channel = self.settings.channels[claimed.channel]
         values: dict[str, Any] = {"error_class": error.kind, "error": error.message}
-        if error.kind == "transient":
-            retries = claimed.retries + 1
-            if retries >= channel.max_attempts:
-                values["state"] = State.FAILED
-                values["error"] = f"gave up after {retries} attempts: {error.message}"
-            else:
-                wait = backoff(retries, channel.retry_base, channel.retry_max, self.rng)
+        match AFTER_ERROR[error.kind]:
+            case Then.RETRY:
+                retries = claimed.retries + 1
+                values["retries"] = retries
+                if retries >= channel.max_attempts:
+                    values["state"] = State.FAILED
+                    values["error"] = f"gave up after {retries} attempts: {error.message}"
+                else:
+                    wait = backoff(retries, channel.retry_base, channel.retry_max, self.rng)
+                    values.update(state=State.QUEUED, due_at=now + timedelta(seconds=wait))
+            case Then.WAIT:
+                wait = self._wait(claimed, error)
                 values.update(state=State.QUEUED, due_at=now + timedelta(seconds=wait))
-            values["retries"] = retries
-        elif error.kind == "rate_limited":
-            values.update(
-                state=State.QUEUED, due_at=now + timedelta(seconds=self._wait(claimed, error))
-            )
-        elif error.kind == "auth":
-            values["state"] = State.QUEUED
-        elif error.kind == "uncertain":
-            values["state"] = State.UNCERTAIN
-        else:
-            values["state"] = State.FAILED
+            case Then.HOLD:
+                values["state"] = State.QUEUED
+            case Then.ASK:
+                values["state"] = State.UNCERTAIN
+            case Then.GIVE_UP:
+                values["state"] = State.FAILED
         return values
 
     def _record(

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from publisher.channels.base import ChannelError
+    from publisher.channels.base import ChannelError, ErrorKind
 
 
 class State(StrEnum):
@@ -54,6 +54,32 @@ class Outcome(StrEnum):
         if error.kind == "permanent":
             return cls.FAILED
         return cls(error.kind)
+
+
+class Then(StrEnum):
+    """What an attempt that ended in an error does to its post."""
+
+    # Queued again after a wait that grows with each try; failed once the channel's
+    # max_attempts are spent.
+    RETRY = "retry"
+    # Queued again for when the platform's limit lets it through (its retry_after).
+    WAIT = "wait"
+    # Queued again as it was, while its channel pauses until its credentials are put right.
+    HOLD = "hold"
+    # Uncertain: it may have gone out, so an editor looks; it is never sent again blindly.
+    ASK = "ask"
+    # Failed, with the platform's reason.
+    GIVE_UP = "give_up"
+
+
+# What each kind of error does to the post whose attempt it ended (engine/dispatch.py).
+AFTER_ERROR: dict[ErrorKind, Then] = {
+    "transient": Then.RETRY,
+    "rate_limited": Then.WAIT,
+    "auth": Then.HOLD,
+    "uncertain": Then.ASK,
+    "permanent": Then.GIVE_UP,
+}
 
 
 # Posts that hold their place in a channel's plan: not gone out, not given up.

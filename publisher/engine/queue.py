@@ -22,6 +22,9 @@ from publisher.engine.slots import SEARCH_DAYS, When, free_slots, next_slot, spa
 from publisher.errors import EditorError
 from publisher.teasers import compose
 
+# How far past a post's first time `plan` reads the channel's other posts at first.
+PLAN_AHEAD = timedelta(days=2)
+
 
 class QueueError(EditorError):
     """A queue command cannot be carried out; nothing was changed."""
@@ -273,19 +276,27 @@ def plan(
     TimeError when the channel has no free slot."""
     channel = settings.channels[name]
     gap = timedelta(minutes=channel.min_gap)
-    taken = taken_times(connection, name, now - timedelta(days=1))
-    due = due_at(connection, settings, name, timing, now)
-    # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
-    for _ in range(10):
-        moved = adjust(name, due)
-        if timing.mode == "next_slot":
-            moved = next_slot(moved, channel.slots, settings.channel_tz(name), taken, gap)
-        else:
-            moved = spaced(moved, taken, gap)
-        if moved == due:
-            break
-        due = moved
-    return due
+    first = due_at(connection, settings, name, timing, now)
+    since = now - timedelta(days=1)
+    # Only the posts near the time can be in its way: those of a few days are read, and more
+    # only when the time settles beyond them (a busy queue has thousands ahead).
+    until = max(first, now) + PLAN_AHEAD
+    while True:
+        taken = taken_times(connection, name, since, until)
+        due = first
+        # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
+        for _ in range(10):
+            moved = adjust(name, due)
+            if timing.mode == "next_slot":
+                moved = next_slot(moved, channel.slots, settings.channel_tz(name), taken, gap)
+            else:
+                moved = spaced(moved, taken, gap)
+            if moved == due:
+                break
+            due = moved
+        if due + gap < until:
+            return due
+        until = due + gap + PLAN_AHEAD
 
 
 def add(

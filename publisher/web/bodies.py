@@ -1,6 +1,6 @@
 """Reading a request's body: within a size limit (for every route, at the door, by
-`BodyLimits`), as JSON that holds only text, and the refusal (status and message) that the app
-answers as `{"error": ...}`."""
+`BodyLimits`), as JSON that holds only text, the desk's JSON calls as pydantic models, and the
+refusal (status and message) that the app answers as `{"error": ...}`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, model_validator
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,9 +44,34 @@ def json_body(body: bytes) -> object:
     return data
 
 
-async def json_request(request: Request, limit: int = API_BODY) -> object:
-    """The decoded JSON body of a request (within `limit` bytes), or a 400 or 413 refusal."""
-    return json_body(await read_limited(request, limit))
+class ApiBody(BaseModel):
+    """The body of one of the desk's JSON calls: fields it does not know are ignored, and no
+    string may hold a character that is not text (a lone surrogate, which only JSON's escapes
+    make). A body that does not fit is a 400 with `{"error": ...}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_text(cls, data: object) -> object:
+        where = not_text_at(data)
+        if where:
+            raise ValueError(f"{where}: holds a character that is not text")
+        return data
+
+
+class Measure(ApiBody):
+    """A text to count by a channel's rules (`/api/measure`), for one of the article's cards."""
+
+    channel: str = ""
+    text: str = ""
+    article_id: int | str | None = None
+
+
+class Move(ApiBody):
+    """A post dropped on another time in the calendar (`/api/posts/{id}/move`)."""
+
+    at: str = ""
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

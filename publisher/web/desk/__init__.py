@@ -134,8 +134,12 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    # What the desk's dependencies (`auth.signed_in`) look users up with.
+    app.state.engine = engine
+    app.state.settings = settings
     desk = DeskPages(engine, settings)
-    app.include_router(desk.router)
+    for router in desk.routers:
+        app.include_router(router)
 
     @app.exception_handler(SignedOut)
     async def _signed_out(request: Request, exc: SignedOut) -> Response:

@@ -1,18 +1,25 @@
 """Who is at the desk: the signed-in user from the session cookie (or the reverse proxy's header,
-when trusted), CSRF tokens for every form and API call, and the approver role."""
+when trusted), CSRF tokens for every form and API call, and the approver role; as FastAPI
+dependencies (`DeskUser`, `CheckedForm`, `CheckedUpload`, `ApiUser`) that the desk's routes
+declare."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from ipaddress import ip_address, ip_network
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
+from starlette.datastructures import FormData
 
 from publisher.config import Settings
 from publisher.web.proxies import PEER
 from publisher.web.users import User, find_user, session_user
+
+# Fields a desk form may have (a page of ticked posts, an article's texts for every channel).
+FORM_FIELDS = 300
 
 
 class SignedOut(Exception):
@@ -94,3 +101,49 @@ def first_use(request: Request, once: str) -> bool:
 def require_approver(user: User) -> None:
     if not user.approver:
         raise Forbidden("approver_only")
+
+
+# --- as the routes declare them --------------------------------------------------------------
+
+
+def signed_in(request: Request) -> User:
+    """The editor making this request, or `SignedOut`. A plain function: FastAPI runs it in its
+    thread pool, so the lookup never holds up the event loop."""
+    state = request.app.state
+    user = current_user(request, state.engine, state.settings)
+    # For the page's header, which every template shows.
+    request.scope["desk_user"] = user
+    return user
+
+
+DeskUser = Annotated[User, Depends(signed_in)]
+
+
+async def _form(request: Request, files: int) -> FormData:
+    form = await request.form(max_files=files, max_fields=FORM_FIELDS)
+    check_csrf(request, str(form.get("csrf") or ""))
+    return form
+
+
+async def checked_form(request: Request, user: DeskUser) -> FormData:
+    """A form post's fields (a page's worth, no file), after the signed-in user is known and its
+    CSRF token is checked."""
+    return await _form(request, files=0)
+
+
+async def checked_upload(request: Request, user: DeskUser) -> FormData:
+    """As `checked_form`, for the one form that takes a file (the intake)."""
+    return await _form(request, files=1)
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+CheckedUpload = Annotated[FormData, Depends(checked_upload)]
+
+
+def api_user(request: Request, user: DeskUser) -> User:
+    """The user of one of the desk's own JSON calls, whose CSRF token comes in a header."""
+    check_csrf(request, request.headers.get("x-csrf-token"))
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]

@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from publisher import actions, bulk
@@ -23,9 +22,10 @@ from publisher.engine.listings import headlines_of, ids_of_posts
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError
 from publisher.errors import EditorError
-from publisher.web.desk.auth import first_use, require_approver
+from publisher.web.desk.auth import CheckedForm, DeskUser, first_use, require_approver
 from publisher.web.desk.base import local_path
 from publisher.web.desk.overview import BULK, PER_PAGE, Overview
+from publisher.web.desk.turns import TAKE_TURN
 
 VERBS = ("approve", "cancel", "restore", "retry")
 
@@ -40,52 +40,52 @@ class BulkForm:
         self.desk = overview.desk
         self.engine = overview.engine
         self.settings = overview.settings
+        self.router = APIRouter(dependencies=[TAKE_TURN])
+        self.router.add_api_route("/queue/bulk", self.apply, methods=["POST"])
 
-    async def apply(self, request: Request) -> Response:
+    def apply(self, request: Request, user: DeskUser, form: CheckedForm) -> Response:
         """Carry out the bulk form: ask first when it cancels or reaches past the page."""
-        user = await self.desk.form_user(request)
-        form = await request.form()
         action = str(form.get("action") or "")
         back = local_path(str(form.get("back") or "/queue"))
         query = dict(parse_qsl(urlsplit(back).query))
         everywhere = form.get("scope") == "matching"
         confirmed = bool(form.get("confirm"))
         if action not in BULK:
-            return await self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
+            return self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
         if for_approvers(action):
             require_approver(user)
         try:
             change, said = self._change(action, form, user.name)
         except EditorError as exc:
-            return await self.overview.queue_page(request, self.desk.reason(exc), 422, query)
+            return self.overview.queue_page(request, self.desk.reason(exc), 422, query)
         ticked = ",".join(map(str, form.getlist("post")))
         if confirmed:
             ids = _numbers(str(form.get("ids") or ticked), bulk.MOST)
         elif everywhere:
             chosen, _, _ = self.overview.filter_of(query)
-            ids = await run_in_threadpool(ids_of_posts, self.engine, chosen, bulk.MOST + 1)
+            ids = ids_of_posts(self.engine, chosen, bulk.MOST + 1)
             if len(ids) > bulk.MOST:
                 message = self.desk.t("bulk_too_many", most=number(bulk.MOST, self.desk.language))
-                return await self.overview.queue_page(request, message, 422, query)
+                return self.overview.queue_page(request, message, 422, query)
         else:
             ids = _numbers(ticked, PER_PAGE)
         if not ids:
-            return await self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
+            return self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
         if not confirmed and (everywhere or action == "cancel"):
             return self._confirm(request, action, ids, back, everywhere, said, form)
         once = str(form.get("once") or "")[:40]
         if once and not first_use(request, once):
             # The page was reloaded after the change: it is not made twice.
             message = self.desk.t("bulk_already_done")
-            return await self.overview.queue_page(request, message, 409, query)
-        refused = await run_in_threadpool(change, ids)
+            return self.overview.queue_page(request, message, 409, query)
+        refused = change(ids)
         done = self.desk.t(
             "bulk_done",
             done=number(len(ids) - len(refused), self.desk.language),
             total=number(len(ids), self.desk.language),
         )
-        left = await run_in_threadpool(self._named, refused)
-        return await self.overview.queue_page(
+        left = self._named(refused)
+        return self.overview.queue_page(
             request, done, 422 if refused else 200, query, left_alone=left
         )
 

@@ -10,9 +10,8 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from publisher import actions
 from publisher.clock import utcnow
@@ -22,9 +21,10 @@ from publisher.engine.queue import open_slots
 from publisher.engine.slots import free_slots, local_slot
 from publisher.engine.timetable import cells, taken_near
 from publisher.errors import EditorError
-from publisher.web.bodies import json_request
-from publisher.web.desk.auth import check_csrf
+from publisher.web.bodies import Move
+from publisher.web.desk.auth import ApiUser, signed_in
 from publisher.web.desk.base import Pages, RowId, day_in_address
+from publisher.web.desk.turns import TAKE_TURN
 
 VIEWS = ("week", "month")
 # Posts shown in one hour of the week or one day of the month; the rest are a link to the
@@ -81,6 +81,9 @@ class Calendar:
         self.engine = desk.engine
         self.settings = desk.settings
         self.colours = {name: n % COLOURS for n, name in enumerate(self.settings.channels)}
+        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
+        self.router.add_api_route("/plan", self.page, methods=["GET"], response_class=HTMLResponse)
+        self.router.add_api_route("/api/posts/{post_id}/move", self.move, methods=["POST"])
 
     def _days(self, view: str, start: str | None) -> tuple[list[date], date, date, date]:
         """The days shown, the day the view is about, and the first days before and after."""
@@ -136,7 +139,7 @@ class Calendar:
                 found.append((local, slot))
         return found
 
-    async def page(
+    def page(
         self,
         request: Request,
         view: str = "week",
@@ -146,13 +149,12 @@ class Calendar:
     ) -> Response:
         """The week or month; `channel` shows one channel alone, `compact` a busy week's posts
         as their times and channels only (more of them to an hour)."""
-        self.desk.user(request)
         view = view if view in VIEWS else "week"
         only = channel if channel in self.settings.channels else None
         tight = compact == "1"
         days, anchor, before, after = self._days(view, start)
         tz = self.settings.tz
-        context = await run_in_threadpool(self._grid, view, days, only, tight)
+        context = self._grid(view, days, only, tight)
         context |= {
             "view": view,
             "days": days,
@@ -161,7 +163,7 @@ class Calendar:
             "before": before.isoformat(),
             "after": after.isoformat(),
             "legend": {n: c for n, c in self.colours.items() if only in (None, n)},
-            "next_free": await run_in_threadpool(self._next_free, only),
+            "next_free": self._next_free(only),
             "channel": only or "",
             "compact": tight,
             "channels": list(self.settings.channels),
@@ -220,17 +222,12 @@ class Calendar:
             "first_hour": hours[0] or 0,
         }
 
-    async def move(self, request: Request, post_id: RowId) -> Response:
+    def move(self, post_id: RowId, body: Move, user: ApiUser) -> Response:
         """Move a post dropped on another time; a refusal is a sentence in the editor's words."""
-        user = self.desk.user(request)
-        check_csrf(request, request.headers.get("x-csrf-token"))
-        body = await json_request(request)
-        if not isinstance(body, dict) or not isinstance(body.get("at"), str):
+        if not body.at:
             return JSONResponse({"error": self.desk.t("pick_time")}, status_code=400)
         try:
-            moved = await run_in_threadpool(
-                lambda: actions.move(self.engine, self.settings, post_id, body["at"], by=user.name)
-            )
+            moved = actions.move(self.engine, self.settings, post_id, body.at, by=user.name)
         except EditorError as exc:
             return JSONResponse({"error": self.desk.reason(exc)}, status_code=422)
         shown = self.desk.words.when(moved)

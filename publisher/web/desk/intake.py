@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-from fastapi import Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import desc, select
 from starlette.concurrency import run_in_threadpool
@@ -33,10 +33,11 @@ from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
-from publisher.web.bodies import json_request
-from publisher.web.desk.auth import check_csrf
+from publisher.web.bodies import Measure
+from publisher.web.desk.auth import CheckedUpload, api_user, signed_in
 from publisher.web.desk.base import Pages, RowId
 from publisher.web.desk.images import PreviewImages, through_desk
+from publisher.web.desk.turns import TAKE_TURN
 
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8
@@ -84,13 +85,27 @@ class Intake:
         self.language = desk.language
         self.t = desk.t
         self.render = desk.render
-        self.user = desk.user
-        self.form_user = desk.form_user
         self.reason = desk.reason
         self.channels = desk.channels
         self.every_channel = desk.every_channel
         self.fetches = anyio.CapacityLimiter(FETCHES_AT_ONCE)
         self.images = PreviewImages(desk.settings)
+        self.router = APIRouter(dependencies=[Depends(signed_in)])
+        route = self.router.add_api_route
+        route(
+            "/", self.front, methods=["GET"], response_class=HTMLResponse, dependencies=[TAKE_TURN]
+        )
+        route("/articles/{article_id}", self.article, methods=["GET"], dependencies=[TAKE_TURN])
+        route(
+            "/api/measure",
+            self.measure,
+            methods=["POST"],
+            dependencies=[Depends(api_user), TAKE_TURN],
+        )
+        # Fetching a page or an image waits for the intake's own threads, never for a turn: a
+        # slow site would hold up every editor's pages.
+        route("/intake", self.intake, methods=["POST"])
+        route("/articles/{article_id}/image", self.article_image, methods=["GET"])
 
     def _existing(self, post: dict[str, Any]) -> dict[str, Any]:
         """One of the article's posts as its page lists it, with the channels of its platform
@@ -110,15 +125,14 @@ class Intake:
         """Whom a subscribable channel's post reaches, as the desk says it."""
         return reach(whom.free_form, whom.template, self.language) if whom else None
 
-    async def front(self, request: Request) -> Response:
+    def front(self, request: Request) -> Response:
         """The intake page, as an address shows it (what it says after a refusal is never
         taken from the address)."""
-        return await self.intake_page(request)
+        return self.intake_page(request)
 
-    async def intake_page(
+    def intake_page(
         self, request: Request, error: str | None = None, status: int = 200
     ) -> Response:
-        self.user(request)
         with self.engine.connect() as connection:
             recent = connection.execute(
                 select(articles.c.id, articles.c.headline, articles.c.updated_at)
@@ -127,9 +141,9 @@ class Intake:
             ).all()
         return self.render(request, "intake.html.j2", {"recent": recent, "error": error}, status)
 
-    async def intake(self, request: Request) -> Response:
-        await self.form_user(request, files=1)
-        form = await request.form()
+    async def intake(self, request: Request, form: CheckedUpload) -> Response:
+        # Asynchronous, unlike the desk's other routes: a page fetched waits for one of the
+        # intake's own few threads (`fetches`), never the threads every other page needs.
         url = str(form.get("url") or "").strip()
         upload = form.get("file")
         try:
@@ -140,7 +154,7 @@ class Intake:
                     message = self.t(
                         "upload_too_large", name=upload.filename, limit=number(limit, self.language)
                     )
-                    return await self.intake_page(request, error=message, status=413)
+                    return await run_in_threadpool(self.intake_page, request, message, 413)
                 text = document_text(raw, upload.filename)
                 article = await run_in_threadpool(
                     lambda: article_from_document(
@@ -163,7 +177,7 @@ class Intake:
                 raise ArticleError("paste a URL or choose a file", key="paste_or_file")
             stored = await run_in_threadpool(self._store, article)
         except EditorError as exc:
-            return await self.intake_page(request, error=self.reason(exc))
+            return await run_in_threadpool(self.intake_page, request, self.reason(exc))
         kept = "?kept=1" if stored.kept and stored.article != article else ""
         return RedirectResponse(f"/articles/{stored.id}{kept}", status_code=303)
 
@@ -174,7 +188,7 @@ class Intake:
     def _channels(self, names: list[str] | None = None) -> dict[str, Channel]:
         return {n: c for n, c in self.channels.items() if names is None or n in names}
 
-    async def article(
+    def article(
         self,
         request: Request,
         article_id: RowId,
@@ -191,9 +205,9 @@ class Intake:
         if again in self.channels:
             chosen = Choices(included=frozenset({again}), again=frozenset({again}))
         elif to in self.channels:
-            texts = await run_in_threadpool(self._text_of, article_id, text_of)
+            texts = self._text_of(article_id, text_of)
             chosen = Choices(included=frozenset({to}), texts={to: texts} if texts else {})
-        return await self.article_page(request, article_id, chosen, message=message)
+        return self.article_page(request, article_id, chosen, message=message)
 
     def _text_of(self, article_id: int, post_id: int | None) -> str | None:
         """The text of a post of this article (for a duplicate), if it is one."""
@@ -204,7 +218,7 @@ class Intake:
         )
         return found[0]["text"] if found else None
 
-    async def article_page(
+    def article_page(
         self,
         request: Request,
         article_id: int,
@@ -218,20 +232,17 @@ class Intake:
         """The article's page: each channel's teaser to edit and tick, and when to post; after
         a refusal with what the editor chose, and when asked to confirm (`confirm`), what would
         go where and when."""
-        self.user(request)
         try:
-            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+            article = stored_article(self.engine, str(article_id))
         except UnknownArticle as exc:
             return self.render(request, "message.html.j2", {"message": self.reason(exc)}, 404)
-        existing = await run_in_threadpool(
-            lambda: list_posts(self.engine, self.settings, include_done=True, article_id=article_id)
-        )
+        existing = list_posts(self.engine, self.settings, include_done=True, article_id=article_id)
         # A channel the article is already on is left unticked: posting again is deliberate.
         there = {p["channel"]: p for p in existing if p["state"] != "cancelled"}
         chosen = chosen or Choices(included=frozenset(self.channels) - set(there))
         channels = self._channels()
         teasers = compose(article, channels, self.settings)
-        whom = await run_in_threadpool(actions.reach, self.engine, self.settings, list(teasers))
+        whom = actions.reach(self.engine, self.settings, list(teasers))
         cards = []
         for name, teaser in teasers.items():
             text = chosen.texts.get(name, teaser.text)
@@ -268,24 +279,18 @@ class Intake:
         }
         return self.render(request, "article.html.j2", context | {"message": message}, status)
 
-    async def measure(self, request: Request) -> Response:
+    def measure(self, body: Measure) -> Response:
         """Length, limit and problems of a text by the channel's own rules (for live counters)."""
-        self.user(request)
-        check_csrf(request, request.headers.get("x-csrf-token"))
-        body = await json_request(request)
-        if not isinstance(body, dict):
-            return JSONResponse({"error": "send a JSON object"}, status_code=400)
-        name = str(body.get("channel", ""))
-        if name not in self.settings.channels:
-            return JSONResponse({"error": f"unknown channel {name!r}"}, status_code=400)
-        channel = self.every_channel[name]
+        if body.channel not in self.settings.channels:
+            return JSONResponse({"error": f"unknown channel {body.channel!r}"}, status_code=400)
+        channel = self.every_channel[body.channel]
         article = None
-        if body.get("article_id") is not None:
+        if body.article_id is not None:
             try:
-                article = stored_article(self.engine, str(body["article_id"]))
+                article = stored_article(self.engine, str(body.article_id))
             except UnknownArticle:
                 article = None
-        text = channel.from_editable(str(body.get("text", "")).replace("\r\n", "\n"))
+        text = channel.from_editable(body.text.replace("\r\n", "\n"))
         limit = channel.limit_for(article)
         answer: dict[str, Any] = {
             "length": channel.measure(text),
@@ -295,15 +300,15 @@ class Intake:
         }
         if article is not None:
             # Safe HTML: channels escape what they put in a preview (tests/test_previews.py).
-            shown = str(body["article_id"])
+            shown = str(body.article_id)
             if shown.isdigit() and is_row_id(int(shown)):
                 article = through_desk(article, int(shown))
             answer["preview"] = channel.preview(text, article)
         return JSONResponse(answer)
 
-    async def article_image(self, request: Request, article_id: RowId) -> Response:
-        """The article's image for the desk's previews, loaded by the desk (see `images`)."""
-        self.user(request)
+    async def article_image(self, article_id: RowId) -> Response:
+        """The article's image for the desk's previews, loaded by the desk (see `images`);
+        asynchronous, as the image is fetched in one of the intake's own threads."""
         try:
             article = await run_in_threadpool(stored_article, self.engine, str(article_id))
         except UnknownArticle:

@@ -9,9 +9,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from publisher import actions
 from publisher.catalogue import moment, number
@@ -23,8 +22,9 @@ from publisher.engine.listings import PostFilter, page_of_posts
 from publisher.engine.pauses import active_pauses
 from publisher.engine.subscribers import counts as subscriber_counts
 from publisher.errors import EditorError
-from publisher.web.desk.auth import form_once, require_approver
+from publisher.web.desk.auth import CheckedForm, DeskUser, form_once, require_approver, signed_in
 from publisher.web.desk.base import Pages, RowId, day_in_address, local_path
+from publisher.web.desk.turns import TAKE_TURN
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
@@ -46,6 +46,13 @@ class Overview:
         self.desk = desk
         self.engine = desk.engine
         self.settings = desk.settings
+        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
+        route = self.router.add_api_route
+        route("/queue", self.queue, methods=["GET"], response_class=HTMLResponse)
+        route("/posts/{post_id}/{action}", self.post_action, methods=["POST"])
+        route("/channels", self.channels_page, methods=["GET"], response_class=HTMLResponse)
+        route("/channels/{name}/{action}", self.channel_action, methods=["POST"])
+        route("/log", self.log_page, methods=["GET"], response_class=HTMLResponse)
 
     def filter_of(self, query: Mapping[str, str]) -> tuple[PostFilter, int, dict[str, str]]:
         """The queue's filters and page from the address, and the values to show in its form."""
@@ -69,11 +76,11 @@ class Overview:
         # A page past the last shows the last; a number of a hundred digits is no page.
         return chosen, int(page) if page.isdigit() and len(page) < 7 else 1, shown
 
-    async def queue(self, request: Request) -> Response:
+    def queue(self, request: Request) -> Response:
         """The queue as its address asks for it."""
-        return await self.queue_page(request)
+        return self.queue_page(request)
 
-    async def queue_page(
+    def queue_page(
         self,
         request: Request,
         message: str | None = None,
@@ -83,11 +90,8 @@ class Overview:
     ) -> Response:
         """The queue, one page at a time, filtered as the address (or `query`) says; after a
         bulk action, with the posts it `left_alone`."""
-        self.desk.user(request)
         chosen, page, shown = self.filter_of(request.query_params if query is None else query)
-        posts, total, page = await run_in_threadpool(
-            page_of_posts, self.engine, self.settings, chosen, page, PER_PAGE
-        )
+        posts, total, page = page_of_posts(self.engine, self.settings, chosen, page, PER_PAGE)
         pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
         context = {
             "posts": posts,
@@ -106,9 +110,9 @@ class Overview:
         }
         return self.desk.render(request, "queue.html.j2", context, status)
 
-    async def post_action(self, request: Request, post_id: RowId, action: str) -> Response:
-        user = await self.desk.form_user(request)
-        form = await request.form()
+    def post_action(
+        self, request: Request, post_id: RowId, action: str, user: DeskUser, form: CheckedForm
+    ) -> Response:
         if for_approvers(action):
             require_approver(user)
         if action == "cancel" and not form.get("confirm"):
@@ -118,73 +122,60 @@ class Overview:
             if action == "reschedule":
                 # A free slot picked (it carries its offset), else a typed time.
                 picked = str(form.get("slot") or form.get("at") or "")
-                await run_in_threadpool(
-                    lambda: actions.move(self.engine, self.settings, post_id, picked, by=user.name)
-                )
+                actions.move(self.engine, self.settings, post_id, picked, by=user.name)
             elif action in ACTIONS:
                 verb = verbs.ACTIONS[action]
-                await run_in_threadpool(lambda: verb(self.engine, post_id, by=user.name))
+                verb(self.engine, post_id, by=user.name)
             else:
                 return self.desk.render(request, "message.html.j2", {"message": action}, 404)
         except EditorError as exc:
             reason = self.desk.reason(exc)
             if action != "reschedule":
                 reason = self.desk.t("stale", reason=reason)
-            return await self.queue_page(request, reason, 422)
+            return self.queue_page(request, reason, 422)
         return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)
 
-    async def channel_action(self, request: Request, name: str, action: str) -> Response:
-        user = await self.desk.form_user(request)
+    def channel_action(
+        self, request: Request, name: str, action: str, user: DeskUser, form: CheckedForm
+    ) -> Response:
         if for_approvers(action):
             require_approver(user)
         try:
             if action == "resume":
-                await run_in_threadpool(verbs.resume, self.engine, self.settings, name)
+                verbs.resume(self.engine, self.settings, name)
             elif action == "pause":
                 reason = self.desk.t("paused_by", name=user.name)
-                await run_in_threadpool(verbs.pause, self.engine, self.settings, name, reason)
+                verbs.pause(self.engine, self.settings, name, reason)
         except EditorError as exc:
-            return await self.queue_page(
-                request, self.desk.t("stale", reason=self.desk.reason(exc))
-            )
-        form = await request.form()
+            return self.queue_page(request, self.desk.t("stale", reason=self.desk.reason(exc)))
         return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)
 
-    async def channels_page(self, request: Request) -> Response:
+    def channels_page(self, request: Request) -> Response:
         """Every channel: its platform, whether it posts for real, whether it is paused and
         why, its readers; approvers stop and restart it here (an emergency stop)."""
-        self.desk.user(request)
-
-        def read() -> list[dict[str, Any]]:
-            with self.engine.connect() as connection:
-                paused = active_pauses(connection, utcnow())
-            readers = subscriber_counts(self.engine)
-            rows = []
-            language, zone = self.desk.language, self.settings.tz
-            for name, configured in self.settings.channels.items():
-                pause = paused.get(name)
-                by_state = readers.get(name)
-                rows.append(
-                    {
-                        "name": name,
-                        "platform": self.desk.every_channel[name].display_name,
-                        "dry_run": configured.dry_run,
-                        "log": configured.type == "log",
-                        "paused": pause.reason if pause else None,
-                        "until": moment(pause.until, zone, language)
-                        if pause and pause.until
-                        else None,
-                        "readers": number(by_state.get("subscribed", 0), language)
-                        if by_state
-                        else None,
-                    }
-                )
-            return rows
-
-        rows = await run_in_threadpool(read)
+        with self.engine.connect() as connection:
+            paused = active_pauses(connection, utcnow())
+        readers = subscriber_counts(self.engine)
+        rows = []
+        language, zone = self.desk.language, self.settings.tz
+        for name, configured in self.settings.channels.items():
+            pause = paused.get(name)
+            until = pause.until if pause else None
+            subscribed = readers[name].get("subscribed", 0) if name in readers else None
+            rows.append(
+                {
+                    "name": name,
+                    "platform": self.desk.every_channel[name].display_name,
+                    "dry_run": configured.dry_run,
+                    "log": configured.type == "log",
+                    "paused": pause.reason if pause else None,
+                    "until": moment(until, zone, language) if until else None,
+                    "readers": None if subscribed is None else number(subscribed, language),
+                }
+            )
         return self.desk.render(request, "channels.html.j2", {"rows": rows})
 
-    async def log_page(
+    def log_page(
         self,
         request: Request,
         channel: str | None = None,
@@ -193,7 +184,6 @@ class Overview:
         page: str | None = None,
     ) -> Response:
         """The delivery log, newest first, a page at a time (a fan-out is one row per post)."""
-        self.desk.user(request)
         since = until = None
         chosen_day = day_in_address(day)
         if chosen_day is not None:
@@ -206,9 +196,7 @@ class Overview:
             until=until,
         )
         number = int(page) if page and page.isdigit() and len(page) < 7 else 1
-        rows, total, number = await run_in_threadpool(
-            log_page, self.engine, chosen, number, PER_PAGE
-        )
+        rows, total, number = log_page(self.engine, chosen, number, PER_PAGE)
         shown = {
             "channel": chosen.channel or "",
             "outcome": chosen.outcome or "",

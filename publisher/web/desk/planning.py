@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from publisher import actions
 from publisher.actions import Planned
@@ -20,8 +19,10 @@ from publisher.engine import queue
 from publisher.engine.release import UnknownArticle, stored_article
 from publisher.engine.slots import TimeError, When
 from publisher.errors import EditorError
+from publisher.web.desk.auth import CheckedForm, DeskUser
 from publisher.web.desk.base import RowId
 from publisher.web.desk.intake import Choices, Intake, typed
+from publisher.web.desk.turns import TAKE_TURN
 
 TIMINGS = ("next_slot", "now", "at")
 
@@ -36,6 +37,10 @@ class Planning:
         self.language = intake.language
         self.t = intake.t
         self.render = intake.render
+        self.router = APIRouter(dependencies=[TAKE_TURN])
+        self.router.add_api_route(
+            "/articles/{article_id}/queue", self.queue_article, methods=["POST"]
+        )
 
     def _choices(self, form: Any) -> Choices:
         names = self.intake.channels
@@ -65,11 +70,11 @@ class Planning:
             )
         return When("now") if chosen.timing == "now" else When("next_slot")
 
-    async def queue_article(self, request: Request, article_id: RowId) -> Response:
-        user = await self.intake.form_user(request)
-        form = await request.form()
+    def queue_article(
+        self, request: Request, article_id: RowId, user: DeskUser, form: CheckedForm
+    ) -> Response:
         try:
-            article = await run_in_threadpool(stored_article, self.engine, str(article_id))
+            article = stored_article(self.engine, str(article_id))
         except UnknownArticle as exc:
             return self.render(
                 request, "message.html.j2", {"message": self.intake.reason(exc)}, 404
@@ -79,28 +84,24 @@ class Planning:
         page = self.intake.article_page
         if not included:
             refusal = self.t("refused", reason=self.t("include_one"))
-            return await page(request, article_id, chosen, None, refusal, 422)
+            return page(request, article_id, chosen, None, refusal, 422)
         try:
             when = self._when(chosen)
-            planned = await run_in_threadpool(
-                lambda: actions.plan(
-                    self.engine, self.settings, article, included, when, again=chosen.again
-                )
+            planned = actions.plan(
+                self.engine, self.settings, article, included, when, again=chosen.again
             )
             if not any(p.when for p in planned.values()):
                 refusal = self.t("refused", reason=self.t("no_channel_fits"))
                 context = self._plan_context(planned, chosen, asking=False)
-                return await page(request, article_id, chosen, None, refusal, 422, confirm=context)
+                return page(request, article_id, chosen, None, refusal, 422, confirm=context)
             confirmed = form.get("confirmed") == chosen.fingerprint()
             if actions.asks_first(planned) and not confirmed:
                 context = self._plan_context(planned, chosen, asking=True)
-                return await page(request, article_id, chosen, None, None, 200, confirm=context)
-            ids = await run_in_threadpool(
-                lambda: actions.queue_planned(
-                    self.engine, self.settings, article, planned,
-                    by=user.name, texts=chosen.texts, without_link=chosen.without_link,
-                    force=bool(chosen.again),
-                )
+                return page(request, article_id, chosen, None, None, 200, confirm=context)
+            ids = actions.queue_planned(
+                self.engine, self.settings, article, planned,
+                by=user.name, texts=chosen.texts, without_link=chosen.without_link,
+                force=bool(chosen.again),
             )  # fmt: skip
         except queue.TextsRefused as exc:
             problems = {
@@ -110,13 +111,13 @@ class Planning:
             for name in exc.linkless:
                 problems[name].append(self.t("link_missing"))
             reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
-            return await page(
+            return page(
                 request, article_id, chosen, problems,
                 self.t("refused", reason=reason), 422, exc.linkless,
             )  # fmt: skip
         except EditorError as exc:
             refusal = self.t("refused", reason=self.intake.reason(exc))
-            return await page(request, article_id, chosen, None, refusal, 422)
+            return page(request, article_id, chosen, None, refusal, 422)
         fitting = [name for name in included if planned[name].when is not None]
         context = self._plan_context(planned, chosen, asking=False)
         context |= {

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
 from publisher import actions, roster
 from publisher.catalogue import reach, table, unit
@@ -24,8 +23,10 @@ from publisher.engine.release import stored_article
 from publisher.engine.schema import post_events, posts
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
+from publisher.web.desk.auth import CheckedForm, DeskUser, signed_in
 from publisher.web.desk.base import Pages, RowId
 from publisher.web.desk.images import through_desk
+from publisher.web.desk.turns import TAKE_TURN
 
 # Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
 SHOWN_DELIVERIES = 50
@@ -40,6 +41,11 @@ class PostPages:
         self.desk = desk
         self.engine = desk.engine
         self.settings = desk.settings
+        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
+        self.router.add_api_route(
+            "/posts/{post_id}", self.view, methods=["GET"], response_class=HTMLResponse
+        )
+        self.router.add_api_route("/posts/{post_id}/edit", self.edit, methods=["POST"])
 
     def _history(self, post_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
@@ -119,11 +125,11 @@ class PostPages:
         ]
         return context
 
-    async def view(self, request: Request, post_id: RowId) -> Response:
+    def view(self, request: Request, post_id: RowId) -> Response:
         """A post's page as its address asks for it."""
-        return await self.page(request, post_id)
+        return self.page(request, post_id)
 
-    async def page(
+    def page(
         self,
         request: Request,
         post_id: int,
@@ -133,9 +139,8 @@ class PostPages:
         confirm: str | None = None,
         linkless: bool = False,
     ) -> Response:
-        self.desk.user(request)
         try:
-            context = await run_in_threadpool(self._view, post_id)
+            context = self._view(post_id)
         except EditorError as exc:
             return self.desk.render(
                 request, "message.html.j2", {"message": self.desk.reason(exc)}, 404
@@ -165,25 +170,21 @@ class PostPages:
         }
         return self.desk.render(request, "post.html.j2", context, status)
 
-    async def edit(self, request: Request, post_id: RowId) -> Response:
-        user = await self.desk.form_user(request)
-        form = await request.form()
+    def edit(self, request: Request, post_id: RowId, user: DeskUser, form: CheckedForm) -> Response:
         text = str(form.get("text") or "").replace("\r\n", "\n")
         try:
-            await run_in_threadpool(
-                lambda: verbs.edit(
-                    self.engine, self.settings, post_id, self._stored(post_id, text), by=user.name,
-                    without_link=bool(form.get("without_link")),
-                    seen=str(form["seen"]) if form.get("seen") else None,
-                )
+            verbs.edit(
+                self.engine, self.settings, post_id, self._stored(post_id, text), by=user.name,
+                without_link=bool(form.get("without_link")),
+                seen=str(form["seen"]) if form.get("seen") else None,
             )  # fmt: skip
         except LinkMissing:
             refusal = self.desk.t("refused_edit", reason=self.desk.t("link_missing"))
-            return await self.page(request, post_id, refusal, 422, text, linkless=True)
+            return self.page(request, post_id, refusal, 422, text, linkless=True)
         except EditorError as exc:
             refusal = self.desk.t("refused_edit", reason=self.desk.reason(exc))
-            return await self.page(request, post_id, refusal, 422, text)
+            return self.page(request, post_id, refusal, 422, text)
         # An approved post that is edited waits for approval again: the page says so.
-        state = await run_in_threadpool(verbs.state_of, self.engine, post_id)
+        state = verbs.state_of(self.engine, post_id)
         done = "edited_again" if state == State.AWAITING_APPROVAL else "edited"
         return RedirectResponse(f"/posts/{post_id}?done={done}", status_code=303)

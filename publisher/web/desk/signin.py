@@ -5,12 +5,13 @@ over the address it was opened with."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from publisher.web.desk.auth import check_csrf
+from publisher.web.desk.auth import check_csrf, checked_form
 from publisher.web.desk.base import Pages
 from publisher.web.desk.guard import MAX_NAME, SigninGuard
 from publisher.web.users import check_password, close_session, open_session
@@ -30,8 +31,13 @@ class SignIn:
         self.settings = desk.settings
         self.render = desk.render
         self.t = desk.t
-        self.form_user = desk.form_user
         self.guard = SigninGuard()
+        self.router = APIRouter()
+        route = self.router.add_api_route
+        route("/signin", self.page, methods=["GET"], response_class=HTMLResponse)
+        route("/signin", self.form, methods=["POST"])
+        # Signing out is a form like any other: a page elsewhere cannot sign an editor out.
+        route("/signout", self.out, methods=["POST"], dependencies=[Depends(checked_form)])
 
     def _https_needed(self, request: Request) -> str | None:
         """Why signing in cannot work here: cookies only over HTTPS, asked for over HTTP (the
@@ -40,14 +46,21 @@ class SignIn:
             return self.t("signin_https_needed")
         return None
 
-    async def page(self, request: Request) -> Response:
+    def page(self, request: Request) -> Response:
         return self.render(request, "signin.html.j2", {"error": self._https_needed(request)})
 
+    async def _again(self, request: Request, error: str, status: int) -> Response:
+        """The sign-in page again, saying why (drawn in a thread: it reads the database)."""
+        context: dict[str, Any] = {"error": error}
+        return await run_in_threadpool(self.render, request, "signin.html.j2", context, status)
+
     async def form(self, request: Request) -> Response:
+        # Asynchronous, unlike the desk's other routes: a sign-in waits its turn to hash
+        # without taking one of the threads.
         form = await request.form(max_files=0, max_fields=3)
         needed = self._https_needed(request)
         if needed:
-            return self.render(request, "signin.html.j2", {"error": needed}, 400)
+            return await self._again(request, needed, 400)
         check_csrf(request, str(form.get("csrf") or ""))
         name, password = str(form.get("name") or ""), str(form.get("password") or "")
         address = request.client.host if request.client else "?"
@@ -58,17 +71,17 @@ class SignIn:
                 if wait < 60
                 else self.t("signin_throttled", minutes=math.ceil(wait / 60))
             )
-            return self.render(request, "signin.html.j2", {"error": message}, 429)
+            return await self._again(request, message, 429)
         user = None
         if len(name) <= MAX_NAME and len(password) <= MAX_PASSWORD:
             async with self.guard.hashing(timeout=HASHING_WAIT) as admitted:
                 if not admitted:
                     message = self.t("signin_busy")
-                    return self.render(request, "signin.html.j2", {"error": message}, 503)
+                    return await self._again(request, message, 503)
                 user = await run_in_threadpool(check_password, self.engine, name, password)
         if user is None:
             self.guard.failed(name, address)
-            return self.render(request, "signin.html.j2", {"error": self.t("signin_failed")}, 401)
+            return await self._again(request, self.t("signin_failed"), 401)
         self.guard.succeeded(name)
         token = await run_in_threadpool(
             open_session, self.engine, user, self.settings.desk.session_hours
@@ -77,10 +90,9 @@ class SignIn:
         request.session["session"] = token
         return RedirectResponse("/", status_code=303)
 
-    async def out(self, request: Request) -> Response:
-        await self.form_user(request)
+    def out(self, request: Request) -> Response:
         token = request.session.get("session")
         if isinstance(token, str):
-            await run_in_threadpool(close_session, self.engine, token)
+            close_session(self.engine, token)
         request.session.clear()
         return RedirectResponse("/signin", status_code=303)
