@@ -32,6 +32,7 @@ __all__ = [
     "channel_class",
     "channel_classes",
     "channel_types",
+    "default_share_types",
     "platform_types",
     "share_types",
 ]
@@ -76,6 +77,12 @@ def platform_types() -> list[str]:
 def share_types() -> list[str]:
     """The platforms a reader can share an article to from the article page, in order."""
     return [kind for kind, cls in _registry().items() if cls.share_url is not Channel.share_url]
+
+
+def default_share_types() -> list[str]:
+    """The share buttons of an article page whose newsroom chose none, in their order."""
+    ranked = [(cls.share_rank, kind) for kind, cls in _registry().items() if cls.share_rank]
+    return [kind for _, kind in sorted(ranked)]
 
 
 def channel_class(kind: str) -> type[Channel]:

@@ -235,6 +235,9 @@ class Channel(ABC):
     platform: ClassVar[bool] = True
     # Where the platform stands in lists (share bar, previews, default compose).
     order: ClassVar[int] = 100
+    # Where its button stands in the share bar of a newsroom that chose none (None: there only
+    # when chosen).
+    share_rank: ClassVar[int | None] = None
     # The platforms logo: SVG path data in a 24 x 24 box (empty: no logo).
     icon: ClassVar[str] = ""
     # The desks styles for this platforms preview frame (classes start with "pv-<type>").
@@ -396,6 +399,7 @@ class Channel(ABC):
                     length=length,
                     unit=self.unit,
                     limit=limit,
+                    platform=self.display_name,
                 )
             )
         return problems

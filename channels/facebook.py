@@ -35,6 +35,7 @@ class Facebook(Channel):
     type = "facebook"
     display_name = "Facebook"
     order = 20
+    share_rank = 2
     icon = (
         "M13.5 22v-8h2.7l.4-3.1h-3.1V8.9c0-.9.3-1.5 1.6-1.5h1.7V4.6a22 22 0 0 0-2.4-.1c-2.4 "
         "0-4 1.5-4 4.1v2.3H7.6V14h2.8v8z"

@@ -42,6 +42,8 @@ TELEGRAM_API_BASE = "https://api.telegram.org"
 T = TypeVar("T")
 
 # https://core.telegram.org/bots/api#html-style
+# The platform as editors know it (the channel's display name; the markup checks name it too).
+NAME = "Telegram"
 ALLOWED_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler"}
     | {"a", "tg-emoji", "code", "pre", "blockquote"}
@@ -62,7 +64,7 @@ class _EntityParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             self.problems.append(
-                Problem(f"Telegram does not support the <{tag}> tag", "tag", tag=tag)
+                Problem(f"Telegram does not support the <{tag}> tag", "tag", tag=tag, platform=NAME)
             )
         elif tag == "a" and not dict(attrs).get("href"):
             self.problems.append(Problem("a link (<a>) without href", "link_without_address"))
@@ -94,6 +96,7 @@ class _EntityParser(HTMLParser):
                     f"&{name}; is not an entity Telegram knows (use &amp;{name};)",
                     "entity",
                     name=name,
+                    platform=NAME,
                 )
             )
         self.visible.append(unescape(f"&{name};"))
@@ -184,8 +187,9 @@ class Telegram(Channel):
     """Posts to a Telegram channel or group through a bot."""
 
     type = "telegram"
-    display_name = "Telegram"
+    display_name = NAME
     order = 40
+    share_rank = 4
     icon = (
         "M21.9 4.3 18.7 19.4c-.2 1-.9 1.3-1.8.8l-4.8-3.6-2.3 2.2c-.3.3-.5.5-1 .5l.3-4.9 "
         "8.9-8c.4-.3-.1-.5-.6-.2l-11 6.9-4.7-1.5c-1-.3-1-1 .2-1.5L20.6 3c.9-.3 1.6.2 1.3 1.3z"

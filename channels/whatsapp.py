@@ -77,6 +77,7 @@ class WhatsApp(Channel):
     type = "whatsapp"
     display_name = "WhatsApp"
     order = 30
+    share_rank = 1
     icon = (
         "M12 2a10 10 0 0 0-8.6 15.1L2 22l5-1.3A10 10 0 1 0 12 2zm0 18.2c-1.5 "
         "0-3-.4-4.3-1.2l-.3-.2-3 .8.8-2.9-.2-.3A8.2 8.2 0 1 1 12 "

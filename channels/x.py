@@ -117,6 +117,7 @@ class X(Channel):
     type = "x"
     display_name = "X"
     order = 10
+    share_rank = 3
     icon = (
         "M17.8 3h3.1l-6.8 7.7L22 21h-6.2l-4.9-6.4L5.3 21H2.2l7.2-8.3L1.8 3h6.4l4.4 5.8zm-1.1 "
         "16.2h1.7L7.4 4.7H5.5z"
@@ -339,10 +340,20 @@ class X(Channel):
         problems = super().validate(text, article)
         if invalid_chars.search(text):
             problems.append(
-                Problem("contains characters X refuses (U+FFFE, U+FEFF or U+FFFF)", "x_characters")
+                Problem(
+                    "contains characters X refuses (U+FFFE, U+FEFF or U+FFFF)",
+                    "characters_refused",
+                    platform=self.display_name,
+                )
             )
         if not problems and not parse_tweet(text).valid:
-            problems.append(Problem("X's own counter refuses this text", "x_counter"))
+            problems.append(
+                Problem(
+                    "X's own counter refuses this text",
+                    "counter_refuses",
+                    platform=self.display_name,
+                )
+            )
         return problems
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from publisher.articles import Article, check_http_url
-from publisher.channels import channel_class, channel_types, share_types
+from publisher.channels import channel_class, channel_types, default_share_types, share_types
 
 
 class _Strict(BaseModel):
@@ -87,7 +87,7 @@ class WidgetSettings(_Strict):
     outlet: str = Field(default="", description='the site\'s name, e.g. "News.de"')
     language: Literal["de", "en"] | None = Field(default=None, description="default: language")
     platforms: tuple[str, ...] = Field(
-        default=("whatsapp", "facebook", "x", "telegram", "email"),
+        default_factory=lambda: (*default_share_types(), "email"),
         description="share buttons in this order: platforms with a share link, and email",
     )
     follow: dict[str, Profile] = Field(

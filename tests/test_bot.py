@@ -169,6 +169,18 @@ def test_help_answers_an_allowed_editor(running) -> None:
     assert "/queue" in reply_after(running, "/help")
 
 
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("/show", "/show &lt;no.&gt;"),
+        ("/edit 4", "/edit &lt;no.&gt; &lt;channel&gt; &lt;text&gt;"),
+        ("/pause", "/pause &lt;channel&gt; [reason]"),
+    ],
+)
+def test_a_command_without_what_it_takes_says_how_it_is_given(running, command, usage) -> None:
+    assert f"Usage: {usage}" in reply_after(running, command)
+
+
 def test_unknown_user_gets_one_polite_refusal_and_nothing_else(running, engine, caplog) -> None:
     assert "only for the newsroom" in reply_after(running, "/list", user=STRANGER)
     running.push_command(STRANGER, STRANGER, f"/queue {ARTICLE.id} now")

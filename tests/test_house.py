@@ -4,6 +4,7 @@ modules stand on the Article model alone, and nothing outside them knows a platf
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,35 @@ def share_addresses() -> set[str]:
 def test_no_module_outside_the_channels_spells_a_share_address(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     assert [address for address in share_addresses() if address in source] == []
+
+
+def platform_names() -> set[str]:
+    """Every channel's name as editors know it (its display name)."""
+    return {cls.display_name for cls in channel_classes()}
+
+
+def catalogue_texts() -> list[tuple[str, str]]:
+    from publisher.catalogue import de, en
+
+    return [
+        (f"{module.__name__}.{key}", text)
+        for module in (de, en)
+        for table in vars(module).values()
+        if isinstance(table, dict)
+        for key, text in table.items()
+        if isinstance(text, str)
+    ]
+
+
+def test_the_catalogue_names_no_platform_where_a_channel_could_say_its_own_name() -> None:
+    # The bot's and the WhatsApp subscribers' own words may name their platform; the desk's
+    # words about a channel's text take its name from the channel.
+    names = platform_names()
+    found = [
+        (key, name)
+        for key, text in catalogue_texts()
+        for name in names
+        if key.split(".")[-1].startswith(("problem_", "unit_", "error_"))
+        and re.search(rf"\b{re.escape(name)}\b", text)
+    ]
+    assert found == []

@@ -307,3 +307,7 @@ def test_mastodon_shares_through_the_newsrooms_own_instance(tmp_path) -> None:
     where, query = share(render_widget(ARTICLE, settings), "mastodon")
     assert where == "https:social.news.de/share"
     assert query["text"].startswith(ARTICLE.headline)
+
+
+def test_a_newsroom_that_chose_no_share_buttons_gets_the_usual_four_and_email() -> None:
+    assert WidgetSettings().platforms == ("whatsapp", "facebook", "x", "telegram", "email")

@@ -19,7 +19,7 @@ from publisher import roster
 from publisher.bot import render
 from publisher.bot.access import actor
 from publisher.bot.drafts import Drafts
-from publisher.bot.menu import help_text
+from publisher.bot.menu import help_text, usage
 from publisher.bot.talk import Talk, fit
 from publisher.catalogue import unit
 from publisher.config import Settings
@@ -78,8 +78,7 @@ class BotHandlers(Talk):
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         args = list(context.args or [])
         if not args:
-            usage = "/queue <URL|id> [channels] [9:30 | morgen 8 Uhr | +15 min | next | now]"
-            await self.reply(update, self.say("usage", usage=usage))
+            await self.reply(update, usage("queue", self.say))
             return
         await self._draft(update, args[0], args[1:])
 
@@ -142,7 +141,7 @@ class BotHandlers(Talk):
             await self.reply(update, log)
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        post_id = await self._post_id(update, context, "/show <id>")
+        post_id = await self._post_id(update, context, "show")
         if post_id is None:
             return
         post = await self.run(update, show_post, self.engine, self.settings, post_id)
@@ -155,7 +154,7 @@ class BotHandlers(Talk):
         text = (update.effective_message.text or "") if update.effective_message else ""
         parts = text.split(maxsplit=3)
         if len(parts) < 4 or not parts[1].isdigit():
-            await self.reply(update, self.say("usage", usage="/edit <id> <channel> <text>"))
+            await self.reply(update, usage("edit", self.say))
             return
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
         pending = PendingEdit(post_id, channel, new_text)
@@ -192,23 +191,24 @@ class BotHandlers(Talk):
             )
         verbs.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
         adapter = roster.configured(self.settings, channel)
-        shown = unit(adapter.unit, self.language)
+        shown = unit(adapter.unit, self.language, adapter.display_name)
         length, limit = adapter.measure(new_text), adapter.limit_for()
         return {"length": self.num(length), "limit": self.num(limit), "unit": shown}
 
     async def _post_id(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
     ) -> int | None:
+        """The post number a command was given, or None after saying how it is given."""
         args = context.args or []
         if len(args) != 1 or not args[0].lstrip("#").isdigit():
-            await self.reply(update, self.say("usage", usage=usage))
+            await self.reply(update, usage(command, self.say))
             return None
         return int(args[0].lstrip("#"))
 
     async def _transition(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str
     ) -> None:
-        post_id = await self._post_id(update, context, f"/{verb} <id>")
+        post_id = await self._post_id(update, context, verb)
         if post_id is None:
             return
         if await self.run(update, self.act, verb, post_id, actor(update)) is not None:
@@ -228,7 +228,7 @@ class BotHandlers(Talk):
         approval is for a text the approver has read."""
         if not await self.gate.may(update, "approve"):
             return
-        post_id = await self._post_id(update, context, "/approve <id>")
+        post_id = await self._post_id(update, context, "approve")
         if post_id is None:
             return
         asked = await self.run(update, self.approval_asked, post_id)
@@ -258,7 +258,7 @@ class BotHandlers(Talk):
             return
         args = context.args or []
         if not args:
-            await self.reply(update, self.say("usage", usage="/pause <channel> [reason]"))
+            await self.reply(update, usage("pause", self.say))
             return
         user = update.effective_user
         who = user.full_name if user else "?"
@@ -275,7 +275,7 @@ class BotHandlers(Talk):
             return
         args = context.args or []
         if len(args) != 1:
-            await self.reply(update, self.say("usage", usage="/resume <channel>"))
+            await self.reply(update, usage("resume", self.say))
             return
         if await self.run(update, self._resume, args[0]):
             await self.reply(update, self.say("resumed", channel=self.label(args[0])))

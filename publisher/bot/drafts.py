@@ -135,7 +135,7 @@ class Drafts:
                 channel=self.talk.label(name),
                 length=self.talk.num(channel.measure(text)),
                 limit=self.talk.num(channel.limit_for(draft.article)),
-                unit=unit(channel.unit, self.talk.language),
+                unit=unit(channel.unit, self.talk.language, channel.display_name),
             )
             limit = channel.limit_for(draft.article)
             if limit < channel.limit_for():

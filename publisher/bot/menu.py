@@ -28,7 +28,7 @@ COMMANDS = (
     Command("approve", "approve", "command_args_post"),
     Command("cancel", "cancel", "command_args_post"),
     Command("retry", "retry", "command_args_post"),
-    Command("pause", "pause", "command_args_channel"),
+    Command("pause", "pause", "command_args_pause"),
     Command("resume", "resume", "command_args_channel"),
     Command("help", "help"),
     # What Telegram sends when someone opens the chat with the bot.
@@ -41,12 +41,19 @@ def menu(say: Callable[..., str]) -> list[tuple[str, str]]:
     return [(command.name, say(f"command_{command.name}")) for command in COMMANDS if command.shown]
 
 
+def usage(name: str, say: Callable[..., str]) -> str:
+    """What the bot answers to a command given without what it takes: how it is given."""
+    (command,) = [command for command in COMMANDS if command.name == name]
+    takes = f" {say(command.args)}" if command.args else ""
+    return say("usage", usage=f"/{command.name}{takes}")
+
+
 def help_text(say: Callable[..., str]) -> str:
     """What /help says (Telegram HTML): every command with what it takes and does."""
     lines = [say("help_intro")]
     for command in COMMANDS:
         if command.shown:
-            takes = f" {say(command.args)}" if command.args else ""
+            takes = f" {escape(say(command.args))}" if command.args else ""
             lines.append(f"/{command.name}{takes} – {escape(say(f'command_{command.name}'))}")
     lines.append(say("help_times"))
     return "\n".join(lines)

@@ -82,13 +82,14 @@ def problem(found: str, language: str) -> str:
         return str(found)
     values = dict(getattr(found, "values", {}))
     if "unit" in values:
-        values["unit"] = unit(str(values["unit"]), language)
+        values["unit"] = unit(str(values["unit"]), language, str(values.get("platform", "")))
     return template.format(**values)
 
 
-def unit(name: str, language: str) -> str:
-    """A channel's unit of length (characters, UTF-16 units …) as an editor reads it."""
-    return table(language, "desk").get(f"unit_{name}", name)
+def unit(name: str, language: str, platform: str) -> str:
+    """A channel's unit of length (characters, UTF-16 units …) as an editor reads it; the
+    `platform` is the channel's display name, for units that are the platform's own count."""
+    return table(language, "desk").get(f"unit_{name}", name).format(platform=platform)
 
 
 def number(value: float, language: str) -> str:

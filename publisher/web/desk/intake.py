@@ -258,7 +258,7 @@ class Intake:
                     "template": _markup(channel.template_preview(text, article)),
                     "length": channel.measure(text),
                     "limit": channel.limit_for(article),
-                    "unit": unit(channel.unit, self.language),
+                    "unit": unit(channel.unit, self.language, channel.display_name),
                     "problems": (problems or {}).get(name, []),
                     "confirm_link": name in confirm_link,
                     "included": chosen.included is None or name in chosen.included,
@@ -295,7 +295,7 @@ class Intake:
         answer: dict[str, Any] = {
             "length": channel.measure(text),
             "limit": limit,
-            "unit": unit(channel.unit, self.language),
+            "unit": unit(channel.unit, self.language, channel.display_name),
             "problems": [problem(p, self.language) for p in channel.validate(text, article)],
         }
         if article is not None:

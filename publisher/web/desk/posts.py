@@ -91,7 +91,7 @@ class PostPages:
                 "typed": channel.editable(post["text"]),
                 "length": channel.measure(post["text"]),
                 "limit": channel.limit_for(article),
-                "unit": unit(channel.unit, self.desk.language),
+                "unit": unit(channel.unit, self.desk.language, channel.display_name),
             }
         context["history"] = self._history(post_id)
         context["fan_out"] = fan_out_summary(self.engine, post_id)
