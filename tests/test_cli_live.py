@@ -170,6 +170,7 @@ def test_a_fan_out_killed_midway_goes_on_without_messaging_anyone_twice(
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         graph.release.set()
+        # The killed worker's lease (1 s) runs out: a clock, not a condition, to wait for.
         time.sleep(1.2)
         run(tmp_path, "run", "--once")
         (listed,) = json.loads(run(tmp_path, "queue", "list", "--all", "--json").stdout)

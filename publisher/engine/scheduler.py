@@ -44,6 +44,8 @@ class WakeClock:
         self._condition = threading.Condition()
         self._due: datetime | None = None
         self._stopped = False
+        # When the last run ended (None: not yet), for whoever watches the worker.
+        self.last_tick: datetime | None = None
         self.thread = threading.Thread(target=self._loop, name="clock", daemon=True)
 
     def start(self) -> None:
@@ -77,7 +79,7 @@ class WakeClock:
                 # Wake-ups from here on ask for another run after this one.
                 self._due = None
             upcoming = self.tick()
-            now = utcnow()
+            now = self.last_tick = utcnow()
             self.wake(min(upcoming or now + MAX_SLEEP, now + MAX_SLEEP))
 
 
