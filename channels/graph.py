@@ -117,6 +117,7 @@ class GraphClient:
                 headers={"Authorization": f"Bearer {token}"},
                 # aiohttp would read the environment and ~/.netrc again at every call.
                 proxy=self.http.proxy,
+                ssl=self.http.tls,
                 timeout=aiohttp.ClientTimeout(sock_connect=self.timeout, sock_read=self.timeout),
             ) as response:
                 try:

@@ -5,6 +5,7 @@ to try again)."""
 from __future__ import annotations
 
 import os
+import ssl
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cached_property
@@ -94,7 +95,7 @@ class HttpSession:
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = _session(self.proxies, self.connections)
+            self._session = _session(self.proxies, self.certificates, self.connections)
         return self._session
 
     @cached_property
@@ -111,6 +112,22 @@ class HttpSession:
         proxies = self.proxies or {}
         return proxies.get(urlsplit(self.base).scheme) or proxies.get("all")
 
+    @cached_property
+    def certificates(self) -> str | None:
+        """The certificate authorities the environment names for requests (a file or folder,
+        as `REQUESTS_CA_BUNDLE` or `CURL_CA_BUNDLE` say), read once; None: the usual ones."""
+        return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+    @cached_property
+    def tls(self) -> ssl.SSLContext | bool:
+        """How calls outside requests (a fan-out's asyncio calls) check the platform's
+        certificate: against the authorities the environment names, else the usual ones."""
+        if not self.certificates:
+            return True
+        if os.path.isdir(self.certificates):
+            return ssl.create_default_context(capath=self.certificates)
+        return ssl.create_default_context(cafile=self.certificates)
+
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         import requests
 
@@ -124,17 +141,18 @@ class HttpSession:
             self._session.close()
 
 
-def _session(proxies: dict[str, str] | None, connections: int) -> requests.Session:
+def _session(
+    proxies: dict[str, str] | None, certificates: str | None, connections: int
+) -> requests.Session:
     import requests
     from requests.adapters import HTTPAdapter
 
     session = requests.Session()
     if proxies is not None:
         session.proxies = proxies
-        # What requests itself takes from the environment for `verify`.
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle:
-            session.verify = bundle
+        # What requests itself would take from the environment for `verify`.
+        if certificates:
+            session.verify = certificates
         session.trust_env = False
     pooled = HTTPAdapter(pool_connections=4, pool_maxsize=connections)
     session.mount("https://", pooled)

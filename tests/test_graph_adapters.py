@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
 import requests
+import trustme
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -295,6 +298,32 @@ def test_a_message_goes_through_the_proxy_the_environment_names(
     receipt = send_async(adapter, wa_message()) if on_a_loop else adapter.send(wa_message())
     (call,) = graph_api.posts("/messages")
     assert call.headers["host"] == "graph.publisher-test.invalid"
+    assert receipt.remote_id and receipt.remote_id.startswith("wamid.")
+
+
+@pytest.fixture
+def graph_over_tls(graph_api: GraphStandIn, tmp_path) -> Iterator[tuple[str, str]]:
+    """The stand-in answering over TLS with a certificate of an authority of its own: its
+    address, and the file of that authority's certificate."""
+    authority = trustme.CA()
+    authority.issue_cert("127.0.0.1").configure_cert(
+        context := ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    )
+    graph_api.httpd.socket = context.wrap_socket(graph_api.httpd.socket, server_side=True)
+    bundle = tmp_path / "authority.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    yield graph_api.url.replace("http://", "https://"), str(bundle)
+
+
+@pytest.mark.parametrize("on_a_loop", [False, True], ids=["in a thread", "on a loop"])
+def test_a_message_trusts_the_certificate_authorities_the_environment_names(
+    graph_api, graph_over_tls, credentials, monkeypatch, on_a_loop
+) -> None:
+    address, bundle = graph_over_tls
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+    options = {"phone_number_id": graph_api.phone_number_id, "recipients": [RECIPIENT]}
+    adapter = WhatsApp("whatsapp", options, api_base=address)
+    receipt = send_async(adapter, wa_message()) if on_a_loop else adapter.send(wa_message())
     assert receipt.remote_id and receipt.remote_id.startswith("wamid.")
 
 
