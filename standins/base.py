@@ -42,8 +42,8 @@ class Call:
 @dataclass(frozen=True)
 class Contract:
     """How one platform's stand-in answers each kind of error at the call that makes a post,
-    and how a channel of the platform is pointed at it: a row of the table that
-    tests/test_platform_delivery.py runs over every platform."""
+    what a post whose answer was lost comes to, and how a channel of the platform is pointed at
+    it: a row of the table that tests/test_platform_delivery.py runs over every platform."""
 
     # The channel type, the stand-in that speaks for the platform, and a part of the path of
     # the call that makes the post.
@@ -64,6 +64,17 @@ class Contract:
     # Where a refused credential shows, when not at `path`: a platform whose channel signs in
     # again when a post's token has expired is refused for good at signing in.
     auth_path: str | None = None
+    # The end of the path of the call that makes the post, when not `path`'s end (a platform
+    # that makes a post in two calls publishes it with the second): its answer is lost in the
+    # lost-answer case.
+    lost_path: str | None = None
+    # What a post whose answer was lost comes to once the engine has retried it and looked it
+    # up: "sent" (found, or taken again without a second post) or "uncertain" (an editor
+    # looks: the platform offers no way to tell).
+    after_lost_answer: str = "uncertain"
+    # How many posts the platform holds, where a call repeated with the same idempotency key
+    # makes none (None: as many as calls that make a post).
+    made: Callable[[Any], int] | None = None
 
     def path_of(self, kind: str) -> str:
         """The call that answers with `kind`."""

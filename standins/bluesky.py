@@ -160,5 +160,6 @@ CONTRACTS = (
         lambda _: {"handle": HANDLE},
         {"BLUESKY_APP_PASSWORD": APP_PASSWORD},
         auth_path="createSession",
+        after_lost_answer="sent",
     ),
 )

@@ -199,6 +199,7 @@ CONTRACTS = (
         "Duplicate status message",
         lambda graph: {"page_id": graph.page_id},
         {"FACEBOOK_PAGE_TOKEN": GRAPH_TOKEN},
+        after_lost_answer="sent",
     ),
     Contract(
         "whatsapp",

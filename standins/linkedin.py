@@ -105,5 +105,6 @@ CONTRACTS = (
         "is too long",
         lambda _: {"author": AUTHOR},
         {"LINKEDIN_ACCESS_TOKEN": LINKEDIN_TOKEN},
+        after_lost_answer="sent",
     ),
 )

@@ -126,5 +126,7 @@ CONTRACTS = (
         "Validation failed",
         lambda api: {"instance": api.url},
         {"MASTODON_ACCESS_TOKEN": MASTODON_TOKEN},
+        after_lost_answer="sent",
+        made=lambda api: len(api.posted()),
     ),
 )

@@ -120,5 +120,7 @@ CONTRACTS = (
         "at most 500 characters",
         lambda _: {"user_id": USER_ID},
         {"THREADS_ACCESS_TOKEN": THREADS_TOKEN},
+        lost_path="threads_publish",
+        after_lost_answer="sent",
     ),
 )

@@ -186,5 +186,6 @@ CONTRACTS = (
         },
         "not allowed to create a Tweet with duplicate content",
         env=X_KEYS,
+        after_lost_answer="sent",
     ),
 )

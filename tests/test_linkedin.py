@@ -106,7 +106,8 @@ def test_a_post_is_sent_through_the_engine(engine, database_url, linkedin_api, t
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()
-    assert post(engine, post_id).state == "sent" and len(linkedin_api.posts) == 1
+    (posted,) = linkedin_api.posts
+    assert post(engine, post_id).state == "sent" and post(engine, post_id).remote_id == posted["id"]
 
 
 def test_a_post_left_unclear_is_found_by_its_commentary(linkedin_api, token) -> None:

@@ -1,6 +1,8 @@
 """The engine with the real adapters, on SQLite and PostgreSQL: each platform's rate-limit,
-transient, permanent and auth answers lead to waiting, retrying, failing and pausing; WhatsApp
-keeps one delivery per recipient and resumes with those not yet reached."""
+transient, permanent and auth answers lead to waiting, retrying, failing and pausing, and an
+answer lost after the platform acted never makes a second post (found, taken again under the
+same key, or left for an editor); WhatsApp keeps one delivery per recipient and resumes with
+those not yet reached."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from publisher.engine.dispatch import Dispatcher
 from publisher.engine.fanout import SLOWED_TRIES
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import utcnow
+from publisher.engine.reconcile import reconcile
 from publisher.engine.slots import When
 from standins import bluesky, graph, linkedin, mastodon, telegram, threads, x
 from standins.base import Contract, StandIn
@@ -50,7 +53,7 @@ def deliver(
     running: dict[type[StandIn], StandIn] = {type(s): s for s in (x_api, graph_api, telegram_api)}
     started: list[StandIn] = []
 
-    def run(platform: Contract, answer: str | None = None, **options: Any) -> tuple[int, Any]:
+    def run(platform: Contract, answer: str | None = None, **options: Any) -> tuple[int, Any, Any]:
         stand_in = running.get(platform.stand_in)
         if stand_in is None:
             stand_in = running[platform.stand_in] = platform.stand_in()
@@ -65,12 +68,14 @@ def deliver(
         )
         channels = roster.chosen(settings, ["social"])
         (post_id,) = queue.add(engine, settings, article(), channels, When(), queued_by="test")
-        if answer:
+        if answer == "lost":
+            stand_in.lose_next_answer(platform.lost_path or platform.path)
+        elif answer:
             stand_in.fail_next(platform.path_of(answer), *platform.answers()[answer])
         dispatcher = Dispatcher(engine, settings)
         dispatchers.append(dispatcher)
         dispatcher.run_once()
-        return post_id, dispatcher
+        return post_id, dispatcher, stand_in
 
     yield run
     for dispatcher in dispatchers:
@@ -81,7 +86,7 @@ def deliver(
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
 def test_success_records_the_platforms_remote_id(deliver, engine, platform) -> None:
-    post_id, _ = deliver(platform)
+    post_id, _, _ = deliver(platform)
     row, (delivery,) = post(engine, post_id), delivery_rows(engine, post_id)
     assert (row.state, delivery.outcome) == ("sent", "sent")
     assert row.remote_id and row.remote_id == delivery.remote_id
@@ -93,7 +98,7 @@ def test_success_records_the_platforms_remote_id(deliver, engine, platform) -> N
 def test_rate_limit_requeues_after_the_platforms_wait_and_pauses_until_then(
     deliver, engine, platform
 ) -> None:
-    post_id, _ = deliver(platform, "rate_limited")
+    post_id, _, _ = deliver(platform, "rate_limited")
     row = post(engine, post_id)
     assert row.state == "queued"
     assert row.due_at > utcnow() + timedelta(seconds=60)
@@ -104,7 +109,7 @@ def test_rate_limit_requeues_after_the_platforms_wait_and_pauses_until_then(
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
 def test_transient_error_retries_later_with_backoff(deliver, engine, platform) -> None:
-    post_id, _ = deliver(platform, "transient")
+    post_id, _, _ = deliver(platform, "transient")
     row, (delivery,) = post(engine, post_id), delivery_rows(engine, post_id)
     assert (row.state, row.retries, delivery.outcome) == ("queued", 1, "transient")
     assert utcnow() + timedelta(seconds=10) < row.due_at < utcnow() + timedelta(seconds=31)
@@ -112,7 +117,7 @@ def test_transient_error_retries_later_with_backoff(deliver, engine, platform) -
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
 def test_permanent_error_fails_with_the_platforms_reason(deliver, engine, platform) -> None:
-    post_id, _ = deliver(platform, "permanent")
+    post_id, _, _ = deliver(platform, "permanent")
     row = post(engine, post_id)
     assert (row.state, row.error_class) == ("failed", "permanent")
     assert platform.reason.lower() in row.error.lower()
@@ -120,7 +125,7 @@ def test_permanent_error_fails_with_the_platforms_reason(deliver, engine, platfo
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
 def test_auth_error_pauses_the_channel_and_keeps_the_post(deliver, engine, platform) -> None:
-    post_id, _ = deliver(platform, "auth")
+    post_id, _, _ = deliver(platform, "auth")
     assert post(engine, post_id).state == "queued"
     with engine.connect() as connection:
         pause = active_pauses(connection, utcnow())["social"]
@@ -128,7 +133,7 @@ def test_auth_error_pauses_the_channel_and_keeps_the_post(deliver, engine, platf
 
 
 def test_whatsapp_keeps_one_delivery_per_recipient(deliver, engine, graph_api) -> None:
-    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
+    post_id, _, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
     rows = delivery_rows(engine, post_id)
     assert sorted(r.recipient for r in rows) == sorted(RECIPIENTS)
     assert {r.outcome for r in rows} == {"sent"}
@@ -140,7 +145,7 @@ def test_whatsapp_retry_resumes_with_recipients_not_yet_reached(deliver, engine,
     platform = BY_TYPE["whatsapp"]
     graph_api.fail_next("/messages", *platform.answers()["permanent"])
     graph_api.fail_next("/messages", *platform.answers()["transient"])
-    post_id, dispatcher = deliver(platform, recipients=RECIPIENTS)
+    post_id, dispatcher, _ = deliver(platform, recipients=RECIPIENTS)
     row = post(engine, post_id)
     # The first message goes alone; the other two in parallel, either may meet the failure.
     first_round = [c.json["to"] for c in graph_api.posts("/messages")]
@@ -158,7 +163,7 @@ def test_whatsapp_retry_resumes_with_recipients_not_yet_reached(deliver, engine,
 def test_editor_retry_of_a_fan_out_reaches_only_those_not_sent(deliver, engine, graph_api) -> None:
     platform = BY_TYPE["whatsapp"]
     graph_api.fail_next("/messages", *platform.answers()["permanent"])
-    post_id, dispatcher = deliver(platform, recipients=RECIPIENTS)
+    post_id, dispatcher, _ = deliver(platform, recipients=RECIPIENTS)
     assert post(engine, post_id).state == "failed"
     verbs.retry(engine, post_id, by="test")
     dispatcher.run_once()
@@ -174,7 +179,7 @@ def test_rate_limit_on_one_recipient_stops_the_fan_out_and_keeps_the_rest_owed(
 ) -> None:
     platform = BY_TYPE["whatsapp"]
     graph_api.fail_next("/messages", *platform.answers()["rate_limited"])
-    post_id, _ = deliver(platform, recipients=RECIPIENTS)
+    post_id, _, _ = deliver(platform, recipients=RECIPIENTS)
     assert len(graph_api.posts("/messages")) == 1
     row = post(engine, post_id)
     assert (row.state, row.pending) == ("queued", RECIPIENTS)
@@ -188,7 +193,7 @@ def test_a_pair_rate_limit_holds_back_one_recipient_for_seconds_and_not_the_othe
     graph_api.fail_next(
         "/messages", 400, graph_error(131056, "(Business Account, Consumer Account) pair rate")
     )
-    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
+    post_id, _, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
     assert len(graph_api.posts("/messages")) == 3
     row = post(engine, post_id)
     assert (row.state, row.pending) == ("queued", RECIPIENTS[:1])
@@ -210,7 +215,7 @@ def test_a_throughput_refusal_in_the_middle_of_a_round_slows_it_without_ending_i
         "/messages", 200, {"messaging_product": "whatsapp", "messages": [{"id": "wamid.A"}]}
     )
     graph_api.fail_next("/messages", *THROUGHPUT)
-    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=many)
+    post_id, _, _ = deliver(BY_TYPE["whatsapp"], recipients=many)
     reached = [c.json["to"] for c in graph_api.posts("/messages")]
     assert len(reached) == len(many) + 1 and sorted(set(reached)) == sorted(many)
     assert (post(engine, post_id).state, post(engine, post_id).pending) == ("sent", [])
@@ -223,7 +228,7 @@ def test_a_round_faster_than_the_platform_allows_reaches_everyone_once(
 ) -> None:
     many = [f"+49176{n:08d}" for n in range(40)]
     graph_api.mps = 12
-    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=many, mps=20)
+    post_id, _, _ = deliver(BY_TYPE["whatsapp"], recipients=many, mps=20)
     taken = [c.json["to"] for c in graph_api.posts("/messages") if c.json["to"] in many]
     sent = [r.recipient for r in delivery_rows(engine, post_id) if r.outcome == "sent"]
     assert graph_api.throughput_refusals > 0
@@ -237,7 +242,7 @@ def test_a_token_refused_mid_round_gives_back_the_messages_written_ahead_unsent(
     many = [f"+49176{n:08d}" for n in range(40)]
     graph_api.fail_next("/messages", *TAKEN)
     graph_api.fail_next("/messages", *BY_TYPE["whatsapp"].answers()["auth"])
-    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=many)
+    post_id, _, _ = deliver(BY_TYPE["whatsapp"], recipients=many)
     rows = delivery_rows(engine, post_id)
     sent = {r.recipient for r in rows if r.outcome == "sent"}
     # Nothing is left unclear: what was written ahead and not sent is given back, and owed.
@@ -250,7 +255,7 @@ def test_a_throughput_limit_that_persists_puts_the_post_off_longer_each_time(
     deliver, engine, graph_api
 ) -> None:
     graph_api.fail_next("/messages", *THROUGHPUT, times=SLOWED_TRIES)
-    post_id, dispatcher = deliver(BY_TYPE["whatsapp"])
+    post_id, dispatcher, _ = deliver(BY_TYPE["whatsapp"])
 
     def wait() -> timedelta:
         """How far the post was put off when its last attempt was recorded."""
@@ -272,7 +277,7 @@ def test_a_recipients_number_never_appears_whole_in_what_editors_read(
 
     caplog.set_level("DEBUG")
     graph_api.fail_next("/messages", 400, graph_error(131026, "Message undeliverable"))
-    post_id, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
+    post_id, _, _ = deliver(BY_TYPE["whatsapp"], recipients=RECIPIENTS)
     shown = json.dumps(list_posts(engine, Settings(), include_done=True)) + json.dumps(
         list_deliveries(engine)
     )
@@ -289,3 +294,15 @@ def test_a_pause_for_a_wrong_chat_says_to_check_the_channels_settings(
     with engine.connect() as connection:
         pause = active_pauses(connection, utcnow())["social"]
     assert pause.cause == "settings"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_a_lost_answer_never_makes_a_second_post(deliver, engine, platform) -> None:
+    post_id, dispatcher, stand_in = deliver(platform, "lost", timeout=1)
+    # The engine's next steps: the retry when it falls due, and the lookup of unclear posts.
+    dispatcher.run_once(now=utcnow() + timedelta(minutes=5))
+    reconcile(engine, dispatcher.settings)
+    ends = platform.lost_path or platform.path
+    calls = [c for c in stand_in.calls if c.method == "POST" and c.path.endswith(ends)]
+    made = platform.made(stand_in) if platform.made else len(calls)
+    assert (post(engine, post_id).state, made) == (platform.after_lost_answer, 1)

@@ -100,15 +100,17 @@ def test_same_article_twice_on_a_channel_is_refused_and_nothing_changes(
 
 
 def test_force_queues_the_same_article_again(engine: Engine, settings) -> None:
-    add(engine, settings, names=["x_main"])
-    add(engine, settings, names=["x_main"], force=True)
-    assert count_posts(engine) == 2
+    (first,) = add(engine, settings, names=["x_main"])
+    (again,) = add(engine, settings, names=["x_main"], force=True)
+    shown = [post(engine, post_id) for post_id in (first, again)]
+    assert [(p.article_id, p.channel, p.state) for p in shown] == [(1, "x_main", "queued")] * 2
 
 
 def test_cancelled_post_does_not_block_queueing_again(engine: Engine, settings) -> None:
-    verbs.cancel(engine, add(engine, settings, names=["x_main"])[0], by="test")
-    add(engine, settings, names=["x_main"])
-    assert count_posts(engine) == 2
+    (cancelled,) = add(engine, settings, names=["x_main"])
+    verbs.cancel(engine, cancelled, by="test")
+    (again,) = add(engine, settings, names=["x_main"])
+    assert [post(engine, i).state for i in (cancelled, again)] == ["cancelled", "queued"]
 
 
 def test_edit_replaces_the_text_after_checking_the_rules(engine: Engine, settings) -> None:
