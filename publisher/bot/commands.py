@@ -16,8 +16,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from publisher import roster
-from publisher.bot import render
+from publisher.bot import buttons, render
 from publisher.bot.access import actor
+from publisher.bot.buttons import Button, Kind, keyed
 from publisher.bot.drafts import Drafts
 from publisher.bot.menu import help_text, usage
 from publisher.bot.talk import Talk, fit
@@ -28,17 +29,11 @@ from publisher.engine.deliverylog import LogFilter, log_page
 from publisher.engine.lifecycle import for_approvers
 from publisher.engine.listings import fan_out_summary, list_posts, show_post
 from publisher.engine.queue import QueueError
-from publisher.engine.schema import is_row_id
 from publisher.errors import EditorError
 
 logger = logging.getLogger("publisher.bot")
 # Callback data of the bot's buttons: kind, key, action and, for an approval, the version of
 # the text the approver was shown (see `_known_button`).
-_BUTTON = re.compile(r"([dpceh]):([^:]{1,200}):([a-z_]{1,20}\d{0,2})(?::([0-9a-f]{10}))?")
-_DRAFT_ACTIONS = frozenset(
-    {"now", "queue", "edit", "cancel", "next", "soon", "tomorrow", "back", "sure", "sure_now"}
-)
-_HELP_ACTIONS = ("list", "log", "help")
 # /edit texts kept waiting for their button at most (the oldest go first).
 MOST_PENDING_EDITS = 100
 # A message that starts with this is an article's address.
@@ -115,7 +110,7 @@ class BotHandlers(Talk):
 
     def _help_buttons(self) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup(
-            [[render.button(self.say(f"button_{a}"), f"h:0:{a}") for a in _HELP_ACTIONS]]
+            [[keyed(self.say(f"button_{a}"), buttons.help_answer(a)) for a in buttons.HELP_ACTIONS]]
         )
 
     def _listing(self) -> str:
@@ -166,7 +161,7 @@ class BotHandlers(Talk):
             while len(self.pending_edits) > MOST_PENDING_EDITS:
                 del self.pending_edits[next(iter(self.pending_edits))]
             button = InlineKeyboardMarkup(
-                [[render.button(self.say("button_nolink"), f"e:{key}:nolink")]]
+                [[keyed(self.say("button_nolink"), buttons.edit_without_link(key))]]
             )
             await self.reply(
                 update, self.say("link_missing", message=self.reason(exc)), reply_markup=button
@@ -244,7 +239,7 @@ class BotHandlers(Talk):
         version = verbs.text_version(post["text"])
         label = self.say("button_approve")
         return text, InlineKeyboardMarkup(
-            [[render.button(label, f"p:{post_id}:approve:{version}")]]
+            [[keyed(label, buttons.post(post_id, "approve", version))]]
         )
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -290,25 +285,23 @@ class BotHandlers(Talk):
         query = update.callback_query
         if query is None:
             return
-        button = _BUTTON.fullmatch(query.data or "")
-        if button is None or not self._known_button(*button.groups()[:3]):
+        pressed = buttons.read(query.data)
+        if pressed is None:
             await query.answer(self.say("button_stale"), show_alert=True)
             return
-        kind, key, action, version = button.groups()
-        if kind in ("p", "c") and for_approvers(action) and not self.gate.approver(update):
+        about_posts = pressed.kind in (Kind.POST, Kind.CHANNEL)
+        if about_posts and for_approvers(pressed.action) and not self.gate.approver(update):
             await query.answer(self.say("approvers_only"), show_alert=True)
             return
-        draft = self.drafts.drafts.get(key) if kind == "d" else None
+        draft = self.drafts.drafts.get(pressed.key) if pressed.kind == Kind.DRAFT else None
         if draft is not None and draft.done is not None:
             # A second tap on a button already used: the message keeps what it said.
             await query.answer(self.say("already_done"))
             return
         try:
-            text, buttons, replace = await asyncio.to_thread(
-                self._press, kind, key, action, version, actor(update)
-            )
+            text, keyboard, replace = await asyncio.to_thread(self._press, pressed, actor(update))
         except EditorError as exc:
-            text, buttons, replace = self.explain(exc), None, False
+            text, keyboard, replace = self.explain(exc), None, False
         await query.answer()
         message = query.message
         original = message.text_html if isinstance(message, Message) and message.text else ""
@@ -316,51 +309,36 @@ class BotHandlers(Talk):
             fit(text if replace else f"{original}\n\n{text}"),
             parse_mode="HTML",
             disable_web_page_preview=True,
-            reply_markup=buttons,
+            reply_markup=keyboard,
         )
 
-    @staticmethod
-    def _known_button(kind: str, key: str, action: str) -> bool:
-        """Whether callback data is one of the buttons this bot makes (Telegram passes on
-        whatever a client sends)."""
-        if kind == "d":
-            return action in _DRAFT_ACTIONS or bool(re.fullmatch(r"edit\d{1,2}", action))
-        if kind == "e":
-            return action == "nolink"
-        if kind == "h":
-            return action in _HELP_ACTIONS
-        if kind == "p":
-            return key.isdigit() and is_row_id(int(key)) and action in verbs.ACTIONS
-        return kind == "c" and action == "resume" and bool(key)
-
-    def _press(
-        self, kind: str, key: str, action: str, version: str | None, by: str
-    ) -> tuple[str, InlineKeyboardMarkup | None, bool]:
+    def _press(self, pressed: Button, by: str) -> tuple[str, InlineKeyboardMarkup | None, bool]:
         """What a button does: the message's new text (or what is added to it), its buttons,
         and whether the text replaces the message's."""
-        if kind == "d":
+        key, action, version = pressed.key, pressed.action, pressed.version
+        if pressed.kind == Kind.DRAFT:
             if action in ("sure", "sure_now"):
                 return (*self.drafts.confirmed(key, action, by), True)
             return (*self.drafts.press(key, action, by), True)
-        if kind == "h":
+        if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True
-        if kind == "e":
+        if pressed.kind == Kind.EDIT:
             pending = self.pending_edits.pop(key, None)
             if pending is None:
                 return self.say("expired"), None, False
             result = self._edit(pending, by, without_link=True)
             channel = self.label(pending.channel)
             return self.say("edited", id=pending.post_id, channel=channel, **result), None, False
-        if kind == "p":
+        if pressed.kind == Kind.POST:
             if action == "approve" and version is None:
-                return (*self.approval_asked(int(key), "approval_outdated"), False)
+                return (*self.approval_asked(pressed.post_id, "approval_outdated"), False)
             try:
-                self.act(action, int(key), by, seen=version)
+                self.act(action, pressed.post_id, by, seen=version)
             except QueueError as exc:
                 if exc.key != "approval_outdated":
                     raise
-                return (*self.approval_asked(int(key), "approval_outdated"), False)
+                return (*self.approval_asked(pressed.post_id, "approval_outdated"), False)
             return self.say("done", id=key, verb=self.say(f"verb_{action}")), None, False
         verbs.resume(self.engine, self.settings, key)
         return self.say("resumed", channel=self.label(key)), None, False

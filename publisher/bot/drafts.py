@@ -17,6 +17,8 @@ from publisher import actions, roster
 from publisher.actions import Planned
 from publisher.articles import Article, pasted_address
 from publisher.bot import render
+from publisher.bot.buttons import draft as draft_button
+from publisher.bot.buttons import keyed
 from publisher.bot.talk import Talk
 from publisher.catalogue import unit
 from publisher.clock import utcnow
@@ -180,16 +182,16 @@ class Drafts:
         )
         return InlineKeyboardMarkup(
             [
-                [render.button(say("button_queue"), f"d:{key}:queue")],
+                [keyed(say("button_queue"), draft_button(key, "queue"))],
                 [
-                    render.button(next_label, f"d:{key}:next"),
-                    render.button(say("button_soon"), f"d:{key}:soon"),
-                    render.button(say("button_tomorrow"), f"d:{key}:tomorrow"),
+                    keyed(next_label, draft_button(key, "next")),
+                    keyed(say("button_soon"), draft_button(key, "soon")),
+                    keyed(say("button_tomorrow"), draft_button(key, "tomorrow")),
                 ],
                 [
-                    render.button(say("button_now"), f"d:{key}:now"),
-                    render.button(say("button_edit"), f"d:{key}:edit"),
-                    render.button(say("button_cancel"), f"d:{key}:cancel"),
+                    keyed(say("button_now"), draft_button(key, "now")),
+                    keyed(say("button_edit"), draft_button(key, "edit")),
+                    keyed(say("button_cancel"), draft_button(key, "cancel")),
                 ],
             ]
         )
@@ -250,8 +252,8 @@ class Drafts:
         buttons = InlineKeyboardMarkup(
             [
                 [
-                    render.button(say("button_confirm"), f"d:{key}:{action}"),
-                    render.button(say("button_back"), f"d:{key}:back"),
+                    keyed(say("button_confirm"), draft_button(key, action)),
+                    keyed(say("button_back"), draft_button(key, "back")),
                 ]
             ]
         )
@@ -306,10 +308,10 @@ class Drafts:
         if len(draft.channels) == 1:
             return self._ask_text(key, draft, 0)
         buttons = [
-            [render.button(self.talk.label(name), f"d:{key}:edit{n}")]
+            [keyed(self.talk.label(name), draft_button(key, f"edit{n}"))]
             for n, name in enumerate(draft.channels)
         ]
-        buttons.append([render.button(self.talk.say("button_back"), f"d:{key}:back")])
+        buttons.append([keyed(self.talk.say("button_back"), draft_button(key, "back"))])
         return self.talk.say("edit_which"), InlineKeyboardMarkup(buttons)
 
     def _ask_text(self, key: str, draft: Draft, index: int) -> tuple[str, None]:

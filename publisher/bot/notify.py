@@ -17,11 +17,12 @@ from html import escape
 from typing import Any
 
 from sqlalchemy import func, select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.ext import Application
 
 from publisher import roster
-from publisher.bot import render
+from publisher.bot import buttons, render
+from publisher.bot.buttons import keyed
 from publisher.bot.commands import BotHandlers
 from publisher.bot.talk import fit
 from publisher.clock import utcnow
@@ -178,7 +179,7 @@ class Notifier:
             say = self.desk.say
             text = say("notify_paused", channel=self.desk.label(pause.channel), reason=pause.reason)
             text += "\n" + say(f"pause_help_{pause.cause or 'credentials'}")
-            resume = _button(say("button_resume"), f"c:{pause.channel}:resume")
+            resume = keyed(say("button_resume"), buttons.resume(pause.channel))
             self._waiting[marker] = Notice(
                 text, InlineKeyboardMarkup([[resume]]), about=("pause", pause.channel)
             )
@@ -211,9 +212,10 @@ class Notifier:
             if post.channel in self.desk.settings.channels:
                 adapter = roster.configured(self.desk.settings, post.channel)
                 text += "\n" + render.teaser(adapter, post.text)
-            verbs = [(APPROVE.name, f":{version}"), (CANCEL.name, "")]
+            verbs = [(APPROVE.name, version), (CANCEL.name, "")]
         keyboard = [
-            _button(say(f"button_{verb}"), f"p:{post.id}:{verb}{suffix}") for verb, suffix in verbs
+            keyed(say(f"button_{verb}"), buttons.post(post.id, verb, version))
+            for verb, version in verbs
         ]
         about = ("approval", post.id) if post.state == State.AWAITING_APPROVAL else None
         return Notice(text, InlineKeyboardMarkup([keyboard]), about=about)
@@ -288,7 +290,3 @@ def _author(queued_by: str | None) -> int | None:
         number = queued_by.removeprefix("telegram:")
         return int(number) if number.lstrip("-").isdigit() else None
     return None
-
-
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)

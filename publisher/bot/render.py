@@ -8,8 +8,6 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton
-
 from publisher import roster
 from publisher.bot.talk import Talk
 from publisher.channels.base import Channel
@@ -77,7 +75,3 @@ def post_detail(post: dict[str, Any], talk: Talk, fan_out: FanOutSummary | None 
 def teaser(channel: Channel, text: str) -> str:
     """A teaser inside a preview, as the platform will show it."""
     return f"<blockquote>{channel.bot_preview(text)}</blockquote>"
-
-
-def button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)

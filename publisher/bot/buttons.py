@@ -1,0 +1,122 @@
+"""What the bot's buttons carry, in one place: a typed value for each kind of button, written
+into Telegram's callback data and read back checked. The data is the whole of a button's state
+(no store on the bot's side), so a notification's buttons still work after the bot restarts;
+Telegram allows 64 bytes, and passes on whatever a client sends, so anything that is not one of
+these buttons reads as none (a stale button)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton
+
+from publisher.engine import verbs
+from publisher.engine.schema import is_row_id
+
+
+class Kind(StrEnum):
+    """What a button is about; one letter each, as the data is short."""
+
+    # A step of an article on its way to the queue (the key of the bot's draft).
+    DRAFT = "d"
+    # An action on a post (its number), with the version of the text it approves.
+    POST = "p"
+    # Resuming a paused channel (its name).
+    CHANNEL = "c"
+    # An /edit that would drop the article's link, confirmed (the key of the kept edit).
+    EDIT = "e"
+    # One of the answers to an unknown command (no key).
+    HELP = "h"
+
+
+DRAFT_ACTIONS = frozenset(
+    {"now", "queue", "edit", "cancel", "next", "soon", "tomorrow", "back", "sure", "sure_now"}
+)
+HELP_ACTIONS = ("list", "log", "help")
+
+
+def _draft(key: str, action: str) -> bool:
+    return bool(key) and (
+        action in DRAFT_ACTIONS or re.fullmatch(r"edit\d{1,2}", action) is not None
+    )
+
+
+def _post(key: str, action: str) -> bool:
+    return key.isdigit() and is_row_id(int(key)) and action in verbs.ACTIONS
+
+
+# Which keys and actions each kind of button takes.
+TAKES: dict[Kind, Callable[[str, str], bool]] = {
+    Kind.DRAFT: _draft,
+    Kind.POST: _post,
+    Kind.CHANNEL: lambda key, action: bool(key) and action == "resume",
+    Kind.EDIT: lambda key, action: bool(key) and action == "nolink",
+    Kind.HELP: lambda key, action: key == "0" and action in HELP_ACTIONS,
+}
+# Within Telegram's 64 bytes: a channel's name of up to 55 characters fits "c:…:resume".
+_DATA = re.compile(r"([a-z]):([^:]{1,55}):([a-z_]{1,20}\d{0,2})(?::([0-9a-f]{10}))?")
+
+
+@dataclass(frozen=True)
+class Button:
+    """One button's meaning: its kind, what it is about (`key`), what it does, and for an
+    approval the version of the text the approver read."""
+
+    kind: Kind
+    key: str
+    action: str
+    version: str | None = None
+
+    @property
+    def data(self) -> str:
+        """The button as Telegram's callback data."""
+        parts = [self.kind.value, self.key, self.action]
+        return ":".join([*parts, self.version] if self.version else parts)
+
+    @property
+    def post_id(self) -> int:
+        """The post a post's button is about."""
+        return int(self.key)
+
+
+def read(data: str | None) -> Button | None:
+    """The button that callback data stands for, or None when it is none the bot makes."""
+    found = _DATA.fullmatch(data or "")
+    if found is None:
+        return None
+    letter, key, action, version = found.groups()
+    try:
+        kind = Kind(letter)
+    except ValueError:
+        return None
+    if not TAKES[kind](key, action) or (version is not None and kind != Kind.POST):
+        return None
+    return Button(kind, key, action, version)
+
+
+def draft(key: str, action: str) -> Button:
+    return Button(Kind.DRAFT, key, action)
+
+
+def post(post_id: int, action: str, version: str | None = None) -> Button:
+    return Button(Kind.POST, str(post_id), action, version or None)
+
+
+def resume(channel: str) -> Button:
+    return Button(Kind.CHANNEL, channel, "resume")
+
+
+def edit_without_link(key: str) -> Button:
+    return Button(Kind.EDIT, key, "nolink")
+
+
+def help_answer(action: str) -> Button:
+    return Button(Kind.HELP, "0", action)
+
+
+def keyed(label: str, button: Button) -> InlineKeyboardButton:
+    """A keyboard button with this label that carries `button`."""
+    return InlineKeyboardButton(label, callback_data=button.data)
