@@ -3,6 +3,7 @@ told to answer the next calls with a given error; free ports."""
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import socket
@@ -48,7 +49,7 @@ class Contract:
     # The channel type, the stand-in that speaks for the platform, and a part of the path of
     # the call that makes the post.
     type: str
-    stand_in: type[StandIn]
+    stand_in: builtins.type[StandIn]
     path: str
     # The answer for each kind: auth, rate_limited (a wait of minutes at least), transient,
     # permanent; made when asked, so that times in them are fresh.
@@ -210,8 +211,9 @@ def _parse_body(call: Call) -> None:
             f"Content-Type: {kind}\r\n\r\n".encode() + call.body
         )
         for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
+            name = str(part.get_param("name", header="content-disposition"))
+            payload = part.get_payload(decode=True)
+            payload = payload if isinstance(payload, bytes) else b""
             if part.get_filename():
                 call.files[name] = payload
             else:

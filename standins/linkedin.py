@@ -28,7 +28,8 @@ class LinkedInStandIn(StandIn):
     def __init__(self) -> None:
         super().__init__()
         self.revoked = False
-        self.posts: list[dict[str, Any]] = []
+        # The shares made, in order.
+        self.shares: list[dict[str, Any]] = []
         self.images: dict[str, bool] = {}
 
     def respond(self, call: Call) -> Answer:
@@ -48,7 +49,7 @@ class LinkedInStandIn(StandIn):
         if call.path == "/rest/posts" and call.method == "POST":
             return self._post(call.json)
         if call.path == "/rest/posts" and call.method == "GET":
-            return 200, {"elements": list(reversed(self.posts))}, {}
+            return 200, {"elements": list(reversed(self.shares))}, {}
         if call.path == "/rest/images" and call.query.get("action") == "initializeUpload":
             image = f"urn:li:image:C4E{next(self.ids)}"
             self.images[image] = False
@@ -74,7 +75,7 @@ class LinkedInStandIn(StandIn):
             return _problem(422, "/content/article/thumbnail :: image not uploaded")
         urn = f"urn:li:share:{7_200_000_000_000_000_000 + next(self.ids)}"
         made = int(datetime.now(UTC).timestamp() * 1000)
-        self.posts.append({"id": urn, "createdAt": made, "lastModifiedAt": made, **body})
+        self.shares.append({"id": urn, "createdAt": made, "lastModifiedAt": made, **body})
         return 201, {}, {"x-restli-id": urn}
 
 

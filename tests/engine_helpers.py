@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -54,7 +54,7 @@ def post(engine: Engine, post_id: int) -> Any:
         return connection.execute(select(posts).where(posts.c.id == post_id)).one()
 
 
-def delivery_rows(engine: Engine, post_id: int) -> list[Any]:
+def delivery_rows(engine: Engine, post_id: int) -> Sequence[Any]:
     with engine.connect() as connection:
         return connection.execute(
             select(deliveries).where(deliveries.c.post_id == post_id).order_by(deliveries.c.id)

@@ -5,7 +5,7 @@ ways into it (an article's page, a post queued behind the desk's back, the desk 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, FetchSettings, Settings
 from publisher.engine import queue
-from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine
@@ -111,7 +111,7 @@ def only(page: Any, *channels: str) -> None:
             box.uncheck()
 
 
-def posts_of(engine: Engine, number: int) -> list[Any]:
+def posts_of(engine: Engine, number: int) -> Sequence[Any]:
     with engine.connect() as connection:
         return connection.execute(
             select(posts.c.channel, posts.c.due_at, posts.c.state)

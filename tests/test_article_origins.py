@@ -11,9 +11,10 @@ from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
 from publisher.engine import queue
-from publisher.engine.queue import utcnow
+from publisher.engine.queue import Origin
 from publisher.engine.release import UnknownArticle, public_article, release, stored_article
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
@@ -83,7 +84,7 @@ def test_an_editor_may_update_an_article_an_editor_brought(engine: Engine) -> No
 
 @pytest.mark.parametrize("origin", ["cms", "editor"])
 def test_an_update_without_a_publication_time_keeps_an_embargo(
-    engine: Engine, database_url: str, origin: str
+    engine: Engine, database_url: str, origin: Origin
 ) -> None:
     embargoed = CMS.model_copy(update={"published_at": utcnow() + timedelta(hours=2)})
     with engine.begin() as connection:

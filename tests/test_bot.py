@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.bot import BotThread
 from publisher.catalogue import en
+from publisher.clock import utcnow
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
@@ -111,7 +112,7 @@ def reply_after(api: BotApiStandIn, command: str, user: int = EDITOR) -> str:
     return answer
 
 
-def rows(engine: Engine) -> list[Any]:
+def rows(engine: Engine) -> Sequence[Any]:
     with engine.connect() as connection:
         return connection.execute(select(posts).order_by(posts.c.id)).all()
 
@@ -312,10 +313,10 @@ def test_approve_cancel_and_retry_change_the_queue(running, engine, desk_setting
 def test_pause_and_resume_a_channel(running, engine) -> None:
     assert "paused" in reply_after(running, "/pause x_main Token erneuern")
     with engine.connect() as connection:
-        assert "x_main" in active_pauses(connection, queue.utcnow())
+        assert "x_main" in active_pauses(connection, utcnow())
     assert "resumed" in reply_after(running, "/resume x_main")
     with engine.connect() as connection:
-        assert "x_main" not in active_pauses(connection, queue.utcnow())
+        assert "x_main" not in active_pauses(connection, utcnow())
 
 
 def test_list_show_and_log(running, engine, desk_settings) -> None:
@@ -329,7 +330,7 @@ def test_failed_post_is_notified_with_buttons_that_work(running, engine, desk_se
     post_id = queue_post(engine, desk_settings)
     with engine.begin() as connection:
         connection.execute(
-            update(posts).values(state="failed", error="x: duplicate", updated_at=queue.utcnow())
+            update(posts).values(state="failed", error="x: duplicate", updated_at=utcnow())
         )
     note = wait_for(lambda: replies(running, EDITORS_CHAT))[-1]
     assert f"Post {post_id} on X failed" in note
@@ -342,9 +343,7 @@ def test_post_waiting_for_approval_is_notified_and_approved_by_button(
 ) -> None:
     queue_post(engine, desk_settings)
     with engine.begin() as connection:
-        connection.execute(
-            update(posts).values(state="awaiting_approval", updated_at=queue.utcnow())
-        )
+        connection.execute(update(posts).values(state="awaiting_approval", updated_at=utcnow()))
     wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
     press(running, "Approve", chat=EDITORS_CHAT)
     wait_for(lambda: rows(engine)[0].state == "queued")
@@ -357,7 +356,7 @@ def test_paused_channel_is_notified_with_a_resume_button(running, engine, desk_s
 
     def resumed() -> bool:
         with engine.connect() as connection:
-            return "telegram" not in active_pauses(connection, queue.utcnow())
+            return "telegram" not in active_pauses(connection, utcnow())
 
     wait_for(resumed)
 
@@ -466,7 +465,7 @@ def test_an_editor_who_is_no_approver_cannot_pause_or_resume(running, engine) ->
     verbs.pause(engine, Settings(channels={"x_main": ChannelSettings(type="x")}), "x_main", "t")
     assert "Only approvers" in reply_after(running, "/resume x_main", user=JUNIOR)
     with engine.connect() as connection:
-        assert "x_main" in active_pauses(connection, queue.utcnow())
+        assert "x_main" in active_pauses(connection, utcnow())
 
 
 def test_the_approve_button_is_refused_to_an_editor_who_is_no_approver(
@@ -474,9 +473,7 @@ def test_the_approve_button_is_refused_to_an_editor_who_is_no_approver(
 ) -> None:
     queue_post(engine, desk_settings)
     with engine.begin() as connection:
-        connection.execute(
-            update(posts).values(state="awaiting_approval", updated_at=queue.utcnow())
-        )
+        connection.execute(update(posts).values(state="awaiting_approval", updated_at=utcnow()))
     wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
     press(running, "Approve", user=JUNIOR, chat=EDITORS_CHAT)
     answer = wait_for(lambda: running.sent("answerCallbackQuery"))[-1]
@@ -531,7 +528,7 @@ def test_a_notification_that_could_not_be_sent_is_sent_later(
     )
     with engine.begin() as connection:
         connection.execute(
-            update(posts).values(state="failed", error="x: duplicate", updated_at=queue.utcnow())
+            update(posts).values(state="failed", error="x: duplicate", updated_at=utcnow())
         )
     delivered = wait_for(
         lambda: [m["text"] for m in running.messages if m["chat"]["id"] == EDITORS_CHAT],

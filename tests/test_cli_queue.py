@@ -107,7 +107,7 @@ def test_unknown_channel_is_refused(desk: Path) -> None:
 
 
 def test_next_slot_does_not_depend_on_the_machines_time_zone(desk: Path, tmp_path: Path) -> None:
-    due = []
+    due: list[str] = []
     for tz in ("UTC", "America/Los_Angeles", ""):
         folder = tmp_path / f"tz{len(due)}"
         folder.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,9 +205,12 @@ def test_every_rule_of_the_shipped_example_can_release_an_article(tmp_path: Path
     )
     engine = open_engine(settings.database_url)
     now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-    for number, extra in enumerate(
-        [{"breaking": True}, {"kicker": "Politik", "language": "de"}, {"kicker": "Sport"}]
-    ):
+    extras: list[dict[str, Any]] = [
+        {"breaking": True},
+        {"kicker": "Politik", "language": "de"},
+        {"kicker": "Sport"},
+    ]
+    for number, extra in enumerate(extras):
         article = Article(url=f"https://e.de/{number}", headline="Kopf", **extra)
         assert release(engine, settings, article, "webhook", now=now).queued
     engine.dispose()

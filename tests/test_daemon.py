@@ -8,20 +8,25 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from functools import partial
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from publisher import roster
+from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
-from publisher.engine.queue import utcnow
 from publisher.engine.scheduler import Daemon
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine
 from tests.conftest import ROOT, LocalServer, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
+
+
+def is_sent(engine: Engine, post_id: int) -> bool:
+    return post(engine, post_id).state == "sent"
 
 
 def test_daemon_sends_a_post_when_it_falls_due(engine: Engine, database_url: str) -> None:
@@ -174,7 +179,7 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
                 other, settings, article(number), channels, When(), queued_by="test"
             )
             started = time.monotonic()
-            wait_for(lambda sent=post_id: post(engine, sent).state == "sent", seconds=5)
+            wait_for(partial(is_sent, engine, post_id), seconds=5)
             slowest = max(slowest, time.monotonic() - started)
     finally:
         daemon.stop()
@@ -183,7 +188,7 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
 
 
 def test_a_sender_thread_failing_unexpectedly_is_logged_and_the_daemon_goes_on(
-    engine: Engine, database_url: str, caplog
+    engine: Engine, database_url: str, caplog, monkeypatch
 ) -> None:
     settings = make_settings(database_url)
     channels = roster.chosen(settings, ["log"])
@@ -196,7 +201,7 @@ def test_a_sender_thread_failing_unexpectedly_is_logged_and_the_daemon_goes_on(
             raise RuntimeError("a bug of ours")
         return deliver(claimed)
 
-    dispatcher.deliver = deliver_unless_broken
+    monkeypatch.setattr(dispatcher, "deliver", deliver_unless_broken)
     daemon = Daemon(engine, settings, dispatcher)
     daemon.start()
     try:

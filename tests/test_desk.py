@@ -16,10 +16,10 @@ import requests
 from sqlalchemy import select
 
 from publisher import roster
+from publisher.clock import utcnow
 from publisher.config import ChannelSettings, FetchSettings
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.web.users import add_user, remove_user

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, update
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
-from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine

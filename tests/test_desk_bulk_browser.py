@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select, update
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue
-from publisher.engine.queue import utcnow
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from tests.browser_helpers import NO_CHROMIUM, SIZES, fits, open_desk, serious_violations, shot

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from publisher import roster
+from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
 from publisher.engine import queue
-from publisher.engine.queue import utcnow
 from publisher.engine.slots import When
 from publisher.web.users import add_user
 from tests.desk_helpers import ARTICLE, desk_settings, serving, signed_in

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from publisher.clock import utcnow
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import utcnow
 from tests.browser_helpers import (
     NO_CHROMIUM,
     SIZES,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, update
 
-from publisher.engine.queue import utcnow
+from publisher.clock import utcnow
 from publisher.engine.schema import posts
 from tests.conftest import coming
 from tests.desk_helpers import desk_settings, queued_post, signed_in, state

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
 from babel.dates import format_date
@@ -14,9 +15,9 @@ from sqlalchemy import Engine, insert, select, update
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue, verbs
-from publisher.engine.queue import utcnow
 from publisher.engine.release import release
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.slots import When
@@ -275,7 +276,7 @@ def fanned_out(engine: Engine, settings: Settings, number: int, readers: int) ->
         engine, settings, article, roster.chosen(settings, ["whatsapp"]), When(), queued_by="test"
     )
     now = utcnow()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "post_id": post_id, "channel": "whatsapp", "attempt": 1, "worker": "w",
             "started_at": now, "finished_at": now, "outcome": "sent", "payload": {},

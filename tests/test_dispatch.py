@@ -16,9 +16,10 @@ from sqlalchemy import Engine
 
 from publisher import roster
 from publisher.channels import ChannelError
+from publisher.clock import utcnow
+from publisher.config import Settings
 from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher, backoff
-from publisher.engine.queue import utcnow
 from publisher.engine.slots import TimeError, When
 from tests.conftest import LocalServer
 from tests.engine_helpers import article, delivery_rows, make_settings, post
@@ -32,7 +33,7 @@ def queue_posts(engine: Engine, settings, count: int = 1, channel: str = "hook")
     return ids
 
 
-def hook_settings(database_url: str, url: str, **options) -> object:
+def hook_settings(database_url: str, url: str, **options) -> Settings:
     return make_settings(database_url, hook={"type": "webhook", "url": url, **options})
 
 
@@ -317,7 +318,7 @@ def test_stored_times_come_back_in_utc(engine: Engine, database_url: str) -> Non
 
 
 def test_a_platform_error_holding_a_lone_surrogate_is_recorded_as_text(
-    engine: Engine, database_url: str, server: LocalServer
+    engine: Engine, database_url: str, server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = hook_settings(database_url, server.answer("/hook", 200))
     post_id = queue_posts(engine, settings)[0]
@@ -326,14 +327,14 @@ def test_a_platform_error_holding_a_lone_surrogate_is_recorded_as_text(
     def refuse(message):
         raise ChannelError("permanent", "the platform said \udfff no")
 
-    dispatcher.adapters["hook"].send = refuse
+    monkeypatch.setattr(dispatcher.adapters["hook"], "send", refuse)
     dispatcher.run_once()
     row = post(engine, post_id)
     assert (row.state, row.error) == ("failed", "the platform said ? no")
 
 
 def test_an_unexpected_failure_recording_one_post_leaves_it_unclear_and_the_others_go_out(
-    engine: Engine, database_url: str, caplog: pytest.LogCaptureFixture
+    engine: Engine, database_url: str, caplog: pytest.LogCaptureFixture, monkeypatch
 ) -> None:
     settings = make_settings(database_url)
     first, broken, last = queue_posts(engine, settings, count=3, channel="log")
@@ -345,7 +346,7 @@ def test_an_unexpected_failure_recording_one_post_leaves_it_unclear_and_the_othe
             raise RuntimeError("a bug of ours")
         record(connection, claimed, *args)
 
-    dispatcher._record_delivery = record_unless_broken
+    monkeypatch.setattr(dispatcher, "_record_delivery", record_unless_broken)
     delivered = dispatcher.run_once()
     assert sorted(d.claimed.post_id for d in delivered) == [first, last]
     assert [post(engine, i).state for i in (first, broken, last)] == ["sent", "uncertain", "sent"]

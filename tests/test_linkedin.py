@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from publisher import roster
 from publisher.channels.base import FetchedImage, Outgoing
 from publisher.channels.linkedin import LinkedIn, little_text, plain_text
+from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import utcnow
 from publisher.engine.reconcile import reconcile
 from publisher.engine.slots import When
 from standins.linkedin import AUTHOR, LINKEDIN_TOKEN, LinkedInStandIn
@@ -65,7 +65,7 @@ def test_an_article_share_goes_out_with_its_thumbnail(linkedin_api, token) -> No
     fields = {"title": "Haushalt", "description": "Der Bundestag …", "image": "https://e.de/b.jpg"}
     text = "Haushalt beschlossen (vorläufig) #Bundestag"
     receipt = channel(linkedin_api).send(Outgoing(1, text, "https://e.de/a", fields))
-    (shared,) = linkedin_api.posts
+    (shared,) = linkedin_api.shares
     assert plain_text(shared["commentary"]) == text
     assert shared["content"]["article"]["thumbnail"].startswith("urn:li:image:")
     assert receipt.permalink == f"https://www.linkedin.com/feed/update/{receipt.remote_id}/"
@@ -106,7 +106,7 @@ def test_a_post_is_sent_through_the_engine(engine, database_url, linkedin_api, t
     dispatcher = Dispatcher(engine, settings)
     dispatcher.run_once()
     dispatcher.close()
-    (posted,) = linkedin_api.posts
+    (posted,) = linkedin_api.shares
     assert post(engine, post_id).state == "sent" and post(engine, post_id).remote_id == posted["id"]
 
 
@@ -159,6 +159,6 @@ def test_a_share_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
         dispatcher.close()
         assert post(engine, post_id).state == "uncertain"
         (found,) = reconcile(engine, settings)
-        assert found.found and post(engine, post_id).state == "sent" and len(api.posts) == 1
+        assert found.found and post(engine, post_id).state == "sent" and len(api.shares) == 1
     finally:
         api.close()

@@ -18,6 +18,7 @@ import publisher.channels
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels import forget_registry, platform_types
+from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, Settings, WidgetSettings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
@@ -120,7 +121,7 @@ def test_a_new_platform_is_previewed_by_the_desk(pigeon, engine: Engine, monkeyp
     monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
     add_user(engine, "ed", "correct horse battery", "editor")
     with engine.begin() as connection:
-        article_id = queue.upsert_article(connection, ARTICLE, queue.utcnow(), "cms").id
+        article_id = queue.upsert_article(connection, ARTICLE, utcnow(), "cms").id
     server = ServerThread(create_app(engine, newsroom()), "127.0.0.1", 0)
     server.start()
     try:

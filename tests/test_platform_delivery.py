@@ -16,15 +16,15 @@ from sqlalchemy import Engine
 
 from publisher import roster
 from publisher.channels.text import masked
+from publisher.clock import utcnow
 from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.fanout import SLOWED_TRIES
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import utcnow
 from publisher.engine.reconcile import reconcile
 from publisher.engine.slots import When
 from standins import bluesky, graph, linkedin, mastodon, telegram, threads, x
-from standins.base import Contract, StandIn
+from standins.base import Answer, Contract, StandIn
 from standins.graph import READER, graph_error
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
@@ -202,8 +202,8 @@ def test_a_pair_rate_limit_holds_back_one_recipient_for_seconds_and_not_the_othe
         assert "social" not in active_pauses(connection, utcnow())
 
 
-THROUGHPUT = (400, graph_error(130429, "(#130429) Rate limit hit"), {})
-TAKEN = (200, {"messaging_product": "whatsapp", "messages": [{"id": "wamid.A"}]}, {})
+THROUGHPUT: Answer = (400, graph_error(130429, "(#130429) Rate limit hit"), {})
+TAKEN: Answer = (200, {"messaging_product": "whatsapp", "messages": [{"id": "wamid.A"}]}, {})
 
 
 def test_a_throughput_refusal_in_the_middle_of_a_round_slows_it_without_ending_it(

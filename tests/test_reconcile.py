@@ -12,6 +12,7 @@ from publisher import roster
 from publisher.channels import Outgoing
 from publisher.channels.facebook import Facebook
 from publisher.channels.x import X
+from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
@@ -30,8 +31,8 @@ def uncertain_post(engine: Engine, settings: Settings, channel: str, force: bool
     dispatcher = Dispatcher(engine, settings)
     dispatcher.claims.claim()
     with engine.begin() as connection:
-        connection.execute(update(posts).values(lease_until=queue.utcnow()))
-    dispatcher.claims.expire_leases(queue.utcnow())
+        connection.execute(update(posts).values(lease_until=utcnow()))
+    dispatcher.claims.expire_leases(utcnow())
     return post(engine, post_id)
 
 

@@ -4,7 +4,9 @@ the same moment queue it once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -34,7 +36,7 @@ def article(**fields) -> Article:
     )
 
 
-def rows(engine: Engine) -> list:
+def rows(engine: Engine) -> Sequence[Any]:
     with engine.connect() as connection:
         return connection.execute(select(posts).order_by(posts.c.id)).all()
 

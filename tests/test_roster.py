@@ -7,6 +7,7 @@ import pytest
 from publisher import roster
 from publisher.channels import ComposeError
 from publisher.channels.log import Log
+from publisher.channels.telegram import Telegram
 from tests.engine_helpers import make_settings
 
 
@@ -29,7 +30,8 @@ def test_a_dry_run_channel_delivers_through_the_log() -> None:
 
 def test_a_configured_channel_gets_its_platform_keys_typed() -> None:
     settings = make_settings("sqlite://", tg={"type": "telegram", "chat_id": "@news"})
-    assert roster.configured(settings, "tg").config.chat_id == "@news"
+    config = roster.configured(settings, "tg").config
+    assert isinstance(config, Telegram.Options) and config.chat_id == "@news"
 
 
 def test_a_platform_type_without_a_configured_channel_gets_the_platform_defaults() -> None:

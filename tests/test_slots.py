@@ -17,8 +17,8 @@ SLOTS = (time(7), time(9, 30), time(12), time(17), time(20))
 NO_GAP = timedelta(0)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_next_slot_is_the_next_one_today() -> None:

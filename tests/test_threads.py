@@ -14,10 +14,10 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.channels.base import Outgoing
 from publisher.channels.threads import Threads, threads_length
+from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import utcnow
 from publisher.engine.reconcile import reconcile
 from publisher.engine.slots import When
 from publisher.teasers import compose

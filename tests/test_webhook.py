@@ -175,10 +175,11 @@ def test_a_replay_to_a_second_instance_is_refused(hook, engine, database_url) ->
 
 
 def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypatch) -> None:
+    from publisher.engine.release import release as engine_release
     from publisher.engine.store import StoreError
     from publisher.web import app
 
-    real = app.release
+    real = engine_release
     calls = []
 
     def failing_once(*args, **kwargs):

@@ -9,6 +9,7 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -188,7 +189,7 @@ def test_any_message_opens_the_readers_24_hour_window(hook, engine, graph_api) -
     assert row["state"] == "subscribed" and row["last_message_at"] is not None
 
 
-def sent_to_subscribers(engine: Engine, settings, count: int = 1) -> list[Any]:
+def sent_to_subscribers(engine: Engine, settings, count: int = 1) -> Sequence[Any]:
     numbers = [f"+491760000000{n}" for n in range(count)]
     import_numbers(engine, "wa", "\n".join(numbers), "form")
     chosen = roster.chosen(settings, ["wa"])

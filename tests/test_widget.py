@@ -17,8 +17,9 @@ from sqlalchemy import Engine
 
 from publisher import roster
 from publisher.articles import Article, ArticleError, article_from_mapping
+from publisher.clock import utcnow
 from publisher.config import ConfigError, Settings, WidgetSettings, load_settings
-from publisher.engine.queue import upsert_article, utcnow
+from publisher.engine.queue import upsert_article
 from publisher.teasers import compose
 from publisher.web.app import ServerThread, create_app
 from publisher.web.widget import render_meta, render_widget
