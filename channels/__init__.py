@@ -12,22 +12,26 @@ import pkgutil
 from functools import cache
 
 from publisher.channels.base import (
+    METRICS,
     Channel,
     ChannelError,
     ComposeError,
     ComposeOptions,
     Outgoing,
     Receipt,
+    Result,
     Teaser,
 )
 
 __all__ = [
+    "METRICS",
     "Channel",
     "ChannelError",
     "ComposeError",
     "ComposeOptions",
     "Outgoing",
     "Receipt",
+    "Result",
     "Teaser",
     "channel_class",
     "channel_classes",

@@ -125,6 +125,39 @@ class Receipt:
     note: str | None = None
 
 
+# What a post achieved, under the same names on every network (`Channel.results`); a number a
+# network does not offer is None, never 0. First-party clicks are counted by publisher itself.
+METRICS = (
+    "impressions",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "shares",
+    "platform_clicks",
+    "reads",
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A network's numbers for one post at one moment: `metrics` by the names of METRICS (a
+    name the network does not offer is None), `raw` its own answer for the post."""
+
+    metrics: dict[str, int | None]
+    raw: dict[str, Any]
+
+    @classmethod
+    def of(cls, raw: dict[str, Any], **offered: Any) -> Result:
+        """The numbers a network offers (anything not a whole number counts as not offered);
+        every other name None."""
+        values = {
+            name: int(offered[name]) if isinstance(offered.get(name), int) else None
+            for name in METRICS
+        }
+        return cls(values, raw)
+
+
 FindingLevel = Literal["ok", "warning", "error"]
 
 
@@ -246,6 +279,8 @@ class Channel(ABC):
     concurrency: ClassVar[int] = 1
     # Whether the channel sends to readers who subscribed (`publisher subscribers`).
     subscribable: ClassVar[bool] = False
+    # Posts whose results one call to the platform asks for (0: it tells none; `results`).
+    results_per_call: ClassVar[int] = 0
     # Whether sending a post again after a lost answer cannot post it twice (the platform
     # recognises the post's key): such a post goes back to the queue when its worker stopped,
     # instead of becoming unclear.
@@ -338,6 +373,13 @@ class Channel(ABC):
         (for a post whose worker vanished mid-call: the engine takes the first that is no other
         post's); empty when there is none or the platform cannot tell."""
         return []
+
+    def results(self, remote_ids: list[str]) -> dict[str, Result]:
+        """What each post (by its id on the platform) has achieved so far, as the platform
+        counts it; a post it no longer has is left out. At most `results_per_call` ids at once;
+        refusals raise ChannelError as sending does (a rate limit is waited out, an auth error
+        stops measuring the channel, never its posting). Empty: the platform tells nothing."""
+        return {}
 
     def learn(self) -> dict[str, Any]:
         """What the platform says about this account's rules (an instance's limits), for the

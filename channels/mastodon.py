@@ -18,8 +18,11 @@ Facts, from docs.joinmastodon.org and the server's source (checked 2026-11):
 - Errors: 401 invalid or revoked token, 403 (account suspended or disabled), 422 validation
   (`{"error": "Validation failed: Text character limit of 500 exceeded"}`), 429 rate limits with
   `X-RateLimit-Reset` as an ISO 8601 time (300 statuses in 3 hours, api/rate-limits), 5xx.
+- Results: `GET /api/v1/statuses/:id`, one status a call, counts `favourites_count`,
+  `reblogs_count`, `replies_count` and (4.5 and later, quote posts) `quotes_count`; a deleted
+  status answers 404 (entities/Status). Mastodon counts no views or clicks.
 - The access token (MASTODON_ACCESS_TOKEN, or `token_env`) needs `write:statuses`,
-  `write:media` and, for `channels check`, `read:accounts`.
+  `write:media` and, for `channels check` and results, `read:accounts` and `read:statuses`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from publisher.channels.base import (
     ImageUnavailable,
     Outgoing,
     Receipt,
+    Result,
     Teaser,
     TokenOptions,
 )
@@ -55,6 +59,8 @@ DEFAULT_LIMIT = 500
 DEFAULT_URL = 23
 # How long an image may take to be processed before the status goes out without it.
 MEDIA_WAIT = 20.0
+# A status's counts, kept as the instance gave them beside the normalised results.
+_COUNTS = ("favourites_count", "reblogs_count", "replies_count", "quotes_count")
 _MENTION = re.compile(r"(?<![\w@/])@(\w+)@[\w.-]*\w", re.ASCII)
 
 
@@ -86,6 +92,8 @@ class Mastodon(Channel):
     type = "mastodon"
     display_name = "Mastodon"
     order = 50
+    # One status a call: the API reads one by its id.
+    results_per_call = 1
     icon = (
         "M21.3 13.9c-.3 1.5-2.6 3.1-5.3 3.4-1.4.2-2.8.3-4.2.3-2.4-.1-4.3-.6-4.3-.6v.7c.3 2.4 2.4 "
         "2.6 4.3 2.6 2 .1 3.7-.5 3.7-.5l.1 1.8s-1.4.8-3.8.9c-1.4.1-3.1 0-5-.5C2.6 21 1.9 16.6 1.8 "
@@ -213,6 +221,30 @@ class Mastodon(Channel):
             "url_characters": statuses.get("characters_reserved_per_url"),
         }
         return {key: value for key, value in facts.items() if isinstance(value, int) and value > 0}
+
+    def results(self, remote_ids: list[str]) -> dict[str, Result]:
+        token = self._token()
+        found = {}
+        for status_id in remote_ids:
+            response = self.http.request(
+                "GET",
+                f"{self.root}/api/v1/statuses/{status_id}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if response.status_code == 404:
+                continue
+            if response.status_code >= 400:
+                raise classify(self.name, response)
+            status = response.json()
+            raw = {key: status[key] for key in _COUNTS if key in status}
+            found[status_id] = Result.of(
+                raw,
+                likes=status.get("favourites_count"),
+                reposts=status.get("reblogs_count"),
+                replies=status.get("replies_count"),
+                quotes=status.get("quotes_count"),
+            )
+        return found
 
     def learn(self) -> dict[str, Any]:
         return self._instance_limits(self._token())

@@ -56,6 +56,9 @@ class MastodonStandIn(StandIn):
             if self.media[media_id] < 2:
                 return 206, {"id": media_id, "type": "image", "url": None}, {}
             return 200, {"id": media_id, "type": "image", "url": f"{self.url}/m/{media_id}.jpg"}, {}
+        if call.path.startswith("/api/v1/statuses/") and call.method == "GET":
+            status = self.statuses.get(call.path.rsplit("/", 1)[1])
+            return (200, status, {}) if status else (404, {"error": "Record not found"}, {})
         if call.path == "/api/v1/accounts/verify_credentials":
             return 200, {"id": "1", "username": "news", "acct": "news"}, {}
         if call.path == "/api/v2/instance":
@@ -93,11 +96,19 @@ class MastodonStandIn(StandIn):
             "visibility": call.form.get("visibility", "public"),
             "language": call.form.get("language"),
             "media_attachments": [{"id": media_id}] if media_id else [],
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "quotes_count": 0,
         }
         self.statuses[status_id] = status
         if key:
             self.by_key[key] = status_id
         return 200, status, {}
+
+    def react(self, status_id: str, **counts: int) -> None:
+        """Readers' reactions since: `favourites_count=12`, `reblogs_count=3` …"""
+        self.statuses[status_id].update(counts)
 
     def posted(self) -> list[dict[str, Any]]:
         """The statuses made, in order (a repeated Idempotency-Key makes none)."""

@@ -166,6 +166,7 @@ COMMAND_MODULES = {
     "feeds": "release",
     "users": "users",
     "subscribers": "subscribers",
+    "stats": "stats",
     "bot": "bot",
 }
 

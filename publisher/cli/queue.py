@@ -376,7 +376,7 @@ def log_command(
     channel = known_channel(engine, settings, channel)
     if outcome is not None and outcome not in OUTCOMES:
         raise UsageError(f"unknown outcome {outcome!r} (known: {', '.join(OUTCOMES)})")
-    start = _parse_since(since, settings.tz) if since is not None else None
+    start = parse_since(since, settings.tz) if since is not None else None
     rows = list_deliveries(engine, channel=channel, outcome=outcome, since=start, limit=limit)
     if as_json:
         print_json(rows)
@@ -385,7 +385,7 @@ def log_command(
         _print(deliveries_table(rows, title, settings.tz))
 
 
-def _parse_since(value: str, zone: ZoneInfo) -> Any:
+def parse_since(value: str, zone: ZoneInfo) -> Any:
     from datetime import datetime
 
     from publisher.engine.slots import local_slot

@@ -23,6 +23,7 @@ from publisher.engine.claimed import Claimed
 from publisher.engine.dispatch import Delivered, Dispatcher
 from publisher.engine.feedwatch import FeedWatcher
 from publisher.engine.reconcile import reconcile
+from publisher.engine.results import Measurer
 
 logger = logging.getLogger("publisher.run")
 
@@ -30,6 +31,8 @@ logger = logging.getLogger("publisher.run")
 MAX_SLEEP = timedelta(seconds=60)
 # How often uncertain posts are looked up on platforms that can tell.
 RECONCILE_EVERY = timedelta(minutes=2)
+# How often posts due a measurement of their results are measured (engine/results.py).
+MEASURE_EVERY = timedelta(minutes=5)
 # After a failed dispatch run (the database away), try again this soon.
 RETRY_SOON = timedelta(seconds=1)
 
@@ -103,6 +106,7 @@ class Daemon:
         self.watcher = ChangeWatcher(engine)
         self.wakes = WakeListener(engine, self.wake)
         self.feeds = FeedWatcher(engine, settings, on_queued=self.wake)
+        self.measurer = Measurer(engine, settings)
 
     def start(self) -> None:
         """Start the clock and the interval jobs (returns at once)."""
@@ -111,6 +115,9 @@ class Daemon:
         )
         self.scheduler.add_job(
             self._reconcile, "interval", seconds=RECONCILE_EVERY.total_seconds(), id="reconcile"
+        )
+        self.scheduler.add_job(
+            self._measure, "interval", seconds=MEASURE_EVERY.total_seconds(), id="results"
         )
         for name, feed in self.settings.feeds.items():
             self.scheduler.add_job(
@@ -171,6 +178,14 @@ class Daemon:
             reconcile(self.engine, self.settings)
         except Exception:  # a platform or database hiccup: the next run tries again
             logger.exception("looking up uncertain posts failed")
+
+    def _measure(self) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            self.measurer.run()
+        except Exception:  # a platform or database hiccup: the next run tries again
+            logger.exception("measuring results failed")
 
     def _poll_feed(self, name: str) -> None:
         if self.stopping.is_set():

@@ -1,5 +1,6 @@
-"""The database tables: articles, posts (one per article and channel), deliveries (one per attempt)
-and paused channels. Times are stored in UTC, whatever the machine's own time zone."""
+"""The database tables: articles, posts (one per article and channel), deliveries (one per attempt),
+paused channels and what sent posts achieved (measurements). Times are stored in UTC, whatever
+the machine's own time zone."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 
@@ -254,4 +256,22 @@ channel_facts = Table(
     Column("channel", String(200), primary_key=True),
     Column("facts", JSON, nullable=False),
     Column("learned_at", UTCDateTime, nullable=False),
+)
+
+# What each sent post achieved, as its network counted it, at the points the engine measures
+# (engine/results.py): one row per post and point, kept as history.
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False),
+    Column("channel", String(200), nullable=False),
+    # "1h", "24h", "7d" after it went out, or "first" for one taken before the first of them.
+    Column("point", String(10), nullable=False),
+    Column("measured_at", UTCDateTime, nullable=False),
+    # The normalised numbers (channels.METRICS, null where not offered) and the network's own.
+    Column("metrics", JSON, nullable=False),
+    Column("raw", JSON, nullable=False),
+    UniqueConstraint("post_id", "point", name="uq_measurements_post_point"),
+    Index("ix_measurements_channel_measured", "channel", "measured_at"),
 )

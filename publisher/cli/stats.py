@@ -1,0 +1,113 @@
+"""`publisher stats`: what sent posts achieved on their networks, per post, article or channel
+(a table, `--json` or `--csv`); `publisher stats collect` measures every post due now."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from publisher.cli import UsageError, app, env
+from publisher.cli.queue import AsJson, print_json
+
+stats_app = typer.Typer(
+    help="What sent posts achieved on their networks.", invoke_without_command=True
+)
+app.add_typer(stats_app, name="stats")
+
+BY = ("post", "article", "channel")
+# The columns of the table, beside the post's number, channel and headline.
+SHOWN = ("impressions", "likes", "reposts", "replies", "platform_clicks")
+
+
+@stats_app.callback()
+def stats_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Posts sent since (ISO 8601; local time without offset)")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="One channel's posts")] = None,
+    article: Annotated[str | None, typer.Option(help="One article's posts (its id)")] = None,
+    by: Annotated[str, typer.Option(help="post, article or channel")] = "post",
+    as_json: AsJson = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV for a spreadsheet")] = False,
+) -> None:
+    """What each sent post achieved, as its network last counted it (null: not offered)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from publisher.cli.queue import parse_since
+    from publisher.engine import scorecard
+
+    if by not in BY:
+        raise UsageError(f"--by {by!r}: choose post, article or channel")
+    if as_json and as_csv:
+        raise UsageError("choose --json or --csv, not both")
+    settings = env(ctx).settings
+    if channel is not None and channel not in settings.channels:
+        raise UsageError(f"no channel {channel!r} in the configuration")
+    start = parse_since(since, settings.tz) if since is not None else None
+    found = scorecard.by_post(env(ctx).engine, start, channel, article)
+    shaped = {
+        "post": found,
+        "article": scorecard.by_article(found),
+        "channel": scorecard.by_channel(found),
+    }[by]
+    if as_json:
+        print_json(shaped)
+    elif as_csv:
+        _write_csv(shaped)
+    else:
+        _print_table(shaped, by)
+
+
+def _flat(item: dict[str, Any]) -> dict[str, Any]:
+    """A row of CSV: the item's own fields, its metrics (and medians) as columns."""
+    row = {k: v for k, v in item.items() if k not in ("metrics", "medians", "channels")}
+    row |= item["metrics"]
+    row |= {f"median_{k}": v for k, v in item.get("medians", {}).items()}
+    return row
+
+
+def _write_csv(items: list[dict[str, Any]]) -> None:
+    rows = [_flat(item) for item in items]
+    if not rows:
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def _print_table(items: list[dict[str, Any]], by: str) -> None:
+    if not items:
+        print("no sent posts")
+        return
+    label = {"post": "post", "article": "article", "channel": "channel"}[by]
+    print(f"{label:<12}" + "".join(f"{name:>16}" for name in SHOWN) + "  headline")
+    for item in items:
+        key = str(item[by])
+        numbers = "".join(
+            f"{'–' if item['metrics'][n] is None else item['metrics'][n]:>16}" for n in SHOWN
+        )
+        print(f"{key[:12]:<12}{numbers}  {str(item.get('headline', ''))[:50]}")
+
+
+@stats_app.command("collect")
+def collect_command(
+    ctx: typer.Context,
+    channel: Annotated[str | None, typer.Option(help="Only this channel's posts")] = None,
+) -> None:
+    """Measure now every post due a measurement, and every sent post never measured."""
+    from publisher.engine.results import Measurer
+
+    settings = env(ctx).settings
+    if channel is not None and channel not in settings.channels:
+        raise UsageError(f"no channel {channel!r} in the configuration")
+    done = Measurer(env(ctx).engine, settings).run(channel=channel, every_unmeasured=True)
+    for name, count in sorted(done.measured.items()):
+        print(f"{name}: {count} measured")
+    for name, why in sorted(done.waiting.items()):
+        print(f"{name}: not measured: {why}", file=sys.stderr)
+    if not done.measured and not done.waiting:
+        print("nothing to measure")

@@ -1,0 +1,137 @@
+"""Reading what posts achieved (`publisher stats`): each sent post with its latest measurement,
+and the totals per article (with each channel inside) or per channel (with medians). A number
+no network of a total offered stays null; where some did, the total is theirs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from statistics import median
+from typing import Any, Literal
+
+from sqlalchemy import Engine, and_, func, select
+
+from publisher.channels import METRICS
+from publisher.engine.lifecycle import State
+from publisher.engine.schema import articles, measurements, posts
+
+By = Literal["post", "article", "channel"]
+
+
+def by_post(
+    engine: Engine,
+    since: datetime | None = None,
+    channel: str | None = None,
+    article: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every sent post (newest first) with its latest measurement: `post`, `article`,
+    `headline`, `channel`, `type`, `sent_at`, `permalink`, `measured_at` and `metrics` (every
+    name of METRICS; all null before a first measurement)."""
+    latest = (
+        select(measurements.c.post_id, func.max(measurements.c.measured_at).label("at"))
+        .group_by(measurements.c.post_id)
+        .subquery()
+    )
+    query = (
+        select(
+            posts.c.id,
+            articles.c.key,
+            articles.c.headline,
+            posts.c.channel,
+            posts.c.channel_type,
+            posts.c.sent_at,
+            posts.c.permalink,
+            measurements.c.measured_at,
+            measurements.c.metrics,
+        )
+        .join(articles, articles.c.id == posts.c.article_id)
+        .outerjoin(latest, latest.c.post_id == posts.c.id)
+        .outerjoin(
+            measurements,
+            and_(measurements.c.post_id == posts.c.id, measurements.c.measured_at == latest.c.at),
+        )
+        .where(posts.c.state == State.SENT)
+        .order_by(posts.c.sent_at.desc(), posts.c.id.desc())
+    )
+    if since is not None:
+        query = query.where(posts.c.sent_at >= since)
+    if channel is not None:
+        query = query.where(posts.c.channel == channel)
+    if article is not None:
+        query = query.where(articles.c.key == article)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    found: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        # Two measurements at one moment (points taken together) are one post's: keep one.
+        found.setdefault(
+            row.id,
+            {
+                "post": row.id,
+                "article": row.key,
+                "headline": row.headline,
+                "channel": row.channel,
+                "type": row.channel_type,
+                "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                "permalink": row.permalink,
+                "measured_at": row.measured_at.isoformat() if row.measured_at else None,
+                "metrics": {name: (row.metrics or {}).get(name) for name in METRICS},
+            },
+        )
+    return list(found.values())
+
+
+def _total(items: list[dict[str, Any]]) -> dict[str, int | None]:
+    """Each metric summed over the posts that offer it; null where none does."""
+    totals: dict[str, int | None] = {}
+    for name in METRICS:
+        offered = [item["metrics"][name] for item in items if item["metrics"][name] is not None]
+        totals[name] = sum(offered) if offered else None
+    return totals
+
+
+def by_article(posts_found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per article (the most recently posted first): its totals across channels, and each
+    channel's totals inside."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in posts_found:
+        grouped[item["article"]].append(item)
+    result = []
+    for key, items in grouped.items():
+        channels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for item in items:
+            channels[item["channel"]].append(item)
+        result.append(
+            {
+                "article": key,
+                "headline": items[0]["headline"],
+                "posts": len(items),
+                "metrics": _total(items),
+                "channels": {name: _total(group) for name, group in channels.items()},
+            }
+        )
+    return result
+
+
+def by_channel(posts_found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per channel: how many posts, each metric's total and its median per post (over the
+    posts measured for it)."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in posts_found:
+        grouped[item["channel"]].append(item)
+    result = []
+    for name, items in sorted(grouped.items()):
+        medians: dict[str, float | None] = {}
+        for metric in METRICS:
+            offered = [i["metrics"][metric] for i in items if i["metrics"][metric] is not None]
+            medians[metric] = median(offered) if offered else None
+        result.append(
+            {
+                "channel": name,
+                "type": items[0]["type"],
+                "posts": len(items),
+                "metrics": _total(items),
+                "medians": medians,
+            }
+        )
+    return result
