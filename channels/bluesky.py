@@ -18,6 +18,9 @@ Facts, from the AT Protocol lexicons and docs.bsky.app (checked 2026-11):
 - Errors: 400 `InvalidRequest` (a record the PDS refuses), 400 `ExpiredToken`, 401
   `AuthenticationRequired`/`InvalidToken`, 429 `RateLimitExceeded` with `ratelimit-reset` (epoch
   seconds).
+- Results: `app.bsky.feed.getPosts` (`uris`, at most 25 a call; the PDS passes it on to the
+  AppView) answers each post's view with `likeCount`, `repostCount`, `replyCount` and
+  `quoteCount`; a deleted post is left out. Bluesky counts no views or clicks.
 The app password comes from BLUESKY_APP_PASSWORD (or `password_env`), never the account's own.
 """
 
@@ -40,6 +43,7 @@ from publisher.channels.base import (
     NetworkOptions,
     Outgoing,
     Receipt,
+    Result,
     Teaser,
 )
 from publisher.channels.http import HttpSession
@@ -55,6 +59,10 @@ MAX_BYTES = 3000
 LINK_DISPLAY = 30
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]']")
+
+
+# A post view's counts, kept as the AppView gave them beside the normalised results.
+_COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount")
 
 
 def bluesky_length(text: str) -> int:
@@ -88,6 +96,7 @@ class Bluesky(Channel):
     type = "bluesky"
     display_name = "Bluesky"
     order = 45
+    results_per_call = 25
     icon = (
         "M5.2 3.4C7.6 5.2 10.2 8.9 11.1 10.9c.9-2 3.5-5.7 5.9-7.5 1.7-1.3 4.5-2.3 4.5.9 0 .6-.4 "
         "5.3-.6 6.1-.7 2.7-3.5 3.4-6 3 4.4.8 5.5 3.2 3.1 5.7-4.6 4.7-6.6-1.2-7.1-2.7l-.1-.3"
@@ -285,6 +294,22 @@ class Bluesky(Channel):
                     raise
                 note = f"card without image: {exc.message}"
         return {"$type": "app.bsky.embed.external", "external": external}, note
+
+    def results(self, remote_ids: list[str]) -> dict[str, Result]:
+        answer = self._authed("GET", "app.bsky.feed.getPosts", params={"uris": remote_ids})
+        found = {}
+        for view in answer.get("posts") or []:
+            if not isinstance(view, dict) or view.get("uri") not in remote_ids:
+                continue
+            raw = {key: view[key] for key in _COUNTS if key in view}
+            found[str(view["uri"])] = Result.of(
+                raw,
+                likes=view.get("likeCount"),
+                reposts=view.get("repostCount"),
+                replies=view.get("replyCount"),
+                quotes=view.get("quoteCount"),
+            )
+        return found
 
     def check(self) -> list[Finding]:
         _, did = self._access()

@@ -27,11 +27,13 @@ class Call:
 
     method: str
     path: str
+    # The query's first value of each name; `queried` has every value (`uris=…&uris=…`).
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
     form: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    queried: dict[str, list[str]] = field(default_factory=dict)
     # When the request arrived (time.monotonic, comparable across processes of one machine).
     received_at: float = field(default_factory=time.monotonic)
 
@@ -110,6 +112,7 @@ class StandIn:
                     method=self.command,
                     path=parts.path,
                     query={k: v[0] for k, v in parse_qs(parts.query).items()},
+                    queried=parse_qs(parts.query),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
                 )

@@ -38,6 +38,8 @@ class BlueskyStandIn(StandIn):
         self.refresh: set[str] = set()
         self.expired: set[str] = set()
         self.records: dict[str, dict[str, Any]] = {}
+        # Readers' reactions to posts, by URI (`react`).
+        self.counts: dict[str, dict[str, int]] = {}
         self.blobs: dict[str, int] = {}
 
     def _tokens(self) -> dict[str, str]:
@@ -77,6 +79,12 @@ class BlueskyStandIn(StandIn):
             if record is None:
                 return 400, {"error": "RecordNotFound", "message": "Could not locate record"}, {}
             return 200, record, {}
+        if name == "app.bsky.feed.getPosts":
+            uris = call.queried.get("uris", [])
+            if len(uris) > 25:
+                return invalid("uris must not have more than 25 elements")
+            found = [self._view(uri) for uri in uris]
+            return 200, {"posts": [view for view in found if view]}, {}
         if name == "com.atproto.repo.uploadBlob":
             link = f"bafkrei{next(self.ids)}"
             self.blobs[link] = len(call.body)
@@ -118,6 +126,26 @@ class BlueskyStandIn(StandIn):
         uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
         self.records[rkey] = {"uri": uri, "cid": f"bafyrei{rkey}", "value": record}
         return 200, {"uri": uri, "cid": f"bafyrei{rkey}"}, {}
+
+    def _view(self, uri: str) -> dict[str, Any] | None:
+        """A post as app.bsky.feed.defs#postView shows it, with its counts."""
+        record = next((r for r in self.records.values() if r["uri"] == uri), None)
+        if record is None:
+            return None
+        counts = {"likeCount": 0, "repostCount": 0, "replyCount": 0, "quoteCount": 0}
+        return {
+            "uri": uri,
+            "cid": record["cid"],
+            "author": {"did": DID, "handle": HANDLE},
+            "record": record["value"],
+            "indexedAt": record["value"].get("createdAt"),
+            **counts,
+            **self.counts.get(uri, {}),
+        }
+
+    def react(self, uri: str, **counts: int) -> None:
+        """Readers' reactions since: `likeCount=12`, `repostCount=3` …"""
+        self.counts.setdefault(uri, {}).update(counts)
 
     def posted(self) -> list[dict[str, Any]]:
         """The records made, in order."""

@@ -170,3 +170,25 @@ def test_a_wrong_app_password_pauses_the_channel(engine, database_url, pds, monk
 def test_check_names_the_account(pds, password) -> None:
     (found,) = Bluesky("sky", Bluesky.Options(handle=HANDLE), api_base=pds.url).check()
     assert found.level == "ok" and HANDLE in found.message
+
+
+def test_results_are_asked_for_25_posts_a_call_with_the_appviews_counts(pds, password) -> None:
+    channel = Bluesky("sky", Bluesky.Options(handle=HANDLE), api_base=pds.url)
+    uris = [
+        channel.send(
+            Outgoing(n, f"Post {n}", f"https://e.de/{n}", key=f"{n}-17000000000000{n:02d}")
+        ).remote_id
+        for n in range(30)
+    ]
+    pds.react(uris[0], likeCount=7, quoteCount=1)
+    found = channel.results(uris[:25]) | channel.results(uris[25:])
+    asked = [c for c in pds.calls if c.path.endswith("app.bsky.feed.getPosts")]
+    assert [len(c.queried["uris"]) for c in asked] == [25, 5]
+    assert set(found) == set(uris)
+    first = found[uris[0]].metrics
+    assert (first["likes"], first["quotes"], first["reposts"], first["impressions"]) == (
+        7,
+        1,
+        0,
+        None,
+    )
