@@ -19,6 +19,7 @@ import re
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -166,6 +167,39 @@ def shift_busy_day(session: requests.Session, base: str, day: object) -> None:
     )
 
 
+def bench_database(postgres: bool) -> tuple[str, Callable[[], None] | None]:
+    """A fresh database: a schema of the local PostgreSQL (and the function that drops it), or
+    an SQLite file in a folder of its own."""
+    if postgres:
+        return fresh_postgres()
+    folder = tempfile.mkdtemp(prefix="publisher-bench-desk-")
+    return f"sqlite:///{Path(folder) / 'desk.db'}", None
+
+
+def bench_settings(database_url: str) -> Settings:
+    """The newsroom of the desk's benchmarks: four channels with three slots a day, in dry runs."""
+    return Settings(
+        database_url=database_url,
+        language="de",
+        channels={
+            name: ChannelSettings(type=name, dry_run=True, slots=["07:00", "12:00", "18:00"])
+            for name in CHANNELS
+        },
+        desk=DeskSettings(secure_cookies=False),
+    )
+
+
+def signed_in(base: str) -> requests.Session:
+    """A session signed in at the desk as the benchmark's approver."""
+    session = requests.Session()
+    page = session.get(f"{base}/signin", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    session.post(
+        f"{base}/signin", data={"name": "bench", "password": PASSWORD, "csrf": csrf}, timeout=10
+    )
+    return session
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="the local PostgreSQL")
@@ -174,12 +208,7 @@ def main() -> None:
     parser.add_argument("--busy-week", type=int, default=2_500)
     parser.add_argument("--rounds", type=int, default=40)
     options = parser.parse_args()
-    drop = None
-    if options.postgres:
-        database_url, drop = fresh_postgres()
-    else:
-        folder = tempfile.mkdtemp(prefix="publisher-bench-desk-")
-        database_url = f"sqlite:///{Path(folder) / 'desk.db'}"
+    database_url, drop = bench_database(options.postgres)
     os.environ["PUBLISHER_SESSION_SECRET"] = uuid.uuid4().hex
     began = time.perf_counter()
     fill(database_url, options.posts, options.deliveries, options.busy_week)
@@ -192,26 +221,13 @@ def main() -> None:
     print(f"database: {store}")
     engine = open_engine(database_url)
     add_user(engine, "bench", PASSWORD, "approver")
-    settings = Settings(
-        database_url=database_url,
-        language="de",
-        channels={
-            name: ChannelSettings(type=name, dry_run=True, slots=["07:00", "12:00", "18:00"])
-            for name in CHANNELS
-        },
-        desk=DeskSettings(secure_cookies=False),
-    )
+    settings = bench_settings(database_url)
     web = create_app(engine, settings)
     long_running()  # as `publisher serve` does once its app is made
     server = ServerThread(web, "127.0.0.1", 0)
     server.start()
     base = f"http://127.0.0.1:{server.port}"
-    session = requests.Session()
-    page = session.get(f"{base}/signin", timeout=10).text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    session.post(
-        f"{base}/signin", data={"name": "bench", "password": PASSWORD, "csrf": csrf}, timeout=10
-    )
+    session = signed_in(base)
     middle = options.posts // 2
     pages = {
         "intake /": "/",

@@ -17,19 +17,15 @@ import argparse
 import json
 import multiprocessing
 import os
-import re
-import tempfile
 import time
 import uuid
 from multiprocessing.synchronize import Event
-from pathlib import Path
 
 import requests
-from desk import CHANNELS, PASSWORD, fill
+from desk import PASSWORD, bench_database, bench_settings, fill, signed_in
 
-from common import ROOT, fresh_postgres, percentile
+from common import ROOT, percentile
 from publisher.cli import long_running
-from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine.store import open_engine
 from publisher.web.app import create_app, uvicorn_config
 from publisher.web.signing import SECRET_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -38,16 +34,6 @@ from standins.base import free_port
 
 EDITORS = 4
 SECRET = "bench-webhook-secret"
-
-
-def signed_in(base: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/signin", timeout=10).text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    session.post(
-        f"{base}/signin", data={"name": "bench", "password": PASSWORD, "csrf": csrf}, timeout=10
-    )
-    return session
 
 
 def release(base: str, number: int, session: requests.Session) -> float:
@@ -95,16 +81,7 @@ def serve(database_url: str, port: int) -> None:
     """The server's process: the app as `publisher serve` runs it."""
     import uvicorn
 
-    settings = Settings(
-        database_url=database_url,
-        language="de",
-        channels={
-            name: ChannelSettings(type=name, dry_run=True, slots=["07:00", "12:00", "18:00"])
-            for name in CHANNELS
-        },
-        desk=DeskSettings(secure_cookies=False),
-    )
-    app = create_app(open_engine(database_url), settings)
+    app = create_app(open_engine(database_url), bench_settings(database_url))
     long_running()
     uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port)).run()
 
@@ -127,12 +104,7 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=50_000)
     parser.add_argument("--releases", type=int, default=200)
     options = parser.parse_args()
-    drop = None
-    if options.postgres:
-        database_url, drop = fresh_postgres()
-    else:
-        folder = tempfile.mkdtemp(prefix="publisher-bench-hook-")
-        database_url = f"sqlite:///{Path(folder) / 'hook.db'}"
+    database_url, drop = bench_database(options.postgres)
     os.environ["PUBLISHER_SESSION_SECRET"] = uuid.uuid4().hex
     os.environ[SECRET_ENV] = SECRET
     fill(database_url, options.posts, options.deliveries, 0)
