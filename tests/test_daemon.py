@@ -165,26 +165,26 @@ def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
 def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
     engine: Engine, database_url: str
 ) -> None:
+    # The database poll 30 s away: each post goes out within seconds only if its wake-up
+    # arrived (a timing margin for a busy machine, not a measure of speed: see bench/).
     settings = make_settings(database_url)
+    settings = settings.model_copy(
+        update={"engine": settings.engine.model_copy(update={"watch_interval": 30.0})}
+    )
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
-    from publisher.engine.store import open_engine
-
     other = open_engine(database_url)
     channels = roster.chosen(settings, ["log"])
-    slowest = 0.0
     try:
+        wait_for(lambda: daemon.clock.last_tick is not None)
         for number in range(30):
             (post_id,) = queue.add(
                 other, settings, article(number), channels, When(), queued_by="test"
             )
-            started = time.monotonic()
             wait_for(partial(is_sent, engine, post_id), seconds=5)
-            slowest = max(slowest, time.monotonic() - started)
     finally:
         daemon.stop()
         other.dispose()
-    assert slowest < 1.0
 
 
 def test_a_sender_thread_failing_unexpectedly_is_logged_and_the_daemon_goes_on(
