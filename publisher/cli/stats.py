@@ -83,8 +83,7 @@ def _print_table(items: list[dict[str, Any]], by: str) -> None:
     if not items:
         print("no sent posts")
         return
-    label = {"post": "post", "article": "article", "channel": "channel"}[by]
-    print(f"{label:<12}" + "".join(f"{name:>16}" for name in SHOWN) + "  headline")
+    print(f"{by:<12}" + "".join(f"{name:>16}" for name in SHOWN) + "  headline")
     for item in items:
         key = str(item[by])
         numbers = "".join(

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, and_, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher import roster
-from publisher.channels import ChannelError, Result
+from publisher.channels import ChannelError, Result, channel_class
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import State
@@ -149,7 +149,7 @@ class Measurer:
             return "no longer configured"
         if self.settings.channels[name].dry_run:
             return "a dry run: its posts are not on the platform"
-        if roster.configured(self.settings, name).results_per_call == 0:
+        if channel_class(self.settings.channels[name].type).results_per_call == 0:
             return "its platform tells no results"
         resting = self.resting.get(name)
         if resting is not None and resting[0] > now:
