@@ -101,11 +101,20 @@ def env(ctx: typer.Context) -> Env:
     return cast(Env, ctx.obj)
 
 
+# Seconds a thread holds the interpreter while another waits for it (Python's default: 0.005).
+SWITCH_INTERVAL = 0.001
+
+
 def long_running() -> None:
-    """Collect garbage again, for a command that keeps running (daemon, server, bot); what
-    start-up made stays put in a generation of its own."""
+    """Ready the process for a command that keeps running (daemon, server, bot): garbage is
+    collected again, what start-up made staying put in a generation of its own; and a thread
+    that waits on the network or the database gets the interpreter back sooner."""
     gc.freeze()
     gc.enable()
+    # A thread back from a database call waits for the one drawing a page to let go of the
+    # interpreter, by default up to 5 ms each time: a webhook of a dozen calls then waited
+    # 60 ms behind four editors' month views (bench/webhook_under_load.py).
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def split_names(value: str | None, option: str) -> list[str] | None:

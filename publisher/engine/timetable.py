@@ -9,14 +9,18 @@ from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     DateTime,
     Engine,
+    Select,
+    String,
     and_,
     bindparam,
     column,
@@ -102,7 +106,7 @@ def _conditions(
     at: ColumnElement[datetime],
     since: datetime | ColumnElement[datetime],
     until: datetime | ColumnElement[datetime],
-    channel: str | None,
+    channel: str | ColumnElement[str] | None,
 ) -> list[ColumnElement[bool]]:
     conditions = [at >= since, at < until, posts.c.state != State.CANCELLED]
     if channel is not None:
@@ -115,32 +119,51 @@ def _cell_by_cell(
 ) -> list[CellPosts]:
     """A few cells (a month's days) asked one by one in two statements: each count and each
     first few are read from the index, however many posts a day holds."""
+    spans = len(bounds) - 1
+    counts, firsts = _by_cell_statements(spans, limit, channel is not None)
+    values: dict[str, Any] = {"channel": channel}
+    values |= {f"since{n}": since for n, since in enumerate(bounds[:-1])}
+    values |= {f"until{n}": until for n, until in enumerate(bounds[1:])}
+    counted: dict[int, int] = {cell: number for cell, number in connection.execute(counts, values)}
+    first: list[list[Any]] = [[] for _ in range(spans)]
+    for row in connection.execute(firsts, values):
+        first[row.cell].append(row)
+    return [CellPosts(first[n], counted.get(n, 0)) for n in range(spans)]
+
+
+@cache
+def _by_cell_statements(
+    spans: int, limit: int, one_channel: bool
+) -> tuple[CompoundSelect, CompoundSelect]:
+    """The two statements of `_cell_by_cell` for so many cells, their instants (and channel)
+    left as parameters: built once, as building a month's 31 parts costs more than running
+    them."""
     at = _at()
-    spans = list(enumerate(pairwise(bounds)))
+    channel: ColumnElement[str] | None = bindparam("channel", type_=String) if one_channel else None
+
+    def within(n: int) -> list[ColumnElement[bool]]:
+        since = bindparam(f"since{n}", type_=UTCDateTime)
+        until = bindparam(f"until{n}", type_=UTCDateTime)
+        return _conditions(at, since, until, channel)
+
     counts = union_all(
         *(
-            select(literal(n).label("cell"), func.count().label("count")).where(
-                *_conditions(at, since, until, channel)
-            )
-            for n, (since, until) in spans
+            select(literal(n).label("cell"), func.count().label("count")).where(*within(n))
+            for n in range(spans)
         )
     )
     firsts = union_all(
         *(
             select(literal(n).label("cell"), *_COLUMNS, at.label("at"))
-            .where(*_conditions(at, since, until, channel))
+            .where(*within(n))
             .order_by(at, posts.c.id)
             .limit(limit)
             .subquery()
             .select()
-            for n, (since, until) in spans
+            for n in range(spans)
         )
     )
-    counted: dict[int, int] = {cell: number for cell, number in connection.execute(counts)}
-    first: list[list[Any]] = [[] for _ in spans]
-    for row in connection.execute(firsts):
-        first[row.cell].append(row)
-    return [CellPosts(first[n], counted.get(n, 0)) for n, _ in spans]
+    return counts, firsts
 
 
 def _beside_each_cell(
@@ -204,16 +227,30 @@ def taken_near(
     """For each of `channels`, the times its posts are out at or due at that lie within one of
     the `windows` (open intervals around the slots it may offer): all a search for its free
     slots needs to know. Channels sharing slot times share windows: asked for once."""
-    at = _at()
     shared = sorted(set(windows))
     found: dict[str, list[datetime]] = {name: [] for name in channels}
     with engine.connect() as connection:
         for start in range(0, len(shared), WINDOWS_AT_ONCE):
-            near = [and_(at > lo, at < hi) for lo, hi in shared[start : start + WINDOWS_AT_ONCE]]
-            # Channel and state are left to this side: asked for, they draw the planner to an
-            # index it then reads whole, rather than to the times'.
-            rows = connection.execute(select(posts.c.channel, at, posts.c.state).where(or_(*near)))
-            for channel, moment, state in rows:
+            part = shared[start : start + WINDOWS_AT_ONCE]
+            values = {f"lo{n}": lo for n, (lo, _) in enumerate(part)}
+            values |= {f"hi{n}": hi for n, (_, hi) in enumerate(part)}
+            for channel, moment, state in connection.execute(_near_statement(len(part)), values):
                 if channel in found and state in TAKING_TIME:
                     found[channel].append(moment)
     return found
+
+
+@cache
+def _near_statement(windows: int) -> Select[Any]:
+    """The posts within any of so many windows, their bounds left as parameters: built once
+    for each number of windows (up to `WINDOWS_AT_ONCE`)."""
+    at = _at()
+    near = [
+        and_(
+            at > bindparam(f"lo{n}", type_=UTCDateTime), at < bindparam(f"hi{n}", type_=UTCDateTime)
+        )
+        for n in range(windows)
+    ]
+    # Channel and state are left to the caller: asked for, they draw the planner to an index it
+    # then reads whole, rather than to the times'.
+    return select(posts.c.channel, at, posts.c.state).where(or_(*near))

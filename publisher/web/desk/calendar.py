@@ -17,7 +17,6 @@ from publisher import actions
 from publisher.clock import utcnow
 from publisher.engine.lifecycle import RESCHEDULE, held
 from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import open_slots
 from publisher.engine.slots import free_slots, local_slot
 from publisher.engine.timetable import cells, taken_near
 from publisher.errors import EditorError
@@ -34,6 +33,8 @@ PER_HOUR_COMPACT = 6
 PER_DAY = 6
 # Hours before this one are shown only when something is in them.
 DAY_STARTS = 6
+# The legend hints a channel's next free slot within so many days.
+HINTED_DAYS = 14
 # Channel colours are a palette of this many (desk.css `.ch-0` …), assigned in configured order.
 COLOURS = 8
 
@@ -113,7 +114,9 @@ class Calendar:
             movable=RESCHEDULE.allows(row.state),
         )
 
-    def _free(self, days: list[date], only: str | None = None) -> list[tuple[datetime, FreeSlot]]:
+    def _open(self, days: list[date], only: str | None = None) -> dict[str, list[datetime]]:
+        """Each channel's slots on `days` (all channels with slots, or `only`) still free from
+        now on: one reading of the times near those slots for every channel."""
         now = utcnow()
         offered: dict[str, tuple[ZoneInfo, timedelta, list[datetime]]] = {}
         for name, channel in self.settings.channels.items():
@@ -124,11 +127,18 @@ class Calendar:
                 offered[name] = (zone, gap, [slot for slot in slots if slot >= now])
         windows = {(slot - gap, slot + gap) for _, gap, slots in offered.values() for slot in slots}
         taken = taken_near(self.engine, list(offered), windows)
+        return {
+            name: list(
+                free_slots(days, self.settings.channels[name].slots, zone, taken[name], gap, now)
+            )
+            for name, (zone, gap, _) in offered.items()
+        }
+
+    def _free(self, days: list[date], only: str | None = None) -> list[tuple[datetime, FreeSlot]]:
         found = []
-        for name, (zone, gap, _) in offered.items():
-            for moment in free_slots(
-                days, self.settings.channels[name].slots, zone, taken[name], gap, now
-            ):
+        for name, moments in self._open(days, only).items():
+            zone = self.settings.channel_tz(name)
+            for moment in moments:
                 local = moment.astimezone(self.settings.tz).replace(tzinfo=None)
                 slot = FreeSlot(
                     name,
@@ -174,18 +184,16 @@ class Calendar:
         return self.desk.render(request, "plan.html.j2", context)
 
     def _next_free(self, only: str | None) -> dict[str, str]:
-        """Each channel's next free slot, as the legend hints it (channels with slots)."""
-        hints = {}
-        for name, configured in self.settings.channels.items():
-            if not configured.slots or only not in (None, name):
-                continue
-            # Most often today has one: a wider search only when it has none.
-            for days in (1, 3, 14):
-                slots = open_slots(self.engine, self.settings, name, utcnow(), days=days)
-                if slots:
-                    hints[name] = self.desk.words.when(slots[0], name)
-                    break
-        return hints
+        """Each channel's next free slot, as the legend hints it (channels with slots and a
+        free one within the next two weeks)."""
+        today = datetime.now(self.settings.tz).date()
+        # From yesterday: a channel in a time zone behind the desk's may still be there.
+        days = [today + timedelta(days=n) for n in range(-1, HINTED_DAYS)]
+        return {
+            name: self.desk.words.when(min(moments), name)
+            for name, moments in self._open(days, only).items()
+            if moments
+        }
 
     def _grid(
         self,
