@@ -161,6 +161,7 @@ def _release_in(
     skipped: dict[str, str] = dict(unfit)
     queued: list[int] = []
     planned: dict[str, datetime] = {}
+    by_approval: dict[bool | None, list[str]] = {}
     for name, routing in routings.items():
         if name in unfit:
             continue
@@ -182,17 +183,21 @@ def _release_in(
         if late:
             skipped[name] = late
             continue
+        planned[name] = due
+        by_approval.setdefault(routing.approval, []).append(name)
+    # One insertion for the channels sharing an approval rule: one event and one wake-up for
+    # them all, not a round of statements per channel.
+    for approval, names in by_approval.items():
         queued += queue.insert_posts(
             connection,
             settings,
             article_id,
-            {name: teasers[name]},
-            When("at", due),
+            {name: teasers[name] for name in names},
+            {name: When("at", planned[name]) for name in names},
             now=now,
             queued_by=f"release:{source}",
-            approval=routing.approval,
+            approval=approval,
         )
-        planned[name] = due
     refused = {n: why for n, why in skipped.items() if n in unfit or n not in existing}
     if refused:
         logger.warning(
