@@ -7,12 +7,18 @@ Posts go through `tweepy.Client` (API v2 `POST /2/tweets`) with OAuth 1.0a user 
 own requests session sends them to `api_base` instead, with timeouts tweepy does not set.
 Images go through API v2 `POST /2/media/upload` on that same session: tweepy 4.17 only knows
 the v1.1 upload endpoint X retired in 2025.
+
+Results (docs.x.com/x-api/fundamentals/metrics and /x-api/posts/get-posts-by-ids): `GET
+/2/tweets?ids=` takes up to 100 ids, with `tweet.fields=public_metrics` (likes, reposts,
+replies, quotes, bookmarks, impressions) and `non_public_metrics` (impressions, link clicks,
+profile clicks), the latter only for the account's own posts of the last 30 days and only in
+user context: a post it is refused for is left out of `data` with a `not-authorized-for-field`
+error, and is asked for again with its public numbers alone. X has no count of shares.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -36,11 +42,13 @@ from publisher.channels.base import (
     Outgoing,
     Problem,
     Receipt,
+    Result,
     Teaser,
 )
 from publisher.channels.http import network_error
-from publisher.channels.secrets import redact, secret
+from publisher.channels.secrets import secret
 from publisher.channels.text import same_text, share_query, truncate, urls_in
+from publisher.channels.x_errors import classify, http_exception
 from publisher.channels.x_length import RULES, weighted_length
 
 if TYPE_CHECKING:
@@ -56,16 +64,10 @@ OAUTH1_ENV = {
     "access_token_secret_env": "X_ACCESS_TOKEN_SECRET",
 }
 OAUTH2_ENV = "X_OAUTH2_USER_TOKEN"
-# X's posting window is 15 minutes; its 24-hour caps have headers of their own.
-DEFAULT_RATE_WAIT = 900.0
-RESET_HEADERS = (
-    ("x-rate-limit-remaining", "x-rate-limit-reset"),
-    ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
-    ("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),
-)
-# Problem types saying the credentials cannot post at all, whatever the text.
-AUTH_PROBLEMS = ("oauth1-permissions", "unsupported-authentication", "client-forbidden")
 IMAGE_LIMIT = 5_000_000
+# What a post's results are asked with: all its numbers, or (past 30 days) its public ones.
+PUBLIC_METRICS = ("public_metrics",)
+ALL_METRICS = ("public_metrics", "non_public_metrics")
 # Characters of a link's address X shows before "…" (its t.co links display this way).
 DISPLAY_LENGTH = 23
 
@@ -136,6 +138,7 @@ class X(Channel):
     limit = RULES["max_weighted_tweet_length"]
     unit = "weighted characters"
     can_lookup = True
+    results_per_call = 100
     Options = XOptions
     config: XOptions
 
@@ -287,7 +290,7 @@ class X(Channel):
         except requests.RequestException as exc:
             raise network_error(self.name, exc) from None
         if response.status_code >= 400:
-            error = _http_exception(response)
+            error = http_exception(response)
             raise classify(self.name, error)
         data = response.json().get("data") or {}
         media_id = data.get("id") or data.get("media_id")
@@ -318,6 +321,47 @@ class X(Channel):
             for tweet in reversed(recent.data or [])
             if same_text(tweet.text, message.text)
         ]
+
+    def results(self, remote_ids: list[str]) -> dict[str, Result]:
+        found, refused = self._metrics(remote_ids, ALL_METRICS)
+        if refused:
+            found |= self._metrics(refused, PUBLIC_METRICS)[0]
+        return found
+
+    def _metrics(
+        self, remote_ids: list[str], fields: tuple[str, ...]
+    ) -> tuple[dict[str, Result], list[str]]:
+        """The posts' numbers X tells with `fields`, and the ids it refused those fields for."""
+        import requests
+        import tweepy
+
+        try:
+            answer = self.client().get_tweets(
+                remote_ids, tweet_fields=list(fields), user_auth=self._user_auth
+            )
+        except tweepy.HTTPException as exc:
+            raise classify(self.name, exc) from None
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        found = {}
+        for tweet in answer.data or []:
+            public = tweet.data.get("public_metrics") or {}
+            private = tweet.data.get("non_public_metrics") or {}
+            found[str(tweet.id)] = Result.of(
+                {key: tweet.data[key] for key in fields if key in tweet.data},
+                impressions=private.get("impression_count", public.get("impression_count")),
+                likes=public.get("like_count"),
+                reposts=public.get("retweet_count"),
+                replies=public.get("reply_count"),
+                quotes=public.get("quote_count"),
+                platform_clicks=private.get("url_link_clicks"),
+            )
+        refused = [
+            str(error.get("resource_id"))
+            for error in answer.errors or []
+            if str(error.get("type", "")).endswith("/not-authorized-for-field")
+        ]
+        return found, refused
 
     def check(self) -> list[Finding]:
         import requests
@@ -355,58 +399,3 @@ class X(Channel):
                 )
             )
         return problems
-
-
-def _http_exception(response: requests.Response) -> tweepy.HTTPException:
-    """tweepy's own exception for an answer tweepy did not fetch itself."""
-    import tweepy
-
-    kinds: dict[int, type[tweepy.HTTPException]] = {
-        400: tweepy.BadRequest,
-        401: tweepy.Unauthorized,
-        403: tweepy.Forbidden,
-        404: tweepy.NotFound,
-        429: tweepy.TooManyRequests,
-    }
-    kind = kinds.get(response.status_code)
-    if kind is None:
-        kind = tweepy.TwitterServerError if response.status_code >= 500 else tweepy.HTTPException
-    return kind(response)
-
-
-def rate_wait(headers: Any, now: float | None = None) -> float:
-    """Seconds until X lets the account post again: the latest reset among the exhausted limits
-    (the 15-minute window and the 24-hour user and app caps), else the window's reset."""
-    now = time.time() if now is None else now
-    resets = []
-    for remaining, reset in RESET_HEADERS:
-        if headers.get(reset) and headers.get(remaining) in ("0", None):
-            try:
-                resets.append(float(headers[reset]))
-            except ValueError:
-                continue
-    if not resets:
-        return DEFAULT_RATE_WAIT
-    return max(0.0, max(resets) - now)
-
-
-def classify(name: str, exc: tweepy.HTTPException) -> ChannelError:
-    """The engine's reading of an X API error answer."""
-    response = exc.response
-    status = response.status_code
-    detail = "; ".join(str(m) for m in exc.api_messages) or f"HTTP {status}"
-    message = redact(f"{name}: {detail}")
-    try:
-        problem = str(response.json().get("type", ""))
-    except ValueError:
-        problem = ""
-    code = str(status)
-    if status == 429:
-        return ChannelError("rate_limited", message, retry_after=rate_wait(response.headers))
-    if any(problem.endswith(p) for p in AUTH_PROBLEMS):
-        return ChannelError("auth", message, code=code, fix="permissions")
-    if status == 401:
-        return ChannelError("auth", message, code=code)
-    if status >= 500:
-        return ChannelError("transient", message, code=code)
-    return ChannelError("permanent", message, code=code)

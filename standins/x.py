@@ -1,11 +1,11 @@
 """X API v2 as tweepy and the X channel use it: OAuth 1.0a or OAuth 2 user context, posts, media
-upload, the account's timeline, and X's error and rate-limit answers."""
+upload, the account's timeline, posts' metrics, and X's error and rate-limit answers."""
 
 from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oauthlib.oauth1 import Client as OAuth1Client
@@ -19,16 +19,82 @@ X_KEYS = {
     "X_ACCESS_TOKEN_SECRET": "xsecret-access-91bd",
 }
 X_OAUTH2_TOKEN = "x-oauth2-user-token-5c1e"
+# GET /2/tweets takes 1 to 100 ids; private metrics are told for posts of the last 30 days.
+IDS_PER_LOOKUP = 100
+PRIVATE_DAYS = 30
+PUBLIC_COUNTS = (
+    "retweet_count",
+    "reply_count",
+    "like_count",
+    "quote_count",
+    "bookmark_count",
+    "impression_count",
+)
+PRIVATE_COUNTS = ("impression_count", "url_link_clicks", "user_profile_clicks")
 
 
 class XStandIn(StandIn):
-    """`POST /2/tweets`, `POST /2/media/upload`, `GET /2/users/me`, OAuth signatures checked."""
+    """`POST /2/tweets`, `GET /2/tweets?ids=`, `POST /2/media/upload`, `GET /2/users/me`,
+    OAuth signatures checked."""
 
     def __init__(self) -> None:
         super().__init__()
         self.revoked = False
         self.texts: set[str] = set()
         self.timeline: list[dict[str, Any]] = []
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def react(self, tweet_id: str, **counts: int) -> None:
+        """Readers' doings since the post went out: `like_count=12`, `url_link_clicks=40` …"""
+        self.counts[tweet_id].update(counts)
+
+    def age(self, tweet_id: str, days: float) -> None:
+        """Make a post `days` older than it is."""
+        for tweet in self.timeline:
+            if tweet["id"] == tweet_id:
+                made = _instant(tweet["created_at"]) - timedelta(days=days)
+                tweet["created_at"] = made.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def _lookup(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """Posts by id with the metrics `tweet.fields` asks for. As X does, a post past its 30
+        days is left out of `data` when private metrics are asked for, with a field error."""
+        ids = [i for i in call.query.get("ids", "").split(",") if i]
+        if not 1 <= len(ids) <= IDS_PER_LOOKUP:
+            return 400, {
+                "errors": [
+                    {
+                        "parameters": {"ids": [call.query.get("ids", "")]},
+                        "message": f"The number of values in the `ids` query parameter list "
+                        f"[{len(ids)}] is not between 1 and {IDS_PER_LOOKUP}",
+                    }
+                ],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            }
+        fields = set(call.query.get("tweet.fields", "").split(","))
+        by_id = {tweet["id"]: tweet for tweet in self.timeline}
+        data, errors = [], []
+        recent = datetime.now(UTC) - timedelta(days=PRIVATE_DAYS)
+        for tweet_id in ids:
+            tweet = by_id.get(tweet_id)
+            if tweet is None:
+                errors.append(_field_error(tweet_id, "Not Found Error", "resource-not-found"))
+                continue
+            if "non_public_metrics" in fields and _instant(tweet["created_at"]) < recent:
+                errors.append(
+                    _field_error(tweet_id, "Field Authorization Error", "not-authorized-for-field")
+                    | {"field": "non_public_metrics"}
+                )
+                continue
+            counts = self.counts[tweet_id]
+            shown = {k: tweet[k] for k in ("id", "text", "edit_history_tweet_ids")}
+            if "public_metrics" in fields:
+                shown["public_metrics"] = {k: counts[k] for k in PUBLIC_COUNTS}
+            if "non_public_metrics" in fields:
+                shown["non_public_metrics"] = {k: counts[k] for k in PRIVATE_COUNTS}
+            data.append(shown)
+        return 200, {"data": data, "errors": errors} if errors else {"data": data}
 
     def _authorised(self, call: Call) -> bool:
         if self.revoked:
@@ -84,6 +150,9 @@ class XStandIn(StandIn):
                 if _instant(t["created_at"]) >= start
             ]
             return 200, {"data": shown, "meta": {"result_count": len(shown)}}, limits
+        if call.method == "GET" and call.path == "/2/tweets":
+            status, body = self._lookup(call)
+            return status, body, limits
         if call.method == "GET" and call.path == "/2/users/me":
             return 200, {"data": {"id": "123", "name": "News.de", "username": "newsde"}}, limits
         if call.method == "POST" and call.path == "/2/media/upload":
@@ -121,6 +190,7 @@ class XStandIn(StandIn):
                 )
             self.texts.add(text)
             tweet_id = str(next(self.ids))
+            self.counts[tweet_id] = dict.fromkeys(PUBLIC_COUNTS + PRIVATE_COUNTS, 0)
             made = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             self.timeline.insert(
                 0,
@@ -149,6 +219,19 @@ X_RATE_LIMITED: Answer = (
     },
     {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0"},
 )
+
+
+def _field_error(tweet_id: str, title: str, problem: str) -> dict[str, Any]:
+    """One entry of a lookup's `errors`, as X writes them beside the posts it could show."""
+    return {
+        "value": tweet_id,
+        "resource_id": tweet_id,
+        "resource_type": "tweet",
+        "section": "data",
+        "title": title,
+        "detail": f"{title}: {tweet_id}",
+        "type": f"https://api.twitter.com/2/problems/{problem}",
+    }
 
 
 def _instant(value: str) -> datetime:

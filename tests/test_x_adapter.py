@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels import ChannelError, ComposeOptions, Outgoing
-from publisher.channels.x import X, rate_wait
+from publisher.channels.x import X
+from publisher.channels.x_errors import rate_wait
 from publisher.config import FetchSettings, Settings
 from standins.x import X_KEYS, XStandIn, x_rate_limited
 from tests.conftest import LocalServer
@@ -199,3 +200,69 @@ def test_rate_wait_is_the_latest_reset_of_an_exhausted_limit(
         assert abs(wait - max(waits)) <= 1
     else:
         assert wait == 900.0
+
+
+def sent_posts(api: XStandIn, count: int) -> tuple[X, list[str]]:
+    out = channel(api)
+    return out, [out.send(message(f"Meldung {n} https://e.de/{n}")).remote_id for n in range(count)]
+
+
+def test_results_are_asked_for_100_posts_a_call_with_public_and_private_numbers(
+    x_api, credentials
+) -> None:
+    out, ids = sent_posts(x_api, 101)
+    x_api.react(ids[0], like_count=12, retweet_count=3, impression_count=900, url_link_clicks=41)
+    found = out.results(ids[:100]) | out.results(ids[100:])
+    asked = [c for c in x_api.calls if c.method == "GET" and c.path == "/2/tweets"]
+    assert [len(c.query["ids"].split(",")) for c in asked] == [100, 1]
+    assert set(found) == set(ids)
+    first = found[ids[0]].metrics
+    assert (first["likes"], first["reposts"], first["impressions"], first["platform_clicks"]) == (
+        12,
+        3,
+        900,
+        41,
+    )
+    assert first["shares"] is None
+
+
+def test_a_post_past_xs_30_days_is_measured_by_its_public_numbers_without_clicks(
+    x_api, credentials
+) -> None:
+    out, (old, new) = sent_posts(x_api, 2)
+    x_api.age(old, days=31)
+    x_api.react(old, like_count=5, url_link_clicks=9)
+    found = out.results([old, new])
+    assert found[old].metrics["likes"] == 5
+    assert found[old].metrics["platform_clicks"] is None
+    assert found[new].metrics["platform_clicks"] == 0
+
+
+def test_a_post_deleted_on_x_is_left_out_of_the_results(x_api, credentials) -> None:
+    out, (kept,) = sent_posts(x_api, 1)
+    assert set(out.results([kept, "999999"])) == {kept}
+
+
+def test_a_rate_limit_while_measuring_is_a_rate_limit_until_the_reset(x_api, credentials) -> None:
+    out, ids = sent_posts(x_api, 1)
+    x_api.fail_next("/2/tweets", *x_rate_limited(reset_in=300))
+    with pytest.raises(ChannelError) as caught:
+        out.results(ids)
+    assert caught.value.kind == "rate_limited"
+    assert 290 <= caught.value.retry_after <= 301
+
+
+def test_a_revoked_token_while_measuring_is_an_auth_error(x_api, credentials) -> None:
+    out, ids = sent_posts(x_api, 1)
+    x_api.revoked = True
+    with pytest.raises(ChannelError) as caught:
+        out.results(ids)
+    assert caught.value.kind == "auth"
+
+
+def test_the_stand_in_refuses_more_than_100_ids_as_x_does(x_api, credentials) -> None:
+    import tweepy
+
+    out, ids = sent_posts(x_api, 1)
+    with pytest.raises(tweepy.BadRequest):
+        out.client().get_tweets(ids * 101, tweet_fields=["public_metrics"], user_auth=True)
