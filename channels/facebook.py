@@ -4,6 +4,15 @@ page's Open Graph tags, so the message carries headline and bullets but not the 
 Posts go to the Graph API (`POST /{version}/{page-id}/feed`, or `/{page-id}/photos` with the
 article's image when `photo = true`) with a Page access token (FACEBOOK_PAGE_TOKEN, or the
 channel's `token_env`) that has pages_manage_posts and pages_read_engagement.
+
+Results (Graph API reference: Page Insights, "Post metrics", and multiple-ID read requests;
+checked 2026-12): up to 50 posts a call with `GET /?ids=…&fields=shares,comments.summary(true)
+.limit(0),insights.metric(post_media_view,post_clicks,post_reactions_by_type_total)`. The
+views metric replaced `post_impressions`, deprecated in 2025 (an invalid metric error since);
+`post_clicks` counts clicks anywhere on the post; reactions come by type and are added up;
+`shares` is left out of the answer while there are none. One id the Graph API does not know
+(a deleted post) fails the whole call with code 803: the batch is then asked post by post.
+The token needs `read_insights` as well.
 """
 
 from __future__ import annotations
@@ -14,12 +23,27 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from publisher.articles import Article
-from publisher.channels.base import CLOCK_SKEW, Channel, Finding, Outgoing, Receipt, Teaser
+from publisher.channels.base import (
+    CLOCK_SKEW,
+    Channel,
+    ChannelError,
+    Finding,
+    Outgoing,
+    Receipt,
+    Result,
+    Teaser,
+)
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import same_text, share_query, utf16_length
 
 TOKEN_ENV = "FACEBOOK_PAGE_TOKEN"
+RESULT_FIELDS = (
+    "shares,comments.summary(true).limit(0),"
+    "insights.metric(post_media_view,post_clicks,post_reactions_by_type_total)"
+)
+# The Graph API's codes for an id it does not know: some aliases do not exist, no such object.
+UNKNOWN_IDS = {"803", "100"}
 
 
 class FacebookOptions(GraphOptions):
@@ -35,6 +59,7 @@ class Facebook(Channel):
     type = "facebook"
     display_name = "Facebook"
     order = 20
+    results_per_call = 50
     share_rank = 2
     icon = (
         "M13.5 22v-8h2.7l.4-3.1h-3.1V8.9c0-.9.3-1.5 1.6-1.5h1.7V4.6a22 22 0 0 0-2.4-.1c-2.4 "
@@ -124,6 +149,49 @@ class Facebook(Channel):
             if same_text(str(post.get("message") or ""), message.text)
         ]
 
+    def results(self, remote_ids: list[str]) -> dict[str, Result]:
+        try:
+            return self._results(remote_ids)
+        except ChannelError as exc:
+            if not _unknown_id(exc):
+                raise
+        # A post of them is gone (deleted on Facebook): the others are asked one by one.
+        if len(remote_ids) == 1:
+            return {}
+        found: dict[str, Result] = {}
+        for post_id in remote_ids:
+            found |= self.results([post_id])
+        return found
+
+    def _results(self, remote_ids: list[str]) -> dict[str, Result]:
+        answer = self.client.call(
+            "GET",
+            "",
+            self._token(),
+            params={"ids": ",".join(remote_ids), "fields": RESULT_FIELDS},
+        )
+        found = {}
+        for post_id in remote_ids:
+            node = answer.get(post_id)
+            if not isinstance(node, dict):
+                continue
+            insights = {
+                str(item.get("name")): (item.get("values") or [{}])[0].get("value")
+                for item in (node.get("insights") or {}).get("data") or []
+                if isinstance(item, dict)
+            }
+            reactions = insights.get("post_reactions_by_type_total")
+            comments = (node.get("comments") or {}).get("summary") or {}
+            found[post_id] = Result.of(
+                node,
+                impressions=insights.get("post_media_view"),
+                platform_clicks=insights.get("post_clicks"),
+                likes=sum(reactions.values()) if isinstance(reactions, dict) else None,
+                replies=comments.get("total_count"),
+                shares=(node.get("shares") or {}).get("count", 0),
+            )
+        return found
+
     def check(self) -> list[Finding]:
         token = self._token()
         page = self.client.call(
@@ -134,3 +202,7 @@ class Facebook(Channel):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _unknown_id(error: ChannelError) -> bool:
+    return error.kind == "permanent" and (error.code or "").split("/")[0] in UNKNOWN_IDS

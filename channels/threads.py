@@ -14,6 +14,10 @@ Facts, from developers.facebook.com/documentation/threads (checked 2026-11):
   `threads_basic` and `threads_content_publish`.
 - `GET /{threads-user-id}/threads?fields=id,text,permalink` lists the profile's posts: a post
   left unclear by a lost answer is looked up there by its text.
+- Results: `GET /{media-id}/insights?metric=views,likes,replies,reposts,quotes,shares`, one post
+  a call (insights, "Media Insights"; the token needs `threads_manage_insights`), each metric as
+  `{"name", "period": "lifetime", "values": [{"value"}]}`. A deleted post answers code 100.
+  Threads counts no link clicks per post.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from publisher.channels.base import (
     Finding,
     Outgoing,
     Receipt,
+    Result,
     Teaser,
 )
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
@@ -42,6 +47,17 @@ from publisher.channels.text import graphemes, same_text, share_query
 TOKEN_ENV = "THREADS_ACCESS_TOKEN"
 THREADS_API = "https://graph.threads.net"
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+# Threads' names of a post's insights, and ours.
+INSIGHTS = {
+    "views": "impressions",
+    "likes": "likes",
+    "replies": "replies",
+    "reposts": "reposts",
+    "quotes": "quotes",
+    "shares": "shares",
+}
+# The Graph error code of an object that does not exist (any more).
+NO_SUCH_OBJECT = "100"
 
 
 def threads_length(text: str) -> int:
@@ -63,6 +79,8 @@ class Threads(Channel):
     """Posts to a Threads profile."""
 
     type = "threads"
+    # One post a call: insights are read per post.
+    results_per_call = 1
     display_name = "Threads"
     order = 55
     icon = (
@@ -154,6 +172,28 @@ class Threads(Channel):
             for found in reversed(answer.get("data") or [])
             if same_text(str(found.get("text") or ""), message.text)
         ]
+
+    def results(self, remote_ids: list[str]) -> dict[str, Result]:
+        token = self._token()
+        found = {}
+        for media_id in remote_ids:
+            try:
+                answer = self.client.call(
+                    "GET", f"{media_id}/insights", token, params={"metric": ",".join(INSIGHTS)}
+                )
+            except ChannelError as exc:
+                if exc.kind == "permanent" and (exc.code or "").split("/")[0] == NO_SUCH_OBJECT:
+                    continue  # deleted on Threads: nothing more to measure
+                raise
+            values = {
+                str(item.get("name")): (item.get("values") or [{}])[0].get("value")
+                for item in answer.get("data") or []
+                if isinstance(item, dict)
+            }
+            found[media_id] = Result.of(
+                answer, **{ours: values.get(theirs) for theirs, ours in INSIGHTS.items()}
+            )
+        return found
 
     def check(self) -> list[Finding]:
         token = self._token()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -14,6 +15,10 @@ from standins.base import Answer, Call, Contract, StandIn
 
 GRAPH_TOKEN = "EAAG-graph-page-token-2d4f"
 GRAPH_VERSION = "v26.0"
+# A Page post's insights metrics that are not deprecated (post_impressions went in 2025).
+POST_INSIGHTS = ("post_media_view", "post_clicks")
+# Objects one `GET /?ids=` reads at most.
+IDS_AT_ONCE = 50
 
 
 def graph_error(code: int, message: str, subcode: int | None = None, **extra: Any) -> dict:
@@ -44,6 +49,8 @@ class GraphStandIn(StandIn):
         self.expires_at = 0
         self.messages: set[str] = set()
         self.feed: list[dict[str, str]] = []
+        # Each Page post's numbers: insights by metric, and its shares and comments.
+        self.counts: dict[str, dict[str, Any]] = {}
         # Numbers that wrote within 24 hours; when set, free-form messages to others are
         # refused (131047) as the Cloud API does. None: every number may get them.
         self.open_windows: set[str] | None = None
@@ -57,6 +64,62 @@ class GraphStandIn(StandIn):
         self.taken: list[Call] = []
         self._accepted: deque[float] = deque()
         self._window = threading.Lock()
+
+    def react(self, post_id: str, **counts: Any) -> None:
+        """Readers' doings since the post went out: `post_clicks=40`, `shares=3`,
+        `post_reactions_by_type_total={"like": 10, "love": 2}` …"""
+        self.counts[post_id].update(counts)
+
+    def _counted(self, post_id: str) -> None:
+        self.counts[post_id] = {
+            **dict.fromkeys(POST_INSIGHTS, 0),
+            "post_reactions_by_type_total": {},
+            "shares": 0,
+            "comments": 0,
+        }
+
+    def _posts(self, ids: list[str], fields: str) -> Answer:
+        """Several objects at once (`GET /?ids=…&fields=…`), as the Graph API reads them: at
+        most 50, every one of them existing, Page posts with the insights metrics asked for in
+        `insights.metric(…)` (a deprecated metric is refused), `shares` left out while there
+        are none, `comments.summary(true)` counting them."""
+        if len(ids) > IDS_AT_ONCE:
+            return 400, graph_error(100, f"(#100) Too many IDs. Maximum: {IDS_AT_ONCE}."), {}
+        missing = [i for i in ids if i not in self.counts]
+        if missing:
+            message = f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}"
+            return 404, graph_error(803, message), {}
+        asked = re.search(r"insights\.metric\(([^)]*)\)", fields)
+        metrics = asked.group(1).split(",") if asked else []
+        if any(
+            metric not in POST_INSIGHTS + ("post_reactions_by_type_total",) for metric in metrics
+        ):
+            return 400, graph_error(100, "(#100) The value must be a valid insights metric"), {}
+        found: dict[str, Any] = {}
+        for post_id in ids:
+            counts = self.counts[post_id]
+            shown: dict[str, Any] = {"id": post_id}
+            if "shares" in fields and counts["shares"]:
+                shown["shares"] = {"count": counts["shares"]}
+            if "comments.summary(true)" in fields:
+                shown["comments"] = {
+                    "data": [],
+                    "summary": {"order": "ranked", "total_count": counts["comments"]},
+                }
+            if metrics:
+                shown["insights"] = {
+                    "data": [
+                        {
+                            "name": metric,
+                            "period": "lifetime",
+                            "values": [{"value": counts[metric]}],
+                            "id": f"{post_id}/insights/{metric}/lifetime",
+                        }
+                        for metric in metrics
+                    ]
+                }
+            found[post_id] = shown
+        return 200, found, {}
 
     def respond(self, call: Call) -> Answer:
         prefix = f"/{GRAPH_VERSION}/"
@@ -90,6 +153,7 @@ class GraphStandIn(StandIn):
             self.feed.insert(
                 0, {"id": post_id, "message": call.form.get("message", ""), "created_time": made}
             )
+            self._counted(post_id)
             return 200, {"id": post_id}, {}
         if path == f"{self.page_id}/feed" and call.method == "GET":
             # Newest first, since a Unix time, the fields asked for.
@@ -104,7 +168,10 @@ class GraphStandIn(StandIn):
             return 200, {"data": feed[: int(call.query.get("limit", 25))]}, {}
         if path == f"{self.page_id}/photos" and call.method == "POST":
             photo = str(next(self.ids))
+            self._counted(f"{self.page_id}_{photo}")
             return 200, {"id": photo, "post_id": f"{self.page_id}_{photo}"}, {}
+        if path == "" and call.method == "GET" and "ids" in call.query:
+            return self._posts(call.query["ids"].split(","), call.query.get("fields", ""))
         if path == self.phone_number_id and call.method == "GET":
             return (
                 200,

@@ -1,7 +1,8 @@
 """The Threads API (graph.threads.net, v1.0) for text posts: a bearer token, media containers
 that refuse what Threads refuses (text over 500 characters with emojis counted as UTF-8 bytes,
 more than five links, a link attachment that is no web address), publishing a container once,
-permalinks, the profile's posts, and `debug_token` with the token's expiry."""
+permalinks, the profile's posts, a post's insights, and `debug_token` with the token's
+expiry."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from standins.graph import EXPIRED_TOKEN, graph_error
 
 THREADS_TOKEN = "THAAG-threads-user-token-3e9a"
 USER_ID = "17841400000000001"
+# The metrics a post's insights tell (Threads API, "Media Insights").
+INSIGHTS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
 
 
@@ -33,6 +36,11 @@ class ThreadsStandIn(StandIn):
         self.expires_at = int(time.time()) + 50 * 86400
         self.containers: dict[str, dict[str, str]] = {}
         self.published: dict[str, dict[str, str]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def react(self, media_id: str, **counts: int) -> None:
+        """Readers' doings since the post went out: `views=900`, `likes=12` …"""
+        self.counts[media_id].update(counts)
 
     def respond(self, call: Call) -> Answer:
         if not call.path.startswith("/v1.0/"):
@@ -56,7 +64,10 @@ class ThreadsStandIn(StandIn):
                 "timestamp": made,
                 **self.containers[creation],
             }
+            self.counts[media_id] = dict.fromkeys(INSIGHTS, 0)
             return 200, {"id": media_id}, {}
+        if path.endswith("/insights") and call.method == "GET":
+            return self._insights(path.removesuffix("/insights"), call.query.get("metric", ""))
         if path == f"{USER_ID}/threads" and call.method == "GET":
             # Newest first, since a Unix time.
             since = int(call.query.get("since", 0))
@@ -76,6 +87,27 @@ class ThreadsStandIn(StandIn):
         if any(p["id"] == path for p in self.published.values()):
             return 200, {"id": path, "permalink": _link(path)}, {}
         return 400, graph_error(100, f"Unsupported request: {call.method} {path}"), {}
+
+    def _insights(self, media_id: str, metric: str) -> Answer:
+        counts = self.counts.get(media_id)
+        if counts is None:
+            return 400, graph_error(100, "Object with ID does not exist", 33), {}
+        asked = [name for name in metric.split(",") if name]
+        unknown = [name for name in asked if name not in INSIGHTS]
+        if not asked or unknown:
+            return 400, graph_error(100, "(#100) metric must be one of the following values"), {}
+        data = [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": counts[name]}],
+                "title": name.capitalize(),
+                "description": f"The number of {name} of your post.",
+                "id": f"{media_id}/insights/{name}/lifetime",
+            }
+            for name in asked
+        ]
+        return 200, {"data": data}, {}
 
     def _container(self, form: dict[str, str]) -> Answer:
         if form.get("media_type") != "TEXT":

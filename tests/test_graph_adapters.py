@@ -21,7 +21,7 @@ from publisher.channels.facebook import Facebook
 from publisher.channels.graph import usage_wait
 from publisher.channels.whatsapp import WhatsApp
 from standins.base import free_port
-from standins.graph import EXPIRED_TOKEN, GRAPH_TOKEN, GraphStandIn, graph_error
+from standins.graph import EXPIRED_TOKEN, GRAPH_TOKEN, GRAPH_VERSION, GraphStandIn, graph_error
 
 LINK = "https://e.de/a?utm_source=facebook"
 RECIPIENT = "+4915112345678"
@@ -349,3 +349,55 @@ def test_a_fan_out_message_is_refused_for_throughput_as_a_call_in_a_thread_is(
     graph_api.fail_next("/messages", 400, graph_error(130429, "(#130429) Rate limit hit"))
     error = error_of(lambda: send_async(whatsapp(graph_api), wa_message()))
     assert (error.kind, error.retry_after, error.backoff) == ("rate_limited", 1.0, True)
+
+
+def sent_page_posts(api: GraphStandIn, count: int) -> tuple[Facebook, list[str]]:
+    page = facebook(api)
+    return page, [page.send(fb_message(f"Meldung {n}")).remote_id for n in range(count)]
+
+
+def test_page_results_are_asked_for_50_posts_a_call_with_views_clicks_and_reactions(
+    graph_api, credentials
+) -> None:
+    page, ids = sent_page_posts(graph_api, 51)
+    graph_api.react(
+        ids[0],
+        post_media_view=900,
+        post_clicks=40,
+        post_reactions_by_type_total={"like": 10, "love": 2},
+        shares=3,
+        comments=5,
+    )
+    found = page.results(ids[:50]) | page.results(ids[50:])
+    asked = [c for c in graph_api.calls if c.method == "GET" and "ids" in c.query]
+    assert [len(c.query["ids"].split(",")) for c in asked] == [50, 1]
+    first = found[ids[0]].metrics
+    assert (first["impressions"], first["platform_clicks"], first["likes"]) == (900, 40, 12)
+    assert (first["shares"], first["replies"], first["reposts"]) == (3, 5, None)
+
+
+def test_a_page_post_nobody_shared_counts_zero_shares_not_null(graph_api, credentials) -> None:
+    page, ids = sent_page_posts(graph_api, 1)
+    assert page.results(ids)[ids[0]].metrics["shares"] == 0
+
+
+def test_a_page_post_deleted_on_facebook_leaves_the_others_measured(graph_api, credentials) -> None:
+    page, ids = sent_page_posts(graph_api, 2)
+    del graph_api.counts[ids[0]]
+    assert set(page.results(ids)) == {ids[1]}
+
+
+def test_throttling_while_measuring_the_page_is_a_rate_limit(graph_api, credentials) -> None:
+    page, ids = sent_page_posts(graph_api, 1)
+    graph_api.fail_next(f"/{GRAPH_VERSION}/", 400, graph_error(32, "Page request limit reached"))
+    with pytest.raises(ChannelError) as caught:
+        page.results(ids)
+    assert caught.value.kind == "rate_limited"
+
+
+def test_an_expired_page_token_while_measuring_is_an_auth_error(graph_api, credentials) -> None:
+    page, ids = sent_page_posts(graph_api, 1)
+    graph_api.revoked = True
+    with pytest.raises(ChannelError) as caught:
+        page.results(ids)
+    assert caught.value.kind == "auth"

@@ -12,7 +12,7 @@ import pytest
 
 from publisher import roster
 from publisher.articles import Article
-from publisher.channels.base import Outgoing
+from publisher.channels.base import ChannelError, Outgoing
 from publisher.channels.threads import Threads, threads_length
 from publisher.clock import utcnow
 from publisher.engine import queue
@@ -156,3 +156,36 @@ def test_a_post_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
         assert found.found and post(engine, post_id).state == "sent" and len(api.posted()) == 1
     finally:
         api.close()
+
+
+def test_results_are_a_posts_insights_under_our_names(threads_api, token) -> None:
+    out = channel(threads_api)
+    media_id = out.send(Outgoing(1, "Schlagzeile", "https://e.de/a")).remote_id
+    threads_api.react(media_id, views=900, likes=12, shares=2)
+    metrics = out.results([media_id])[media_id].metrics
+    assert (metrics["impressions"], metrics["likes"], metrics["shares"]) == (900, 12, 2)
+    assert metrics["platform_clicks"] is None
+
+
+def test_a_post_deleted_on_threads_is_left_out_of_the_results(threads_api, token) -> None:
+    out = channel(threads_api)
+    media_id = out.send(Outgoing(1, "Schlagzeile", "https://e.de/a")).remote_id
+    assert set(out.results(["18000000000000999", media_id])) == {media_id}
+
+
+def test_a_rate_limit_while_measuring_threads_is_a_rate_limit(threads_api, token) -> None:
+    out = channel(threads_api)
+    media_id = out.send(Outgoing(1, "Schlagzeile", "https://e.de/a")).remote_id
+    threads_api.fail_next("/insights", 400, graph_error(4, "Application request limit reached"))
+    with pytest.raises(ChannelError) as caught:
+        out.results([media_id])
+    assert caught.value.kind == "rate_limited"
+
+
+def test_an_expired_token_while_measuring_threads_is_an_auth_error(threads_api, token) -> None:
+    out = channel(threads_api)
+    media_id = out.send(Outgoing(1, "Schlagzeile", "https://e.de/a")).remote_id
+    threads_api.revoked = True
+    with pytest.raises(ChannelError) as caught:
+        out.results([media_id])
+    assert caught.value.kind == "auth"
