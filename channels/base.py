@@ -281,6 +281,9 @@ class Channel(ABC):
     subscribable: ClassVar[bool] = False
     # Posts whose results one call to the platform asks for (0: it tells none; `results`).
     results_per_call: ClassVar[int] = 0
+    # Whether a post's results are the statuses the platform reported of each message sent for
+    # it (sent, delivered, read), as the engine recorded them, rather than numbers asked for.
+    results_from_statuses: ClassVar[bool] = False
     # Whether sending a post again after a lost answer cannot post it twice (the platform
     # recognises the post's key): such a post goes back to the queue when its worker stopped,
     # instead of becoming unclear.

@@ -19,6 +19,13 @@ format; checked 2026-11):
   426 version no longer served, 5xx.
 - `GET /rest/posts?q=author&author=…` lists the page's posts: a post left unclear by a lost
   answer is looked up there by its commentary.
+- Results (Community Management, "Organization Share Statistics", checked 2026-12): `GET
+  /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity=…
+  &shares=List(…)` with the posts' URNs (Rest.li 2.0: the URNs encoded, the list's brackets
+  and commas not), 20 a call here; each element names its `share` and has
+  `totalShareStatistics` (impressionCount, clickCount, likeCount, commentCount, shareCount);
+  organic activity only, within the last 12 months (an older post is left out). Needs
+  `rw_organization_admin` (an administrator's token).
 The token comes from LINKEDIN_ACCESS_TOKEN (or `token_env`).
 """
 
@@ -41,6 +48,7 @@ from publisher.channels.base import (
     ImageUnavailable,
     Outgoing,
     Receipt,
+    Result,
     Teaser,
     TokenOptions,
 )
@@ -95,6 +103,7 @@ class LinkedIn(Channel):
     limit = 3000
     unit = "characters"
     can_lookup = True
+    results_per_call = 20
     Options = LinkedInOptions
     config: LinkedInOptions
 
@@ -215,6 +224,31 @@ class LinkedIn(Channel):
         ]  # fmt: skip
         found.sort(key=lambda element: element["createdAt"])
         return [Receipt(remote_id=str(e["id"]), permalink=_permalink(str(e["id"]))) for e in found]
+
+    def results(self, remote_ids: list[str]) -> dict[str, Result]:
+        author = quote(str(self.config.author), safe="")
+        shares = ",".join(quote(urn, safe="") for urn in remote_ids)
+        answer = self._call(
+            "GET",
+            f"{self.root}/rest/organizationalEntityShareStatistics?q=organizationalEntity"
+            f"&organizationalEntity={author}&shares=List({shares})",
+            self._token(),
+        ).json()
+        found = {}
+        for element in answer.get("elements") or []:
+            urn = element.get("share") or element.get("ugcPost")
+            totals = element.get("totalShareStatistics")
+            if urn not in remote_ids or not isinstance(totals, dict):
+                continue
+            found[str(urn)] = Result.of(
+                totals,
+                impressions=totals.get("impressionCount"),
+                platform_clicks=totals.get("clickCount"),
+                likes=totals.get("likeCount"),
+                replies=totals.get("commentCount"),
+                shares=totals.get("shareCount"),
+            )
+        return found
 
     def check(self) -> list[Finding]:
         organization = str(self.config.author).rsplit(":", 1)[-1]

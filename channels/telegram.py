@@ -5,6 +5,13 @@ Posts go through python-telegram-bot's `Bot` (TELEGRAM_BOT_TOKEN, or the channel
 to a channel (`@name` or a numeric id) where the bot is an administrator allowed to post.
 The library is asynchronous; each channel runs one event loop in a thread of its own, so the
 engine's worker threads hand it calls and wait for the answer.
+
+Results: the Bot API has no call that reads a message's views or reactions (core.telegram.org/
+bots/api, checked 2026-12). Reaction counts reach a bot only as `message_reaction_count`
+updates, pushed to a bot that is an administrator of the channel and asks for them in
+`allowed_updates`; views reach no bot at all. So a Telegram post has no numbers from the
+network here (every metric null, `publisher stats collect` says the platform tells none), never
+made-up zeros.
 """
 
 from __future__ import annotations

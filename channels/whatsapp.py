@@ -96,6 +96,8 @@ class WhatsApp(Channel):
     # Each recipient is a call of its own; a few posts may fan out at once.
     concurrency = 2
     subscribable = True
+    # The Cloud API has no numbers per message but its statuses: sent, delivered, read.
+    results_from_statuses = True
     Options = WhatsAppOptions
     config: WhatsAppOptions
 

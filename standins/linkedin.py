@@ -3,7 +3,7 @@
 `POST /rest/posts` refusing what LinkedIn refuses (no organization author, commentary over 3,000
 characters, an article without a source, a thumbnail never uploaded) and, strictly, commentary
 with unescaped little-text markup (which LinkedIn cuts or breaks); 201 with `x-restli-id`; image
-uploads; the page's posts; the organization."""
+uploads; the page's posts; the organization; its posts' share statistics."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ from standins.base import Answer, Call, Contract, StandIn
 
 LINKEDIN_TOKEN = "AQV-linkedin-member-token-71f0"
 AUTHOR = "urn:li:organization:2414183"
+STATISTICS = (
+    "uniqueImpressionsCount",
+    "shareCount",
+    "clickCount",
+    "likeCount",
+    "impressionCount",
+    "commentCount",
+)
 _UNESCAPED = re.compile(r"(?<!\\)(?:\\\\)*[|{}@\[\]()<>#*_~]")
 
 
@@ -31,6 +39,11 @@ class LinkedInStandIn(StandIn):
         # The shares made, in order.
         self.shares: list[dict[str, Any]] = []
         self.images: dict[str, bool] = {}
+        self.counts: dict[str, dict[str, Any]] = {}
+
+    def react(self, urn: str, **counts: int) -> None:
+        """Members' doings since the post went out: `clickCount=40`, `likeCount=12` …"""
+        self.counts[urn].update(counts)
 
     def respond(self, call: Call) -> Answer:
         if self.revoked or call.headers.get("authorization") != f"Bearer {LINKEDIN_TOKEN}":
@@ -55,9 +68,29 @@ class LinkedInStandIn(StandIn):
             self.images[image] = False
             upload = f"{self.url}/upload/{image}"
             return 200, {"value": {"uploadUrl": upload, "image": image}}, {}
+        if call.path == "/rest/organizationalEntityShareStatistics":
+            return self._statistics(call.query)
         if call.path.startswith("/rest/organizations/"):
             return 200, {"id": 2414183, "localizedName": "News.de"}, {}
         return _problem(404, f"No resource for {call.method} {call.path}")
+
+    def _statistics(self, query: dict[str, str]) -> Answer:
+        """Lifetime statistics of the organization's shares named in `shares=List(…)`."""
+        if query.get("q") != "organizationalEntity" or query.get("organizationalEntity") != AUTHOR:
+            return _problem(403, "Not enough permissions to read this organization's statistics")
+        listed = re.fullmatch(r"List\((.*)\)", query.get("shares", ""))
+        if listed is None:
+            return _problem(400, "Invalid param: shares must be a List")
+        elements = [
+            {
+                "share": urn,
+                "organizationalEntity": AUTHOR,
+                "totalShareStatistics": dict(self.counts[urn]),
+            }
+            for urn in listed.group(1).split(",")
+            if urn in self.counts
+        ]
+        return 200, {"elements": elements, "paging": {"count": 10, "start": 0, "links": []}}, {}
 
     def _post(self, body: dict[str, Any]) -> Answer:
         if body.get("author") != AUTHOR:
@@ -76,6 +109,7 @@ class LinkedInStandIn(StandIn):
         urn = f"urn:li:share:{7_200_000_000_000_000_000 + next(self.ids)}"
         made = int(datetime.now(UTC).timestamp() * 1000)
         self.shares.append({"id": urn, "createdAt": made, "lastModifiedAt": made, **body})
+        self.counts[urn] = dict.fromkeys(STATISTICS, 0) | {"engagement": 0.0}
         return 201, {}, {"x-restli-id": urn}
 
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher import roster
-from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.base import ChannelError, FetchedImage, Outgoing
 from publisher.channels.linkedin import LinkedIn, little_text, plain_text
 from publisher.clock import utcnow
 from publisher.engine import queue
@@ -162,3 +162,45 @@ def test_a_share_whose_answer_was_lost_is_found_by_reconcile_not_sent_again(
         assert found.found and post(engine, post_id).state == "sent" and len(api.shares) == 1
     finally:
         api.close()
+
+
+def test_results_are_the_shares_statistics_20_a_call(linkedin_api, token) -> None:
+    out = channel(linkedin_api)
+    urns = [out.send(Outgoing(n, f"Meldung {n}", f"https://e.de/{n}")).remote_id for n in range(21)]
+    linkedin_api.react(urns[0], impressionCount=900, clickCount=40, likeCount=12, shareCount=2)
+    found = out.results(urns[:20]) | out.results(urns[20:])
+    asked = [c for c in linkedin_api.calls if "ShareStatistics" in c.path]
+    assert [c.query["shares"].count("urn:li:share:") for c in asked] == [20, 1]
+    assert set(found) == set(urns)
+    first = found[urns[0]].metrics
+    assert (first["impressions"], first["platform_clicks"], first["likes"], first["shares"]) == (
+        900,
+        40,
+        12,
+        2,
+    )
+    assert first["reposts"] is None
+
+
+def test_a_share_linkedin_no_longer_counts_is_left_out(linkedin_api, token) -> None:
+    out = channel(linkedin_api)
+    urn = out.send(Outgoing(1, "Meldung", "https://e.de/1")).remote_id
+    assert out.results(["urn:li:share:1", urn]).keys() == {urn}
+
+
+def test_a_throttled_measurement_waits_an_hour(linkedin_api, token) -> None:
+    out = channel(linkedin_api)
+    urn = out.send(Outgoing(1, "Meldung", "https://e.de/1")).remote_id
+    linkedin_api.fail_next("ShareStatistics", 429, {"status": 429, "message": "Throttled"})
+    with pytest.raises(ChannelError) as caught:
+        out.results([urn])
+    assert caught.value.kind == "rate_limited" and caught.value.retry_after == 3600
+
+
+def test_an_expired_token_while_measuring_is_an_auth_error(linkedin_api, token) -> None:
+    out = channel(linkedin_api)
+    urn = out.send(Outgoing(1, "Meldung", "https://e.de/1")).remote_id
+    linkedin_api.revoked = True
+    with pytest.raises(ChannelError) as caught:
+        out.results([urn])
+    assert caught.value.kind == "auth"

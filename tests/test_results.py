@@ -13,12 +13,14 @@ from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.channels import METRICS
+from publisher.channels.whatsapp_events import StatusUpdate
 from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
+from publisher.engine.inbox import take_status
 from publisher.engine.pauses import active_pauses
 from publisher.engine.results import FIRST, Measurer, reached
-from publisher.engine.schema import measurements
+from publisher.engine.schema import deliveries, measurements
 from publisher.engine.slots import When
 from standins.mastodon import MASTODON_TOKEN, MastodonStandIn
 from tests.engine_helpers import article, make_settings, post
@@ -179,3 +181,38 @@ def test_a_dry_run_channel_is_not_asked(engine, database_url, mastodon_api) -> N
     at = post(engine, post_id).sent_at
     done = Measurer(engine, settings).run(now=at + timedelta(hours=1))
     assert "dry run" in done.waiting["toots"] and mastodon_api.calls == []
+
+
+def test_a_whatsapp_post_counts_its_messages_read_from_the_statuses_recorded(
+    engine, database_url, graph_api, credentials
+) -> None:
+    recipients = ["+4917600000001", "+4917600000002", "+4917600000003"]
+    settings = make_settings(
+        database_url,
+        wa={"type": "whatsapp", "phone_number_id": graph_api.phone_number_id,
+            "recipients": recipients, "api_base": graph_api.url},
+    )  # fmt: skip
+    (post_id,) = queue.add(
+        engine, settings, article(), roster.chosen(settings, ["wa"]), When(), queued_by="test"
+    )
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    with engine.connect() as connection:
+        sent = connection.execute(
+            select(deliveries.c.remote_id, deliveries.c.recipient).where(
+                deliveries.c.post_id == post_id
+            )
+        ).all()
+    assert len(sent) == 3
+    (first, one), (second, two) = sent[0], sent[1]
+    for remote_id, phone, status in ((first, one, "read"), (second, two, "delivered")):
+        update = StatusUpdate(graph_api.phone_number_id, remote_id, status, phone, utcnow())
+        assert take_status(engine, settings, update)
+    at = post(engine, post_id).sent_at
+    done = Measurer(engine, settings).run(now=at + timedelta(hours=1))
+    (row,) = rows(engine)
+    assert done.measured == {"wa": 1}
+    assert [c for c in graph_api.calls if c.method == "GET" and "ids" in c.query] == []
+    assert row.metrics["reads"] == 1 and row.metrics["impressions"] is None
+    assert row.raw == {"sent": 3, "delivered": 2, "read": 1, "failed": 0}

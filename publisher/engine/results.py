@@ -1,26 +1,27 @@
 """What sent posts achieved: which posts are due a measurement (1 hour, 24 hours and 7 days after
 they went out, then no more), each channel asked for its numbers a batch at a time, and the
 numbers kept as history (`measurements`). A rate limit is waited out at the channel's next
-round; a refused token stops measuring that channel for a while, never its posting."""
+round; a refused token stops measuring that channel for a while, never its posting. A channel
+whose platform reports each message's status (WhatsApp) is counted from the statuses recorded."""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, exists, select
+from sqlalchemy import Connection, Engine, and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher import roster
 from publisher.channels import ChannelError, Result, channel_class
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.lifecycle import State
-from publisher.engine.schema import measurements, posts
+from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.schema import deliveries, measurements, posts
 
 logger = logging.getLogger("publisher.results")
 
@@ -131,6 +132,11 @@ class Measurer:
             if why:
                 done.waiting[name] = why
                 continue
+            if channel_class(self.settings.channels[name].type).results_from_statuses:
+                answered = counted_statuses(self.engine, waiting)
+                self._keep(waiting, answered, now)
+                done.measured[name] = len(answered)
+                continue
             adapter = roster.sender(self.settings, name)
             try:
                 for batch in _batches(waiting, adapter.results_per_call):
@@ -149,7 +155,8 @@ class Measurer:
             return "no longer configured"
         if self.settings.channels[name].dry_run:
             return "a dry run: its posts are not on the platform"
-        if channel_class(self.settings.channels[name].type).results_per_call == 0:
+        told = channel_class(self.settings.channels[name].type)
+        if told.results_per_call == 0 and not told.results_from_statuses:
             return "its platform tells no results"
         resting = self.resting.get(name)
         if resting is not None and resting[0] > now:
@@ -195,3 +202,30 @@ class Measurer:
                 ),
                 rows,
             )
+
+
+def counted_statuses(engine: Engine, waiting: list[Due]) -> dict[str, Result]:
+    """Each post's messages by the latest status the platform reported of them: sent (every
+    message taken), delivered (delivered or read), read; `reads` is the last."""
+    counts: dict[int, Counter[str]] = {one.post_id: Counter() for one in waiting}
+    with engine.connect() as connection:
+        for post_id, status, number in connection.execute(
+            select(deliveries.c.post_id, deliveries.c.status, func.count())
+            .where(
+                deliveries.c.post_id.in_(list(counts)),
+                deliveries.c.outcome == Outcome.SENT,
+            )
+            .group_by(deliveries.c.post_id, deliveries.c.status)
+        ):
+            counts[post_id][status or "sent"] += number
+    found = {}
+    for one in waiting:
+        by_status = counts[one.post_id]
+        raw = {
+            "sent": sum(by_status.values()) - by_status["failed"],
+            "delivered": by_status["delivered"] + by_status["read"],
+            "read": by_status["read"],
+            "failed": by_status["failed"],
+        }
+        found[one.remote_id] = Result.of(raw, reads=raw["read"])
+    return found
