@@ -26,6 +26,7 @@ from pydantic import (
 from publisher.channels import channel_class, channel_types
 from publisher.channels.base import PlatformOptions
 from publisher.errors import EditorError
+from publisher.links import LINK_SECRET_ENV
 from publisher.sections import (
     BotSettings,
     DeskSettings,
@@ -93,8 +94,14 @@ DEFAULT_TEMPLATES = {
 }
 
 
+# Characters the redirect codes' secret has at least.
+MIN_SECRET = 32
+
+
 class Tracking(_Strict):
-    """Query parameters added to every posted link; `{channel}` and `{type}` are filled in."""
+    """Query parameters added to every posted link (`{channel}` and `{type}` are filled in),
+    and the newsroom's own redirect that counts clicks (`redirect_base`; its codes are made
+    with the secret in PUBLISHER_LINK_SECRET)."""
 
     enabled: bool = True
     params: dict[str, str] = Field(
@@ -104,6 +111,21 @@ class Tracking(_Strict):
             "utm_campaign": "publisher",
         }
     )
+    redirect_base: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="e.g. https://go.example-news.de",
+    )
+
+    @model_validator(mode="after")
+    def _secret_for_codes(self) -> Tracking:
+        if self.redirect_base and len(os.environ.get(LINK_SECRET_ENV, "")) < MIN_SECRET:
+            raise ValueError(
+                f"redirect_base needs {LINK_SECRET_ENV} in the environment: a random string of "
+                f"at least {MIN_SECRET} characters, kept (links already posted work whatever "
+                "it is; new links are made with it)"
+            )
+        return self
 
 
 class FetchSettings(_Strict):

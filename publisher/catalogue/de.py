@@ -4,6 +4,7 @@ the web desk's (plain text) and the Telegram bot's (Telegram HTML)."""
 from __future__ import annotations
 
 WORDS: dict[str, str] = {
+    "link_unknown": "Diesen Link gibt es nicht.",
     "state_awaiting_approval": "wartet auf Freigabe",
     "state_queued": "eingeplant",
     "state_sending": "wird gesendet",

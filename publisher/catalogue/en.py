@@ -4,6 +4,7 @@ the web desk's (plain text) and the Telegram bot's (Telegram HTML)."""
 from __future__ import annotations
 
 WORDS: dict[str, str] = {
+    "link_unknown": "There is no such link.",
     "state_awaiting_approval": "waiting for approval",
     "state_queued": "queued",
     "state_sending": "going out",

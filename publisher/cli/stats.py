@@ -19,7 +19,7 @@ app.add_typer(stats_app, name="stats")
 
 BY = ("post", "article", "channel")
 # The columns of the table, beside the post's number, channel and headline.
-SHOWN = ("impressions", "likes", "reposts", "replies", "platform_clicks")
+SHOWN = ("impressions", "likes", "reposts", "replies", "platform_clicks", "clicks")
 
 
 @stats_app.callback()

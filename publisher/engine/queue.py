@@ -16,6 +16,7 @@ from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
+from publisher.engine.clicks import keep_links
 from publisher.engine.lifecycle import ALREADY_THERE, TAKING_TIME, State
 from publisher.engine.schema import articles, post_events, posts
 from publisher.engine.slots import SEARCH_DAYS, When, free_slots, next_slot, spaced
@@ -404,9 +405,10 @@ def insert_posts(
     """Insert one post per teaser in the caller's transaction and tell the workers; `edited`
     names the channels whose text an editor wrote (a CMS update leaves those alone)."""
     ids = []
-    headline = connection.execute(
-        select(articles.c.headline).where(articles.c.id == article_id)
-    ).scalar_one()
+    headline, url = connection.execute(
+        select(articles.c.headline, articles.c.url).where(articles.c.id == article_id)
+    ).one()
+    keep_links(connection, settings, article_id, url, teasers, now)
     for name, teaser in teasers.items():
         try:
             chosen = timing if isinstance(timing, When) else timing[name]

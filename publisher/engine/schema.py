@@ -275,3 +275,26 @@ measurements = Table(
     UniqueConstraint("post_id", "point", name="uq_measurements_post_point"),
     Index("ix_measurements_channel_measured", "channel", "measured_at"),
 )
+
+
+# The newsroom's redirect links (`[tracking] redirect_base`): where each code leads. One code per
+# article and channel; written when a post carrying it is queued, never changed, so a link
+# already posted keeps working whatever happens to the configuration.
+links = Table(
+    "links",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Clicks on a redirect link, counted per hour. Nothing about the reader is kept.
+link_clicks = Table(
+    "link_clicks",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("clicks", Integer, nullable=False),
+)

@@ -1,21 +1,28 @@
-"""Reading what posts achieved (`publisher stats`): each sent post with its latest measurement,
-and the totals per article (with each channel inside) or per channel (with medians). A number
-no network of a total offered stays null; where some did, the total is theirs."""
+"""Reading what posts achieved (`publisher stats`): each sent post with its latest measurement
+and the clicks on its redirect link, and the totals per article (with each channel inside) or
+per channel (with medians). A number no network of a total offered stays null; where some did,
+the total is theirs."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from statistics import median
 from typing import Any, Literal
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from publisher.channels import METRICS
+from publisher.engine.clicks import clicks_of
 from publisher.engine.lifecycle import State
 from publisher.engine.schema import articles, measurements, posts
+from publisher.links import code_at_end
 
 By = Literal["post", "article", "channel"]
+# The networks' numbers and the newsroom's own: clicks on its redirect links (null for a post
+# that carried no such link).
+SHOWN = (*METRICS, "clicks")
 
 
 def by_post(
@@ -41,6 +48,7 @@ def by_post(
             posts.c.channel_type,
             posts.c.sent_at,
             posts.c.permalink,
+            posts.c.link,
             measurements.c.measured_at,
             measurements.c.metrics,
         )
@@ -61,6 +69,8 @@ def by_post(
         query = query.where(articles.c.key == article)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
+        codes = {row.id: code_at_end(row.link or "") for row in rows}
+        clicked = _clicks(connection, rows, codes)
     found: dict[int, dict[str, Any]] = {}
     for row in rows:
         # Two measurements at one moment (points taken together) are one post's: keep one.
@@ -75,16 +85,39 @@ def by_post(
                 "sent_at": row.sent_at.isoformat() if row.sent_at else None,
                 "permalink": row.permalink,
                 "measured_at": row.measured_at.isoformat() if row.measured_at else None,
-                "metrics": {name: (row.metrics or {}).get(name) for name in METRICS},
+                "metrics": {name: (row.metrics or {}).get(name) for name in METRICS}
+                | {"clicks": clicked.get(row.id) if codes[row.id] else None},
             },
         )
     return list(found.values())
 
 
+def _clicks(
+    connection: Connection, rows: Sequence[Any], codes: dict[int, str | None]
+) -> dict[int, int]:
+    """Each post's clicks on its redirect link. Posts of one article on one channel share their
+    code: an hour's clicks go to the latest of them sent by that hour."""
+    sharing: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    for row in rows:
+        code = codes[row.id]
+        if code and row.sent_at is not None:
+            sharing[code].append((row.sent_at.replace(minute=0, second=0, microsecond=0), row.id))
+    counted: dict[int, int] = {}
+    for code, buckets in clicks_of(connection, sharing).items():
+        sent = sorted(sharing[code])
+        for post_id in (post_id for _, post_id in sent):
+            counted[post_id] = 0
+        for hour, number in buckets:
+            by_then = [post_id for at, post_id in sent if at <= hour]
+            if by_then:
+                counted[by_then[-1]] += number
+    return counted
+
+
 def _total(items: list[dict[str, Any]]) -> dict[str, int | None]:
     """Each metric summed over the posts that offer it; null where none does."""
     totals: dict[str, int | None] = {}
-    for name in METRICS:
+    for name in SHOWN:
         offered = [item["metrics"][name] for item in items if item["metrics"][name] is not None]
         totals[name] = sum(offered) if offered else None
     return totals
@@ -122,7 +155,7 @@ def by_channel(posts_found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     result = []
     for name, items in sorted(grouped.items()):
         medians: dict[str, float | None] = {}
-        for metric in METRICS:
+        for metric in SHOWN:
             offered = [i["metrics"][metric] for i in items if i["metrics"][metric] is not None]
             medians[metric] = median(offered) if offered else None
         result.append(

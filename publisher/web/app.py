@@ -10,7 +10,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
@@ -28,6 +29,7 @@ from publisher.engine.store import StoreError
 from publisher.web.bodies import BodyLimits, Refused, json_body, read_limited
 from publisher.web.desk import body_limit, mount_desk, too_large
 from publisher.web.proxies import Forwarded, SecureCookies
+from publisher.web.redirect import mount_redirect
 from publisher.web.signing import (
     PREVIOUS_SECRET_ENV,
     SECRET_ENV,
@@ -49,11 +51,28 @@ def create_app(
     engine: Engine, settings: Settings, on_queued: Callable[[], None] | None = None
 ) -> FastAPI:
     """The ASGI app; `on_queued` wakes a dispatcher in the same process."""
+
     # No redirect to a path with or without its trailing slash: it would be made absolute with
     # whatever Host the request named.
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        clicks.start()
+        try:
+            yield
+        finally:
+            # Clicks counted since the last writing are written before the server goes.
+            await run_in_threadpool(clicks.stop)
+
     app = FastAPI(
-        title="publisher", docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False
+        title="publisher",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+        lifespan=lifespan,
     )
+    clicks = mount_redirect(app, engine, settings)
+    app.state.clicks = clicks
     serve = settings.serve
 
     @app.exception_handler(ArticleError)

@@ -1,0 +1,90 @@
+"""The newsroom's redirect links: where each code leads (kept when a post carrying it is
+queued), and the clicks on them, added up per code and hour. Nothing about a reader is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from publisher.channels import Teaser
+from publisher.config import Settings
+from publisher.engine.schema import link_clicks, links
+from publisher.links import code_in
+from publisher.teasers import tracked_url
+
+
+def keep_links(
+    connection: Connection,
+    settings: Settings,
+    article_id: int,
+    article_url: str,
+    teasers: Mapping[str, Teaser],
+    now: datetime,
+) -> None:
+    """Note where the redirect link of each teaser leads (the article's tracked address for its
+    channel), in the caller's transaction; a code already kept keeps its target."""
+    base = settings.tracking.redirect_base
+    if not base:
+        return
+    rows = [
+        {
+            "code": code,
+            "article_id": article_id,
+            "channel": name,
+            "target": tracked_url(article_url, name, teaser.type, settings),
+            "created_at": now,
+        }
+        for name, teaser in teasers.items()
+        if (code := code_in(base, teaser.link)) is not None
+    ]
+    if rows:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        connection.execute(
+            dialect.insert(links).on_conflict_do_nothing(index_elements=["code"]), rows
+        )
+
+
+def target_of(engine: Engine, code: str) -> str | None:
+    """Where the redirect link with `code` leads; None for a code never made."""
+    with engine.connect() as connection:
+        found = connection.execute(select(links.c.target).where(links.c.code == code))
+        return found.scalar_one_or_none()
+
+
+def add_clicks(engine: Engine, counted: Mapping[tuple[str, datetime], int]) -> None:
+    """Add clicks per (code, hour) to those already counted."""
+    if not counted:
+        return
+    with engine.begin() as connection:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(link_clicks)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["code", "hour"],
+                set_={"clicks": link_clicks.c.clicks + statement.excluded.clicks},
+            ),
+            [
+                {"code": code, "hour": hour, "clicks": number}
+                for (code, hour), number in sorted(counted.items())
+            ],
+        )
+
+
+def clicks_of(
+    connection: Connection, codes: Iterable[str]
+) -> dict[str, list[tuple[datetime, int]]]:
+    """Each code's clicks per hour, earliest first."""
+    wanted = sorted(set(codes))
+    found: dict[str, list[tuple[datetime, int]]] = {code: [] for code in wanted}
+    for start in range(0, len(wanted), 500):
+        rows = connection.execute(
+            select(link_clicks.c.code, link_clicks.c.hour, link_clicks.c.clicks)
+            .where(link_clicks.c.code.in_(wanted[start : start + 500]))
+            .order_by(link_clicks.c.hour)
+        )
+        for code, hour, number in rows:
+            found[code].append((hour, number))
+    return found

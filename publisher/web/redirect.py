@@ -1,0 +1,145 @@
+"""The newsroom's redirect links (`GET /r/{code}`): each leads to its article's tracked address,
+and a reader's request is counted as one click of its code in its hour. Not counted: `HEAD`,
+and link-preview fetchers and crawlers (they still get the redirect, so cards keep working).
+Nothing about the reader is kept: no address, no user agent, no cookie, no referrer.
+
+Clicks are added up in memory and written every few seconds (and when the server stops), so a
+redirect never waits for the database; targets are kept in memory once read."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import Counter
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from publisher.catalogue import translator
+from publisher.clock import utcnow
+from publisher.config import Settings
+from publisher.engine.clicks import add_clicks, target_of
+from publisher.links import CODE_PATTERN
+
+logger = logging.getLogger("publisher.web.redirect")
+
+# Seconds between two writings of the clicks counted.
+FLUSH_EVERY = 5.0
+# Codes whose target is kept in memory at most; unknown codes remembered, and for how long (a
+# code may be made a moment after someone tried it: an editor following a preview's link).
+KNOWN_AT_MOST = 100_000
+UNKNOWN_AT_MOST = 10_000
+UNKNOWN_FOR = 5.0
+# Link-preview fetchers and crawlers by their user agents: their requests are not a reader's.
+# A bare "bot" is not enough: phones named "Cubot" would count as machines.
+CRAWLERS = re.compile(
+    r"bot/|crawl|spider|slurp|facebookexternalhit|facebot|meta-externalagent|"
+    r"twitterbot|telegrambot|whatsapp|linkedinbot|slackbot|discordbot|mastodon|cardyb|"
+    r"bluesky|googlebot|google-inspectiontool|bingbot|bingpreview|applebot|yandex|"
+    r"duckduckbot|baiduspider|pinterest|redditbot|skypeuripreview|embedly|iframely|"
+    r"outbrain|quora link preview|vkshare|w3c_validator|python-requests|curl/|wget/|"
+    r"headlesschrome|preview",
+    re.IGNORECASE,
+)
+
+
+def is_crawler(user_agent: str) -> bool:
+    """Whether a request with this user agent comes from a machine, not a reader (a request
+    without one is taken for a machine's too)."""
+    return not user_agent.strip() or CRAWLERS.search(user_agent) is not None
+
+
+class ClickCounter:
+    """Clicks per code and hour, added up in memory and written to the store from a thread of
+    its own every FLUSH_EVERY seconds; what a failed writing held is kept for the next."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._counted: Counter[tuple[str, datetime]] = Counter()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def count(self, code: str, at: datetime) -> None:
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        with self._lock:
+            self._counted[(code, hour)] += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            taken, self._counted = self._counted, Counter()
+        try:
+            add_clicks(self.engine, taken)
+        except SQLAlchemyError as exc:
+            logger.warning("clicks not written yet (%s): kept for the next try", type(exc).__name__)
+            with self._lock:
+                self._counted.update(taken)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="clicks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=FLUSH_EVERY * 2)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(FLUSH_EVERY):
+            self.flush()
+
+
+class Targets:
+    """Where codes lead, read from the store once each; unknown codes remembered briefly so a
+    flood of made-up ones does not reach the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._known: dict[str, str] = {}
+        self._unknown: dict[str, float] = {}
+
+    async def of(self, code: str) -> str | None:
+        if not CODE_PATTERN.fullmatch(code):
+            return None
+        found = self._known.get(code)
+        if found is not None:
+            return found
+        if self._unknown.get(code, 0.0) > time.monotonic():
+            return None
+        found = await run_in_threadpool(target_of, self.engine, code)
+        if found is None:
+            if len(self._unknown) >= UNKNOWN_AT_MOST:
+                self._unknown.clear()
+            self._unknown[code] = time.monotonic() + UNKNOWN_FOR
+            return None
+        if len(self._known) >= KNOWN_AT_MOST:
+            self._known.clear()
+        self._known[code] = found
+        return found
+
+
+def mount_redirect(app: FastAPI, engine: Engine, settings: Settings) -> ClickCounter:
+    """Add `GET /r/{code}` (and `HEAD`) to the app; the counter it counts with, for the app to
+    start and stop."""
+    counter = ClickCounter(engine)
+    targets = Targets(engine)
+    unknown = translator(settings.language, "desk")("link_unknown")
+
+    @app.api_route("/r/{code}", methods=["GET", "HEAD"], include_in_schema=False)
+    async def follow(code: str, request: Request) -> Response:
+        target = await targets.of(code)
+        headers = {"Cache-Control": "no-store"}
+        if target is None:
+            return PlainTextResponse(unknown, status_code=404, headers=headers)
+        if request.method == "GET" and not is_crawler(request.headers.get("user-agent", "")):
+            counter.count(code, utcnow())
+        return RedirectResponse(target, status_code=302, headers=headers)
+
+    return counter
