@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Annotated, Any
 
@@ -62,21 +61,10 @@ def stats_command(
         _print_table(shaped, by)
 
 
-def _flat(item: dict[str, Any]) -> dict[str, Any]:
-    """A row of CSV: the item's own fields, its metrics (and medians) as columns."""
-    row = {k: v for k, v in item.items() if k not in ("metrics", "medians", "channels")}
-    row |= item["metrics"]
-    row |= {f"median_{k}": v for k, v in item.get("medians", {}).items()}
-    return row
-
-
 def _write_csv(items: list[dict[str, Any]]) -> None:
-    rows = [_flat(item) for item in items]
-    if not rows:
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    from publisher.engine.scorecard import write_csv
+
+    write_csv(items, sys.stdout)
 
 
 def _print_table(items: list[dict[str, Any]], by: str) -> None:

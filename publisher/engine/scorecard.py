@@ -5,11 +5,13 @@ the total is theirs."""
 
 from __future__ import annotations
 
+import csv
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from statistics import median
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
@@ -25,11 +27,23 @@ By = Literal["post", "article", "channel"]
 SHOWN = (*METRICS, "clicks")
 
 
+# What readers did with a post on its network, added up: the numbers of an interaction.
+ENGAGING = ("likes", "reposts", "replies", "quotes", "shares")
+
+
+def engagement(metrics: dict[str, int | None]) -> int | None:
+    """A post's interactions on its network (likes, reposts, replies, quotes, shares), null
+    where the network told none of them."""
+    told = [metrics[name] for name in ENGAGING if metrics.get(name) is not None]
+    return sum(v for v in told if v is not None) if told else None
+
+
 def by_post(
     engine: Engine,
     since: datetime | None = None,
     channel: str | None = None,
     article: str | None = None,
+    post: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every sent post (newest first) with its latest measurement: `post`, `article`,
     `headline`, `channel`, `type`, `sent_at`, `permalink`, `measured_at` and `metrics` (every
@@ -67,6 +81,8 @@ def by_post(
         query = query.where(posts.c.channel == channel)
     if article is not None:
         query = query.where(articles.c.key == article)
+    if post is not None:
+        query = query.where(posts.c.id == post)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
         codes = {row.id: code_at_end(row.link or "") for row in rows}
@@ -168,3 +184,42 @@ def by_channel(posts_found: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def weekly(
+    posts_found: list[dict[str, Any]], mondays: list[datetime], metric: str
+) -> dict[str, list[int | None]]:
+    """Per channel, a metric (or "engagement") added up per week, the weeks starting at
+    `mondays` (aware, in order; a post counts in the last week begun when it was sent); a week
+    whose posts told no such number is null."""
+    found: dict[str, list[int | None]] = {}
+    for item in posts_found:
+        sent = datetime.fromisoformat(item["sent_at"])
+        week = bisect_right(mondays, sent) - 1
+        if week < 0:
+            continue
+        value = (
+            engagement(item["metrics"]) if metric == "engagement" else item["metrics"].get(metric)
+        )
+        row = found.setdefault(item["channel"], [None] * len(mondays))
+        if value is not None:
+            row[week] = (row[week] or 0) + value
+    return found
+
+
+def _flat(item: dict[str, Any]) -> dict[str, Any]:
+    """A row of CSV: the item's own fields, its metrics (and medians) as columns."""
+    row = {k: v for k, v in item.items() if k not in ("metrics", "medians", "channels")}
+    row |= item["metrics"]
+    row |= {f"median_{k}": v for k, v in item.get("medians", {}).items()}
+    return row
+
+
+def write_csv(items: list[dict[str, Any]], out: TextIO) -> None:
+    """The items (of any grouping) as CSV for a spreadsheet, one column per field and metric."""
+    rows = [_flat(item) for item in items]
+    if not rows:
+        return
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)

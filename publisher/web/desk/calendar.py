@@ -24,6 +24,7 @@ from publisher.web.bodies import Move
 from publisher.web.desk.auth import ApiUser, signed_in
 from publisher.web.desk.base import Pages, RowId, day_in_address
 from publisher.web.desk.turns import TAKE_TURN
+from publisher.web.desk.words import COLOURS
 
 VIEWS = ("week", "month")
 # Posts shown in one hour of the week or one day of the month; the rest are a link to the
@@ -35,8 +36,6 @@ PER_DAY = 6
 DAY_STARTS = 6
 # The legend hints a channel's next free slot within so many days.
 HINTED_DAYS = 14
-# Channel colours are a palette of this many (desk.css `.ch-0` …), assigned in configured order.
-COLOURS = 8
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ class Calendar:
         self.desk = desk
         self.engine = desk.engine
         self.settings = desk.settings
-        self.colours = {name: n % COLOURS for n, name in enumerate(self.settings.channels)}
+        self.colours = desk.words.colours
         self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
         self.router.add_api_route("/plan", self.page, methods=["GET"], response_class=HTMLResponse)
         self.router.add_api_route("/api/posts/{post_id}/move", self.move, methods=["POST"])

@@ -26,6 +26,7 @@ from publisher.web.desk.intake import Intake
 from publisher.web.desk.overview import Overview
 from publisher.web.desk.planning import Planning
 from publisher.web.desk.posts import PostPages
+from publisher.web.desk.results import Results
 from publisher.web.desk.signin import SignIn
 from publisher.web.desk.turns import TAKE_TURN
 from publisher.web.desk.words import Words
@@ -65,6 +66,7 @@ class DeskPages:
             overview.router,
             BulkForm(overview).router,
             Calendar(self).router,
+            Results(self).router,
         ]
         changes = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
         changes.add_api_route("/api/changes", self.changes, methods=["GET"])

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from publisher import actions, roster
 from publisher.catalogue import reach, table, unit
 from publisher.clock import utcnow
-from publisher.engine import verbs
+from publisher.engine import scorecard, verbs
 from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
 from publisher.engine.listings import fan_out_summary, show_post
 from publisher.engine.queue import LinkMissing, QueueError, open_slots
@@ -161,7 +161,9 @@ class PostPages:
             )
         if message is None and done in DONE:
             message = self.desk.t(f"post_{done}")
+        measured = scorecard.by_post(self.engine, post=post_id) if state == "sent" else []
         context |= {
+            "results": measured[0] if measured else None,
             "message": message,
             "status_error": status >= 400,
             "done": done,

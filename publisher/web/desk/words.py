@@ -17,6 +17,10 @@ from publisher.config import Settings
 DAY = {"de": "EEE d. MMM", "en": "EEE d MMM"}
 
 
+# Channel colours are a palette of this many (desk.css `.ch-0` …).
+COLOURS = 8
+
+
 class Words:
     """The desk's ways of writing, for one language; the templates call them by name."""
 
@@ -25,6 +29,8 @@ class Words:
         self.language = language
         self.texts = table(language, "desk")
         self.locale = Locale.parse(language if language in DAY else "en")
+        # Each channel's colour (desk.css `.ch-0` …), in configured order, for calendar and charts.
+        self.colours = {name: n % COLOURS for n, name in enumerate(settings.channels)}
 
     def when(self, value: datetime | str | None, channel: str | None = None) -> str:
         """A time (aware, or ISO 8601) in the channel's zone (else the newsroom's)."""
@@ -33,6 +39,14 @@ class Words:
         at = datetime.fromisoformat(value) if isinstance(value, str) else value
         zone = self.settings.channel_tz(channel) if channel else self.settings.tz
         return moment(at, zone, self.language)
+
+    def day_month(self, value: date) -> str:
+        """A day and its month, short, as a chart's axis names a week ("7. Dez.", "7 Dec")."""
+        return str(
+            format_date(
+                value, "d. MMM" if self.locale.language == "de" else "d MMM", locale=self.locale
+            )
+        )
 
     def day(self, value: date) -> str:
         """A day as a calendar heads it ("Mi. 2. Dez.", "Wed 2 Dec")."""

@@ -1,0 +1,121 @@
+"""The desk's Results page: the best posts of the day and of the week, each article's scorecard
+across networks, every channel's trend over the last weeks (a chart drawn here as SVG, its
+numbers in a table beside it), and the numbers as CSV for a spreadsheet."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from publisher.catalogue import moment, number
+from publisher.clock import utcnow
+from publisher.engine import scorecard
+from publisher.web.desk.auth import signed_in
+from publisher.web.desk.base import Pages
+from publisher.web.desk.chart import trend_svg
+from publisher.web.desk.turns import TAKE_TURN
+from publisher.web.desk.words import COLOURS
+
+# The best posts shown, the articles scored, and the weeks a trend goes back.
+BEST = 5
+ARTICLES = 10
+WEEKS = 8
+# The numbers the page shows for a post, in its columns' order.
+COLUMNS = ("clicks", "impressions", "engagement", "platform_clicks", "reads")
+
+
+def _score(item: dict[str, Any]) -> tuple[int, int]:
+    """How a post ranks among the best: the newsroom's own clicks first, then interactions."""
+    metrics = item["metrics"]
+    return metrics.get("clicks") or 0, metrics.get("engagement") or 0
+
+
+def _sent(item: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(item["sent_at"])
+
+
+def _with_engagement(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for item in items:
+        item["metrics"]["engagement"] = scorecard.engagement(item["metrics"])
+    return items
+
+
+class Results:
+    """The Results page of one desk."""
+
+    def __init__(self, desk: Pages) -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.settings = desk.settings
+        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
+        route = self.router.add_api_route
+        route("/results", self.page, methods=["GET"], response_class=HTMLResponse)
+        route("/results.csv", self.csv, methods=["GET"])
+
+    def page(self, request: Request) -> Response:
+        """What the last day, week and weeks achieved."""
+        zone, language = self.settings.tz, self.desk.language
+        now = utcnow()
+        today = datetime.combine(now.astimezone(zone).date(), time(), zone)
+        monday = today - timedelta(days=today.weekday())
+        mondays = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+        found = _with_engagement(scorecard.by_post(self.engine, since=mondays[0]))
+        week = [
+            item
+            for item in found
+            if datetime.fromisoformat(item["sent_at"]) >= now - timedelta(days=7)
+        ]
+        day = [item for item in week if datetime.fromisoformat(item["sent_at"]) >= today]
+        articles = sorted(
+            _with_engagement(scorecard.by_article(week)),
+            key=lambda a: (a["metrics"]["clicks"] or 0, a["metrics"]["engagement"] or 0),
+            reverse=True,
+        )[:ARTICLES]
+        labels = [self.desk.words.day_month(m) for m in mondays]
+        trends = []
+        for metric in ("clicks", "engagement"):
+            rows = scorecard.weekly(found, mondays, metric)
+            if not any(v is not None for row in rows.values() for v in row):
+                continue
+            title = self.desk.t("results_trend", metric=self.desk.t(f"metric_{metric}"))
+            series = {
+                name: (
+                    self.settings.label(name),
+                    self.desk.words.colours.get(name, COLOURS - 1),
+                    row,
+                )
+                for name, row in rows.items()
+            }
+            trends.append(
+                {
+                    "title": title,
+                    "svg": trend_svg(title, labels, series, lambda v: number(v, language)),
+                    "rows": series,
+                }
+            )
+        context = {
+            "best_day": sorted(day, key=_score, reverse=True)[:BEST],
+            "best_week": sorted(week, key=_score, reverse=True)[:BEST],
+            "articles": articles,
+            "trends": trends,
+            "labels": labels,
+            "columns": COLUMNS,
+            "shown": lambda value: "–" if value is None else number(value, language),
+            "sent": lambda item: moment(_sent(item), zone, language),
+        }
+        return self.desk.render(request, "results.html.j2", context)
+
+    def csv(self) -> Response:
+        """Every post of the last weeks with its numbers, for a spreadsheet."""
+        since = utcnow() - timedelta(weeks=WEEKS)
+        out = io.StringIO()
+        scorecard.write_csv(scorecard.by_post(self.engine, since=since), out)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+        )
