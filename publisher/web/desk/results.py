@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
 
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
 from publisher.engine import scorecard
+from publisher.engine.listings import change_version
+from publisher.engine.schema import link_clicks, measurements
 from publisher.web.desk.auth import signed_in
 from publisher.web.desk.base import Pages
 from publisher.web.desk.chart import trend_svg
@@ -26,6 +30,8 @@ ARTICLES = 10
 WEEKS = 8
 # The numbers the page shows for a post, in its columns' order.
 COLUMNS = ("clicks", "impressions", "engagement", "platform_clicks", "reads")
+# Seconds the numbers read are shown again while nothing else changed.
+FRESH_FOR = 60.0
 
 
 def _score(item: dict[str, Any]) -> tuple[int, int]:
@@ -55,27 +61,54 @@ class Results:
         route = self.router.add_api_route
         route("/results", self.page, methods=["GET"], response_class=HTMLResponse)
         route("/results.csv", self.csv, methods=["GET"])
+        self._kept: tuple[tuple[Any, ...], float, dict[str, Any]] | None = None
 
     def page(self, request: Request) -> Response:
         """What the last day, week and weeks achieved."""
         zone, language = self.settings.tz, self.desk.language
-        now = utcnow()
-        today = datetime.combine(now.astimezone(zone).date(), time(), zone)
+        context = {
+            **self._summary(utcnow().replace(minute=0, second=0, microsecond=0)),
+            "columns": COLUMNS,
+            "shown": lambda value: "–" if value is None else number(value, language),
+            "sent": lambda item: moment(_sent(item), zone, language),
+        }
+        return self.desk.render(request, "results.html.j2", context)
+
+    def _summary(self, hour: datetime) -> dict[str, Any]:
+        """The page's lists and charts as of `hour`: worked out again when a post, a
+        measurement or an hour's clicks changed, or the hour did, and at least once a minute
+        (clicks within one hour)."""
+        with self.engine.connect() as connection:
+            stamp = (
+                hour,
+                change_version(connection),
+                *connection.execute(select(func.max(measurements.c.id))).one(),
+                *connection.execute(
+                    select(func.count(), func.max(link_clicks.c.hour)).select_from(link_clicks)
+                ).one(),
+            )
+        kept = self._kept
+        if kept is not None and kept[0] == stamp and monotonic() - kept[1] < FRESH_FOR:
+            return kept[2]
+        summary = self._work_out(hour)
+        self._kept = (stamp, monotonic(), summary)
+        return summary
+
+    def _work_out(self, hour: datetime) -> dict[str, Any]:
+        zone, language = self.settings.tz, self.desk.language
+        today = datetime.combine(hour.astimezone(zone).date(), time(), zone)
         monday = today - timedelta(days=today.weekday())
         mondays = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
         found = _with_engagement(scorecard.by_post(self.engine, since=mondays[0]))
-        week = [
-            item
-            for item in found
-            if datetime.fromisoformat(item["sent_at"]) >= now - timedelta(days=7)
-        ]
-        day = [item for item in week if datetime.fromisoformat(item["sent_at"]) >= today]
+        week = [item for item in found if _sent(item) >= hour - timedelta(days=7)]
+        day = [item for item in week if _sent(item) >= today]
         articles = sorted(
             _with_engagement(scorecard.by_article(week)),
             key=lambda a: (a["metrics"]["clicks"] or 0, a["metrics"]["engagement"] or 0),
             reverse=True,
         )[:ARTICLES]
         labels = [self.desk.words.day_month(m) for m in mondays]
+        colours = self.desk.words.colours
         trends = []
         for metric in ("clicks", "engagement"):
             rows = scorecard.weekly(found, mondays, metric)
@@ -83,31 +116,18 @@ class Results:
                 continue
             title = self.desk.t("results_trend", metric=self.desk.t(f"metric_{metric}"))
             series = {
-                name: (
-                    self.settings.label(name),
-                    self.desk.words.colours.get(name, COLOURS - 1),
-                    row,
-                )
+                name: (self.settings.label(name), colours.get(name, COLOURS - 1), row)
                 for name, row in rows.items()
             }
-            trends.append(
-                {
-                    "title": title,
-                    "svg": trend_svg(title, labels, series, lambda v: number(v, language)),
-                    "rows": series,
-                }
-            )
-        context = {
+            svg = trend_svg(title, labels, series, lambda v: number(v, language))
+            trends.append({"title": title, "svg": svg, "rows": series})
+        return {
             "best_day": sorted(day, key=_score, reverse=True)[:BEST],
             "best_week": sorted(week, key=_score, reverse=True)[:BEST],
             "articles": articles,
             "trends": trends,
             "labels": labels,
-            "columns": COLUMNS,
-            "shown": lambda value: "–" if value is None else number(value, language),
-            "sent": lambda item: moment(_sent(item), zone, language),
         }
-        return self.desk.render(request, "results.html.j2", context)
 
     def csv(self) -> Response:
         """Every post of the last weeks with its numbers, for a spreadsheet."""
