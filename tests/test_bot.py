@@ -20,11 +20,12 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.bot import BotThread
 from publisher.catalogue import en
+from publisher.channels import Result
 from publisher.clock import utcnow
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.engine import queue, verbs
 from publisher.engine.pauses import active_pauses
-from publisher.engine.schema import deliveries, posts
+from publisher.engine.schema import deliveries, measurements, posts
 from publisher.engine.slots import When
 from publisher.engine.subscribers import import_numbers
 from publisher.logs import quiet_libraries
@@ -324,6 +325,38 @@ def test_list_show_and_log(running, engine, desk_settings) -> None:
     assert f"#{post_id}" in reply_after(running, "/list")
     assert "Die Schlagzeile" in reply_after(running, f"/show {post_id}")
     assert "No deliveries" in reply_after(running, "/log")
+
+
+def sent_and_measured(engine: Engine, settings: Settings, channel: str, **numbers: int) -> int:
+    """A post sent a moment ago on `channel`, its network's numbers measured."""
+    post_id = queue_post(engine, settings, channel)
+    with engine.begin() as connection:
+        connection.execute(
+            update(posts).where(posts.c.id == post_id).values(state="sent", sent_at=utcnow())
+        )
+        connection.execute(
+            insert(measurements).values(
+                post_id=post_id,
+                channel=channel,
+                point="first",
+                measured_at=utcnow(),
+                metrics=Result.of({}, **numbers).metrics,
+                raw={},
+            )
+        )
+    return post_id
+
+
+def test_stats_lists_todays_best_posts_with_their_numbers(running, engine, desk_settings) -> None:
+    few = sent_and_measured(engine, desk_settings, "x_main", likes=3)
+    many = sent_and_measured(engine, desk_settings, "telegram", likes=40, reposts=12)
+    answer = reply_after(running, "/stats")
+    assert answer.index(f"#{many}") < answer.index(f"#{few}")
+    assert "– clicks · 52 interactions" in answer
+
+
+def test_stats_before_anything_was_sent_today_says_so(running) -> None:
+    assert reply_after(running, "/stats") == "No post has been sent today yet."
 
 
 def test_failed_post_is_notified_with_buttons_that_work(running, engine, desk_settings) -> None:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import secrets
+from datetime import datetime, time
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
@@ -23,8 +24,9 @@ from publisher.bot.drafts import Drafts
 from publisher.bot.menu import help_text, usage
 from publisher.bot.talk import Talk, fit
 from publisher.catalogue import unit
+from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue, verbs
+from publisher.engine import queue, scorecard, verbs
 from publisher.engine.deliverylog import LogFilter, log_page
 from publisher.engine.lifecycle import for_approvers
 from publisher.engine.listings import fan_out_summary, list_posts, show_post
@@ -38,6 +40,10 @@ logger = logging.getLogger("publisher.bot")
 MOST_PENDING_EDITS = 100
 # A message that starts with this is an article's address.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+# The day's best posts /stats lists.
+BEST_TODAY = 5
 
 
 class PendingEdit(NamedTuple):
@@ -134,6 +140,22 @@ class BotHandlers(Talk):
         log = await self.run(update, self._log)
         if log is not None:
             await self.reply(update, log)
+
+    def _stats(self) -> str:
+        today = datetime.combine(
+            utcnow().astimezone(self.settings.tz).date(), time(), self.settings.tz
+        )
+        best = scorecard.ranked(scorecard.by_post(self.engine, since=today))[:BEST_TODAY]
+        if not best:
+            return self.say("stats_none")
+        return "\n".join(
+            [self.say("stats_head"), *(render.stats_line(item, self) for item in best)]
+        )
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        answer = await self.run(update, self._stats)
+        if answer is not None:
+            await self.reply(update, answer)
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         post_id = await self._post_id(update, context, "show")

@@ -23,6 +23,7 @@ COMMANDS = (
     Command("queue", "queue", "command_args_queue"),
     Command("list", "list"),
     Command("log", "log"),
+    Command("stats", "stats"),
     Command("show", "show", "command_args_post"),
     Command("edit", "edit", "command_args_edit"),
     Command("approve", "approve", "command_args_post"),

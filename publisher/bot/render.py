@@ -13,6 +13,7 @@ from publisher.bot.talk import Talk
 from publisher.channels.base import Channel
 from publisher.engine.deliverylog import LogRow
 from publisher.engine.listings import FanOutSummary
+from publisher.engine.scorecard import engagement
 
 
 def state(post: dict[str, Any], t: Callable[..., str]) -> str:
@@ -41,6 +42,19 @@ def log_line(row: LogRow, talk: Talk) -> str:
     link = f' <a href="{escape(row.permalink)}">↗</a>' if row.permalink else ""
     error = f" – {escape(row.error[:80])}" if row.error else ""
     return f"{head} {talk.say('outcome_' + row.outcome)}{link}{error}"
+
+
+def stats_line(item: dict[str, Any], talk: Talk) -> str:
+    """One of the day's best posts: its number, channel and headline, clicks and interactions."""
+    metrics = item["metrics"]
+    told = {
+        name: "–" if value is None else talk.num(value)
+        for name, value in (("clicks", metrics.get("clicks")), ("engagement", engagement(metrics)))
+    }
+    return (
+        f"#{item['post']} <b>{escape(talk.label(item['channel']))}</b> "
+        f"{escape(str(item['headline'])[:60])} – {talk.say('stats_numbers', **told)}"
+    )
 
 
 def post_detail(post: dict[str, Any], talk: Talk, fan_out: FanOutSummary | None = None) -> str:

@@ -354,6 +354,10 @@ DESK: dict[str, str] = {
 }
 
 BOT: dict[str, str] = {
+    "command_stats": "Die besten Beiträge heute",
+    "stats_head": "<b>Die besten Beiträge heute</b> (Klicks auf unsere Links, dann Interaktionen):",
+    "stats_none": "Heute ist noch kein Beitrag gesendet worden.",
+    "stats_numbers": "{clicks} Klicks · {engagement} Interaktionen",
     "help_intro": "<b>publisher</b>, der Social Desk\nEinen Artikel-Link schicken, oder:",
     "help_times": "Zeiten: 9:30, morgen 8 Uhr, 03.12. 08:00, +15 min, jetzt, next",
     "command_queue": "Teaser eines Artikels ansehen und einplanen",

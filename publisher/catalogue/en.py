@@ -353,6 +353,10 @@ DESK: dict[str, str] = {
 }
 
 BOT: dict[str, str] = {
+    "command_stats": "Today's best posts",
+    "stats_head": "<b>Today's best posts</b> (clicks on our links, then interactions):",
+    "stats_none": "No post has been sent today yet.",
+    "stats_numbers": "{clicks} clicks · {engagement} interactions",
     "help_intro": "<b>publisher</b>, the social desk\nSend an article's link, or:",
     "help_times": "Times: 9:30, tomorrow 8am, 03.12. 08:00, +15 min, now, next",
     "command_queue": "Preview an article's teasers and queue them",

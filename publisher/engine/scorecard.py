@@ -38,6 +38,15 @@ def engagement(metrics: dict[str, int | None]) -> int | None:
     return sum(v for v in told if v is not None) if told else None
 
 
+def ranked(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Posts best first: by the newsroom's own clicks, then by interactions on the network."""
+    return sorted(
+        items,
+        key=lambda item: (item["metrics"].get("clicks") or 0, engagement(item["metrics"]) or 0),
+        reverse=True,
+    )
+
+
 def by_post(
     engine: Engine,
     since: datetime | None = None,

@@ -34,12 +34,6 @@ COLUMNS = ("clicks", "impressions", "engagement", "platform_clicks", "reads")
 FRESH_FOR = 60.0
 
 
-def _score(item: dict[str, Any]) -> tuple[int, int]:
-    """How a post ranks among the best: the newsroom's own clicks first, then interactions."""
-    metrics = item["metrics"]
-    return metrics.get("clicks") or 0, metrics.get("engagement") or 0
-
-
 def _sent(item: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(item["sent_at"])
 
@@ -122,8 +116,8 @@ class Results:
             svg = trend_svg(title, labels, series, lambda v: number(v, language))
             trends.append({"title": title, "svg": svg, "rows": series})
         return {
-            "best_day": sorted(day, key=_score, reverse=True)[:BEST],
-            "best_week": sorted(week, key=_score, reverse=True)[:BEST],
+            "best_day": scorecard.ranked(day)[:BEST],
+            "best_week": scorecard.ranked(week)[:BEST],
             "articles": articles,
             "trends": trends,
             "labels": labels,
