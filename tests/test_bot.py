@@ -155,7 +155,7 @@ def test_command_list_is_registered_with_telegram(running) -> None:
     english = running.sent("setMyCommands")[0]
     names = [c["command"] for c in json.loads(english["commands"])]
     assert names == [
-        "queue", "list", "log", "show", "edit", "approve", "cancel", "retry", "pause",
+        "queue", "list", "log", "stats", "show", "edit", "approve", "cancel", "retry", "pause",
         "resume", "help",
     ]  # fmt: skip
     assert "language_code" not in english
