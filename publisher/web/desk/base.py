@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Protocol
 
-from fastapi import Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
@@ -15,6 +15,8 @@ from publisher.clock import FIRST_DAY, LAST_DAY
 from publisher.config import Settings
 from publisher.engine.schema import MAX_ROW_ID
 from publisher.errors import EditorError
+from publisher.web.desk.auth import signed_in
+from publisher.web.desk.turns import TAKE_TURN
 from publisher.web.desk.words import Words
 
 # A post's or an article's number in an address: a number no row can have is no page.
@@ -39,6 +41,18 @@ class Pages(Protocol):
 
     @property
     def words(self) -> Words: ...
+
+
+class PageGroup:
+    """A group of the desk's pages for signed-in editors: the desk it belongs to, the queue's
+    database, the newsroom's settings, and the router its routes go on (each request signed in
+    and taking its turn)."""
+
+    def __init__(self, desk: Pages) -> None:
+        self.desk = desk
+        self.engine = desk.engine
+        self.settings = desk.settings
+        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
 
 
 def local_path(path: str) -> str:

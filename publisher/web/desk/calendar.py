@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from publisher import actions
@@ -21,9 +21,8 @@ from publisher.engine.slots import free_slots, local_slot
 from publisher.engine.timetable import cells, taken_near
 from publisher.errors import EditorError
 from publisher.web.bodies import Move
-from publisher.web.desk.auth import ApiUser, signed_in
-from publisher.web.desk.base import Pages, RowId, day_in_address
-from publisher.web.desk.turns import TAKE_TURN
+from publisher.web.desk.auth import ApiUser
+from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address
 from publisher.web.desk.words import COLOURS
 
 VIEWS = ("week", "month")
@@ -73,15 +72,12 @@ class Cell:
     more: int = 0
 
 
-class Calendar:
+class Calendar(PageGroup):
     """The calendar page and the move it offers."""
 
     def __init__(self, desk: Pages) -> None:
-        self.desk = desk
-        self.engine = desk.engine
-        self.settings = desk.settings
+        super().__init__(desk)
         self.colours = desk.words.colours
-        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
         self.router.add_api_route("/plan", self.page, methods=["GET"], response_class=HTMLResponse)
         self.router.add_api_route("/api/posts/{post_id}/move", self.move, methods=["POST"])
 

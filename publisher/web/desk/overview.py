@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from publisher import actions
@@ -22,9 +22,8 @@ from publisher.engine.listings import PostFilter, page_of_posts
 from publisher.engine.pauses import active_pauses
 from publisher.engine.subscribers import counts as subscriber_counts
 from publisher.errors import EditorError
-from publisher.web.desk.auth import CheckedForm, DeskUser, form_once, require_approver, signed_in
-from publisher.web.desk.base import Pages, RowId, day_in_address, local_path
-from publisher.web.desk.turns import TAKE_TURN
+from publisher.web.desk.auth import CheckedForm, DeskUser, form_once, require_approver
+from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address, local_path
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
@@ -39,14 +38,11 @@ SHOWN_OUTCOMES = tuple(
 )
 
 
-class Overview:
+class Overview(PageGroup):
     """The overview pages of one desk (its templates, its user and its database)."""
 
     def __init__(self, desk: Pages) -> None:
-        self.desk = desk
-        self.engine = desk.engine
-        self.settings = desk.settings
-        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
+        super().__init__(desk)
         route = self.router.add_api_route
         route("/queue", self.queue, methods=["GET"], response_class=HTMLResponse)
         route("/posts/{post_id}/{action}", self.post_action, methods=["POST"])

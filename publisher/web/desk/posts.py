@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
@@ -23,10 +23,9 @@ from publisher.engine.release import stored_article
 from publisher.engine.schema import post_events, posts
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
-from publisher.web.desk.auth import CheckedForm, DeskUser, signed_in
-from publisher.web.desk.base import Pages, RowId
+from publisher.web.desk.auth import CheckedForm, DeskUser
+from publisher.web.desk.base import PageGroup, Pages, RowId
 from publisher.web.desk.images import through_desk
-from publisher.web.desk.turns import TAKE_TURN
 
 # Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
 SHOWN_DELIVERIES = 50
@@ -34,14 +33,11 @@ SHOWN_DELIVERIES = 50
 DONE = ("edited", "edited_again", "approve", "cancel", "restore", "reschedule", "retry")
 
 
-class PostPages:
+class PostPages(PageGroup):
     """The post view and its forms."""
 
     def __init__(self, desk: Pages) -> None:
-        self.desk = desk
-        self.engine = desk.engine
-        self.settings = desk.settings
-        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
+        super().__init__(desk)
         self.router.add_api_route(
             "/posts/{post_id}", self.view, methods=["GET"], response_class=HTMLResponse
         )

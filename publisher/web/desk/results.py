@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from time import monotonic
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
@@ -18,10 +18,8 @@ from publisher.clock import utcnow
 from publisher.engine import scorecard
 from publisher.engine.listings import change_version
 from publisher.engine.schema import link_clicks, measurements
-from publisher.web.desk.auth import signed_in
-from publisher.web.desk.base import Pages
+from publisher.web.desk.base import PageGroup, Pages
 from publisher.web.desk.chart import trend_svg
-from publisher.web.desk.turns import TAKE_TURN
 from publisher.web.desk.words import COLOURS
 
 # The best posts shown, the articles scored, and the weeks a trend goes back.
@@ -44,14 +42,11 @@ def _with_engagement(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-class Results:
+class Results(PageGroup):
     """The Results page of one desk."""
 
     def __init__(self, desk: Pages) -> None:
-        self.desk = desk
-        self.engine = desk.engine
-        self.settings = desk.settings
-        self.router = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
+        super().__init__(desk)
         route = self.router.add_api_route
         route("/results", self.page, methods=["GET"], response_class=HTMLResponse)
         route("/results.csv", self.csv, methods=["GET"])
