@@ -281,6 +281,9 @@ class Channel(ABC):
     subscribable: ClassVar[bool] = False
     # Posts whose results one call to the platform asks for (0: it tells none; `results`).
     results_per_call: ClassVar[int] = 0
+    # What the platform's link-preview fetcher says in its User-Agent (lower case): its visits
+    # to a redirect link make the post's card, they are no reader's click.
+    card_fetchers: ClassVar[tuple[str, ...]] = ()
     # Whether a post's results are the statuses the platform reported of each message sent for
     # it (sent, delivered, read), as the engine recorded them, rather than numbers asked for.
     results_from_statuses: ClassVar[bool] = False

@@ -97,6 +97,7 @@ class Bluesky(Channel):
     display_name = "Bluesky"
     order = 45
     results_per_call = 25
+    card_fetchers = ("cardyb", "bluesky")
     icon = (
         "M5.2 3.4C7.6 5.2 10.2 8.9 11.1 10.9c.9-2 3.5-5.7 5.9-7.5 1.7-1.3 4.5-2.3 4.5.9 0 .6-.4 "
         "5.3-.6 6.1-.7 2.7-3.5 3.4-6 3 4.4.8 5.5 3.2 3.1 5.7-4.6 4.7-6.6-1.2-7.1-2.7l-.1-.3"

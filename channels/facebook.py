@@ -60,6 +60,7 @@ class Facebook(Channel):
     display_name = "Facebook"
     order = 20
     results_per_call = 50
+    card_fetchers = ("facebookexternalhit", "facebot", "meta-externalagent")
     share_rank = 2
     icon = (
         "M13.5 22v-8h2.7l.4-3.1h-3.1V8.9c0-.9.3-1.5 1.6-1.5h1.7V4.6a22 22 0 0 0-2.4-.1c-2.4 "

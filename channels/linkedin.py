@@ -104,6 +104,7 @@ class LinkedIn(Channel):
     unit = "characters"
     can_lookup = True
     results_per_call = 20
+    card_fetchers = ("linkedinbot",)
     Options = LinkedInOptions
     config: LinkedInOptions
 

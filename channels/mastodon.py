@@ -94,6 +94,7 @@ class Mastodon(Channel):
     order = 50
     # One status a call: the API reads one by its id.
     results_per_call = 1
+    card_fetchers = ("mastodon",)
     icon = (
         "M21.3 13.9c-.3 1.5-2.6 3.1-5.3 3.4-1.4.2-2.8.3-4.2.3-2.4-.1-4.3-.6-4.3-.6v.7c.3 2.4 2.4 "
         "2.6 4.3 2.6 2 .1 3.7-.5 3.7-.5l.1 1.8s-1.4.8-3.8.9c-1.4.1-3.1 0-5-.5C2.6 21 1.9 16.6 1.8 "

@@ -195,6 +195,7 @@ class Telegram(Channel):
 
     type = "telegram"
     display_name = NAME
+    card_fetchers = ("telegrambot",)
     order = 40
     share_rank = 4
     icon = (

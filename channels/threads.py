@@ -81,6 +81,7 @@ class Threads(Channel):
     type = "threads"
     # One post a call: insights are read per post.
     results_per_call = 1
+    card_fetchers = ("facebookexternalhit", "meta-externalagent")
     display_name = "Threads"
     order = 55
     icon = (

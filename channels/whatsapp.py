@@ -98,6 +98,7 @@ class WhatsApp(Channel):
     subscribable = True
     # The Cloud API has no numbers per message but its statuses: sent, delivered, read.
     results_from_statuses = True
+    card_fetchers = ("whatsapp",)
     Options = WhatsAppOptions
     config: WhatsAppOptions
 

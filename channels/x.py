@@ -139,6 +139,7 @@ class X(Channel):
     unit = "weighted characters"
     can_lookup = True
     results_per_call = 100
+    card_fetchers = ("twitterbot",)
     Options = XOptions
     config: XOptions
 

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime
+from functools import cache
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from publisher.catalogue import translator
+from publisher.channels import channel_classes
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.clicks import add_clicks, target_of
@@ -36,23 +38,28 @@ FLUSH_EVERY = 5.0
 KNOWN_AT_MOST = 100_000
 UNKNOWN_AT_MOST = 10_000
 UNKNOWN_FOR = 5.0
-# Link-preview fetchers and crawlers by their user agents: their requests are not a reader's.
-# A bare "bot" is not enough: phones named "Cubot" would count as machines.
-CRAWLERS = re.compile(
-    r"bot/|crawl|spider|slurp|facebookexternalhit|facebot|meta-externalagent|"
-    r"twitterbot|telegrambot|whatsapp|linkedinbot|slackbot|discordbot|mastodon|cardyb|"
-    r"bluesky|googlebot|google-inspectiontool|bingbot|bingpreview|applebot|yandex|"
-    r"duckduckbot|baiduspider|pinterest|redditbot|skypeuripreview|embedly|iframely|"
-    r"outbrain|quora link preview|vkshare|w3c_validator|python-requests|curl/|wget/|"
-    r"headlesschrome|preview",
-    re.IGNORECASE,
+# Crawlers and link-preview fetchers of places that are not our channels, by their user agents;
+# each channel names its platform's own (`card_fetchers`). A bare "bot" is not enough: phones
+# named "Cubot" would count as machines.
+CRAWLERS = (
+    r"bot/|crawl|spider|slurp|slackbot|discordbot|googlebot|google-inspectiontool|bingbot|"
+    r"bingpreview|applebot|yandex|duckduckbot|baiduspider|pinterest|redditbot|skypeuripreview|"
+    r"embedly|iframely|outbrain|quora link preview|vkshare|w3c_validator|python-requests|"
+    r"curl/|wget/|headlesschrome|preview"
 )
+
+
+@cache
+def _machines() -> re.Pattern[str]:
+    fetchers = {name for kind in channel_classes() for name in kind.card_fetchers}
+    alternatives = "|".join([CRAWLERS, *map(re.escape, sorted(fetchers))])
+    return re.compile(alternatives, re.IGNORECASE)
 
 
 def is_crawler(user_agent: str) -> bool:
     """Whether a request with this user agent comes from a machine, not a reader (a request
     without one is taken for a machine's too)."""
-    return not user_agent.strip() or CRAWLERS.search(user_agent) is not None
+    return not user_agent.strip() or _machines().search(user_agent) is not None
 
 
 class ClickCounter:
