@@ -33,7 +33,13 @@ from publisher.channels.base import (
     Result,
     Teaser,
 )
-from publisher.channels.graph import GraphClient, GraphOptions, token_findings
+from publisher.channels.graph import (
+    GraphClient,
+    GraphOptions,
+    insight_values,
+    no_such_object,
+    token_findings,
+)
 from publisher.channels.secrets import secret
 from publisher.channels.text import same_text, share_query, utf16_length
 
@@ -42,8 +48,6 @@ RESULT_FIELDS = (
     "shares,comments.summary(true).limit(0),"
     "insights.metric(post_media_view,post_clicks,post_reactions_by_type_total)"
 )
-# The Graph API's codes for an id it does not know: some aliases do not exist, no such object.
-UNKNOWN_IDS = {"803", "100"}
 
 
 class FacebookOptions(GraphOptions):
@@ -154,7 +158,7 @@ class Facebook(Channel):
         try:
             return self._results(remote_ids)
         except ChannelError as exc:
-            if not _unknown_id(exc):
+            if not no_such_object(exc):
                 raise
         # A post of them is gone (deleted on Facebook): the others are asked one by one.
         if len(remote_ids) == 1:
@@ -176,11 +180,7 @@ class Facebook(Channel):
             node = answer.get(post_id)
             if not isinstance(node, dict):
                 continue
-            insights = {
-                str(item.get("name")): (item.get("values") or [{}])[0].get("value")
-                for item in (node.get("insights") or {}).get("data") or []
-                if isinstance(item, dict)
-            }
+            insights = insight_values(node.get("insights"))
             reactions = insights.get("post_reactions_by_type_total")
             comments = (node.get("comments") or {}).get("summary") or {}
             found[post_id] = Result.of(
@@ -203,7 +203,3 @@ class Facebook(Channel):
 
     def close(self) -> None:
         self.client.close()
-
-
-def _unknown_id(error: ChannelError) -> bool:
-    return error.kind == "permanent" and (error.code or "").split("/")[0] in UNKNOWN_IDS

@@ -238,3 +238,22 @@ def token_findings(client: GraphClient, token: str) -> list[Finding]:
         days = left / 86400
         return [Finding("warning", f"token expires in {days:.1f} days, on {when}: renew it")]
     return [Finding("ok", f"token valid until {when}")]
+
+
+# Codes of an id the Graph API does not know (any more): some aliases do not exist (803, when
+# several are asked at once), an object that does not exist (100).
+UNKNOWN_OBJECT = frozenset({"803", "100"})
+
+
+def no_such_object(error: ChannelError) -> bool:
+    """Whether a refusal says the object asked for is not there (deleted, or never was)."""
+    return error.kind == "permanent" and (error.code or "").split("/")[0] in UNKNOWN_OBJECT
+
+
+def insight_values(insights: Any) -> dict[str, Any]:
+    """An insights answer's `data` as each metric's (lifetime) value by its name."""
+    return {
+        str(item.get("name")): (item.get("values") or [{}])[0].get("value")
+        for item in (insights or {}).get("data") or []
+        if isinstance(item, dict)
+    }

@@ -40,7 +40,13 @@ from publisher.channels.base import (
     Result,
     Teaser,
 )
-from publisher.channels.graph import GraphClient, GraphOptions, token_findings
+from publisher.channels.graph import (
+    GraphClient,
+    GraphOptions,
+    insight_values,
+    no_such_object,
+    token_findings,
+)
 from publisher.channels.secrets import secret
 from publisher.channels.text import graphemes, same_text, share_query
 
@@ -56,8 +62,6 @@ INSIGHTS = {
     "quotes": "quotes",
     "shares": "shares",
 }
-# The Graph error code of an object that does not exist (any more).
-NO_SUCH_OBJECT = "100"
 
 
 def threads_length(text: str) -> int:
@@ -183,14 +187,10 @@ class Threads(Channel):
                     "GET", f"{media_id}/insights", token, params={"metric": ",".join(INSIGHTS)}
                 )
             except ChannelError as exc:
-                if exc.kind == "permanent" and (exc.code or "").split("/")[0] == NO_SUCH_OBJECT:
+                if no_such_object(exc):
                     continue  # deleted on Threads: nothing more to measure
                 raise
-            values = {
-                str(item.get("name")): (item.get("values") or [{}])[0].get("value")
-                for item in answer.get("data") or []
-                if isinstance(item, dict)
-            }
+            values = insight_values(answer)
             found[media_id] = Result.of(
                 answer, **{ours: values.get(theirs) for theirs, ours in INSIGHTS.items()}
             )
