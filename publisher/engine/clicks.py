@@ -7,11 +7,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher.channels import Teaser
 from publisher.config import Settings
-from publisher.engine.schema import link_clicks, links
+from publisher.engine.schema import link_clicks, links, upsert
 from publisher.links import code_in
 from publisher.teasers import tracked_url
 
@@ -41,9 +40,8 @@ def keep_links(
         if (code := code_in(base, teaser.link)) is not None
     ]
     if rows:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         connection.execute(
-            dialect.insert(links).on_conflict_do_nothing(index_elements=["code"]), rows
+            upsert(connection, links).on_conflict_do_nothing(index_elements=["code"]), rows
         )
 
 
@@ -59,8 +57,7 @@ def add_clicks(engine: Engine, counted: Mapping[tuple[str, datetime], int]) -> N
     if not counted:
         return
     with engine.begin() as connection:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(link_clicks)
+        statement = upsert(connection, link_clicks)
         connection.execute(
             statement.on_conflict_do_update(
                 index_elements=["code", "hour"],

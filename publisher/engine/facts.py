@@ -10,13 +10,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher import roster
 from publisher.channels import ChannelError
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.schema import channel_facts
+from publisher.engine.schema import channel_facts, upsert
 
 logger = logging.getLogger("publisher.engine.facts")
 
@@ -67,9 +66,10 @@ def relearn(engine: Engine, settings: Settings, name: str) -> Settings:
 def _store(engine: Engine, learned: dict[str, dict[str, Any]]) -> None:
     now = utcnow()
     with engine.begin() as connection:
-        insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
         for name, facts in learned.items():
-            statement = insert(channel_facts).values(channel=name, facts=facts, learned_at=now)
+            statement = upsert(connection, channel_facts).values(
+                channel=name, facts=facts, learned_at=now
+            )
             connection.execute(
                 statement.on_conflict_do_update(
                     index_elements=["channel"], set_={"facts": facts, "learned_at": now}

@@ -15,13 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher.articles import MAX_TAGS, Article, ArticleError
 from publisher.clock import utcnow
 from publisher.config import FeedSettings, Settings
 from publisher.engine.release import release
-from publisher.engine.schema import feed_items, feeds
+from publisher.engine.schema import feed_items, feeds, upsert
 from publisher.intake.feeds import FeedEntry, parse_feed
 from publisher.intake.fetch import fetch
 from publisher.intake.sources import fetch_limits, load_article
@@ -195,9 +194,8 @@ class FeedWatcher:
         }
         with self.engine.begin() as connection:
             # Workers starting together each make a new feed's row: the first one does.
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
             connection.execute(
-                dialect.insert(feeds)
+                upsert(connection, feeds)
                 .values(name=name, **fresh)
                 .on_conflict_do_nothing(index_elements=["name"])
             )

@@ -279,15 +279,14 @@ def plan(
     gap = timedelta(minutes=channel.min_gap)
     first = due_at(connection, settings, name, timing, now)
     # Every step moves the time later: a post more than the gap before the first time is never
-    # in its way, and without a gap or slots none is.
-    if gap <= timedelta(0) and timing.mode != "next_slot":
-        return _settled(adjust, name, first)
+    # in its way, and without a gap or slots none is (nothing is read).
+    in_the_way = gap > timedelta(0) or timing.mode == "next_slot"
     since = min(first, now) - gap
     # Only the posts near the time can be in its way: those of a few days are read, and more
     # only when the time settles beyond them (a busy queue has thousands ahead).
     until = max(first, now) + PLAN_AHEAD
     while True:
-        taken = taken_times(connection, name, since, until)
+        taken = taken_times(connection, name, since, until) if in_the_way else []
         due = first
         # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
         for _ in range(10):
@@ -302,17 +301,6 @@ def plan(
         if due + gap < until:
             return due
         until = due + gap + PLAN_AHEAD
-
-
-def _settled(adjust: Callable[[str, datetime], datetime], name: str, due: datetime) -> datetime:
-    """`due` moved by `adjust` until it stays put (a few rounds settle quiet hours after an
-    embargo)."""
-    for _ in range(10):
-        moved = adjust(name, due)
-        if moved == due:
-            break
-        due = moved
-    return due
 
 
 def add(

@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher import roster
 from publisher.channels import ChannelError, Result, channel_class
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.schema import deliveries, measurements, posts
+from publisher.engine.schema import deliveries, measurements, posts, upsert
 
 logger = logging.getLogger("publisher.results")
 
@@ -194,10 +193,9 @@ class Measurer:
         if not rows:
             return
         with self.engine.begin() as connection:
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
             # Another worker may have measured the same point meanwhile: its numbers stand.
             connection.execute(
-                dialect.insert(measurements).on_conflict_do_nothing(
+                upsert(connection, measurements).on_conflict_do_nothing(
                     index_elements=["post_id", "point"]
                 ),
                 rows,

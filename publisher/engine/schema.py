@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Dialect,
     ForeignKey,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -298,3 +300,11 @@ link_clicks = Table(
     Column("hour", UTCDateTime, primary_key=True),
     Column("clicks", Integer, nullable=False),
 )
+
+
+def upsert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` in the connection's dialect, which can say what a row that is
+    already there does (`on_conflict_do_nothing`, `on_conflict_do_update`)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

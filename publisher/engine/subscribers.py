@@ -15,10 +15,9 @@ from typing import Any
 
 import phonenumbers
 from sqlalchemy import Connection, Engine, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher.clock import utcnow
-from publisher.engine.schema import subscribers
+from publisher.engine.schema import subscribers, upsert
 from publisher.errors import EditorError
 
 # Messages in a row that WhatsApp could not deliver (131026) before a number counts unreachable.
@@ -286,9 +285,8 @@ def heard_from(
     if state is None:
         # Someone who never subscribed only has a window, not a subscription.
         return
-    insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
     created = connection.execute(
-        insert(subscribers)
+        upsert(connection, subscribers)
         .values(
             channel=channel, phone=phone, state=state, source=source, consented_at=at,
             changed_at=at, last_message_at=at, keyword_at=at, failures=0,
