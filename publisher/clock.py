@@ -19,6 +19,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def hour_of(moment: datetime) -> datetime:
+    """The start of the hour `moment` falls in (clicks are counted per hour)."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 def shown(moment: datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
     """`moment` as an editor reads it: local date and time in `zone` with the zone's name."""
     if moment is None:

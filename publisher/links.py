@@ -17,7 +17,7 @@ LINK_SECRET_ENV = "PUBLISHER_LINK_SECRET"
 # 15 bytes of an HMAC: 120 bits, 24 characters, no guessing them.
 CODE_BYTES = 15
 CODE_PATTERN = re.compile(r"[a-z2-7]{24}")
-_AT_END = re.compile(r"/r/([a-z2-7]{24})$")
+_AT_END = re.compile(rf"/r/({CODE_PATTERN.pattern})$")
 
 
 def with_tracking(url: str, params: Mapping[str, str]) -> str:

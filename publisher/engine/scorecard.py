@@ -16,6 +16,7 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from publisher.channels import METRICS
+from publisher.clock import hour_of
 from publisher.engine.clicks import clicks_of
 from publisher.engine.lifecycle import State
 from publisher.engine.schema import articles, measurements, posts
@@ -34,8 +35,8 @@ ENGAGING = ("likes", "reposts", "replies", "quotes", "shares")
 def engagement(metrics: dict[str, int | None]) -> int | None:
     """A post's interactions on its network (likes, reposts, replies, quotes, shares), null
     where the network told none of them."""
-    told = [metrics[name] for name in ENGAGING if metrics.get(name) is not None]
-    return sum(v for v in told if v is not None) if told else None
+    told = [value for name in ENGAGING if (value := metrics.get(name)) is not None]
+    return sum(told) if told else None
 
 
 def ranked(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -126,7 +127,7 @@ def _clicks(
     for row in rows:
         code = codes[row.id]
         if code and row.sent_at is not None:
-            sharing[code].append((row.sent_at.replace(minute=0, second=0, microsecond=0), row.id))
+            sharing[code].append((hour_of(row.sent_at), row.id))
     counted: dict[int, int] = {}
     for code, buckets in clicks_of(connection, sharing).items():
         sent = sorted(sharing[code])

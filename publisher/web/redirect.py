@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher.catalogue import translator
 from publisher.channels import channel_classes
-from publisher.clock import utcnow
+from publisher.clock import hour_of, utcnow
 from publisher.config import Settings
 from publisher.engine.clicks import add_clicks, target_of
 from publisher.links import CODE_PATTERN
@@ -74,9 +74,8 @@ class ClickCounter:
         self._thread: threading.Thread | None = None
 
     def count(self, code: str, at: datetime) -> None:
-        hour = at.replace(minute=0, second=0, microsecond=0)
         with self._lock:
-            self._counted[(code, hour)] += 1
+            self._counted[(code, hour_of(at))] += 1
 
     def flush(self) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from publisher.catalogue import moment, number
-from publisher.clock import utcnow
+from publisher.clock import hour_of, utcnow
 from publisher.engine import scorecard
 from publisher.engine.listings import change_version
 from publisher.engine.schema import link_clicks, measurements
@@ -56,7 +56,7 @@ class Results(PageGroup):
         """What the last day, week and weeks achieved."""
         zone, language = self.settings.tz, self.desk.language
         context = {
-            **self._summary(utcnow().replace(minute=0, second=0, microsecond=0)),
+            **self._summary(hour_of(utcnow())),
             "columns": COLUMNS,
             "shown": lambda value: "–" if value is None else number(value, language),
             "sent": lambda item: moment(_sent(item), zone, language),
