@@ -1,13 +1,15 @@
-"""What an editor asks for, the same from the CLI, the bot and the desk: when posts go out (their
-words read one way, in the newsroom's zone) and queueing an article on channels, all or nothing.
-The editors' verbs on single posts (approve, cancel, retry, …) are `publisher.engine.queue`'s,
-their table `publisher.engine.lifecycle`'s; the CLI, the bot and the desk only parse and render."""
+"""What an editor asks for, the same from the CLI, the bot and the desk: a verb on one post or a
+channel (`apply`, `apply_to_channel`, refused to anyone but an approver where the lifecycle says
+so), when posts go out (their words read one way, in the newsroom's zone), and queueing an
+article on channels, all or nothing. The verbs' rules are `publisher.engine.lifecycle`'s, their
+transactions `publisher.engine.verbs`'; the CLI, the bot and the desk only parse and render."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -16,10 +18,95 @@ from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue, subscribers, verbs
-from publisher.engine.lifecycle import State
+from publisher.engine.lifecycle import APPROVE, EDIT, MARK_SENT, RESCHEDULE, State, for_approvers
+from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError, When
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError
+
+
+class Editor(Protocol):
+    """Who acts, as every surface knows them: the name a post's history keeps ("anna",
+    "telegram:42", "cli") and whether they are an approver (a desk user is one as it is)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def approver(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Someone:
+    """An editor the bot or the command line names: who, and whether an approver."""
+
+    name: str
+    approver: bool = False
+
+
+class ApproversOnly(EditorError):
+    """The action is an approver's (approving, pausing, resuming) and the editor is none."""
+
+
+def may(action: str, editor: Editor) -> bool:
+    """Whether `editor` may take `action` (a post's verb or a channel's action): surfaces ask
+    before they offer it; `apply` refuses it all the same."""
+    return editor.approver or not for_approvers(action)
+
+
+def check(action: str, editor: Editor) -> None:
+    """Refuse (`ApproversOnly`) an action the editor may not take, before anything is done."""
+    if not may(action, editor):
+        raise ApproversOnly(f"only approvers may {action}", key="approvers_only")
+
+
+def apply(
+    engine: Engine,
+    settings: Settings,
+    verb: str,
+    post_id: int,
+    editor: Editor,
+    *,
+    at: str | None = None,
+    seen: str | None = None,
+    permalink: str | None = None,
+    text: str | None = None,
+    without_link: bool = False,
+) -> datetime | None:
+    """Carry out an editor's `verb` on one post: approve (the text version `seen`), cancel,
+    restore, retry, mark sent (with its `permalink`), reschedule (to the time `at` in an
+    editor's words) or edit (to `text`, from the post's version `seen`; `without_link` when the
+    editor confirmed dropping the link). Refused, changing nothing, when the editor may not or
+    the post cannot take it. A reschedule returns the post's new time."""
+    check(verb, editor)
+    by = editor.name
+    if verb == APPROVE.name:
+        verbs.approve(engine, post_id, by, seen=seen)
+    elif verb == MARK_SENT.name:
+        verbs.mark_sent(engine, post_id, permalink, by=by)
+    elif verb == RESCHEDULE.name:
+        return move(engine, settings, post_id, at or "", by=by)
+    elif verb == EDIT.name:
+        new_text = text or ""
+        verbs.edit(engine, settings, post_id, new_text, by, without_link=without_link, seen=seen)
+    elif verb in verbs.ACTIONS:
+        verbs.ACTIONS[verb](engine, post_id, by=by)
+    else:
+        raise QueueError(f"no action {verb!r}", key="no_such_action", action=verb)
+    return None
+
+
+def apply_to_channel(
+    engine: Engine, settings: Settings, action: str, channel: str, editor: Editor, reason: str = ""
+) -> None:
+    """Pause a channel (an emergency stop, with the editor's `reason`) or resume it."""
+    check(action, editor)
+    if action == "pause":
+        verbs.pause(engine, settings, channel, reason or editor.name)
+    elif action == "resume":
+        verbs.resume(engine, settings, channel)
+    else:
+        raise QueueError(f"no action {action!r}", key="no_such_action", action=action)
 
 
 def when(text: str | None, settings: Settings) -> When:

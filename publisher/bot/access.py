@@ -10,7 +10,8 @@ from collections.abc import Callable
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from publisher.engine.lifecycle import for_approvers
+from publisher import actions
+from publisher.actions import Someone
 from publisher.sections import BotSettings
 
 logger = logging.getLogger("publisher.bot")
@@ -46,13 +47,19 @@ class Gate:
             await self.refuse(update)
             raise ApplicationHandlerStop
 
+    def editor(self, update: Update) -> Someone:
+        """Who acts, for `publisher.actions`: the Telegram user, and whether an approver."""
+        return Someone(actor(update), self.approver(update))
+
     async def may(self, update: Update, action: str) -> bool:
         """True when the user may take `action` (an approver, or an action anyone allowed may
-        take); anyone else is told so."""
-        if not for_approvers(action) or self.approver(update):
+        take); anyone else is told so before being offered it."""
+        if actions.may(action, self.editor(update)):
             return True
         if update.effective_message is not None:
-            await update.effective_message.reply_text(self.say("approvers_only"), parse_mode="HTML")
+            await update.effective_message.reply_text(
+                self.say("error_approvers_only"), parse_mode="HTML"
+            )
         return False
 
     async def refuse(self, update: Update) -> None:

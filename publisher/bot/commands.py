@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from publisher import roster
+from publisher import actions, roster
+from publisher.actions import ApproversOnly, Someone
 from publisher.bot import buttons, render
-from publisher.bot.access import actor
 from publisher.bot.buttons import Button, Kind, keyed
 from publisher.bot.drafts import Drafts
 from publisher.bot.menu import help_text, usage
@@ -28,7 +28,6 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue, scorecard, verbs
 from publisher.engine.deliverylog import LogFilter, log_page
-from publisher.engine.lifecycle import for_approvers
 from publisher.engine.listings import fan_out_summary, list_posts, show_post
 from publisher.engine.queue import QueueError
 from publisher.errors import EditorError
@@ -176,7 +175,7 @@ class BotHandlers(Talk):
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
         pending = PendingEdit(post_id, channel, new_text)
         try:
-            result = await asyncio.to_thread(self._edit, pending, actor(update))
+            result = await asyncio.to_thread(self._edit, pending, self.gate.editor(update))
         except queue.LinkMissing as exc:
             key = secrets.token_hex(4)
             self.pending_edits[key] = pending
@@ -195,7 +194,9 @@ class BotHandlers(Talk):
         shown = self.label(channel)
         await self.reply(update, self.say("edited", id=post_id, channel=shown, **result))
 
-    def _edit(self, edit: PendingEdit, by: str, without_link: bool = False) -> dict[str, Any]:
+    def _edit(
+        self, edit: PendingEdit, editor: Someone, without_link: bool = False
+    ) -> dict[str, Any]:
         post_id, channel, new_text = edit
         post = show_post(self.engine, self.settings, post_id)
         if post["channel"] != channel:
@@ -206,7 +207,15 @@ class BotHandlers(Talk):
                 channel=post["channel"],
                 asked=channel,
             )
-        verbs.edit(self.engine, self.settings, post_id, new_text, by=by, without_link=without_link)
+        actions.apply(
+            self.engine,
+            self.settings,
+            "edit",
+            post_id,
+            editor,
+            text=new_text,
+            without_link=without_link,
+        )
         adapter = roster.configured(self.settings, channel)
         shown = unit(adapter.unit, self.language, adapter.display_name)
         length, limit = adapter.measure(new_text), adapter.limit_for()
@@ -228,16 +237,13 @@ class BotHandlers(Talk):
         post_id = await self._post_id(update, context, verb)
         if post_id is None:
             return
-        if await self.run(update, self.act, verb, post_id, actor(update)) is not None:
+        if await self.run(update, self.act, verb, post_id, self.gate.editor(update)) is not None:
             await self.reply(update, self.say("done", id=post_id, verb=self.say(f"verb_{verb}")))
 
-    def act(self, verb: str, post_id: int, by: str, seen: str | None = None) -> bool:
+    def act(self, verb: str, post_id: int, editor: Someone, seen: str | None = None) -> bool:
         """Approve (the version of the text `seen`), cancel, retry or mark-sent a post (raises
-        QueueError when it cannot)."""
-        if verb == "approve":
-            verbs.approve(self.engine, post_id, by=by, seen=seen)
-        else:
-            verbs.ACTIONS[verb](self.engine, post_id, by=by)
+        an EditorError when it cannot)."""
+        actions.apply(self.engine, self.settings, verb, post_id, editor, seen=seen)
         return True
 
     async def approve(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -271,8 +277,6 @@ class BotHandlers(Talk):
         await self._transition(update, context, "retry")
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.may(update, "pause"):
-            return
         args = context.args or []
         if not args:
             await self.reply(update, usage("pause", self.say))
@@ -280,26 +284,22 @@ class BotHandlers(Talk):
         user = update.effective_user
         who = user.full_name if user else "?"
         reason = " ".join(args[1:]) or self.say("paused_by", name=who)
-        if await self.run(update, self._pause, args[0], reason):
+        editor = self.gate.editor(update)
+        if await self.run(update, self._channel, "pause", args[0], editor, reason):
             await self.reply(update, self.say("paused", channel=self.label(args[0])))
 
-    def _pause(self, channel: str, reason: str) -> bool:
-        verbs.pause(self.engine, self.settings, channel, reason)
+    def _channel(self, action: str, channel: str, editor: Someone, reason: str = "") -> bool:
+        actions.apply_to_channel(self.engine, self.settings, action, channel, editor, reason)
         return True
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.gate.may(update, "resume"):
-            return
         args = context.args or []
         if len(args) != 1:
             await self.reply(update, usage("resume", self.say))
             return
-        if await self.run(update, self._resume, args[0]):
+        editor = self.gate.editor(update)
+        if await self.run(update, self._channel, "resume", args[0], editor):
             await self.reply(update, self.say("resumed", channel=self.label(args[0])))
-
-    def _resume(self, channel: str) -> bool:
-        verbs.resume(self.engine, self.settings, channel)
-        return True
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -311,17 +311,17 @@ class BotHandlers(Talk):
         if pressed is None:
             await query.answer(self.say("button_stale"), show_alert=True)
             return
-        about_posts = pressed.kind in (Kind.POST, Kind.CHANNEL)
-        if about_posts and for_approvers(pressed.action) and not self.gate.approver(update):
-            await query.answer(self.say("approvers_only"), show_alert=True)
-            return
         draft = self.drafts.drafts.get(pressed.key) if pressed.kind == Kind.DRAFT else None
         if draft is not None and draft.done is not None:
             # A second tap on a button already used: the message keeps what it said.
             await query.answer(self.say("already_done"))
             return
         try:
-            text, keyboard, replace = await asyncio.to_thread(self._press, pressed, actor(update))
+            editor = self.gate.editor(update)
+            text, keyboard, replace = await asyncio.to_thread(self._press, pressed, editor)
+        except ApproversOnly:
+            await query.answer(self.say("error_approvers_only"), show_alert=True)
+            return
         except EditorError as exc:
             text, keyboard, replace = self.explain(exc), None, False
         await query.answer()
@@ -334,14 +334,16 @@ class BotHandlers(Talk):
             reply_markup=keyboard,
         )
 
-    def _press(self, pressed: Button, by: str) -> tuple[str, InlineKeyboardMarkup | None, bool]:
+    def _press(
+        self, pressed: Button, editor: Someone
+    ) -> tuple[str, InlineKeyboardMarkup | None, bool]:
         """What a button does: the message's new text (or what is added to it), its buttons,
         and whether the text replaces the message's."""
         key, action, version = pressed.key, pressed.action, pressed.version
         if pressed.kind == Kind.DRAFT:
             if action in ("sure", "sure_now"):
-                return (*self.drafts.confirmed(key, action, by), True)
-            return (*self.drafts.press(key, action, by), True)
+                return (*self.drafts.confirmed(key, action, editor.name), True)
+            return (*self.drafts.press(key, action, editor.name), True)
         if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True
@@ -349,18 +351,19 @@ class BotHandlers(Talk):
             pending = self.pending_edits.pop(key, None)
             if pending is None:
                 return self.say("expired"), None, False
-            result = self._edit(pending, by, without_link=True)
+            result = self._edit(pending, editor, without_link=True)
             channel = self.label(pending.channel)
             return self.say("edited", id=pending.post_id, channel=channel, **result), None, False
         if pressed.kind == Kind.POST:
+            actions.check(action, editor)
             if action == "approve" and version is None:
                 return (*self.approval_asked(pressed.post_id, "approval_outdated"), False)
             try:
-                self.act(action, pressed.post_id, by, seen=version)
+                self.act(action, pressed.post_id, editor, seen=version)
             except QueueError as exc:
                 if exc.key != "approval_outdated":
                     raise
                 return (*self.approval_asked(pressed.post_id, "approval_outdated"), False)
             return self.say("done", id=key, verb=self.say(f"verb_{action}")), None, False
-        verbs.resume(self.engine, self.settings, key)
+        self._channel(action, key, editor)
         return self.say("resumed", channel=self.label(key)), None, False

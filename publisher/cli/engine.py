@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from publisher.cli import UsageError, app, env, long_running
-from publisher.cli.queue import AsJson, print_json
+from publisher.cli.queue import AsJson, editor, print_json
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -277,18 +277,20 @@ def pause_command(
     reason: Annotated[str, typer.Option(help="Why, for the other editors")] = "paused by an editor",
 ) -> None:
     """Hold a channel's posts until it is resumed."""
-    from publisher.engine import verbs
+    from publisher import actions
 
-    verbs.pause(env(ctx).engine, env(ctx).settings, name, reason)
+    actions.apply_to_channel(
+        env(ctx).engine, env(ctx).settings, "pause", name, editor(None), reason
+    )
     print(f"channel {name} paused")
 
 
 @channels_app.command("resume")
 def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Let a paused channel's posts go out again."""
-    from publisher.engine import verbs
+    from publisher import actions
 
-    verbs.resume(env(ctx).engine, env(ctx).settings, name)
+    actions.apply_to_channel(env(ctx).engine, env(ctx).settings, "resume", name, editor(None))
     print(f"channel {name} resumed")
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from sqlalchemy import Engine
 
+    from publisher.actions import Someone
     from publisher.config import Settings
     from publisher.engine.slots import When
 
@@ -46,6 +47,14 @@ def actor(by: str | None) -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def editor(by: str | None) -> Someone:
+    """Who acts from the command line, as `publisher.actions` knows them: an approver, since
+    whoever runs it holds the newsroom's configuration and database already."""
+    from publisher.actions import Someone
+
+    return Someone(actor(by), approver=True)
 
 
 def print_json(data: Any) -> None:
@@ -228,8 +237,8 @@ def edit_command(
     by: By = None,
 ) -> None:
     """Replace a post's text; it is checked against the channel's rules first."""
+    from publisher import actions
     from publisher.engine import queue as queue_ops
-    from publisher.engine import verbs
 
     if text is None and file is None:
         raise UsageError("give the new text, or --file with it")
@@ -239,12 +248,13 @@ def edit_command(
         text = sys.stdin.read() if str(file) == "-" else _read(file)
     assert text is not None
     try:
-        verbs.edit(
+        actions.apply(
             env(ctx).engine,
             env(ctx).settings,
+            "edit",
             post_id,
-            text.rstrip("\n"),
-            by=actor(by),
+            editor(by),
+            text=text.rstrip("\n"),
             without_link=without_link,
         )
     except queue_ops.LinkMissing as exc:
@@ -262,27 +272,27 @@ def _read(path: Path) -> str:
 @queue_app.command("approve")
 def approve_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Let a post that waits for approval go out at its time."""
-    from publisher.engine import verbs
+    from publisher import actions
 
-    verbs.approve(env(ctx).engine, post_id, by=actor(by))
+    actions.apply(env(ctx).engine, env(ctx).settings, "approve", post_id, editor(by))
     print(f"post {post_id} approved")
 
 
 @queue_app.command("cancel")
 def cancel_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Withdraw a post that has not gone out."""
-    from publisher.engine import verbs
+    from publisher import actions
 
-    verbs.cancel(env(ctx).engine, post_id, by=actor(by))
+    actions.apply(env(ctx).engine, env(ctx).settings, "cancel", post_id, editor(by))
     print(f"post {post_id} cancelled")
 
 
 @queue_app.command("retry")
 def retry_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
     """Send a failed or uncertain post again now (check the platform first for uncertain ones)."""
-    from publisher.engine import verbs
+    from publisher import actions
 
-    verbs.retry(env(ctx).engine, post_id, by=actor(by))
+    actions.apply(env(ctx).engine, env(ctx).settings, "retry", post_id, editor(by))
     print(f"post {post_id} queued again")
 
 
@@ -294,9 +304,12 @@ def mark_sent_command(
     by: By = None,
 ) -> None:
     """Record that an uncertain post did go out."""
-    from publisher.engine import verbs
+    from publisher import actions
 
-    verbs.mark_sent(env(ctx).engine, post_id, permalink, by=actor(by))
+    ctx_env = env(ctx)
+    actions.apply(
+        ctx_env.engine, ctx_env.settings, "sent", post_id, editor(by), permalink=permalink
+    )
     print(f"post {post_id} marked sent")
 
 

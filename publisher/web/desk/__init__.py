@@ -21,6 +21,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from publisher.actions import ApproversOnly
 from publisher.catalogue import number, translator
 from publisher.channels import channel_classes
 from publisher.config import Settings
@@ -179,6 +180,13 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return forbidden(request, exc.message_key)
+
+    @app.exception_handler(ApproversOnly)
+    async def _approvers_only(request: Request, exc: ApproversOnly) -> Response:
+        return forbidden(request, "error_approvers_only")
+
+    def forbidden(request: Request, key: str) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": desk.t(exc.message_key)}, status_code=403)
-        return desk.render(request, "message.html.j2", {"message": desk.t(exc.message_key)}, 403)
+            return JSONResponse({"error": desk.t(key)}, status_code=403)
+        return desk.render(request, "message.html.j2", {"message": desk.t(key)}, 403)

@@ -98,11 +98,6 @@ def first_use(request: Request, once: str) -> bool:
     return True
 
 
-def require_approver(user: User) -> None:
-    if not user.approver:
-        raise Forbidden("approver_only")
-
-
 # --- as the routes declare them --------------------------------------------------------------
 
 

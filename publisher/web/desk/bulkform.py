@@ -16,16 +16,15 @@ from starlette.datastructures import FormData
 from publisher import actions, bulk
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
-from publisher.engine import verbs
-from publisher.engine.lifecycle import for_approvers
 from publisher.engine.listings import headlines_of, ids_of_posts
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError
 from publisher.errors import EditorError
-from publisher.web.desk.auth import CheckedForm, DeskUser, first_use, require_approver
+from publisher.web.desk.auth import CheckedForm, DeskUser, first_use
 from publisher.web.desk.base import local_path
 from publisher.web.desk.overview import BULK, PER_PAGE, Overview
 from publisher.web.desk.turns import TAKE_TURN
+from publisher.web.users import User
 
 VERBS = ("approve", "cancel", "restore", "retry")
 
@@ -52,10 +51,9 @@ class BulkForm:
         confirmed = bool(form.get("confirm"))
         if action not in BULK:
             return self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
-        if for_approvers(action):
-            require_approver(user)
+        actions.check(action, user)
         try:
-            change, said = self._change(action, form, user.name)
+            change, said = self._change(action, form, user)
         except EditorError as exc:
             return self.overview.queue_page(request, self.desk.reason(exc), 422, query)
         ticked = ",".join(map(str, form.getlist("post")))
@@ -89,17 +87,18 @@ class BulkForm:
             request, done, 422 if refused else 200, query, left_alone=left
         )
 
-    def _change(self, action: str, form: FormData, by: str) -> tuple[Change, str]:
+    def _change(self, action: str, form: FormData, user: User) -> tuple[Change, str]:
         """What the action does to a list of posts, and what the confirmation says of it; the
         time or hours it needs are read once, so that "+15m" is one time for every post."""
-        engine, settings = self.engine, self.settings
+        engine, settings, by = self.engine, self.settings, user.name
         uses = {"reschedule": "at", "spread": "at", "shift": "hours"}.get(action)
         if any(str(form.get(field) or "").strip() for field in {"at", "hours"} - {uses}):
             # A time or hours typed for another action than the one chosen: never ignored.
             raise QueueError("a time or hours typed for another action", key="bulk_field_unused")
         if action in VERBS:
-            verb = verbs.ACTIONS[action]
-            return lambda ids: bulk.each(ids, lambda post_id: verb(engine, post_id, by=by)), ""
+            return lambda ids: bulk.each(
+                ids, lambda post_id: self._apply(action, post_id, user)
+            ), ""
         if action == "shift":
             shift = bulk.shift_of(str(form.get("hours") or ""))
             hours = number(shift.total_seconds() / 3600, self.desk.language)
@@ -115,6 +114,9 @@ class BulkForm:
         if at is None:
             raise TimeError("choose a date and time", key="no_time_given")
         return lambda ids: bulk.each(ids, lambda post_id: self._move(post_id, at, by)), ""
+
+    def _apply(self, action: str, post_id: int, user: User) -> None:
+        actions.apply(self.engine, self.settings, action, post_id, user)
 
     def _move(self, post_id: int, at: datetime, by: str) -> None:
         actions.move_to(self.engine, self.settings, post_id, at, by=by)

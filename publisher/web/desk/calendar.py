@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from publisher import actions
+from publisher.actions import ApproversOnly
 from publisher.clock import utcnow
 from publisher.engine.lifecycle import RESCHEDULE, held
 from publisher.engine.pauses import active_pauses
@@ -230,7 +231,11 @@ class Calendar(PageGroup):
         if not body.at:
             return JSONResponse({"error": self.desk.t("pick_time")}, status_code=400)
         try:
-            moved = actions.move(self.engine, self.settings, post_id, body.at, by=user.name)
+            moved = actions.apply(
+                self.engine, self.settings, "reschedule", post_id, user, at=body.at
+            )
+        except ApproversOnly:
+            raise
         except EditorError as exc:
             return JSONResponse({"error": self.desk.reason(exc)}, status_code=422)
         shown = self.desk.words.when(moved)

@@ -13,16 +13,16 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from publisher import actions
+from publisher.actions import ApproversOnly
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
-from publisher.engine import verbs
 from publisher.engine.deliverylog import LogFilter, log_page
-from publisher.engine.lifecycle import Outcome, State, for_approvers
+from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import PostFilter, page_of_posts
 from publisher.engine.pauses import active_pauses
 from publisher.engine.subscribers import counts as subscriber_counts
 from publisher.errors import EditorError
-from publisher.web.desk.auth import CheckedForm, DeskUser, form_once, require_approver
+from publisher.web.desk.auth import CheckedForm, DeskUser, form_once
 from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address, local_path
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
@@ -109,21 +109,17 @@ class Overview(PageGroup):
     def post_action(
         self, request: Request, post_id: RowId, action: str, user: DeskUser, form: CheckedForm
     ) -> Response:
-        if for_approvers(action):
-            require_approver(user)
-        if action == "cancel" and not form.get("confirm"):
+        if action not in (*ACTIONS, "reschedule"):
+            return self.desk.render(request, "message.html.j2", {"message": action}, 404)
+        if action == "cancel" and actions.may(action, user) and not form.get("confirm"):
             # Cancelling asks once, on the post's own page.
             return RedirectResponse(f"/posts/{post_id}?confirm=cancel", status_code=303)
+        # A free slot picked (it carries its offset), else a typed time.
+        picked = str(form.get("slot") or form.get("at") or "")
         try:
-            if action == "reschedule":
-                # A free slot picked (it carries its offset), else a typed time.
-                picked = str(form.get("slot") or form.get("at") or "")
-                actions.move(self.engine, self.settings, post_id, picked, by=user.name)
-            elif action in ACTIONS:
-                verb = verbs.ACTIONS[action]
-                verb(self.engine, post_id, by=user.name)
-            else:
-                return self.desk.render(request, "message.html.j2", {"message": action}, 404)
+            actions.apply(self.engine, self.settings, action, post_id, user, at=picked)
+        except ApproversOnly:
+            raise
         except EditorError as exc:
             reason = self.desk.reason(exc)
             if action != "reschedule":
@@ -134,14 +130,11 @@ class Overview(PageGroup):
     def channel_action(
         self, request: Request, name: str, action: str, user: DeskUser, form: CheckedForm
     ) -> Response:
-        if for_approvers(action):
-            require_approver(user)
+        reason = self.desk.t("paused_by", name=user.name)
         try:
-            if action == "resume":
-                verbs.resume(self.engine, self.settings, name)
-            elif action == "pause":
-                reason = self.desk.t("paused_by", name=user.name)
-                verbs.pause(self.engine, self.settings, name, reason)
+            actions.apply_to_channel(self.engine, self.settings, action, name, user, reason)
+        except ApproversOnly:
+            raise
         except EditorError as exc:
             return self.queue_page(request, self.desk.t("stale", reason=self.desk.reason(exc)))
         return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)

@@ -171,8 +171,9 @@ class PostPages(PageGroup):
     def edit(self, request: Request, post_id: RowId, user: DeskUser, form: CheckedForm) -> Response:
         text = str(form.get("text") or "").replace("\r\n", "\n")
         try:
-            verbs.edit(
-                self.engine, self.settings, post_id, self._stored(post_id, text), by=user.name,
+            actions.apply(
+                self.engine, self.settings, "edit", post_id, user,
+                text=self._stored(post_id, text),
                 without_link=bool(form.get("without_link")),
                 seen=str(form["seen"]) if form.get("seen") else None,
             )  # fmt: skip
