@@ -1,4 +1,6 @@
-"""What the desk's HTTP tests share: settings, a served app, signed-in sessions and queued posts."""
+"""What the desk's HTTP tests share: settings, the app under Starlette's TestClient (the real ASGI
+app and its lifespan, in-process; one smoke test in test_desk.py serves it with uvicorn),
+signed-in sessions and queued posts."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import requests
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from publisher import roster
@@ -32,9 +34,26 @@ def desk_settings(database_url: str, **desk) -> Settings:
     )
 
 
+# Where requests seem to come from: this machine, as through uvicorn on 127.0.0.1.
+PEER = ("127.0.0.1", 50000)
+
+
+def fresh(client: TestClient) -> TestClient:
+    """Another browser on the same app: no cookies, its lifespan already running."""
+    return TestClient(client.app, client=PEER)
+
+
 @contextmanager
-def serving(engine: Engine, settings: Settings) -> Iterator[str]:
-    """The app with these settings, served by uvicorn on a free port: its base URL."""
+def serving(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """The app with these settings, its lifespan running: a client without a session."""
+    with TestClient(create_app(engine, settings), client=PEER) as client:
+        yield client
+
+
+@contextmanager
+def served(engine: Engine, settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free port, for what only a server shows (a body that
+    never ends, requests taking turns): its base URL."""
     server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
     server.start()
     try:
@@ -44,27 +63,24 @@ def serving(engine: Engine, settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
-def desk(engine: Engine, database_url: str, monkeypatch) -> Iterator[str]:
+def desk(engine: Engine, database_url: str, monkeypatch) -> Iterator[TestClient]:
     monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
     add_user(engine, "anna", PASSWORD, "approver")
     add_user(engine, "ed", PASSWORD, "editor")
-    with serving(engine, desk_settings(database_url)) as base:
-        yield base
+    with serving(engine, desk_settings(database_url)) as client:
+        yield client
 
 
 def token(page: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
-def signed_in(base: str, name: str) -> tuple[requests.Session, str]:
-    session = requests.Session()
-    page = session.get(f"{base}/signin", timeout=30).text
-    answer = session.post(
-        f"{base}/signin",
-        data={"name": name, "password": PASSWORD, "csrf": token(page)},
-        timeout=30,
-    )
-    assert answer.url == f"{base}/", answer.text
+def signed_in(desk: TestClient, name: str) -> tuple[TestClient, str]:
+    """A browser of its own, signed in as `name`, and its form token."""
+    session = fresh(desk)
+    page = session.get("/signin").text
+    answer = session.post("/signin", data={"name": name, "password": PASSWORD, "csrf": token(page)})
+    assert answer.url.path == "/", answer.text
     return session, token(answer.text)
 
 

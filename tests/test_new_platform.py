@@ -11,7 +11,6 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-import requests
 from sqlalchemy import Engine
 
 import publisher.channels
@@ -115,29 +114,17 @@ def test_a_new_platform_is_offered_in_the_share_bar_and_the_follow_box(pigeon) -
 
 
 def test_a_new_platform_is_previewed_by_the_desk(pigeon, engine: Engine, monkeypatch) -> None:
-    from publisher.web.app import ServerThread, create_app
     from publisher.web.users import add_user
+    from tests.desk_helpers import serving, signed_in
 
     monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
     add_user(engine, "ed", "correct horse battery", "editor")
     with engine.begin() as connection:
         article_id = queue.upsert_article(connection, ARTICLE, utcnow(), "cms").id
-    server = ServerThread(create_app(engine, newsroom()), "127.0.0.1", 0)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{server.port}"
-        session = requests.Session()
-        signin = session.get(f"{base}/signin", timeout=30).text
-        csrf = lxml.html.fromstring(signin).cssselect("input[name=csrf]")[0].get("value")
-        session.post(
-            f"{base}/signin",
-            data={"name": "ed", "password": "correct horse battery", "csrf": csrf},
-            timeout=30,
-        )
-        page = lxml.html.fromstring(session.get(f"{base}/articles/{article_id}", timeout=30).text)
-        styles = session.get(f"{base}/channels.css", timeout=30).text
-    finally:
-        server.stop()
+    with serving(engine, newsroom()) as desk:
+        session, _ = signed_in(desk, "ed")
+        page = lxml.html.fromstring(session.get(f"/articles/{article_id}").text)
+        styles = session.get("/channels.css").text
     (card,) = page.cssselect("section.card[data-channel=tauben]")
     assert card.cssselect(".pv-pigeon")[0].text_content().startswith("Schlagzeile")
     assert ".pv-pigeon{border:2px dashed #777}" in styles

@@ -1,6 +1,6 @@
-"""The CMS webhook on the real ASGI app, served by uvicorn and called over HTTP: signed releases
-are queued; unsigned, badly signed, replayed, oversized and malformed calls get 401/400/413
-with a JSON error body, and nothing is queued."""
+"""The CMS webhook on the real ASGI app, called over HTTP in-process (and under uvicorn beside an
+editor's page being drawn): signed releases are queued; unsigned, badly signed, replayed,
+oversized and malformed calls get 401/400/413 with a JSON error body, and nothing is queued."""
 
 from __future__ import annotations
 
@@ -9,21 +9,23 @@ import threading
 import time
 from collections.abc import Iterator
 
+import httpx2
 import pytest
 import requests
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from publisher.config import ChannelSettings, ServeSettings, Settings
 from publisher.engine.schema import posts
-from publisher.web.app import ServerThread, create_app
 from publisher.web.desk import pages
 from publisher.web.signing import sign
 from publisher.web.users import add_user
-from tests.desk_helpers import PASSWORD, signed_in
+from tests.desk_helpers import PASSWORD, served, serving, token
 
 pytestmark = pytest.mark.one_database
 
 SECRET = "whsec-webhook-test-81c2"
+URL = "/hooks/articles"
 ARTICLE = {
     "id": "cms-1",
     "url": "https://www.news.de/politik/1/",
@@ -32,28 +34,35 @@ ARTICLE = {
 }
 
 
-@pytest.fixture
-def hook(engine: Engine, database_url: str, monkeypatch) -> Iterator[str]:
-    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", SECRET)
-    settings = Settings(
+def hook_settings(database_url: str) -> Settings:
+    return Settings(
         database_url=database_url,
         channels={"x_main": ChannelSettings(type="x", dry_run=True)},
         serve=ServeSettings(max_body=10_000),
     )
-    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    server.start()
-    yield f"http://127.0.0.1:{server.port}/hooks/articles"
-    server.stop()
 
 
-def post(url: str, body: bytes, timestamp: int | None = None, secret: str = SECRET, **headers):
+@pytest.fixture
+def hook(engine: Engine, database_url: str, monkeypatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", SECRET)
+    with serving(engine, hook_settings(database_url)) as client:
+        yield client
+
+
+def signed(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    """The headers a CMS signs `body` with."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    signed = {
+    return {
         "X-Publisher-Timestamp": str(timestamp),
         "X-Publisher-Signature": sign(secret, timestamp, body),
         "Content-Type": "application/json",
     }
-    return requests.post(url, data=body, headers=signed | headers, timeout=10)
+
+
+def post(
+    client: TestClient, body: bytes, timestamp: int | None = None, secret: str = SECRET, **headers
+) -> httpx2.Response:
+    return client.post(URL, content=body, headers=signed(body, timestamp, secret) | headers)
 
 
 def queued(engine: Engine) -> int:
@@ -61,7 +70,7 @@ def queued(engine: Engine) -> int:
         return connection.execute(select(func.count()).select_from(posts)).scalar_one()
 
 
-def assert_refused(response: requests.Response, status: int, needle: str, engine) -> None:
+def assert_refused(response: httpx2.Response, status: int, needle: str, engine) -> None:
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
     assert needle in response.json()["error"]
@@ -85,7 +94,7 @@ def test_the_same_article_again_updates_and_does_not_queue_twice(hook, engine) -
 
 
 def test_unsigned_call_is_401(hook, engine) -> None:
-    response = requests.post(hook, json=ARTICLE, timeout=10)
+    response = hook.post(URL, json=ARTICLE)
     assert_refused(response, 401, "unsigned", engine)
 
 
@@ -97,14 +106,13 @@ def test_wrong_secret_is_401(hook, engine) -> None:
 def test_body_changed_after_signing_is_401(hook, engine) -> None:
     body = json.dumps(ARTICLE).encode()
     timestamp = int(time.time())
-    response = requests.post(
-        hook,
-        data=body.replace(b"Schlagzeile", "Gefälscht".encode()),
+    response = hook.post(
+        URL,
+        content=body.replace(b"Schlagzeile", "Gefälscht".encode()),
         headers={
             "X-Publisher-Timestamp": str(timestamp),
             "X-Publisher-Signature": sign(SECRET, timestamp, body),
         },
-        timeout=10,
     )
     assert_refused(response, 401, "does not match", engine)
 
@@ -162,14 +170,10 @@ def test_a_replay_to_a_second_instance_is_refused(hook, engine, database_url) ->
         database_url=database_url,
         channels={"x_main": ChannelSettings(type="x", dry_run=True)},
     )
-    other = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    other.start()
-    try:
+    with serving(engine, settings) as other:
         body, timestamp = json.dumps(ARTICLE).encode(), int(time.time())
         assert post(hook, body, timestamp).status_code == 202
-        replay = post(f"http://127.0.0.1:{other.port}/hooks/articles", body, timestamp)
-    finally:
-        other.stop()
+        replay = post(other, body, timestamp)
     assert replay.status_code == 401 and "replay" in replay.json()["error"]
     assert queued(engine) == 1
 
@@ -196,7 +200,7 @@ def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypat
 
 
 def test_the_health_check_answers_while_the_database_does(hook) -> None:
-    answer = requests.get(hook.replace("/hooks/articles", "/healthz"), timeout=30)
+    answer = hook.get("/healthz")
     assert (answer.status_code, answer.json()) == (200, {"ok": True})
 
 
@@ -205,15 +209,11 @@ def test_the_health_check_says_when_the_database_is_gone(tmp_path, monkeypatch) 
 
     url = f"sqlite:///{tmp_path / 'gone.db'}"
     engine = open_engine(url)
-    server = ServerThread(create_app(engine, Settings(database_url=url)), "127.0.0.1", 0)
-    server.start()
-    try:
+    with serving(engine, Settings(database_url=url)) as client:
         engine.dispose()
         (tmp_path / "gone.db").unlink()
         (tmp_path / "gone.db").mkdir()  # a database that can no longer be opened
-        answer = requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=30)
-    finally:
-        server.stop()
+        answer = client.get("/healthz")
     assert answer.status_code == 503 and "does not answer" in answer.json()["error"]
 
 
@@ -232,10 +232,12 @@ def test_once_the_previous_secret_is_gone_it_signs_nothing(hook, engine, monkeyp
     assert_refused(post(hook, json.dumps(ARTICLE).encode()), 401, "does not match", engine)
 
 
-def test_the_webhook_answers_while_an_editors_page_is_being_drawn(hook, engine, monkeypatch):
+def test_the_webhook_answers_while_an_editors_page_is_being_drawn(
+    engine, database_url, monkeypatch
+):
+    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
     add_user(engine, "ed", PASSWORD, "editor")
-    base = hook.removesuffix("/hooks/articles")
-    session, _ = signed_in(base, "ed")
     drawing, finish = threading.Event(), threading.Event()
 
     def slow_to_read(connection, now):
@@ -243,13 +245,23 @@ def test_the_webhook_answers_while_an_editors_page_is_being_drawn(hook, engine, 
         finish.wait(10)
         return {}
 
-    # Every desk page reads the channels' pauses while it is drawn.
-    monkeypatch.setattr(pages, "active_pauses", slow_to_read)
-    editor = threading.Thread(target=session.get, args=(f"{base}/queue",), kwargs={"timeout": 20})
-    editor.start()
-    try:
-        assert drawing.wait(5)
-        assert post(hook, json.dumps(ARTICLE).encode()).status_code == 202
-    finally:
-        finish.set()
-        editor.join(20)
+    # Under uvicorn, as in the newsroom: the page and the hook share one event loop.
+    with served(engine, hook_settings(database_url)) as base:
+        session = requests.Session()
+        page = session.get(f"{base}/signin", timeout=30).text
+        form = {"name": "ed", "password": PASSWORD, "csrf": token(page)}
+        session.post(f"{base}/signin", data=form, timeout=30)
+        # Every desk page reads the channels' pauses while it is drawn.
+        monkeypatch.setattr(pages, "active_pauses", slow_to_read)
+        editor = threading.Thread(
+            target=session.get, args=(f"{base}/queue",), kwargs={"timeout": 20}
+        )
+        editor.start()
+        try:
+            assert drawing.wait(5)
+            body = json.dumps(ARTICLE).encode()
+            answer = requests.post(f"{base}{URL}", data=body, headers=signed(body), timeout=10)
+            assert answer.status_code == 202
+        finally:
+            finish.set()
+            editor.join(20)

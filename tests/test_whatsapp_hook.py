@@ -12,8 +12,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import httpx2
 import pytest
-import requests
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from publisher import roster
@@ -110,14 +111,13 @@ def status_of(number_id: str, remote_id: str, phone: str, status: str, code: int
     return envelope(number_id, statuses=[update])
 
 
-def post_event(base: str, payload: dict[str, Any], secret: str = SECRET) -> requests.Response:
+def post_event(base: TestClient, payload: dict[str, Any], secret: str = SECRET) -> httpx2.Response:
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return requests.post(
-        f"{base}/hooks/whatsapp",
-        data=body,
+    return base.post(
+        "/hooks/whatsapp",
+        content=body,
         headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-        timeout=30,
     )
 
 
@@ -128,14 +128,14 @@ def test_meta_verification_gets_the_challenge_back(hook) -> None:
         "hub.verify_token": "verify-me",
         "hub.challenge": "1158201444",
     }
-    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=30)
+    answer = base.get("/hooks/whatsapp", params=params)
     assert (answer.status_code, answer.text) == (200, "1158201444")
 
 
 def test_verification_with_another_token_is_403(hook) -> None:
     base, _ = hook
     params = {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
-    answer = requests.get(f"{base}/hooks/whatsapp", params=params, timeout=30)
+    answer = base.get("/hooks/whatsapp", params=params)
     assert answer.status_code == 403 and "error" in answer.json()
 
 
@@ -150,9 +150,7 @@ def test_a_body_that_is_not_json_is_400(hook) -> None:
     base, _ = hook
     body = b"{not json"
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    answer = requests.post(
-        f"{base}/hooks/whatsapp", data=body, headers={"X-Hub-Signature-256": signature}, timeout=30
-    )
+    answer = base.post("/hooks/whatsapp", content=body, headers={"X-Hub-Signature-256": signature})
     assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
 
 
@@ -240,7 +238,7 @@ def test_the_post_view_counts_what_became_of_the_messages(hook, engine, graph_ap
         post_event(base, status_of(number_id, row.remote_id, row.recipient[1:], status, code))
     add_user(engine, "ed", PASSWORD, "editor")
     session, _ = signed_in(base, "ed")
-    page = session.get(f"{base}/posts/{rows[0].post_id}", timeout=30).text
+    page = session.get(f"/posts/{rows[0].post_id}").text
     shown = dict(re.findall(r"<dt>(\w+)</dt><dd>(\d+)</dd>", page))
     assert shown == {"sent": "3", "delivered": "2", "read": "1", "failed": "1"}
     assert "1 × 131026: Message undeliverable" in page
@@ -252,11 +250,10 @@ def test_the_article_page_says_whom_a_whatsapp_post_reaches(hook, engine) -> Non
     add_user(engine, "ed", PASSWORD, "editor")
     session, csrf = signed_in(base, "ed")
     page = session.post(
-        f"{base}/intake",
+        "/intake",
         data={"csrf": csrf},
         files={
             "file": ("a.json", b'{"url": "https://e.de/r", "headline": "Hallo", "bullets": []}')
         },
-        timeout=10,
     ).text
     assert "Reaches 2 people: 0 with this text, 2 with the approved template" in page

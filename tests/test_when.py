@@ -129,13 +129,12 @@ def test_half_past_nine_is_one_instant_from_the_cli_the_bot_and_the_desk(
         session, csrf = signed_in(base, "ed")
         with engine.connect() as connection:
             article_id = connection.execute(select(articles.c.id)).scalar_one()
-        page = lxml.html.fromstring(session.get(f"{base}/articles/{article_id}", timeout=30).text)
+        page = lxml.html.fromstring(session.get(f"/articles/{article_id}").text)
         text = page.cssselect("textarea[name=text_by_desk]")[0].text
         session.post(
-            f"{base}/articles/{article_id}/queue",
+            f"/articles/{article_id}/queue",
             data={"csrf": csrf, "include_by_desk": "1", "text_by_desk": text,
                   "timing": "at", "at": f"{today.isoformat()}T09:30"},
-            timeout=30,
         )  # fmt: skip
 
     expected = datetime.combine(today, time(9, 30), ZoneInfo(newsroom))

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 import pytest
-import requests
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -21,8 +21,8 @@ from publisher.clock import utcnow
 from publisher.config import ConfigError, Settings, WidgetSettings, load_settings
 from publisher.engine.queue import upsert_article
 from publisher.teasers import compose
-from publisher.web.app import ServerThread, create_app
 from publisher.web.widget import render_meta, render_widget
+from tests.desk_helpers import serving
 
 pytestmark = pytest.mark.one_database
 
@@ -192,28 +192,25 @@ def test_any_headline_round_trips_through_every_context(headline: str) -> None:
 
 
 @pytest.fixture
-def served(engine: Engine, database_url: str) -> Iterator[str]:
+def served(engine: Engine, database_url: str) -> Iterator[TestClient]:
+    """The app serving the widget of one stored article, called in-process."""
     with engine.begin() as connection:
         upsert_article(connection, ARTICLE, utcnow(), "cms")
     settings = newsroom().model_copy(update={"database_url": database_url})
-    server = ServerThread(create_app(engine, settings), "127.0.0.1", 0)
-    server.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.stop()
+    with serving(engine, settings) as client:
+        yield client
 
 
 def test_served_widget_has_caching_headers_and_revalidates(served) -> None:
-    first = requests.get(f"{served}/widget/cms-5", timeout=30)
+    first = served.get("/widget/cms-5")
     assert first.status_code == 200 and "text/html" in first.headers["content-type"]
     assert first.headers["cache-control"] == "public, max-age=300"
-    again = requests.get(
-        f"{served}/widget/cms-5", headers={"If-None-Match": first.headers["etag"]}, timeout=30
-    )
+    again = served.get("/widget/cms-5", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
 
 
 def test_served_meta_tags(served) -> None:
-    response = requests.get(f"{served}/widget/cms-5/meta", timeout=30)
+    response = served.get("/widget/cms-5/meta")
     assert response.status_code == 200
     assert '<meta property="og:url" content="https://www.news.de/politik/5/?ref=home">' in (
         response.text
@@ -221,7 +218,7 @@ def test_served_meta_tags(served) -> None:
 
 
 def test_unknown_article_is_404_with_json(served) -> None:
-    response = requests.get(f"{served}/widget/nope", timeout=30)
+    response = served.get("/widget/nope")
     assert response.status_code == 404 and "no stored article" in response.json()["error"]
 
 
@@ -231,26 +228,26 @@ def test_an_embargoed_article_is_not_served_and_not_cached(engine, served) -> No
     with engine.begin() as connection:
         upsert_article(connection, embargoed, utcnow(), "cms")
     for path in ("/widget/cms-6", "/widget/cms-6/meta"):
-        response = requests.get(served + path, timeout=30)
+        response = served.get(path)
         assert response.status_code == 404
         assert response.headers["cache-control"] == "no-store"
         assert "Putin" not in response.text
 
 
 def test_articles_are_not_served_by_their_row_number(served) -> None:
-    assert requests.get(f"{served}/widget/1", timeout=30).status_code == 404
+    assert served.get("/widget/1").status_code == 404
 
 
 def test_an_article_without_a_cms_id_is_served_by_its_url(engine, served) -> None:
     plain = ARTICLE.model_copy(update={"id": None, "url": "https://www.news.de/sport/7/"})
     with engine.begin() as connection:
         upsert_article(connection, plain, utcnow(), "cms")
-    response = requests.get(f"{served}/widget", params={"url": plain.url}, timeout=30)
+    response = served.get("/widget", params={"url": plain.url})
     assert response.status_code == 200 and "Artikel teilen" in response.text
 
 
 def test_a_huge_number_is_404_not_an_error(served) -> None:
-    response = requests.get(f"{served}/widget/{'9' * 40}", timeout=30)
+    response = served.get(f"/widget/{'9' * 40}")
     assert response.status_code == 404
 
 
@@ -258,7 +255,7 @@ def test_the_meta_tags_of_an_article_without_a_cms_id_are_served_by_its_url(engi
     plain = ARTICLE.model_copy(update={"id": None, "url": "https://www.news.de/sport/8/"})
     with engine.begin() as connection:
         upsert_article(connection, plain, utcnow(), "cms")
-    response = requests.get(f"{served}/widget/meta", params={"url": plain.url}, timeout=30)
+    response = served.get("/widget/meta", params={"url": plain.url})
     assert response.status_code == 200 and 'content="https://www.news.de/sport/8/"' in response.text
 
 
