@@ -158,6 +158,16 @@ class Result:
         return cls(values, raw)
 
 
+@dataclass(frozen=True)
+class Heard:
+    """Numbers a platform pushed for one of its posts (rather than answered when asked): the
+    post's id there, when the platform counted them, and the numbers."""
+
+    remote_id: str
+    at: datetime
+    result: Result
+
+
 FindingLevel = Literal["ok", "warning", "error"]
 
 
@@ -287,6 +297,9 @@ class Channel(ABC):
     # Whether a post's results are the statuses the platform reported of each message sent for
     # it (sent, delivered, read), as the engine recorded them, rather than numbers asked for.
     results_from_statuses: ClassVar[bool] = False
+    # Whether a post's results are numbers the platform pushes as they change (`heard`), kept
+    # as they come, rather than asked for.
+    results_pushed: ClassVar[bool] = False
     # Whether sending a post again after a lost answer cannot post it twice (the platform
     # recognises the post's key): such a post goes back to the queue when its worker stopped,
     # instead of becoming unclear.
@@ -386,6 +399,17 @@ class Channel(ABC):
         refusals raise ChannelError as sending does (a rate limit is waited out, an auth error
         stops measuring the channel, never its posting). Empty: the platform tells nothing."""
         return {}
+
+    @classmethod
+    def heard(cls, options: PlatformOptions, update: Mapping[str, Any]) -> Heard | None:
+        """What an update the platform pushed says of a post of the channel with these
+        `options` (`results_pushed`); None when it is about none of them."""
+        return None
+
+    @classmethod
+    def nothing_heard(cls) -> Result:
+        """The numbers of a post nothing was pushed for while its channel was being heard."""
+        return Result.of({})
 
     def learn(self) -> dict[str, Any]:
         """What the platform says about this account's rules (an instance's limits), for the

@@ -8,10 +8,10 @@ engine's worker threads hand it calls and wait for the answer.
 
 Results: the Bot API has no call that reads a message's views or reactions (core.telegram.org/
 bots/api, checked 2026-12). Reaction counts reach a bot only as `message_reaction_count`
-updates, pushed to a bot that is an administrator of the channel and asks for them in
-`allowed_updates`; views reach no bot at all. So a Telegram post has no numbers from the
-network here (every metric null, `publisher stats collect` says the platform tells none), never
-made-up zeros.
+updates, pushed to a bot that is an administrator of the channel and asks for them: the
+editors' bot (`publisher bot`, or `[bot]` in `publisher run`) does, and its counts are kept as
+they come (`channels.telegram_reactions`, `publisher.engine.pushed`) and measured at each
+point as likes. Views reach no bot at all and stay null, never made-up zeros.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import warnings
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from datetime import timedelta
 from html import escape, unescape
 from html.parser import HTMLParser
@@ -30,14 +30,18 @@ from publisher.channels.base import (
     Channel,
     ChannelError,
     Finding,
+    Heard,
     Outgoing,
+    PlatformOptions,
     Problem,
     Receipt,
+    Result,
     Teaser,
     TokenOptions,
 )
 from publisher.channels.secrets import redact, secret
 from publisher.channels.telegram_markup import to_html, to_markup
+from publisher.channels.telegram_reactions import nothing_heard, reaction_counts
 from publisher.channels.text import share_query, utf16_length
 
 if TYPE_CHECKING:
@@ -196,6 +200,7 @@ class Telegram(Channel):
     type = "telegram"
     display_name = NAME
     card_fetchers = ("telegrambot",)
+    results_pushed = True
     order = 40
     share_rank = 4
     icon = (
@@ -219,6 +224,15 @@ class Telegram(Channel):
         self._runner: _LoopThread | None = None
         self._bot: Bot | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def heard(cls, options: PlatformOptions, update: Mapping[str, Any]) -> Heard | None:
+        chat = options.chat_id if isinstance(options, TelegramOptions) else None
+        return reaction_counts(chat, update)
+
+    @classmethod
+    def nothing_heard(cls) -> Result:
+        return nothing_heard()
 
     def measure(self, text: str) -> int:
         return utf16_length(parse_entities(text)[0])

@@ -1,6 +1,7 @@
 """Telegram's Bot API from the side of the editors' bot: updates (commands, plain messages, button
-presses) pushed to it, and the messages, buttons and edits it sends, refused as Telegram refuses
-them (HTML it cannot parse, over 4,096 characters, an edit that changes nothing)."""
+presses, a channel's reaction counts) pushed to it, only of the kinds its `allowed_updates` ask
+for, and the messages, buttons and edits it sends, refused as Telegram refuses them (HTML it
+cannot parse, over 4,096 characters, an edit that changes nothing)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from typing import Any
 
 from standins.base import Answer, Call, StandIn
 from standins.telegram import TELEGRAM_TOKEN, MarkupError, parse_html
+
+# The update kinds the stand-in pushes, and those a bot receives only when it names them in
+# `allowed_updates` (core.telegram.org/bots/api#getupdates).
+KINDS = ("message", "callback_query", "message_reaction_count")
+ASKED_FOR_BY_NAME = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
 class BotApiStandIn(StandIn):
@@ -28,6 +34,9 @@ class BotApiStandIn(StandIn):
         self.messages: list[dict[str, Any]] = []
         # Each message as it stands now, by chat and message id.
         self.current: dict[tuple[int, int], dict[str, Any]] = {}
+        # The update kinds the bot last asked for (None: Telegram's default, every kind but
+        # chat_member, message_reaction and message_reaction_count).
+        self.allowed: list[str] | None = None
 
     def push_command(self, user: int, chat: int, text: str, username: str = "editor") -> None:
         command = text.split()[0]
@@ -76,6 +85,26 @@ class BotApiStandIn(StandIn):
             }
         )
 
+    def push_reaction_count(
+        self, chat: int, message_id: int, counts: dict[str, int], username: str = "news_de"
+    ) -> None:
+        """The anonymous reactions to a channel's message changed: the counts by emoji, as
+        Telegram sends them to a bot administering the channel."""
+        reactions = [
+            {"type": {"type": "emoji", "emoji": emoji}, "total_count": number}
+            for emoji, number in counts.items()
+        ]
+        self._push(
+            {
+                "message_reaction_count": {
+                    "chat": {"id": chat, "type": "channel", "title": "News", "username": username},
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "reactions": reactions,
+                }
+            }
+        )
+
     def _push(self, update: dict[str, Any]) -> None:
         with self.pending:
             self.updates.append({"update_id": next(self.update_ids)} | update)
@@ -100,17 +129,30 @@ class BotApiStandIn(StandIn):
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             wait = min(float(params.get("timeout") or 0), 0.5)
+            if params.get("allowed_updates") is not None:
+                asked = params["allowed_updates"]
+                self.allowed = list(json.loads(asked) if isinstance(asked, str) else asked)
             with self.pending:
-                ready = [u for u in self.updates if u["update_id"] >= offset]
+                ready = self._ready(offset)
                 if not ready and wait:
                     self.pending.wait(wait)
-                    ready = [u for u in self.updates if u["update_id"] >= offset]
+                    ready = self._ready(offset)
             return _ok(ready)
         if method in ("sendMessage", "editMessageText"):
             return self._message(method, params)
         if method in ("deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery"):
             return _ok(True)
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, {}
+
+    def _ready(self, offset: int) -> list[dict[str, Any]]:
+        """The updates from `offset` on of the kinds the bot asked for; Telegram never sends the
+        others (an empty list asks for every kind but the three it must name)."""
+        allowed = set(self.allowed or ()) or set(KINDS) - ASKED_FOR_BY_NAME
+        return [
+            u
+            for u in self.updates
+            if u["update_id"] >= offset and (set(u) - {"update_id"}) <= allowed
+        ]
 
     def _message(self, method: str, params: dict[str, Any]) -> Answer:
         """A message sent or edited: kept as Telegram keeps it (plain text and entities)."""

@@ -1,7 +1,7 @@
 """The editors' Telegram bot, built on python-telegram-bot's Application: commands and buttons
 (`publisher.bot.commands`), an article on its way to the queue (`publisher.bot.drafts`), who
-may use them (`publisher.bot.access`), notifications (`publisher.bot.notify`), polling or
-webhook mode.
+may use them (`publisher.bot.access`), notifications (`publisher.bot.notify`), the reaction
+counts of the channels it administers (`publisher.engine.pushed`), polling or webhook mode.
 Runs alone (`publisher bot`) or in a thread of `publisher run` (`[bot] enabled = true`)."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    MessageReactionHandler,
     TypeHandler,
     filters,
 )
@@ -46,6 +47,11 @@ def build_application(engine: Engine, settings: Settings) -> tuple[Application, 
         .build()
     )
     desk = BotHandlers(engine, settings)
+    # A channel's reaction counts come from no user: kept before the door turns strangers away.
+    counts = MessageReactionHandler.MESSAGE_REACTION_COUNT_UPDATED
+    application.add_handler(
+        MessageReactionHandler(desk.reactions_counted, message_reaction_types=counts), group=-2
+    )
     # Before every other handler: strangers go no further.
     application.add_handler(TypeHandler(Update, desk.gate.stop_strangers), group=-1)
     for command in COMMANDS:
@@ -89,8 +95,10 @@ async def serve(engine: Engine, settings: Settings, stop: asyncio.Event) -> None
 
 
 async def _take_updates(application: Application, bot: BotSettings) -> None:
-    """Long polling, or Telegram's webhook (its secret token header checked on every call)."""
-    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    """Long polling, or Telegram's webhook (its secret token header checked on every call).
+    Reaction counts of the channels the bot administers are asked for by name, as Telegram
+    wants them asked for."""
+    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MESSAGE_REACTION_COUNT]
     if application.updater is None:
         raise RuntimeError("the bot application has no updater")
     if bot.mode == "webhook":

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from publisher import actions, roster
 from publisher.actions import ApproversOnly, Someone
@@ -29,6 +29,7 @@ from publisher.config import Settings
 from publisher.engine import queue, scorecard, verbs
 from publisher.engine.deliverylog import LogFilter, log_page
 from publisher.engine.listings import fan_out_summary, list_posts, show_post
+from publisher.engine.pushed import keep_heard
 from publisher.engine.queue import QueueError
 from publisher.errors import EditorError
 
@@ -150,6 +151,12 @@ class BotHandlers(Talk):
         return "\n".join(
             [self.say("stats_head"), *(render.stats_line(item, self) for item in best)]
         )
+
+    async def reactions_counted(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A channel's reaction counts changed: kept for the post they belong to (if any);
+        the update, which comes from no user, goes to no other handler."""
+        await asyncio.to_thread(keep_heard, self.engine, self.settings, update.to_dict())
+        raise ApplicationHandlerStop
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = await self.run(update, self._stats)

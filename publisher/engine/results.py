@@ -2,7 +2,8 @@
 they went out, then no more), each channel asked for its numbers a batch at a time, and the
 numbers kept as history (`measurements`). A rate limit is waited out at the channel's next
 round; a refused token stops measuring that channel for a while, never its posting. A channel
-whose platform reports each message's status (WhatsApp) is counted from the statuses recorded."""
+whose platform reports each message's status (WhatsApp) is counted from the statuses recorded,
+one whose platform pushes its numbers (Telegram) from the numbers last heard."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from publisher.channels import ChannelError, Result, channel_class
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.pushed import heard_results
 from publisher.engine.schema import deliveries, measurements, posts, upsert
 
 logger = logging.getLogger("publisher.results")
@@ -131,8 +133,15 @@ class Measurer:
             if why:
                 done.waiting[name] = why
                 continue
-            if channel_class(self.settings.channels[name].type).results_from_statuses:
-                answered = counted_statuses(self.engine, waiting)
+            told = channel_class(self.settings.channels[name].type)
+            if told.results_from_statuses or told.results_pushed:
+                answered = (
+                    counted_statuses(self.engine, waiting)
+                    if told.results_from_statuses
+                    else heard_results(
+                        self.engine, self.settings, name, {d.post_id: d.remote_id for d in waiting}
+                    )
+                )
                 self._keep(waiting, answered, now)
                 done.measured[name] = len(answered)
                 continue
@@ -155,7 +164,7 @@ class Measurer:
         if self.settings.channels[name].dry_run:
             return "a dry run: its posts are not on the platform"
         told = channel_class(self.settings.channels[name].type)
-        if told.results_per_call == 0 and not told.results_from_statuses:
+        if not (told.results_per_call or told.results_from_statuses or told.results_pushed):
             return "its platform tells no results"
         resting = self.resting.get(name)
         if resting is not None and resting[0] > now:

@@ -293,6 +293,18 @@ links = Table(
 )
 
 # Clicks on a redirect link, counted per hour. Nothing about the reader is kept.
+# The latest numbers a platform pushed for a sent post (Telegram's reaction counts), replaced by
+# newer ones as they come; the measuring rounds take them from here.
+pushed_results = Table(
+    "pushed_results",
+    metadata,
+    Column("post_id", Integer, ForeignKey("posts.id"), primary_key=True),
+    Column("metrics", JSON, nullable=False),
+    Column("raw", JSON, nullable=False),
+    # When the platform counted them (an update that arrives late changes nothing).
+    Column("heard_at", UTCDateTime, nullable=False),
+)
+
 link_clicks = Table(
     "link_clicks",
     metadata,
