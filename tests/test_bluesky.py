@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from publisher import roster
 from publisher.articles import Article
-from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.base import ChannelError, FetchedImage, Outgoing
 from publisher.channels.bluesky import Bluesky, bluesky_length, facets, shown_link, tid
 from publisher.clock import utcnow
 from publisher.engine import queue
@@ -192,3 +192,41 @@ def test_results_are_asked_for_25_posts_a_call_with_the_appviews_counts(pds, pas
         0,
         None,
     )
+
+
+def measured_channel(pds: BlueskyStandIn) -> tuple[Bluesky, str]:
+    """A channel with one post out: the channel and the post's URI."""
+    channel = Bluesky("sky", Bluesky.Options(handle=HANDLE), api_base=pds.url)
+    uri = channel.send(Outgoing(1, "Post", "https://e.de/1", key="1-1700000000000001")).remote_id
+    return channel, uri
+
+
+def test_a_rate_limit_while_measuring_bluesky_is_a_rate_limit_until_the_reset(
+    pds, password
+) -> None:
+    channel, uri = measured_channel(pds)
+    reset = str(int(time.time()) + 300)
+    rate_limited = {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
+    pds.fail_next("getPosts", 429, rate_limited, {"ratelimit-reset": reset})
+    with pytest.raises(ChannelError) as refused:
+        channel.results([uri])
+    assert refused.value.kind == "rate_limited" and 240 <= (refused.value.retry_after or 0) <= 300
+
+
+def test_an_expired_session_while_measuring_is_renewed_and_the_numbers_read(pds, password) -> None:
+    channel, uri = measured_channel(pds)
+    pds.react(uri, likeCount=3)
+    pds.expire()
+    assert channel.results([uri])[uri].metrics["likes"] == 3
+
+
+def test_a_revoked_app_password_while_measuring_is_an_auth_error(
+    pds, password, monkeypatch
+) -> None:
+    channel, uri = measured_channel(pds)
+    pds.expire()
+    pds.refresh.clear()  # the app password was revoked: no session can be renewed
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "revoked")
+    with pytest.raises(ChannelError) as refused:
+        channel.results([uri])
+    assert refused.value.kind == "auth"
