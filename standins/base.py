@@ -78,6 +78,10 @@ class Contract:
     # How many posts the platform holds, where a call repeated with the same idempotency key
     # makes none (None: as many as calls that make a post).
     made: Callable[[Any], int] | None = None
+    # Readers' doings since a post went out, made on the running stand-in in the platform's own
+    # numbers (the stand-in, the post's id there, how many readers): what `publisher demo`
+    # then measures. None where a post's numbers are not asked of the platform.
+    audience: Callable[[Any, str, int], None] | None = None
 
     def path_of(self, kind: str) -> str:
         """The call that answers with `kind`."""

@@ -189,5 +189,12 @@ CONTRACTS = (
         {"BLUESKY_APP_PASSWORD": APP_PASSWORD},
         auth_path="createSession",
         after_lost_answer="sent",
+        audience=lambda pds, uri, readers: pds.react(
+            uri,
+            likeCount=readers,
+            repostCount=readers // 4,
+            replyCount=readers // 9,
+            quoteCount=readers // 20,
+        ),
     ),
 )

@@ -265,6 +265,14 @@ CONTRACTS = (
         lambda graph: {"page_id": graph.page_id},
         {"FACEBOOK_PAGE_TOKEN": GRAPH_TOKEN},
         after_lost_answer="sent",
+        audience=lambda graph, post, readers: graph.react(
+            post,
+            post_media_view=readers * 35,
+            post_clicks=readers * 3,
+            shares=readers // 7,
+            comments=readers // 9,
+            post_reactions_by_type_total={"like": readers, "love": readers // 5},
+        ),
     ),
     Contract(
         "whatsapp",

@@ -141,5 +141,13 @@ CONTRACTS = (
         lambda _: {"author": AUTHOR},
         {"LINKEDIN_ACCESS_TOKEN": LINKEDIN_TOKEN},
         after_lost_answer="sent",
+        audience=lambda api, urn, readers: api.react(
+            urn,
+            impressionCount=readers * 25,
+            clickCount=readers * 2,
+            likeCount=readers,
+            commentCount=readers // 10,
+            shareCount=readers // 15,
+        ),
     ),
 )

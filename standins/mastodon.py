@@ -139,5 +139,11 @@ CONTRACTS = (
         {"MASTODON_ACCESS_TOKEN": MASTODON_TOKEN},
         after_lost_answer="sent",
         made=lambda api: len(api.posted()),
+        audience=lambda api, status, readers: api.react(
+            status,
+            favourites_count=readers,
+            reblogs_count=readers // 3,
+            replies_count=readers // 10,
+        ),
     ),
 )

@@ -154,5 +154,14 @@ CONTRACTS = (
         {"THREADS_ACCESS_TOKEN": THREADS_TOKEN},
         lost_path="threads_publish",
         after_lost_answer="sent",
+        audience=lambda api, media, readers: api.react(
+            media,
+            views=readers * 30,
+            likes=readers,
+            replies=readers // 8,
+            reposts=readers // 6,
+            quotes=readers // 25,
+            shares=readers // 12,
+        ),
     ),
 )

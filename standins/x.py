@@ -270,5 +270,13 @@ CONTRACTS = (
         "not allowed to create a Tweet with duplicate content",
         env=X_KEYS,
         after_lost_answer="sent",
+        audience=lambda api, post, readers: api.react(
+            post,
+            impression_count=readers * 40,
+            like_count=readers,
+            retweet_count=readers // 5,
+            reply_count=readers // 8,
+            url_link_clicks=readers * 2,
+        ),
     ),
 )

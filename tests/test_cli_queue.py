@@ -189,9 +189,12 @@ def test_database_in_a_missing_folder_is_one_line_and_exit_2(tmp_path: Path) -> 
     assert_refused(run(tmp_path, "queue", "list"), "does not exist")
 
 
-def test_demo_queues_and_delivers_the_sample_on_every_platform(tmp_path: Path) -> None:
+def test_demo_delivers_the_sample_on_every_platform_and_shows_what_it_achieved(
+    tmp_path: Path,
+) -> None:
     result = run(tmp_path, "demo")
     assert result.returncode == 0, result.stderr
     for kind in platform_types():
         assert f"demo_{kind}" in result.stdout
     assert result.stdout.count(" sent ") == len(platform_types())
+    assert "what each post achieved" in result.stdout

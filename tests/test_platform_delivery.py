@@ -23,23 +23,15 @@ from publisher.engine.fanout import SLOWED_TRIES
 from publisher.engine.pauses import active_pauses
 from publisher.engine.reconcile import reconcile
 from publisher.engine.slots import When
-from standins import bluesky, graph, linkedin, mastodon, telegram, threads, x
+from standins import contracts
 from standins.base import Answer, Contract, StandIn
 from standins.graph import READER, graph_error
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 RECIPIENTS = [READER, "+4917600000001", "+4917600000002"]
 
-# The contract table: one row per platform, each declared by the platform's stand-in.
-PLATFORMS: list[Contract] = [
-    *x.CONTRACTS,
-    *graph.CONTRACTS,
-    *telegram.CONTRACTS,
-    *bluesky.CONTRACTS,
-    *mastodon.CONTRACTS,
-    *threads.CONTRACTS,
-    *linkedin.CONTRACTS,
-]
+# The contract table: one row per platform, each declared by the platform's stand-in module.
+PLATFORMS: list[Contract] = contracts()
 BY_TYPE = {platform.type: platform for platform in PLATFORMS}
 
 

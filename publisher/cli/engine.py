@@ -296,12 +296,14 @@ def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -
 
 @app.command("demo")
 def demo_command(ctx: typer.Context) -> None:
-    """Queue the bundled sample article for every platform (dry run) and deliver it, in a
-    database of its own (./publisher-demo.db), never the configured one."""
+    """Queue the bundled sample article for every platform, deliver it to the platforms' local
+    stand-ins, and measure what readers did there, in a database of its own
+    (./publisher-demo.db), never the configured one."""
     from rich.console import Console
 
     from publisher.cli.compose import teaser_panel
     from publisher.cli.queue import deliveries_table
+    from publisher.cli.stats import results_table
     from publisher.demo import run_demo
     from publisher.engine.store import describe, open_engine
 
@@ -320,3 +322,6 @@ def demo_command(ctx: typer.Context) -> None:
     for key, teaser in run.teasers.items():
         console.print(teaser_panel(key, teaser))
     console.print(deliveries_table(run.deliveries, "delivery log", settings.tz))
+    # The demo's posts are all of one article: no headline beside each.
+    shown = results_table(run.results, "what each post achieved (–: not offered)", headline=False)
+    console.print(shown)

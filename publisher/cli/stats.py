@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from publisher.cli import UsageError, app, env
 from publisher.cli.queue import AsJson, print_json
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 stats_app = typer.Typer(
     help="What sent posts achieved on their networks.", invoke_without_command=True
@@ -18,7 +21,7 @@ app.add_typer(stats_app, name="stats")
 
 BY = ("post", "article", "channel")
 # The columns of the table, beside the post's number, channel and headline.
-SHOWN = ("impressions", "likes", "reposts", "replies", "platform_clicks", "clicks")
+SHOWN = ("impressions", "likes", "reposts", "replies", "reads", "platform_clicks", "clicks")
 
 
 @stats_app.callback()
@@ -71,13 +74,34 @@ def _print_table(items: list[dict[str, Any]], by: str) -> None:
     if not items:
         print("no sent posts")
         return
-    print(f"{by:<12}" + "".join(f"{name:>16}" for name in SHOWN) + "  headline")
+    from rich.console import Console
+
+    Console().print(results_table(items, "what sent posts achieved (– : not offered)", by))
+
+
+def results_table(
+    items: list[dict[str, Any]], title: str, by: str = "post", headline: bool = True
+) -> Table:
+    """Posts (or articles, or channels) with their latest numbers as a table; a number the
+    network does not offer is a dash, never 0."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    # The numbers keep their width; the headline takes what is left.
+    table.add_column(by, no_wrap=True, min_width=len(by))
+    if by == "post":
+        table.add_column("channel", no_wrap=True, min_width=7)
+    for name in SHOWN:
+        header = name.replace("_", " ")
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    if headline:
+        table.add_column("headline", no_wrap=True, overflow="ellipsis", ratio=1)
     for item in items:
-        key = str(item[by])
-        numbers = "".join(
-            f"{'–' if item['metrics'][n] is None else item['metrics'][n]:>16}" for n in SHOWN
-        )
-        print(f"{key[:12]:<12}{numbers}  {str(item.get('headline', ''))[:50]}")
+        numbers = ["–" if item["metrics"][n] is None else str(item["metrics"][n]) for n in SHOWN]
+        first = [str(item[by])] + ([item["channel"]] if by == "post" else [])
+        shown = [str(item.get("headline", ""))] if headline else []
+        table.add_row(*first, *numbers, *shown)
+    return table
 
 
 @stats_app.command("collect")
