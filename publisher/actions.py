@@ -22,6 +22,7 @@ from publisher.engine.lifecycle import APPROVE, EDIT, MARK_SENT, RESCHEDULE, Sta
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError, When
 from publisher.engine.subscribers import Reach
+from publisher.engine.withdrawal import Withdrawal, withdraw
 from publisher.errors import EditorError
 
 
@@ -107,6 +108,13 @@ def apply_to_channel(
         verbs.resume(engine, settings, channel)
     else:
         raise QueueError(f"no action {action!r}", key="no_such_action", action=action)
+
+
+def withdraw_article(engine: Engine, key: str, editor: Editor, reason: str = "") -> Withdrawal:
+    """Withdraw a stored article (by its CMS id, else its address): every post of it not yet out
+    is cancelled at once, with who withdrew it and why, and nothing posts it again."""
+    why = f"the article was withdrawn by {editor.name}" + (f": {reason}" if reason else "")
+    return withdraw(engine, key, why, editor.name)
 
 
 def when(text: str | None, settings: Settings) -> When:

@@ -215,6 +215,9 @@ class Article(BaseModel):
     # Beyond DESIGN.md's fields, for the release rules: the CMS's section, and a breaking-news flag.
     section: ShortText = None
     breaking: bool = False
+    # The CMS took the article back (a correction, a takedown): its unsent posts are cancelled,
+    # and nothing queues it again until the CMS releases it anew without the flag.
+    withdrawn: bool = False
 
     @field_validator("id", mode="before")
     @classmethod

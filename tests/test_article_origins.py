@@ -14,8 +14,8 @@ from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
 from publisher.engine import queue
-from publisher.engine.queue import Origin
-from publisher.engine.release import UnknownArticle, public_article, release, stored_article
+from publisher.engine.queue import Origin, UnknownArticle
+from publisher.engine.release import public_article, release, stored_article
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 

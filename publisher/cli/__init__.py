@@ -176,6 +176,7 @@ COMMAND_MODULES = {
     "users": "users",
     "subscribers": "subscribers",
     "stats": "stats",
+    "articles": "articles",
     "bot": "bot",
 }
 

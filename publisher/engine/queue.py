@@ -31,6 +31,20 @@ class QueueError(EditorError):
     """A queue command cannot be carried out; nothing was changed."""
 
 
+class UnknownArticle(EditorError):
+    """No stored article has this id."""
+
+
+def not_withdrawn(article: Article) -> None:
+    """Refuse to post an article that was withdrawn (a correction, a takedown)."""
+    if article.withdrawn:
+        raise QueueError(
+            f"{article.url} was withdrawn: it is not posted again",
+            key="article_withdrawn",
+            url=article.url,
+        )
+
+
 class LinkMissing(QueueError):
     """An edited text no longer holds the article's link; an editor must confirm posting it."""
 
@@ -321,14 +335,15 @@ def add(
     """Queue one post per channel for `article` at `timing` (one for all, or one per channel),
     all or nothing: refuses (queues nothing) if any channel already has a post of this article
     that is not cancelled, unless `force`, or if a text an editor wrote in `texts` breaks its
-    channel's rules (or drops the link, unless the channel is in `without_link`). `approval`
-    overrides the channels' own setting."""
+    channel's rules (or drops the link, unless the channel is in `without_link`), or if the
+    article was withdrawn. `approval` overrides the channels' own setting."""
     now = now or utcnow()
     composed = compose(article, channels, settings)
     teasers = editor_texts(article, channels, composed, texts or {}, without_link)
     with engine.begin() as connection:
         stored = upsert_article(connection, article, now, origin)
         article_id = stored.id
+        not_withdrawn(stored.article)
         if stored.article != article:
             # The CMS's version stays, and is what goes out.
             composed = compose(stored.article, channels, settings)

@@ -26,17 +26,14 @@ from publisher.engine.lifecycle import (
     State,
     approval_withdrawn,
 )
+from publisher.engine.queue import UnknownArticle
 from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
 from publisher.engine.slots import TimeError, When
-from publisher.errors import EditorError
+from publisher.engine.withdrawal import Withdrawal, cancel_unsent
 from publisher.teasers import compose
 
 logger = logging.getLogger("publisher.engine.release")
-
-
-class UnknownArticle(EditorError):
-    """No stored article has this id."""
 
 
 def stored_article(engine: Engine, article_id: str) -> Article:
@@ -73,14 +70,19 @@ class Released:
     skipped: dict[str, str] = field(default_factory=dict)
     # When each channel's new post goes out (aware UTC).
     planned: dict[str, datetime] = field(default_factory=dict)
+    # What withdrawing it did, when the CMS withdrew it.
+    withdrawn: Withdrawal | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        answer: dict[str, object] = {
             "queued": self.queued,
             "updated": self.updated,
             "skipped": self.skipped,
             "planned": {name: due.isoformat() for name, due in self.planned.items()},
         }
+        if self.withdrawn is not None:
+            answer["withdrawn"] = self.withdrawn.to_json()
+        return answer
 
 
 def release(
@@ -100,7 +102,8 @@ def release(
     One transaction: the article row is written first, which serialises two releases of the
     same article (a CMS retrying its webhook), so the second sees the first one's posts."""
     now = now or utcnow()
-    routings = {r.channel: r for r in route(article, source, settings)}
+    # A withdrawn article goes nowhere: its posts not yet out are cancelled instead.
+    routings = {} if article.withdrawn else {r.channel: r for r in route(article, source, settings)}
     # Composing is pure and the slowest part: done before the transaction opens. A channel whose
     # rules cannot carry this article (a link longer than its limit) is left out, not the rest.
     channels = roster.chosen(settings, list(routings)) if routings else {}
@@ -152,6 +155,9 @@ def _release_in(
     stored = queue.upsert_article(connection, article, now, origin)
     # As stored: an embargo an update left out still holds.
     article_id, article = stored.id, stored.article
+    if article.withdrawn:
+        reason = f"the article was withdrawn ({source})"
+        return Released(withdrawn=cancel_unsent(connection, article_id, reason, source, now))
     existing: dict[str, set[str]] = {}
     for row in connection.execute(
         select(posts.c.channel, posts.c.state).where(posts.c.article_id == article_id)

@@ -38,6 +38,7 @@ from publisher.engine.queue import (
     QueueError,
     closest_post,
     drops_link,
+    not_withdrawn,
     record_event,
 )
 from publisher.engine.schema import articles, deliveries, is_row_id, post_events, posts
@@ -131,7 +132,14 @@ def restore(engine: Engine, post_id: int, by: str) -> None:
                 posts.c.state.in_(ALREADY_THERE),
             )
         ).scalar()
-    previous = (was or "").removeprefix("was ")
+        article = Article.model_validate(
+            connection.execute(
+                select(articles.c.data).where(articles.c.id == row.article_id)
+            ).scalar_one()
+        )
+    not_withdrawn(article)
+    # "was queued", or "was queued; why" when the post was cancelled with its article.
+    previous = (was or "").removeprefix("was ").split(";")[0]
     if row.state == State.CANCELLED and (previous not in HOLDABLE or again is not None):
         raise QueueError(f"post {post_id} cannot be restored", key="cannot_restore", post=post_id)
     _transition(engine, post_id, RESTORE, by, state=previous or State.QUEUED)

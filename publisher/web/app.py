@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from publisher.articles import ArticleError, article_from_mapping
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.release import UnknownArticle, public_article, release
+from publisher.engine.queue import UnknownArticle
+from publisher.engine.release import public_article, release
 from publisher.engine.store import StoreError
 from publisher.web.bodies import BodyLimits, Refused, json_body, read_limited
 from publisher.web.desk import body_limit, mount_desk, too_large

@@ -27,7 +27,8 @@ from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.listings import list_posts
-from publisher.engine.release import UnknownArticle, stored_article
+from publisher.engine.queue import UnknownArticle
+from publisher.engine.release import stored_article
 from publisher.engine.schema import articles, is_row_id
 from publisher.engine.subscribers import Reach
 from publisher.errors import EditorError

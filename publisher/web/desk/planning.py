@@ -16,7 +16,8 @@ from publisher import actions
 from publisher.actions import Planned
 from publisher.catalogue import moment, number, problem
 from publisher.engine import queue
-from publisher.engine.release import UnknownArticle, stored_article
+from publisher.engine.queue import UnknownArticle
+from publisher.engine.release import stored_article
 from publisher.engine.slots import TimeError, When
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser
