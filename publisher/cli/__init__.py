@@ -177,6 +177,7 @@ COMMAND_MODULES = {
     "subscribers": "subscribers",
     "stats": "stats",
     "articles": "articles",
+    "timing": "timing",
     "bot": "bot",
 }
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -122,3 +123,25 @@ def collect_command(
         print(f"{name}: not measured: {why}", file=sys.stderr)
     if not done.measured and not done.waiting:
         print("nothing to measure")
+
+
+@stats_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV: channel, sent_at, clicks and/or engagement")],
+) -> None:
+    """Bring a channel's results from before the install, to learn its hours from; a post
+    imported again is replaced, never doubled, and a file with a bad line imports nothing."""
+    from publisher.engine.history import HistoryError, import_history, read_history
+
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as lines:
+            rows = read_history(lines, env(ctx).settings)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{file}: cannot read ({exc})") from None
+    except HistoryError as exc:
+        # A file with bad lines is a failed import (exit 1), as a script checks for it.
+        print(f"publisher: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    count = import_history(env(ctx).engine, rows)
+    print(f"{count} past posts imported")

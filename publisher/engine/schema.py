@@ -305,6 +305,19 @@ pushed_results = Table(
     Column("heard_at", UTCDateTime, nullable=False),
 )
 
+# A channel's results from before the install (`publisher stats import`): what each past post
+# earned, by when it went out; learned from like the posts sent here.
+imported_results = Table(
+    "imported_results",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("sent_at", UTCDateTime, primary_key=True),
+    # First-party clicks and the network's interactions; null where the file has none.
+    Column("clicks", Integer),
+    Column("engagement", Integer),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
 link_clicks = Table(
     "link_clicks",
     metadata,
