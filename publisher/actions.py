@@ -18,6 +18,8 @@ from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue, subscribers, verbs
+from publisher.engine.besttime import learn_for, recently_learned
+from publisher.engine.estimate import ENOUGH_POSTS
 from publisher.engine.lifecycle import APPROVE, EDIT, MARK_SENT, RESCHEDULE, State, for_approvers
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError, When
@@ -115,6 +117,23 @@ def withdraw_article(engine: Engine, key: str, editor: Editor, reason: str = "")
     is cancelled at once, with who withdrew it and why, and nothing posts it again."""
     why = f"the article was withdrawn by {editor.name}" + (f": {reason}" if reason else "")
     return withdraw(engine, key, why, editor.name)
+
+
+def short_histories(
+    engine: Engine, settings: Settings, channels: Sequence[str] | None
+) -> dict[str, str]:
+    """The channels whose history is too short for the timing `best` to choose by, each with
+    what it does instead (its next slot, or now)."""
+    found = {}
+    for name in roster.chosen(settings, channels):
+        estimate = recently_learned(engine, settings, name)
+        if not estimate.enough:
+            instead = "its next slot" if settings.channels[name].slots else "now"
+            found[name] = (
+                f"{estimate.posts} measured posts are too few to learn its best times from "
+                f"(it takes {ENOUGH_POSTS}): {instead} instead"
+            )
+    return found
 
 
 def when(text: str | None, settings: Settings) -> When:
@@ -231,6 +250,7 @@ def plan(
     now = utcnow()
     found: dict[str, Planned] = {}
     whom = reach(engine, settings, channels)
+    learn_for(engine, settings, dict.fromkeys(channels, at))
     with engine.connect() as connection:
         article_id = queue.stored_id(connection, article)
         there = queue.posts_of(connection, article_id, channels) if article_id else {}

@@ -238,6 +238,14 @@ class EngineSettings(_Strict):
     log_format: Literal["text", "json"] = "text"
 
 
+class TimingSettings(_Strict):
+    """How the timing `best` chooses a post's time (README, "Timing that learns")."""
+
+    horizon: float = Field(
+        default=24.0, gt=0, le=24 * 14, description="hours ahead among which the best time is found"
+    )
+
+
 def _known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -257,6 +265,7 @@ class Settings(_Strict):
     tracking: Tracking = Field(default_factory=Tracking)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    timing: TimingSettings = Field(default_factory=TimingSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)

@@ -211,7 +211,7 @@ class Rule(_Strict):
     name: str
     match: Match = Field(default_factory=Match)
     channels: tuple[str, ...]
-    timing: Literal["now", "next_slot", "delay"] = "now"
+    timing: Literal["now", "next_slot", "delay", "best"] = "now"
     delay: int = Field(default=0, ge=0, description="minutes, with timing = delay")
     approval: bool | None = Field(default=None, description="default: the channel's own setting")
     repost_updates: bool = Field(

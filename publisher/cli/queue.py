@@ -104,12 +104,12 @@ def _time(value: str | None) -> Any:
     return datetime.fromisoformat(value) if value else None
 
 
-def _when(now: bool, at: str | None, next_slot: bool, settings: Settings) -> When:
+def _when(now: bool, at: str | None, next_slot: bool, best: bool, settings: Settings) -> When:
     from publisher import actions
 
-    if sum([now, at is not None, next_slot]) > 1:
-        raise UsageError("choose one of --now, --at and --next-slot")
-    return actions.when("next" if next_slot else at, settings)
+    if sum([now, at is not None, next_slot, best]) > 1:
+        raise UsageError("choose one of --now, --at, --next-slot and --best")
+    return actions.when("best" if best else "next" if next_slot else at, settings)
 
 
 def known_channel(engine: Engine, settings: Settings, name: str | None) -> str | None:
@@ -142,6 +142,14 @@ def add_command(
     next_slot: Annotated[
         bool, typer.Option("--next-slot", help="Each channel's next free slot")
     ] = False,
+    best: Annotated[
+        bool,
+        typer.Option(
+            "--best",
+            help="The free time within [timing] horizon that each channel's history says "
+            "earns most (its next slot while its history is short; breaking news: now)",
+        ),
+    ] = False,
     url: UrlOption = None,
     force: Annotated[bool, typer.Option("--force", help="Queue even if already queued")] = False,
     by: By = None,
@@ -155,9 +163,12 @@ def add_command(
     ctx_env = env(ctx)
     ctx_env.engine  # noqa: B018 - opened first: the settings then carry what channels learned
     settings = ctx_env.settings
-    when = _when(now, at, next_slot, settings)
+    when = _when(now, at, next_slot, best, settings)
     names = split_names(channels, "--channels")
     article = load_article(source, settings, url=url)
+    if best:
+        for name, why in actions.short_histories(ctx_env.engine, settings, names).items():
+            print(f"{name}: {why}", file=sys.stderr)
     ids = actions.queue_article(
         ctx_env.engine, settings, article, names, when, force=force, by=actor(by)
     )

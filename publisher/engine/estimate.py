@@ -21,8 +21,10 @@ HOURS = 7 * 24
 ENOUGH_POSTS = 30
 # How much a neighbouring hour's posts count towards an hour's estimate.
 NEIGHBOUR = 0.5
-# The spread of a single post's result (log scale) assumed before there are two to compare.
+# The least spread of a single post's result (log scale) assumed, however alike posts were.
 LEAST_SPREAD = 0.25
+# Posts beyond the first of each hour it takes to measure the spread within hours.
+MIN_WITHIN = 10
 # The interval shown around an estimate: 80 % of the belief.
 Z80 = 1.2816
 
@@ -97,21 +99,18 @@ def estimate(samples: Iterable[Sample], zone: ZoneInfo, measure: Measure) -> Est
     """Every hour's belief from a channel's past posts (in its zone)."""
     counts = [0] * HOURS
     sums = [0.0] * HOURS
-    logged = []
+    logged: list[tuple[int, float]] = []
     for sample in samples:
         value = math.log1p(max(sample.value, 0.0))
         hour = hour_of_week(sample.at, zone)
         counts[hour] += 1
         sums[hour] += value
-        logged.append(value)
+        logged.append((hour, value))
     if not logged:
         flat = tuple(Hour(h, 0.0, 1.0, 0) for h in range(HOURS))
         return Estimate(measure, 0, flat)
-    overall = sum(logged) / len(logged)
-    spread = max(
-        LEAST_SPREAD,
-        math.sqrt(sum((v - overall) ** 2 for v in logged) / max(len(logged) - 1, 1)),
-    )
+    overall = sum(value for _, value in logged) / len(logged)
+    spread = max(LEAST_SPREAD, _spread(logged, counts, sums, overall))
     hours = []
     for hour in range(HOURS):
         near = ((hour - 1) % HOURS, (hour + 1) % HOURS)
@@ -121,3 +120,17 @@ def estimate(samples: Iterable[Sample], zone: ZoneInfo, measure: Measure) -> Est
         centre = (overall + total) / (1 + weight)
         hours.append(Hour(hour, centre, spread / math.sqrt(1 + weight), counts[hour]))
     return Estimate(measure, len(logged), tuple(hours))
+
+
+def _spread(
+    logged: list[tuple[int, float]], counts: list[int], sums: list[float], overall: float
+) -> float:
+    """How much posts sent in one hour differ (log scale): around their hour's mean once there
+    are enough to tell, else around the channel's mean (wider, so more is tried)."""
+    hours = sum(1 for count in counts if count)
+    within = len(logged) - hours
+    if within >= MIN_WITHIN:
+        residual = sum((value - sums[hour] / counts[hour]) ** 2 for hour, value in logged)
+        return math.sqrt(residual / within)
+    around = sum((value - overall) ** 2 for _, value in logged)
+    return math.sqrt(around / max(len(logged) - 1, 1))

@@ -4,7 +4,7 @@ texts an editor wrote) in one transaction, all or nothing; the verbs on posts al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -15,6 +15,7 @@ from publisher.articles import Article, fold
 from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
 from publisher.config import Settings
+from publisher.engine.besttime import best_time, candidates, known, learn_for
 from publisher.engine.changes import notify_change
 from publisher.engine.clicks import keep_links
 from publisher.engine.lifecycle import ALREADY_THERE, TAKING_TIME, State
@@ -266,6 +267,8 @@ def due_at(
     if timing.mode == "now":
         return now
     channel = settings.channels[name]
+    if timing.mode == "best":
+        return _best(connection, settings, name, now)
     # The slots searched lie within SEARCH_DAYS: the posts around them are the ones in the way.
     since, until = now - timedelta(days=1), now + timedelta(days=SEARCH_DAYS + 2)
     return next_slot(
@@ -275,6 +278,36 @@ def due_at(
         taken_times(connection, name, since, until),
         timedelta(minutes=channel.min_gap),
     )
+
+
+def _per_channel(timing: When | Mapping[str, When], names: Iterable[str]) -> dict[str, When]:
+    if isinstance(timing, When):
+        return dict.fromkeys(names, timing)
+    return dict(timing)
+
+
+def breaking_now(timing: When | Mapping[str, When]) -> When | Mapping[str, When]:
+    """`timing` with every "best" made "now"."""
+    if isinstance(timing, When):
+        return When("now") if timing.mode == "best" else timing
+    return {name: When("now") if one.mode == "best" else one for name, one in timing.items()}
+
+
+def _best(connection: Connection, settings: Settings, name: str, now: datetime) -> datetime:
+    """The best free time the channel's history knows of within the horizon; with too little
+    history (or no free time), its next slot, or now when it has no slots."""
+    channel = settings.channels[name]
+    zone, gap = settings.channel_tz(name), timedelta(minutes=channel.min_gap)
+    estimate = known(connection.engine, name)
+    if estimate is not None and estimate.enough:
+        horizon = timedelta(hours=settings.timing.horizon)
+        taken = taken_times(connection, name, now - gap, now + horizon + gap)
+        free = candidates(now, horizon, taken, gap, channel.quiet_hours, zone)
+        chosen = best_time(estimate, free, zone)
+        if chosen is not None:
+            return chosen
+    fallback = When("next_slot") if channel.slots else When("now")
+    return due_at(connection, settings, name, fallback, now)
 
 
 def plan(
@@ -338,8 +371,12 @@ def add(
     channel's rules (or drops the link, unless the channel is in `without_link`), or if the
     article was withdrawn. `approval` overrides the channels' own setting."""
     now = now or utcnow()
+    if article.breaking:
+        # Breaking news never waits for a best time.
+        timing = breaking_now(timing)
     composed = compose(article, channels, settings)
     teasers = editor_texts(article, channels, composed, texts or {}, without_link)
+    learn_for(engine, settings, _per_channel(timing, channels))
     with engine.begin() as connection:
         stored = upsert_article(connection, article, now, origin)
         article_id = stored.id

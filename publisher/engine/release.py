@@ -19,6 +19,7 @@ from publisher.channels import ComposeError, Teaser
 from publisher.clock import shown, utcnow
 from publisher.config import Settings
 from publisher.engine import queue
+from publisher.engine.besttime import learn_for
 from publisher.engine.lifecycle import (
     ALREADY_THERE,
     APPROVAL_AGAIN,
@@ -114,6 +115,11 @@ def release(
             teasers[name] = compose(article, {name: channel}, settings)[name]
         except ComposeError as exc:
             unfit[name] = str(exc)
+    learn_for(
+        engine,
+        settings,
+        {n: _timing(r.timing, r.delay, now, article.breaking) for n, r in routings.items()},
+    )
     for attempt in range(2):
         try:
             with engine.begin() as connection:
@@ -176,7 +182,7 @@ def _release_in(
         if states and not reposting:
             skipped[name] = "already sent" if State.SENT in states else "already queued"
             continue
-        timing = _timing(routing.timing, routing.delay, now)
+        timing = _timing(routing.timing, routing.delay, now, article.breaking)
         try:
             due = queue.plan(
                 connection, settings, name, timing, now, _adjuster(settings, article, routings)
@@ -266,7 +272,10 @@ def _too_late(
     )
 
 
-def _timing(mode: str, delay: int, now: datetime) -> When:
+def _timing(mode: str, delay: int, now: datetime, breaking: bool) -> When:
+    if mode == "best":
+        # Breaking news never waits for a best time.
+        return When("now") if breaking else When("best")
     if mode == "next_slot":
         return When("next_slot")
     if mode == "delay":

@@ -22,7 +22,7 @@ class Routing:
 
     channel: str
     rule: str
-    timing: Literal["now", "next_slot", "delay"] = "now"
+    timing: Literal["now", "next_slot", "delay", "best"] = "now"
     delay: int = 0
     approval: bool | None = None
     repost_updates: bool = False

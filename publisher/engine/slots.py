@@ -38,14 +38,15 @@ NEXT_WORDS = frozenset(
     {"next", "next_slot", "next-slot", "next slot", "slot", "nächster", "naechster"}
     | {"nächster slot", "naechster slot"}
 )
+BEST_WORDS = frozenset({"best", "best time", "beste zeit", "bester zeitpunkt"})
 
 
 @dataclass(frozen=True)
 class When:
-    """When posts should go out: now, at an instant (aware), or in each channel's next free
-    slot (a channel without slots refuses it)."""
+    """When posts should go out: now, at an instant (aware), in each channel's next free slot
+    (a channel without slots refuses it), or at the best free time its history knows of."""
 
-    mode: Literal["now", "at", "next_slot"] = "now"
+    mode: Literal["now", "at", "next_slot", "best"] = "now"
     at: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -63,6 +64,8 @@ class When:
             return cls("now")
         if word in NEXT_WORDS:
             return cls("next_slot")
+        if word in BEST_WORDS:
+            return cls("best")
         return cls("at", parse_time(text, now, zone))
 
 
