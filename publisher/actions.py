@@ -18,7 +18,7 @@ from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue, subscribers, verbs
-from publisher.engine.besttime import learn_for, recently_learned
+from publisher.engine.besttime import recently_learned
 from publisher.engine.estimate import ENOUGH_POSTS
 from publisher.engine.lifecycle import APPROVE, EDIT, MARK_SENT, RESCHEDULE, State, for_approvers
 from publisher.engine.queue import QueueError
@@ -215,13 +215,17 @@ class Planned:
     due: datetime | None = None
     approval: bool = False
     by_slot: bool = False
+    # Chosen by what the channel's readers did before (the timing best).
+    best: bool = False
     reach: Reach | None = None
     refusal: EditorError | None = None
 
     @property
     def rule(self) -> str:
         """The catalogue's word for how its time was found: at once, a slot, the time asked."""
-        return "planned_now" if self.now else "planned_slot" if self.by_slot else "planned_at"
+        if self.now:
+            return "planned_now"
+        return "planned_slot" if self.by_slot else "planned_best" if self.best else "planned_at"
 
     @property
     def now(self) -> bool:
@@ -244,13 +248,17 @@ def plan(
     again: frozenset[str] = frozenset(),
 ) -> dict[str, Planned]:
     """Where and when `article` would go out on each of `channels` at the editor's timing: the
-    next free slot (a channel without slots at once), now, or a time. A channel that cannot take
-    it (no free slot, the article already there unless it is to go `again` there) says why; the
-    others are queued as planned by `queue_planned`."""
+    next free slot (a channel without slots at once), now, a time, or the best time its history
+    knows of (its next slot while that is too short; now for breaking news). A channel that
+    cannot take it (no free slot, the article already there unless it is to go `again` there)
+    says why; the others are queued as planned by `queue_planned`."""
     now = utcnow()
     found: dict[str, Planned] = {}
     whom = reach(engine, settings, channels)
-    learn_for(engine, settings, dict.fromkeys(channels, at))
+    # The best time where a channel's history tells it; its next slot (or now) where not.
+    short = short_histories(engine, settings, channels) if at.mode == "best" else {}
+    if article.breaking and at.mode == "best":
+        at = When("now")
     with engine.connect() as connection:
         article_id = queue.stored_id(connection, article)
         there = queue.posts_of(connection, article_id, channels) if article_id else {}
@@ -267,8 +275,9 @@ def plan(
                 )
                 found[name] = Planned(name, refusal=refusal)
                 continue
-            by_slot = at.mode == "next_slot" and bool(configured.slots)
-            timing = at if at.mode != "next_slot" or by_slot else When("now")
+            asked = When("next_slot") if name in short else at
+            by_slot = asked.mode == "next_slot" and bool(configured.slots)
+            timing = asked if asked.mode != "next_slot" or by_slot else When("now")
             try:
                 due = queue.due_at(connection, settings, name, timing, now)
             except TimeError as exc:
@@ -280,6 +289,7 @@ def plan(
                 due=due,
                 approval=held or configured.approval,
                 by_slot=by_slot,
+                best=timing.mode == "best",
                 reach=whom.get(name),
             )
     return found

@@ -114,3 +114,18 @@ def test_a_rule_with_timing_best_releases_at_the_learned_hour(engine, database_u
     evening_audience(engine)
     (post_id,) = release(engine, settings, article(9), "webhook", now=NOW).queued
     assert post(engine, post_id).due_at.astimezone(BERLIN).hour in (19, 20, 21)
+
+
+def test_planning_the_best_time_without_history_says_it_takes_the_next_slot(
+    engine, database_url
+) -> None:
+    settings = settings_for(database_url)
+    planned = actions.plan(engine, settings, article(5), ["x_main"], When("best"))
+    assert planned["x_main"].rule == "planned_slot"
+
+
+def test_planning_the_best_time_with_history_says_so(engine, database_url) -> None:
+    settings = settings_for(database_url)
+    evening_audience(engine)
+    planned = actions.plan(engine, settings, article(5), ["x_main"], When("best"))
+    assert planned["x_main"].rule == "planned_best"

@@ -180,3 +180,38 @@ def test_an_editor_sees_the_channels_but_cannot_stop_them(newsroom, browser) -> 
     page.get_by_role("link", name="Channels").click()
     expect(page.locator("tr", has_text="Telegram")).to_contain_text("active")
     expect(page.get_by_role("button", name="Pause Telegram")).to_have_count(0)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_best_time_is_the_hour_the_channels_readers_answer_most(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    from publisher.engine import besttime
+    from publisher.engine.history import import_history
+
+    base, engine, settings = newsroom
+    # Months of Telegram history: its readers answer most around 20:00.
+    start = utcnow() - timedelta(days=60)
+    rows = []
+    for hour in range(60 * 24):
+        at = start + timedelta(hours=hour)
+        local = at.astimezone(settings.tz).hour
+        rows.append({"channel": "telegram", "sent_at": at, "engagement": None,
+                     "clicks": 400 if local == 20 else 30 + local})  # fmt: skip
+    import_history(engine, rows)
+    besttime._learned.clear()
+    page = open_desk(browser, base, size)
+    number = 70 + len(size)
+    article_page(page, base, number)
+    only(page, "telegram")
+    page.get_by_label("Best time").check()
+    shot(page, f"27-best-time-{size}")
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Queued")
+    assert serious_violations(page) == []
+    shot(page, f"28-queued-at-the-best-time-{size}")
+    ((channel, due, _),) = posts_of(engine, number)
+    assert channel == "telegram" and due.astimezone(settings.tz).hour == 20
+    assert due - utcnow() <= timedelta(hours=24)

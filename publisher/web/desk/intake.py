@@ -240,7 +240,14 @@ class Intake:
         existing = list_posts(self.engine, self.settings, include_done=True, article_id=article_id)
         # A channel the article is already on is left unticked: posting again is deliberate.
         there = {p["channel"]: p for p in existing if p["state"] != "cancelled"}
-        chosen = chosen or Choices(included=frozenset(self.channels) - set(there))
+        if chosen is None:
+            included = frozenset(self.channels) - set(there)
+            # Where every channel's history is long enough to learn from, its best time is
+            # the default; otherwise the next free slot.
+            learned = included and not actions.short_histories(
+                self.engine, self.settings, sorted(included)
+            )
+            chosen = Choices(included=included, timing="best" if learned else "next_slot")
         channels = self._channels()
         teasers = compose(article, channels, self.settings)
         whom = actions.reach(self.engine, self.settings, list(teasers))
@@ -274,6 +281,7 @@ class Intake:
             "article_id": article_id,
             "cards": cards,
             "timing": chosen.timing,
+            "horizon": number(self.settings.timing.horizon, self.language),
             "at": chosen.at,
             "confirm": confirm,
             "existing": [self._existing(post) for post in existing],

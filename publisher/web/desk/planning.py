@@ -25,7 +25,7 @@ from publisher.web.desk.base import RowId
 from publisher.web.desk.intake import Choices, Intake, typed
 from publisher.web.desk.turns import TAKE_TURN
 
-TIMINGS = ("next_slot", "now", "at")
+TIMINGS = ("best", "next_slot", "now", "at")
 
 
 class Planning:
@@ -69,6 +69,8 @@ class Planning:
                 value=chosen.at.replace("T", " "),
                 timing=self.t(chosen.timing),
             )
+        if chosen.timing == "best":
+            return When("best")
         return When("now") if chosen.timing == "now" else When("next_slot")
 
     def queue_article(
