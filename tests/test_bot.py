@@ -241,6 +241,12 @@ def test_queue_with_channels_and_a_time(running, engine, desk_settings) -> None:
     assert (row.channel, local.strftime("%H:%M")) == ("telegram", "23:59")
 
 
+def test_a_best_time_typed_in_the_bot_is_shown_as_such_not_as_now(running) -> None:
+    preview = reply_after(running, f"/queue {ARTICLE.id} telegram best")
+    # Telegram has no history here and no slots: its post would go now, and the preview says so.
+    assert "each channel's best time" in preview and "now" in preview
+
+
 def test_the_edit_button_asks_for_the_new_text_and_queues_nothing(running, engine) -> None:
     reply_after(running, f"/queue {ARTICLE.id} x_main 23:59")
     press(running, "Edit")

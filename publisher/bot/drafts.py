@@ -148,7 +148,9 @@ class Drafts:
     def _timing_words(self, when: When) -> str:
         if when.mode == "at" and when.at is not None:
             return self.talk.when(when.at)
-        return self.talk.say("when_next" if when.mode == "next_slot" else "when_now")
+        return self.talk.say(
+            {"next_slot": "when_next", "best": "when_best"}.get(when.mode, "when_now")
+        )
 
     def _line(self, plan: Planned) -> str:
         """When a channel's post would go out, by which rule, with or without approval, and

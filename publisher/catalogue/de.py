@@ -387,6 +387,7 @@ BOT: dict[str, str] = {
     "error": "⚠️ {message}",
     "when_now": "sofort",
     "when_next": "nächster freier Slot je Kanal",
+    "when_best": "beste Zeit je Kanal",
     "button_now": "Jetzt posten",
     "button_queue": "Einplanen",
     "button_edit": "Bearbeiten",

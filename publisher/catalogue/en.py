@@ -386,6 +386,7 @@ BOT: dict[str, str] = {
     "error": "⚠️ {message}",
     "when_now": "now",
     "when_next": "each channel's next free slot",
+    "when_best": "each channel's best time",
     "button_now": "Post now",
     "button_queue": "Add to queue",
     "button_edit": "Edit",
