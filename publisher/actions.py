@@ -17,7 +17,7 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue, subscribers, verbs
+from publisher.engine import planner, queue, subscribers, verbs
 from publisher.engine.besttime import recently_learned
 from publisher.engine.estimate import ENOUGH_POSTS
 from publisher.engine.lifecycle import APPROVE, EDIT, MARK_SENT, RESCHEDULE, State, for_approvers
@@ -279,7 +279,7 @@ def plan(
             by_slot = asked.mode == "next_slot" and bool(configured.slots)
             timing = asked if asked.mode != "next_slot" or by_slot else When("now")
             try:
-                due = queue.due_at(connection, settings, name, timing, now)
+                due = planner.due_at(connection, settings, name, timing, now)
             except TimeError as exc:
                 found[name] = Planned(name, refusal=exc)
                 continue

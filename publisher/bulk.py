@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from publisher import actions
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue
+from publisher.engine import planner
 from publisher.engine.lifecycle import RESCHEDULE, State
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import posts
@@ -154,7 +154,7 @@ def _slots_for(
     with engine.connect() as connection:
         since = start - timedelta(days=1)
         until = start + timedelta(days=SEARCH_DAYS + 2)
-        taken = queue.taken_times(connection, channel, since, until, besides)
+        taken = planner.taken_times(connection, channel, since, until, besides)
     first = start.astimezone(zone).date()
     days = [first + timedelta(days=n) for n in range(SEARCH_DAYS)]
     found: list[datetime] = []

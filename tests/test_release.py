@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Match, Rule, Settings
-from publisher.engine import queue, verbs
+from publisher.engine import planner, verbs
 from publisher.engine.dispatch import Dispatcher
-from publisher.engine.queue import taken_times
+from publisher.engine.planner import taken_times
 from publisher.engine.release import release
 from publisher.engine.schema import posts
 from tests.engine_helpers import at_once
@@ -224,16 +224,16 @@ def test_a_release_reads_only_the_posts_near_its_time(engine, database_url, monk
         windows.append((since, until))
         return taken_times(connection, channel, since, until, besides)
 
-    monkeypatch.setattr(queue, "taken_times", spied)
+    monkeypatch.setattr(planner, "taken_times", spied)
     release(engine, desk(database_url, min_gap=45), article(), "webhook", now=NOW)
     assert windows and all(until is not None for _, until in windows)
-    assert max(until for _, until in windows) <= NOW + queue.PLAN_AHEAD + timedelta(days=1)
+    assert max(until for _, until in windows) <= NOW + planner.PLAN_AHEAD + timedelta(days=1)
 
 
 def test_a_post_pushed_past_the_days_first_read_still_keeps_its_gap(engine, database_url) -> None:
     waits = Rule(name="waits", channels=("x_main",), max_wait=100)
     settings = desk(database_url, waits, min_gap=60)
-    hours = int(queue.PLAN_AHEAD / timedelta(hours=1)) + 12
+    hours = int(planner.PLAN_AHEAD / timedelta(hours=1)) + 12
     for number in range(hours):
         one = Article(id=f"cms-{number}", url=f"https://e.de/{number}", headline="H")
         release(engine, settings, one, "webhook", now=NOW)

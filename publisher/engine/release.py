@@ -18,7 +18,7 @@ from publisher.articles import Article, fold
 from publisher.channels import ComposeError, Teaser
 from publisher.clock import shown, utcnow
 from publisher.config import Settings
-from publisher.engine import queue
+from publisher.engine import planner, queue
 from publisher.engine.besttime import learn_for
 from publisher.engine.lifecycle import (
     ALREADY_THERE,
@@ -184,7 +184,7 @@ def _release_in(
             continue
         timing = _timing(routing.timing, routing.delay, now, article.breaking)
         try:
-            due = queue.plan(
+            due = planner.plan(
                 connection, settings, name, timing, now, _adjuster(settings, article, routings)
             )
         except TimeError as exc:

@@ -33,10 +33,10 @@ from publisher.engine.lifecycle import (
     approval_withdrawn,
 )
 from publisher.engine.pauses import pause_channel, resume_channel
+from publisher.engine.planner import closest_post
 from publisher.engine.queue import (
     LinkMissing,
     QueueError,
-    closest_post,
     drops_link,
     not_withdrawn,
     record_event,

@@ -18,7 +18,8 @@ from publisher.clock import utcnow
 from publisher.engine import scorecard, verbs
 from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
 from publisher.engine.listings import fan_out_summary, show_post
-from publisher.engine.queue import LinkMissing, QueueError, open_slots
+from publisher.engine.planner import open_slots
+from publisher.engine.queue import LinkMissing, QueueError
 from publisher.engine.release import stored_article
 from publisher.engine.schema import post_events, posts
 from publisher.engine.subscribers import Reach

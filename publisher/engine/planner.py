@@ -1,0 +1,191 @@
+"""When a post goes out: a channel's times already taken, the post nearest a time, its free
+slots, and a post's time by its timing (now, a time, its next free slot, the best time its
+history knows of), planned around quiet hours, an embargo and `min_gap` for the release rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import Connection, Engine, func, select
+
+from publisher.config import Settings
+from publisher.engine.besttime import best_time, candidates, known
+from publisher.engine.lifecycle import TAKING_TIME
+from publisher.engine.schema import posts
+from publisher.engine.slots import SEARCH_DAYS, When, free_slots, next_slot, spaced
+
+# How far past a post's first time `plan` reads the channel's other posts at first.
+PLAN_AHEAD = timedelta(days=2)
+
+
+def closest_post(
+    connection: Connection,
+    channel: str,
+    when: datetime,
+    gap: timedelta,
+    other_than: Collection[int],
+) -> int | None:
+    """A post of `channel` (other than those `other_than`) that is out or due less than `gap`
+    from `when`, if there is one."""
+    moment = func.coalesce(posts.c.sent_at, posts.c.due_at)
+    return connection.execute(
+        select(posts.c.id)
+        .where(
+            posts.c.channel == channel,
+            posts.c.state.in_(TAKING_TIME),
+            posts.c.id.not_in(other_than),
+            moment > when - gap,
+            moment < when + gap,
+        )
+        .limit(1)
+    ).scalar()
+
+
+def open_slots(
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    now: datetime,
+    days: int = 7,
+    around: datetime | None = None,
+) -> list[datetime]:
+    """The slots of channel `name` a post may still take: in the next `days` days, and with
+    `around` (when a post is planned for) in the days around that too."""
+    channel = settings.channels[name]
+    zone = settings.channel_tz(name)
+    spans = [(now.astimezone(zone).date(), days)]
+    if around is not None:
+        planned = around.astimezone(zone).date()
+        spans.append((planned - timedelta(days=days // 2), days // 2 * 2 + 1))
+    wanted = sorted({first + timedelta(days=n) for first, length in spans for n in range(length)})
+    taken: list[datetime] = []
+    with engine.connect() as connection:
+        # Only the posts near the days searched: a channel's whole future would do, slower.
+        for first, length in spans:
+            since = datetime.combine(first, time(), zone) - timedelta(days=1)
+            taken += taken_times(connection, name, since, since + timedelta(days=length + 2))
+    return list(
+        free_slots(
+            wanted,
+            channel.slots,
+            zone,
+            taken,
+            timedelta(minutes=channel.min_gap),
+            now,
+        )
+    )
+
+
+def taken_times(
+    connection: Connection,
+    channel: str,
+    since: datetime,
+    until: datetime | None = None,
+    besides: Collection[int] = (),
+) -> list[datetime]:
+    """The times in [`since`, `until`) that posts of `channel` (other than those `besides`)
+    are out at or due at."""
+    moment = func.coalesce(posts.c.sent_at, posts.c.due_at)
+    conditions = [
+        posts.c.channel == channel,
+        posts.c.state.in_(TAKING_TIME),
+        moment >= since,
+        posts.c.id.not_in(besides),
+    ]
+    if until is not None:
+        conditions.append(moment < until)
+    return [row[0] for row in connection.execute(select(moment).where(*conditions))]
+
+
+def due_at(
+    connection: Connection, settings: Settings, name: str, timing: When, now: datetime
+) -> datetime:
+    """When a post of channel `name` queued now at `timing` goes out: the time given, now, or
+    the channel's next free slot (TimeError when it has none)."""
+    if timing.mode == "at" and timing.at is not None:
+        return timing.at
+    if timing.mode == "now":
+        return now
+    channel = settings.channels[name]
+    if timing.mode == "best":
+        return _best(connection, settings, name, now)
+    # The slots searched lie within SEARCH_DAYS: the posts around them are the ones in the way.
+    since, until = now - timedelta(days=1), now + timedelta(days=SEARCH_DAYS + 2)
+    return next_slot(
+        now,
+        channel.slots,
+        settings.channel_tz(name),
+        taken_times(connection, name, since, until),
+        timedelta(minutes=channel.min_gap),
+    )
+
+
+def per_channel(timing: When | Mapping[str, When], names: Iterable[str]) -> dict[str, When]:
+    if isinstance(timing, When):
+        return dict.fromkeys(names, timing)
+    return dict(timing)
+
+
+def breaking_now(timing: When | Mapping[str, When]) -> When | Mapping[str, When]:
+    """`timing` with every "best" made "now"."""
+    if isinstance(timing, When):
+        return When("now") if timing.mode == "best" else timing
+    return {name: When("now") if one.mode == "best" else one for name, one in timing.items()}
+
+
+def _best(connection: Connection, settings: Settings, name: str, now: datetime) -> datetime:
+    """The best free time the channel's history knows of within the horizon; with too little
+    history (or no free time), its next slot, or now when it has no slots."""
+    channel = settings.channels[name]
+    zone, gap = settings.channel_tz(name), timedelta(minutes=channel.min_gap)
+    estimate = known(connection.engine, name)
+    if estimate is not None and estimate.enough:
+        horizon = timedelta(hours=settings.timing.horizon)
+        taken = taken_times(connection, name, now - gap, now + horizon + gap)
+        free = candidates(now, horizon, taken, gap, channel.quiet_hours, zone)
+        chosen = best_time(estimate, free, zone)
+        if chosen is not None:
+            return chosen
+    fallback = When("next_slot") if channel.slots else When("now")
+    return due_at(connection, settings, name, fallback, now)
+
+
+def plan(
+    connection: Connection,
+    settings: Settings,
+    name: str,
+    timing: When,
+    now: datetime,
+    adjust: Callable[[str, datetime], datetime],
+) -> datetime:
+    """When a post placed by the release rules goes out: its timing, moved later by `adjust`
+    (quiet hours, embargo), then to the channel's next slot (with timing next_slot) or to the
+    first time `min_gap` away from the channel's other posts, until all of them hold. Raises
+    TimeError when the channel has no free slot."""
+    channel = settings.channels[name]
+    gap = timedelta(minutes=channel.min_gap)
+    first = due_at(connection, settings, name, timing, now)
+    # Every step moves the time later: a post more than the gap before the first time is never
+    # in its way, and without a gap or slots none is (nothing is read).
+    in_the_way = gap > timedelta(0) or timing.mode == "next_slot"
+    since = min(first, now) - gap
+    # Only the posts near the time can be in its way: those of a few days are read, and more
+    # only when the time settles beyond them (a busy queue has thousands ahead).
+    until = max(first, now) + PLAN_AHEAD
+    while True:
+        taken = taken_times(connection, name, since, until) if in_the_way else []
+        due = first
+        # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
+        for _ in range(10):
+            moved = adjust(name, due)
+            if timing.mode == "next_slot":
+                moved = next_slot(moved, channel.slots, settings.channel_tz(name), taken, gap)
+            else:
+                moved = spaced(moved, taken, gap)
+            if moved == due:
+                break
+            due = moved
+        if due + gap < until:
+            return due
+        until = due + gap + PLAN_AHEAD
