@@ -218,6 +218,8 @@ class Article(BaseModel):
     # The CMS took the article back (a correction, a takedown): its unsent posts are cancelled,
     # and nothing queues it again until the CMS releases it anew without the flag.
     withdrawn: bool = False
+    # The CMS's word that the article stays worth reading (`[[resurface]] evergreen_only`).
+    evergreen: bool = False
 
     @field_validator("id", mode="before")
     @classmethod

@@ -33,6 +33,7 @@ from publisher.sections import (
     FeedSettings,
     Match,
     Profile,
+    Resurface,
     Rule,
     ServeSettings,
     WidgetSettings,
@@ -272,6 +273,7 @@ class Settings(_Strict):
     desk: DeskSettings = Field(default_factory=DeskSettings)
     feeds: dict[str, FeedSettings] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
+    resurface: tuple[Resurface, ...] = ()
     source: str = Field(default="built-in defaults", exclude=True)
     # What channels learned from their platforms (publisher.engine.facts), by channel name.
     learned: dict[str, dict[str, Any]] = Field(default_factory=dict, exclude=True)
@@ -316,6 +318,16 @@ class Settings(_Strict):
                         f"rules[{number}] ({rule.name}): channel {slotless[0]!r} has no slots "
                         'for timing = "next_slot"; give it slots or choose another timing'
                     )
+        for number, again in enumerate(self.resurface):
+            unknown = [name for name in again.channels if name not in self.channels]
+            if unknown:
+                raise ValueError(
+                    f"resurface[{number}] ({again.name}): unknown channel {unknown[0]!r}"
+                )
+            if again.min_age_days > again.max_age_days:
+                raise ValueError(
+                    f"resurface[{number}] ({again.name}): min_age_days is past max_age_days"
+                )
         return self
 
     @property

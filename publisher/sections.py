@@ -204,6 +204,24 @@ class Match(_Strict):
         )
 
 
+class Resurface(_Strict):
+    """A rule that gives archive articles another turn (`[[resurface]]`): which articles (by
+    section or kicker, tag, the CMS's evergreen flag, and age), on which channels, how often."""
+
+    name: str
+    channels: tuple[str, ...]
+    sections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    evergreen_only: bool = Field(default=False, description="only articles the CMS marks evergreen")
+    min_age_days: int = Field(default=30, ge=1)
+    max_age_days: int = Field(default=365, ge=1)
+    cooldown_days: int = Field(default=30, ge=1, description="days between turns of an article")
+    most_times: int = Field(default=3, ge=1, description="turns an article gets at most")
+    per_day: int = Field(
+        default=1, ge=1, le=24, description="resurfaced posts a channel gets a day"
+    )
+
+
 class Rule(_Strict):
     """One routing rule. Rules are read in order; for a channel named by several matching rules
     the first decides timing and approval."""

@@ -1,5 +1,6 @@
 """`publisher articles withdraw ID`: take an article back (a correction, a takedown): every post
-of it not yet out is cancelled at once, and nothing posts it again."""
+of it not yet out is cancelled at once, and nothing posts it again. `publisher articles
+resurface`: give archive articles another turn now, as the `[[resurface]]` rules say."""
 
 from __future__ import annotations
 
@@ -33,3 +34,19 @@ def withdraw_command(
     print(f"article {article} withdrawn; posts cancelled: {cancelled}")
     for post_id in done.in_flight:
         print(f"post {post_id} was going out as it was withdrawn: look for it on its platform")
+
+
+@articles_app.command("resurface")
+def resurface_command(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Give archive articles another turn now, as the [[resurface]] rules say (`publisher run`
+    does it every hour)."""
+    from publisher.engine.resurface import resurface
+
+    turns = resurface(env(ctx).engine, env(ctx).settings)
+    if as_json:
+        print_json([turn.__dict__ | {"due": turn.due.isoformat()} for turn in turns])
+        return
+    for turn in turns:
+        print(f"post {turn.post_id}: {turn.article} again on {turn.channel} ({turn.rule})")
+    if not turns:
+        print("no archive article is due another turn")

@@ -24,6 +24,7 @@ from publisher.engine.dispatch import Delivered, Dispatcher
 from publisher.engine.feedwatch import FeedWatcher
 from publisher.engine.reconcile import reconcile
 from publisher.engine.results import Measurer
+from publisher.engine.resurface import resurface
 
 logger = logging.getLogger("publisher.run")
 
@@ -33,6 +34,8 @@ MAX_SLEEP = timedelta(seconds=60)
 RECONCILE_EVERY = timedelta(minutes=2)
 # How often posts due a measurement of their results are measured (engine/results.py).
 MEASURE_EVERY = timedelta(minutes=5)
+# Archive articles are offered another turn this often (each rule keeps to its per_day).
+RESURFACE_EVERY = timedelta(hours=1)
 # After a failed dispatch run (the database away), try again this soon.
 RETRY_SOON = timedelta(seconds=1)
 
@@ -119,6 +122,10 @@ class Daemon:
         self.scheduler.add_job(
             self._measure, "interval", seconds=MEASURE_EVERY.total_seconds(), id="results"
         )
+        if self.settings.resurface:
+            self.scheduler.add_job(
+                self._resurface, "interval", seconds=RESURFACE_EVERY.total_seconds(), id="resurface"
+            )
         for name, feed in self.settings.feeds.items():
             self.scheduler.add_job(
                 self._poll_feed,
@@ -186,6 +193,15 @@ class Daemon:
             self.measurer.run()
         except Exception:  # a platform or database hiccup: the next run tries again
             logger.exception("measuring results failed")
+
+    def _resurface(self) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            if resurface(self.engine, self.settings):
+                self.wake()
+        except Exception:  # a database hiccup: the next run tries again
+            logger.exception("resurfacing archive articles failed")
 
     def _poll_feed(self, name: str) -> None:
         if self.stopping.is_set():
