@@ -158,3 +158,18 @@ def test_a_channel_that_asks_for_an_approver_keeps_asking(engine, database_url) 
     stored(engine, 1, days_old=60)
     (turn,) = resurface(engine, settings, NOW)
     assert post(engine, turn.post_id).state == "awaiting_approval"
+
+
+def test_the_desks_queue_marks_a_post_from_the_archive(desk, engine, database_url) -> None:
+    from tests.desk_helpers import desk_settings, signed_in
+
+    settings = desk_settings(database_url)
+    old = Article(id="alt", url="https://e.de/alt", headline="Aus dem Archiv geholt")
+    later = When("at", NOW + timedelta(days=900))
+    queue.add(
+        engine, settings, old, roster.chosen(settings, ["x"]), later,
+        queued_by="resurface:evergreen",
+    )  # fmt: skip
+    session, _ = signed_in(desk, "ed")
+    row = session.get("/queue").text.split("Aus dem Archiv geholt")[1].split("</td>")[0]
+    assert "from the archive" in row

@@ -254,6 +254,7 @@ DESK: dict[str, str] = {
     "at": "Um",
     "next_slot": "Nächster freier Slot",
     "best_time": "Beste Zeit",
+    "resurfaced": "aus dem Archiv",
     "queue": "Einplanen",
     "queued": "Eingeplant: Posts {ids}.",
     "refused": "Nicht eingeplant: {reason}",

@@ -253,6 +253,7 @@ DESK: dict[str, str] = {
     "at": "At",
     "next_slot": "Next free slot",
     "best_time": "Best time",
+    "resurfaced": "from the archive",
     "queue": "Queue",
     "queued": "Queued: posts {ids}.",
     "refused": "Not queued: {reason}",

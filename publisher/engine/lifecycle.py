@@ -92,6 +92,9 @@ TAKING_TIME = OPEN | {State.SENT}
 ALREADY_THERE = TO_GO | {State.SENT}
 # Posts a paused channel holds back.
 HOLDABLE = frozenset({State.AWAITING_APPROVAL, State.QUEUED})
+# Who queued a post an archive rule gave another turn: this, then the rule's name.
+RESURFACED = "resurface:"
+
 # What the editors are told about.
 NEEDS_AN_EDITOR = frozenset({State.FAILED, State.UNCERTAIN, State.AWAITING_APPROVAL})
 

@@ -18,6 +18,7 @@ from publisher.config import Settings
 from publisher.engine.lifecycle import (
     NEEDS_AN_EDITOR,
     RESCHEDULE,
+    RESURFACED,
     TO_GO,
     Outcome,
     held,
@@ -61,6 +62,8 @@ def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]
         "due_local": local.isoformat(),
         "attempts": row.attempts,
         "queued_by": row.queued_by,
+        # Given another turn from the archive by a [[resurface]] rule.
+        "resurfaced": row.queued_by.startswith(RESURFACED),
         "edited": row.edited,
         "text": row.text,
         "link": row.link,

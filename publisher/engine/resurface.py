@@ -20,7 +20,7 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import planner, queue, scorecard
 from publisher.engine.besttime import learn_for
-from publisher.engine.lifecycle import TO_GO, State
+from publisher.engine.lifecycle import RESURFACED, TO_GO, State
 from publisher.engine.queue import QueueError
 from publisher.engine.rules import after_quiet_hours
 from publisher.engine.schema import articles, posts
@@ -29,7 +29,6 @@ from publisher.sections import Resurface
 
 logger = logging.getLogger("publisher.resurface")
 
-MARK = "resurface:"
 # How far ahead a resurfaced post may be placed: later, the next round finds a time.
 WITHIN = timedelta(hours=24)
 
@@ -99,7 +98,9 @@ def _may_go(engine: Engine, rule: Resurface, channel: str, article_id: int, now:
     if last is not None and now - last < timedelta(days=rule.cooldown_days):
         return False
     turns = sum(
-        1 for row in rows if row.queued_by == MARK + rule.name and row.state != State.CANCELLED
+        1
+        for row in rows
+        if row.queued_by == RESURFACED + rule.name and row.state != State.CANCELLED
     )
     return turns < rule.most_times
 
@@ -115,7 +116,7 @@ def _given_today(
             .select_from(posts)
             .where(
                 posts.c.channel == channel,
-                posts.c.queued_by == MARK + rule.name,
+                posts.c.queued_by == RESURFACED + rule.name,
                 posts.c.state != State.CANCELLED,
                 posts.c.due_at >= day,
                 posts.c.due_at < day + timedelta(days=1),
@@ -143,7 +144,7 @@ def resurface(engine: Engine, settings: Settings, now: datetime | None = None) -
                 try:
                     (post_id,) = queue.add(
                         engine, settings, article, roster.chosen(settings, [channel]),
-                        When("at", due), force=True, queued_by=MARK + rule.name, now=now,
+                        When("at", due), force=True, queued_by=RESURFACED + rule.name, now=now,
                     )  # fmt: skip
                 except QueueError as exc:
                     logger.info(
