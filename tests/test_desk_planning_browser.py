@@ -6,6 +6,7 @@ and an approver stops and restarts a channel from the desk."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -188,20 +189,8 @@ def test_the_best_time_is_the_hour_the_channels_readers_answer_most(
 ) -> None:
     from playwright.sync_api import expect
 
-    from publisher.engine import besttime
-    from publisher.engine.history import import_history
-
     base, engine, settings = newsroom
-    # Months of Telegram history: its readers answer most around 20:00.
-    start = utcnow() - timedelta(days=60)
-    rows = []
-    for hour in range(60 * 24):
-        at = start + timedelta(hours=hour)
-        local = at.astimezone(settings.tz).hour
-        rows.append({"channel": "telegram", "sent_at": at, "engagement": None,
-                     "clicks": 400 if local == 20 else 30 + local})  # fmt: skip
-    import_history(engine, rows)
-    besttime._learned.clear()
+    evening_history(engine, settings)
     page = open_desk(browser, base, size)
     number = 70 + len(size)
     article_page(page, base, number)
@@ -215,3 +204,41 @@ def test_the_best_time_is_the_hour_the_channels_readers_answer_most(
     ((channel, due, _),) = posts_of(engine, number)
     assert channel == "telegram" and due.astimezone(settings.tz).hour == 20
     assert due - utcnow() <= timedelta(hours=24)
+
+
+def evening_history(engine, settings) -> None:
+    """Two months of Telegram history: its readers answer most at 20:00."""
+    from publisher.engine import besttime
+    from publisher.engine.history import import_history
+
+    start = (utcnow() - timedelta(days=60)).replace(minute=0, second=0, microsecond=0)
+    rows = []
+    for hour in range(60 * 24):
+        at = start + timedelta(hours=hour)
+        local = at.astimezone(settings.tz).hour
+        rows.append({"channel": "telegram", "sent_at": at, "engagement": None,
+                     "clicks": 400 if local == 20 else 30 + local})  # fmt: skip
+    import_history(engine, rows)
+    besttime._learned.clear()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_calendar_shades_the_hours_a_channels_readers_answer_and_suggests_one(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    evening_history(engine, settings)
+    page = open_desk(browser, base, size)
+    # Next week: every hour of it still ahead.
+    today = utcnow().astimezone(settings.tz).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    page.goto(f"{base}/plan?channel=telegram&start={monday.isoformat()}")
+    expect(page.locator(".shaded-hint")).to_contain_text("learned from 1,440 posts")
+    evening = page.locator('.cell[data-hour="20"]')
+    expect(evening.first).to_have_class(re.compile(r"shade-3"))
+    expect(page.locator(".suggest", has_text="Suggested: 20:00").first).to_be_visible()
+    assert serious_violations(page) == []
+    assert fits(page)
+    shot(page, f"29-calendar-shaded-{size}")

@@ -255,6 +255,8 @@ DESK: dict[str, str] = {
     "next_slot": "Nächster freier Slot",
     "best_time": "Beste Zeit",
     "resurfaced": "aus dem Archiv",
+    "suggested_time": "Vorschlag: {time}",
+    "shaded_hours": "Schattiert: die Stunden, in denen das Publikum von {channel} bisher am stärksten reagiert hat, gelernt aus {posts} Posts (je dunkler, desto stärker); der Vorschlag jedes Tages ist die beste noch freie Stunde.",
     "queue": "Einplanen",
     "queued": "Eingeplant: Posts {ids}.",
     "refused": "Nicht eingeplant: {reason}",

@@ -15,7 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from publisher import actions
 from publisher.actions import ApproversOnly
+from publisher.catalogue import number
 from publisher.clock import utcnow
+from publisher.engine.besttime import recently_learned
 from publisher.engine.lifecycle import RESCHEDULE, held
 from publisher.engine.pauses import active_pauses
 from publisher.engine.slots import free_slots, local_slot
@@ -71,6 +73,10 @@ class Cell:
     entries: list[Entry] = field(default_factory=list)
     free: list[FreeSlot] = field(default_factory=list)
     more: int = 0
+    # How strongly the one channel shown answers in this hour (0 to 3, as learned), and whether
+    # it is the day's suggested time for its next post.
+    shade: int = 0
+    suggested: bool = False
 
 
 class Calendar(PageGroup):
@@ -161,7 +167,9 @@ class Calendar(PageGroup):
         days, anchor, before, after = self._days(view, start)
         tz = self.settings.tz
         context = self._grid(view, days, only, tight)
+        learned = self._shade(context, only) if view == "week" and only else None
         context |= {
+            "learned": number(learned, self.desk.language) if learned else None,
             "view": view,
             "days": days,
             "anchor": anchor,
@@ -178,6 +186,29 @@ class Calendar(PageGroup):
             ),
         }
         return self.desk.render(request, "plan.html.j2", context)
+
+    def _shade(self, context: dict[str, Any], channel: str) -> int | None:
+        """Shade each hour of the week by what the channel's history says a post earns then
+        (the best tenth, quarter and half of its hours), and mark each day's best hour still
+        ahead and free as the suggested time. The number of posts behind it, or None while its
+        history is too short to tell."""
+        estimate = recently_learned(self.engine, self.settings, channel)
+        if not estimate.enough:
+            return None
+        ranked = sorted((hour.typical for hour in estimate.hours), reverse=True)
+        bars = [ranked[len(ranked) // 10], ranked[len(ranked) // 4], ranked[len(ranked) // 2]]
+        zone, now = self.settings.channel_tz(channel), utcnow()
+        for cells_of_day in context["by_day"].values():
+            ahead = []
+            for cell in cells_of_day:
+                start = local_slot(cell.day, time(cell.hour), self.settings.tz)
+                typical = estimate.at(start, zone).typical
+                cell.shade = sum(typical >= bar for bar in bars)
+                if start >= now - timedelta(hours=1) and not cell.entries:
+                    ahead.append((typical, cell))
+            if ahead:
+                max(ahead, key=lambda found: found[0])[1].suggested = True
+        return estimate.posts
 
     def _next_free(self, only: str | None) -> dict[str, str]:
         """Each channel's next free slot, as the legend hints it (channels with slots and a
