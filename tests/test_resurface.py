@@ -173,3 +173,25 @@ def test_the_desks_queue_marks_a_post_from_the_archive(desk, engine, database_ur
     session, _ = signed_in(desk, "ed")
     row = session.get("/queue").text.split("Aus dem Archiv geholt")[1].split("</td>")[0]
     assert "from the archive" in row
+
+
+def test_the_calendar_and_the_log_mark_a_post_from_the_archive(desk, engine, database_url) -> None:
+    from publisher.clock import utcnow
+    from publisher.engine.dispatch import Dispatcher
+    from tests.desk_helpers import desk_settings, signed_in
+
+    settings = desk_settings(database_url)
+    old = Article(id="alt", url="https://e.de/alt", headline="Aus dem Archiv geholt")
+    (post_id,) = queue.add(
+        engine, settings, old, roster.chosen(settings, ["x"]), When("now"),
+        queued_by="resurface:evergreen",
+    )  # fmt: skip
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    day = utcnow().astimezone(settings.tz).date().isoformat()
+    session, _ = signed_in(desk, "ed")
+    calendar = session.get(f"/plan?start={day}").text
+    entry = calendar.split(f'data-post="{post_id}"')[1].split("</a>")[0]
+    log = session.get("/log").text.split("Aus dem Archiv geholt")[1].split("</td>")[0]
+    assert "from the archive" in entry and "from the archive" in log

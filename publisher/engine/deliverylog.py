@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, func, literal, or_, select
 
-from publisher.engine.lifecycle import Outcome
+from publisher.engine.lifecycle import RESURFACED, Outcome
 from publisher.engine.schema import articles, deliveries, posts
 
 
@@ -38,6 +38,8 @@ class LogRow:
     remote_id: str | None = None
     error: str | None = None
     fan_out: dict[str, int] | None = None
+    # The post was an archive article's another turn (`[[resurface]]`).
+    resurfaced: bool = False
 
 
 _FAILED = or_(deliveries.c.outcome == Outcome.FAILED, deliveries.c.status == "failed")
@@ -137,17 +139,18 @@ def log_page(
         ]
         found.sort(key=lambda row: (row.started_at, row.post_id), reverse=True)
         shown = found[wanted - per_page : wanted]
-        headlines = dict(
-            connection.execute(
-                select(posts.c.id, articles.c.headline)
+        about = {
+            row.id: (row.headline, row.queued_by.startswith(RESURFACED))
+            for row in connection.execute(
+                select(posts.c.id, posts.c.queued_by, articles.c.headline)
                 .join(articles, articles.c.id == posts.c.article_id)
                 .where(posts.c.id.in_({row.post_id for row in shown}))
-            ).all()
-        )
-    return [_row(row, headlines.get(row.post_id, "")) for row in shown], total, page
+            )
+        }
+    return [_row(row, *about.get(row.post_id, ("", False))) for row in shown], total, page
 
 
-def _row(row: Any, headline: str) -> LogRow:
+def _row(row: Any, headline: str, resurfaced: bool) -> LogRow:
     fan_out = {name: int(getattr(row, name)) for name in _COUNTS}
     return LogRow(
         post_id=row.post_id,
@@ -159,4 +162,5 @@ def _row(row: Any, headline: str) -> LogRow:
         remote_id=row.remote_id,
         error=row.error,
         fan_out=fan_out if row.outcome == "fan_out" else None,
+        resurfaced=resurfaced,
     )

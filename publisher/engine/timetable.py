@@ -43,7 +43,7 @@ WINDOWS_AT_ONCE = 200
 # SQLite: up to this many cells (a month's days), each is asked for in its own part of a
 # statement; more (a week's hours) are placed from one reading of the stretch.
 ASKED_CELL_BY_CELL = 50
-_COLUMNS = (posts.c.id, posts.c.channel, posts.c.state, posts.c.article_id)
+_COLUMNS = (posts.c.id, posts.c.channel, posts.c.state, posts.c.article_id, posts.c.queued_by)
 
 
 class _Shown(NamedTuple):
@@ -55,6 +55,7 @@ class _Shown(NamedTuple):
     article_id: int
     at: datetime
     headline: str
+    queued_by: str
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def cells(
 
 def _shown(row: Any, headlines: dict[int, str]) -> _Shown:
     headline = headlines.get(row.article_id, "")
-    return _Shown(row.id, row.channel, row.state, row.article_id, row.at, headline)
+    return _Shown(row.id, row.channel, row.state, row.article_id, row.at, headline, row.queued_by)
 
 
 def _conditions(

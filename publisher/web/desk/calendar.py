@@ -18,7 +18,7 @@ from publisher.actions import ApproversOnly
 from publisher.catalogue import number
 from publisher.clock import utcnow
 from publisher.engine.besttime import recently_learned
-from publisher.engine.lifecycle import RESCHEDULE, held
+from publisher.engine.lifecycle import RESCHEDULE, RESURFACED, held
 from publisher.engine.pauses import active_pauses
 from publisher.engine.slots import free_slots, local_slot
 from publisher.engine.timetable import cells, taken_near
@@ -52,6 +52,8 @@ class Entry:
     headline: str
     state: str
     movable: bool
+    # An archive article's another turn (`[[resurface]]`).
+    resurfaced: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Calendar(PageGroup):
             headline=row.headline[:70],
             state=t("state_held") if is_held else t(f"state_{row.state}"),
             movable=RESCHEDULE.allows(row.state),
+            resurfaced=row.queued_by.startswith(RESURFACED),
         )
 
     def _open(self, days: list[date], only: str | None = None) -> dict[str, list[datetime]]:
