@@ -195,3 +195,27 @@ def test_the_calendar_and_the_log_mark_a_post_from_the_archive(desk, engine, dat
     entry = calendar.split(f'data-post="{post_id}"')[1].split("</a>")[0]
     log = session.get("/log").text.split("Aus dem Archiv geholt")[1].split("</td>")[0]
     assert "from the archive" in entry and "from the archive" in log
+
+
+def test_an_article_updated_since_it_last_went_out_is_not_resurfaced(engine, database_url) -> None:
+    settings = settings_for(database_url)
+    article = stored(engine, 1, days_old=200)
+    sent_before(engine, settings, article, days_ago=100)
+    with engine.begin() as connection:
+        # The CMS sent a correction weeks after the post.
+        queue.upsert_article(
+            connection, article.model_copy(update={"headline": "Korrigiert"}),
+            NOW - timedelta(days=50), "cms",
+        )  # fmt: skip
+    assert resurface(engine, settings, NOW) == []
+
+
+def test_an_article_sent_again_by_the_cms_soon_after_its_post_may_resurface(
+    engine, database_url
+) -> None:
+    settings = settings_for(database_url)
+    article = stored(engine, 1, days_old=200)
+    sent_before(engine, settings, article, days_ago=100)
+    with engine.begin() as connection:
+        queue.upsert_article(connection, article, NOW - timedelta(days=100, hours=-2), "cms")
+    assert len(resurface(engine, settings, NOW)) == 1

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, ScalarSelect, func, select, type_coerce
 
 from publisher import roster
 from publisher.articles import Article
@@ -23,7 +23,7 @@ from publisher.engine.besttime import learn_for
 from publisher.engine.lifecycle import RESURFACED, TO_GO, State
 from publisher.engine.queue import QueueError
 from publisher.engine.rules import after_quiet_hours
-from publisher.engine.schema import articles, posts
+from publisher.engine.schema import UTCDateTime, articles, posts
 from publisher.engine.slots import TimeError, When
 from publisher.sections import Resurface
 
@@ -31,6 +31,9 @@ logger = logging.getLogger("publisher.resurface")
 
 # How far ahead a resurfaced post may be placed: later, the next round finds a time.
 WITHIN = timedelta(hours=24)
+# A CMS sends an article again soon after it went out (a typo, a picture): only an update later
+# than this after its last post counts as changed since.
+UPDATE_GRACE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,22 @@ def candidates(engine: Engine, rule: Resurface, now: datetime) -> list[tuple[int
     )
     with engine.connect() as connection:
         rows = connection.execute(
-            select(articles.c.id, articles.c.key, articles.c.data, articles.c.created_at).where(
-                articles.c.created_at <= youngest
-            )
+            select(
+                articles.c.id,
+                articles.c.data,
+                articles.c.created_at,
+                articles.c.updated_at,
+                type_coerce(_last_sent(), UTCDateTime).label("last_sent"),
+            ).where(articles.c.created_at <= youngest)
         ).all()
     found = []
     for row in rows:
         article = Article.model_validate(row.data)
         out = article.published_at or row.created_at
         if article.withdrawn or not oldest <= out <= youngest or not _matches(rule, article):
+            continue
+        if row.last_sent is not None and row.updated_at > row.last_sent + UPDATE_GRACE:
+            # Updated (a correction, say) since it last went out: not given another turn unread.
             continue
         found.append((row.id, article, out))
     earned: dict[str, int] = defaultdict(int)
@@ -70,6 +80,16 @@ def candidates(engine: Engine, rule: Resurface, now: datetime) -> list[tuple[int
         earned[item["article"]] += (metrics["clicks"] or 0) + (scorecard.engagement(metrics) or 0)
     found.sort(key=lambda f: (earned.get(f[1].id or f[1].url, 0), f[2]), reverse=True)
     return [(article_id, article) for article_id, article, _ in found]
+
+
+def _last_sent() -> ScalarSelect[datetime]:
+    """When the article (of the row at hand) last went out anywhere."""
+    return (
+        select(func.max(posts.c.sent_at))
+        .where(posts.c.article_id == articles.c.id, posts.c.state == State.SENT)
+        .correlate(articles)
+        .scalar_subquery()
+    )
 
 
 def _matches(rule: Resurface, article: Article) -> bool:
