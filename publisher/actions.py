@@ -21,6 +21,7 @@ from publisher.engine import planner, queue, subscribers, verbs
 from publisher.engine.besttime import recently_learned
 from publisher.engine.estimate import ENOUGH_POSTS
 from publisher.engine.lifecycle import APPROVE, EDIT, MARK_SENT, RESCHEDULE, State, for_approvers
+from publisher.engine.planner import breaking_now
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError, When
 from publisher.engine.subscribers import Reach
@@ -257,8 +258,7 @@ def plan(
     whom = reach(engine, settings, channels)
     # The best time where a channel's history tells it; its next slot (or now) where not.
     short = short_histories(engine, settings, channels) if at.mode == "best" else {}
-    if article.breaking and at.mode == "best":
-        at = When("now")
+    at = breaking_now(at, article)
     with engine.connect() as connection:
         article_id = queue.stored_id(connection, article)
         there = queue.posts_of(connection, article_id, channels) if article_id else {}

@@ -221,6 +221,12 @@ class Resurface(_Strict):
         default=1, ge=1, le=24, description="resurfaced posts a channel gets a day"
     )
 
+    def accepts(self, article: Article) -> bool:
+        """Whether the article is of the rule's kind (its age aside), matched as rules match."""
+        if self.evergreen_only and not article.evergreen:
+            return False
+        return Match(sections=self.sections, tags=self.tags).accepts(article, "")
+
 
 class Rule(_Strict):
     """One routing rule. Rules are read in order; for a channel named by several matching rules

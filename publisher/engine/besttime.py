@@ -17,7 +17,7 @@ from publisher.config import Settings
 from publisher.engine.estimate import Estimate
 from publisher.engine.history import learned
 from publisher.engine.rules import after_quiet_hours
-from publisher.engine.slots import When
+from publisher.engine.slots import When, spaced
 
 STEP = timedelta(minutes=15)
 # How long an estimate is used before it is learned again from the measurements since.
@@ -70,7 +70,7 @@ def candidates(
         for moment in moments
         if moment <= now + horizon
         and after_quiet_hours(moment, quiet, zone) == moment
-        and all(abs(moment - other) >= gap for other in taken)
+        and spaced(moment, taken, gap) == moment
     ]
 
 

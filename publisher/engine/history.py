@@ -20,8 +20,6 @@ from publisher.engine.estimate import Estimate, Measure, Sample, estimate
 from publisher.engine.schema import imported_results, upsert
 from publisher.errors import EditorError
 
-# What a line of an imported file may hold besides `channel` and `sent_at`.
-ENGAGING = scorecard.ENGAGING
 # Lines an import takes at most (years of a busy channel).
 MOST_LINES = 200_000
 
@@ -78,7 +76,8 @@ def read_history(lines: TextIO, settings: Settings) -> list[dict[str, object]]:
     any line is bad, so that nothing of a broken file is kept."""
     reader = csv.DictReader(lines)
     columns = set(reader.fieldnames or ())
-    if not {"channel", "sent_at"} <= columns or not columns & {"clicks", "engagement", *ENGAGING}:
+    numbers = {"clicks", "engagement", *scorecard.ENGAGING}
+    if not {"channel", "sent_at"} <= columns or not columns & numbers:
         raise HistoryError(
             "the file needs the columns channel and sent_at, and clicks, engagement or the "
             "networks' numbers (likes, reposts, replies, quotes, shares)"
@@ -110,7 +109,7 @@ def _row(line: dict[str, str | None], settings: Settings) -> dict[str, object]:
     if sent_at.tzinfo is None:
         raise ValueError(f"{written[:40]!r} has no offset (+01:00, Z)")
     clicks = _count(line, "clicks")
-    parts = [_count(line, name) for name in ("engagement", *ENGAGING)]
+    parts = [_count(line, name) for name in ("engagement", *scorecard.ENGAGING)]
     told = [part for part in parts[1:] if part is not None]
     engagement = parts[0] if parts[0] is not None else (sum(told) if told else None)
     if clicks is None and engagement is None:

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import Connection, Engine, func, select
 
+from publisher.articles import Article
 from publisher.config import Settings
 from publisher.engine.besttime import best_time, candidates, known
 from publisher.engine.lifecycle import TAKING_TIME
@@ -127,11 +128,9 @@ def per_channel(timing: When | Mapping[str, When], names: Iterable[str]) -> dict
     return dict(timing)
 
 
-def breaking_now(timing: When | Mapping[str, When]) -> When | Mapping[str, When]:
-    """`timing` with every "best" made "now"."""
-    if isinstance(timing, When):
-        return When("now") if timing.mode == "best" else timing
-    return {name: When("now") if one.mode == "best" else one for name, one in timing.items()}
+def breaking_now(timing: When, article: Article) -> When:
+    """`timing` as `article` takes it: breaking news never waits for a best time, it goes now."""
+    return When("now") if article.breaking and timing.mode == "best" else timing
 
 
 def _best(connection: Connection, settings: Settings, name: str, now: datetime) -> datetime:

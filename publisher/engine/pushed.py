@@ -1,4 +1,4 @@
-"""Numbers a platform pushes instead of answering when asked (Telegram's reaction counts, sent to
+"""Numbers a platform pushes instead of answering when asked (reaction counts sent to
 the bot that administers the channel): each sent post's latest, as heard (`pushed_results`),
 and the results a measuring round takes from them."""
 

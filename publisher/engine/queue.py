@@ -198,9 +198,11 @@ def add(
     channel's rules (or drops the link, unless the channel is in `without_link`), or if the
     article was withdrawn. `approval` overrides the channels' own setting."""
     now = now or utcnow()
-    if article.breaking:
-        # Breaking news never waits for a best time.
-        timing = breaking_now(timing)
+    timing = (
+        breaking_now(timing, article)
+        if isinstance(timing, When)
+        else {name: breaking_now(one, article) for name, one in timing.items()}
+    )
     composed = compose(article, channels, settings)
     teasers = editor_texts(article, channels, composed, texts or {}, without_link)
     learn_for(engine, settings, per_channel(timing, channels))

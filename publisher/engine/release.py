@@ -118,7 +118,7 @@ def release(
     learn_for(
         engine,
         settings,
-        {n: _timing(r.timing, r.delay, now, article.breaking) for n, r in routings.items()},
+        {n: _timing(r.timing, r.delay, now, article) for n, r in routings.items()},
     )
     for attempt in range(2):
         try:
@@ -182,7 +182,7 @@ def _release_in(
         if states and not reposting:
             skipped[name] = "already sent" if State.SENT in states else "already queued"
             continue
-        timing = _timing(routing.timing, routing.delay, now, article.breaking)
+        timing = _timing(routing.timing, routing.delay, now, article)
         try:
             due = planner.plan(
                 connection, settings, name, timing, now, _adjuster(settings, article, routings)
@@ -272,10 +272,9 @@ def _too_late(
     )
 
 
-def _timing(mode: str, delay: int, now: datetime, breaking: bool) -> When:
+def _timing(mode: str, delay: int, now: datetime, article: Article) -> When:
     if mode == "best":
-        # Breaking news never waits for a best time.
-        return When("now") if breaking else When("best")
+        return planner.breaking_now(When("best"), article)
     if mode == "next_slot":
         return When("next_slot")
     if mode == "delay":

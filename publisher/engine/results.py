@@ -2,8 +2,8 @@
 they went out, then no more), each channel asked for its numbers a batch at a time, and the
 numbers kept as history (`measurements`). A rate limit is waited out at the channel's next
 round; a refused token stops measuring that channel for a while, never its posting. A channel
-whose platform reports each message's status (WhatsApp) is counted from the statuses recorded,
-one whose platform pushes its numbers (Telegram) from the numbers last heard."""
+whose platform reports each message's status is counted from the statuses recorded, one whose
+platform pushes its numbers from the numbers last heard."""
 
 from __future__ import annotations
 

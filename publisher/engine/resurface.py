@@ -68,7 +68,7 @@ def candidates(engine: Engine, rule: Resurface, now: datetime) -> list[tuple[int
     for row in rows:
         article = Article.model_validate(row.data)
         out = article.published_at or row.created_at
-        if article.withdrawn or not oldest <= out <= youngest or not _matches(rule, article):
+        if article.withdrawn or not oldest <= out <= youngest or not rule.accepts(article):
             continue
         if row.last_sent is not None and row.updated_at > row.last_sent + UPDATE_GRACE:
             # Updated (a correction, say) since it last went out: not given another turn unread.
@@ -89,17 +89,6 @@ def _last_sent() -> ScalarSelect[datetime]:
         .where(posts.c.article_id == articles.c.id, posts.c.state == State.SENT)
         .correlate(articles)
         .scalar_subquery()
-    )
-
-
-def _matches(rule: Resurface, article: Article) -> bool:
-    if rule.evergreen_only and not article.evergreen:
-        return False
-    words = {(article.section or "").casefold(), (article.kicker or "").casefold()} - {""}
-    if rule.sections and not words & {s.casefold() for s in rule.sections}:
-        return False
-    return not rule.tags or bool(
-        {t.casefold() for t in article.tags} & {t.casefold() for t in rule.tags}
     )
 
 
