@@ -14,7 +14,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from publisher import roster
-from publisher.articles import Article
+from publisher.articles import Article, is_text
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import planner, queue, subscribers, verbs
@@ -116,6 +116,9 @@ def apply_to_channel(
 def withdraw_article(engine: Engine, key: str, editor: Editor, reason: str = "") -> Withdrawal:
     """Withdraw a stored article (by its CMS id, else its address): every post of it not yet out
     is cancelled at once, with who withdrew it and why, and nothing posts it again."""
+    if not (is_text(key) and is_text(reason) and is_text(editor.name)):
+        # Bytes that are no UTF-8 text (a mistyped terminal): no article has such an id.
+        raise QueueError("the article id or the reason is not text", key="not_text")
     why = f"the article was withdrawn by {editor.name}" + (f": {reason}" if reason else "")
     return withdraw(engine, key, why, editor.name)
 

@@ -151,3 +151,14 @@ def test_withdrawing_an_article_never_stored_is_one_line_and_exit_2(
     done = run_cli("articles", "withdraw", "nowhere", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no stored article" in done.stderr
+
+
+@pytest.mark.one_database
+def test_an_article_id_of_bytes_that_are_no_text_is_one_line_and_exit_2(
+    engine, tmp_path: Path, database_url: str
+) -> None:
+    (tmp_path / "publisher.toml").write_text(f'database_url = "{database_url}"\n')
+    # What a terminal passes for a byte that is no UTF-8: a lone surrogate.
+    done = run_cli("articles", "withdraw", "cms-\udcff", cwd=tmp_path)
+    assert done.returncode == 2 and "not text" in done.stderr
+    assert "Error" not in done.stderr

@@ -25,6 +25,7 @@ WORDS: dict[str, str] = {
     "error_approvers_only": "Das dürfen nur Freigebende.",
     "error_no_such_action": "Diese Aktion gibt es nicht.",
     "error_article_withdrawn": "{url} wurde zurückgezogen und wird nicht mehr gepostet.",
+    "error_not_text": "Die Eingabe enthält Zeichen, die kein Text sind; bitte neu eingeben.",
     "error_verb_refused": "Post {post} kann nicht {verb} werden; sein Stand: {state}. Das geht nur bei Posts mit dem Stand {allowed}.",
     "error_already_queued": "Dieser Artikel ist auf {channel} schon als Post {post} ({state}). Erst diesen Post verwerfen oder ihn dort bewusst noch einmal einplanen.",
     "error_in_past": "{when} liegt in der Vergangenheit.",

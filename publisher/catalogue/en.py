@@ -25,6 +25,7 @@ WORDS: dict[str, str] = {
     "error_approvers_only": "Only approvers may do that.",
     "error_no_such_action": "There is no such action.",
     "error_article_withdrawn": "{url} was withdrawn and is not posted again.",
+    "error_not_text": "What was given holds characters that are not text; type it again.",
     "error_verb_refused": "Post {post} is {state}: only posts that are {allowed} can be {verb}.",
     "error_already_queued": "This article is already on {channel} as post {post} ({state}). Cancel that post first, or queue it there again on purpose.",
     "error_in_past": "{when} is in the past.",
