@@ -848,7 +848,7 @@ def article_form(session, desk: str, csrf: str) -> str:
     return page.url
 
 
-@pytest.mark.parametrize("timing", ["now", "next_slot"])
+@pytest.mark.parametrize("timing", ["now", "next_slot", "best"])
 def test_a_time_typed_beside_another_timing_is_refused_not_ignored(
     desk, engine, timing: str
 ) -> None:

@@ -254,7 +254,7 @@ DESK: dict[str, str] = {
     "now": "Jetzt",
     "at": "Um",
     "next_slot": "Nächster freier Slot",
-    "best_time": "Beste Zeit",
+    "best": "Beste Zeit",
     "resurfaced": "aus dem Archiv",
     "suggested_time": "Vorschlag: {time}",
     "shaded_hours": "Schattiert: die Stunden, in denen das Publikum von {channel} bisher am stärksten reagiert hat, gelernt aus {posts} Posts (je dunkler, desto stärker); der Vorschlag jedes Tages ist die beste noch freie Stunde.",

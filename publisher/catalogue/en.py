@@ -253,7 +253,7 @@ DESK: dict[str, str] = {
     "now": "Now",
     "at": "At",
     "next_slot": "Next free slot",
-    "best_time": "Best time",
+    "best": "Best time",
     "resurfaced": "from the archive",
     "suggested_time": "Suggested: {time}",
     "shaded_hours": "Shaded: the hours when {channel}'s readers answered most so far, learned from {posts} posts (the darker, the stronger); each day's suggested time is the best hour still free.",
