@@ -20,7 +20,16 @@ from publisher.config import Settings
 from publisher.engine import planner, queue, subscribers, verbs
 from publisher.engine.besttime import recently_learned
 from publisher.engine.estimate import ENOUGH_POSTS
-from publisher.engine.lifecycle import APPROVE, EDIT, MARK_SENT, RESCHEDULE, State, for_approvers
+from publisher.engine.lifecycle import (
+    APPROVE,
+    EDIT,
+    MARK_SENT,
+    RESCHEDULE,
+    RESTORE,
+    State,
+    for_approvers,
+)
+from publisher.engine.pauses import active_pauses
 from publisher.engine.planner import breaking_now
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError, When
@@ -76,12 +85,15 @@ def apply(
     permalink: str | None = None,
     text: str | None = None,
     without_link: bool = False,
+    overdue_ok: bool = False,
 ) -> datetime | None:
-    """Carry out an editor's `verb` on one post: approve (the text version `seen`), cancel,
-    restore, retry, mark sent (with its `permalink`), reschedule (to the time `at` in an
-    editor's words) or edit (to `text`, from the post's version `seen`; `without_link` when the
-    editor confirmed dropping the link). Refused, changing nothing, when the editor may not or
-    the post cannot take it. A reschedule returns the post's new time."""
+    """Carry out an editor's `verb` on one post: approve (the text version `seen`, which an
+    approval must name), cancel, restore (asked first when its time has passed: `overdue_ok`
+    once the editor confirmed), retry, mark sent (with its `permalink`), reschedule (to the time
+    `at` in an editor's words) or edit (to `text`, from the post's version `seen`;
+    `without_link` when the editor confirmed dropping the link). Refused, changing nothing, when
+    the editor may not or the post cannot take it. A reschedule returns the post's new time;
+    `going` says when any other post goes out."""
     check(verb, editor)
     by = editor.name
     if verb == APPROVE.name:
@@ -93,6 +105,9 @@ def apply(
     elif verb == EDIT.name:
         new_text = text or ""
         verbs.edit(engine, settings, post_id, new_text, by, without_link=without_link, seen=seen)
+    elif verb == RESTORE.name:
+        new_time = when(at, settings).at if at and at.strip() else None
+        verbs.restore(engine, post_id, by, overdue_ok=overdue_ok, at=new_time)
     elif verb in verbs.ACTIONS:
         verbs.ACTIONS[verb](engine, post_id, by=by)
     else:
@@ -101,14 +116,22 @@ def apply(
 
 
 def apply_to_channel(
-    engine: Engine, settings: Settings, action: str, channel: str, editor: Editor, reason: str = ""
+    engine: Engine,
+    settings: Settings,
+    action: str,
+    channel: str,
+    editor: Editor,
+    reason: str = "",
+    *,
+    overdue_ok: bool = False,
 ) -> None:
-    """Pause a channel (an emergency stop, with the editor's `reason`) or resume it."""
+    """Pause a channel (an emergency stop, with the editor's `reason`) or resume it (asked
+    first when posts it held are past their time: `overdue_ok` once the editor confirmed)."""
     check(action, editor)
     if action == "pause":
         verbs.pause(engine, settings, channel, reason or editor.name)
     elif action == "resume":
-        verbs.resume(engine, settings, channel)
+        verbs.resume(engine, settings, channel, overdue_ok=overdue_ok)
     else:
         raise QueueError(f"no action {action!r}", key="no_such_action", action=action)
 
@@ -223,18 +246,34 @@ class Planned:
     best: bool = False
     reach: Reach | None = None
     refusal: EditorError | None = None
+    # The channel is paused: the post waits until it is resumed, whatever its time.
+    held: bool = False
+    # The timing the editor asked for ("now", "next_slot", "best", "at").
+    asked: str = "now"
 
     @property
     def rule(self) -> str:
-        """The catalogue's word for how its time was found: at once, a slot, the time asked."""
+        """The catalogue's word for how its time was found: held, at once, a slot, the time
+        asked."""
+        if self.held:
+            return "planned_held"
         if self.now:
             return "planned_now"
         return "planned_slot" if self.by_slot else "planned_best" if self.best else "planned_at"
 
     @property
     def now(self) -> bool:
-        """Whether it goes out at once (within the minute an editor takes to confirm)."""
-        return self.due is not None and self.due - utcnow() <= NOW_WINDOW
+        """Whether it goes out at once (within the minute an editor takes to confirm); a post
+        of a paused channel does not."""
+        return not self.held and self.due is not None and self.due - utcnow() <= NOW_WINDOW
+
+    @property
+    def stored_as(self) -> When | None:
+        """The timing it is queued with: the very time shown for a best time (a second draw
+        could choose another), else the timing itself (a slot taken meanwhile is refused)."""
+        if self.when is not None and self.best and self.due is not None:
+            return When("at", self.due)
+        return self.when
 
 
 # A post due this soon goes out "now" for an editor asked to confirm it.
@@ -250,13 +289,17 @@ def plan(
     *,
     held: bool = False,
     again: frozenset[str] = frozenset(),
+    shown: Mapping[str, datetime] | None = None,
 ) -> dict[str, Planned]:
     """Where and when `article` would go out on each of `channels` at the editor's timing: the
     next free slot (a channel without slots at once), now, a time, or the best time its history
     knows of (its next slot while that is too short; now for breaking news). A channel that
     cannot take it (no free slot, the article already there unless it is to go `again` there)
-    says why; the others are queued as planned by `queue_planned`."""
+    says why; the others are queued as planned by `queue_planned`. A best time `shown` to the
+    editor before (asked to confirm it) is kept while it is still free, so that what they
+    confirm is what is stored."""
     now = utcnow()
+    asked_for = at.mode
     found: dict[str, Planned] = {}
     whom = reach(engine, settings, channels)
     # The best time where a channel's history tells it; its next slot (or now) where not.
@@ -265,6 +308,7 @@ def plan(
     with engine.connect() as connection:
         article_id = queue.stored_id(connection, article)
         there = queue.posts_of(connection, article_id, channels) if article_id else {}
+        paused = active_pauses(connection, now)
         for name in channels:
             configured = settings.channels[name]
             if name in there and name not in again:
@@ -281,8 +325,16 @@ def plan(
             asked = When("next_slot") if name in short else at
             by_slot = asked.mode == "next_slot" and bool(configured.slots)
             timing = asked if asked.mode != "next_slot" or by_slot else When("now")
+            earlier = (shown or {}).get(name)
             try:
-                due = planner.due_at(connection, settings, name, timing, now)
+                if (
+                    timing.mode == "best"
+                    and earlier
+                    and planner.still_free(connection, settings, name, earlier, now)
+                ):
+                    due = earlier
+                else:
+                    due = planner.due_at(connection, settings, name, timing, now)
             except TimeError as exc:
                 found[name] = Planned(name, refusal=exc)
                 continue
@@ -294,15 +346,19 @@ def plan(
                 by_slot=by_slot,
                 best=timing.mode == "best",
                 reach=whom.get(name),
+                held=name in paused,
+                asked=asked_for,
             )
     return found
 
 
 def asks_first(planned: Mapping[str, Planned]) -> bool:
-    """Whether queueing as planned sends at once to readers' phones or on several channels: then
+    """Whether queueing as planned sends at once to readers' phones, on several channels, or
+    where the editor did not ask for "now" (a best time or a next slot that comes to now): then
     the editor confirms what goes where first (at the desk and in the bot alike)."""
     at_once = [p for p in planned.values() if p.when is not None and p.now]
-    return any(p.reach is not None for p in at_once) or len(at_once) > 1
+    unasked = any(p.asked != "now" for p in at_once)
+    return unasked or any(p.reach is not None for p in at_once) or len(at_once) > 1
 
 
 def queue_planned(
@@ -320,7 +376,7 @@ def queue_planned(
     """Queue `article` on the channels `plan` found room on, each at its own timing, in one
     transaction (a refusal now, such as a slot taken meanwhile, queues none of them); `force`
     when the editor asked to post it again where it already is."""
-    fitting = {name: p.when for name, p in planned.items() if p.when is not None}
+    fitting = {name: p.stored_as for name, p in planned.items() if p.stored_as is not None}
     return queue.add(
         engine,
         settings,

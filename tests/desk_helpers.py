@@ -104,3 +104,9 @@ def queued_post(engine: Engine, database_url: str, state: str = "queued") -> int
 def state(engine: Engine, post_id: int) -> str:
     with engine.connect() as connection:
         return connection.execute(select(posts.c.state).where(posts.c.id == post_id)).scalar()
+
+
+def shown_version(session: TestClient, post_id: int) -> str:
+    """The text version a post's page shows an approver, as its approve form carries it."""
+    page = session.get(f"/posts/{post_id}").text
+    return re.search(r'name="seen" value="([0-9a-f]{10})"', page).group(1)

@@ -59,3 +59,10 @@ def delivery_rows(engine: Engine, post_id: int) -> Sequence[Any]:
         return connection.execute(
             select(deliveries).where(deliveries.c.post_id == post_id).order_by(deliveries.c.id)
         ).all()
+
+
+def approve_as_read(engine: Engine, post_id: int, by: str) -> None:
+    """Approve a post's text as it stands, as an approver who read it does."""
+    from publisher.engine import verbs
+
+    verbs.approve(engine, post_id, by, seen=verbs.text_version(post(engine, post_id).text))

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from publisher import actions, roster
 from publisher.actions import ApproversOnly, Someone
 from publisher.clock import utcnow
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.lifecycle import State
 from publisher.engine.pauses import active_pauses
 from publisher.engine.queue import QueueError
@@ -45,7 +45,8 @@ def test_an_editor_who_is_no_approver_cannot_approve(engine: Engine, settings) -
 
 def test_an_approver_approves_and_is_named_for_it(engine: Engine, settings) -> None:
     post_id = waiting(engine, settings)
-    actions.apply(engine, settings, "approve", post_id, APPROVER)
+    seen = verbs.text_version(post(engine, post_id).text)
+    actions.apply(engine, settings, "approve", post_id, APPROVER, seen=seen)
     assert (post(engine, post_id).state, post(engine, post_id).approved_by) == ("queued", "anna")
 
 

@@ -25,6 +25,7 @@ from publisher.engine.subscribers import import_numbers
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import LocalServer, wait_for
+from tests.engine_helpers import approve_as_read
 from tests.test_bot import (
     ARTICLE,
     EDITOR,
@@ -397,7 +398,7 @@ def test_a_pause_notice_loses_its_button_once_the_channel_is_resumed(bot, engine
 def test_an_approval_notice_loses_its_buttons_once_approved_by_command(bot, engine, newsroom):
     post_id = awaiting(engine, newsroom)
     notice = wait_for(lambda: notices(bot))[0]
-    verbs.approve(engine, post_id, by="desk")
+    approve_as_read(engine, post_id, by="desk")
     wait_for(lambda: buttons_now(bot, notice) is None)
     assert "Erledigt: eingeplant" in bot.current[(EDITORS_CHAT, notice["message_id"])]["text"]
 
@@ -427,7 +428,7 @@ def test_an_approval_committed_after_a_later_one_is_still_told_to_its_author(eng
         handed_out = connection.execute(
             insert(post_events).values(post_id=late, at=datetime.now(UTC), actor="t", action="-")
         ).inserted_primary_key[0]
-    verbs.approve(engine, early, by=f"telegram:{EDITOR}")
+    approve_as_read(engine, early, by=f"telegram:{EDITOR}")
     assert [m for m, _ in notifier.messages() if m[0] == "decision"]
     with engine.begin() as connection:
         # Committed last: the approval of the earlier id becomes visible only now.

@@ -143,7 +143,8 @@ def test_approve_then_run_delivers_the_held_post(desk: Path) -> None:
     post_id = str(queue_json(desk)[0]["id"])
     run(desk, "run", "--once")
     assert queue_json(desk)[0]["state"] == "awaiting_approval"
-    assert run(desk, "queue", "approve", post_id).returncode == 0
+    version = json.loads(run(desk, "queue", "show", post_id, "--json").stdout)["version"]
+    assert run(desk, "queue", "approve", post_id, "--version", version).returncode == 0
     run(desk, "run", "--once")
     assert queue_json(desk, "--all")[0]["state"] == "sent"
 

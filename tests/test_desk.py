@@ -34,6 +34,7 @@ from tests.desk_helpers import (
     queued_post,
     served,
     serving,
+    shown_version,
     signed_in,
     state,
     token,
@@ -94,7 +95,8 @@ def test_editor_cannot_approve(desk, engine, database_url) -> None:
 def test_approver_approves(desk, engine, database_url) -> None:
     post_id = queued_post(engine, database_url, "awaiting_approval")
     session, csrf = signed_in(desk, "anna")
-    session.post(f"/posts/{post_id}/approve", data={"csrf": csrf})
+    seen = shown_version(session, post_id)
+    session.post(f"/posts/{post_id}/approve", data={"csrf": csrf, "seen": seen})
     assert state(engine, post_id) == "queued"
 
 

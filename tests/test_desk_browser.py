@@ -37,7 +37,7 @@ from tests.browser_helpers import (
     shot,
 )
 from tests.conftest import SAMPLE, coming
-from tests.engine_helpers import post
+from tests.engine_helpers import approve_as_read, post
 
 PASSWORD = BROWSER_PASSWORD
 URL = "https://www.news.de/politik/857/baschar-al-assad-putin-liess-vertrauten-haengen/"
@@ -293,7 +293,7 @@ def test_the_post_view_and_calendar_update_without_reload(site, browser) -> None
     calendar.goto(f"{base}/plan")
     for page in (post_page, calendar):
         page.evaluate("window.notReloaded = true")
-    verbs.approve(engine, post_id, by="bot")
+    approve_as_read(engine, post_id, by="bot")
     expect(post_page.locator(".meta .state")).to_have_text("queued", timeout=8000)
     expect(calendar.locator(f'.ev[data-post="{post_id}"] small')).to_have_text("queued")
     assert [p.evaluate("window.notReloaded") for p in (post_page, calendar)] == [True, True]

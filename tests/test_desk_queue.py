@@ -11,7 +11,7 @@ from sqlalchemy import Engine, update
 from publisher.clock import utcnow
 from publisher.engine.schema import posts
 from tests.conftest import coming
-from tests.desk_helpers import desk_settings, queued_post, signed_in, state
+from tests.desk_helpers import desk_settings, queued_post, shown_version, signed_in, state
 from tests.engine_helpers import post
 
 
@@ -51,15 +51,48 @@ def test_the_queue_filters_by_state_and_words(desk, engine, database_url) -> Non
     assert rows(by_state) == [waiting] and rows(by_words) == []
 
 
-def test_an_approver_approves_the_ticked_posts_at_once(desk, engine, database_url) -> None:
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden fields of a confirmation's form, as the browser sends them back."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+
+
+def test_approving_in_bulk_shows_every_whole_text_first(desk, engine, database_url) -> None:
+    ids = [queued_post(engine, database_url, "awaiting_approval") for _ in range(2)]
+    session, csrf = signed_in(desk, "anna")
+    asked = session.post("/queue/bulk", data={"csrf": csrf, "action": "approve", "post": ids})
+    texts = re.findall(r'<pre class="whole-text">(.*?)</pre>', asked.text, re.S)
+    assert len(texts) == 2 and [state(engine, i) for i in ids] == ["awaiting_approval"] * 2
+
+
+def test_an_approver_approves_the_ticked_posts_as_shown(desk, engine, database_url) -> None:
     ids = [queued_post(engine, database_url, "awaiting_approval") for _ in range(3)]
     session, csrf = signed_in(desk, "anna")
-    answer = session.post(
-        "/queue/bulk",
-        data={"csrf": csrf, "action": "approve", "post": ids[:2]},
-    )
+    asked = session.post("/queue/bulk", data={"csrf": csrf, "action": "approve", "post": ids[:2]})
+    answer = session.post("/queue/bulk", data=hidden_fields(asked.text))
     assert "Done for 2 of 2 posts." in answer.text
     assert [state(engine, i) for i in ids] == ["queued", "queued", "awaiting_approval"]
+
+
+def test_a_bulk_approval_leaves_a_text_changed_after_it_was_shown(
+    desk, engine, database_url
+) -> None:
+    ids = [queued_post(engine, database_url, "awaiting_approval") for _ in range(2)]
+    session, csrf = signed_in(desk, "anna")
+    asked = session.post("/queue/bulk", data={"csrf": csrf, "action": "approve", "post": ids})
+    with engine.begin() as connection:
+        changed = "ACHTUNG FALSCH: Bayern verliert 0:4 https://e.de/artikel/1"
+        connection.execute(update(posts).where(posts.c.id == ids[1]).values(text=changed))
+    answer = session.post("/queue/bulk", data=hidden_fields(asked.text))
+    assert "Done for 1 of 2 posts." in answer.text and "changed meanwhile" in answer.text
+    assert [state(engine, i) for i in ids] == ["queued", "awaiting_approval"]
+
+
+def test_a_queue_row_offers_review_not_a_blind_approval(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url, "awaiting_approval")
+    session, _ = signed_in(desk, "anna")
+    page = session.get("/queue").text
+    assert f'action="/posts/{post_id}/approve"' not in page
+    assert f'href="/posts/{post_id}" aria-label="Review and approve #{post_id}"' in page
 
 
 def test_an_editor_cannot_approve_in_bulk(desk, engine, database_url) -> None:
@@ -124,9 +157,10 @@ def test_nothing_ticked_is_a_message_and_changes_nothing(desk, engine, database_
 def test_going_back_after_an_action_never_leaves_the_desk(desk, engine, database_url) -> None:
     post_id = queued_post(engine, database_url, "awaiting_approval")
     session, csrf = signed_in(desk, "anna")
+    seen = shown_version(session, post_id)
     answer = session.post(
         f"/posts/{post_id}/approve",
-        data={"csrf": csrf, "back": "/\\evil.example/"},
+        data={"csrf": csrf, "seen": seen, "back": "/\\evil.example/"},
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/queue"

@@ -29,6 +29,7 @@ from tests.browser_helpers import (
     serious_violations,
     shot,
 )
+from tests.engine_helpers import approve_as_read
 from tests.newsroom_helpers import (
     READERS,
     article_page,
@@ -124,7 +125,7 @@ def test_an_edit_of_an_approved_post_says_it_needs_approval_again(newsroom, brow
 
     base, engine, settings = newsroom
     post_id = queued_on(engine, settings, 100, "x")  # x posts wait for approval
-    verbs.approve(engine, post_id, by="anna")
+    approve_as_read(engine, post_id, by="anna")
     page = open_desk(browser, base, "phone")
     page.goto(f"{base}/posts/{post_id}")
     page.locator("#text-x").fill("Neuer Text https://e.de/plan/100")

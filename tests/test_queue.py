@@ -12,7 +12,7 @@ from publisher.engine import queue, verbs
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
-from tests.engine_helpers import article, make_settings, post
+from tests.engine_helpers import approve_as_read, article, make_settings, post
 
 NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
 RIGHT_AWAY = When()
@@ -86,7 +86,7 @@ def test_channel_with_approval_waits_for_it(engine: Engine, settings) -> None:
 
 def test_approve_queues_the_post(engine: Engine, settings) -> None:
     post_id = add(engine, settings, names=["facebook"])[0]
-    verbs.approve(engine, post_id, by="test")
+    approve_as_read(engine, post_id, by="test")
     assert post(engine, post_id).state == "queued"
 
 
@@ -164,19 +164,19 @@ def test_retry_queues_a_failed_post_now(engine: Engine, settings) -> None:
 
 def test_unknown_post_is_reported(engine: Engine) -> None:
     with pytest.raises(QueueError, match="no post 99"):
-        verbs.approve(engine, 99, by="test")
+        verbs.approve(engine, 99, by="test", seen="0123456789")
 
 
 def test_approval_records_who_approved_and_when(engine: Engine, settings) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
-    verbs.approve(engine, post_id, by="anna")
+    approve_as_read(engine, post_id, by="anna")
     row = post(engine, post_id)
     assert (row.state, row.approved_by) == ("queued", "anna") and row.approved_at is not None
 
 
 def test_editing_an_approved_post_sends_it_back_for_approval(engine: Engine, settings) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
-    verbs.approve(engine, post_id, by="anna")
+    approve_as_read(engine, post_id, by="anna")
     verbs.edit(engine, settings, post_id, "Anderer Text https://e.de/artikel/1", by="ed")
     row = post(engine, post_id)
     assert (row.state, row.approved_by, row.approved_at) == ("awaiting_approval", None, None)
@@ -193,7 +193,7 @@ def test_every_editors_action_is_recorded_with_who_did_it(engine: Engine, settin
 
     (post_id,) = add(engine, settings, names=["facebook"], queued_by="ed")
     verbs.edit(engine, settings, post_id, "Text https://e.de/artikel/1", by="ed")
-    verbs.approve(engine, post_id, by="anna")
+    approve_as_read(engine, post_id, by="anna")
     verbs.cancel(engine, post_id, by="anna")
     with engine.connect() as connection:
         events = connection.execute(
@@ -213,7 +213,7 @@ def test_a_failed_approved_post_edited_waits_for_approval_on_retry(
     engine: Engine, settings
 ) -> None:
     (post_id,) = add(engine, settings, names=["facebook"])
-    verbs.approve(engine, post_id, by="anna")
+    approve_as_read(engine, post_id, by="anna")
     with engine.begin() as connection:
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="failed"))
     verbs.edit(engine, settings, post_id, "Neuer Text https://e.de/artikel/1", by="ed")

@@ -17,7 +17,7 @@ from publisher.engine.dispatch import Dispatcher
 from publisher.engine.planner import taken_times
 from publisher.engine.release import release
 from publisher.engine.schema import posts
-from tests.engine_helpers import at_once
+from tests.engine_helpers import approve_as_read, at_once
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -159,7 +159,7 @@ def test_a_cms_update_of_an_approved_post_needs_approval_again(engine, database_
     rule = Rule(name="held", channels=("x_main",), approval=True)
     settings = desk(database_url, rule)
     (post_id,) = release(engine, settings, article(), "webhook", now=NOW).queued
-    verbs.approve(engine, post_id, by="anna")
+    approve_as_read(engine, post_id, by="anna")
     release(engine, settings, article().model_copy(update={"headline": "Korrigiert"}), "webhook")
     (row,) = rows(engine)
     assert (row.state, row.approved_by) == ("awaiting_approval", None)
@@ -170,7 +170,7 @@ def test_a_cms_update_that_changes_no_text_keeps_the_approval(engine, database_u
     rule = Rule(name="held", channels=("x_main",), approval=True)
     settings = desk(database_url, rule)
     (post_id,) = release(engine, settings, article(), "webhook", now=NOW).queued
-    verbs.approve(engine, post_id, by="anna")
+    approve_as_read(engine, post_id, by="anna")
     release(engine, settings, article().model_copy(update={"tags": ("neu",)}), "webhook")
     (row,) = rows(engine)
     assert (row.state, row.approved_by) == ("queued", "anna")

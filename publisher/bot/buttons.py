@@ -52,7 +52,7 @@ def _post(key: str, action: str) -> bool:
 TAKES: dict[Kind, Callable[[str, str], bool]] = {
     Kind.DRAFT: _draft,
     Kind.POST: _post,
-    Kind.CHANNEL: lambda key, action: bool(key) and action == "resume",
+    Kind.CHANNEL: lambda key, action: bool(key) and action in ("resume", "resume_overdue"),
     Kind.EDIT: lambda key, action: bool(key) and action == "nolink",
     Kind.HELP: lambda key, action: key == "0" and action in HELP_ACTIONS,
 }
@@ -105,8 +105,10 @@ def post(post_id: int, action: str, version: str | None = None) -> Button:
     return Button(Kind.POST, str(post_id), action, version or None)
 
 
-def resume(channel: str) -> Button:
-    return Button(Kind.CHANNEL, channel, "resume")
+def resume(channel: str, *, overdue: bool = False) -> Button:
+    """Resuming a channel; `overdue`: and sending at once what it held past its time (the
+    editor was told)."""
+    return Button(Kind.CHANNEL, channel, "resume_overdue" if overdue else "resume")
 
 
 def edit_without_link(key: str) -> Button:

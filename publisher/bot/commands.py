@@ -22,13 +22,14 @@ from publisher.bot import buttons, render
 from publisher.bot.buttons import Button, Kind, keyed
 from publisher.bot.drafts import Drafts
 from publisher.bot.menu import help_text, usage
-from publisher.bot.talk import Talk, fit
+from publisher.bot.talk import Talk, fit, parts
 from publisher.catalogue import unit
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import queue, scorecard, verbs
 from publisher.engine.deliverylog import LogFilter, log_page
 from publisher.engine.listings import fan_out_summary, list_posts, show_post
+from publisher.engine.overdue import Overdue
 from publisher.engine.pushed import keep_heard
 from publisher.engine.queue import QueueError
 from publisher.errors import EditorError
@@ -263,7 +264,7 @@ class BotHandlers(Talk):
             return
         asked = await self.run(update, self.approval_asked, post_id)
         if asked is not None:
-            await self.reply(update, asked[0], reply_markup=asked[1])
+            await self.reply_whole(update, asked[0], asked[1])
 
     def approval_asked(self, post_id: int, lead: str = "approve_ask") -> tuple[str, Any]:
         """The post's current text and a button approving exactly that text."""
@@ -295,8 +296,18 @@ class BotHandlers(Talk):
         if await self.run(update, self._channel, "pause", args[0], editor, reason):
             await self.reply(update, self.say("paused", channel=self.label(args[0])))
 
-    def _channel(self, action: str, channel: str, editor: Someone, reason: str = "") -> bool:
-        actions.apply_to_channel(self.engine, self.settings, action, channel, editor, reason)
+    def _channel(
+        self,
+        action: str,
+        channel: str,
+        editor: Someone,
+        reason: str = "",
+        *,
+        overdue_ok: bool = False,
+    ) -> bool:
+        actions.apply_to_channel(
+            self.engine, self.settings, action, channel, editor, reason, overdue_ok=overdue_ok
+        )
         return True
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -305,8 +316,16 @@ class BotHandlers(Talk):
             await self.reply(update, usage("resume", self.say))
             return
         editor = self.gate.editor(update)
-        if await self.run(update, self._channel, "resume", args[0], editor):
-            await self.reply(update, self.say("resumed", channel=self.label(args[0])))
+        try:
+            await asyncio.to_thread(self._channel, "resume", args[0], editor)
+        except Overdue as exc:
+            # Posts it held past their time would go out at once: asked first.
+            await self.reply(update, self.explain(exc), reply_markup=self._send_overdue(args[0]))
+            return
+        except EditorError as exc:
+            await self.reply(update, self.explain(exc))
+            return
+        await self.reply(update, self.say("resumed", channel=self.label(args[0])))
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -334,12 +353,25 @@ class BotHandlers(Talk):
         await query.answer()
         message = query.message
         original = message.text_html if isinstance(message, Message) and message.text else ""
+        whole = text if replace else f"{original}\n\n{text}"
+        # A text to approve is never cut: what does not fit follows in new messages, and the
+        # buttons go under the last.
+        chunks = parts(whole) if keyboard is not None else [fit(whole)]
         await query.edit_message_text(
-            fit(text if replace else f"{original}\n\n{text}"),
+            chunks[0],
             parse_mode="HTML",
             disable_web_page_preview=True,
-            reply_markup=keyboard,
+            reply_markup=keyboard if len(chunks) == 1 else None,
         )
+        if len(chunks) > 1 and isinstance(message, Message):
+            for number, chunk in enumerate(chunks[1:], 2):
+                await context.bot.send_message(
+                    message.chat_id,
+                    chunk,
+                    parse_mode="HTML",
+                    disable_web_page_preview=True,
+                    reply_markup=keyboard if number == len(chunks) else None,
+                )
 
     def _press(
         self, pressed: Button, editor: Someone
@@ -371,6 +403,18 @@ class BotHandlers(Talk):
                 if exc.key != "approval_outdated":
                     raise
                 return (*self.approval_asked(pressed.post_id, "approval_outdated"), False)
-            return self.say("done", id=key, verb=self.say(f"verb_{action}")), None, False
-        self._channel(action, key, editor)
+            done = self.say("done", id=key, verb=self.say(f"verb_{action}"))
+            if action == "approve":
+                done += " " + self.going(pressed.post_id)
+            return done, None, False
+        try:
+            self._channel("resume", key, editor, overdue_ok=action == "resume_overdue")
+        except Overdue as exc:
+            return self.explain(exc), self._send_overdue(key), False
         return self.say("resumed", channel=self.label(key)), None, False
+
+    def _send_overdue(self, channel: str) -> InlineKeyboardMarkup:
+        """The button that resumes a channel and sends what it held past its time, once the
+        editor has read how many and since when."""
+        label = self.say("button_resume_overdue", channel=self.label(channel))
+        return InlineKeyboardMarkup([[keyed(label, buttons.resume(channel, overdue=True))]])

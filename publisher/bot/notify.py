@@ -24,7 +24,7 @@ from publisher import roster
 from publisher.bot import buttons, render
 from publisher.bot.buttons import keyed
 from publisher.bot.commands import BotHandlers
-from publisher.bot.talk import fit
+from publisher.bot.talk import fit, parts
 from publisher.clock import utcnow
 from publisher.engine.lifecycle import (
     APPROVE,
@@ -259,17 +259,21 @@ class Notifier:
                 settled = self.desk.say("notice_settled", state=outcome)
                 await self._close(application, editors, earlier, settled)
         for marker, notice in found:
-            sent = await application.bot.send_message(
-                notice.chat or editors,
-                fit(notice.text),
-                parse_mode="HTML",
-                reply_markup=notice.buttons,
-                disable_web_page_preview=True,
-            )
+            # A text an approver must read whole is never cut: as many messages as it takes,
+            # its buttons under the last.
+            chunks = parts(notice.text)
+            for number, chunk in enumerate(chunks, 1):
+                sent = await application.bot.send_message(
+                    notice.chat or editors,
+                    chunk,
+                    parse_mode="HTML",
+                    reply_markup=notice.buttons if number == len(chunks) else None,
+                    disable_web_page_preview=True,
+                )
             self.told(marker)
             if notice.about is not None and notice.chat is None:
                 earlier = self.open.get(notice.about)
-                self.open[notice.about] = _Sent(sent.message_id, notice.text)
+                self.open[notice.about] = _Sent(sent.message_id, chunks[-1])
                 if earlier is not None:
                     await self._close(application, editors, earlier, self.desk.say("notice_stale"))
 

@@ -5,6 +5,7 @@ times, numbers and channels written as the editor reads them."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +14,10 @@ from telegram import Update
 
 from publisher.bot.access import Gate
 from publisher.catalogue import describe, moment, number, short_moment, table, translator
+from publisher.catalogue import going as going_words
 from publisher.channels.telegram import Telegram
 from publisher.config import Settings
+from publisher.engine.overdue import going
 from publisher.errors import EditorError
 
 # The bot speaks Telegram: its messages keep to a Telegram message's limit.
@@ -37,7 +40,7 @@ class Talk:
 
     def reason(self, error: EditorError) -> str:
         """A refusal in the editor's words (plain text), channels by their labels."""
-        return describe(error, self.language, self.settings.label)
+        return describe(error, self.language, self.settings.label, self.settings.tz)
 
     def explain(self, error: EditorError) -> str:
         """A refusal as the bot tells it."""
@@ -55,6 +58,12 @@ class Talk:
         zone = self.settings.channel_tz(channel) if channel else self.settings.tz
         return moment(at, zone, self.language)
 
+    def going(self, post_id: int) -> str:
+        """When a post an editor let go goes out (never a time already past)."""
+        timing = going(self.engine, post_id)
+        zone = self.settings.channel_tz(timing.channel)
+        return going_words(timing, self.language, "bot", zone, self.label(timing.channel))
+
     def soon(self, at: datetime) -> str:
         """A time in the next days, short enough for a button ("07:00", "Do. 07:00")."""
         return short_moment(at, self.settings.tz, self.language)
@@ -68,6 +77,23 @@ class Talk:
         return await update.effective_message.reply_text(
             fit(text), parse_mode="HTML", disable_web_page_preview=True, **options
         )
+
+    async def reply_whole(self, update: Update, text: str, buttons: Any = None) -> Any:
+        """A text that must be read whole before its buttons are pressed (an approval): in as
+        many messages as it takes, never cut, the buttons under the last."""
+        message = update.effective_message
+        if message is None:
+            return None
+        chunks = parts(text)
+        sent = None
+        for number_, chunk in enumerate(chunks, 1):
+            sent = await message.reply_text(
+                chunk,
+                parse_mode="HTML",
+                disable_web_page_preview=True,
+                reply_markup=buttons if number_ == len(chunks) else None,
+            )
+        return sent
 
     async def run(self, update: Update, function: Any, *args: Any) -> Any:
         """Run a queue operation in a thread; a refusal becomes one message to the editor."""
@@ -89,3 +115,49 @@ def fit(text: str) -> str:
         if cut.count(f"<{tag}>") > cut.count(f"</{tag}>"):
             cut += f"</{tag}>"
     return cut + "\n…"
+
+
+# Pieces of Telegram HTML: a tag, an entity, a run of words with what follows them, a run of
+# spaces, or a lone "<" or "&" (each matched in one pass: linear on any input).
+_PIECE = re.compile(r"<[^<>]{0,2000}>|&#?\w{1,10};|[^<&\s]+\s*|\s+|[<&]")
+_TAG = re.compile(r"<(/?)([a-zA-Z-]+)")
+# A word longer than this is cut where it must be.
+_LONGEST_PIECE = 1000
+
+
+def _units(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parts(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """A Telegram HTML text as messages of at most `limit` units each, every character kept:
+    cut between words where it can be, never inside a tag or an entity; a tag open at a cut is
+    closed there and opened again in the next part."""
+    pieces: list[str] = []
+    for piece in _PIECE.findall(text):
+        while len(piece) > _LONGEST_PIECE and not piece.startswith("<"):
+            pieces.append(piece[:_LONGEST_PIECE])
+            piece = piece[_LONGEST_PIECE:]
+        pieces.append(piece)
+    found: list[str] = []
+    current = ""
+    # Tags open at this point: each one's name and its opening tag.
+    opened: list[tuple[str, str]] = []
+    for piece in pieces:
+        closing = "".join(f"</{name}>" for name, _ in reversed(opened))
+        if current.strip() and _units(current + piece + closing) > limit:
+            found.append(current + closing)
+            current = "".join(tag for _, tag in opened)
+        current += piece
+        tag = _TAG.match(piece) if piece.startswith("<") else None
+        if tag is not None and tag.group(1):
+            for at in range(len(opened) - 1, -1, -1):
+                if opened[at][0] == tag.group(2).lower():
+                    del opened[at]
+                    break
+        elif tag is not None and not piece.endswith("/>"):
+            opened.append((tag.group(2).lower(), piece))
+    if current.strip() or not found:
+        found.append(current)
+    return found

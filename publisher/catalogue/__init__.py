@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from html import escape
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -48,14 +48,51 @@ def translator(language: str, surface: Surface) -> Callable[..., str]:
     return t
 
 
-def describe(error: EditorError, language: str, label: Callable[[str], str] | None = None) -> str:
+class Timing(Protocol):
+    """When a post goes out, as `publisher.engine.overdue.Going` says it."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def now(self) -> bool: ...
+
+    @property
+    def held(self) -> bool: ...
+
+    @property
+    def waits(self) -> bool: ...
+
+
+def going(timing: Timing, language: str, surface: Surface, zone: ZoneInfo, channel: str) -> str:
+    """When a post an editor let go goes out, in their words: now (its time has passed: never
+    a time already gone), at its time, once its paused `channel` runs again, or after approval."""
+    t = translator(language, surface)
+    if timing.waits:
+        return t("going_waits")
+    if timing.held:
+        return t("going_held", channel=channel)
+    if timing.now:
+        return t("going_now")
+    return t("going_at", when=moment(timing.at, zone, language))
+
+
+def describe(
+    error: EditorError,
+    language: str,
+    label: Callable[[str], str] | None = None,
+    zone: ZoneInfo | None = None,
+) -> str:
     """A refusal in the editor's words: from the catalogue when it was raised with a key (its
-    state and verb values become words too, and with `label` its channel the channel's label),
-    else its own message."""
+    state and verb values become words too, its times the newsroom's `zone`'s as every other
+    time reads, and with `label` its channel the channel's label), else its own message."""
     texts = table(language, "desk")
     if error.key is None or f"error_{error.key}" not in texts:
         return str(error)
     values = dict(error.values)
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            values[name] = moment(value, zone or ZoneInfo("UTC"), language)
     if label is not None and isinstance(values.get("channel"), str):
         values["channel"] = label(str(values["channel"]))
     for name, prefix in (("state", "state_"), ("verb", "verb_")):

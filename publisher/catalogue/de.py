@@ -105,7 +105,7 @@ WORDS: dict[str, str] = {
     "no_approval": "geht ohne Freigabe hinaus",
     "planned_reach": "erreicht {total} Leserinnen und Leser: {free_form} mit diesem Text, {template} mit der freigegebenen Vorlage",
     "error_neither_channel_nor_time": "„{words}“ ist weder ein Kanal noch eine Zeit. Kanäle: {channels}. Zeiten zum Beispiel: 9:30, morgen 8 Uhr, +15 min, nächster Slot.",
-    "error_approval_outdated": "Post {post} wurde geändert, nachdem um Freigabe gebeten wurde: bitte den neuen Text lesen.",
+    "error_approval_outdated": "Der Text von Post {post} wurde inzwischen geändert – bitte neu prüfen.",
     "explain_permanent": "Die Plattform hat diesen Post abgelehnt; unverändert noch einmal gesendet, wird er wieder abgelehnt.",
     "explain_transient": "Die Plattform war nicht erreichbar oder gestört; es wurde mehrmals erneut versucht.",
     "explain_auth": "Die Plattform hat den Zugang verweigert: Der Kanal ist pausiert, bis Zugangsdaten oder Berechtigungen in Ordnung sind.",
@@ -114,6 +114,14 @@ WORDS: dict[str, str] = {
     "error_front_page": "{url} ist keine Artikelseite, sondern eine Startseite oder Übersicht. Bitte die Adresse des Artikels selbst schicken.",
     "error_not_a_page": "{url} ist ein Dokument ({kind}), keine Artikelseite. Bitte die Adresse der Artikelseite schicken.",
     "error_edit_link_missing": "Der neue Text für Post {post} auf {channel} enthält den Link zum Artikel nicht mehr.",
+    "error_approval_unseen": "Post {post} lässt sich nur freigeben, wo sein ganzer Text zu sehen ist: bitte den Post öffnen, lesen und dort freigeben.",
+    "error_overdue_restore": "Post {post} war für {due} geplant; die Zeit ist vorbei. Wiederhergestellt ginge er sofort hinaus: bitte bestätigen oder eine neue Zeit wählen.",
+    "error_overdue_resume": "Kanal {channel} hält {count} Posts, deren Zeit vorbei ist (der erste war für {due} geplant). Läuft er wieder, gehen sie sofort hinaus: bitte bestätigen oder die Posts erst verschieben.",
+    "planned_held": "angehalten, solange der Kanal pausiert ist",
+    "going_now": "Geht jetzt hinaus.",
+    "going_at": "Geht am {when} hinaus.",
+    "going_held": "Geht hinaus, sobald Kanal {channel} wieder läuft (er ist pausiert).",
+    "going_waits": "Wartet auf Freigabe.",
 }
 
 DESK: dict[str, str] = {
@@ -360,6 +368,15 @@ DESK: dict[str, str] = {
     "stale": "Das Formular war veraltet, nichts geändert: {reason}",
     "forbidden": "Das Formular ist abgelaufen; Seite neu laden und noch einmal versuchen.",
     "done": "Erledigt.",
+    "confirm_overdue": "Post {post} auf {channel} jetzt posten oder zu einer neuen Zeit?",
+    "post_it_now": "Jetzt posten",
+    "new_time": "Neue Zeit",
+    "restore_at": "Zu dieser Zeit einplanen",
+    "keep_post_cancelled": "Verworfen lassen",
+    "review_and_approve": "Prüfen und freigeben",
+    "confirm_bulk_approve_texts": "Freigegeben wird genau dieser Text jedes Posts; wurde einer inzwischen geändert, bleibt er unfreigegeben:",
+    "resume_and_send": "{channel} fortsetzen und diese Posts jetzt senden",
+    "move_them_first": "Die Posts erst verschieben",
 }
 
 BOT: dict[str, str] = {
@@ -400,6 +417,7 @@ BOT: dict[str, str] = {
     "button_retry": "Erneut senden",
     "button_sent": "Ist online",
     "button_resume": "Fortsetzen",
+    "button_resume_overdue": "{channel} fortsetzen und jetzt senden",
     "button_nolink": "Ohne den Link posten",
     "link_missing": "⚠️ {message} Den Text mit Link noch einmal schicken, oder:",
     "discarded": "Verworfen.",

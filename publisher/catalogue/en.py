@@ -104,7 +104,7 @@ WORDS: dict[str, str] = {
     "no_approval": "goes out without approval",
     "planned_reach": "reaches {total} readers: {free_form} with this text, {template} with the approved template",
     "error_neither_channel_nor_time": "“{words}” is neither a channel nor a time. Channels: {channels}. Times for example: 9:30, tomorrow 8am, +15 min, next slot.",
-    "error_approval_outdated": "Post {post} was changed after approval was asked for: please read the new text.",
+    "error_approval_outdated": "The text of post {post} was changed meanwhile – please check it again.",
     "explain_permanent": "The platform refused this post; sending it again as it is will be refused again.",
     "explain_transient": "The platform could not be reached or had a fault; it was tried again several times.",
     "explain_auth": "The platform refused access: the channel is paused until its credentials or permissions are put right.",
@@ -113,6 +113,14 @@ WORDS: dict[str, str] = {
     "error_front_page": "{url} is no article page but a homepage or an overview. Please send the address of the article itself.",
     "error_not_a_page": "{url} is a document ({kind}), not an article page. Please send the address of the article page.",
     "error_edit_link_missing": "The new text for post {post} on {channel} no longer holds the article's link.",
+    "error_approval_unseen": "Post {post} can only be approved where its whole text is shown: open the post, read it and approve it there.",
+    "error_overdue_restore": "Post {post} was planned for {due}; that time has passed. Restored, it would go out at once: please confirm, or choose a new time.",
+    "error_overdue_resume": "Channel {channel} holds {count} posts whose time has passed (the first was planned for {due}). Resumed, they go out at once: please confirm, or move the posts first.",
+    "planned_held": "held while the channel is paused",
+    "going_now": "Goes out now.",
+    "going_at": "Goes out on {when}.",
+    "going_held": "Goes out once channel {channel} runs again (it is paused).",
+    "going_waits": "Waits for an approver.",
 }
 
 DESK: dict[str, str] = {
@@ -359,6 +367,15 @@ DESK: dict[str, str] = {
     "stale": "The form was stale, nothing changed: {reason}",
     "forbidden": "The form has expired; reload the page and try again.",
     "done": "Done.",
+    "confirm_overdue": "Send post {post} on {channel} now, or at a new time?",
+    "post_it_now": "Post it now",
+    "new_time": "New time",
+    "restore_at": "Queue it at this time",
+    "keep_post_cancelled": "Leave it cancelled",
+    "review_and_approve": "Review and approve",
+    "confirm_bulk_approve_texts": "Exactly this text of each post is approved; one changed meanwhile stays unapproved:",
+    "resume_and_send": "Resume {channel} and send these posts now",
+    "move_them_first": "Move the posts first",
 }
 
 BOT: dict[str, str] = {
@@ -399,6 +416,7 @@ BOT: dict[str, str] = {
     "button_retry": "Retry",
     "button_sent": "It is online",
     "button_resume": "Resume",
+    "button_resume_overdue": "Resume {channel} and send now",
     "button_nolink": "Post it without the link",
     "link_missing": "⚠️ {message} Send the text again with the link, or:",
     "discarded": "Discarded.",

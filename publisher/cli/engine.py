@@ -286,11 +286,35 @@ def pause_command(
 
 
 @channels_app.command("resume")
-def resume_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
-    """Let a paused channel's posts go out again."""
+def resume_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    send_overdue: Annotated[
+        bool,
+        typer.Option(
+            "--send-overdue", help="Send at once the posts it held past their time (asked first)"
+        ),
+    ] = False,
+) -> None:
+    """Let a paused channel's posts go out again; posts it held past their time are sent only
+    with --send-overdue (move them first otherwise)."""
     from publisher import actions
+    from publisher.engine.overdue import Overdue
 
-    actions.apply_to_channel(env(ctx).engine, env(ctx).settings, "resume", name, editor(None))
+    try:
+        actions.apply_to_channel(
+            env(ctx).engine,
+            env(ctx).settings,
+            "resume",
+            name,
+            editor(None),
+            overdue_ok=send_overdue,
+        )
+    except Overdue as exc:
+        raise UsageError(
+            f"{exc} (posts {', '.join(map(str, exc.posts))}); add --send-overdue "
+            "to send them now, or move them first"
+        ) from None
     print(f"channel {name} resumed")
 
 

@@ -216,10 +216,13 @@ def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -
     """One post: its text, state and every delivery attempt."""
     from rich.console import Console
 
+    from publisher.engine import verbs
     from publisher.engine.listings import show_post
 
     settings = env(ctx).settings
     detail = show_post(env(ctx).existing_engine, settings, post_id)
+    # The text's version, which an approval names (`queue approve --version`).
+    detail["version"] = verbs.text_version(detail["text"])
     if as_json:
         print_json(detail)
         return
@@ -227,6 +230,7 @@ def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -
     console.print(posts_table([detail], f"post {post_id}", settings.tz))
     console.print(detail["text"], markup=False, highlight=False)
     console.print(f"link: {detail['link']}", markup=False, highlight=False)
+    console.print(f"version: {detail['version']}", markup=False, highlight=False)
     if detail["deliveries"]:
         console.print(deliveries_table(detail["deliveries"], "deliveries", settings.tz))
 
@@ -281,12 +285,53 @@ def _read(path: Path) -> str:
 
 
 @queue_app.command("approve")
-def approve_command(ctx: typer.Context, post_id: PostId, by: By = None) -> None:
-    """Let a post that waits for approval go out at its time."""
+def approve_command(
+    ctx: typer.Context,
+    post_id: PostId,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            help="The version of the text you read (`publisher queue show` prints it); "
+            "without it, the text is shown on a terminal and you confirm it"
+        ),
+    ] = None,
+    by: By = None,
+) -> None:
+    """Let a post that waits for approval go out at its time: the approval covers exactly the
+    text you read, and is refused if it changed since."""
     from publisher import actions
+    from publisher.engine import verbs
+    from publisher.engine.listings import show_post
 
-    actions.apply(env(ctx).engine, env(ctx).settings, "approve", post_id, editor(by))
-    print(f"post {post_id} approved")
+    engine, settings = env(ctx).engine, env(ctx).settings
+    if version is None:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"an approval names the text it covers: read it with `publisher queue show "
+                f"{post_id}` and add --version with the version printed there"
+            )
+        text = show_post(engine, settings, post_id)["text"]
+        print(text)
+        if not typer.confirm(f"approve post {post_id} with exactly this text?", default=False):
+            raise typer.Exit(1)
+        version = verbs.text_version(text)
+    actions.apply(engine, settings, "approve", post_id, editor(by), seen=version)
+    print(f"post {post_id} approved: {going_words(engine, settings, post_id)}")
+
+
+def going_words(engine: Engine, settings: Settings, post_id: int) -> str:
+    """When a post goes out, as the command line says it (never a time already past)."""
+    from publisher.clock import shown
+    from publisher.engine.overdue import going
+
+    timing = going(engine, post_id)
+    if timing.waits:
+        return "it waits for an approver"
+    if timing.held:
+        return "it goes out once its channel is resumed (paused now)"
+    if timing.now:
+        return "it goes out now"
+    return f"it goes out at {shown(timing.at, settings.tz)}"
 
 
 @queue_app.command("cancel")

@@ -13,6 +13,7 @@ from publisher.articles import Article
 from publisher.config import Settings
 from publisher.engine.besttime import best_time, candidates, known
 from publisher.engine.lifecycle import TAKING_TIME
+from publisher.engine.rules import after_quiet_hours
 from publisher.engine.schema import posts
 from publisher.engine.slots import SEARCH_DAYS, When, free_slots, next_slot, spaced
 
@@ -148,6 +149,20 @@ def _best(connection: Connection, settings: Settings, name: str, now: datetime) 
             return chosen
     fallback = When("next_slot") if channel.slots else When("now")
     return due_at(connection, settings, name, fallback, now)
+
+
+def still_free(
+    connection: Connection, settings: Settings, name: str, at: datetime, now: datetime
+) -> bool:
+    """Whether `at`, a best time an editor was shown, can still be had on channel `name`: not
+    past, within the horizon, outside quiet hours and `min_gap` away from its other posts."""
+    channel = settings.channels[name]
+    gap = timedelta(minutes=channel.min_gap)
+    if not now - timedelta(minutes=1) <= at <= now + timedelta(hours=settings.timing.horizon):
+        return False
+    if after_quiet_hours(at, channel.quiet_hours, settings.channel_tz(name)) != at:
+        return False
+    return spaced(at, taken_times(connection, name, at - gap, at + gap + gap), gap) == at
 
 
 def plan(

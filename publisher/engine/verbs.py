@@ -32,6 +32,7 @@ from publisher.engine.lifecycle import (
     Verb,
     approval_withdrawn,
 )
+from publisher.engine.overdue import GRACE, overdue_of_channel, refuse_unasked
 from publisher.engine.pauses import pause_channel, resume_channel
 from publisher.engine.planner import closest_post
 from publisher.engine.queue import (
@@ -90,15 +91,23 @@ def text_version(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def approve(engine: Engine, post_id: int, by: str, *, seen: str | None = None) -> None:
+def approve(engine: Engine, post_id: int, by: str, *, seen: str | None) -> None:
     """Let a post that waits for approval go out at its time; who approved it is kept. `seen`
-    is the `text_version` the approver read: if the text was edited since, nothing is approved
-    (key "approval_outdated")."""
+    is the `text_version` the approver read: an approval names the text it covers, so without
+    one nothing is approved (key "approval_unseen"), nor when the text changed since (key
+    "approval_outdated")."""
+    if not seen:
+        raise QueueError(
+            f"post {post_id}: an approval names the text version the approver read",
+            key="approval_unseen",
+            post=post_id,
+        )
 
     def same_text(connection: Connection, row: Any) -> None:
-        if seen is not None and text_version(row.text) != seen:
+        if text_version(row.text) != seen:
             raise QueueError(
-                f"post {post_id} was edited after this approval was asked for",
+                f"the text of post {post_id} was changed meanwhile: read it again "
+                f"(publisher queue show {post_id}) before approving it",
                 key="approval_outdated",
                 post=post_id,
             )
@@ -113,9 +122,19 @@ def cancel(engine: Engine, post_id: int, by: str) -> None:
     _transition(engine, post_id, CANCEL, by, detail=f"was {row.state}", worker=None)
 
 
-def restore(engine: Engine, post_id: int, by: str) -> None:
-    """Undo a cancel: the post waits or is queued again as before, unless it had been tried
-    (failed or uncertain posts stay cancelled) or its article is on the channel again since."""
+def restore(
+    engine: Engine,
+    post_id: int,
+    by: str,
+    *,
+    overdue_ok: bool = False,
+    at: datetime | None = None,
+) -> None:
+    """Undo a cancel: the post waits or is queued again as before (at the time `at`, when the
+    editor chose a new one), unless it had been tried (failed or uncertain posts stay
+    cancelled) or its article is on the channel again since. A queued post whose time has
+    passed would go out at once: refused (Overdue) unless the editor confirmed that
+    (`overdue_ok`)."""
     with engine.connect() as connection:
         row = _post(connection, post_id)
         was = connection.execute(
@@ -142,7 +161,13 @@ def restore(engine: Engine, post_id: int, by: str) -> None:
     previous = (was or "").removeprefix("was ").split(";")[0]
     if row.state == State.CANCELLED and (previous not in HOLDABLE or again is not None):
         raise QueueError(f"post {post_id} cannot be restored", key="cannot_restore", post=post_id)
-    _transition(engine, post_id, RESTORE, by, state=previous or State.QUEUED)
+    moved: dict[str, Any] = {}
+    if at is not None:
+        not_past(at)
+        moved["due_at"] = at
+    elif (previous or State.QUEUED) == State.QUEUED and row.due_at < utcnow() - GRACE:
+        refuse_unasked([row], "overdue_restore", overdue_ok, post=post_id)
+    _transition(engine, post_id, RESTORE, by, state=previous or State.QUEUED, **moved)
 
 
 def state_of(engine: Engine, post_id: int) -> str:
@@ -395,8 +420,11 @@ def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None
         pause_channel(connection, channel, reason, "editor", utcnow())
 
 
-def resume(engine: Engine, settings: Settings, channel: str) -> None:
-    """Let a paused channel's posts go out again."""
+def resume(engine: Engine, settings: Settings, channel: str, *, overdue_ok: bool = False) -> None:
+    """Let a paused channel's posts go out again. Posts it held past their time would go out at
+    once: refused (Overdue) unless the editor confirmed that (`overdue_ok`)."""
     _configured(settings, channel)
     with engine.begin() as connection:
+        late = overdue_of_channel(connection, channel, utcnow())
+        refuse_unasked(late, "overdue_resume", overdue_ok, channel=channel)
         resume_channel(connection, channel)

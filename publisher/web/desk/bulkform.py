@@ -16,7 +16,9 @@ from starlette.datastructures import FormData
 from publisher import actions, bulk
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
-from publisher.engine.listings import headlines_of, ids_of_posts
+from publisher.engine import verbs
+from publisher.engine.lifecycle import State
+from publisher.engine.listings import headlines_of, ids_of_posts, list_posts
 from publisher.engine.queue import QueueError
 from publisher.engine.slots import TimeError
 from publisher.errors import EditorError
@@ -69,7 +71,8 @@ class BulkForm:
             ids = _numbers(ticked, PER_PAGE)
         if not ids:
             return self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
-        if not confirmed and (everywhere or action == "cancel"):
+        # Approving asks first too: the confirmation shows every text it approves.
+        if not confirmed and (everywhere or action in ("cancel", "approve")):
             return self._confirm(request, action, ids, back, everywhere, said, form)
         once = str(form.get("once") or "")[:40]
         if once and not first_use(request, once):
@@ -96,8 +99,12 @@ class BulkForm:
             # A time or hours typed for another action than the one chosen: never ignored.
             raise QueueError("a time or hours typed for another action", key="bulk_field_unused")
         if action in VERBS:
+            # An approval covers the text version its confirmation showed (`seen_ID`).
             return lambda ids: bulk.each(
-                ids, lambda post_id: self._apply(action, post_id, user)
+                ids,
+                lambda post_id: self._apply(
+                    action, post_id, user, str(form.get(f"seen_{post_id}") or "") or None
+                ),
             ), ""
         if action == "shift":
             shift = bulk.shift_of(str(form.get("hours") or ""))
@@ -115,8 +122,8 @@ class BulkForm:
             raise TimeError("choose a date and time", key="no_time_given")
         return lambda ids: bulk.each(ids, lambda post_id: self._move(post_id, at, by)), ""
 
-    def _apply(self, action: str, post_id: int, user: User) -> None:
-        actions.apply(self.engine, self.settings, action, post_id, user)
+    def _apply(self, action: str, post_id: int, user: User, seen: str | None) -> None:
+        actions.apply(self.engine, self.settings, action, post_id, user, seen=seen)
 
     def _move(self, post_id: int, at: datetime, by: str) -> None:
         actions.move_to(self.engine, self.settings, post_id, at, by=by)
@@ -147,8 +154,25 @@ class BulkForm:
             "at": str(form.get("at") or ""),
             "hours": str(form.get("hours") or ""),
             "once": str(form.get("once") or "")[:40],
+            "approving": self._shown(ids) if action == "approve" else [],
         }
         return self.desk.render(request, "confirm_bulk.html.j2", context)
+
+    def _shown(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The posts a bulk approval would approve, each with its whole text as it goes out
+        and that text's version, which the approval then names."""
+        found = list_posts(self.engine, self.settings, include_done=True, post_ids=ids)
+        return [
+            {
+                "id": post["id"],
+                "channel": post["channel"],
+                "headline": post["headline"],
+                "text": post["text"],
+                "version": verbs.text_version(post["text"]),
+            }
+            for post in found
+            if post["state"] == State.AWAITING_APPROVAL
+        ]
 
     def _named(self, refused: list[bulk.Refused]) -> list[dict[str, Any]]:
         """Each post left alone with its channel, headline and reason, in the editor's words."""

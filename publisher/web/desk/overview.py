@@ -19,11 +19,13 @@ from publisher.clock import utcnow
 from publisher.engine.deliverylog import LogFilter, log_page
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.listings import PostFilter, page_of_posts
+from publisher.engine.overdue import Overdue
 from publisher.engine.pauses import active_pauses
 from publisher.engine.subscribers import counts as subscriber_counts
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, form_once
 from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address, local_path
+from publisher.web.desk.posts import PostPages
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
@@ -39,14 +41,17 @@ SHOWN_OUTCOMES = tuple(
 
 
 class Overview(PageGroup):
-    """The overview pages of one desk (its templates, its user and its database)."""
+    """The overview pages of one desk (its templates, its user and its database); a refusal
+    that an editor must read a post for (its text changed, its time passed) shows the post's
+    page (`post_pages`)."""
 
-    def __init__(self, desk: Pages) -> None:
+    def __init__(self, desk: Pages, post_pages: PostPages) -> None:
         super().__init__(desk)
+        self.post_pages = post_pages
         route = self.router.add_api_route
         route("/queue", self.queue, methods=["GET"], response_class=HTMLResponse)
         route("/posts/{post_id}/{action}", self.post_action, methods=["POST"])
-        route("/channels", self.channels_page, methods=["GET"], response_class=HTMLResponse)
+        route("/channels", self.channels, methods=["GET"], response_class=HTMLResponse)
         route("/channels/{name}/{action}", self.channel_action, methods=["POST"])
         route("/log", self.log_page, methods=["GET"], response_class=HTMLResponse)
 
@@ -117,10 +122,22 @@ class Overview(PageGroup):
         # A free slot picked (it carries its offset), else a typed time.
         picked = str(form.get("slot") or form.get("at") or "")
         try:
-            actions.apply(self.engine, self.settings, action, post_id, user, at=picked)
+            actions.apply(
+                self.engine, self.settings, action, post_id, user,
+                at=picked, seen=str(form.get("seen") or "") or None,
+                overdue_ok=bool(form.get("overdue")),
+            )  # fmt: skip
         except ApproversOnly:
             raise
+        except Overdue as exc:
+            # Restoring it would send it at once: the post's page asks first.
+            return self.post_pages.page(
+                request, post_id, self.desk.reason(exc), 409, None, "overdue"
+            )
         except EditorError as exc:
+            if exc.key in ("approval_outdated", "approval_unseen"):
+                # The text as it is now, to read before approving.
+                return self.post_pages.page(request, post_id, self.desk.reason(exc), 409)
             reason = self.desk.reason(exc)
             if action != "reschedule":
                 reason = self.desk.t("stale", reason=reason)
@@ -132,16 +149,29 @@ class Overview(PageGroup):
     ) -> Response:
         reason = self.desk.t("paused_by", name=user.name)
         try:
-            actions.apply_to_channel(self.engine, self.settings, action, name, user, reason)
+            actions.apply_to_channel(
+                self.engine, self.settings, action, name, user, reason,
+                overdue_ok=bool(form.get("overdue")),
+            )  # fmt: skip
         except ApproversOnly:
             raise
+        except Overdue as exc:
+            # Resuming would send what it held past its time at once: asked first.
+            return self.channels_page(request, self.desk.reason(exc), 409, asking=name)
         except EditorError as exc:
             return self.queue_page(request, self.desk.t("stale", reason=self.desk.reason(exc)))
         return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)
 
-    def channels_page(self, request: Request) -> Response:
+    def channels(self, request: Request) -> Response:
+        """The channels page as its address asks for it."""
+        return self.channels_page(request)
+
+    def channels_page(
+        self, request: Request, message: str | None = None, status: int = 200, asking: str = ""
+    ) -> Response:
         """Every channel: its platform, whether it posts for real, whether it is paused and
-        why, its readers; approvers stop and restart it here (an emergency stop)."""
+        why, its readers; approvers stop and restart it here (an emergency stop). `asking`: the
+        channel whose resuming would send overdue posts at once, asked about with `message`."""
         with self.engine.connect() as connection:
             paused = active_pauses(connection, utcnow())
         readers = subscriber_counts(self.engine)
@@ -162,7 +192,13 @@ class Overview(PageGroup):
                     "readers": None if subscribed is None else number(subscribed, language),
                 }
             )
-        return self.desk.render(request, "channels.html.j2", {"rows": rows})
+        context = {
+            "rows": rows,
+            "message": message,
+            "asking": asking,
+            "status_error": status >= 400,
+        }
+        return self.desk.render(request, "channels.html.j2", context, status)
 
     def log_page(
         self,

@@ -57,12 +57,13 @@ class DeskPages:
         # Each group of pages brings its own router; every page but signing in is for a
         # signed-in editor only.
         intake = Intake(self)
-        overview = Overview(self)
+        post_pages = PostPages(self)
+        overview = Overview(self, post_pages)
         self.routers = [
             SignIn(self).router,
             intake.router,
             Planning(intake).router,
-            PostPages(self).router,
+            post_pages.router,
             overview.router,
             BulkForm(overview).router,
             Calendar(self).router,
@@ -105,4 +106,4 @@ class DeskPages:
 
     def reason(self, refusal: EditorError) -> str:
         """What a refusal says, in the desk's language."""
-        return describe(refusal, self.language, self.settings.label)
+        return describe(refusal, self.language, self.settings.label, self.settings.tz)

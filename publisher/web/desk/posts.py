@@ -13,11 +13,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from publisher import actions, roster
+from publisher.catalogue import going as going_words
 from publisher.catalogue import reach, table, unit
 from publisher.clock import utcnow
 from publisher.engine import scorecard, verbs
 from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
 from publisher.engine.listings import fan_out_summary, show_post
+from publisher.engine.overdue import going
 from publisher.engine.planner import open_slots
 from publisher.engine.queue import LinkMissing, QueueError
 from publisher.engine.release import stored_article
@@ -32,6 +34,8 @@ from publisher.web.desk.images import through_desk
 SHOWN_DELIVERIES = 50
 # What the view says after an action it redirected from.
 DONE = ("edited", "edited_again", "approve", "cancel", "restore", "reschedule", "retry")
+# Actions after which the page says when the post goes out.
+LET_GO = ("approve", "restore", "reschedule", "retry")
 
 
 class PostPages(PageGroup):
@@ -120,7 +124,18 @@ class PostPages(PageGroup):
             for name in ("approve", "retry", "cancel", "restore")
             if VERBS[name].allows(post["state"])
         ]
+        # The text version on show: an approval from this page covers exactly this text.
+        context["version"] = verbs.text_version(post["text"])
         return context
+
+    def _going(self, post_id: int, channel: str) -> str:
+        return going_words(
+            going(self.engine, post_id),
+            self.desk.language,
+            "desk",
+            self.settings.channel_tz(channel),
+            self.settings.label(channel),
+        )
 
     def view(self, request: Request, post_id: RowId) -> Response:
         """A post's page as its address asks for it."""
@@ -158,6 +173,9 @@ class PostPages(PageGroup):
             )
         if message is None and done in DONE:
             message = self.desk.t(f"post_{done}")
+            if done in LET_GO:
+                # When it goes out now: never a time already past.
+                message += " " + self._going(post_id, context["post"]["channel"])
         measured = scorecard.by_post(self.engine, post=post_id) if state == "sent" else []
         context |= {
             "results": measured[0] if measured else None,
