@@ -90,6 +90,10 @@ def describe(
     if error.key is None or f"error_{error.key}" not in texts:
         return str(error)
     values = dict(error.values)
+    key = f"error_{error.key}"
+    count = values.get("count")
+    if isinstance(count, int) and f"{key}_{_locale(language).plural_form(count)}" in texts:
+        key = f"{key}_{_locale(language).plural_form(count)}"
     for name, value in values.items():
         if isinstance(value, datetime):
             values[name] = moment(value, zone or ZoneInfo("UTC"), language)
@@ -106,7 +110,7 @@ def describe(
     if isinstance(allowed, list):
         words = [texts.get(f"state_{state}", str(state)) for state in allowed]
         values["allowed"] = f" {texts['or']} ".join(words)
-    return texts[f"error_{error.key}"].format(**values)
+    return texts[key].format(**values)
 
 
 def problem(found: str, language: str) -> str:

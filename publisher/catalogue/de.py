@@ -117,6 +117,7 @@ WORDS: dict[str, str] = {
     "error_approval_unseen": "Post {post} lässt sich nur freigeben, wo sein ganzer Text zu sehen ist: bitte den Post öffnen, lesen und dort freigeben.",
     "error_overdue_restore": "Post {post} war für {due} geplant; die Zeit ist vorbei. Wiederhergestellt ginge er sofort hinaus: bitte bestätigen oder eine neue Zeit wählen.",
     "error_overdue_resume": "Kanal {channel} hält {count} Posts, deren Zeit vorbei ist (der erste war für {due} geplant). Läuft er wieder, gehen sie sofort hinaus: bitte bestätigen oder die Posts erst verschieben.",
+    "error_overdue_resume_one": "Kanal {channel} hält einen Post, dessen Zeit vorbei ist (geplant für {due}). Läuft er wieder, geht er sofort hinaus: bitte bestätigen oder den Post erst verschieben.",
     "planned_held": "angehalten, solange der Kanal pausiert ist",
     "going_now": "Geht jetzt hinaus.",
     "going_at": "Geht am {when} hinaus.",

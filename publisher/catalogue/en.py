@@ -116,6 +116,7 @@ WORDS: dict[str, str] = {
     "error_approval_unseen": "Post {post} can only be approved where its whole text is shown: open the post, read it and approve it there.",
     "error_overdue_restore": "Post {post} was planned for {due}; that time has passed. Restored, it would go out at once: please confirm, or choose a new time.",
     "error_overdue_resume": "Channel {channel} holds {count} posts whose time has passed (the first was planned for {due}). Resumed, they go out at once: please confirm, or move the posts first.",
+    "error_overdue_resume_one": "Channel {channel} holds a post whose time has passed (planned for {due}). Resumed, it goes out at once: please confirm, or move the post first.",
     "planned_held": "held while the channel is paused",
     "going_now": "Goes out now.",
     "going_at": "Goes out on {when}.",
