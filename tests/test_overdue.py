@@ -240,3 +240,15 @@ def test_a_best_time_that_comes_to_now_asks_first(learned_desk, engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(posts)).all() == []
     assert 'name="confirmed"' in asked.text and "now" in asked.text
+
+
+def test_a_confirmed_best_time_is_the_time_stored(learned_desk, engine) -> None:
+    session, _ = signed_in(learned_desk, "ed")
+    article_id = stored_article(engine)
+    form = form_of(session.get(f"/articles/{article_id}").text, "queue") | {"timing": "best"}
+    asked = session.post(f"/articles/{article_id}/queue", data=form).text
+    shown = re.search(r"X</th>\s*<td>[^<]*?(\d\d:\d\d) CET", asked).group(1)
+    session.post(f"/articles/{article_id}/queue", data=form_of(asked, "queue", "confirmed"))
+    with engine.connect() as connection:
+        due = connection.execute(select(posts.c.due_at).where(posts.c.channel == "x")).scalar()
+    assert due.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == shown

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,11 +59,13 @@ class Choices:
     # Channels the article is already on that the editor asked to post it on again.
     again: frozenset[str] = frozenset()
 
-    def fingerprint(self) -> str:
-        """What an editor's confirmation is of: these channels, texts and timing. A form
-        changed after it was confirmed is asked about again."""
+    def fingerprint(self, times: Mapping[str, str] | None = None) -> str:
+        """What an editor's confirmation is of: these channels, texts and timing, and the
+        `times` each channel was shown. A form changed after it was confirmed, or a time that
+        came out otherwise since, is asked about again."""
         chosen = sorted(self.included or ())
         content = [chosen, self.timing, self.at, sorted(self.without_link), sorted(self.again)]
+        content += [sorted((times or {}).items())]
         content += [[n, self.texts.get(n, "")] for n in chosen]
         return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:32]
 

@@ -7,6 +7,7 @@ named with its reason."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -91,13 +92,14 @@ class Planning:
         try:
             when = self._when(chosen)
             planned = actions.plan(
-                self.engine, self.settings, article, included, when, again=chosen.again
-            )
+                self.engine, self.settings, article, included, when,
+                again=chosen.again, shown=_shown_times(form, included),
+            )  # fmt: skip
             if not any(p.when for p in planned.values()):
                 refusal = self.t("refused", reason=self.t("no_channel_fits"))
                 context = self._plan_context(planned, chosen, asking=False)
                 return page(request, article_id, chosen, None, refusal, 422, confirm=context)
-            confirmed = form.get("confirmed") == chosen.fingerprint()
+            confirmed = form.get("confirmed") == chosen.fingerprint(_times(planned))
             if actions.asks_first(planned) and not confirmed:
                 context = self._plan_context(planned, chosen, asking=True)
                 return page(request, article_id, chosen, None, None, 200, confirm=context)
@@ -155,4 +157,35 @@ class Planning:
                         template=number(plan.reach.template, self.language),
                     )
             rows.append(row)
-        return {"rows": rows, "asking": asking, "fingerprint": chosen.fingerprint()}
+        times = _times(planned)
+        return {
+            "rows": rows,
+            "asking": asking,
+            "fingerprint": chosen.fingerprint(times),
+            # The best times shown, kept when the editor confirms them while they are free.
+            "times": {n: t for n, t in times.items() if planned[n].best},
+        }
+
+
+def _times(planned: dict[str, Planned]) -> dict[str, str]:
+    """Each channel's planned time to the minute, as the editor was shown it ("now" is now
+    whenever the editor confirms it)."""
+    return {
+        name: plan.due.isoformat(timespec="minutes")
+        for name, plan in planned.items()
+        if plan.due is not None and plan.when is not None and not plan.now
+    }
+
+
+def _shown_times(form: Any, names: list[str]) -> dict[str, datetime]:
+    """The best times a confirmation showed (`planned_NAME`), as the form carries them back."""
+    found = {}
+    for name in names:
+        text = str(form.get(f"planned_{name}") or "")
+        try:
+            at = datetime.fromisoformat(text) if 10 < len(text) < 40 else None
+        except ValueError:
+            at = None
+        if at is not None and at.tzinfo is not None:
+            found[name] = at
+    return found
