@@ -142,8 +142,7 @@ def withdraw_article(engine: Engine, key: str, editor: Editor, reason: str = "")
     if not (is_text(key) and is_text(reason) and is_text(editor.name)):
         # Bytes that are no UTF-8 text (a mistyped terminal): no article has such an id.
         raise QueueError("the article id or the reason is not text", key="not_text")
-    why = f"the article was withdrawn by {editor.name}" + (f": {reason}" if reason else "")
-    return withdraw(engine, key, why, editor.name)
+    return withdraw(engine, key, reason, editor.name)
 
 
 def short_histories(

@@ -14,7 +14,8 @@ from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
 from publisher.engine import queue
-from publisher.engine.queue import Origin, UnknownArticle
+from publisher.engine.identity import Origin
+from publisher.engine.queue import UnknownArticle
 from publisher.engine.release import public_article, release, stored_article
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
@@ -49,7 +50,7 @@ def test_queueing_an_editors_copy_of_a_cms_article_posts_the_cms_version(
     engine: Engine, database_url: str
 ) -> None:
     settings = newsroom(database_url)
-    release(engine, settings, CMS, "feed-politik")
+    release(engine, settings, CMS, "webhook")
     queue.add(
         engine,
         settings,

@@ -25,6 +25,7 @@ WORDS: dict[str, str] = {
     "error_approvers_only": "Das dürfen nur Freigebende.",
     "error_no_such_action": "Diese Aktion gibt es nicht.",
     "error_article_withdrawn": "{url} wurde zurückgezogen und wird nicht mehr gepostet.",
+    "error_article_other": "Unter {url} ist schon ein anderer Artikel gespeichert („{headline}“): Er bleibt, wie er ist. Bitte die Adresse prüfen.",
     "error_not_text": "Die Eingabe enthält Zeichen, die kein Text sind; bitte neu eingeben.",
     "error_verb_refused": "Post {post} kann nicht {verb} werden; sein Stand: {state}. Das geht nur bei Posts mit dem Stand {allowed}.",
     "error_already_queued": "Dieser Artikel ist auf {channel} schon als Post {post} ({state}). Erst diesen Post verwerfen oder ihn dort bewusst noch einmal einplanen.",
@@ -197,6 +198,7 @@ DESK: dict[str, str] = {
     "role_approver": "Freigabe",
     "not_a_desk_user": "Die Anmeldung Ihrer Organisation kennt Sie, der Desk aber nicht: Eine Administratorin fügt Sie mit publisher users add hinzu.",
     "article_kept": "Dieser Artikel ist so gespeichert, wie das CMS ihn geschickt hat: Was Sie mitgebracht haben, ersetzt ihn nicht; gezeigt und gepostet wird die Fassung des CMS.",
+    "article_other": "Unter dieser Adresse ist schon ein anderer Artikel gespeichert: Er bleibt, wie er ist, und wird gezeigt. Was Sie mitgebracht haben, ersetzt ihn nicht; bitte Adresse und Datei prüfen.",
     "body_too_large": "Dieses Formular hat mehr als {limit} Bytes geschickt, mehr als der Desk annimmt: Es wurde nichts gelesen oder geändert.",
     "no_such_page": "Diese Seite gibt es nicht. Zurück zur Warteschlange, oder auf der Startseite neu anfangen.",
     "undo": "Rückgängig",
@@ -378,6 +380,10 @@ DESK: dict[str, str] = {
     "confirm_bulk_approve_texts": "Freigegeben wird genau dieser Text jedes Posts; wurde einer inzwischen geändert, bleibt er unfreigegeben:",
     "resume_and_send": "{channel} fortsetzen und diese Posts jetzt senden",
     "move_them_first": "Die Posts erst verschieben",
+    "article_withdrawn": "Zurückgezogen",
+    "withdrawn_by": "Zurückgezogen von {who} am {when}.",
+    "withdrawn_reason": "Grund: {reason}",
+    "withdrawn_hint": "Dieser Artikel wird nicht mehr gepostet, auch nicht erneut eingefügt oder aus dem Archiv; nur eine neue Freigabe durch das CMS hebt das auf.",
 }
 
 BOT: dict[str, str] = {

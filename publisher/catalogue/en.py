@@ -25,6 +25,7 @@ WORDS: dict[str, str] = {
     "error_approvers_only": "Only approvers may do that.",
     "error_no_such_action": "There is no such action.",
     "error_article_withdrawn": "{url} was withdrawn and is not posted again.",
+    "error_article_other": "Another article is already stored under {url} (“{headline}”): it stays as it is. Please check the address.",
     "error_not_text": "What was given holds characters that are not text; type it again.",
     "error_verb_refused": "Post {post} is {state}: only posts that are {allowed} can be {verb}.",
     "error_already_queued": "This article is already on {channel} as post {post} ({state}). Cancel that post first, or queue it there again on purpose.",
@@ -196,6 +197,7 @@ DESK: dict[str, str] = {
     "role_approver": "approver",
     "not_a_desk_user": "The sign-in of your organisation knows you, but the desk does not: an administrator adds you with publisher users add.",
     "article_kept": "This article is stored as the CMS sent it: what you brought does not replace it, and the CMS's version is shown and posted.",
+    "article_other": "Another article is already stored under this address: it stays as it is and is shown. What you brought does not replace it; please check the address and the file.",
     "body_too_large": "This form sent more than {limit} bytes, more than the desk takes: nothing was read or changed.",
     "no_such_page": "There is no such page. Go back to the queue, or start from the intake page.",
     "undo": "Undo",
@@ -377,6 +379,10 @@ DESK: dict[str, str] = {
     "confirm_bulk_approve_texts": "Exactly this text of each post is approved; one changed meanwhile stays unapproved:",
     "resume_and_send": "Resume {channel} and send these posts now",
     "move_them_first": "Move the posts first",
+    "article_withdrawn": "Withdrawn",
+    "withdrawn_by": "Withdrawn by {who} on {when}.",
+    "withdrawn_reason": "Reason: {reason}",
+    "withdrawn_hint": "This article is not posted any more, not when pasted again nor from the archive; only the CMS releasing it anew lifts this.",
 }
 
 BOT: dict[str, str] = {

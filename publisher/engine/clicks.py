@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, select
 
 from publisher.channels import Teaser
 from publisher.config import Settings
-from publisher.engine.schema import link_clicks, links, upsert
+from publisher.engine.schema import articles, link_clicks, links, upsert
 from publisher.links import code_in
 from publisher.teasers import tracked_url
 
@@ -45,11 +45,23 @@ def keep_links(
         )
 
 
-def target_of(engine: Engine, code: str) -> str | None:
-    """Where the redirect link with `code` leads; None for a code never made."""
+def target_of(engine: Engine, settings: Settings, code: str) -> str | None:
+    """Where the redirect link with `code` leads (None for a code never made): its article's
+    address as it is now, tracked for the link's channel. A link follows its article: a
+    corrected address, or the CMS's article taking over an identity someone brought first; a
+    channel no longer configured keeps the target it was made with."""
     with engine.connect() as connection:
-        found = connection.execute(select(links.c.target).where(links.c.code == code))
-        return found.scalar_one_or_none()
+        found = connection.execute(
+            select(links.c.channel, links.c.target, articles.c.url)
+            .join(articles, articles.c.id == links.c.article_id)
+            .where(links.c.code == code)
+        ).first()
+    if found is None:
+        return None
+    channel = settings.channels.get(found.channel)
+    if channel is None:
+        return str(found.target)
+    return tracked_url(found.url, found.channel, channel.type, settings)
 
 
 def add_clicks(engine: Engine, counted: Mapping[tuple[str, datetime], int]) -> None:

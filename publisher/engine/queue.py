@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, insert, select, update
 
@@ -16,9 +16,11 @@ from publisher.articles import Article, fold
 from publisher.channels import Channel, Teaser
 from publisher.clock import utcnow
 from publisher.config import Settings
+from publisher.engine import identity
 from publisher.engine.besttime import learn_for
 from publisher.engine.changes import notify_change
 from publisher.engine.clicks import keep_links
+from publisher.engine.identity import Origin
 from publisher.engine.lifecycle import ALREADY_THERE, State
 from publisher.engine.planner import breaking_now, due_at, per_channel
 from publisher.engine.schema import articles, post_events, posts
@@ -111,36 +113,45 @@ def record_event(
         )
 
 
-# Where an article came from: the CMS's webhook, a feed, or an editor (desk, bot, command line).
-Origin = Literal["cms", "feed", "editor"]
-
-
 @dataclass(frozen=True)
 class Stored:
-    """An article in the store: its row id, and the article as stored (the one given, or the
-    one already there when the given one may not replace it: `kept`)."""
+    """An article in the store: its row id, the article as stored (the one given, or the one
+    already there when the given one may not replace it: `kept`), and where the stored one
+    came from (`origin`). `conflict`: an editor brought another article under its identity."""
 
     id: int
     article: Article
     kept: bool = False
+    origin: str = "editor"
+    conflict: bool = False
 
 
 def upsert_article(
     connection: Connection, article: Article, now: datetime, origin: Origin
 ) -> Stored:
-    """Store the article (keyed by its id, else its URL). What an editor brings never replaces
-    what the CMS or a feed sent (the stored article is kept); an update never drops a
-    publication time still ahead (an embargo). An update locks the row, so releases of one
-    article are serialised."""
-    key = article.id or article.url
-    row = connection.execute(
-        select(articles.c.id, articles.c.data, articles.c.origin).where(articles.c.key == key)
-    ).first()
+    """Store the article under its one identity (`publisher.engine.identity`). What a lower
+    source brings never replaces what a higher one sent (the stored article is kept), nor does
+    an editor's other article under the same identity; an update never drops a publication
+    time still ahead (an embargo), and only the CMS lifts a withdrawal. An update locks the
+    row, so releases of one article are serialised."""
+    row = identity.find(connection, article, lock=True)
+
+    def in_use(article_id: int) -> bool:
+        found = select(posts.c.id).where(
+            posts.c.article_id == article_id, posts.c.state != State.CANCELLED
+        )
+        return connection.execute(found.limit(1)).first() is not None
+
     if row is not None:
         stored = Article.model_validate(row.data)
-        if origin == "editor" and row.origin != "editor":
-            return Stored(row.id, stored, kept=True)
+        was = row.origin or "editor"
+        if identity.outranks(was, origin):
+            return Stored(row.id, stored, kept=True, origin=was)
+        if origin == was == "editor" and identity.conflicts(stored, article, in_use(row.id)):
+            return Stored(row.id, stored, kept=True, origin=was, conflict=True)
         article = keep_embargo(stored, article, now)
+        if stored.withdrawn and origin != "cms":
+            article = article.model_copy(update={"withdrawn": True})
     values = {
         "url": article.url,
         "headline": article.headline,
@@ -148,17 +159,34 @@ def upsert_article(
         "updated_at": now,
         "origin": origin,
     }
+    if article.withdrawn != (row is not None and stored.withdrawn):
+        # The CMS withdrew it, or released it anew.
+        values |= withdrawal_marks(article.withdrawn, origin, None, now)
     if row is not None:
-        connection.execute(update(articles).where(articles.c.id == row.id).values(values))
-        return Stored(row.id, article)
+        # The CMS's id becomes the identity of an article first brought by its address.
+        key = article.id if article.id and origin == "cms" else row.key
+        connection.execute(
+            update(articles).where(articles.c.id == row.id).values(key=key, **values)
+        )
+        return Stored(row.id, article, origin=origin)
+    key = article.id or article.url
     inserted = connection.execute(insert(articles).values(key=key, created_at=now, **values))
-    return Stored(_new_id(inserted), article)
+    return Stored(_new_id(inserted), article, origin=origin)
+
+
+def withdrawal_marks(
+    withdrawn: bool, by: str, reason: str | None, now: datetime
+) -> dict[str, object]:
+    """An article row's record of its withdrawal (who, why, when), or of none."""
+    if not withdrawn:
+        return {"withdrawn_by": None, "withdrawn_reason": None, "withdrawn_at": None}
+    return {"withdrawn_by": by, "withdrawn_reason": reason or None, "withdrawn_at": now}
 
 
 def stored_id(connection: Connection, article: Article) -> int | None:
-    """The row of an article as stored (by its id, else its URL); None when it is not."""
-    key = article.id or article.url
-    return connection.execute(select(articles.c.id).where(articles.c.key == key)).scalar()
+    """The row of an article as stored (by its identity); None when it is not."""
+    row = identity.find(connection, article)
+    return None if row is None else int(row.id)
 
 
 def keep_embargo(stored: Article, given: Article, now: datetime) -> Article:
@@ -210,6 +238,14 @@ def add(
         stored = upsert_article(connection, article, now, origin)
         article_id = stored.id
         not_withdrawn(stored.article)
+        if stored.conflict:
+            raise QueueError(
+                f"another article is stored under {article.url}: "
+                f"{stored.article.headline[:120]!r}; check the address",
+                key="article_other",
+                url=article.url,
+                headline=stored.article.headline,
+            )
         if stored.article != article:
             # The CMS's version stays, and is what goes out.
             composed = compose(stored.article, channels, settings)

@@ -20,6 +20,7 @@ from publisher.clock import shown, utcnow
 from publisher.config import Settings
 from publisher.engine import planner, queue
 from publisher.engine.besttime import learn_for
+from publisher.engine.identity import Origin
 from publisher.engine.lifecycle import (
     ALREADY_THERE,
     APPROVAL_AGAIN,
@@ -51,13 +52,22 @@ def stored_article(engine: Engine, article_id: str) -> Article:
 
 def public_article(engine: Engine, key: str, now: datetime | None = None) -> Article:
     """A stored article as the public may see it, by its CMS id (or, for an article without
-    one, its URL): only once it is published. Row numbers are not accepted, so articles cannot
-    be counted through; an embargoed article is as unknown as a missing one."""
+    one, its URL): only once it is published, and never once withdrawn. Row numbers are not
+    accepted, so articles cannot be counted through; an embargoed or withdrawn article, and an
+    editor's draft that names no publication time, are as unknown as a missing one."""
     now = now or utcnow()
     with engine.connect() as connection:
-        data = connection.execute(select(articles.c.data).where(articles.c.key == key)).scalar()
-    article = Article.model_validate(data) if data is not None else None
-    if article is None or (article.published_at is not None and article.published_at > now):
+        row = connection.execute(
+            select(articles.c.data, articles.c.origin).where(articles.c.key == key)
+        ).first()
+    article = Article.model_validate(row.data) if row is not None else None
+    hidden = (
+        article is None
+        or article.withdrawn
+        or (article.published_at is not None and article.published_at > now)
+        or (article.published_at is None and (row.origin or "editor") == "editor")
+    )
+    if hidden or article is None:
         raise UnknownArticle(f"no stored article {key[:200]!r} that is published")
     return article
 
@@ -157,8 +167,17 @@ def _release_in(
     unfit: dict[str, str],
     now: datetime,
 ) -> Released:
-    origin: queue.Origin = "cms" if source == "webhook" else "feed"
+    origin: Origin = "cms" if source == "webhook" else "feed"
     stored = queue.upsert_article(connection, article, now, origin)
+    if stored.kept:
+        # The article came from a higher source (the CMS, an editor): a feed neither
+        # replaces it nor releases it again.
+        logger.warning(
+            "%s from %s is the article %s brought (stored as %d): left as it is",
+            article.url, source, stored.origin, stored.id,
+        )  # fmt: skip
+        why = f"the article came from the {stored.origin}; {source} does not release it again"
+        return Released(skipped=dict.fromkeys(routings, why))
     # As stored: an embargo an update left out still holds.
     article_id, article = stored.id, stored.article
     if article.withdrawn:

@@ -73,6 +73,13 @@ articles = Table(
     # Who sent it: "cms" (the webhook), "feed" or "editor" (desk, bot, command line). An
     # editor's upload never replaces what the CMS or a feed sent. Unknown for older rows.
     Column("origin", String(20)),
+    # Who withdrew it (an editor, or "webhook" for the CMS), when and why; none while it stands.
+    Column("withdrawn_by", String(200)),
+    Column("withdrawn_reason", Text),
+    Column("withdrawn_at", UTCDateTime),
+    # An article is found by its address too (publisher.engine.identity); hashed, as an
+    # address may be longer than a B-tree entry allows on PostgreSQL.
+    Index("ix_articles_url", "url", postgresql_using="hash"),
 )
 
 posts = Table(

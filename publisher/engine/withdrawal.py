@@ -13,9 +13,10 @@ from sqlalchemy import Connection, Engine, select, update
 
 from publisher.articles import Article
 from publisher.clock import utcnow
+from publisher.engine import identity
 from publisher.engine.changes import notify_change
 from publisher.engine.lifecycle import CANCEL, State
-from publisher.engine.queue import UnknownArticle, record_event
+from publisher.engine.queue import UnknownArticle, record_event, withdrawal_marks
 from publisher.engine.schema import articles, posts
 
 
@@ -58,19 +59,46 @@ def cancel_unsent(
 
 
 def withdraw(engine: Engine, key: str, reason: str, by: str) -> Withdrawal:
-    """Withdraw the stored article with this id (or address): marked withdrawn, its unsent
-    posts cancelled, in one transaction. UnknownArticle when there is no such article."""
+    """Withdraw the stored article with this id (or address): marked withdrawn, with who did it,
+    when and why (`reason`, the editor's words), its unsent posts cancelled, in one
+    transaction. UnknownArticle when there is no such article."""
     now = utcnow()
     with engine.begin() as connection:
-        row = connection.execute(
-            select(articles.c.id, articles.c.data).where(articles.c.key == key).with_for_update()
-        ).first()
+        row = identity.find_named(connection, key, lock=True)
         if row is None:
             raise UnknownArticle(f"no stored article {key[:200]!r}")
         marked = Article.model_validate(row.data).model_copy(update={"withdrawn": True})
         connection.execute(
             update(articles)
             .where(articles.c.id == row.id)
-            .values(data=marked.to_json(), updated_at=now)
+            .values(
+                data=marked.to_json(), updated_at=now, **withdrawal_marks(True, by, reason, now)
+            )
         )
-        return cancel_unsent(connection, row.id, reason, by, now)
+        why = f"the article was withdrawn by {by}" + (f": {reason}" if reason else "")
+        return cancel_unsent(connection, row.id, why, by, now)
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """Who withdrew an article (an editor's name, or the CMS's source), when, and why."""
+
+    by: str
+    at: datetime | None
+    reason: str | None
+
+
+def withdrawn_as(engine: Engine, article_id: int) -> Withdrawn | None:
+    """How the stored article was withdrawn; None while it stands."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(
+                articles.c.data,
+                articles.c.withdrawn_by,
+                articles.c.withdrawn_at,
+                articles.c.withdrawn_reason,
+            ).where(articles.c.id == article_id)
+        ).first()
+    if row is None or not Article.model_validate(row.data).withdrawn:
+        return None
+    return Withdrawn(row.withdrawn_by or "?", row.withdrawn_at, row.withdrawn_reason)

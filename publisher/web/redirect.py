@@ -38,6 +38,8 @@ FLUSH_EVERY = 5.0
 KNOWN_AT_MOST = 100_000
 UNKNOWN_AT_MOST = 10_000
 UNKNOWN_FOR = 5.0
+# Seconds a code's target is kept before it is read again.
+KNOWN_FOR = 60.0
 # Crawlers and link-preview fetchers of places that are not our channels, by their user agents;
 # each channel names its platform's own (`card_fetchers`). A bare "bot" is not enough: phones
 # named "Cubot" would count as machines.
@@ -103,31 +105,41 @@ class ClickCounter:
 
 
 class Targets:
-    """Where codes lead, read from the store once each; unknown codes remembered briefly so a
-    flood of made-up ones does not reach the database."""
+    """Where codes lead, read from the store and kept a minute (a link follows its article's
+    corrected address within it); unknown codes remembered briefly so a flood of made-up ones
+    does not reach the database. While the database cannot be read, a code known before keeps
+    leading where it led: a link in a post must not break because the database restarts."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
-        self._known: dict[str, str] = {}
+        self.settings = settings
+        self._known: dict[str, tuple[str, float]] = {}
         self._unknown: dict[str, float] = {}
 
     async def of(self, code: str) -> str | None:
         if not CODE_PATTERN.fullmatch(code):
             return None
-        found = self._known.get(code)
-        if found is not None:
-            return found
-        if self._unknown.get(code, 0.0) > time.monotonic():
+        now = time.monotonic()
+        kept = self._known.get(code)
+        if kept is not None and kept[1] > now:
+            return kept[0]
+        if self._unknown.get(code, 0.0) > now:
             return None
-        found = await run_in_threadpool(target_of, self.engine, code)
+        try:
+            found = await run_in_threadpool(target_of, self.engine, self.settings, code)
+        except SQLAlchemyError:
+            if kept is None:
+                raise
+            logger.warning("redirect targets cannot be read: code %s leads where it led", code)
+            return kept[0]
         if found is None:
             if len(self._unknown) >= UNKNOWN_AT_MOST:
                 self._unknown.clear()
-            self._unknown[code] = time.monotonic() + UNKNOWN_FOR
+            self._unknown[code] = now + UNKNOWN_FOR
             return None
         if len(self._known) >= KNOWN_AT_MOST:
             self._known.clear()
-        self._known[code] = found
+        self._known[code] = (found, now + KNOWN_FOR)
         return found
 
 
@@ -135,7 +147,7 @@ def mount_redirect(app: FastAPI, engine: Engine, settings: Settings) -> ClickCou
     """Add `GET /r/{code}` (and `HEAD`) to the app; the counter it counts with, for the app to
     start and stop."""
     counter = ClickCounter(engine)
-    targets = Targets(engine)
+    targets = Targets(engine, settings)
     unknown = translator(settings.language, "desk")("link_unknown")
 
     @app.api_route("/r/{code}", methods=["GET", "HEAD"], include_in_schema=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -33,6 +34,18 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return PREFIX + digest.hexdigest()
 
 
+_SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}")
+
+
+def canonical(signature: str) -> str:
+    """The one spelling of a signature header: `sha256=` and 64 hex digits in lower case; any
+    other (a trailing no-break space, a control character, a second value) is refused, so that
+    a replay cannot pass as a new, unspent signature."""
+    if _SIGNATURE.fullmatch(signature) is None:
+        raise SignatureError(f"{SIGNATURE_HEADER} is not sha256= and 64 hex digits")
+    return PREFIX + signature[len(PREFIX) :].lower()
+
+
 def verify(
     secret: str | Sequence[str],
     timestamp: str | None,
@@ -55,7 +68,7 @@ def verify(
     if abs(now - sent) > window:
         raise SignatureError(f"timestamp outside the {window} s window (replayed or clock skew)")
     secrets = [secret] if isinstance(secret, str) else list(secret)
-    given = signature.strip().encode()
+    given = canonical(signature).encode()
     # Every secret is compared, so the time taken does not tell which one matched.
     matches = [hmac.compare_digest(sign(s, sent, body).encode(), given) for s in secrets if s]
     if not any(matches):
@@ -71,7 +84,9 @@ def spend(connection: Connection, signature: str, window: int, now: datetime) ->
     """Record `signature` as used, in the caller's transaction (the release it carries), so that
     every instance refuses it again; a request that was not stored can be sent again. Raises
     Replayed when it was used before. Signatures older than twice the window are forgotten:
-    their timestamps are refused anyway."""
+    their timestamps are refused anyway. It is kept in its canonical spelling, as it was
+    checked."""
+    signature = canonical(signature)
     connection.execute(
         delete(webhook_signatures).where(
             webhook_signatures.c.received_at < now - timedelta(seconds=2 * window)

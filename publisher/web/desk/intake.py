@@ -32,6 +32,7 @@ from publisher.engine.queue import UnknownArticle
 from publisher.engine.release import stored_article
 from publisher.engine.schema import articles, is_row_id
 from publisher.engine.subscribers import Reach
+from publisher.engine.withdrawal import withdrawn_as
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
@@ -65,7 +66,7 @@ class Choices:
         came out otherwise since, is asked about again."""
         chosen = sorted(self.included or ())
         content = [chosen, self.timing, self.at, sorted(self.without_link), sorted(self.again)]
-        content += [sorted((times or {}).items())]
+        content += [[name, at] for name, at in sorted((times or {}).items())]
         content += [[n, self.texts.get(n, "")] for n in chosen]
         return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:32]
 
@@ -182,7 +183,11 @@ class Intake:
             stored = await run_in_threadpool(self._store, article)
         except EditorError as exc:
             return await run_in_threadpool(self.intake_page, request, self.reason(exc))
-        kept = "?kept=1" if stored.kept and stored.article != article else ""
+        kept = ""
+        if stored.conflict:
+            kept = "?kept=other"
+        elif stored.kept and stored.article != article:
+            kept = "?kept=1"
         return RedirectResponse(f"/articles/{stored.id}{kept}", status_code=303)
 
     def _store(self, article: Article) -> queue.Stored:
@@ -196,15 +201,16 @@ class Intake:
         self,
         request: Request,
         article_id: RowId,
-        kept: bool = False,
+        kept: str | None = None,
         again: str | None = None,
         to: str | None = None,
         text_of: int | None = None,
     ) -> Response:
-        """An article's page; `kept` says an upload found the CMS's version stored, and that
-        this one is shown. Deliberate repeats come here: `again` (post it on a channel it is
-        already on) or `to` a channel with the text of post `text_of` (a duplicate)."""
-        message = self.t("article_kept") if kept else None
+        """An article's page; `kept` says an upload found the CMS's version stored ("1"), or
+        another article under the address given ("other"), and that the stored one is shown.
+        Deliberate repeats come here: `again` (post it on a channel it is already on) or `to` a
+        channel with the text of post `text_of` (a duplicate)."""
+        message = {"1": self.t("article_kept"), "other": self.t("article_other")}.get(kept or "")
         chosen = None
         if again in self.channels:
             chosen = Choices(included=frozenset({again}), again=frozenset({again}))
@@ -279,9 +285,19 @@ class Intake:
                     "again": name in chosen.again,
                 }
             )
+        withdrawn = withdrawn_as(self.engine, article_id)
         context = {
             "article": article,
             "article_id": article_id,
+            "withdrawal": None
+            if withdrawn is None
+            else {
+                "by": "CMS" if withdrawn.by in ("webhook", "cms") else withdrawn.by,
+                "when": moment(withdrawn.at, self.settings.tz, self.language)
+                if withdrawn.at
+                else "",
+                "reason": withdrawn.reason,
+            },
             "cards": cards,
             "timing": chosen.timing,
             "horizon": number(self.settings.timing.horizon, self.language),
