@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from publisher import roster
 from publisher.articles import Article
@@ -52,7 +52,7 @@ def newsroom(database_url: str, feed: Feed | None = None, **extra: object) -> Se
     )
 
 
-def count(engine: Engine, table: object) -> int:
+def count(engine: Engine, table: Table) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(table)).scalar_one()
 

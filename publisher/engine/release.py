@@ -61,13 +61,13 @@ def public_article(engine: Engine, key: str, now: datetime | None = None) -> Art
             select(articles.c.data, articles.c.origin).where(articles.c.key == key)
         ).first()
     article = Article.model_validate(row.data) if row is not None else None
-    hidden = (
-        article is None
+    if (
+        row is None
+        or article is None
         or article.withdrawn
         or (article.published_at is not None and article.published_at > now)
         or (article.published_at is None and (row.origin or "editor") == "editor")
-    )
-    if hidden or article is None:
+    ):
         raise UnknownArticle(f"no stored article {key[:200]!r} that is published")
     return article
 
