@@ -114,8 +114,12 @@ def test_an_editor_takes_an_article_from_intake_to_the_delivery_log(site, browse
     ids = [int(n) for n in re.findall(r"\d+", page.get_by_role("status").inner_text())]
     page.goto(f"{base}/queue")
     for post_id in ids:
-        page.get_by_role("button", name=f"Approve #{post_id}", exact=True).click()
-        page.wait_for_load_state()
+        # An approval is given where the whole text is read: the post's own page.
+        page.goto(f"{base}/queue")
+        page.get_by_role("link", name=f"Review and approve #{post_id}", exact=True).click()
+        expect(page.locator(".preview")).to_be_visible()
+        page.get_by_role("button", name="Approve", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text("Approved.")
     shot(page, "03-approved")
     past = utcnow() - timedelta(minutes=1)
     with engine.begin() as connection:
@@ -189,6 +193,10 @@ def test_the_queue_pages_filters_and_approves_in_bulk(site, browser, size) -> No
     box = approve.bounding_box()
     assert box is not None and box["x"] + box["width"] <= SIZES[size]["width"]
     approve.click()
+    # Every text it approves is shown whole first.
+    expect(page.locator("pre.whole-text")).to_have_count(2)
+    shot(page, f"07-queue-approve-texts-{size}")
+    page.get_by_role("button", name="Yes, do it").click()
     expect(page.get_by_role("status")).to_contain_text("Done for 2 of 2 posts.")
     assert [post(engine, i).state for i in ids[:3]] == ["queued", "queued", "awaiting_approval"]
     assert fits(page)
@@ -203,8 +211,16 @@ def test_the_queue_is_usable_from_the_keyboard_alone(site, browser) -> None:
     for _ in range(60):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.getAttribute('aria-label')") == (
-            f"Approve #{post_id}"
+            f"Review and approve #{post_id}"
         ):
+            break
+    else:
+        pytest.fail("the review link was not reached with Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Approve":
             break
     else:
         pytest.fail("the approve button was not reached with Tab")

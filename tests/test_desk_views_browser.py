@@ -63,6 +63,8 @@ def test_the_article_page_shows_its_posts_and_posting_again_is_deliberate(
     expect(page.get_by_label("Post on x", exact=True)).not_to_be_checked()
     expect(page.locator("#card-telegram")).to_contain_text("Ticked, it is posted here again.")
     page.get_by_role("button", name="Queue", exact=True).click()
+    # Telegram has no posting times: its next slot is now, which is asked first.
+    page.get_by_role("button", name="Yes, queue as shown").click()
     expect(page.get_by_role("status")).to_contain_text("Queued")
     assert [r.channel for r in posts_of(engine, number)] == ["telegram", "telegram"]
 
@@ -79,6 +81,8 @@ def test_a_post_is_duplicated_to_another_account_of_its_platform(newsroom, brows
     expect(page.get_by_label("Post on x_sport")).to_be_checked()
     expect(page.locator("#text-x_sport")).to_have_value("Eigener Text https://e.de/plan/70")
     page.get_by_role("button", name="Queue", exact=True).click()
+    # x_sport has no posting times: its next slot is now, which is asked first.
+    page.get_by_role("button", name="Yes, queue as shown").click()
     expect(page.get_by_role("status")).to_contain_text("Queued")
     with engine.connect() as connection:
         texts = connection.execute(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from publisher.engine.schema import webhook_signatures
-from publisher.web.signing import Replayed, SignatureError, sign, spend, verify
+from publisher.web.signing import Replayed, SignatureError, canonical, sign, spend, verify
 
 SECRET = "whsec-test-3f9a"
 NOW = 1_764_000_000
@@ -79,22 +79,36 @@ def test_signature_matches_the_readmes_openssl_recipe() -> None:
 def test_the_same_signature_twice_is_a_replay(engine) -> None:
     at = datetime.fromtimestamp(NOW, UTC)
     with engine.begin() as connection:
-        spend(connection, "sha256=ab", 300, at)
+        spend(connection, "sha256=" + "ab" * 32, 300, at)
     with pytest.raises(Replayed), engine.begin() as connection:
-        spend(connection, "sha256=ab", 300, at + timedelta(seconds=10))
+        spend(connection, "sha256=" + "ab" * 32, 300, at + timedelta(seconds=10))
 
 
 def test_a_signature_is_forgotten_once_its_timestamp_is_refused_anyway(engine) -> None:
     at = datetime.fromtimestamp(NOW, UTC)
     with engine.begin() as connection:
-        spend(connection, "sha256=ab", 300, at)
+        spend(connection, "sha256=" + "ab" * 32, 300, at)
     with engine.begin() as connection:
-        spend(connection, "sha256=cd", 300, at + timedelta(seconds=601))
+        spend(connection, "sha256=" + "cd" * 32, 300, at + timedelta(seconds=601))
     with engine.begin() as connection:
-        spend(connection, "sha256=ab", 300, at + timedelta(seconds=602))
+        spend(connection, "sha256=" + "ab" * 32, 300, at + timedelta(seconds=602))
     with engine.connect() as connection:
         kept = connection.execute(
             select(webhook_signatures.c.signature).order_by(webhook_signatures.c.signature)
         ).scalars()
         # The old "ab" was forgotten, so the one at 602 s was taken as new.
-        assert list(kept) == ["sha256=ab", "sha256=cd"]
+        assert list(kept) == ["sha256=" + "ab" * 32, "sha256=" + "cd" * 32]
+
+
+@pytest.mark.parametrize("spelled", ["sha256=" + "ab" * 32 + "\xa0", "SHA256=" + "ab" * 32, ""])
+def test_a_signature_spelled_otherwise_is_refused_before_it_is_checked(spelled: str) -> None:
+    with pytest.raises(SignatureError, match="64 hex digits"):
+        canonical(spelled)
+
+
+def test_a_signature_in_capitals_is_spent_as_the_same_signature(engine) -> None:
+    at = datetime.fromtimestamp(NOW, UTC)
+    with engine.begin() as connection:
+        spend(connection, "sha256=" + "ab" * 32, 300, at)
+    with pytest.raises(Replayed), engine.begin() as connection:
+        spend(connection, "sha256=" + "AB" * 32, 300, at + timedelta(seconds=10))
