@@ -380,3 +380,46 @@ def test_every_page_passes_axe_and_fits_the_screen(site, browser, size) -> None:
         problems[name] = serious_violations(page) + ([] if fits(page) else ["scrolls sideways"])
         shot(page, f"13-{name}-{size}")
     assert {name: found for name, found in problems.items() if found} == {}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_chiefs_old_page_approves_nothing_after_an_edit_and_shows_the_new_text(
+    site, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    post_id = queued(engine, settings, "facebook", utcnow() + timedelta(days=3), 300 + len(size))
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/posts/{post_id}")
+    expect(page.locator(".preview")).to_contain_text("Stadtrat beschließt Haushalt")
+    # A second later an editor replaces the text; the chief presses Approve on her old page.
+    link = post(engine, post_id).link
+    verbs.edit(engine, settings, post_id, f"ACHTUNG FALSCH: Bayern verliert 0:4 {link}", by="ed")
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("was changed meanwhile")
+    expect(page.locator(".preview")).to_contain_text("ACHTUNG FALSCH")
+    assert post(engine, post_id).state == "awaiting_approval"
+    assert serious_violations(page) == [] and fits(page)
+    shot(page, f"40-approval-outdated-{size}")
+
+
+def test_restoring_a_post_whose_time_passed_asks_and_nothing_goes_out_before(site, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    post_id = queued(engine, settings, "telegram", utcnow() + timedelta(days=3), 310)
+    approve_as_read(engine, post_id, by="anna")
+    verbs.cancel(engine, post_id, "ed")
+    with engine.begin() as connection:
+        past = utcnow() - timedelta(hours=2)
+        connection.execute(update(posts).where(posts.c.id == post_id).values(due_at=past))
+    page = open_desk(browser, base)
+    page.goto(f"{base}/posts/{post_id}?done=cancel")
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("now, or at a new time?")
+    assert post(engine, post_id).state == "cancelled"
+    assert serious_violations(page) == []
+    shot(page, "41-restore-overdue")
+    page.get_by_role("button", name="Post it now").click()
+    expect(page.get_by_role("status")).to_contain_text("Goes out now.")
