@@ -121,6 +121,8 @@ def fit(text: str) -> str:
 # spaces, or a lone "<" or "&" (each matched in one pass: linear on any input).
 _PIECE = re.compile(r"<[^<>]{0,2000}>|&#?\w{1,10};|[^<&\s]+\s*|\s+|[<&]")
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)")
+# Tags open at once that a cut closes and opens again (Telegram's own texts nest two or three).
+_DEEPEST = 8
 # A word longer than this is cut where it must be.
 _LONGEST_PIECE = 1000
 
@@ -141,23 +143,35 @@ def parts(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             piece = piece[_LONGEST_PIECE:]
         pieces.append(piece)
     found: list[str] = []
-    current = ""
+    current: list[str] = []
+    # The units of `current` and of the closing tags it would need, kept as they change.
+    length = closing_length = 0
     # Tags open at this point: each one's name and its opening tag.
     opened: list[tuple[str, str]] = []
     for piece in pieces:
-        closing = "".join(f"</{name}>" for name, _ in reversed(opened))
-        if current.strip() and _units(current + piece + closing) > limit:
-            found.append(current + closing)
-            current = "".join(tag for _, tag in opened)
-        current += piece
+        units = _units(piece)
+        if length and length + units + closing_length > limit and "".join(current).strip():
+            found.append("".join(current) + _closing(opened))
+            current = [tag for _, tag in opened]
+            length = sum(_units(tag) for tag in current)
+        current.append(piece)
+        length += units
         tag = _TAG.match(piece) if piece.startswith("<") else None
         if tag is not None and tag.group(1):
             for at in range(len(opened) - 1, -1, -1):
                 if opened[at][0] == tag.group(2).lower():
+                    closing_length -= len(opened[at][0]) + 3
                     del opened[at]
                     break
-        elif tag is not None and not piece.endswith("/>"):
+        elif tag is not None and not piece.endswith("/>") and len(opened) < _DEEPEST:
             opened.append((tag.group(2).lower(), piece))
-    if current.strip() or not found:
-        found.append(current)
+            closing_length += len(tag.group(2)) + 3
+    text_left = "".join(current)
+    if text_left.strip() or not found:
+        found.append(text_left)
     return found
+
+
+def _closing(opened: list[tuple[str, str]]) -> str:
+    """The closing tags of the tags still open, innermost first."""
+    return "".join(f"</{name}>" for name, _ in reversed(opened))

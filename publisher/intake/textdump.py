@@ -25,14 +25,18 @@ _FIELD_LINE = re.compile(
     re.IGNORECASE,
 )
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$", re.IGNORECASE)
-_PHOTO_CREDIT = re.compile(r"\s*\b(?:Bild|Foto|Fotos|Photo|Image|Picture)\s*:\s*[^.!?]*$")
+# A photo credit at the lead's end ("Bild: dpa"); the space before it is stripped after.
+_PHOTO_CREDIT = re.compile(r"\b(?:Bild|Foto|Fotos|Photo|Image|Picture)\s*:\s*[^.!?]*$")
 _QUOTE_START = tuple("\"'„“”‚‘’«»‹›")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+# Every pattern here is run over untrusted text, so each must take time linear in it: a class
+# that stops at the next opening character bounds every attempt by the distance to the next
+# one ("[" * 40,000 once took 14 s), and no two runs of one class follow each other.
+_MD_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*(?:\s+\"[^\"\n]*\")?\)")
+_MD_EMPHASIS = re.compile(r"\*\*([^*\n]+?)\*\*|__([^_\n]+?)__")
 # *word* and _word_, but not bullets ("* item"), arithmetic or snake_case_names.
 _MD_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _MD_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
-_HEADING = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"\s*#{1,6}\s+(\S.*)")
 _WHOLLY_EMPHASISED = re.compile(r"^\s*(\*\*|\*|__|_)(?=\S)[^*_\n]+(?<=\S)\1\s*$")
 _SENTENCE_END = tuple(".!?:;")
 # A short line introducing a list ("Das Wichtigste in Kürze:") is no paragraph of the body.
@@ -72,9 +76,18 @@ class _Block:
 
 def _plain_markdown(line: str) -> str:
     line = _MD_LINK.sub(r"\1", line)
-    line = _MD_EMPHASIS.sub(r"\2", line)
+    line = _MD_EMPHASIS.sub(lambda found: found.group(1) or found.group(2), line)
     line = _MD_STAR.sub(r"\1", line)
     return _MD_UNDERSCORE.sub(r"\1", line)
+
+
+def _heading_text(text: str) -> str:
+    """A heading's text without its closing #s (`## Title ##`), which a space sets off."""
+    text = text.rstrip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip()
+    return text
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -104,12 +117,12 @@ def _blocks(text: str) -> list[_Block]:
             continue
         if not current.lines and _WHOLLY_EMPHASISED.match(raw):
             current.emphasised = True
-        heading = _HEADING.match(line)
+        heading = _HEADING.fullmatch(line)
         if heading:
             # A Markdown heading is a block of its own even without blank lines around it.
             if current.lines:
                 blocks.append(current)
-            blocks.append(_Block([heading.group(1)], heading=True))
+            blocks.append(_Block([_heading_text(heading.group(1))], heading=True))
             current = _Block()
             continue
         current.lines.append(line)
