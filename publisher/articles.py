@@ -119,6 +119,15 @@ def check_http_url(value: str) -> str:
     return url
 
 
+def whole_number(text: str, digits: int = 18) -> int | None:
+    """The whole number `text` writes in ASCII digits, at most `digits` of them; None for
+    anything else ("²" and "٣" are digits to Python's `isdigit`, but no number an editor or a
+    client wrote, and a hundred digits are no post, page or size)."""
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
+
+
 def is_text(value: str) -> bool:
     """Whether `value` can be written as UTF-8: a lone surrogate ("\\udfff" in JSON) cannot,
     and would fail every database write, page and request made of it."""

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton
 
+from publisher.articles import whole_number
 from publisher.engine import verbs
 from publisher.engine.schema import is_row_id
 
@@ -45,7 +46,8 @@ def _draft(key: str, action: str) -> bool:
 
 
 def _post(key: str, action: str) -> bool:
-    return key.isdigit() and is_row_id(int(key)) and action in verbs.ACTIONS
+    row = whole_number(key)
+    return row is not None and is_row_id(row) and action in verbs.ACTIONS
 
 
 # Which keys and actions each kind of button takes.

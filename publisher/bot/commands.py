@@ -18,6 +18,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from publisher import actions, roster
 from publisher.actions import ApproversOnly, Someone
+from publisher.articles import whole_number
 from publisher.bot import buttons, render
 from publisher.bot.buttons import Button, Kind, keyed
 from publisher.bot.drafts import Drafts
@@ -177,7 +178,7 @@ class BotHandlers(Talk):
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = (update.effective_message.text or "") if update.effective_message else ""
         parts = text.split(maxsplit=3)
-        if len(parts) < 4 or not parts[1].isdigit():
+        if len(parts) < 4 or whole_number(parts[1]) is None:
             await self.reply(update, usage("edit", self.say))
             return
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
@@ -234,7 +235,7 @@ class BotHandlers(Talk):
     ) -> int | None:
         """The post number a command was given, or None after saying how it is given."""
         args = context.args or []
-        if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        if len(args) != 1 or whole_number(args[0].lstrip("#")) is None:
             await self.reply(update, usage(command, self.say))
             return None
         return int(args[0].lstrip("#"))

@@ -21,6 +21,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.ext import Application
 
 from publisher import roster
+from publisher.articles import whole_number
 from publisher.bot import buttons, render
 from publisher.bot.buttons import keyed
 from publisher.bot.commands import BotHandlers
@@ -292,5 +293,6 @@ def _author(queued_by: str | None) -> int | None:
     """The Telegram user who queued a post from the bot, if one did."""
     if queued_by and queued_by.startswith("telegram:"):
         number = queued_by.removeprefix("telegram:")
-        return int(number) if number.lstrip("-").isdigit() else None
+        found = whole_number(number.removeprefix("-"))
+        return None if found is None else (-found if number.startswith("-") else found)
     return None

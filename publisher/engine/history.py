@@ -13,6 +13,7 @@ from typing import TextIO
 
 from sqlalchemy import Engine, select
 
+from publisher.articles import whole_number
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine import scorecard
@@ -121,9 +122,10 @@ def _count(line: dict[str, str | None], name: str) -> int | None:
     written = (line.get(name) or "").strip()
     if not written:
         return None
-    if not written.isdigit():
-        raise ValueError(f"{name} {written[:20]!r} is no whole number")
-    return int(written)
+    count = whole_number(written, 12)
+    if count is None:
+        raise ValueError(f"{name} {written[:20]!r} is no whole number of at most 12 digits")
+    return count
 
 
 def import_history(engine: Engine, rows: Iterable[dict[str, object]]) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from publisher import roster
-from publisher.articles import Article, fold
+from publisher.articles import Article, fold, whole_number
 from publisher.channels import ComposeError, Teaser
 from publisher.clock import shown, utcnow
 from publisher.config import Settings
@@ -41,8 +41,9 @@ logger = logging.getLogger("publisher.engine.release")
 def stored_article(engine: Engine, article_id: str) -> Article:
     """An article that arrived before (webhook, feed, queue), by its CMS id or its row number."""
     condition = articles.c.key == article_id
-    if article_id.isdigit() and is_row_id(int(article_id)):
-        condition = or_(condition, articles.c.id == int(article_id))
+    row = whole_number(article_id)
+    if row is not None and is_row_id(row):
+        condition = or_(condition, articles.c.id == row)
     with engine.connect() as connection:
         data = connection.execute(select(articles.c.data).where(condition)).scalar()
     if data is None:

@@ -27,7 +27,7 @@ from publisher.config import Settings
 from publisher.engine.queue import UnknownArticle
 from publisher.engine.release import public_article, release
 from publisher.engine.store import StoreError
-from publisher.web.bodies import BodyLimits, Refused, json_body, read_limited
+from publisher.web.bodies import BodyLimits, Refused, TextOnly, json_body, read_limited
 from publisher.web.desk import body_limit, mount_desk, too_large
 from publisher.web.proxies import Forwarded, SecureCookies
 from publisher.web.redirect import mount_redirect
@@ -185,6 +185,7 @@ def create_app(
         app.add_middleware(SecureCookies)
     app.add_middleware(Forwarded, trusted=serve.trusted_proxies)
     app.add_middleware(BodyLimits, limit=limit, refuse=refuse)
+    app.add_middleware(TextOnly)
     return app
 
 

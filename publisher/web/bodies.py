@@ -10,10 +10,10 @@ from collections.abc import Callable
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, model_validator
-from starlette.datastructures import Headers
+from starlette.datastructures import FormData, Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from publisher.articles import not_text_at
+from publisher.articles import is_text, not_text_at, whole_number
 
 # The desk's own JSON calls (a text to measure, a post to move) are small.
 API_BODY = 64_000
@@ -76,7 +76,7 @@ class Move(ApiBody):
 
 async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and (whole_number(declared) or 0) > limit:
         raise Refused(413, f"the body is larger than {limit:,} bytes")
     body = bytearray()
     async for chunk in request.stream():
@@ -108,7 +108,7 @@ class BodyLimits:
         path = scope["path"]
         limit = self.limit(path)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if (whole_number(declared) or 0) > limit:
             await self.refuse(path, limit)(scope, receive, send)
             return
         body = bytearray()
@@ -123,6 +123,39 @@ class BodyLimits:
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(bytes(body), receive), send)
+
+
+class TextOnly:
+    """ASGI middleware: an address whose path or query holds a NUL character (`%00`), which no
+    page, link or article address has and PostgreSQL cannot store or compare, is refused with
+    400 before any route sees it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or b"%00" in scope["query_string"]
+            or b"\x00" in scope["query_string"]
+        ):
+            answer = Response(
+                json.dumps({"error": "the address holds a NUL character"}),
+                status_code=400,
+                media_type="application/json",
+            )
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def text_fields(form: FormData) -> FormData:
+    """A form whose every field is text: one holding a NUL character or bytes that are no
+    UTF-8 (a lone surrogate) is refused (400), as nothing an editor types holds either."""
+    for value in form.values():
+        if isinstance(value, str) and ("\x00" in value or not is_text(value)):
+            raise Refused(400, "a form field holds a NUL character or no text")
+    return form
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

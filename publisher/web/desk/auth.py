@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from starlette.datastructures import FormData
 
 from publisher.config import Settings
+from publisher.web.bodies import text_fields
 from publisher.web.proxies import PEER
 from publisher.web.users import User, find_user, session_user
 
@@ -115,7 +116,7 @@ DeskUser = Annotated[User, Depends(signed_in)]
 
 
 async def _form(request: Request, files: int) -> FormData:
-    form = await request.form(max_files=files, max_fields=FORM_FIELDS)
+    form = text_fields(await request.form(max_files=files, max_fields=FORM_FIELDS))
     check_csrf(request, str(form.get("csrf") or ""))
     return form
 

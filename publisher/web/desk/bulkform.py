@@ -14,12 +14,14 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from publisher import actions, bulk
+from publisher.articles import whole_number
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
 from publisher.engine import verbs
 from publisher.engine.lifecycle import State
 from publisher.engine.listings import headlines_of, ids_of_posts, list_posts
 from publisher.engine.queue import QueueError
+from publisher.engine.schema import is_row_id
 from publisher.engine.slots import TimeError
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, first_use
@@ -194,5 +196,5 @@ class BulkForm:
 def _numbers(text: str, most: int) -> list[int]:
     """Post numbers from a comma-separated list, each once, at most `most` of them."""
     parts = (part.strip() for part in text.split(","))
-    numbers = dict.fromkeys(int(part) for part in parts if part.isdigit() and len(part) < 19)
+    numbers = dict.fromkeys(n for part in parts if (n := whole_number(part)) and is_row_id(n))
     return list(numbers)[:most]

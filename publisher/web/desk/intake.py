@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from publisher import actions
-from publisher.articles import Article, ArticleError, check_http_url, pasted_address
+from publisher.articles import Article, ArticleError, check_http_url, pasted_address, whole_number
 from publisher.catalogue import moment, number, problem, reach, unit
 from publisher.channels import Channel
 from publisher.clock import utcnow
@@ -328,9 +328,9 @@ class Intake:
         }
         if article is not None:
             # Safe HTML: channels escape what they put in a preview (tests/test_previews.py).
-            shown = str(body.article_id)
-            if shown.isdigit() and is_row_id(int(shown)):
-                article = through_desk(article, int(shown))
+            row = whole_number(str(body.article_id))
+            if row is not None and is_row_id(row):
+                article = through_desk(article, row)
             answer["preview"] = channel.preview(text, article)
         return JSONResponse(answer)
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from publisher import actions
 from publisher.actions import ApproversOnly
+from publisher.articles import whole_number
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
 from publisher.engine.deliverylog import LogFilter, log_page
@@ -75,7 +76,7 @@ class Overview(PageGroup):
         )
         page = query.get("page", "")
         # A page past the last shows the last; a number of a hundred digits is no page.
-        return chosen, int(page) if page.isdigit() and len(page) < 7 else 1, shown
+        return chosen, whole_number(page, 6) or 1, shown
 
     def queue(self, request: Request) -> Response:
         """The queue as its address asks for it."""
@@ -220,7 +221,7 @@ class Overview(PageGroup):
             since=since,
             until=until,
         )
-        number = int(page) if page and page.isdigit() and len(page) < 7 else 1
+        number = whole_number(page or "", 6) or 1
         rows, total, number = log_page(self.engine, chosen, number, PER_PAGE)
         shown = {
             "channel": chosen.channel or "",

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from publisher.web.bodies import text_fields
 from publisher.web.desk.auth import check_csrf, checked_form
 from publisher.web.desk.base import Pages
 from publisher.web.desk.guard import MAX_NAME, SigninGuard
@@ -57,7 +58,7 @@ class SignIn:
     async def form(self, request: Request) -> Response:
         # Asynchronous, unlike the desk's other routes: a sign-in waits its turn to hash
         # without taking one of the threads.
-        form = await request.form(max_files=0, max_fields=3)
+        form = text_fields(await request.form(max_files=0, max_fields=3))
         needed = self._https_needed(request)
         if needed:
             return await self._again(request, needed, 400)
