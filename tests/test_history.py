@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,33 @@ def test_an_import_with_a_bad_line_exits_1_and_keeps_nothing(
     done = run_cli("stats", "import", "past.csv", cwd=tmp_path)
     assert done.returncode == 1 and "line 4" in done.stderr
     assert imported(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("9999-12-31T23:30:00+00:00", "not between 2000 and tomorrow"),
+        ("0001-01-01T00:00:00+14:00", "not between 2000 and tomorrow"),
+        ("1999-12-31T23:59:00+00:00", "not between 2000 and tomorrow"),
+    ],
+)
+def test_a_time_outside_the_years_a_newsroom_posted_is_named_by_its_line(
+    settings, written, said
+) -> None:
+    with pytest.raises(HistoryError, match=re.escape(f"line 2: '{written}' is {said}")):
+        read_history(io.StringIO(f"channel,sent_at,clicks\nfb,{written},5\n"), settings)
+
+
+def test_a_count_of_twenty_digits_is_named_by_its_line(settings) -> None:
+    with pytest.raises(HistoryError, match=r"line 2: clicks '9{20}' is no whole number"):
+        read_history(
+            io.StringIO(f"channel,sent_at,clicks\nfb,2026-10-05T20:10:00+02:00,{'9' * 20}\n"),
+            settings,
+        )
+
+
+def test_a_far_future_row_stored_before_the_bound_is_not_learned_from(engine, settings) -> None:
+    far = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
+    import_history(engine, [{"channel": "fb", "sent_at": far, "clicks": 5, "engagement": None}])
+    import_history(engine, read_history(io.StringIO(GOOD), settings))
+    assert learned(engine, settings, "fb").posts == 2

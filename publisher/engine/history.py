@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from sqlalchemy import Engine, select
@@ -61,7 +61,9 @@ def past_posts(engine: Engine, channel: str) -> list[Past]:
 def learned(engine: Engine, settings: Settings, channel: str) -> Estimate:
     """The channel's hours of the week as its history says: in first-party clicks where most of
     its posts were counted so, else in interactions on the network."""
-    past = past_posts(engine, channel)
+    latest = utcnow() + timedelta(days=1)
+    # Rows stored before times were bounded on import may lie anywhere: they are left out.
+    past = [p for p in past_posts(engine, channel) if EARLIEST <= p.at <= latest]
     clicked = sum(p.clicks is not None for p in past)
     measure: Measure = "clicks" if past and clicked * 2 >= len(past) else "interactions"
     samples = [
@@ -70,6 +72,10 @@ def learned(engine: Engine, settings: Settings, channel: str) -> Estimate:
         if (value := p.clicks if measure == "clicks" else p.engagement) is not None
     ]
     return estimate(samples, settings.channel_tz(channel), measure)
+
+
+# No newsroom posted on a network before this; a time after tomorrow is a slip.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def read_history(lines: TextIO, settings: Settings) -> list[dict[str, object]]:
@@ -109,6 +115,12 @@ def _row(line: dict[str, str | None], settings: Settings) -> dict[str, object]:
         raise ValueError(f"{written[:40]!r} is no time (ISO 8601 with its offset)") from None
     if sent_at.tzinfo is None:
         raise ValueError(f"{written[:40]!r} has no offset (+01:00, Z)")
+    try:
+        sent_at = sent_at.astimezone(UTC)
+    except OverflowError:
+        sent_at = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= sent_at <= utcnow() + timedelta(days=1):
+        raise ValueError(f"{written[:40]!r} is not between 2000 and tomorrow")
     clicks = _count(line, "clicks")
     parts = [_count(line, name) for name in ("engagement", *scorecard.ENGAGING)]
     told = [part for part in parts[1:] if part is not None]
