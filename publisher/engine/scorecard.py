@@ -232,4 +232,16 @@ def write_csv(items: list[dict[str, Any]], out: TextIO) -> None:
         return
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+
+
+# What makes a spreadsheet read a cell as a formula (or start one after a tab or line end).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet shows as it is: a text that would start a formula (a headline
+    "=HYPERLINK(…)") gets a leading apostrophe, as OWASP advises; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
