@@ -71,6 +71,10 @@ def share_query(**params: str) -> str:
     return urlencode(params, quote_via=quote)
 
 
+# The most code points a grapheme a reader sees holds (a family emoji joins about a dozen).
+LONGEST_GRAPHEME = 32
+
+
 def graphemes(text: str) -> list[str]:
     """User-perceived characters: emoji sequences, flags and combining marks stay whole."""
     return list(_GRAPHEME.findall(text))
@@ -95,6 +99,10 @@ def truncate(text: str, fits: Callable[[str], bool]) -> str:
         best = _last_fitting(ends, lambda end: bool(cut(end)) and fits(cut(end)))
         if best is not None:
             return cut(best)
+    if units and len(units[0]) > LONGEST_GRAPHEME:
+        # A "character" of hundreds of combining marks is none a reader sees: it is cut to
+        # what a real one holds, rather than leaving the post without its headline.
+        return truncate(units[0][:LONGEST_GRAPHEME] + "".join(units[1:]), fits)
     return ""
 
 

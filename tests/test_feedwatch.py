@@ -296,3 +296,34 @@ def test_workers_starting_together_on_a_new_feed_make_its_state_once(
     settings = desk(database_url, {"news": FeedSettings(url=feed.url, fetch_pages=False)})
     watcher = FeedWatcher(engine, settings)
     assert at_once(lambda: watcher._state("news", settings.feeds["news"]), 8) == []
+
+
+HOSTILE = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+    b"<item><guid>g-bad</guid><title>Kaputt</title><link>http://[::1</link>"
+    b"<pubDate>0001-01-01T00:00:00+14:00</pubDate></item>"
+    b"<item><guid>g-good</guid><title>Meldung gut</title><link>https://e.de/artikel/9</link>"
+    b"</item></channel></rss>"
+)
+
+
+def test_a_hostile_item_is_left_out_and_the_feeds_good_items_are_released(
+    watch, feed, engine
+) -> None:
+    watcher = watch()
+    watcher.poll("news")
+    feed.body_override = HOSTILE
+    result = watcher.poll("news")
+    assert result.status == "new items" and headlines(engine) == ["Meldung gut"]
+
+
+def test_a_hostile_item_is_shown_as_the_feeds_error_without_a_failure(
+    watch, feed, engine, database_url
+) -> None:
+    watcher = watch()
+    watcher.poll("news")
+    feed.body_override = HOSTILE
+    watcher.poll("news")
+    settings = desk(database_url, {"news": FeedSettings(url=feed.url)})
+    (state,) = feed_states(engine, settings)
+    assert state["failures"] == 0 and "item g-bad" in state["last_error"]

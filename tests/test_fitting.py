@@ -126,3 +126,14 @@ def test_truncate_prefers_the_last_whole_word() -> None:
 
 def test_truncate_cuts_inside_a_single_long_word_only_when_it_must() -> None:
     assert truncate("Donaudampfschifffahrt", lambda c: len(c) <= 6) == "Donau…"
+
+
+def test_a_headline_of_one_endless_grapheme_is_cut_not_refused() -> None:
+    from publisher import roster
+    from publisher.config import ChannelSettings, Settings
+    from publisher.teasers import compose
+
+    endless = Article(url="https://e.de/a", headline="e" + "\u0301" * 999, bullets=["x"])
+    settings = Settings(channels={"x": ChannelSettings(type="x", dry_run=True)})
+    teaser = compose(endless, roster.chosen(settings, ["x"]), settings)["x"]
+    assert teaser.text[0] in ("e", "\u00e9") and teaser.length <= 280

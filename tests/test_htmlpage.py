@@ -390,3 +390,26 @@ def test_a_long_list_under_a_summary_heading_is_no_summary() -> None:
     items = "".join(f"<li>Punkt {n}</li>" for n in range(30))
     body = f"<h2>Auf einen Blick</h2><ul>{items}</ul>"
     assert article_from_html(page_with(body=body), source="p").bullets == ()
+
+
+HOSTILE_PAGE = "<html><head>{}</head><body><h1>Titel der Seite</h1><p>Ein Absatz.</p></body></html>"
+LD = '<script type="application/ld+json">{{"@type": "NewsArticle", {}}}</script>'
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        LD.format('"headline": "T", "image": {"url": {"a": 1}}'),
+        LD.format('"headline": 5'),
+        LD.format('"headline": {"x": 1}'),
+        LD.format('"headline": "T", "articleSection": {"x": 1}'),
+        LD.format('"headline": "T", "articleSection": 7'),
+        '<meta property="og:image" content="http://[::1">',
+        '<link rel="canonical" href="http://[::1">',
+        '<meta property="og:url" content="http://[::1">',
+    ],
+)
+def test_a_page_declaring_odd_values_is_read_without_them(head: str) -> None:
+    page = HOSTILE_PAGE.format(head)
+    article = article_from_html(page, source="upload", base_url="https://e.de/artikel/1")
+    assert article.url == "https://e.de/artikel/1" and article.headline

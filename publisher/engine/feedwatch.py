@@ -86,8 +86,10 @@ class FeedWatcher:
             return Poll(name, "not modified")
         if not 200 <= fetched.status < 300:
             raise FeedFailure(f"{feed.url}: the server answered HTTP {fetched.status}")
+        # What was wrong with single items: shown as the feed's last error, the feed goes on.
+        faults: list[str] = []
         try:
-            entries = parse_feed(fetched.body, source=name, language=feed.language)
+            entries = parse_feed(fetched.body, source=name, language=feed.language, left_out=faults)
         except ArticleError as exc:
             raise FeedFailure(str(exc)) from None
         # Only a poll that read the feed counts: after a first poll that failed, the next one
@@ -108,8 +110,14 @@ class FeedWatcher:
         # Oldest first, as the newsroom published them. Each is released before it is
         # remembered: a crash in between releases it again, which the release turns into nothing.
         for entry in reversed(chosen):
-            result = release(self.engine, self.settings, self._article(entry, feed), name, now=now)
-            released += bool(result.queued)
+            try:
+                article = self._article(entry, feed)
+                result = release(self.engine, self.settings, article, name, now=now)
+            except (ArticleError, ValueError) as exc:
+                logger.warning("feed %s: item %s left out: %s", name, entry.key[:200], exc)
+                faults.append(f"item {entry.key[:200]}: {exc}")
+            else:
+                released += bool(result.queued)
             self._remember(name, [entry.key], now)
         self._remember(name, [e.key for e in unseen if e not in chosen], now)
         headers = {k.lower(): v for k, v in fetched.headers.items()}
@@ -119,7 +127,7 @@ class FeedWatcher:
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
             failures=0,
-            last_error=None,
+            last_error="; ".join(faults)[:1000] or None,
             backoff_until=None,
             ok_at=now,
         )
@@ -144,7 +152,7 @@ class FeedWatcher:
             return article
         try:
             page = load_article(article.url, self.settings)
-        except ArticleError as exc:
+        except (ArticleError, ValueError) as exc:
             logger.info("feed item %s: page not used (%s)", article.url, exc)
             return article
         # The feed's own category is the newsroom's section, which the release rules match on.

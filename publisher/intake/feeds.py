@@ -4,6 +4,7 @@ make (the feed watcher fetches the article page for a fuller teaser when it can)
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,8 @@ import lxml.etree
 import lxml.html
 
 from publisher.articles import Article, ArticleError, article_from_mapping
+
+logger = logging.getLogger(__name__)
 
 
 class FeedError(ArticleError):
@@ -48,10 +51,14 @@ def _image(entry: feedparser.FeedParserDict) -> dict[str, str] | None:
 
 
 def _published(entry: feedparser.FeedParserDict) -> str | None:
+    """The item's publication time; none for one no calendar holds (year 0, after 9999)."""
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC).isoformat()
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC).isoformat()
+    except (ValueError, OverflowError):
+        return None
 
 
 _WEB_PAGE = re.compile(
@@ -59,9 +66,12 @@ _WEB_PAGE = re.compile(
 )
 
 
-def parse_feed(body: bytes, *, source: str, language: str | None = None) -> list[FeedEntry]:
+def parse_feed(
+    body: bytes, *, source: str, language: str | None = None, left_out: list[str] | None = None
+) -> list[FeedEntry]:
     """The entries of an RSS/Atom document, newest first as the feed lists them; entries without a
-    link or title are skipped. Raises FeedError when the document is no feed at all."""
+    link or title are skipped, and those that make no article (an address no parser takes) are
+    left out, each with why in `left_out`. Raises FeedError when the document is no feed."""
     if _WEB_PAGE.match(body[:4096]):
         raise FeedError(f"{source}: this is a web page, not a feed (look for its RSS or Atom link)")
     parsed = feedparser.parse(body)
@@ -93,7 +103,11 @@ def parse_feed(body: bytes, *, source: str, language: str | None = None) -> list
         }
         try:
             article = article_from_mapping(fields)
-        except ArticleError:
+        except (ArticleError, ValueError) as exc:
+            # One item's fault is that item's: the feed's other items go on.
+            logger.warning("feed %s: an item is left out (%s)", source, exc)
+            if left_out is not None:
+                left_out.append(f"item {str(entry.get('id') or link)[:200]}: {exc}")
             continue
         entries.append(FeedEntry(key=entry.get("id") or link, article=article))
     return entries

@@ -45,14 +45,16 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return text
 
 
-def _first(*values: Any) -> Any:
+def _first(*values: Any) -> str | None:
+    """The first of `values` that is a text (the first text of a list); a page's JSON-LD may
+    give an object or a number where a text belongs, which is no text of the article."""
     for value in values:
         if isinstance(value, list):
-            value = next((v for v in value if v), None)
+            value = next((v for v in value if isinstance(v, str) and v.strip()), None)
         if isinstance(value, str):
             value = normalise_text(value)
-        if value:
-            return value
+            if value:
+                return value
     return None
 
 
@@ -92,9 +94,9 @@ def _image_of(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"url": value}
     if isinstance(value, dict):
-        url = value.get("url") or value.get("contentUrl") or value.get("@id")
-        credit = value.get("creditText") or _name(value.get("copyrightHolder"))
-        return {"url": url, "credit": credit or _name(value.get("author"))}
+        url = _first(value.get("url"), value.get("contentUrl"), value.get("@id"))
+        credit = _first(value.get("creditText"), _name(value.get("copyrightHolder")))
+        return {"url": url, "credit": credit or _first(_name(value.get("author")))}
     return {}
 
 
@@ -263,15 +265,28 @@ def _page_url(page: _Page, base_url: str | None) -> str | None:
         " ' canonical ')]/@href"
     )
     og_url = _first(page.og.get("og:url"))
-    schema_url = _first(page.schema.get("url"), page.schema.get("mainEntityOfPage"))
-    if isinstance(schema_url, dict):
-        schema_url = schema_url.get("@id") or schema_url.get("url")
+    entity = page.schema.get("mainEntityOfPage")
+    if isinstance(entity, dict):
+        entity = _first(entity.get("@id"), entity.get("url"))
+    schema_url = _first(page.schema.get("url"), entity)
     for candidate in (canonical, og_url, schema_url, page.meta.get("twitter:url")):
         if isinstance(candidate, str) and candidate.strip():
-            resolved = urljoin(base_url or og_url or "", candidate.strip())
-            if urlsplit(resolved).scheme in ("http", "https") and _same_site(resolved, base_url):
+            resolved = _joined(base_url or og_url or "", candidate.strip())
+            if resolved and _is_http(resolved) and _same_site(resolved, base_url):
                 return resolved
     return base_url
+
+
+def _joined(base: str, url: str) -> str | None:
+    """`url` read against the page's address; None for one no URL parser takes ("http://[::1"
+    is an address of a broken IPv6 host)."""
+    try:
+        joined = urljoin(base, url)
+        # Reading the host is what refuses a broken one.
+        host = urlsplit(joined).hostname
+    except ValueError:
+        return None
+    return joined if host is not None or not joined.startswith(("http:", "https:")) else None
 
 
 def _same_site(url: str, fetched_from: str | None) -> bool:
@@ -296,7 +311,10 @@ def _not_an_article(page: _Page, address: str) -> bool:
     if page.schema:
         return False
     kind = _first(page.og.get("@type"), page.meta.get("og:type"))
-    front = urlsplit(address).path in ("", "/")
+    try:
+        front = urlsplit(address).path in ("", "/")
+    except ValueError:
+        front = False
     return front or (isinstance(kind, str) and kind.lower() != "article")
 
 
@@ -344,8 +362,8 @@ def article_from_html(
         image = {"url": _first(og.get("og:image"), meta.get("twitter:image"))}
     image["alt"] = _first(og.get("og:image:alt"), meta.get("twitter:image:alt"))
     if image.get("url"):
-        image["url"] = urljoin(page_url, _first(image["url"]))
-        if not _is_http(image["url"]):
+        image["url"] = _joined(page_url, image["url"])
+        if image["url"] is None or not _is_http(image["url"]):
             image = {}
 
     fields = {
