@@ -222,6 +222,18 @@ def test_a_number_that_cannot_receive_three_times_becomes_unreachable(hook, engi
         assert connection.execute(select(subscribers.c.state)).scalar() == "unreachable"
 
 
+def test_one_failure_that_meta_sends_three_times_counts_once(hook, engine, graph_api) -> None:
+    base, settings = hook
+    delivery = sent_to_subscribers(engine, settings)[-1]
+    phone = delivery.recipient.lstrip("+")
+    failed = status_of(graph_api.phone_number_id, delivery.remote_id, phone, "failed", 131026)
+    for _ in range(3):
+        post_event(base, failed)
+    with engine.connect() as connection:
+        row = connection.execute(select(subscribers.c.state, subscribers.c.failures)).first()
+    assert (row.state, row.failures) == ("subscribed", 1)
+
+
 def test_without_the_app_secret_the_webhook_is_off(hook, monkeypatch, graph_api) -> None:
     base, _ = hook
     monkeypatch.delenv("WHATSAPP_APP_SECRET")

@@ -106,7 +106,9 @@ def take_status(engine: Engine, settings: Settings, status: StatusUpdate) -> boo
         ).first()
         if row is None or row.channel != name:
             return False
-        if _RANK.get(row.status or "", 0) < _RANK[status.status]:
+        # Meta sends a status again when it hears no answer: each counts once.
+        newly = _RANK.get(row.status or "", 0) < _RANK[status.status]
+        if newly:
             error = f"{status.error_code}: {status.error}" if status.error_code else status.error
             connection.execute(
                 update(deliveries)
@@ -114,6 +116,8 @@ def take_status(engine: Engine, settings: Settings, status: StatusUpdate) -> boo
                 .values(status=status.status, status_at=at, status_error=error)
             )
         phone = phone_number(row.recipient or status.phone)
+        if not newly:
+            return True
         if phone is not None and status.status == "failed" and status.error_code == UNDELIVERABLE:
             undeliverable(connection, row.channel, phone, at)
         elif phone is not None and status.status in ("delivered", "read"):
