@@ -69,8 +69,23 @@ def test_no_more_names_are_remembered_than_the_ceiling() -> None:
     guard = SigninGuard(per_user=STRICT, per_address=LOOSE, window=900, max_entries=50)
     for number in range(1_000):
         guard.failed(f"name{number}", "10.0.0.1", now=float(number) / 1_000)
-    assert len(guard) == 50
+    assert len(guard) <= 50
     assert guard.wait("name999", "10.0.0.9", now=1.0) == 0  # one failure: no wait yet
+
+
+def test_a_flood_of_cheap_failures_never_wipes_out_a_running_penalty() -> None:
+    guard = SigninGuard(per_user=STRICT, per_address=LOOSE, window=900, max_entries=100)
+    for _ in range(8):
+        guard.failed("anna", "10.9.9.9", now=1.0)
+    penalty = guard.wait("anna", "10.9.9.8", now=2.0)
+    for number in range(10_400):
+        guard.failed(
+            "anna" + "x" * (MAX_NAME + number % 3),
+            f"10.0.{number // 20 % 256}.{number % 20}",
+            now=2.0 + number / 1000,
+        )
+    assert penalty > 60 and guard.wait("anna", "10.9.9.8", now=13.0) > 40
+    assert len(guard) <= 100
 
 
 def test_no_more_hashes_run_at_once_than_allowed() -> None:

@@ -72,11 +72,24 @@ class SigninGuard:
         return keys
 
     def _prune(self, now: float) -> None:
+        """Forget failures older than the window; past the ceiling, those whose wait ends
+        soonest, so that a flood of cheap failures from many addresses never wipes out a
+        penalty still running (it once reset a name's 256 s wait to nothing)."""
         while self._failures:
             key, (_, last) = next(iter(self._failures.items()))
-            if last > now - self.window and len(self._failures) <= self.max_entries:
-                return
+            if last > now - self.window:
+                break
             del self._failures[key]
+        if len(self._failures) > self.max_entries:
+            # A tenth below the ceiling at once: sorting is paid for once per many failures.
+            ending = sorted(self._failures, key=self._wait_ends)
+            for key in ending[: len(self._failures) - self.max_entries * 9 // 10]:
+                del self._failures[key]
+
+    def _wait_ends(self, key: tuple[str, str]) -> float:
+        """When the wait this key's failures earned runs out."""
+        failures, last = self._failures[key]
+        return last + self.throttles[key[0]].wait(failures)
 
     def wait(self, name: str, address: str, now: float | None = None) -> float:
         """Seconds until this user or this address may try again (0: now)."""
