@@ -195,6 +195,12 @@ def test_removed_user_is_signed_out(desk, engine) -> None:
     assert session.get("/queue").url.path == "/signin"
 
 
+def test_a_new_password_signs_out_every_session_of_the_old_one(desk, engine) -> None:
+    session, _ = signed_in(desk, "ed")
+    add_user(engine, "ed", "a new password after the leak", "editor")
+    assert session.get("/queue").url.path == "/signin"
+
+
 def test_trusted_proxy_header_signs_in_a_user_of_the_desk_with_their_role(
     engine, database_url, monkeypatch
 ) -> None:

@@ -40,7 +40,9 @@ class User:
 
 
 def add_user(engine: Engine, name: str, password: str | None, role: Role) -> User:
-    """Add (or update) a user; without a password, only the proxy's sign-in header admits them."""
+    """Add (or update) a user; without a password, only the proxy's sign-in header admits them.
+    Updating one ends every session they have open: a password reset after a leak must lock
+    out whoever holds the old one's session, and a changed role takes effect at once."""
     name = name.strip()
     if not name or len(name) > 200:
         raise UserError("a user name is 1 to 200 characters")
@@ -54,6 +56,7 @@ def add_user(engine: Engine, name: str, password: str | None, role: Role) -> Use
         values = {"password_hash": hashed, "role": role}
         if exists:
             connection.execute(update(users).where(users.c.name == name).values(values))
+            connection.execute(delete(desk_sessions).where(desk_sessions.c.user == name))
         else:
             connection.execute(insert(users).values(name=name, created_at=utcnow(), **values))
     return User(name, role)
