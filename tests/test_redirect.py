@@ -25,7 +25,7 @@ from publisher.engine.slots import When
 from publisher.links import CODE_PATTERN, LINK_SECRET_ENV, redirect_code
 from publisher.teasers import compose
 from publisher.web.app import create_app
-from publisher.web.redirect import is_crawler
+from publisher.web.redirect import MOST_PER_MINUTE, is_crawler
 from tests.engine_helpers import article
 
 BASE = "https://go.news.de"
@@ -201,3 +201,16 @@ def test_clicks_are_counted_in_the_hour_they_came(engine, settings, client) -> N
     with engine.connect() as connection:
         hours = connection.execute(select(link_clicks.c.hour, link_clicks.c.clicks)).all()
     assert sorted((h.hour, n) for h, n in hours) == [(9, 1), (10, 1)]
+
+
+def test_one_codes_clicks_counted_in_a_minute_are_bounded(engine, settings, client) -> None:
+    code = code_of(engine, queued(engine, settings))
+    counter = client.app.state.clicks
+    at = datetime(2026, 12, 3, 9, 30, 5, tzinfo=UTC)
+    for _ in range(MOST_PER_MINUTE + 500):
+        counter.count(code, at)
+    counter.count(code, at.replace(minute=31))
+    counter.flush()
+    with engine.connect() as connection:
+        counted = connection.execute(select(link_clicks.c.clicks)).scalars().all()
+    assert sum(counted) == MOST_PER_MINUTE + 1

@@ -38,6 +38,9 @@ FLUSH_EVERY = 5.0
 KNOWN_AT_MOST = 100_000
 UNKNOWN_AT_MOST = 10_000
 UNKNOWN_FOR = 5.0
+# A code's clicks counted in one minute at most: twenty a second is more than any post of a
+# newsroom draws, and a script repeating a link cannot steer the learning past it.
+MOST_PER_MINUTE = 1_200
 # Seconds a code's target is kept before it is read again.
 KNOWN_FOR = 60.0
 # Crawlers and link-preview fetchers of places that are not our channels, by their user agents;
@@ -71,13 +74,24 @@ class ClickCounter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._counted: Counter[tuple[str, datetime]] = Counter()
+        # Clicks per code in the minute under way (only codes clicked in it are kept).
+        self._minute: datetime | None = None
+        self._this_minute: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def count(self, code: str, at: datetime) -> None:
+        """Count a reader's click; past MOST_PER_MINUTE in one minute, a code's clicks are led
+        on but not counted (anyone can repeat a link, and the counts steer the best time and
+        what resurfaces)."""
+        minute = at.replace(second=0, microsecond=0)
         with self._lock:
-            self._counted[(code, hour_of(at))] += 1
+            if minute != self._minute:
+                self._minute, self._this_minute = minute, Counter()
+            self._this_minute[code] += 1
+            if self._this_minute[code] <= MOST_PER_MINUTE:
+                self._counted[(code, hour_of(at))] += 1
 
     def flush(self) -> None:
         with self._lock:
