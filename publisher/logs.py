@@ -20,6 +20,22 @@ class _RedactingHandler(logging.StreamHandler):
         return redact(super().format(record))
 
 
+# Line ends and other control characters, as written in a text log: escaped, never raw.
+_CONTROL = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)
+}
+
+
+class _OneLine(logging.Formatter):
+    """Text lines whose message keeps to its line: what a client sent (a path with `%0a`, a
+    header) is written with its line ends escaped, so it cannot forge a line of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = record.message.translate(_CONTROL)
+        return super().formatMessage(record)
+
+
 def quiet_libraries() -> None:
     """Keep the libraries' chatter that carries credentials out of the log: httpx logs every
     request URL at INFO (a Bot API URL holds the bot token), tweepy logs request headers at
@@ -41,7 +57,7 @@ def setup_logging(log_format: str = "text", level: int = logging.INFO) -> None:
             json_ensure_ascii=False,
         )
     else:
-        formatter = logging.Formatter(TEXT_FORMAT)
+        formatter = _OneLine(TEXT_FORMAT)
     formatter.converter = time.gmtime
     formatter.default_time_format = "%Y-%m-%dT%H:%M:%S"
     formatter.default_msec_format = "%s.%03dZ"
