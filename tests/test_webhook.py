@@ -15,6 +15,7 @@ import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from publisher.articles import article_from_mapping
 from publisher.config import ChannelSettings, ServeSettings, Settings
 from publisher.engine.schema import posts
 from publisher.web.desk import pages
@@ -265,3 +266,29 @@ def test_the_webhook_answers_while_an_editors_page_is_being_drawn(
         finally:
             finish.set()
             editor.join(20)
+
+
+def test_a_slow_article_to_read_never_holds_up_the_server(engine, database_url, monkeypatch):
+    from publisher.web import app
+
+    monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", SECRET)
+    reading = threading.Event()
+
+    def slow_to_read(data: object) -> object:
+        reading.set()
+        time.sleep(1.5)
+        return article_from_mapping(data)
+
+    monkeypatch.setattr(app, "article_from_mapping", slow_to_read)
+    body = json.dumps(ARTICLE).encode()
+    with served(engine, hook_settings(database_url)) as base:
+        hooked = threading.Thread(
+            target=lambda: requests.post(base + URL, data=body, headers=signed(body), timeout=10)
+        )
+        hooked.start()
+        assert reading.wait(5)
+        started = time.monotonic()
+        health = requests.get(base + "/healthz", timeout=10)
+        waited = time.monotonic() - started
+        hooked.join()
+    assert health.status_code == 200 and waited < 1.0

@@ -147,7 +147,8 @@ def create_app(
             )
         except SignatureError as exc:
             raise Refused(401, str(exc)) from None
-        article = article_from_mapping(json_body(body))
+        # Parsed in a thread: no parse of what a client sent runs on the event loop.
+        article = await run_in_threadpool(lambda: article_from_mapping(json_body(body)))
 
         def spend_signature(connection: Connection) -> None:
             spend(connection, str(signature), serve.replay_window, utcnow())

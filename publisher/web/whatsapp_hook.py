@@ -58,7 +58,8 @@ def mount_whatsapp(app: FastAPI, engine: Engine, settings: Settings) -> None:
         body = await read_limited(request, settings.serve.max_body)
         if not signed_by(secret, body, request.headers.get(SIGNATURE_HEADER)):
             raise Refused(401, f"{SIGNATURE_HEADER} is not the app's signature of this body")
-        messages, statuses = read_events(json_body(body))
+        # Parsed in a thread: no parse of what a client sent runs on the event loop.
+        messages, statuses = await run_in_threadpool(lambda: read_events(json_body(body)))
 
         def take() -> list[Reply]:
             replies = [take_message(engine, settings, message) for message in messages]

@@ -160,11 +160,12 @@ class Intake:
                         "upload_too_large", name=upload.filename, limit=number(limit, self.language)
                     )
                     return await run_in_threadpool(self.intake_page, request, message, 413)
-                text = document_text(raw, upload.filename)
+                name = upload.filename
+                # Decoded and parsed in a thread: nothing an editor uploads runs on the loop.
                 article = await run_in_threadpool(
                     lambda: article_from_document(
-                        text,
-                        source=upload.filename or "upload",
+                        document_text(raw, name),
+                        source=name or "upload",
                         settings=self.settings,
                         url=url or None,
                     )
