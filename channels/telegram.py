@@ -58,6 +58,9 @@ NAME = "Telegram"
 ALLOWED_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler"}
     | {"a", "tg-emoji", "code", "pre", "blockquote"}
+    # A date and time each reader sees in their own zone (Bot API 9.x; python-telegram-bot
+    # writes it in `Message.text_html`).
+    | {"tg-time"}
 )
 ALLOWED_NAMED_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
 CAPTION_LIMIT = 1024

@@ -31,6 +31,12 @@ def test_a_long_reply_is_cut_where_telegram_can_still_read_it(parts: list[str]) 
     assert len(text.encode("utf-16-le")) // 2 <= MESSAGE_LIMIT
 
 
+def test_a_reply_of_emoji_is_cut_at_telegrams_count_of_them() -> None:
+    # 3,000 emoji are 6,000 UTF-16 units, which is what Telegram counts.
+    cut = fit("\n".join("😀" * 10 for _ in range(300)))
+    assert len(cut.encode("utf-16-le")) // 2 <= MESSAGE_LIMIT
+
+
 def test_a_long_quote_cut_short_is_closed() -> None:
     quoted = "<blockquote>" + "\n".join("Zeile &amp; mehr" for _ in range(600)) + "</blockquote>"
     assert fit(quoted).endswith("</blockquote>\n…")

@@ -75,6 +75,12 @@ def test_telegram_validate_names_what_telegram_would_refuse(text: str, problem: 
     assert any(problem in p for p in Telegram().validate(text))
 
 
+def test_telegram_validate_accepts_a_time_each_reader_sees_in_their_zone() -> None:
+    # As Telegram's HTML style and python-telegram-bot's Message.text_html write it.
+    text = 'Anpfiff <tg-time unix="1765130400" format="t">20:00</tg-time> https://e.de/a'
+    assert Telegram().validate(text) == []
+
+
 def test_telegram_validate_accepts_its_own_teaser() -> None:
     text = channel_class("telegram")().compose(ARTICLE, OPTIONS).text
     assert Telegram().validate(text) == []

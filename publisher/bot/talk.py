@@ -105,11 +105,12 @@ class Talk:
 
 
 def fit(text: str) -> str:
-    """Telegram refuses messages over 4,096 characters: long listings are cut at a line."""
-    if len(text) <= MESSAGE_LIMIT:
+    """Telegram refuses messages over 4,096 UTF-16 units (an emoji is two): long listings are
+    cut at a line."""
+    if _units(text) <= MESSAGE_LIMIT:
         return text
     # Cut at a line: never inside a tag or an entity such as &amp;.
-    cut = text[: MESSAGE_LIMIT - 30].rsplit("\n", 1)[0]
+    cut = text[: _within_units(text, MESSAGE_LIMIT - 30)].rsplit("\n", 1)[0]
     # A cut inside a quote or preformatted block would leave it open.
     for tag in ("pre", "blockquote"):
         if cut.count(f"<{tag}>") > cut.count(f"</{tag}>"):
@@ -125,6 +126,16 @@ _TAG = re.compile(r"<(/?)([a-zA-Z-]+)")
 _DEEPEST = 8
 # A word longer than this is cut where it must be.
 _LONGEST_PIECE = 1000
+
+
+def _within_units(text: str, most: int) -> int:
+    """How many characters of `text` take at most `most` UTF-16 units."""
+    units = 0
+    for index, character in enumerate(text):
+        units += 2 if ord(character) > 0xFFFF else 1
+        if units > most:
+            return index
+    return len(text)
 
 
 def _units(text: str) -> int:
