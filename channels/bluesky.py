@@ -58,7 +58,9 @@ MAX_BYTES = 3000
 # Links in the text are shown shortened to this many characters, as Bluesky's app does.
 LINK_DISPLAY = 30
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
-_URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]']")
+# An address written out, as atproto's rich-text detection finds one: at the start, after a
+# space or "(", up to the next space; one closing mark is not part of it (see `_link_end`).
+_URL = re.compile(r"(?:^|(?<=[\s(]))https?://\S+")
 
 
 # A post view's counts, kept as the AppView gave them beside the normalised results.
@@ -333,6 +335,16 @@ def _record_key(message: Outgoing) -> str:
     return tid(int(micros or 0), int(post_id or 0))
 
 
+def _link_end(uri: str) -> str:
+    """An address without the mark that ends the sentence around it, as atproto reads it: one
+    of `.,;:!?`, then a ")" that closes no "(" of the address (thing_(cool) keeps its own)."""
+    if uri[-1] in ".,;:!?":
+        uri = uri[:-1]
+    if uri.endswith(")") and "(" not in uri:
+        uri = uri[:-1]
+    return uri
+
+
 def facets(text: str, link: str) -> list[dict[str, Any]]:
     """Link facets for `text`: the article link where its shortened form stands, and every
     other address written out, with UTF-8 byte offsets."""
@@ -352,8 +364,9 @@ def facets(text: str, link: str) -> list[dict[str, Any]]:
 
     taken: list[tuple[int, int]] = []
     for match in _URL.finditer(text):
-        add(match.start(), match.end(), match.group(0))
-        taken.append(match.span())
+        uri = _link_end(match.group(0))
+        add(match.start(), match.start() + len(uri), uri)
+        taken.append((match.start(), match.start() + len(uri)))
     shown = shown_link(link)
     at = text.find(shown)
     if at >= 0 and not any(start <= at < end for start, end in taken):
