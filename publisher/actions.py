@@ -17,7 +17,7 @@ from publisher import roster
 from publisher.articles import Article, is_text
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import planner, queue, subscribers, verbs
+from publisher.engine import confirmed, planner, queue, subscribers, verbs
 from publisher.engine.besttime import recently_learned
 from publisher.engine.estimate import ENOUGH_POSTS
 from publisher.engine.lifecycle import (
@@ -99,7 +99,7 @@ def apply(
     if verb == APPROVE.name:
         verbs.approve(engine, post_id, by, seen=seen)
     elif verb == MARK_SENT.name:
-        verbs.mark_sent(engine, post_id, permalink, by=by)
+        confirmed.mark_sent(engine, post_id, permalink, by=by)
     elif verb == RESCHEDULE.name:
         return move(engine, settings, post_id, at or "", by=by)
     elif verb == EDIT.name:

@@ -60,6 +60,15 @@ def bot_settings(api: BotApiStandIn, language: str) -> BotSettings:
     )
 
 
+def one_channel(database_url: str, api: BotApiStandIn, language: str) -> Settings:
+    """A newsroom with one X channel and the bot in `language`."""
+    return Settings(
+        database_url=database_url,
+        channels={"x": ChannelSettings(type="x", dry_run=True)},
+        bot=bot_settings(api, language),
+    )
+
+
 @pytest.fixture
 def desk_settings(database_url: str, bot_api: BotApiStandIn) -> Settings:
     return Settings(

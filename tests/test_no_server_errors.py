@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from publisher.config import ChannelSettings, Settings
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import wait_for
 from tests.desk_helpers import queued_post, signed_in, token
-from tests.test_bot import EDITOR, bot_running, bot_settings, replies, reply_after
+from tests.test_bot import EDITOR, bot_running, one_channel, replies, reply_after
 
 QUERIES = [
     "/queue?page=²",
@@ -71,16 +70,11 @@ def running(
     engine: Engine, database_url: str, bot_api: BotApiStandIn, monkeypatch
 ) -> Iterator[Any]:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
-    settings = Settings(
-        database_url=database_url,
-        channels={"x_main": ChannelSettings(type="x", dry_run=True)},
-        bot=bot_settings(bot_api, "en"),
-    )
-    with bot_running(engine, settings, bot_api) as api:
+    with bot_running(engine, one_channel(database_url, bot_api, "en"), bot_api) as api:
         yield api
 
 
-@pytest.mark.parametrize("command", ["/show ²", "/edit ² x_main Text", "/cancel ²"])
+@pytest.mark.parametrize("command", ["/show ²", "/edit ² x Text", "/cancel ²"])
 def test_the_bot_reads_a_superscript_number_as_no_number(running, command) -> None:
     answer = reply_after(running, command)
     assert "went wrong" not in answer

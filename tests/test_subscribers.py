@@ -250,7 +250,14 @@ def test_a_worker_asked_to_stop_ends_its_fan_out_and_the_next_reaches_the_rest_o
     )
     graph_api.latency = (0.05, 0.05)
     stopping = Dispatcher(engine, settings)
-    threading.Timer(0.4, stopping.draining.set).start()
+
+    def stop_once_sending() -> None:
+        # Asked to stop once the first message is out (a fixed delay fell before it on a busy
+        # machine): at 20 a second, most of the 40 are still owed then.
+        wait_for(lambda: graph_api.taken)
+        stopping.draining.set()
+
+    threading.Thread(target=stop_once_sending, daemon=True).start()
     stopping.run_once()
     stopping.close()
     first = [c.json["to"] for c in graph_api.taken]

@@ -178,7 +178,7 @@ class BotHandlers(Talk):
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = (update.effective_message.text or "") if update.effective_message else ""
         parts = text.split(maxsplit=3)
-        if len(parts) < 4 or whole_number(parts[1]) is None:
+        if len(parts) < 4 or whole_number(parts[1], 100) is None:
             await self.reply(update, usage("edit", self.say))
             return
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
@@ -235,7 +235,7 @@ class BotHandlers(Talk):
     ) -> int | None:
         """The post number a command was given, or None after saying how it is given."""
         args = context.args or []
-        if len(args) != 1 or whole_number(args[0].lstrip("#")) is None:
+        if len(args) != 1 or whole_number(args[0].lstrip("#"), 100) is None:
             await self.reply(update, usage(command, self.say))
             return None
         return int(args[0].lstrip("#"))

@@ -16,9 +16,9 @@ from publisher import roster
 from publisher.channels import Channel, ChannelError, Outgoing
 from publisher.config import Settings
 from publisher.engine.claimed import post_key
+from publisher.engine.confirmed import found_online
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.schema import deliveries, posts
-from publisher.engine.verbs import found_online
 
 logger = logging.getLogger("publisher.engine.reconcile")
 

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, select, update
 
 from publisher import roster
-from publisher.articles import Article, ArticleError, check_http_url, fold
+from publisher.articles import Article, fold
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.changes import notify_change
+from publisher.engine.confirmed import mark_sent
 from publisher.engine.lifecycle import (
     ALREADY_THERE,
     APPROVAL_AGAIN,
@@ -27,7 +28,6 @@ from publisher.engine.lifecycle import (
     RESCHEDULE,
     RESTORE,
     RETRY,
-    Outcome,
     State,
     Verb,
     approval_withdrawn,
@@ -42,7 +42,7 @@ from publisher.engine.queue import (
     not_withdrawn,
     record_event,
 )
-from publisher.engine.schema import articles, deliveries, is_row_id, post_events, posts
+from publisher.engine.schema import articles, is_row_id, post_events, posts
 from publisher.teasers import compose
 
 
@@ -243,73 +243,6 @@ def reschedule(
         check=clear,
         due_at=when,
     )
-
-
-def mark_sent(engine: Engine, post_id: int, permalink: str | None = None, *, by: str) -> None:
-    """Record that an uncertain post did go out (an editor found it on the platform); the
-    permalink, when given, must be an http(s) address."""
-    if permalink is not None:
-        try:
-            permalink = check_http_url(permalink)
-        except ArticleError:
-            raise QueueError(
-                f"the permalink must be an http(s) address, not {permalink[:80]!r}"
-            ) from None
-    with engine.begin() as connection:
-        row = _post(connection, post_id)
-        if not MARK_SENT.allows(row.state):
-            message, values = MARK_SENT.refusal(post_id, row.state)
-            raise QueueError(message, key="verb_refused", **values)
-        _record_sent(connection, post_id, None, permalink, by, permalink)
-
-
-def found_online(
-    engine: Engine, post_id: int, remote_id: str | None, permalink: str | None
-) -> bool:
-    """Record that an uncertain post was found on its platform after its worker stopped; False
-    when it is no longer uncertain (an editor was quicker)."""
-    with engine.begin() as connection:
-        return _record_sent(
-            connection, post_id, remote_id, permalink, "reconcile", "found on the platform"
-        )
-
-
-def _record_sent(
-    connection: Connection,
-    post_id: int,
-    remote_id: str | None,
-    permalink: str | None,
-    by: str,
-    detail: str | None,
-) -> bool:
-    """The one way an uncertain post becomes sent: the post, its uncertain deliveries and the
-    record of who said so."""
-    now = utcnow()
-    changed = connection.execute(
-        update(posts)
-        .where(posts.c.id == post_id, posts.c.state == State.UNCERTAIN)
-        .values(
-            state=MARK_SENT.target,
-            sent_at=now,
-            remote_id=remote_id,
-            permalink=permalink,
-            error_class=None,
-            error=detail if by == "reconcile" else None,
-            worker=None,
-            lease_until=None,
-            updated_at=now,
-        )
-    ).rowcount
-    if not changed:
-        return False
-    connection.execute(
-        update(deliveries)
-        .where(deliveries.c.post_id == post_id, deliveries.c.outcome == Outcome.UNCERTAIN)
-        .values(outcome=Outcome.SENT, remote_id=remote_id, permalink=permalink)
-    )
-    record_event(connection, [post_id], by, MARK_SENT.done, now, detail)
-    notify_change(connection)
-    return True
 
 
 # The editor's verbs that are buttons (desk, bot), by name: each takes the engine, the post and

@@ -92,7 +92,9 @@ class DeskPages:
                 "csrf": csrf_token(request),
                 "paused": paused,
                 "version": version,
-                "live": template in LIVE_PAGES,
+                # A page drawn in answer to a form (a refusal, a question) keeps still: its
+                # address is the form's, which drawing it again would ask for as a page.
+                "live": template in LIVE_PAGES and request.method == "GET",
                 **context,
             },
             status_code=status,
