@@ -17,8 +17,9 @@ from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.config import ChannelSettings, Settings, Tracking
-from publisher.engine import queue
+from publisher.engine import queue, verbs
 from publisher.engine.dispatch import Dispatcher
+from publisher.engine.release import release
 from publisher.engine.schema import link_clicks, metadata, posts
 from publisher.engine.scorecard import by_post
 from publisher.engine.slots import When
@@ -214,3 +215,16 @@ def test_one_codes_clicks_counted_in_a_minute_are_bounded(engine, settings, clie
     with engine.connect() as connection:
         counted = connection.execute(select(link_clicks.c.clicks)).scalars().all()
     assert sum(counted) == MOST_PER_MINUTE + 1
+
+
+def test_a_link_leads_to_the_address_the_cms_released_for_an_id_uploaded_first(
+    engine, settings, client
+) -> None:
+    forged = article(5000).model_copy(update={"id": "5000", "url": "https://evil.example/5000"})
+    (post_id,) = queue.add(
+        engine, settings, forged, roster.chosen(settings, ["tg"]), When(), queued_by="ed"
+    )
+    verbs.cancel(engine, post_id, "ed")
+    release(engine, settings, forged.model_copy(update={"url": "https://e.de/5000"}), "webhook")
+    answer = client.get(f"/r/{code_of(engine, post_id)}", headers={"User-Agent": BROWSER})
+    assert answer.status_code == 302 and answer.headers["location"].startswith("https://e.de/5000")
