@@ -73,6 +73,16 @@ def test_an_approver_approves_the_ticked_posts_as_shown(desk, engine, database_u
     assert [state(engine, i) for i in ids] == ["queued", "queued", "awaiting_approval"]
 
 
+def test_a_bulk_approval_of_posts_whose_time_passed_says_they_go_out_now(
+    desk, engine, database_url
+) -> None:
+    ids = [queued_post(engine, database_url, "awaiting_approval") for _ in range(2)]
+    session, csrf = signed_in(desk, "anna")
+    asked = session.post("/queue/bulk", data={"csrf": csrf, "action": "approve", "post": ids})
+    answer = session.post("/queue/bulk", data=hidden_fields(asked.text))
+    assert "2 of them go out now: their time has come." in answer.text
+
+
 def test_a_bulk_approval_leaves_a_text_changed_after_it_was_shown(
     desk, engine, database_url
 ) -> None:

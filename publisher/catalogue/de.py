@@ -384,6 +384,9 @@ DESK: dict[str, str] = {
     "withdrawn_by": "Zurückgezogen von {who} am {when}.",
     "withdrawn_reason": "Grund: {reason}",
     "withdrawn_hint": "Dieser Artikel wird nicht mehr gepostet, auch nicht erneut eingefügt oder aus dem Archiv; nur eine neue Freigabe durch das CMS hebt das auf.",
+    "bulk_going_now_one": "Ein Post davon geht jetzt hinaus: Seine Zeit ist schon da.",
+    "bulk_going_now_other": "{posts} Posts davon gehen jetzt hinaus: Ihre Zeit ist schon da.",
+    "bulk_going_now": "{posts} Posts davon gehen jetzt hinaus: Ihre Zeit ist schon da.",
 }
 
 BOT: dict[str, str] = {

@@ -383,6 +383,9 @@ DESK: dict[str, str] = {
     "withdrawn_by": "Withdrawn by {who} on {when}.",
     "withdrawn_reason": "Reason: {reason}",
     "withdrawn_hint": "This article is not posted any more, not when pasted again nor from the archive; only the CMS releasing it anew lifts this.",
+    "bulk_going_now_one": "One of them goes out now: its time has come.",
+    "bulk_going_now_other": "{posts} of them go out now: their time has come.",
+    "bulk_going_now": "{posts} of them go out now: their time has come.",
 }
 
 BOT: dict[str, str] = {

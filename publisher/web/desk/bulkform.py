@@ -20,6 +20,7 @@ from publisher.clock import utcnow
 from publisher.engine import verbs
 from publisher.engine.lifecycle import State
 from publisher.engine.listings import headlines_of, ids_of_posts, list_posts
+from publisher.engine.overdue import going
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import is_row_id
 from publisher.engine.slots import TimeError
@@ -87,6 +88,8 @@ class BulkForm:
             done=number(len(ids) - len(refused), self.desk.language),
             total=number(len(ids), self.desk.language),
         )
+        if action in ("approve", "restore", "retry"):
+            done += self._going_now(ids, refused)
         left = self._named(refused)
         return self.overview.queue_page(
             request, done, 422 if refused else 200, query, left_alone=left
@@ -123,6 +126,17 @@ class BulkForm:
         if at is None:
             raise TimeError("choose a date and time", key="no_time_given")
         return lambda ids: bulk.each(ids, lambda post_id: self._move(post_id, at, by)), ""
+
+    def _going_now(self, ids: list[int], refused: list[bulk.Refused]) -> str:
+        """What the editor is told of the posts let go whose time has passed: they go out now
+        (never the time already gone)."""
+        left = {one.post_id for one in refused}
+        now = [i for i in ids if i not in left and going(self.engine, i).now]
+        if not now:
+            return ""
+        return " " + self.desk.t(
+            "bulk_going_now", count=len(now), posts=number(len(now), self.desk.language)
+        )
 
     def _apply(self, action: str, post_id: int, user: User, seen: str | None) -> None:
         actions.apply(self.engine, self.settings, action, post_id, user, seen=seen)
