@@ -29,6 +29,7 @@ from publisher.engine.lifecycle import (
     State,
     for_approvers,
 )
+from publisher.engine.overdue import GRACE
 from publisher.engine.pauses import active_pauses
 from publisher.engine.planner import breaking_now
 from publisher.engine.queue import QueueError
@@ -264,7 +265,7 @@ class Planned:
     def now(self) -> bool:
         """Whether it goes out at once (within the minute an editor takes to confirm); a post
         of a paused channel does not."""
-        return not self.held and self.due is not None and self.due - utcnow() <= NOW_WINDOW
+        return not self.held and self.due is not None and self.due - utcnow() <= GRACE
 
     @property
     def stored_as(self) -> When | None:
@@ -273,10 +274,6 @@ class Planned:
         if self.when is not None and self.best and self.due is not None:
             return When("at", self.due)
         return self.when
-
-
-# A post due this soon goes out "now" for an editor asked to confirm it.
-NOW_WINDOW = timedelta(minutes=1)
 
 
 def plan(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from publisher.articles import Article
 from publisher.engine.schema import articles
@@ -19,14 +19,24 @@ Origin = Literal["cms", "feed", "editor"]
 RANK: dict[str, int] = {"feed": 0, "editor": 1, "cms": 2}
 
 
+def _rows(lock: bool) -> Select[Any]:
+    """The stored articles as identity reads them (their row: id, key, data, origin)."""
+    query = select(articles.c.id, articles.c.key, articles.c.data, articles.c.origin)
+    return query.with_for_update() if lock else query
+
+
+def origin_of(row: Any) -> str:
+    """Where a stored article came from; rows from before origins were kept count as an
+    editor's."""
+    return str(row.origin or "editor")
+
+
 def find(connection: Connection, article: Article, *, lock: bool = False) -> Any:
     """The stored article `article` is (its row: id, key, data, origin), else None: the one
     with its CMS id; else, for an article without an id, the one at its address whatever its
     source; for one with an id, an article at its address that has none (the CMS's id is then
     the one it is known by)."""
-    query = select(articles.c.id, articles.c.key, articles.c.data, articles.c.origin)
-    if lock:
-        query = query.with_for_update()
+    query = _rows(lock)
     key = article.id or article.url
     row = connection.execute(query.where(articles.c.key == key)).first()
     if row is not None:
@@ -37,10 +47,10 @@ def find(connection: Connection, article: Article, *, lock: bool = False) -> Any
     return connection.execute(same_address.order_by(articles.c.id).limit(1)).first()
 
 
-def outranks(stored_origin: str | None, origin: str) -> bool:
+def outranks(stored_origin: str, origin: str) -> bool:
     """Whether what `stored_origin` brought stands above what `origin` brings: then the stored
     article is kept as it is, and the newcomer neither replaces nor releases it again."""
-    return RANK.get(stored_origin or "editor", 1) > RANK[origin]
+    return RANK[stored_origin] > RANK[origin]
 
 
 def conflicts(stored: Article, given: Article, in_use: bool) -> bool:
@@ -53,9 +63,7 @@ def conflicts(stored: Article, given: Article, in_use: bool) -> bool:
 
 def find_named(connection: Connection, name: str, *, lock: bool = False) -> Any:
     """The stored article an editor names by its CMS id or its address (its row), else None."""
-    query = select(articles.c.id, articles.c.key, articles.c.data, articles.c.origin)
-    if lock:
-        query = query.with_for_update()
+    query = _rows(lock)
     row = connection.execute(query.where(articles.c.key == name)).first()
     if row is None:
         row = connection.execute(

@@ -23,23 +23,21 @@ GRACE = timedelta(minutes=1)
 
 class Overdue(EditorError):
     """The action would send posts whose time has passed at once; an editor confirms it first
-    (or chooses a new time). `posts` are the overdue posts, `due` the earliest of their times."""
+    (or chooses a new time). `posts` are the overdue posts; its values name the earliest time."""
 
     def __init__(
         self, message: str, *, key: str, posts: list[int], due: datetime, **values: object
     ):
         super().__init__(message, key=key, count=len(posts), due=due, **values)
         self.posts = posts
-        self.due = due
 
 
 @dataclass(frozen=True)
 class Going:
     """When a post goes out as things stand: at `at`, at once (`now`: its time has come or
     passed), held back while its channel is paused (`held`), or not by itself (`waits`: for an
-    approver); `state` and `channel` are the post's."""
+    approver); `channel` is the post's."""
 
-    state: str
     channel: str
     at: datetime
     now: bool
@@ -56,7 +54,6 @@ def going(engine: Engine, post_id: int) -> Going:
         ).one()
         paused = row.channel in active_pauses(connection, now)
     return Going(
-        state=row.state,
         channel=row.channel,
         at=max(row.due_at, now),
         now=row.due_at <= now + GRACE,

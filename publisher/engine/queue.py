@@ -144,7 +144,7 @@ def upsert_article(
 
     if row is not None:
         stored = Article.model_validate(row.data)
-        was = row.origin or "editor"
+        was = identity.origin_of(row)
         if identity.outranks(was, origin):
             return Stored(row.id, stored, kept=True, origin=was)
         if origin == was == "editor" and identity.conflicts(stored, article, in_use(row.id)):

@@ -20,7 +20,7 @@ from publisher.clock import shown, utcnow
 from publisher.config import Settings
 from publisher.engine import planner, queue
 from publisher.engine.besttime import learn_for
-from publisher.engine.identity import Origin
+from publisher.engine.identity import Origin, origin_of
 from publisher.engine.lifecycle import (
     ALREADY_THERE,
     APPROVAL_AGAIN,
@@ -67,7 +67,7 @@ def public_article(engine: Engine, key: str, now: datetime | None = None) -> Art
         or article is None
         or article.withdrawn
         or (article.published_at is not None and article.published_at > now)
-        or (article.published_at is None and (row.origin or "editor") == "editor")
+        or (article.published_at is None and origin_of(row) == "editor")
     ):
         raise UnknownArticle(f"no stored article {key[:200]!r} that is published")
     return article

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from publisher import actions
 from publisher.actions import Planned
 from publisher.catalogue import moment, number, problem
+from publisher.config import Settings
 from publisher.engine import queue
 from publisher.engine.queue import UnknownArticle
 from publisher.engine.release import stored_article
@@ -93,7 +94,7 @@ class Planning:
             when = self._when(chosen)
             planned = actions.plan(
                 self.engine, self.settings, article, included, when,
-                again=chosen.again, shown=_shown_times(form, included),
+                again=chosen.again, shown=_shown_times(form, included, self.settings),
             )  # fmt: skip
             if not any(p.when for p in planned.values()):
                 refusal = self.t("refused", reason=self.t("no_channel_fits"))
@@ -177,15 +178,16 @@ def _times(planned: dict[str, Planned]) -> dict[str, str]:
     }
 
 
-def _shown_times(form: Any, names: list[str]) -> dict[str, datetime]:
+def _shown_times(form: Any, names: list[str], settings: Settings) -> dict[str, datetime]:
     """The best times a confirmation showed (`planned_NAME`), as the form carries them back."""
     found = {}
     for name in names:
-        text = str(form.get(f"planned_{name}") or "")
+        text = str(form.get(f"planned_{name}") or "")[:40]
         try:
-            at = datetime.fromisoformat(text) if 10 < len(text) < 40 else None
-        except ValueError:
+            at = actions.when(text, settings).at if text else None
+        except EditorError:
+            # Past by now, or not a time: the channel's time is worked out again.
             at = None
-        if at is not None and at.tzinfo is not None:
+        if at is not None:
             found[name] = at
     return found
