@@ -6,8 +6,9 @@ Facts, from docs.joinmastodon.org and the server's source (checked 2026-11):
   `media_ids[]`; an
   `Idempotency-Key` header makes the instance answer a repeated request (for an hour) with the
   status it already made, so a retry after a lost answer never posts twice (methods/statuses).
-- Length (app/validators/status_length_validator.rb): grapheme clusters; each http(s) URL counts
-  as `characters_reserved_per_url` (23), a mention `@user@domain` as `@user`. The limit is the
+- Length (app/validators/status_length_validator.rb, counted in mastodon_length.py as the
+  server counts it): grapheme clusters; each link the server links counts as
+  `characters_reserved_per_url` (23), a mention `@user@domain` as `@user`. The limit is the
   instance's `configuration.statuses.max_characters` (500 on most) from `GET /api/v2/instance`:
   `learn` asks for both, the engine stores them (when `run` starts, by `channels check`, and
   after a 422 saying the text is too long), and composing anywhere counts with them; the
@@ -49,8 +50,9 @@ from publisher.channels.base import (
     TokenOptions,
 )
 from publisher.channels.http import HttpSession
+from publisher.channels.mastodon_length import mastodon_length
 from publisher.channels.secrets import redact, secret
-from publisher.channels.text import graphemes, share_query, urls_in
+from publisher.channels.text import share_query
 
 TOKEN_ENV = "MASTODON_ACCESS_TOKEN"
 IMAGE_LIMIT = 16 * 1024 * 1024
@@ -61,18 +63,6 @@ DEFAULT_URL = 23
 MEDIA_WAIT = 20.0
 # A status's counts, kept as the instance gave them beside the normalised results.
 _COUNTS = ("favourites_count", "reblogs_count", "replies_count", "quotes_count")
-_MENTION = re.compile(r"(?<![\w@/])@(\w+)@[\w.-]*\w", re.ASCII)
-
-
-def mastodon_length(text: str, url_characters: int = 23) -> int:
-    """`text`'s length as Mastodon counts it: grapheme clusters, each http(s) URL as
-    `url_characters`, each `@user@domain` as `@user`."""
-    counted = text
-    for found in reversed(urls_in(text, without_protocol=False)):
-        start, end = found["indices"]
-        counted = counted[:start] + "x" * url_characters + counted[end:]
-    counted = _MENTION.sub(lambda m: f"@{m.group(1)}", counted)
-    return len(graphemes(counted))
 
 
 class MastodonOptions(TokenOptions):

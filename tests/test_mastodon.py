@@ -5,6 +5,7 @@ refuses, a retry after a lost answer that posts nothing twice, rate limits, a re
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,7 +18,8 @@ from sqlalchemy import Engine
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels.base import FetchedImage, Outgoing
-from publisher.channels.mastodon import Mastodon, mastodon_length
+from publisher.channels.mastodon import Mastodon
+from publisher.channels.mastodon_length import mastodon_length
 from publisher.clock import utcnow
 from publisher.engine import queue
 from publisher.engine.dispatch import Dispatcher
@@ -47,7 +49,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @given(st.text(st.characters(codec="utf-8"), max_size=50), URLS)
 def test_a_link_counts_23_characters_however_long(text: str, url: str) -> None:
-    assert mastodon_length(f"{text} {url}") == mastodon_length(text + " ") + 23
+    assert mastodon_length(f"x{text} {url}") == mastodon_length(f"x{text} ") + 23
 
 
 @pytest.mark.parametrize(
@@ -62,6 +64,41 @@ def test_a_link_counts_23_characters_however_long(text: str, url: str) -> None:
     ],
 )
 def test_mastodon_counts_what_readers_see(text: str, length: int) -> None:
+    assert mastodon_length(text) == length
+
+
+# Mastodon's own cases (spec/validators/status_length_validator_spec.rb) and the server's rules
+# for links (config/initializers/twitter_regex.rb) and mentions (Account::MENTION_RE and
+# app/lib/extractor.rb): (text, its length as the server counts it).
+SERVER_CASES = {
+    "a URL counts 23 flat": ("a" * 476 + " http://" + "b" * 30 + ".com/example", 500),
+    "a URL glued to a word is no link": ("a" * 476 + "http://" + "b" * 30 + ".com/example", 525),
+    "an overly long URL is no link": ("http://example.com/valid?" + "#foo?" * 1000, 5025),
+    "a remote mention counts its front part": ("a" * 475 + " @alice@" + "b" * 30 + ".com", 482),
+    "a mention of an overly long domain counts whole": ("@alice@" + "b" * 500 + ".com", 511),
+    "multi-byte emoji count one each": ("✨" * 500, 500),
+    "ZWJ sequences count one each": ("🏳️‍⚧️" * 500, 500),
+    "a mention with a dot in the name": ("Hallo @first.last@example.com!", 18),
+    "a mention with a hyphen in the name": ("Hallo @a-b@example.com", 10),
+    "a mention at a Unicode domain": ("Hi @alice@bücher.de", 9),
+    "no mention right after a letter": ("mail@alice@example.com", 22),
+    "no mention right after an accented letter": ("é@alice@example.com", 19),
+    "no mention right after =": ("a=@alice@example.com", 20),
+    "no mention cut before an accented letter": ("@noël@example.com", 17),
+    "a path with letters beyond ASCII is all link": ("siehe https://example.com/straße.", 30),
+    "a path in Japanese is all link": ("https://example.com/東京 ok", 26),
+    "a query in Japanese is all link": ("https://example.com/?q=東京", 23),
+    "a gemini link counts 23": ("siehe gemini://example.com/x", 29),
+    "a link ending in parentheses keeps them": ("https://de.wikipedia.org/wiki/A_(B) ok", 26),
+    "a mention inside a link is the link's": ("https://x.com/@alice@y.com", 23),
+    "a link right after an emoji": ("Mehr👉https://example.com/artikel", 28),
+    "a text of spaces counts nothing": ("   ", 0),
+}
+
+
+@pytest.mark.parametrize("case", SERVER_CASES)
+def test_mastodon_counts_as_its_server_does(case: str) -> None:
+    text, length = SERVER_CASES[case]
     assert mastodon_length(text) == length
 
 
@@ -268,3 +305,24 @@ def test_run_and_channels_check_learn_the_instances_limits(
     engine = open_engine(f"sqlite:///{tmp_path}/p.db")
     assert stored(engine)["toots"]["max_characters"] == 420
     engine.dispose()
+
+
+def test_the_first_channels_check_of_a_new_installation_keeps_the_instances_limit(
+    tmp_path, token
+) -> None:
+    api = MastodonStandIn(max_characters=400)
+    try:
+        config = tmp_path / "publisher.toml"
+        config.write_text(
+            f'database_url = "sqlite:///{tmp_path}/p.db"\n'
+            f'[channels.toots]\ntype = "mastodon"\ninstance = "{api.url}"\nimage = false\n'
+        )
+        secret = {"MASTODON_ACCESS_TOKEN": MASTODON_TOKEN}
+        checked = run_cli("--config", str(config), "channels", "check", env=secret)
+        assert "the instance allows 400 characters a status" in checked.stdout
+        composed = run_cli(
+            "--config", str(config), "compose", "-", "--json", stdin=LONG.model_dump_json()
+        )
+        assert 380 < json.loads(composed.stdout)["teasers"]["mastodon"]["length"] <= 400
+    finally:
+        api.close()

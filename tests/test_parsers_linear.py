@@ -14,6 +14,8 @@ from datetime import date
 import pytest
 
 from publisher.bot.talk import parts
+from publisher.channels.mastodon_length import mastodon_length
+from publisher.channels.x_length import weighted_length
 from publisher.config import ChannelSettings, Settings
 from publisher.engine.history import read_history
 from publisher.engine.subscribers import numbers_in
@@ -77,6 +79,17 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "the bot's time digits": (lambda t: read(t, date(2026, 12, 7)), lambda n: "1:" * (n // 2)),
     "subscriber numbers": (lambda t: list(numbers_in(t.splitlines())), lambda n: "+49 1" * n),
     "the bot's message parts": (parts, lambda n: "<b>a</b> &amp; <i>b</i> <u>" * (n // 25)),
+    "X's count, a word of hyphens": (weighted_length, lambda n: "x.de " + "-a" * (n // 2)),
+    "X's count, long labels": (
+        weighted_length,
+        lambda n: (("ä" * 62 + ".") * 39 + " ") * (n // 2500),
+    ),
+    "Mastodon's count, a word of hyphens": (
+        mastodon_length,
+        lambda n: "https://x.de " + "-a" * (n // 2),
+    ),
+    "Mastodon's count, links in a row": (mastodon_length, lambda n: "ähttps://x" * (n // 10)),
+    "Mastodon's count, dotted mentions": (mastodon_length, lambda n: "@a." * (n // 3)),
 }
 
 

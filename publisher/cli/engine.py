@@ -223,8 +223,7 @@ def check_command(
     """Verify each channel's credentials with a harmless call and say plainly what is wrong.
     Exits 1 when a channel cannot post (warnings, such as a token expiring soon, exit 0)."""
     from publisher.engine.checks import check_channels
-    from publisher.engine.facts import learn
-    from publisher.engine.store import missing_sqlite_file
+    from publisher.engine.facts import ask, keep
 
     settings = env(ctx).settings
     unknown = sorted(set(names or []) - set(settings.channels))
@@ -233,9 +232,11 @@ def check_command(
             f"unknown channel {unknown[0]!r} (configured: {', '.join(settings.channels)})"
         )
     results = check_channels(settings, names or list(settings.channels))
-    if not missing_sqlite_file(settings.database_url):
-        # What the check found out about the platforms' rules is kept for composing.
-        learn(env(ctx).engine, settings, names or list(settings.channels))
+    # What the check found out about the platforms' rules is kept for composing, in a new
+    # installation's database too (created for it, as `run` would).
+    learned = ask(settings, names or list(settings.channels))
+    if learned:
+        keep(env(ctx).engine, learned)
     if as_json:
         print_json(
             [

@@ -31,12 +31,9 @@ def with_learned(settings: Settings, engine: Engine) -> Settings:
     return settings.model_copy(update={"learned": stored(engine)})
 
 
-def learn(
-    engine: Engine, settings: Settings, names: Iterable[str] | None = None
-) -> dict[str, dict[str, Any]]:
-    """Ask each of the channels `names` (default: all, dry runs left out) what its platform
-    says about its rules, and store what they learned; a channel that cannot ask now is logged
-    and keeps what it learned before. Returns what was learned, by channel."""
+def ask(settings: Settings, names: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """What each of the channels `names` (default: all, dry runs left out) learns from its
+    platform about its rules now; a channel that cannot ask now is logged and left out."""
     learned: dict[str, dict[str, Any]] = {}
     for name in names if names is not None else settings.channels:
         if name not in settings.channels or settings.channels[name].dry_run:
@@ -51,8 +48,16 @@ def learn(
             channel.close()
         if facts:
             learned[name] = facts
-    if learned:
-        _store(engine, learned)
+    return learned
+
+
+def learn(
+    engine: Engine, settings: Settings, names: Iterable[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Ask the channels `names` (as `ask`) and keep what they learned; a channel that cannot
+    ask now keeps what it learned before. Returns what was learned, by channel."""
+    learned = ask(settings, names)
+    keep(engine, learned)
     return learned
 
 
@@ -63,7 +68,10 @@ def relearn(engine: Engine, settings: Settings, name: str) -> Settings:
     return with_learned(settings, engine)
 
 
-def _store(engine: Engine, learned: dict[str, dict[str, Any]]) -> None:
+def keep(engine: Engine, learned: dict[str, dict[str, Any]]) -> None:
+    """Store what the channels learned, replacing what each learned before."""
+    if not learned:
+        return
     now = utcnow()
     with engine.begin() as connection:
         for name, facts in learned.items():
