@@ -18,7 +18,8 @@ from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine import queue
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
-from publisher.web.app import ServerThread, create_app
+from publisher.web.app import create_app
+from publisher.web.serving import ServerThread
 from publisher.web.users import add_user
 
 PASSWORD = "correct horse battery"

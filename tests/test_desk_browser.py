@@ -25,7 +25,8 @@ from publisher.engine.dispatch import Dispatcher
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
 from publisher.engine.store import open_engine
-from publisher.web.app import ServerThread, create_app
+from publisher.web.app import create_app
+from publisher.web.serving import ServerThread
 from publisher.web.users import add_user
 from tests.browser_helpers import (
     BROWSER_PASSWORD,

@@ -200,6 +200,7 @@ DESK: dict[str, str] = {
     "article_kept": "Dieser Artikel ist so gespeichert, wie das CMS ihn geschickt hat: Was Sie mitgebracht haben, ersetzt ihn nicht; gezeigt und gepostet wird die Fassung des CMS.",
     "article_other": "Unter dieser Adresse ist schon ein anderer Artikel gespeichert: Er bleibt, wie er ist, und wird gezeigt. Was Sie mitgebracht haben, ersetzt ihn nicht; bitte Adresse und Datei prüfen.",
     "body_too_large": "Dieses Formular hat mehr als {limit} Bytes geschickt, mehr als der Desk annimmt: Es wurde nichts gelesen oder geändert.",
+    "body_too_slow": "Dieses Formular kam ins Stocken oder zu langsam an, der Desk hat nicht länger gewartet: Es wurde nichts gelesen oder geändert. Bitte schicken Sie es noch einmal.",
     "no_such_page": "Diese Seite gibt es nicht. Zurück zur Warteschlange, oder auf der Startseite neu anfangen.",
     "undo": "Rückgängig",
     "restore": "Wiederherstellen",

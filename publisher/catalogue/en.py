@@ -199,6 +199,7 @@ DESK: dict[str, str] = {
     "article_kept": "This article is stored as the CMS sent it: what you brought does not replace it, and the CMS's version is shown and posted.",
     "article_other": "Another article is already stored under this address: it stays as it is and is shown. What you brought does not replace it; please check the address and the file.",
     "body_too_large": "This form sent more than {limit} bytes, more than the desk takes: nothing was read or changed.",
+    "body_too_slow": "This form paused or came too slowly, so the desk stopped waiting: nothing was read or changed. Please send it again.",
     "no_such_page": "There is no such page. Go back to the queue, or start from the intake page.",
     "undo": "Undo",
     "restore": "Restore",

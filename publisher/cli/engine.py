@@ -135,7 +135,8 @@ def run_command(
     daemon = Daemon(engine, settings, dispatcher)
     server = None
     if settings.serve.enabled:
-        from publisher.web.app import ServerThread, create_app
+        from publisher.web.app import create_app
+        from publisher.web.serving import ServerThread
 
         # In the same process a release wakes the dispatcher directly, with no polling.
         web = create_app(engine, settings, on_queued=daemon.wake)

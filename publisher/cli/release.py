@@ -47,7 +47,8 @@ def serve_command(
     """Serve the HTTP side: the CMS webhook, the share widget and the web desk."""
     import uvicorn
 
-    from publisher.web.app import create_app, uvicorn_config
+    from publisher.web.app import create_app
+    from publisher.web.serving import uvicorn_config
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     settings = env(ctx).settings

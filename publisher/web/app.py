@@ -8,13 +8,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Connection, Engine, text
@@ -28,7 +25,8 @@ from publisher.engine.queue import UnknownArticle
 from publisher.engine.release import public_article, release
 from publisher.engine.store import StoreError
 from publisher.web.bodies import BodyLimits, Refused, TextOnly, json_body, read_limited
-from publisher.web.desk import body_limit, mount_desk, too_large
+from publisher.web.desk import mount_desk
+from publisher.web.door import NewsroomDoor
 from publisher.web.proxies import Forwarded, SecureCookies
 from publisher.web.redirect import mount_redirect
 from publisher.web.signing import (
@@ -106,6 +104,9 @@ def create_app(
     async def _unknown(request: Request, exc: UnknownArticle) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=404, headers=NOT_CACHED)
 
+    # Inside the desk's sessions (added by mount_desk, after it): the door asks whether a
+    # request's session is open before it reads the request's body.
+    app.add_middleware(BodyLimits, door=NewsroomDoor(settings))
     mount_desk(app, engine, settings)
 
     @app.get("/healthz")
@@ -172,20 +173,9 @@ def create_app(
 
     mount_whatsapp(app, engine, settings)
 
-    def limit(path: str) -> int:
-        return serve.max_body if path.startswith("/hooks/") else body_limit(settings, path)
-
-    def refuse(path: str, limit: int) -> Response:
-        if path.startswith(("/hooks/", "/api/", "/widget")):
-            message = f"the body is larger than {limit:,} bytes"
-            logger.warning("request to %s refused (413): %s", path, message)
-            return JSONResponse({"error": message}, status_code=413)
-        return too_large(settings, limit)
-
     if settings.desk.secure_cookies == "auto":
         app.add_middleware(SecureCookies)
     app.add_middleware(Forwarded, trusted=serve.trusted_proxies)
-    app.add_middleware(BodyLimits, limit=limit, refuse=refuse)
     app.add_middleware(TextOnly)
     return app
 
@@ -201,38 +191,3 @@ def _cached(request: Request, html: str, settings: Settings) -> Response:
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return HTMLResponse(html, headers=headers)
-
-
-def uvicorn_config(app: FastAPI, **options: Any) -> uvicorn.Config:
-    """How uvicorn serves the app: quietly, and believing no forwarded header itself (the
-    app's `Forwarded` middleware believes the trusted proxies' alone)."""
-    return uvicorn.Config(
-        app, log_level="warning", access_log=False, proxy_headers=False, **options
-    )
-
-
-class ServerThread:
-    """Runs the app with uvicorn in a thread of a process that has other work (`publisher run`)."""
-
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        config = uvicorn_config(app, host=host, port=port)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
-
-    def start(self, timeout: float = 10.0) -> None:
-        """Start serving; returns once the socket listens."""
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the HTTP server did not start (is the port taken?)")
-            time.sleep(0.01)
-
-    @property
-    def port(self) -> int:
-        """The port it listens on (the one the system chose when asked for port 0)."""
-        return int(self.server.servers[0].sockets[0].getsockname()[1])
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)

@@ -4,8 +4,9 @@ refusal (status and message) that the app answers as `{"error": ...}`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from typing import Protocol
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -86,43 +87,98 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-Limit = Callable[[str], int]
-Refusal = Callable[[str, int], Response]
+class Door(Protocol):
+    """What a request to a path may send, decided before its body is read."""
+
+    def limit(self, path: str) -> int:
+        """The bytes a request to `path` may send."""
+
+    def refuse(self, path: str, limit: int) -> Response:
+        """The answer to a request that sends more than `limit`."""
+
+    async def vouch(self, scope: Scope) -> Response | None:
+        """None when someone the app knows vouches for the request (a signed-in editor's
+        session, a signature's headers), else the answer it gets unread."""
+
+    def slow(self, path: str) -> Response:
+        """The answer to a body that pauses or trickles."""
+
+
+# What a request that nobody vouches for may send (a sign-in, a signed-out page's form); a larger
+# body is answered unread, so a stranger cannot make the server hold megabytes.
+UNVOUCHED_BODY = 64_000
+# A body must keep coming: no pause longer than BODY_PAUSE seconds, and all of it within
+# BODY_GRACE seconds and one more for every BODY_RATE bytes it may have.
+BODY_PAUSE = 10.0
+BODY_GRACE = 10.0
+BODY_RATE = 32_000
+# An answer given before the body was read ends the connection: what is still on its way is
+# not read.
+CLOSE = {"Connection": "close"}
 
 
 class BodyLimits:
     """ASGI middleware: a request's body is read, up to the limit its path allows, before the
     app sees it; a larger one is answered 413 unread (no form parsed, no file spooled to disk),
-    whatever its Content-Length says. `limit(path)` gives the bytes a path takes, `refuse(path,
-    limit)` the answer to one that sends more."""
+    whatever its Content-Length says. A request allowed more than `UNVOUCHED_BODY` must first
+    be vouched for, and a body that pauses or trickles is answered 408, as the `Door` says."""
 
-    def __init__(self, app: ASGIApp, limit: Limit, refuse: Refusal) -> None:
+    def __init__(self, app: ASGIApp, door: Door) -> None:
         self.app = app
-        self.limit = limit
-        self.refuse = refuse
+        self.door = door
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
-        limit = self.limit(path)
-        declared = Headers(scope=scope).get("content-length", "")
-        if (whole_number(declared) or 0) > limit:
-            await self.refuse(path, limit)(scope, receive, send)
-            return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        door, path = self.door, scope["path"]
+        limit = door.limit(path)
+        declared = whole_number(Headers(scope=scope).get("content-length", "")) or 0
+        unvouched = await door.vouch(scope) if limit > UNVOUCHED_BODY else None
+        if unvouched is not None:
+            limit = UNVOUCHED_BODY
+        answer = _closing(unvouched or door.refuse(path, limit)) if declared > limit else None
+        if answer is None:
+            body = await _read(receive, limit, declared)
+            if body is None:
                 return
-            body += message.get("body", b"")
-            if len(body) > limit:
-                await self.refuse(path, limit)(scope, receive, send)
+            if isinstance(body, _Slow):
+                answer = _closing(door.slow(path))
+            elif len(body) > limit:
+                answer = _closing(unvouched or door.refuse(path, limit))
+            else:
+                await self.app(scope, _replay(body, receive), send)
                 return
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, _replay(bytes(body), receive), send)
+        await answer(scope, receive, send)
+
+
+class _Slow:
+    """A body that paused too long or came too slowly."""
+
+
+async def _read(receive: Receive, limit: int, declared: int) -> bytes | _Slow | None:
+    """The body, up to one byte more than `limit`; `_Slow` when it does not keep coming, None
+    when the client went away."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BODY_GRACE + (declared or limit) / BODY_RATE
+    body = bytearray()
+    while True:
+        wait = min(BODY_PAUSE, deadline - loop.time())
+        try:
+            async with asyncio.timeout(max(wait, 0)):
+                message = await receive()
+        except TimeoutError:
+            return _Slow()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        if len(body) > limit or not message.get("more_body", False):
+            return bytes(body)
+
+
+def _closing(answer: Response) -> Response:
+    answer.headers.update(CLOSE)
+    return answer
 
 
 class TextOnly:

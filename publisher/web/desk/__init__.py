@@ -63,18 +63,24 @@ def body_limit(settings: Settings, path: str) -> int:
     return FORM_BODY
 
 
-def too_large(settings: Settings, limit: int) -> Response:
-    """The page a browser gets for a form larger than the desk takes."""
+def message_page(settings: Settings, key: str, status: int, **values: str) -> Response:
+    """A page saying one thing (message `key` of the catalogue), for an answer the app gives
+    before it reads the request."""
     language = settings.desk.language or settings.language
     t = translator(language, "desk")
-    message = t("body_too_large", limit=number(limit, language))
     page = (
         f'<!doctype html><html lang="{language}"><meta charset="utf-8"><title>publisher</title>'
         '<link rel="stylesheet" href="/static/desk.css"><main id="main">'
-        f'<p class="message" role="alert">{message}</p><p><a href="/">{t("nav_desk")}</a></p>'
-        "</main></html>"
+        f'<p class="message" role="alert">{t(key, **values)}</p>'
+        f'<p><a href="/">{t("nav_desk")}</a></p></main></html>'
     )
-    return HTMLResponse(page, status_code=413, headers=DESK_HEADERS)
+    return HTMLResponse(page, status_code=status, headers=DESK_HEADERS)
+
+
+def too_large(settings: Settings, limit: int) -> Response:
+    """The page a browser gets for a form larger than the desk takes."""
+    language = settings.desk.language or settings.language
+    return message_page(settings, "body_too_large", 413, limit=number(limit, language))
 
 
 def _cached(files: ASGIApp) -> ASGIApp:

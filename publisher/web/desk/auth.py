@@ -12,7 +12,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.types import Scope
 
 from publisher.config import Settings
 from publisher.web.bodies import text_fields
@@ -97,6 +100,24 @@ def first_use(request: Request, once: str) -> bool:
         return False
     request.session["used_forms"] = [*used, once][-REMEMBERED_FORMS:]
     return True
+
+
+async def vouched(scope: Scope) -> bool:
+    """Whether a request comes from a user of the desk (as `current_user` finds), asked before
+    its body is read; when the database cannot tell, the route's own lookup answers."""
+    request = Request(scope)
+    state = request.app.state
+
+    def is_user() -> bool:
+        try:
+            current_user(request, state.engine, state.settings)
+        except (SignedOut, Forbidden):
+            return False
+        except SQLAlchemyError:
+            return True
+        return True
+
+    return await run_in_threadpool(is_user)
 
 
 # --- as the routes declare them --------------------------------------------------------------
