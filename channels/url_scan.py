@@ -4,12 +4,15 @@ and protocol rules, a Mastodon server), in time linear in the text.
 twitter-text's pattern lets a domain's label run as long as the text; tried at every place a link
 could start, a long word of letters and hyphens ("-a-a-a…") took time growing with its square
 (40,000 characters: 40 s). No label of a link is longer than 63 characters (a longer one fails
-the IDNA check that twitter-text makes afterwards), so here a label is read up to 63 and a word
-of dozens of dots as no link; everything else is the library's own pattern and its check."""
+the IDNA check that twitter-text makes afterwards), so here a label is read up to 63, a word of
+dozens of dots is no link, and inside a word only the try that can match is made (`_matches`);
+everything else is the library's own pattern and its check, and tests/test_url_scan.py holds
+the two to the same answers."""
 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -39,6 +42,12 @@ _DOMAIN = (
     rf"(?:{_SUBDOMAIN}*{_DOMAIN_NAME}"
     rf"(?:{valid_gtld.pattern}|{valid_cctld.pattern}|{valid_punycode.pattern}))"
 )
+# A word: a run of the letters a domain's labels are made of.
+_WORD = re.compile(f"{_DVC}+")
+# Characters after which twitter-text starts no link: of a domain's letters, A-Z, digits and
+# the full-width @ and #; of the others, @, $, # and the characters no text should hold.
+_NO_LINK_AFTER_LETTER = frozenset(string.ascii_letters + string.digits + "\uff20\uff03")
+_NO_LINK_AFTER = frozenset("@$#\ufffe\ufeff\uffff")
 # A run of dotted labels ("a.a.a.…") is still tried label by label from each dot; no address
 # has this many dots (a host has at most 127 labels, and real paths a handful).
 _DOTTY = re.compile(r"(?<!\S)[^\s.]*(?:\.[^\s.]*){40,}")
@@ -111,13 +120,28 @@ class Scanner:
         return found
 
     def _matches(self, text: str) -> Iterator[re.Match[str]]:
-        """What twitter-text's scan matches. It tries a link at every place; one starting inside
-        a word is tried only right where the last match ended, as elsewhere inside a word the
-        try at the word's start has already failed or matched (trying there again is what took
-        time growing with the square of the word)."""
-        position = 0
+        """What twitter-text's scan matches. It tries a link after every character but a letter
+        A-Z, a digit, `@`, `$` or `#`; inside a word (a run of a domain's letters) only the first
+        such try can match, as a later one sees the same word from further in (trying them all
+        is what took time growing with the square of the word). So the pattern itself starts no
+        link inside a word, and here the first try of each word is made: after a `@`, `$` or
+        `#` (`_inside_words`) and where the last match ended (`_inside_word`)."""
+        inside = _inside_words(text)
+        position, next_inside = 0, 0
         while True:
-            match = self._anywhere.match(text, position) or self._pattern.search(text, position)
+            match = self._pattern.search(text, position)
+            # The library's own try where the pattern matched may match otherwise (taking the
+            # letter before a word's start, not the text's start, as the one before the link).
+            before = match.start() if match else len(text)
+            tries = [position, before, *_inside_word(text, position)]
+            while next_inside < len(inside) and inside[next_inside] < before:
+                tries.append(inside[next_inside])
+                next_inside += 1
+            for start in sorted(t for t in tries if position <= t <= before):
+                tried = self._anywhere.match(text, start)
+                if tried:
+                    match = tried
+                    break
             if match is None:
                 return
             yield match
@@ -132,6 +156,28 @@ class Scanner:
         if self.rules.protocol_counts:
             return len(protocol or "https://") + len(url) + grown <= LONGEST_URL
         return len(url) + max(grown, 0) + (0 if protocol else len("https://")) <= LONGEST_URL
+
+
+def _inside_words(text: str) -> list[int]:
+    """Where the first link inside each word after a `@`, `$` or `#` could start (the place of
+    the letter before it), in order."""
+    tries = []
+    for word in _WORD.finditer(text):
+        start, end = word.span()
+        if start > 0 and text[start - 1] in _NO_LINK_AFTER:
+            tries += _inside_word(text, start, end)
+    return tries
+
+
+def _inside_word(text: str, start: int, end: int | None = None) -> list[int]:
+    """The place of the first letter of the word at `start` after which a link may start."""
+    if end is None:
+        word = _WORD.match(text, start)
+        end = word.end() if word else start
+    for place in range(start, end - 1):
+        if text[place] not in _NO_LINK_AFTER_LETTER:
+            return [place]
+    return []
 
 
 def _ascii_domains(domain: str, start: int, path_end: int | None) -> list[tuple[int, int]]:

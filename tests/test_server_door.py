@@ -56,6 +56,14 @@ def test_an_upload_of_megabytes_without_a_session_is_answered_before_it_is_sent(
     assert answer.startswith(b"HTTP/1.1 303") and b"location: /signin" in answer.lower()
 
 
+def test_a_signed_out_browser_sending_megabytes_is_led_to_the_sign_in_page_not_reset(
+    door,
+) -> None:
+    base = f"http://{door[0]}:{door[1]}"
+    page = requests.post(f"{base}/intake", files={"file": ("d.txt", b"x" * MEGABYTES)}, timeout=30)
+    assert page.url == f"{base}/signin" and 'name="password"' in page.text
+
+
 def test_a_body_without_a_length_and_without_a_session_is_read_no_further_than_a_form(
     door,
 ) -> None:
