@@ -46,7 +46,7 @@ from publisher.channels.base import (
     Result,
     Teaser,
 )
-from publisher.channels.http import HttpSession
+from publisher.channels.http import HttpSession, by_status
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import graphemes, share_query
 
@@ -378,12 +378,10 @@ def classify(name: str, status: int, answer: dict[str, Any], headers: Any) -> Ch
     """The engine's reading of an XRPC error answer."""
     error = str(answer.get("error") or f"HTTP {status}")
     message = redact(f"{name}: {answer.get('message') or error} ({error})")
-    if status == 429:
-        reset = headers.get("ratelimit-reset")
-        wait = max(1.0, float(reset) - time.time()) if reset and reset.isdigit() else 300.0
-        return ChannelError("rate_limited", message, retry_after=wait, code=error)
-    if status == 401 or error in ("ExpiredToken", "InvalidToken", "AuthenticationRequired"):
+    if error in ("ExpiredToken", "InvalidToken", "AuthenticationRequired"):
         return ChannelError("auth", message, code=error, fix="credentials")
-    if status >= 500:
-        return ChannelError("transient", message, code=error)
-    return ChannelError("permanent", message, code=error)
+    reset = headers.get("ratelimit-reset")
+    wait = max(1.0, float(reset) - time.time()) if reset and reset.isdigit() else 300.0
+    # A post's record key is fixed before the first call and looked for before another:
+    # trying again is safe.
+    return by_status(status, message, code=error, wait=wait, retry_safe=True)

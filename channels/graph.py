@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from publisher.channels.base import ChannelError, Finding, TokenOptions
-from publisher.channels.http import HttpSession, network_error_async, retry_after
+from publisher.channels.http import HttpSession, by_status, network_error_async, retry_after
 from publisher.channels.secrets import redact
 
 if TYPE_CHECKING:
@@ -171,15 +171,8 @@ def classify(name: str, status: int, answer: Any, headers: Mapping[str, str]) ->
 
 
 def _by_status(name: str, status: int, headers: Mapping[str, str]) -> ChannelError:
-    message = f"{name}: HTTP {status} without a Graph API error"
-    if status == 429:
-        wait = retry_after(headers.get("Retry-After"), DEFAULT_RATE_WAIT)
-        return ChannelError("rate_limited", message, retry_after=wait, code=str(status))
-    if status in (401, 403):
-        return ChannelError("auth", message, code=str(status))
-    if status >= 500 or status == 408:
-        return ChannelError("transient", message, code=str(status))
-    return ChannelError("permanent", message, code=str(status))
+    wait = retry_after(headers.get("Retry-After"), DEFAULT_RATE_WAIT)
+    return by_status(status, f"{name}: HTTP {status} without a Graph API error", wait=wait)
 
 
 def usage_wait(headers: Mapping[str, str]) -> float:

@@ -1,6 +1,7 @@
-"""What the requests-based channels share: a session made at the first call, and reading network
-failures and Retry-After headers the way the engine needs them (never sent, maybe sent, or when
-to try again)."""
+"""What the requests-based channels share: a session made at the first call, and reading HTTP
+answers, network failures and Retry-After headers the way the engine needs them (never sent,
+maybe sent, refused for good, or when to try again). A platform's own error bodies and codes are
+read in its module, which hands every status it has no word of its own for to `by_status`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,41 @@ from publisher.channels.base import ChannelError
 if TYPE_CHECKING:
     import aiohttp
     import requests
+
+
+# How long to wait after a 429 that says nothing of when to come back.
+RATE_LIMIT_WAIT = 60.0
+# A gateway's answers: the platform behind it may have taken the call and its answer been lost.
+GATEWAY_LOST = frozenset({502, 504})
+
+
+def by_status(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    wait: float = RATE_LIMIT_WAIT,
+    retry_safe: bool = False,
+) -> ChannelError:
+    """The one reading of an HTTP status that all channels share. 401: the platform refuses
+    the credential (an editor renews it); 403: a permission is missing (an editor grants it);
+    429: a rate limit (try again after `wait` seconds); 502 and 504: a gateway lost the answer,
+    so the post may be up: uncertain, unless trying again is safe for this platform
+    (`retry_safe`: an idempotency key, or a look for the post before trying again); 408 and
+    other 5xx: not taken, try again later; any other: refused for good. `code` names the
+    platform's own error where it has one (default: the status)."""
+    code = code or str(status)
+    if status == 401:
+        return ChannelError("auth", message, code=code, fix="credentials")
+    if status == 403:
+        return ChannelError("auth", message, code=code, fix="permissions")
+    if status == 429:
+        return ChannelError("rate_limited", message, retry_after=wait, code=code)
+    if status in GATEWAY_LOST and not retry_safe:
+        return ChannelError("uncertain", f"{message}: the answer was lost on the way", code=code)
+    if status == 408 or status >= 500:
+        return ChannelError("transient", message, code=code)
+    return ChannelError("permanent", message, code=code)
 
 
 def network_error(name: str, exc: requests.RequestException) -> ChannelError:

@@ -52,7 +52,7 @@ from publisher.channels.base import (
     Teaser,
     TokenOptions,
 )
-from publisher.channels.http import HttpSession, retry_after
+from publisher.channels.http import HttpSession, by_status, retry_after
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import same_text, share_query, utf16_length
 
@@ -276,15 +276,7 @@ def classify(name: str, response: Any) -> ChannelError:
         body = {}
     detail = str(body.get("message") or f"HTTP {status}") if isinstance(body, dict) else ""
     message = redact(f"{name}: {detail} (HTTP {status})")
-    if status == 401:
-        return ChannelError("auth", message, code="401", fix="credentials")
-    if status == 403:
-        return ChannelError("auth", message, code="403", fix="permissions")
     if status == 426:
         return ChannelError("auth", message + ": set a newer version", code="426", fix="settings")
-    if status == 429:
-        wait = retry_after(response.headers.get("Retry-After"), 3600.0)
-        return ChannelError("rate_limited", message, retry_after=wait, code="429")
-    if status >= 500:
-        return ChannelError("transient", message, code=str(status))
-    return ChannelError("permanent", message, code=str(status))
+    wait = retry_after(response.headers.get("Retry-After"), 3600.0)
+    return by_status(status, message, wait=wait)

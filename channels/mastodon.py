@@ -49,7 +49,7 @@ from publisher.channels.base import (
     Teaser,
     TokenOptions,
 )
-from publisher.channels.http import HttpSession
+from publisher.channels.http import RATE_LIMIT_WAIT, HttpSession, by_status
 from publisher.channels.mastodon_length import mastodon_length
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import share_query
@@ -272,17 +272,11 @@ def classify(name: str, response: Any) -> ChannelError:
     except ValueError:
         detail = f"HTTP {status}"
     message = redact(f"{name}: {detail} (HTTP {status})")
-    if status == 401:
-        return ChannelError("auth", message, code="401", fix="credentials")
-    if status == 403:
-        return ChannelError("auth", message, code="403", fix="permissions")
-    if status == 429:
-        return ChannelError("rate_limited", message, retry_after=_reset_in(response), code="429")
-    if status >= 500:
-        return ChannelError("transient", message, code=str(status))
     if status == 422 and "character limit" in detail.lower():
         return ChannelError("permanent", message, code=TEXT_TOO_LONG)
-    return ChannelError("permanent", message, code=str(status))
+    wait = _reset_in(response) if status == 429 else RATE_LIMIT_WAIT
+    # The Idempotency-Key makes a repeated status the one already made: trying again is safe.
+    return by_status(status, message, wait=wait, retry_safe=True)
 
 
 def _reset_in(response: Any) -> float:

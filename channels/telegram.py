@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import warnings
 from collections.abc import Coroutine, Mapping
-from datetime import timedelta
 from html import escape, unescape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -39,14 +37,14 @@ from publisher.channels.base import (
     Teaser,
     TokenOptions,
 )
-from publisher.channels.secrets import redact, secret
+from publisher.channels.secrets import secret
+from publisher.channels.telegram_errors import classify, status_request
 from publisher.channels.telegram_markup import to_html, to_markup
 from publisher.channels.telegram_reactions import nothing_heard, reaction_counts
 from publisher.channels.text import share_query, utf16_length
 
 if TYPE_CHECKING:
     from telegram import Bot, Message
-    from telegram.error import TelegramError
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 TELEGRAM_API_BASE = "https://api.telegram.org"
@@ -292,7 +290,6 @@ class Telegram(Channel):
         """Run `make(bot)` on the channel's loop, the bot set up on first use."""
         from telegram import Bot
         from telegram.error import TelegramError
-        from telegram.request import HTTPXRequest
 
         with self._lock:
             if self._runner is None:
@@ -304,7 +301,7 @@ class Telegram(Channel):
                     token,
                     base_url=f"{self.api_base}/bot",
                     base_file_url=f"{self.api_base}/file/bot",
-                    request=HTTPXRequest(
+                    request=status_request()(
                         connection_pool_size=8,
                         connect_timeout=min(timeout, 5.0),
                         read_timeout=timeout,
@@ -379,61 +376,3 @@ class Telegram(Channel):
 
 def _receipt(sent: Message) -> Receipt:
     return Receipt(remote_id=str(sent.message_id), permalink=sent.link)
-
-
-_PHOTO_PROBLEMS = ("wrong file identifier", "failed to get http url content", "wrong type of")
-
-
-def classify(name: str, exc: TelegramError) -> ChannelError:
-    """The engine's reading of a python-telegram-bot error (messages never hold the token)."""
-    import httpx
-    from telegram.error import (
-        BadRequest,
-        ChatMigrated,
-        Forbidden,
-        InvalidToken,
-        NetworkError,
-        RetryAfter,
-        TimedOut,
-    )
-
-    text = redact(str(exc.message))
-    if isinstance(exc, RetryAfter):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wait = exc.retry_after
-        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-        return ChannelError("rate_limited", f"{name}: {text}", retry_after=seconds, code="429")
-    if isinstance(exc, InvalidToken):
-        return ChannelError("auth", f"{name}: the bot token was refused", code="401")
-    if isinstance(exc, Forbidden):
-        return ChannelError(
-            "auth", f"{name}: the bot may not post there: {text}", code="403", fix="permissions"
-        )
-    if isinstance(exc, ChatMigrated):
-        return ChannelError(
-            "permanent",
-            f"{name}: the group became a supergroup; set chat_id = {exc.new_chat_id}",
-            code="400",
-        )
-    if isinstance(exc, BadRequest):
-        lowered = text.lower()
-        if "chat not found" in lowered:
-            return ChannelError(
-                "auth", f"{name}: {text}; check chat_id", code="400", fix="settings"
-            )
-        if any(problem in lowered for problem in _PHOTO_PROBLEMS):
-            return ChannelError("permanent", f"{name}: {text}", code="photo")
-        return ChannelError("permanent", f"{name}: {text}", code="400")
-    cause = exc.__cause__
-    if isinstance(exc, TimedOut):
-        if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout):
-            return ChannelError("transient", f"{name}: connection timed out", never_sent=True)
-        return ChannelError("uncertain", f"{name}: no answer in time after sending")
-    if isinstance(exc, NetworkError):
-        if isinstance(cause, httpx.ConnectError):
-            return ChannelError("transient", f"{name}: cannot connect", never_sent=True)
-        if isinstance(cause, httpx.HTTPError):
-            return ChannelError("uncertain", f"{name}: connection lost while sending")
-        return ChannelError("transient", f"{name}: {text}")
-    return ChannelError("permanent", f"{name}: {text}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from publisher.channels.base import Channel, ChannelError, Outgoing, Receipt, TokenOptions
-from publisher.channels.http import HttpSession, retry_after
+from publisher.channels.http import RATE_LIMIT_WAIT, HttpSession, by_status, retry_after
 from publisher.channels.secrets import secret
 
 
@@ -59,17 +59,9 @@ class Webhook(Channel):
         if 200 <= status < 300:
             answer = response.json() if "json" in response.headers.get("Content-Type", "") else {}
             return Receipt(remote_id=_text(answer.get("id")), permalink=_text(answer.get("url")))
-        reason = f"{self.name}: HTTP {status}"
-        if status == 429:
-            wait = retry_after(response.headers.get("Retry-After"), 60.0)
-            raise ChannelError("rate_limited", reason, retry_after=wait, code=str(status))
-        if status in (401, 403):
-            raise ChannelError("auth", reason, code=str(status))
-        if status == 504:
-            raise ChannelError("uncertain", f"{reason} (gateway timeout)", code=str(status))
-        if status == 408 or status >= 500:
-            raise ChannelError("transient", reason, code=str(status))
-        raise ChannelError("permanent", reason, code=str(status))
+        wait = retry_after(response.headers.get("Retry-After"), RATE_LIMIT_WAIT)
+        # A receiver may drop a repeated key, but need not: a lost answer stays unclear.
+        raise by_status(status, f"{self.name}: HTTP {status}", wait=wait)
 
     def close(self) -> None:
         self.http.close()

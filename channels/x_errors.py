@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from publisher.channels.base import ChannelError
+from publisher.channels.http import by_status
 from publisher.channels.secrets import redact
 
 if TYPE_CHECKING:
@@ -72,13 +73,9 @@ def classify(name: str, exc: tweepy.HTTPException) -> ChannelError:
         problem = str(response.json().get("type", ""))
     except ValueError:
         problem = ""
-    code = str(status)
-    if status == 429:
-        return ChannelError("rate_limited", message, retry_after=rate_wait(response.headers))
     if any(problem.endswith(p) for p in AUTH_PROBLEMS):
-        return ChannelError("auth", message, code=code, fix="permissions")
-    if status == 401:
-        return ChannelError("auth", message, code=code)
-    if status >= 500:
-        return ChannelError("transient", message, code=code)
-    return ChannelError("permanent", message, code=code)
+        return ChannelError("auth", message, code=str(status), fix="permissions")
+    if status == 403:
+        # X's 403 is mostly about the post (a duplicate, a reply not allowed): refused for good.
+        return ChannelError("permanent", message, code="403")
+    return by_status(status, message, wait=rate_wait(response.headers))

@@ -82,6 +82,12 @@ class Contract:
     # numbers (the stand-in, the post's id there, how many readers): what `publisher demo`
     # then measures. None where a post's numbers are not asked of the platform.
     audience: Callable[[Any, str, int], None] | None = None
+    # Whether trying a post again after a lost answer is safe (an idempotency key, a look for
+    # the post first): then a gateway's lost answer (502, 504) is retried, not left unclear.
+    retry_safe: bool = False
+    # What a plain HTTP status means on this platform where it differs from what it means on
+    # all (channels/http.py `by_status`): the outcome the post's delivery comes to.
+    quirks: dict[int, str] = field(default_factory=dict)
 
     def path_of(self, kind: str) -> str:
         """The call that answers with `kind`."""

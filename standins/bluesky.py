@@ -189,6 +189,7 @@ CONTRACTS = (
         {"BLUESKY_APP_PASSWORD": APP_PASSWORD},
         auth_path="createSession",
         after_lost_answer="sent",
+        retry_safe=True,
         audience=lambda pds, uri, readers: pds.react(
             uri,
             likeCount=readers,

@@ -138,6 +138,7 @@ CONTRACTS = (
         lambda api: {"instance": api.url},
         {"MASTODON_ACCESS_TOKEN": MASTODON_TOKEN},
         after_lost_answer="sent",
+        retry_safe=True,
         made=lambda api: len(api.posted()),
         audience=lambda api, status, readers: api.react(
             status,

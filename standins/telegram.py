@@ -209,7 +209,11 @@ CONTRACTS = (
         "/sendMessage",
         lambda: {
             "rate_limited": telegram_flood(600),
-            "transient": (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, {}),
+            "transient": (
+                503,
+                {"ok": False, "error_code": 503, "description": "Service Unavailable"},
+                {},
+            ),
             "permanent": (
                 400,
                 {

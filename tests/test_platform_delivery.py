@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -45,7 +46,9 @@ def deliver(
     running: dict[type[StandIn], StandIn] = {type(s): s for s in (x_api, graph_api, telegram_api)}
     started: list[StandIn] = []
 
-    def run(platform: Contract, answer: str | None = None, **options: Any) -> tuple[int, Any, Any]:
+    def run(
+        platform: Contract, answer: str | int | None = None, **options: Any
+    ) -> tuple[int, Any, Any]:
         stand_in = running.get(platform.stand_in)
         if stand_in is None:
             stand_in = running[platform.stand_in] = platform.stand_in()
@@ -62,6 +65,8 @@ def deliver(
         (post_id,) = queue.add(engine, settings, article(), channels, When(), queued_by="test")
         if answer == "lost":
             stand_in.lose_next_answer(platform.lost_path or platform.path)
+        elif isinstance(answer, int):
+            stand_in.fail_next(platform.path, answer, {"error": HTTPStatus(answer).phrase})
         elif answer:
             stand_in.fail_next(platform.path_of(answer), *platform.answers()[answer])
         dispatcher = Dispatcher(engine, settings)
@@ -286,6 +291,35 @@ def test_a_pause_for_a_wrong_chat_says_to_check_the_channels_settings(
     with engine.connect() as connection:
         pause = active_pauses(connection, utcnow())["social"]
     assert pause.cause == "settings"
+
+
+# What a plain HTTP answer to the call that makes a post comes to, the same on every platform
+# (channels/http.py `by_status`) but for a platform's declared quirks: the delivery's outcome.
+STATUSES = {403: "auth", 408: "transient", 500: "transient", 503: "transient", 502: "uncertain"}
+
+
+@pytest.mark.parametrize("status", [*STATUSES, 504])
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_one_http_answer_means_one_outcome_on_every_platform(
+    deliver, engine, platform, status
+) -> None:
+    post_id, _, _ = deliver(platform, status)
+    expected = STATUSES.get(status, "uncertain")
+    if expected == "uncertain" and platform.retry_safe:
+        expected = "transient"
+    (delivery, *_) = delivery_rows(engine, post_id)
+    assert delivery.outcome == platform.quirks.get(status, expected)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
+def test_a_refused_permission_pauses_the_channel_for_an_editor_to_grant_it(
+    deliver, engine, platform
+) -> None:
+    if 403 in platform.quirks:
+        pytest.skip(f"a plain 403 means {platform.quirks[403]} on {platform.type}")
+    deliver(platform, 403)
+    with engine.connect() as connection:
+        assert active_pauses(connection, utcnow())["social"].cause == "permissions"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)

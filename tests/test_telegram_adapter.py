@@ -107,9 +107,20 @@ def test_unparseable_html_is_permanent_with_telegrams_reason(telegram, telegram_
 
 def test_bot_api_outage_is_transient(telegram, telegram_api) -> None:
     telegram_api.fail_next(
-        "/sendMessage", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        "/sendMessage",
+        503,
+        {"ok": False, "error_code": 503, "description": "Service Unavailable"},
     )
     assert error_of(lambda: telegram.send(message())).kind == "transient"
+
+
+def test_a_bad_gateway_leaves_the_message_unclear_as_it_may_have_gone_out(
+    telegram, telegram_api
+) -> None:
+    telegram_api.fail_next(
+        "/sendMessage", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+    )
+    assert error_of(lambda: telegram.send(message())).kind == "uncertain"
 
 
 def test_unreachable_bot_api_provably_never_sent(credentials) -> None:

@@ -24,9 +24,16 @@ from publisher.config import Settings
 from publisher.engine import facts
 from publisher.engine.claimed import Claimed
 from publisher.engine.claims import Claims
-from publisher.engine.fanout import FanOut, stops_channel
+from publisher.engine.fanout import FanOut
 from publisher.engine.leases import LeaseKeeper
-from publisher.engine.lifecycle import AFTER_ERROR, Outcome, State, Then
+from publisher.engine.lifecycle import (
+    AFTER_ERROR,
+    RATE_LIMIT_FALLBACK,
+    Outcome,
+    State,
+    Then,
+    stops_channel,
+)
 from publisher.engine.pauses import pause_channel
 from publisher.engine.schema import deliveries, posts
 
@@ -338,7 +345,7 @@ class Dispatcher:
     def _wait(self, claimed: Claimed, error: ChannelError) -> float:
         """Seconds to wait after a rate limit: what the platform says, doubled (with jitter)
         while a short limit keeps being hit."""
-        base = error.retry_after or 60
+        base = error.retry_after or RATE_LIMIT_FALLBACK
         if not error.backoff:
             return base
         with self._strikes_lock:

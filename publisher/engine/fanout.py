@@ -32,6 +32,7 @@ from publisher.channels.text import masked
 from publisher.clock import utcnow
 from publisher.engine.claimed import Claimed
 from publisher.engine.fanout_rows import Answer, FanOutRows, Intent, NoLongerOurs
+from publisher.engine.lifecycle import slows_down, stops_channel
 from publisher.engine.pace import Pace
 from publisher.engine.schema import posts
 
@@ -85,17 +86,6 @@ class Round:
         return taken
 
 
-def slows_down(error: ChannelError) -> bool:
-    """Whether an error asks for a slower pace (the throughput limit), not for a stop."""
-    return error.kind == "rate_limited" and error.backoff and not error.recipient_only
-
-
-def stops_channel(error: ChannelError) -> bool:
-    """Whether an error holds every post of its channel: a refused credential or a limit of the
-    account, not one of a single recipient."""
-    return error.kind == "auth" or (error.kind == "rate_limited" and not error.recipient_only)
-
-
 def combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelError | None:
     """One error standing for a fan-out's failed recipients, or None when all were reached."""
     for kind in PRECEDENCE:
@@ -110,6 +100,7 @@ def combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelError
                 code=first.code,
                 backoff=first.backoff,
                 recipient_only=all(e.recipient_only for _, e in matching),
+                fix=first.fix,
             )
     return None
 

@@ -1,6 +1,8 @@
 """The post lifecycle in one place: the states a post moves through, what one delivery attempt
-can come to, the named sets of states the rest of the house asks about, and the editors' verbs
-with the states each may start from and the state it leads to.
+can come to, what each kind of error does to its post and its channel (`AFTER_ERROR`,
+`stops_channel`, `slows_down`; how a platform's answer becomes a kind of error is read in
+channels/http.py `by_status`), the named sets of states the rest of the house asks about, and
+the editors' verbs with the states each may start from and the state it leads to.
 
     awaiting_approval --approve--> queued --claim--> sending --> sent
             |                        |                  |--> queued     (retry later, or held)
@@ -80,6 +82,19 @@ AFTER_ERROR: dict[ErrorKind, Then] = {
     "uncertain": Then.ASK,
     "permanent": Then.GIVE_UP,
 }
+# Seconds to wait after a rate limit whose platform said nothing of when to come back.
+RATE_LIMIT_FALLBACK = 60.0
+
+
+def stops_channel(error: ChannelError) -> bool:
+    """Whether an error holds every post of its channel (a pause): a refused credential or a
+    limit of the account, not one of a single recipient."""
+    return error.kind == "auth" or (error.kind == "rate_limited" and not error.recipient_only)
+
+
+def slows_down(error: ChannelError) -> bool:
+    """Whether an error asks a fan-out for a slower pace (the throughput limit), not a stop."""
+    return error.kind == "rate_limited" and error.backoff and not error.recipient_only
 
 
 # Posts that hold their place in a channel's plan: not gone out, not given up.

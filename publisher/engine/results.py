@@ -20,7 +20,7 @@ from publisher import roster
 from publisher.channels import ChannelError, Result, channel_class
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.lifecycle import Outcome, State
+from publisher.engine.lifecycle import RATE_LIMIT_FALLBACK, Outcome, State
 from publisher.engine.pushed import heard_results
 from publisher.engine.schema import deliveries, measurements, posts, upsert
 
@@ -174,7 +174,7 @@ class Measurer:
     def _rest(self, name: str, error: ChannelError, now: datetime) -> str:
         """After a refusal: until when the channel is left alone, and why."""
         if error.kind == "rate_limited":
-            until = now + timedelta(seconds=error.retry_after or 60)
+            until = now + timedelta(seconds=error.retry_after or RATE_LIMIT_FALLBACK)
             why = f"rate limited: measuring again after {until:%H:%M} UTC"
         elif error.kind == "auth":
             until = now + AUTH_REST
