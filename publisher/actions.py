@@ -27,7 +27,9 @@ from publisher.engine.lifecycle import (
     RESCHEDULE,
     RESTORE,
     State,
+    asked_by_editor,
     for_approvers,
+    needs_approval,
 )
 from publisher.engine.overdue import GRACE
 from publisher.engine.pauses import active_pauses
@@ -225,7 +227,7 @@ def queue_article(
         at,
         force=force,
         queued_by=by,
-        approval=True if held else None,
+        approval=asked_by_editor(held),
         texts=texts,
         without_link=without_link,
     )
@@ -338,7 +340,7 @@ def plan(
                 name,
                 when=timing,
                 due=due,
-                approval=held or configured.approval,
+                approval=needs_approval(configured.approval, asked_by_editor(held)),
                 by_slot=by_slot,
                 best=timing.mode == "best",
                 reach=whom.get(name),
@@ -380,7 +382,7 @@ def queue_planned(
         roster.chosen(settings, list(fitting)),
         fitting,
         queued_by=by,
-        approval=True if held else None,
+        approval=asked_by_editor(held),
         texts={name: text for name, text in (texts or {}).items() if name in fitting},
         without_link=without_link,
         force=force,

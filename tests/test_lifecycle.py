@@ -12,8 +12,10 @@ from publisher.engine.lifecycle import (
     AFTER_ERROR,
     State,
     approval_withdrawn,
+    asked_by_editor,
     for_approvers,
     held,
+    needs_approval,
 )
 
 
@@ -49,3 +51,17 @@ def test_a_post_is_held_only_while_it_would_go_out_on_a_paused_channel() -> None
 
 def test_every_kind_of_error_says_what_becomes_of_its_post() -> None:
     assert set(AFTER_ERROR) == set(get_args(ErrorKind))
+
+
+@pytest.mark.parametrize(
+    ("configured", "held", "needed"),
+    [(False, False, False), (False, True, True), (True, False, True), (True, True, True)],
+)
+def test_an_editor_can_hold_a_post_for_an_approver_but_never_waive_its_channels(
+    configured: bool, held: bool, needed: bool
+) -> None:
+    assert needs_approval(configured, asked_by_editor(held)) is needed
+
+
+def test_a_release_rule_may_waive_the_approval_its_channel_asks_for() -> None:
+    assert needs_approval(True, False) is False

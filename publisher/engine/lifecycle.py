@@ -114,6 +114,25 @@ RESURFACED = "resurface:"
 NEEDS_AN_EDITOR = frozenset({State.FAILED, State.UNCERTAIN, State.AWAITING_APPROVAL})
 
 
+def needs_approval(configured: bool, asked: bool | None = None) -> bool:
+    """Whether a new post waits for an approver before it goes out: as asked (a release rule's
+    `approval`, or an editor holding it for one), else as its channel is configured
+    (`[channels.NAME] approval`). The one place this is decided."""
+    return configured if asked is None else asked
+
+
+def asked_by_editor(held: bool) -> bool | None:
+    """What an editor's choice asks of `needs_approval`: an editor may hold a post for an
+    approver, never waive the approval its channel requires."""
+    return True if held else None
+
+
+def unapproved(approval_required: bool, approved_at: object) -> bool:
+    """Whether a post that needs an approver has none for its present text (an edit withdraws
+    an approval): sent again, it waits for one first."""
+    return approval_required and approved_at is None
+
+
 def held(state: str, channel: str, paused: Collection[str]) -> bool:
     """Whether a post is held back: it would go out, but its channel is paused."""
     return state in HOLDABLE and channel in paused

@@ -21,7 +21,7 @@ from publisher.engine.besttime import learn_for
 from publisher.engine.changes import notify_change
 from publisher.engine.clicks import keep_links
 from publisher.engine.identity import Origin
-from publisher.engine.lifecycle import ALREADY_THERE, State
+from publisher.engine.lifecycle import ALREADY_THERE, State, needs_approval
 from publisher.engine.planner import breaking_now, due_at, per_channel
 from publisher.engine.schema import articles, post_events, posts
 from publisher.engine.slots import When
@@ -324,7 +324,7 @@ def insert_posts(
                 key="no_slots" if not settings.channels[name].slots else None,
                 channel=name,
             ) from None
-        held = settings.channels[name].approval if approval is None else approval
+        held = needs_approval(settings.channels[name].approval, approval)
         result = connection.execute(
             insert(posts).values(
                 article_id=article_id,

@@ -31,6 +31,7 @@ from publisher.engine.lifecycle import (
     State,
     Verb,
     approval_withdrawn,
+    unapproved,
 )
 from publisher.engine.overdue import GRACE, overdue_of_channel, refuse_unasked
 from publisher.engine.pauses import pause_channel, resume_channel
@@ -190,13 +191,13 @@ def retry(engine: Engine, post_id: int, by: str, now: datetime | None = None) ->
     it is not online); a post whose approval an edit withdrew waits for approval first."""
     with engine.connect() as connection:
         row = _post(connection, post_id)
-    unapproved = row.approval_required and row.approved_at is None
+    waits = unapproved(row.approval_required, row.approved_at)
     _transition(
         engine,
         post_id,
         RETRY,
         by,
-        state=State.AWAITING_APPROVAL if unapproved else State.QUEUED,
+        state=State.AWAITING_APPROVAL if waits else State.QUEUED,
         due_at=now or utcnow(),
         retries=0,
         worker=None,
