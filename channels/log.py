@@ -7,7 +7,7 @@ import logging
 
 from publisher.channels.base import Channel, Outgoing, Receipt
 
-logger = logging.getLogger("publisher.channels.log")
+logger = logging.getLogger(__name__)
 
 
 class Log(Channel):

@@ -31,7 +31,7 @@ from publisher.catalogue import translator
 from publisher.channels.secrets import secret
 from publisher.config import BotSettings, Settings
 
-logger = logging.getLogger("publisher.bot")
+logger = logging.getLogger(__name__)
 
 
 def build_application(engine: Engine, settings: Settings) -> tuple[Application, BotHandlers]:

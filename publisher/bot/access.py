@@ -14,7 +14,7 @@ from publisher import actions
 from publisher.actions import Someone
 from publisher.sections import BotSettings
 
-logger = logging.getLogger("publisher.bot")
+logger = logging.getLogger(__name__)
 
 
 class Gate:

@@ -35,7 +35,7 @@ from publisher.engine.pushed import keep_heard
 from publisher.engine.queue import QueueError
 from publisher.errors import EditorError
 
-logger = logging.getLogger("publisher.bot")
+logger = logging.getLogger(__name__)
 # Callback data of the bot's buttons: kind, key, action and, for an approval, the version of
 # the text the approver was shown (see `_known_button`).
 # /edit texts kept waiting for their button at most (the oldest go first).

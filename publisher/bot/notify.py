@@ -39,7 +39,7 @@ from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import articles, channel_pauses, post_events, posts
 from publisher.engine.verbs import text_version
 
-logger = logging.getLogger("publisher.bot")
+logger = logging.getLogger(__name__)
 
 Marker = tuple[Any, ...]
 # Events read again at each look: one committed after a later one is still found.

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from publisher.config import Settings
     from publisher.engine.dispatch import Delivered
 
-logger = logging.getLogger("publisher.run")
+logger = logging.getLogger(__name__)
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

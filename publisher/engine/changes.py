@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
 
-logger = logging.getLogger("publisher.engine.changes")
+logger = logging.getLogger(__name__)
 
 CHANGE_CHANNEL = "publisher_queue"
 _PENDING = "publisher_wake"

@@ -12,7 +12,7 @@ from publisher.channels.base import Finding
 from publisher.channels.secrets import redact
 from publisher.config import Settings
 
-logger = logging.getLogger("publisher.engine.checks")
+logger = logging.getLogger(__name__)
 
 
 def check_channel(settings: Settings, name: str) -> list[Finding]:

@@ -31,7 +31,7 @@ from publisher.engine.pauses import active_pauses
 from publisher.engine.schema import deliveries, posts
 from publisher.engine.subscribers import subscribed
 
-logger = logging.getLogger("publisher.engine.dispatch")
+logger = logging.getLogger(__name__)
 
 
 class Claims:

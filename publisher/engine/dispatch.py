@@ -37,7 +37,7 @@ from publisher.engine.lifecycle import (
 from publisher.engine.pauses import pause_channel
 from publisher.engine.schema import deliveries, posts
 
-logger = logging.getLogger("publisher.engine.dispatch")
+logger = logging.getLogger(__name__)
 # The longest wait a short, per-second limit grows to while it keeps being hit.
 SHORT_LIMIT_CAP = 60.0
 # What a post says that a failure of publisher's own left unclear.

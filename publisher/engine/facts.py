@@ -17,7 +17,7 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.schema import channel_facts, upsert
 
-logger = logging.getLogger("publisher.engine.facts")
+logger = logging.getLogger(__name__)
 
 
 def stored(engine: Engine) -> dict[str, dict[str, Any]]:

@@ -25,7 +25,7 @@ from publisher.intake.feeds import FeedEntry, parse_feed
 from publisher.intake.fetch import fetch
 from publisher.intake.sources import fetch_limits, load_article
 
-logger = logging.getLogger("publisher.intake.feeds")
+logger = logging.getLogger(__name__)
 
 
 class FeedFailure(Exception):

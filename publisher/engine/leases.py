@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from publisher.engine.claimed import Claimed
 from publisher.engine.claims import Claims
 
-logger = logging.getLogger("publisher.engine.dispatch")
+logger = logging.getLogger(__name__)
 
 
 class LeaseKeeper:

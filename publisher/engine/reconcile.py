@@ -20,7 +20,7 @@ from publisher.engine.confirmed import found_online
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.schema import deliveries, posts
 
-logger = logging.getLogger("publisher.engine.reconcile")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

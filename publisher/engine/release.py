@@ -35,7 +35,7 @@ from publisher.engine.slots import TimeError, When
 from publisher.engine.withdrawal import Withdrawal, cancel_unsent
 from publisher.teasers import compose
 
-logger = logging.getLogger("publisher.engine.release")
+logger = logging.getLogger(__name__)
 
 
 def stored_article(engine: Engine, article_id: str) -> Article:

@@ -24,7 +24,7 @@ from publisher.engine.lifecycle import RATE_LIMIT_FALLBACK, Outcome, State
 from publisher.engine.pushed import heard_results
 from publisher.engine.schema import deliveries, measurements, posts, upsert
 
-logger = logging.getLogger("publisher.results")
+logger = logging.getLogger(__name__)
 
 # The points a post is measured at, latest first: a post whose worker was down past a point is
 # measured once, at the latest it has reached (its earlier points are not made up afterwards).

@@ -27,7 +27,7 @@ from publisher.engine.schema import UTCDateTime, articles, posts
 from publisher.engine.slots import TimeError, When
 from publisher.sections import Resurface
 
-logger = logging.getLogger("publisher.resurface")
+logger = logging.getLogger(__name__)
 
 # How far ahead a resurfaced post may be placed: later, the next round finds a time.
 WITHIN = timedelta(hours=24)

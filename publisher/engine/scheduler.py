@@ -26,7 +26,7 @@ from publisher.engine.reconcile import reconcile
 from publisher.engine.results import Measurer
 from publisher.engine.resurface import resurface
 
-logger = logging.getLogger("publisher.run")
+logger = logging.getLogger(__name__)
 
 # Even with nothing due, look again this often (cheap, and a safety net for missed wake-ups).
 MAX_SLEEP = timedelta(seconds=60)

@@ -42,7 +42,7 @@ from publisher.web.signing import (
 from publisher.web.whatsapp_hook import mount_whatsapp
 from publisher.web.widget import render_meta, render_widget
 
-logger = logging.getLogger("publisher.web.app")
+logger = logging.getLogger(__name__)
 NOT_CACHED = {"Cache-Control": "no-store"}
 
 

@@ -19,7 +19,7 @@ from publisher.web.desk import body_limit, message_page, too_large
 from publisher.web.desk.auth import vouched
 from publisher.web.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, canonical
 
-logger = logging.getLogger("publisher.web.door")
+logger = logging.getLogger(__name__)
 _SCRIPTS = ("/hooks/", "/api/", "/widget")
 
 

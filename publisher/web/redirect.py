@@ -29,7 +29,7 @@ from publisher.config import Settings
 from publisher.engine.clicks import add_clicks, target_of
 from publisher.links import CODE_PATTERN
 
-logger = logging.getLogger("publisher.web.redirect")
+logger = logging.getLogger(__name__)
 
 # Seconds between two writings of the clicks counted.
 FLUSH_EVERY = 5.0

@@ -29,7 +29,7 @@ from publisher.web.bodies import Refused, json_body, read_limited
 
 VERIFY_TOKEN_ENV = "WHATSAPP_VERIFY_TOKEN"
 APP_SECRET_ENV = "WHATSAPP_APP_SECRET"
-logger = logging.getLogger("publisher.web.whatsapp")
+logger = logging.getLogger(__name__)
 
 
 def mount_whatsapp(app: FastAPI, engine: Engine, settings: Settings) -> None:

@@ -29,7 +29,7 @@ from publisher.web.bodies import API_BODY
 from publisher.web.desk.auth import Forbidden, SignedOut
 from publisher.web.desk.pages import DeskPages
 
-logger = logging.getLogger("publisher.web.desk")
+logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # The desk loads nothing from elsewhere and may not be framed (clickjacking an approve button).
 DESK_HEADERS = {
