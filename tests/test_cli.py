@@ -198,3 +198,16 @@ def test_a_long_running_command_hands_the_interpreter_over_within_a_millisecond(
     finally:
         sys.setswitchinterval(before)
         gc.unfreeze()
+
+
+def test_every_command_is_found_in_the_module_that_defines_it() -> None:
+    from publisher.cli import COMMAND_MODULES, app, register
+
+    register()
+    found = {c.name: c.callback.__module__ for c in app.registered_commands if c.callback}
+    found |= {
+        g.name: g.typer_instance.registered_commands[0].callback.__module__
+        for g in app.registered_groups
+        if g.typer_instance and g.typer_instance.registered_commands[0].callback
+    }
+    assert {n: m.removeprefix("publisher.cli.") for n, m in found.items()} == COMMAND_MODULES

@@ -161,7 +161,8 @@ def _main(
     ctx.obj = Env(settings)
 
 
-# Which module defines each command; the modules register their commands on import.
+# Which module defines each command; the modules register their commands on import, and only
+# the one a command needs is imported (start-up). tests/test_cli.py holds it to what they define.
 COMMAND_MODULES = {
     "compose": "compose",
     "widget": "widget",
