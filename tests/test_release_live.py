@@ -45,26 +45,34 @@ def worker(
         f'[feeds.news]\nurl = "{feed.url}"\nevery = 1\nfetch_pages = false\n'
         + channels_toml(x_api, graph_api, telegram_api)
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "run"],
-        cwd=tmp_path,
-        env=os.environ | {"PYTHONPATH": str(ROOT), "PUBLISHER_WEBHOOK_SECRET": SECRET},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    # What the worker logs goes to a file: a pipe nobody reads fills up and stops it mid-write,
+    # and then it cannot stop when asked.
+    log = tmp_path / "run.log"
+    with log.open("w") as written:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "publisher", "run"],
+            cwd=tmp_path,
+            env=os.environ | {"PYTHONPATH": str(ROOT), "PUBLISHER_WEBHOOK_SECRET": SECRET},
+            stdout=subprocess.DEVNULL,
+            stderr=written,
+        )
+        base = f"http://127.0.0.1:{port}"
 
-    def healthy() -> bool:
+        def healthy() -> bool:
+            try:
+                return requests.get(f"{base}/healthz", timeout=1).ok
+            except requests.ConnectionError:
+                return False
+
         try:
-            return requests.get(f"{base}/healthz", timeout=1).ok
-        except requests.ConnectionError:
-            return False
-
-    wait_for(healthy, seconds=15)
-    yield base, feed
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(15) == 0, process.stderr.read() if process.stderr else ""
+            wait_for(healthy, seconds=15)
+            yield base, feed
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(15) == 0, log.read_text()[-3000:]
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def release(base: str, article: dict) -> requests.Response:

@@ -27,6 +27,8 @@ from publisher.engine.results import Measurer
 from publisher.engine.resurface import resurface
 
 logger = logging.getLogger(__name__)
+# How often the main thread looks for a signal while it waits for the worker to stop.
+SIGNAL_CHECK = 0.5
 
 # Even with nothing due, look again this often (cheap, and a safety net for missed wake-ups).
 MAX_SLEEP = timedelta(seconds=60)
@@ -260,7 +262,11 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, on_signal)
         self.start()
-        self.stopped.wait()
+        # Waking every half second: a signal the system hands to another of the process's
+        # threads runs its handler only when the main thread next runs, and a wait without end
+        # never would (SIGTERM was then left unanswered).
+        while not self.stopped.wait(SIGNAL_CHECK):
+            pass
 
     def _longest_call(self) -> int:
         """Seconds the slowest channel's call may take (its timeout), for the stop message."""
