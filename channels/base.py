@@ -63,7 +63,7 @@ class ChannelError(EditorError):
     """A platform refused or failed a call, classified for the engine.
 
     `kind`: transient (retry with backoff), rate_limited (retry after `retry_after` seconds),
-    permanent (give up with the platforms reason), auth (pause the channel), uncertain (the call
+    permanent (give up with the platform's reason), auth (pause the channel), uncertain (the call
     may have reached the platform, e.g. a timeout after sending: never retried blindly).
     `never_sent` says the request provably never reached the platform (connection refused).
     `backoff`: `retry_after` is the first wait of a short limit (per second) that the engine

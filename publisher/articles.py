@@ -207,7 +207,8 @@ class Image(BaseModel):
 
 
 class Article(BaseModel):
-    """One article, as DESIGN.md's Article JSON contract describes it; strings are plain text."""
+    """One article, as the Article JSON contract describes it (README, "Composing teasers");
+    strings are plain text."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -221,7 +222,7 @@ class Article(BaseModel):
     tags: tuple[Annotated[str, _at_most(MAX_SHORT)], ...] = ()
     language: Annotated[OptionalText, _at_most(MAX_LANGUAGE)] = None
     published_at: datetime | None = None
-    # Beyond DESIGN.md's fields, for the release rules: the CMS's section, and a breaking-news flag.
+    # Added to the contract for the release rules: the CMS's section, and a breaking-news flag.
     section: ShortText = None
     breaking: bool = False
     # The CMS took the article back (a correction, a takedown): its unsent posts are cancelled,

@@ -58,7 +58,7 @@ def compose(
 
 
 def compose_json(article: Article, teasers: dict[str, Teaser]) -> dict:
-    """The `publisher compose --json` contract of DESIGN.md."""
+    """The `publisher compose --json` contract (README, "Composing teasers")."""
     return {
         "article": article.to_json(),
         "teasers": {key: teaser.to_json() for key, teaser in teasers.items()},

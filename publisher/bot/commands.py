@@ -37,7 +37,7 @@ from publisher.errors import EditorError
 
 logger = logging.getLogger(__name__)
 # Callback data of the bot's buttons: kind, key, action and, for an approval, the version of
-# the text the approver was shown (see `_known_button`).
+# the text the approver was shown (publisher/bot/buttons.py).
 # /edit texts kept waiting for their button at most (the oldest go first).
 MOST_PENDING_EDITS = 100
 # A message that starts with this is an article's address.

@@ -71,7 +71,8 @@ ONCE_WORDS = {
     "failed": "failed",
     "uncertain": "unclear",
 }
-NEEDS_AN_EDITOR = frozenset({"auth", "failed", "uncertain"})
+# Delivery outcomes (not post states, as lifecycle.NEEDS_AN_EDITOR) that make `run --once` exit 1.
+OUTCOMES_FOR_AN_EDITOR = frozenset({"auth", "failed", "uncertain"})
 
 
 def once_summary(delivered: list[Delivered]) -> str:
@@ -122,7 +123,7 @@ def run_command(
             dispatcher.close()
         print(once_summary(delivered))
         # A channel paused for an editor, or a post failed or unclear: a script must notice.
-        if any(d.outcome in NEEDS_AN_EDITOR for d in delivered):
+        if any(d.outcome in OUTCOMES_FOR_AN_EDITOR for d in delivered):
             raise typer.Exit(1)
         return
     port = metrics_port if metrics_port is not None else settings.engine.metrics_port

@@ -299,7 +299,6 @@ links = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# Clicks on a redirect link, counted per hour. Nothing about the reader is kept.
 # The latest numbers a platform pushed for a sent post (Telegram's reaction counts), replaced by
 # newer ones as they come; the measuring rounds take them from here.
 pushed_results = Table(
@@ -325,6 +324,7 @@ imported_results = Table(
     Column("imported_at", UTCDateTime, nullable=False),
 )
 
+# Clicks on a redirect link, counted per hour. Nothing about the reader is kept.
 link_clicks = Table(
     "link_clicks",
     metadata,

@@ -16,7 +16,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from publisher.engine.changes import announce_commits
 from publisher.errors import EditorError
 
-# The newest migration in publisher/migrations/versions (tests/test_store.py keeps the two equal).
+# The newest migration in publisher/engine/migrations/versions (tests/test_store.py keeps the
+# two equal).
 # Knowing it here lets every command see an up-to-date schema without importing alembic.
 SCHEMA_REVISION = "0014"
 

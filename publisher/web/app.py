@@ -1,5 +1,5 @@
 """The HTTP side of publisher, one ASGI app (`publisher serve`, or inside `publisher run`):
-`POST /hooks/articles`, the CMS webhook, signed as DESIGN.md specifies (every refusal is a JSON
+`POST /hooks/articles`, the CMS webhook, signed as the README specifies (every refusal is a JSON
 body `{"error": ...}` with 400, 401, 413 or 503, and nothing is queued); `/widget/{id}` and
 `/widget/{id}/meta`, a stored article's share bar and link-preview tags, with caching headers."""
 

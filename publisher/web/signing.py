@@ -1,6 +1,7 @@
-"""Webhook signatures as DESIGN.md specifies (like Stripe's and GitHub's): the hex HMAC-SHA256 of
-`<timestamp>.<raw body>` with the secret in PUBLISHER_WEBHOOK_SECRET, sent as
-`X-Publisher-Signature: sha256=<hex>` beside `X-Publisher-Timestamp: <unix seconds>`."""
+"""Webhook signatures as the README's "Publishing on release" specifies (like Stripe's and
+GitHub's): the hex HMAC-SHA256 of `<timestamp>.<raw body>` with the secret in
+PUBLISHER_WEBHOOK_SECRET, sent as `X-Publisher-Signature: sha256=<hex>` beside
+`X-Publisher-Timestamp: <unix seconds>`."""
 
 from __future__ import annotations
 
