@@ -50,7 +50,8 @@ _NO_LINK_AFTER_LETTER = frozenset(string.ascii_letters + string.digits + "\uff20
 _NO_LINK_AFTER = frozenset("@$#\ufffe\ufeff\uffff")
 # A run of dotted labels ("a.a.a.…") is still tried label by label from each dot; no address
 # has this many dots (a host has at most 127 labels, and real paths a handful).
-_DOTTY = re.compile(r"(?<!\S)[^\s.]*(?:\.[^\s.]*){40,}")
+_DOTS = 40
+_DOTTY = re.compile(rf"(?<!\S)[^\s.]*(?:\.[^\s.]*){{{_DOTS},}}")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ class Scanner:
         `without_protocol`."""
         if ("." if without_protocol else ":") not in text:
             return []
-        masked = _DOTTY.sub(lambda m: "_" * len(m.group(0)), text)
+        masked = (
+            _DOTTY.sub(lambda m: "_" * len(m.group(0)), text) if text.count(".") >= _DOTS else text
+        )
         found: list[tuple[int, int]] = []
         for match in self._matches(masked):
             before, url, protocol, domain, path = match.group(1, 2, 3, 4, 5)
@@ -161,7 +164,9 @@ class Scanner:
 def _inside_words(text: str) -> list[int]:
     """Where the first link inside each word after a `@`, `$` or `#` could start (the place of
     the letter before it), in order."""
-    tries = []
+    tries: list[int] = []
+    if _NO_LINK_AFTER.isdisjoint(text):
+        return tries
     for word in _WORD.finditer(text):
         start, end = word.span()
         if start > 0 and text[start - 1] in _NO_LINK_AFTER:

@@ -59,6 +59,21 @@ def verify(
     """Check a request's headers against its raw body; returns the timestamp. The comparison
     takes constant time; a timestamp more than `window` seconds away is refused (replay). While
     a secret is being replaced, the old one is given too, and a signature with either counts."""
+    sent, given_signature = timely(timestamp, signature, window=window, now=now)
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    given = given_signature.encode()
+    # Every secret is compared, so the time taken does not tell which one matched.
+    matches = [hmac.compare_digest(sign(s, sent, body).encode(), given) for s in secrets if s]
+    if not any(matches):
+        raise SignatureError("signature does not match the body")
+    return sent
+
+
+def timely(
+    timestamp: str | None, signature: str | None, *, window: int, now: float | None = None
+) -> tuple[int, str]:
+    """The headers' timestamp and canonical signature, when both are there, well formed and
+    the timestamp within `window` seconds: what can be checked before the body is read."""
     if not timestamp or not signature:
         raise SignatureError(f"unsigned: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are required")
     try:
@@ -68,13 +83,7 @@ def verify(
     now = time.time() if now is None else now
     if abs(now - sent) > window:
         raise SignatureError(f"timestamp outside the {window} s window (replayed or clock skew)")
-    secrets = [secret] if isinstance(secret, str) else list(secret)
-    given = canonical(signature).encode()
-    # Every secret is compared, so the time taken does not tell which one matched.
-    matches = [hmac.compare_digest(sign(s, sent, body).encode(), given) for s in secrets if s]
-    if not any(matches):
-        raise SignatureError("signature does not match the body")
-    return sent
+    return sent, canonical(signature)
 
 
 class Replayed(SignatureError):
