@@ -74,3 +74,43 @@ def test_posts_made_before_search_folding_are_found_after_the_upgrade(database_u
     with engine.connect() as connection:
         assert connection.execute(text("SELECT search FROM posts")).scalar() == "muller zurich"
     engine.dispose()
+
+
+def test_posts_cancelled_before_their_former_state_was_kept_can_be_restored_after_the_upgrade(
+    database_url: str,
+) -> None:
+    from sqlalchemy import text
+
+    from publisher.engine import verbs
+
+    engine = make_engine(database_url)
+    later = "2099-01-01 08:00:00+00:00"
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0014")
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, key, url, headline, data, created_at, updated_at) "
+                "VALUES (1, 'k', 'https://e.de/1', 'H', :data, :now, :now)"
+            ),
+            {"data": '{"url": "https://e.de/1", "headline": "H"}', "now": later},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO posts (id, article_id, channel, channel_type, text, link, fields, "
+                "state, due_at, attempts, retries, queued_by, edited, created_at, updated_at, "
+                "approval_required) VALUES (1, 1, 'x_main', 'x', 't', 'https://e.de/1', '{}', "
+                "'cancelled', :at, 0, 0, 'ed', false, :at, :at, true)"
+            ),
+            {"at": later},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO post_events (post_id, at, actor, action, detail) "
+                "VALUES (1, :at, 'ed', 'cancelled', 'was awaiting_approval')"
+            ),
+            {"at": later},
+        )
+    migrate(engine)
+    verbs.restore(engine, 1, "ed")
+    assert verbs.state_of(engine, 1) == "awaiting_approval"
+    engine.dispose()

@@ -162,3 +162,17 @@ def test_an_article_id_of_bytes_that_are_no_text_is_one_line_and_exit_2(
     done = run_cli("articles", "withdraw", "cms-\udcff", cwd=tmp_path)
     assert done.returncode == 2 and "not text" in done.stderr
     assert "Error" not in done.stderr
+
+
+def test_a_restore_returns_a_post_to_the_state_kept_with_its_cancel_whatever_its_note_says(
+    engine, settings, three
+) -> None:
+    verbs.cancel(engine, three["facebook"], "ed")
+    with engine.begin() as connection:
+        connection.execute(
+            update(post_events)
+            .where(post_events.c.post_id == three["facebook"])
+            .values(detail="zurückgezogen, bis die Rechtsabteilung antwortet")
+        )
+    verbs.restore(engine, three["facebook"], "ed")
+    assert post(engine, three["facebook"]).state == "awaiting_approval"

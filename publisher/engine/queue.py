@@ -101,13 +101,22 @@ def record_event(
     action: str,
     now: datetime,
     detail: str | None = None,
+    former: str | None = None,
 ) -> None:
-    """Note who did what to these posts, in the caller's transaction."""
+    """Note who did what to these posts, in the caller's transaction; `former`: the state they
+    were in, where an undo returns them to it (a cancel)."""
     if post_ids:
         connection.execute(
             insert(post_events),
             [
-                {"post_id": i, "at": now, "actor": actor, "action": action, "detail": detail}
+                {
+                    "post_id": i,
+                    "at": now,
+                    "actor": actor,
+                    "action": action,
+                    "detail": detail,
+                    "former_state": former,
+                }
                 for i in post_ids
             ],
         )

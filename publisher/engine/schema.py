@@ -179,6 +179,8 @@ post_events = Table(
     Column("actor", String(200), nullable=False),
     Column("action", String(30), nullable=False),
     Column("detail", Text),
+    # The state the post was in before, where an undo returns it there (a cancel's restore).
+    Column("former_state", String(20)),
     Index("ix_post_events_post", "post_id"),
 )
 

@@ -63,6 +63,7 @@ def _transition(
     by: str,
     detail: str | None = None,
     check: Callable[[Connection, Any], None] | None = None,
+    former: str | None = None,
     **values: Any,
 ) -> None:
     """Apply `verb` to a post in one transaction: refused (nothing changed) unless the post's
@@ -83,7 +84,7 @@ def _transition(
             .where(and_(posts.c.id == post_id, posts.c.state == row.state))
             .values(updated_at=now, **values)
         )
-        record_event(connection, [post_id], by, verb.done, now, detail)
+        record_event(connection, [post_id], by, verb.done, now, detail, former)
         notify_change(connection)
 
 
@@ -120,7 +121,9 @@ def cancel(engine: Engine, post_id: int, by: str) -> None:
     """Withdraw a post that has not gone out; the state it had is noted, for `restore`."""
     with engine.connect() as connection:
         row = _post(connection, post_id)
-    _transition(engine, post_id, CANCEL, by, detail=f"was {row.state}", worker=None)
+    _transition(
+        engine, post_id, CANCEL, by, detail=f"was {row.state}", former=row.state, worker=None
+    )
 
 
 def restore(
@@ -138,8 +141,8 @@ def restore(
     (`overdue_ok`)."""
     with engine.connect() as connection:
         row = _post(connection, post_id)
-        was = connection.execute(
-            select(post_events.c.detail)
+        previous = connection.execute(
+            select(post_events.c.former_state)
             .where(post_events.c.post_id == post_id, post_events.c.action == CANCEL.done)
             .order_by(post_events.c.id.desc())
             .limit(1)
@@ -158,17 +161,15 @@ def restore(
             ).scalar_one()
         )
     not_withdrawn(article)
-    # "was queued", or "was queued; why" when the post was cancelled with its article.
-    previous = (was or "").removeprefix("was ").split(";")[0]
     if row.state == State.CANCELLED and (previous not in HOLDABLE or again is not None):
         raise QueueError(f"post {post_id} cannot be restored", key="cannot_restore", post=post_id)
     moved: dict[str, Any] = {}
     if at is not None:
         not_past(at)
         moved["due_at"] = at
-    elif (previous or State.QUEUED) == State.QUEUED and row.due_at < utcnow() - GRACE:
+    elif previous == State.QUEUED and row.due_at < utcnow() - GRACE:
         refuse_unasked([row], "overdue_restore", overdue_ok, post=post_id)
-    _transition(engine, post_id, RESTORE, by, state=previous or State.QUEUED, **moved)
+    _transition(engine, post_id, RESTORE, by, state=previous, **moved)
 
 
 def state_of(engine: Engine, post_id: int) -> str:

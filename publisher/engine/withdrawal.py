@@ -50,7 +50,7 @@ def cancel_unsent(
             .where(posts.c.id.in_(ids), posts.c.state == state)
             .values(state=State.CANCELLED, worker=None, updated_at=now)
         )
-        record_event(connection, ids, by, CANCEL.done, now, f"was {state}; {reason}")
+        record_event(connection, ids, by, CANCEL.done, now, f"was {state}; {reason}", former=state)
     if by_state:
         notify_change(connection)
     cancelled = sorted(i for ids in by_state.values() for i in ids)
