@@ -157,7 +157,8 @@ def short_histories(
     for name in roster.chosen(settings, channels):
         estimate = recently_learned(engine, settings, name)
         if not estimate.enough:
-            instead = "its next slot" if settings.channels[name].slots else "now"
+            by_slot = planner.slot_or_now(settings, name).mode == "next_slot"
+            instead = "its next slot" if by_slot else "now"
             found[name] = (
                 f"{estimate.posts} measured posts are too few to learn its best times from "
                 f"(it takes {ENOUGH_POSTS}): {instead} instead"
@@ -321,8 +322,8 @@ def plan(
                 found[name] = Planned(name, refusal=refusal)
                 continue
             asked = When("next_slot") if name in short else at
-            by_slot = asked.mode == "next_slot" and bool(configured.slots)
-            timing = asked if asked.mode != "next_slot" or by_slot else When("now")
+            timing = planner.slot_or_now(settings, name) if asked.mode == "next_slot" else asked
+            by_slot = timing.mode == "next_slot"
             earlier = (shown or {}).get(name)
             try:
                 if (

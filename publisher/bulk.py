@@ -20,7 +20,7 @@ from publisher.engine import planner
 from publisher.engine.lifecycle import RESCHEDULE, State
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import posts
-from publisher.engine.slots import SEARCH_DAYS, TimeError, free_slots
+from publisher.engine.slots import SEARCH_DAYS, TimeError
 from publisher.errors import EditorError
 
 # The most posts one bulk action changes: a busy week of four channels, with room to spare.
@@ -148,18 +148,13 @@ def _slots_for(
 ) -> list[datetime]:
     """Up to `count` free slots of `channel` from `start` on, at least `min_gap` apart and from
     every post of the channel other than those `besides`."""
-    configured = settings.channels[channel]
-    zone = settings.channel_tz(channel)
-    gap = timedelta(minutes=configured.min_gap)
-    with engine.connect() as connection:
-        since = start - timedelta(days=1)
-        until = start + timedelta(days=SEARCH_DAYS + 2)
-        taken = planner.taken_times(connection, channel, since, until, besides)
-    first = start.astimezone(zone).date()
+    gap = planner.free_gap(settings.channels[channel].min_gap)
+    first = start.astimezone(settings.channel_tz(channel)).date()
     days = [first + timedelta(days=n) for n in range(SEARCH_DAYS)]
     found: list[datetime] = []
-    for slot in free_slots(days, configured.slots, zone, taken, gap, start):
-        if not found or slot - found[-1] >= max(gap, timedelta(seconds=1)):
+    # The posts placed take their slots too: each is a gap from the one before.
+    for slot in planner.free_times(engine, settings, {channel: days}, start, besides)[channel]:
+        if not found or slot - found[-1] >= gap:
             found.append(slot)
             if len(found) == count:
                 break

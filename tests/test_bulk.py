@@ -15,7 +15,7 @@ from publisher import bulk, roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue, verbs
+from publisher.engine import planner, queue, verbs
 from publisher.engine.queue import QueueError
 from publisher.engine.schema import posts
 from publisher.engine.slots import When
@@ -174,3 +174,14 @@ def test_a_failed_post_shifted_to_a_time_still_past_is_refused(engine, database_
         connection.execute(update(posts).where(posts.c.id == post_id).values(state="failed"))
     (refused,) = bulk.shift(engine, settings, [post_id], timedelta(hours=1), by="ed")
     assert refused.reason.key == "in_past" and post(engine, post_id).state == "failed"
+
+
+def test_a_spread_takes_the_free_slots_a_posts_page_offers(engine, database_url) -> None:
+    settings = newsroom(database_url)
+    queued_at(engine, settings, tomorrow_at(settings, 9))
+    queued_at(engine, settings, tomorrow_at(settings, 12, 30))
+    moved = [queued_at(engine, settings, tomorrow_at(settings, 23)) for _ in range(2)]
+    start = tomorrow_at(settings, 0)
+    offered = planner.open_slots(engine, settings, "x", start.astimezone(UTC), days=3)
+    assert bulk.spread(engine, settings, moved, start, by="ed") == []
+    assert [due(engine, post_id, settings) for post_id in moved] == offered[:2]

@@ -4,8 +4,8 @@ history knows of), planned around quiet hours, an embargo and `min_gap` for the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import datetime, time, timedelta
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, select
 
@@ -15,7 +15,8 @@ from publisher.engine.besttime import best_time, candidates, known
 from publisher.engine.lifecycle import TAKING_TIME
 from publisher.engine.rules import after_quiet_hours
 from publisher.engine.schema import posts
-from publisher.engine.slots import SEARCH_DAYS, When, free_slots, next_slot, spaced
+from publisher.engine.slots import SEARCH_DAYS, When, free_slots, local_slot, next_slot, spaced
+from publisher.engine.timetable import taken_near
 
 # How far past a post's first time `plan` reads the channel's other posts at first.
 PLAN_AHEAD = timedelta(days=2)
@@ -54,29 +55,54 @@ def open_slots(
 ) -> list[datetime]:
     """The slots of channel `name` a post may still take: in the next `days` days, and with
     `around` (when a post is planned for) in the days around that too."""
-    channel = settings.channels[name]
     zone = settings.channel_tz(name)
-    spans = [(now.astimezone(zone).date(), days)]
+    first = now.astimezone(zone).date()
+    wanted = {first + timedelta(days=n) for n in range(days)}
     if around is not None:
         planned = around.astimezone(zone).date()
-        spans.append((planned - timedelta(days=days // 2), days // 2 * 2 + 1))
-    wanted = sorted({first + timedelta(days=n) for first, length in spans for n in range(length)})
-    taken: list[datetime] = []
-    with engine.connect() as connection:
-        # Only the posts near the days searched: a channel's whole future would do, slower.
-        for first, length in spans:
-            since = datetime.combine(first, time(), zone) - timedelta(days=1)
-            taken += taken_times(connection, name, since, since + timedelta(days=length + 2))
-    return list(
-        free_slots(
-            wanted,
-            channel.slots,
-            zone,
-            taken,
-            timedelta(minutes=channel.min_gap),
-            now,
+        wanted |= {planned + timedelta(days=n) for n in range(-(days // 2), days // 2 + 1)}
+    return free_times(engine, settings, {name: sorted(wanted)}, now)[name]
+
+
+def free_times(
+    engine: Engine,
+    settings: Settings,
+    days: Mapping[str, Sequence[date]],
+    now: datetime,
+    besides: Collection[int] = (),
+) -> dict[str, list[datetime]]:
+    """Each channel's slots on its `days` (in its own zone), from `now` on, that no post of the
+    channel other than those `besides` is out or due within its `min_gap` of (never zero): the
+    times an editor may still fill, as the desk's calendar and post page offer them and a bulk
+    spread takes them. One reading of the posts near those slots serves every channel."""
+    offered: dict[str, list[datetime]] = {}
+    windows: set[tuple[datetime, datetime]] = set()
+    for name, its_days in days.items():
+        channel, zone = settings.channels[name], settings.channel_tz(name)
+        gap = free_gap(channel.min_gap)
+        slots = [local_slot(day, slot, zone) for day in its_days for slot in channel.slots]
+        offered[name] = [slot for slot in slots if slot >= now]
+        windows |= {(slot - gap, slot + gap) for slot in offered[name]}
+    taken = taken_near(engine, list(offered), windows, besides)
+    return {
+        name: list(
+            free_slots(
+                days[name],
+                settings.channels[name].slots,
+                settings.channel_tz(name),
+                taken[name],
+                free_gap(settings.channels[name].min_gap),
+                now,
+            )
         )
-    )
+        for name in offered
+    }
+
+
+def free_gap(minutes: int) -> timedelta:
+    """How far a free slot lies from every other post of its channel: its `min_gap`, and never
+    on the very time of another post."""
+    return max(timedelta(minutes=minutes), timedelta(seconds=1))
 
 
 def taken_times(
@@ -129,6 +155,12 @@ def per_channel(timing: When | Mapping[str, When], names: Iterable[str]) -> dict
     return dict(timing)
 
 
+def slot_or_now(settings: Settings, name: str) -> When:
+    """Channel `name`'s next slot, or now when it has no slots: what a post takes in place of a
+    best time the channel's history cannot tell yet, or of a next slot it does not have."""
+    return When("next_slot") if settings.channels[name].slots else When("now")
+
+
 def breaking_now(timing: When, article: Article) -> When:
     """`timing` as `article` takes it: breaking news never waits for a best time, it goes now."""
     return When("now") if article.breaking and timing.mode == "best" else timing
@@ -147,8 +179,7 @@ def _best(connection: Connection, settings: Settings, name: str, now: datetime) 
         chosen = best_time(estimate, free, zone)
         if chosen is not None:
             return chosen
-    fallback = When("next_slot") if channel.slots else When("now")
-    return due_at(connection, settings, name, fallback, now)
+    return due_at(connection, settings, name, slot_or_now(settings, name), now)
 
 
 def still_free(

@@ -223,11 +223,15 @@ def _placed_here(
 
 
 def taken_near(
-    engine: Engine, channels: Collection[str], windows: Iterable[tuple[datetime, datetime]]
+    engine: Engine,
+    channels: Collection[str],
+    windows: Iterable[tuple[datetime, datetime]],
+    besides: Collection[int] = (),
 ) -> dict[str, list[datetime]]:
-    """For each of `channels`, the times its posts are out at or due at that lie within one of
-    the `windows` (open intervals around the slots it may offer): all a search for its free
-    slots needs to know. Channels sharing slot times share windows: asked for once."""
+    """For each of `channels`, the times its posts (other than those `besides`) are out at or
+    due at that lie within one of the `windows` (open intervals around the slots it may offer):
+    all a search for its free slots needs to know. Channels sharing slot times share windows:
+    asked for once."""
     shared = sorted(set(windows))
     found: dict[str, list[datetime]] = {name: [] for name in channels}
     with engine.connect() as connection:
@@ -235,8 +239,10 @@ def taken_near(
             part = shared[start : start + WINDOWS_AT_ONCE]
             values = {f"lo{n}": lo for n, (lo, _) in enumerate(part)}
             values |= {f"hi{n}": hi for n, (_, hi) in enumerate(part)}
-            for channel, moment, state in connection.execute(_near_statement(len(part)), values):
-                if channel in found and state in TAKING_TIME:
+            for post_id, channel, moment, state in connection.execute(
+                _near_statement(len(part)), values
+            ):
+                if channel in found and state in TAKING_TIME and post_id not in besides:
                     found[channel].append(moment)
     return found
 
@@ -254,4 +260,4 @@ def _near_statement(windows: int) -> Select[Any]:
     ]
     # Channel and state are left to the caller: asked for, they draw the planner to an index it
     # then reads whole, rather than to the times'.
-    return select(posts.c.channel, at, posts.c.state).where(or_(*near))
+    return select(posts.c.id, posts.c.channel, at, posts.c.state).where(or_(*near))

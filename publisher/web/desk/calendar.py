@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -20,8 +19,9 @@ from publisher.clock import utcnow
 from publisher.engine.besttime import recently_learned
 from publisher.engine.lifecycle import RESCHEDULE, RESURFACED, held
 from publisher.engine.pauses import active_pauses
-from publisher.engine.slots import free_slots, local_slot
-from publisher.engine.timetable import cells, taken_near
+from publisher.engine.planner import free_times
+from publisher.engine.slots import local_slot
+from publisher.engine.timetable import cells
 from publisher.errors import EditorError
 from publisher.web.bodies import Move
 from publisher.web.desk.auth import ApiUser
@@ -121,23 +121,13 @@ class Calendar(PageGroup):
 
     def _open(self, days: list[date], only: str | None = None) -> dict[str, list[datetime]]:
         """Each channel's slots on `days` (all channels with slots, or `only`) still free from
-        now on: one reading of the times near those slots for every channel."""
-        now = utcnow()
-        offered: dict[str, tuple[ZoneInfo, timedelta, list[datetime]]] = {}
-        for name, channel in self.settings.channels.items():
-            if channel.slots and only in (None, name):
-                zone = self.settings.channel_tz(name)
-                gap = max(timedelta(minutes=channel.min_gap), timedelta(seconds=1))
-                slots = [local_slot(day, slot, zone) for day in days for slot in channel.slots]
-                offered[name] = (zone, gap, [slot for slot in slots if slot >= now])
-        windows = {(slot - gap, slot + gap) for _, gap, slots in offered.values() for slot in slots}
-        taken = taken_near(self.engine, list(offered), windows)
-        return {
-            name: list(
-                free_slots(days, self.settings.channels[name].slots, zone, taken[name], gap, now)
-            )
-            for name, (zone, gap, _) in offered.items()
+        now on."""
+        wanted = {
+            name: days
+            for name, channel in self.settings.channels.items()
+            if channel.slots and only in (None, name)
         }
+        return free_times(self.engine, self.settings, wanted, utcnow())
 
     def _free(self, days: list[date], only: str | None = None) -> list[tuple[datetime, FreeSlot]]:
         found = []
