@@ -7,6 +7,7 @@ import gc
 import io
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ import pytest
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, event, text
+from xdist.scheduler import LoadScopeScheduling
 
 from publisher.engine.store import make_engine, migrate, open_engine
 from publisher.web import users
@@ -236,10 +238,48 @@ def _database_params() -> list:
     return params
 
 
+# The modules whose tests share a fixture of the module (a browser, a served newsroom): each
+# runs on one worker, which starts that fixture once rather than once per worker.
+TOGETHER = frozenset(
+    {
+        "test_cli.py",
+        "test_desk_browser.py",
+        "test_desk_bulk_browser.py",
+        "test_desk_planning_browser.py",
+        "test_desk_results_browser.py",
+        "test_desk_views_browser.py",
+        "test_fuzz.py",
+        "test_hostile_requests.py",
+        "test_textdump.py",
+        "test_widget_browser.py",
+    }
+)
+
+
+class ModulesTogether(LoadScopeScheduling):
+    """pytest-xdist's scheduling by scope, where a scope is a module named in TOGETHER or else
+    a single test (as `--dist load` spreads them). Its own `loadgroup` would do this by mark,
+    but it renames tests in a way pytest 9 no longer allows."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return module if Path(module).name in TOGETHER else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ModulesTogether:
+    return ModulesTogether(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `one_database` (the desk, the bot, the hooks and the widget as their users
     see them) run on SQLite only: the engine's and storage's own tests run on both databases,
-    and running a page's test twice proves nothing more."""
+    and running a page's test twice proves nothing more. A module sharing a fixture of the
+    module must be named in TOGETHER."""
+    for item in items:
+        if _shares_a_module_fixture(item) and item.path.name not in TOGETHER:
+            raise pytest.UsageError(
+                f"{item.path.name} shares a module's fixture: add it to TOGETHER"
+            )
     dropped = [
         item
         for item in items
@@ -250,6 +290,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in set(dropped)]
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    return info is not None and any(
+        defs[-1].scope == "module" for defs in info.name2fixturedefs.values()
+    )
 
 
 @contextmanager
@@ -299,12 +346,25 @@ def _migration_on_postgresql() -> list[Statement]:
     return recorded
 
 
+@functools.cache
+def _migrated_sqlite(folder: Path) -> Path:
+    """A SQLite file migrated to the newest revision, made once per test process in `folder`."""
+    made = folder / "migrated.db"
+    migrated = make_engine(f"sqlite:///{made}")
+    migrate(migrated)
+    migrated.dispose()
+    return made
+
+
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated engine on a fresh database. On PostgreSQL the migration's recorded statements
-    are replayed: the same schema in a tenth of the time, for hundreds of tests."""
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated engine on a fresh database: a copy of a SQLite file migrated once, or on
+    PostgreSQL the migration's recorded statements replayed (the same schema in a tenth of the
+    time, for hundreds of tests). Migrating itself is tested in test_store.py."""
     opened = make_engine(database_url)
-    if opened.dialect.name == "postgresql":
+    if opened.dialect.name == "sqlite" and opened.url.database:
+        shutil.copyfile(_migrated_sqlite(tmp_path_factory.getbasetemp()), opened.url.database)
+    elif opened.dialect.name == "postgresql":
         raw = opened.raw_connection()
         try:
             cursor = raw.cursor()

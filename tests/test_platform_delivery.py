@@ -298,6 +298,8 @@ def test_a_pause_for_a_wrong_chat_says_to_check_the_channels_settings(
 STATUSES = {403: "auth", 408: "transient", 500: "transient", 503: "transient", 502: "uncertain"}
 
 
+# What an answer comes to is the channels' business, not the database's: one database proves it.
+@pytest.mark.one_database
 @pytest.mark.parametrize("status", [*STATUSES, 504])
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.type)
 def test_one_http_answer_means_one_outcome_on_every_platform(

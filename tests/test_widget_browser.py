@@ -4,30 +4,25 @@ address before a click, the links must point where they should, and a screenshot
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from publisher.config import Settings, WidgetSettings
 from publisher.web.widget import render_meta, render_widget
+from tests.browser_helpers import NO_CHROMIUM
 from tests.conftest import ROOT, LocalServer
 from tests.test_widget import ARTICLE
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts"
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium on this machine: install Debian's chromium package (.ci/run does)",
-)
+pytestmark = NO_CHROMIUM
 
 
 @pytest.fixture
-def browser_page(server: LocalServer) -> Iterator[tuple]:
-    from playwright.sync_api import sync_playwright
-
+def browser_page(server: LocalServer, browser: Any) -> Iterator[tuple]:
     settings = Settings(
         widget=WidgetSettings(outlet="News.de", follow={"x": "https://x.com/newsde"})
     )
@@ -37,17 +32,14 @@ def browser_page(server: LocalServer) -> Iterator[tuple]:
         f"<p>Text.</p>{render_widget(ARTICLE, settings)}</article></body></html>"
     )
     url = server.serve("/artikel.html", html.encode())
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 800, "height": 600})
-        page = context.new_page()
-        requested: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
-        yield page, requested, url
-        context.close()
-        browser.close()
+    context = browser.new_context(viewport={"width": 800, "height": 600})
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    yield page, requested, url
+    context.close()
 
 
 def test_widget_renders_and_nothing_leaves_the_page(browser_page) -> None:
