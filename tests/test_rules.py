@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Match, Rule, Settings
-from publisher.engine.rules import after_quiet_hours, not_before_embargo, route
+from publisher.engine.rules import not_before_embargo, route
+from publisher.engine.slots import after_quiet_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

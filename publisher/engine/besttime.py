@@ -16,8 +16,7 @@ from sqlalchemy import Engine
 from publisher.config import Settings
 from publisher.engine.estimate import Estimate
 from publisher.engine.history import learned
-from publisher.engine.rules import after_quiet_hours
-from publisher.engine.slots import When, spaced
+from publisher.engine.slots import When, after_quiet_hours, spaced
 
 STEP = timedelta(minutes=15)
 # How long an estimate is used before it is learned again from the measurements since.

@@ -13,9 +13,16 @@ from publisher.articles import Article
 from publisher.config import Settings
 from publisher.engine.besttime import best_time, candidates, known
 from publisher.engine.lifecycle import TAKING_TIME
-from publisher.engine.rules import after_quiet_hours
 from publisher.engine.schema import posts
-from publisher.engine.slots import SEARCH_DAYS, When, free_slots, local_slot, next_slot, spaced
+from publisher.engine.slots import (
+    SEARCH_DAYS,
+    When,
+    after_quiet_hours,
+    free_slots,
+    local_slot,
+    next_slot,
+    spaced,
+)
 from publisher.engine.timetable import taken_near
 
 # How far past a post's first time `plan` reads the channel's other posts at first.

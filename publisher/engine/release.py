@@ -29,9 +29,9 @@ from publisher.engine.lifecycle import (
     approval_withdrawn,
 )
 from publisher.engine.queue import UnknownArticle
-from publisher.engine.rules import Routing, after_quiet_hours, not_before_embargo, route
+from publisher.engine.rules import Routing, not_before_embargo, route
 from publisher.engine.schema import articles, is_row_id, posts
-from publisher.engine.slots import TimeError, When
+from publisher.engine.slots import TimeError, When, after_quiet_hours
 from publisher.engine.withdrawal import Withdrawal, cancel_unsent
 from publisher.teasers import compose
 

@@ -22,9 +22,8 @@ from publisher.engine import planner, queue, scorecard
 from publisher.engine.besttime import learn_for
 from publisher.engine.lifecycle import RESURFACED, TO_GO, State
 from publisher.engine.queue import QueueError
-from publisher.engine.rules import after_quiet_hours
 from publisher.engine.schema import UTCDateTime, articles, posts
-from publisher.engine.slots import TimeError, When
+from publisher.engine.slots import TimeError, When, after_quiet_hours
 from publisher.sections import Resurface
 
 logger = logging.getLogger(__name__)

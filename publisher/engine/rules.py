@@ -6,9 +6,8 @@ Pure functions: `route` decides, `publisher.engine.release` queues."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo
 
 from publisher.articles import Article
 
@@ -54,21 +53,6 @@ def route(article: Article, source: str, settings: Settings) -> list[Routing]:
                 ),
             )
     return list(decided.values())
-
-
-def after_quiet_hours(due: datetime, quiet: tuple[time, time] | None, zone: ZoneInfo) -> datetime:
-    """`due`, or the end of the channel's quiet hours when it falls inside them (the window may
-    span midnight: 23:00–06:00)."""
-    if quiet is None:
-        return due
-    start, end = quiet
-    local = due.astimezone(zone)
-    clock = local.time().replace(tzinfo=None)
-    inside = start <= clock < end if start <= end else clock >= start or clock < end
-    if not inside:
-        return due
-    end_day = local.date() if clock < end else local.date() + timedelta(days=1)
-    return datetime.combine(end_day, end, tzinfo=zone).astimezone(due.tzinfo)
 
 
 def not_before_embargo(due: datetime, article: Article) -> datetime:

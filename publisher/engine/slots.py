@@ -118,6 +118,21 @@ def free_slots(
                 yield candidate
 
 
+def after_quiet_hours(due: datetime, quiet: tuple[time, time] | None, zone: ZoneInfo) -> datetime:
+    """`due`, or the end of the channel's quiet hours when it falls inside them (the window may
+    span midnight: 23:00–06:00)."""
+    if quiet is None:
+        return due
+    start, end = quiet
+    local = due.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    inside = start <= clock < end if start <= end else clock >= start or clock < end
+    if not inside:
+        return due
+    end_day = local.date() if clock < end else local.date() + timedelta(days=1)
+    return datetime.combine(end_day, end, tzinfo=zone).astimezone(due.tzinfo)
+
+
 def spaced(due: datetime, taken: Iterable[datetime], gap: timedelta) -> datetime:
     """The first time at or after `due` that is at least `gap` from every taken time (a channel
     without a gap takes any time)."""
