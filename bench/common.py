@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from publisher.engine.schema import articles, posts  # noqa: E402
-from publisher.engine.store import open_engine  # noqa: E402
+from publisher.engine.storage.schema import articles, posts  # noqa: E402
+from publisher.engine.storage.store import open_engine  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from common import add_posts, fresh_postgres
 from publisher.config import Settings
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.store import open_engine
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.storage.store import open_engine
 
 COUNT = 5000
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from common import ROOT, add_posts, percentile
-from publisher.engine.schema import deliveries, posts
-from publisher.engine.store import open_engine
+from publisher.engine.storage.schema import deliveries, posts
+from publisher.engine.storage.store import open_engine
 
 COUNT = 1000
 

@@ -29,10 +29,10 @@ from common import ROOT, fresh_postgres, percentile
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Settings, Tracking
-from publisher.engine import queue
-from publisher.engine.schema import link_clicks, links
-from publisher.engine.slots import When
-from publisher.engine.store import open_engine
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import link_clicks, links
+from publisher.engine.storage.store import open_engine
 from publisher.links import LINK_SECRET_ENV
 from publisher.web.app import create_app, uvicorn_config
 from standins.base import free_port

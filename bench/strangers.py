@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import contextlib
 
 from publisher.config import Settings
-from publisher.engine.store import open_engine
+from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app
 from publisher.web.serving import HEAD_SECONDS, ServerThread
 

@@ -5,8 +5,8 @@ articles over 8 simulated weeks (six a day between 06:00 and 23:00, one in twent
 Each article is queued once by each of three timings, on a channel with `min_gap` and the same
 24-hour horizon:
 - slots: the channel's next free configured slot (07:00 to 17:00, every two hours);
-- best: `publisher.engine.besttime` as the engine runs it (the estimate learned from the posts
-  measured so far, a day after each went out; the slots until the history is long enough);
+- best: `publisher.engine.planning.besttime` as the engine runs it (the estimate learned from
+  the posts measured so far, a day after each went out; the slots until the history is long enough);
 - oracle: the free time whose hour the true curve says is best.
 Breaking news goes now in all three. Printed per curve: clicks over weeks 5 to 8 (the mean of
 `--seeds` runs), best against the oracle and against the slots, and the breaking posts delayed.
@@ -26,9 +26,9 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from publisher.engine.besttime import best_time, candidates
-from publisher.engine.estimate import Estimate, Sample, estimate, hour_of_week
-from publisher.engine.slots import next_slot
+from publisher.engine.learning.estimate import Estimate, Sample, estimate, hour_of_week
+from publisher.engine.planning.besttime import best_time, candidates
+from publisher.engine.planning.slots import next_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 9, 7, tzinfo=BERLIN)  # a Monday

@@ -4,8 +4,8 @@ Every module in this package that defines a `Channel` subclass with a `type` is 
 adding a platform means adding its module (and its tests), nothing else. The rest of the house
 asks the registry and names no platform for posting, composing or measuring. Two features exist
 for one platform only and name it: WhatsApp's subscribers (their events, read in
-publisher.engine.inbox and the hook at publisher.web.whatsapp_hook) and the editors' bot, which
-is a Telegram bot (publisher.bot.talk).
+publisher.engine.audiences.inbox and the hook at publisher.web.whatsapp_hook) and the editors'
+bot, which is a Telegram bot (publisher.bot.talk).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Results: the Bot API has no call that reads a message's views or reactions (core
 bots/api, checked 2026-12). Reaction counts reach a bot only as `message_reaction_count`
 updates, pushed to a bot that is an administrator of the channel and asks for them: the
 editors' bot (`publisher bot`, or `[bot]` in `publisher run`) does, and its counts are kept as
-they come (`channels.telegram_reactions`, `publisher.engine.pushed`) and measured at each
+they come (`channels.telegram_reactions`, `publisher.engine.learning.pushed`) and measured at each
 point as likes. Views reach no bot at all and stay null, never made-up zeros.
 """
 

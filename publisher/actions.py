@@ -1,8 +1,9 @@
 """What an editor asks for, the same from the CLI, the bot and the desk: a verb on one post or a
 channel (`apply`, `apply_to_channel`, refused to anyone but an approver where the lifecycle says
 so), when posts go out (their words read one way, in the newsroom's zone), and queueing an
-article on channels, all or nothing. The verbs' rules are `publisher.engine.lifecycle`'s, their
-transactions `publisher.engine.verbs`'; the CLI, the bot and the desk only parse and render."""
+article on channels, all or nothing. The verbs' rules are `publisher.engine.lifecycle`'s,
+their transactions `publisher.engine.posts.verbs`'; the CLI, the bot and the desk only parse
+and render."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from publisher import roster
 from publisher.articles import Article, is_text
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import confirmed, planner, queue, subscribers, verbs
-from publisher.engine.besttime import recently_learned
-from publisher.engine.estimate import ENOUGH_POSTS
+from publisher.engine.audiences import subscribers
+from publisher.engine.audiences.subscribers import Reach
+from publisher.engine.learning.estimate import ENOUGH_POSTS
 from publisher.engine.lifecycle import (
     APPROVE,
     EDIT,
@@ -31,13 +32,15 @@ from publisher.engine.lifecycle import (
     for_approvers,
     needs_approval,
 )
-from publisher.engine.overdue import GRACE
-from publisher.engine.pauses import active_pauses
-from publisher.engine.planner import breaking_now
-from publisher.engine.queue import QueueError
-from publisher.engine.slots import TimeError, When
-from publisher.engine.subscribers import Reach
-from publisher.engine.withdrawal import Withdrawal, withdraw
+from publisher.engine.planning import planner
+from publisher.engine.planning.besttime import recently_learned
+from publisher.engine.planning.planner import breaking_now
+from publisher.engine.planning.slots import TimeError, When
+from publisher.engine.posts import confirmed, queue, verbs
+from publisher.engine.posts.overdue import GRACE
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.releases.withdrawal import Withdrawal, withdraw
 from publisher.errors import EditorError
 
 

@@ -16,11 +16,11 @@ from sqlalchemy import Engine, select
 from publisher import actions
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import planner
 from publisher.engine.lifecycle import RESCHEDULE, State
-from publisher.engine.queue import QueueError
-from publisher.engine.schema import posts
-from publisher.engine.slots import SEARCH_DAYS, TimeError
+from publisher.engine.planning import planner
+from publisher.engine.planning.slots import SEARCH_DAYS, TimeError
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.storage.schema import posts
 from publisher.errors import EditorError
 
 # The most posts one bulk action changes: a busy week of four channels, with room to spare.

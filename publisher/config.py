@@ -275,7 +275,7 @@ class Settings(_Strict):
     rules: tuple[Rule, ...] = ()
     resurface: tuple[Resurface, ...] = ()
     source: str = Field(default="built-in defaults", exclude=True)
-    # What channels learned from their platforms (publisher.engine.facts), by channel name.
+    # What channels learned from their platforms (publisher.engine.delivery.facts), by channel name.
     learned: dict[str, dict[str, Any]] = Field(default_factory=dict, exclude=True)
 
     @field_validator("timezone")

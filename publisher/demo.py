@@ -19,13 +19,13 @@ from sqlalchemy import Engine, select
 from publisher import roster
 from publisher.channels import Teaser, platform_types
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import scorecard
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.listings import list_deliveries
-from publisher.engine.queue import add
-from publisher.engine.results import Measurer
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.learning import scorecard
+from publisher.engine.learning.results import Measurer
+from publisher.engine.planning.slots import When
+from publisher.engine.posts.listings import list_deliveries
+from publisher.engine.posts.queue import add
+from publisher.engine.storage.schema import posts
 from publisher.intake.textdump import article_from_text
 from publisher.teasers import compose
 from standins import contracts

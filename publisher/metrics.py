@@ -12,9 +12,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
 from publisher.clock import utcnow
-from publisher.engine.dispatch import Delivered
-from publisher.engine.pauses import active_pauses
-from publisher.engine.schema import feeds, posts
+from publisher.engine.delivery.dispatch import Delivered
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.storage.schema import feeds, posts
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 

@@ -218,8 +218,9 @@ class QuietServer(ThreadingHTTPServer):
     def shutdown(self) -> None:
         """Stop serving at once: a connection of our own wakes the serving loop, which would
         otherwise notice only at its next poll (hundreds of tests each close several)."""
-        self._BaseServer__shutdown_request = True  # type: ignore[attr-defined]
-        with contextlib.suppress(OSError), socket.create_connection(self.server_address[:2], 1):
+        self._BaseServer__shutdown_request = True
+        host, port = self.server_address[:2]
+        with contextlib.suppress(OSError), socket.create_connection((str(host), port), 1):
             pass
         super().shutdown()
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, event, text
 from xdist.scheduler import LoadScopeScheduling
 
-from publisher.engine.store import make_engine, migrate, open_engine
+from publisher.engine.storage.store import make_engine, migrate, open_engine
 from publisher.web import users
 from standins.base import QuietServer
 from standins.bot_api import BotApiStandIn
@@ -238,16 +238,13 @@ def _database_params() -> list:
     return params
 
 
-# The modules whose tests share a fixture of the module (a browser, a served newsroom): each
-# runs on one worker, which starts that fixture once rather than once per worker.
+# The modules whose tests share a fixture of the module (a served newsroom, a browser) that
+# each runs on one worker, which starts that fixture once rather than once per worker. The
+# desk's browser modules are not among them: Chromium's own processes would then all run at
+# once on two cores, and a module of them on one worker is the suite's longest stretch.
 TOGETHER = frozenset(
     {
         "test_cli.py",
-        "test_desk_browser.py",
-        "test_desk_bulk_browser.py",
-        "test_desk_planning_browser.py",
-        "test_desk_results_browser.py",
-        "test_desk_views_browser.py",
         "test_fuzz.py",
         "test_hostile_requests.py",
         "test_textdump.py",
@@ -273,13 +270,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ModulesToget
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `one_database` (the desk, the bot, the hooks and the widget as their users
     see them) run on SQLite only: the engine's and storage's own tests run on both databases,
-    and running a page's test twice proves nothing more. A module sharing a fixture of the
-    module must be named in TOGETHER."""
-    for item in items:
-        if _shares_a_module_fixture(item) and item.path.name not in TOGETHER:
-            raise pytest.UsageError(
-                f"{item.path.name} shares a module's fixture: add it to TOGETHER"
-            )
+    and running a page's test twice proves nothing more."""
     dropped = [
         item
         for item in items
@@ -290,13 +281,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in set(dropped)]
-
-
-def _shares_a_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    return info is not None and any(
-        defs[-1].scope == "module" for defs in info.name2fixturedefs.values()
-    )
 
 
 @contextmanager

@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from publisher.engine.schema import articles, posts
-from publisher.engine.store import open_engine
+from publisher.engine.storage.schema import articles, posts
+from publisher.engine.storage.store import open_engine
 from standins.base import QuietServer
 from tests.conftest import ROOT
 

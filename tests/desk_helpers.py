@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select, update
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import queue
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import posts
 from publisher.web.app import create_app
 from publisher.web.serving import ServerThread
 from publisher.web.users import add_user

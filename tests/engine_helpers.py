@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Settings
-from publisher.engine.schema import deliveries, posts
+from publisher.engine.storage.schema import deliveries, posts
 
 
 def make_settings(database_url: str, **channels: dict[str, Any]) -> Settings:
@@ -63,6 +63,6 @@ def delivery_rows(engine: Engine, post_id: int) -> Sequence[Any]:
 
 def approve_as_read(engine: Engine, post_id: int, by: str) -> None:
     """Approve a post's text as it stands, as an approver who read it does."""
-    from publisher.engine import verbs
+    from publisher.engine.posts import verbs
 
     verbs.approve(engine, post_id, by, seen=verbs.text_version(post(engine, post_id).text))

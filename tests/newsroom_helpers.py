@@ -16,11 +16,11 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, FetchSettings, Settings
-from publisher.engine import queue
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
-from publisher.engine.store import open_engine
-from publisher.engine.subscribers import import_numbers
+from publisher.engine.audiences.subscribers import import_numbers
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import posts
+from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app
 from publisher.web.serving import ServerThread
 from publisher.web.users import add_user

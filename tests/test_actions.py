@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from publisher import actions, roster
 from publisher.actions import ApproversOnly, Someone
 from publisher.clock import utcnow
-from publisher.engine import queue, verbs
 from publisher.engine.lifecycle import State
-from publisher.engine.pauses import active_pauses
-from publisher.engine.queue import QueueError
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.posts.queue import QueueError
 from tests.engine_helpers import article, make_settings, post
 
 EDITOR = Someone("ed")

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, update
 
 from publisher import roster
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue, verbs
-from publisher.engine.queue import QueueError
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.storage.schema import posts
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import run_cli, wait_for

@@ -13,12 +13,12 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue
-from publisher.engine.identity import Origin
-from publisher.engine.queue import UnknownArticle
-from publisher.engine.release import public_article, release, stored_article
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.identity import Origin
+from publisher.engine.posts.queue import UnknownArticle
+from publisher.engine.releases.release import public_article, release, stored_article
+from publisher.engine.storage.schema import posts
 
 CMS = Article(id="cms-7", url="https://e.de/cms-7", headline="Die Fassung des CMS")
 FORGED = Article(id="cms-7", url="https://attacker.example/", headline="Untergeschoben")

@@ -15,10 +15,11 @@ from sqlalchemy import Engine
 
 from publisher import actions, roster
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import besttime, queue
-from publisher.engine.history import import_history
-from publisher.engine.release import release
-from publisher.engine.slots import When
+from publisher.engine.learning.history import import_history
+from publisher.engine.planning import besttime
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.releases.release import release
 from publisher.sections import Rule
 from tests.engine_helpers import article, post
 

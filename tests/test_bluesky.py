@@ -18,10 +18,10 @@ from publisher.articles import Article
 from publisher.channels.base import ChannelError, FetchedImage, Outgoing
 from publisher.channels.bluesky import Bluesky, bluesky_length, facets, shown_link, tid
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.pauses import active_pauses
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.pauses import active_pauses
 from publisher.teasers import compose
 from standins.bluesky import APP_PASSWORD, HANDLE, BlueskyStandIn
 from tests.engine_helpers import article, delivery_rows, make_settings, post

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from publisher.engine.schema import posts
-from publisher.engine.store import open_engine
+from publisher.engine.storage.schema import posts
+from publisher.engine.storage.store import open_engine
 from standins.base import Answer, Call
 from standins.bluesky import APP_PASSWORD, HANDLE, BlueskyStandIn
 from tests.crash_helpers import kill_while_busy, open_posts, queue_due_posts, start_worker

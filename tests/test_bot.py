@@ -23,11 +23,11 @@ from publisher.catalogue import en
 from publisher.channels import Result
 from publisher.clock import utcnow
 from publisher.config import BotSettings, ChannelSettings, Settings
-from publisher.engine import queue, verbs
-from publisher.engine.pauses import active_pauses
-from publisher.engine.schema import deliveries, measurements, posts
-from publisher.engine.slots import When
-from publisher.engine.subscribers import import_numbers
+from publisher.engine.audiences.subscribers import import_numbers
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.storage.schema import deliveries, measurements, posts
 from publisher.logs import quiet_libraries
 from standins.base import free_port, listening
 from standins.bot_api import BotApiStandIn

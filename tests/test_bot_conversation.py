@@ -18,10 +18,10 @@ from publisher.bot.commands import BotHandlers
 from publisher.bot.notify import Notifier
 from publisher.catalogue import moment
 from publisher.config import ChannelSettings, FetchSettings, Settings
-from publisher.engine import queue, verbs
-from publisher.engine.schema import deliveries, post_events, posts
-from publisher.engine.slots import When
-from publisher.engine.subscribers import import_numbers
+from publisher.engine.audiences.subscribers import import_numbers
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.storage.schema import deliveries, post_events, posts
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import LocalServer, wait_for

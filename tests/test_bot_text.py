@@ -15,7 +15,7 @@ from publisher.articles import pasted_address
 from publisher.bot.drafts import MOST_DRAFTS, Drafts
 from publisher.bot.talk import MESSAGE_LIMIT, Talk, fit
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue
+from publisher.engine.posts import queue
 from standins.telegram import parse_html
 from tests.test_bot import ARTICLE
 

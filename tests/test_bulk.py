@@ -15,10 +15,11 @@ from publisher import bulk, roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import planner, queue, verbs
-from publisher.engine.queue import QueueError
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning import planner
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.storage.schema import posts
 from tests.engine_helpers import post
 
 NUMBERS = count(1)

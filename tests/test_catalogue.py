@@ -15,8 +15,8 @@ from publisher.catalogue import de, describe, en, problem
 from publisher.channels.base import Problem
 from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.queue import QueueError
-from publisher.engine.store import make_engine, translate_errors
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.storage.store import make_engine, translate_errors
 from publisher.errors import EditorError
 from publisher.intake.htmlpage import article_from_html
 from publisher.intake.sources import load_article

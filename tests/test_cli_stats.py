@@ -13,10 +13,10 @@ import pytest
 from publisher import roster
 from publisher.channels import METRICS
 from publisher.config import load_settings
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.slots import When
-from publisher.engine.store import open_engine
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.store import open_engine
 from standins.mastodon import MASTODON_TOKEN, MastodonStandIn
 from tests.conftest import run_cli
 from tests.engine_helpers import article

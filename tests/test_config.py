@@ -197,8 +197,8 @@ def test_every_rule_of_the_shipped_example_can_release_an_article(tmp_path: Path
     from datetime import UTC, datetime
 
     from publisher.articles import Article
-    from publisher.engine.release import release
-    from publisher.engine.store import open_engine
+    from publisher.engine.releases.release import release
+    from publisher.engine.storage.store import open_engine
 
     settings = load_settings(EXAMPLE).model_copy(
         update={"database_url": f"sqlite:///{tmp_path / 'p.db'}"}

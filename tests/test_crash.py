@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from publisher.engine.schema import posts
-from publisher.engine.store import open_engine
+from publisher.engine.storage.schema import posts
+from publisher.engine.storage.store import open_engine
 from tests.conftest import TEST_DATABASE_ENV
 from tests.crash_helpers import (
     CountingPlatform,

@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from publisher.engine.scorecard import write_csv
+from publisher.engine.learning.scorecard import write_csv
 
 
 def written(headline: str) -> dict[str, str]:

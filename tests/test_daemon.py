@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 
 from publisher import roster
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.scheduler import Daemon
-from publisher.engine.slots import When
-from publisher.engine.store import open_engine
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.delivery.scheduler import Daemon
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.store import open_engine
 from tests.conftest import ROOT, LocalServer, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
@@ -65,7 +65,7 @@ def test_sigterm_finishes_the_call_in_flight_and_leaves_the_rest_queued(
     settings = make_settings(
         database_url, hook={"type": "webhook", "url": server.base + "/hook", "concurrency": 1}
     )
-    from publisher.engine.store import open_engine
+    from publisher.engine.storage.store import open_engine
 
     engine = open_engine(database_url)
     channels = roster.chosen(settings, ["hook"])
@@ -106,7 +106,7 @@ def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
         f'url = "{server.base}/hook"\ntimeout = 10\n'
     )
     settings = make_settings(database_url, hook={"type": "webhook", "url": server.base + "/hook"})
-    from publisher.engine.store import open_engine
+    from publisher.engine.storage.store import open_engine
 
     engine = open_engine(database_url)
     queue.add(

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from publisher import roster
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, FetchSettings
-from publisher.engine import queue, verbs
-from publisher.engine.pauses import active_pauses
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.storage.schema import posts
 from publisher.web.users import add_user, remove_user
 from tests.conftest import LocalServer, coming, run_cli
 from tests.desk_helpers import (
@@ -435,7 +435,7 @@ def test_a_channel_paused_for_its_settings_says_so_not_to_renew_credentials(
     desk, engine, database_url
 ) -> None:
     with engine.begin() as connection:
-        from publisher.engine.schema import channel_pauses
+        from publisher.engine.storage.schema import channel_pauses
 
         connection.execute(
             channel_pauses.insert().values(
@@ -734,7 +734,7 @@ def test_a_body_sent_without_a_length_is_refused_before_the_rest_of_it_arrives(
 def test_an_upload_with_the_id_of_a_cms_article_shows_the_cms_version_and_says_so(
     desk, engine, database_url
 ) -> None:
-    from publisher.engine.release import release
+    from publisher.engine.releases.release import release
 
     cms = ARTICLE.model_copy(update={"headline": "Die Fassung des CMS"})
     release(engine, desk_settings(database_url), cms, "webhook")

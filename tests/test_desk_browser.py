@@ -20,11 +20,11 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import queue, verbs
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
-from publisher.engine.store import open_engine
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.storage.schema import posts
+from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app
 from publisher.web.serving import ServerThread
 from publisher.web.users import add_user

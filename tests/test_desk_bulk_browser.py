@@ -16,9 +16,9 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import posts
 from tests.browser_helpers import NO_CHROMIUM, SIZES, fits, open_desk, serious_violations, shot
 
 pytestmark = NO_CHROMIUM

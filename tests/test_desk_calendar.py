@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from publisher import roster
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
 from publisher.web.users import add_user
 from tests.desk_helpers import ARTICLE, desk_settings, serving, signed_in
 from tests.engine_helpers import post

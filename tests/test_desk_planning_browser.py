@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from publisher.clock import utcnow
-from publisher.engine.pauses import active_pauses
+from publisher.engine.posts.pauses import active_pauses
 from tests.browser_helpers import (
     NO_CHROMIUM,
     SIZES,
@@ -208,8 +208,8 @@ def test_the_best_time_is_the_hour_the_channels_readers_answer_most(
 
 def evening_history(engine, settings) -> None:
     """Two months of Telegram history: its readers answer most at 20:00."""
-    from publisher.engine import besttime
-    from publisher.engine.history import import_history
+    from publisher.engine.learning.history import import_history
+    from publisher.engine.planning import besttime
 
     start = (utcnow() - timedelta(days=60)).replace(minute=0, second=0, microsecond=0)
     rows = []

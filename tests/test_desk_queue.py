@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, update
 
 from publisher.clock import utcnow
-from publisher.engine.schema import posts
+from publisher.engine.storage.schema import posts
 from tests.conftest import coming
 from tests.desk_helpers import desk_settings, queued_post, shown_version, signed_in, state
 from tests.engine_helpers import post

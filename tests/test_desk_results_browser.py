@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, update
 
 from publisher.channels import Result
 from publisher.clock import utcnow
-from publisher.engine.schema import measurements, posts
+from publisher.engine.storage.schema import measurements, posts
 from tests.browser_helpers import NO_CHROMIUM, SIZES, fits, open_desk, serious_violations, shot
 from tests.newsroom_helpers import queued_on
 

@@ -17,10 +17,10 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue, verbs
-from publisher.engine.release import release
-from publisher.engine.schema import deliveries, posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.releases.release import release
+from publisher.engine.storage.schema import deliveries, posts
 from tests.browser_helpers import (
     NO_CHROMIUM,
     SIZES,

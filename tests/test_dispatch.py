@@ -18,9 +18,9 @@ from publisher import roster
 from publisher.channels import ChannelError
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue, verbs
-from publisher.engine.dispatch import Dispatcher, backoff
-from publisher.engine.slots import TimeError, When
+from publisher.engine.delivery.dispatch import Dispatcher, backoff
+from publisher.engine.planning.slots import TimeError, When
+from publisher.engine.posts import queue, verbs
 from tests.conftest import LocalServer
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 

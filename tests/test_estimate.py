@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.engine.estimate import HOURS, Sample, estimate, hour_of_week
+from publisher.engine.learning.estimate import HOURS, Sample, estimate, hour_of_week
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 10, 5, tzinfo=BERLIN)

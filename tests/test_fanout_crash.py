@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from publisher.engine.schema import deliveries, posts
-from publisher.engine.store import open_engine
-from publisher.engine.subscribers import import_numbers
+from publisher.engine.audiences.subscribers import import_numbers
+from publisher.engine.storage.schema import deliveries, posts
+from publisher.engine.storage.store import open_engine
 from standins.graph import GRAPH_TOKEN
 from tests.conftest import ROOT
 from tests.crash_helpers import CountingPlatform, kill_while_busy, start_worker

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, select
 
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, FeedSettings, FetchSettings, Match, Rule, Settings
-from publisher.engine.feedwatch import FeedWatcher, feed_states
-from publisher.engine.schema import posts
+from publisher.engine.releases.feedwatch import FeedWatcher, feed_states
+from publisher.engine.storage.schema import posts
 from tests.conftest import LocalServer
 from tests.engine_helpers import at_once
 

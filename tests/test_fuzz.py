@@ -25,10 +25,10 @@ from sqlalchemy import Engine, create_engine
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import queue
-from publisher.engine.schema import metadata
-from publisher.engine.slots import When
-from publisher.engine.store import open_engine
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import metadata
+from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app
 from publisher.web.signing import sign
 from publisher.web.users import add_user

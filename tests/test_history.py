@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from publisher.config import ChannelSettings, Settings
-from publisher.engine.history import HistoryError, import_history, learned, read_history
-from publisher.engine.schema import imported_results
+from publisher.engine.learning.history import HistoryError, import_history, learned, read_history
+from publisher.engine.storage.schema import imported_results
 from tests.conftest import run_cli
 
 GOOD = (

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import queue
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
-from publisher.engine.store import make_engine, migrate, open_engine
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import posts
+from publisher.engine.storage.store import make_engine, migrate, open_engine
 from publisher.web.app import create_app
 from publisher.web.signing import sign
 from publisher.web.users import add_user

@@ -23,12 +23,12 @@ from publisher.config import (
     Settings,
     Tracking,
 )
-from publisher.engine import queue, verbs
-from publisher.engine.clicks import target_of
-from publisher.engine.feedwatch import FeedWatcher
-from publisher.engine.release import release
-from publisher.engine.schema import articles, posts
-from publisher.engine.slots import When
+from publisher.engine.learning.clicks import target_of
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.releases.feedwatch import FeedWatcher
+from publisher.engine.releases.release import release
+from publisher.engine.storage.schema import articles, posts
 from publisher.links import LINK_SECRET_ENV, code_at_end
 from publisher.web.users import add_user
 from tests.conftest import LocalServer

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, insert, select
 
 from publisher.channels.whatsapp_events import ReaderMessage, StatusUpdate
 from publisher.clock import utcnow
-from publisher.engine.inbox import take_message, take_status
-from publisher.engine.schema import deliveries, posts, subscribers
-from publisher.engine.subscribers import WINDOW
+from publisher.engine.audiences.inbox import take_message, take_status
+from publisher.engine.audiences.subscribers import WINDOW
+from publisher.engine.storage.schema import deliveries, posts, subscribers
 from tests.engine_helpers import make_settings
 
 NUMBER_ID = "1098765"
@@ -106,7 +106,7 @@ def test_a_status_from_another_business_number_changes_no_delivery(
     engine: Engine, settings
 ) -> None:
     from publisher.articles import Article
-    from publisher.engine.queue import upsert_article
+    from publisher.engine.posts.queue import upsert_article
 
     with engine.begin() as connection:
         upsert_article(connection, Article(url="https://e.de/1", headline="H"), utcnow(), "cms")

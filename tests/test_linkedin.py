@@ -17,11 +17,11 @@ from publisher import roster
 from publisher.channels.base import ChannelError, FetchedImage, Outgoing
 from publisher.channels.linkedin import LinkedIn, little_text, plain_text
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.pauses import active_pauses
-from publisher.engine.reconcile import reconcile
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.delivery.reconcile import reconcile
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.pauses import active_pauses
 from standins.linkedin import AUTHOR, LINKEDIN_TOKEN, LinkedInStandIn
 from tests.engine_helpers import article, make_settings, post
 

@@ -21,12 +21,12 @@ from publisher.channels.base import FetchedImage, Outgoing
 from publisher.channels.mastodon import Mastodon
 from publisher.channels.mastodon_length import mastodon_length
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.facts import learn, stored, with_learned
-from publisher.engine.pauses import active_pauses
-from publisher.engine.slots import When
-from publisher.engine.store import open_engine
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.delivery.facts import learn, stored, with_learned
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.storage.store import open_engine
 from publisher.teasers import compose
 from standins.mastodon import MASTODON_TOKEN, MastodonStandIn
 from tests.conftest import run_cli

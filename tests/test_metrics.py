@@ -8,10 +8,10 @@ from sqlalchemy import Engine, insert
 
 from publisher import roster
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.pauses import pause_channel
-from publisher.engine.schema import feeds
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.pauses import pause_channel
+from publisher.engine.storage.schema import feeds
 from publisher.metrics import Metrics
 from tests.engine_helpers import article, make_settings
 

@@ -19,9 +19,9 @@ from publisher.articles import Article
 from publisher.channels import forget_registry, platform_types
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, Settings, WidgetSettings
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
 from publisher.teasers import compose
 from publisher.web.widget import render_widget
 from tests.engine_helpers import post

@@ -19,10 +19,11 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import besttime, queue, verbs
-from publisher.engine.history import import_history
-from publisher.engine.pauses import active_pauses, pause_channel
-from publisher.engine.schema import posts
+from publisher.engine.learning.history import import_history
+from publisher.engine.planning import besttime
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.pauses import active_pauses, pause_channel
+from publisher.engine.storage.schema import posts
 from publisher.web.users import add_user
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
@@ -127,7 +128,7 @@ def test_resuming_from_the_command_line_names_the_overdue_posts(tmp_path: Path) 
     source.write_text('{"url": "https://e.de/a", "headline": "Schlagzeile"}')
     assert run_cli("queue", "add", str(source), cwd=tmp_path).returncode == 0
     assert run_cli("channels", "pause", "x", cwd=tmp_path).returncode == 0
-    from publisher.engine.store import open_engine
+    from publisher.engine.storage.store import open_engine
 
     engine = open_engine(f"sqlite:///{tmp_path / 'publisher.db'}")
     overdue(engine, 1)

@@ -7,7 +7,7 @@ import asyncio
 import bisect
 import time
 
-from publisher.engine.pace import MARGIN, WINDOW, Pace
+from publisher.engine.delivery.pace import MARGIN, WINDOW, Pace
 
 
 def busiest_second(moments: list[float]) -> int:

@@ -17,9 +17,9 @@ from publisher.bot.talk import parts
 from publisher.channels.mastodon_length import mastodon_length
 from publisher.channels.x_length import weighted_length
 from publisher.config import ChannelSettings, Settings
-from publisher.engine.history import read_history
-from publisher.engine.subscribers import numbers_in
-from publisher.engine.timewords import read
+from publisher.engine.audiences.subscribers import numbers_in
+from publisher.engine.learning.history import read_history
+from publisher.engine.planning.timewords import read
 from publisher.errors import EditorError
 from publisher.intake.feeds import parse_feed
 from publisher.intake.htmlpage import article_from_html

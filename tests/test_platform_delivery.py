@@ -18,12 +18,12 @@ from sqlalchemy import Engine
 from publisher import roster
 from publisher.channels.text import masked
 from publisher.clock import utcnow
-from publisher.engine import queue, verbs
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.fanout import SLOWED_TRIES
-from publisher.engine.pauses import active_pauses
-from publisher.engine.reconcile import reconcile
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.delivery.fanout import SLOWED_TRIES
+from publisher.engine.delivery.reconcile import reconcile
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.pauses import active_pauses
 from standins import contracts
 from standins.base import Answer, Contract, StandIn
 from standins.graph import READER, graph_error
@@ -270,7 +270,7 @@ def test_a_recipients_number_never_appears_whole_in_what_editors_read(
     deliver, engine, graph_api, caplog
 ) -> None:
     from publisher.config import Settings
-    from publisher.engine.listings import list_deliveries, list_posts
+    from publisher.engine.posts.listings import list_deliveries, list_posts
 
     caplog.set_level("DEBUG")
     graph_api.fail_next("/messages", 400, graph_error(131026, "Message undeliverable"))

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from publisher import roster
-from publisher.engine import queue, verbs
-from publisher.engine.queue import QueueError
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.storage.schema import posts
 from tests.engine_helpers import approve_as_read, article, make_settings, post
 
 NOW = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
@@ -189,7 +189,7 @@ def test_editing_a_post_that_needed_no_approval_keeps_it_queued(engine: Engine, 
 
 
 def test_every_editors_action_is_recorded_with_who_did_it(engine: Engine, settings) -> None:
-    from publisher.engine.schema import post_events
+    from publisher.engine.storage.schema import post_events
 
     (post_id,) = add(engine, settings, names=["facebook"], queued_by="ed")
     verbs.edit(engine, settings, post_id, "Text https://e.de/artikel/1", by="ed")

@@ -14,11 +14,11 @@ from publisher.channels.facebook import Facebook
 from publisher.channels.x import X
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.reconcile import reconcile
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.delivery.reconcile import reconcile
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import posts
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 

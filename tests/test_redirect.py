@@ -17,12 +17,12 @@ from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.config import ChannelSettings, Settings, Tracking
-from publisher.engine import queue, verbs
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.release import release
-from publisher.engine.schema import link_clicks, metadata, posts
-from publisher.engine.scorecard import by_post
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.learning.scorecard import by_post
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.releases.release import release
+from publisher.engine.storage.schema import link_clicks, metadata, posts
 from publisher.links import CODE_PATTERN, LINK_SECRET_ENV, redirect_code
 from publisher.teasers import compose
 from publisher.web.app import create_app

@@ -12,11 +12,12 @@ from sqlalchemy import Engine, select
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Match, Rule, Settings
-from publisher.engine import planner, verbs
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.planner import taken_times
-from publisher.engine.release import release
-from publisher.engine.schema import posts
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning import planner
+from publisher.engine.planning.planner import taken_times
+from publisher.engine.posts import verbs
+from publisher.engine.releases.release import release
+from publisher.engine.storage.schema import posts
 from tests.engine_helpers import approve_as_read, at_once
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -15,13 +15,13 @@ from publisher import roster
 from publisher.channels import METRICS
 from publisher.channels.whatsapp_events import StatusUpdate
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.inbox import take_status
-from publisher.engine.pauses import active_pauses
-from publisher.engine.results import FIRST, Measurer, reached
-from publisher.engine.schema import deliveries, measurements
-from publisher.engine.slots import When
+from publisher.engine.audiences.inbox import take_status
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.learning.results import FIRST, Measurer, reached
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.storage.schema import deliveries, measurements
 from standins.mastodon import MASTODON_TOKEN, MastodonStandIn
 from tests.engine_helpers import article, make_settings, post
 

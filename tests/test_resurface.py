@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select, update
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue
-from publisher.engine.resurface import resurface
-from publisher.engine.schema import measurements, posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.releases.resurface import resurface
+from publisher.engine.storage.schema import measurements, posts
 from publisher.sections import Resurface
 from tests.engine_helpers import post
 
@@ -177,7 +177,7 @@ def test_the_desks_queue_marks_a_post_from_the_archive(desk, engine, database_ur
 
 def test_the_calendar_and_the_log_mark_a_post_from_the_archive(desk, engine, database_url) -> None:
     from publisher.clock import utcnow
-    from publisher.engine.dispatch import Dispatcher
+    from publisher.engine.delivery.dispatch import Dispatcher
     from tests.desk_helpers import desk_settings, signed_in
 
     settings = desk_settings(database_url)

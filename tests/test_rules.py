@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Match, Rule, Settings
-from publisher.engine.rules import not_before_embargo, route
-from publisher.engine.slots import after_quiet_hours
+from publisher.engine.planning.slots import after_quiet_hours
+from publisher.engine.releases.rules import not_before_embargo, route
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

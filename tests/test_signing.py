@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from publisher.engine.schema import webhook_signatures
+from publisher.engine.storage.schema import webhook_signatures
 from publisher.web.signing import Replayed, SignatureError, canonical, sign, spend, verify
 
 SECRET = "whsec-test-3f9a"

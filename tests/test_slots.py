@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.engine.slots import TimeError, local_slot, next_slot, parse_time
+from publisher.engine.planning.slots import TimeError, local_slot, next_slot, parse_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from publisher.engine.store import (
+from publisher.engine.storage.store import (
     SCHEMA_REVISION,
     StoreError,
     alembic_config,
@@ -81,7 +81,7 @@ def test_posts_cancelled_before_their_former_state_was_kept_can_be_restored_afte
 ) -> None:
     from sqlalchemy import text
 
-    from publisher.engine import verbs
+    from publisher.engine.posts import verbs
 
     engine = make_engine(database_url)
     later = "2099-01-01 08:00:00+00:00"

@@ -19,11 +19,7 @@ from sqlalchemy import Engine, event, insert, update
 from publisher import roster
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.schema import deliveries, posts, subscribers
-from publisher.engine.slots import When
-from publisher.engine.subscribers import (
+from publisher.engine.audiences.subscribers import (
     ANALYZE_AFTER,
     Reach,
     heard_from,
@@ -32,6 +28,10 @@ from publisher.engine.subscribers import (
     phone_number,
     reach,
 )
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import deliveries, posts, subscribers
 from standins.graph import GraphStandIn
 from tests.conftest import run_cli, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post

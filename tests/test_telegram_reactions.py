@@ -17,11 +17,11 @@ from sqlalchemy import Engine, select, update
 from publisher import roster
 from publisher.channels.telegram_reactions import reaction_counts, same_chat
 from publisher.config import BotSettings, ChannelSettings, Settings
-from publisher.engine import queue
-from publisher.engine.pushed import keep_heard
-from publisher.engine.results import Measurer
-from publisher.engine.schema import measurements, posts, pushed_results
-from publisher.engine.slots import When
+from publisher.engine.learning.pushed import keep_heard
+from publisher.engine.learning.results import Measurer
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import measurements, posts, pushed_results
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import wait_for

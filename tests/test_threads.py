@@ -15,11 +15,11 @@ from publisher.articles import Article
 from publisher.channels.base import ChannelError, Outgoing
 from publisher.channels.threads import Threads, threads_length
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.pauses import active_pauses
-from publisher.engine.reconcile import reconcile
-from publisher.engine.slots import When
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.delivery.reconcile import reconcile
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.pauses import active_pauses
 from publisher.teasers import compose
 from standins.graph import graph_error
 from standins.threads import THREADS_TOKEN, USER_ID, ThreadsStandIn

@@ -16,9 +16,10 @@ from sqlalchemy import Engine, update
 from publisher import roster
 from publisher.articles import Article
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue, timetable
-from publisher.engine.schema import posts
-from publisher.engine.slots import When
+from publisher.engine.planning import timetable
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import posts
 
 START = datetime(2031, 3, 3, tzinfo=UTC)
 NUMBERS = count(1)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from publisher.engine.timewords import read
+from publisher.engine.planning.timewords import read
 
 TODAY = date(2026, 12, 2)
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from publisher.articles import article_from_mapping
 from publisher.config import ChannelSettings, ServeSettings, Settings
-from publisher.engine.schema import posts
+from publisher.engine.storage.schema import posts
 from publisher.web.desk import pages
 from publisher.web.signing import sign
 from publisher.web.users import add_user
@@ -180,8 +180,8 @@ def test_a_replay_to_a_second_instance_is_refused(hook, engine, database_url) ->
 
 
 def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypatch) -> None:
-    from publisher.engine.release import release as engine_release
-    from publisher.engine.store import StoreError
+    from publisher.engine.releases.release import release as engine_release
+    from publisher.engine.storage.store import StoreError
     from publisher.web import app
 
     real = engine_release
@@ -206,7 +206,7 @@ def test_the_health_check_answers_while_the_database_does(hook) -> None:
 
 
 def test_the_health_check_says_when_the_database_is_gone(tmp_path, monkeypatch) -> None:
-    from publisher.engine.store import open_engine
+    from publisher.engine.storage.store import open_engine
 
     url = f"sqlite:///{tmp_path / 'gone.db'}"
     engine = open_engine(url)

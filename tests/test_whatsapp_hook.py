@@ -19,11 +19,11 @@ from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.config import DeskSettings
-from publisher.engine import queue
-from publisher.engine.dispatch import Dispatcher
-from publisher.engine.schema import subscribers
-from publisher.engine.slots import When
-from publisher.engine.subscribers import import_numbers, listing
+from publisher.engine.audiences.subscribers import import_numbers, listing
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.storage.schema import subscribers
 from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, serving, signed_in
 from tests.engine_helpers import article, delivery_rows, make_settings

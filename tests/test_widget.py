@@ -19,7 +19,7 @@ from publisher import roster
 from publisher.articles import Article, ArticleError, article_from_mapping
 from publisher.clock import utcnow
 from publisher.config import ConfigError, Settings, WidgetSettings, load_settings
-from publisher.engine.queue import upsert_article
+from publisher.engine.posts.queue import upsert_article
 from publisher.teasers import compose
 from publisher.web.widget import render_meta, render_widget
 from tests.desk_helpers import serving

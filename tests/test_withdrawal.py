@@ -16,11 +16,11 @@ from sqlalchemy import Engine, select, update
 from publisher import roster
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
-from publisher.engine import queue, verbs
-from publisher.engine.queue import QueueError
-from publisher.engine.release import release
-from publisher.engine.schema import post_events, posts
-from publisher.engine.slots import When
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.releases.release import release
+from publisher.engine.storage.schema import post_events, posts
 from publisher.web.app import create_app
 from publisher.web.signing import sign
 from tests.conftest import run_cli

@@ -18,9 +18,9 @@ from publisher.actions import Someone
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, Settings
-from publisher.engine import queue
-from publisher.engine.release import release, stored_article
-from publisher.engine.schema import posts
+from publisher.engine.posts import queue
+from publisher.engine.releases.release import release, stored_article
+from publisher.engine.storage.schema import posts
 from publisher.web.signing import sign
 from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, serving, signed_in

@@ -1,7 +1,7 @@
 """The editors' Telegram bot, built on python-telegram-bot's Application: commands and buttons
 (`publisher.bot.commands`), an article on its way to the queue (`publisher.bot.drafts`), who
 may use them (`publisher.bot.access`), notifications (`publisher.bot.notify`), the reaction
-counts of the channels it administers (`publisher.engine.pushed`), polling or webhook mode.
+counts of the channels it administers (`publisher.engine.learning.pushed`), polling or webhook mode.
 Runs alone (`publisher bot`) or in a thread of `publisher run` (`[bot] enabled = true`)."""
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton
 
 from publisher.articles import whole_number
-from publisher.engine import verbs
-from publisher.engine.schema import is_row_id
+from publisher.engine.posts import verbs
+from publisher.engine.storage.schema import is_row_id
 
 
 class Kind(StrEnum):

@@ -27,12 +27,13 @@ from publisher.bot.talk import Talk, fit, parts
 from publisher.catalogue import unit
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine import queue, scorecard, verbs
-from publisher.engine.deliverylog import LogFilter, log_page
-from publisher.engine.listings import fan_out_summary, list_posts, show_post
-from publisher.engine.overdue import Overdue
-from publisher.engine.pushed import keep_heard
-from publisher.engine.queue import QueueError
+from publisher.engine.learning import scorecard
+from publisher.engine.learning.pushed import keep_heard
+from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.deliverylog import LogFilter, log_page
+from publisher.engine.posts.listings import fan_out_summary, list_posts, show_post
+from publisher.engine.posts.overdue import Overdue
+from publisher.engine.posts.queue import QueueError
 from publisher.errors import EditorError
 
 logger = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from publisher.bot.buttons import keyed
 from publisher.bot.talk import Talk
 from publisher.catalogue import unit
 from publisher.clock import utcnow
-from publisher.engine.queue import QueueError, UnknownArticle, drops_link
-from publisher.engine.release import stored_article
-from publisher.engine.slots import TimeError, When, local_slot
+from publisher.engine.planning.slots import TimeError, When, local_slot
+from publisher.engine.posts.queue import QueueError, UnknownArticle, drops_link
+from publisher.engine.releases.release import stored_article
 from publisher.intake.sources import load_article
 from publisher.teasers import compose
 

@@ -35,9 +35,9 @@ from publisher.engine.lifecycle import (
     RETRY,
     State,
 )
-from publisher.engine.pauses import active_pauses
-from publisher.engine.schema import articles, channel_pauses, post_events, posts
-from publisher.engine.verbs import text_version
+from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.posts.verbs import text_version
+from publisher.engine.storage.schema import articles, channel_pauses, post_events, posts
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from typing import Any
 from publisher import roster
 from publisher.bot.talk import Talk
 from publisher.channels.base import Channel
-from publisher.engine.deliverylog import LogRow
-from publisher.engine.listings import FanOutSummary
-from publisher.engine.scorecard import engagement
+from publisher.engine.learning.scorecard import engagement
+from publisher.engine.posts.deliverylog import LogRow
+from publisher.engine.posts.listings import FanOutSummary
 
 
 def state(post: dict[str, Any], t: Callable[..., str]) -> str:

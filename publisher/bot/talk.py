@@ -17,7 +17,7 @@ from publisher.catalogue import describe, moment, number, short_moment, table, t
 from publisher.catalogue import going as going_words
 from publisher.channels.telegram import Telegram
 from publisher.config import Settings
-from publisher.engine.overdue import going
+from publisher.engine.posts.overdue import going
 from publisher.errors import EditorError
 
 # The bot speaks Telegram: its messages keep to a Telegram message's limit.

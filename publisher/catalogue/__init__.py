@@ -49,7 +49,7 @@ def translator(language: str, surface: Surface) -> Callable[..., str]:
 
 
 class Timing(Protocol):
-    """When a post goes out, as `publisher.engine.overdue.Going` says it."""
+    """When a post goes out, as `publisher.engine.posts.overdue.Going` says it."""
 
     @property
     def at(self) -> datetime: ...

@@ -54,15 +54,15 @@ class Env:
     @property
     def settings(self) -> Settings:
         """The settings; once the database is open, with what the channels learned from their
-        platforms (publisher.engine.facts)."""
+        platforms (publisher.engine.delivery.facts)."""
         return self._settings
 
     @property
     def engine(self) -> Engine:
         """The database, created and migrated if it does not exist yet."""
         if self._engine is None:
-            from publisher.engine.facts import with_learned
-            from publisher.engine.store import open_engine
+            from publisher.engine.delivery.facts import with_learned
+            from publisher.engine.storage.store import open_engine
 
             self._engine = open_engine(self._settings.database_url)
             self._settings = with_learned(self._settings, self._engine)
@@ -71,7 +71,7 @@ class Env:
     def stored_settings(self) -> Settings:
         """The settings with what the channels learned, when there is a database to read it
         from; a command that works without one (compose) does so when there is none."""
-        from publisher.engine.store import StoreError, missing_sqlite_file
+        from publisher.engine.storage.store import StoreError, missing_sqlite_file
 
         if self._engine is None and missing_sqlite_file(self._settings.database_url):
             return self._settings
@@ -86,7 +86,7 @@ class Env:
         """The database for a command that only reads: a SQLite file that is not there is
         reported instead of created empty in whatever folder the command runs."""
         if self._engine is None:
-            from publisher.engine.store import missing_sqlite_file
+            from publisher.engine.storage.store import missing_sqlite_file
 
             missing = missing_sqlite_file(self.settings.database_url)
             if missing is not None:

@@ -40,7 +40,7 @@ def withdraw_command(
 def resurface_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Give archive articles another turn now, as the [[resurface]] rules say (`publisher run`
     does it every hour)."""
-    from publisher.engine.resurface import resurface
+    from publisher.engine.releases.resurface import resurface
 
     turns = resurface(env(ctx).engine, env(ctx).settings)
     if as_json:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from publisher.config import Settings
-    from publisher.engine.dispatch import Delivered
+    from publisher.engine.delivery.dispatch import Delivered
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ DEMO_DATABASE = Path("publisher-demo.db")
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
     """Migrate the database to the current schema (also done on every start)."""
-    from publisher.engine.store import describe
+    from publisher.engine.storage.store import describe
 
     engine = env(ctx).engine
     print(f"database {describe(engine)} is up to date")
@@ -48,7 +48,7 @@ def port_checked(port: int, option: str) -> int:
 
 def warn_of_stranded_posts(engine: Engine, settings: Settings) -> None:
     """Say in the log which posts wait on channels that are no longer configured."""
-    from publisher.engine.listings import stranded_posts
+    from publisher.engine.posts.listings import stranded_posts
 
     for channel, ids in stranded_posts(engine, settings).items():
         shown = ", ".join(map(str, ids[:10])) + (" …" if len(ids) > 10 else "")
@@ -102,9 +102,9 @@ def run_command(
     ] = None,
 ) -> None:
     """Deliver posts when they fall due, until stopped (SIGTERM or Ctrl-C)."""
-    from publisher.engine.dispatch import Dispatcher
-    from publisher.engine.facts import learn, with_learned
-    from publisher.engine.scheduler import Daemon
+    from publisher.engine.delivery.dispatch import Dispatcher
+    from publisher.engine.delivery.facts import learn, with_learned
+    from publisher.engine.delivery.scheduler import Daemon
     from publisher.metrics import Metrics
 
     logging.getLogger("publisher").setLevel(logging.INFO)
@@ -177,10 +177,10 @@ def channels_list(ctx: typer.Context) -> None:
     from rich.table import Table
 
     from publisher.clock import utcnow
-    from publisher.engine.listings import stranded_posts
-    from publisher.engine.pauses import active_pauses
-    from publisher.engine.store import missing_sqlite_file
-    from publisher.engine.subscribers import counts
+    from publisher.engine.audiences.subscribers import counts
+    from publisher.engine.posts.listings import stranded_posts
+    from publisher.engine.posts.pauses import active_pauses
+    from publisher.engine.storage.store import missing_sqlite_file
 
     settings = env(ctx).settings
     # A new install has no database yet: the channels are listed as configured, none paused.
@@ -224,8 +224,8 @@ def check_command(
 ) -> None:
     """Verify each channel's credentials with a harmless call and say plainly what is wrong.
     Exits 1 when a channel cannot post (warnings, such as a token expiring soon, exit 0)."""
-    from publisher.engine.checks import check_channels
-    from publisher.engine.facts import ask, keep
+    from publisher.engine.delivery.checks import check_channels
+    from publisher.engine.delivery.facts import ask, keep
 
     settings = env(ctx).settings
     unknown = sorted(set(names or []) - set(settings.channels))
@@ -302,7 +302,7 @@ def resume_command(
     """Let a paused channel's posts go out again; posts it held past their time are sent only
     with --send-overdue (move them first otherwise)."""
     from publisher import actions
-    from publisher.engine.overdue import Overdue
+    from publisher.engine.posts.overdue import Overdue
 
     try:
         actions.apply_to_channel(
@@ -332,7 +332,7 @@ def demo_command(ctx: typer.Context) -> None:
     from publisher.cli.queue import deliveries_table
     from publisher.cli.stats import results_table
     from publisher.demo import run_demo
-    from publisher.engine.store import describe, open_engine
+    from publisher.engine.storage.store import describe, open_engine
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     settings = env(ctx).settings

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from publisher.actions import Someone
     from publisher.config import Settings
-    from publisher.engine.slots import When
+    from publisher.engine.planning.slots import When
 
 queue_app = typer.Typer(
     help="Queue posts and manage them before they go out.", no_args_is_help=True
@@ -79,7 +79,7 @@ def posts_table(rows: list[dict[str, Any]], title: str, zone: ZoneInfo) -> Table
     from rich.table import Table
 
     from publisher.clock import shown
-    from publisher.engine.listings import post_note
+    from publisher.engine.posts.listings import post_note
 
     table = Table(title=title, title_justify="left")
     for column in ("id", "channel", "state", "due", "attempts", "headline", "note"):
@@ -117,7 +117,7 @@ def known_channel(engine: Engine, settings: Settings, name: str | None) -> str |
     UsageError listing the names there are."""
     if name is None or name in settings.channels:
         return name
-    from publisher.engine.listings import channels_in_store
+    from publisher.engine.posts.listings import channels_in_store
 
     known = set(settings.channels) | channels_in_store(engine)
     if name in known:
@@ -157,7 +157,7 @@ def add_command(
 ) -> None:
     """Queue an article's teasers on some or all channels."""
     from publisher import actions
-    from publisher.engine.listings import list_posts
+    from publisher.engine.posts.listings import list_posts
     from publisher.intake.sources import load_article
 
     ctx_env = env(ctx)
@@ -200,7 +200,7 @@ def list_command(
     as_json: AsJson = False,
 ) -> None:
     """Posts still to go out, and those held (awaiting approval, uncertain, failed)."""
-    from publisher.engine.listings import list_posts
+    from publisher.engine.posts.listings import list_posts
 
     engine, settings = env(ctx).existing_engine, env(ctx).settings
     channel = known_channel(engine, settings, channel)
@@ -216,8 +216,8 @@ def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -
     """One post: its text, state and every delivery attempt."""
     from rich.console import Console
 
-    from publisher.engine import verbs
-    from publisher.engine.listings import show_post
+    from publisher.engine.posts import verbs
+    from publisher.engine.posts.listings import show_post
 
     settings = env(ctx).settings
     detail = show_post(env(ctx).existing_engine, settings, post_id)
@@ -253,7 +253,7 @@ def edit_command(
 ) -> None:
     """Replace a post's text; it is checked against the channel's rules first."""
     from publisher import actions
-    from publisher.engine import queue as queue_ops
+    from publisher.engine.posts import queue as queue_ops
 
     if text is None and file is None:
         raise UsageError("give the new text, or --file with it")
@@ -300,8 +300,8 @@ def approve_command(
     """Let a post that waits for approval go out at its time: the approval covers exactly the
     text you read, and is refused if it changed since."""
     from publisher import actions
-    from publisher.engine import verbs
-    from publisher.engine.listings import show_post
+    from publisher.engine.posts import verbs
+    from publisher.engine.posts.listings import show_post
 
     engine, settings = env(ctx).engine, env(ctx).settings
     if version is None:
@@ -322,7 +322,7 @@ def approve_command(
 def going_words(engine: Engine, settings: Settings, post_id: int) -> str:
     """When a post goes out, as the command line says it (never a time already past)."""
     from publisher.clock import shown
-    from publisher.engine.overdue import going
+    from publisher.engine.posts.overdue import going
 
     timing = going(engine, post_id)
     if timing.waits:
@@ -375,7 +375,7 @@ def reconcile_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     LinkedIn); those found become sent, the others wait for an editor."""
     import dataclasses
 
-    from publisher.engine.reconcile import reconcile
+    from publisher.engine.delivery.reconcile import reconcile
 
     results = reconcile(env(ctx).existing_engine, env(ctx).settings)
     if as_json:
@@ -438,7 +438,7 @@ def log_command(
     as_json: AsJson = False,
 ) -> None:
     """The delivery log: every attempt, newest first."""
-    from publisher.engine.listings import OUTCOMES, list_deliveries
+    from publisher.engine.posts.listings import OUTCOMES, list_deliveries
 
     settings = env(ctx).settings
     engine = env(ctx).existing_engine
@@ -457,7 +457,7 @@ def log_command(
 def parse_since(value: str, zone: ZoneInfo) -> Any:
     from datetime import datetime
 
-    from publisher.engine.slots import local_slot
+    from publisher.engine.planning.slots import local_slot
 
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

@@ -76,7 +76,7 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     from rich.table import Table
 
     from publisher.clock import shown
-    from publisher.engine.feedwatch import feed_states
+    from publisher.engine.releases.feedwatch import feed_states
 
     settings = env(ctx).settings
     states = feed_states(env(ctx).existing_engine, settings)
@@ -110,7 +110,7 @@ def poll_command(
     items."""
     import dataclasses
 
-    from publisher.engine.feedwatch import FeedWatcher
+    from publisher.engine.releases.feedwatch import FeedWatcher
 
     settings = env(ctx).settings
     if name not in settings.feeds:

@@ -41,7 +41,7 @@ def stats_command(
     if ctx.invoked_subcommand is not None:
         return
     from publisher.cli.queue import parse_since
-    from publisher.engine import scorecard
+    from publisher.engine.learning import scorecard
 
     if by not in BY:
         raise UsageError(f"--by {by!r}: choose post, article or channel")
@@ -66,7 +66,7 @@ def stats_command(
 
 
 def _write_csv(items: list[dict[str, Any]]) -> None:
-    from publisher.engine.scorecard import write_csv
+    from publisher.engine.learning.scorecard import write_csv
 
     write_csv(items, sys.stdout)
 
@@ -111,7 +111,7 @@ def collect_command(
     channel: Annotated[str | None, typer.Option(help="Only this channel's posts")] = None,
 ) -> None:
     """Measure now every post due a measurement, and every sent post never measured."""
-    from publisher.engine.results import Measurer
+    from publisher.engine.learning.results import Measurer
 
     settings = env(ctx).settings
     if channel is not None and channel not in settings.channels:
@@ -132,7 +132,7 @@ def import_command(
 ) -> None:
     """Bring a channel's results from before the install, to learn its hours from; a post
     imported again is replaced, never doubled, and a file with a bad line imports nothing."""
-    from publisher.engine.history import HistoryError, import_history, read_history
+    from publisher.engine.learning.history import HistoryError, import_history, read_history
 
     try:
         with file.open(encoding="utf-8-sig", newline="") as lines:

@@ -43,7 +43,7 @@ def import_command(
     """Subscribe the numbers of a file. Numbers already there stay as they are: someone who
     unsubscribed is never subscribed again by an import. Exits 1 when a line holds no number
     (the others are imported)."""
-    from publisher.engine.subscribers import import_numbers
+    from publisher.engine.audiences.subscribers import import_numbers
 
     name = _fan_out_channel(ctx, channel)
     engine = env(ctx).engine
@@ -71,7 +71,7 @@ def list_command(ctx: typer.Context, channel: Channel, as_json: AsJson = False) 
     from rich.console import Console
     from rich.table import Table
 
-    from publisher.engine.subscribers import listing
+    from publisher.engine.audiences.subscribers import listing
 
     rows = listing(env(ctx).existing_engine, _fan_out_channel(ctx, channel))
     if as_json:
@@ -93,7 +93,7 @@ def remove_command(
     ctx: typer.Context, channel: Channel, phone: Annotated[str, typer.Argument()]
 ) -> None:
     """Forget a subscriber altogether (for an unsubscribe, their STOP message is enough)."""
-    from publisher.engine.subscribers import remove
+    from publisher.engine.audiences.subscribers import remove
 
     remove(env(ctx).existing_engine, _fan_out_channel(ctx, channel), phone)
     print(f"{phone} removed from {channel}")

@@ -22,7 +22,7 @@ def timing_command(
     as_json: AsJson = False,
 ) -> None:
     """What a post earns the channel by hour of the week, from its history."""
-    from publisher.engine.history import learned
+    from publisher.engine.learning.history import learned
 
     settings = env(ctx).settings
     if channel not in settings.channels:

@@ -1,2 +1,5 @@
-"""The engine: the store, the post lifecycle, the queue, claiming and delivering, release rules
-and the worker daemon."""
+"""The engine, in wings read top to bottom (each imports only from those below it, as the
+import-linter contract in pyproject.toml holds): `delivery` (the worker), `releases`, `posts`
+(the queue and the editors' verbs), `planning` (when posts go out), `audiences` (subscribers),
+`learning` (results and best hours), `storage` (the database); and beneath them all
+`lifecycle`, the post lifecycle in one place."""

@@ -74,7 +74,7 @@ class Then(StrEnum):
     GIVE_UP = "give_up"
 
 
-# What each kind of error does to the post whose attempt it ended (engine/dispatch.py).
+# What each kind of error does to the post whose attempt it ended (engine/delivery/dispatch.py).
 AFTER_ERROR: dict[ErrorKind, Then] = {
     "transient": Then.RETRY,
     "rate_limited": Then.WAIT,

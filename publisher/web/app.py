@@ -21,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from publisher.articles import ArticleError, article_from_mapping
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.queue import UnknownArticle
-from publisher.engine.release import public_article, release
-from publisher.engine.store import StoreError
+from publisher.engine.posts.queue import UnknownArticle
+from publisher.engine.releases.release import public_article, release
+from publisher.engine.storage.store import StoreError
 from publisher.web.bodies import BodyLimits, Refused, TextOnly, json_body, read_limited
 from publisher.web.desk import mount_desk
 from publisher.web.door import NewsroomDoor

@@ -26,7 +26,7 @@ from publisher.catalogue import translator
 from publisher.channels import channel_classes
 from publisher.clock import hour_of, utcnow
 from publisher.config import Settings
-from publisher.engine.clicks import add_clicks, target_of
+from publisher.engine.learning.clicks import add_clicks, target_of
 from publisher.links import CODE_PATTERN
 
 logger = logging.getLogger(__name__)

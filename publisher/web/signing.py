@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from publisher.engine.schema import webhook_signatures
+from publisher.engine.storage.schema import webhook_signatures
 from publisher.errors import EditorError
 
 SECRET_ENV = "PUBLISHER_WEBHOOK_SECRET"

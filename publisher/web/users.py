@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 
 from publisher.clock import utcnow
-from publisher.engine.schema import desk_sessions, users
+from publisher.engine.storage.schema import desk_sessions, users
 from publisher.errors import EditorError
 
 Role = Literal["editor", "approver"]

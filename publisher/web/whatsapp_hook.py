@@ -24,7 +24,7 @@ from publisher.channels.whatsapp_events import (
     signed_by,
 )
 from publisher.config import Settings
-from publisher.engine.inbox import Reply, take_message, take_status
+from publisher.engine.audiences.inbox import Reply, take_message, take_status
 from publisher.web.bodies import Refused, json_body, read_limited
 
 VERIFY_TOKEN_ENV = "WHATSAPP_VERIFY_TOKEN"

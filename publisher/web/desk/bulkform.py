@@ -17,13 +17,13 @@ from publisher import actions, bulk
 from publisher.articles import whole_number
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
-from publisher.engine import verbs
 from publisher.engine.lifecycle import State
-from publisher.engine.listings import headlines_of, ids_of_posts, list_posts
-from publisher.engine.overdue import going
-from publisher.engine.queue import QueueError
-from publisher.engine.schema import is_row_id
-from publisher.engine.slots import TimeError
+from publisher.engine.planning.slots import TimeError
+from publisher.engine.posts import verbs
+from publisher.engine.posts.listings import headlines_of, ids_of_posts, list_posts
+from publisher.engine.posts.overdue import going
+from publisher.engine.posts.queue import QueueError
+from publisher.engine.storage.schema import is_row_id
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, first_use
 from publisher.web.desk.base import local_path

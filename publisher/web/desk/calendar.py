@@ -16,12 +16,12 @@ from publisher import actions
 from publisher.actions import ApproversOnly
 from publisher.catalogue import number
 from publisher.clock import utcnow
-from publisher.engine.besttime import recently_learned
 from publisher.engine.lifecycle import RESCHEDULE, RESURFACED, held
-from publisher.engine.pauses import active_pauses
-from publisher.engine.planner import free_times
-from publisher.engine.slots import local_slot
-from publisher.engine.timetable import cells
+from publisher.engine.planning.besttime import recently_learned
+from publisher.engine.planning.planner import free_times
+from publisher.engine.planning.slots import local_slot
+from publisher.engine.planning.timetable import cells
+from publisher.engine.posts.pauses import active_pauses
 from publisher.errors import EditorError
 from publisher.web.bodies import Move
 from publisher.web.desk.auth import ApiUser

@@ -26,13 +26,13 @@ from publisher.articles import Article, ArticleError, check_http_url, pasted_add
 from publisher.catalogue import moment, number, problem, reach, unit
 from publisher.channels import Channel
 from publisher.clock import utcnow
-from publisher.engine import queue
-from publisher.engine.listings import list_posts
-from publisher.engine.queue import UnknownArticle
-from publisher.engine.release import stored_article
-from publisher.engine.schema import articles, is_row_id
-from publisher.engine.subscribers import Reach
-from publisher.engine.withdrawal import withdrawn_as
+from publisher.engine.audiences.subscribers import Reach
+from publisher.engine.posts import queue
+from publisher.engine.posts.listings import list_posts
+from publisher.engine.posts.queue import UnknownArticle
+from publisher.engine.releases.release import stored_article
+from publisher.engine.releases.withdrawal import withdrawn_as
+from publisher.engine.storage.schema import articles, is_row_id
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose

@@ -17,12 +17,12 @@ from publisher.actions import ApproversOnly
 from publisher.articles import whole_number
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
-from publisher.engine.deliverylog import LogFilter, log_page
+from publisher.engine.audiences.subscribers import counts as subscriber_counts
 from publisher.engine.lifecycle import Outcome, State
-from publisher.engine.listings import PostFilter, page_of_posts
-from publisher.engine.overdue import Overdue
-from publisher.engine.pauses import active_pauses
-from publisher.engine.subscribers import counts as subscriber_counts
+from publisher.engine.posts.deliverylog import LogFilter, log_page
+from publisher.engine.posts.listings import PostFilter, page_of_posts
+from publisher.engine.posts.overdue import Overdue
+from publisher.engine.posts.pauses import active_pauses
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, form_once
 from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address, local_path

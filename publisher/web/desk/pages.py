@@ -16,8 +16,8 @@ from publisher import roster
 from publisher.catalogue import describe, translator
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.listings import change_version
-from publisher.engine.pauses import active_pauses
+from publisher.engine.posts.listings import change_version
+from publisher.engine.posts.pauses import active_pauses
 from publisher.errors import EditorError
 from publisher.web.desk.auth import csrf_token, signed_in
 from publisher.web.desk.bulkform import BulkForm

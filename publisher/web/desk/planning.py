@@ -17,10 +17,10 @@ from publisher import actions
 from publisher.actions import Planned
 from publisher.catalogue import moment, number, problem
 from publisher.config import Settings
-from publisher.engine import queue
-from publisher.engine.queue import UnknownArticle
-from publisher.engine.release import stored_article
-from publisher.engine.slots import TimeError, When
+from publisher.engine.planning.slots import TimeError, When
+from publisher.engine.posts import queue
+from publisher.engine.posts.queue import UnknownArticle
+from publisher.engine.releases.release import stored_article
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser
 from publisher.web.desk.base import RowId

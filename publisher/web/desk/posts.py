@@ -16,15 +16,16 @@ from publisher import actions, roster
 from publisher.catalogue import going as going_words
 from publisher.catalogue import reach, table, unit
 from publisher.clock import utcnow
-from publisher.engine import scorecard, verbs
+from publisher.engine.audiences.subscribers import Reach
+from publisher.engine.learning import scorecard
 from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
-from publisher.engine.listings import fan_out_summary, show_post
-from publisher.engine.overdue import going
-from publisher.engine.planner import open_slots
-from publisher.engine.queue import LinkMissing, QueueError
-from publisher.engine.release import stored_article
-from publisher.engine.schema import post_events, posts
-from publisher.engine.subscribers import Reach
+from publisher.engine.planning.planner import open_slots
+from publisher.engine.posts import verbs
+from publisher.engine.posts.listings import fan_out_summary, show_post
+from publisher.engine.posts.overdue import going
+from publisher.engine.posts.queue import LinkMissing, QueueError
+from publisher.engine.releases.release import stored_article
+from publisher.engine.storage.schema import post_events, posts
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser
 from publisher.web.desk.base import PageGroup, Pages, RowId

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from publisher.catalogue import moment, number
 from publisher.clock import hour_of, utcnow
-from publisher.engine import scorecard
-from publisher.engine.listings import change_version
-from publisher.engine.schema import link_clicks, measurements
+from publisher.engine.learning import scorecard
+from publisher.engine.posts.listings import change_version
+from publisher.engine.storage.schema import link_clicks, measurements
 from publisher.web.desk.base import PageGroup, Pages
 from publisher.web.desk.chart import trend_svg
 from publisher.web.desk.words import COLOURS

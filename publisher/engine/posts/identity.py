@@ -1,0 +1,72 @@
+"""One article, one identity, whatever the source: an article is its CMS id, else its canonical
+URL, across the CMS's webhook, an editor's desk, bot or command line, and the feeds. Which
+source may replace what another brought (the CMS over everything, then an editor, then a feed)
+and which stored article a new arrival is decided here, once."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Select, select
+
+from publisher.articles import Article
+from publisher.engine.storage.schema import articles
+
+# Where an article came from: the CMS's webhook, a feed, or an editor (desk, bot, command line).
+Origin = Literal["cms", "feed", "editor"]
+
+# Who may replace whom: a source replaces what it or a lower one brought, never a higher one.
+RANK: dict[str, int] = {"feed": 0, "editor": 1, "cms": 2}
+
+
+def _rows(lock: bool) -> Select[Any]:
+    """The stored articles as identity reads them (their row: id, key, data, origin)."""
+    query = select(articles.c.id, articles.c.key, articles.c.data, articles.c.origin)
+    return query.with_for_update() if lock else query
+
+
+def origin_of(row: Any) -> str:
+    """Where a stored article came from; rows from before origins were kept count as an
+    editor's."""
+    return str(row.origin or "editor")
+
+
+def find(connection: Connection, article: Article, *, lock: bool = False) -> Any:
+    """The stored article `article` is (its row: id, key, data, origin), else None: the one
+    with its CMS id; else, for an article without an id, the one at its address whatever its
+    source; for one with an id, an article at its address that has none (the CMS's id is then
+    the one it is known by)."""
+    query = _rows(lock)
+    key = article.id or article.url
+    row = connection.execute(query.where(articles.c.key == key)).first()
+    if row is not None:
+        return row
+    same_address = query.where(articles.c.url == article.url)
+    if article.id:
+        same_address = same_address.where(articles.c.key == articles.c.url)
+    return connection.execute(same_address.order_by(articles.c.id).limit(1)).first()
+
+
+def outranks(stored_origin: str, origin: str) -> bool:
+    """Whether what `stored_origin` brought stands above what `origin` brings: then the stored
+    article is kept as it is, and the newcomer neither replaces nor releases it again."""
+    return RANK[stored_origin] > RANK[origin]
+
+
+def conflicts(stored: Article, given: Article, in_use: bool) -> bool:
+    """Whether an editor brings, under the identity of a stored article that has posts
+    (`in_use`: queued or out, so the log and the results name it), another article (another
+    headline): a file beside a mistyped address, say. It is said, and the stored one kept; an
+    article nothing was posted of yet is the editor's to change."""
+    return in_use and stored.headline.casefold() != given.headline.casefold()
+
+
+def find_named(connection: Connection, name: str, *, lock: bool = False) -> Any:
+    """The stored article an editor names by its CMS id or its address (its row), else None."""
+    query = _rows(lock)
+    row = connection.execute(query.where(articles.c.key == name)).first()
+    if row is None:
+        row = connection.execute(
+            query.where(articles.c.url == name).order_by(articles.c.id).limit(1)
+        ).first()
+    return row

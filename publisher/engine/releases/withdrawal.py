@@ -1,0 +1,104 @@
+"""Withdrawing an article (a correction, a takedown; the CMS says so or an editor does): every
+post of it that has not gone out is cancelled at once, with the reason in its history, and the
+stored article is marked withdrawn, so that nothing queues it again (nor resurfaces it) until
+the CMS releases it anew."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, select, update
+
+from publisher.articles import Article
+from publisher.clock import utcnow
+from publisher.engine.lifecycle import CANCEL, State
+from publisher.engine.posts import identity
+from publisher.engine.posts.queue import UnknownArticle, record_event, withdrawal_marks
+from publisher.engine.storage.changes import notify_change
+from publisher.engine.storage.schema import articles, posts
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What withdrawing an article did: the posts cancelled, and those going out that very
+    moment, which no one can call back any more (an editor looks at them on the platform)."""
+
+    cancelled: list[int]
+    in_flight: list[int]
+
+    def to_json(self) -> dict[str, list[int]]:
+        return {"cancelled": self.cancelled, "in_flight": self.in_flight}
+
+
+def cancel_unsent(
+    connection: Connection, article_id: int, reason: str, by: str, now: datetime
+) -> Withdrawal:
+    """Cancel every post of the article that can still be cancelled, in this transaction; each
+    post's history says what it was and why."""
+    rows = connection.execute(
+        select(posts.c.id, posts.c.state).where(posts.c.article_id == article_id)
+    ).all()
+    by_state: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        if CANCEL.allows(row.state):
+            by_state[row.state].append(row.id)
+    for state, ids in by_state.items():
+        connection.execute(
+            update(posts)
+            .where(posts.c.id.in_(ids), posts.c.state == state)
+            .values(state=State.CANCELLED, worker=None, updated_at=now)
+        )
+        record_event(connection, ids, by, CANCEL.done, now, f"was {state}; {reason}", former=state)
+    if by_state:
+        notify_change(connection)
+    cancelled = sorted(i for ids in by_state.values() for i in ids)
+    in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
+    return Withdrawal(cancelled, in_flight)
+
+
+def withdraw(engine: Engine, key: str, reason: str, by: str) -> Withdrawal:
+    """Withdraw the stored article with this id (or address): marked withdrawn, with who did it,
+    when and why (`reason`, the editor's words), its unsent posts cancelled, in one
+    transaction. UnknownArticle when there is no such article."""
+    now = utcnow()
+    with engine.begin() as connection:
+        row = identity.find_named(connection, key, lock=True)
+        if row is None:
+            raise UnknownArticle(f"no stored article {key[:200]!r}")
+        marked = Article.model_validate(row.data).model_copy(update={"withdrawn": True})
+        connection.execute(
+            update(articles)
+            .where(articles.c.id == row.id)
+            .values(
+                data=marked.to_json(), updated_at=now, **withdrawal_marks(True, by, reason, now)
+            )
+        )
+        why = f"the article was withdrawn by {by}" + (f": {reason}" if reason else "")
+        return cancel_unsent(connection, row.id, why, by, now)
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """Who withdrew an article (an editor's name, or the CMS's source), when, and why."""
+
+    by: str
+    at: datetime | None
+    reason: str | None
+
+
+def withdrawn_as(engine: Engine, article_id: int) -> Withdrawn | None:
+    """How the stored article was withdrawn; None while it stands."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(
+                articles.c.data,
+                articles.c.withdrawn_by,
+                articles.c.withdrawn_at,
+                articles.c.withdrawn_reason,
+            ).where(articles.c.id == article_id)
+        ).first()
+    if row is None or not Article.model_validate(row.data).withdrawn:
+        return None
+    return Withdrawn(row.withdrawn_by or "?", row.withdrawn_at, row.withdrawn_reason)
