@@ -33,10 +33,10 @@ from publisher.articles import Article, fold
 from publisher.channels import METRICS
 from publisher.cli import long_running
 from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import articles, deliveries, measurements, post_events, posts
 from publisher.engine.storage.store import open_engine
 from publisher.web.app import ServerThread, create_app
-from publisher.web.users import add_user
 
 CHANNELS = ("x", "facebook", "telegram", "whatsapp")
 POINTS_MEASURED = (

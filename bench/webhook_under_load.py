@@ -26,10 +26,10 @@ from desk import PASSWORD, bench_database, bench_settings, fill, signed_in
 
 from common import ROOT, percentile
 from publisher.cli import long_running
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app, uvicorn_config
 from publisher.web.signing import SECRET_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from publisher.web.users import add_user
 from standins.base import free_port
 
 EDITORS = 4

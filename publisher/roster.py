@@ -53,6 +53,15 @@ def configured(settings: Settings, name: str) -> Channel:
     )
 
 
+def learns(settings: Settings, channels: dict[str, Channel]) -> bool:
+    """Whether any of these channels is a configured one whose platform tells it its own rules
+    (a Mastodon instance's limits): only then does composing need what was learned."""
+    return any(
+        channel.name in settings.channels and type(channel).learn is not Channel.learn
+        for channel in channels.values()
+    )
+
+
 def sender(settings: Settings, name: str) -> Channel:
     """The channel that delivers a configured channel's posts: a dry run goes to the log."""
     if settings.channels[name].dry_run:

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, event, text
 from xdist.scheduler import LoadScopeScheduling
 
+from publisher.engine.posts import users
 from publisher.engine.storage.store import make_engine, migrate, open_engine
-from publisher.web import users
 from standins.base import QuietServer
 from standins.bot_api import BotApiStandIn
 from standins.graph import GRAPH_TOKEN, GraphStandIn

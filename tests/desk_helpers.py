@@ -17,10 +17,10 @@ from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import posts
 from publisher.web.app import create_app
 from publisher.web.serving import ServerThread
-from publisher.web.users import add_user
 
 PASSWORD = "correct horse battery"
 ARTICLE = Article(id="cms-9", url="https://e.de/artikel/9", headline="Schlagzeile", bullets=["A"])

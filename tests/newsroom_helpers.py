@@ -19,11 +19,11 @@ from publisher.config import ChannelSettings, DeskSettings, FetchSettings, Setti
 from publisher.engine.audiences.subscribers import import_numbers
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import posts
 from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app
 from publisher.web.serving import ServerThread
-from publisher.web.users import add_user
 from tests.browser_helpers import (
     BROWSER_PASSWORD,
     SIZES,

@@ -23,8 +23,8 @@ from publisher.config import ChannelSettings, FetchSettings
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.posts.users import add_user, remove_user
 from publisher.engine.storage.schema import posts
-from publisher.web.users import add_user, remove_user
 from tests.conftest import LocalServer, coming, run_cli
 from tests.desk_helpers import (
     ARTICLE,

@@ -23,11 +23,11 @@ from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import posts
 from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app
 from publisher.web.serving import ServerThread
-from publisher.web.users import add_user
 from tests.browser_helpers import (
     BROWSER_PASSWORD,
     NO_CHROMIUM,

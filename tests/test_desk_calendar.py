@@ -13,7 +13,7 @@ from publisher.clock import utcnow
 from publisher.config import ChannelSettings, Settings
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
-from publisher.web.users import add_user
+from publisher.engine.posts.users import add_user
 from tests.desk_helpers import ARTICLE, desk_settings, serving, signed_in
 from tests.engine_helpers import post
 

@@ -27,11 +27,11 @@ from publisher.articles import Article
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import metadata
 from publisher.engine.storage.store import open_engine
 from publisher.web.app import create_app
 from publisher.web.signing import sign
-from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, served, serving
 
 pytestmark = pytest.mark.one_database

@@ -24,11 +24,11 @@ from publisher import roster
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import posts
 from publisher.engine.storage.store import make_engine, migrate, open_engine
 from publisher.web.app import create_app
 from publisher.web.signing import sign
-from publisher.web.users import add_user
 from tests.desk_helpers import ARTICLE, PASSWORD
 
 HOOK_SECRET = "whsec-hostile-test"

@@ -26,11 +26,11 @@ from publisher.config import (
 from publisher.engine.learning.clicks import target_of
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.users import add_user
 from publisher.engine.releases.feedwatch import FeedWatcher
 from publisher.engine.releases.release import release
 from publisher.engine.storage.schema import articles, posts
 from publisher.links import LINK_SECRET_ENV, code_at_end
-from publisher.web.users import add_user
 from tests.conftest import LocalServer
 from tests.desk_helpers import PASSWORD, serving, signed_in
 from tests.test_feedwatch import Feed

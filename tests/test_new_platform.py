@@ -114,7 +114,7 @@ def test_a_new_platform_is_offered_in_the_share_bar_and_the_follow_box(pigeon) -
 
 
 def test_a_new_platform_is_previewed_by_the_desk(pigeon, engine: Engine, monkeypatch) -> None:
-    from publisher.web.users import add_user
+    from publisher.engine.posts.users import add_user
     from tests.desk_helpers import serving, signed_in
 
     monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")

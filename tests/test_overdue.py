@@ -23,8 +23,8 @@ from publisher.engine.learning.history import import_history
 from publisher.engine.planning import besttime
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.pauses import active_pauses, pause_channel
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import posts
-from publisher.web.users import add_user
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import run_cli, wait_for

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from publisher.engine.posts.users import add_user
 from publisher.web import bodies, serving
-from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, desk_settings, served, token
 
 MEGABYTES = 5_000_000

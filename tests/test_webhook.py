@@ -17,10 +17,10 @@ from sqlalchemy import Engine, func, select
 
 from publisher.articles import article_from_mapping
 from publisher.config import ChannelSettings, ServeSettings, Settings
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import posts
 from publisher.web.desk import pages
 from publisher.web.signing import sign
-from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, served, serving, token
 
 pytestmark = pytest.mark.one_database
@@ -182,7 +182,7 @@ def test_a_replay_to_a_second_instance_is_refused(hook, engine, database_url) ->
 def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypatch) -> None:
     from publisher.engine.releases.release import release as engine_release
     from publisher.engine.storage.store import StoreError
-    from publisher.web import app
+    from publisher.web import article_hook
 
     real = engine_release
     calls = []
@@ -193,7 +193,7 @@ def test_a_request_that_was_not_stored_can_be_sent_again(hook, engine, monkeypat
             raise StoreError("database is locked")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app, "release", failing_once)
+    monkeypatch.setattr(article_hook, "release", failing_once)
     body, timestamp = json.dumps(ARTICLE).encode(), int(time.time())
     assert post(hook, body, timestamp).status_code == 503
     assert post(hook, body, timestamp).status_code == 202
@@ -269,7 +269,7 @@ def test_the_webhook_answers_while_an_editors_page_is_being_drawn(
 
 
 def test_a_slow_article_to_read_never_holds_up_the_server(engine, database_url, monkeypatch):
-    from publisher.web import app
+    from publisher.web import article_hook
 
     monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", SECRET)
     reading = threading.Event()
@@ -279,7 +279,7 @@ def test_a_slow_article_to_read_never_holds_up_the_server(engine, database_url, 
         time.sleep(1.5)
         return article_from_mapping(data)
 
-    monkeypatch.setattr(app, "article_from_mapping", slow_to_read)
+    monkeypatch.setattr(article_hook, "article_from_mapping", slow_to_read)
     body = json.dumps(ARTICLE).encode()
     with served(engine, hook_settings(database_url)) as base:
         hooked = threading.Thread(

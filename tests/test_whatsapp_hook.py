@@ -23,8 +23,8 @@ from publisher.engine.audiences.subscribers import import_numbers, listing
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import subscribers
-from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, serving, signed_in
 from tests.engine_helpers import article, delivery_rows, make_settings
 

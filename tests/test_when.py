@@ -17,8 +17,8 @@ from sqlalchemy import Engine, select
 from publisher.bot import BotThread
 from publisher.config import BotSettings, ChannelSettings, DeskSettings, Settings
 from publisher.engine.planning.slots import PastTime, TimeError, When
+from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import articles, posts
-from publisher.web.users import add_user
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import run_cli, wait_for

@@ -19,10 +19,10 @@ from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine.posts import queue
+from publisher.engine.posts.users import add_user
 from publisher.engine.releases.release import release, stored_article
 from publisher.engine.storage.schema import posts
 from publisher.web.signing import sign
-from publisher.web.users import add_user
 from tests.desk_helpers import PASSWORD, serving, signed_in
 
 SECRET = "whsec-withdrawal-test-93a1"

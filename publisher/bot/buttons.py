@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton
 
 from publisher.articles import whole_number
 from publisher.engine.posts import verbs
-from publisher.engine.storage.schema import is_row_id
+from publisher.engine.storage.rowids import is_row_id
 
 
 class Kind(StrEnum):

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
-from sqlalchemy import func, select
 from telegram import InlineKeyboardMarkup
 from telegram.ext import Application
 
@@ -31,19 +29,20 @@ from publisher.engine.lifecycle import (
     APPROVE,
     CANCEL,
     MARK_SENT,
-    NEEDS_AN_EDITOR,
     RETRY,
     State,
 )
-from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.posts import attention
+from publisher.engine.posts.attention import ChannelPaused, Decision, NeedsAPerson
 from publisher.engine.posts.verbs import text_version
-from publisher.engine.storage.schema import articles, channel_pauses, post_events, posts
 
 logger = logging.getLogger(__name__)
 
 Marker = tuple[Any, ...]
-# Events read again at each look: one committed after a later one is still found.
-EVENTS_READ_AGAIN = 200
+# One look: posts needing a person, channels paused, open notices settled, authors' decisions.
+Changes = tuple[
+    list[NeedsAPerson], list[ChannelPaused], list[tuple[tuple[str, Any], str]], list[Decision]
+]
 # How far back a starting bot looks for posts that still need a person.
 LOOKBACK = timedelta(days=1)
 
@@ -83,81 +82,33 @@ class Notifier:
 
     def _changes(
         self,
-    ) -> tuple[Sequence[Any], Sequence[Any], list[tuple[tuple[str, Any], str]], Sequence[Any]]:
+    ) -> tuple[
+        list[NeedsAPerson], list[ChannelPaused], list[tuple[tuple[str, Any], str]], list[Decision]
+    ]:
         now = utcnow()
-        with self.desk.engine.connect() as connection:
-            changed = connection.execute(
-                select(
-                    posts.c.id,
-                    posts.c.channel,
-                    posts.c.state,
-                    posts.c.error,
-                    posts.c.error_class,
-                    posts.c.text,
-                    posts.c.queued_by,
-                    articles.c.headline,
-                )
-                .join(articles, articles.c.id == posts.c.article_id)
-                .where(posts.c.state.in_(NEEDS_AN_EDITOR), posts.c.updated_at > self.since)
-                .order_by(posts.c.id)
-            ).all()
-            paused = connection.execute(
-                select(channel_pauses).where(channel_pauses.c.paused_at > self.since)
-            ).all()
-            waiting = [key for kind, key in self.open if kind == "approval"]
-            settled: list[tuple[tuple[str, Any], str]] = [
-                (("approval", post_id), self.desk.say(f"state_{state}"))
-                for post_id, state in connection.execute(
-                    select(posts.c.id, posts.c.state).where(
-                        posts.c.id.in_(waiting), posts.c.state != State.AWAITING_APPROVAL
-                    )
-                )
-            ]
-            still_paused = active_pauses(connection, now)
-            settled += [
-                (("pause", channel), self.desk.say("resumed_note"))
-                for kind, channel in self.open
-                if kind == "pause" and channel not in still_paused
-            ]
-            decided = self._decisions(connection)
-        self.since = now
-        return changed, paused, settled, decided
-
-    def _decisions(self, connection: Any) -> Sequence[Any]:
-        """Approvals and posts sent back (cancelled while waiting) since the last look, of
-        posts an editor queued from the bot, made by someone else."""
-        if self.last_event is None:
-            self.last_event = connection.execute(select(func.max(post_events.c.id))).scalar() or 0
-            return []
-        rows = connection.execute(
-            select(
-                post_events.c.id,
-                post_events.c.action,
-                post_events.c.detail,
-                post_events.c.actor,
-                posts.c.id.label("post_id"),
-                posts.c.channel,
-                posts.c.due_at,
-                posts.c.queued_by,
-            )
-            .join(posts, posts.c.id == post_events.c.post_id)
-            .where(
-                # Ids are handed out before their transactions commit, not in commit order:
-                # the last ones are read again, and what was told is not told twice.
-                post_events.c.id > self.last_event - EVENTS_READ_AGAIN,
-                post_events.c.action.in_([APPROVE.done, CANCEL.done]),
-                posts.c.queued_by.like("telegram:%"),
-            )
-            .order_by(post_events.c.id)
-        ).all()
-        if rows:
-            self.last_event = max(self.last_event, rows[-1].id)
-        return [
-            row
-            for row in rows
-            if row.actor != row.queued_by
-            and (row.action == APPROVE.done or row.detail == f"was {State.AWAITING_APPROVAL}")
+        waiting = [key for kind, key in self.open if kind == "approval"]
+        seen = attention.look(self.desk.engine, self.since, now, waiting)
+        settled: list[tuple[tuple[str, Any], str]] = [
+            (("approval", post_id), self.desk.say(f"state_{state}"))
+            for post_id, state in seen.no_longer_waiting.items()
         ]
+        settled += [
+            (("pause", channel), self.desk.say("resumed_note"))
+            for kind, channel in self.open
+            if kind == "pause" and channel not in seen.still_paused
+        ]
+        decided = self._decisions()
+        self.since = now
+        return seen.changed, seen.paused, settled, decided
+
+    def _decisions(self) -> list[Decision]:
+        """Approvals and posts sent back since the last look (none at the first: it only
+        notes where the events stand)."""
+        if self.last_event is None:
+            self.last_event = attention.last_event(self.desk.engine)
+            return []
+        found, self.last_event = attention.decisions(self.desk.engine, self.last_event)
+        return found
 
     def messages(self) -> list[tuple[Marker, Notice]]:
         """The notifications due now (those that could not be sent before first); `told`
@@ -179,7 +130,7 @@ class Notifier:
                 continue
             say = self.desk.say
             text = say("notify_paused", channel=self.desk.label(pause.channel), reason=pause.reason)
-            text += "\n" + say(f"pause_help_{pause.cause or 'credentials'}")
+            text += "\n" + say(f"pause_help_{pause.cause}")
             resume = keyed(say("button_resume"), buttons.resume(pause.channel))
             self._waiting[marker] = Notice(
                 text, InlineKeyboardMarkup([[resume]]), about=("pause", pause.channel)
@@ -190,7 +141,7 @@ class Notifier:
                 self._waiting[marker] = self._decision_notice(row)
         return list(self._waiting.items())
 
-    def _post_notice(self, post: Any, version: str) -> Notice:
+    def _post_notice(self, post: NeedsAPerson, version: str) -> Notice:
         say = self.desk.say
         channel = self.desk.label(post.channel)
         if post.state == State.FAILED:
@@ -221,10 +172,10 @@ class Notifier:
         about = ("approval", post.id) if post.state == State.AWAITING_APPROVAL else None
         return Notice(text, InlineKeyboardMarkup([keyboard]), about=about)
 
-    def _decision_notice(self, row: Any) -> Notice:
+    def _decision_notice(self, row: Decision) -> Notice:
         channel = self.desk.label(row.channel)
         author = _author(row.queued_by) or 0
-        if row.action == APPROVE.done:
+        if row.approved:
             when = self.desk.when(row.due_at, row.channel)
             text = self.desk.say("author_approved", id=row.post_id, channel=channel, when=when)
         else:

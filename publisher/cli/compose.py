@@ -60,9 +60,13 @@ def compose_command(
     from publisher.intake.sources import load_article
     from publisher.teasers import compose, compose_json
 
-    settings = env(ctx).stored_settings()
+    settings, names = env(ctx).settings, split_names(channels, "--channels")
+    chosen = roster.resolve(settings, names)
+    # The database is opened only for a channel that learned its platform's rules there.
+    if roster.learns(settings, chosen):
+        settings = env(ctx).stored_settings()
+        chosen = roster.resolve(settings, names)
     article = load_article(source, settings, url=url)
-    chosen = roster.resolve(settings, split_names(channels, "--channels"))
     teasers = compose(article, chosen, settings)
     if as_json:
         print(json.dumps(compose_json(article, teasers), ensure_ascii=False, indent=2))

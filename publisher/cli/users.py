@@ -27,7 +27,7 @@ def add_command(
     ] = False,
 ) -> None:
     """Add a user, or change an existing user's role and password."""
-    from publisher.web.users import add_user
+    from publisher.engine.posts.users import add_user
 
     password: str | None = None
     if password_stdin:
@@ -49,7 +49,7 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from publisher.web.users import list_users
+    from publisher.engine.posts.users import list_users
 
     rows = list_users(env(ctx).existing_engine)
     if as_json:
@@ -66,7 +66,7 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
 @users_app.command("remove")
 def remove_command(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Remove a user; their sessions end at their next request."""
-    from publisher.web.users import remove_user
+    from publisher.engine.posts.users import remove_user
 
     remove_user(env(ctx).existing_engine, name)
     print(f"user {name} removed")

@@ -15,10 +15,10 @@ from publisher.channels.whatsapp_events import SIGNATURE_HEADER as META_SIGNATUR
 from publisher.config import Settings
 from publisher.web.desk import body_limit, message_page, too_large
 from publisher.web.desk.auth import vouched
+from publisher.web.paths import is_hook, speaks_json
 from publisher.web.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, timely
 
 logger = logging.getLogger(__name__)
-_SCRIPTS = ("/hooks/", "/api/", "/widget")
 
 
 class NewsroomDoor:
@@ -28,29 +28,29 @@ class NewsroomDoor:
         self.settings = settings
 
     def limit(self, path: str) -> int:
-        if path.startswith("/hooks/"):
+        if is_hook(path):
             return self.settings.serve.max_body
         return body_limit(self.settings, path)
 
     def refuse(self, path: str, limit: int) -> Response:
-        if path.startswith(_SCRIPTS):
+        if speaks_json(path):
             return _refused(path, 413, f"the body is larger than {limit:,} bytes")
         return too_large(self.settings, limit)
 
     async def vouch(self, scope: Scope) -> Response | None:
         path = scope["path"]
-        if path.startswith("/hooks/"):
+        if is_hook(path):
             if self._signed(path, Headers(scope=scope)):
                 return None
             return _refused(path, 401, "the request is not signed")
         if await vouched(scope):
             return None
-        if path.startswith("/api/"):
+        if speaks_json(path):
             return _refused(path, 401, "sign in first")
         return RedirectResponse("/signin", status_code=303)
 
     def slow(self, path: str) -> Response:
-        if path.startswith(_SCRIPTS):
+        if speaks_json(path):
             return _refused(path, 408, "the body paused or came too slowly")
         return message_page(self.settings, "body_too_slow", 408)
 

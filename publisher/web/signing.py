@@ -10,11 +10,11 @@ import hmac
 import re
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection
 
-from publisher.engine.storage.schema import webhook_signatures
+from publisher.engine.releases.replays import spent_before
 from publisher.errors import EditorError
 
 SECRET_ENV = "PUBLISHER_WEBHOOK_SECRET"
@@ -92,19 +92,7 @@ class Replayed(SignatureError):
 
 def spend(connection: Connection, signature: str, window: int, now: datetime) -> None:
     """Record `signature` as used, in the caller's transaction (the release it carries), so that
-    every instance refuses it again; a request that was not stored can be sent again. Raises
-    Replayed when it was used before. Signatures older than twice the window are forgotten:
-    their timestamps are refused anyway. It is kept in its canonical spelling, as it was
-    checked."""
-    signature = canonical(signature)
-    connection.execute(
-        delete(webhook_signatures).where(
-            webhook_signatures.c.received_at < now - timedelta(seconds=2 * window)
-        )
-    )
-    seen = connection.execute(
-        select(webhook_signatures.c.signature).where(webhook_signatures.c.signature == signature)
-    ).first()
-    if seen is not None:
+    every instance refuses it again (`publisher.engine.releases.replays`). Raises Replayed when
+    it was used before. It is kept in its canonical spelling, as it was checked."""
+    if spent_before(connection, canonical(signature), window, now):
         raise Replayed("this signed request was already received (replay)")
-    connection.execute(insert(webhook_signatures).values(signature=signature, received_at=now))

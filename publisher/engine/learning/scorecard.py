@@ -19,7 +19,7 @@ from publisher.channels import METRICS
 from publisher.clock import hour_of
 from publisher.engine.learning.clicks import clicks_of
 from publisher.engine.lifecycle import State
-from publisher.engine.storage.schema import articles, measurements, posts
+from publisher.engine.storage.schema import articles, link_clicks, measurements, posts
 from publisher.links import code_at_end
 
 By = Literal["post", "article", "channel"]
@@ -30,6 +30,18 @@ SHOWN = (*METRICS, "clicks")
 
 # What readers did with a post on its network, added up: the numbers of an interaction.
 ENGAGING = ("likes", "reposts", "replies", "quotes", "shares")
+
+
+def measured_stamp(engine: Engine) -> tuple[Any, ...]:
+    """A stamp that changes whenever a measurement or an hour's clicks come in: the results
+    page works its lists out again only then."""
+    with engine.connect() as connection:
+        return (
+            *connection.execute(select(func.max(measurements.c.id))).one(),
+            *connection.execute(
+                select(func.count(), func.max(link_clicks.c.hour)).select_from(link_clicks)
+            ).one(),
+        )
 
 
 def engagement(metrics: dict[str, int | None]) -> int | None:

@@ -5,9 +5,11 @@ and which stored article a new arrival is decided here, once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Engine, Select, select
 
 from publisher.articles import Article
 from publisher.engine.storage.schema import articles
@@ -70,3 +72,23 @@ def find_named(connection: Connection, name: str, *, lock: bool = False) -> Any:
             query.where(articles.c.url == name).order_by(articles.c.id).limit(1)
         ).first()
     return row
+
+
+@dataclass(frozen=True)
+class RecentArticle:
+    """An article stored lately: its row id, headline and when it was last stored."""
+
+    id: int
+    headline: str
+    updated_at: datetime
+
+
+def recent_articles(engine: Engine, limit: int) -> list[RecentArticle]:
+    """The articles stored or updated last, newest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(articles.c.id, articles.c.headline, articles.c.updated_at)
+            .order_by(articles.c.updated_at.desc())
+            .limit(limit)
+        )
+        return [RecentArticle(*row) for row in rows]

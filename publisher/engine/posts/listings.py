@@ -26,13 +26,8 @@ from publisher.engine.lifecycle import (
 )
 from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.posts.queue import QueueError
-from publisher.engine.storage.schema import (
-    articles,
-    channel_pauses,
-    deliveries,
-    is_row_id,
-    posts,
-)
+from publisher.engine.storage.rowids import is_row_id
+from publisher.engine.storage.schema import articles, channel_pauses, deliveries, posts
 
 # What a finished delivery attempt can come to (the filters `log --outcome` takes).
 OUTCOMES = tuple(outcome.value for outcome in Outcome if outcome != Outcome.PENDING)
@@ -337,3 +332,9 @@ def change_version(connection: Connection) -> str:
         select(func.max(channel_pauses.c.paused_at), func.count()).select_from(channel_pauses)
     ).one()
     return f"{count}.{_iso(latest)}.{pauses}.{_iso(paused)}"
+
+
+def queue_version(engine: Engine) -> str:
+    """`change_version` in a connection of its own."""
+    with engine.connect() as connection:
+        return change_version(connection)

@@ -43,7 +43,8 @@ from publisher.engine.posts.queue import (
     record_event,
 )
 from publisher.engine.storage.changes import notify_change
-from publisher.engine.storage.schema import articles, is_row_id, post_events, posts
+from publisher.engine.storage.rowids import is_row_id
+from publisher.engine.storage.schema import articles, post_events, posts
 from publisher.teasers import compose
 
 

@@ -33,7 +33,8 @@ from publisher.engine.posts.identity import Origin, origin_of
 from publisher.engine.posts.queue import UnknownArticle
 from publisher.engine.releases.rules import Routing, not_before_embargo, route
 from publisher.engine.releases.withdrawal import Withdrawal, cancel_unsent
-from publisher.engine.storage.schema import articles, is_row_id, posts
+from publisher.engine.storage.rowids import is_row_id
+from publisher.engine.storage.schema import articles, posts
 from publisher.teasers import compose
 
 logger = logging.getLogger(__name__)

@@ -52,14 +52,6 @@ metadata = MetaData()
 
 # The largest id an Integer column holds on every supported database (PostgreSQL's int4): a
 # number beyond it names no row, and is answered as such rather than sent to the database.
-MAX_ROW_ID = 2**31 - 1
-
-
-def is_row_id(value: int) -> bool:
-    """Whether `value` can be the id of a row."""
-    return 0 < value <= MAX_ROW_ID
-
-
 articles = Table(
     "articles",
     metadata,

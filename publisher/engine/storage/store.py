@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from publisher.engine.storage.changes import announce_commits
 from publisher.errors import EditorError
@@ -153,3 +153,13 @@ def open_engine(database_url: str) -> Engine:
     with translate_errors(engine):
         migrate(engine)
     return engine
+
+
+def answers(engine: Engine) -> bool:
+    """Whether the database answers a query now (for a health check)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True

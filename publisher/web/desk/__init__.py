@@ -28,6 +28,7 @@ from publisher.config import Settings
 from publisher.web.bodies import API_BODY
 from publisher.web.desk.auth import Forbidden, SignedOut
 from publisher.web.desk.pages import DeskPages
+from publisher.web.paths import speaks_json
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -163,7 +164,7 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
 
     @app.exception_handler(SignedOut)
     async def _signed_out(request: Request, exc: SignedOut) -> Response:
-        if request.url.path.startswith("/api/"):
+        if speaks_json(request.url.path):
             return JSONResponse({"error": "sign in first"}, status_code=401)
         return RedirectResponse("/signin", status_code=303)
 
@@ -171,7 +172,7 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # An address the desk has no page for, or a method it takes no form by: a page in the
         # editor's words (scripts and hooks get JSON).
-        if request.url.path.startswith(("/api/", "/hooks/", "/widget", "/static/")):
+        if speaks_json(request.url.path):
             return JSONResponse({"error": str(exc.detail)}, exc.status_code, exc.headers)
         message = desk.t("no_such_page") if exc.status_code in (404, 405) else str(exc.detail)
         return desk.render(request, "message.html.j2", {"message": message}, exc.status_code)
@@ -180,7 +181,7 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
     async def _malformed(request: Request, exc: RequestValidationError) -> Response:
         # An address or a field no page of the desk has (a post number past any row): a page
         # saying so, or for scripts and hooks a JSON refusal.
-        if request.url.path.startswith(("/api/", "/hooks/", "/widget")):
+        if speaks_json(request.url.path):
             return JSONResponse({"error": "the request is malformed"}, status_code=400)
         return desk.render(request, "message.html.j2", {"message": desk.t("no_such_page")}, 404)
 
@@ -193,6 +194,6 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
         return forbidden(request, "error_approvers_only")
 
     def forbidden(request: Request, key: str) -> Response:
-        if request.url.path.startswith("/api/"):
+        if speaks_json(request.url.path):
             return JSONResponse({"error": desk.t(key)}, status_code=403)
         return desk.render(request, "message.html.j2", {"message": desk.t(key)}, 403)

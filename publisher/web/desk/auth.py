@@ -18,9 +18,9 @@ from starlette.datastructures import FormData
 from starlette.types import Scope
 
 from publisher.config import Settings
+from publisher.engine.posts.users import User, find_user, session_user
 from publisher.web.bodies import text_fields
 from publisher.web.proxies import PEER
-from publisher.web.users import User, find_user, session_user
 
 # Fields a desk form may have (a page of ticked posts, an article's texts for every channel).
 FORM_FIELDS = 300

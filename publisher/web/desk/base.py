@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from publisher.clock import FIRST_DAY, LAST_DAY
 from publisher.config import Settings
-from publisher.engine.storage.schema import MAX_ROW_ID
+from publisher.engine.storage.rowids import MAX_ROW_ID
 from publisher.errors import EditorError
 from publisher.web.desk.auth import signed_in
 from publisher.web.desk.turns import TAKE_TURN

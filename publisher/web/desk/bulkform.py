@@ -23,13 +23,13 @@ from publisher.engine.posts import verbs
 from publisher.engine.posts.listings import headlines_of, ids_of_posts, list_posts
 from publisher.engine.posts.overdue import going
 from publisher.engine.posts.queue import QueueError
-from publisher.engine.storage.schema import is_row_id
+from publisher.engine.posts.users import User
+from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, first_use
 from publisher.web.desk.base import local_path
 from publisher.web.desk.overview import BULK, PER_PAGE, Overview
 from publisher.web.desk.turns import TAKE_TURN
-from publisher.web.users import User
 
 VERBS = ("approve", "cancel", "restore", "retry")
 

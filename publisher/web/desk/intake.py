@@ -17,7 +17,6 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy import desc, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -28,11 +27,12 @@ from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.engine.audiences.subscribers import Reach
 from publisher.engine.posts import queue
+from publisher.engine.posts.identity import recent_articles
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.queue import UnknownArticle
 from publisher.engine.releases.release import stored_article
 from publisher.engine.releases.withdrawal import withdrawn_as
-from publisher.engine.storage.schema import articles, is_row_id
+from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
@@ -44,6 +44,8 @@ from publisher.web.desk.turns import TAKE_TURN
 
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8
+# The articles the intake page lists under its form, stored last.
+RECENT = 20
 
 
 @dataclass(frozen=True)
@@ -138,12 +140,7 @@ class Intake:
     def intake_page(
         self, request: Request, error: str | None = None, status: int = 200
     ) -> Response:
-        with self.engine.connect() as connection:
-            recent = connection.execute(
-                select(articles.c.id, articles.c.headline, articles.c.updated_at)
-                .order_by(desc(articles.c.updated_at))
-                .limit(20)
-            ).all()
+        recent = recent_articles(self.engine, RECENT)
         return self.render(request, "intake.html.j2", {"recent": recent, "error": error}, status)
 
     async def intake(self, request: Request, form: CheckedUpload) -> Response:

@@ -16,7 +16,7 @@ from publisher import roster
 from publisher.catalogue import describe, translator
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.posts.listings import change_version
+from publisher.engine.posts.listings import change_version, queue_version
 from publisher.engine.posts.pauses import active_pauses
 from publisher.errors import EditorError
 from publisher.web.desk.auth import csrf_token, signed_in
@@ -102,9 +102,9 @@ class DeskPages:
 
     def changes(self) -> Response:
         """The queue's change stamp, for pages that update themselves when it moves."""
-        with self.engine.connect() as connection:
-            stamp = change_version(connection)
-        return JSONResponse({"version": stamp}, headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"version": queue_version(self.engine)}, headers={"Cache-Control": "no-store"}
+        )
 
     def reason(self, refusal: EditorError) -> str:
         """What a refusal says, in the desk's language."""

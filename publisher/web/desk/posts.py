@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy import select
 
 from publisher import actions, roster
 from publisher.catalogue import going as going_words
@@ -21,11 +20,11 @@ from publisher.engine.learning import scorecard
 from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
 from publisher.engine.planning.planner import open_slots
 from publisher.engine.posts import verbs
+from publisher.engine.posts.events import channel_of, post_history
 from publisher.engine.posts.listings import fan_out_summary, show_post
 from publisher.engine.posts.overdue import going
 from publisher.engine.posts.queue import LinkMissing, QueueError
 from publisher.engine.releases.release import stored_article
-from publisher.engine.storage.schema import post_events, posts
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser
 from publisher.web.desk.base import PageGroup, Pages, RowId
@@ -50,20 +49,14 @@ class PostPages(PageGroup):
         self.router.add_api_route("/posts/{post_id}/edit", self.edit, methods=["POST"])
 
     def _history(self, post_id: int) -> list[dict[str, Any]]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(post_events)
-                .where(post_events.c.post_id == post_id)
-                .order_by(post_events.c.id)
-            ).all()
         words = table(self.desk.language, "desk")
         return [
             {
-                "at": self.desk.words.when(row.at),
-                "actor": row.actor,
-                "action": words.get(f"event_{row.action}", row.action),
+                "at": self.desk.words.when(event.at),
+                "actor": event.actor,
+                "action": words.get(f"event_{event.action}", event.action),
             }
-            for row in rows
+            for event in post_history(self.engine, post_id)
         ]
 
     def _reach(self, whom: Reach | None) -> str | None:
@@ -72,8 +65,7 @@ class PostPages(PageGroup):
 
     def _stored(self, post_id: int, typed: str) -> str:
         """What an editor typed for a post, as the post's text (Telegram's HTML from its marks)."""
-        with self.engine.connect() as connection:
-            name = connection.execute(select(posts.c.channel).where(posts.c.id == post_id)).scalar()
+        name = channel_of(self.engine, post_id)
         if name is None or name not in self.settings.channels:
             return typed
         return roster.configured(self.settings, name).from_editable(typed)

@@ -11,13 +11,11 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
 from publisher.catalogue import moment, number
 from publisher.clock import hour_of, utcnow
 from publisher.engine.learning import scorecard
-from publisher.engine.posts.listings import change_version
-from publisher.engine.storage.schema import link_clicks, measurements
+from publisher.engine.posts.listings import queue_version
 from publisher.web.desk.base import PageGroup, Pages
 from publisher.web.desk.chart import trend_svg
 from publisher.web.desk.words import COLOURS
@@ -67,15 +65,7 @@ class Results(PageGroup):
         """The page's lists and charts as of `hour`: worked out again when a post, a
         measurement or an hour's clicks changed, or the hour did, and at least once a minute
         (clicks within one hour)."""
-        with self.engine.connect() as connection:
-            stamp = (
-                hour,
-                change_version(connection),
-                *connection.execute(select(func.max(measurements.c.id))).one(),
-                *connection.execute(
-                    select(func.count(), func.max(link_clicks.c.hour)).select_from(link_clicks)
-                ).one(),
-            )
+        stamp = (hour, queue_version(self.engine), *scorecard.measured_stamp(self.engine))
         kept = self._kept
         if kept is not None and kept[0] == stamp and monotonic() - kept[1] < FRESH_FOR:
             return kept[2]

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from publisher.engine.posts.users import check_password, close_session, open_session
 from publisher.web.bodies import text_fields
 from publisher.web.desk.auth import check_csrf, checked_form
 from publisher.web.desk.base import Pages
 from publisher.web.desk.guard import MAX_NAME, SigninGuard
-from publisher.web.users import check_password, close_session, open_session
 
 # How long a sign-in waits for its turn to hash before the server says it is busy.
 HASHING_WAIT = 10.0

@@ -1,0 +1,38 @@
+"""A post's history as the desk shows it: who did what to it and when, one `PostEvent` each,
+oldest first; and the channel a post is on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from publisher.engine.storage.schema import post_events, posts
+
+
+@dataclass(frozen=True)
+class PostEvent:
+    """One thing done to a post: when, by whom (an editor, the webhook, a worker), and the
+    verb's past tense as the lifecycle names it ("approved", "cancelled")."""
+
+    at: datetime
+    actor: str
+    action: str
+
+
+def post_history(engine: Engine, post_id: int) -> list[PostEvent]:
+    """Everything done to the post, oldest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(post_events.c.at, post_events.c.actor, post_events.c.action)
+            .where(post_events.c.post_id == post_id)
+            .order_by(post_events.c.id)
+        )
+        return [PostEvent(*row) for row in rows]
+
+
+def channel_of(engine: Engine, post_id: int) -> str | None:
+    """The channel the post is on (None: no such post)."""
+    with engine.connect() as connection:
+        return connection.execute(select(posts.c.channel).where(posts.c.id == post_id)).scalar()
