@@ -15,6 +15,7 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from twitter_text.regexp.invalid_url_without_protocol_preceding_chars import (
     invalid_url_without_protocol_preceding_chars,
@@ -91,8 +92,16 @@ class Scanner:
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
-        self._anywhere = rules.pattern(inside_words=True)
-        self._pattern = rules.pattern(inside_words=False)
+
+    # Compiled when first needed, not at import: each is a pattern of every top-level domain,
+    # and most texts never need the one for links inside words (after a @, $ or #).
+    @cached_property
+    def _anywhere(self) -> re.Pattern[str]:
+        return self.rules.pattern(inside_words=True)
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        return self.rules.pattern(inside_words=False)
 
     def spans(self, text: str, *, without_protocol: bool) -> list[tuple[int, int]]:
         """Start and end of every link in `text`, as twitter-text's
