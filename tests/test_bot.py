@@ -24,6 +24,7 @@ from publisher.channels import Result
 from publisher.clock import utcnow
 from publisher.config import BotSettings, ChannelSettings, Settings
 from publisher.engine.audiences.subscribers import import_numbers
+from publisher.engine.lifecycle import asked_by_editor
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.pauses import active_pauses
@@ -127,9 +128,16 @@ def rows(engine: Engine) -> Sequence[Any]:
         return connection.execute(select(posts).order_by(posts.c.id)).all()
 
 
-def queue_post(engine: Engine, settings: Settings, channel: str = "x_main") -> int:
+def queue_post(
+    engine: Engine, settings: Settings, channel: str = "x_main", *, held: bool = False
+) -> int:
+    """A post of ARTICLE queued on `channel` now; `held` waits for an approver, as an editor
+    who holds it asks."""
     channels = roster.chosen(settings, [channel])
-    return queue.add(engine, settings, ARTICLE, channels, When(), force=True, queued_by="test")[0]
+    approval = asked_by_editor(held)
+    return queue.add(
+        engine, settings, ARTICLE, channels, When(), force=True, queued_by="test", approval=approval
+    )[0]
 
 
 def press(api: BotApiStandIn, label: str, user: int = EDITOR, chat: int = EDITOR) -> None:
@@ -313,9 +321,7 @@ def test_edit_over_the_limit_is_refused_and_the_text_kept(running, engine, desk_
 
 
 def test_approve_cancel_and_retry_change_the_queue(running, engine, desk_settings) -> None:
-    post_id = queue_post(engine, desk_settings)
-    with engine.begin() as connection:
-        connection.execute(update(posts).values(state="awaiting_approval"))
+    post_id = queue_post(engine, desk_settings, held=True)
     assert "Approve post" in reply_after(running, f"/approve {post_id}")
     press(running, "Approve")
     wait_for(lambda: rows(engine)[0].state == "queued")
@@ -389,9 +395,7 @@ def test_failed_post_is_notified_with_buttons_that_work(running, engine, desk_se
 def test_post_waiting_for_approval_is_notified_and_approved_by_button(
     running, engine, desk_settings
 ) -> None:
-    queue_post(engine, desk_settings)
-    with engine.begin() as connection:
-        connection.execute(update(posts).values(state="awaiting_approval", updated_at=utcnow()))
+    queue_post(engine, desk_settings, held=True)
     wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
     press(running, "Approve", chat=EDITORS_CHAT)
     wait_for(lambda: rows(engine)[0].state == "queued")
@@ -501,9 +505,7 @@ def test_webhook_mode_checks_telegrams_secret_token(
 
 
 def test_an_editor_who_is_no_approver_cannot_approve(running, engine, desk_settings) -> None:
-    post_id = queue_post(engine, desk_settings)
-    with engine.begin() as connection:
-        connection.execute(update(posts).values(state="awaiting_approval"))
+    post_id = queue_post(engine, desk_settings, held=True)
     assert "Only approvers" in reply_after(running, f"/approve {post_id}", user=JUNIOR)
     assert rows(engine)[0].state == "awaiting_approval"
 
@@ -519,9 +521,7 @@ def test_an_editor_who_is_no_approver_cannot_pause_or_resume(running, engine) ->
 def test_the_approve_button_is_refused_to_an_editor_who_is_no_approver(
     running, engine, desk_settings
 ) -> None:
-    queue_post(engine, desk_settings)
-    with engine.begin() as connection:
-        connection.execute(update(posts).values(state="awaiting_approval", updated_at=utcnow()))
+    queue_post(engine, desk_settings, held=True)
     wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
     press(running, "Approve", user=JUNIOR, chat=EDITORS_CHAT)
     answer = wait_for(lambda: running.sent("answerCallbackQuery"))[-1]
@@ -532,9 +532,7 @@ def test_the_approve_button_is_refused_to_an_editor_who_is_no_approver(
 def test_an_approval_by_bot_records_the_approvers_telegram_id(
     running, engine, desk_settings
 ) -> None:
-    post_id = queue_post(engine, desk_settings)
-    with engine.begin() as connection:
-        connection.execute(update(posts).values(state="awaiting_approval"))
+    post_id = queue_post(engine, desk_settings, held=True)
     reply_after(running, f"/approve {post_id}")
     press(running, "Approve")
     wait_for(lambda: rows(engine)[0].approved_by == f"telegram:{EDITOR}")
