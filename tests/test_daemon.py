@@ -12,7 +12,8 @@ from functools import partial
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
 
 from publisher import roster
 from publisher.clock import utcnow
@@ -211,3 +212,41 @@ def test_a_sender_thread_failing_unexpectedly_is_logged_and_the_daemon_goes_on(
     finally:
         daemon.stop()
     assert f"post {broken}: sending failed unexpectedly" in caplog.text
+
+
+def _listening_backend(daemon: Daemon) -> int | None:
+    listening = daemon.wakes.listening
+    try:
+        return listening.driver_connection.info.backend_pid if listening is not None else None
+    except Exception:  # between a connection gone and the next
+        return None
+
+
+def test_a_worker_cut_off_from_the_database_listens_again_once_it_answers(
+    engine: Engine, database_url: str
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's LISTEN is what is cut")
+    settings = make_settings(database_url)
+    settings = settings.model_copy(
+        update={"engine": settings.engine.model_copy(update={"watch_interval": 30.0})}
+    )
+    daemon = Daemon(engine, settings, Dispatcher(engine, settings))
+    daemon.start()
+    other = open_engine(database_url)
+    try:
+        wait_for(lambda: daemon.clock.last_tick is not None)
+        cut = _listening_backend(daemon)
+        with other.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut})
+        wait_for(lambda: _listening_backend(daemon) not in (None, cut), seconds=10)
+        (post_id,) = queue.add(
+            other, settings, article(), roster.chosen(settings, ["log"]), When(), queued_by="test"
+        )
+        started = time.monotonic()
+        wait_for(lambda: post(engine, post_id).state == "sent", seconds=10)
+        # The next poll is 30 s away: only a notification heard again sends it this soon.
+        assert time.monotonic() - started < 5
+    finally:
+        daemon.stop()
+        other.dispose()

@@ -66,6 +66,11 @@ def announce_commits(engine: Engine) -> None:
                 s.sendto(b"w", address)
 
 
+# Seconds before listening again after the database went away, doubling up to the last.
+RELISTEN_FIRST = 0.5
+RELISTEN_LAST = 5.0
+
+
 class WakeListener:
     """The worker's ear for changes: PostgreSQL's LISTEN, or the SQLite wake socket; calls
     `on_wake` for each. Without either (another worker holds the socket, or the platform has
@@ -82,10 +87,7 @@ class WakeListener:
 
     def start(self) -> None:
         if self.engine.dialect.name == "postgresql":
-            self.listening = self.engine.raw_connection()
-            driver = self.listening.driver_connection
-            driver.autocommit = True
-            driver.execute(f"LISTEN {CHANGE_CHANNEL}")
+            self._listen()
             target: Callable[[], None] = self._notifications
         elif self._bind():
             target = self._datagrams
@@ -93,6 +95,13 @@ class WakeListener:
             return
         self.thread = threading.Thread(target=target, name="wake", daemon=True)
         self.thread.start()
+
+    def _listen(self) -> None:
+        """A connection of its own that LISTENs for the queue's changes."""
+        self.listening = self.engine.raw_connection()
+        driver = self.listening.driver_connection
+        driver.autocommit = True
+        driver.execute(f"LISTEN {CHANGE_CHANNEL}")
 
     def _bind(self) -> bool:
         if self.path is None or not hasattr(socket, "AF_UNIX"):
@@ -119,15 +128,35 @@ class WakeListener:
             self.on_wake()
 
     def _notifications(self) -> None:
-        driver = self.listening.driver_connection
+        """Wake for each notification; when the database goes away (a restart, a cut), listen
+        again as soon as it answers, waking once then for what may have changed meanwhile."""
         while not self.stopped.is_set():
             try:
-                for _ in driver.notifies(timeout=0.5, stop_after=1):
+                for _ in self.listening.driver_connection.notifies(timeout=0.5, stop_after=1):
                     self.on_wake()
-            except Exception:  # the connection went away: the poll carries on alone
-                if not self.stopped.is_set():
-                    logger.exception("listening for queue changes failed; polling only")
-                return
+            except Exception as exc:  # the connection went away: the poll carries on alone
+                if self.stopped.is_set():
+                    return
+                logger.warning(
+                    "listening for queue changes stopped (%s): listening again once the "
+                    "database answers; the poll notices changes meanwhile",
+                    type(exc).__name__,
+                )
+                self._listen_again()
+
+    def _listen_again(self) -> None:
+        with contextlib.suppress(Exception):
+            self.listening.invalidate()
+        wait = RELISTEN_FIRST
+        while not self.stopped.wait(wait):
+            try:
+                self._listen()
+            except Exception:  # still away: try again a little later
+                wait = min(wait * 2, RELISTEN_LAST)
+                continue
+            logger.info("listening for queue changes again")
+            self.on_wake()
+            return
 
     def stop(self) -> None:
         self.stopped.set()
