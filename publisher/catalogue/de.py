@@ -4,6 +4,7 @@ the web desk's (plain text) and the Telegram bot's (Telegram HTML)."""
 from __future__ import annotations
 
 WORDS: dict[str, str] = {
+    "link_database_away": "Der Link ist gleich wieder erreichbar. Bitte versuchen Sie es in einem Moment noch einmal.",
     "link_unknown": "Diesen Link gibt es nicht.",
     "state_awaiting_approval": "wartet auf Freigabe",
     "state_queued": "eingeplant",
@@ -200,6 +201,7 @@ DESK: dict[str, str] = {
     "article_kept": "Dieser Artikel ist so gespeichert, wie das CMS ihn geschickt hat: Was Sie mitgebracht haben, ersetzt ihn nicht; gezeigt und gepostet wird die Fassung des CMS.",
     "article_other": "Unter dieser Adresse ist schon ein anderer Artikel gespeichert: Er bleibt, wie er ist, und wird gezeigt. Was Sie mitgebracht haben, ersetzt ihn nicht; bitte Adresse und Datei prüfen.",
     "body_too_large": "Dieses Formular hat mehr als {limit} Bytes geschickt, mehr als der Desk annimmt: Es wurde nichts gelesen oder geändert.",
+    "database_away": "Die Datenbank antwortet gerade nicht. Nichts ist verloren: Versuchen Sie es in einem Moment noch einmal.",
     "body_too_slow": "Dieses Formular kam ins Stocken oder zu langsam an, der Desk hat nicht länger gewartet: Es wurde nichts gelesen oder geändert. Bitte schicken Sie es noch einmal.",
     "no_such_page": "Diese Seite gibt es nicht. Zurück zur Warteschlange, oder auf der Startseite neu anfangen.",
     "undo": "Rückgängig",

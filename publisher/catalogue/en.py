@@ -4,6 +4,7 @@ the web desk's (plain text) and the Telegram bot's (Telegram HTML)."""
 from __future__ import annotations
 
 WORDS: dict[str, str] = {
+    "link_database_away": "This link works again in a moment. Please try again shortly.",
     "link_unknown": "There is no such link.",
     "state_awaiting_approval": "waiting for approval",
     "state_queued": "queued",
@@ -199,6 +200,7 @@ DESK: dict[str, str] = {
     "article_kept": "This article is stored as the CMS sent it: what you brought does not replace it, and the CMS's version is shown and posted.",
     "article_other": "Another article is already stored under this address: it stays as it is and is shown. What you brought does not replace it; please check the address and the file.",
     "body_too_large": "This form sent more than {limit} bytes, more than the desk takes: nothing was read or changed.",
+    "database_away": "The database is not answering right now. Nothing was lost: try again in a moment.",
     "body_too_slow": "This form paused or came too slowly, so the desk stopped waiting: nothing was read or changed. Please send it again.",
     "no_such_page": "There is no such page. Go back to the queue, or start from the intake page.",
     "undo": "Undo",

@@ -12,16 +12,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from publisher.articles import ArticleError
 from publisher.config import Settings
 from publisher.engine.posts.queue import UnknownArticle
-from publisher.engine.storage.store import answers
+from publisher.engine.storage.store import answers, database_away
 from publisher.web.article_hook import mount_article_hook
 from publisher.web.bodies import BodyLimits, Refused, TextOnly
-from publisher.web.desk import mount_desk
+from publisher.web.desk import message_page, mount_desk
 from publisher.web.door import NewsroomDoor
+from publisher.web.paths import speaks_json
 from publisher.web.proxies import Forwarded, SecureCookies
 from publisher.web.redirect import mount_redirect
 from publisher.web.whatsapp_hook import mount_whatsapp
@@ -29,6 +31,8 @@ from publisher.web.widget_pages import mount_widget
 
 logger = logging.getLogger(__name__)
 NOT_CACHED = {"Cache-Control": "no-store"}
+# While the database is away: when to ask again.
+AWAY = NOT_CACHED | {"Retry-After": "5"}
 
 
 def create_app(
@@ -68,6 +72,28 @@ def create_app(
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
         logger.warning("request to %s refused (%d): %s", request.url.path, exc.status, exc.message)
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_away(request: Request, exc: DBAPIError) -> Response:
+        # A database restarting or out of reach is a moment to wait, not a server error: the
+        # CMS and scripts retry a 503, an editor reads a page that says so (no traceback).
+        if not database_away(exc):
+            raise exc
+        logger.warning(
+            "%s %s answered 503: the database does not answer (%s)",
+            request.method,
+            request.url.path,
+            type(exc.orig).__name__,
+        )
+        if speaks_json(request.url.path):
+            return JSONResponse(
+                {"error": "the database does not answer: try again in a moment"},
+                status_code=503,
+                headers=AWAY,
+            )
+        page = message_page(settings, "database_away", 503)
+        page.headers.update(AWAY)
+        return page
 
     mount_widget(app, engine, settings)
 

@@ -162,12 +162,18 @@ def mount_redirect(app: FastAPI, engine: Engine, settings: Settings) -> ClickCou
     start and stop."""
     counter = ClickCounter(engine)
     targets = Targets(engine, settings)
-    unknown = translator(settings.language, "desk")("link_unknown")
+    words = translator(settings.language, "desk")
+    unknown, away = words("link_unknown"), words("link_database_away")
 
     @app.api_route("/r/{code}", methods=["GET", "HEAD"], include_in_schema=False)
     async def follow(code: str, request: Request) -> Response:
-        target = await targets.of(code)
         headers = {"Cache-Control": "no-store"}
+        try:
+            target = await targets.of(code)
+        except SQLAlchemyError as exc:
+            # A code this server has not led anyone by yet, while the database is away.
+            logger.warning("redirect %s answered 503: %s", code, type(exc).__name__)
+            return PlainTextResponse(away, status_code=503, headers=headers | {"Retry-After": "5"})
         if target is None:
             return PlainTextResponse(unknown, status_code=404, headers=headers)
         if request.method == "GET" and not is_crawler(request.headers.get("user-agent", "")):

@@ -11,7 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from publisher.engine.storage.changes import announce_commits
 from publisher.errors import EditorError
@@ -163,3 +170,9 @@ def answers(engine: Engine) -> bool:
     except SQLAlchemyError:
         return False
     return True
+
+
+def database_away(error: DBAPIError) -> bool:
+    """Whether `error` says the database cannot be reached or lost the connection (a restart, a
+    network cut, a full pool, a locked SQLite file), rather than that a statement was wrong."""
+    return error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError))
