@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
 
 from publisher import actions, bulk
 from publisher.articles import whole_number
@@ -28,6 +27,7 @@ from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, first_use
 from publisher.web.desk.base import local_path
+from publisher.web.desk.forms import BulkChoice
 from publisher.web.desk.overview import BULK, PER_PAGE, Overview
 from publisher.web.desk.turns import TAKE_TURN
 
@@ -49,24 +49,23 @@ class BulkForm:
 
     def apply(self, request: Request, user: DeskUser, form: CheckedForm) -> Response:
         """Carry out the bulk form: ask first when it cancels or reaches past the page."""
-        action = str(form.get("action") or "")
-        back = local_path(str(form.get("back") or "/queue"))
+        chosen = BulkChoice.read(form)
+        action, everywhere, confirmed = chosen.action, chosen.everywhere, chosen.confirmed
+        back = local_path(chosen.back)
         query = dict(parse_qsl(urlsplit(back).query))
-        everywhere = form.get("scope") == "matching"
-        confirmed = bool(form.get("confirm"))
         if action not in BULK:
             return self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
         actions.check(action, user)
         try:
-            change, said = self._change(action, form, user)
+            change, said = self._change(chosen, user)
         except EditorError as exc:
             return self.overview.queue_page(request, self.desk.reason(exc), 422, query)
-        ticked = ",".join(map(str, form.getlist("post")))
+        ticked = ",".join(chosen.ticked)
         if confirmed:
-            ids = _numbers(str(form.get("ids") or ticked), bulk.MOST)
+            ids = _numbers(chosen.ids or ticked, bulk.MOST)
         elif everywhere:
-            chosen, _, _ = self.overview.filter_of(query)
-            ids = ids_of_posts(self.engine, chosen, bulk.MOST + 1)
+            found, _, _ = self.overview.filter_of(query)
+            ids = ids_of_posts(self.engine, found, bulk.MOST + 1)
             if len(ids) > bulk.MOST:
                 message = self.desk.t("bulk_too_many", most=number(bulk.MOST, self.desk.language))
                 return self.overview.queue_page(request, message, 422, query)
@@ -76,9 +75,8 @@ class BulkForm:
             return self.overview.queue_page(request, self.desk.t("bulk_nothing"), 422, query)
         # Approving asks first too: the confirmation shows every text it approves.
         if not confirmed and (everywhere or action in ("cancel", "approve")):
-            return self._confirm(request, action, ids, back, everywhere, said, form)
-        once = str(form.get("once") or "")[:40]
-        if once and not first_use(request, once):
+            return self._confirm(request, chosen, ids, back, said)
+        if chosen.once and not first_use(request, chosen.once):
             # The page was reloaded after the change: it is not made twice.
             message = self.desk.t("bulk_already_done")
             return self.overview.queue_page(request, message, 409, query)
@@ -95,29 +93,27 @@ class BulkForm:
             request, done, 422 if refused else 200, query, left_alone=left
         )
 
-    def _change(self, action: str, form: FormData, user: User) -> tuple[Change, str]:
+    def _change(self, chosen: BulkChoice, user: User) -> tuple[Change, str]:
         """What the action does to a list of posts, and what the confirmation says of it; the
         time or hours it needs are read once, so that "+15m" is one time for every post."""
-        engine, settings, by = self.engine, self.settings, user.name
+        engine, settings, by, action = self.engine, self.settings, user.name, chosen.action
         uses = {"reschedule": "at", "spread": "at", "shift": "hours"}.get(action)
-        if any(str(form.get(field) or "").strip() for field in {"at", "hours"} - {uses}):
+        typed = {"at": chosen.at, "hours": chosen.hours}
+        if any(typed[name].strip() for name in {"at", "hours"} - {uses}):
             # A time or hours typed for another action than the one chosen: never ignored.
             raise QueueError("a time or hours typed for another action", key="bulk_field_unused")
         if action in VERBS:
             # An approval covers the text version its confirmation showed (`seen_ID`).
             return lambda ids: bulk.each(
                 ids,
-                lambda post_id: self._apply(
-                    action, post_id, user, str(form.get(f"seen_{post_id}") or "") or None
-                ),
+                lambda post_id: self._apply(action, post_id, user, chosen.seen.get(post_id)),
             ), ""
         if action == "shift":
-            shift = bulk.shift_of(str(form.get("hours") or ""))
+            shift = bulk.shift_of(chosen.hours)
             hours = number(shift.total_seconds() / 3600, self.desk.language)
             said = self.desk.t("confirm_bulk_shift", hours=hours)
             return lambda ids: bulk.shift(engine, settings, ids, shift, by=by), said
-        typed = str(form.get("at") or "")
-        at = actions.when(typed, settings).at if typed.strip() else None
+        at = actions.when(chosen.at, settings).at if chosen.at.strip() else None
         if action == "spread":
             start = at or utcnow()
             when = moment(start, settings.tz, self.desk.language)
@@ -145,15 +141,9 @@ class BulkForm:
         actions.move_to(self.engine, self.settings, post_id, at, by=by)
 
     def _confirm(
-        self,
-        request: Request,
-        action: str,
-        ids: list[int],
-        back: str,
-        everywhere: bool,
-        said: str,
-        form: FormData,
+        self, request: Request, chosen: BulkChoice, ids: list[int], back: str, said: str
     ) -> Response:
+        action = chosen.action
         title = self.desk.t(
             "confirm_bulk_cancel" if action == "cancel" else "confirm_bulk",
             count=len(ids),
@@ -165,11 +155,11 @@ class BulkForm:
             "action": action,
             "ids": ",".join(map(str, ids)),
             "back": back,
-            "everywhere": everywhere,
+            "everywhere": chosen.everywhere,
             "said": said,
-            "at": str(form.get("at") or ""),
-            "hours": str(form.get("hours") or ""),
-            "once": str(form.get("once") or "")[:40],
+            "at": chosen.at,
+            "hours": chosen.hours,
+            "once": chosen.once,
             "approving": self._shown(ids) if action == "approve" else [],
         }
         return self.desk.render(request, "confirm_bulk.html.j2", context)

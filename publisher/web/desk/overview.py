@@ -26,6 +26,7 @@ from publisher.engine.posts.pauses import active_pauses
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, form_once
 from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address, local_path
+from publisher.web.desk.forms import ChannelAction, PostAction
 from publisher.web.desk.posts import PostPages
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
@@ -117,16 +118,14 @@ class Overview(PageGroup):
     ) -> Response:
         if action not in (*ACTIONS, "reschedule"):
             return self.desk.render(request, "message.html.j2", {"message": action}, 404)
-        if action == "cancel" and actions.may(action, user) and not form.get("confirm"):
+        chosen = PostAction.read(form)
+        if action == "cancel" and actions.may(action, user) and not chosen.confirmed:
             # Cancelling asks once, on the post's own page.
             return RedirectResponse(f"/posts/{post_id}?confirm=cancel", status_code=303)
-        # A free slot picked (it carries its offset), else a typed time.
-        picked = str(form.get("slot") or form.get("at") or "")
         try:
             actions.apply(
                 self.engine, self.settings, action, post_id, user,
-                at=picked, seen=str(form.get("seen") or "") or None,
-                overdue_ok=bool(form.get("overdue")),
+                at=chosen.at, seen=chosen.seen, overdue_ok=chosen.overdue_ok,
             )  # fmt: skip
         except ApproversOnly:
             raise
@@ -143,16 +142,17 @@ class Overview(PageGroup):
             if action != "reschedule":
                 reason = self.desk.t("stale", reason=reason)
             return self.queue_page(request, reason, 422)
-        return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)
+        return RedirectResponse(local_path(chosen.back), status_code=303)
 
     def channel_action(
         self, request: Request, name: str, action: str, user: DeskUser, form: CheckedForm
     ) -> Response:
         reason = self.desk.t("paused_by", name=user.name)
+        chosen = ChannelAction.read(form)
         try:
             actions.apply_to_channel(
                 self.engine, self.settings, action, name, user, reason,
-                overdue_ok=bool(form.get("overdue")),
+                overdue_ok=chosen.overdue_ok,
             )  # fmt: skip
         except ApproversOnly:
             raise
@@ -161,7 +161,7 @@ class Overview(PageGroup):
             return self.channels_page(request, self.desk.reason(exc), 409, asking=name)
         except EditorError as exc:
             return self.queue_page(request, self.desk.t("stale", reason=self.desk.reason(exc)))
-        return RedirectResponse(local_path(str(form.get("back") or "")), status_code=303)
+        return RedirectResponse(local_path(chosen.back), status_code=303)
 
     def channels(self, request: Request) -> Response:
         """The channels page as its address asks for it."""
