@@ -23,7 +23,7 @@ from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.learning import scorecard
 from publisher.engine.learning.results import Measurer
 from publisher.engine.planning.slots import When
-from publisher.engine.posts.listings import list_deliveries
+from publisher.engine.posts.listings import DeliveryListing, list_deliveries
 from publisher.engine.posts.queue import add
 from publisher.engine.storage.schema import posts
 from publisher.intake.textdump import article_from_text
@@ -43,7 +43,7 @@ class DemoRun:
 
     post_ids: list[int]
     teasers: dict[str, Teaser]
-    deliveries: list[dict[str, Any]]
+    deliveries: list[DeliveryListing]
     results: list[dict[str, Any]]
 
 

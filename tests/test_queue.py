@@ -240,3 +240,18 @@ def test_an_edit_without_the_link_is_fine_where_the_link_goes_beside_the_text(
     (post_id,) = add(engine, settings, names=["facebook"])
     verbs.edit(engine, settings, post_id, "Nur noch Text", by="ed")
     assert post(engine, post_id).text == "Nur noch Text"
+
+
+def test_the_typed_listings_name_every_field_the_json_gives(engine: Engine, settings) -> None:
+    from publisher.engine.delivery.dispatch import Dispatcher
+    from publisher.engine.posts.listings import DeliveryListing, PostDetail, show_post
+
+    (post_id, *_) = queue.add(
+        engine, settings, article(), roster.chosen(settings, None), When(), queued_by="t"
+    )
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    shown = show_post(engine, settings, post_id)
+    assert set(shown) == set(PostDetail.__required_keys__)
+    assert set(shown["deliveries"][0]) == set(DeliveryListing.__required_keys__)

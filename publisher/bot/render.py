@@ -3,7 +3,7 @@ look, buttons. Pure functions producing Telegram's HTML, every text from the sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -16,12 +16,12 @@ from publisher.engine.posts.deliverylog import LogRow
 from publisher.engine.posts.listings import FanOutSummary
 
 
-def state(post: dict[str, Any], t: Callable[..., str]) -> str:
+def state(post: Mapping[str, Any], t: Callable[..., str]) -> str:
     """A post's state in the editor's words."""
     return t("state_held") if post.get("held") else t(f"state_{post['state']}")
 
 
-def post_line(post: dict[str, Any], talk: Talk) -> str:
+def post_line(post: Mapping[str, Any], talk: Talk) -> str:
     """One post in a listing: number, channel, state, newsroom time with its zone, headline."""
     when = talk.when(datetime.fromisoformat(post["due_at"]), post["channel"])
     return (

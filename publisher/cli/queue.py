@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -74,7 +75,7 @@ def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
 
 
-def posts_table(rows: list[dict[str, Any]], title: str, zone: ZoneInfo) -> Table:
+def posts_table(rows: Sequence[Mapping[str, Any]], title: str, zone: ZoneInfo) -> Table:
     """Posts as a table: id, channel, state, due time in the newsroom's zone, headline, note."""
     from rich.table import Table
 
@@ -220,9 +221,9 @@ def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -
     from publisher.engine.posts.listings import show_post
 
     settings = env(ctx).settings
-    detail = show_post(env(ctx).existing_engine, settings, post_id)
+    shown = show_post(env(ctx).existing_engine, settings, post_id)
     # The text's version, which an approval names (`queue approve --version`).
-    detail["version"] = verbs.text_version(detail["text"])
+    detail = {**shown, "version": verbs.text_version(shown["text"])}
     if as_json:
         print_json(detail)
         return
@@ -231,8 +232,8 @@ def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -
     console.print(detail["text"], markup=False, highlight=False)
     console.print(f"link: {detail['link']}", markup=False, highlight=False)
     console.print(f"version: {detail['version']}", markup=False, highlight=False)
-    if detail["deliveries"]:
-        console.print(deliveries_table(detail["deliveries"], "deliveries", settings.tz))
+    if shown["deliveries"]:
+        console.print(deliveries_table(shown["deliveries"], "deliveries", settings.tz))
 
 
 @queue_app.command("edit")
@@ -399,7 +400,7 @@ def reconcile_command(ctx: typer.Context, as_json: AsJson = False) -> None:
         print("no post is uncertain")
 
 
-def deliveries_table(rows: list[dict[str, Any]], title: str, zone: ZoneInfo) -> Table:
+def deliveries_table(rows: Sequence[Mapping[str, Any]], title: str, zone: ZoneInfo) -> Table:
     """Delivery attempts as a table, times in the newsroom's zone."""
     from rich.table import Table
 

@@ -4,10 +4,10 @@ error class and message). Times are ISO 8601 UTC, with the newsroom's local time
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import ColumnElement, Connection, Engine, case, func, or_, select
 
@@ -37,7 +37,66 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]:
+class PostListing(TypedDict):
+    """A post as `queue list --json` gives it (the README's contract): its article, channel,
+    state and what an editor can do now, its times in UTC and the newsroom's, its text and
+    link, and what the platform answered."""
+
+    id: int
+    article_id: int
+    headline: str
+    url: str
+    channel: str
+    type: str
+    state: str
+    held: bool
+    actions: list[str]
+    movable: bool
+    configured: bool
+    due_at: str
+    due_local: str
+    attempts: int
+    queued_by: str
+    resurfaced: bool
+    edited: bool
+    text: str
+    link: str
+    remote_id: str | None
+    permalink: str | None
+    error_class: str | None
+    error: str | None
+    sent_at: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class DeliveryListing(TypedDict):
+    """One delivery attempt as `log --json` gives it (the README's contract), a recipient's
+    number masked."""
+
+    id: int
+    post_id: int
+    channel: str
+    attempt: int
+    worker: str | None
+    outcome: str
+    started_at: str | None
+    finished_at: str | None
+    latency_ms: int | None
+    remote_id: str | None
+    permalink: str | None
+    error_class: str | None
+    error: str | None
+    recipient: str | None
+
+
+class PostDetail(PostListing):
+    """A post as `queue show --json` gives it: its listing and every delivery attempt."""
+
+    deliveries: list[DeliveryListing]
+
+
+def _post_dict(row: Any, settings: Settings, paused: set[str]) -> PostListing:
     local = row.due_at.astimezone(settings.tz)
     return {
         "id": row.id,
@@ -53,7 +112,7 @@ def _post_dict(row: Any, settings: Settings, paused: set[str]) -> dict[str, Any]
         "movable": RESCHEDULE.allows(row.state),
         # False for a post whose channel was renamed or removed from the configuration.
         "configured": row.channel in settings.channels,
-        "due_at": _iso(row.due_at),
+        "due_at": row.due_at.isoformat(),
         "due_local": local.isoformat(),
         "attempts": row.attempts,
         "queued_by": row.queued_by,
@@ -82,7 +141,7 @@ def list_posts(
     due_from: datetime | None = None,
     due_until: datetime | None = None,
     article_id: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[PostListing]:
     """Posts still to go out and those held (awaiting approval, uncertain, failed); with
     `include_done`, sent and cancelled ones too; due in [`due_from`, `due_until`) when given.
     Soonest first; with `article_id`, that article's posts only."""
@@ -158,7 +217,7 @@ def headlines_of(engine: Engine, ids: Iterable[int]) -> dict[int, tuple[str, str
 
 def page_of_posts(
     engine: Engine, settings: Settings, chosen: PostFilter, page: int = 1, per_page: int = 50
-) -> tuple[list[dict[str, Any]], int, int]:
+) -> tuple[list[PostListing], int, int]:
     """One page of the posts `chosen`, those needing an editor first (awaiting approval,
     failed, uncertain), then those of paused channels, then by due time; how many there are
     in all; and the page's number (a page past the last is the last)."""
@@ -185,7 +244,7 @@ def page_of_posts(
     return [_post_dict(row, settings, paused) for row in rows], total, page
 
 
-def _delivery_dict(row: Any) -> dict[str, Any]:
+def _delivery_dict(row: Any) -> DeliveryListing:
     return {
         "id": row.id,
         "post_id": row.post_id,
@@ -214,7 +273,7 @@ def list_deliveries(
     until: datetime | None = None,
     post_ids: list[int] | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
+) -> list[DeliveryListing]:
     """The delivery log, newest first."""
     query = select(deliveries)
     if channel:
@@ -232,7 +291,7 @@ def list_deliveries(
         return [_delivery_dict(row) for row in connection.execute(query)]
 
 
-def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any]:
+def show_post(engine: Engine, settings: Settings, post_id: int) -> PostDetail:
     """One post with its deliveries."""
     if not is_row_id(post_id):
         raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
@@ -245,9 +304,8 @@ def show_post(engine: Engine, settings: Settings, post_id: int) -> dict[str, Any
         paused = set(active_pauses(connection, utcnow()))
     if row is None:
         raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
-    detail = _post_dict(row, settings, paused)
-    detail["deliveries"] = list_deliveries(engine, post_ids=[post_id], limit=1000)
-    return detail
+    deliveries = list_deliveries(engine, post_ids=[post_id], limit=1000)
+    return PostDetail(**_post_dict(row, settings, paused), deliveries=deliveries)
 
 
 @dataclass(frozen=True)
@@ -290,7 +348,7 @@ def fan_out_summary(engine: Engine, post_id: int) -> FanOutSummary | None:
     return FanOutSummary(*counts[1:], [(str(text), n) for text, n in reasons])
 
 
-def post_note(post: dict[str, Any]) -> str:
+def post_note(post: Mapping[str, Any]) -> str:
     """What an editor should know about a post beside its state."""
     if not post["configured"] and post["state"] in TO_GO:
         return (

@@ -114,7 +114,7 @@ class Intake:
         route("/intake", self.intake, methods=["POST"])
         route("/articles/{article_id}/image", self.article_image, methods=["GET"])
 
-    def _existing(self, post: dict[str, Any]) -> dict[str, Any]:
+    def _existing(self, post: Mapping[str, Any]) -> dict[str, Any]:
         """One of the article's posts as its page lists it, with the channels of its platform
         it could be duplicated to."""
         when = datetime.fromisoformat(post["sent_at"] or post["due_at"])
@@ -123,7 +123,8 @@ class Intake:
             for name, channel in self.channels.items()
             if channel.type == post["type"] and name != post["channel"]
         ]
-        return post | {
+        return {
+            **post,
             "when": moment(when, self.settings.channel_tz(post["channel"]), self.language),
             "duplicate_to": same,
         }

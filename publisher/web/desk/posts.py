@@ -94,9 +94,10 @@ class PostPages(PageGroup):
             context["reach"] = self._reach(whom.get(post["channel"]))
         # A fan-out has a delivery per recipient: the page lists the latest few.
         context["more_deliveries"] = max(len(post["deliveries"]) - SHOWN_DELIVERIES, 0)
-        post["deliveries"] = post["deliveries"][-SHOWN_DELIVERIES:]
-        for delivery in post["deliveries"]:
-            delivery["started"] = self.desk.words.when(delivery["started_at"], post["channel"])
+        context["deliveries"] = [
+            {**delivery, "started": self.desk.words.when(delivery["started_at"], post["channel"])}
+            for delivery in post["deliveries"][-SHOWN_DELIVERIES:]
+        ]
         context["editable"] = EDIT.allows(post["state"])
         # A failed post moved is tried again at that time.
         movable = RESCHEDULE.allows(post["state"]) or post["state"] == State.FAILED
