@@ -114,3 +114,39 @@ def test_posts_cancelled_before_their_former_state_was_kept_can_be_restored_afte
     verbs.restore(engine, 1, "ed")
     assert verbs.state_of(engine, 1) == "awaiting_approval"
     engine.dispose()
+
+
+@pytest.mark.one_database
+def test_a_database_a_newer_release_migrated_is_one_line_and_exit_2(
+    database_url: str, tmp_path
+) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import run_cli
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    (tmp_path / "publisher.toml").write_text(f'database_url = "{database_url}"\n')
+    listed = run_cli("queue", "list", cwd=tmp_path)
+    assert listed.returncode == 2
+    assert listed.stderr.count("\n") == 1
+    assert "schema revision 0099, newer than this release" in listed.stderr
+    assert "Traceback" not in listed.stderr
+
+
+@pytest.mark.one_database
+def test_db_upgrade_says_from_which_revision_it_migrated(database_url: str, tmp_path) -> None:
+    from tests.conftest import run_cli
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0013")
+    engine.dispose()
+    (tmp_path / "publisher.toml").write_text(f'database_url = "{database_url}"\n')
+    first = run_cli("db", "upgrade", cwd=tmp_path)
+    again = run_cli("db", "upgrade", cwd=tmp_path)
+    assert f"migrated from schema revision 0013 to {SCHEMA_REVISION}" in first.stdout
+    assert "is up to date" in again.stdout

@@ -70,6 +70,7 @@ WORDS: dict[str, str] = {
     "error_no_free_slot": "In den nächsten {days} Tagen ist keine Sendezeit frei.",
     "error_no_stored_article": "Es gibt keinen gespeicherten Artikel „{article}“: bitte seine URL senden.",
     "error_other_channel": "Post {post} gehört zu {channel}, nicht zu {asked}.",
+    "error_schema_newer": "Diese Datenbank wurde von einer neueren Version von publisher umgestellt, als hier läuft: Bitte diese neuere Version verwenden oder eine Sicherung von vorher zurückspielen.",
     "error_store_unavailable": "Die Datenbank ist belegt oder nicht erreichbar, nichts wurde geändert. Bitte gleich noch einmal versuchen.",
     "problem_empty": "der Text ist leer",
     "problem_over_limit": "{length} {unit}, mehr als die erlaubten {limit}",

@@ -69,6 +69,7 @@ WORDS: dict[str, str] = {
     "error_no_free_slot": "No free posting time in the next {days} days.",
     "error_no_stored_article": "There is no stored article “{article}”: send its URL instead.",
     "error_other_channel": "Post {post} is for {channel}, not {asked}.",
+    "error_schema_newer": "A newer release of publisher than the one running here has changed this database: run that release, or restore a backup made before it.",
     "error_store_unavailable": "The database is busy or cannot be reached, nothing was changed. Try again in a moment.",
     "problem_empty": "the text is empty",
     "problem_over_limit": "{length} {unit}, over the limit of {limit}",

@@ -33,10 +33,27 @@ DEMO_DATABASE = Path("publisher-demo.db")
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
     """Migrate the database to the current schema (also done on every start)."""
-    from publisher.engine.storage.store import describe
+    from publisher.engine.storage.store import (
+        SCHEMA_REVISION,
+        describe,
+        make_engine,
+        migrate,
+        translate_errors,
+    )
 
-    engine = env(ctx).engine
-    print(f"database {describe(engine)} is up to date")
+    engine = make_engine(env(ctx).settings.database_url)
+    try:
+        with translate_errors(engine):
+            before = migrate(engine)
+    finally:
+        engine.dispose()
+    if before is None:
+        print(f"database {describe(engine)} is up to date (schema revision {SCHEMA_REVISION})")
+    elif not before:
+        print(f"database {describe(engine)} created at schema revision {SCHEMA_REVISION}")
+    else:
+        migrated = f"migrated from schema revision {before} to {SCHEMA_REVISION}"
+        print(f"database {describe(engine)} {migrated}")
 
 
 def port_checked(port: int, option: str) -> int:

@@ -129,17 +129,33 @@ def current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it is there already)."""
+def migrate(engine: Engine) -> str | None:
+    """Bring the schema to the newest revision (a no-op when it is there already); the revision
+    it was at before, when it was another ("": none, a new database; None: already there). A
+    schema newer than this release knows is refused (StoreError): an older worker must not run
+    on it."""
     with engine.connect() as connection:
-        if current_revision(connection) == SCHEMA_REVISION:
-            return
+        found = current_revision(connection)
+    if found == SCHEMA_REVISION:
+        return None
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        command.upgrade(alembic_config(connection), "head")
+        config = alembic_config(connection)
+        found = current_revision(connection)
+        known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+        if found is not None and found not in known:
+            raise StoreError(
+                f"database {describe(engine)} has schema revision {found}, newer than this "
+                f"release of publisher knows (its newest is {SCHEMA_REVISION}): a newer release "
+                "migrated it. Run that release here, or restore a backup made before it",
+                key="schema_newer",
+            )
+        command.upgrade(config, "head")
+    return found or ""
 
 
 @contextmanager
