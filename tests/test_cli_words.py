@@ -42,14 +42,37 @@ def test_a_port_out_of_range_is_one_line(desk: Path) -> None:
     one_line_refusal(run_cli("serve", "--port", "99999", cwd=desk), "99999 is not a port")
 
 
-@pytest.mark.parametrize("command", [("serve", "--port"), ("run", "--metrics-port")])
-def test_a_taken_port_is_one_line(desk: Path, command: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        (("serve", "--port"), "--port, or [serve] port"),
+        (("run", "--metrics-port"), "--metrics-port, or [engine] metrics_port"),
+    ],
+)
+def test_a_taken_port_is_one_line_naming_its_setting(
+    desk: Path, command: tuple[str, str], named: str
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         result = run_cli(*command, str(port), cwd=desk)
-    assert one_line_refusal(result, "is in use") == f"publisher: port {port} is in use"
+    assert one_line_refusal(result, "is in use").startswith(
+        f"publisher: port {port} is in use ({named}"
+    )
+
+
+def test_a_worker_serving_on_a_taken_port_is_one_line_and_exit_2(desk: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = desk / "publisher.toml"
+        config.write_text(config.read_text() + f"[serve]\nenabled = true\nport = {port}\n")
+        result = run_cli("run", cwd=desk)
+    assert one_line_refusal(result, "is in use") == (
+        f"publisher: port {port} is in use ([serve] port)"
+    )
 
 
 def test_serve_says_where_it_listens(desk: Path) -> None:

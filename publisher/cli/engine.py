@@ -14,6 +14,8 @@ from publisher.cli import UsageError, app, env, long_running
 from publisher.cli.queue import AsJson, editor, print_json
 
 if TYPE_CHECKING:
+    import socket
+
     from sqlalchemy import Engine
 
     from publisher.config import Settings
@@ -149,16 +151,25 @@ def run_command(
         try:
             metrics.serve(settings.engine.metrics_host, port)
         except OSError as exc:
-            raise UsageError(_listen_error(settings.engine.metrics_host, port, exc)) from None
+            named = "--metrics-port, or [engine] metrics_port: one per worker on a host"
+            raise UsageError(
+                _listen_error(settings.engine.metrics_host, port, exc, named)
+            ) from None
+    sock = None
+    if settings.serve.enabled:
+        serve = settings.serve
+        sock = listening_socket(
+            serve.host, port_checked(serve.port, "[serve] port"), "[serve] port"
+        )
     daemon = Daemon(engine, settings, dispatcher)
     server = None
-    if settings.serve.enabled:
+    if sock is not None:
         from publisher.web.app import create_app
         from publisher.web.serving import ServerThread
 
         # In the same process a release wakes the dispatcher directly, with no polling.
         web = create_app(engine, settings, on_queued=daemon.wake)
-        server = ServerThread(web, settings.serve.host, settings.serve.port)
+        server = ServerThread(web, settings.serve.host, settings.serve.port, sock=sock)
         server.start()
     bot = None
     if settings.bot.enabled:
@@ -177,12 +188,31 @@ def run_command(
             server.stop()
 
 
-def _listen_error(host: str, port: int, exc: OSError) -> str:
+def _listen_error(host: str, port: int, exc: OSError, named: str) -> str:
     import errno
 
     if exc.errno == errno.EADDRINUSE:
-        return f"port {port} is in use"
-    return f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+        return f"port {port} is in use ({named})"
+    return f"cannot listen on {host}:{port} ({exc.strerror or exc}; {named})"
+
+
+def listening_socket(host: str, port: int, named: str) -> socket.socket:
+    """A socket bound to `host`:`port`, or a UsageError saying why not (taken, not allowed)
+    and which setting `named` it."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror:
+        raise UsageError(f"cannot listen on {host}: no such address") from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(_listen_error(host, port, exc, named)) from None
+    return sock
 
 
 @channels_app.callback(invoke_without_command=True)

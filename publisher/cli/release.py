@@ -10,32 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from publisher.cli import UsageError, app, env, long_running
-from publisher.cli.engine import _listen_error, port_checked
+from publisher.cli.engine import listening_socket, port_checked
 from publisher.cli.queue import AsJson, print_json
 
 if TYPE_CHECKING:
-    import socket
+    pass
 
 feeds_app = typer.Typer(help="The watched RSS/Atom feeds.")
 app.add_typer(feeds_app, name="feeds")
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to `host`:`port`, or a UsageError saying why not (taken, not allowed)."""
-    import socket
-
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    except socket.gaierror:
-        raise UsageError(f"cannot listen on {host}: no such address") from None
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(_listen_error(host, port, exc)) from None
-    return sock
 
 
 @app.command("serve")
@@ -54,7 +36,7 @@ def serve_command(
     settings = env(ctx).settings
     chosen_host = host or settings.serve.host
     chosen_port = port_checked(port if port is not None else settings.serve.port, "--port")
-    sock = listening_socket(chosen_host, chosen_port)
+    sock = listening_socket(chosen_host, chosen_port, "--port, or [serve] port")
     engine = env(ctx).engine
     web = create_app(engine, env(ctx).settings)  # with what the channels learned
     # After the app is made: its templates, channels and routes stay out of full collections.

@@ -7,6 +7,7 @@ ending a connection answered before its body was read as a browser can read the 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from typing import Any, cast
@@ -105,10 +106,17 @@ def uvicorn_config(app: FastAPI, **options: Any) -> uvicorn.Config:
 class ServerThread:
     """Runs the app with uvicorn in a thread of a process that has other work (`publisher run`)."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+    def __init__(
+        self, app: FastAPI, host: str, port: int, sock: socket.socket | None = None
+    ) -> None:
+        """Serve on `host`:`port`, or on `sock` when it is given (bound already, so that a
+        taken port is told before anything starts)."""
         config = uvicorn_config(app, host=host, port=port)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+        sockets = {"sockets": [sock]} if sock is not None else {}
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs=sockets, name="http", daemon=True
+        )
 
     def start(self, timeout: float = 10.0) -> None:
         """Start serving; returns once the socket listens."""
