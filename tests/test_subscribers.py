@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -152,6 +153,15 @@ def test_subscribers_are_listed_as_json_and_removed(tmp_path, engine, database_u
     listed = run_cli("--config", path, "subscribers", "list", "wa", "--json")
     assert removed.returncode == 0
     assert [row["phone"] for row in json.loads(listed.stdout)] == [NUMBERS[0], NUMBERS[2]]
+
+
+def test_the_subscriber_table_masks_numbers_and_shows_local_times(
+    tmp_path, engine, database_url
+) -> None:
+    import_numbers(engine, "wa", NUMBERS[0], "form")
+    listed = run_cli("--config", str(config(tmp_path, database_url)), "subscribers", "list", "wa")
+    assert NUMBERS[0] not in listed.stdout and "+4915••••••678" in listed.stdout
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST)", listed.stdout), listed.stdout
 
 
 def test_only_a_channel_with_subscribers_takes_them(tmp_path, database_url) -> None:

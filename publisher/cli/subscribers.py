@@ -67,23 +67,34 @@ def import_command(
 
 @subscribers_app.command("list")
 def list_command(ctx: typer.Context, channel: Channel, as_json: AsJson = False) -> None:
-    """Every subscriber of a channel: number, state, how and when they consented."""
+    """Every subscriber of a channel: number (masked; whole with --json, for an export), state,
+    how and when they consented, in the channel's local time."""
+    from datetime import datetime
+
     from rich.console import Console
     from rich.table import Table
 
+    from publisher.channels.text import masked
+    from publisher.clock import shown
     from publisher.engine.audiences.subscribers import listing
 
-    rows = listing(env(ctx).existing_engine, _fan_out_channel(ctx, channel))
+    name = _fan_out_channel(ctx, channel)
+    rows = listing(env(ctx).existing_engine, name)
     if as_json:
         print_json(rows)
         return
+    zone = env(ctx).settings.channel_tz(name)
+
+    def local(value: str | None) -> str:
+        return shown(datetime.fromisoformat(value), zone) if value else ""
+
     table = Table(title=f"subscribers of {channel}", title_justify="left")
     for column in ("phone", "state", "consent", "since", "last message"):
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row["phone"], row["state"], row["source"], row["consented_at"][:16],
-            (row["last_message_at"] or "")[:16],
+            masked(row["phone"]), row["state"], row["source"], local(row["consented_at"]),
+            local(row["last_message_at"]),
         )  # fmt: skip
     Console().print(table)
 
