@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from standins.base import free_port
-from tests.conftest import ROOT, SAMPLE, coming, run_cli
+from tests.conftest import ROOT, SAMPLE, coming, run_cli, wait_for
 
 URL = "https://www.news.de/politik/857/assad/"
 
@@ -85,11 +85,32 @@ def test_serve_says_where_it_listens(desk: Path) -> None:
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
     )
     try:
-        lines = [server.stderr.readline().strip() for _ in range(2)]
+        # Its warnings (no session secret, no webhook secret), then where it serves.
+        lines: list[str] = []
+        while len(lines) < 3 and not any("serving on" in line for line in lines):
+            lines.append(server.stderr.readline().strip())
     finally:
         server.terminate()
         server.wait(10)
     assert f"publisher: serving on http://127.0.0.1:{port} (Ctrl-C stops)" in lines
+
+
+def test_a_second_worker_on_one_sqlite_database_is_refused_in_one_line(desk: Path) -> None:
+    first = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "run"],
+        cwd=desk,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        wait_for(lambda: (desk / "publisher.db.wake").exists())
+        # In a process of its own: a second worker that is not refused runs until stopped.
+        second = run_cli("run", cwd=desk, process=True)
+    finally:
+        first.terminate()
+        first.wait(10)
+    assert "SQLite takes one worker" in one_line_refusal(second, "another publisher run")
 
 
 def test_the_demo_keeps_to_its_own_database(desk: Path) -> None:

@@ -19,6 +19,7 @@ from publisher.articles import article_from_mapping
 from publisher.config import ChannelSettings, ServeSettings, Settings
 from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import posts
+from publisher.web.app import create_app
 from publisher.web.desk import pages
 from publisher.web.signing import sign
 from tests.desk_helpers import PASSWORD, served, serving, token
@@ -292,3 +293,12 @@ def test_a_slow_article_to_read_never_holds_up_the_server(engine, database_url, 
         waited = time.monotonic() - started
         hooked.join()
     assert health.status_code == 200 and waited < 1.0
+
+
+def test_without_its_secret_the_server_says_at_start_that_the_webhook_is_off(
+    engine: Engine, database_url: str, monkeypatch, caplog
+) -> None:
+    monkeypatch.delenv("PUBLISHER_WEBHOOK_SECRET", raising=False)
+    caplog.set_level("WARNING")
+    create_app(engine, hook_settings(database_url))
+    assert "PUBLISHER_WEBHOOK_SECRET is not set" in caplog.text

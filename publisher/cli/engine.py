@@ -124,11 +124,18 @@ def run_command(
     from publisher.engine.delivery.dispatch import Dispatcher
     from publisher.engine.delivery.facts import learn, with_learned
     from publisher.engine.delivery.scheduler import Daemon
+    from publisher.engine.storage.changes import other_worker
     from publisher.metrics import Metrics
 
     logging.getLogger("publisher").setLevel(logging.INFO)
     long_running()
     engine = env(ctx).engine
+    running = None if once else other_worker(engine)
+    if running is not None:
+        raise UsageError(
+            f"another publisher run works on this SQLite database (its wake socket {running} "
+            "answers): SQLite takes one worker; for several, use PostgreSQL"
+        )
     # What the platforms say of their rules now (an instance's limits), before anything is sent.
     learn(engine, env(ctx).settings)
     settings = with_learned(env(ctx).settings, engine)

@@ -4,6 +4,7 @@ what was queued or updated out (202); every refusal a JSON body `{"error": ...}`
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -29,12 +30,17 @@ from publisher.web.signing import (
     verify,
 )
 
+logger = logging.getLogger(__name__)
+
 
 def mount_article_hook(
     app: FastAPI, engine: Engine, settings: Settings, on_queued: Callable[[], None] | None
 ) -> None:
     """Add the CMS webhook to the app; `on_queued` wakes a dispatcher in the same process."""
     serve = settings.serve
+    if not os.environ.get(SECRET_ENV):
+        # Said at start, not only to the CMS once it calls.
+        logger.warning("%s is not set: the CMS webhook answers 503 until it is", SECRET_ENV)
 
     @app.post("/hooks/articles", status_code=202)
     async def article_hook(request: Request) -> dict[str, Any]:

@@ -42,6 +42,15 @@ def wake_socket_path(engine: Engine) -> Path | None:
     return Path(database).expanduser().resolve().with_name(Path(database).name + ".wake")
 
 
+def other_worker(engine: Engine) -> Path | None:
+    """The wake socket of a worker already running on this SQLite database, if one is (None on
+    other databases): SQLite takes one worker at a time."""
+    path = wake_socket_path(engine)
+    if path is None or not hasattr(socket, "AF_UNIX") or not path.exists():
+        return None
+    return path if _answers(path) else None
+
+
 def announce_commits(engine: Engine) -> None:
     """Send the wake datagram after each commit that changed the queue (SQLite engines)."""
     path = wake_socket_path(engine)
