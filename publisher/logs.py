@@ -44,8 +44,23 @@ def quiet_libraries() -> None:
     logging.getLogger("tweepy").setLevel(logging.INFO)
 
 
+# The format chosen by `setup_logging`, for what is told outside a log record (`tell`).
+_chosen = "text"
+
+
+def tell(message: str, level: int = logging.ERROR) -> None:
+    """Tell the operator one line on stderr, as the log's format has it: the line as written in
+    text, a JSON record like every other line in JSON (a fatal start error, where it serves)."""
+    if _chosen == "json":
+        logging.getLogger("publisher").log(level, message.removeprefix("publisher: "))
+    else:
+        print(message, file=sys.stderr)
+
+
 def setup_logging(log_format: str = "text", level: int = logging.INFO) -> None:
     """Send publisher's events, and the libraries' warnings, to stderr in the chosen format."""
+    global _chosen
+    _chosen = log_format
     quiet_libraries()
     handler = _RedactingHandler(sys.stderr)
     if log_format == "json":

@@ -95,6 +95,37 @@ def test_serve_says_where_it_listens(desk: Path) -> None:
     assert f"publisher: serving on http://127.0.0.1:{port} (Ctrl-C stops)" in lines
 
 
+def test_in_json_logs_a_refusal_at_start_is_a_json_line(desk: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("--log-format", "json", "serve", "--port", str(port), cwd=desk)
+    (line,) = result.stderr.strip().splitlines()
+    assert result.returncode == 2
+    assert f"port {port} is in use" in json.loads(line)["message"]
+
+
+def test_in_json_logs_where_the_server_serves_is_a_json_line(desk: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "--log-format", "json", "serve", "--port", str(port)],
+        cwd=desk,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        lines: list[str] = []
+        while len(lines) < 3 and not any("serving on" in line for line in lines):
+            lines.append(server.stderr.readline().strip())
+    finally:
+        server.terminate()
+        server.wait(10)
+    records = [json.loads(line) for line in lines]
+    assert f"serving on http://127.0.0.1:{port}" in records[-1]["message"]
+
+
 def test_a_second_worker_on_one_sqlite_database_is_refused_in_one_line(desk: Path) -> None:
     first = subprocess.Popen(
         [sys.executable, "-m", "publisher", "run"],

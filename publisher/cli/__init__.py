@@ -232,22 +232,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         app(args=arguments, prog_name="publisher")
     except EditorError as exc:
+        from publisher.logs import tell
+
         hint = FLAG_HINTS.get(exc.key or "")
-        print(f"publisher: {exc}" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        tell(f"publisher: {exc}" + (f"; {hint}" if hint else ""))
         sys.exit(USAGE_ERROR)
     except Exception as exc:  # the last line of defence: a bug, still no traceback for editors
         from publisher.channels.secrets import redact
+        from publisher.logs import tell
 
         if os.environ.get("PUBLISHER_DEBUG"):
             raise
         database = _database_reason(exc)
         if database is not None:
-            print(f"publisher: database error: {database}", file=sys.stderr)
+            tell(f"publisher: database error: {database}")
             sys.exit(USAGE_ERROR)
-        print(
+        tell(
             redact(f"publisher: unexpected {type(exc).__name__}: {exc}")
-            + " (PUBLISHER_DEBUG=1 shows details)",
-            file=sys.stderr,
+            + " (PUBLISHER_DEBUG=1 shows details)"
         )
         sys.exit(1)
 

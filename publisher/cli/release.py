@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,6 +28,7 @@ def serve_command(
     """Serve the HTTP side: the CMS webhook, the share widget and the web desk."""
     import uvicorn
 
+    from publisher.logs import tell
     from publisher.web.app import create_app
     from publisher.web.serving import uvicorn_config
 
@@ -43,7 +43,7 @@ def serve_command(
     long_running()
     bound = sock.getsockname()[1]
     shown = f"[{chosen_host}]" if ":" in chosen_host else chosen_host
-    print(f"publisher: serving on http://{shown}:{bound} (Ctrl-C stops)", file=sys.stderr)
+    tell(f"publisher: serving on http://{shown}:{bound} (Ctrl-C stops)", logging.INFO)
     uvicorn.Server(uvicorn_config(web)).run(sockets=[sock])
 
 

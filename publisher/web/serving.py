@@ -97,9 +97,17 @@ class _Lingering:
 
 def uvicorn_config(app: FastAPI, **options: Any) -> uvicorn.Config:
     """How uvicorn serves the app: quietly, believing no forwarded header itself (the app's
-    `Forwarded` middleware believes the trusted proxies' alone), and with `HeadTimed`."""
+    `Forwarded` middleware believes the trusted proxies' alone), with `HeadTimed`, and logging
+    through publisher's own handler (`publisher.logs`: one format, JSON included) rather than
+    handlers of its own."""
     return uvicorn.Config(
-        app, log_level="warning", access_log=False, proxy_headers=False, http=HeadTimed, **options
+        app,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        http=HeadTimed,
+        **options,
     )
 
 
