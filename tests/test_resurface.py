@@ -219,3 +219,16 @@ def test_an_article_sent_again_by_the_cms_soon_after_its_post_may_resurface(
     with engine.begin() as connection:
         queue.upsert_article(connection, article, NOW - timedelta(days=100, hours=-2), "cms")
     assert len(resurface(engine, settings, NOW)) == 1
+
+
+def test_an_archive_the_cms_sends_today_is_old_enough_by_its_publication_time(
+    engine, database_url
+) -> None:
+    old = Article(
+        id="cms-archiv", url="https://e.de/archiv", headline="Archiv heute gesendet",
+        published_at=NOW - timedelta(days=60),
+    )  # fmt: skip
+    with engine.begin() as connection:
+        queue.upsert_article(connection, old, NOW, "cms")
+    resurface(engine, settings_for(database_url), NOW)
+    assert turned(engine) == [("Archiv heute gesendet", "resurface:evergreen")]

@@ -150,3 +150,33 @@ def test_db_upgrade_says_from_which_revision_it_migrated(database_url: str, tmp_
     again = run_cli("db", "upgrade", cwd=tmp_path)
     assert f"migrated from schema revision 0013 to {SCHEMA_REVISION}" in first.stdout
     assert "is up to date" in again.stdout
+
+
+def test_articles_stored_before_their_publication_time_was_kept_are_dated_by_it_after_the_upgrade(
+    database_url: str,
+) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from publisher.engine.releases.resurface import candidates
+    from publisher.sections import Resurface
+
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    data = {"url": "https://e.de/1", "headline": "Archiv"}
+    data["published_at"] = (now - timedelta(days=60)).isoformat()
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0015")
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, key, url, headline, data, created_at, updated_at) "
+                "VALUES (1, 'k', 'https://e.de/1', 'Archiv', :data, :now, :now)"
+            ),
+            {"data": json.dumps(data), "now": now.isoformat(sep=" ")},
+        )
+    migrate(engine)
+    rule = Resurface(name="evergreen", channels=("fb",))
+    assert [article.headline for _, article in candidates(engine, rule, now)] == ["Archiv"]
+    engine.dispose()

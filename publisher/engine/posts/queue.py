@@ -165,6 +165,7 @@ def upsert_article(
         "url": article.url,
         "headline": article.headline,
         "data": article.to_json(),
+        "published_at": article.published_at,
         "updated_at": now,
         "origin": origin,
     }

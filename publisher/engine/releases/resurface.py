@@ -55,6 +55,9 @@ def candidates(engine: Engine, rule: Resurface, now: datetime) -> list[tuple[int
         now - timedelta(days=rule.max_age_days),
         now - timedelta(days=rule.min_age_days),
     )
+    # Out since its publication, else since it was stored: an archive the CMS sends today with
+    # its old publication times is old enough at once.
+    out_since = func.coalesce(articles.c.published_at, articles.c.created_at)
     with engine.connect() as connection:
         rows = connection.execute(
             select(
@@ -63,7 +66,7 @@ def candidates(engine: Engine, rule: Resurface, now: datetime) -> list[tuple[int
                 articles.c.created_at,
                 articles.c.updated_at,
                 type_coerce(_last_sent(), UTCDateTime).label("last_sent"),
-            ).where(articles.c.created_at <= youngest)
+            ).where(out_since >= oldest, out_since <= youngest)
         ).all()
     found = []
     for row in rows:

@@ -69,6 +69,8 @@ articles = Table(
     Column("withdrawn_by", String(200)),
     Column("withdrawn_reason", Text),
     Column("withdrawn_at", UTCDateTime),
+    # When the article was published (its JSON's `published_at`): the archive is chosen by it.
+    Column("published_at", UTCDateTime),
     # An article is found by its address too (publisher.engine.posts.identity); hashed, as an
     # address may be longer than a B-tree entry allows on PostgreSQL.
     Index("ix_articles_url", "url", postgresql_using="hash"),

@@ -26,7 +26,7 @@ from publisher.errors import EditorError
 # The newest migration in publisher/engine/storage/migrations/versions (tests/test_store.py
 # keeps the two equal).
 # Knowing it here lets every command see an up-to-date schema without importing alembic.
-SCHEMA_REVISION = "0015"
+SCHEMA_REVISION = "0016"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Any constant works; it only has to be the same for every worker migrating the same database.
