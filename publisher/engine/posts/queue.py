@@ -161,7 +161,7 @@ def upsert_article(
         article = keep_embargo(stored, article, now)
         if stored.withdrawn and origin != "cms":
             article = article.model_copy(update={"withdrawn": True})
-    values = {
+    values: dict[str, object] = {
         "url": article.url,
         "headline": article.headline,
         "data": article.to_json(),

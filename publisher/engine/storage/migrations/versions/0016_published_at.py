@@ -20,7 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 def _published(data: object) -> datetime | None:
     """The publication time an article's stored JSON carries, if any."""
-    found = (json.loads(data) if isinstance(data, str) else data or {}).get("published_at")
+    stored = json.loads(data) if isinstance(data, str) else data
+    found = stored.get("published_at") if isinstance(stored, dict) else None
     if not found:
         return None
     try:
