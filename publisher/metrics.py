@@ -1,12 +1,17 @@
 """Prometheus metrics of `publisher run`: posts by state, paused channels and failing feeds (what
 to alert on), deliveries by channel and outcome, lateness (start of sending minus due time) and
-send-time histograms."""
+send-time histograms; beside them the worker's health (`/healthz`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Callable, Iterator
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
@@ -100,5 +105,34 @@ class Metrics:
         self.lateness.labels(channel).observe(max(lateness, 0.0))
         self.send_time.labels(channel).observe(delivered.seconds)
 
-    def serve(self, host: str, port: int) -> None:
-        start_http_server(port, addr=host, registry=self.registry)
+    def serve(self, host: str, port: int, health: Callable[[], str | None]) -> None:
+        """Serve the metrics on `host`:`port`, and at `/healthz` the worker's health: 200 with
+        `{"ok": true}`, or 503 with what `health` says is wrong (for a unit or a monitor on a
+        machine that runs workers only)."""
+        metrics = make_wsgi_app(self.registry)
+
+        def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            if environ.get("PATH_INFO") != "/healthz":
+                return list(metrics(environ, start_response))
+            wrong = health()
+            body = {"ok": True} if wrong is None else {"ok": False, "error": wrong}
+            status = "200 OK" if wrong is None else "503 Service Unavailable"
+            headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+            start_response(status, headers)
+            return [json.dumps(body).encode()]
+
+        server = make_server(host, port, answer, ThreadingWSGIServer, handler_class=_Quiet)
+        threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """A WSGI server answering each request in a thread of its own."""
+
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    """No line on stderr per request: the worker's log is for events."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
     from publisher.config import Settings
     from publisher.engine.delivery.dispatch import Delivered
+    from publisher.engine.delivery.scheduler import Daemon
 
 logger = logging.getLogger(__name__)
 
@@ -152,11 +155,12 @@ def run_command(
         if any(d.outcome in OUTCOMES_FOR_AN_EDITOR for d in delivered):
             raise typer.Exit(1)
         return
+    daemon = Daemon(engine, settings, dispatcher)
     port = metrics_port if metrics_port is not None else settings.engine.metrics_port
     if port is not None:
         port_checked(port, "--metrics-port")
         try:
-            metrics.serve(settings.engine.metrics_host, port)
+            metrics.serve(settings.engine.metrics_host, port, partial(worker_health, daemon))
         except OSError as exc:
             named = "--metrics-port, or [engine] metrics_port: one per worker on a host"
             raise UsageError(
@@ -168,7 +172,6 @@ def run_command(
         sock = listening_socket(
             serve.host, port_checked(serve.port, "[serve] port"), "[serve] port"
         )
-    daemon = Daemon(engine, settings, dispatcher)
     server = None
     if sock is not None:
         from publisher.web.app import create_app
@@ -193,6 +196,23 @@ def run_command(
             bot.stop()
         if server is not None:
             server.stop()
+
+
+def worker_health(daemon: Daemon) -> str | None:
+    """What is wrong with a running worker, for its health check (None: nothing): its database
+    does not answer, or its loop has not come round for longer than it ever sleeps."""
+    from publisher.clock import utcnow
+    from publisher.engine.delivery.scheduler import MAX_SLEEP
+    from publisher.engine.storage.store import answers
+
+    if not answers(daemon.engine):
+        return "the database does not answer"
+    last = daemon.clock.last_tick
+    # Allowed: a full sleep, and a run of the loop as long as a slow platform call (a lease).
+    allowed = MAX_SLEEP + timedelta(seconds=daemon.settings.engine.lease)
+    if last is not None and utcnow() - last > allowed:
+        return f"the worker's loop last ran at {last.isoformat(timespec='seconds')}"
+    return None
 
 
 def _listen_error(host: str, port: int, exc: OSError, named: str) -> str:
