@@ -210,23 +210,30 @@ def plan(
     timing: When,
     now: datetime,
     adjust: Callable[[str, datetime], datetime],
+    latest: datetime | None = None,
 ) -> datetime:
     """When a post placed by the release rules goes out: its timing, moved later by `adjust`
     (quiet hours, embargo), then to the channel's next slot (with timing next_slot) or to the
-    first time `min_gap` away from the channel's other posts, until all of them hold. Raises
-    TimeError when the channel has no free slot."""
+    first time `min_gap` away from the channel's other posts, until all of them hold. A time
+    past `latest` is given as soon as it is found (the caller refuses it): nothing further ahead
+    is read. Raises TimeError when the channel has no free slot."""
     channel = settings.channels[name]
     gap = timedelta(minutes=channel.min_gap)
-    first = due_at(connection, settings, name, timing, now)
+    # A next slot is searched for here, a few days of posts at a time, rather than by `due_at`
+    # over the whole month ahead: a busy month's posts would make every release slower.
+    first = now if timing.mode == "next_slot" else due_at(connection, settings, name, timing, now)
     # Every step moves the time later: a post more than the gap before the first time is never
     # in its way, and without a gap or slots none is (nothing is read).
     in_the_way = gap > timedelta(0) or timing.mode == "next_slot"
-    since = min(first, now) - gap
-    # Only the posts near the time can be in its way: those of a few days are read, and more
-    # only when the time settles beyond them (a busy queue has thousands ahead).
-    until = max(first, now) + PLAN_AHEAD
+    # Only the posts near the time can be in its way: those of a few days are read, and the
+    # next few days' only when the time settles beyond them (a busy queue has thousands ahead).
+    read, until = min(first, now) - gap, max(first, now) + PLAN_AHEAD
+    taken: list[datetime] = []
+    ahead = PLAN_AHEAD
     while True:
-        taken = taken_times(connection, name, since, until) if in_the_way else []
+        if in_the_way:
+            taken += taken_times(connection, name, read, until)
+            read = until
         due = first
         # Each step only moves later; a few rounds settle any quiet hours, slots and gaps.
         for _ in range(10):
@@ -238,6 +245,8 @@ def plan(
             if moved == due:
                 break
             due = moved
-        if due + gap < until:
+        if due + gap < until or (latest is not None and due > latest):
             return due
-        until = due + gap + PLAN_AHEAD
+        # Each further reading looks twice as far: a booked month takes a few, not fifteen.
+        ahead *= 2
+        until = due + gap + ahead

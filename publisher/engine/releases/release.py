@@ -205,10 +205,13 @@ def _release_in(
             skipped[name] = "already sent" if State.SENT in states else "already queued"
             continue
         timing = _timing(routing.timing, routing.delay, now, article)
+        # Past this it would be refused anyway: the planning reads no further.
+        latest = _out(article, now) + timedelta(hours=routing.max_wait)
         try:
             due = planner.plan(
-                connection, settings, name, timing, now, _adjuster(settings, article, routings)
-            )
+                connection, settings, name, timing, now, _adjuster(settings, article, routings),
+                latest,
+            )  # fmt: skip
         except TimeError as exc:
             # Nothing of this channel is written: its time could not be planned.
             skipped[name] = str(exc)
@@ -285,13 +288,17 @@ def _too_late(
 ) -> str | None:
     """Why a post planned for `due` is not queued: it would go out more than `max_wait` hours
     after the article is out (released, or published when that is later); None when in time."""
-    out = max(now, article.published_at or now)
-    if due - out <= timedelta(hours=max_wait):
+    if due - _out(article, now) <= timedelta(hours=max_wait):
         return None
     return (
-        f"the first free time is {shown(due, zone)}, more than {max_wait:g} hours after the "
-        "article is out"
+        f"the first free time is {shown(due, zone)} at the earliest, more than {max_wait:g} "
+        "hours after the article is out"
     )
+
+
+def _out(article: Article, now: datetime) -> datetime:
+    """When the article is out: released now, or published when that is later."""
+    return max(now, article.published_at or now)
 
 
 def _timing(mode: str, delay: int, now: datetime, article: Article) -> When:

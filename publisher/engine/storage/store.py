@@ -4,6 +4,7 @@ workers), opened with the right settings for each and migrated to the current sc
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,11 @@ from publisher.errors import EditorError
 SCHEMA_REVISION = "0016"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# How long a transaction of this process waits for its turn behind the others before it leaves
+# the wait to SQLite's own (busy_timeout); their turns are short, so only a stuck one is waited
+# out this long.
+SQLITE_TURN_SECONDS = 60.0
+_TURN = "publisher_turn"
 # Any constant works; it only has to be the same for every worker migrating the same database.
 _MIGRATION_LOCK = 7_461_726
 
@@ -57,11 +63,29 @@ def _sqlite_engine(url: Any) -> Engine:
         ):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
+    # SQLite lets one transaction write at a time, and makes the others poll for their turn
+    # (busy_timeout): under a few threads of this process at once (releases through the
+    # webhook, editors at the desk) one can lose every poll and be refused. Here they queue.
+    turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
+        record = connection.connection._connection_record
+        if record is not None and turn.acquire(timeout=SQLITE_TURN_SECONDS):
+            record.info[_TURN] = turn
         # Take the write lock up front: claims read then write, and a deferred transaction
         # that upgrades to a writer can fail with SQLITE_BUSY instead of waiting.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _end(record: Any) -> None:
+        held = record.info.pop(_TURN, None) if record is not None else None
+        if held is not None:
+            held.release()
+
+    for name in ("commit", "rollback"):
+        event.listen(engine, name, lambda c: _end(c.connection._connection_record))
+    # A connection given back to the pool without either (closed in a hurry) ends its turn too.
+    event.listen(engine.pool, "checkin", lambda _c, record: _end(record))
 
     announce_commits(engine)
     return engine
