@@ -255,3 +255,24 @@ def test_a_confirmed_best_time_is_the_time_stored(learned_desk, engine) -> None:
     with engine.connect() as connection:
         due = connection.execute(select(posts.c.due_at).where(posts.c.channel == "x")).scalar()
     assert due.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == shown
+
+
+def test_a_best_time_drawn_for_now_and_confirmed_is_stored_not_drawn_again(
+    learned_desk, engine, monkeypatch
+) -> None:
+    from publisher.engine.planning import planner
+
+    # The draw picks the first free time, which is now: the confirmation shows "now".
+    monkeypatch.setattr(planner, "best_time", lambda _estimate, free, _zone: free[0])
+    session, _ = signed_in(learned_desk, "ed")
+    article_id = stored_article(engine)
+    form = form_of(session.get(f"/articles/{article_id}").text, "queue") | {"timing": "best"}
+    asked = session.post(f"/articles/{article_id}/queue", data=form).text
+    # Any later draw would pick another time than the one shown.
+    monkeypatch.setattr(planner, "best_time", lambda _estimate, free, _zone: free[-1])
+    session.post(f"/articles/{article_id}/queue", data=form_of(asked, "queue", "confirmed"))
+    with engine.connect() as connection:
+        due = connection.execute(select(posts.c.due_at).where(posts.c.channel == "x")).scalar()
+    assert due is not None and abs(due.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(
+        minutes=2
+    )

@@ -33,7 +33,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # How long a transaction of this process waits for its turn behind the others before it leaves
 # the wait to SQLite's own (busy_timeout); their turns are short, so only a stuck one is waited
 # out this long.
-SQLITE_TURN_SECONDS = 60.0
+SQLITE_TURN_SECONDS = 10.0
 _TURN = "publisher_turn"
 # Any constant works; it only has to be the same for every worker migrating the same database.
 _MIGRATION_LOCK = 7_461_726

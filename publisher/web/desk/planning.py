@@ -170,11 +170,12 @@ class Planning:
 
 def _times(planned: dict[str, Planned]) -> dict[str, str]:
     """Each channel's planned time to the minute, as the editor was shown it ("now" is now
-    whenever the editor confirms it)."""
+    whenever the editor confirms it, but a best time drawn is the time drawn, now or not: the
+    confirmation carries it back, and a new draw must not take its place)."""
     return {
         name: plan.due.isoformat(timespec="minutes")
         for name, plan in planned.items()
-        if plan.due is not None and plan.when is not None and not plan.now
+        if plan.due is not None and plan.when is not None and (plan.best or not plan.now)
     }
 
 
