@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
@@ -58,7 +58,12 @@ def posted_headline(channel: Channel, text: str) -> str:
     return next(c for c in candidates if channel.headline(c) == first)
 
 
+# Each property runs for every platform: half the examples each, 400 in all per property.
+PER_PLATFORM = settings(max_examples=50)
+
+
 @pytest.mark.parametrize("kind", PLATFORMS)
+@PER_PLATFORM
 @given(article=articles())
 def test_teaser_stays_within_the_platform_limit(kind: str, article: Article) -> None:
     teaser = channel_class(kind)().compose(article, OPTIONS)
@@ -75,6 +80,7 @@ def test_teaser_keeps_the_link_whole(kind: str, article: Article) -> None:
 
 
 @pytest.mark.parametrize("kind", PLATFORMS)
+@PER_PLATFORM
 @given(article=articles())
 def test_headline_is_whole_or_cut_between_graphemes(kind: str, article: Article) -> None:
     channel = channel_class(kind)()
@@ -90,6 +96,7 @@ def test_headline_is_whole_or_cut_between_graphemes(kind: str, article: Article)
 
 
 @pytest.mark.parametrize("kind", PLATFORMS)
+@PER_PLATFORM
 @given(article=articles())
 def test_bullets_are_a_prefix_of_the_articles_bullets(kind: str, article: Article) -> None:
     channel = channel_class(kind)()
@@ -101,6 +108,7 @@ def test_bullets_are_a_prefix_of_the_articles_bullets(kind: str, article: Articl
 
 
 @pytest.mark.parametrize("kind", PLATFORMS)
+@PER_PLATFORM
 @given(article=articles())
 def test_the_same_article_gives_the_same_teaser_whenever_it_is_composed(
     kind: str, article: Article
