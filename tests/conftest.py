@@ -238,12 +238,16 @@ def _database_params() -> list:
     return params
 
 
-# The modules whose tests share a fixture of the module (a served newsroom, a browser) that
-# each runs on one worker, which starts that fixture once rather than once per worker. The
+# The modules that each run on one worker: those whose tests share a fixture of the module (a
+# served newsroom, a browser), which that worker starts once rather than every worker. The
 # desk's browser modules are not among them: Chromium's own processes would then all run at
 # once on two cores, and a module of them on one worker is the suite's longest stretch.
 TOGETHER = frozenset(
     {
+        # The crash tests take the longest: as groups they are handed out first, not last.
+        "test_bluesky_crash.py",
+        "test_crash.py",
+        "test_fanout_crash.py",
         "test_cli.py",
         "test_fuzz.py",
         "test_hostile_requests.py",
