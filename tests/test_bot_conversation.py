@@ -363,9 +363,10 @@ def test_the_author_hears_of_a_failure_with_the_headline_and_the_reason_in_germa
 def test_a_refused_text_is_not_offered_to_be_sent_again_unchanged(bot, engine, newsroom) -> None:
     post_id = awaiting(engine, newsroom, by=JUNIOR)
     failed(engine, post_id, "permanent", "Status is a duplicate")
-    wait_for(lambda: notices(bot))
-    labels = [b["text"] for row in notices(bot)[-1]["buttons"]["inline_keyboard"] for b in row]
-    assert labels == ["Verwerfen"] and "/edit" in notices(bot)[-1]["html"]
+    # The failure's notice (the approval's may come before it, told a moment earlier).
+    notice = wait_for(lambda: [n for n in notices(bot) if "gescheitert" in n["html"]])[-1]
+    labels = [b["text"] for row in notice["buttons"]["inline_keyboard"] for b in row]
+    assert labels == ["Verwerfen"] and "/edit" in notice["html"]
 
 
 # --- 8. Only articles are taken in ---------------------------------------------------------
