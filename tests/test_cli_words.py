@@ -75,23 +75,29 @@ def test_a_worker_serving_on_a_taken_port_is_one_line_and_exit_2(desk: Path) -> 
     )
 
 
-def test_serve_says_where_it_listens(desk: Path) -> None:
+def serve_start(desk: Path, *options: str) -> tuple[int, list[str]]:
+    """`publisher [OPTIONS] serve` on a free port: the port, and what it writes on stderr up to
+    where it serves (its warnings first: no session secret, no webhook secret)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "serve", "--port", str(port)],
+        [sys.executable, "-m", "publisher", *options, "serve", "--port", str(port)],
         cwd=desk,
         stderr=subprocess.PIPE,
         text=True,
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
     )
     try:
-        # Its warnings (no session secret, no webhook secret), then where it serves.
         lines: list[str] = []
         while len(lines) < 3 and not any("serving on" in line for line in lines):
             lines.append(server.stderr.readline().strip())
     finally:
         server.terminate()
         server.wait(10)
+    return port, lines
+
+
+def test_serve_says_where_it_listens(desk: Path) -> None:
+    port, lines = serve_start(desk)
     assert f"publisher: serving on http://127.0.0.1:{port} (Ctrl-C stops)" in lines
 
 
@@ -107,21 +113,7 @@ def test_in_json_logs_a_refusal_at_start_is_a_json_line(desk: Path) -> None:
 
 
 def test_in_json_logs_where_the_server_serves_is_a_json_line(desk: Path) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "--log-format", "json", "serve", "--port", str(port)],
-        cwd=desk,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        lines: list[str] = []
-        while len(lines) < 3 and not any("serving on" in line for line in lines):
-            lines.append(server.stderr.readline().strip())
-    finally:
-        server.terminate()
-        server.wait(10)
+    port, lines = serve_start(desk, "--log-format", "json")
     records = [json.loads(line) for line in lines]
     assert f"serving on http://127.0.0.1:{port}" in records[-1]["message"]
 

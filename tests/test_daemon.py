@@ -26,6 +26,15 @@ from tests.conftest import ROOT, LocalServer, wait_for
 from tests.engine_helpers import article, delivery_rows, make_settings, post
 
 
+def slow_poll(database_url: str):
+    """Settings whose worker looks at the queue by itself only every 30 s: within seconds,
+    only a wake-up makes it look."""
+    settings = make_settings(database_url)
+    return settings.model_copy(
+        update={"engine": settings.engine.model_copy(update={"watch_interval": 30.0})}
+    )
+
+
 def is_sent(engine: Engine, post_id: int) -> bool:
     return post(engine, post_id).state == "sent"
 
@@ -141,10 +150,7 @@ def test_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
 def test_a_change_by_another_connection_is_seen_at_once_not_at_the_next_poll(
     engine: Engine, database_url: str
 ) -> None:
-    settings = make_settings(database_url)
-    settings = settings.model_copy(
-        update={"engine": settings.engine.model_copy(update={"watch_interval": 30.0})}
-    )
+    settings = slow_poll(database_url)
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
     other = open_engine(database_url)
@@ -168,10 +174,7 @@ def test_no_wake_up_is_lost_when_posts_arrive_one_after_another(
 ) -> None:
     # The database poll 30 s away: each post goes out within seconds only if its wake-up
     # arrived (a timing margin for a busy machine, not a measure of speed: see bench/).
-    settings = make_settings(database_url)
-    settings = settings.model_copy(
-        update={"engine": settings.engine.model_copy(update={"watch_interval": 30.0})}
-    )
+    settings = slow_poll(database_url)
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
     other = open_engine(database_url)
@@ -227,10 +230,7 @@ def test_a_worker_cut_off_from_the_database_listens_again_once_it_answers(
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's LISTEN is what is cut")
-    settings = make_settings(database_url)
-    settings = settings.model_copy(
-        update={"engine": settings.engine.model_copy(update={"watch_interval": 30.0})}
-    )
+    settings = slow_poll(database_url)
     daemon = Daemon(engine, settings, Dispatcher(engine, settings))
     daemon.start()
     other = open_engine(database_url)
