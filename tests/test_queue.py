@@ -244,7 +244,8 @@ def test_an_edit_without_the_link_is_fine_where_the_link_goes_beside_the_text(
 
 def test_the_typed_listings_name_every_field_the_json_gives(engine: Engine, settings) -> None:
     from publisher.engine.delivery.dispatch import Dispatcher
-    from publisher.engine.posts.listings import DeliveryListing, PostDetail, show_post
+    from publisher.engine.posts.listings import DeliveryListing
+    from publisher.engine.posts.post_detail import PostDetail, show_post
 
     (post_id, *_) = queue.add(
         engine, settings, article(), roster.chosen(settings, None), When(), queued_by="t"

@@ -31,8 +31,9 @@ from publisher.engine.learning import scorecard
 from publisher.engine.learning.pushed import keep_heard
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.deliverylog import LogFilter, log_page
-from publisher.engine.posts.listings import fan_out_summary, list_posts, show_post
+from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.overdue import Overdue
+from publisher.engine.posts.post_detail import fan_out_summary, show_post
 from publisher.engine.posts.queue import QueueError
 from publisher.errors import EditorError
 

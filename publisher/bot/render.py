@@ -13,7 +13,7 @@ from publisher.bot.talk import Talk
 from publisher.channels.base import Channel
 from publisher.engine.learning.scorecard import engagement
 from publisher.engine.posts.deliverylog import LogRow
-from publisher.engine.posts.listings import FanOutSummary
+from publisher.engine.posts.post_detail import FanOutSummary
 
 
 def state(post: Mapping[str, Any], t: Callable[..., str]) -> str:

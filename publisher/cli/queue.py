@@ -213,15 +213,24 @@ def list_command(
 
 
 @queue_app.command("show")
-def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -> None:
-    """One post: its text, state and every delivery attempt."""
+def show_command(
+    ctx: typer.Context,
+    post_id: PostId,
+    as_json: AsJson = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Deliveries to list, newest first [default: 1000]")
+    ] = None,
+    offset: Annotated[int, typer.Option(min=0, help="Deliveries to skip first")] = 0,
+) -> None:
+    """One post: its text, state and its delivery attempts (a page of them for a post to many
+    recipients, with what became of their messages)."""
     from rich.console import Console
 
     from publisher.engine.posts import verbs
-    from publisher.engine.posts.listings import show_post
+    from publisher.engine.posts.post_detail import show_post
 
     settings = env(ctx).settings
-    shown = show_post(env(ctx).existing_engine, settings, post_id)
+    shown = show_post(env(ctx).existing_engine, settings, post_id, limit=limit, offset=offset)
     # The text's version, which an approval names (`queue approve --version`).
     detail = {**shown, "version": verbs.text_version(shown["text"])}
     if as_json:
@@ -229,11 +238,30 @@ def show_command(ctx: typer.Context, post_id: PostId, as_json: AsJson = False) -
         return
     console = Console()
     console.print(posts_table([detail], f"post {post_id}", settings.tz))
-    console.print(detail["text"], markup=False, highlight=False)
-    console.print(f"link: {detail['link']}", markup=False, highlight=False)
-    console.print(f"version: {detail['version']}", markup=False, highlight=False)
+    for line in (detail["text"], f"link: {detail['link']}", f"version: {detail['version']}"):
+        console.print(line, markup=False, highlight=False)
+    if shown["fan_out"]:
+        console.print(fan_out_line(shown["fan_out"]), markup=False, highlight=False)
     if shown["deliveries"]:
         console.print(deliveries_table(shown["deliveries"], "deliveries", settings.tz))
+    listed = offset + len(shown["deliveries"])
+    if offset or listed < shown["deliveries_total"]:
+        console.print(
+            f"deliveries {offset + 1}–{listed}: {len(shown['deliveries'])} of "
+            f"{shown['deliveries_total']} deliveries"
+            + (f"; --offset {listed} for more" if listed < shown["deliveries_total"] else ""),
+            markup=False,
+            highlight=False,
+        )
+
+
+def fan_out_line(fan_out: Mapping[str, Any]) -> str:
+    """What became of a post's messages to many recipients, in one line."""
+    counts = ", ".join(
+        f"{fan_out[key]:,} {key}" for key in ("sent", "delivered", "read", "failed", "unclear")
+    )
+    reasons = "; ".join(f"{r['count']:,} × {r['reason']}" for r in fan_out["reasons"])
+    return f"{fan_out['recipients']:,} recipients: {counts}" + (f" ({reasons})" if reasons else "")
 
 
 @queue_app.command("edit")
@@ -302,7 +330,7 @@ def approve_command(
     text you read, and is refused if it changed since."""
     from publisher import actions
     from publisher.engine.posts import verbs
-    from publisher.engine.posts.listings import show_post
+    from publisher.engine.posts.post_detail import show_post
 
     engine, settings = env(ctx).engine, env(ctx).settings
     if version is None:

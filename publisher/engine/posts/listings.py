@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, Connection, Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, case, func, select
 
 from publisher.articles import fold
 from publisher.channels.text import masked
@@ -25,8 +25,6 @@ from publisher.engine.lifecycle import (
     verbs_for,
 )
 from publisher.engine.posts.pauses import active_pauses
-from publisher.engine.posts.queue import QueueError
-from publisher.engine.storage.rowids import is_row_id
 from publisher.engine.storage.schema import articles, channel_pauses, deliveries, posts
 
 # What a finished delivery attempt can come to (the filters `log --outcome` takes).
@@ -88,15 +86,11 @@ class DeliveryListing(TypedDict):
     error_class: str | None
     error: str | None
     recipient: str | None
+    status: str | None
+    status_at: str | None
 
 
-class PostDetail(PostListing):
-    """A post as `queue show --json` gives it: its listing and every delivery attempt."""
-
-    deliveries: list[DeliveryListing]
-
-
-def _post_dict(row: Any, settings: Settings, paused: set[str]) -> PostListing:
+def post_listing(row: Any, settings: Settings, paused: set[str]) -> PostListing:
     local = row.due_at.astimezone(settings.tz)
     return {
         "id": row.id,
@@ -161,7 +155,7 @@ def list_posts(
     with engine.connect() as connection:
         paused = set(active_pauses(connection, utcnow()))
         rows = connection.execute(query.order_by(posts.c.due_at, posts.c.id)).all()
-    return [_post_dict(row, settings, paused) for row in rows]
+    return [post_listing(row, settings, paused) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -241,7 +235,7 @@ def page_of_posts(
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
-    return [_post_dict(row, settings, paused) for row in rows], total, page
+    return [post_listing(row, settings, paused) for row in rows], total, page
 
 
 def _delivery_dict(row: Any) -> DeliveryListing:
@@ -261,6 +255,9 @@ def _delivery_dict(row: Any) -> DeliveryListing:
         "error": row.error,
         # Masked: a subscriber's number is personal data; the store keeps it for exactly-once.
         "recipient": masked(row.recipient) if row.recipient else None,
+        # What the platform reported of the message since (WhatsApp: delivered, read, failed).
+        "status": row.status,
+        "status_at": _iso(row.status_at),
     }
 
 
@@ -273,6 +270,7 @@ def list_deliveries(
     until: datetime | None = None,
     post_ids: list[int] | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[DeliveryListing]:
     """The delivery log, newest first."""
     query = select(deliveries)
@@ -286,66 +284,13 @@ def list_deliveries(
         query = query.where(deliveries.c.started_at < until)
     if post_ids is not None:
         query = query.where(deliveries.c.post_id.in_(post_ids))
-    query = query.order_by(deliveries.c.started_at.desc(), deliveries.c.id.desc()).limit(limit)
+    query = (
+        query.order_by(deliveries.c.started_at.desc(), deliveries.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     with engine.connect() as connection:
         return [_delivery_dict(row) for row in connection.execute(query)]
-
-
-def show_post(engine: Engine, settings: Settings, post_id: int) -> PostDetail:
-    """One post with its deliveries."""
-    if not is_row_id(post_id):
-        raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(posts, articles.c.headline, articles.c.url)
-            .join(articles)
-            .where(posts.c.id == post_id)
-        ).first()
-        paused = set(active_pauses(connection, utcnow()))
-    if row is None:
-        raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
-    deliveries = list_deliveries(engine, post_ids=[post_id], limit=1000)
-    return PostDetail(**_post_dict(row, settings, paused), deliveries=deliveries)
-
-
-@dataclass(frozen=True)
-class FanOutSummary:
-    """What became of a post sent to many recipients: messages sent, then delivered and read
-    as the platform reported, failed, unclear, and the commonest reasons of failures."""
-
-    sent: int
-    delivered: int
-    read: int
-    failed: int
-    unclear: int
-    reasons: list[tuple[str, int]]
-
-
-def fan_out_summary(engine: Engine, post_id: int) -> FanOutSummary | None:
-    """The summary of a post's recipients, or None when it went to no recipient."""
-    failed_now = or_(deliveries.c.outcome == Outcome.FAILED, deliveries.c.status == "failed")
-    with engine.connect() as connection:
-        counts = connection.execute(
-            select(
-                func.count(deliveries.c.recipient),
-                func.count().filter(deliveries.c.outcome == Outcome.SENT),
-                func.count().filter(deliveries.c.status.in_(["delivered", "read"])),
-                func.count().filter(deliveries.c.status == "read"),
-                func.count().filter(failed_now),
-                func.count().filter(deliveries.c.outcome == Outcome.UNCERTAIN),
-            ).where(deliveries.c.post_id == post_id)
-        ).one()
-        if not counts[0]:
-            return None
-        reason = func.coalesce(deliveries.c.status_error, deliveries.c.error)
-        reasons = connection.execute(
-            select(reason, func.count())
-            .where(deliveries.c.post_id == post_id, failed_now)
-            .group_by(reason)
-            .order_by(func.count().desc())
-            .limit(3)
-        ).all()
-    return FanOutSummary(*counts[1:], [(str(text), n) for text, n in reasons])
 
 
 def post_note(post: Mapping[str, Any]) -> str:

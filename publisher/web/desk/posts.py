@@ -21,8 +21,8 @@ from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, S
 from publisher.engine.planning.planner import open_slots
 from publisher.engine.posts import verbs
 from publisher.engine.posts.events import channel_of, post_history
-from publisher.engine.posts.listings import fan_out_summary, show_post
 from publisher.engine.posts.overdue import going
+from publisher.engine.posts.post_detail import fan_out_summary, show_post
 from publisher.engine.posts.queue import LinkMissing, QueueError
 from publisher.engine.releases.release import stored_article
 from publisher.errors import EditorError
@@ -71,7 +71,7 @@ class PostPages(PageGroup):
         return roster.configured(self.settings, name).from_editable(typed)
 
     def _view(self, post_id: int) -> dict[str, Any]:
-        post = show_post(self.engine, self.settings, post_id)
+        post = show_post(self.engine, self.settings, post_id, limit=SHOWN_DELIVERIES)
         article = stored_article(self.engine, str(post["article_id"]))
         context: dict[str, Any] = {"post": post, "article": article, "typed": post["text"]}
         if post["channel"] in self.settings.channels:
@@ -93,10 +93,10 @@ class PostPages(PageGroup):
             whom = actions.reach(self.engine, self.settings, [post["channel"]])
             context["reach"] = self._reach(whom.get(post["channel"]))
         # A fan-out has a delivery per recipient: the page lists the latest few.
-        context["more_deliveries"] = max(len(post["deliveries"]) - SHOWN_DELIVERIES, 0)
+        context["more_deliveries"] = post["deliveries_total"] - len(post["deliveries"])
         context["deliveries"] = [
             {**delivery, "started": self.desk.words.when(delivery["started_at"], post["channel"])}
-            for delivery in post["deliveries"][-SHOWN_DELIVERIES:]
+            for delivery in post["deliveries"]
         ]
         context["editable"] = EDIT.allows(post["state"])
         # A failed post moved is tried again at that time.
