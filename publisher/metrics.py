@@ -103,7 +103,8 @@ class Metrics:
         self.deliveries.labels(channel, delivered.outcome).inc()
         lateness = (delivered.started_at - delivered.claimed.due_at).total_seconds()
         self.lateness.labels(channel).observe(max(lateness, 0.0))
-        self.send_time.labels(channel).observe(delivered.seconds)
+        for seconds in delivered.calls or (delivered.seconds,):
+            self.send_time.labels(channel).observe(seconds)
 
     def serve(self, host: str, port: int, health: Callable[[], str | None]) -> None:
         """Serve the metrics on `host`:`port`, and at `/healthz` the worker's health: 200 with

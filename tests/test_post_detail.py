@@ -5,6 +5,8 @@ there are (a WhatsApp push has one per subscriber)."""
 from __future__ import annotations
 
 import json
+import logging
+import statistics
 from collections import Counter
 from pathlib import Path
 
@@ -15,11 +17,12 @@ from publisher import roster
 from publisher.channels.text import masked
 from publisher.channels.whatsapp_events import StatusUpdate
 from publisher.clock import utcnow
-from publisher.config import ChannelSettings, load_settings
+from publisher.config import ChannelSettings, Settings, load_settings
 from publisher.engine.audiences.inbox import take_status
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
+from publisher.engine.posts.listings import list_deliveries
 from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import deliveries
 from standins.graph import GraphStandIn
@@ -132,3 +135,17 @@ def test_the_desk_lists_a_pushs_latest_deliveries_and_counts_the_rest(
         anna, _ = signed_in(desk, "anna")
         page = anna.get(f"/posts/{post_id}").text
     assert "5 earlier deliveries in the log" in page and masked(oldest) not in page
+
+
+def test_the_worker_tells_a_pushs_message_time_as_publisher_log_has_it(
+    engine: Engine, database_url: str, graph_api: GraphStandIn, credentials, caplog
+) -> None:
+    settings = Settings(
+        database_url=database_url, channels={"wa": ChannelSettings(**whatsapp(graph_api))}
+    )
+    with caplog.at_level(logging.INFO, logger="publisher.engine.delivery.dispatch"):
+        post_id = push(engine, settings, graph_api)
+    (told,) = [r for r in caplog.records if getattr(r, "post_id", None) == post_id]
+    logged = [d["latency_ms"] for d in list_deliveries(engine, post_ids=[post_id], limit=100)]
+    assert told.messages == 55 and told.median_latency_ms == round(statistics.median(logged))
+    assert f"each {told.median_latency_ms} ms at the median" in told.getMessage()

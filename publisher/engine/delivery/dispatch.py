@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +56,8 @@ class Delivered:
     seconds: float
     receipt: Receipt | None = None
     error: ChannelError | None = None
+    # A fan-out's platform calls, each one's seconds (`seconds` is then the whole round's).
+    calls: tuple[float, ...] | None = None
 
 
 # Records are the hot path: statements built once, with parameters, compile once.
@@ -222,9 +225,9 @@ class Dispatcher:
                 self.claims.lease.total_seconds() / 3,
                 self.draining,
             )
-        receipt, error = fan_out.send(claimed)
+        receipt, error, calls = fan_out.send(claimed)
         return self._record(
-            claimed, started, time.perf_counter() - clock, receipt, error, fanout=True
+            claimed, started, time.perf_counter() - clock, receipt, error, calls=calls
         )
 
     def _next_state(self, claimed: Claimed, error: ChannelError, now: datetime) -> dict[str, Any]:
@@ -260,8 +263,9 @@ class Dispatcher:
         receipt: Receipt | None,
         error: ChannelError | None,
         *,
-        fanout: bool = False,
+        calls: tuple[float, ...] | None = None,
     ) -> Delivered | None:
+        """Record what an attempt came to; a fan-out's `calls` were recorded one by one."""
         now = utcnow()
         post_values: dict[str, Any] = {
             "state": State.SENT,
@@ -280,7 +284,7 @@ class Dispatcher:
             with self._strikes_lock:
                 self._strikes.pop(claimed.channel, None)
         with self.engine.begin() as connection:
-            if not fanout:
+            if calls is None:
                 self._record_delivery(connection, claimed, now, seconds, post_values, error)
             recorded = connection.execute(
                 _RECORD_POST,
@@ -312,7 +316,7 @@ class Dispatcher:
             )
             return None
         delivered = Delivered(
-            claimed, outcome, post_values["state"], started, seconds, receipt, error
+            claimed, outcome, post_values["state"], started, seconds, receipt, error, calls
         )
         self._log(delivered)
         if self.on_delivered:
@@ -365,6 +369,17 @@ class Dispatcher:
         else:
             pause_channel(connection, name, error.message, error.fix, now)
 
+    @staticmethod
+    def _round_context(delivered: Delivered, context: dict[str, Any]) -> dict[str, Any]:
+        """A fan-out round's figures: its messages, the round's time, and each message's time
+        as its delivery row (and `publisher log`) has it, at the median."""
+        calls = delivered.calls or ()
+        return {k: v for k, v in context.items() if k != "latency_ms"} | {
+            "messages": len(calls),
+            "round_ms": round(delivered.seconds * 1000),
+            "median_latency_ms": round(statistics.median(calls) * 1000) if calls else 0,
+        }
+
     def _log(self, delivered: Delivered) -> None:
         claimed, error = delivered.claimed, delivered.error
         context = {
@@ -374,7 +389,19 @@ class Dispatcher:
             "state": delivered.state,
             "latency_ms": round(delivered.seconds * 1000),
         }
-        if error is None:
+        if delivered.calls is not None:
+            context = self._round_context(delivered, context)
+        if error is None and delivered.calls is not None:
+            logger.info(
+                "post %s sent to %s: %d messages in %d ms, each %d ms at the median",
+                claimed.post_id,
+                claimed.channel,
+                context["messages"],
+                context["round_ms"],
+                context["median_latency_ms"],
+                extra=context,
+            )
+        elif error is None:
             remote = delivered.receipt.remote_id if delivered.receipt else None
             logger.info(
                 "post %s sent to %s in %d ms (remote id %s)",

@@ -22,7 +22,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Engine, update
 
@@ -63,6 +63,8 @@ class Round:
     notes: list[str] = field(default_factory=list)
     errors: list[tuple[str, ChannelError]] = field(default_factory=list)
     sent: int = 0
+    # Each platform call's time in seconds, as its delivery row records it.
+    calls: list[float] = field(default_factory=list)
     renewed: float = 0.0
     # Set when the round must end: the channel refused or the post is no longer ours.
     stopped: bool = False
@@ -105,6 +107,15 @@ def combined(errors: list[tuple[str, ChannelError]], total: int) -> ChannelError
     return None
 
 
+class RoundEnd(NamedTuple):
+    """What a round of a fan-out came to: the post's receipt or error, and each platform
+    call's time in seconds."""
+
+    receipt: Receipt | None
+    error: ChannelError | None
+    calls: tuple[float, ...]
+
+
 class FanOut:
     """Sends claimed fan-out posts of one channel; `renew` extends this worker's lease on a
     post (False when it is no longer the worker's), every `renew_every` seconds."""
@@ -131,7 +142,7 @@ class FanOut:
         self.in_flight = max(1, min(MAX_IN_FLIGHT, round(rate * IN_FLIGHT_PER_MPS)))
         self.batch = max(1, min(MAX_BATCH, round(rate * BATCH_SECONDS)))
 
-    def send(self, claimed: Claimed) -> tuple[Receipt | None, ChannelError | None]:
+    def send(self, claimed: Claimed) -> RoundEnd:
         """Send `claimed` to every recipient it is owed to (on an event loop of its own, in the
         calling thread); what the post comes to."""
         done = Round(renewed=time.monotonic())
@@ -167,7 +178,7 @@ class FanOut:
             await asyncio.gather(*senders)
         await self._write_answers(done, at_least=1)
 
-    def _outcome(self, claimed: Claimed, done: Round) -> tuple[Receipt | None, ChannelError | None]:
+    def _outcome(self, claimed: Claimed, done: Round) -> RoundEnd:
         error = combined(done.errors, len(claimed.recipients))
         if error is None and done.owed and self.draining.is_set():
             # Not a refusal: the rest are owed at once, to whichever worker takes the post next.
@@ -190,7 +201,7 @@ class FanOut:
         if done.first is not None or done.notes:
             first = done.first or Receipt()
             receipt = Receipt(first.remote_id, first.permalink, "; ".join(done.notes) or None)
-        return receipt, error
+        return RoundEnd(receipt, error, tuple(done.calls))
 
     def _ending(self, done: Round) -> bool:
         """Whether the round must end now (the channel refused, or the worker is stopping)."""
@@ -301,7 +312,9 @@ class FanOut:
             error = exc
         except Exception as exc:  # an adapter bug must not leave the delivery pending
             error = ChannelError("uncertain", f"{claimed.channel}: {type(exc).__name__}")
-        latency = round((time.perf_counter() - began) * 1000)
+        took = time.perf_counter() - began
+        done.calls.append(took)
+        latency = round(took * 1000)
         if self.pace is not None and error is not None and slows_down(error):
             self.pace.slow_down(called_at)
         elif self.pace is not None and error is None:
