@@ -3,13 +3,16 @@ bot and the web desk (`publisher.config` assembles them with the channels and th
 
 from __future__ import annotations
 
+import logging
 from ipaddress import ip_network
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from publisher.articles import Article, check_http_url
 from publisher.channels import channel_class, channel_types, default_share_types, share_types
+
+logger = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):
@@ -204,14 +207,17 @@ class Match(_Strict):
         )
 
 
+# Keys a `[[resurface]]` rule once took beside `match`, as release rules take them inside it.
+_MATCHED_BESIDE = ("sections", "tags")
+
+
 class Resurface(_Strict):
-    """A rule that gives archive articles another turn (`[[resurface]]`): which articles (by
-    section or kicker, tag, the CMS's evergreen flag, and age), on which channels, how often."""
+    """A rule that gives archive articles another turn (`[[resurface]]`): which articles (`match`
+    as release rules match, the CMS's evergreen flag, and age), on which channels, how often."""
 
     name: str
     channels: tuple[str, ...]
-    sections: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
+    match: Match = Field(default_factory=Match)
     evergreen_only: bool = Field(default=False, description="only articles the CMS marks evergreen")
     min_age_days: int = Field(default=30, ge=1)
     max_age_days: int = Field(default=365, ge=1)
@@ -221,20 +227,49 @@ class Resurface(_Strict):
         default=1, ge=1, le=24, description="resurfaced posts a channel gets a day"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_beside_match(cls, data: Any) -> Any:
+        """The spelling before `match` (`sections = [...]` on the rule itself) still works, with
+        a line saying how it is written now."""
+        if not isinstance(data, dict) or not set(_MATCHED_BESIDE) & data.keys():
+            return data
+        if "match" in data:
+            raise ValueError("sections and tags go inside match = { … }, not beside it")
+        old = {key: data[key] for key in _MATCHED_BESIDE if key in data}
+        written = ", ".join(f"{key} = {list(value)}" for key, value in old.items())
+        logger.warning(
+            "[[resurface]] %s: write match = { %s }; %s beside match is the old spelling",
+            data.get("name", "?"),
+            written.replace("'", '"'),
+            " and ".join(old),
+        )
+        return {k: v for k, v in data.items() if k not in old} | {"match": old}
+
+    @field_validator("match")
+    @classmethod
+    def _stored_articles_only(cls, match: Match) -> Match:
+        if match.sources:
+            raise ValueError("archive articles keep no source: leave sources out of match")
+        return match
+
     def accepts(self, article: Article) -> bool:
         """Whether the article is of the rule's kind (its age aside), matched as rules match."""
         if self.evergreen_only and not article.evergreen:
             return False
-        return Match(sections=self.sections, tags=self.tags).accepts(article, "")
+        return self.match.accepts(article, "")
 
 
 class Rule(_Strict):
-    """One routing rule. Rules are read in order; for a channel named by several matching rules
-    the first decides timing and approval."""
+    """One routing rule. Rules are read in order and every matching one adds its channels; for a
+    channel named by several matching rules the first decides timing and approval. A matching
+    rule with `stop` ends the reading: later rules then apply only to articles it did not match
+    (an "everything else" rule goes last, after rules with `stop`)."""
 
     name: str
     match: Match = Field(default_factory=Match)
     channels: tuple[str, ...]
+    stop: bool = Field(default=False, description="later rules skip articles this rule matched")
     timing: Literal["now", "next_slot", "delay", "best"] = "now"
     delay: int = Field(default=0, ge=0, description="minutes, with timing = delay")
     approval: bool | None = Field(default=None, description="default: the channel's own setting")

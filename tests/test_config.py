@@ -219,3 +219,51 @@ def test_every_rule_of_the_shipped_example_can_release_an_article(tmp_path: Path
 def test_the_example_leaves_metrics_off_as_the_defaults_do() -> None:
     # Two workers on one host started from the example would fight over one metrics port.
     assert load_settings(EXAMPLE).engine.metrics_port is None
+
+
+def test_the_examples_everything_else_rule_takes_only_what_the_rules_above_did_not_stop() -> None:
+    from publisher.articles import Article
+    from publisher.engine.releases.rules import route
+
+    settings = load_settings(EXAMPLE)
+
+    def rules_for(**extra: Any) -> set[str]:
+        article = Article(url="https://e.de/a", headline="Kopf", **extra)
+        return {r.rule for r in route(article, "webhook", settings)}
+
+    assert "everything else, a little later" not in rules_for(kicker="Politik", language="de")
+    assert "everything else, a little later" in rules_for(kicker="Sport")
+
+
+def test_a_resurface_rule_matches_as_release_rules_do(tmp_path: Path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        '[channels.fb]\ntype = "log"\n[[resurface]]\nname = "evergreen"\nchannels = ["fb"]\n'
+        'match = { sections = ["Ratgeber"], languages = ["de"] }\n'
+    )
+    (rule,) = load_settings(config).resurface
+    assert rule.match.sections == ("Ratgeber",) and rule.match.languages == ("de",)
+
+
+def test_the_older_resurface_spelling_still_works_and_says_how_it_is_written_now(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        '[channels.fb]\ntype = "log"\n[[resurface]]\nname = "evergreen"\nchannels = ["fb"]\n'
+        'sections = ["Ratgeber"]\n'
+    )
+    (rule,) = load_settings(config).resurface
+    assert rule.match.sections == ("Ratgeber",)
+    (line,) = [r.getMessage() for r in caplog.records if "resurface" in r.getMessage()]
+    assert 'write match = { sections = ["Ratgeber"] }' in line
+
+
+def test_a_resurface_rule_matching_by_source_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "publisher.toml"
+    config.write_text(
+        '[channels.fb]\ntype = "log"\n[[resurface]]\nname = "evergreen"\nchannels = ["fb"]\n'
+        'match = { sources = ["webhook"] }\n'
+    )
+    with pytest.raises(ConfigError, match=r"resurface\.0\.match: archive articles keep no source"):
+        load_settings(config)

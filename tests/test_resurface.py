@@ -143,7 +143,7 @@ def test_a_resurfaced_post_takes_only_a_free_time(engine, database_url) -> None:
 
 
 def test_only_articles_of_the_rules_sections_and_evergreen_ones(engine, database_url) -> None:
-    settings = settings_for(database_url, sections=("Ratgeber",), evergreen_only=True)
+    settings = settings_for(database_url, match={"sections": ("Ratgeber",)}, evergreen_only=True)
     stored(engine, 1, days_old=60, section="Politik", evergreen=True)
     stored(engine, 2, days_old=60, section="Ratgeber")
     stored(engine, 3, days_old=60, section="Ratgeber", evergreen=True)

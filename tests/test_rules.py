@@ -108,3 +108,32 @@ def test_embargo_holds_an_article_published_in_the_future() -> None:
     embargoed = article(published_at="2026-11-25T12:00:00+01:00")
     assert not_before_embargo(now, embargoed) == datetime(2026, 11, 25, 11, tzinfo=UTC)
     assert not_before_embargo(now, article()) == now
+
+
+def test_every_matching_rule_adds_its_channels() -> None:
+    rules = (
+        Rule(name="politik", match=Match(sections=("Politik",)), channels=("x_main",)),
+        Rule(name="alles", channels=("telegram",), timing="delay", delay=10),
+    )
+    routed = route(article(kicker="Politik"), "webhook", settings(*rules))
+    assert [(r.channel, r.rule) for r in routed] == [("x_main", "politik"), ("telegram", "alles")]
+
+
+def test_a_matching_rule_with_stop_keeps_later_rules_from_the_article() -> None:
+    rules = (
+        Rule(name="politik", match=Match(sections=("Politik",)), channels=("x_main",), stop=True),
+        Rule(name="alles", channels=("telegram",)),
+    )
+    assert [r.channel for r in route(article(kicker="Politik"), "webhook", settings(*rules))] == [
+        "x_main"
+    ]
+
+
+def test_a_rule_with_stop_that_does_not_match_leaves_the_later_rules_reading() -> None:
+    rules = (
+        Rule(name="politik", match=Match(sections=("Politik",)), channels=("x_main",), stop=True),
+        Rule(name="alles", channels=("telegram",)),
+    )
+    assert [r.channel for r in route(article(kicker="Sport"), "webhook", settings(*rules))] == [
+        "telegram"
+    ]

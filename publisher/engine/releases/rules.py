@@ -52,6 +52,8 @@ def route(article: Article, source: str, settings: Settings) -> list[Routing]:
                     max_wait=rule.max_wait,
                 ),
             )
+        if rule.stop:
+            break
     return list(decided.values())
 
 
