@@ -199,3 +199,12 @@ def test_demo_delivers_the_sample_on_every_platform_and_shows_what_it_achieved(
         assert f"demo_{kind}" in result.stdout
     assert result.stdout.count(" sent ") == len(platform_types())
     assert "what each post achieved" in result.stdout
+
+
+def test_tables_in_a_pipe_keep_every_column_whole(tmp_path: Path) -> None:
+    # Standard output here is no terminal; 80 columns is what rich assumes for one.
+    result = run_cli("demo", cwd=tmp_path, env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if "impressions" in line)
+    assert header.rstrip().endswith("┃ platform clicks ┃ clicks ┃")
+    assert "│ demo_linkedin │" in result.stdout

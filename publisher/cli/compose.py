@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from publisher.cli import app, env, split_names
+from publisher.cli.output import console
 
 if TYPE_CHECKING:
     from rich.panel import Panel
@@ -20,8 +21,9 @@ UrlOption = Annotated[
 ]
 
 
-def teaser_panel(key: str, teaser: Teaser) -> Panel:
-    """A teaser as editors read it: the text, its length against the limit, bullets used."""
+def teaser_panel(key: str, teaser: Teaser, *, fill: bool = True) -> Panel:
+    """A teaser as editors read it: the text, its length against the limit, bullets used; as wide
+    as the screen with `fill`, else as its text."""
     from rich.panel import Panel
     from rich.text import Text
 
@@ -39,6 +41,7 @@ def teaser_panel(key: str, teaser: Teaser) -> Panel:
         title=f"[bold]{title}[/bold]",
         subtitle=f"[{state}]{' · '.join(notes)}[/{state}]",
         subtitle_align="right",
+        expand=fill,
     )
 
 
@@ -71,11 +74,10 @@ def compose_command(
     if as_json:
         print(json.dumps(compose_json(article, teasers), ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console()
-    console.print(Text(article.headline, style="bold"))
-    console.print(Text(article.url, style="dim"))
+    out = console()
+    out.print(Text(article.headline, style="bold"))
+    out.print(Text(article.url, style="dim"))
     for key, teaser in teasers.items():
-        console.print(teaser_panel(key, teaser))
+        out.print(teaser_panel(key, teaser, fill=out.is_terminal))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from publisher.cli import UsageError, app, env, long_running
+from publisher.cli.output import console
 from publisher.cli.queue import AsJson, editor, print_json
 
 if TYPE_CHECKING:
@@ -247,7 +248,6 @@ def channels_list(ctx: typer.Context) -> None:
     """List configured channels and whether they are paused."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
     from rich.table import Table
 
     from publisher.clock import utcnow
@@ -277,7 +277,7 @@ def channels_list(ctx: typer.Context) -> None:
         table.add_row(
             name, "?", "not configured", f"{len(ids)} posts wait: add it back or cancel them"
         )
-    Console().print(table)
+    console().print(table)
 
 
 def _readers(by_state: dict[str, int] | None) -> str:
@@ -327,7 +327,6 @@ def check_command(
             ]
         )
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title="channel check", title_justify="left")
@@ -342,7 +341,7 @@ def check_command(
                     f"[{style[finding.level]}]{finding.level}[/]",
                     finding.message,
                 )
-        Console().print(table)
+        console().print(table)
     if any(f.level == "error" for findings in results.values() for f in findings):
         raise typer.Exit(1)
 
@@ -400,7 +399,6 @@ def demo_command(ctx: typer.Context) -> None:
     """Queue the bundled sample article for every platform, deliver it to the platforms' local
     stand-ins, and measure what readers did there, in a database of its own
     (./publisher-demo.db), never the configured one."""
-    from rich.console import Console
 
     from publisher.cli.compose import teaser_panel
     from publisher.cli.queue import deliveries_table
@@ -415,14 +413,14 @@ def demo_command(ctx: typer.Context) -> None:
         run = run_demo(engine, settings)
     finally:
         engine.dispose()
-    console = Console()
-    console.print(
+    out = console()
+    out.print(
         f"[bold]queued posts {', '.join(map(str, run.post_ids))}[/bold] in {describe(engine)} "
         "(the demo's own database)"
     )
     for key, teaser in run.teasers.items():
-        console.print(teaser_panel(key, teaser))
-    console.print(deliveries_table(run.deliveries, "delivery log", settings.tz))
+        out.print(teaser_panel(key, teaser, fill=out.is_terminal))
+    out.print(deliveries_table(run.deliveries, "delivery log", settings.tz))
     # The demo's posts are all of one article: no headline beside each.
     shown = results_table(run.results, "what each post achieved (–: not offered)", headline=False)
-    console.print(shown)
+    out.print(shown)

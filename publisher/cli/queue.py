@@ -14,6 +14,7 @@ import typer
 
 from publisher.cli import UsageError, app, env, split_names
 from publisher.cli.compose import UrlOption
+from publisher.cli.output import console
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -186,9 +187,8 @@ def add_command(
 
 
 def _print(renderable: Any) -> None:
-    from rich.console import Console
 
-    Console().print(renderable)
+    console().print(renderable)
 
 
 @queue_app.command("list")
@@ -224,7 +224,6 @@ def show_command(
 ) -> None:
     """One post: its text, state and its delivery attempts (a page of them for a post to many
     recipients, with what became of their messages)."""
-    from rich.console import Console
 
     from publisher.engine.posts import verbs
     from publisher.engine.posts.post_detail import show_post
@@ -236,17 +235,17 @@ def show_command(
     if as_json:
         print_json(detail)
         return
-    console = Console()
-    console.print(posts_table([detail], f"post {post_id}", settings.tz))
+    out = console()
+    out.print(posts_table([detail], f"post {post_id}", settings.tz))
     for line in (detail["text"], f"link: {detail['link']}", f"version: {detail['version']}"):
-        console.print(line, markup=False, highlight=False)
+        out.print(line, markup=False, highlight=False)
     if shown["fan_out"]:
-        console.print(fan_out_line(shown["fan_out"]), markup=False, highlight=False)
+        out.print(fan_out_line(shown["fan_out"]), markup=False, highlight=False)
     if shown["deliveries"]:
-        console.print(deliveries_table(shown["deliveries"], "deliveries", settings.tz))
+        out.print(deliveries_table(shown["deliveries"], "deliveries", settings.tz))
     listed = offset + len(shown["deliveries"])
     if offset or listed < shown["deliveries_total"]:
-        console.print(
+        out.print(
             f"deliveries {offset + 1}–{listed}: {len(shown['deliveries'])} of "
             f"{shown['deliveries_total']} deliveries"
             + (f"; --offset {listed} for more" if listed < shown["deliveries_total"] else ""),

@@ -10,6 +10,7 @@ import typer
 
 from publisher.cli import UsageError, app, env, long_running
 from publisher.cli.engine import listening_socket, port_checked
+from publisher.cli.output import console
 from publisher.cli.queue import AsJson, print_json
 
 if TYPE_CHECKING:
@@ -54,7 +55,6 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
         return
     from datetime import datetime
 
-    from rich.console import Console
     from rich.table import Table
 
     from publisher.clock import shown
@@ -81,7 +81,7 @@ def feeds_list(ctx: typer.Context, as_json: AsJson = False) -> None:
             str(state["failures"]),
             state["last_error"] or "",
         )
-    Console().print(table)
+    console().print(table)
 
 
 @feeds_app.command("poll")

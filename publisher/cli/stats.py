@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from publisher.cli import UsageError, app, env
+from publisher.cli.output import console
 from publisher.cli.queue import AsJson, print_json
 
 if TYPE_CHECKING:
@@ -75,9 +76,8 @@ def _print_table(items: list[dict[str, Any]], by: str) -> None:
     if not items:
         print("no sent posts")
         return
-    from rich.console import Console
 
-    Console().print(results_table(items, "what sent posts achieved (– : not offered)", by))
+    console().print(results_table(items, "what sent posts achieved (– : not offered)", by))
 
 
 def results_table(

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from publisher.cli import UsageError, app, env
+from publisher.cli.output import console
 from publisher.cli.queue import AsJson, print_json
 
 subscribers_app = typer.Typer(
@@ -71,7 +72,6 @@ def list_command(ctx: typer.Context, channel: Channel, as_json: AsJson = False) 
     how and when they consented, in the channel's local time."""
     from datetime import datetime
 
-    from rich.console import Console
     from rich.table import Table
 
     from publisher.channels.text import masked
@@ -96,7 +96,7 @@ def list_command(ctx: typer.Context, channel: Channel, as_json: AsJson = False) 
             masked(row["phone"]), row["state"], row["source"], local(row["consented_at"]),
             local(row["last_message_at"]),
         )  # fmt: skip
-    Console().print(table)
+    console().print(table)
 
 
 @subscribers_app.command("remove")

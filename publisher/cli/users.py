@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from publisher.cli import UsageError, app, env
+from publisher.cli.output import console
 from publisher.cli.queue import AsJson, print_json
 
 users_app = typer.Typer(help="Editors of the web desk.", no_args_is_help=True)
@@ -46,7 +47,6 @@ def add_command(
 @users_app.command("list")
 def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     """The users and their roles."""
-    from rich.console import Console
     from rich.table import Table
 
     from publisher.engine.posts.users import list_users
@@ -60,7 +60,7 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(str(row["name"]), str(row["role"]), "yes" if row["password"] else "no")
-    Console().print(table)
+    console().print(table)
 
 
 @users_app.command("remove")
