@@ -3,6 +3,7 @@ cleanly on SIGTERM, finishing what is in flight."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from publisher import roster
 from publisher.clock import utcnow
+from publisher.config import FeedSettings, FetchSettings
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.delivery.scheduler import Daemon
 from publisher.engine.planning.slots import When
@@ -250,3 +252,32 @@ def test_a_worker_cut_off_from_the_database_listens_again_once_it_answers(
     finally:
         daemon.stop()
         other.dispose()
+
+
+def test_a_job_that_falls_behind_is_told_once_with_how_long_its_run_takes(
+    engine: Engine, database_url: str, server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    def slow_feed(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(3.5)
+        handler.send_response(304)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    server.routes["/feed"] = slow_feed
+    settings = make_settings(database_url).model_copy(
+        update={
+            "feeds": {"wire": FeedSettings(url=f"{server.base}/feed", every=1)},
+            "fetch": FetchSettings(allow_private_networks=True),
+        }
+    )
+    daemon = Daemon(engine, settings, Dispatcher(engine, settings))
+    caplog.set_level(logging.INFO)
+    daemon.start()
+    try:
+        wait_for(lambda: any("caught up" in r.getMessage() for r in caplog.records), seconds=10)
+    finally:
+        daemon.stop()
+    told = [r.getMessage() for r in caplog.records if "fell behind" in r.getMessage()]
+    assert len(told) == 1 and told[0].startswith("polling feed wire fell behind: its run has taken")
+    assert "meant to run every 1 s" in told[0]
+    assert not [r for r in caplog.records if "maximum number of running" in r.getMessage()]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
@@ -20,6 +21,7 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.delivery.claimed import Claimed
 from publisher.engine.delivery.dispatch import Delivered, Dispatcher
+from publisher.engine.delivery.overrun import SCHEDULER_LOG, Overruns
 from publisher.engine.delivery.reconcile import reconcile
 from publisher.engine.learning.results import Measurer
 from publisher.engine.releases.feedwatch import FeedWatcher
@@ -101,7 +103,10 @@ class Daemon:
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            logger=SCHEDULER_LOG,
         )
+        self.overruns = Overruns()
+        self.scheduler.add_listener(self.overruns.heard, EVENT_JOB_MAX_INSTANCES)
         self.senders = ThreadPoolExecutor(settings.engine.threads, thread_name_prefix="sender")
         self.clock = WakeClock(self._dispatch)
         self.stopping = threading.Event()
@@ -115,32 +120,41 @@ class Daemon:
 
     def start(self) -> None:
         """Start the clock and the interval jobs (returns at once)."""
-        self.scheduler.add_job(
-            self._watch, "interval", seconds=self.settings.engine.watch_interval, id="watch"
-        )
-        self.scheduler.add_job(
-            self._reconcile, "interval", seconds=RECONCILE_EVERY.total_seconds(), id="reconcile"
-        )
-        self.scheduler.add_job(
-            self._measure, "interval", seconds=MEASURE_EVERY.total_seconds(), id="results"
-        )
+        jobs: list[tuple[str, float, Callable[..., None]]] = [
+            ("watch", self.settings.engine.watch_interval, self._watch),
+            ("reconcile", RECONCILE_EVERY.total_seconds(), self._reconcile),
+            ("results", MEASURE_EVERY.total_seconds(), self._measure),
+        ]
         if self.settings.resurface:
-            self.scheduler.add_job(
-                self._resurface, "interval", seconds=RESURFACE_EVERY.total_seconds(), id="resurface"
-            )
+            jobs.append(("resurface", RESURFACE_EVERY.total_seconds(), self._resurface))
+        for job_id, seconds, job in jobs:
+            self._every(job_id, seconds, job)
         for name, feed in self.settings.feeds.items():
-            self.scheduler.add_job(
-                self._poll_feed,
-                "interval",
-                args=[name],
-                seconds=feed.every,
-                next_run_time=utcnow(),
-                id=f"feed:{name}",
-            )
+            self._every(f"feed:{name}", feed.every, self._poll_feed, name, first=utcnow())
         self.scheduler.start()
         self.clock.start()
         self.wakes.start()
         logger.info("worker %s started", self.dispatcher.worker)
+
+    def _every(
+        self,
+        job_id: str,
+        seconds: float,
+        job: Callable[..., None],
+        *args: str,
+        first: datetime | None = None,
+    ) -> None:
+        """Run `job` every `seconds` (first at `first`, else after `seconds`), timed by
+        `overruns`."""
+        options = {"next_run_time": first} if first else {}
+        self.scheduler.add_job(
+            self.overruns.timed(job_id, seconds, job),
+            "interval",
+            args=list(args),
+            seconds=seconds,
+            id=job_id,
+            **options,
+        )
 
     def wake(self, at: datetime | None = None) -> None:
         """Dispatch at `at` (default now) unless a run is due earlier anyway."""
