@@ -22,11 +22,11 @@ from publisher.engine.audiences.inbox import take_status
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
-from publisher.engine.posts.listings import list_deliveries
+from publisher.engine.posts.listings import DeliveryListing, list_deliveries
 from publisher.engine.posts.users import add_user
 from publisher.engine.storage.schema import deliveries
 from standins.graph import GraphStandIn
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.desk_helpers import PASSWORD, desk_settings, serving, signed_in
 from tests.engine_helpers import article
 
@@ -149,3 +149,13 @@ def test_the_worker_tells_a_pushs_message_time_as_publisher_log_has_it(
     logged = [d["latency_ms"] for d in list_deliveries(engine, post_ids=[post_id], limit=100)]
     assert told.messages == 55 and told.median_latency_ms == round(statistics.median(logged))
     assert f"each {told.median_latency_ms} ms at the median" in told.getMessage()
+
+
+def test_the_readme_names_every_field_queue_show_json_gives() -> None:
+    from publisher.engine.posts.post_detail import FanOut, PostDetail
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("`queue list --json` gives one object per post")
+    contract = readme[start : readme.index("\n\n", start)]
+    fields = {*PostDetail.__required_keys__, *DeliveryListing.__required_keys__}
+    assert {f for f in fields | FanOut.__required_keys__ if f"`{f}`" not in contract} == set()
