@@ -13,12 +13,21 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher import roster
+from publisher.config import ChannelSettings, DeskSettings, Settings, Tracking
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.post_detail import show_post
 from publisher.engine.posts.users import add_user
 from publisher.engine.storage.store import open_engine
-from tests.desk_helpers import PASSWORD, served, token
+from publisher.links import LINK_SECRET_ENV
+from publisher.web.app import create_app
+from publisher.web.serving import ServerThread
+from tests.desk_helpers import PASSWORD, token
+from tests.engine_helpers import article
 from tests.outage_helpers import Relay
 from tests.test_webhook import ARTICLE, SECRET, URL, signed
 
@@ -28,6 +37,8 @@ class Newsroom:
     base: str
     relay: Relay
     engine: Engine
+    settings: Settings
+    app: FastAPI
 
 
 @pytest.fixture
@@ -35,6 +46,7 @@ def newsroom(engine: Engine, database_url: str, monkeypatch) -> Iterator[Newsroo
     if engine.dialect.name != "postgresql":
         pytest.skip("a database server's restart is PostgreSQL's")
     monkeypatch.setenv("PUBLISHER_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv(LINK_SECRET_ENV, LINK_SECRET)
     target = urlsplit(database_url)
     relay = Relay(target.hostname or "127.0.0.1", target.port or 5432)
     relayed = open_engine(relay.url(database_url))
@@ -43,13 +55,20 @@ def newsroom(engine: Engine, database_url: str, monkeypatch) -> Iterator[Newsroo
         language="de",
         channels={"x_main": ChannelSettings(type="x", dry_run=True)},
         desk=DeskSettings(secure_cookies=False),
+        tracking=Tracking(redirect_base="https://go.news.de"),
     )
+    app = create_app(relayed, settings)
+    server = ServerThread(app, "127.0.0.1", 0)
+    server.start()
     try:
-        with served(relayed, settings) as base:
-            yield Newsroom(base, relay, relayed)
+        yield Newsroom(f"http://127.0.0.1:{server.port}", relay, relayed, settings, app)
     finally:
+        server.stop()
         relay.close()
         relayed.dispose()
+
+
+LINK_SECRET = "a-secret-of-more-than-thirty-two-characters"
 
 
 def release(base: str, number: int) -> requests.Response:
@@ -92,3 +111,20 @@ def test_a_readers_link_answers_in_a_moment_rather_than_with_a_server_error(news
     answer = requests.get(newsroom.base + "/r/" + "a" * 24, timeout=30, allow_redirects=False)
     assert answer.status_code == 503
     assert "gleich wieder erreichbar" in answer.text
+
+
+def test_a_posts_link_never_followed_here_leads_to_its_article_while_the_database_is_away(
+    newsroom,
+) -> None:
+    channels = roster.chosen(newsroom.settings, ["x_main"])
+    (post_id,) = queue.add(
+        newsroom.engine, newsroom.settings, article(), channels, When(), queued_by="t"
+    )
+    link = show_post(newsroom.engine, newsroom.settings, post_id)["link"]
+    # What the server does every minute: mirror the links made since it last looked.
+    newsroom.app.state.link_targets.mirror()
+    newsroom.relay.cut()
+    answer = requests.get(link.replace("https://go.news.de", newsroom.base), timeout=30,
+                          allow_redirects=False)  # fmt: skip
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(article().url)

@@ -44,12 +44,12 @@ def create_app(
     # whatever Host the request named.
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        clicks.start()
+        redirects.start()
         try:
             yield
         finally:
             # Clicks counted since the last writing are written before the server goes.
-            await run_in_threadpool(clicks.stop)
+            await run_in_threadpool(redirects.stop)
 
     app = FastAPI(
         title="publisher",
@@ -59,8 +59,8 @@ def create_app(
         redirect_slashes=False,
         lifespan=lifespan,
     )
-    clicks = mount_redirect(app, engine, settings)
-    app.state.clicks = clicks
+    redirects = mount_redirect(app, engine, settings)
+    app.state.clicks, app.state.link_targets = redirects.clicks, redirects.targets
     serve = settings.serve
 
     @app.exception_handler(ArticleError)

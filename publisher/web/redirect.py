@@ -4,7 +4,9 @@ and link-preview fetchers and crawlers (they still get the redirect, so cards ke
 Nothing about the reader is kept: no address, no user agent, no cookie, no referrer.
 
 Clicks are added up in memory and written every few seconds (and when the server stops), so a
-redirect never waits for the database; targets are kept in memory once read."""
+redirect never waits for the database; targets are kept in memory once read, and the recent
+links' targets are mirrored there, so a post's link keeps leading to its article while the
+database restarts (its clicks are written once it is back)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import re
 import threading
 import time
 from collections import Counter
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 from fastapi import FastAPI, Request
@@ -26,7 +29,7 @@ from publisher.catalogue import translator
 from publisher.channels import channel_classes
 from publisher.clock import hour_of, utcnow
 from publisher.config import Settings
-from publisher.engine.learning.clicks import add_clicks, target_of
+from publisher.engine.learning.clicks import add_clicks, target_of, targets_since
 from publisher.links import CODE_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -43,6 +46,11 @@ UNKNOWN_FOR = 5.0
 MOST_PER_MINUTE = 1_200
 # Seconds a code's target is kept before it is read again.
 KNOWN_FOR = 60.0
+# The links mirrored for a database outage: those made in the last days, refreshed this often
+# (with an overlap, for a link made in a transaction that committed late).
+MIRRORED_DAYS = 30
+MIRROR_EVERY = 60.0
+MIRROR_OVERLAP = timedelta(minutes=5)
 # Crawlers and link-preview fetchers of places that are not our channels, by their user agents;
 # each channel names its platform's own (`card_fetchers`). A bare "bot" is not enough: phones
 # named "Cubot" would count as machines.
@@ -121,14 +129,21 @@ class ClickCounter:
 class Targets:
     """Where codes lead, read from the store and kept a minute (a link follows its article's
     corrected address within it); unknown codes remembered briefly so a flood of made-up ones
-    does not reach the database. While the database cannot be read, a code known before keeps
-    leading where it led: a link in a post must not break because the database restarts."""
+    does not reach the database. While the database cannot be read, a code known before, or
+    one of the links made in the last MIRRORED_DAYS, keeps leading where it led: a link in a
+    post must not break because the database restarts."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
         self._known: dict[str, tuple[str, float]] = {}
         self._unknown: dict[str, float] = {}
+        self._mirror: dict[str, str] = {}
+        self._mirrored_until: datetime | None = None
+        # Set once the mirror was first read (for whoever waits for it: a test, a health check).
+        self.mirrored = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     async def of(self, code: str) -> str | None:
         if not CODE_PATTERN.fullmatch(code):
@@ -142,10 +157,11 @@ class Targets:
         try:
             found = await run_in_threadpool(target_of, self.engine, self.settings, code)
         except SQLAlchemyError:
-            if kept is None:
+            led = kept[0] if kept is not None else self._mirror.get(code)
+            if led is None:
                 raise
             logger.warning("redirect targets cannot be read: code %s leads where it led", code)
-            return kept[0]
+            return led
         if found is None:
             if len(self._unknown) >= UNKNOWN_AT_MOST:
                 self._unknown.clear()
@@ -156,10 +172,62 @@ class Targets:
         self._known[code] = (found, now + KNOWN_FOR)
         return found
 
+    def mirror(self) -> None:
+        """Read the targets of links made since the last reading (at first: in the last
+        MIRRORED_DAYS) into the mirror, keeping the newest KNOWN_AT_MOST."""
+        started = utcnow()
+        since = (
+            self._mirrored_until - MIRROR_OVERLAP
+            if self._mirrored_until
+            else started - timedelta(days=MIRRORED_DAYS)
+        )
+        try:
+            found = targets_since(self.engine, self.settings, since, KNOWN_AT_MOST)
+        except SQLAlchemyError as exc:
+            logger.warning("redirect targets not mirrored (%s): tried again", type(exc).__name__)
+            return
+        for code in found:
+            self._mirror.pop(code, None)
+        self._mirror.update(found)
+        for code in list(self._mirror)[: max(len(self._mirror) - KNOWN_AT_MOST, 0)]:
+            del self._mirror[code]
+        self._mirrored_until = started
+        self.mirrored.set()
 
-def mount_redirect(app: FastAPI, engine: Engine, settings: Settings) -> ClickCounter:
-    """Add `GET /r/{code}` (and `HEAD`) to the app; the counter it counts with, for the app to
-    start and stop."""
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="link-mirror", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        self.mirror()
+        while not self._stop.wait(MIRROR_EVERY):
+            self.mirror()
+
+
+@dataclass(frozen=True)
+class Redirects:
+    """The redirect's clicks and targets, for the app to start and stop with it."""
+
+    clicks: ClickCounter
+    targets: Targets
+
+    def start(self) -> None:
+        self.clicks.start()
+        self.targets.start()
+
+    def stop(self) -> None:
+        self.targets.stop()
+        self.clicks.stop()
+
+
+def mount_redirect(app: FastAPI, engine: Engine, settings: Settings) -> Redirects:
+    """Add `GET /r/{code}` (and `HEAD`) to the app; what it counts and leads with, for the app
+    to start and stop."""
     counter = ClickCounter(engine)
     targets = Targets(engine, settings)
     words = translator(settings.language, "desk")
@@ -180,4 +248,4 @@ def mount_redirect(app: FastAPI, engine: Engine, settings: Settings) -> ClickCou
             counter.count(code, utcnow())
         return RedirectResponse(target, status_code=302, headers=headers)
 
-    return counter
+    return Redirects(counter, targets)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Row, select
 
 from publisher.channels import Teaser
 from publisher.config import Settings
@@ -45,19 +46,35 @@ def keep_links(
         )
 
 
+# A link's code, channel and stored target, with its article's address as it is now.
+_TARGETS = select(links.c.code, links.c.channel, links.c.target, articles.c.url).join(
+    articles, articles.c.id == links.c.article_id
+)
+
+
 def target_of(engine: Engine, settings: Settings, code: str) -> str | None:
     """Where the redirect link with `code` leads (None for a code never made): its article's
     address as it is now, tracked for the link's channel. A link follows its article: a
     corrected address, or the CMS's article taking over an identity someone brought first; a
     channel no longer configured keeps the target it was made with."""
     with engine.connect() as connection:
-        found = connection.execute(
-            select(links.c.channel, links.c.target, articles.c.url)
-            .join(articles, articles.c.id == links.c.article_id)
-            .where(links.c.code == code)
-        ).first()
-    if found is None:
-        return None
+        found = connection.execute(_TARGETS.where(links.c.code == code)).first()
+    return None if found is None else _target(found, settings)
+
+
+def targets_since(engine: Engine, settings: Settings, since: datetime, most: int) -> dict[str, str]:
+    """Where the links made since `since` lead, as `target_of` answers each: the newest `most`,
+    oldest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            _TARGETS.where(links.c.created_at >= since)
+            .order_by(links.c.created_at.desc(), links.c.code)
+            .limit(most)
+        ).all()
+    return {row.code: _target(row, settings) for row in reversed(rows)}
+
+
+def _target(found: Row[Any, Any, Any, Any], settings: Settings) -> str:
     channel = settings.channels.get(found.channel)
     if channel is None:
         return str(found.target)
