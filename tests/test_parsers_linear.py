@@ -10,6 +10,7 @@ import io
 import time
 from collections.abc import Callable
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +22,7 @@ from publisher.engine.audiences.subscribers import numbers_in
 from publisher.engine.learning.history import read_history
 from publisher.engine.planning.timewords import read
 from publisher.errors import EditorError
+from publisher.intake.archive import read_listing
 from publisher.intake.feeds import parse_feed
 from publisher.intake.htmlpage import article_from_html
 from publisher.intake.textdump import article_from_text
@@ -40,6 +42,10 @@ def feed(text: str) -> None:
     parse_feed(text.encode(), source="feed")
 
 
+def listing(text: str) -> None:
+    read_listing(text.encode(), "sitemap", default_tz=ZoneInfo("Europe/Berlin"))
+
+
 NEWSROOM = Settings(channels={"x": ChannelSettings(type="x", dry_run=True)})
 
 
@@ -48,6 +54,7 @@ def history(text: str) -> None:
 
 
 RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>{}</title></channel></rss>'
+SITEMAP = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{}</urlset>'
 HTML = "<html><head><title>T</title>{}</head><body><h1>Titel</h1>{}</body></html>"
 
 # name: (what parses, adversarial input of about n characters)
@@ -70,6 +77,12 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
         lambda n: RSS.format("N</title>" + "<item><title>a</title></item>" * (n // 30) + "<t>"),
     ),
     "feed, open tags": (feed, lambda n: RSS.format("<a " * (n // 3))),
+    "sitemap, many urls": (
+        listing,
+        lambda n: SITEMAP.format("<url><loc>h</loc></url>" * (n // 22)),
+    ),
+    "sitemap, nested elements": (listing, lambda n: SITEMAP.format("<url>" * (n // 5))),
+    "archive, JSON lines of brackets": (listing, lambda n: "{" + "[" * n),
     "results CSV, many lines": (
         history,
         lambda n: "channel,sent_at,clicks\n" + "x,2026-01-01T10:00:00+00:00,5\n" * (n // 30),

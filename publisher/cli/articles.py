@@ -1,15 +1,22 @@
 """`publisher articles withdraw ID`: take an article back (a correction, a takedown): every post
 of it not yet out is cancelled at once, and nothing posts it again. `publisher articles
-resurface`: give archive articles another turn now, as the `[[resurface]]` rules say."""
+resurface`: give archive articles another turn now, as the `[[resurface]]` rules say.
+`publisher articles import SOURCE`: bring the back catalogue in, without posting it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from publisher.cli import app, env
-from publisher.cli.queue import AsJson, By, editor, print_json
+from publisher.cli.queue import AsJson, By, editor, parse_since, print_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from publisher.engine.releases.archive import Imported
 
 articles_app = typer.Typer(help="Stored articles.", no_args_is_help=True)
 app.add_typer(articles_app, name="articles")
@@ -50,3 +57,89 @@ def resurface_command(ctx: typer.Context, as_json: AsJson = False) -> None:
         print(f"post {turn.post_id}: {turn.article} again on {turn.channel} ({turn.rule})")
     if not turns:
         print("no archive article is due another turn")
+
+
+@articles_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A sitemap or sitemap index, a feed, or a JSON-lines file of Article JSON "
+            "(a file, or an http(s) address)"
+        ),
+    ],
+    limit: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Articles to store at most in this run")
+    ] = 10_000,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only articles published from this time on (ISO 8601; newsroom time)"),
+    ] = None,
+    fetch_pages: Annotated[
+        bool,
+        typer.Option(help="Fetch the pages of articles the listing gives no headline of"),
+    ] = True,
+    as_json: AsJson = False,
+) -> None:
+    """Store the archive's articles without posting them, for resurfacing and the desk's search.
+    Articles already stored are passed over, so a run that stopped is started again as it
+    was."""
+    from publisher.engine.releases.archive import ArchiveImport
+
+    settings = env(ctx).settings
+    start = parse_since(since, settings.tz) if since else None
+    with Progress() as progress:
+        done = ArchiveImport(
+            env(ctx).engine,
+            settings,
+            most=limit,
+            since=start,
+            fetch_pages=fetch_pages,
+            progress=progress,
+        ).run(source)
+    if as_json:
+        print_json(done.__dict__)
+        return
+    print(_summary(done, limit))
+    for why in done.reasons:
+        print(f"left out: {why}", file=sys.stderr)
+
+
+def _summary(done: Imported, limit: int) -> str:
+    parts = [f"{done.known:,} already stored"]
+    if done.older:
+        parts.append(f"{done.older:,} published before --since")
+    if done.left_out:
+        parts.append(f"{done.left_out:,} left out")
+    more = (
+        f"; the limit of {limit:,} was reached: run it again for more"
+        if done.stored >= limit
+        else ""
+    )
+    return (
+        f"stored {done.stored:,} articles from {done.documents:,} documents "
+        f"({', '.join(parts)}){more}"
+    )
+
+
+class Progress:
+    """On a terminal, a line on standard error counting what the import did so far."""
+
+    def __enter__(self) -> Callable[[Imported], None]:
+        self.shown = sys.stderr.isatty()
+        return self.show
+
+    def show(self, done: Imported) -> None:
+        if self.shown:
+            print(
+                f"\rstored {done.stored:,} · already stored {done.known:,} · "
+                f"left out {done.left_out:,}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def __exit__(self, *_: object) -> None:
+        if self.shown:
+            print(file=sys.stderr)

@@ -1,7 +1,7 @@
 """One article, one identity, whatever the source: an article is its CMS id, else its canonical
-URL, across the CMS's webhook, an editor's desk, bot or command line, and the feeds. Which
-source may replace what another brought (the CMS over everything, then an editor, then a feed)
-and which stored article a new arrival is decided here, once."""
+URL, across the CMS's webhook, an editor's desk, bot or command line, the feeds and the archive
+brought in. Which source may replace what another brought (the CMS over everything, then an
+editor, a feed, the archive) and which stored article a new arrival is decided here, once."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from sqlalchemy import Connection, Engine, Select, select
 from publisher.articles import Article
 from publisher.engine.storage.schema import articles
 
-# Where an article came from: the CMS's webhook, a feed, or an editor (desk, bot, command line).
-Origin = Literal["cms", "feed", "editor"]
+# Where an article came from: the CMS's webhook, a feed, an editor (desk, bot, command line),
+# or the back catalogue brought in (`publisher articles import`).
+Origin = Literal["cms", "feed", "editor", "archive"]
 
 # Who may replace whom: a source replaces what it or a lower one brought, never a higher one.
-RANK: dict[str, int] = {"feed": 0, "editor": 1, "cms": 2}
+RANK: dict[str, int] = {"archive": -1, "feed": 0, "editor": 1, "cms": 2}
 
 
 def _rows(lock: bool) -> Select[Any]:
@@ -47,6 +48,12 @@ def find(connection: Connection, article: Article, *, lock: bool = False) -> Any
     if article.id:
         same_address = same_address.where(articles.c.key == articles.c.url)
     return connection.execute(same_address.order_by(articles.c.id).limit(1)).first()
+
+
+def is_stored(connection: Connection, url: str) -> bool:
+    """Whether an article at `url` is stored (under its address, or the CMS's id for it)."""
+    found = select(articles.c.id).where((articles.c.url == url) | (articles.c.key == url))
+    return connection.execute(found.limit(1)).first() is not None
 
 
 def outranks(stored_origin: str, origin: str) -> bool:
