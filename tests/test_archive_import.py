@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,12 +20,12 @@ from sqlalchemy import Engine, func, select
 from publisher.articles import Article, ArticleError
 from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine.posts import queue
-from publisher.engine.releases.archive import ArchiveImport
+from publisher.engine.releases.archive import ArchiveImport, Imported
 from publisher.engine.releases.resurface import resurface
 from publisher.engine.storage.schema import articles, posts
 from publisher.intake.archive import MOST_UNPACKED, read_listing
 from publisher.sections import Resurface
-from tests.conftest import LocalServer, run_cli
+from tests.conftest import LocalServer, Route, run_cli
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEWS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
@@ -58,10 +59,15 @@ def newsroom(database_url: str) -> Settings:
     )
 
 
-def imported(engine: Engine, settings: Settings, source: str | Path, **options: object):
-    return ArchiveImport(engine, settings, most=options.pop("most", 1000), **options).run(
-        str(source)
-    )
+def imported(
+    engine: Engine,
+    settings: Settings,
+    source: str | Path,
+    *,
+    most: int = 1000,
+    since: datetime | None = None,
+) -> Imported:
+    return ArchiveImport(engine, settings, most=most, since=since).run(str(source))
 
 
 def stored(engine: Engine) -> dict[str, tuple[str, str | None]]:
@@ -141,11 +147,18 @@ def test_a_second_run_passes_over_what_the_first_stored_without_fetching_its_pag
     engine: Engine, newsroom: Settings, server: LocalServer
 ) -> None:
     fetched: list[str] = []
+
+    def counted(serve: Route) -> Route:
+        def route(handler: BaseHTTPRequestHandler) -> None:
+            fetched.append(handler.path)
+            serve(handler)
+
+        return route
+
     for n in (1, 2):
         page = f"<html><body><article><h1>Archiv {n}</h1></article></body></html>".encode()
-        url = server.serve(f"/artikel/{n}", page)
-        serve = server.routes[f"/artikel/{n}"]
-        server.routes[f"/artikel/{n}"] = lambda h, s=serve, u=url: (fetched.append(u), s(h))
+        server.serve(f"/artikel/{n}", page)
+        server.routes[f"/artikel/{n}"] = counted(server.routes[f"/artikel/{n}"])
     source = server.serve("/sitemap.xml", plain_sitemap(server.base, 1, 2), "application/xml")
     imported(engine, newsroom, source)
     again = imported(engine, newsroom, source)
