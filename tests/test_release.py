@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from publisher.articles import Article
@@ -17,6 +18,7 @@ from publisher.engine.planning import planner
 from publisher.engine.planning.planner import taken_times
 from publisher.engine.posts import verbs
 from publisher.engine.releases.release import release
+from publisher.engine.storage import store
 from publisher.engine.storage.schema import posts
 from tests.engine_helpers import approve_as_read, at_once
 
@@ -241,3 +243,25 @@ def test_a_post_pushed_past_the_days_first_read_still_keeps_its_gap(engine, data
     last = Article(id="cms-last", url="https://e.de/last", headline="H")
     result = release(engine, settings, last, "webhook", now=NOW)
     assert result.planned["x_main"] == NOW + timedelta(hours=hours)
+
+
+def test_releases_at_once_on_sqlite_wait_their_turn_rather_than_fail(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's own wait made short, so that only the engine's turns keep writers apart.
+    monkeypatch.setattr(store, "SQLITE_BUSY_TIMEOUT_MS", 1)
+    engine = store.open_engine(f"sqlite:///{tmp_path / 'busy.db'}")
+    settings = desk(f"sqlite:///{tmp_path / 'busy.db'}")
+    numbers = iter(range(1_000))
+
+    def release_some() -> None:
+        for _ in range(10):
+            number = next(numbers)
+            story = Article(id=f"n{number}", url=f"https://e.de/{number}", headline="Viele")
+            release(engine, settings, story, "webhook")
+
+    try:
+        assert at_once(release_some, 8) == []
+        assert len(rows(engine)) == 160
+    finally:
+        engine.dispose()
