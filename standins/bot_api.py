@@ -1,7 +1,8 @@
 """Telegram's Bot API from the side of the editors' bot: updates (commands, plain messages, button
 presses, a channel's reaction counts) pushed to it, only of the kinds its `allowed_updates` ask
 for, and the messages, buttons and edits it sends, refused as Telegram refuses them (HTML it
-cannot parse, over 4,096 characters, an edit that changes nothing)."""
+cannot parse, over 4,096 characters, an edit that changes nothing, a private chat with someone
+who never started one with the bot)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ class BotApiStandIn(StandIn):
         # The update kinds the bot last asked for (None: Telegram's default, every kind but
         # chat_member, message_reaction and message_reaction_count).
         self.allowed: list[str] | None = None
+        # Users who started a private chat with the bot: only they can be written to there.
+        self.started: set[int] = set()
 
     def push_command(self, user: int, chat: int, text: str, username: str = "editor") -> None:
         command = text.split()[0]
@@ -106,6 +109,9 @@ class BotApiStandIn(StandIn):
         )
 
     def _push(self, update: dict[str, Any]) -> None:
+        chat = update.get("message", {}).get("chat", {})
+        if chat.get("type") == "private":
+            self.started.add(chat["id"])
         with self.pending:
             self.updates.append({"update_id": next(self.update_ids)} | update)
             self.pending.notify_all()
@@ -167,6 +173,16 @@ class BotApiStandIn(StandIn):
             return _refused("message is too long")
         markup = params.get("reply_markup")
         buttons = json.loads(markup) if isinstance(markup, str) else markup
+        if method == "sendMessage" and chat > 0 and chat not in self.started:
+            return (
+                403,
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot can't initiate conversation with a user",
+                },
+                {},
+            )
         if method == "editMessageText":
             number = int(params.get("message_id") or 0)
             before = self.current.get((chat, number))

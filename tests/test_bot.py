@@ -84,7 +84,9 @@ def desk_settings(database_url: str, bot_api: BotApiStandIn) -> Settings:
 
 @contextmanager
 def bot_running(engine: Engine, settings: Settings, api: BotApiStandIn) -> Iterator[BotApiStandIn]:
-    """The bot in a thread of its own, the article stored, until the block ends."""
+    """The bot in a thread of its own, the article stored, until the block ends. Both editors
+    have started a private chat with it."""
+    api.started.update({EDITOR, JUNIOR})
     with engine.begin() as connection:
         queue.upsert_article(connection, ARTICLE, datetime.now(UTC), "cms")
     thread = BotThread(engine, settings)

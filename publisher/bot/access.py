@@ -25,6 +25,9 @@ class Gate:
         self.say = say
         # Users already told that the bot is not for them: told once, not on every message.
         self._told: set[int] = set()
+        # Editors Telegram would not let the bot write to privately (they never started a
+        # private chat with it): their notices stay in the editors' chat until they write.
+        self.unreachable: set[int] = set()
 
     def allowed(self, update: Update) -> bool:
         user, chat = update.effective_user, update.effective_chat
@@ -43,9 +46,15 @@ class Gate:
     async def stop_strangers(self, update: object, _context: object) -> None:
         """The first handler every update meets (an early group): a stranger is refused, and
         their update goes to no other handler."""
-        if isinstance(update, Update) and not self.allowed(update):
+        if not isinstance(update, Update):
+            return
+        if not self.allowed(update):
             await self.refuse(update)
             raise ApplicationHandlerStop
+        chat, user = update.effective_chat, update.effective_user
+        if chat is not None and chat.type == "private" and user is not None:
+            # Someone who writes to the bot privately can be written to from now on.
+            self.unreachable.discard(user.id)
 
     def editor(self, update: Update) -> Someone:
         """Who acts, for `publisher.actions`: the Telegram user, and whether an approver."""

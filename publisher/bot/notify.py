@@ -1,10 +1,13 @@
 """Tell the editors' chat what needs a person: failed posts, uncertain posts, posts waiting for
 approval (again after every edit, the earlier notice marked out of date; a settled one loses its
 buttons) and paused channels, each with buttons to act on it; and tell an author in their own
-chat when an approver let their post go or sent it back. Checks the queue every `notify_every`
-seconds. When the bot starts, what still needs a person from the last day is told (it may have
-happened while the bot was down). A notification counts as told only once Telegram took it; one
-that failed is sent next time."""
+chat when an approver let their post go or sent it back, and when it went online. Checks the
+queue every `notify_every` seconds. When the bot starts, what still needs a person from the last
+day is told (it may have happened while the bot was down). A notification counts as told only
+once Telegram took it; one that failed on the way is sent next time, each recipient's apart
+from the others'. An editor Telegram will not let the bot write to privately (they never
+started a private chat with it) is said once in the editors' chat, and gets nothing privately
+until they write to the bot."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
 from publisher import roster
@@ -33,7 +37,7 @@ from publisher.engine.lifecycle import (
     State,
 )
 from publisher.engine.posts import attention
-from publisher.engine.posts.attention import ChannelPaused, Decision, NeedsAPerson
+from publisher.engine.posts.attention import ChannelPaused, Decision, NeedsAPerson, Online
 from publisher.engine.posts.verbs import text_version
 
 logger = logging.getLogger(__name__)
@@ -41,7 +45,11 @@ logger = logging.getLogger(__name__)
 Marker = tuple[Any, ...]
 # One look: posts needing a person, channels paused, open notices settled, authors' decisions.
 Changes = tuple[
-    list[NeedsAPerson], list[ChannelPaused], list[tuple[tuple[str, Any], str]], list[Decision]
+    list[NeedsAPerson],
+    list[ChannelPaused],
+    list[tuple[tuple[str, Any], str]],
+    list[Decision],
+    list[Online],
 ]
 # How far back a starting bot looks for posts that still need a person.
 LOOKBACK = timedelta(days=1)
@@ -80,11 +88,8 @@ class Notifier:
         # Open notices to close, with what became of their matter.
         self._settled: list[tuple[tuple[str, Any], str]] = []
 
-    def _changes(
-        self,
-    ) -> tuple[
-        list[NeedsAPerson], list[ChannelPaused], list[tuple[tuple[str, Any], str]], list[Decision]
-    ]:
+    def _changes(self) -> Changes:
+        first = self.last_event is None
         now = utcnow()
         waiting = [key for kind, key in self.open if kind == "approval"]
         seen = attention.look(self.desk.engine, self.since, now, waiting)
@@ -99,7 +104,8 @@ class Notifier:
         ]
         decided = self._decisions()
         self.since = now
-        return seen.changed, seen.paused, settled, decided
+        # What went online while the bot was down is no news to its author any more.
+        return seen.changed, seen.paused, settled, decided, [] if first else seen.online
 
     def _decisions(self) -> list[Decision]:
         """Approvals and posts sent back since the last look (none at the first: it only
@@ -113,11 +119,13 @@ class Notifier:
     def messages(self) -> list[tuple[Marker, Notice]]:
         """The notifications due now (those that could not be sent before first); `told`
         marks one as sent. Approval notices of posts since settled are put right first."""
-        changed, paused, settled, decided = self._changes()
+        changed, paused, settled, decided, online = self._changes()
         self._settled = settled
         for post in changed:
             version = text_version(post.text) if post.state == State.AWAITING_APPROVAL else ""
-            marker: Marker = ("post", post.id, post.state, version)
+            # A post failing again (after a retry, an edit) is told again: its attempts differ.
+            attempt = post.attempts if post.state != State.AWAITING_APPROVAL else 0
+            marker: Marker = ("post", post.id, post.state, version, attempt)
             if marker not in self._told and marker not in self._waiting:
                 self._waiting[marker] = self._post_notice(post, version)
                 author = _author(post.queued_by)
@@ -139,7 +147,21 @@ class Notifier:
             marker = ("decision", row.id)
             if marker not in self._told and marker not in self._waiting:
                 self._waiting[marker] = self._decision_notice(row)
+        for went in online:
+            marker = ("online", went.id)
+            author = _author(went.queued_by)
+            if author is not None and marker not in self._told and marker not in self._waiting:
+                self._waiting[marker] = self._online_notice(went, author)
         return list(self._waiting.items())
+
+    def _online_notice(self, went: Online, author: int) -> Notice:
+        say, channel = self.desk.say, self.desk.label(went.channel)
+        if went.permalink:
+            # Telegram shows an address in a message as a link of itself.
+            text = say("author_online", id=went.id, channel=channel, link=went.permalink)
+        else:
+            text = say("author_out", id=went.id, channel=channel)
+        return Notice(f"{text}\n„{escape(went.headline)}“", chat=author)
 
     def _post_notice(self, post: NeedsAPerson, version: str) -> Notice:
         say = self.desk.say
@@ -211,23 +233,53 @@ class Notifier:
                 settled = self.desk.say("notice_settled", state=outcome)
                 await self._close(application, editors, earlier, settled)
         for marker, notice in found:
-            # A text an approver must read whole is never cut: as many messages as it takes,
-            # its buttons under the last.
-            chunks = parts(notice.text)
-            for number, chunk in enumerate(chunks, 1):
-                sent = await application.bot.send_message(
-                    notice.chat or editors,
-                    chunk,
-                    parse_mode="HTML",
-                    reply_markup=notice.buttons if number == len(chunks) else None,
-                    disable_web_page_preview=True,
-                )
-            self.told(marker)
-            if notice.about is not None and notice.chat is None:
-                earlier = self.open.get(notice.about)
-                self.open[notice.about] = _Sent(sent.message_id, chunks[-1])
-                if earlier is not None:
-                    await self._close(application, editors, earlier, self.desk.say("notice_stale"))
+            if notice.chat in self.desk.gate.unreachable:
+                # Said once in the editors' chat; the notice itself went there too.
+                self.told(marker)
+                continue
+            try:
+                await self._send(application, editors, notice)
+            except Forbidden as exc:
+                if notice.chat is None:
+                    logger.error("the editors' chat refused the bot's notices: %s", exc.message)
+                    continue
+                self.told(marker)
+                self._unreachable(notice.chat)
+            except BadRequest as exc:
+                # Telegram will refuse this one however often it is sent: dropped, and said.
+                logger.error("notice %s refused by Telegram, not sent again: %s", marker, exc)
+                self.told(marker)
+            except TelegramError as exc:
+                # A network hiccup, a rate limit: sent next time; the others go on.
+                logger.warning("notice %s not sent yet (%s)", marker, exc)
+            else:
+                self.told(marker)
+
+    def _unreachable(self, chat: int) -> None:
+        """Telegram will not let the bot write to `chat` privately: say so once, in the
+        editors' chat, with what the editor can do."""
+        self.desk.gate.unreachable.add(chat)
+        marker: Marker = ("unreachable", chat)
+        if marker not in self._told:
+            self._waiting[marker] = Notice(self.desk.say("notify_unreachable", user=chat))
+
+    async def _send(self, application: Application, editors: int, notice: Notice) -> None:
+        # A text an approver must read whole is never cut: as many messages as it takes,
+        # its buttons under the last.
+        chunks = parts(notice.text)
+        for number, chunk in enumerate(chunks, 1):
+            sent = await application.bot.send_message(
+                notice.chat or editors,
+                chunk,
+                parse_mode="HTML",
+                reply_markup=notice.buttons if number == len(chunks) else None,
+                disable_web_page_preview=True,
+            )
+        if notice.about is not None and notice.chat is None:
+            earlier = self.open.get(notice.about)
+            self.open[notice.about] = _Sent(sent.message_id, chunks[-1])
+            if earlier is not None:
+                await self._close(application, editors, earlier, self.desk.say("notice_stale"))
 
     async def _close(self, application: Application, chat: int, sent: _Sent, note: str) -> None:
         """An earlier notice, its buttons taken away and a note added."""

@@ -1,7 +1,8 @@
 """What needs a person, as the editors' bot tells it: posts that failed, are uncertain or wait
 for approval, changed since a time; channels paused since then; which of the matters told
-before are settled since; and approvers' decisions on the posts an editor queued from the bot
-(approved, or sent back while waiting), made by someone else."""
+before are settled since; approvers' decisions on the posts an editor queued from the bot
+(approved, or sent back while waiting), made by someone else; and the posts queued from the
+bot that went online since."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ class NeedsAPerson:
     error: str | None
     error_class: str | None
     text: str
+    queued_by: str
+    headline: str
+    # Attempts so far: a post that fails again after a retry is another matter to tell.
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Online:
+    """A post queued from the bot that went out: where it can be seen (None where the platform
+    gives no address, a message to many recipients)."""
+
+    id: int
+    channel: str
+    permalink: str | None
     queued_by: str
     headline: str
 
@@ -66,6 +81,7 @@ class Attention:
     paused: list[ChannelPaused]
     no_longer_waiting: dict[int, str]
     still_paused: set[str]
+    online: list[Online]
 
 
 def look(engine: Engine, since: datetime, now: datetime, waiting: Collection[int]) -> Attention:
@@ -84,9 +100,29 @@ def look(engine: Engine, since: datetime, now: datetime, waiting: Collection[int
                     posts.c.text,
                     posts.c.queued_by,
                     articles.c.headline,
+                    posts.c.attempts,
                 )
                 .join(articles, articles.c.id == posts.c.article_id)
                 .where(posts.c.state.in_(NEEDS_AN_EDITOR), posts.c.updated_at > since)
+                .order_by(posts.c.id)
+            )
+        ]
+        online = [
+            Online(*row)
+            for row in connection.execute(
+                select(
+                    posts.c.id,
+                    posts.c.channel,
+                    posts.c.permalink,
+                    posts.c.queued_by,
+                    articles.c.headline,
+                )
+                .join(articles, articles.c.id == posts.c.article_id)
+                .where(
+                    posts.c.state == State.SENT,
+                    posts.c.sent_at > since,
+                    posts.c.queued_by.like(f"{FROM_THE_BOT}%"),
+                )
                 .order_by(posts.c.id)
             )
         ]
@@ -104,7 +140,7 @@ def look(engine: Engine, since: datetime, now: datetime, waiting: Collection[int
             ).all()
         )
         still_paused = set(active_pauses(connection, now))
-    return Attention(changed, paused, settled, still_paused)
+    return Attention(changed, paused, settled, still_paused, online)
 
 
 def last_event(engine: Engine) -> int:
