@@ -130,16 +130,17 @@ def apply_to_channel(
     reason: str = "",
     *,
     overdue_ok: bool = False,
-) -> None:
+) -> list[int]:
     """Pause a channel (an emergency stop, with the editor's `reason`) or resume it (asked
-    first when posts it held are past their time: `overdue_ok` once the editor confirmed)."""
+    first when posts it held are past their time: `overdue_ok` once the editor confirmed); the
+    posts a resume lets go out at once."""
     check(action, editor)
     if action == "pause":
         verbs.pause(engine, settings, channel, reason or editor.name)
-    elif action == "resume":
-        verbs.resume(engine, settings, channel, overdue_ok=overdue_ok)
-    else:
-        raise QueueError(f"no action {action!r}", key="no_such_action", action=action)
+        return []
+    if action == "resume":
+        return verbs.resume(engine, settings, channel, overdue_ok=overdue_ok)
+    raise QueueError(f"no action {action!r}", key="no_such_action", action=action)
 
 
 def withdraw_article(engine: Engine, key: str, editor: Editor, reason: str = "") -> Withdrawal:

@@ -7,13 +7,15 @@ started, as Telegram does."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from publisher import roster
+from publisher import actions, roster
+from publisher.actions import Someone
 from publisher.config import ChannelSettings, Settings
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
@@ -22,7 +24,16 @@ from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from standins.x import XStandIn
 from tests.conftest import wait_for
-from tests.test_bot import ARTICLE, EDITOR, EDITORS_CHAT, JUNIOR, bot_running, bot_settings
+from tests.test_bot import (
+    ARTICLE,
+    EDITOR,
+    EDITORS_CHAT,
+    JUNIOR,
+    bot_running,
+    bot_settings,
+    press,
+    reply_after,
+)
 
 DUPLICATE = {
     "detail": "You are not allowed to create a Tweet with duplicate content.",
@@ -139,3 +150,36 @@ def test_the_author_hears_when_their_post_is_online_with_its_link(bot, engine, n
     heard = wait_for(lambda: said(bot, JUNIOR, "ist online"))[-1]
     assert f"Ihr Post {post_id} auf X ist online: https://x.com/" in heard
     assert ARTICLE.headline in heard
+
+
+def test_a_channel_paused_by_a_refused_token_tells_the_authors_of_the_posts_it_holds(
+    bot, engine, newsroom, x_api
+) -> None:
+    tomorrow = When("at", datetime.now(UTC) + timedelta(days=1))
+    channels = roster.chosen(newsroom, ["x"])
+    (later,) = queue.add(
+        engine, newsroom, ARTICLE, channels, tomorrow, force=True, queued_by=f"telegram:{JUNIOR}"
+    )
+    x_api.revoked = True
+    queued_from_the_bot(engine, newsroom, EDITOR)
+    deliver(engine, newsroom)
+    heard = wait_for(lambda: said(bot, JUNIOR, "Kanal X ist pausiert"))[-1]
+    assert f"Ihre Posts #{later} gehen erst hinaus, wenn er wieder läuft" in heard
+
+
+def test_a_post_queued_on_a_paused_channel_says_it_is_held_when_queued(
+    bot, engine, newsroom
+) -> None:
+    actions.apply_to_channel(engine, newsroom, "pause", "x", Someone("telegram:4242", True), "")
+    preview = reply_after(bot, f"/queue {ARTICLE.id} x morgen 8 Uhr")
+    assert "angehalten, solange der Kanal pausiert ist" in preview
+    press(bot, "Einplanen")
+    done = wait_for(lambda: [e["text"] for e in bot.sent("editMessageText") if "#1" in e["text"]])
+    assert "#1 X" in done[-1] and "angehalten, bis jemand den Kanal fortsetzt" in done[-1]
+
+
+def test_resuming_a_channel_names_the_posts_that_go_out_at_once(bot, engine, newsroom) -> None:
+    actions.apply_to_channel(engine, newsroom, "pause", "x", Someone("telegram:4242", True), "")
+    post_id = queued_from_the_bot(engine, newsroom, JUNIOR)
+    answer = reply_after(bot, "/resume x")
+    assert "Kanal X läuft wieder" in answer and f"Geht jetzt hinaus: #{post_id}" in answer

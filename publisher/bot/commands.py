@@ -296,8 +296,9 @@ class BotHandlers(Talk):
         who = user.full_name if user else "?"
         reason = " ".join(args[1:]) or self.say("paused_by", name=who)
         editor = self.gate.editor(update)
-        if await self.run(update, self._channel, "pause", args[0], editor, reason):
-            await self.reply(update, self.say("paused", channel=self.label(args[0])))
+        said = await self.run(update, self._channel, "pause", args[0], editor, reason)
+        if said is not None:
+            await self.reply(update, said)
 
     def _channel(
         self,
@@ -307,11 +308,20 @@ class BotHandlers(Talk):
         reason: str = "",
         *,
         overdue_ok: bool = False,
-    ) -> bool:
-        actions.apply_to_channel(
+    ) -> str:
+        """Pause or resume `channel`; what the editor is told (a resume names what goes out
+        at once)."""
+        going = actions.apply_to_channel(
             self.engine, self.settings, action, channel, editor, reason, overdue_ok=overdue_ok
         )
-        return True
+        label = self.label(channel)
+        if action == "pause":
+            return self.say("paused", channel=label)
+        said = self.say("resumed", channel=label)
+        if going:
+            posts = ", ".join(f"#{post_id}" for post_id in going)
+            said += "\n" + self.say("resumed_going", posts=posts)
+        return said
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         args = context.args or []
@@ -320,7 +330,7 @@ class BotHandlers(Talk):
             return
         editor = self.gate.editor(update)
         try:
-            await asyncio.to_thread(self._channel, "resume", args[0], editor)
+            said = await asyncio.to_thread(self._channel, "resume", args[0], editor)
         except Overdue as exc:
             # Posts it held past their time would go out at once: asked first.
             await self.reply(update, self.explain(exc), reply_markup=self._send_overdue(args[0]))
@@ -328,7 +338,7 @@ class BotHandlers(Talk):
         except EditorError as exc:
             await self.reply(update, self.explain(exc))
             return
-        await self.reply(update, self.say("resumed", channel=self.label(args[0])))
+        await self.reply(update, said)
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -411,10 +421,10 @@ class BotHandlers(Talk):
                 done += " " + self.going(pressed.post_id)
             return done, None, False
         try:
-            self._channel("resume", key, editor, overdue_ok=action == "resume_overdue")
+            said = self._channel("resume", key, editor, overdue_ok=action == "resume_overdue")
         except Overdue as exc:
             return self.explain(exc), self._send_overdue(key), False
-        return self.say("resumed", channel=self.label(key)), None, False
+        return said, None, False
 
     def _send_overdue(self, channel: str) -> InlineKeyboardMarkup:
         """The button that resumes a channel and sends what it held past its time, once the

@@ -293,8 +293,11 @@ class Drafts:
             plan = planned[name]
             due = self.talk.when(plan.due, name) if plan.due else ""
             waits = say("queued_waits") if plan.approval else ""
+            held = say("queued_held") if plan.held else ""
             lines.append(
-                say("queued_line", id=post_id, channel=self.talk.label(name), when=due) + waits
+                say("queued_line", id=post_id, channel=self.talk.label(name), when=due)
+                + waits
+                + held
             )
         lines += [self._refused(n, p) for n, p in planned.items() if p.when is None]
         draft.done = "\n".join(lines)

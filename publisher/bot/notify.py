@@ -143,6 +143,12 @@ class Notifier:
             self._waiting[marker] = Notice(
                 text, InlineKeyboardMarkup([[resume]]), about=("pause", pause.channel)
             )
+            for queued_by, held in attention.held_for_authors(
+                self.desk.engine, pause.channel
+            ).items():
+                author = _author(queued_by)
+                if author is not None:
+                    self._waiting[(*marker, author)] = self._held_notice(pause, held, author)
         for row in decided:
             marker = ("decision", row.id)
             if marker not in self._told and marker not in self._waiting:
@@ -153,6 +159,15 @@ class Notifier:
             if author is not None and marker not in self._told and marker not in self._waiting:
                 self._waiting[marker] = self._online_notice(went, author)
         return list(self._waiting.items())
+
+    def _held_notice(self, pause: ChannelPaused, held: list[int], author: int) -> Notice:
+        text = self.desk.say(
+            "author_held",
+            channel=self.desk.label(pause.channel),
+            reason=pause.reason,
+            posts=", ".join(f"#{post_id}" for post_id in held),
+        )
+        return Notice(text, chat=author)
 
     def _online_notice(self, went: Online, author: int) -> Notice:
         say, channel = self.desk.say, self.desk.label(went.channel)

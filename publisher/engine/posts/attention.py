@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
-from publisher.engine.lifecycle import APPROVE, CANCEL, NEEDS_AN_EDITOR, State
+from publisher.engine.lifecycle import APPROVE, CANCEL, NEEDS_AN_EDITOR, TO_GO, State
 from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.storage.schema import articles, channel_pauses, post_events, posts
 
@@ -141,6 +141,25 @@ def look(engine: Engine, since: datetime, now: datetime, waiting: Collection[int
         )
         still_paused = set(active_pauses(connection, now))
     return Attention(changed, paused, settled, still_paused, online)
+
+
+def held_for_authors(engine: Engine, channel: str) -> dict[str, list[int]]:
+    """The posts still to go out on `channel` that editors queued from the bot, by who queued
+    them: what a pause of the channel holds for each."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(posts.c.queued_by, posts.c.id)
+            .where(
+                posts.c.channel == channel,
+                posts.c.state.in_(TO_GO),
+                posts.c.queued_by.like(f"{FROM_THE_BOT}%"),
+            )
+            .order_by(posts.c.id)
+        ).all()
+    held: dict[str, list[int]] = {}
+    for queued_by, post_id in rows:
+        held.setdefault(queued_by, []).append(post_id)
+    return held
 
 
 def last_event(engine: Engine) -> int:

@@ -356,11 +356,26 @@ def pause(engine: Engine, settings: Settings, channel: str, reason: str) -> None
         pause_channel(connection, channel, reason, "editor", utcnow())
 
 
-def resume(engine: Engine, settings: Settings, channel: str, *, overdue_ok: bool = False) -> None:
-    """Let a paused channel's posts go out again. Posts it held past their time would go out at
-    once: refused (Overdue) unless the editor confirmed that (`overdue_ok`)."""
+def resume(
+    engine: Engine, settings: Settings, channel: str, *, overdue_ok: bool = False
+) -> list[int]:
+    """Let a paused channel's posts go out again; the posts that go out at once (their time has
+    come). Posts it held past their time would go out at once: refused (Overdue) unless the
+    editor confirmed that (`overdue_ok`)."""
     _configured(settings, channel)
+    now = utcnow()
     with engine.begin() as connection:
-        late = overdue_of_channel(connection, channel, utcnow())
+        late = overdue_of_channel(connection, channel, now)
         refuse_unasked(late, "overdue_resume", overdue_ok, channel=channel)
         resume_channel(connection, channel)
+        return list(
+            connection.execute(
+                select(posts.c.id)
+                .where(
+                    posts.c.channel == channel,
+                    posts.c.state == State.QUEUED,
+                    posts.c.due_at <= now,
+                )
+                .order_by(posts.c.due_at, posts.c.id)
+            ).scalars()
+        )
