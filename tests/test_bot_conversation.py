@@ -440,3 +440,89 @@ def test_an_approval_committed_after_a_later_one_is_still_told_to_its_author(eng
         )
     told = [notice.text for _, notice in notifier.messages()]
     assert any(f"Ihr Post {late} " in text for text in told)
+
+
+# --- 11. An edit belongs to the editor who asked, in their chat, and can be left ----------
+
+
+def in_group(api: BotApiStandIn, user: int, text: str) -> None:
+    if text.startswith("/"):
+        api.push_command(user, EDITORS_CHAT, text)
+    else:
+        api.push_text(user, EDITORS_CHAT, text)
+
+
+def group_says(api: BotApiStandIn, words: str) -> list[str]:
+    sent = [m["text"] for m in api.messages if m["chat"]["id"] == EDITORS_CHAT]
+    edits = [e["text"] for e in api.sent("editMessageText") if int(e["chat_id"]) == EDITORS_CHAT]
+    return [text for text in sent + edits if words in text]
+
+
+def asked_for_text(api: BotApiStandIn, user: int, chat: int) -> None:
+    """`user` presses "Bearbeiten" on the newest draft in `chat`, and is asked for the text."""
+    press(api, "Bearbeiten", user=user, chat=chat)
+    wait_for(lambda: [e for e in api.sent("editMessageText") if "neuen Text" in e["text"]])
+
+
+def test_an_edit_takes_the_text_of_the_editor_who_asked_not_of_the_drafts_author(bot) -> None:
+    in_group(bot, JUNIOR, f"/queue {ARTICLE.id} x")
+    wait_for(lambda: group_says(bot, "Die Schlagzeile des Tages"))
+    asked_for_text(bot, EDITOR, EDITORS_CHAT)
+    in_group(bot, JUNIOR, "… machst du das Wetter fertig?")
+    in_group(bot, EDITOR, f"Neuer Text für X {ARTICLE.url}")
+    taken = wait_for(lambda: group_says(bot, "Neuer Text für X übernommen"))
+    assert "Wetter" not in taken[-1] and "Neuer Text für X " in taken[-1]
+
+
+def test_the_edit_waits_in_the_chat_where_it_was_asked(bot) -> None:
+    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
+    wait_for(lambda: replies(bot, EDITOR))
+    asked_for_text(bot, EDITOR, EDITOR)
+    in_group(bot, EDITOR, f"Ein Satz in der Gruppe {ARTICLE.url}")
+    bot.push_text(EDITOR, EDITOR, f"Der neue Text {ARTICLE.url}")
+    taken = wait_for(lambda: [r for r in replies(bot, EDITOR) if "übernommen" in r])
+    assert "Der neue Text" in taken[-1] and "Ein Satz" not in taken[-1]
+
+
+def test_typing_abbrechen_leaves_the_edit_and_shows_the_draft_again(bot) -> None:
+    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
+    wait_for(lambda: replies(bot, EDITOR))
+    asked_for_text(bot, EDITOR, EDITOR)
+    bot.push_text(EDITOR, EDITOR, "abbrechen")
+    again = wait_for(lambda: [r for r in replies(bot, EDITOR)[1:] if "Die Schlagzeile" in r])
+    assert "übernommen" not in again[-1]
+    press(bot, "Einplanen")
+
+
+def test_the_request_for_a_text_offers_a_button_to_leave_it(bot) -> None:
+    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
+    wait_for(lambda: replies(bot, EDITOR))
+    asked_for_text(bot, EDITOR, EDITOR)
+    press(bot, "Abbrechen")
+    shown = wait_for(lambda: [e for e in bot.sent("editMessageText") if "Einplanen" in str(e)])
+    assert shown
+
+
+def test_cancel_typed_while_editing_leaves_the_edit_and_cancels_no_post(bot) -> None:
+    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
+    wait_for(lambda: replies(bot, EDITOR))
+    asked_for_text(bot, EDITOR, EDITOR)
+    bot.push_command(EDITOR, EDITOR, "/cancel")
+    again = wait_for(lambda: [r for r in replies(bot, EDITOR)[1:] if "Die Schlagzeile" in r])
+    assert "Verwendung" not in again[-1]
+
+
+def test_another_articles_address_is_not_taken_as_the_text_without_asking(bot) -> None:
+    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
+    wait_for(lambda: replies(bot, EDITOR))
+    asked_for_text(bot, EDITOR, EDITOR)
+    bot.push_text(EDITOR, EDITOR, "https://www.news.de/sport/1/ Bayern gewinnt")
+    asked = wait_for(lambda: [r for r in replies(bot, EDITOR) if "anderen Artikels" in r])
+    assert asked and not [r for r in replies(bot, EDITOR) if "übernommen" in r]
+
+
+def test_chat_between_editors_in_the_group_gets_no_answer(bot) -> None:
+    in_group(bot, JUNIOR, "Wer macht heute das Wetter?")
+    in_group(bot, EDITOR, "/help")
+    wait_for(lambda: group_says(bot, "/queue"))
+    assert group_says(bot, "nicht verstanden") == []

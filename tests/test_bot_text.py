@@ -60,7 +60,7 @@ def test_a_bot_keeps_a_bounded_number_of_drafts_the_oldest_going_first(engine) -
         drafts.start(ARTICLE.id, [], owner=1)
     key = str(first).split(":")[1]
     assert len(drafts.drafts) == MOST_DRAFTS and key not in drafts.drafts
-    assert drafts.press(key, "queue", "telegram:1")[0] == drafts.talk.say("expired")
+    assert drafts.press(key, "queue", "telegram:1", (1, 1))[0] == drafts.talk.say("expired")
 
 
 @pytest.mark.parametrize("language", ["en", "de"])

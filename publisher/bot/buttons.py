@@ -34,7 +34,20 @@ class Kind(StrEnum):
 
 
 DRAFT_ACTIONS = frozenset(
-    {"now", "queue", "edit", "cancel", "next", "soon", "tomorrow", "back", "sure", "sure_now"}
+    {
+        "now",
+        "queue",
+        "edit",
+        "cancel",
+        "next",
+        "soon",
+        "tomorrow",
+        "back",
+        "sure",
+        "sure_now",
+        "leave",
+        "take",
+    }
 )
 HELP_ACTIONS = ("list", "log", "help")
 

@@ -21,7 +21,7 @@ from publisher.actions import ApproversOnly, Someone
 from publisher.articles import whole_number
 from publisher.bot import buttons, render
 from publisher.bot.buttons import Button, Kind, keyed
-from publisher.bot.drafts import Drafts
+from publisher.bot.drafts import Asker, Drafts
 from publisher.bot.menu import help_text, usage
 from publisher.bot.talk import Talk, fit, parts
 from publisher.catalogue import unit
@@ -99,15 +99,19 @@ class BotHandlers(Talk):
         """A message that is no command: a channel's new text the editor was asked for, an
         article's address (as /queue), else a short help."""
         typed = (update.effective_message.text or "") if update.effective_message else ""
-        user = update.effective_user
-        if user is not None and self.drafts.waiting_for(user.id):
-            taken = await self.run(update, self.drafts.take_text, user.id, typed)
+        asker = _asker(update)
+        if self.drafts.waiting_for(asker):
+            taken = await self.run(update, self.drafts.take_text, asker, typed)
             if taken is not None:
                 await self.reply(update, taken[0], reply_markup=taken[1])
             return
         words = typed.split()
         if words and _URL.fullmatch(words[0]):
             await self._draft(update, words[0], words[1:])
+            return
+        chat = update.effective_chat
+        if chat is not None and chat.type != "private":
+            # Editors talking to each other in the group: not for the bot.
             return
         await self.reply(update, self.say("not_understood"), reply_markup=self._help_buttons())
 
@@ -282,6 +286,12 @@ class BotHandlers(Talk):
         )
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not context.args and self.drafts.waiting_for(_asker(update)):
+            # Typed while a text was asked for: the edit is left, not a post cancelled.
+            left = await self.run(update, self.drafts.take_text, _asker(update), "/cancel")
+            if left is not None:
+                await self.reply(update, left[0], reply_markup=left[1])
+            return
         await self._transition(update, context, "cancel")
 
     async def retry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -357,7 +367,9 @@ class BotHandlers(Talk):
             return
         try:
             editor = self.gate.editor(update)
-            text, keyboard, replace = await asyncio.to_thread(self._press, pressed, editor)
+            text, keyboard, replace = await asyncio.to_thread(
+                self._press, pressed, editor, _asker(update)
+            )
         except ApproversOnly:
             await query.answer(self.say("error_approvers_only"), show_alert=True)
             return
@@ -387,7 +399,7 @@ class BotHandlers(Talk):
                 )
 
     def _press(
-        self, pressed: Button, editor: Someone
+        self, pressed: Button, editor: Someone, asker: Asker
     ) -> tuple[str, InlineKeyboardMarkup | None, bool]:
         """What a button does: the message's new text (or what is added to it), its buttons,
         and whether the text replaces the message's."""
@@ -395,7 +407,7 @@ class BotHandlers(Talk):
         if pressed.kind == Kind.DRAFT:
             if action in ("sure", "sure_now"):
                 return (*self.drafts.confirmed(key, action, editor.name), True)
-            return (*self.drafts.press(key, action, editor.name), True)
+            return (*self.drafts.press(key, action, editor.name, asker), True)
         if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True
@@ -431,3 +443,9 @@ class BotHandlers(Talk):
         editor has read how many and since when."""
         label = self.say("button_resume_overdue", channel=self.label(channel))
         return InlineKeyboardMarkup([[keyed(label, buttons.resume(channel, overdue=True))]])
+
+
+def _asker(update: Update) -> Asker:
+    """Who acts in which chat: an edit asked for waits for this person, in this chat."""
+    user, chat = update.effective_user, update.effective_chat
+    return (user.id if user else 0, chat.id if chat else 0)

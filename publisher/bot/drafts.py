@@ -6,6 +6,7 @@ or at once from "queue", is confirmed first; a button already used changes nothi
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -34,6 +35,12 @@ MOST_DRAFTS = 200
 # The time buttons: a quarter of an hour from now, and tomorrow morning at this hour.
 SOON = timedelta(minutes=15)
 MORNING = time(8, 0)
+# What an editor types to leave the text they were asked for (the button does the same).
+LEAVING = frozenset({"abbrechen", "abbruch", "cancel", "/cancel", "zurück", "stop"})
+_ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)
+
+# Who is asked for a text: an editor (Telegram user id) in a chat.
+Asker = tuple[int, int]
 
 
 @dataclass
@@ -55,8 +62,12 @@ class Drafts:
     def __init__(self, talk: Talk) -> None:
         self.talk = talk
         self.drafts: dict[str, Draft] = {}
-        # An editor asked for a channel's new text: their next message is it (user → key, channel).
-        self.awaiting: dict[int, tuple[str, str]] = {}
+        # An editor asked for a channel's new text, in a chat: their next message there is it
+        # (the draft's key and the channel). Nobody else's, and nowhere else.
+        self.awaiting: dict[Asker, tuple[str, str]] = {}
+        # A text that looked like another article's address, kept until the editor says
+        # whether it is the new text after all.
+        self.doubtful: dict[Asker, str] = {}
 
     # --- starting ---------------------------------------------------------------------------
 
@@ -205,11 +216,20 @@ class Drafts:
 
     # --- the buttons ------------------------------------------------------------------------
 
-    def press(self, key: str, action: str, by: str) -> tuple[str, InlineKeyboardMarkup | None]:
-        """What a draft's button does; the message's new text and buttons."""
+    def press(
+        self, key: str, action: str, by: str, asker: Asker
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """What a draft's button does, pressed by `asker`; the message's new text and
+        buttons."""
         draft = self.drafts.get(key)
         if draft is None:
             return self.talk.say("expired"), None
+        if action == "leave":
+            self.awaiting.pop(asker, None)
+            self.doubtful.pop(asker, None)
+            return self.preview(key)
+        if action == "take":
+            return self.take_text(asker, self.doubtful.pop(asker, ""), sure=True)
         if action in ("next", "soon", "tomorrow"):
             draft.when = self._chosen_time(action)
             return self.preview(key)
@@ -219,9 +239,9 @@ class Drafts:
             draft.done = self.talk.say("discarded")
             return draft.done, None
         if action == "edit":
-            return self._which_text(key, draft)
+            return self._which_text(key, draft, asker)
         if action.startswith("edit"):
-            return self._ask_text(key, draft, int(action.removeprefix("edit")))
+            return self._ask_text(key, draft, int(action.removeprefix("edit")), asker)
         timing = When("now") if action == "now" else draft.when
         planned = actions.plan(
             self.talk.engine, self.talk.settings, draft.article, draft.channels, timing
@@ -309,9 +329,11 @@ class Drafts:
 
     # --- a channel's text, changed in the draft ---------------------------------------------
 
-    def _which_text(self, key: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup | None]:
+    def _which_text(
+        self, key: str, draft: Draft, asker: Asker
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
         if len(draft.channels) == 1:
-            return self._ask_text(key, draft, 0)
+            return self._ask_text(key, draft, 0, asker)
         buttons = [
             [keyed(self.talk.label(name), draft_button(key, f"edit{n}"))]
             for n, name in enumerate(draft.channels)
@@ -319,38 +341,69 @@ class Drafts:
         buttons.append([keyed(self.talk.say("button_back"), draft_button(key, "back"))])
         return self.talk.say("edit_which"), InlineKeyboardMarkup(buttons)
 
-    def _ask_text(self, key: str, draft: Draft, index: int) -> tuple[str, None]:
+    def _ask_text(
+        self, key: str, draft: Draft, index: int, asker: Asker
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
         if not 0 <= index < len(draft.channels):
             return self.talk.say("button_stale"), None
         name = draft.channels[index]
-        self.awaiting[draft.owner] = (key, name)
+        self.awaiting[asker] = (key, name)
         channel = roster.configured(self.talk.settings, name)
         teaser = compose(draft.article, {name: channel}, self.talk.settings)[name]
         current = channel.editable(draft.texts.get(name, teaser.text))
-        return self.talk.say("edit_ask", channel=self.talk.label(name), text=current), None
+        asked = self.talk.say("edit_ask", channel=self.talk.label(name), text=current)
+        return asked, self._leave_button(key)
 
-    def waiting_for(self, user: int) -> bool:
-        """Whether the editor's next message is a channel's new text."""
-        return user in self.awaiting
+    def _leave_button(self, key: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [[keyed(self.talk.say("button_cancel_edit"), draft_button(key, "leave"))]]
+        )
 
-    def take_text(self, user: int, typed: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    def waiting_for(self, asker: Asker) -> bool:
+        """Whether the editor's next message in this chat is a channel's new text."""
+        return asker in self.awaiting
+
+    def take_text(
+        self, asker: Asker, typed: str, *, sure: bool = False
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
         """The editor's new text for the channel they chose: checked against its rules and
-        for the article's link, then the draft's preview again."""
-        key, name = self.awaiting.pop(user)
+        for the article's link, then the draft's preview again. "Abbrechen" leaves the edit;
+        a message starting with another article's address is asked about first (unless
+        `sure`: the editor said it is the text)."""
+        key, name = self.awaiting.pop(asker)
         draft = self.drafts.get(key)
         if draft is None or draft.done is not None:
             return self.talk.say("expired"), None
+        if typed.strip().casefold() in LEAVING:
+            return self.preview(key)
+        first = typed.split()[0] if typed.split() else ""
+        if (
+            not sure
+            and _ADDRESS.fullmatch(first)
+            and first.rstrip("/") != draft.article.url.rstrip("/")
+        ):
+            self.awaiting[asker] = (key, name)
+            self.doubtful[asker] = typed
+            return self.talk.say(
+                "edit_doubtful", channel=self.talk.label(name)
+            ), InlineKeyboardMarkup(
+                [
+                    [keyed(self.talk.say("button_take_text"), draft_button(key, "take"))],
+                    [keyed(self.talk.say("button_cancel_edit"), draft_button(key, "leave"))],
+                ]
+            )
         channel = roster.configured(self.talk.settings, name)
         text = channel.from_editable(typed.replace("\r\n", "\n").strip())
         problems = channel.validate(text, draft.article)
         label = self.talk.label(name)
         if problems:
-            self.awaiting[user] = (key, name)
-            return self.talk.say("edit_refused", channel=label, problems="; ".join(problems)), None
+            self.awaiting[asker] = (key, name)
+            refused = self.talk.say("edit_refused", channel=label, problems="; ".join(problems))
+            return refused, self._leave_button(key)
         link = compose(draft.article, {name: channel}, self.talk.settings)[name].link
         if drops_link(channel, text, link or draft.article.url, draft.article.url):
-            self.awaiting[user] = (key, name)
-            return self.talk.say("edit_link_missing", channel=label), None
+            self.awaiting[asker] = (key, name)
+            return self.talk.say("edit_link_missing", channel=label), self._leave_button(key)
         draft.texts[name] = text
         text_shown, buttons = self.preview(key)
         return self.talk.say("edit_taken", channel=label) + "\n\n" + text_shown, buttons
