@@ -526,3 +526,17 @@ def test_chat_between_editors_in_the_group_gets_no_answer(bot) -> None:
     in_group(bot, EDITOR, "/help")
     wait_for(lambda: group_says(bot, "/queue"))
     assert group_says(bot, "nicht verstanden") == []
+
+
+def test_editing_an_approved_post_says_it_waits_for_approval_again(bot, engine, newsroom) -> None:
+    post_id = awaiting(engine, newsroom)
+    approve_as_read(engine, post_id, by="telegram:4242")
+    answer = reply_after(bot, f"/edit {post_id} telegram Neuer Wortlaut {ARTICLE.url}")
+    assert "wartet wieder auf Freigabe" in answer
+
+
+def test_a_second_editors_edit_names_the_text_it_replaces(bot, engine, newsroom) -> None:
+    post_id = awaiting(engine, newsroom)
+    reply_after(bot, f"/edit {post_id} telegram Erster Wortlaut {ARTICLE.url}", user=JUNIOR)
+    answer = reply_after(bot, f"/edit {post_id} telegram Zweiter Wortlaut {ARTICLE.url}")
+    assert "ersetzt den, den jemand im Bot" in answer

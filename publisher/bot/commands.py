@@ -9,7 +9,7 @@ import asyncio
 import logging
 import re
 import secrets
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
@@ -29,8 +29,10 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.learning import scorecard
 from publisher.engine.learning.pushed import keep_heard
+from publisher.engine.lifecycle import EDIT, State
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.deliverylog import LogFilter, log_page
+from publisher.engine.posts.events import post_history
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.overdue import Overdue
 from publisher.engine.posts.post_detail import fan_out_summary, show_post
@@ -42,6 +44,8 @@ logger = logging.getLogger(__name__)
 # the text the approver was shown (publisher/bot/buttons.py).
 # /edit texts kept waiting for their button at most (the oldest go first).
 MOST_PENDING_EDITS = 100
+# Another editor's edit this recent is named to whoever replaces its text.
+RECENT_EDIT = timedelta(minutes=30)
 # A message that starts with this is an article's address.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
@@ -190,7 +194,7 @@ class BotHandlers(Talk):
         post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
         pending = PendingEdit(post_id, channel, new_text)
         try:
-            result = await asyncio.to_thread(self._edit, pending, self.gate.editor(update))
+            said = await asyncio.to_thread(self._edit, pending, self.gate.editor(update))
         except queue.LinkMissing as exc:
             key = secrets.token_hex(4)
             self.pending_edits[key] = pending
@@ -206,14 +210,21 @@ class BotHandlers(Talk):
         except EditorError as exc:
             await self.reply(update, self.explain(exc))
             return
-        shown = self.label(channel)
-        await self.reply(update, self.say("edited", id=post_id, channel=shown, **result))
+        await self.reply(update, said)
 
-    def _edit(
-        self, edit: PendingEdit, editor: Someone, without_link: bool = False
-    ) -> dict[str, Any]:
+    def _edit(self, edit: PendingEdit, editor: Someone, without_link: bool = False) -> str:
+        """Edit a post's text; what the editor is told: its length against the limit, that it
+        waits for approval again where an approval is withdrawn, and who changed the text
+        shortly before (their text is what this one replaced)."""
         post_id, channel, new_text = edit
         post = show_post(self.engine, self.settings, post_id)
+        others = [
+            event
+            for event in post_history(self.engine, post_id)
+            if event.action == EDIT.done
+            and event.actor != editor.name
+            and event.at > utcnow() - RECENT_EDIT
+        ]
         if post["channel"] != channel:
             raise QueueError(
                 f"post {post_id} is for {post['channel']}, not {channel}",
@@ -232,9 +243,29 @@ class BotHandlers(Talk):
             without_link=without_link,
         )
         adapter = roster.configured(self.settings, channel)
-        shown = unit(adapter.unit, self.language, adapter.display_name)
         length, limit = adapter.measure(new_text), adapter.limit_for()
-        return {"length": self.num(length), "limit": self.num(limit), "unit": shown}
+        lines = [
+            self.say(
+                "edited",
+                id=post_id,
+                channel=self.label(channel),
+                length=self.num(length),
+                limit=self.num(limit),
+                unit=unit(adapter.unit, self.language, adapter.display_name),
+            )
+        ]
+        if others:
+            lines.append(
+                self.say(
+                    "edit_replaced",
+                    who=self.who(others[-1].actor),
+                    when=self.when(others[-1].at, channel),
+                )
+            )
+        now = show_post(self.engine, self.settings, post_id)["state"]
+        if now == State.AWAITING_APPROVAL and post["state"] != State.AWAITING_APPROVAL:
+            lines.append(self.say("edit_waits_again"))
+        return "\n".join(lines)
 
     async def _post_id(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
@@ -415,9 +446,7 @@ class BotHandlers(Talk):
             pending = self.pending_edits.pop(key, None)
             if pending is None:
                 return self.say("expired"), None, False
-            result = self._edit(pending, editor, without_link=True)
-            channel = self.label(pending.channel)
-            return self.say("edited", id=pending.post_id, channel=channel, **result), None, False
+            return self._edit(pending, editor, without_link=True), None, False
         if pressed.kind == Kind.POST:
             actions.check(action, editor)
             if action == "approve" and version is None:

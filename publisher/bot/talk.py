@@ -53,6 +53,12 @@ class Talk:
     def label(self, channel: str) -> str:
         return self.settings.label(channel)
 
+    def who(self, actor: str) -> str:
+        """Who did something to a post, as an editor in the bot reads it."""
+        if actor.startswith("telegram:"):
+            return self.say("someone_in_the_bot")
+        return actor
+
     def when(self, at: datetime, channel: str | None = None) -> str:
         """A time in the channel's zone (else the newsroom's) with the zone's name."""
         zone = self.settings.channel_tz(channel) if channel else self.settings.tz
