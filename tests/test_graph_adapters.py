@@ -401,3 +401,19 @@ def test_an_expired_page_token_while_measuring_is_an_auth_error(graph_api, crede
     with pytest.raises(ChannelError) as caught:
         page.results(ids)
     assert caught.value.kind == "auth"
+
+
+def test_the_stand_in_refuses_the_message_past_its_throughput_within_any_one_second(
+    graph_api: GraphStandIn,
+) -> None:
+    graph_api.mps = 5
+    url = f"{graph_api.url}/{GRAPH_VERSION}/{graph_api.phone_number_id}/messages"
+    body = {"messaging_product": "whatsapp", "to": "+4917600000001", "type": "text",
+            "text": {"body": "Hallo"}}  # fmt: skip
+    headers = {"Authorization": f"Bearer {GRAPH_TOKEN}"}
+    with requests.Session() as session:
+        answers = [session.post(url, json=body, headers=headers, timeout=5) for _ in range(6)]
+        time.sleep(1.05)
+        later = session.post(url, json=body, headers=headers, timeout=5)
+    codes = [a.json().get("error", {}).get("code") for a in answers]
+    assert codes == [None] * 5 + [130429] and later.ok
