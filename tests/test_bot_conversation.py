@@ -540,3 +540,16 @@ def test_a_second_editors_edit_names_the_text_it_replaces(bot, engine, newsroom)
     reply_after(bot, f"/edit {post_id} telegram Erster Wortlaut {ARTICLE.url}", user=JUNIOR)
     answer = reply_after(bot, f"/edit {post_id} telegram Zweiter Wortlaut {ARTICLE.url}")
     assert "ersetzt den, den jemand im Bot" in answer
+
+
+def test_a_post_committed_after_a_look_began_is_still_told(engine, newsroom) -> None:
+    notifier = Notifier(BotHandlers(engine, newsroom))
+    notifier.messages()  # the first look: from here on
+    post_id = awaiting(engine, newsroom)
+    # The next look began a moment after the post was stamped, before it was committed.
+    notifier.since = datetime.now(UTC) + timedelta(seconds=1)
+    told = [m for m, _ in notifier.messages() if m[:2] == ("post", post_id)]
+    assert told
+    for marker in told:
+        notifier.told(marker)
+    assert not [m for m, _ in notifier.messages() if m[:2] == ("post", post_id)]

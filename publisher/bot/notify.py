@@ -53,6 +53,9 @@ Changes = tuple[
 ]
 # How far back a starting bot looks for posts that still need a person.
 LOOKBACK = timedelta(days=1)
+# Each look reads this far back past the last: a post whose change was stamped before a look
+# began but committed after it read is still found (what was told is not told again).
+LOOK_AGAIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class Notifier:
         first = self.last_event is None
         now = utcnow()
         waiting = [key for kind, key in self.open if kind == "approval"]
-        seen = attention.look(self.desk.engine, self.since, now, waiting)
+        seen = attention.look(self.desk.engine, self.since - LOOK_AGAIN, now, waiting)
         settled: list[tuple[tuple[str, Any], str]] = [
             (("approval", post_id), self.desk.say(f"state_{state}"))
             for post_id, state in seen.no_longer_waiting.items()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -82,13 +82,29 @@ def _sqlite_engine(url: Any) -> Engine:
         if held is not None:
             held.release()
 
-    for name in ("commit", "rollback"):
-        event.listen(engine, name, lambda c: _end(c.connection._connection_record))
+    # A turn ends once the COMMIT or ROLLBACK is done, not before it is sent (SQLAlchemy's
+    # commit and rollback events come before): the next writer would find the lock still held.
+    dialect = engine.dialect
+    for name in ("do_commit", "do_rollback"):
+        setattr(dialect, name, _then_end(getattr(dialect, name), _end))
     # A connection given back to the pool without either (closed in a hurry) ends its turn too.
     event.listen(engine.pool, "checkin", lambda _c, record: _end(record))
 
     announce_commits(engine)
     return engine
+
+
+def _then_end(done: Callable[[Any], None], end: Callable[[Any], None]) -> Callable[[Any], None]:
+    """`done` (the dialect's commit or rollback of a pooled connection), then `end` of its
+    pool record's turn, whatever `done` raised."""
+
+    def ended(pooled: Any) -> None:
+        try:
+            done(pooled)
+        finally:
+            end(getattr(pooled, "_connection_record", None))
+
+    return ended
 
 
 def make_engine(database_url: str) -> Engine:
