@@ -306,6 +306,9 @@ class Channel(ABC):
     retry_is_safe: ClassVar[bool] = False
     # Whether `lookup` can find a post on the platform (its API lists what the account posted).
     can_lookup: ClassVar[bool] = False
+    # Whether an editor may type bold (**so**) and links ([text](https://…)) for the platform
+    # (`from_editable` turns them into its markup); elsewhere such marks are posted as typed.
+    formatted: ClassVar[bool] = False
     Options: ClassVar[OptionsClass] = PlatformOptions
 
     def __init__(

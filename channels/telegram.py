@@ -202,6 +202,7 @@ class Telegram(Channel):
     display_name = NAME
     card_fetchers = ("telegrambot",)
     results_pushed = True
+    formatted = True
     order = 40
     share_rank = 4
     icon = (

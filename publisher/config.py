@@ -339,6 +339,17 @@ class Settings(_Strict):
         channel = self.channels.get(name)
         return ZoneInfo(channel.timezone) if channel and channel.timezone else self.tz
 
+    def channel_named(self, word: str) -> str | None:
+        """The channel an editor means by `word`: its name, or its label as they read it ("X"
+        for x_main), in any case; None when no channel is called so."""
+        if word in self.channels:
+            return word
+        wanted = word.casefold()
+        for name in self.channels:
+            if wanted in (name.casefold(), self.label(name).casefold()):
+                return name
+        return None
+
     def label(self, name: str) -> str:
         """A channel's name as editors read it: its `label`, else its platform's name ("X"),
         else, when another channel shares its platform, its own name ("x_sport")."""

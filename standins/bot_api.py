@@ -75,6 +75,20 @@ class BotApiStandIn(StandIn):
             }
         )
 
+    def push_media(self, user: int, chat: int, media: dict[str, Any]) -> None:
+        """A message that is no text: a voice note ({"voice": …}), a photo, a sticker, a file."""
+        self._push(
+            {
+                "message": {
+                    "message_id": next(self.message_ids),
+                    "date": int(time.time()),
+                    "chat": _chat(chat),
+                    "from": {"id": user, "is_bot": False, "first_name": "Editor"},
+                    **media,
+                }
+            }
+        )
+
     def push_button(self, user: int, chat: int, data: str, message: dict[str, Any]) -> None:
         self._push(
             {

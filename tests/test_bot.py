@@ -378,6 +378,12 @@ def test_stats_lists_todays_best_posts_with_their_numbers(running, engine, desk_
     assert "– clicks · 52 interactions" in answer
 
 
+def test_stats_says_a_post_without_numbers_has_none_yet(running, engine, desk_settings) -> None:
+    post_id = sent_and_measured(engine, desk_settings, "x_main")
+    answer = reply_after(running, "/stats")
+    assert f"#{post_id}" in answer and "no numbers yet" in answer and "– clicks" not in answer
+
+
 def test_stats_before_anything_was_sent_today_says_so(running) -> None:
     assert reply_after(running, "/stats") == "No post has been sent today yet."
 

@@ -21,6 +21,7 @@ from publisher.config import ChannelSettings, FetchSettings, Settings
 from publisher.engine.audiences.subscribers import import_numbers
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue, verbs
+from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.storage.schema import deliveries, post_events, posts
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
@@ -553,3 +554,50 @@ def test_a_post_committed_after_a_look_began_is_still_told(engine, newsroom) -> 
     for marker in told:
         notifier.told(marker)
     assert not [m for m, _ in notifier.messages() if m[:2] == ("post", post_id)]
+
+
+def test_a_shared_headline_before_the_address_is_previewed_as_the_address_alone(
+    bot, server: LocalServer
+) -> None:
+    page = '<html><head><meta property="og:title" content="Inflation sinkt"></head></html>'
+    url = server.serve("/inflation", page.encode())
+    assert "<b>Inflation sinkt</b>" in reply_after(bot, f"Inflation sinkt auf 1,9 Prozent {url}")
+
+
+def test_a_time_button_tapped_twice_is_no_error(bot) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} x")
+    press(bot, "Morgen 08:00")
+    edited(bot)
+    press(bot, "Morgen 08:00")
+    # Updates are handled one after another: once /help is answered, the tap was handled.
+    reply_after(bot, "/help")
+    assert not [r for r in replies(bot, EDITOR) if "schiefgegangen" in r]
+
+
+def test_the_request_for_an_x_text_promises_no_bold_that_x_would_post_as_asterisks(bot) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} x")
+    press(bot, "Bearbeiten")
+    asked = wait_for(
+        lambda: [e["text"] for e in bot.sent("editMessageText") if "Bisher" in e["text"]]
+    )
+    assert "**so**" not in asked[-1]
+
+
+def test_a_channel_is_named_by_its_label_as_well_as_its_name(bot, engine) -> None:
+    assert "pausiert" in reply_after(bot, "/pause X Test")
+    with engine.connect() as connection:
+        assert "x" in active_pauses(connection, datetime.now(UTC))
+
+
+def test_the_preview_names_every_channel_it_will_queue_at_its_top(bot) -> None:
+    preview = reply_after(bot, f"/queue {ARTICLE.id} x,telegram morgen 8 Uhr")
+    head = preview.split("\n\n")[0]
+    assert "Wird eingeplant auf: X, Telegram" in head
+
+
+def test_a_voice_note_gets_a_short_answer_that_only_text_is_read(bot) -> None:
+    bot.push_media(
+        EDITOR, EDITOR, {"voice": {"file_id": "v1", "file_unique_id": "u1", "duration": 3}}
+    )
+    answer = wait_for(lambda: [r for r in replies(bot, EDITOR) if "Sprachnachrichten" in r])
+    assert answer

@@ -38,6 +38,17 @@ TODAY = date(2026, 12, 2)
         ("2026-12-03 08:00", datetime(2026, 12, 3, 8, 0)),
         ("2026-12-03T08:00", datetime(2026, 12, 3, 8, 0)),
         ("tomorrow 8am", datetime(2026, 12, 3, 8, 0)),
+        ("8 Uhr morgen", datetime(2026, 12, 3, 8, 0)),
+        ("um 8 Uhr morgen", datetime(2026, 12, 3, 8, 0)),
+        ("Dienstag 8 Uhr", datetime(2026, 12, 8, 8, 0)),
+        ("Mittwoch 9:30", datetime(2026, 12, 2, 9, 30)),
+        ("Freitag, 17 Uhr", datetime(2026, 12, 4, 17, 0)),
+        ("heute Abend", datetime(2026, 12, 2, 19, 0)),
+        ("heute Abend 8 Uhr", datetime(2026, 12, 2, 20, 0)),
+        ("morgen früh", datetime(2026, 12, 3, 8, 0)),
+        ("morgen Mittag", datetime(2026, 12, 3, 12, 0)),
+        ("tonight", datetime(2026, 12, 2, 19, 0)),
+        ("tomorrow morning", datetime(2026, 12, 3, 8, 0)),
         ("today 6:30 pm", datetime(2026, 12, 2, 18, 30)),
         ("12pm", datetime(2026, 12, 2, 12, 0)),
     ],
@@ -49,7 +60,9 @@ def test_a_german_or_english_time_is_read_as_the_wall_clock_it_names(typed, mean
 @pytest.mark.parametrize(
     ("typed", "minutes"),
     [("+15m", 15), ("+15 min", 15), ("+ 15 Minuten", 15), ("in 15 min", 15), ("+2h", 120),
-     ("+2 Std.", 120), ("in 2 Stunden", 120), ("in 1 hour", 60)],
+     ("+2 Std.", 120), ("in 2 Stunden", 120), ("in 1 hour", 60), ("in einer Stunde", 60),
+     ("in einer halben Stunde", 30), ("in einer Viertelstunde", 15), ("in zwei Stunden", 120),
+     ("in half an hour", 30)],
 )  # fmt: skip
 def test_a_delay_is_read_in_minutes_or_hours(typed, minutes) -> None:
     assert read(typed, TODAY) == timedelta(minutes=minutes)
@@ -66,8 +79,8 @@ def test_a_time_with_its_own_offset_keeps_it() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["9", "morgen", "x_main", "foo 8 Uhr", "25:00", "9:61", "31.02. 08:00", "13pm", "+15",
-     "+15 Tage", "2026-13-01 08:00", "03.12.", ""],
+    ["9", "morgen", "Dienstag", "x_main", "foo 8 Uhr", "25:00", "9:61", "31.02. 08:00", "13pm",
+     "+15", "+15 Tage", "2026-13-01 08:00", "03.12.", ""],
 )  # fmt: skip
 def test_words_that_name_no_time_are_not_read_as_one(typed) -> None:
     assert read(typed, TODAY) is None

@@ -58,6 +58,17 @@ def build_application(engine: Engine, settings: Settings) -> tuple[Application, 
         application.add_handler(CommandHandler(command.name, getattr(desk, command.handler)))
     application.add_handler(CallbackQueryHandler(desk.button))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, desk.message))
+    # A voice note, a photo, a sticker, a file: the bot reads only text, and says so.
+    media = (
+        filters.VOICE
+        | filters.AUDIO
+        | filters.PHOTO
+        | filters.VIDEO
+        | filters.VIDEO_NOTE
+        | filters.Sticker.ALL
+        | filters.Document.ALL
+    )
+    application.add_handler(MessageHandler(media, desk.not_text))
     # Last: a command none of the handlers above took.
     application.add_handler(MessageHandler(filters.COMMAND, desk.unknown))
     application.add_error_handler(desk.on_error)

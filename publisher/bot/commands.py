@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from publisher import actions, roster
@@ -110,14 +111,24 @@ class BotHandlers(Talk):
                 await self.reply(update, taken[0], reply_markup=taken[1])
             return
         words = typed.split()
-        if words and _URL.fullmatch(words[0]):
-            await self._draft(update, words[0], words[1:])
+        # An address anywhere: what a share sheet sends puts the headline before it; what
+        # follows it are channels and a time.
+        address = next((n for n, word in enumerate(words) if _URL.fullmatch(word)), None)
+        if address is not None:
+            await self._draft(update, words[address], words[address + 1 :])
             return
         chat = update.effective_chat
         if chat is not None and chat.type != "private":
             # Editors talking to each other in the group: not for the bot.
             return
         await self.reply(update, self.say("not_understood"), reply_markup=self._help_buttons())
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A voice note, photo, sticker or file: a short answer in a private chat (in the
+        group, editors share such things among themselves)."""
+        chat = update.effective_chat
+        if chat is not None and chat.type == "private":
+            await self.reply(update, self.say("not_text"), reply_markup=self._help_buttons())
 
     async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         typed = (update.effective_message.text or "") if update.effective_message else ""
@@ -191,7 +202,8 @@ class BotHandlers(Talk):
         if len(parts) < 4 or whole_number(parts[1], 100) is None:
             await self.reply(update, usage("edit", self.say))
             return
-        post_id, channel, new_text = int(parts[1]), parts[2], parts[3]
+        post_id, new_text = int(parts[1]), parts[3]
+        channel = self.settings.channel_named(parts[2]) or parts[2]
         pending = PendingEdit(post_id, channel, new_text)
         try:
             said = await asyncio.to_thread(self._edit, pending, self.gate.editor(update))
@@ -337,7 +349,8 @@ class BotHandlers(Talk):
         who = user.full_name if user else "?"
         reason = " ".join(args[1:]) or self.say("paused_by", name=who)
         editor = self.gate.editor(update)
-        said = await self.run(update, self._channel, "pause", args[0], editor, reason)
+        channel = self.settings.channel_named(args[0]) or args[0]
+        said = await self.run(update, self._channel, "pause", channel, editor, reason)
         if said is not None:
             await self.reply(update, said)
 
@@ -370,11 +383,12 @@ class BotHandlers(Talk):
             await self.reply(update, usage("resume", self.say))
             return
         editor = self.gate.editor(update)
+        channel = self.settings.channel_named(args[0]) or args[0]
         try:
-            said = await asyncio.to_thread(self._channel, "resume", args[0], editor)
+            said = await asyncio.to_thread(self._channel, "resume", channel, editor)
         except Overdue as exc:
             # Posts it held past their time would go out at once: asked first.
-            await self.reply(update, self.explain(exc), reply_markup=self._send_overdue(args[0]))
+            await self.reply(update, self.explain(exc), reply_markup=self._send_overdue(channel))
             return
         except EditorError as exc:
             await self.reply(update, self.explain(exc))
@@ -413,12 +427,19 @@ class BotHandlers(Talk):
         # A text to approve is never cut: what does not fit follows in new messages, and the
         # buttons go under the last.
         chunks = parts(whole) if keyboard is not None else [fit(whole)]
-        await query.edit_message_text(
-            chunks[0],
-            parse_mode="HTML",
-            disable_web_page_preview=True,
-            reply_markup=keyboard if len(chunks) == 1 else None,
-        )
+        try:
+            await query.edit_message_text(
+                chunks[0],
+                parse_mode="HTML",
+                disable_web_page_preview=True,
+                reply_markup=keyboard if len(chunks) == 1 else None,
+            )
+        except BadRequest as exc:
+            # A second tap that changes nothing (the same time again): Telegram refuses the
+            # edit, and the message already says what the tap would.
+            if "not modified" not in exc.message:
+                raise
+            return
         if len(chunks) > 1 and isinstance(message, Message):
             for number, chunk in enumerate(chunks[1:], 2):
                 await context.bot.send_message(

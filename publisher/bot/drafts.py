@@ -88,9 +88,9 @@ class Drafts:
         names: list[str] = []
         rest: list[str] = []
         for word in words:
-            parts = [part for part in word.split(",") if part]
-            if parts and all(part in self.talk.settings.channels for part in parts):
-                names.extend(parts)
+            named = [self.talk.settings.channel_named(part) for part in word.split(",") if part]
+            if named and all(named):
+                names.extend(name for name in named if name)
             else:
                 rest.append(word)
         return names, " ".join(rest) or None
@@ -137,6 +137,10 @@ class Drafts:
         say = self.talk.say
         timing = self._timing_words(draft.when)
         parts = [say("preview_head", headline=draft.article.headline, timing=timing)]
+        # Named up front: a long preview may be read only in part, and "Einplanen" queues all.
+        going = [self.talk.label(name) for name in draft.channels if planned[name].due]
+        if going:
+            parts[0] += "\n" + say("preview_going_to", channels=", ".join(going))
         teasers = compose(
             draft.article, roster.chosen(self.talk.settings, draft.channels), self.talk.settings
         )
@@ -351,7 +355,8 @@ class Drafts:
         channel = roster.configured(self.talk.settings, name)
         teaser = compose(draft.article, {name: channel}, self.talk.settings)[name]
         current = channel.editable(draft.texts.get(name, teaser.text))
-        asked = self.talk.say("edit_ask", channel=self.talk.label(name), text=current)
+        ask = "edit_ask_formatted" if channel.formatted else "edit_ask"
+        asked = self.talk.say(ask, channel=self.talk.label(name), text=current)
         return asked, self._leave_button(key)
 
     def _leave_button(self, key: str) -> InlineKeyboardMarkup:

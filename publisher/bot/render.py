@@ -47,13 +47,15 @@ def log_line(row: LogRow, talk: Talk) -> str:
 def stats_line(item: dict[str, Any], talk: Talk) -> str:
     """One of the day's best posts: its number, channel and headline, clicks and interactions."""
     metrics = item["metrics"]
-    told = {
-        name: "–" if value is None else talk.num(value)
-        for name, value in (("clicks", metrics.get("clicks")), ("engagement", engagement(metrics)))
-    }
+    counted = {"clicks": metrics.get("clicks"), "engagement": engagement(metrics)}
+    if all(value is None for value in counted.values()):
+        numbers = talk.say("stats_no_numbers")
+    else:
+        told = {name: "–" if value is None else talk.num(value) for name, value in counted.items()}
+        numbers = talk.say("stats_numbers", **told)
     return (
         f"#{item['post']} <b>{escape(talk.label(item['channel']))}</b> "
-        f"{escape(str(item['headline'])[:60])} – {talk.say('stats_numbers', **told)}"
+        f"{escape(str(item['headline'])[:60])} – {numbers}"
     )
 
 
