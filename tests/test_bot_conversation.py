@@ -601,3 +601,11 @@ def test_a_voice_note_gets_a_short_answer_that_only_text_is_read(bot) -> None:
     )
     answer = wait_for(lambda: [r for r in replies(bot, EDITOR) if "Sprachnachrichten" in r])
     assert answer
+
+
+def test_a_text_over_the_limit_is_refused_in_german_with_german_numbers(bot) -> None:
+    reply_after(bot, f"/queue {ARTICLE.id} telegram")
+    press(bot, "Bearbeiten")
+    wait_for(lambda: [e for e in bot.sent("editMessageText") if "Bisher" in e["text"]])
+    answer = reply_after(bot, "a" * 4100 + f" {ARTICLE.url}")
+    assert "mehr als die erlaubten 4.096" in answer and "over the limit" not in answer

@@ -21,7 +21,7 @@ from publisher.bot import render
 from publisher.bot.buttons import draft as draft_button
 from publisher.bot.buttons import keyed
 from publisher.bot.talk import Talk
-from publisher.catalogue import unit
+from publisher.catalogue import problem, unit
 from publisher.clock import utcnow
 from publisher.engine.planning.slots import TimeError, When, local_slot
 from publisher.engine.posts.queue import QueueError, UnknownArticle, drops_link
@@ -403,7 +403,8 @@ class Drafts:
         label = self.talk.label(name)
         if problems:
             self.awaiting[asker] = (key, name)
-            refused = self.talk.say("edit_refused", channel=label, problems="; ".join(problems))
+            told = "; ".join(problem(found, self.talk.language) for found in problems)
+            refused = self.talk.say("edit_refused", channel=label, problems=told)
             return refused, self._leave_button(key)
         link = compose(draft.article, {name: channel}, self.talk.settings)[name].link
         if drops_link(channel, text, link or draft.article.url, draft.article.url):

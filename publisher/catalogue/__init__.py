@@ -121,7 +121,10 @@ def problem(found: str, language: str) -> str:
     template = texts.get(f"problem_{key}")
     if template is None:
         return str(found)
-    values = dict(getattr(found, "values", {}))
+    values = {
+        name: number(value, language) if isinstance(value, int) else value
+        for name, value in dict(getattr(found, "values", {})).items()
+    }
     if "unit" in values:
         values["unit"] = unit(str(values["unit"]), language, str(values.get("platform", "")))
     return template.format(**values)
