@@ -27,7 +27,9 @@ class BotApiStandIn(StandIn):
 
     def __init__(self) -> None:
         super().__init__()
+        # Updates not yet confirmed, and every update ever pushed.
         self.updates: list[dict[str, Any]] = []
+        self.pushed: list[dict[str, Any]] = []
         self.update_ids = itertools.count(1)
         self.message_ids = itertools.count(500)
         self.pending = threading.Condition()
@@ -122,12 +124,21 @@ class BotApiStandIn(StandIn):
             }
         )
 
+    def deliver_again(self, update: dict[str, Any]) -> None:
+        """An update whose confirmation Telegram never got (the bot stopped after handling it):
+        delivered again, under its own id."""
+        with self.pending:
+            self.updates.append(update)
+            self.pending.notify_all()
+
     def _push(self, update: dict[str, Any]) -> None:
         chat = update.get("message", {}).get("chat", {})
         if chat.get("type") == "private":
             self.started.add(chat["id"])
         with self.pending:
-            self.updates.append({"update_id": next(self.update_ids)} | update)
+            numbered = {"update_id": next(self.update_ids)} | update
+            self.updates.append(numbered)
+            self.pushed.append(numbered)
             self.pending.notify_all()
 
     def sent(self, method: str) -> list[dict[str, Any]]:
@@ -153,6 +164,9 @@ class BotApiStandIn(StandIn):
                 asked = params["allowed_updates"]
                 self.allowed = list(json.loads(asked) if isinstance(asked, str) else asked)
             with self.pending:
+                # An offset confirms every update before it: Telegram forgets them.
+                if offset:
+                    self.updates = [u for u in self.updates if u["update_id"] >= offset]
                 ready = self._ready(offset)
                 if not ready and wait:
                     self.pending.wait(wait)

@@ -624,3 +624,17 @@ def test_show_counts_what_became_of_a_post_to_many_recipients(running, engine, d
     answer = reply_after(running, f"/show {post_id}")
     assert "3 sent · 2 delivered · 1 read · 1 failed" in answer
     assert "1 × 131026: Message undeliverable" in answer
+
+
+def test_a_command_telegram_delivers_again_after_a_restart_is_not_acted_on_twice(
+    engine, desk_settings, bot_api, monkeypatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    with bot_running(engine, desk_settings, bot_api) as api:
+        reply_after(api, "/help")
+        handled = api.pushed[-1]
+    # The bot stopped before Telegram had its confirmation: the update comes again.
+    bot_api.deliver_again(handled)
+    with bot_running(engine, desk_settings, bot_api) as api:
+        reply_after(api, "/list")
+    assert sum("/queue" in text for text in replies(bot_api)) == 1

@@ -299,7 +299,7 @@ def test_a_second_tap_on_post_now_keeps_the_confirmation(bot, engine) -> None:
 
 
 def _last_tapped(api: BotApiStandIn) -> tuple[str, dict[str, Any]]:
-    update = api.updates[-1]["callback_query"]
+    update = api.pushed[-1]["callback_query"]
     return update["data"], {k: v for k, v in update["message"].items() if k != "chat"}
 
 

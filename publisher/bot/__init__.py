@@ -47,6 +47,8 @@ def build_application(engine: Engine, settings: Settings) -> tuple[Application, 
         .build()
     )
     desk = BotHandlers(engine, settings)
+    # First of all: an update Telegram delivers again (its confirmation lost) is not acted on.
+    application.add_handler(TypeHandler(Update, desk.once), group=-3)
     # A channel's reaction counts come from no user: kept before the door turns strangers away.
     counts = MessageReactionHandler.MESSAGE_REACTION_COUNT_UPDATED
     application.add_handler(

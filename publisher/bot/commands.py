@@ -38,6 +38,7 @@ from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.overdue import Overdue
 from publisher.engine.posts.post_detail import fan_out_summary, show_post
 from publisher.engine.posts.queue import QueueError
+from publisher.engine.posts.updates import first_time
 from publisher.errors import EditorError
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,17 @@ class BotHandlers(Talk):
         self.drafts = Drafts(self)
         # /edit texts that drop the article's link, waiting for the editor's confirmation.
         self.pending_edits: dict[str, PendingEdit] = {}
+
+    async def once(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Let an update through only the first time it comes (see `engine.posts.updates`)."""
+        if not isinstance(update, Update):
+            return
+        bot = context.bot.username or "editors"
+        if not await asyncio.to_thread(first_time, self.engine, bot, update.update_id):
+            logger.info(
+                "Telegram update %s came again: acted on before, not again", update.update_id
+            )
+            raise ApplicationHandlerStop
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A bug in a handler: logged (without the token), and the editor is not left waiting."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -251,6 +252,16 @@ subscribers = Table(
     # webhook retried or replayed) never undoes a later one.
     Column("keyword_at", UTCDateTime),
     Index("ix_subscribers_state", "channel", "state"),
+)
+
+# The newest Telegram update each bot (by its username) acted on: Telegram delivers an update
+# again when its confirmation was lost (a crash), and the bot acts on it once.
+bot_updates = Table(
+    "bot_updates",
+    metadata,
+    Column("bot", String(200), primary_key=True),
+    Column("update_id", BigInteger, nullable=False),
+    Column("handled_at", UTCDateTime, nullable=False),
 )
 
 # What a channel learned from its platform (a Mastodon instance's limits), used in place of the
