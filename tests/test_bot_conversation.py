@@ -609,3 +609,19 @@ def test_a_text_over_the_limit_is_refused_in_german_with_german_numbers(bot) -> 
     wait_for(lambda: [e for e in bot.sent("editMessageText") if "Bisher" in e["text"]])
     answer = reply_after(bot, "a" * 4100 + f" {ARTICLE.url}")
     assert "mehr als die erlaubten 4.096" in answer and "over the limit" not in answer
+
+
+def test_show_offers_an_approver_the_buttons_for_what_the_post_can_do_now(
+    bot, engine, newsroom
+) -> None:
+    post_id = awaiting(engine, newsroom)
+    reply_after(bot, f"/show {post_id}")
+    press(bot, "Freigeben")
+    wait_for(lambda: rows(engine)[0].state == "queued")
+
+
+def test_show_offers_no_approval_to_an_editor_who_is_no_approver(bot, engine, newsroom) -> None:
+    post_id = awaiting(engine, newsroom)
+    reply_after(bot, f"/show {post_id}", user=JUNIOR)
+    labels = [b["text"] for row in bot.messages[-1]["buttons"]["inline_keyboard"] for b in row]
+    assert labels == ["Verwerfen"]

@@ -30,13 +30,13 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.learning import scorecard
 from publisher.engine.learning.pushed import keep_heard
-from publisher.engine.lifecycle import EDIT, State
+from publisher.engine.lifecycle import EDIT, State, verbs_for
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.deliverylog import LogFilter, log_page
 from publisher.engine.posts.events import post_history
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.overdue import Overdue
-from publisher.engine.posts.post_detail import fan_out_summary, show_post
+from publisher.engine.posts.post_detail import PostDetail, fan_out_summary, show_post
 from publisher.engine.posts.queue import QueueError
 from publisher.engine.posts.updates import first_time
 from publisher.errors import EditorError
@@ -206,7 +206,26 @@ class BotHandlers(Talk):
         if post is None:
             return
         summary = await asyncio.to_thread(fan_out_summary, self.engine, post_id)
-        await self.reply(update, render.post_detail(post, self, summary))
+        await self.reply(
+            update,
+            render.post_detail(post, self, summary),
+            reply_markup=self._post_buttons(post, approver=self.gate.approver(update)),
+        )
+
+    def _post_buttons(self, post: PostDetail, *, approver: bool) -> InlineKeyboardMarkup | None:
+        """What can be done with a post now, as buttons: approving (for approvers, for the text
+        shown), cancelling, sending again, marking it online."""
+        offered = verbs_for(post["state"], ("approve", "retry", "sent", "cancel"))
+        version = verbs.text_version(post["text"])
+        row = [
+            keyed(
+                self.say(f"button_{verb}"),
+                buttons.post(post["id"], verb, version if verb == "approve" else None),
+            )
+            for verb in offered
+            if verb != "approve" or approver
+        ]
+        return InlineKeyboardMarkup([row]) if row else None
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = (update.effective_message.text or "") if update.effective_message else ""
