@@ -616,7 +616,15 @@ def test_show_offers_an_approver_the_buttons_for_what_the_post_can_do_now(
 ) -> None:
     post_id = awaiting(engine, newsroom)
     reply_after(bot, f"/show {post_id}")
-    press(bot, "Freigeben")
+    shown = next(m for m in reversed(bot.messages) if m["chat"]["id"] == EDITOR)
+    approve = next(
+        b["callback_data"]
+        for row in shown["buttons"]["inline_keyboard"]
+        for b in row
+        if b["text"] == "Freigeben"
+    )
+    message = {k: v for k, v in shown.items() if k not in ("buttons", "html")}
+    bot.push_button(EDITOR, EDITOR, approve, message)
     wait_for(lambda: rows(engine)[0].state == "queued")
 
 
