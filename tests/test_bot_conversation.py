@@ -465,6 +465,13 @@ def asked_for_text(api: BotApiStandIn, user: int, chat: int) -> None:
     wait_for(lambda: [e for e in api.sent("editMessageText") if "neuen Text" in e["text"]])
 
 
+def editing_privately(api: BotApiStandIn) -> None:
+    """The editor drafts the article for X in their private chat and taps "Bearbeiten"."""
+    api.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
+    wait_for(lambda: replies(api, EDITOR))
+    asked_for_text(api, EDITOR, EDITOR)
+
+
 def test_an_edit_takes_the_text_of_the_editor_who_asked_not_of_the_drafts_author(bot) -> None:
     in_group(bot, JUNIOR, f"/queue {ARTICLE.id} x")
     wait_for(lambda: group_says(bot, "Die Schlagzeile des Tages"))
@@ -476,9 +483,7 @@ def test_an_edit_takes_the_text_of_the_editor_who_asked_not_of_the_drafts_author
 
 
 def test_the_edit_waits_in_the_chat_where_it_was_asked(bot) -> None:
-    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
-    wait_for(lambda: replies(bot, EDITOR))
-    asked_for_text(bot, EDITOR, EDITOR)
+    editing_privately(bot)
     in_group(bot, EDITOR, f"Ein Satz in der Gruppe {ARTICLE.url}")
     bot.push_text(EDITOR, EDITOR, f"Der neue Text {ARTICLE.url}")
     taken = wait_for(lambda: [r for r in replies(bot, EDITOR) if "übernommen" in r])
@@ -486,37 +491,28 @@ def test_the_edit_waits_in_the_chat_where_it_was_asked(bot) -> None:
 
 
 def test_typing_abbrechen_leaves_the_edit_and_shows_the_draft_again(bot) -> None:
-    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
-    wait_for(lambda: replies(bot, EDITOR))
-    asked_for_text(bot, EDITOR, EDITOR)
+    editing_privately(bot)
     bot.push_text(EDITOR, EDITOR, "abbrechen")
     again = wait_for(lambda: [r for r in replies(bot, EDITOR)[1:] if "Die Schlagzeile" in r])
     assert "übernommen" not in again[-1]
-    press(bot, "Einplanen")
 
 
 def test_the_request_for_a_text_offers_a_button_to_leave_it(bot) -> None:
-    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
-    wait_for(lambda: replies(bot, EDITOR))
-    asked_for_text(bot, EDITOR, EDITOR)
+    editing_privately(bot)
     press(bot, "Abbrechen")
     shown = wait_for(lambda: [e for e in bot.sent("editMessageText") if "Einplanen" in str(e)])
     assert shown
 
 
 def test_cancel_typed_while_editing_leaves_the_edit_and_cancels_no_post(bot) -> None:
-    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
-    wait_for(lambda: replies(bot, EDITOR))
-    asked_for_text(bot, EDITOR, EDITOR)
+    editing_privately(bot)
     bot.push_command(EDITOR, EDITOR, "/cancel")
     again = wait_for(lambda: [r for r in replies(bot, EDITOR)[1:] if "Die Schlagzeile" in r])
     assert "Verwendung" not in again[-1]
 
 
 def test_another_articles_address_is_not_taken_as_the_text_without_asking(bot) -> None:
-    bot.push_command(EDITOR, EDITOR, f"/queue {ARTICLE.id} x")
-    wait_for(lambda: replies(bot, EDITOR))
-    asked_for_text(bot, EDITOR, EDITOR)
+    editing_privately(bot)
     bot.push_text(EDITOR, EDITOR, "https://www.news.de/sport/1/ Bayern gewinnt")
     asked = wait_for(lambda: [r for r in replies(bot, EDITOR) if "anderen Artikels" in r])
     assert asked and not [r for r in replies(bot, EDITOR) if "übernommen" in r]
