@@ -629,3 +629,17 @@ def test_show_offers_no_approval_to_an_editor_who_is_no_approver(bot, engine, ne
     reply_after(bot, f"/show {post_id}", user=JUNIOR)
     labels = [b["text"] for row in bot.messages[-1]["buttons"]["inline_keyboard"] for b in row]
     assert labels == ["Verwerfen"]
+
+
+def test_a_draft_and_the_text_it_asked_for_outlive_a_restart_of_the_bot(
+    engine, newsroom, bot_api, monkeypatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    with bot_running(engine, newsroom, bot_api) as api:
+        editing_privately(api)
+    with bot_running(engine, newsroom, bot_api) as api:
+        answer = reply_after(api, f"Neuer Text nach dem Neustart {ARTICLE.url}")
+        assert "übernommen" in answer and "Die Schlagzeile des Tages" in answer
+        press(api, "Einplanen")
+        wait_for(lambda: rows(engine))
+    assert rows(engine)[0].text.startswith("Neuer Text nach dem Neustart")

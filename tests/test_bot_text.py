@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher.articles import pasted_address
-from publisher.bot.drafts import MOST_DRAFTS, Drafts
+from publisher.bot.drafts import Drafts
 from publisher.bot.talk import MESSAGE_LIMIT, Talk, fit
 from publisher.config import ChannelSettings, Settings
 from publisher.engine.posts import queue
+from publisher.engine.posts.bot_drafts import MOST_DRAFTS
 from standins.telegram import parse_html
 from tests.test_bot import ARTICLE
 
@@ -59,7 +60,7 @@ def test_a_bot_keeps_a_bounded_number_of_drafts_the_oldest_going_first(engine) -
     for _ in range(MOST_DRAFTS):
         drafts.start(ARTICLE.id, [], owner=1)
     key = str(first).split(":")[1]
-    assert len(drafts.drafts) == MOST_DRAFTS and key not in drafts.drafts
+    assert drafts.get(key) is None
     assert drafts.press(key, "queue", "telegram:1", (1, 1))[0] == drafts.talk.say("expired")
 
 

@@ -436,7 +436,7 @@ class BotHandlers(Talk):
         if pressed is None:
             await query.answer(self.say("button_stale"), show_alert=True)
             return
-        draft = self.drafts.drafts.get(pressed.key) if pressed.kind == Kind.DRAFT else None
+        draft = self.drafts.get(pressed.key) if pressed.kind == Kind.DRAFT else None
         if draft is not None and draft.done is not None:
             # A second tap on a button already used: the message keeps what it said.
             await query.answer(self.say("already_done"))

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
@@ -24,14 +25,12 @@ from publisher.bot.talk import Talk
 from publisher.catalogue import problem, unit
 from publisher.clock import utcnow
 from publisher.engine.planning.slots import TimeError, When, local_slot
+from publisher.engine.posts import bot_drafts
 from publisher.engine.posts.queue import QueueError, UnknownArticle, drops_link
 from publisher.engine.releases.release import stored_article
 from publisher.intake.sources import load_article
 from publisher.teasers import compose
 
-# Drafts kept at most (the oldest go first): a bot runs for months, and a draft nobody pressed a
-# button on is kept only so long.
-MOST_DRAFTS = 200
 # The time buttons: a quarter of an hour from now, and tomorrow morning at this hour.
 SOON = timedelta(minutes=15)
 MORNING = time(8, 0)
@@ -55,19 +54,65 @@ class Draft:
     texts: dict[str, str] = field(default_factory=dict)
     done: str | None = None
 
+    def as_data(self) -> dict[str, Any]:
+        """The draft as JSON, as the database keeps it."""
+        return {
+            "article": self.article.to_json(),
+            "channels": list(self.channels),
+            "when": {
+                "mode": self.when.mode,
+                "at": self.when.at.isoformat() if self.when.at else None,
+            },
+            "owner": self.owner,
+            "texts": self.texts,
+            "done": self.done,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Draft:
+        when = data["when"]
+        at = datetime.fromisoformat(when["at"]) if when.get("at") else None
+        return cls(
+            Article.model_validate(data["article"]),
+            tuple(data["channels"]),
+            When(when["mode"], at),
+            int(data["owner"]),
+            dict(data.get("texts") or {}),
+            data.get("done"),
+        )
+
 
 class Drafts:
     """The drafts of the editors in this bot, by the key their buttons carry."""
 
     def __init__(self, talk: Talk) -> None:
         self.talk = talk
-        self.drafts: dict[str, Draft] = {}
-        # An editor asked for a channel's new text, in a chat: their next message there is it
-        # (the draft's key and the channel). Nobody else's, and nowhere else.
-        self.awaiting: dict[Asker, tuple[str, str]] = {}
         # A text that looked like another article's address, kept until the editor says
         # whether it is the new text after all.
         self.doubtful: dict[Asker, str] = {}
+
+    # --- what is kept (in the database: a restart of the bot loses no draft) ------------------
+
+    def get(self, key: str) -> Draft | None:
+        """The draft its buttons call `key`, or None (never made, or one of the oldest)."""
+        found = bot_drafts.kept_draft(self.talk.engine, key)
+        return Draft.from_data(found) if found is not None else None
+
+    def keep(self, key: str, draft: Draft) -> None:
+        bot_drafts.keep_draft(self.talk.engine, key, draft.as_data())
+
+    def _ask(self, asker: Asker, key: str, channel: str) -> None:
+        """An editor asked for a channel's new text, in a chat: their next message there is it.
+        Nobody else's, and nowhere else."""
+        bot_drafts.keep_waiting(self.talk.engine, *asker, key, channel)
+
+    def _asked(self, asker: Asker) -> tuple[str, str] | None:
+        """The draft and channel whose text the editor's next message in the chat is, taken
+        (they are asked again where it cannot be the text)."""
+        found = bot_drafts.waiting_for(self.talk.engine, *asker)
+        if found is not None:
+            bot_drafts.stop_waiting(self.talk.engine, *asker)
+        return found
 
     # --- starting ---------------------------------------------------------------------------
 
@@ -79,9 +124,7 @@ class Drafts:
         when = self._timing(timing) if timing else When("next_slot")
         article = self._article(source)
         key = secrets.token_hex(4)
-        self.drafts[key] = Draft(article, channels, when, owner)
-        while len(self.drafts) > MOST_DRAFTS:
-            del self.drafts[next(iter(self.drafts))]
+        self.keep(key, Draft(article, channels, when, owner))
         return self.preview(key)
 
     def _read_words(self, words: list[str]) -> tuple[list[str], str | None]:
@@ -132,7 +175,9 @@ class Drafts:
     def preview(self, key: str) -> tuple[str, InlineKeyboardMarkup]:
         """Every channel's teaser as it will look, its time and rule, whom it reaches; the
         buttons to choose the time, edit, queue, post now or drop the draft."""
-        draft = self.drafts[key]
+        draft = self.get(key)
+        if draft is None:
+            return self.talk.say("expired"), InlineKeyboardMarkup([])
         planned = self._plan(draft)
         say = self.talk.say
         timing = self._timing_words(draft.when)
@@ -225,22 +270,24 @@ class Drafts:
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         """What a draft's button does, pressed by `asker`; the message's new text and
         buttons."""
-        draft = self.drafts.get(key)
+        draft = self.get(key)
         if draft is None:
             return self.talk.say("expired"), None
         if action == "leave":
-            self.awaiting.pop(asker, None)
+            bot_drafts.stop_waiting(self.talk.engine, *asker)
             self.doubtful.pop(asker, None)
             return self.preview(key)
         if action == "take":
             return self.take_text(asker, self.doubtful.pop(asker, ""), sure=True)
         if action in ("next", "soon", "tomorrow"):
             draft.when = self._chosen_time(action)
+            self.keep(key, draft)
             return self.preview(key)
         if action == "back":
             return self.preview(key)
         if action == "cancel":
             draft.done = self.talk.say("discarded")
+            self.keep(key, draft)
             return draft.done, None
         if action == "edit":
             return self._which_text(key, draft, asker)
@@ -254,7 +301,7 @@ class Drafts:
         asking = actions.asks_first(planned) or (action == "queue" and at_once)
         if action in ("queue", "now") and asking:
             return self._confirmation(key, planned, "sure_now" if action == "now" else "sure")
-        return self._queue(draft, planned, by)
+        return self._queue(key, draft, planned, by)
 
     def _chosen_time(self, action: str) -> When:
         if action == "next":
@@ -287,16 +334,18 @@ class Drafts:
 
     def confirmed(self, key: str, action: str, by: str) -> tuple[str, None]:
         """The editor confirmed the plan they were shown: queued now as planned again."""
-        draft = self.drafts.get(key)
+        draft = self.get(key)
         if draft is None:
             return self.talk.say("expired"), None
         timing = When("now") if action == "sure_now" else draft.when
         planned = actions.plan(
             self.talk.engine, self.talk.settings, draft.article, draft.channels, timing
         )
-        return self._queue(draft, planned, by)
+        return self._queue(key, draft, planned, by)
 
-    def _queue(self, draft: Draft, planned: dict[str, Planned], by: str) -> tuple[str, None]:
+    def _queue(
+        self, key: str, draft: Draft, planned: dict[str, Planned], by: str
+    ) -> tuple[str, None]:
         """Queue what fits; say each post's channel, time and whether it waits for approval,
         and every channel that could not take it with its reason."""
         say = self.talk.say
@@ -325,6 +374,7 @@ class Drafts:
             )
         lines += [self._refused(n, p) for n, p in planned.items() if p.when is None]
         draft.done = "\n".join(lines)
+        self.keep(key, draft)
         return draft.done, None
 
     def _refused(self, name: str, plan: Planned) -> str:
@@ -351,7 +401,7 @@ class Drafts:
         if not 0 <= index < len(draft.channels):
             return self.talk.say("button_stale"), None
         name = draft.channels[index]
-        self.awaiting[asker] = (key, name)
+        self._ask(asker, key, name)
         channel = roster.configured(self.talk.settings, name)
         teaser = compose(draft.article, {name: channel}, self.talk.settings)[name]
         current = channel.editable(draft.texts.get(name, teaser.text))
@@ -366,7 +416,7 @@ class Drafts:
 
     def waiting_for(self, asker: Asker) -> bool:
         """Whether the editor's next message in this chat is a channel's new text."""
-        return asker in self.awaiting
+        return bot_drafts.waiting_for(self.talk.engine, *asker) is not None
 
     def take_text(
         self, asker: Asker, typed: str, *, sure: bool = False
@@ -375,8 +425,11 @@ class Drafts:
         for the article's link, then the draft's preview again. "Abbrechen" leaves the edit;
         a message starting with another article's address is asked about first (unless
         `sure`: the editor said it is the text)."""
-        key, name = self.awaiting.pop(asker)
-        draft = self.drafts.get(key)
+        asked = self._asked(asker)
+        if asked is None:
+            return self.talk.say("expired"), None
+        key, name = asked
+        draft = self.get(key)
         if draft is None or draft.done is not None:
             return self.talk.say("expired"), None
         if typed.strip().casefold() in LEAVING:
@@ -387,7 +440,7 @@ class Drafts:
             and _ADDRESS.fullmatch(first)
             and first.rstrip("/") != draft.article.url.rstrip("/")
         ):
-            self.awaiting[asker] = (key, name)
+            self._ask(asker, key, name)
             self.doubtful[asker] = typed
             return self.talk.say(
                 "edit_doubtful", channel=self.talk.label(name)
@@ -402,14 +455,15 @@ class Drafts:
         problems = channel.validate(text, draft.article)
         label = self.talk.label(name)
         if problems:
-            self.awaiting[asker] = (key, name)
+            self._ask(asker, key, name)
             told = "; ".join(problem(found, self.talk.language) for found in problems)
             refused = self.talk.say("edit_refused", channel=label, problems=told)
             return refused, self._leave_button(key)
         link = compose(draft.article, {name: channel}, self.talk.settings)[name].link
         if drops_link(channel, text, link or draft.article.url, draft.article.url):
-            self.awaiting[asker] = (key, name)
+            self._ask(asker, key, name)
             return self.talk.say("edit_link_missing", channel=label), self._leave_button(key)
         draft.texts[name] = text
+        self.keep(key, draft)
         text_shown, buttons = self.preview(key)
         return self.talk.say("edit_taken", channel=label) + "\n\n" + text_shown, buttons

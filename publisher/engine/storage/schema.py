@@ -264,6 +264,25 @@ bot_updates = Table(
     Column("handled_at", UTCDateTime, nullable=False),
 )
 
+# The bot's drafts (an article on its way to the queue, as JSON), by the key their buttons carry,
+# and the editors whose next message in a chat is a draft's new text for a channel.
+bot_drafts = Table(
+    "bot_drafts",
+    metadata,
+    Column("key", String(16), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+bot_waiting = Table(
+    "bot_waiting",
+    metadata,
+    Column("editor", BigInteger, primary_key=True),
+    Column("chat", BigInteger, primary_key=True),
+    Column("key", String(16), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+)
+
 # What a channel learned from its platform (a Mastodon instance's limits), used in place of the
 # built-in defaults wherever the configuration does not set them.
 channel_facts = Table(
