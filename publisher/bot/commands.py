@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import secrets
-from datetime import datetime, time, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy import Engine
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -22,18 +21,19 @@ from publisher.actions import ApproversOnly, Someone
 from publisher.articles import whole_number
 from publisher.bot import buttons, render
 from publisher.bot.buttons import Button, Kind, keyed
-from publisher.bot.drafts import Asker, Drafts
+from publisher.bot.channel_commands import ChannelCommands
+from publisher.bot.draft import Asker
+from publisher.bot.drafts import Drafts
 from publisher.bot.menu import help_text, usage
-from publisher.bot.talk import Talk, fit, parts
-from publisher.catalogue import unit
+from publisher.bot.post_edits import PendingEdit, PostEdits
+from publisher.bot.talk import fit, parts
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.learning import scorecard
 from publisher.engine.learning.pushed import keep_heard
-from publisher.engine.lifecycle import EDIT, State, verbs_for
-from publisher.engine.posts import queue, verbs
+from publisher.engine.lifecycle import verbs_for
+from publisher.engine.posts import verbs
 from publisher.engine.posts.deliverylog import LogFilter, log_page
-from publisher.engine.posts.events import post_history
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.overdue import Overdue
 from publisher.engine.posts.post_detail import PostDetail, fan_out_summary, show_post
@@ -42,12 +42,6 @@ from publisher.engine.posts.updates import first_time
 from publisher.errors import EditorError
 
 logger = logging.getLogger(__name__)
-# Callback data of the bot's buttons: kind, key, action and, for an approval, the version of
-# the text the approver was shown (publisher/bot/buttons.py).
-# /edit texts kept waiting for their button at most (the oldest go first).
-MOST_PENDING_EDITS = 100
-# Another editor's edit this recent is named to whoever replaces its text.
-RECENT_EDIT = timedelta(minutes=30)
 # A message that starts with this is an article's address.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
@@ -56,15 +50,7 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 BEST_TODAY = 5
 
 
-class PendingEdit(NamedTuple):
-    """An /edit waiting for its button."""
-
-    post_id: int
-    channel: str
-    text: str
-
-
-class BotHandlers(Talk):
+class BotHandlers(ChannelCommands, PostEdits):
     """The bot's handlers, bound to the queue's database and the newsroom's settings."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
@@ -227,89 +213,6 @@ class BotHandlers(Talk):
         ]
         return InlineKeyboardMarkup([row]) if row else None
 
-    async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        text = (update.effective_message.text or "") if update.effective_message else ""
-        parts = text.split(maxsplit=3)
-        if len(parts) < 4 or whole_number(parts[1], 100) is None:
-            await self.reply(update, usage("edit", self.say))
-            return
-        post_id, new_text = int(parts[1]), parts[3]
-        channel = self.settings.channel_named(parts[2]) or parts[2]
-        pending = PendingEdit(post_id, channel, new_text)
-        try:
-            said = await asyncio.to_thread(self._edit, pending, self.gate.editor(update))
-        except queue.LinkMissing as exc:
-            key = secrets.token_hex(4)
-            self.pending_edits[key] = pending
-            while len(self.pending_edits) > MOST_PENDING_EDITS:
-                del self.pending_edits[next(iter(self.pending_edits))]
-            button = InlineKeyboardMarkup(
-                [[keyed(self.say("button_nolink"), buttons.edit_without_link(key))]]
-            )
-            await self.reply(
-                update, self.say("link_missing", message=self.reason(exc)), reply_markup=button
-            )
-            return
-        except EditorError as exc:
-            await self.reply(update, self.explain(exc))
-            return
-        await self.reply(update, said)
-
-    def _edit(self, edit: PendingEdit, editor: Someone, without_link: bool = False) -> str:
-        """Edit a post's text; what the editor is told: its length against the limit, that it
-        waits for approval again where an approval is withdrawn, and who changed the text
-        shortly before (their text is what this one replaced)."""
-        post_id, channel, new_text = edit
-        post = show_post(self.engine, self.settings, post_id)
-        others = [
-            event
-            for event in post_history(self.engine, post_id)
-            if event.action == EDIT.done
-            and event.actor != editor.name
-            and event.at > utcnow() - RECENT_EDIT
-        ]
-        if post["channel"] != channel:
-            raise QueueError(
-                f"post {post_id} is for {post['channel']}, not {channel}",
-                key="other_channel",
-                post=post_id,
-                channel=post["channel"],
-                asked=channel,
-            )
-        actions.apply(
-            self.engine,
-            self.settings,
-            "edit",
-            post_id,
-            editor,
-            text=new_text,
-            without_link=without_link,
-        )
-        adapter = roster.configured(self.settings, channel)
-        length, limit = adapter.measure(new_text), adapter.limit_for()
-        lines = [
-            self.say(
-                "edited",
-                id=post_id,
-                channel=self.label(channel),
-                length=self.num(length),
-                limit=self.num(limit),
-                unit=unit(adapter.unit, self.language, adapter.display_name),
-            )
-        ]
-        if others:
-            lines.append(
-                self.say(
-                    "edit_replaced",
-                    who=self.who(others[-1].actor),
-                    when=self.when(others[-1].at, channel),
-                )
-            )
-        now = show_post(self.engine, self.settings, post_id)["state"]
-        if now == State.AWAITING_APPROVAL and post["state"] != State.AWAITING_APPROVAL:
-            lines.append(self.say("edit_waits_again"))
-        return "\n".join(lines)
-
     async def _post_id(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
     ) -> int | None:
@@ -370,61 +273,6 @@ class BotHandlers(Talk):
 
     async def retry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._transition(update, context, "retry")
-
-    async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        args = context.args or []
-        if not args:
-            await self.reply(update, usage("pause", self.say))
-            return
-        user = update.effective_user
-        who = user.full_name if user else "?"
-        reason = " ".join(args[1:]) or self.say("paused_by", name=who)
-        editor = self.gate.editor(update)
-        channel = self.settings.channel_named(args[0]) or args[0]
-        said = await self.run(update, self._channel, "pause", channel, editor, reason)
-        if said is not None:
-            await self.reply(update, said)
-
-    def _channel(
-        self,
-        action: str,
-        channel: str,
-        editor: Someone,
-        reason: str = "",
-        *,
-        overdue_ok: bool = False,
-    ) -> str:
-        """Pause or resume `channel`; what the editor is told (a resume names what goes out
-        at once)."""
-        going = actions.apply_to_channel(
-            self.engine, self.settings, action, channel, editor, reason, overdue_ok=overdue_ok
-        )
-        label = self.label(channel)
-        if action == "pause":
-            return self.say("paused", channel=label)
-        said = self.say("resumed", channel=label)
-        if going:
-            posts = ", ".join(f"#{post_id}" for post_id in going)
-            said += "\n" + self.say("resumed_going", posts=posts)
-        return said
-
-    async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        args = context.args or []
-        if len(args) != 1:
-            await self.reply(update, usage("resume", self.say))
-            return
-        editor = self.gate.editor(update)
-        channel = self.settings.channel_named(args[0]) or args[0]
-        try:
-            said = await asyncio.to_thread(self._channel, "resume", channel, editor)
-        except Overdue as exc:
-            # Posts it held past their time would go out at once: asked first.
-            await self.reply(update, self.explain(exc), reply_markup=self._send_overdue(channel))
-            return
-        except EditorError as exc:
-            await self.reply(update, self.explain(exc))
-            return
-        await self.reply(update, said)
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -518,12 +366,6 @@ class BotHandlers(Talk):
         except Overdue as exc:
             return self.explain(exc), self._send_overdue(key), False
         return said, None, False
-
-    def _send_overdue(self, channel: str) -> InlineKeyboardMarkup:
-        """The button that resumes a channel and sends what it held past its time, once the
-        editor has read how many and since when."""
-        label = self.say("button_resume_overdue", channel=self.label(channel))
-        return InlineKeyboardMarkup([[keyed(label, buttons.resume(channel, overdue=True))]])
 
 
 def _asker(update: Update) -> Asker:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
@@ -21,6 +19,7 @@ from publisher.articles import Article, pasted_address
 from publisher.bot import render
 from publisher.bot.buttons import draft as draft_button
 from publisher.bot.buttons import keyed
+from publisher.bot.draft import Asker, Draft
 from publisher.bot.talk import Talk
 from publisher.catalogue import problem, unit
 from publisher.clock import utcnow
@@ -37,49 +36,6 @@ MORNING = time(8, 0)
 # What an editor types to leave the text they were asked for (the button does the same).
 LEAVING = frozenset({"abbrechen", "abbruch", "cancel", "/cancel", "zurück", "stop"})
 _ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)
-
-# Who is asked for a text: an editor (Telegram user id) in a chat.
-Asker = tuple[int, int]
-
-
-@dataclass
-class Draft:
-    """A previewed article: its channels, the timing chosen, the texts changed in the draft,
-    who started it, and once a button has queued or dropped it, what was said then."""
-
-    article: Article
-    channels: tuple[str, ...]
-    when: When
-    owner: int
-    texts: dict[str, str] = field(default_factory=dict)
-    done: str | None = None
-
-    def as_data(self) -> dict[str, Any]:
-        """The draft as JSON, as the database keeps it."""
-        return {
-            "article": self.article.to_json(),
-            "channels": list(self.channels),
-            "when": {
-                "mode": self.when.mode,
-                "at": self.when.at.isoformat() if self.when.at else None,
-            },
-            "owner": self.owner,
-            "texts": self.texts,
-            "done": self.done,
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Draft:
-        when = data["when"]
-        at = datetime.fromisoformat(when["at"]) if when.get("at") else None
-        return cls(
-            Article.model_validate(data["article"]),
-            tuple(data["channels"]),
-            When(when["mode"], at),
-            int(data["owner"]),
-            dict(data.get("texts") or {}),
-            data.get("done"),
-        )
 
 
 class Drafts:
