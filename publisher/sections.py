@@ -4,6 +4,7 @@ bot and the web desk (`publisher.config` assembles them with the channels and th
 from __future__ import annotations
 
 import logging
+from datetime import time
 from ipaddress import ip_network
 from typing import Annotated, Any, Literal
 
@@ -151,6 +152,11 @@ class BotSettings(_Strict):
     editors_chat_id: int | None = Field(default=None, description="where notifications go")
     language: Literal["de", "en"] | None = Field(default=None, description="default: language")
     notify_every: float = Field(default=15.0, gt=0, description="seconds between checks")
+    digest_at: time | None = Field(
+        default=None,
+        description="newsroom time of the day's digest in the editors' chat (what is planned "
+        "today, what waits for approval); none: no digest",
+    )
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = Field(default=None, description="public HTTPS URL, webhook mode")
     webhook_listen: str = "127.0.0.1"

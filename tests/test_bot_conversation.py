@@ -643,3 +643,29 @@ def test_a_draft_and_the_text_it_asked_for_outlive_a_restart_of_the_bot(
         press(api, "Einplanen")
         wait_for(lambda: rows(engine))
     assert rows(engine)[0].text.startswith("Neuer Text nach dem Neustart")
+
+
+def test_the_days_digest_lists_what_is_planned_today_and_what_waits_for_approval(
+    engine, newsroom
+) -> None:
+    handlers = BotHandlers(engine, newsroom)
+    soon = When("at", datetime.now(UTC) + timedelta(minutes=1))
+    (planned,) = queue.add(
+        engine, newsroom, ARTICLE, roster.chosen(newsroom, ["x"]), soon, force=True, queued_by="t"
+    )
+    waiting = awaiting(engine, newsroom)
+    digest = handlers.digest()
+    assert "Heute eingeplant (1):" in digest and f"#{planned} <b>X</b>" in digest
+    assert "Wartet auf Freigabe (1):" in digest and f"#{waiting} <b>Telegram</b>" in digest
+
+
+def test_the_days_digest_comes_at_its_time_to_the_editors_chat(
+    engine, newsroom, bot_api, monkeypatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    at = (datetime.now(newsroom.tz) + timedelta(seconds=2)).time()
+    settings = newsroom.model_copy(
+        update={"bot": newsroom.bot.model_copy(update={"digest_at": at})}
+    )
+    with bot_running(engine, settings, bot_api) as api:
+        wait_for(lambda: [m for m in notices(api) if "Der Tag am Desk" in m["text"]])

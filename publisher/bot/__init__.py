@@ -95,6 +95,9 @@ async def serve(engine: Engine, settings: Settings, stop: asyncio.Event) -> None
         try:
             await _take_updates(application, bot)
             notifier = asyncio.create_task(Notifier(desk).run(application))
+            if bot.digest_at is not None and application.job_queue is not None:
+                at = bot.digest_at.replace(tzinfo=settings.tz)
+                application.job_queue.run_daily(desk.send_digest, at, name="digest")
             logger.info("editors' bot running (%s)", bot.mode)
             await stop.wait()
         finally:

@@ -27,11 +27,12 @@ from publisher.bot.drafts import Drafts
 from publisher.bot.menu import help_text, usage
 from publisher.bot.post_edits import PendingEdit, PostEdits
 from publisher.bot.talk import fit, parts
+from publisher.catalogue import day
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.learning import scorecard
 from publisher.engine.learning.pushed import keep_heard
-from publisher.engine.lifecycle import verbs_for
+from publisher.engine.lifecycle import State, verbs_for
 from publisher.engine.posts import verbs
 from publisher.engine.posts.deliverylog import LogFilter, log_page
 from publisher.engine.posts.listings import list_posts
@@ -178,6 +179,39 @@ class BotHandlers(ChannelCommands, PostEdits):
         the update, which comes from no user, goes to no other handler."""
         await asyncio.to_thread(keep_heard, self.engine, self.settings, update.to_dict())
         raise ApplicationHandlerStop
+
+    def digest(self) -> str:
+        """The day in the editors' chat: the posts planned for today, those that wait for
+        approval, or that nothing does."""
+        today = utcnow().astimezone(self.settings.tz).date()
+        rows = list_posts(self.engine, self.settings)
+        planned = [
+            p
+            for p in rows
+            if p["state"] == State.QUEUED and datetime.fromisoformat(p["due_local"]).date() == today
+        ]
+        waiting = [p for p in rows if p["state"] == State.AWAITING_APPROVAL]
+        lines = [self.say("digest_head", day=day(today, self.language))]
+        if planned:
+            lines += [self.say("digest_planned", count=len(planned))]
+            lines += [render.post_line(p, self) for p in planned]
+        if waiting:
+            lines += [self.say("digest_waiting", count=len(waiting))]
+            lines += [render.post_line(p, self) for p in waiting]
+        if not planned and not waiting:
+            lines.append(self.say("digest_nothing"))
+        return "\n".join(lines)
+
+    async def send_digest(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The day's digest, sent to the editors' chat (a JobQueue job, daily)."""
+        chat = self.bot_settings.editors_chat_id
+        if chat is None:
+            return
+        text = await asyncio.to_thread(self.digest)
+        for chunk in parts(text):
+            await context.bot.send_message(
+                chat, chunk, parse_mode="HTML", disable_web_page_preview=True
+            )
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = await self.run(update, self._stats)

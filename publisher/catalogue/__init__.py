@@ -6,14 +6,14 @@ without is told as raised."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from html import escape
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime, get_timezone_name
+from babel.dates import format_date, format_datetime, get_timezone_name
 from babel.numbers import format_decimal
 
 from publisher.catalogue import de, en
@@ -161,6 +161,11 @@ def short_moment(when: datetime, zone: ZoneInfo, language: str) -> str:
     today = datetime.now(zone).date()
     pattern = "HH:mm" if local.date() == today else "EEE HH:mm"
     return str(format_datetime(local, pattern, locale=_locale(language)))
+
+
+def day(when: date, language: str) -> str:
+    """A day as an editor reads it in a heading: "Dienstag, 8. Dezember 2026"."""
+    return str(format_date(when, "full", locale=_locale(language)))
 
 
 # How a date and time are written at the desk and in the bot, per language.
