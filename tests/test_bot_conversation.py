@@ -669,3 +669,13 @@ def test_the_days_digest_comes_at_its_time_to_the_editors_chat(
     )
     with bot_running(engine, settings, bot_api) as api:
         wait_for(lambda: [m for m in notices(api) if "Der Tag am Desk" in m["text"]])
+
+
+def test_list_offers_each_post_as_a_button_that_shows_it_with_its_own_buttons(
+    bot, engine, newsroom
+) -> None:
+    post_id = awaiting(engine, newsroom)
+    reply_after(bot, "/list")
+    press(bot, f"#{post_id}")
+    shown = wait_for(lambda: [e for e in bot.sent("editMessageText") if "Freigeben" in str(e)])
+    assert ARTICLE.headline in shown[-1]["text"]

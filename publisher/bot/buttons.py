@@ -31,6 +31,8 @@ class Kind(StrEnum):
     EDIT = "e"
     # One of the answers to an unknown command (no key).
     HELP = "h"
+    # A post of a listing, shown with its own buttons (its number).
+    SHOW = "s"
 
 
 DRAFT_ACTIONS = frozenset(
@@ -70,6 +72,7 @@ TAKES: dict[Kind, Callable[[str, str], bool]] = {
     Kind.CHANNEL: lambda key, action: bool(key) and action in ("resume", "resume_overdue"),
     Kind.EDIT: lambda key, action: bool(key) and action == "nolink",
     Kind.HELP: lambda key, action: key == "0" and action in HELP_ACTIONS,
+    Kind.SHOW: lambda key, action: whole_number(key) is not None and action == "show",
 }
 # Within Telegram's 64 bytes: a channel's name of up to 55 characters fits "c:…:resume".
 _DATA = re.compile(r"([a-z]):([^:]{1,55}):([a-z_]{1,20}\d{0,2})(?::([0-9a-f]{10}))?")
@@ -132,6 +135,11 @@ def edit_without_link(key: str) -> Button:
 
 def help_answer(action: str) -> Button:
     return Button(Kind.HELP, "0", action)
+
+
+def show(post_id: int) -> Button:
+    """A post of a listing: shown with the buttons for what it can do now."""
+    return Button(Kind.SHOW, str(post_id), "show")
 
 
 def keyed(label: str, button: Button) -> InlineKeyboardButton:

@@ -49,6 +49,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 # The day's best posts /stats lists.
 BEST_TODAY = 5
+# Posts of a /list that get a button of their own.
+LISTED_BUTTONS = 20
 
 
 class BotHandlers(ChannelCommands, PostEdits):
@@ -156,7 +158,15 @@ class BotHandlers(ChannelCommands, PostEdits):
     async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         listing = await self.run(update, self._listing)
         if listing is not None:
-            await self.reply(update, listing)
+            await self.reply(update, listing, reply_markup=self._listed_buttons(listing))
+
+    def _listed_buttons(self, listing: str) -> InlineKeyboardMarkup | None:
+        """A button for each post listed (its number, the first LISTED_BUTTONS of them): it
+        shows the post with the buttons for what it can do now."""
+        numbers = [int(n) for n in re.findall(r"^#(\d+) ", listing, re.MULTILINE)]
+        keys = [keyed(f"#{n}", buttons.show(n)) for n in numbers[:LISTED_BUTTONS]]
+        rows = [keys[i : i + 5] for i in range(0, len(keys), 5)]
+        return InlineKeyboardMarkup(rows) if rows else None
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log = await self.run(update, self._log)
@@ -373,6 +383,10 @@ class BotHandlers(ChannelCommands, PostEdits):
             if action in ("sure", "sure_now"):
                 return (*self.drafts.confirmed(key, action, editor.name), True)
             return (*self.drafts.press(key, action, editor.name, asker), True)
+        if pressed.kind == Kind.SHOW:
+            post = show_post(self.engine, self.settings, int(key))
+            detail = render.post_detail(post, self, fan_out_summary(self.engine, int(key)))
+            return detail, self._post_buttons(post, approver=editor.approver), True
         if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True

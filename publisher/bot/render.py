@@ -59,7 +59,7 @@ def stats_line(item: dict[str, Any], talk: Talk) -> str:
     )
 
 
-def post_detail(post: dict[str, Any], talk: Talk, fan_out: FanOutSummary | None = None) -> str:
+def post_detail(post: Mapping[str, Any], talk: Talk, fan_out: FanOutSummary | None = None) -> str:
     """One post in full: its text as it goes out, where it is online, what went wrong, and
     for a post to many recipients what became of the messages."""
     channel = talk.settings.channels.get(post["channel"])
