@@ -628,7 +628,7 @@ def test_show_offers_no_approval_to_an_editor_who_is_no_approver(bot, engine, ne
     post_id = awaiting(engine, newsroom)
     reply_after(bot, f"/show {post_id}", user=JUNIOR)
     labels = [b["text"] for row in bot.messages[-1]["buttons"]["inline_keyboard"] for b in row]
-    assert labels == ["Verwerfen"]
+    assert "Freigeben" not in labels and "Verwerfen" in labels
 
 
 def test_a_draft_and_the_text_it_asked_for_outlive_a_restart_of_the_bot(
@@ -679,3 +679,21 @@ def test_list_offers_each_post_as_a_button_that_shows_it_with_its_own_buttons(
     press(bot, f"#{post_id}")
     shown = wait_for(lambda: [e for e in bot.sent("editMessageText") if "Freigeben" in str(e)])
     assert ARTICLE.headline in shown[-1]["text"]
+
+
+def test_show_offers_the_next_free_slots_and_moves_the_post_to_the_one_tapped(
+    bot, engine, newsroom
+) -> None:
+    later = When("at", datetime.now(UTC) + timedelta(days=3))
+    (post_id,) = queue.add(
+        engine, newsroom, ARTICLE, roster.chosen(newsroom, ["x"]), later, force=True,
+        queued_by="t",
+    )  # fmt: skip
+    reply_after(bot, f"/show {post_id}")
+    shown = next(m for m in reversed(bot.messages) if m["chat"]["id"] == EDITOR)
+    move = next(b for row in shown["buttons"]["inline_keyboard"] for b in row if "→" in b["text"])
+    message = {k: v for k, v in shown.items() if k not in ("buttons", "html")}
+    bot.push_button(EDITOR, EDITOR, move["callback_data"], message)
+    wait_for(lambda: rows(engine)[0].due_at < later.at)
+    due = rows(engine)[0].due_at.astimezone(newsroom.tz)
+    assert due.time() in (time(7), time(12), time(18)) and move["text"].endswith(f"{due:%H:%M}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton
@@ -33,6 +34,8 @@ class Kind(StrEnum):
     HELP = "h"
     # A post of a listing, shown with its own buttons (its number).
     SHOW = "s"
+    # A post moved to a free time (its number; the time, in minutes since 1970, as hex).
+    MOVE = "m"
 
 
 DRAFT_ACTIONS = frozenset(
@@ -73,7 +76,10 @@ TAKES: dict[Kind, Callable[[str, str], bool]] = {
     Kind.EDIT: lambda key, action: bool(key) and action == "nolink",
     Kind.HELP: lambda key, action: key == "0" and action in HELP_ACTIONS,
     Kind.SHOW: lambda key, action: whole_number(key) is not None and action == "show",
+    Kind.MOVE: lambda key, action: whole_number(key) is not None and action == "move",
 }
+# The kinds whose buttons carry a version: the text an approval is for, the time a move is to.
+VERSIONED = frozenset({Kind.POST, Kind.MOVE})
 # Within Telegram's 64 bytes: a channel's name of up to 55 characters fits "c:…:resume".
 _DATA = re.compile(r"([a-z]):([^:]{1,55}):([a-z_]{1,20}\d{0,2})(?::([0-9a-f]{10}))?")
 
@@ -110,7 +116,7 @@ def read(data: str | None) -> Button | None:
         kind = Kind(letter)
     except ValueError:
         return None
-    if not TAKES[kind](key, action) or (version is not None and kind != Kind.POST):
+    if not TAKES[kind](key, action) or (version is not None and kind not in VERSIONED):
         return None
     return Button(kind, key, action, version)
 
@@ -135,6 +141,18 @@ def edit_without_link(key: str) -> Button:
 
 def help_answer(action: str) -> Button:
     return Button(Kind.HELP, "0", action)
+
+
+def move(post_id: int, at: datetime) -> Button:
+    """Moving a post to `at`: the time the button shows is the time it moves to."""
+    return Button(Kind.MOVE, str(post_id), "move", f"{int(at.timestamp()) // 60:010x}")
+
+
+def moved_to(button: Button) -> datetime | None:
+    """The time a move button moves its post to."""
+    if button.version is None:
+        return None
+    return datetime.fromtimestamp(int(button.version, 16) * 60, UTC)
 
 
 def show(post_id: int) -> Button:

@@ -33,6 +33,7 @@ from publisher.config import Settings
 from publisher.engine.learning import scorecard
 from publisher.engine.learning.pushed import keep_heard
 from publisher.engine.lifecycle import State, verbs_for
+from publisher.engine.planning.planner import open_slots
 from publisher.engine.posts import verbs
 from publisher.engine.posts.deliverylog import LogFilter, log_page
 from publisher.engine.posts.listings import list_posts
@@ -51,6 +52,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 BEST_TODAY = 5
 # Posts of a /list that get a button of their own.
 LISTED_BUTTONS = 20
+# Free slots offered to move a post to.
+MOVE_SLOTS = 3
 
 
 class BotHandlers(ChannelCommands, PostEdits):
@@ -255,7 +258,16 @@ class BotHandlers(ChannelCommands, PostEdits):
             for verb in offered
             if verb != "approve" or approver
         ]
-        return InlineKeyboardMarkup([row]) if row else None
+        rows = [row] if row else []
+        if post["movable"] and post["configured"]:
+            # The channel's next free slots, each the very time its button moves the post to.
+            free = open_slots(self.engine, self.settings, post["channel"], utcnow(), days=2)
+            moves = [
+                keyed(self.say("button_move_to", when=self.soon(at)), buttons.move(post["id"], at))
+                for at in free[:MOVE_SLOTS]
+            ]
+            rows += [moves] if moves else []
+        return InlineKeyboardMarkup(rows) if rows else None
 
     async def _post_id(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
@@ -387,6 +399,12 @@ class BotHandlers(ChannelCommands, PostEdits):
             post = show_post(self.engine, self.settings, int(key))
             detail = render.post_detail(post, self, fan_out_summary(self.engine, int(key)))
             return detail, self._post_buttons(post, approver=editor.approver), True
+        if pressed.kind == Kind.MOVE:
+            at = buttons.moved_to(pressed)
+            if at is None:
+                return self.say("button_stale"), None, False
+            actions.move_to(self.engine, self.settings, int(key), at, by=editor.name)
+            return self.say("moved", due=self.when(at)), None, False
         if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True

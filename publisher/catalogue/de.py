@@ -435,6 +435,7 @@ BOT: dict[str, str] = {
     "button_approve": "Freigeben",
     "button_retry": "Erneut senden",
     "button_sent": "Ist online",
+    "button_move_to": "→ {when}",
     "button_resume": "Fortsetzen",
     "button_resume_overdue": "{channel} fortsetzen und jetzt senden",
     "button_nolink": "Ohne den Link posten",

@@ -434,6 +434,7 @@ BOT: dict[str, str] = {
     "button_approve": "Approve",
     "button_retry": "Retry",
     "button_sent": "It is online",
+    "button_move_to": "→ {when}",
     "button_resume": "Resume",
     "button_resume_overdue": "Resume {channel} and send now",
     "button_nolink": "Post it without the link",
