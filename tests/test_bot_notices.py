@@ -183,3 +183,14 @@ def test_resuming_a_channel_names_the_posts_that_go_out_at_once(bot, engine, new
     post_id = queued_from_the_bot(engine, newsroom, JUNIOR)
     answer = reply_after(bot, "/resume x")
     assert "Kanal X läuft wieder" in answer and f"Geht jetzt hinaus: #{post_id}" in answer
+
+
+def test_a_refused_token_is_told_in_the_editors_words_with_the_platforms_after_them(
+    bot, engine, newsroom, x_api
+) -> None:
+    x_api.revoked = True
+    queued_from_the_bot(engine, newsroom, EDITOR)
+    deliver(engine, newsroom)
+    notice = wait_for(lambda: said(bot, EDITORS_CHAT, "Kanal X ist pausiert"))[-1]
+    assert "Kanal X ist pausiert: die Plattform hat die Zugangsdaten abgelehnt" in notice
+    assert "Die Plattform sagte:" in notice

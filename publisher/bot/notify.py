@@ -140,7 +140,11 @@ class Notifier:
             if marker in self._told or marker in self._waiting:
                 continue
             say = self.desk.say
-            text = say("notify_paused", channel=self.desk.label(pause.channel), reason=pause.reason)
+            channel = self.desk.label(pause.channel)
+            text = say("notify_paused", channel=channel, reason=self._why(pause))
+            if pause.cause != "editor":
+                # The platform's own words, after what they mean.
+                text += "\n" + say("platform_said", error=pause.reason)
             text += "\n" + say(f"pause_help_{pause.cause}")
             resume = keyed(say("button_resume"), buttons.resume(pause.channel))
             self._waiting[marker] = Notice(
@@ -167,10 +171,17 @@ class Notifier:
         text = self.desk.say(
             "author_held",
             channel=self.desk.label(pause.channel),
-            reason=pause.reason,
+            reason=self._why(pause),
             posts=", ".join(f"#{post_id}" for post_id in held),
         )
         return Notice(text, chat=author)
+
+    def _why(self, pause: ChannelPaused) -> str:
+        """Why a channel is paused, in the editor's words: the editor's own reason, else what
+        the platform's refusal means (its own words follow where it is told in full)."""
+        if pause.cause == "editor":
+            return pause.reason
+        return self.desk.say(f"pause_why_{pause.cause}")
 
     def _online_notice(self, went: Online, author: int) -> Notice:
         say, channel = self.desk.say, self.desk.label(went.channel)
