@@ -695,5 +695,43 @@ def test_show_offers_the_next_free_slots_and_moves_the_post_to_the_one_tapped(
     message = {k: v for k, v in shown.items() if k not in ("buttons", "html")}
     bot.push_button(EDITOR, EDITOR, move["callback_data"], message)
     wait_for(lambda: rows(engine)[0].due_at < later.at)
+    assert wait_for(lambda: [e for e in bot.sent("editMessageText") if "geht jetzt" in e["text"]])
     due = rows(engine)[0].due_at.astimezone(newsroom.tz)
     assert due.time() in (time(7), time(12), time(18)) and move["text"].endswith(f"{due:%H:%M}")
+
+
+def shown_button(api: BotApiStandIn, label: str) -> None:
+    """Tap `label` on the newest message in the editor's private chat (a /show's)."""
+    shown = next(m for m in reversed(api.messages) if m["chat"]["id"] == EDITOR)
+    data = next(
+        b["callback_data"]
+        for row in shown["buttons"]["inline_keyboard"]
+        for b in row
+        if b["text"] == label
+    )
+    api.push_button(
+        EDITOR, EDITOR, data, {k: v for k, v in shown.items() if k not in ("buttons", "html")}
+    )
+
+
+def test_a_posts_edit_button_takes_the_next_message_as_its_text(bot, engine, newsroom) -> None:
+    post_id = awaiting(engine, newsroom)
+    reply_after(bot, f"/show {post_id}")
+    shown_button(bot, "Bearbeiten")
+    wait_for(lambda: [e for e in bot.sent("editMessageText") if "Bisher" in e["text"]])
+    answer = reply_after(bot, f"Ganz neuer Wortlaut {ARTICLE.url}")
+    assert f"Post {post_id} auf Telegram" in answer
+    assert "Ganz neuer Wortlaut" in rows(engine)[0].text
+
+
+def test_a_posts_other_time_button_takes_the_next_message_as_its_time(
+    bot, engine, newsroom
+) -> None:
+    post_id = awaiting(engine, newsroom)
+    reply_after(bot, f"/show {post_id}")
+    shown_button(bot, "Andere Zeit …")
+    wait_for(lambda: [e for e in bot.sent("editMessageText") if "Wann soll" in e["text"]])
+    answer = reply_after(bot, "morgen 8 Uhr")
+    tomorrow = datetime.now(newsroom.tz).date() + timedelta(days=1)
+    assert f"Post {post_id} geht jetzt" in answer
+    assert rows(engine)[0].due_at == datetime.combine(tomorrow, time(8), newsroom.tz)

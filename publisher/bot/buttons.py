@@ -32,7 +32,7 @@ class Kind(StrEnum):
     EDIT = "e"
     # One of the answers to an unknown command (no key).
     HELP = "h"
-    # A post of a listing, shown with its own buttons (its number).
+    # A post in the bot (its number): shown with its own buttons, its new text or time asked.
     SHOW = "s"
     # A post moved to a free time (its number; the time, in minutes since 1970, as hex).
     MOVE = "m"
@@ -55,6 +55,9 @@ DRAFT_ACTIONS = frozenset(
     }
 )
 HELP_ACTIONS = ("list", "log", "help")
+# What a post's own buttons in the bot do besides the verbs: show it, ask for its new text or
+# its new time, stop asking.
+POST_ASKS = ("show", "edit", "time", "leave")
 
 
 def _draft(key: str, action: str) -> bool:
@@ -75,7 +78,7 @@ TAKES: dict[Kind, Callable[[str, str], bool]] = {
     Kind.CHANNEL: lambda key, action: bool(key) and action in ("resume", "resume_overdue"),
     Kind.EDIT: lambda key, action: bool(key) and action == "nolink",
     Kind.HELP: lambda key, action: key == "0" and action in HELP_ACTIONS,
-    Kind.SHOW: lambda key, action: whole_number(key) is not None and action == "show",
+    Kind.SHOW: lambda key, action: whole_number(key) is not None and action in POST_ASKS,
     Kind.MOVE: lambda key, action: whole_number(key) is not None and action == "move",
 }
 # The kinds whose buttons carry a version: the text an approval is for, the time a move is to.
@@ -155,9 +158,10 @@ def moved_to(button: Button) -> datetime | None:
     return datetime.fromtimestamp(int(button.version, 16) * 60, UTC)
 
 
-def show(post_id: int) -> Button:
-    """A post of a listing: shown with the buttons for what it can do now."""
-    return Button(Kind.SHOW, str(post_id), "show")
+def show(post_id: int, action: str = "show") -> Button:
+    """A post in the bot: shown with the buttons for what it can do now, or (`action`) its new
+    text or time asked for, or the asking left."""
+    return Button(Kind.SHOW, str(post_id), action)
 
 
 def keyed(label: str, button: Button) -> InlineKeyboardButton:

@@ -1,7 +1,8 @@
 """The editors' commands and buttons: /queue (and an article's URL sent as it is) hands over to
-the drafts; /list, /log, /show, /edit, /approve (which shows the text it approves), /cancel,
-/retry, /pause, /resume, /help; anything else gets a short help. Only allowed users act;
-database work runs in threads so the bot stays responsive."""
+the drafts; /list, /log, /stats, /approve (which shows the text it approves), /cancel, /retry,
+/help, and the day's digest; /show and a post's buttons are in `post_buttons`, /edit in
+`post_edits`, /pause and /resume in `channel_commands`; anything else gets a short help. Only
+allowed users act; database work runs in threads so the bot stays responsive."""
 
 from __future__ import annotations
 
@@ -18,27 +19,26 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from publisher import actions, roster
 from publisher.actions import ApproversOnly, Someone
-from publisher.articles import whole_number
 from publisher.bot import buttons, render
 from publisher.bot.buttons import Button, Kind, keyed
 from publisher.bot.channel_commands import ChannelCommands
 from publisher.bot.draft import Asker
 from publisher.bot.drafts import Drafts
 from publisher.bot.menu import help_text, usage
-from publisher.bot.post_edits import PendingEdit, PostEdits
+from publisher.bot.post_buttons import PostButtons
+from publisher.bot.post_edits import PendingEdit
 from publisher.bot.talk import fit, parts
 from publisher.catalogue import day
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.learning import scorecard
 from publisher.engine.learning.pushed import keep_heard
-from publisher.engine.lifecycle import State, verbs_for
-from publisher.engine.planning.planner import open_slots
-from publisher.engine.posts import verbs
+from publisher.engine.lifecycle import State
+from publisher.engine.posts import bot_drafts, verbs
 from publisher.engine.posts.deliverylog import LogFilter, log_page
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.overdue import Overdue
-from publisher.engine.posts.post_detail import PostDetail, fan_out_summary, show_post
+from publisher.engine.posts.post_detail import show_post
 from publisher.engine.posts.queue import QueueError
 from publisher.engine.posts.updates import first_time
 from publisher.errors import EditorError
@@ -50,13 +50,9 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 # The day's best posts /stats lists.
 BEST_TODAY = 5
-# Posts of a /list that get a button of their own.
-LISTED_BUTTONS = 20
-# Free slots offered to move a post to.
-MOVE_SLOTS = 3
 
 
-class BotHandlers(ChannelCommands, PostEdits):
+class BotHandlers(ChannelCommands, PostButtons):
     """The bot's handlers, bound to the queue's database and the newsroom's settings."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
@@ -109,6 +105,10 @@ class BotHandlers(ChannelCommands, PostEdits):
         article's address (as /queue), else a short help."""
         typed = (update.effective_message.text or "") if update.effective_message else ""
         asker = _asker(update)
+        asked = await asyncio.to_thread(bot_drafts.waiting_for, self.engine, *asker)
+        if asked is not None and asked[0].startswith(("edit:", "time:")):
+            await self._post_answer(update, asker, asked, typed)
+            return
         if self.drafts.waiting_for(asker):
             taken = await self.run(update, self.drafts.take_text, asker, typed)
             if taken is not None:
@@ -162,14 +162,6 @@ class BotHandlers(ChannelCommands, PostEdits):
         listing = await self.run(update, self._listing)
         if listing is not None:
             await self.reply(update, listing, reply_markup=self._listed_buttons(listing))
-
-    def _listed_buttons(self, listing: str) -> InlineKeyboardMarkup | None:
-        """A button for each post listed (its number, the first LISTED_BUTTONS of them): it
-        shows the post with the buttons for what it can do now."""
-        numbers = [int(n) for n in re.findall(r"^#(\d+) ", listing, re.MULTILINE)]
-        keys = [keyed(f"#{n}", buttons.show(n)) for n in numbers[:LISTED_BUTTONS]]
-        rows = [keys[i : i + 5] for i in range(0, len(keys), 5)]
-        return InlineKeyboardMarkup(rows) if rows else None
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log = await self.run(update, self._log)
@@ -230,54 +222,6 @@ class BotHandlers(ChannelCommands, PostEdits):
         answer = await self.run(update, self._stats)
         if answer is not None:
             await self.reply(update, answer)
-
-    async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        post_id = await self._post_id(update, context, "show")
-        if post_id is None:
-            return
-        post = await self.run(update, show_post, self.engine, self.settings, post_id)
-        if post is None:
-            return
-        summary = await asyncio.to_thread(fan_out_summary, self.engine, post_id)
-        await self.reply(
-            update,
-            render.post_detail(post, self, summary),
-            reply_markup=self._post_buttons(post, approver=self.gate.approver(update)),
-        )
-
-    def _post_buttons(self, post: PostDetail, *, approver: bool) -> InlineKeyboardMarkup | None:
-        """What can be done with a post now, as buttons: approving (for approvers, for the text
-        shown), cancelling, sending again, marking it online."""
-        offered = verbs_for(post["state"], ("approve", "retry", "sent", "cancel"))
-        version = verbs.text_version(post["text"])
-        row = [
-            keyed(
-                self.say(f"button_{verb}"),
-                buttons.post(post["id"], verb, version if verb == "approve" else None),
-            )
-            for verb in offered
-            if verb != "approve" or approver
-        ]
-        rows = [row] if row else []
-        if post["movable"] and post["configured"]:
-            # The channel's next free slots, each the very time its button moves the post to.
-            free = open_slots(self.engine, self.settings, post["channel"], utcnow(), days=2)
-            moves = [
-                keyed(self.say("button_move_to", when=self.soon(at)), buttons.move(post["id"], at))
-                for at in free[:MOVE_SLOTS]
-            ]
-            rows += [moves] if moves else []
-        return InlineKeyboardMarkup(rows) if rows else None
-
-    async def _post_id(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
-    ) -> int | None:
-        """The post number a command was given, or None after saying how it is given."""
-        args = context.args or []
-        if len(args) != 1 or whole_number(args[0].lstrip("#"), 100) is None:
-            await self.reply(update, usage(command, self.say))
-            return None
-        return int(args[0].lstrip("#"))
 
     async def _transition(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str
@@ -396,15 +340,13 @@ class BotHandlers(ChannelCommands, PostEdits):
                 return (*self.drafts.confirmed(key, action, editor.name), True)
             return (*self.drafts.press(key, action, editor.name, asker), True)
         if pressed.kind == Kind.SHOW:
-            post = show_post(self.engine, self.settings, int(key))
-            detail = render.post_detail(post, self, fan_out_summary(self.engine, int(key)))
-            return detail, self._post_buttons(post, approver=editor.approver), True
+            return self._post_pressed(int(key), action, editor, asker)
         if pressed.kind == Kind.MOVE:
             at = buttons.moved_to(pressed)
             if at is None:
                 return self.say("button_stale"), None, False
             actions.move_to(self.engine, self.settings, int(key), at, by=editor.name)
-            return self.say("moved", due=self.when(at)), None, False
+            return self.say("post_moved", id=key, when=self.when(at)), None, False
         if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True

@@ -56,7 +56,11 @@ class PostEdits(Talk):
             return
         post_id, new_text = int(parts[1]), parts[3]
         channel = self.settings.channel_named(parts[2]) or parts[2]
-        pending = PendingEdit(post_id, channel, new_text)
+        await self.apply_edit(update, PendingEdit(post_id, channel, new_text))
+
+    async def apply_edit(self, update: Update, pending: PendingEdit) -> None:
+        """Edit the post as `pending` says and tell the editor; a text without the article's
+        link waits for their button first."""
         try:
             said = await asyncio.to_thread(self._edit, pending, self.gate.editor(update))
         except queue.LinkMissing as exc:
