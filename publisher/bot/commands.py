@@ -106,13 +106,8 @@ class BotHandlers(ChannelCommands, PostButtons):
         typed = (update.effective_message.text or "") if update.effective_message else ""
         asker = _asker(update)
         asked = await asyncio.to_thread(bot_drafts.waiting_for, self.engine, *asker)
-        if asked is not None and asked[0].startswith(("edit:", "time:")):
-            await self._post_answer(update, asker, asked, typed)
-            return
-        if self.drafts.waiting_for(asker):
-            taken = await self.run(update, self.drafts.take_text, asker, typed)
-            if taken is not None:
-                await self.reply(update, taken[0], reply_markup=taken[1])
+        if asked is not None:
+            await self._answer_asked(update, asker, asked, typed)
             return
         words = typed.split()
         # An address anywhere: what a share sheet sends puts the headline before it; what
@@ -126,6 +121,17 @@ class BotHandlers(ChannelCommands, PostButtons):
             # Editors talking to each other in the group: not for the bot.
             return
         await self.reply(update, self.say("not_understood"), reply_markup=self._help_buttons())
+
+    async def _answer_asked(
+        self, update: Update, asker: Asker, asked: tuple[str, str], typed: str
+    ) -> None:
+        """The message an editor was asked for: a post's new text or time, or a draft's text."""
+        if asked[0].startswith(("edit:", "time:")):
+            await self._post_answer(update, asker, asked, typed)
+            return
+        taken = await self.run(update, self.drafts.take_text, asker, typed)
+        if taken is not None:
+            await self.reply(update, taken[0], reply_markup=taken[1])
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A voice note, photo, sticker or file: a short answer in a private chat (in the
@@ -147,10 +153,14 @@ class BotHandlers(ChannelCommands, PostButtons):
         )
 
     def _listing(self) -> str:
-        rows = list_posts(self.engine, self.settings)
+        return self._listed()[0]
+
+    def _listed(self) -> tuple[str, list[int]]:
+        """The posts still to go and those held, as lines, and their numbers."""
+        rows = list_posts(self.engine, self.settings)[:40]
         if not rows:
-            return self.say("empty_list")
-        return "\n".join(render.post_line(p, self) for p in rows[:40])
+            return self.say("empty_list"), []
+        return "\n".join(render.post_line(p, self) for p in rows), [p["id"] for p in rows]
 
     def _log(self) -> str:
         rows, _, _ = log_page(self.engine, LogFilter(), per_page=15)
@@ -159,9 +169,9 @@ class BotHandlers(ChannelCommands, PostButtons):
         return "\n".join(render.log_line(row, self) for row in rows)
 
     async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        listing = await self.run(update, self._listing)
-        if listing is not None:
-            await self.reply(update, listing, reply_markup=self._listed_buttons(listing))
+        listed = await self.run(update, self._listed)
+        if listed is not None:
+            await self.reply(update, listed[0], reply_markup=self._listed_buttons(listed[1]))
 
     async def log(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log = await self.run(update, self._log)
@@ -263,11 +273,11 @@ class BotHandlers(ChannelCommands, PostButtons):
         )
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not context.args and self.drafts.waiting_for(_asker(update)):
-            # Typed while a text was asked for: the edit is left, not a post cancelled.
-            left = await self.run(update, self.drafts.take_text, _asker(update), "/cancel")
-            if left is not None:
-                await self.reply(update, left[0], reply_markup=left[1])
+        asker = _asker(update)
+        asked = await asyncio.to_thread(bot_drafts.waiting_for, self.engine, *asker)
+        if not context.args and asked is not None:
+            # Typed while a text or time was asked for: the asking is left, no post cancelled.
+            await self._answer_asked(update, asker, asked, "/cancel")
             return
         await self._transition(update, context, "cancel")
 
@@ -284,7 +294,11 @@ class BotHandlers(ChannelCommands, PostButtons):
         if pressed is None:
             await query.answer(self.say("button_stale"), show_alert=True)
             return
-        draft = self.drafts.get(pressed.key) if pressed.kind == Kind.DRAFT else None
+        draft = (
+            await asyncio.to_thread(self.drafts.get, pressed.key)
+            if pressed.kind == Kind.DRAFT
+            else None
+        )
         if draft is not None and draft.done is not None:
             # A second tap on a button already used: the message keeps what it said.
             await query.answer(self.say("already_done"))

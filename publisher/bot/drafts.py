@@ -80,8 +80,9 @@ class Drafts:
         when = self._timing(timing) if timing else When("next_slot")
         article = self._article(source)
         key = secrets.token_hex(4)
-        self.keep(key, Draft(article, channels, when, owner))
-        return self.preview(key)
+        draft = Draft(article, channels, when, owner)
+        self.keep(key, draft)
+        return self.preview(key, draft)
 
     def _read_words(self, words: list[str]) -> tuple[list[str], str | None]:
         names: list[str] = []
@@ -128,12 +129,9 @@ class Drafts:
             self.talk.engine, self.talk.settings, draft.article, draft.channels, draft.when
         )
 
-    def preview(self, key: str) -> tuple[str, InlineKeyboardMarkup]:
+    def preview(self, key: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
         """Every channel's teaser as it will look, its time and rule, whom it reaches; the
         buttons to choose the time, edit, queue, post now or drop the draft."""
-        draft = self.get(key)
-        if draft is None:
-            return self.talk.say("expired"), InlineKeyboardMarkup([])
         planned = self._plan(draft)
         say = self.talk.say
         timing = self._timing_words(draft.when)
@@ -232,15 +230,15 @@ class Drafts:
         if action == "leave":
             bot_drafts.stop_waiting(self.talk.engine, *asker)
             self.doubtful.pop(asker, None)
-            return self.preview(key)
+            return self.preview(key, draft)
         if action == "take":
             return self.take_text(asker, self.doubtful.pop(asker, ""), sure=True)
         if action in ("next", "soon", "tomorrow"):
             draft.when = self._chosen_time(action)
             self.keep(key, draft)
-            return self.preview(key)
+            return self.preview(key, draft)
         if action == "back":
-            return self.preview(key)
+            return self.preview(key, draft)
         if action == "cancel":
             draft.done = self.talk.say("discarded")
             self.keep(key, draft)
@@ -370,10 +368,6 @@ class Drafts:
             [[keyed(self.talk.say("button_cancel_edit"), draft_button(key, "leave"))]]
         )
 
-    def waiting_for(self, asker: Asker) -> bool:
-        """Whether the editor's next message in this chat is a channel's new text."""
-        return bot_drafts.waiting_for(self.talk.engine, *asker) is not None
-
     def take_text(
         self, asker: Asker, typed: str, *, sure: bool = False
     ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -389,7 +383,7 @@ class Drafts:
         if draft is None or draft.done is not None:
             return self.talk.say("expired"), None
         if typed.strip().casefold() in LEAVING:
-            return self.preview(key)
+            return self.preview(key, draft)
         first = typed.split()[0] if typed.split() else ""
         if (
             not sure
@@ -421,5 +415,5 @@ class Drafts:
             return self.talk.say("edit_link_missing", channel=label), self._leave_button(key)
         draft.texts[name] = text
         self.keep(key, draft)
-        text_shown, buttons = self.preview(key)
+        text_shown, buttons = self.preview(key, draft)
         return self.talk.say("edit_taken", channel=label) + "\n\n" + text_shown, buttons

@@ -5,7 +5,6 @@ editor's next message when a post's button asked for its text or time."""
 from __future__ import annotations
 
 import asyncio
-import re
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -23,7 +22,7 @@ from publisher.clock import utcnow
 from publisher.engine.lifecycle import EDIT, verbs_for
 from publisher.engine.planning.planner import open_slots
 from publisher.engine.posts import bot_drafts, verbs
-from publisher.engine.posts.post_detail import PostDetail, fan_out_summary, show_post
+from publisher.engine.posts.post_detail import PostDetail, show_post
 from publisher.errors import EditorError
 
 # Posts of a /list that get a button of their own.
@@ -52,10 +51,9 @@ class PostButtons(PostEdits):
         post = await self.run(update, show_post, self.engine, self.settings, post_id)
         if post is None:
             return
-        summary = await asyncio.to_thread(fan_out_summary, self.engine, post_id)
         await self.reply(
             update,
-            render.post_detail(post, self, summary),
+            render.post_detail(post, self),
             reply_markup=self._post_buttons(post, approver=self.gate.approver(update)),
         )
 
@@ -64,10 +62,10 @@ class PostButtons(PostEdits):
     ) -> tuple[str, InlineKeyboardMarkup | None, bool]:
         """A post's own button: shown with its buttons, or its new text or time asked for (the
         editor's next message in this chat is it), or that asking left."""
-        post = show_post(self.engine, self.settings, post_id)
         if action == "leave":
             bot_drafts.stop_waiting(self.engine, *asker)
             return self.say("post_ask_left", id=post_id), None, False
+        post = show_post(self.engine, self.settings, post_id)
         if action in ("edit", "time"):
             bot_drafts.keep_waiting(self.engine, *asker, f"{action}:{post_id}", post["channel"])
             leave = keyed(self.say("button_cancel_edit"), buttons.show(post_id, "leave"))
@@ -80,8 +78,11 @@ class PostButtons(PostEdits):
                 text=adapter.editable(post["text"]),
             )
             return asked, InlineKeyboardMarkup([[leave]]), False
-        detail = render.post_detail(post, self, fan_out_summary(self.engine, post_id))
-        return detail, self._post_buttons(post, approver=editor.approver), True
+        return (
+            render.post_detail(post, self),
+            self._post_buttons(post, approver=editor.approver),
+            True,
+        )
 
     async def _post_answer(
         self, update: Update, asker: Asker, asked: tuple[str, str], typed: str
@@ -136,10 +137,9 @@ class PostButtons(PostEdits):
             rows.append([keyed(self.say("button_edit"), buttons.show(post["id"], "edit"))])
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def _listed_buttons(self, listing: str) -> InlineKeyboardMarkup | None:
+    def _listed_buttons(self, listed: list[int]) -> InlineKeyboardMarkup | None:
         """A button for each post listed (its number, the first LISTED_BUTTONS of them): it
         shows the post with the buttons for what it can do now."""
-        numbers = [int(n) for n in re.findall(r"^#(\d+) ", listing, re.MULTILINE)]
-        keys = [keyed(f"#{n}", buttons.show(n)) for n in numbers[:LISTED_BUTTONS]]
+        keys = [keyed(f"#{n}", buttons.show(n)) for n in listed[:LISTED_BUTTONS]]
         rows = [keys[i : i + 5] for i in range(0, len(keys), 5)]
         return InlineKeyboardMarkup(rows) if rows else None

@@ -13,7 +13,6 @@ from publisher.bot.talk import Talk
 from publisher.channels.base import Channel
 from publisher.engine.learning.scorecard import engagement
 from publisher.engine.posts.deliverylog import LogRow
-from publisher.engine.posts.post_detail import FanOutSummary
 
 
 def state(post: Mapping[str, Any], t: Callable[..., str]) -> str:
@@ -59,23 +58,22 @@ def stats_line(item: dict[str, Any], talk: Talk) -> str:
     )
 
 
-def post_detail(post: Mapping[str, Any], talk: Talk, fan_out: FanOutSummary | None = None) -> str:
-    """One post in full: its text as it goes out, where it is online, what went wrong, and
-    for a post to many recipients what became of the messages."""
+def post_detail(post: Mapping[str, Any], talk: Talk) -> str:
+    """One post in full (as `show_post` gives it): its text as it goes out, where it is online,
+    what went wrong, and for a post to many recipients what became of the messages."""
     channel = talk.settings.channels.get(post["channel"])
     permalink = escape(post["permalink"] or "")
     link = f'\n<a href="{permalink}">{permalink}</a>' if permalink else ""
     error = f"\n⚠️ {escape(post['error'])}" if post["error"] else ""
     counts = ""
-    if fan_out is not None:
+    fan_out = post.get("fan_out")
+    if fan_out:
         counts = "\n" + talk.say(
-            "fan_out",
-            sent=talk.num(fan_out.sent),
-            delivered=talk.num(fan_out.delivered),
-            read=talk.num(fan_out.read),
-            failed=talk.num(fan_out.failed),
+            "fan_out", **{k: talk.num(fan_out[k]) for k in ("sent", "delivered", "read", "failed")}
         )
-        counts += "".join(f"\n• {talk.num(n)} × {escape(why)}" for why, n in fan_out.reasons)
+        counts += "".join(
+            f"\n• {talk.num(r['count'])} × {escape(r['reason'])}" for r in fan_out["reasons"]
+        )
     text = (
         roster.configured(talk.settings, post["channel"]).bot_preview(post["text"])
         if channel is not None

@@ -20,7 +20,7 @@ from publisher.intake.textdump import article_from_text
 
 if TYPE_CHECKING:
     from publisher.config import Settings
-    from publisher.intake.fetch import FetchLimits
+    from publisher.intake.fetch import Fetched, FetchLimits
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
@@ -95,17 +95,9 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
     if url is not None:
         url = check_http_url(url)
     if _SCHEME.match(source):
-        from publisher.intake.fetch import fetch
         from publisher.intake.htmlpage import decode_html
 
-        fetched = fetch(check_http_url(source), fetch_limits(settings))
-        if not 200 <= fetched.status < 300:
-            raise ArticleError(
-                f"{source}: the server answered HTTP {fetched.status}",
-                key="page_status",
-                url=source,
-                status=fetched.status,
-            )
+        fetched = _fetched(source, settings)
         kind = (fetched.content_type or "text/html").split(";")[0].strip().lower()
         if kind not in READABLE_TYPES:
             raise ArticleError(
@@ -123,14 +115,37 @@ def load_article(source: str, settings: Settings, *, url: str | None = None) -> 
             base_url=fetched.url,
             article_only=True,
         )
+    text = document_text(source_bytes(source, settings), source)
+    if not text.strip():
+        raise ArticleError(f"{source}: the file is empty", key="file_empty")
+    return article_from_document(text, source=source, settings=settings, url=url)
+
+
+def source_bytes(source: str, settings: Settings) -> bytes:
+    """The bytes SOURCE holds (a path, `-` for standard input, or an http(s) URL), within the
+    configured size; an ArticleError saying why they cannot be read."""
     limit = settings.fetch.max_bytes
+    if _SCHEME.match(source):
+        return _fetched(source, settings).body
     if source == "-":
         raw = sys.stdin.buffer.read(limit + 1)
         if len(raw) > limit:
             raise ArticleError(f"standard input: larger than {limit:,} bytes")
-    else:
-        raw = read_file_bytes(Path(source), limit)
-    text = document_text(raw, source)
-    if not text.strip():
-        raise ArticleError(f"{source}: the file is empty", key="file_empty")
-    return article_from_document(text, source=source, settings=settings, url=url)
+        return raw
+    return read_file_bytes(Path(source), limit)
+
+
+def _fetched(source: str, settings: Settings) -> Fetched:
+    """The document at an http(s) URL, fetched within the configured limits; an answer other
+    than 2xx is refused, naming its status."""
+    from publisher.intake.fetch import fetch
+
+    fetched = fetch(check_http_url(source), fetch_limits(settings))
+    if not 200 <= fetched.status < 300:
+        raise ArticleError(
+            f"{source}: the server answered HTTP {fetched.status}",
+            key="page_status",
+            url=source,
+            status=fetched.status,
+        )
+    return fetched

@@ -1,6 +1,7 @@
 """The editors' bot's drafts and the texts it waits for, kept in the database so that a restart of
 the bot loses neither: a draft as JSON under the key its buttons carry (the newest `MOST_DRAFTS`
-kept), and for an editor in a chat the draft and channel whose new text their next message is."""
+kept), and for an editor in a chat what their next message there answers: a draft's text for a
+channel (the draft's key), or a post's new text or time (`edit:<no.>`, `time:<no.>`)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ what became of their messages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypedDict
 
 from sqlalchemy import Engine, func, or_, select
@@ -56,31 +55,6 @@ class PostDetail(PostListing):
     fan_out: FanOut | None
 
 
-@dataclass(frozen=True)
-class FanOutSummary:
-    """What became of a post sent to many recipients: messages sent, then delivered and read
-    as the platform reported, failed, unclear, and the commonest reasons of failures."""
-
-    recipients: int
-    sent: int
-    delivered: int
-    read: int
-    failed: int
-    unclear: int
-    reasons: list[tuple[str, int]]
-
-    def as_json(self) -> FanOut:
-        return {
-            "recipients": self.recipients,
-            "sent": self.sent,
-            "delivered": self.delivered,
-            "read": self.read,
-            "failed": self.failed,
-            "unclear": self.unclear,
-            "reasons": [{"reason": text, "count": n} for text, n in self.reasons],
-        }
-
-
 def show_post(
     engine: Engine,
     settings: Settings,
@@ -105,7 +79,6 @@ def show_post(
         ).scalar_one()
     if row is None:
         raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
-    summary = fan_out_summary(engine, post_id)
     return PostDetail(
         **post_listing(row, settings, paused),
         deliveries=list_deliveries(
@@ -113,12 +86,12 @@ def show_post(
         ),
         deliveries_total=total,
         deliveries_offset=offset,
-        fan_out=summary.as_json() if summary else None,
+        fan_out=fan_out_summary(engine, post_id),
     )
 
 
-def fan_out_summary(engine: Engine, post_id: int) -> FanOutSummary | None:
-    """The summary of a post's recipients, or None when it went to no recipient."""
+def fan_out_summary(engine: Engine, post_id: int) -> FanOut | None:
+    """What became of a post's messages to its recipients, or None when it went to none."""
     failed_now = or_(deliveries.c.outcome == Outcome.FAILED, deliveries.c.status == "failed")
     with engine.connect() as connection:
         counts = connection.execute(
@@ -141,4 +114,13 @@ def fan_out_summary(engine: Engine, post_id: int) -> FanOutSummary | None:
             .order_by(func.count().desc())
             .limit(3)
         ).all()
-    return FanOutSummary(*counts, [(str(text), n) for text, n in reasons])
+    recipients, sent, delivered, read, failed, unclear = counts
+    return {
+        "recipients": recipients,
+        "sent": sent,
+        "delivered": delivered,
+        "read": read,
+        "failed": failed,
+        "unclear": unclear,
+        "reasons": [{"reason": str(text), "count": n} for text, n in reasons],
+    }

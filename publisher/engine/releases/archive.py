@@ -8,21 +8,19 @@ started again as it was."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Engine
 
-from publisher.articles import Article, ArticleError, read_file_bytes
+from publisher.articles import Article, ArticleError
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.posts import identity
 from publisher.engine.posts.queue import upsert_article
 from publisher.intake.archive import Listed, read_listing
-from publisher.intake.sources import fetch_limits, load_article
+from publisher.intake.sources import load_article, source_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +28,6 @@ logger = logging.getLogger(__name__)
 MOST_DOCUMENTS = 1_000
 # Reasons kept to tell (the count of articles left out is whole).
 REASONS_KEPT = 20
-_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
 @dataclass
@@ -84,7 +81,9 @@ class ArchiveImport:
                 break
             document = waiting.pop(0)
             try:
-                listing = read_listing(self._read(document), document, default_tz=self.settings.tz)
+                listing = read_listing(
+                    source_bytes(document, self.settings), document, default_tz=self.settings.tz
+                )
             except ArticleError as exc:
                 if document == source:
                     raise
@@ -102,17 +101,6 @@ class ArchiveImport:
                 self._take(item)
                 self.progress(self.done)
         return self.done
-
-    def _read(self, document: str) -> bytes:
-        limits = fetch_limits(self.settings)
-        if not _URL.match(document):
-            return read_file_bytes(Path(document), limits.max_bytes)
-        from publisher.intake.fetch import fetch
-
-        fetched = fetch(document, limits)
-        if not 200 <= fetched.status < 300:
-            raise ArticleError(f"{document}: the server answered HTTP {fetched.status}")
-        return fetched.body
 
     def _take(self, item: Listed) -> None:
         if self.since and item.published_at and item.published_at < self.since:

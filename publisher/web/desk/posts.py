@@ -22,7 +22,7 @@ from publisher.engine.planning.planner import open_slots
 from publisher.engine.posts import verbs
 from publisher.engine.posts.events import channel_of, post_history
 from publisher.engine.posts.overdue import going
-from publisher.engine.posts.post_detail import fan_out_summary, show_post
+from publisher.engine.posts.post_detail import show_post
 from publisher.engine.posts.queue import LinkMissing, QueueError
 from publisher.engine.releases.release import stored_article
 from publisher.errors import EditorError
@@ -88,7 +88,7 @@ class PostPages(PageGroup):
                 "unit": unit(channel.unit, self.desk.language, channel.display_name),
             }
         context["history"] = self._history(post_id)
-        context["fan_out"] = fan_out_summary(self.engine, post_id)
+        context["fan_out"] = post["fan_out"]
         if post["state"] in TO_GO:
             whom = actions.reach(self.engine, self.settings, [post["channel"]])
             context["reach"] = self._reach(whom.get(post["channel"]))
