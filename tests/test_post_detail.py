@@ -159,3 +159,29 @@ def test_the_readme_names_every_field_queue_show_json_gives() -> None:
     contract = readme[start : readme.index("\n\n", start)]
     fields = {*PostDetail.__required_keys__, *DeliveryListing.__required_keys__}
     assert {f for f in fields | FanOut.__required_keys__ if f"`{f}`" not in contract} == set()
+
+
+def test_the_desk_names_why_a_pushs_messages_failed(
+    engine: Engine, database_url: str, graph_api: GraphStandIn, credentials, monkeypatch
+) -> None:
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    base = desk_settings(database_url)
+    wa = ChannelSettings(**whatsapp(graph_api))
+    settings = base.model_copy(update={"channels": base.channels | {"wa": wa}})
+    post_id = push(engine, settings, graph_api)
+    with engine.connect() as connection:
+        remote_id = connection.execute(
+            select(deliveries.c.remote_id).where(
+                deliveries.c.post_id == post_id, deliveries.c.recipient == RECIPIENTS[2]
+            )
+        ).scalar_one()
+    failed = StatusUpdate(
+        graph_api.phone_number_id, remote_id, "failed", RECIPIENTS[2], utcnow(), "131026",
+        "Message undeliverable",
+    )  # fmt: skip
+    assert take_status(engine, settings, failed)
+    add_user(engine, "anna", PASSWORD, "approver")
+    with serving(engine, settings) as desk:
+        anna, _ = signed_in(desk, "anna")
+        page = anna.get(f"/posts/{post_id}").text
+    assert "1 × " in page and "Message undeliverable" in page
