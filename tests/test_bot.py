@@ -638,3 +638,31 @@ def test_a_command_telegram_delivers_again_after_a_restart_is_not_acted_on_twice
     with bot_running(engine, desk_settings, bot_api) as api:
         reply_after(api, "/list")
     assert sum("/queue" in text for text in replies(bot_api)) == 1
+
+
+def test_a_notice_settled_by_its_own_button_keeps_the_approvers_closing_line(
+    running, engine, desk_settings
+) -> None:
+    queue_post(engine, desk_settings, held=True)
+    wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
+    press(running, "Approve", chat=EDITORS_CHAT)
+    wait_for(lambda: rows(engine)[0].state == "queued")
+    notice = next(m for m in running.messages if "waits for approval" in m["text"])
+    time.sleep(1)  # five of the notifier's rounds: it has seen the approval
+    shown = running.current[(EDITORS_CHAT, notice["message_id"])]["text"]
+    assert shown.endswith("Done: post 1 approved. Goes out now.")
+
+
+def test_a_double_tap_on_a_notices_button_keeps_what_the_first_tap_said(
+    running, engine, desk_settings
+) -> None:
+    queue_post(engine, desk_settings, held=True)
+    wait_for(lambda: any("waits for approval" in t for t in replies(running, EDITORS_CHAT)))
+    notice = wait_for(lambda: _showing(running, "Approve"))
+    data = next(b["callback_data"] for b in notice["buttons"]["inline_keyboard"][0])
+    shown = {k: v for k, v in notice.items() if k not in ("buttons", "html")}
+    running.push_button(EDITOR, EDITORS_CHAT, data, shown)
+    running.push_button(EDITOR, EDITORS_CHAT, data, shown)
+    wait_for(lambda: len(running.sent("answerCallbackQuery")) == 2)
+    now = running.current[(EDITORS_CHAT, notice["message_id"])]["text"]
+    assert now.endswith("Done: post 1 approved. Goes out now.")

@@ -196,6 +196,11 @@ def test_a_word_that_is_neither_channel_nor_time_names_the_channels(bot) -> None
     assert "weder ein Kanal noch eine Zeit" in answer and "x (X)" in answer
 
 
+def test_the_log_is_not_offered_to_editors_as_a_channel(bot) -> None:
+    answer = reply_after(bot, f"/queue {ARTICLE.id} twitter")
+    assert "Kanäle:" in answer and "log" not in answer.lower()
+
+
 def test_the_tomorrow_button_sets_the_time_in_the_preview(bot, newsroom) -> None:
     reply_after(bot, f"/queue {ARTICLE.id} x")
     press(bot, "Morgen 08:00")

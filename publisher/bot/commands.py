@@ -50,6 +50,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 # The day's best posts /stats lists.
 BEST_TODAY = 5
+# Settled messages remembered against a second tap: far more than a day's notices.
+CLOSED_KEPT = 1_000
 
 
 class BotHandlers(ChannelCommands, PostButtons):
@@ -60,6 +62,9 @@ class BotHandlers(ChannelCommands, PostButtons):
         self.drafts = Drafts(self)
         # /edit texts that drop the article's link, waiting for the editor's confirmation.
         self.pending_edits: dict[str, PendingEdit] = {}
+        # Messages a button settled (chat, message id), newest last: their closing line is
+        # said, so a second tap or the notifier's round adds no other.
+        self.closed: dict[tuple[int, int], None] = {}
 
     async def once(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Let an update through only the first time it comes (see `engine.posts.updates`)."""
@@ -299,7 +304,9 @@ class BotHandlers(ChannelCommands, PostButtons):
             if pressed.kind == Kind.DRAFT
             else None
         )
-        if draft is not None and draft.done is not None:
+        message = query.message
+        where = (message.chat.id, message.message_id) if isinstance(message, Message) else None
+        if (draft is not None and draft.done is not None) or where in self.closed:
             # A second tap on a button already used: the message keeps what it said.
             await query.answer(self.say("already_done"))
             return
@@ -313,8 +320,10 @@ class BotHandlers(ChannelCommands, PostButtons):
             return
         except EditorError as exc:
             text, keyboard, replace = self.explain(exc), None, False
+        else:
+            if where is not None and keyboard is None and not replace:
+                self._closed_by_button(where)
         await query.answer()
-        message = query.message
         original = message.text_html if isinstance(message, Message) and message.text else ""
         whole = text if replace else f"{original}\n\n{text}"
         # A text to approve is never cut: what does not fit follows in new messages, and the
@@ -342,6 +351,11 @@ class BotHandlers(ChannelCommands, PostButtons):
                     disable_web_page_preview=True,
                     reply_markup=keyboard if number == len(chunks) else None,
                 )
+
+    def _closed_by_button(self, where: tuple[int, int]) -> None:
+        self.closed[where] = None
+        while len(self.closed) > CLOSED_KEPT:
+            del self.closed[next(iter(self.closed))]
 
     def _press(
         self, pressed: Button, editor: Someone, asker: Asker

@@ -101,7 +101,9 @@ class Drafts:
         except TimeError as exc:
             if exc.key != "not_a_time":
                 raise
-            known = ", ".join(f"{n} ({self.talk.label(n)})" for n in self.talk.settings.channels)
+            # The dry-run log is the newsroom's test bench, not a channel editors post to.
+            named = self.talk.settings.unnamed_channels()
+            known = ", ".join(f"{n} ({self.talk.label(n)})" for n in named)
             raise QueueError(
                 f"{words!r} is neither a channel nor a time; channels: {known}",
                 key="neither_channel_nor_time",

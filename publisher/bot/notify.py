@@ -258,7 +258,8 @@ class Notifier:
         found = await asyncio.to_thread(self.messages)
         for about, outcome in self._settled:
             earlier = self.open.pop(about, None)
-            if earlier is not None:
+            # A notice settled by its own button already says what became of it, and who did it.
+            if earlier is not None and (editors, earlier.message_id) not in self.desk.closed:
                 settled = self.desk.say("notice_settled", state=outcome)
                 await self._close(application, editors, earlier, settled)
         for marker, notice in found:
