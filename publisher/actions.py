@@ -42,6 +42,7 @@ from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.posts.queue import QueueError
 from publisher.engine.releases.withdrawal import Withdrawal, withdraw
 from publisher.errors import EditorError
+from publisher.teasers import compose
 
 
 class Editor(Protocol):
@@ -362,6 +363,22 @@ def asks_first(planned: Mapping[str, Planned]) -> bool:
     at_once = [p for p in planned.values() if p.when is not None and p.now]
     unasked = any(p.asked != "now" for p in at_once)
     return unasked or any(p.reach is not None for p in at_once) or len(at_once) > 1
+
+
+def check_texts(
+    settings: Settings,
+    article: Article,
+    planned: Mapping[str, Planned],
+    texts: Mapping[str, str],
+    without_link: frozenset[str] = frozenset(),
+) -> None:
+    """Refuse (TextsRefused) the texts an editor wrote for the channels the plan found room on
+    that their channels would refuse: before anything is asked, not after it is confirmed."""
+    fitting = [name for name, p in planned.items() if p.stored_as is not None]
+    channels = roster.chosen(settings, fitting)
+    composed = compose(article, channels, settings)
+    chosen = {name: text for name, text in texts.items() if name in channels}
+    queue.editor_texts(article, channels, composed, chosen, without_link)
 
 
 def queue_planned(

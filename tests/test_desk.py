@@ -113,7 +113,7 @@ def test_paused_channel_is_shown_at_the_top(desk, engine, database_url) -> None:
     verbs.pause(engine, desk_settings(database_url), "telegram", "token expired")
     session, _ = signed_in(desk, "ed")
     page = session.get("/queue").text
-    assert "Channel telegram is paused: token expired" in page
+    assert "Channel Telegram is paused: token expired" in page
 
 
 def test_stale_form_changes_nothing(desk, engine, database_url) -> None:

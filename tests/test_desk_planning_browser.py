@@ -64,7 +64,8 @@ def test_one_click_never_sends_to_every_channel_unasked(newsroom, browser, size)
     article_page(page, base, number)
     expect(page.get_by_label("Next free slot")).to_be_checked()
     page.get_by_role("button", name="Queue", exact=True).click()
-    dialog = page.get_by_role("alertdialog", name="Post now?")
+    # X waits for its slot: the question names what goes out at once.
+    dialog = page.get_by_role("alertdialog", name=re.compile(r"^Post now on .*Telegram"))
     expect(dialog).to_be_visible()
     # What goes where, when, to how many, and whether an approver lets it go.
     expect(dialog).to_contain_text("reaches 1,200 readers")
@@ -242,3 +243,39 @@ def test_the_calendar_shades_the_hours_a_channels_readers_answer_and_suggests_on
     assert serious_violations(page) == []
     assert fits(page)
     shot(page, f"29-calendar-shaded-{size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_question_names_the_one_channel_that_goes_out_at_once(newsroom, browser, size):
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base, size)
+    number = 140 + len(size)
+    article_page(page, base, number)
+    only(page, "x", "whatsapp")
+    page.get_by_label("Next free slot", exact=True).check()
+    page.get_by_role("button", name="Queue", exact=True).click()
+    asked = page.get_by_role("alertdialog", name="Post now on WhatsApp?")
+    expect(asked).to_contain_text("on the other channels at the times below")
+    shot(page, f"34-asked-for-whatsapp-alone-{size}")
+    assert posts_of(engine, number) == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_text_too_long_is_refused_before_anything_is_asked(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base, size)
+    number = 150 + len(size)
+    article_page(page, base, number)
+    only(page, "x", "whatsapp")
+    page.get_by_label("Next free slot", exact=True).check()
+    if size == "phone":
+        page.locator("#card-x summary").click()
+    page.locator("#text-x").fill("Zu lang. " * 36)
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Not queued: x:")
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    assert posts_of(engine, number) == []

@@ -406,3 +406,29 @@ def test_the_calendar_filters_by_channel_and_has_a_compact_busy_week(
         position = page.locator(".cal-head").first.evaluate("e => getComputedStyle(e).position")
         assert position == "sticky"
     assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_german_counter_writes_counts_as_german_and_says_when_a_text_is_too_long(
+    newsroom, german, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    page = open_german(browser, german, size)
+    body = f'{{"id": "count-{size}", "url": "https://e.de/count/{size}", "headline": "Zählen"}}'
+    page.get_by_label("Artikeldatei (JSON, Text oder HTML)").set_input_files(
+        {"name": "article.json", "mimeType": "application/json", "buffer": body.encode()}
+    )
+    page.get_by_role("button", name="Aufnehmen").click()
+    page.wait_for_url(f"{german}/articles/*")
+    expect(page.locator("#count-telegram .limit")).to_have_text("4.096")
+    # On a phone the teasers start folded: the editor opens Telegram's to edit it.
+    if size == "phone":
+        page.locator("#card-telegram summary").click()
+    page.locator("#text-telegram").fill("a" * 5_000)
+    expect(page.locator("#count-telegram .length")).to_have_text("5.000")
+    page.locator("#text-telegram").fill("a" * 70_000)
+    expect(page.locator("#problems-telegram")).to_contain_text("zu lang zum Zählen")
+    expect(page.locator("#count-telegram")).to_have_class(re.compile("over"))
+    expect(page.locator("#count-telegram .length")).not_to_have_text("5.000")
+    shot(page, f"33-german-counter-{size}")

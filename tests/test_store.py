@@ -116,6 +116,46 @@ def test_posts_cancelled_before_their_former_state_was_kept_can_be_restored_afte
     engine.dispose()
 
 
+def test_posts_an_older_release_cancelled_for_a_withdrawal_show_it_and_its_reason_after_the_upgrade(
+    database_url: str,
+) -> None:
+    from sqlalchemy import text
+
+    from publisher.engine.posts.events import post_history
+
+    engine = make_engine(database_url)
+    at = "2026-12-01 08:00:00+00:00"
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0018")
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, key, url, headline, data, created_at, updated_at) "
+                "VALUES (1, 'k', 'https://e.de/1', 'H', :data, :at, :at)"
+            ),
+            {"data": '{"url": "https://e.de/1", "headline": "H"}', "at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO posts (id, article_id, channel, channel_type, text, link, fields, "
+                "state, due_at, attempts, retries, queued_by, edited, created_at, updated_at, "
+                "approval_required) VALUES (1, 1, 'x_main', 'x', 't', 'https://e.de/1', '{}', "
+                "'cancelled', :at, 0, 0, 'ed', false, :at, :at, false)"
+            ),
+            {"at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO post_events (post_id, at, actor, action, detail, former_state) "
+                "VALUES (1, :at, 'ed', 'cancelled', :detail, 'queued')"
+            ),
+            {"at": at, "detail": "was queued; the article was withdrawn by ed: Rechtliche Prüfung"},
+        )
+    migrate(engine)
+    (event,) = post_history(engine, 1)
+    assert (event.action, event.reason) == ("withdrawn", "Rechtliche Prüfung")
+    engine.dispose()
+
+
 @pytest.mark.one_database
 def test_a_database_a_newer_release_migrated_is_one_line_and_exit_2(
     database_url: str, tmp_path

@@ -143,9 +143,13 @@ def number(value: float, language: str) -> str:
 
 def moment(when: datetime, zone: ZoneInfo, language: str, *, date: bool = True) -> str:
     """A time as an editor reads it, in the newsroom's zone with the zone's name, in their
-    language: "Mi. 2. Dez., 07:00 MEZ", "Wed 2 Dec, 07:00 CET" (without `date`: the time)."""
+    language: "Mi. 2. Dez., 07:00 MEZ", "Wed 2 Dec, 07:00 CET", with its year when that is not
+    this year's ("Mo. 4. Jan. 2027, 10:00 MEZ"; without `date`: the time)."""
     local = when.astimezone(zone)
-    pattern = DATE_TIME[_pattern_language(language)] if date else "HH:mm"
+    pattern = "HH:mm"
+    if date:
+        this_year = local.year == datetime.now(zone).year
+        pattern = (DATE_TIME if this_year else DATE_YEAR_TIME)[_pattern_language(language)]
     # Babel names a zone where the language has a name for it (MEZ), else writes its offset:
     # then the zone's own abbreviation (CET, EST) reads better.
     name = get_timezone_name(local, "short", locale=_locale(language))
@@ -170,6 +174,7 @@ def day(when: date, language: str) -> str:
 
 # How a date and time are written at the desk and in the bot, per language.
 DATE_TIME = {"de": "EEE d. MMM, HH:mm", "en": "EEE d MMM, HH:mm"}
+DATE_YEAR_TIME = {"de": "EEE d. MMM y, HH:mm", "en": "EEE d MMM y, HH:mm"}
 
 
 def _pattern_language(language: str) -> str:

@@ -26,11 +26,11 @@ class TimeError(EditorError, ValueError):
 
 
 class PastTime(TimeError):
-    """An editor's time is already past; `shown` is it in the zone it was read in."""
+    """An editor's time is already past (`at`, as it was read in its zone)."""
 
-    def __init__(self, value: str, shown: str) -> None:
-        super().__init__(f"{value!r} ({shown}) is in the past", key="in_past", when=shown)
-        self.shown = shown
+    def __init__(self, value: str, at: datetime) -> None:
+        shown = at.strftime("%Y-%m-%d %H:%M %Z")
+        super().__init__(f"{value!r} ({shown}) is in the past", key="in_past", when=at)
 
 
 NOW_WORDS = frozenset({"now", "jetzt", "sofort"})
@@ -158,7 +158,7 @@ def parse_time(value: str, now: datetime, tz: ZoneInfo) -> datetime:
     except OverflowError:  # the first or last day there is, moved out of range by its zone
         raise _not_a_time(value) from None
     if parsed < now - PAST_TOLERANCE:
-        raise PastTime(value, parsed.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z"))
+        raise PastTime(value, parsed.astimezone(tz))
     return not_too_far(value, max(parsed, now), now, tz)
 
 

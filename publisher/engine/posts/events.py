@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, case, select
 
+from publisher.engine.lifecycle import WITHDRAWN
 from publisher.engine.storage.schema import post_events, posts
 
 
@@ -19,13 +20,20 @@ class PostEvent:
     at: datetime
     actor: str
     action: str
+    # Why, where the one who did it said so (an article's withdrawal).
+    reason: str | None = None
 
 
 def post_history(engine: Engine, post_id: int) -> list[PostEvent]:
     """Everything done to the post, oldest first."""
     with engine.connect() as connection:
         rows = connection.execute(
-            select(post_events.c.at, post_events.c.actor, post_events.c.action)
+            select(
+                post_events.c.at,
+                post_events.c.actor,
+                post_events.c.action,
+                case((post_events.c.action == WITHDRAWN, post_events.c.detail)),
+            )
             .where(post_events.c.post_id == post_id)
             .order_by(post_events.c.id)
         )

@@ -26,6 +26,7 @@ from publisher.engine.lifecycle import (
     RESCHEDULE,
     RESTORE,
     RETRY,
+    WITHDRAWN,
     State,
     Verb,
     approval_withdrawn,
@@ -144,7 +145,10 @@ def restore(
         row = _post(connection, post_id)
         previous = connection.execute(
             select(post_events.c.former_state)
-            .where(post_events.c.post_id == post_id, post_events.c.action == CANCEL.done)
+            .where(
+                post_events.c.post_id == post_id,
+                post_events.c.action.in_([CANCEL.done, WITHDRAWN]),
+            )
             .order_by(post_events.c.id.desc())
             .limit(1)
         ).scalar()
@@ -185,7 +189,7 @@ def not_past(when: datetime) -> None:
         raise QueueError("a post's time needs a time zone")
     if when < utcnow() - timedelta(seconds=5):
         shown = when.isoformat(timespec="minutes")
-        raise QueueError(f"{shown} is in the past", key="in_past", when=shown)
+        raise QueueError(f"{shown} is in the past", key="in_past", when=when)
 
 
 def retry(engine: Engine, post_id: int, by: str, now: datetime | None = None) -> None:

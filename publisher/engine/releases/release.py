@@ -49,7 +49,9 @@ def stored_article(engine: Engine, article_id: str) -> Article:
     with engine.connect() as connection:
         data = connection.execute(select(articles.c.data).where(condition)).scalar()
     if data is None:
-        raise UnknownArticle(f"no stored article {article_id!r}")
+        raise UnknownArticle(
+            f"no stored article {article_id!r}", key="unknown_article", article=article_id
+        )
     return Article.model_validate(data)
 
 
@@ -71,7 +73,11 @@ def public_article(engine: Engine, key: str, now: datetime | None = None) -> Art
         or (article.published_at is not None and article.published_at > now)
         or (article.published_at is None and origin_of(row) == "editor")
     ):
-        raise UnknownArticle(f"no stored article {key[:200]!r} that is published")
+        raise UnknownArticle(
+            f"no stored article {key[:200]!r} that is published",
+            key="unknown_article",
+            article=key[:200],
+        )
     return article
 
 
@@ -184,8 +190,8 @@ def _release_in(
     # As stored: an embargo an update left out still holds.
     article_id, article = stored.id, stored.article
     if article.withdrawn:
-        reason = f"the article was withdrawn ({source})"
-        return Released(withdrawn=cancel_unsent(connection, article_id, reason, source, now))
+        # The CMS says no reason: the post's history names the CMS as who withdrew it.
+        return Released(withdrawn=cancel_unsent(connection, article_id, "", source, now))
     existing: dict[str, set[str]] = {}
     for row in connection.execute(
         select(posts.c.channel, posts.c.state).where(posts.c.article_id == article_id)

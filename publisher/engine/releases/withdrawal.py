@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from publisher.articles import Article
 from publisher.clock import utcnow
-from publisher.engine.lifecycle import CANCEL, State
+from publisher.engine.lifecycle import CANCEL, WITHDRAWN, State
 from publisher.engine.posts import identity
 from publisher.engine.posts.queue import UnknownArticle, record_event, withdrawal_marks
 from publisher.engine.storage.changes import notify_change
@@ -36,7 +36,8 @@ def cancel_unsent(
     connection: Connection, article_id: int, reason: str, by: str, now: datetime
 ) -> Withdrawal:
     """Cancel every post of the article that can still be cancelled, in this transaction; each
-    post's history says what it was and why."""
+    post's history says it was withdrawn, by whom and why (`reason`, the editor's words, if
+    any), and keeps the state it was in."""
     rows = connection.execute(
         select(posts.c.id, posts.c.state).where(posts.c.article_id == article_id)
     ).all()
@@ -50,7 +51,7 @@ def cancel_unsent(
             .where(posts.c.id.in_(ids), posts.c.state == state)
             .values(state=State.CANCELLED, worker=None, updated_at=now)
         )
-        record_event(connection, ids, by, CANCEL.done, now, f"was {state}; {reason}", former=state)
+        record_event(connection, ids, by, WITHDRAWN, now, reason or None, former=state)
     if by_state:
         notify_change(connection)
     cancelled = sorted(i for ids in by_state.values() for i in ids)
@@ -66,7 +67,9 @@ def withdraw(engine: Engine, key: str, reason: str, by: str) -> Withdrawal:
     with engine.begin() as connection:
         row = identity.find_named(connection, key, lock=True)
         if row is None:
-            raise UnknownArticle(f"no stored article {key[:200]!r}")
+            raise UnknownArticle(
+                f"no stored article {key[:200]!r}", key="unknown_article", article=key[:200]
+            )
         marked = Article.model_validate(row.data).model_copy(update={"withdrawn": True})
         connection.execute(
             update(articles)
@@ -75,8 +78,7 @@ def withdraw(engine: Engine, key: str, reason: str, by: str) -> Withdrawal:
                 data=marked.to_json(), updated_at=now, **withdrawal_marks(True, by, reason, now)
             )
         )
-        why = f"the article was withdrawn by {by}" + (f": {reason}" if reason else "")
-        return cancel_unsent(connection, row.id, why, by, now)
+        return cancel_unsent(connection, row.id, reason, by, now)
 
 
 @dataclass(frozen=True)

@@ -319,9 +319,13 @@ class Intake:
                 article = None
         text = channel.from_editable(body.text.replace("\r\n", "\n"))
         limit = channel.limit_for(article)
+        length = channel.measure(text)
         answer: dict[str, Any] = {
-            "length": channel.measure(text),
+            "length": length,
             "limit": limit,
+            # As the desk writes numbers in the editor's language ("63.206").
+            "length_shown": number(length, self.language),
+            "limit_shown": number(limit, self.language),
             "unit": unit(channel.unit, self.language, channel.display_name),
             "problems": [problem(p, self.language) for p in channel.validate(text, article)],
         }

@@ -101,6 +101,8 @@ class Planning:
                 context = self._plan_context(planned, chosen, asking=False)
                 return page(request, article_id, chosen, None, refusal, 422, confirm=context)
             confirmed = form.get("confirmed") == chosen.fingerprint(_times(planned))
+            # A text its channel refuses is said before anything is asked, never after.
+            actions.check_texts(self.settings, article, planned, chosen.texts, chosen.without_link)
             if actions.asks_first(planned) and not confirmed:
                 context = self._plan_context(planned, chosen, asking=True)
                 return page(request, article_id, chosen, None, None, 200, confirm=context)
@@ -116,7 +118,9 @@ class Planning:
             }
             for name in exc.linkless:
                 problems[name].append(self.t("link_missing"))
-            reason = next(f"{n}: {'; '.join(p)}" for n, p in problems.items() if p)
+            reason = next(
+                f"{self.settings.label(n)}: {'; '.join(p)}" for n, p in problems.items() if p
+            )
             return page(
                 request, article_id, chosen, problems,
                 self.t("refused", reason=reason), 422, exc.linkless,
@@ -159,9 +163,13 @@ class Planning:
                     )
             rows.append(row)
         times = _times(planned)
+        fitting = [name for name, plan in planned.items() if plan.due is not None]
+        now = [self.settings.label(name) for name in fitting if planned[name].now]
         return {
             "rows": rows,
             "asking": asking,
+            # What goes out at once, when not all of it does: the question names it.
+            "some_now": ", ".join(now) if len(now) < len(fitting) else None,
             "fingerprint": chosen.fingerprint(times),
             # The best times shown, kept when the editor confirms them while they are free.
             "times": {n: t for n, t in times.items() if planned[n].best},

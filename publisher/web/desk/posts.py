@@ -33,7 +33,10 @@ from publisher.web.desk.images import through_desk
 # Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
 SHOWN_DELIVERIES = 50
 # What the view says after an action it redirected from.
-DONE = ("edited", "edited_again", "approve", "cancel", "restore", "reschedule", "retry")
+DONE = (
+    *("edited", "edited_again", "edited_waits"),
+    *("approve", "cancel", "restore", "reschedule", "retry"),
+)
 # Actions after which the page says when the post goes out.
 LET_GO = ("approve", "restore", "reschedule", "retry")
 
@@ -55,6 +58,7 @@ class PostPages(PageGroup):
                 "at": self.desk.words.when(event.at),
                 "actor": event.actor,
                 "action": words.get(f"event_{event.action}", event.action),
+                "reason": event.reason,
             }
             for event in post_history(self.engine, post_id)
         ]
@@ -184,6 +188,7 @@ class PostPages(PageGroup):
     def edit(self, request: Request, post_id: RowId, user: DeskUser, form: CheckedForm) -> Response:
         text = str(form.get("text") or "").replace("\r\n", "\n")
         try:
+            waited = verbs.state_of(self.engine, post_id) == State.AWAITING_APPROVAL
             actions.apply(
                 self.engine, self.settings, "edit", post_id, user,
                 text=self._stored(post_id, text),
@@ -196,7 +201,8 @@ class PostPages(PageGroup):
         except EditorError as exc:
             refusal = self.desk.t("refused_edit", reason=self.desk.reason(exc))
             return self.page(request, post_id, refusal, 422, text)
-        # An approved post that is edited waits for approval again: the page says so.
-        state = verbs.state_of(self.engine, post_id)
-        done = "edited_again" if state == State.AWAITING_APPROVAL else "edited"
+        # An approved post that is edited waits for approval again: the page says so, and
+        # says nothing of an approval a post that was waiting never had.
+        waits = verbs.state_of(self.engine, post_id) == State.AWAITING_APPROVAL
+        done = "edited_waits" if waited else "edited_again" if waits else "edited"
         return RedirectResponse(f"/posts/{post_id}?done={done}", status_code=303)

@@ -12,6 +12,7 @@ from babel.dates import format_date
 
 from publisher.catalogue import moment, number, table
 from publisher.config import Settings
+from publisher.engine.lifecycle import RESURFACED
 
 # How the calendar heads a day, per language.
 DAY = {"de": "EEE d. MMM", "en": "EEE d MMM"}
@@ -63,11 +64,14 @@ class Words:
         return self.settings.label(channel)
 
     def who(self, actor: str) -> str:
-        """Who did something: an editor's name, the CMS, a feed, the command line."""
+        """Who did something: an editor's name, the CMS, a feed, an archive rule, the command
+        line."""
         if actor == "release:webhook":
             return self.texts["actor_cms"]
         if actor.startswith("release:"):
             return self.texts["actor_feed"].format(feed=actor.removeprefix("release:"))
+        if actor.startswith(RESURFACED):
+            return self.texts["actor_archive"].format(rule=actor.removeprefix(RESURFACED))
         if actor == "cli":
             return self.texts["actor_cli"]
         return actor

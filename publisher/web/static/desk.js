@@ -17,7 +17,9 @@
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
       body: JSON.stringify(data)
     }).then(function (response) {
-      return response.json().then(function (answer) { return {ok: response.ok, answer: answer}; });
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        return {ok: response.ok, status: response.status, answer: answer};
+      });
     });
   }
 
@@ -34,12 +36,23 @@
           var data = {channel: channel, text: area.value, article_id: area.form.dataset.article};
           post("/api/measure", data).then(function (result) {
             var measured = result.answer;
+            if (result.status === 413) {
+              // Too long to be sent to be counted: no platform takes it either.
+              counter.classList.add("over");
+              // Its count is not known: no earlier count stands for it.
+              counter.querySelector(".length").textContent = "—";
+              problems.textContent = "";
+              var item = document.createElement("li");
+              item.textContent = body.dataset.tooLong;
+              problems.appendChild(item);
+              return;
+            }
             if (measured.length === undefined) { return; }
-            counter.querySelector(".length").textContent = measured.length;
-            counter.querySelector(".limit").textContent = measured.limit;
+            counter.querySelector(".length").textContent = measured.length_shown;
+            counter.querySelector(".limit").textContent = measured.limit_shown;
             var card = area.closest(".card");
             var summary = card && card.querySelector(".summary-count");
-            if (summary) { summary.textContent = measured.length + " / " + measured.limit; }
+            if (summary) { summary.textContent = measured.length_shown + " / " + measured.limit_shown; }
             counter.classList.toggle("over", measured.length > measured.limit);
             // The server's preview is escaped HTML made by the channel module.
             if (preview && measured.preview !== undefined) { preview.innerHTML = measured.preview; }
