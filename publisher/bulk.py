@@ -59,8 +59,15 @@ def each(ids: Iterable[int], do: Callable[[int], object]) -> list[Refused]:
         try:
             do(post_id)
         except EditorError as exc:
-            refused.append(Refused(post_id, exc))
+            if not _already_there(exc):
+                refused.append(Refused(post_id, exc))
     return refused
+
+
+def _already_there(refusal: EditorError) -> bool:
+    """Whether a move was refused only because the post already stands at that time: for a
+    bulk move it is where it was meant to be, nothing left undone."""
+    return refusal.key == "already_at"
 
 
 def shift(
@@ -106,7 +113,8 @@ def spread(
             try:
                 actions.move_to(engine, settings, row.id, at, by=by, making_way=waiting)
             except EditorError as exc:
-                refused.append(Refused(row.id, exc))
+                if not _already_there(exc):
+                    refused.append(Refused(row.id, exc))
         full = TimeError(
             f"no free slot in the next {SEARCH_DAYS} days", key="no_free_slot", days=SEARCH_DAYS
         )

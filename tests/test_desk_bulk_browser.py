@@ -80,6 +80,11 @@ def test_posts_released_at_one_time_are_spread_over_free_slots(newsroom, browser
     expect(left).to_have_count(1)
     expect(left).to_contain_text(f"#{slotless} Telegram, „Hochwasser")
     expect(left).to_contain_text("Telegram has no posting slots to spread over")
+    # Each post moved is named with its new time.
+    moved = alert.locator(".moved li")
+    expect(moved).to_have_count(3)
+    for number, hour in zip(ids, ("09:00", "12:00", "18:00"), strict=True):
+        expect(moved.filter(has_text=f"#{number} ")).to_contain_text(hour)
     assert local_times(engine, settings, ids) == ["09:00", "12:00", "18:00"]
     assert serious_violations(page) == []
     assert fits(page)

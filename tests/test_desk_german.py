@@ -37,6 +37,12 @@ def german(database_url: str) -> Settings:
         channels={
             "x_main": ChannelSettings(type="x", dry_run=True, label="X Hauptkonto"),
             "facebook": ChannelSettings(type="facebook", dry_run=True),
+            "wa": ChannelSettings(
+                type="whatsapp",
+                dry_run=True,
+                phone_number_id="1098",
+                template={"name": "news_teaser", "body": "Neu bei News.de: *{{1}}* {{2}}"},
+            ),
         },
         desk=DeskSettings(secure_cookies=False),
     )
@@ -50,12 +56,19 @@ def desk(engine: Engine, german: Settings, monkeypatch) -> Iterator[TestClient]:
         yield client
 
 
-def queued(engine: Engine, settings: Settings, at: datetime, *, approval: bool = False) -> int:
+def queued(
+    engine: Engine,
+    settings: Settings,
+    at: datetime,
+    *,
+    approval: bool = False,
+    channel: str = "x_main",
+) -> int:
     (post_id,) = queue.add(
         engine,
         settings,
         ARTICLE,
-        roster.chosen(settings, ["x_main"]),
+        roster.chosen(settings, [channel]),
         When("at", at),
         force=True,
         queued_by="anna",
@@ -172,6 +185,16 @@ def test_the_history_names_a_resurfacing_in_words(desk, engine, german) -> None:
     session, _ = signed_in(desk, "anna")
     page = shown(session.get(f"/posts/{post_id}").text)
     assert "resurface:" not in page and "ratgeber-archiv" in page
+
+
+def test_a_whatsapp_posts_page_shows_the_template_readers_outside_the_window_get(
+    desk, engine, german
+) -> None:
+    post_id = queued(engine, german, utcnow() + timedelta(hours=2), channel="wa")
+    session, _ = signed_in(desk, "anna")
+    page = shown(session.get(f"/posts/{post_id}").text)
+    assert "Was Leser außerhalb des 24-Stunden-Fensters bekommen" in page
+    assert "Neu bei News.de: <strong>Sieben Tipps</strong>" in page
 
 
 def _text(engine: Engine, post_id: int) -> str:

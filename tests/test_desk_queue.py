@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, update
 
 from publisher.clock import utcnow
+from publisher.engine.posts.events import post_history
 from publisher.engine.storage.schema import posts
 from tests.conftest import coming
 from tests.desk_helpers import desk_settings, queued_post, shown_version, signed_in, state
@@ -255,3 +256,39 @@ def test_a_shift_sent_again_by_a_reload_is_not_made_twice(desk, engine, database
     again = session.post("/queue/bulk", data=form)
     assert again.status_code == 409 and "already done" in again.text
     assert post(engine, post_id).due_at - before == timedelta(hours=1)
+
+
+def test_a_refused_move_on_a_posts_page_keeps_the_editor_on_that_page(
+    desk, engine, database_url
+) -> None:
+    post_id = queued_post(engine, database_url)
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "at": "2020-01-01T10:00", "back": f"/posts/{post_id}?done=reschedule"}
+    answer = session.post(f"/posts/{post_id}/reschedule", data=form)
+    assert answer.status_code == 422 and "is in the past" in answer.text
+    assert f'action="/posts/{post_id}/reschedule"' in answer.text
+
+
+def test_an_action_in_a_queue_row_says_what_became_of_the_post(desk, engine, database_url):
+    post_id = queued_post(engine, database_url, "failed")
+    session, csrf = signed_in(desk, "ed")
+    back = f"/queue?&done=retry&post={post_id}"
+    answer = session.post(f"/posts/{post_id}/retry", data={"csrf": csrf, "back": back})
+    assert answer.url.path == "/queue"
+    assert f"#{post_id}: It will be tried again." in answer.text
+
+
+def test_a_move_to_the_time_a_post_already_has_is_no_move(desk, engine, database_url) -> None:
+    post_id = queued_post(engine, database_url)
+    due = post(engine, post_id).due_at + timedelta(hours=2)
+    with engine.begin() as connection:
+        connection.execute(update(posts).where(posts.c.id == post_id).values(due_at=due))
+    session, csrf = signed_in(desk, "ed")
+    form = {
+        "csrf": csrf,
+        "slot": due.replace(second=0, microsecond=0).isoformat(),
+        "back": f"/posts/{post_id}?done=reschedule",
+    }
+    answer = session.post(f"/posts/{post_id}/reschedule", data=form)
+    assert "already planned for" in answer.text and "nothing changed" in answer.text
+    assert "rescheduled" not in [event.action for event in post_history(engine, post_id)]

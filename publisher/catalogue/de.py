@@ -30,6 +30,7 @@ WORDS: dict[str, str] = {
     "error_not_text": "Die Eingabe enthält Zeichen, die kein Text sind; bitte neu eingeben.",
     "error_verb_refused": "Post {post} kann nicht {verb} werden; sein Stand: {state}. Das geht nur bei Posts mit dem Stand {allowed}.",
     "error_already_queued": "Dieser Artikel ist auf {channel} schon als Post {post} ({state}). Erst diesen Post verwerfen oder ihn dort bewusst noch einmal einplanen.",
+    "error_already_at": "Post {post} ist schon für {when} geplant: nichts geändert.",
     "error_in_past": "{when} liegt in der Vergangenheit.",
     "error_no_slots": "{channel} hat keine Sendezeiten: bitte sofort oder eine Uhrzeit wählen.",
     "error_not_a_time": (

@@ -30,6 +30,7 @@ WORDS: dict[str, str] = {
     "error_not_text": "What was given holds characters that are not text; type it again.",
     "error_verb_refused": "Post {post} is {state}: only posts that are {allowed} can be {verb}.",
     "error_already_queued": "This article is already on {channel} as post {post} ({state}). Cancel that post first, or queue it there again on purpose.",
+    "error_already_at": "Post {post} is already planned for {when}: nothing changed.",
     "error_in_past": "{when} is in the past.",
     "error_no_slots": "{channel} has no posting times set: choose now or a time.",
     "error_not_a_time": (

@@ -227,6 +227,11 @@ def reschedule(
     not_past(when)
 
     def clear(connection: Connection, row: Any) -> None:
+        if _minute(row.due_at) == _minute(when):
+            # Nothing would change that an editor sees: nothing is recorded as a move.
+            raise QueueError(
+                f"post {post_id} is already due then", key="already_at", post=post_id, when=when
+            )
         if gaps is None:
             return
         gap = max(gaps.get(row.channel, timedelta(0)), timedelta(seconds=1))
@@ -250,6 +255,11 @@ def reschedule(
         check=clear,
         due_at=when,
     )
+
+
+def _minute(at: datetime) -> datetime:
+    """A time as editors choose and read it: to the minute."""
+    return at.replace(second=0, microsecond=0)
 
 
 # The editor's verbs that are buttons (desk, bot), by name: each takes the engine, the post and

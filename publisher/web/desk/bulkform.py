@@ -34,6 +34,8 @@ from publisher.web.desk.turns import TAKE_TURN
 VERBS = ("approve", "cancel", "restore", "retry")
 
 Change = Callable[[list[int]], list[bulk.Refused]]
+# The actions that give posts new times: what they did is shown post by post.
+MOVES = ("reschedule", "shift", "spread")
 
 
 class BulkForm:
@@ -89,8 +91,9 @@ class BulkForm:
         if action in ("approve", "restore", "retry"):
             done += self._going_now(ids, refused)
         left = self._named(refused)
+        moved = self._moved(ids, refused) if action in MOVES else []
         return self.overview.queue_page(
-            request, done, 422 if refused else 200, query, left_alone=left
+            request, done, 422 if refused else 200, query, left_alone=left, moved=moved
         )
 
     def _change(self, chosen: BulkChoice, user: User) -> tuple[Change, str]:
@@ -178,6 +181,22 @@ class BulkForm:
             }
             for post in found
             if post["state"] == State.AWAITING_APPROVAL
+        ]
+
+    def _moved(self, ids: list[int], refused: list[bulk.Refused]) -> list[dict[str, Any]]:
+        """Each post a move, shift or spread moved, with its channel, headline and new time."""
+        left = {one.post_id for one in refused}
+        moved = [post_id for post_id in ids if post_id not in left]
+        known = headlines_of(self.engine, moved)
+        return [
+            {
+                "id": post_id,
+                "channel": known[post_id][0],
+                "headline": known[post_id][1],
+                "due_at": going(self.engine, post_id).at,
+            }
+            for post_id in moved
+            if post_id in known
         ]
 
     def _named(self, refused: list[bulk.Refused]) -> list[dict[str, Any]]:

@@ -20,14 +20,16 @@ from publisher.clock import utcnow
 from publisher.engine.audiences.subscribers import counts as subscriber_counts
 from publisher.engine.lifecycle import Outcome, State
 from publisher.engine.posts.deliverylog import LogFilter, log_page
+from publisher.engine.posts.events import channel_of
 from publisher.engine.posts.listings import PostFilter, page_of_posts
 from publisher.engine.posts.overdue import Overdue
 from publisher.engine.posts.pauses import active_pauses
+from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, form_once
 from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address, local_path
 from publisher.web.desk.forms import ChannelAction, PostAction
-from publisher.web.desk.posts import PostPages
+from publisher.web.desk.posts import DONE, PostPages
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
 ACTIONS = ("approve", "cancel", "retry", "restore")
@@ -80,8 +82,17 @@ class Overview(PageGroup):
         return chosen, whole_number(page, 6) or 1, shown
 
     def queue(self, request: Request) -> Response:
-        """The queue as its address asks for it."""
-        return self.queue_page(request)
+        """The queue as its address asks for it (after an action in one of its rows, with what
+        became of that post)."""
+        done = request.query_params.get("done", "")
+        post_id = whole_number(request.query_params.get("post", ""), 12)
+        if done not in DONE or post_id is None or not is_row_id(post_id):
+            return self.queue_page(request)
+        channel = channel_of(self.engine, post_id)
+        if channel is None:  # an address naming a post there is not
+            return self.queue_page(request)
+        said = self.post_pages.done_message(post_id, done, channel)
+        return self.queue_page(request, f"#{post_id}: {said}")
 
     def queue_page(
         self,
@@ -90,9 +101,10 @@ class Overview(PageGroup):
         status: int = 200,
         query: Mapping[str, str] | None = None,
         left_alone: list[dict[str, Any]] | None = None,
+        moved: list[dict[str, Any]] | None = None,
     ) -> Response:
         """The queue, one page at a time, filtered as the address (or `query`) says; after a
-        bulk action, with the posts it `left_alone`."""
+        bulk action, with the posts it `left_alone` and those it `moved` (with their times)."""
         chosen, page, shown = self.filter_of(request.query_params if query is None else query)
         posts, total, page = page_of_posts(self.engine, self.settings, chosen, page, PER_PAGE)
         pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
@@ -100,6 +112,7 @@ class Overview(PageGroup):
             "posts": posts,
             "message": message,
             "left_alone": left_alone or [],
+            "moved": moved or [],
             "once": form_once(),
             "status_error": status >= 400,
             "bulk": BULK,
@@ -139,6 +152,9 @@ class Overview(PageGroup):
                 # The text as it is now, to read before approving.
                 return self.post_pages.page(request, post_id, self.desk.reason(exc), 409)
             reason = self.desk.reason(exc)
+            if local_path(chosen.back).startswith(f"/posts/{post_id}?"):
+                # Refused on the post's own page: the editor stays there, and reads why.
+                return self.post_pages.page(request, post_id, reason, 422)
             if action != "reschedule":
                 reason = self.desk.t("stale", reason=reason)
             return self.queue_page(request, reason, 422)

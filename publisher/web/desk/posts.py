@@ -80,12 +80,15 @@ class PostPages(PageGroup):
         context: dict[str, Any] = {"post": post, "article": article, "typed": post["text"]}
         if post["channel"] in self.settings.channels:
             channel = roster.configured(self.settings, post["channel"])
+            template = channel.template_preview(post["text"], article)
             context |= {
                 "platform": channel.display_name,
                 # Channels escape what they put in a preview (tests/test_previews.py).
                 "preview": Markup(
                     channel.preview(post["text"], through_desk(article, post["article_id"]))
                 ),
+                # What readers outside a conversation get instead of the text (WhatsApp).
+                "template": Markup(template) if template is not None else None,
                 "typed": channel.editable(post["text"]),
                 "length": channel.measure(post["text"]),
                 "limit": channel.limit_for(article),
@@ -135,6 +138,14 @@ class PostPages(PageGroup):
             self.settings.label(channel),
         )
 
+    def done_message(self, post_id: int, done: str, channel: str) -> str:
+        """What an editor's action did to the post on `channel`, and when it goes out now that
+        it was let go (never a time already past)."""
+        message = self.desk.t(f"post_{done}")
+        if done in LET_GO:
+            message += " " + self._going(post_id, channel)
+        return message
+
     def view(self, request: Request, post_id: RowId) -> Response:
         """A post's page as its address asks for it."""
         return self.page(request, post_id)
@@ -170,10 +181,7 @@ class PostPages(PageGroup):
                 None,
             )
         if message is None and done in DONE:
-            message = self.desk.t(f"post_{done}")
-            if done in LET_GO:
-                # When it goes out now: never a time already past.
-                message += " " + self._going(post_id, context["post"]["channel"])
+            message = self.done_message(post_id, done, context["post"]["channel"])
         measured = scorecard.by_post(self.engine, post=post_id) if state == "sent" else []
         context |= {
             "results": measured[0] if measured else None,
