@@ -279,3 +279,25 @@ def test_a_text_too_long_is_refused_before_anything_is_asked(newsroom, browser, 
     expect(page.get_by_role("alert")).to_contain_text("Not queued: x:")
     expect(page.get_by_role("alertdialog")).to_have_count(0)
     assert posts_of(engine, number) == []
+
+
+def test_on_a_phone_the_header_and_the_timing_bar_leave_the_screen_to_the_text(
+    newsroom, browser
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _, _ = newsroom
+    page = open_desk(browser, base, "phone")
+    article_page(page, base, 160)
+    height = SIZES["phone"]["height"]
+    assert page.locator("header.top").bounding_box()["height"] <= 100
+    assert page.locator(".action-bar").bounding_box()["height"] <= height // 4
+    page.locator("#card-telegram summary").click()
+    page.locator("#text-telegram").press("End")
+    page.keyboard.type(" Mehr")
+    expect(page.locator("#count-telegram .length")).not_to_have_text("59")
+    counter = page.locator("#count-telegram").bounding_box()
+    bar = page.locator(".action-bar").bounding_box()
+    assert counter["y"] + counter["height"] <= bar["y"]
+    assert serious_violations(page) == [] and fits(page)
+    shot(page, "35-phone-typing-above-the-bar")
