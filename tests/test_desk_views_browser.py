@@ -432,3 +432,34 @@ def test_a_german_counter_writes_counts_as_german_and_says_when_a_text_is_too_lo
     expect(page.locator("#count-telegram")).to_have_class(re.compile("over"))
     expect(page.locator("#count-telegram .length")).not_to_have_text("5.000")
     shot(page, f"33-german-counter-{size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_month_shows_a_days_posts_first_in_time_order_and_folds_its_free_slots(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    day = utcnow().astimezone(settings.tz).date() + timedelta(days=20 + len(size))
+    long = "Der Stadtrat beschließt nach langer Debatte den Haushalt für das kommende Jahr"
+    for n, (hour, minute) in enumerate(((10, 30), (10, 0), (18, 0))):
+        article = Article(
+            id=f"month-{size}-{n}", url=f"https://e.de/month/{size}/{n}", headline=long
+        )
+        at = datetime.combine(day, time(hour, minute), settings.tz)
+        queue.add(
+            engine, settings, article, roster.chosen(settings, ["telegram"]), When("at", at),
+            queued_by="test",
+        )  # fmt: skip
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/plan?view=month&start={day.isoformat()}")
+    cell = page.locator(f'section.cell[data-day="{day.isoformat()}"]')
+    times = cell.locator(".ev b").all_inner_texts()
+    assert times == ["10:00", "10:30", "18:00"]
+    expect(cell.locator(".ev").first).to_contain_text("den Haushalt für das… ")
+    # X's free slots that day are there, folded under one line.
+    expect(cell.locator(".free-slots summary")).to_contain_text("free slots")
+    expect(cell.locator(".free").first).to_be_hidden()
+    assert serious_violations(page) == [] and fits(page)
+    shot(page, f"38-month-day-{size}")

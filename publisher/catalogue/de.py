@@ -348,6 +348,8 @@ DESK: dict[str, str] = {
     "calendar_help": "Posts auf eine andere Stunde, einen anderen Tag oder einen freien Slot ziehen. Ohne Maus: den Post öffnen und dort die neue Zeit wählen.",
     "free": "frei",
     "more_posts": "+ {count} weitere",
+    "free_slots_count_one": "1 freier Slot",
+    "free_slots_count": "{count} freie Slots",
     "day_mon": "Mo",
     "day_tue": "Di",
     "day_wed": "Mi",

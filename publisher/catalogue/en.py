@@ -347,6 +347,8 @@ DESK: dict[str, str] = {
     "calendar_help": "Drag a post to another hour, day or free slot. Without a mouse: open the post and choose its new time there.",
     "free": "free",
     "more_posts": "+ {count} more",
+    "free_slots_count_one": "1 free slot",
+    "free_slots_count": "{count} free slots",
     "day_mon": "Mon",
     "day_tue": "Tue",
     "day_wed": "Wed",

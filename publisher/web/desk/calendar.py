@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from publisher import actions
 from publisher.actions import ApproversOnly
 from publisher.catalogue import number
+from publisher.channels.text import truncate
 from publisher.clock import utcnow
 from publisher.engine.lifecycle import RESCHEDULE, RESURFACED, held
 from publisher.engine.planning.besttime import recently_learned
@@ -33,7 +34,9 @@ VIEWS = ("week", "month")
 # day's queue, so that a busy day keeps the page small.
 PER_HOUR = 4
 PER_HOUR_COMPACT = 6
-PER_DAY = 6
+PER_DAY = 8
+# A headline in the calendar, cut at a word and marked "…" beyond this many characters.
+HEADLINE_SHOWN = 70
 # Hours before this one are shown only when something is in them.
 DAY_STARTS = 6
 # The legend hints a channel's next free slot within so many days.
@@ -113,7 +116,7 @@ class Calendar(PageGroup):
             label=self.settings.label(row.channel),
             colour=self.colours.get(row.channel, COLOURS - 1),
             time=row.at.astimezone(self.settings.tz).strftime("%H:%M"),
-            headline=row.headline[:70],
+            headline=truncate(row.headline, lambda shown: len(shown) <= HEADLINE_SHOWN),
             state=t("state_held") if is_held else t(f"state_{row.state}"),
             movable=RESCHEDULE.allows(row.state),
             resurfaced=row.queued_by.startswith(RESURFACED),
@@ -240,6 +243,9 @@ class Calendar(PageGroup):
             near = grid.get((moment.date(), moment.hour if view == "week" else None))
             if near is not None:
                 near.free.append(slot)
+        for cell in grid.values():
+            # Free slots in time order, whatever their channel.
+            cell.free.sort(key=lambda slot: (slot.time, slot.channel))
         if view == "week":
             # Early hours are shown only when something is in them.
             used = [c.hour for c in grid.values() if c.hour is not None and (c.entries or c.free)]
