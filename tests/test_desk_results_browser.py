@@ -15,7 +15,8 @@ from publisher.channels import Result
 from publisher.clock import utcnow
 from publisher.engine.storage.schema import measurements, posts
 from tests.browser_helpers import NO_CHROMIUM, SIZES, fits, open_desk, serious_violations, shot
-from tests.newsroom_helpers import queued_on
+from tests.engine_helpers import post
+from tests.newsroom_helpers import open_german, queued_on
 
 pytestmark = NO_CHROMIUM
 
@@ -94,3 +95,44 @@ def test_the_csv_download_has_every_post_with_its_numbers(newsroom, browser, mea
     header, *lines = answer.text.splitlines()
     assert "impressions" in header.split(",") and "clicks" in header.split(",")
     assert any(line.startswith(f"{measured['best']},") for line in lines)
+
+
+def test_the_charts_words_stay_legible_on_a_phone(newsroom, browser, measured) -> None:
+    base, _, _ = newsroom
+    page = open_desk(browser, base, "phone")
+    page.goto(f"{base}/results")
+    heights = page.locator(".chart text.axis").evaluate_all(
+        "texts => texts.filter(t => t.getBBox().width > 0)"
+        ".map(t => t.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 10
+    assert fits(page)
+
+
+def test_no_two_landmarks_of_the_results_page_share_a_name(newsroom, browser, measured) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    base, _, _ = newsroom
+    page = open_desk(browser, base)
+    page.goto(f"{base}/results")
+    page.locator("details").first.evaluate("details => { details.open = true; }")
+    options = {"runOnly": {"type": "rule", "values": ["landmark-unique"]}}
+    assert Axe().run(page, options=options).response["violations"] == []
+
+
+def test_the_excel_download_opens_in_german_excel_with_local_times(
+    newsroom, german, browser, measured
+) -> None:
+    _, _, settings = newsroom
+    page = open_german(browser, german, "desktop")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    answer = requests.get(f"{german}/results-excel.csv", cookies=cookies, timeout=30)
+    assert answer.content.startswith("\ufeff".encode())
+    header, *lines = answer.content.decode("utf-8-sig").splitlines()
+    columns = header.split(";")
+    assert f"sent_at ({settings.tz.key})" in columns and "impressions" in columns
+    row = next(line.split(";") for line in lines if line.startswith(f"{measured['best']};"))
+    sent = row[columns.index(f"sent_at ({settings.tz.key})")]
+    assert sent == post(newsroom[1], measured["best"]).sent_at.astimezone(settings.tz).strftime(
+        "%Y-%m-%d %H:%M"
+    )

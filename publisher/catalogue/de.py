@@ -134,6 +134,8 @@ DESK: dict[str, str] = {
     "nav_results": "Ergebnisse",
     "results_help": "Was die Beiträge erreicht haben: Klicks auf unsere eigenen Links und die Zahlen der Netzwerke, gemessen 1 Stunde, 24 Stunden und 7 Tage nach dem Senden. Ein Strich heißt: Das Netzwerk nennt diese Zahl nicht.",
     "results_csv": "Alle Beiträge der letzten Wochen als Tabelle (CSV) herunterladen",
+    "results_excel": "für Excel (Semikolon, Ortszeit)",
+    "table_of": "Tabelle: {title}",
     "results_best_day": "Die besten Beiträge heute",
     "results_best_week": "Die besten Beiträge der letzten 7 Tage",
     "results_articles": "Artikel der letzten 7 Tage über alle Kanäle",

@@ -133,6 +133,8 @@ DESK: dict[str, str] = {
     "nav_results": "Results",
     "results_help": "What the posts achieved: clicks on our own links and the networks' numbers, measured 1 hour, 24 hours and 7 days after sending. A dash means the network does not tell that number.",
     "results_csv": "Download every post of the last weeks as a spreadsheet (CSV)",
+    "results_excel": "for Excel (local times)",
+    "table_of": "Table: {title}",
     "results_best_day": "Today's best posts",
     "results_best_week": "The best posts of the last 7 days",
     "results_articles": "Articles of the last 7 days across channels",

@@ -9,9 +9,11 @@ import csv
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 from typing import Any, Literal, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
@@ -237,14 +239,50 @@ def _flat(item: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def write_csv(items: list[dict[str, Any]], out: TextIO) -> None:
-    """The items (of any grouping) as CSV for a spreadsheet, one column per field and metric."""
+@dataclass(frozen=True)
+class Spreadsheet:
+    """How a spreadsheet program of one language opens a CSV file by a double click: German
+    Excel splits at semicolons and writes 1,5; times are read as local ones, so they are given
+    in the newsroom's `zone` (named in their column's heading)."""
+
+    delimiter: str
+    decimal: str
+    zone: ZoneInfo
+
+
+def write_csv(
+    items: list[dict[str, Any]], out: TextIO, spreadsheet: Spreadsheet | None = None
+) -> None:
+    """The items (of any grouping) as CSV, one column per field and metric: plain (ISO 8601
+    times in UTC, commas), or as `spreadsheet` opens it."""
     rows = [_flat(item) for item in items]
     if not rows:
         return
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    if spreadsheet is not None:
+        rows = [_for_spreadsheet(row, spreadsheet) for row in rows]
+    delimiter = spreadsheet.delimiter if spreadsheet else ","
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n", delimiter=delimiter)
     writer.writeheader()
     writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+
+
+def _for_spreadsheet(row: dict[str, Any], sheet: Spreadsheet) -> dict[str, Any]:
+    """A row with its times local ("2026-12-08 10:00", the zone in the heading) and its
+    fractions written with the spreadsheet's decimal mark."""
+    shown: dict[str, Any] = {}
+    for name, value in row.items():
+        if name.endswith("_at"):
+            local = datetime.fromisoformat(value).astimezone(sheet.zone) if value else None
+            shown[f"{name} ({sheet.zone.key})"] = local.strftime(LOCAL_TIME) if local else None
+        elif isinstance(value, float):
+            shown[name] = f"{value:g}".replace(".", sheet.decimal)
+        else:
+            shown[name] = value
+    return shown
+
+
+# A local time as spreadsheets of every language read it as one.
+LOCAL_TIME = "%Y-%m-%d %H:%M"
 
 
 # What makes a spreadsheet read a cell as a formula (or start one after a tab or line end).

@@ -7,9 +7,24 @@ from collections.abc import Callable
 from html import escape
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 32, 12, 28
+# Room at the left for the axis' numbers as a phone writes them (larger: see desk.css).
+LEFT, RIGHT, TOP, BOTTOM = 76, 32, 14, 30
 # Lines are told apart by their dash as well as by their colour (desk.css `.ch-0` …).
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
+
+
+def ticks(highest: int) -> list[int]:
+    """The marks of an axis from 0 that reaches `highest`: round steps (1, 2, 2.5 or 5 times a
+    power of ten, whole numbers), at most five of them above 0, the last at or above it."""
+    rough = max(highest, 1) / 4
+    power = 10 ** max(len(str(int(rough))) - 1, 0)
+    step = next(
+        step
+        for step in (power * m for m in (1, 2, 2.5, 5, 10))
+        if step == int(step) and step >= rough
+    )
+    count = -(-max(highest, 1) // int(step))
+    return [int(step) * n for n in range(count + 1)]
 
 
 def trend_svg(
@@ -21,7 +36,8 @@ def trend_svg(
     """A line per series over the `labels` (weeks): `series` maps a name to (label, colour
     index, values); a null value leaves a gap. `shown` formats the axis' numbers."""
     values = [v for _, _, row in series.values() for v in row if v is not None]
-    top = max(values, default=0) or 1
+    marks = ticks(max(values, default=0))
+    top = marks[-1]
     span_x = max(len(labels) - 1, 1)
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -36,8 +52,7 @@ def trend_svg(
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for step in range(5):
-        mark = round(top * step / 4)
+    for mark in marks:
         level = y(mark)
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
@@ -46,8 +61,10 @@ def trend_svg(
             f"{escape(shown(mark))}</text>"
         )
     for i, label in enumerate(labels):
+        # Every other week's name gives way on a narrow screen, where the names grow.
+        odd = " odd" if i % 2 else ""
         parts.append(
-            f'<text class="axis" x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            f'<text class="axis week{odd}" x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
             f"{escape(label)}</text>"
         )
     for n, (label, colour, row) in enumerate(series.values()):

@@ -48,6 +48,7 @@ class Results(PageGroup):
         route = self.router.add_api_route
         route("/results", self.page, methods=["GET"], response_class=HTMLResponse)
         route("/results.csv", self.csv, methods=["GET"])
+        route("/results-excel.csv", self.excel_csv, methods=["GET"])
         self._kept: tuple[tuple[Any, ...], float, dict[str, Any]] | None = None
 
     def page(self, request: Request) -> Response:
@@ -109,12 +110,27 @@ class Results(PageGroup):
         }
 
     def csv(self) -> Response:
-        """Every post of the last weeks with its numbers, for a spreadsheet."""
+        """Every post of the last weeks with its numbers, for scripts and any spreadsheet."""
+        return self._csv("results.csv")
+
+    def excel_csv(self) -> Response:
+        """The same for Excel in the desk's language, opened by a double click: its separator
+        and decimal mark, local times, and the byte order mark by which it reads UTF-8."""
+        german = self.desk.language == "de"
+        sheet = scorecard.Spreadsheet(
+            ";" if german else ",", "," if german else ".", self.settings.tz
+        )
+        return self._csv("results-excel.csv", sheet, "\ufeff")
+
+    def _csv(
+        self, name: str, sheet: scorecard.Spreadsheet | None = None, start: str = ""
+    ) -> Response:
         since = utcnow() - timedelta(weeks=WEEKS)
         out = io.StringIO()
-        scorecard.write_csv(scorecard.by_post(self.engine, since=since), out)
+        out.write(start)
+        scorecard.write_csv(scorecard.by_post(self.engine, since=since), out, sheet)
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
