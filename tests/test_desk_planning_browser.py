@@ -14,6 +14,7 @@ import pytest
 from publisher.clock import utcnow
 from publisher.engine.posts.pauses import active_pauses
 from tests.browser_helpers import (
+    BROWSER_PASSWORD,
     NO_CHROMIUM,
     SIZES,
     fits,
@@ -301,3 +302,36 @@ def test_on_a_phone_the_header_and_the_timing_bar_leave_the_screen_to_the_text(
     assert counter["y"] + counter["height"] <= bar["y"]
     assert serious_violations(page) == [] and fits(page)
     shot(page, "35-phone-typing-above-the-bar")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_signed_out_in_another_tab_the_teaser_typed_here_is_kept_through_signing_in(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, _ = newsroom
+    page = open_desk(browser, base, size)
+    number = 170 + len(size)
+    article_page(page, base, number)
+    only(page, "telegram")
+    if size == "phone":
+        page.locator("#card-telegram summary").click()
+    typed = f"Eigener Teaser {number} https://e.de/plan/{number}"
+    page.locator("#text-telegram").fill(typed)
+    page.wait_for_timeout(1200)  # the page keeps a draft once the editor pauses
+    other = page.context.new_page()
+    other.goto(f"{base}/queue")
+    other.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("alert")).to_contain_text("You are signed out")
+    shot(page, f"41-signed-out-elsewhere-{size}")
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Your session has ended")
+    page.get_by_label("Name").fill("anna")
+    page.get_by_label("Password").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#text-telegram")).to_have_value(typed)
+    expect(page.get_by_role("status")).to_contain_text("Your draft is back")
+    assert posts_of(engine, number) == []
+    assert serious_violations(page) == []
+    shot(page, f"42-draft-back-after-signing-in-{size}")

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from fastapi import Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.datastructures import FormData, Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,6 +67,12 @@ class Measure(ApiBody):
     channel: str = ""
     text: str = ""
     article_id: int | str | None = None
+
+
+class DraftFields(ApiBody):
+    """An article page's fields as the editor left them (`/api/articles/{id}/draft`)."""
+
+    fields: dict[str, str] = Field(default_factory=dict, max_length=200)
 
 
 class Move(ApiBody):

@@ -273,6 +273,15 @@ bot_drafts = Table(
     Column("data", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+# What an editor chose and typed on an article's page, not yet queued: the form's fields.
+desk_drafts = Table(
+    "desk_drafts",
+    metadata,
+    Column("editor", String(200), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("fields", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
 bot_waiting = Table(
     "bot_waiting",
     metadata,

@@ -28,6 +28,7 @@ from publisher.config import Settings
 from publisher.web.bodies import API_BODY
 from publisher.web.desk.auth import Forbidden, SignedOut
 from publisher.web.desk.pages import DeskPages
+from publisher.web.desk.signin import signin_address
 from publisher.web.paths import speaks_json
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
     async def _signed_out(request: Request, exc: SignedOut) -> Response:
         if speaks_json(request.url.path):
             return JSONResponse({"error": "sign in first"}, status_code=401)
-        return RedirectResponse("/signin", status_code=303)
+        return RedirectResponse(signin_address(request), status_code=303)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -26,7 +26,7 @@ from publisher.catalogue import moment, number, problem, reach, unit
 from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.engine.audiences.subscribers import Reach
-from publisher.engine.posts import queue
+from publisher.engine.posts import desk_drafts, queue
 from publisher.engine.posts.identity import recent_articles
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.queue import UnknownArticle
@@ -37,7 +37,7 @@ from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
 from publisher.web.bodies import Measure
-from publisher.web.desk.auth import CheckedUpload, api_user, signed_in
+from publisher.web.desk.auth import CheckedUpload, DeskUser, api_user, signed_in
 from publisher.web.desk.base import Pages, RowId
 from publisher.web.desk.images import PreviewImages, through_desk
 from publisher.web.desk.turns import TAKE_TURN
@@ -71,6 +71,29 @@ class Choices:
         content += [[name, at] for name, at in sorted((times or {}).items())]
         content += [[n, self.texts.get(n, "")] for n in chosen]
         return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:32]
+
+
+# The timings an article's form offers.
+TIMINGS = ("best", "next_slot", "now", "at")
+
+
+def choices_from(form: Mapping[str, Any], channels: Mapping[str, Channel]) -> Choices:
+    """What an article's form (or a draft of it) chose: the texts it holds, as the channels
+    store them (a text it does not hold stays the composed one), the channels ticked, the
+    timing and its time."""
+    timing = str(form.get("timing") or "next_slot")
+    return Choices(
+        texts={
+            n: c.from_editable(typed(form, f"text_{n}"))
+            for n, c in channels.items()
+            if f"text_{n}" in form
+        },
+        included=frozenset(n for n in channels if form.get(f"include_{n}")),
+        timing=timing if timing in TIMINGS else "next_slot",
+        at=str(form.get("at") or "").strip(),
+        without_link=frozenset(n for n in channels if form.get(f"without_link_{n}")),
+        again=frozenset(n for n in channels if form.get(f"again_{n}")),
+    )
 
 
 def _markup(html: str | None) -> Markup | None:
@@ -204,6 +227,8 @@ class Intake:
         again: str | None = None,
         to: str | None = None,
         text_of: int | None = None,
+        *,
+        user: DeskUser,
     ) -> Response:
         """An article's page; `kept` says an upload found the CMS's version stored ("1"), or
         another article under the address given ("other"), and that the stored one is shown.
@@ -211,12 +236,20 @@ class Intake:
         channel with the text of post `text_of` (a duplicate)."""
         message = {"1": self.t("article_kept"), "other": self.t("article_other")}.get(kept or "")
         chosen = None
+        draft = None
         if again in self.channels:
             chosen = Choices(included=frozenset({again}), again=frozenset({again}))
         elif to in self.channels:
             texts = self._text_of(article_id, text_of)
             chosen = Choices(included=frozenset({to}), texts={to: texts} if texts else {})
-        return self.article_page(request, article_id, chosen, message=message)
+        else:
+            # What the editor left here (in this tab or another, before a session ended).
+            draft = desk_drafts.kept(self.engine, user.name, article_id)
+            if draft is not None:
+                chosen = choices_from(draft.fields, self.channels)
+        return self.article_page(
+            request, article_id, chosen, message=message, draft=draft is not None
+        )
 
     def _text_of(self, article_id: int, post_id: int | None) -> str | None:
         """The text of a post of this article (for a duplicate), if it is one."""
@@ -237,6 +270,7 @@ class Intake:
         status: int = 200,
         confirm_link: frozenset[str] = frozenset(),
         confirm: dict[str, Any] | None = None,
+        draft: bool = False,
     ) -> Response:
         """The article's page: each channel's teaser to edit and tick, and when to post; after
         a refusal with what the editor chose, and when asked to confirm (`confirm`), what would
@@ -303,6 +337,8 @@ class Intake:
             "at": chosen.at,
             "confirm": confirm,
             "existing": [self._existing(post) for post in existing],
+            # Restored from what the editor left: said, with a way to start afresh.
+            "draft": draft,
         }
         return self.render(request, "article.html.j2", context | {"message": message}, status)
 

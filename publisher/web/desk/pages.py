@@ -22,6 +22,7 @@ from publisher.errors import EditorError
 from publisher.web.desk.auth import csrf_token, signed_in
 from publisher.web.desk.bulkform import BulkForm
 from publisher.web.desk.calendar import Calendar
+from publisher.web.desk.drafts import Drafts
 from publisher.web.desk.intake import Intake
 from publisher.web.desk.overview import Overview
 from publisher.web.desk.planning import Planning
@@ -67,6 +68,7 @@ class DeskPages:
             overview.router,
             BulkForm(overview).router,
             Calendar(self).router,
+            Drafts(self).router,
             Results(self).router,
         ]
         changes = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])

@@ -18,16 +18,14 @@ from publisher.actions import Planned
 from publisher.catalogue import moment, number, problem
 from publisher.config import Settings
 from publisher.engine.planning.slots import TimeError, When
-from publisher.engine.posts import queue
+from publisher.engine.posts import desk_drafts, queue
 from publisher.engine.posts.queue import UnknownArticle
 from publisher.engine.releases.release import stored_article
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser
 from publisher.web.desk.base import RowId
-from publisher.web.desk.intake import Choices, Intake, typed
+from publisher.web.desk.intake import Choices, Intake, choices_from
 from publisher.web.desk.turns import TAKE_TURN
-
-TIMINGS = ("best", "next_slot", "now", "at")
 
 
 class Planning:
@@ -46,16 +44,7 @@ class Planning:
         )
 
     def _choices(self, form: Any) -> Choices:
-        names = self.intake.channels
-        timing = str(form.get("timing") or "next_slot")
-        return Choices(
-            texts={n: c.from_editable(typed(form, f"text_{n}")) for n, c in names.items()},
-            included=frozenset(n for n in names if form.get(f"include_{n}")),
-            timing=timing if timing in TIMINGS else "next_slot",
-            at=str(form.get("at") or "").strip(),
-            without_link=frozenset(n for n in names if form.get(f"without_link_{n}")),
-            again=frozenset(n for n in names if form.get(f"again_{n}")),
-        )
+        return choices_from(form, self.intake.channels)
 
     def _when(self, chosen: Choices) -> When:
         """The timing the editor chose; a time typed beside another choice is a question, not
@@ -111,6 +100,8 @@ class Planning:
                 by=user.name, texts=chosen.texts, without_link=chosen.without_link,
                 force=bool(chosen.again),
             )  # fmt: skip
+            # Queued: the draft the editor's tabs kept of this page has done its work.
+            desk_drafts.let_go(self.engine, user.name, article_id)
         except queue.TextsRefused as exc:
             problems = {
                 name: [problem(p, self.language) for p in found]

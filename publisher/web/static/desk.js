@@ -187,8 +187,48 @@
     });
   }
 
+  // Said once when the desk finds the editor signed out (in another tab, or the session ran
+  // out): what they wrote is kept as a draft, and signing in again leads back here.
+  var toldSignedOut = false;
+
+  function signedOut() {
+    if (toldSignedOut || !main) { return; }
+    toldSignedOut = true;
+    var notice = document.createElement("p");
+    notice.className = "error signed-out";
+    notice.setAttribute("role", "alert");
+    notice.textContent = body.dataset.signedOut + " ";
+    var link = document.createElement("a");
+    link.href = "/signin?ended=1&next=" + encodeURIComponent(location.pathname + location.search);
+    link.textContent = body.dataset.signIn;
+    notice.appendChild(link);
+    main.insertBefore(notice, main.firstChild);
+  }
+
+  function wireDraft(root) {
+    root.querySelectorAll("form.compose[data-article]").forEach(function (form) {
+      var timer = null;
+      function keep() {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          var fields = {};
+          new FormData(form).forEach(function (value, name) {
+            if (name !== "csrf" && typeof value === "string") { fields[name] = value; }
+          });
+          var address = "/api/articles/" + form.dataset.article + "/draft";
+          post(address, {fields: fields}).then(function (result) {
+            if (result.status === 401) { signedOut(); }
+          });
+        }, 800);
+      }
+      form.addEventListener("input", keep);
+      form.addEventListener("change", keep);
+    });
+  }
+
   function wire(root) {
     wireCounters(root);
+    wireDraft(root);
     wireCalendar(root);
     wireChoosers(root);
     wireBulk(root);
@@ -229,14 +269,18 @@
   }
 
   wire(document);
-  if (main && main.hasAttribute("data-live")) {
-    main.addEventListener("input", function () { editing = true; });
+  var live = main && main.hasAttribute("data-live");
+  if (live) { main.addEventListener("input", function () { editing = true; }); }
+  // Every page of a signed-in editor asks now and then: live pages redraw when the queue
+  // changed, and every page says when the editor was signed out meanwhile.
+  if (document.querySelector("form.signout")) {
     setInterval(function () {
-      if (document.hidden) { return; }
+      if (document.hidden || toldSignedOut) { return; }
       fetch("/api/changes", {credentials: "same-origin"}).then(function (response) {
+        if (response.status === 401) { signedOut(); }
         return response.ok ? response.json() : null;
       }).then(function (answer) {
-        if (!answer || answer.version === body.dataset.version) { return; }
+        if (!live || !answer || answer.version === body.dataset.version) { return; }
         if (editing) { offerRedraw(); } else { redraw(); }
       });
     }, 3000);
