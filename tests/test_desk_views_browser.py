@@ -463,3 +463,41 @@ def test_the_month_shows_a_days_posts_first_in_time_order_and_folds_its_free_slo
     expect(cell.locator(".free").first).to_be_hidden()
     assert serious_violations(page) == [] and fits(page)
     shot(page, f"38-month-day-{size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_post_is_duplicated_from_its_page_to_its_own_channel_at_another_time(
+    newsroom, browser, size
+) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    number = 180 + len(size)
+    first = queued_on(engine, settings, number, "telegram")
+    verbs.edit(engine, settings, first, f"Eigener Text https://e.de/plan/{number}", by="ed")
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/posts/{first}")
+    page.get_by_label("Duplicate on").select_option("telegram")
+    page.get_by_role("button", name="Duplicate …").click()
+    expect(page.get_by_label("Post on Telegram")).to_be_checked()
+    if size == "phone":
+        page.locator("#card-telegram summary").click()
+    expect(page.locator("#text-telegram")).to_have_value(f"Eigener Text https://e.de/plan/{number}")
+    later = utcnow().astimezone(settings.tz) + timedelta(days=2)
+    page.get_by_label("At", exact=True).check()
+    page.get_by_label("Date and time").fill(later.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Queue", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Queued")
+    shot(page, f"43-duplicated-{size}")
+    with engine.connect() as connection:
+        copies = (
+            connection.execute(
+                select(posts.c.due_at).where(
+                    posts.c.channel == "telegram",
+                    posts.c.text == f"Eigener Text https://e.de/plan/{number}",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(copies) == 2

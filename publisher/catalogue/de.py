@@ -171,6 +171,8 @@ DESK: dict[str, str] = {
     "why_failed": "Was die Plattform sagte:",
     "existing_posts": "Posts zu diesem Artikel",
     "post_again": "Noch einmal auf {channel} posten",
+    "duplicate_on": "Duplizieren auf",
+    "duplicate": "Duplizieren …",
     "duplicate_to": "Auf {channel} übernehmen",
     "already_there": "Schon auf diesem Kanal: Post {post} ({state}).",
     "again_note": "Angekreuzt, wird er hier noch einmal gepostet.",

@@ -170,6 +170,8 @@ DESK: dict[str, str] = {
     "why_failed": "What the platform said:",
     "existing_posts": "This article's posts",
     "post_again": "Post again on {channel}",
+    "duplicate_on": "Duplicate on",
+    "duplicate": "Duplicate …",
     "duplicate_to": "Duplicate to {channel}",
     "already_there": "Already on this channel: post {post} ({state}).",
     "again_note": "Ticked, it is posted here again.",

@@ -240,8 +240,13 @@ class Intake:
         if again in self.channels:
             chosen = Choices(included=frozenset({again}), again=frozenset({again}))
         elif to in self.channels:
+            # A duplicate: posted again deliberately, on the post's own channel too.
             texts = self._text_of(article_id, text_of)
-            chosen = Choices(included=frozenset({to}), texts={to: texts} if texts else {})
+            chosen = Choices(
+                included=frozenset({to}),
+                texts={to: texts} if texts else {},
+                again=frozenset({to}),
+            )
         else:
             # What the editor left here (in this tab or another, before a session ended).
             draft = desk_drafts.kept(self.engine, user.name, article_id)

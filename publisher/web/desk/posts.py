@@ -106,6 +106,8 @@ class PostPages(PageGroup):
             for delivery in post["deliveries"]
         ]
         context["editable"] = EDIT.allows(post["state"])
+        # A copy of the post, on any channel (its own at another time), from the article's page.
+        context["duplicate_to"] = list(self.desk.channels)
         # A failed post moved is tried again at that time.
         movable = RESCHEDULE.allows(post["state"]) or post["state"] == State.FAILED
         context["movable"] = movable and post["configured"]
