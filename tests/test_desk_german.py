@@ -20,6 +20,7 @@ from publisher.config import ChannelSettings, DeskSettings, Settings
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.users import add_user
+from publisher.engine.releases.release import release
 from publisher.engine.releases.withdrawal import withdraw
 from publisher.engine.storage.schema import posts
 from tests.desk_helpers import PASSWORD, serving, signed_in
@@ -200,3 +201,36 @@ def test_a_whatsapp_posts_page_shows_the_template_readers_outside_the_window_get
 def _text(engine: Engine, post_id: int) -> str:
     with engine.connect() as connection:
         return str(connection.execute(posts.select().where(posts.c.id == post_id)).one().text)
+
+
+def test_an_approver_sees_what_changed_since_they_approved(desk, engine, german) -> None:
+    post_id = queued(engine, german, utcnow() + timedelta(hours=2), approval=True)
+    verbs.approve(engine, post_id, "anna", seen=verbs.text_version(_text(engine, post_id)))
+    new = _text(engine, post_id).replace("Sieben Tipps", "Acht Tipps")
+    verbs.edit(engine, german, post_id, new, by="ed")
+    session, _ = signed_in(desk, "anna")
+    page = shown(session.get(f"/posts/{post_id}").text)
+    assert "Geändert seit der Freigabe durch anna" in page
+    assert "<del>Sieben</del><ins>Acht</ins> Tipps" in page
+
+
+def test_a_text_an_update_of_the_article_rewrote_stands_in_the_history(desk, engine, german):
+    post_id = queued(engine, german, utcnow() + timedelta(hours=2))
+    updated = ARTICLE.model_copy(update={"headline": "Acht Tipps (aktualisiert)"})
+    release(engine, german.model_copy(update={"rules": ()}), updated, "webhook")
+    session, _ = signed_in(desk, "anna")
+    page = shown(session.get(f"/posts/{post_id}").text)
+    assert "neu verfasst, da der Artikel aktualisiert wurde – CMS" in page
+
+
+def test_an_edited_text_an_update_left_as_it_was_asks_to_be_checked(desk, engine, german):
+    post_id = queued(engine, german, utcnow() + timedelta(hours=2))
+    verbs.edit(
+        engine, german, post_id, "Sieben Tipps, selbst getextet https://e.de/ratgeber/7", by="ed"
+    )
+    updated = ARTICLE.model_copy(update={"headline": "Acht Tipps (aktualisiert)"})
+    release(engine, german.model_copy(update={"rules": ()}), updated, "webhook")
+    session, _ = signed_in(desk, "anna")
+    page = shown(session.get(f"/posts/{post_id}").text)
+    assert "Artikel aktualisiert; dieser bearbeitete Text blieb, wie er war – CMS" in page
+    assert "Schlagzeile jetzt: „Acht Tipps (aktualisiert)“" in page

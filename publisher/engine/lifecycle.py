@@ -107,6 +107,10 @@ TAKING_TIME = OPEN | {State.SENT}
 ALREADY_THERE = TO_GO | {State.SENT}
 # Posts a paused channel holds back.
 HOLDABLE = frozenset({State.AWAITING_APPROVAL, State.QUEUED})
+# What a post's history says when an update of its article gave it a new text, and when the
+# update left a text an editor wrote as it was.
+UPDATED = "updated"
+ARTICLE_UPDATED = "article updated"
 # What a post's history says when its article's withdrawal cancelled it (its detail: why).
 WITHDRAWN = "withdrawn"
 # Who queued a post an archive rule gave another turn: this, then the rule's name.

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, case, select
 
-from publisher.engine.lifecycle import WITHDRAWN
+from publisher.engine.lifecycle import APPROVE, WITHDRAWN
 from publisher.engine.storage.schema import post_events, posts
 
 
@@ -38,6 +38,32 @@ def post_history(engine: Engine, post_id: int) -> list[PostEvent]:
             .order_by(post_events.c.id)
         )
         return [PostEvent(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The text an approver let go, who and when."""
+
+    text: str
+    by: str
+    at: datetime
+
+
+def last_approval(engine: Engine, post_id: int) -> Approval | None:
+    """The post's latest approval that noted its text (approvals before the text was noted
+    have none to compare with)."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(post_events.c.detail, post_events.c.actor, post_events.c.at)
+            .where(
+                post_events.c.post_id == post_id,
+                post_events.c.action == APPROVE.done,
+                post_events.c.detail.is_not(None),
+            )
+            .order_by(post_events.c.id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else Approval(row.detail, row.actor, row.at)
 
 
 def channel_of(engine: Engine, post_id: int) -> str | None:

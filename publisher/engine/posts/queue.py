@@ -133,6 +133,8 @@ class Stored:
     kept: bool = False
     origin: str = "editor"
     conflict: bool = False
+    # An update that changed what the stored article says (its posts' texts may be wrong now).
+    changed: bool = False
 
 
 def upsert_article(
@@ -178,7 +180,7 @@ def upsert_article(
         connection.execute(
             update(articles).where(articles.c.id == row.id).values(key=key, **values)
         )
-        return Stored(row.id, article, origin=origin)
+        return Stored(row.id, article, origin=origin, changed=stored.to_json() != article.to_json())
     key = article.id or article.url
     inserted = connection.execute(insert(articles).values(key=key, created_at=now, **values))
     return Stored(_new_id(inserted), article, origin=origin)

@@ -63,14 +63,14 @@ def _transition(
     post_id: int,
     verb: Verb,
     by: str,
-    detail: str | None = None,
+    detail: str | Callable[[Any], str] | None = None,
     check: Callable[[Connection, Any], None] | None = None,
     former: str | None = None,
     **values: Any,
 ) -> None:
     """Apply `verb` to a post in one transaction: refused (nothing changed) unless the post's
     state allows it and `check` raises nothing; the state changes to the verb's target unless
-    `values` say otherwise."""
+    `values` say otherwise; a callable `detail` is what the history notes of the post's row."""
     now = utcnow()
     with engine.begin() as connection:
         row = _post(connection, post_id)
@@ -86,7 +86,8 @@ def _transition(
             .where(and_(posts.c.id == post_id, posts.c.state == row.state))
             .values(updated_at=now, **values)
         )
-        record_event(connection, [post_id], by, verb.done, now, detail, former)
+        noted = detail(row) if callable(detail) else detail
+        record_event(connection, [post_id], by, verb.done, now, noted, former)
         notify_change(connection)
 
 
@@ -116,7 +117,17 @@ def approve(engine: Engine, post_id: int, by: str, *, seen: str | None) -> None:
                 post=post_id,
             )
 
-    _transition(engine, post_id, APPROVE, by, check=same_text, approved_by=by, approved_at=utcnow())
+    # The history keeps the text approved: what changes after it is shown to the next approver.
+    _transition(
+        engine,
+        post_id,
+        APPROVE,
+        by,
+        detail=lambda row: str(row.text),
+        check=same_text,
+        approved_by=by,
+        approved_at=utcnow(),
+    )
 
 
 def cancel(engine: Engine, post_id: int, by: str) -> None:

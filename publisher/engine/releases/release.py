@@ -21,7 +21,9 @@ from publisher.config import Settings
 from publisher.engine.lifecycle import (
     ALREADY_THERE,
     APPROVAL_AGAIN,
+    ARTICLE_UPDATED,
     HOLDABLE,
+    UPDATED,
     State,
     approval_withdrawn,
 )
@@ -197,7 +199,10 @@ def _release_in(
         select(posts.c.channel, posts.c.state).where(posts.c.article_id == article_id)
     ):
         existing.setdefault(row.channel, set()).add(row.state)
-    updated = _refresh(connection, settings, article, article_id, now)
+    by = f"release:{source}"
+    updated = _refresh(connection, settings, article, article_id, now, by)
+    if stored.changed:
+        _tell_edited(connection, settings, article_id, now, by)
     skipped: dict[str, str] = dict(unfit)
     queued: list[int] = []
     planned: dict[str, datetime] = {}
@@ -254,7 +259,12 @@ def _release_in(
 
 
 def _refresh(
-    connection: Connection, settings: Settings, article: Article, article_id: int, now: datetime
+    connection: Connection,
+    settings: Settings,
+    article: Article,
+    article_id: int,
+    now: datetime,
+    by: str,
 ) -> list[int]:
     """Re-compose the article's posts that have not gone out and that no editor has edited. An
     approved post whose text changes waits for approval again: the approver approved the old."""
@@ -282,11 +292,36 @@ def _refresh(
             "updated_at": now,
         }
         changed = (teaser.text, teaser.link) != (row.text, row.link)
-        if changed and row.approved_at is not None:
-            values.update(approval_withdrawn(row.state))
-            queue.record_event(connection, [row.id], "release", "updated", now, APPROVAL_AGAIN)
+        if changed:
+            # Every new text stands in the post's history; an approved one waits again.
+            again = row.approved_at is not None
+            if again:
+                values.update(approval_withdrawn(row.state))
+            detail = APPROVAL_AGAIN if again else None
+            queue.record_event(connection, [row.id], by, UPDATED, now, detail)
         connection.execute(update(posts).where(posts.c.id == row.id).values(values))
     return [row.id for row in rows]
+
+
+def _tell_edited(
+    connection: Connection, settings: Settings, article_id: int, now: datetime, by: str
+) -> None:
+    """Note in the history of the article's open posts an editor wrote themselves that the
+    article changed: their text stays as written, and may now say something the article no
+    longer does."""
+    ids = (
+        connection.execute(
+            select(posts.c.id).where(
+                posts.c.article_id == article_id,
+                posts.c.state.in_(HOLDABLE),
+                posts.c.edited.is_(True),
+                posts.c.channel.in_(list(settings.channels)),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    queue.record_event(connection, list(ids), by, ARTICLE_UPDATED, now)
 
 
 def _too_late(

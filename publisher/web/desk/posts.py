@@ -17,18 +17,27 @@ from publisher.catalogue import reach, table, unit
 from publisher.clock import utcnow
 from publisher.engine.audiences.subscribers import Reach
 from publisher.engine.learning import scorecard
-from publisher.engine.lifecycle import CANCEL, EDIT, RESCHEDULE, TO_GO, VERBS, State
+from publisher.engine.lifecycle import (
+    ARTICLE_UPDATED,
+    CANCEL,
+    EDIT,
+    RESCHEDULE,
+    TO_GO,
+    VERBS,
+    State,
+)
 from publisher.engine.planning.planner import open_slots
 from publisher.engine.posts import verbs
-from publisher.engine.posts.events import channel_of, post_history
+from publisher.engine.posts.events import PostEvent, channel_of, last_approval, post_history
 from publisher.engine.posts.overdue import going
-from publisher.engine.posts.post_detail import show_post
+from publisher.engine.posts.post_detail import PostDetail, show_post
 from publisher.engine.posts.queue import LinkMissing, QueueError
 from publisher.engine.releases.release import stored_article
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser
 from publisher.web.desk.base import PageGroup, Pages, RowId
 from publisher.web.desk.images import through_desk
+from publisher.web.desk.textdiff import word_changes
 
 # Deliveries a post's page lists (a fan-out has one per recipient; the log has them all).
 SHOWN_DELIVERIES = 50
@@ -51,7 +60,7 @@ class PostPages(PageGroup):
         )
         self.router.add_api_route("/posts/{post_id}/edit", self.edit, methods=["POST"])
 
-    def _history(self, post_id: int) -> list[dict[str, Any]]:
+    def _history(self, events: list[PostEvent]) -> list[dict[str, Any]]:
         words = table(self.desk.language, "desk")
         return [
             {
@@ -60,8 +69,26 @@ class PostPages(PageGroup):
                 "action": words.get(f"event_{event.action}", event.action),
                 "reason": event.reason,
             }
-            for event in post_history(self.engine, post_id)
+            for event in events
         ]
+
+    def _since_approval(self, post: PostDetail) -> dict[str, Any] | None:
+        """What changed in a text waiting for approval since it was last approved (an edit, an
+        update of the article), word by word, as the channel's editor writes it."""
+        if (
+            post["state"] != State.AWAITING_APPROVAL
+            or post["channel"] not in self.settings.channels
+        ):
+            return None
+        approval = last_approval(self.engine, post["id"])
+        if approval is None or approval.text == post["text"]:
+            return None
+        channel = roster.configured(self.settings, post["channel"])
+        return {
+            "by": self.desk.words.who(approval.by),
+            "when": self.desk.words.when(approval.at, post["channel"]),
+            "pieces": word_changes(channel.editable(approval.text), channel.editable(post["text"])),
+        }
 
     def _reach(self, whom: Reach | None) -> str | None:
         """Whom a subscribable channel's post reaches, as the desk says it."""
@@ -94,7 +121,15 @@ class PostPages(PageGroup):
                 "limit": channel.limit_for(article),
                 "unit": unit(channel.unit, self.desk.language, channel.display_name),
             }
-        context["history"] = self._history(post_id)
+        events = post_history(self.engine, post_id)
+        context["history"] = self._history(events)
+        context["since_approval"] = self._since_approval(post)
+        # An edited text the article's update left as it was may say what the article no longer
+        # does: said until the text is edited again.
+        actions_done = [event.action for event in events]
+        updated = max((n for n, a in enumerate(actions_done) if a == ARTICLE_UPDATED), default=-1)
+        edited = max((n for n, a in enumerate(actions_done) if a == "edited"), default=-1)
+        context["article_changed"] = updated > edited and post["state"] in TO_GO
         context["fan_out"] = post["fan_out"]
         if post["state"] in TO_GO:
             whom = actions.reach(self.engine, self.settings, [post["channel"]])
