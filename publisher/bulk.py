@@ -70,26 +70,35 @@ def _already_there(refusal: EditorError) -> bool:
     return refusal.key == "already_at"
 
 
-def shift(
-    engine: Engine, settings: Settings, ids: Sequence[int], by_time: timedelta, *, by: str
-) -> list[Refused]:
-    """Move every post by `by_time`, each keeping its distance to the others. Posts moved later
-    go latest first (earlier: earliest first), so that none is refused for standing where
-    another of them is about to leave."""
+@dataclass(frozen=True)
+class Move:
+    """A post's time before a move, and after it."""
+
+    post_id: int
+    before: datetime
+    after: datetime
+
+
+def planned_shift(
+    engine: Engine, ids: Sequence[int], by_time: timedelta
+) -> tuple[list[Move], list[Refused]]:
+    """Every post moved by `by_time`, each keeping its distance to the others."""
     rows, refused = _movable(engine, ids)
-    rows.sort(key=lambda row: row.due_at, reverse=by_time > timedelta(0))
-    for row in rows:
-        try:
-            actions.move_to(engine, settings, row.id, row.due_at + by_time, by=by)
-        except EditorError as exc:
-            refused.append(Refused(row.id, exc))
-    return refused
+    return [Move(row.id, row.due_at, row.due_at + by_time) for row in rows], refused
 
 
-def spread(
-    engine: Engine, settings: Settings, ids: Sequence[int], start: datetime, *, by: str
-) -> list[Refused]:
-    """Give the posts their channels' free slots from `start` on, one post to a slot, in the
+def planned_time(
+    engine: Engine, ids: Sequence[int], at: datetime
+) -> tuple[list[Move], list[Refused]]:
+    """Every post moved to one time (a channel's posts keep their gap: the second is refused)."""
+    rows, refused = _movable(engine, ids)
+    return [Move(row.id, row.due_at, at) for row in rows], refused
+
+
+def planned_spread(
+    engine: Engine, settings: Settings, ids: Sequence[int], start: datetime
+) -> tuple[list[Move], list[Refused]]:
+    """The posts given their channels' free slots from `start` on, one post to a slot, in the
     order they were due; a channel without slots, or without enough free ones in the coming
     month, leaves its remaining posts where they are."""
     rows, refused = _movable(engine, ids)
@@ -98,6 +107,7 @@ def spread(
     by_channel: dict[str, list[Any]] = {}
     for row in sorted(rows, key=lambda row: (row.due_at, row.id)):
         by_channel.setdefault(row.channel, []).append(row)
+    moves = []
     for channel, group in by_channel.items():
         if not settings.channels[channel].slots:
             error = QueueError(
@@ -106,20 +116,66 @@ def spread(
             refused += [Refused(row.id, error) for row in group]
             continue
         targets = _slots_for(engine, settings, channel, start, len(group), besides=chosen)
-        # Posts still to be moved make way: they leave the slots they stand in.
-        waiting = {row.id for row in group}
-        for row, at in zip(group, targets, strict=False):
-            waiting.discard(row.id)
-            try:
-                actions.move_to(engine, settings, row.id, at, by=by, making_way=waiting)
-            except EditorError as exc:
-                if not _already_there(exc):
-                    refused.append(Refused(row.id, exc))
+        moves += [Move(row.id, row.due_at, at) for row, at in zip(group, targets, strict=False)]
         full = TimeError(
             f"no free slot in the next {SEARCH_DAYS} days", key="no_free_slot", days=SEARCH_DAYS
         )
         refused += [Refused(row.id, full) for row in group[len(targets) :]]
+    return moves, refused
+
+
+def apply_moves(
+    engine: Engine, settings: Settings, moves: Sequence[Move], *, by: str, together: bool = True
+) -> list[Refused]:
+    """Move each post to the time planned for it, as long as it still stands where the plan
+    found it (an editor saw the plan: a post moved since is left alone, and said). `together`:
+    the posts move as one, so none is refused for standing where another is about to leave
+    (not for posts all moved to one time, which must keep their gap)."""
+    refused = []
+    waiting = {move.post_id for move in moves} if together else set()
+    # Moved as one, posts moved later go latest first, earlier ones earliest first; else in
+    # the order shown, the first taking the time.
+    order = sorted(moves, key=lambda m: m.before, reverse=_later(moves)) if together else moves
+    for move in order:
+        waiting.discard(move.post_id)
+        try:
+            _still_at(engine, move)
+            actions.move_to(engine, settings, move.post_id, move.after, by=by, making_way=waiting)
+        except EditorError as exc:
+            if not _already_there(exc):
+                refused.append(Refused(move.post_id, exc))
     return refused
+
+
+def _later(moves: Sequence[Move]) -> bool:
+    return sum(((m.after - m.before) for m in moves), timedelta()) > timedelta(0)
+
+
+def _still_at(engine: Engine, move: Move) -> None:
+    """Refuse a move of a post that was moved since its plan was made."""
+    with engine.connect() as connection:
+        due = connection.execute(select(posts.c.due_at).where(posts.c.id == move.post_id)).scalar()
+    minute = timedelta(minutes=1)
+    if due is not None and abs(due - move.before) >= minute:
+        raise QueueError(
+            f"post {move.post_id} was moved meanwhile", key="moved_meanwhile", post=move.post_id
+        )
+
+
+def shift(
+    engine: Engine, settings: Settings, ids: Sequence[int], by_time: timedelta, *, by: str
+) -> list[Refused]:
+    """Move every post by `by_time` (see `planned_shift`)."""
+    moves, refused = planned_shift(engine, ids, by_time)
+    return refused + apply_moves(engine, settings, moves, by=by)
+
+
+def spread(
+    engine: Engine, settings: Settings, ids: Sequence[int], start: datetime, *, by: str
+) -> list[Refused]:
+    """Give the posts their channels' free slots from `start` on (see `planned_spread`)."""
+    moves, refused = planned_spread(engine, settings, ids, start)
+    return refused + apply_moves(engine, settings, moves, by=by)
 
 
 def _movable(engine: Engine, ids: Sequence[int]) -> tuple[list[Any], list[Refused]]:

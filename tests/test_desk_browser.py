@@ -426,3 +426,23 @@ def test_restoring_a_post_whose_time_passed_asks_and_nothing_goes_out_before(sit
     shot(page, "41-restore-overdue")
     page.get_by_role("button", name="Post it now").click()
     expect(page.get_by_role("status")).to_contain_text("Goes out now.")
+
+
+def test_a_post_dragged_in_the_calendar_goes_back_with_one_button(site, browser) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = site
+    monday = next_monday(settings) + timedelta(days=84)
+    tz = settings.tz
+    moving = queued(engine, settings, "x", datetime.combine(monday, time(15, 20), tz), 4)
+    page = open_desk(browser, base)
+    page.goto(f"{base}/plan?start={monday.isoformat()}")
+    page.drag_and_drop(
+        f'.ev[data-post="{moving}"]', f'.cell[data-day="{monday.isoformat()}"][data-hour="17"]'
+    )
+    expect(page.get_by_role("status")).to_contain_text("Moved to")
+    assert post(engine, moving).due_at == datetime.combine(monday, time(17, 20), tz)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_role("status")).to_contain_text("15:20")
+    assert post(engine, moving).due_at == datetime.combine(monday, time(15, 20), tz)
+    shot(page, "09b-calendar-move-undone")

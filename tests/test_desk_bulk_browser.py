@@ -73,15 +73,19 @@ def test_posts_released_at_one_time_are_spread_over_free_slots(newsroom, browser
     page.get_by_label("With the selected posts").select_option("spread")
     page.get_by_label(re.compile("^Time")).fill(f"{day.isoformat()}T08:00")
     page.get_by_role("button", name="Do it").click()
-    # Each X post has a slot of its own; Telegram, without slots, is named with its reason.
-    alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("Done for 3 of 4 posts.")
-    left = alert.locator(".left-alone li")
+    # Each X post's slot is shown first; Telegram, without slots, is named with its reason.
+    asked = page.get_by_role("alertdialog", name="Move these 3 posts?")
+    left = asked.locator(".left-alone li")
     expect(left).to_have_count(1)
     expect(left).to_contain_text(f"#{slotless} Telegram, „Hochwasser")
     expect(left).to_contain_text("Telegram has no posting slots to spread over")
+    assert serious_violations(page) == []
+    shot(page, f"37-bulk-spread-asked-{size}")
+    page.get_by_role("button", name="Yes, do it").click()
+    done = page.get_by_role("status")
+    expect(done).to_contain_text("Done for 3 of 3 posts.")
     # Each post moved is named with its new time.
-    moved = alert.locator(".moved li")
+    moved = done.locator(".moved li")
     expect(moved).to_have_count(3)
     for number, hour in zip(ids, ("09:00", "12:00", "18:00"), strict=True):
         expect(moved.filter(has_text=f"#{number} ")).to_contain_text(hour)
@@ -107,9 +111,12 @@ def test_every_post_the_filter_finds_is_shifted_after_one_question(newsroom, bro
     page.get_by_label("With the selected posts").select_option("shift")
     page.get_by_label("Hours to shift by (minus for earlier)").fill("2")
     page.get_by_role("button", name="Do it").click()
-    expect(page.get_by_role("heading", name="Shift by some hours: 3 posts?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Move these 3 posts?")).to_be_visible()
     expect(page.locator(".confirm")).to_contain_text("Each moves by 2 hours.")
     expect(page.locator(".confirm")).to_contain_text("on all pages")
+    # Each post's new time is shown before anything moves.
+    new_times = page.locator("table.moves tbody td strong").all_inner_texts()
+    assert [shown.split(", ")[1][:5] for shown in new_times] == ["11:00", "14:00", "20:00"]
     assert local_times(engine, settings, ids) == ["09:00", "12:00", "18:00"]
     shot(page, f"38-bulk-shift-asked-{size}")
     page.get_by_role("button", name="Yes, do it").click()
@@ -149,3 +156,34 @@ def test_cancelled_posts_are_restored_together(newsroom, browser, size) -> None:
     # X asks for approval: restored, they wait for it again.
     assert states(engine, ids) == {"awaiting_approval"}
     shot(page, f"39-bulk-restored-{size}")
+    # A restore, as a cancel, is undone with one button.
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_role("status")).to_contain_text("Done for 2 of 2 posts.")
+    assert states(engine, ids) == {"cancelled"}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_posts_moved_together_are_put_back_with_one_button(newsroom, browser, size) -> None:
+    from playwright.sync_api import expect
+
+    base, engine, settings = newsroom
+    day = planned_day(settings, 12, size)
+    ids = [
+        released_at(engine, settings, "x", datetime.combine(day, time(hour), settings.tz))
+        for hour in (9, 12)
+    ]
+    page = open_desk(browser, base, size)
+    page.goto(f"{base}/queue?channel=x&day={day.isoformat()}")
+    for number in ids:
+        page.locator(f"#pick-{number}").check()
+    page.get_by_label("With the selected posts").select_option("shift")
+    page.get_by_label("Hours to shift by (minus for earlier)").fill("-1")
+    page.get_by_role("button", name="Do it").click()
+    page.get_by_role("button", name="Yes, do it").click()
+    expect(page.get_by_role("status")).to_contain_text("Done for 2 of 2 posts.")
+    assert local_times(engine, settings, ids) == ["08:00", "11:00"]
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_role("status")).to_contain_text("Undone: 2 of 2 posts are back")
+    assert local_times(engine, settings, ids) == ["09:00", "12:00"]
+    assert serious_violations(page) == [] and fits(page)
+    shot(page, f"39-bulk-move-undone-{size}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, update
 
@@ -55,6 +56,12 @@ def test_the_queue_filters_by_state_and_words(desk, engine, database_url) -> Non
 def hidden_fields(page: str) -> dict[str, str]:
     """The hidden fields of a confirmation's form, as the browser sends them back."""
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+
+
+def confirmed(session, asked) -> Any:
+    """The answer to pressing the button of a confirmation: its form sent back as it is."""
+    assert 'role="alertdialog"' in asked.text, asked.text[:500]
+    return session.post("/queue/bulk", data=hidden_fields(asked.text))
 
 
 def test_approving_in_bulk_shows_every_whole_text_first(desk, engine, database_url) -> None:
@@ -149,6 +156,7 @@ def test_many_posts_move_to_one_time_but_not_onto_each_other(desk, engine, datab
             "at": f"{coming(5, 4)}T10:30",
         },
     )
+    answer = confirmed(session, answer)
     assert "Done for 1 of 2 posts." in answer.text
     assert f"post {first} on x is already due at that time" in answer.text.lower()
     wanted = datetime.fromisoformat(f"{coming(5, 4)}T10:30").replace(
@@ -231,7 +239,7 @@ def test_ticked_posts_shift_by_the_hours_typed(desk, engine, database_url) -> No
     before = post(engine, post_id).due_at
     session, csrf = signed_in(desk, "ed")
     form = {"csrf": csrf, "action": "shift", "post": [post_id], "hours": "1,5"}
-    answer = session.post("/queue/bulk", data=form)
+    answer = confirmed(session, session.post("/queue/bulk", data=form))
     assert answer.status_code == 200 and "Done for 1 of 1 posts." in answer.text
     assert post(engine, post_id).due_at - before == timedelta(minutes=90)
 
@@ -252,8 +260,9 @@ def test_a_shift_sent_again_by_a_reload_is_not_made_twice(desk, engine, database
     page = session.get("/queue").text
     once = re.search(r'name="once" value="([^"]+)"', page).group(1)
     form = {"csrf": csrf, "action": "shift", "post": [post_id], "hours": "1", "once": once}
-    session.post("/queue/bulk", data=form)
-    again = session.post("/queue/bulk", data=form)
+    asked = session.post("/queue/bulk", data=form)
+    confirmed(session, asked)
+    again = confirmed(session, asked)
     assert again.status_code == 409 and "already done" in again.text
     assert post(engine, post_id).due_at - before == timedelta(hours=1)
 

@@ -194,6 +194,12 @@ def state_of(engine: Engine, post_id: int) -> str:
         return str(_post(connection, post_id).state)
 
 
+def due_of(engine: Engine, post_id: int) -> datetime:
+    """The time a post is due at (QueueError when there is no such post)."""
+    with engine.connect() as connection:
+        return _post(connection, post_id).due_at  # type: ignore[no-any-return]
+
+
 def not_past(when: datetime) -> None:
     """Refuse a time to move a post to that has no zone or lies in the past."""
     if when.tzinfo is None:

@@ -22,6 +22,7 @@ from publisher.engine.planning.besttime import recently_learned
 from publisher.engine.planning.planner import free_times
 from publisher.engine.planning.slots import local_slot
 from publisher.engine.planning.timetable import cells
+from publisher.engine.posts import verbs
 from publisher.engine.posts.pauses import active_pauses
 from publisher.errors import EditorError
 from publisher.web.bodies import Move
@@ -261,6 +262,7 @@ class Calendar(PageGroup):
         if not body.at:
             return JSONResponse({"error": self.desk.t("pick_time")}, status_code=400)
         try:
+            before = verbs.due_of(self.engine, post_id)
             moved = actions.apply(
                 self.engine, self.settings, "reschedule", post_id, user, at=body.at
             )
@@ -269,4 +271,12 @@ class Calendar(PageGroup):
         except EditorError as exc:
             return JSONResponse({"error": self.desk.reason(exc)}, status_code=422)
         shown = self.desk.words.when(moved)
-        return JSONResponse({"moved": post_id, "message": self.desk.t("moved", due=shown)})
+        # Where it stood, for the page's undo (a move back to there).
+        return JSONResponse(
+            {
+                "moved": post_id,
+                "message": self.desk.t("moved", due=shown),
+                "before": before.isoformat(),
+                "undo": self.desk.t("undo_moves"),
+            }
+        )

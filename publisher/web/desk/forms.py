@@ -5,10 +5,13 @@ can be), so that a route works with what the editor chose rather than with form 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from starlette.datastructures import FormData
 
 from publisher.articles import whole_number
+from publisher.bulk import Move
+from publisher.engine.storage.rowids import is_row_id
 
 # The longest once-only mark a page carries (`auth.form_once`).
 ONCE_LENGTH = 40
@@ -71,14 +74,22 @@ class BulkChoice:
     hours: str = ""
     once: str = ""
     seen: dict[int, str] = field(default_factory=dict)
+    # The moves a confirmation showed (or an undo carries): each post's time before and after.
+    moves: tuple[Move, ...] = ()
 
     @classmethod
     def read(cls, form: FormData) -> BulkChoice:
         seen = {}
+        moves = []
         for key, value in form.multi_items():
             number = whole_number(key.removeprefix("seen_")) if key.startswith("seen_") else None
             if number is not None and isinstance(value, str) and value:
                 seen[number] = value
+            moved = whole_number(key.removeprefix("move_")) if key.startswith("move_") else None
+            if moved is not None and isinstance(value, str):
+                move = _move(moved, value)
+                if move is not None:
+                    moves.append(move)
         return cls(
             action=_text(form, "action"),
             back=_text(form, "back") or "/queue",
@@ -90,4 +101,20 @@ class BulkChoice:
             hours=_text(form, "hours"),
             once=_text(form, "once")[:ONCE_LENGTH],
             seen=seen,
+            moves=tuple(moves),
         )
+
+
+def _move(post_id: int, value: str) -> Move | None:
+    """A move as a confirmation carries it ("BEFORE AFTER", ISO 8601 with offsets), or None
+    when it is not one."""
+    times = value.split(" ")
+    if len(times) != 2 or not is_row_id(post_id):
+        return None
+    try:
+        before, after = (datetime.fromisoformat(t) for t in times)
+    except ValueError:
+        return None
+    if before.tzinfo is None or after.tzinfo is None:
+        return None
+    return Move(post_id, before, after)

@@ -4,7 +4,7 @@ or resume a channel)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from publisher import actions
 from publisher.actions import ApproversOnly
 from publisher.articles import whole_number
+from publisher.bulk import Move
 from publisher.catalogue import moment, number
 from publisher.clock import utcnow
 from publisher.engine.audiences.subscribers import counts as subscriber_counts
@@ -102,9 +103,12 @@ class Overview(PageGroup):
         query: Mapping[str, str] | None = None,
         left_alone: list[dict[str, Any]] | None = None,
         moved: list[dict[str, Any]] | None = None,
+        undo: Sequence[Move] = (),
+        undo_verb: tuple[str, list[int]] | None = None,
     ) -> Response:
         """The queue, one page at a time, filtered as the address (or `query`) says; after a
-        bulk action, with the posts it `left_alone` and those it `moved` (with their times)."""
+        bulk action, with the posts it `left_alone` and those it `moved` (with their times), and
+        the moves it can `undo` (or the verb that undoes it, on which posts)."""
         chosen, page, shown = self.filter_of(request.query_params if query is None else query)
         posts, total, page = page_of_posts(self.engine, self.settings, chosen, page, PER_PAGE)
         pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
@@ -113,6 +117,11 @@ class Overview(PageGroup):
             "message": message,
             "left_alone": left_alone or [],
             "moved": moved or [],
+            # The moves just made, each back to where it was: one button undoes them.
+            "undo": [f"{m.post_id}:{m.after.isoformat()} {m.before.isoformat()}" for m in undo],
+            # Or the verb that undoes a bulk cancel or restore, and its posts.
+            "undo_verb": undo_verb[0] if undo_verb else None,
+            "undo_ids": ",".join(map(str, undo_verb[1])) if undo_verb else "",
             "once": form_once(),
             "status_error": status >= 400,
             "bulk": BULK,

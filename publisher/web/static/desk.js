@@ -77,6 +77,25 @@
     if (region) { region.textContent = text; }
   }
 
+  // The last move by drag and drop, undone by one button: the post goes back where it stood.
+  function offerUndo(postId, answer) {
+    var status = document.getElementById("cal-status");
+    if (!status) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "undo";
+    button.textContent = answer.undo;
+    button.addEventListener("click", function () {
+      post("/api/posts/" + postId + "/move", {at: answer.before}).then(function (back) {
+        redraw().then(function () {
+          say(back.ok ? "cal-status" : "cal-message", back.ok ? back.answer.message : back.answer.error);
+        });
+      });
+    });
+    status.appendChild(document.createTextNode(" "));
+    status.appendChild(button);
+  }
+
   function wireCalendar(root) {
     if (!root.querySelector(".cal-week, .cal-month")) { return; }
     var dragged = null;
@@ -109,9 +128,13 @@
           at = target.dataset.day + "T" +
             (hour === undefined ? time : ("0" + hour).slice(-2) + time.slice(2));
         }
-        post("/api/posts/" + dragged.dataset.post + "/move", {at: at}).then(function (result) {
+        var moved = dragged.dataset.post;
+        post("/api/posts/" + moved + "/move", {at: at}).then(function (result) {
           if (result.ok) {
-            redraw().then(function () { say("cal-status", result.answer.message); });
+            redraw().then(function () {
+              say("cal-status", result.answer.message);
+              offerUndo(moved, result.answer);
+            });
           } else {
             say("cal-message", result.answer.error);
             // Said where the post was dropped too: the editor's eyes are there.
