@@ -19,6 +19,7 @@ from publisher.config import Settings
 from publisher.engine.lifecycle import RESCHEDULE, State
 from publisher.engine.planning import planner
 from publisher.engine.planning.slots import SEARCH_DAYS, TimeError
+from publisher.engine.posts import verbs
 from publisher.engine.posts.queue import QueueError
 from publisher.engine.storage.schema import posts
 from publisher.errors import EditorError
@@ -84,7 +85,7 @@ def planned_shift(
 ) -> tuple[list[Move], list[Refused]]:
     """Every post moved by `by_time`, each keeping its distance to the others."""
     rows, refused = _movable(engine, ids)
-    return [Move(row.id, row.due_at, row.due_at + by_time) for row in rows], refused
+    return _not_past([Move(row.id, row.due_at, row.due_at + by_time) for row in rows], refused)
 
 
 def planned_time(
@@ -92,7 +93,20 @@ def planned_time(
 ) -> tuple[list[Move], list[Refused]]:
     """Every post moved to one time (a channel's posts keep their gap: the second is refused)."""
     rows, refused = _movable(engine, ids)
-    return [Move(row.id, row.due_at, at) for row in rows], refused
+    return _not_past([Move(row.id, row.due_at, at) for row in rows], refused)
+
+
+def _not_past(moves: list[Move], refused: list[Refused]) -> tuple[list[Move], list[Refused]]:
+    """The moves to a time still ahead; the others refused before anything is shown."""
+    ahead = []
+    for move in moves:
+        try:
+            verbs.not_past(move.after)
+        except EditorError as exc:
+            refused.append(Refused(move.post_id, exc))
+        else:
+            ahead.append(move)
+    return ahead, refused
 
 
 def planned_spread(

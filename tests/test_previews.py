@@ -74,7 +74,8 @@ def test_a_preview_shows_the_articles_image() -> None:
 def test_a_template_preview_holds_only_the_frames_markup(text: str, headline: str, body: str):
     from publisher.channels.whatsapp import WhatsApp
 
-    article = Article(url="https://www.news.de/a", headline=headline.strip() or "x")
+    # A visible word: a headline of only invisible characters is no article's.
+    article = Article(url="https://www.news.de/a", headline=f"{headline} Kopf")
     for template in ({"name": "news", "body": body + " {{1}} {{2}}"}, {"name": body or "n"}):
         channel = WhatsApp("wa", {"phone_number_id": "1", "template": template})
         tags, attributes = tags_and_attributes(channel.template_preview(text, article))
