@@ -301,3 +301,25 @@ def test_a_move_to_the_time_a_post_already_has_is_no_move(desk, engine, database
     answer = session.post(f"/posts/{post_id}/reschedule", data=form)
     assert "already planned for" in answer.text and "nothing changed" in answer.text
     assert "rescheduled" not in [event.action for event in post_history(engine, post_id)]
+
+
+def test_a_busy_days_move_of_hundreds_of_posts_is_made_as_shown(desk, engine, database_url):
+    ids = many(engine, database_url, 320)
+    start = utcnow() + timedelta(hours=2)
+    with engine.begin() as connection:
+        for n, post_id in enumerate(ids):
+            moment = start + timedelta(minutes=n)
+            connection.execute(update(posts).where(posts.c.id == post_id).values(due_at=moment))
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "action": "shift", "hours": "1", "scope": "matching", "back": "/queue"}
+    answer = confirmed(session, session.post("/queue/bulk", data=form))
+    assert "Done for 320 of 320 posts." in answer.text
+    assert post(engine, ids[-1]).due_at == start + timedelta(minutes=319, hours=1)
+
+
+def test_a_form_of_too_many_fields_is_refused_in_the_editors_words(desk) -> None:
+    session, csrf = signed_in(desk, "ed")
+    form = {"csrf": csrf, "action": "cancel"} | {f"seen_{n}": "x" for n in range(400)}
+    answer = session.post("/queue/bulk", data=form)
+    assert answer.status_code == 400 and "This form could not be read" in answer.text
+    assert "Too many fields" not in answer.text

@@ -381,6 +381,7 @@ DESK: dict[str, str] = {
     "session_ended": "Sie sind abgemeldet. Was Sie hier geschrieben haben, ist gespeichert: Nach dem Anmelden geht es hier weiter.",
     "signin_again": "Wieder anmelden",
     "signin_ended": "Ihre Sitzung ist beendet. Melden Sie sich wieder an: Es geht dort weiter, wo Sie waren, mit allem, was Sie geschrieben haben.",
+    "form_not_read": "Dieses Formular konnte nicht gelesen werden (zu viele Felder oder beschädigt). Bitte die Seite neu laden und noch einmal versuchen.",
     "too_long_to_count": "Dieser Text ist zu lang zum Zählen: So viel nimmt keine Plattform.",
     "reload": "Änderungen zeigen",
     "free_slots": "Freie Slots",

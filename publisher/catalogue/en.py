@@ -380,6 +380,7 @@ DESK: dict[str, str] = {
     "session_ended": "You are signed out. What you wrote here is kept: after signing in you carry on here.",
     "signin_again": "Sign in again",
     "signin_ended": "Your session has ended. Sign in again: you carry on where you were, with everything you wrote.",
+    "form_not_read": "This form could not be read (too many fields, or damaged). Please reload the page and try again.",
     "too_long_to_count": "This text is too long to count: no platform takes that much.",
     "reload": "Show the changes",
     "free_slots": "Free slots",

@@ -175,7 +175,10 @@ def mount_desk(app: FastAPI, engine: Engine, settings: Settings) -> None:
         # editor's words (scripts and hooks get JSON).
         if speaks_json(request.url.path):
             return JSONResponse({"error": str(exc.detail)}, exc.status_code, exc.headers)
-        message = desk.t("no_such_page") if exc.status_code in (404, 405) else str(exc.detail)
+        # Starlette's own words ("Too many fields…") are no editor's: the desk says its own.
+        words = {404: "no_such_page", 405: "no_such_page", 400: "form_not_read"}
+        key = words.get(exc.status_code)
+        message = desk.t(key) if key else str(exc.detail)
         return desk.render(request, "message.html.j2", {"message": message}, exc.status_code)
 
     @app.exception_handler(RequestValidationError)

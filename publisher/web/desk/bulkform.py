@@ -251,7 +251,7 @@ class BulkForm:
                 "headline": known[move.post_id][1],
                 "before": move.before,
                 "due_at": move.after,
-                "carried": f"{move.before.isoformat()} {move.after.isoformat()}",
+                "carried": _carried(move),
             }
             for move in moves
             if move.post_id in known
@@ -287,3 +287,8 @@ def _typed_for(chosen: BulkChoice) -> None:
     typed = {"at": chosen.at, "hours": chosen.hours}
     if any(typed[name].strip() for name in {"at", "hours"} - {uses}):
         raise QueueError("a time or hours typed for another action", key="bulk_field_unused")
+
+
+def _carried(move: bulk.Move) -> str:
+    """A move as a form carries it back (see `forms.BulkChoice.moves`)."""
+    return f"{move.post_id} {move.before.isoformat()} {move.after.isoformat()}"

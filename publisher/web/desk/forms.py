@@ -80,16 +80,12 @@ class BulkChoice:
     @classmethod
     def read(cls, form: FormData) -> BulkChoice:
         seen = {}
-        moves = []
         for key, value in form.multi_items():
             number = whole_number(key.removeprefix("seen_")) if key.startswith("seen_") else None
             if number is not None and isinstance(value, str) and value:
                 seen[number] = value
-            moved = whole_number(key.removeprefix("move_")) if key.startswith("move_") else None
-            if moved is not None and isinstance(value, str):
-                move = _move(moved, value)
-                if move is not None:
-                    moves.append(move)
+        # One field for every move, however many posts a busy day holds.
+        moves = [move for part in _text(form, "moves").split(";") if (move := _move(part))]
         return cls(
             action=_text(form, "action"),
             back=_text(form, "back") or "/queue",
@@ -105,14 +101,15 @@ class BulkChoice:
         )
 
 
-def _move(post_id: int, value: str) -> Move | None:
-    """A move as a confirmation carries it ("BEFORE AFTER", ISO 8601 with offsets), or None
-    when it is not one."""
-    times = value.split(" ")
-    if len(times) != 2 or not is_row_id(post_id):
+def _move(value: str) -> Move | None:
+    """A move as a confirmation carries it ("POST BEFORE AFTER", the times ISO 8601 with
+    offsets), or None when it is not one."""
+    parts = value.split(" ")
+    post_id = whole_number(parts[0]) if len(parts) == 3 else None
+    if post_id is None or not is_row_id(post_id):
         return None
     try:
-        before, after = (datetime.fromisoformat(t) for t in times)
+        before, after = (datetime.fromisoformat(t) for t in parts[1:])
     except ValueError:
         return None
     if before.tzinfo is None or after.tzinfo is None:

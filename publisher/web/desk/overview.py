@@ -118,7 +118,9 @@ class Overview(PageGroup):
             "left_alone": left_alone or [],
             "moved": moved or [],
             # The moves just made, each back to where it was: one button undoes them.
-            "undo": [f"{m.post_id}:{m.after.isoformat()} {m.before.isoformat()}" for m in undo],
+            "undo": ";".join(
+                f"{m.post_id} {m.after.isoformat()} {m.before.isoformat()}" for m in undo
+            ),
             # Or the verb that undoes a bulk cancel or restore, and its posts.
             "undo_verb": undo_verb[0] if undo_verb else None,
             "undo_ids": ",".join(map(str, undo_verb[1])) if undo_verb else "",
