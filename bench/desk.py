@@ -187,7 +187,7 @@ def shift_busy_day(session: requests.Session, base: str, day: object) -> None:
     planned = time.perf_counter() - began
     # The confirmation shows each post's new time and carries the moves it showed.
     shown = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', asked))
-    moves = sum(name.startswith("move_") for name in shown)
+    moves = len([move for move in shown.get("moves", "").split(";") if move])
     began = time.perf_counter()
     done = session.post(f"{base}/queue/bulk", data=shown, timeout=600)
     took = time.perf_counter() - began
