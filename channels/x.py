@@ -189,9 +189,12 @@ class X(Channel):
             f'<div class="pv-card">{self.preview_image(article)}<small>{host}</small>'
             f"<span>{escape(article.headline)}</span></div>"
         )
+        # The account as X shows it, once a check or a start learned it; else the channel.
+        shown = str(self.facts.get("account_name") or self.name)
+        handle = str(self.facts.get("account") or self.name)
         return (
             '<div class="pv-x"><span class="pv-avatar"></span><div><b>'
-            f'{escape(self.name)}</b> <span class="pv-handle">@{escape(self.name)}</span>'
+            f'{escape(shown)}</b> <span class="pv-handle">@{escape(handle)}</span>'
             f"<p>{self.preview_html(text)}</p>{card}</div></div>"
         )
 
@@ -363,6 +366,19 @@ class X(Channel):
             if str(error.get("type", "")).endswith("/not-authorized-for-field")
         ]
         return found, refused
+
+    def learn(self) -> dict[str, Any]:
+        """The account the credentials post as (its handle and name), for previews."""
+        import requests
+        import tweepy
+
+        try:
+            me = self.client().get_me(user_auth=self._user_auth)
+        except tweepy.HTTPException as exc:
+            raise classify(self.name, exc) from None
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        return {"account": me.data.username, "account_name": me.data.name}
 
     def check(self) -> list[Finding]:
         import requests

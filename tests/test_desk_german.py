@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from publisher import roster
 from publisher.articles import Article
@@ -22,7 +22,7 @@ from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.users import add_user
 from publisher.engine.releases.release import release
 from publisher.engine.releases.withdrawal import withdraw
-from publisher.engine.storage.schema import posts
+from publisher.engine.storage.schema import articles, posts
 from tests.desk_helpers import PASSWORD, serving, signed_in
 
 ARTICLE = Article(
@@ -234,3 +234,28 @@ def test_an_edited_text_an_update_left_as_it_was_asks_to_be_checked(desk, engine
     page = shown(session.get(f"/posts/{post_id}").text)
     assert "Artikel aktualisiert; dieser bearbeitete Text blieb, wie er war – CMS" in page
     assert "Schlagzeile jetzt: „Acht Tipps (aktualisiert)“" in page
+
+
+def test_a_previews_account_is_the_one_the_channel_learned_it_posts_as(engine, german, monkeypatch):
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "anna", PASSWORD, "approver")
+    learned = german.model_copy(
+        update={"learned": {"x_main": {"account": "newsde", "account_name": "News.de"}}}
+    )
+    post_id = queued(engine, learned, utcnow() + timedelta(hours=2))
+    with serving(engine, learned) as client:
+        session, _ = signed_in(client, "anna")
+        page = shown(session.get(f"/posts/{post_id}").text)
+    assert '<b>News.de</b> <span class="pv-handle">@newsde</span>' in page
+
+
+def test_queueing_a_withdrawn_article_is_refused_by_its_headline(desk, engine, german) -> None:
+    queued(engine, german, utcnow() + timedelta(hours=2))
+    withdraw(engine, ARTICLE.id, "Rechtliche Prüfung", "anna")
+    session, csrf = signed_in(desk, "anna")
+    with engine.connect() as connection:
+        row = connection.execute(select(articles.c.id).where(articles.c.key == ARTICLE.id))
+        article_id = row.scalar_one()
+    form = {"csrf": csrf, "include_x_main": "1", "timing": "now"}
+    answer = refusal(session.post(f"/articles/{article_id}/queue", data=form).text)
+    assert "„Sieben Tipps“ wurde zurückgezogen" in answer and "https://" not in answer

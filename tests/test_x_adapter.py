@@ -180,6 +180,16 @@ def test_check_names_the_signed_in_account(x_api, credentials) -> None:
     assert [f.message for f in findings] == ["signed in as @newsde"]
 
 
+def test_the_channel_learns_the_account_it_posts_as(x_api, credentials) -> None:
+    assert channel(x_api).learn() == {"account": "newsde", "account_name": "News.de"}
+
+
+def test_the_preview_shows_the_account_learned_not_the_channels_name() -> None:
+    learned = X("x_main", {}, facts={"account": "newsde", "account_name": "News.de"})
+    shown = learned.preview("Text", Article(url="https://e.de/a", headline="Kopf"))
+    assert "<b>News.de</b>" in shown and "@newsde" in shown and "x_main" not in shown
+
+
 @given(
     resets=st.lists(st.integers(0, 200_000), min_size=1, max_size=3),
     exhausted=st.lists(st.booleans(), min_size=3, max_size=3),

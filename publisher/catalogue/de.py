@@ -25,7 +25,7 @@ WORDS: dict[str, str] = {
     "error_no_post": "Es gibt keinen Post {post}.",
     "error_approvers_only": "Das dürfen nur Freigebende.",
     "error_no_such_action": "Diese Aktion gibt es nicht.",
-    "error_article_withdrawn": "{url} wurde zurückgezogen und wird nicht mehr gepostet.",
+    "error_article_withdrawn": "„{headline}“ wurde zurückgezogen und wird nicht mehr gepostet.",
     "error_article_other": "Unter {url} ist schon ein anderer Artikel gespeichert („{headline}“): Er bleibt, wie er ist. Bitte die Adresse prüfen.",
     "error_not_text": "Die Eingabe enthält Zeichen, die kein Text sind; bitte neu eingeben.",
     "error_verb_refused": "Post {post} kann nicht {verb} werden; sein Stand: {state}. Das geht nur bei Posts mit dem Stand {allowed}.",

@@ -25,7 +25,7 @@ WORDS: dict[str, str] = {
     "error_no_post": "There is no post {post}.",
     "error_approvers_only": "Only approvers may do that.",
     "error_no_such_action": "There is no such action.",
-    "error_article_withdrawn": "{url} was withdrawn and is not posted again.",
+    "error_article_withdrawn": "“{headline}” was withdrawn and is not posted again.",
     "error_article_other": "Another article is already stored under {url} (“{headline}”): it stays as it is. Please check the address.",
     "error_not_text": "What was given holds characters that are not text; type it again.",
     "error_verb_refused": "Post {post} is {state}: only posts that are {allowed} can be {verb}.",

@@ -44,6 +44,7 @@ def not_withdrawn(article: Article) -> None:
             f"{article.url} was withdrawn: it is not posted again",
             key="article_withdrawn",
             url=article.url,
+            headline=article.headline,
         )
 
 
