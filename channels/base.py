@@ -169,6 +169,9 @@ class Heard:
 
 
 FindingLevel = Literal["ok", "warning", "error"]
+# What taking a post down did: removed now, or gone already (deleted by hand, or by an earlier
+# attempt whose answer was lost), which a takedown counts as done.
+Removed = Literal["removed", "already_gone"]
 
 
 @dataclass(frozen=True)
@@ -422,6 +425,14 @@ class Channel(ABC):
     def check(self) -> list[Finding]:
         """Verify the credentials and the account with a harmless call."""
         return [Finding("ok", "nothing to check for this type of channel")]
+
+    def remove(self, remote_id: str) -> Removed:
+        """Take down the post the platform knows as `remote_id` (a takedown); raises
+        ChannelError classified as `send` does. A platform that lets no post be removed
+        through its API says so, for good."""
+        raise ChannelError(
+            "permanent", f"{self.name}: {self.display_name} lets no post be removed through its API"
+        )
 
     def close(self) -> None:  # noqa: B027 - a no-op by design: most channels hold nothing
         """Release connections; the channel is not used again."""

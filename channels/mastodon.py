@@ -45,6 +45,7 @@ from publisher.channels.base import (
     ImageUnavailable,
     Outgoing,
     Receipt,
+    Removed,
     Result,
     Teaser,
     TokenOptions,
@@ -151,6 +152,18 @@ class Mastodon(Channel):
         if response.status_code >= 400:
             raise classify(self.name, response)
         return response
+
+    def remove(self, remote_id: str) -> Removed:
+        """`DELETE /api/v1/statuses/:id`; a status the instance no longer has is gone
+        already."""
+        token = self._token()
+        try:
+            self._call("DELETE", f"/api/v1/statuses/{remote_id}", token)
+        except ChannelError as exc:
+            if exc.code == "404":
+                return "already_gone"
+            raise
+        return "removed"
 
     def send(self, message: Outgoing) -> Receipt:
         token = self._token()

@@ -42,6 +42,7 @@ from publisher.channels.base import (
     Outgoing,
     Problem,
     Receipt,
+    Removed,
     Result,
     Teaser,
 )
@@ -366,6 +367,21 @@ class X(Channel):
             if str(error.get("type", "")).endswith("/not-authorized-for-field")
         ]
         return found, refused
+
+    def remove(self, remote_id: str) -> Removed:
+        """`DELETE /2/tweets/:id`; a post X no longer has is gone already."""
+        import requests
+        import tweepy
+
+        try:
+            answer = self.client().delete_tweet(remote_id, user_auth=self._user_auth)
+        except tweepy.NotFound:
+            return "already_gone"
+        except tweepy.HTTPException as exc:
+            raise classify(self.name, exc) from None
+        except requests.RequestException as exc:
+            raise network_error(self.name, exc) from None
+        return "removed" if answer.data and answer.data.get("deleted") else "already_gone"
 
     def learn(self) -> dict[str, Any]:
         """The account the credentials post as (its handle and name), for previews."""

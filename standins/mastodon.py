@@ -16,6 +16,8 @@ from standins.base import Answer, Call, Contract, StandIn
 
 MASTODON_TOKEN = "mastodon-user-token-8c1d"
 INVALID_TOKEN = {"error": "The access token is invalid"}
+# Statuses an account may delete in 30 minutes.
+DELETES_PER_WINDOW = 30
 VISIBILITIES = {"public", "unlisted", "private", "direct"}
 
 
@@ -36,6 +38,20 @@ class MastodonStandIn(StandIn):
         self.statuses: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, str] = {}
         self.media: dict[str, int] = {}
+        # Deletions in the present 30-minute window (Mastodon allows 30).
+        self.deletes = 0
+
+    def _delete(self, status_id: str) -> Answer:
+        """Mastodon lets an account delete 30 statuses in 30 minutes, and answers a deleted
+        status with its source text (for "delete and redraft")."""
+        self.deletes += 1
+        if self.deletes > DELETES_PER_WINDOW:
+            reset = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+            return 429, {"error": "Too many requests"}, {"X-RateLimit-Reset": reset}
+        status = self.statuses.pop(status_id, None)
+        if status is None:
+            return 404, {"error": "Record not found"}, {}
+        return 200, status | {"text": status.get("content", "")}, {}
 
     def respond(self, call: Call) -> Answer:
         if self.revoked or call.headers.get("authorization") != f"Bearer {MASTODON_TOKEN}":
@@ -56,6 +72,8 @@ class MastodonStandIn(StandIn):
             if self.media[media_id] < 2:
                 return 206, {"id": media_id, "type": "image", "url": None}, {}
             return 200, {"id": media_id, "type": "image", "url": f"{self.url}/m/{media_id}.jpg"}, {}
+        if call.path.startswith("/api/v1/statuses/") and call.method == "DELETE":
+            return self._delete(call.path.rsplit("/", 1)[1])
         if call.path.startswith("/api/v1/statuses/") and call.method == "GET":
             status = self.statuses.get(call.path.rsplit("/", 1)[1])
             return (200, status, {}) if status else (404, {"error": "Record not found"}, {})

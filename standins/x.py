@@ -21,6 +21,8 @@ X_KEYS = {
 X_OAUTH2_TOKEN = "x-oauth2-user-token-5c1e"
 # GET /2/tweets takes 1 to 100 ids; private metrics are told for posts of the last 30 days.
 IDS_PER_LOOKUP = 100
+# Posts a user may delete in one 15-minute window.
+DELETES_PER_WINDOW = 50
 PRIVATE_DAYS = 30
 PUBLIC_COUNTS = (
     "retweet_count",
@@ -43,6 +45,8 @@ class XStandIn(StandIn):
         self.texts: set[str] = set()
         self.timeline: list[dict[str, Any]] = []
         self.counts: dict[str, dict[str, int]] = {}
+        # Deletions in the present 15-minute window (X allows 50).
+        self.deletes = 0
 
     def react(self, tweet_id: str, **counts: int) -> None:
         """Readers' doings since the post went out: `like_count=12`, `url_link_clicks=40` …"""
@@ -95,6 +99,20 @@ class XStandIn(StandIn):
                 shown["non_public_metrics"] = {k: counts[k] for k in PRIVATE_COUNTS}
             data.append(shown)
         return 200, {"data": data, "errors": errors} if errors else {"data": data}
+
+    def _delete(self, tweet_id: str, limits: dict[str, str]) -> Answer:
+        """X lets a user delete 50 posts in 15 minutes; a post it does not have is not found."""
+        self.deletes += 1
+        if self.deletes > DELETES_PER_WINDOW:
+            return 429, {"title": "Too Many Requests", "status": 429}, limits | {
+                "x-rate-limit-limit": str(DELETES_PER_WINDOW), "x-rate-limit-remaining": "0",
+            }  # fmt: skip
+        if not any(tweet["id"] == tweet_id for tweet in self.timeline):
+            missing = _field_error(tweet_id, "Not Found Error", "resource-not-found")
+            problem = {k: missing[k] for k in ("title", "detail", "type")}
+            return 404, {"errors": [missing], **problem}, limits
+        self.timeline = [tweet for tweet in self.timeline if tweet["id"] != tweet_id]
+        return 200, {"data": {"deleted": True}}, limits
 
     def _authorised(self, call: Call) -> bool:
         if self.revoked:
@@ -153,6 +171,8 @@ class XStandIn(StandIn):
         if call.method == "GET" and call.path == "/2/tweets":
             status, body = self._lookup(call)
             return status, body, limits
+        if call.method == "DELETE" and call.path.startswith("/2/tweets/"):
+            return self._delete(call.path.rsplit("/", 1)[1], limits)
         if call.method == "GET" and call.path == "/2/users/me":
             return 200, {"data": {"id": "123", "name": "News.de", "username": "newsde"}}, limits
         if call.method == "POST" and call.path == "/2/media/upload":

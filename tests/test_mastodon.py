@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from publisher import roster
 from publisher.articles import Article
+from publisher.channels import ChannelError
 from publisher.channels.base import FetchedImage, Outgoing
 from publisher.channels.mastodon import Mastodon
 from publisher.channels.mastodon_length import mastodon_length
@@ -326,3 +327,26 @@ def test_the_first_channels_check_of_a_new_installation_keeps_the_instances_limi
         assert 380 < json.loads(composed.stdout)["teasers"]["mastodon"]["length"] <= 400
     finally:
         api.close()
+
+
+def mastodon_channel(api: MastodonStandIn) -> Mastodon:
+    return Mastodon("mastodon", {"instance": api.url})
+
+
+def test_a_status_is_taken_down_with_delete(mastodon_api, token) -> None:
+    out = mastodon_channel(mastodon_api)
+    sent = out.send(Outgoing(post_id=1, text="Meldung https://e.de/1", link="https://e.de/1"))
+    assert out.remove(str(sent.remote_id)) == "removed" and mastodon_api.posted() == []
+
+
+def test_a_status_the_instance_no_longer_has_is_gone_already(mastodon_api, token) -> None:
+    assert mastodon_channel(mastodon_api).remove("999") == "already_gone"
+
+
+def test_past_thirty_deletions_in_half_an_hour_a_takedown_waits(mastodon_api, token) -> None:
+    out = mastodon_channel(mastodon_api)
+    for number in range(30):
+        out.remove(str(number))
+    with pytest.raises(ChannelError) as refused:
+        out.remove("30")
+    assert refused.value.kind == "rate_limited" and refused.value.retry_after > 60

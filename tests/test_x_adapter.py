@@ -276,3 +276,24 @@ def test_the_stand_in_refuses_more_than_100_ids_as_x_does(x_api, credentials) ->
     out, ids = sent_posts(x_api, 1)
     with pytest.raises(tweepy.BadRequest):
         out.client().get_tweets(ids * 101, tweet_fields=["public_metrics"], user_auth=True)
+
+
+def test_a_post_is_taken_down_with_delete(x_api, credentials) -> None:
+    out, (post_id,) = sent_posts(x_api, 1)
+    assert out.remove(post_id) == "removed"
+    assert post_id not in [tweet["id"] for tweet in x_api.timeline]
+
+
+def test_a_post_x_no_longer_has_is_gone_already(x_api, credentials) -> None:
+    out, (post_id,) = sent_posts(x_api, 1)
+    out.remove(post_id)
+    assert out.remove(post_id) == "already_gone"
+
+
+def test_past_xs_fifty_deletions_a_window_a_takedown_waits_for_the_reset(x_api, credentials):
+    out, ids = sent_posts(x_api, 51)
+    for post_id in ids[:50]:
+        out.remove(post_id)
+    with pytest.raises(ChannelError) as refused:
+        out.remove(ids[50])
+    assert refused.value.kind == "rate_limited" and refused.value.retry_after > 0
