@@ -33,6 +33,7 @@ from publisher.channels.base import (
     PlatformOptions,
     Problem,
     Receipt,
+    Removed,
     Result,
     Teaser,
     TokenOptions,
@@ -322,6 +323,26 @@ class Telegram(Channel):
     async def _initialized(bot: Bot, make: Any) -> Any:
         await bot.initialize()
         return await make(bot)
+
+    def remove(self, remote_id: str) -> Removed:
+        """`deleteMessage`. Telegram lets a bot delete its message only within 48 hours of
+        sending it: an older one is said to be removed by hand."""
+        chat = self.config.chat_id
+        try:
+            self._call(lambda bot: bot.delete_message(chat, int(remote_id)))
+        except ChannelError as exc:
+            said = exc.message.lower()
+            if "message to delete not found" in said:
+                return "already_gone"
+            if "message can't be deleted" in said:
+                raise ChannelError(
+                    "permanent",
+                    f"{self.name}: Telegram lets a bot delete a message only within 48 hours of "
+                    "sending it: delete this one by hand in the channel",
+                    code="too_old_to_delete",
+                ) from None
+            raise
+        return "removed"
 
     def send(self, message: Outgoing) -> Receipt:
         from telegram import LinkPreviewOptions

@@ -87,6 +87,10 @@ def _visible_length(html: str) -> int:
     return len("".join(parser.text).encode("utf-16-le")) // 2
 
 
+# How long after sending a bot may delete its message in a channel.
+DELETABLE_FOR = 48 * 3600
+
+
 class TelegramStandIn(StandIn):
     """`/bot<token>/<method>`: getMe, getChat, sendMessage, sendPhoto, with the Bot API's
     `{"ok": ..., "result" | "description", "parameters"}` envelope."""
@@ -96,6 +100,12 @@ class TelegramStandIn(StandIn):
         self.chat = chat
         self.chat_id = -1001234567890
         self.revoked = False
+        # The messages in the channel, by id, with when they were sent (Unix seconds).
+        self.sent: dict[int, int] = {}
+
+    def age(self, message_id: int, hours: float) -> None:
+        """Make a message `hours` older than it is."""
+        self.sent[message_id] -= int(hours * 3600)
 
     def _chat(self) -> dict[str, Any]:
         return {
@@ -182,11 +192,29 @@ class TelegramStandIn(StandIn):
                     ],
                 }
             )
+        if method == "deleteMessage":
+            return self._delete(int(params.get("message_id") or 0))
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, {}
 
+    def _delete(self, message_id: int) -> Answer:
+        """A bot deletes its own messages in a channel only within 48 hours of sending them."""
+        sent = self.sent.get(message_id)
+        if sent is None:
+            return _bad_request("message to delete not found")
+        if time.time() - sent > DELETABLE_FOR:
+            return _bad_request("message can't be deleted")
+        del self.sent[message_id]
+        return 200, {"ok": True, "result": True}, {}
+
     def _message(self, content: dict[str, Any]) -> Answer:
-        message = {"message_id": next(self.ids), "date": int(time.time()), "chat": self._chat()}
+        number, now = next(self.ids), int(time.time())
+        self.sent[number] = now
+        message = {"message_id": number, "date": now, "chat": self._chat()}
         return 200, {"ok": True, "result": message | content}, {}
+
+
+def _bad_request(what: str) -> Answer:
+    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {what}"}, {}
 
 
 def telegram_flood(retry_after: int) -> Answer:

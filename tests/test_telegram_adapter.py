@@ -168,3 +168,20 @@ def test_a_refused_token_is_a_matter_of_the_credentials(telegram_api, credential
     finally:
         channel.close()
     assert (error.kind, error.fix) == ("auth", "credentials")
+
+
+def test_a_message_is_taken_down_with_delete_message(telegram, telegram_api) -> None:
+    sent = telegram.send(message())
+    assert telegram.remove(str(sent.remote_id)) == "removed"
+    assert int(str(sent.remote_id)) not in telegram_api.sent
+
+
+def test_a_message_the_channel_no_longer_has_is_gone_already(telegram, telegram_api) -> None:
+    assert telegram.remove("4711") == "already_gone"
+
+
+def test_a_message_older_than_48_hours_is_said_to_be_removed_by_hand(telegram, telegram_api):
+    sent = telegram.send(message())
+    telegram_api.age(int(str(sent.remote_id)), hours=49)
+    refused = error_of(lambda: telegram.remove(str(sent.remote_id)))
+    assert refused.kind == "permanent" and "within 48 hours" in refused.message
