@@ -43,6 +43,7 @@ from publisher.channels.base import (
     NetworkOptions,
     Outgoing,
     Receipt,
+    Removed,
     Result,
     Teaser,
 )
@@ -252,6 +253,17 @@ class Bluesky(Channel):
                 raise ChannelError("transient", exc.message) from None
             raise
         return self._receipt(str(answer["uri"]), note)
+
+    def remove(self, remote_id: str) -> Removed:
+        """`com.atproto.repo.deleteRecord` for the post's record (`at://did/collection/rkey`);
+        the PDS answers a record it no longer has with no commit: gone already."""
+        _, did = self._access()
+        answer = self._authed(
+            "POST",
+            "com.atproto.repo.deleteRecord",
+            json={"repo": did, "collection": POST, "rkey": remote_id.rsplit("/", 1)[-1]},
+        )
+        return "removed" if answer.get("commit") else "already_gone"
 
     def _find(self, did: str, rkey: str) -> Receipt | None:
         try:

@@ -74,6 +74,8 @@ class BlueskyStandIn(StandIn):
             return 400, {"error": "ExpiredToken", "message": "Token has expired"}, {}
         if name == "com.atproto.repo.createRecord":
             return self._create(call.json)
+        if name == "com.atproto.repo.deleteRecord":
+            return self._delete(call.json)
         if name == "com.atproto.repo.getRecord":
             record = self.records.get(call.query.get("rkey", ""))
             if record is None:
@@ -93,6 +95,15 @@ class BlueskyStandIn(StandIn):
         if name == "com.atproto.repo.describeRepo":
             return 200, {"handle": HANDLE, "did": DID}, {}
         return 400, {"error": "MethodNotImplemented", "message": name}, {}
+
+    def _delete(self, body: dict[str, Any]) -> Answer:
+        """A PDS deletes a record of its repo, and answers a record it does not have as done
+        with no commit (the lexicon's `commit` is optional)."""
+        if body.get("repo") != DID or body.get("collection") != "app.bsky.feed.post":
+            return invalid("Input/repo must be the authenticated account's")
+        if self.records.pop(str(body.get("rkey", "")), None) is None:
+            return 200, {}, {}
+        return 200, {"commit": {"cid": f"bafyreic{next(self.ids)}", "rev": "3l"}}, {}
 
     def _create(self, body: dict[str, Any]) -> Answer:
         record = body.get("record") or {}

@@ -230,3 +230,16 @@ def test_a_revoked_app_password_while_measuring_is_an_auth_error(
     with pytest.raises(ChannelError) as refused:
         channel.results([uri])
     assert refused.value.kind == "auth"
+
+
+def test_a_post_is_taken_down_by_deleting_its_record(pds, password) -> None:
+    channel = Bluesky("sky", Bluesky.Options(handle=HANDLE), api_base=pds.url)
+    sent = channel.send(Outgoing(1, "Eins", "https://e.de/1", key="1-1700000000000000"))
+    assert channel.remove(str(sent.remote_id)) == "removed" and pds.posted() == []
+
+
+def test_a_record_the_pds_no_longer_has_is_gone_already(pds, password) -> None:
+    channel = Bluesky("sky", Bluesky.Options(handle=HANDLE), api_base=pds.url)
+    sent = channel.send(Outgoing(1, "Eins", "https://e.de/1", key="1-1700000000000000"))
+    channel.remove(str(sent.remote_id))
+    assert channel.remove(str(sent.remote_id)) == "already_gone"
