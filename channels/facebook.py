@@ -30,6 +30,7 @@ from publisher.channels.base import (
     Finding,
     Outgoing,
     Receipt,
+    Removed,
     Result,
     Teaser,
 )
@@ -44,6 +45,8 @@ from publisher.channels.secrets import secret
 from publisher.channels.text import same_text, share_query, utf16_length
 
 TOKEN_ENV = "FACEBOOK_PAGE_TOKEN"
+# The Graph API's code for an object to delete it does not have (it is gone already).
+GONE = "100/33"
 RESULT_FIELDS = (
     "shares,comments.summary(true).limit(0),"
     "insights.metric(post_media_view,post_clicks,post_reactions_by_type_total)"
@@ -138,6 +141,17 @@ class Facebook(Channel):
             )
             post_id = str(answer["id"])
         return Receipt(remote_id=post_id, permalink=f"https://www.facebook.com/{post_id}")
+
+    def remove(self, remote_id: str) -> Removed:
+        """`DELETE /{post-id}`; an object the Graph API no longer has (code 100, subcode 33)
+        is gone already."""
+        try:
+            self.client.call("DELETE", remote_id, self._token())
+        except ChannelError as exc:
+            if exc.code == GONE:
+                return "already_gone"
+            raise
+        return "removed"
 
     def lookup(self, message: Outgoing, since: datetime) -> list[Receipt]:
         start = int((since - CLOCK_SKEW).timestamp())

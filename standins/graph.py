@@ -33,6 +33,11 @@ def graph_error(code: int, message: str, subcode: int | None = None, **extra: An
     return {"error": error | extra}
 
 
+# What the Graph API answers a request to delete an object it does not have (code 100/33).
+GONE = (
+    "Unsupported delete request. Object with ID '{id}' does not exist, cannot be loaded due to "
+    "missing permissions, or does not support this operation."
+)
 EXPIRED_TOKEN = graph_error(
     190, "Error validating access token: Session has expired on Tuesday.", 463
 )
@@ -164,6 +169,15 @@ class GraphStandIn(StandIn):
                 >= since
             ]
             return 200, {"data": feed[: int(call.query.get("limit", 25))]}, {}
+        if call.method == "DELETE" and path.startswith(f"{self.page_id}_"):
+            if not any(post["id"] == path for post in self.feed):
+                return (
+                    400,
+                    graph_error(100, GONE.format(id=path), 33, type="GraphMethodException"),
+                    {},
+                )
+            self.feed = [post for post in self.feed if post["id"] != path]
+            return 200, {"success": True}, {}
         if path == f"{self.page_id}/photos" and call.method == "POST":
             photo = str(next(self.ids))
             self._counted(f"{self.page_id}_{photo}")

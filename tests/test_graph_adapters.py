@@ -417,3 +417,14 @@ def test_the_stand_in_refuses_the_message_past_its_throughput_within_any_one_sec
         later = session.post(url, json=body, headers=headers, timeout=5)
     codes = [a.json().get("error", {}).get("code") for a in answers]
     assert codes == [None] * 5 + [130429] and later.ok
+
+
+def test_a_page_post_is_taken_down_with_delete(graph_api, credentials) -> None:
+    channel = facebook(graph_api)
+    sent = channel.send(Outgoing(1, "Schlagzeile", LINK))
+    assert channel.remove(str(sent.remote_id)) == "removed" and graph_api.feed == []
+
+
+def test_a_page_post_the_graph_api_no_longer_has_is_gone_already(graph_api, credentials) -> None:
+    channel = facebook(graph_api)
+    assert channel.remove(f"{graph_api.page_id}_4711") == "already_gone"
