@@ -48,6 +48,7 @@ from publisher.channels.base import (
     ImageUnavailable,
     Outgoing,
     Receipt,
+    Removed,
     Result,
     Teaser,
     TokenOptions,
@@ -152,6 +153,18 @@ class LinkedIn(Channel):
         if response.status_code >= 400:
             raise classify(self.name, response)
         return response
+
+    def remove(self, remote_id: str) -> Removed:
+        """`DELETE /rest/posts/{urn}` (the URN URL-encoded); a post LinkedIn no longer has is
+        gone already."""
+        url = f"{self.root}/rest/posts/{quote(remote_id, safe='')}"
+        try:
+            self._call("DELETE", url, self._token())
+        except ChannelError as exc:
+            if exc.code == "404":
+                return "already_gone"
+            raise
+        return "removed"
 
     def send(self, message: Outgoing) -> Receipt:
         token = self._token()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from standins.base import Answer, Call, Contract, StandIn
 
@@ -61,6 +62,13 @@ class LinkedInStandIn(StandIn):
             return _problem(400, "X-Restli-Protocol-Version 2.0.0 is required")
         if call.path == "/rest/posts" and call.method == "POST":
             return self._post(call.json)
+        if call.path.startswith("/rest/posts/") and call.method == "DELETE":
+            # The post's URN, URL-encoded as Rest.li 2.0 wants a key in a path.
+            urn = unquote(call.path.removeprefix("/rest/posts/"))
+            if not any(share["id"] == urn for share in self.shares):
+                return _problem(404, f"Post {urn} not found")
+            self.shares = [share for share in self.shares if share["id"] != urn]
+            return 204, {}, {}
         if call.path == "/rest/posts" and call.method == "GET":
             return 200, {"elements": list(reversed(self.shares))}, {}
         if call.path == "/rest/images" and call.query.get("action") == "initializeUpload":

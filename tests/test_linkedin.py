@@ -204,3 +204,13 @@ def test_an_expired_token_while_measuring_is_an_auth_error(linkedin_api, token) 
     with pytest.raises(ChannelError) as caught:
         out.results([urn])
     assert caught.value.kind == "auth"
+
+
+def test_a_post_is_taken_down_by_its_urn(linkedin_api, token) -> None:
+    linkedin = channel(linkedin_api)
+    sent = linkedin.send(Outgoing(1, "Eilmeldung https://e.de/1", "https://e.de/1"))
+    assert linkedin.remove(str(sent.remote_id)) == "removed" and linkedin_api.shares == []
+
+
+def test_a_post_linkedin_no_longer_has_is_gone_already(linkedin_api, token) -> None:
+    assert channel(linkedin_api).remove("urn:li:share:4711") == "already_gone"
