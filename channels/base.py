@@ -290,6 +290,8 @@ class Channel(ABC):
     preview_css: ClassVar[str] = ""
     # Posts of one channel in flight at once unless the newsroom configures otherwise.
     concurrency: ClassVar[int] = 1
+    # Whether the platform lets a post be taken down through its API (`remove`).
+    removable: ClassVar[bool] = False
     # Whether the channel sends to readers who subscribed (`publisher subscribers`).
     subscribable: ClassVar[bool] = False
     # Posts whose results one call to the platform asks for (0: it tells none; `results`).

@@ -65,6 +65,7 @@ class Facebook(Channel):
 
     type = "facebook"
     display_name = "Facebook"
+    removable = True
     order = 20
     results_per_call = 50
     card_fetchers = ("facebookexternalhit", "facebot", "meta-externalagent")

@@ -201,6 +201,7 @@ class Telegram(Channel):
 
     type = "telegram"
     display_name = NAME
+    removable = True
     card_fetchers = ("telegrambot",)
     results_pushed = True
     formatted = True

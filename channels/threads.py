@@ -37,6 +37,7 @@ from publisher.channels.base import (
     Finding,
     Outgoing,
     Receipt,
+    Removed,
     Result,
     Teaser,
 )
@@ -87,6 +88,7 @@ class Threads(Channel):
     results_per_call = 1
     card_fetchers = ("facebookexternalhit", "meta-externalagent")
     display_name = "Threads"
+    removable = True
     order = 55
     icon = (
         "M16.9 11.1l-.3-.1c-.2-3.1-1.9-4.8-4.7-4.8-1.7 0-3.1.7-3.9 2l1.5 1c.6-.9 1.5-1.1 2.4-1.1 "
@@ -141,6 +143,17 @@ class Threads(Channel):
 
     def _token(self) -> str:
         return secret(self.name, self.config.token_env or TOKEN_ENV)
+
+    def remove(self, remote_id: str) -> Removed:
+        """`DELETE /{threads-media-id}`; a post Threads no longer has (code 100, subcode 33) is
+        gone already."""
+        try:
+            self.client.call("DELETE", remote_id, self._token())
+        except ChannelError as exc:
+            if exc.code == "100/33":
+                return "already_gone"
+            raise
+        return "removed"
 
     def send(self, message: Outgoing) -> Receipt:
         token = self._token()

@@ -18,6 +18,8 @@ from standins.graph import EXPIRED_TOKEN, graph_error
 
 THREADS_TOKEN = "THAAG-threads-user-token-3e9a"
 USER_ID = "17841400000000001"
+# Posts a profile may delete in 24 hours.
+DELETES_PER_DAY = 100
 # The metrics a post's insights tell (Threads API, "Media Insights").
 INSIGHTS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
@@ -37,6 +39,8 @@ class ThreadsStandIn(StandIn):
         self.containers: dict[str, dict[str, str]] = {}
         self.published: dict[str, dict[str, str]] = {}
         self.counts: dict[str, dict[str, int]] = {}
+        # Deletions in the present 24 hours (Threads allows 100).
+        self.deletes = 0
 
     def react(self, media_id: str, **counts: int) -> None:
         """Readers' doings since the post went out: `views=900`, `likes=12` …"""
@@ -84,9 +88,24 @@ class ThreadsStandIn(StandIn):
         if path == "debug_token":
             data = {"is_valid": True, "expires_at": self.expires_at, "type": "USER"}
             return 200, {"data": data}, {}
+        if call.method == "DELETE":
+            return self._delete(path)
         if any(p["id"] == path for p in self.published.values()):
             return 200, {"id": path, "permalink": _link(path)}, {}
         return 400, graph_error(100, f"Unsupported request: {call.method} {path}"), {}
+
+    def _delete(self, media_id: str) -> Answer:
+        """Threads lets a profile delete 100 posts in 24 hours; a post it does not have is an
+        object that does not exist (code 100/33)."""
+        self.deletes += 1
+        if self.deletes > DELETES_PER_DAY:
+            return 400, graph_error(4, "Application request limit reached"), {}
+        found = next((c for c, p in self.published.items() if p["id"] == media_id), None)
+        if found is None:
+            return 400, graph_error(100, "Object with ID does not exist", 33), {}
+        del self.published[found]
+        self.counts.pop(media_id, None)
+        return 200, {"success": True, "deleted_id": media_id}, {}
 
     def _insights(self, media_id: str, metric: str) -> Answer:
         counts = self.counts.get(media_id)

@@ -47,3 +47,19 @@ def test_a_platform_type_takes_the_newsrooms_first_channel_of_that_type() -> Non
 def test_an_unknown_name_or_type_is_refused_when_composing() -> None:
     with pytest.raises(ComposeError, match="unknown channel 'myspace'"):
         roster.resolve(make_settings("sqlite://"), ["myspace"])
+
+
+def test_every_platform_but_whatsapp_lets_a_post_be_taken_down() -> None:
+    from publisher.channels import channel_class, platform_types
+
+    removable = {name for name in platform_types() if channel_class(name).removable}
+    assert removable == {"x", "facebook", "bluesky", "mastodon", "threads", "linkedin", "telegram"}
+
+
+def test_a_platform_without_a_way_to_take_a_post_down_says_so_for_good() -> None:
+    from publisher.channels import ChannelError
+    from publisher.channels.whatsapp import WhatsApp
+
+    with pytest.raises(ChannelError) as refused:
+        WhatsApp("wa", {"phone_number_id": "1"}).remove("wamid.1")
+    assert refused.value.kind == "permanent" and "lets no post be removed" in refused.value.message

@@ -189,3 +189,13 @@ def test_an_expired_token_while_measuring_threads_is_an_auth_error(threads_api, 
     with pytest.raises(ChannelError) as caught:
         out.results([media_id])
     assert caught.value.kind == "auth"
+
+
+def test_a_post_is_taken_down_with_delete(threads_api, token) -> None:
+    threads = channel(threads_api)
+    sent = threads.send(Outgoing(1, "Schlagzeile", "https://e.de/a?utm=th"))
+    assert threads.remove(str(sent.remote_id)) == "removed" and threads_api.published == {}
+
+
+def test_a_post_threads_no_longer_has_is_gone_already(threads_api, token) -> None:
+    assert channel(threads_api).remove("18000000000000999") == "already_gone"
