@@ -290,8 +290,14 @@ class Channel(ABC):
     preview_css: ClassVar[str] = ""
     # Posts of one channel in flight at once unless the newsroom configures otherwise.
     concurrency: ClassVar[int] = 1
-    # Whether the platform lets a post be taken down through its API (`remove`).
+    # Whether the platform lets a post be taken down through its API: a channel that says how
+    # (`remove`) can; set for each class from that, never written by hand.
     removable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.removable = cls.remove is not Channel.remove
+
     # Whether the channel sends to readers who subscribed (`publisher subscribers`).
     subscribable: ClassVar[bool] = False
     # Posts whose results one call to the platform asks for (0: it tells none; `results`).

@@ -98,7 +98,6 @@ class Bluesky(Channel):
 
     type = "bluesky"
     display_name = "Bluesky"
-    removable = True
     order = 45
     results_per_call = 25
     card_fetchers = ("cardyb", "bluesky")

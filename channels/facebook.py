@@ -35,6 +35,7 @@ from publisher.channels.base import (
     Teaser,
 )
 from publisher.channels.graph import (
+    GONE,
     GraphClient,
     GraphOptions,
     insight_values,
@@ -45,8 +46,6 @@ from publisher.channels.secrets import secret
 from publisher.channels.text import same_text, share_query, utf16_length
 
 TOKEN_ENV = "FACEBOOK_PAGE_TOKEN"
-# The Graph API's code for an object to delete it does not have (it is gone already).
-GONE = "100/33"
 RESULT_FIELDS = (
     "shares,comments.summary(true).limit(0),"
     "insights.metric(post_media_view,post_clicks,post_reactions_by_type_total)"
@@ -65,7 +64,6 @@ class Facebook(Channel):
 
     type = "facebook"
     display_name = "Facebook"
-    removable = True
     order = 20
     results_per_call = 50
     card_fetchers = ("facebookexternalhit", "facebot", "meta-externalagent")

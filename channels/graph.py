@@ -58,6 +58,11 @@ class GraphOptions(TokenOptions):
     api_version: str = GRAPH_API_VERSION
 
 
+# What the Graph API answers a request for an object it does not have (code 100, subcode 33):
+# a post to take down that is gone already.
+GONE = "100/33"
+
+
 class GraphClient:
     """Calls to one Graph API version on behalf of one channel: through a requests session, or
     on an asyncio session for a fan-out."""

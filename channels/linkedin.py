@@ -87,7 +87,6 @@ class LinkedIn(Channel):
 
     type = "linkedin"
     display_name = "LinkedIn"
-    removable = True
     order = 60
     icon = (
         "M20.4 20.5h-3.6v-5.6c0-1.3 0-3-1.8-3s-2.1 1.4-2.1 2.9v5.7H9.3V9h3.4v1.6c.5-.9 1.6-1.8 "

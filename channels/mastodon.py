@@ -82,7 +82,6 @@ class Mastodon(Channel):
 
     type = "mastodon"
     display_name = "Mastodon"
-    removable = True
     order = 50
     # One status a call: the API reads one by its id.
     results_per_call = 1

@@ -201,7 +201,6 @@ class Telegram(Channel):
 
     type = "telegram"
     display_name = NAME
-    removable = True
     card_fetchers = ("telegrambot",)
     results_pushed = True
     formatted = True

@@ -42,6 +42,7 @@ from publisher.channels.base import (
     Teaser,
 )
 from publisher.channels.graph import (
+    GONE,
     GraphClient,
     GraphOptions,
     insight_values,
@@ -88,7 +89,6 @@ class Threads(Channel):
     results_per_call = 1
     card_fetchers = ("facebookexternalhit", "meta-externalagent")
     display_name = "Threads"
-    removable = True
     order = 55
     icon = (
         "M16.9 11.1l-.3-.1c-.2-3.1-1.9-4.8-4.7-4.8-1.7 0-3.1.7-3.9 2l1.5 1c.6-.9 1.5-1.1 2.4-1.1 "
@@ -150,7 +150,7 @@ class Threads(Channel):
         try:
             self.client.call("DELETE", remote_id, self._token())
         except ChannelError as exc:
-            if exc.code == "100/33":
+            if exc.code == GONE:
                 return "already_gone"
             raise
         return "removed"

@@ -119,7 +119,6 @@ class X(Channel):
 
     type = "x"
     display_name = "X"
-    removable = True
     order = 10
     share_rank = 3
     icon = (

@@ -150,10 +150,16 @@ def apply_moves(
     # Moved as one, posts moved later go latest first, earlier ones earliest first; else in
     # the order shown, the first taking the time.
     order = sorted(moves, key=lambda m: m.before, reverse=_later(moves)) if together else moves
+    # Where each post stands now, read once: a move moves no other post of the plan.
+    with engine.connect() as connection:
+        ids = [move.post_id for move in moves]
+        due = dict(
+            connection.execute(select(posts.c.id, posts.c.due_at).where(posts.c.id.in_(ids))).all()
+        )
     for move in order:
         waiting.discard(move.post_id)
         try:
-            _still_at(engine, move)
+            _still_at(move, due.get(move.post_id))
             actions.move_to(engine, settings, move.post_id, move.after, by=by, making_way=waiting)
         except EditorError as exc:
             if not _already_there(exc):
@@ -165,10 +171,8 @@ def _later(moves: Sequence[Move]) -> bool:
     return sum(((m.after - m.before) for m in moves), timedelta()) > timedelta(0)
 
 
-def _still_at(engine: Engine, move: Move) -> None:
-    """Refuse a move of a post that was moved since its plan was made."""
-    with engine.connect() as connection:
-        due = connection.execute(select(posts.c.due_at).where(posts.c.id == move.post_id)).scalar()
+def _still_at(move: Move, due: datetime | None) -> None:
+    """Refuse a move of a post that was moved (it is `due` now) since its plan was made."""
     minute = timedelta(minutes=1)
     if due is not None and abs(due - move.before) >= minute:
         raise QueueError(

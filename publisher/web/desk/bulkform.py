@@ -26,7 +26,7 @@ from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, first_use
 from publisher.web.desk.base import local_path
-from publisher.web.desk.forms import BulkChoice
+from publisher.web.desk.forms import BulkChoice, carried
 from publisher.web.desk.overview import BULK, PER_PAGE, Overview
 from publisher.web.desk.turns import TAKE_TURN
 
@@ -251,7 +251,7 @@ class BulkForm:
                 "headline": known[move.post_id][1],
                 "before": move.before,
                 "due_at": move.after,
-                "carried": _carried(move),
+                "carried": carried(move),
             }
             for move in moves
             if move.post_id in known
@@ -287,8 +287,3 @@ def _typed_for(chosen: BulkChoice) -> None:
     typed = {"at": chosen.at, "hours": chosen.hours}
     if any(typed[name].strip() for name in {"at", "hours"} - {uses}):
         raise QueueError("a time or hours typed for another action", key="bulk_field_unused")
-
-
-def _carried(move: bulk.Move) -> str:
-    """A move as a form carries it back (see `forms.BulkChoice.moves`)."""
-    return f"{move.post_id} {move.before.isoformat()} {move.after.isoformat()}"

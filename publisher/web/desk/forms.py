@@ -101,6 +101,11 @@ class BulkChoice:
         )
 
 
+def carried(move: Move) -> str:
+    """A move as a form carries it back ("POST BEFORE AFTER"; see `BulkChoice.moves`)."""
+    return f"{move.post_id} {move.before.isoformat()} {move.after.isoformat()}"
+
+
 def _move(value: str) -> Move | None:
     """A move as a confirmation carries it ("POST BEFORE AFTER", the times ISO 8601 with
     offsets), or None when it is not one."""

@@ -29,7 +29,7 @@ from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
 from publisher.web.desk.auth import CheckedForm, DeskUser, form_once
 from publisher.web.desk.base import PageGroup, Pages, RowId, day_in_address, local_path
-from publisher.web.desk.forms import ChannelAction, PostAction
+from publisher.web.desk.forms import ChannelAction, PostAction, carried
 from publisher.web.desk.posts import DONE, PostPages
 
 # What the desk's buttons may do (marking sent stays with the command line and the bot).
@@ -118,9 +118,7 @@ class Overview(PageGroup):
             "left_alone": left_alone or [],
             "moved": moved or [],
             # The moves just made, each back to where it was: one button undoes them.
-            "undo": ";".join(
-                f"{m.post_id} {m.after.isoformat()} {m.before.isoformat()}" for m in undo
-            ),
+            "undo": ";".join(carried(Move(m.post_id, m.after, m.before)) for m in undo),
             # Or the verb that undoes a bulk cancel or restore, and its posts.
             "undo_verb": undo_verb[0] if undo_verb else None,
             "undo_ids": ",".join(map(str, undo_verb[1])) if undo_verb else "",
