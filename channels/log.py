@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from publisher.channels.base import Channel, Outgoing, Receipt
+from publisher.channels.base import Channel, Outgoing, Receipt, Removed
 
 logger = logging.getLogger(__name__)
 
@@ -33,3 +33,7 @@ class Log(Channel):
             extra={"post_id": message.post_id, "channel": self.name},
         )
         return Receipt(remote_id=f"log-{message.post_id}")
+
+    def remove(self, remote_id: str) -> Removed:
+        logger.info("would take %s down from %s", remote_id, self.name)
+        return "removed"

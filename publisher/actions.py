@@ -144,13 +144,23 @@ def apply_to_channel(
     raise QueueError(f"no action {action!r}", key="no_such_action", action=action)
 
 
-def withdraw_article(engine: Engine, key: str, editor: Editor, reason: str = "") -> Withdrawal:
+def withdraw_article(
+    engine: Engine,
+    settings: Settings,
+    key: str,
+    editor: Editor,
+    reason: str = "",
+    *,
+    keep_sent: bool = False,
+) -> Withdrawal:
     """Withdraw a stored article (by its CMS id, else its address): every post of it not yet out
-    is cancelled at once, with who withdrew it and why, and nothing posts it again."""
+    is cancelled at once, with who withdrew it and why, those out are taken down (unless
+    `keep_sent`, or their channel keeps them), and nothing posts it again. Approvers only."""
+    check("withdraw", editor)
     if not (is_text(key) and is_text(reason) and is_text(editor.name)):
         # Bytes that are no UTF-8 text (a mistyped terminal): no article has such an id.
         raise QueueError("the article id or the reason is not text", key="not_text")
-    return withdraw(engine, key, reason, editor.name)
+    return withdraw(engine, settings, key, reason, editor.name, keep_sent=keep_sent)
 
 
 def short_histories(

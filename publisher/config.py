@@ -165,6 +165,11 @@ class ChannelSettings(BaseModel):
     max_attempts: int = Field(default=5, gt=0)
     retry_base: float = Field(default=30.0, gt=0)
     retry_max: float = Field(default=3600.0, gt=0)
+    on_withdraw: Literal["delete", "keep"] = Field(
+        default="delete",
+        description="what a withdrawal does to posts already out: take them down where the "
+        "platform lets us, or leave them standing",
+    )
     quiet_hours: tuple[time, time] | None = Field(
         default=None, description='["23:00", "06:00"]: released posts wait for the end'
     )

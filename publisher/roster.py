@@ -69,6 +69,12 @@ def sender(settings: Settings, name: str) -> Channel:
     return configured(settings, name)
 
 
+def removable(settings: Settings, name: str) -> bool:
+    """Whether a configured channel's posts can be taken down through its platform's API (a dry
+    run's always can: nothing was posted)."""
+    return settings.channels[name].dry_run or channel_class(settings.channels[name].type).removable
+
+
 def chosen(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel]:
     """Configured channels by name; without names, every configured channel but the implicit log
     (or the log channel alone when nothing else is configured)."""

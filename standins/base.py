@@ -89,6 +89,9 @@ class Contract:
     # What a plain HTTP status means on this platform where it differs from what it means on
     # all (channels/http.py `by_status`): the outcome the post's delivery comes to.
     quirks: dict[int, str] = field(default_factory=dict)
+    # The method and a part of the path of the call that takes a post down (None: the
+    # platform lets no post be removed).
+    remove_call: tuple[str, str] | None = None
 
     def path_of(self, kind: str) -> str:
         """The call that answers with `kind`."""
@@ -100,7 +103,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
-        self._failures: deque[tuple[str, Answer]] = deque()
+        self._failures: deque[tuple[str, str | None, Answer]] = deque()
         # Answers to give late (see `lose_next_answer`): the path's end and the delay.
         self._late: list[tuple[str, float]] = []
         self._lock = threading.Lock()
@@ -164,11 +167,13 @@ class StandIn:
         answer: dict[str, Any],
         headers: dict[str, str] | None = None,
         times: int = 1,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `times` requests whose path contains `path_part` with this error."""
+        """Answer the next `times` requests whose path contains `path_part` (made with
+        `method`, if given) with this error."""
         with self._lock:
             for _ in range(times):
-                self._failures.append((path_part, (status, answer, headers or {})))
+                self._failures.append((path_part, method, (status, answer, headers or {})))
 
     def lose_next_answer(self, path_end: str, delay: float = 3.0) -> None:
         """Do what the next POST whose path ends in `path_end` asks, then answer `delay` seconds
@@ -184,8 +189,8 @@ class StandIn:
         with self._lock:
             self.calls.append(call)
             self.arrived.notify_all()
-            for index, (part, answer) in enumerate(self._failures):
-                if part in call.path:
+            for index, (part, method, answer) in enumerate(self._failures):
+                if part in call.path and method in (None, call.method):
                     del self._failures[index]
                     return answer
             delay = None

@@ -53,6 +53,10 @@ class BlueskyStandIn(StandIn):
         """Every access token made so far has expired (refresh tokens still work)."""
         self.expired |= self.access
 
+    def holds(self, remote_id: str) -> bool:
+        """Whether the post with this AT URI stands in the repo."""
+        return remote_id.rsplit("/", 1)[-1] in self.records
+
     def respond(self, call: Call) -> Answer:
         name = call.path.removeprefix("/xrpc/")
         bearer = call.headers.get("authorization", "").removeprefix("Bearer ")
@@ -208,5 +212,6 @@ CONTRACTS = (
             replyCount=readers // 9,
             quoteCount=readers // 20,
         ),
+        remove_call=("POST", "deleteRecord"),
     ),
 )

@@ -124,6 +124,10 @@ class GraphStandIn(StandIn):
             found[post_id] = shown
         return 200, found, {}
 
+    def holds(self, remote_id: str) -> bool:
+        """Whether the page post with this id stands on Facebook."""
+        return any(post["id"] == remote_id for post in self.feed)
+
     def respond(self, call: Call) -> Answer:
         prefix = f"/{GRAPH_VERSION}/"
         if not call.path.startswith(prefix):
@@ -287,6 +291,7 @@ CONTRACTS = (
             comments=readers // 9,
             post_reactions_by_type_total={"like": readers, "love": readers // 5},
         ),
+        remove_call=("DELETE", "_"),
     ),
     Contract(
         "whatsapp",

@@ -46,6 +46,10 @@ class LinkedInStandIn(StandIn):
         """Members' doings since the post went out: `clickCount=40`, `likeCount=12` …"""
         self.counts[urn].update(counts)
 
+    def holds(self, remote_id: str) -> bool:
+        """Whether the post with this URN stands on LinkedIn."""
+        return any(share["id"] == remote_id for share in self.shares)
+
     def respond(self, call: Call) -> Answer:
         if self.revoked or call.headers.get("authorization") != f"Bearer {LINKEDIN_TOKEN}":
             return _problem(401, "Invalid access token")
@@ -157,5 +161,6 @@ CONTRACTS = (
             commentCount=readers // 10,
             shareCount=readers // 15,
         ),
+        remove_call=("DELETE", "/rest/posts/"),
     ),
 )

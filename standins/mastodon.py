@@ -53,6 +53,10 @@ class MastodonStandIn(StandIn):
             return 404, {"error": "Record not found"}, {}
         return 200, status | {"text": status.get("content", "")}, {}
 
+    def holds(self, remote_id: str) -> bool:
+        """Whether the status with this id stands on the instance."""
+        return remote_id in self.statuses
+
     def respond(self, call: Call) -> Answer:
         if self.revoked or call.headers.get("authorization") != f"Bearer {MASTODON_TOKEN}":
             return 401, INVALID_TOKEN, {}
@@ -164,5 +168,6 @@ CONTRACTS = (
             reblogs_count=readers // 3,
             replies_count=readers // 10,
         ),
+        remove_call=("DELETE", "/api/v1/statuses/"),
     ),
 )

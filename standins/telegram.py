@@ -115,6 +115,10 @@ class TelegramStandIn(StandIn):
             "username": self.chat.lstrip("@"),
         }
 
+    def holds(self, remote_id: str) -> bool:
+        """Whether the message with this id stands in the channel."""
+        return int(remote_id) in self.sent
+
     def respond(self, call: Call) -> Answer:
         prefix = f"/bot{TELEGRAM_TOKEN}/"
         if self.revoked or not call.path.startswith(prefix):
@@ -256,5 +260,6 @@ CONTRACTS = (
         "can't parse entities",
         lambda _: {"chat_id": "@newsde"},
         {"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN},
+        remove_call=("POST", "deleteMessage"),
     ),
 )

@@ -46,6 +46,10 @@ class ThreadsStandIn(StandIn):
         """Readers' doings since the post went out: `views=900`, `likes=12` …"""
         self.counts[media_id].update(counts)
 
+    def holds(self, remote_id: str) -> bool:
+        """Whether the post with this media id stands on Threads."""
+        return any(post["id"] == remote_id for post in self.published.values())
+
     def respond(self, call: Call) -> Answer:
         if not call.path.startswith("/v1.0/"):
             return 400, graph_error(2635, "unknown API version"), {}
@@ -182,5 +186,6 @@ CONTRACTS = (
             quotes=readers // 25,
             shares=readers // 12,
         ),
+        remove_call=("DELETE", "/v1.0/"),
     ),
 )

@@ -139,6 +139,10 @@ class XStandIn(StandIn):
         _, signed, _ = signer.sign(uri, http_method=call.method)
         return signed["Authorization"] == header
 
+    def holds(self, remote_id: str) -> bool:
+        """Whether the post with this id stands on X."""
+        return any(tweet["id"] == remote_id for tweet in self.timeline)
+
     def respond(self, call: Call) -> Answer:
         limits = {
             "x-rate-limit-limit": "100",
@@ -300,5 +304,6 @@ CONTRACTS = (
             reply_count=readers // 8,
             url_link_clicks=readers * 2,
         ),
+        remove_call=("DELETE", "/2/tweets/"),
     ),
 )

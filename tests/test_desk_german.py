@@ -167,7 +167,7 @@ def test_an_approved_post_saved_again_says_it_waits_for_approval_again(desk, eng
 
 def test_the_history_says_why_an_article_was_withdrawn(desk, engine, german) -> None:
     post_id = queued(engine, german, utcnow() + timedelta(hours=2))
-    withdraw(engine, ARTICLE.id, "Rechtliche Prüfung", "anna")
+    withdraw(engine, german, ARTICLE.id, "Rechtliche Prüfung", "anna")
     session, _ = signed_in(desk, "anna")
     page = shown(session.get(f"/posts/{post_id}").text)
     assert "zurückgezogen – anna: Rechtliche Prüfung" in page
@@ -251,7 +251,7 @@ def test_a_previews_account_is_the_one_the_channel_learned_it_posts_as(engine, g
 
 def test_queueing_a_withdrawn_article_is_refused_by_its_headline(desk, engine, german) -> None:
     queued(engine, german, utcnow() + timedelta(hours=2))
-    withdraw(engine, ARTICLE.id, "Rechtliche Prüfung", "anna")
+    withdraw(engine, german, ARTICLE.id, "Rechtliche Prüfung", "anna")
     session, csrf = signed_in(desk, "anna")
     with engine.connect() as connection:
         row = connection.execute(select(articles.c.id).where(articles.c.key == ARTICLE.id))

@@ -18,7 +18,8 @@ from publisher import roster
 from publisher.channels import ChannelError
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.delivery.dispatch import Dispatcher, backoff
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.lifecycle import backoff
 from publisher.engine.planning.slots import TimeError, When
 from publisher.engine.posts import queue, verbs
 from tests.conftest import LocalServer

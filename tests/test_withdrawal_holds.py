@@ -88,7 +88,7 @@ def test_a_withdrawn_article_pasted_again_at_the_desk_stays_withdrawn(app, engin
     first = session.post(
         "/intake", data={"csrf": csrf, "url": ADDRESS}, files={"file": ("a.md", body)}
     )
-    actions.withdraw_article(engine, ADDRESS, CHIEF, "falsch")
+    actions.withdraw_article(engine, newsroom("sqlite://"), ADDRESS, CHIEF, "falsch")
     again = session.post(
         "/intake", data={"csrf": csrf, "url": ADDRESS}, files={"file": ("a.md", body)}
     )
@@ -102,7 +102,7 @@ def test_the_desk_shows_a_withdrawn_article_with_who_when_and_why_and_no_queuein
     app, engine
 ) -> None:
     release(engine, newsroom("sqlite://"), CMS, "webhook")
-    actions.withdraw_article(engine, "cms-70", CHIEF, "Gegendarstellung")
+    actions.withdraw_article(engine, newsroom("sqlite://"), "cms-70", CHIEF, "Gegendarstellung")
     session, _ = signed_in(app, "ed")
     page = session.get("/articles/1").text
     assert "Withdrawn by chefin on" in page and "Reason: Gegendarstellung" in page
@@ -112,7 +112,7 @@ def test_the_desk_shows_a_withdrawn_article_with_who_when_and_why_and_no_queuein
 def test_only_the_cms_lifts_a_withdrawal(engine, database_url) -> None:
     settings = newsroom(database_url)
     release(engine, settings, CMS, "webhook")
-    actions.withdraw_article(engine, "cms-70", CHIEF, "falsch")
+    actions.withdraw_article(engine, settings, "cms-70", CHIEF, "falsch")
     release(engine, settings, CMS.model_copy(update={"id": None}), "feed-news")
     with engine.begin() as connection:
         queue.upsert_article(connection, CMS, utcnow(), "editor")
@@ -124,7 +124,7 @@ def test_only_the_cms_lifts_a_withdrawal(engine, database_url) -> None:
 def test_the_widget_forgets_a_withdrawn_article(app, engine) -> None:
     release(engine, newsroom("sqlite://"), CMS, "webhook")
     assert app.get("/widget/cms-70/meta").status_code == 200
-    actions.withdraw_article(engine, "cms-70", CHIEF, "falsch")
+    actions.withdraw_article(engine, newsroom("sqlite://"), "cms-70", CHIEF, "falsch")
     for path in ("/widget/cms-70/meta", "/widget/cms-70"):
         assert app.get(path).status_code == 404
     assert app.get("/widget/meta", params={"url": ADDRESS}).status_code == 404

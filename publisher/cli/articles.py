@@ -1,7 +1,7 @@
 """`publisher articles withdraw ID`: take an article back (a correction, a takedown): every post
-of it not yet out is cancelled at once, and nothing posts it again. `publisher articles
-resurface`: give archive articles another turn now, as the `[[resurface]]` rules say.
-`publisher articles import SOURCE`: bring the back catalogue in, without posting it."""
+of it not yet out is cancelled at once, those out are taken down, and nothing posts it again.
+`publisher articles resurface`: give archive articles another turn now, as the `[[resurface]]`
+rules say. `publisher articles import SOURCE`: bring the back catalogue in, without posting it."""
 
 from __future__ import annotations
 
@@ -27,20 +27,36 @@ def withdraw_command(
     ctx: typer.Context,
     article: Annotated[str, typer.Argument(help="The article's CMS id (else its address)")],
     reason: Annotated[str, typer.Option(help="Why, for the posts' history")] = "",
+    keep_sent: Annotated[
+        bool, typer.Option("--keep-sent", help="Leave the posts already out standing, this once")
+    ] = False,
     by: By = None,
     as_json: AsJson = False,
 ) -> None:
-    """Withdraw an article: cancel every post of it not yet out, and post it no more."""
+    """Withdraw an article: cancel every post of it not yet out, take down those out (where
+    their channel's on_withdraw and platform allow), and post it no more."""
     from publisher import actions
 
-    done = actions.withdraw_article(env(ctx).engine, article, editor(by), reason)
+    done = actions.withdraw_article(
+        env(ctx).engine, env(ctx).settings, article, editor(by), reason, keep_sent=keep_sent
+    )
     if as_json:
         print_json({"article": article, **done.to_json()})
         return
-    cancelled = ", ".join(map(str, done.cancelled)) or "none"
-    print(f"article {article} withdrawn; posts cancelled: {cancelled}")
+    print(f"article {article} withdrawn; posts cancelled: {_listed(done.cancelled)}")
+    if done.taking_down:
+        print(f"being taken down by the worker (publisher run): {_listed(done.taking_down)}")
+    if done.kept:
+        print(f"left standing, as asked: {_listed(done.kept)}")
+    for post_id in done.cannot:
+        print(f"post {post_id} stays: its platform lets no post be removed")
     for post_id in done.in_flight:
-        print(f"post {post_id} was going out as it was withdrawn: look for it on its platform")
+        if post_id not in done.taking_down:
+            print(f"post {post_id} was going out as it was withdrawn: look for it on its platform")
+
+
+def _listed(ids: list[int]) -> str:
+    return ", ".join(map(str, ids)) or "none"
 
 
 @articles_app.command("resurface")

@@ -11,6 +11,7 @@ the editors' verbs with the states each may start from and the state it leads to
     failed / uncertain --retry--> queued (or awaiting_approval, when an edit withdrew approval)
     uncertain --mark sent--> sent
     cancelled --restore--> the state it was cancelled in (awaiting_approval or queued)
+    sent --its article withdrawn, the platform's copy removed--> taken_down
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import random
+
     from publisher.channels.base import ChannelError, ErrorKind
 
 
@@ -34,6 +37,8 @@ class State(StrEnum):
     FAILED = "failed"
     UNCERTAIN = "uncertain"
     CANCELLED = "cancelled"
+    # It went out, and was taken down again when its article was withdrawn.
+    TAKEN_DOWN = "taken_down"
 
 
 class Outcome(StrEnum):
@@ -47,6 +52,9 @@ class Outcome(StrEnum):
     AUTH = "auth"
     UNCERTAIN = "uncertain"
     RELEASED = "released"
+    # A takedown's attempt: the platform removed the post, or it was gone already.
+    REMOVED = "removed"
+    ALREADY_GONE = "already_gone"
 
     @classmethod
     def of(cls, error: ChannelError | None) -> Outcome:
@@ -86,6 +94,13 @@ AFTER_ERROR: dict[ErrorKind, Then] = {
 RATE_LIMIT_FALLBACK = 60.0
 
 
+def backoff(retries: int, base: float, cap: float, rng: random.Random) -> float:
+    """How long a post (or a takedown) waits before its next try (`Then.RETRY`): exponential
+    backoff with equal jitter, half the delay fixed, half random."""
+    delay = min(cap, base * 2.0 ** max(retries - 1, 0))
+    return delay / 2 + rng.uniform(0, delay / 2)
+
+
 def stops_channel(error: ChannelError) -> bool:
     """Whether an error holds every post of its channel (a pause): a refused credential or a
     limit of the account, not one of a single recipient."""
@@ -102,9 +117,9 @@ OPEN = frozenset({State.AWAITING_APPROVAL, State.QUEUED, State.SENDING})
 # Posts still to go out or waiting for an editor: what `queue list` shows without --all.
 TO_GO = OPEN | {State.UNCERTAIN, State.FAILED}
 # Times another post must keep its distance from in a slot plan.
-TAKING_TIME = OPEN | {State.SENT}
+TAKING_TIME = OPEN | {State.SENT, State.TAKEN_DOWN}
 # An article already has a post on a channel in one of these: it is not queued there again.
-ALREADY_THERE = TO_GO | {State.SENT}
+ALREADY_THERE = TO_GO | {State.SENT, State.TAKEN_DOWN}
 # Posts a paused channel holds back.
 HOLDABLE = frozenset({State.AWAITING_APPROVAL, State.QUEUED})
 # What a post's history says when an update of its article gave it a new text, and when the
@@ -113,6 +128,8 @@ UPDATED = "updated"
 ARTICLE_UPDATED = "article updated"
 # What a post's history says when its article's withdrawal cancelled it (its detail: why).
 WITHDRAWN = "withdrawn"
+# What a post's history says when its takedown is done (its detail: removed, or already gone).
+TAKEN_DOWN = "taken down"
 # Who queued a post an archive rule gave another turn: this, then the rule's name.
 RESURFACED = "resurface:"
 
@@ -215,14 +232,15 @@ EDIT = Verb(
 VERBS = {verb.name: verb for verb in (APPROVE, CANCEL, RETRY, MARK_SENT, RESCHEDULE, EDIT, RESTORE)}
 
 
-# A channel's actions that only an approver may take: an emergency stop, and its end.
-CHANNEL_ACTIONS_FOR_APPROVERS = frozenset({"pause", "resume"})
+# A channel's actions that only an approver may take: an emergency stop, and its end; and an
+# article's: its withdrawal (which takes its posts down everywhere).
+ACTIONS_FOR_APPROVERS = frozenset({"pause", "resume", "withdraw"})
 
 
 def for_approvers(action: str) -> bool:
     """Whether only an approver may take `action`: a post's verb, or a channel's action."""
     verb = VERBS.get(action)
-    return verb.for_approvers if verb is not None else action in CHANNEL_ACTIONS_FOR_APPROVERS
+    return verb.for_approvers if verb is not None else action in ACTIONS_FOR_APPROVERS
 
 
 def verbs_for(state: str, names: tuple[str, ...] = ("approve", "cancel", "retry")) -> list[str]:

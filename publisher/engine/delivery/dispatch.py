@@ -27,12 +27,14 @@ from publisher.engine.delivery.claimed import Claimed
 from publisher.engine.delivery.claims import Claims
 from publisher.engine.delivery.fanout import FanOut
 from publisher.engine.delivery.leases import LeaseKeeper
+from publisher.engine.delivery.takedowns import Takedowns
 from publisher.engine.lifecycle import (
     AFTER_ERROR,
     RATE_LIMIT_FALLBACK,
     Outcome,
     State,
     Then,
+    backoff,
     stops_channel,
 )
 from publisher.engine.posts.pauses import pause_channel
@@ -107,12 +109,6 @@ _RECORD_POST = (
 )
 
 
-def backoff(retries: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with equal jitter: half the delay fixed, half random."""
-    delay = min(cap, base * 2.0 ** max(retries - 1, 0))
-    return delay / 2 + rng.uniform(0, delay / 2)
-
-
 class Dispatcher:
     """Sends and records the posts its `claims` take, for one worker process."""
 
@@ -143,6 +139,8 @@ class Dispatcher:
         # Set when the worker is asked to stop: a fan-out under way sends no more messages.
         self.draining = threading.Event()
         self.keeper = LeaseKeeper(self.claims, self.claims.lease.total_seconds() / 3)
+        # Withdrawn articles' posts to take down again, claimed and sent alongside the posts.
+        self.takedowns = Takedowns(engine, settings, self.worker, self.adapters, self.rng)
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
@@ -439,12 +437,20 @@ class Dispatcher:
             adapter.close()
 
     def run_once(self, now: datetime | None = None) -> list[Delivered]:
-        """Deliver everything due now, one claim batch after another, in this thread."""
+        """Deliver everything due now, one claim batch after another, in this thread, then take
+        down what is due to be taken down."""
         self.claims.expire_leases(now)
+        self.takedowns.expire(now)
         results: list[Delivered] = []
         while not self.draining.is_set():
             batch = self.claims.claim(now)
             if not batch:
-                return results
+                break
             results += [d for d in map(self.deliver, batch) if d is not None]
+        while not self.draining.is_set():
+            taking = self.takedowns.claim(now)
+            if not taking:
+                break
+            for takedown in taking:
+                self.takedowns.carry_out(takedown)
         return results

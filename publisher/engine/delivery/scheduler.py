@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,6 +24,7 @@ from publisher.engine.delivery.claimed import Claimed
 from publisher.engine.delivery.dispatch import Delivered, Dispatcher
 from publisher.engine.delivery.overrun import SCHEDULER_LOG, Overruns
 from publisher.engine.delivery.reconcile import reconcile
+from publisher.engine.delivery.takedowns import Takedown
 from publisher.engine.learning.results import Measurer
 from publisher.engine.releases.feedwatch import FeedWatcher
 from publisher.engine.releases.resurface import resurface
@@ -168,14 +170,31 @@ class Daemon:
             return None
         try:
             self.dispatcher.claims.expire_leases()
+            self.dispatcher.takedowns.expire()
             for claimed in self.dispatcher.claims.claim():
-                with self._lock:
-                    self._in_flight += 1
-                self.senders.submit(self._deliver, claimed)
-            return self.dispatcher.claims.next_wakeup()
+                self._submit(self._deliver, claimed)
+            for takedown in self.dispatcher.takedowns.claim():
+                self._submit(self._take_down, takedown)
+            found = [self.dispatcher.claims.next_wakeup(), self.dispatcher.takedowns.next_due()]
+            return min((t for t in found if t is not None), default=None)
         except Exception:
             logger.exception("dispatch failed; trying again shortly")
             return utcnow() + RETRY_SOON
+
+    def _submit(self, job: Callable[[Any], object], item: object) -> None:
+        with self._lock:
+            self._in_flight += 1
+        self.senders.submit(self._done_after, job, item)
+
+    def _done_after(self, job: Callable[[Any], object], item: object) -> None:
+        try:
+            job(item)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                idle = self._in_flight == 0
+            if idle:
+                self.wake()
 
     def _deliver(self, claimed: Claimed) -> Delivered | None:
         # A sender's exception would vanish into its future: each one is logged here.
@@ -187,12 +206,14 @@ class Daemon:
         except Exception:
             logger.exception("post %s: sending failed unexpectedly", claimed.post_id)
             return None
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-                idle = self._in_flight == 0
-            if idle:
-                self.wake()
+
+    def _take_down(self, takedown: Takedown) -> None:
+        # A stopping worker leaves it to its lease: the next worker takes the post down.
+        try:
+            if not self.stopping.is_set():
+                self.dispatcher.takedowns.carry_out(takedown)
+        except Exception:
+            logger.exception("post %s: taking it down failed unexpectedly", takedown.post_id)
 
     def _reconcile(self) -> None:
         if self.stopping.is_set():

@@ -34,7 +34,7 @@ from publisher.engine.posts import queue
 from publisher.engine.posts.identity import Origin, origin_of
 from publisher.engine.posts.queue import UnknownArticle
 from publisher.engine.releases.rules import Routing, not_before_embargo, route
-from publisher.engine.releases.withdrawal import Withdrawal, cancel_unsent
+from publisher.engine.releases.withdrawal import Withdrawal, withdraw_posts
 from publisher.engine.storage.rowids import is_row_id
 from publisher.engine.storage.schema import articles, posts
 from publisher.teasers import compose
@@ -193,7 +193,7 @@ def _release_in(
     article_id, article = stored.id, stored.article
     if article.withdrawn:
         # The CMS says no reason: the post's history names the CMS as who withdrew it.
-        return Released(withdrawn=cancel_unsent(connection, article_id, "", source, now))
+        return Released(withdrawn=withdraw_posts(connection, settings, article_id, "", source, now))
     existing: dict[str, set[str]] = {}
     for row in connection.execute(
         select(posts.c.channel, posts.c.state).where(posts.c.article_id == article_id)

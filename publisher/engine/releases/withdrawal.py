@@ -1,7 +1,8 @@
 """Withdrawing an article (a correction, a takedown; the CMS says so or an editor does): every
-post of it that has not gone out is cancelled at once, with the reason in its history, and the
-stored article is marked withdrawn, so that nothing queues it again (nor resurfaces it) until
-the CMS releases it anew."""
+post of it that has not gone out is cancelled at once, with the reason in its history, every
+post out is taken down where its channel and platform let us (engine/posts/takedowns.py),
+and the stored article is marked withdrawn, so that nothing queues it again (nor resurfaces
+it) until the CMS releases it anew."""
 
 from __future__ import annotations
 
@@ -13,31 +14,51 @@ from sqlalchemy import Connection, Engine, select, update
 
 from publisher.articles import Article
 from publisher.clock import utcnow
+from publisher.config import Settings
 from publisher.engine.lifecycle import CANCEL, WITHDRAWN, State
 from publisher.engine.posts import identity
 from publisher.engine.posts.queue import UnknownArticle, record_event, withdrawal_marks
+from publisher.engine.posts.takedowns import Planned, plan
 from publisher.engine.storage.changes import notify_change
 from publisher.engine.storage.schema import articles, posts
 
 
 @dataclass(frozen=True)
 class Withdrawal:
-    """What withdrawing an article did: the posts cancelled, and those going out that very
-    moment, which no one can call back any more (an editor looks at them on the platform)."""
+    """What withdrawing an article did: the posts cancelled; those going out that very moment
+    (taken down once they are out, where they are taken down); of the posts out, those being
+    taken down, those kept on purpose and those their platform lets no one remove."""
 
     cancelled: list[int]
     in_flight: list[int]
+    taking_down: list[int]
+    kept: list[int]
+    cannot: list[int]
 
     def to_json(self) -> dict[str, list[int]]:
-        return {"cancelled": self.cancelled, "in_flight": self.in_flight}
+        return {
+            "cancelled": self.cancelled,
+            "in_flight": self.in_flight,
+            "taking_down": self.taking_down,
+            "kept": self.kept,
+            "cannot": self.cannot,
+        }
 
 
-def cancel_unsent(
-    connection: Connection, article_id: int, reason: str, by: str, now: datetime
+def withdraw_posts(
+    connection: Connection,
+    settings: Settings,
+    article_id: int,
+    reason: str,
+    by: str,
+    now: datetime,
+    *,
+    keep_sent: bool = False,
 ) -> Withdrawal:
-    """Cancel every post of the article that can still be cancelled, in this transaction; each
-    post's history says it was withdrawn, by whom and why (`reason`, the editor's words, if
-    any), and keeps the state it was in."""
+    """Cancel every post of the article that can still be cancelled and plan the takedown of
+    those out, in this transaction; each cancelled post's history says it was withdrawn, by
+    whom and why (`reason`, the editor's words, if any), and keeps the state it was in.
+    `keep_sent`: this once, leave the posts out standing."""
     rows = connection.execute(
         select(posts.c.id, posts.c.state).where(posts.c.article_id == article_id)
     ).all()
@@ -56,13 +77,23 @@ def cancel_unsent(
         notify_change(connection)
     cancelled = sorted(i for ids in by_state.values() for i in ids)
     in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
-    return Withdrawal(cancelled, in_flight)
+    planned: Planned = plan(connection, settings, article_id, by, reason, now, keep_sent=keep_sent)
+    return Withdrawal(cancelled, in_flight, planned.taking_down, planned.kept, planned.cannot)
 
 
-def withdraw(engine: Engine, key: str, reason: str, by: str) -> Withdrawal:
+def withdraw(
+    engine: Engine,
+    settings: Settings,
+    key: str,
+    reason: str,
+    by: str,
+    *,
+    keep_sent: bool = False,
+) -> Withdrawal:
     """Withdraw the stored article with this id (or address): marked withdrawn, with who did it,
-    when and why (`reason`, the editor's words), its unsent posts cancelled, in one
-    transaction. UnknownArticle when there is no such article."""
+    when and why (`reason`, the editor's words), its unsent posts cancelled and those out
+    taken down (unless `keep_sent`), in one transaction. UnknownArticle when there is no such
+    article."""
     now = utcnow()
     with engine.begin() as connection:
         row = identity.find_named(connection, key, lock=True)
@@ -78,7 +109,7 @@ def withdraw(engine: Engine, key: str, reason: str, by: str) -> Withdrawal:
                 data=marked.to_json(), updated_at=now, **withdrawal_marks(True, by, reason, now)
             )
         )
-        return cancel_unsent(connection, row.id, reason, by, now)
+        return withdraw_posts(connection, settings, row.id, reason, by, now, keep_sent=keep_sent)
 
 
 @dataclass(frozen=True)

@@ -145,10 +145,35 @@ deliveries = Table(
     Column("status", String(20)),
     Column("status_at", UTCDateTime),
     Column("status_error", Text),
+    # What the attempt did: NULL sent the post, "remove" took it down (engine/delivery/takedowns).
+    Column("action", String(20)),
     Index("ix_deliveries_post", "post_id"),
     Index("ix_deliveries_remote", "remote_id"),
     Index("ix_deliveries_channel_started", "channel", "started_at"),
     Index("ix_deliveries_started", "started_at"),
+)
+
+# A sent post to be taken down from its platform because its article was withdrawn: a job a
+# worker claims (state due -> working, under a lease), retries with backoff, and ends done (the
+# post is gone, removed now or already) or failed (the platform refused; an editor looks).
+takedowns = Table(
+    "takedowns",
+    metadata,
+    Column("post_id", Integer, ForeignKey("posts.id"), primary_key=True),
+    Column("channel", String(200), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("worker", String(200)),
+    Column("lease_until", UTCDateTime),
+    # Who withdrew the article (an editor, or the CMS's source), why, and when.
+    Column("requested_by", String(200), nullable=False),
+    Column("reason", Text),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    # The platform's reason, when it refused.
+    Column("error", Text),
+    Index("ix_takedowns_state_due", "state", "due_at"),
 )
 
 channel_pauses = Table(

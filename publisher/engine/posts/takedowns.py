@@ -1,0 +1,117 @@
+"""A withdrawal's takedowns as the queue keeps them: which posts out are taken down, kept on
+purpose, or left because their platform removes nothing (`plan`), and where each takedown
+stands (`TakedownState`). The worker carries them out (engine/delivery/takedowns.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from publisher import roster
+from publisher.config import Settings
+from publisher.engine.lifecycle import State
+from publisher.engine.storage.changes import notify_change
+from publisher.engine.storage.schema import posts, takedowns
+
+
+class TakedownState(StrEnum):
+    """Where a takedown is; stored as its value."""
+
+    # Waiting for its time (its post may still be going out: it waits until it is out).
+    DUE = "due"
+    # A worker is calling the platform.
+    WORKING = "working"
+    # The post is gone from its platform (removed now, or gone already).
+    DONE = "done"
+    # The platform refused, or gave no answer after every attempt: an editor takes it down.
+    FAILED = "failed"
+    # Its post never went out (it failed, or was cancelled): nothing to take down.
+    NOT_NEEDED = "not_needed"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What a withdrawal does to its article's posts that are out (or going out): taken down,
+    kept on purpose (`on_withdraw = "keep"`, or the editor asked to keep them), or left because
+    the platform lets no post be removed (WhatsApp)."""
+
+    taking_down: list[int]
+    kept: list[int]
+    cannot: list[int]
+
+
+def plan(
+    connection: Connection,
+    settings: Settings,
+    article_id: int,
+    by: str,
+    reason: str | None,
+    now: datetime,
+    *,
+    keep_sent: bool = False,
+) -> Planned:
+    """Plan a takedown of each of the article's posts out or going out, in the caller's
+    transaction. A post already taken down, or being, is left alone; one whose takedown failed
+    is tried again."""
+    rows = connection.execute(
+        select(posts.c.id, posts.c.channel).where(
+            posts.c.article_id == article_id, posts.c.state.in_((State.SENT, State.SENDING))
+        )
+    ).all()
+    taking_down: list[int] = []
+    kept: list[int] = []
+    cannot: list[int] = []
+    for row in rows:
+        channel = settings.channels.get(row.channel)
+        if keep_sent or (channel is not None and channel.on_withdraw == "keep"):
+            kept.append(row.id)
+        elif channel is None or not roster.removable(settings, row.channel):
+            cannot.append(row.id)
+        else:
+            taking_down.append(row.id)
+    _schedule(connection, [r for r in rows if r.id in taking_down], by, reason, now)
+    return Planned(sorted(taking_down), sorted(kept), sorted(cannot))
+
+
+def _schedule(
+    connection: Connection, rows: list[Row], by: str, reason: str | None, now: datetime
+) -> None:
+    if not rows:
+        return
+    existing = {
+        row.post_id: row.state
+        for row in connection.execute(
+            select(takedowns.c.post_id, takedowns.c.state).where(
+                takedowns.c.post_id.in_([row.id for row in rows])
+            )
+        )
+    }
+    fresh = [row for row in rows if row.id not in existing]
+    if fresh:
+        connection.execute(
+            insert(takedowns),
+            [
+                {
+                    "post_id": row.id,
+                    "channel": row.channel,
+                    "state": TakedownState.DUE,
+                    "due_at": now,
+                    "attempts": 0,
+                    "requested_by": by,
+                    "reason": reason or None,
+                    "requested_at": now,
+                }
+                for row in fresh
+            ],
+        )
+    again = [i for i, state in existing.items() if state == TakedownState.FAILED]
+    if again:
+        connection.execute(
+            update(takedowns)
+            .where(takedowns.c.post_id.in_(again), takedowns.c.state == TakedownState.FAILED)
+            .values(state=TakedownState.DUE, due_at=now, attempts=0, error=None, requested_by=by)
+        )
+    notify_change(connection)
