@@ -71,8 +71,8 @@ def sender(settings: Settings, name: str) -> Channel:
 
 def removable(settings: Settings, name: str) -> bool:
     """Whether a configured channel's posts can be taken down through its platform's API (a dry
-    run's always can: nothing was posted)."""
-    return settings.channels[name].dry_run or channel_class(settings.channels[name].type).removable
+    run says what its platform would allow, and only logs the takedown)."""
+    return channel_class(settings.channels[name].type).removable
 
 
 def chosen(settings: Settings, names: Sequence[str] | None) -> dict[str, Channel]:

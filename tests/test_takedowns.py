@@ -21,6 +21,7 @@ from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
 from publisher.engine.releases.release import release
+from publisher.engine.releases.withdrawal import Withdrawal
 from publisher.engine.storage.schema import post_events, takedowns
 from standins import contracts
 from standins.base import Contract, StandIn
@@ -82,7 +83,7 @@ def takedown(engine: Engine, post_id: int) -> Any:
         return connection.execute(select(takedowns).where(takedowns.c.post_id == post_id)).one()
 
 
-def withdraw(engine: Engine, out: Sent, **options: Any) -> actions.Withdrawal:
+def withdraw(engine: Engine, out: Sent, **options: Any) -> Withdrawal:
     return actions.withdraw_article(engine, out.settings, article().url, CHIEF, "falsch", **options)
 
 
@@ -195,7 +196,7 @@ def test_the_cms_withdrawing_an_article_takes_its_posts_down(sent, engine) -> No
     out = sent(BY_TYPE["mastodon"])
     remote_id = post(engine, out.post_id).remote_id
     answer = release(engine, out.settings, article(withdrawn=True), "webhook")
-    assert answer.to_json()["withdrawn"]["taking_down"] == [out.post_id]
+    assert answer.withdrawn is not None and answer.withdrawn.taking_down == [out.post_id]
     out.dispatcher.run_once()
     assert not out.stand_in.holds(remote_id)
 

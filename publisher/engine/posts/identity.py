@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Select, select
 
-from publisher.articles import Article
+from publisher.articles import Article, whole_number
+from publisher.engine.storage.rowids import is_row_id
 from publisher.engine.storage.schema import articles
 
 # Where an article came from: the CMS's webhook, a feed, an editor (desk, bot, command line),
@@ -71,14 +72,38 @@ def conflicts(stored: Article, given: Article, in_use: bool) -> bool:
 
 
 def find_named(connection: Connection, name: str, *, lock: bool = False) -> Any:
-    """The stored article an editor names by its CMS id or its address (its row), else None."""
+    """The stored article an editor names by its CMS id, its number at the desk (the row's,
+    where no CMS id is that number) or its address, else None."""
     query = _rows(lock)
     row = connection.execute(query.where(articles.c.key == name)).first()
+    number = whole_number(name)
+    if row is None and number is not None and is_row_id(number):
+        row = connection.execute(query.where(articles.c.id == number)).first()
     if row is None:
         row = connection.execute(
             query.where(articles.c.url == name).order_by(articles.c.id).limit(1)
         ).first()
     return row
+
+
+def key_of(engine: Engine, article_id: int) -> str | None:
+    """The key (CMS id, else address) of the article stored under this number, which names it
+    and no other; None when there is none."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(articles.c.key).where(articles.c.id == article_id)
+        ).scalar()
+
+
+def headline_of(engine: Engine, article_id: int) -> str:
+    """The stored article's headline ("" when there is none)."""
+    with engine.connect() as connection:
+        return (
+            connection.execute(
+                select(articles.c.headline).where(articles.c.id == article_id)
+            ).scalar()
+            or ""
+        )
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,8 @@ class DeliveryListing(TypedDict):
     recipient: str | None
     status: str | None
     status_at: str | None
+    # What the attempt did: "send" (the post), or "remove" (took it down again).
+    action: str
 
 
 def post_listing(row: Any, settings: Settings, paused: set[str]) -> PostListing:
@@ -258,6 +260,7 @@ def _delivery_dict(row: Any) -> DeliveryListing:
         # What the platform reported of the message since (WhatsApp: delivered, read, failed).
         "status": row.status,
         "status_at": _iso(row.status_at),
+        "action": row.action or "send",
     }
 
 

@@ -19,6 +19,7 @@ from publisher.engine.posts.listings import (
 )
 from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.posts.queue import QueueError
+from publisher.engine.posts.takedowns import TakedownListing, takedown_of
 from publisher.engine.storage.rowids import is_row_id
 from publisher.engine.storage.schema import articles, deliveries, posts
 
@@ -53,6 +54,8 @@ class PostDetail(PostListing):
     deliveries_total: int
     deliveries_offset: int
     fan_out: FanOut | None
+    # Its takedown, once its article was withdrawn after it went out (else None).
+    takedown: TakedownListing | None
 
 
 def show_post(
@@ -77,6 +80,7 @@ def show_post(
         total = connection.execute(
             select(func.count()).where(deliveries.c.post_id == post_id)
         ).scalar_one()
+        takedown = takedown_of(connection, post_id)
     if row is None:
         raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
     return PostDetail(
@@ -87,6 +91,7 @@ def show_post(
         deliveries_total=total,
         deliveries_offset=offset,
         fan_out=fan_out_summary(engine, post_id),
+        takedown=takedown,
     )
 
 

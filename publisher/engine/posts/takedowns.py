@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from publisher import roster
 from publisher.config import Settings
@@ -43,6 +44,34 @@ class Planned:
     cannot: list[int]
 
 
+def out_or_going(connection: Connection, article_id: int) -> list[Row]:
+    """The article's posts out or going out: the ones a withdrawal may take down."""
+    return list(
+        connection.execute(
+            select(posts.c.id, posts.c.channel).where(
+                posts.c.article_id == article_id, posts.c.state.in_((State.SENT, State.SENDING))
+            )
+        ).all()
+    )
+
+
+def sort_out(rows: list[Row], settings: Settings, *, keep_sent: bool = False) -> Planned:
+    """Which of these posts (out or going out) a withdrawal takes down, keeps on purpose, or
+    cannot take down."""
+    taking_down: list[int] = []
+    kept: list[int] = []
+    cannot: list[int] = []
+    for row in rows:
+        channel = settings.channels.get(row.channel)
+        if keep_sent or (channel is not None and channel.on_withdraw == "keep"):
+            kept.append(row.id)
+        elif channel is None or not roster.removable(settings, row.channel):
+            cannot.append(row.id)
+        else:
+            taking_down.append(row.id)
+    return Planned(sorted(taking_down), sorted(kept), sorted(cannot))
+
+
 def plan(
     connection: Connection,
     settings: Settings,
@@ -56,24 +85,10 @@ def plan(
     """Plan a takedown of each of the article's posts out or going out, in the caller's
     transaction. A post already taken down, or being, is left alone; one whose takedown failed
     is tried again."""
-    rows = connection.execute(
-        select(posts.c.id, posts.c.channel).where(
-            posts.c.article_id == article_id, posts.c.state.in_((State.SENT, State.SENDING))
-        )
-    ).all()
-    taking_down: list[int] = []
-    kept: list[int] = []
-    cannot: list[int] = []
-    for row in rows:
-        channel = settings.channels.get(row.channel)
-        if keep_sent or (channel is not None and channel.on_withdraw == "keep"):
-            kept.append(row.id)
-        elif channel is None or not roster.removable(settings, row.channel):
-            cannot.append(row.id)
-        else:
-            taking_down.append(row.id)
-    _schedule(connection, [r for r in rows if r.id in taking_down], by, reason, now)
-    return Planned(sorted(taking_down), sorted(kept), sorted(cannot))
+    rows = out_or_going(connection, article_id)
+    planned = sort_out(rows, settings, keep_sent=keep_sent)
+    _schedule(connection, [r for r in rows if r.id in planned.taking_down], by, reason, now)
+    return planned
 
 
 def _schedule(
@@ -115,3 +130,46 @@ def _schedule(
             .values(state=TakedownState.DUE, due_at=now, attempts=0, error=None, requested_by=by)
         )
     notify_change(connection)
+
+
+class TakedownListing(TypedDict):
+    """A post's takedown as `queue show --json` gives it: where it stands, who asked (an
+    editor, or the CMS's source) and why, when it was asked and finished, how many attempts,
+    and the platform's reason when it refused."""
+
+    state: str
+    requested_by: str
+    reason: str | None
+    requested_at: str
+    finished_at: str | None
+    attempts: int
+    error: str | None
+
+
+def takedown_of(connection: Connection, post_id: int) -> TakedownListing | None:
+    """The post's takedown, if its article's withdrawal asked for one."""
+    row = connection.execute(select(takedowns).where(takedowns.c.post_id == post_id)).first()
+    if row is None:
+        return None
+    return {
+        "state": row.state,
+        "requested_by": row.requested_by,
+        "reason": row.reason,
+        "requested_at": row.requested_at.isoformat(),
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "attempts": row.attempts,
+        "error": row.error,
+    }
+
+
+def article_takedowns(engine: Engine, article_id: int) -> dict[int, str]:
+    """Where the takedown of each of the article's posts stands, by post."""
+    with engine.connect() as connection:
+        return {
+            row.post_id: row.state
+            for row in connection.execute(
+                select(takedowns.c.post_id, takedowns.c.state)
+                .join(posts, posts.c.id == takedowns.c.post_id)
+                .where(posts.c.article_id == article_id)
+            )
+        }

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, Row, select, update
 
 from publisher.articles import Article
 from publisher.clock import utcnow
@@ -18,7 +18,7 @@ from publisher.config import Settings
 from publisher.engine.lifecycle import CANCEL, WITHDRAWN, State
 from publisher.engine.posts import identity
 from publisher.engine.posts.queue import UnknownArticle, record_event, withdrawal_marks
-from publisher.engine.posts.takedowns import Planned, plan
+from publisher.engine.posts.takedowns import Planned, out_or_going, plan, sort_out
 from publisher.engine.storage.changes import notify_change
 from publisher.engine.storage.schema import articles, posts
 
@@ -45,6 +45,32 @@ class Withdrawal:
         }
 
 
+def _cancellable(rows: list[Row]) -> dict[str, list[int]]:
+    """The posts a withdrawal cancels, by the state each is in."""
+    by_state: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        if CANCEL.allows(row.state):
+            by_state[row.state].append(row.id)
+    return by_state
+
+
+def foresee(
+    engine: Engine, settings: Settings, article_id: int, *, keep_sent: bool = False
+) -> Withdrawal:
+    """What withdrawing the article would do now, without doing it: for the question an editor
+    answers first."""
+    with engine.connect() as connection:
+        rows = list(
+            connection.execute(
+                select(posts.c.id, posts.c.state).where(posts.c.article_id == article_id)
+            ).all()
+        )
+        planned = sort_out(out_or_going(connection, article_id), settings, keep_sent=keep_sent)
+    cancelled = sorted(i for ids in _cancellable(rows).values() for i in ids)
+    in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
+    return Withdrawal(cancelled, in_flight, planned.taking_down, planned.kept, planned.cannot)
+
+
 def withdraw_posts(
     connection: Connection,
     settings: Settings,
@@ -62,10 +88,7 @@ def withdraw_posts(
     rows = connection.execute(
         select(posts.c.id, posts.c.state).where(posts.c.article_id == article_id)
     ).all()
-    by_state: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        if CANCEL.allows(row.state):
-            by_state[row.state].append(row.id)
+    by_state = _cancellable(list(rows))
     for state, ids in by_state.items():
         connection.execute(
             update(posts)

@@ -27,7 +27,7 @@ from publisher.errors import EditorError
 # The newest migration in publisher/engine/storage/migrations/versions (tests/test_store.py
 # keeps the two equal).
 # Knowing it here lets every command see an up-to-date schema without importing alembic.
-SCHEMA_REVISION = "0020"
+SCHEMA_REVISION = "0021"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # How long a transaction of this process waits for its turn behind the others before it leaves

@@ -59,6 +59,24 @@ class ChannelAction:
 
 
 @dataclass(frozen=True)
+class Withdrawing:
+    """The article page's withdrawal: the editor's reason, whether the posts already out stay
+    standing this once, and whether the editor confirmed what the question listed."""
+
+    reason: str = ""
+    keep_sent: bool = False
+    confirmed: bool = False
+
+    @classmethod
+    def read(cls, form: FormData) -> Withdrawing:
+        return cls(
+            reason=_text(form, "reason").strip(),
+            keep_sent=bool(form.get("keep_sent")),
+            confirmed=form.get("confirm") == "yes",
+        )
+
+
+@dataclass(frozen=True)
 class BulkChoice:
     """The queue's bulk form: the action, on the ticked posts or on every post the filter finds
     (`everywhere`), the time or hours it takes, the posts a confirmation listed (`ids`) with the

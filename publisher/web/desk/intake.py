@@ -30,8 +30,8 @@ from publisher.engine.posts import desk_drafts, queue
 from publisher.engine.posts.identity import recent_articles
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.queue import UnknownArticle
+from publisher.engine.posts.takedowns import article_takedowns
 from publisher.engine.releases.release import stored_article
-from publisher.engine.releases.withdrawal import withdrawn_as
 from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
@@ -41,6 +41,7 @@ from publisher.web.desk.auth import CheckedUpload, DeskUser, api_user, signed_in
 from publisher.web.desk.base import Pages, RowId
 from publisher.web.desk.images import PreviewImages, through_desk
 from publisher.web.desk.turns import TAKE_TURN
+from publisher.web.desk.withdrawals import withdrawal_shown
 
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8
@@ -137,9 +138,10 @@ class Intake:
         route("/intake", self.intake, methods=["POST"])
         route("/articles/{article_id}/image", self.article_image, methods=["GET"])
 
-    def _existing(self, post: Mapping[str, Any]) -> dict[str, Any]:
+    def _existing(self, post: Mapping[str, Any], takedowns: Mapping[int, str]) -> dict[str, Any]:
         """One of the article's posts as its page lists it, with the channels of its platform
-        it could be duplicated to."""
+        it could be duplicated to and where its takedown stands (if its article was withdrawn
+        after it went out)."""
         when = datetime.fromisoformat(post["sent_at"] or post["due_at"])
         same = [
             name
@@ -150,6 +152,7 @@ class Intake:
             **post,
             "when": moment(when, self.settings.channel_tz(post["channel"]), self.language),
             "duplicate_to": same,
+            "takedown": takedowns.get(post["id"]),
         }
 
     def _reach(self, whom: Reach | None) -> str | None:
@@ -323,25 +326,18 @@ class Intake:
                     "again": name in chosen.again,
                 }
             )
-        withdrawn = withdrawn_as(self.engine, article_id)
+        withdrawal = withdrawal_shown(self.engine, self.settings, self.language, article_id)
+        taken = article_takedowns(self.engine, article_id) if withdrawal else {}
         context = {
             "article": article,
             "article_id": article_id,
-            "withdrawal": None
-            if withdrawn is None
-            else {
-                "by": "CMS" if withdrawn.by in ("webhook", "cms") else withdrawn.by,
-                "when": moment(withdrawn.at, self.settings.tz, self.language)
-                if withdrawn.at
-                else "",
-                "reason": withdrawn.reason,
-            },
+            "withdrawal": withdrawal,
             "cards": cards,
             "timing": chosen.timing,
             "horizon": number(self.settings.timing.horizon, self.language),
             "at": chosen.at,
             "confirm": confirm,
-            "existing": [self._existing(post) for post in existing],
+            "existing": [self._existing(post, taken) for post in existing],
             # Restored from what the editor left: said, with a way to start afresh.
             "draft": draft,
         }

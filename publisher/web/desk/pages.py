@@ -30,6 +30,7 @@ from publisher.web.desk.posts import PostPages
 from publisher.web.desk.results import Results
 from publisher.web.desk.signin import SignIn
 from publisher.web.desk.turns import TAKE_TURN
+from publisher.web.desk.withdrawals import Withdrawals
 from publisher.web.desk.words import Words
 
 # Pages that redraw themselves when the queue changes (another editor, the bot, a delivery).
@@ -69,6 +70,7 @@ class DeskPages:
             BulkForm(overview).router,
             Calendar(self).router,
             Drafts(self).router,
+            Withdrawals(self).router,
             Results(self).router,
         ]
         changes = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])

@@ -101,6 +101,21 @@ class PostPages(PageGroup):
             return typed
         return roster.configured(self.settings, name).from_editable(typed)
 
+    def _takedown(self, post: PostDetail) -> dict[str, str] | None:
+        """What the post page says of the post's takedown: asked by whom and when, done when,
+        or refused with the platform's reason."""
+        takedown = post["takedown"]
+        if takedown is None or takedown["state"] == "not_needed":
+            return None
+        words = self.desk.words
+        values = {
+            "who": words.who(takedown["requested_by"]),
+            "when": words.when(takedown["finished_at"] or takedown["requested_at"]),
+            "reason": takedown["error"] or "",
+        }
+        said = self.desk.t(f"takedown_said_{takedown['state']}", **values)
+        return {"state": takedown["state"], "said": said}
+
     def _view(self, post_id: int) -> dict[str, Any]:
         post = show_post(self.engine, self.settings, post_id, limit=SHOWN_DELIVERIES)
         article = stored_article(self.engine, str(post["article_id"]))
@@ -131,6 +146,7 @@ class PostPages(PageGroup):
         edited = max((n for n, a in enumerate(actions_done) if a == "edited"), default=-1)
         context["article_changed"] = updated > edited and post["state"] in TO_GO
         context["fan_out"] = post["fan_out"]
+        context["takedown"] = self._takedown(post)
         if post["state"] in TO_GO:
             whom = actions.reach(self.engine, self.settings, [post["channel"]])
             context["reach"] = self._reach(whom.get(post["channel"]))

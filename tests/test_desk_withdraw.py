@@ -1,0 +1,124 @@
+"""Withdrawing an article at the desk, in German: only an approver is offered it, a first press
+asks and lists what becomes of each post (taken down, cancelled, left standing and why) while
+changing nothing, the answer withdraws, and the post's page then says it was taken down."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from publisher import roster
+from publisher.articles import Article
+from publisher.clock import utcnow
+from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
+from publisher.engine.posts import queue
+from publisher.engine.posts.users import add_user
+from publisher.engine.releases.release import stored_article
+from tests.desk_helpers import PASSWORD, serving, signed_in, state
+
+ARTICLE = Article(id="cms-w", url="https://e.de/w/1", headline="Falsche Zahlen", bullets=["A"])
+
+
+@pytest.fixture
+def german(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        language="de",
+        channels={
+            "x_main": ChannelSettings(type="x", dry_run=True, label="X Hauptkonto"),
+            "facebook": ChannelSettings(type="facebook", dry_run=True),
+            "wa": ChannelSettings(
+                type="whatsapp",
+                dry_run=True,
+                phone_number_id="1098",
+                template={"name": "news_teaser", "body": "Neu: *{{1}}* {{2}}"},
+            ),
+        },
+        desk=DeskSettings(secure_cookies=False),
+    )
+
+
+@pytest.fixture
+def desk(engine: Engine, german: Settings, monkeypatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "anna", PASSWORD, "approver")
+    add_user(engine, "ed", PASSWORD, "editor")
+    with serving(engine, german) as client:
+        yield client
+
+
+@pytest.fixture
+def posted(engine: Engine, german: Settings) -> Iterator[dict[str, int]]:
+    """The article out on X and WhatsApp, and planned on Facebook for tomorrow."""
+    ids = {}
+    for name, when in (("x_main", When()), ("wa", When()), ("facebook", None)):
+        at = When("at", utcnow() + timedelta(days=1)) if when is None else when
+        (ids[name],) = queue.add(
+            engine, german, ARTICLE, roster.chosen(german, [name]), at, queued_by="anna"
+        )
+    dispatcher = Dispatcher(engine, german)
+    dispatcher.run_once()
+    yield ids
+    dispatcher.close()
+
+
+def shown(page: str) -> str:
+    return html.unescape(page)
+
+
+def ask(session: TestClient, csrf: str, number: int, **form: str):
+    return session.post(f"/articles/{number}/withdraw", data={"csrf": csrf, **form})
+
+
+def test_the_first_press_lists_what_becomes_of_each_post_and_changes_nothing(
+    desk, engine, posted
+) -> None:
+    session, csrf = signed_in(desk, "anna")
+    page = shown(ask(session, csrf, 1, reason="Zahlen falsch").text)
+    assert f"X Hauptkonto: Post {posted['x_main']} wird auf der Plattform gelöscht." in page
+    assert f"WhatsApp: Post {posted['wa']} bleibt: Die Plattform lässt keine" in page
+    assert f"Facebook: Post {posted['facebook']} ist noch nicht gesendet und wird" in page
+    assert "Ja, zurückziehen" in page and not stored_article(engine, ARTICLE.id).withdrawn
+
+
+def test_the_answer_withdraws_and_the_post_page_says_it_was_taken_down(
+    desk, engine, german, posted
+) -> None:
+    session, csrf = signed_in(desk, "anna")
+    answer = ask(session, csrf, 1, reason="Zahlen falsch", confirm="yes")
+    assert answer.url.path == "/articles/1" and "Zurückgezogen von anna" in shown(answer.text)
+    assert state(engine, posted["facebook"]) == "cancelled"
+    Dispatcher(engine, german).run_once()
+    page = shown(session.get(f"/posts/{posted['x_main']}").text)
+    assert "Auf der Plattform gelöscht am" in page and "veranlasst von anna" in page
+    assert state(engine, posted["x_main"]) == "taken_down"
+
+
+def test_keeping_the_posts_out_leaves_them_standing(desk, engine, german, posted) -> None:
+    session, csrf = signed_in(desk, "anna")
+    page = shown(ask(session, csrf, 1, keep_sent="1").text)
+    assert f"X Hauptkonto: Post {posted['x_main']} bleibt stehen, wie gewählt." in page
+    ask(session, csrf, 1, keep_sent="1", confirm="yes")
+    Dispatcher(engine, german).run_once()
+    assert state(engine, posted["x_main"]) == "sent"
+
+
+def test_an_editor_who_is_no_approver_is_neither_offered_nor_allowed_it(
+    desk, engine, posted
+) -> None:
+    session, csrf = signed_in(desk, "ed")
+    assert "Artikel zurückziehen" not in shown(session.get("/articles/1").text)
+    assert ask(session, csrf, 1, confirm="yes").status_code == 403
+    assert not stored_article(engine, ARTICLE.id).withdrawn
+
+
+def test_an_approver_is_offered_it_on_the_article_page(desk, posted) -> None:
+    session, _ = signed_in(desk, "anna")
+    assert "Artikel zurückziehen …" in shown(session.get("/articles/1").text)
