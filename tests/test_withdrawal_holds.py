@@ -13,11 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from publisher import actions
+from publisher import actions, roster
 from publisher.actions import Someone
 from publisher.articles import Article
 from publisher.clock import utcnow
 from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.engine.delivery.dispatch import Dispatcher
+from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
 from publisher.engine.posts.users import add_user
 from publisher.engine.releases.release import release, stored_article
@@ -56,7 +58,8 @@ def app(engine: Engine, database_url: str, monkeypatch) -> Iterator[TestClient]:
         yield client
 
 
-def released(client: TestClient, article: Article, spelled: str = "") -> tuple[int, bytes, dict]:
+def signed(article: Article, spelled: str = "") -> tuple[bytes, dict]:
+    """The article as the CMS sends it, signed (`spelled`: with this after the signature)."""
     body = json.dumps(article.to_json()).encode()
     timestamp = int(time.time())
     headers = {
@@ -64,6 +67,11 @@ def released(client: TestClient, article: Article, spelled: str = "") -> tuple[i
         "X-Publisher-Signature": sign(SECRET, timestamp, body) + spelled,
         "Content-Type": "application/json",
     }
+    return body, headers
+
+
+def released(client: TestClient, article: Article, spelled: str = "") -> tuple[int, bytes, dict]:
+    body, headers = signed(article, spelled)
     return client.post("/hooks/articles", content=body, headers=headers).status_code, body, headers
 
 
@@ -136,3 +144,22 @@ def test_the_widget_does_not_serve_an_editors_draft(app, engine) -> None:
         queue.upsert_article(connection, draft, utcnow(), "editor")
     answer = app.get("/widget/meta", params={"url": draft.url})
     assert answer.status_code == 404 and "Noch geheim" not in answer.text
+
+
+def test_the_webhook_answers_what_a_withdrawal_takes_down(app, engine, database_url) -> None:
+    settings = newsroom(database_url)
+    (post_id,) = queue.add(
+        engine, settings, CMS, roster.chosen(settings, ["x_main"]), When(), queued_by="cms"
+    )
+    dispatcher = Dispatcher(engine, settings)
+    dispatcher.run_once()
+    dispatcher.close()
+    body, headers = signed(CMS.model_copy(update={"withdrawn": True}))
+    answer = app.post("/hooks/articles", content=body, headers=headers).json()
+    assert answer["withdrawn"] == {
+        "cancelled": [],
+        "in_flight": [],
+        "taking_down": [post_id],
+        "kept": [],
+        "cannot": [],
+    }

@@ -36,6 +36,8 @@ class Kind(StrEnum):
     SHOW = "s"
     # A post moved to a free time (its number; the time, in minutes since 1970, as hex).
     MOVE = "m"
+    # An answer to the question before an article's withdrawal (the key of what was asked).
+    WITHDRAWAL = "w"
 
 
 DRAFT_ACTIONS = frozenset(
@@ -80,6 +82,7 @@ TAKES: dict[Kind, Callable[[str, str], bool]] = {
     Kind.HELP: lambda key, action: key == "0" and action in HELP_ACTIONS,
     Kind.SHOW: lambda key, action: whole_number(key) is not None and action in POST_ASKS,
     Kind.MOVE: lambda key, action: whole_number(key) is not None and action == "move",
+    Kind.WITHDRAWAL: lambda key, action: bool(key) and action in ("withdraw", "keep", "leave"),
 }
 # The kinds whose buttons carry a version: the text an approval is for, the time a move is to.
 VERSIONED = frozenset({Kind.POST, Kind.MOVE})
@@ -162,6 +165,11 @@ def show(post_id: int, action: str = "show") -> Button:
     """A post in the bot: shown with the buttons for what it can do now, or (`action`) its new
     text or time asked for, or the asking left."""
     return Button(Kind.SHOW, str(post_id), action)
+
+
+def withdrawal(key: str, action: str) -> Button:
+    """An answer to the question before a withdrawal: withdraw, keep the posts out, leave."""
+    return Button(Kind.WITHDRAWAL, key, action)
 
 
 def keyed(label: str, button: Button) -> InlineKeyboardButton:

@@ -1,8 +1,9 @@
 """The editors' commands and buttons: /queue (and an article's URL sent as it is) hands over to
 the drafts; /list, /log, /stats, /approve (which shows the text it approves), /cancel, /retry,
 /help, and the day's digest; /show and a post's buttons are in `post_buttons`, /edit in
-`post_edits`, /pause and /resume in `channel_commands`; anything else gets a short help. Only
-allowed users act; database work runs in threads so the bot stays responsive."""
+`post_edits`, /pause and /resume in `channel_commands`, /withdraw in `article_commands`;
+anything else gets a short help. Only allowed users act; database work runs in threads so the
+bot stays responsive."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from publisher import actions, roster
 from publisher.actions import ApproversOnly, Someone
 from publisher.bot import buttons, render
+from publisher.bot.article_commands import ArticleCommands
 from publisher.bot.buttons import Button, Kind, keyed
 from publisher.bot.channel_commands import ChannelCommands
 from publisher.bot.draft import Asker
@@ -54,7 +56,7 @@ BEST_TODAY = 5
 CLOSED_KEPT = 1_000
 
 
-class BotHandlers(ChannelCommands, PostButtons):
+class BotHandlers(ChannelCommands, ArticleCommands, PostButtons):
     """The bot's handlers, bound to the queue's database and the newsroom's settings."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
@@ -375,6 +377,8 @@ class BotHandlers(ChannelCommands, PostButtons):
                 return self.say("button_stale"), None, False
             actions.move_to(self.engine, self.settings, int(key), at, by=editor.name)
             return self.say("post_moved", id=key, when=self.when(at)), None, False
+        if pressed.kind == Kind.WITHDRAWAL:
+            return self.withdrawal_pressed(key, action, editor), None, False
         if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True

@@ -31,6 +31,7 @@ COMMANDS = (
     Command("retry", "retry", "command_args_post"),
     Command("pause", "pause", "command_args_pause"),
     Command("resume", "resume", "command_args_channel"),
+    Command("withdraw", "withdraw", "command_args_withdraw"),
     Command("help", "help"),
     # What Telegram sends when someone opens the chat with the bot.
     Command("start", "help", shown=False),

@@ -24,8 +24,11 @@ RANK: dict[str, int] = {"archive": -1, "feed": 0, "editor": 1, "cms": 2}
 
 
 def _rows(lock: bool) -> Select[Any]:
-    """The stored articles as identity reads them (their row: id, key, data, origin)."""
-    query = select(articles.c.id, articles.c.key, articles.c.data, articles.c.origin)
+    """The stored articles as identity reads them (their row: id, key, headline, data,
+    origin)."""
+    query = select(
+        articles.c.id, articles.c.key, articles.c.headline, articles.c.data, articles.c.origin
+    )
     return query.with_for_update() if lock else query
 
 
@@ -86,24 +89,28 @@ def find_named(connection: Connection, name: str, *, lock: bool = False) -> Any:
     return row
 
 
-def key_of(engine: Engine, article_id: int) -> str | None:
-    """The key (CMS id, else address) of the article stored under this number, which names it
-    and no other; None when there is none."""
-    with engine.connect() as connection:
-        return connection.execute(
-            select(articles.c.key).where(articles.c.id == article_id)
-        ).scalar()
+@dataclass(frozen=True)
+class Named:
+    """A stored article an editor named: its number, its key (which names it and no other)
+    and its headline."""
+
+    id: int
+    key: str
+    headline: str
 
 
-def headline_of(engine: Engine, article_id: int) -> str:
-    """The stored article's headline ("" when there is none)."""
+def named(engine: Engine, name: str) -> Named | None:
+    """The stored article an editor names (as `find_named` reads the name), else None."""
     with engine.connect() as connection:
-        return (
-            connection.execute(
-                select(articles.c.headline).where(articles.c.id == article_id)
-            ).scalar()
-            or ""
-        )
+        row = find_named(connection, name)
+    return None if row is None else Named(row.id, row.key, row.headline)
+
+
+def numbered(engine: Engine, article_id: int) -> Named | None:
+    """The article stored under this number (the desk's), else None."""
+    with engine.connect() as connection:
+        row = connection.execute(_rows(False).where(articles.c.id == article_id)).first()
+    return None if row is None else Named(row.id, row.key, row.headline)
 
 
 @dataclass(frozen=True)

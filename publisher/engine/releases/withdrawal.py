@@ -35,6 +35,17 @@ class Withdrawal:
     kept: list[int]
     cannot: list[int]
 
+    def fate(self, post_id: int) -> str | None:
+        """What the withdrawal does to one post, as the catalogue's `withdraw_will_…` says it:
+        cancel, take_down, take_down_in_flight, keep or cannot (None: nothing)."""
+        if post_id in self.cancelled:
+            return "cancel"
+        if post_id in self.taking_down:
+            return "take_down_in_flight" if post_id in self.in_flight else "take_down"
+        if post_id in self.kept:
+            return "keep"
+        return "cannot" if post_id in self.cannot else None
+
     def to_json(self) -> dict[str, list[int]]:
         return {
             "cancelled": self.cancelled,

@@ -50,22 +50,22 @@ class Withdrawals(PageGroup):
         """Ask first (what will happen to each post), then withdraw as confirmed."""
         actions.check("withdraw", user)
         chosen = Withdrawing.read(form)
-        key = identity.key_of(self.engine, article_id)
-        if key is None:
+        found = identity.numbered(self.engine, article_id)
+        if found is None:
             message = self.desk.t("error_unknown_article", article=article_id)
             return self.desk.render(request, "message.html.j2", {"message": message}, 404)
         if not chosen.confirmed:
             foreseen = foresee(self.engine, self.settings, article_id, keep_sent=chosen.keep_sent)
             context = {
                 "article_id": article_id,
-                "headline": identity.headline_of(self.engine, article_id),
+                "headline": found.headline,
                 "lines": self._lines(article_id, foreseen),
                 "reason": chosen.reason,
                 "keep_sent": chosen.keep_sent,
             }
             return self.desk.render(request, "withdraw.html.j2", context)
         actions.withdraw_article(
-            self.engine, self.settings, key, user, chosen.reason, keep_sent=chosen.keep_sent
+            self.engine, self.settings, found.key, user, chosen.reason, keep_sent=chosen.keep_sent
         )
         return RedirectResponse(f"/articles/{article_id}", status_code=303)
 
@@ -76,15 +76,8 @@ class Withdrawals(PageGroup):
         lines = []
         for post in posts:
             number, channel = post["id"], post["channel"]
-            if number in foreseen.cancelled:
-                kind = "cancel"
-            elif number in foreseen.taking_down:
-                kind = "take_down_in_flight" if number in foreseen.in_flight else "take_down"
-            elif number in foreseen.kept:
-                kind = "keep"
-            elif number in foreseen.cannot:
-                kind = "cannot"
-            else:
+            kind = foreseen.fate(number)
+            if kind is None:
                 continue
             text = self.desk.t(f"withdraw_will_{kind}", post=number, channel=label(channel))
             lines.append({"kind": kind, "text": text})
