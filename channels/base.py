@@ -168,6 +168,9 @@ class Heard:
     result: Result
 
 
+# The field of a post that is a withdrawal's notice to the readers of an earlier one (its value:
+# the earlier post's number).
+NOTICE = "notice_of"
 FindingLevel = Literal["ok", "warning", "error"]
 # What taking a post down did: removed now, or gone already (deleted by hand, or by an earlier
 # attempt whose answer was lost), which a takedown counts as done.
@@ -441,6 +444,11 @@ class Channel(ABC):
         raise ChannelError(
             "permanent", f"{self.name}: {self.display_name} lets no post be removed through its API"
         )
+
+    def notices_withdrawal(self) -> bool:
+        """Whether the readers a post reached are sent a notice when its article is withdrawn:
+        for a platform that cannot take a message back (the notice's post carries `NOTICE`)."""
+        return False
 
     def close(self) -> None:  # noqa: B027 - a no-op by design: most channels hold nothing
         """Release connections; the channel is not used again."""

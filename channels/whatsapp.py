@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from publisher.articles import Article
-from publisher.channels.base import Channel, ChannelError, Finding, Outgoing, Receipt, Teaser
+from publisher.channels.base import (
+    NOTICE,
+    Channel,
+    ChannelError,
+    Finding,
+    Outgoing,
+    Receipt,
+    Teaser,
+)
 from publisher.channels.graph import GraphClient, GraphOptions, token_findings
 from publisher.channels.secrets import secret
 from publisher.channels.text import share_query, utf16_length
@@ -58,6 +66,11 @@ class WhatsAppOptions(GraphOptions):
     unsubscribe_keywords: tuple[str, ...] = ("STOP", "ABMELDEN")
     subscribed_reply: str | None = None
     unsubscribed_reply: str | None = None
+    # A message cannot be recalled: when its article is withdrawn, everyone who got it is sent
+    # a short notice instead; readers outside the 24-hour window get `notice_template` (an
+    # approved template whose body takes the headline as {{1}}).
+    withdraw_notice: bool = False
+    notice_template: TemplateOptions | None = None
 
     # Recipients may be configured (a short list) or subscribe (`publisher subscribers`).
     required: ClassVar[tuple[str, ...]] = ("phone_number_id",)
@@ -178,12 +191,22 @@ class WhatsApp(Channel):
                 return self._receipt(await self._post_async(session, instead, token))
             raise
 
+    def notices_withdrawal(self) -> bool:
+        return self.config.withdraw_notice
+
     def _bodies(self, message: Outgoing) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """What goes out to the message's reader, and what goes instead when WhatsApp refuses
         it for the 24-hour window: the template alone when configured so or when the reader is
-        outside the window, else the text with the template (if any) to fall back on."""
+        outside the window, else the text with the template (if any) to fall back on. A
+        withdrawal's notice has its own template."""
         if not message.recipient:
             raise ChannelError("permanent", f"{self.name}: no recipient", never_sent=True)
+        if message.fields.get(NOTICE):
+            notice = self.config.notice_template
+            instead = self._template_body(message, notice, []) if notice else None
+            if not message.free_form and instead is not None:
+                return instead, None
+            return self._text_body(message), instead
         if self.config.message == "template" or (not message.free_form and self.config.template):
             return self._template_body(message), None
         instead = self._template_body(message) if self.config.template else None
@@ -195,17 +218,28 @@ class WhatsApp(Channel):
             "recipient_type": "individual",
             "to": message.recipient,
             "type": "text",
-            "text": {"body": message.text, "preview_url": self.config.preview_url},
+            "text": {
+                "body": message.text,
+                # A notice carries no link to preview.
+                "preview_url": self.config.preview_url and not message.fields.get(NOTICE),
+            },
         }
 
-    def _template_body(self, message: Outgoing) -> dict[str, Any]:
-        template = self.config.template
+    def _template_body(
+        self,
+        message: Outgoing,
+        template: TemplateOptions | None = None,
+        more: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """The template's message: the headline as {{1}}, then `more` (default: the link)."""
+        template = template or self.config.template
         if template is None:
             raise ChannelError(
                 "permanent", f"{self.name}: message = template needs [template]", never_sent=True
             )
         # Template parameters may not hold line breaks or tabs.
         headline = " ".join(str(message.fields.get("headline") or message.text).split())
+        values = [headline, *(more if more is not None else [message.link])]
         return {
             "messaging_product": "whatsapp",
             "to": message.recipient,
@@ -216,10 +250,7 @@ class WhatsApp(Channel):
                 "components": [
                     {
                         "type": "body",
-                        "parameters": [
-                            {"type": "text", "text": headline},
-                            {"type": "text", "text": message.link},
-                        ],
+                        "parameters": [{"type": "text", "text": value} for value in values],
                     }
                 ],
             },

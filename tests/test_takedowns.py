@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from publisher import actions, roster
 from publisher.actions import Someone
+from publisher.catalogue import translator
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.delivery.dispatch import Dispatcher
@@ -212,3 +213,54 @@ def test_the_takedown_is_in_the_posts_history_with_who_asked(sent, engine) -> No
             )
         ).all()
     assert ("chefin", "taken down", "removed") in [tuple(e) for e in events]
+
+
+READERS = ["+4915112345678", "+4917600000001", "+4917600000002"]
+HEADLINE = article().headline
+
+
+def test_whatsapp_readers_get_a_notice_where_the_channel_asks_for_it(sent, engine) -> None:
+    out = sent(BY_TYPE["whatsapp"], recipients=READERS, withdraw_notice=True)
+    done = withdraw(engine, out)
+    assert (done.noticed, len(done.notices)) == ([out.post_id], 1)
+    out.dispatcher.run_once()
+    notices = [c.json for c in out.stand_in.posts("/messages")][len(READERS) :]
+    assert sorted(n["to"] for n in notices) == sorted(READERS)
+    said = translator(out.settings.language, "desk")("withdrawal_notice", headline=HEADLINE)
+    assert all(n["text"] == {"body": said, "preview_url": False} for n in notices)
+    assert post(engine, done.notices[0]).state == "sent"
+
+
+def test_a_reader_outside_the_window_gets_the_notices_template(sent, engine) -> None:
+    out = sent(
+        BY_TYPE["whatsapp"],
+        recipients=READERS[:1],
+        withdraw_notice=True,
+        notice_template={"name": "withdrawn_notice", "language": "de"},
+    )
+    out.stand_in.open_windows = set()
+    withdraw(engine, out)
+    out.dispatcher.run_once()
+    template = out.stand_in.posts("/messages")[-1].json["template"]
+    parameters = template["components"][0]["parameters"]
+    assert (template["name"], parameters) == (
+        "withdrawn_notice",
+        [{"type": "text", "text": HEADLINE}],
+    )
+
+
+def test_readers_get_one_notice_however_often_the_article_is_withdrawn(sent, engine) -> None:
+    out = sent(BY_TYPE["whatsapp"], recipients=READERS, withdraw_notice=True)
+    withdraw(engine, out)
+    assert withdraw(engine, out).notices == []
+    out.dispatcher.run_once()
+    assert withdraw(engine, out).notices == []
+    out.dispatcher.run_once()
+    assert len(out.stand_in.posts("/messages")) == 2 * len(READERS)
+
+
+def test_without_a_notice_whatsapp_readers_hear_nothing_more(sent, engine) -> None:
+    out = sent(BY_TYPE["whatsapp"], recipients=READERS)
+    assert withdraw(engine, out).notices == []
+    out.dispatcher.run_once()
+    assert len(out.stand_in.posts("/messages")) == len(READERS)

@@ -96,6 +96,7 @@ class ArticleCommands(Talk):
             ("taking_down", done.taking_down),
             ("kept", done.kept),
             ("cannot", done.cannot),
+            ("notices", done.notices),
         ):
             if ids:
                 said.append(self.say(f"withdrawn_{name}", posts=", ".join(f"#{i}" for i in ids)))

@@ -141,7 +141,9 @@ WORDS: dict[str, str] = {
     "withdraw_will_take_down_in_flight": "{channel}: Post {post} geht gerade hinaus; er wird gelöscht, sobald er draußen ist.",
     "withdraw_will_keep": "{channel}: Post {post} bleibt stehen, wie gewählt.",
     "withdraw_will_cannot": "{channel}: Post {post} bleibt: Die Plattform lässt keine Nachricht zurückholen.",
+    "withdraw_will_notice": "{channel}: Post {post} bleibt (die Plattform holt keine Nachricht zurück); alle, die ihn bekamen, erhalten einen Hinweis.",
     "withdraw_will_nothing": "Von diesem Artikel ist kein Post eingeplant oder gesendet.",
+    "withdrawal_notice": "Hinweis: Wir haben unseren Beitrag „{headline}“ zurückgezogen. Bitte leiten Sie ihn nicht weiter.",
 }
 
 DESK: dict[str, str] = {
@@ -491,6 +493,7 @@ BOT: dict[str, str] = {
     "withdrawn_taking_down": "Werden auf ihren Plattformen gelöscht: {posts}",
     "withdrawn_kept": "Bleiben stehen: {posts}",
     "withdrawn_cannot": "Bleiben (die Plattform holt keine Nachricht zurück): {posts}",
+    "withdrawn_notices": "Hinweise an ihre Empfänger: {posts}",
     "refused": "Entschuldigung, dieser Bot ist nur für die Redaktion.",
     "internal_error": "Da ist bei uns etwas schiefgegangen; das Protokoll sagt, was.",
     "usage": "So geht es: {usage}",

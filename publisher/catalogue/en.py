@@ -140,7 +140,9 @@ WORDS: dict[str, str] = {
     "withdraw_will_take_down_in_flight": "{channel}: post {post} is going out right now; it is taken down as soon as it is out.",
     "withdraw_will_keep": "{channel}: post {post} stays standing, as chosen.",
     "withdraw_will_cannot": "{channel}: post {post} stays: the platform lets no one call a message back.",
+    "withdraw_will_notice": "{channel}: post {post} stays (the platform calls no message back); everyone who got it is sent a notice.",
     "withdraw_will_nothing": "No post of this article is planned or out.",
+    "withdrawal_notice": "Please note: we have withdrawn our piece “{headline}”. Please do not pass it on.",
 }
 
 DESK: dict[str, str] = {
@@ -490,6 +492,7 @@ BOT: dict[str, str] = {
     "withdrawn_taking_down": "Being taken down from their platforms: {posts}",
     "withdrawn_kept": "Left standing: {posts}",
     "withdrawn_cannot": "Stay (the platform calls no message back): {posts}",
+    "withdrawn_notices": "Notices to their readers: {posts}",
     "refused": "Sorry, this bot is only for the newsroom's editors.",
     "internal_error": "Something went wrong on our side; the log says what.",
     "usage": "Usage: {usage}",

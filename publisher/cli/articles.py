@@ -50,6 +50,8 @@ def withdraw_command(
         print(f"left standing, as asked: {_listed(done.kept)}")
     for post_id in done.cannot:
         print(f"post {post_id} stays: its platform lets no post be removed")
+    if done.notices:
+        print(f"its readers are sent a notice: {_listed(done.notices)}")
     for post_id in done.in_flight:
         if post_id not in done.taking_down:
             print(f"post {post_id} was going out as it was withdrawn: look for it on its platform")

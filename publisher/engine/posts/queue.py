@@ -184,7 +184,7 @@ def upsert_article(
         return Stored(row.id, article, origin=origin, changed=stored.to_json() != article.to_json())
     key = article.id or article.url
     inserted = connection.execute(insert(articles).values(key=key, created_at=now, **values))
-    return Stored(_new_id(inserted), article, origin=origin)
+    return Stored(new_id(inserted), article, origin=origin)
 
 
 def withdrawal_marks(
@@ -211,7 +211,7 @@ def keep_embargo(stored: Article, given: Article, now: datetime) -> Article:
     return given
 
 
-def _new_id(result: CursorResult[Any]) -> int:
+def new_id(result: CursorResult[Any]) -> int:
     """The row id an INSERT made."""
     key = result.inserted_primary_key
     assert key is not None, "an INSERT answers with the row's key"
@@ -358,7 +358,7 @@ def insert_posts(
                 updated_at=now,
             )
         )
-        ids.append(_new_id(result))
+        ids.append(new_id(result))
     record_event(connection, ids, queued_by, "queued", now)
     notify_change(connection)
     return ids

@@ -12,6 +12,7 @@ from typing import TypedDict
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from publisher import roster
+from publisher.channels.base import NOTICE
 from publisher.config import Settings
 from publisher.engine.lifecycle import State
 from publisher.engine.storage.changes import notify_change
@@ -37,22 +38,24 @@ class TakedownState(StrEnum):
 class Planned:
     """What a withdrawal does to its article's posts that are out (or going out): taken down,
     kept on purpose (`on_withdraw = "keep"`, or the editor asked to keep them), or left because
-    the platform lets no post be removed (WhatsApp)."""
+    the platform lets no post be removed (WhatsApp: its readers may get a notice instead)."""
 
     taking_down: list[int]
     kept: list[int]
     cannot: list[int]
+    # Of those it cannot take down, the ones whose readers are sent a notice instead.
+    noticed: list[int]
 
 
 def out_or_going(connection: Connection, article_id: int) -> list[Row]:
-    """The article's posts out or going out: the ones a withdrawal may take down."""
-    return list(
-        connection.execute(
-            select(posts.c.id, posts.c.channel).where(
-                posts.c.article_id == article_id, posts.c.state.in_((State.SENT, State.SENDING))
-            )
-        ).all()
-    )
+    """The article's posts out or going out: the ones a withdrawal may take down (not the
+    notices an earlier withdrawal sent to readers)."""
+    rows = connection.execute(
+        select(posts.c.id, posts.c.channel, posts.c.fields).where(
+            posts.c.article_id == article_id, posts.c.state.in_((State.SENT, State.SENDING))
+        )
+    ).all()
+    return [row for row in rows if NOTICE not in (row.fields or {})]
 
 
 def sort_out(rows: list[Row], settings: Settings, *, keep_sent: bool = False) -> Planned:
@@ -61,15 +64,21 @@ def sort_out(rows: list[Row], settings: Settings, *, keep_sent: bool = False) ->
     taking_down: list[int] = []
     kept: list[int] = []
     cannot: list[int] = []
+    noticed: list[int] = []
     for row in rows:
         channel = settings.channels.get(row.channel)
         if keep_sent or (channel is not None and channel.on_withdraw == "keep"):
             kept.append(row.id)
         elif channel is None or not roster.removable(settings, row.channel):
             cannot.append(row.id)
+            if (
+                channel is not None
+                and roster.configured(settings, row.channel).notices_withdrawal()
+            ):
+                noticed.append(row.id)
         else:
             taking_down.append(row.id)
-    return Planned(sorted(taking_down), sorted(kept), sorted(cannot))
+    return Planned(sorted(taking_down), sorted(kept), sorted(cannot), sorted(noticed))
 
 
 def plan(

@@ -7,16 +7,18 @@ it) until the CMS releases it anew."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Row, select, update
 
 from publisher.articles import Article
+from publisher.channels.base import NOTICE
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import CANCEL, WITHDRAWN, State
 from publisher.engine.posts import identity
+from publisher.engine.posts.notices import queue_notices
 from publisher.engine.posts.queue import UnknownArticle, record_event, withdrawal_marks
 from publisher.engine.posts.takedowns import Planned, out_or_going, plan, sort_out
 from publisher.engine.storage.changes import notify_change
@@ -34,6 +36,10 @@ class Withdrawal:
     taking_down: list[int]
     kept: list[int]
     cannot: list[int]
+    # Of those it cannot take down, the ones whose readers are sent a notice, and the notices'
+    # own post numbers (once queued).
+    noticed: list[int] = field(default_factory=list)
+    notices: list[int] = field(default_factory=list)
 
     def fate(self, post_id: int) -> str | None:
         """What the withdrawal does to one post, as the catalogue's `withdraw_will_…` says it:
@@ -44,6 +50,8 @@ class Withdrawal:
             return "take_down_in_flight" if post_id in self.in_flight else "take_down"
         if post_id in self.kept:
             return "keep"
+        if post_id in self.noticed:
+            return "notice"
         return "cannot" if post_id in self.cannot else None
 
     def to_json(self) -> dict[str, list[int]]:
@@ -53,14 +61,16 @@ class Withdrawal:
             "taking_down": self.taking_down,
             "kept": self.kept,
             "cannot": self.cannot,
+            "notices": self.notices,
         }
 
 
 def _cancellable(rows: list[Row]) -> dict[str, list[int]]:
-    """The posts a withdrawal cancels, by the state each is in."""
+    """The posts a withdrawal cancels, by the state each is in: not a notice of an earlier
+    withdrawal to readers (a withdrawal sent again must not stop it)."""
     by_state: dict[str, list[int]] = defaultdict(list)
     for row in rows:
-        if CANCEL.allows(row.state):
+        if CANCEL.allows(row.state) and NOTICE not in (row.fields or {}):
             by_state[row.state].append(row.id)
     return by_state
 
@@ -73,13 +83,22 @@ def foresee(
     with engine.connect() as connection:
         rows = list(
             connection.execute(
-                select(posts.c.id, posts.c.state).where(posts.c.article_id == article_id)
+                select(posts.c.id, posts.c.state, posts.c.fields).where(
+                    posts.c.article_id == article_id
+                )
             ).all()
         )
         planned = sort_out(out_or_going(connection, article_id), settings, keep_sent=keep_sent)
     cancelled = sorted(i for ids in _cancellable(rows).values() for i in ids)
     in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
-    return Withdrawal(cancelled, in_flight, planned.taking_down, planned.kept, planned.cannot)
+    return Withdrawal(
+        cancelled,
+        in_flight,
+        planned.taking_down,
+        planned.kept,
+        planned.cannot,
+        planned.noticed,
+    )
 
 
 def withdraw_posts(
@@ -97,7 +116,7 @@ def withdraw_posts(
     whom and why (`reason`, the editor's words, if any), and keeps the state it was in.
     `keep_sent`: this once, leave the posts out standing."""
     rows = connection.execute(
-        select(posts.c.id, posts.c.state).where(posts.c.article_id == article_id)
+        select(posts.c.id, posts.c.state, posts.c.fields).where(posts.c.article_id == article_id)
     ).all()
     by_state = _cancellable(list(rows))
     for state, ids in by_state.items():
@@ -112,7 +131,16 @@ def withdraw_posts(
     cancelled = sorted(i for ids in by_state.values() for i in ids)
     in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
     planned: Planned = plan(connection, settings, article_id, by, reason, now, keep_sent=keep_sent)
-    return Withdrawal(cancelled, in_flight, planned.taking_down, planned.kept, planned.cannot)
+    notices = queue_notices(connection, settings, planned.noticed, by, now)
+    return Withdrawal(
+        cancelled,
+        in_flight,
+        planned.taking_down,
+        planned.kept,
+        planned.cannot,
+        planned.noticed,
+        notices,
+    )
 
 
 def withdraw(
