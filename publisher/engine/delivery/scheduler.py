@@ -173,7 +173,11 @@ class Daemon:
             self.dispatcher.takedowns.expire()
             for claimed in self.dispatcher.claims.claim():
                 self._submit(self._deliver, claimed)
-            for takedown in self.dispatcher.takedowns.claim():
+            # Only as many as there are free senders: one claimed to wait in line would
+            # outlast its lease, and another worker would take it down a second time.
+            with self._lock:
+                free = self.settings.engine.threads - self._in_flight
+            for takedown in self.dispatcher.takedowns.claim(limit=free) if free > 0 else []:
                 self._submit(self._take_down, takedown)
             found = [self.dispatcher.claims.next_wakeup(), self.dispatcher.takedowns.next_due()]
             return min((t for t in found if t is not None), default=None)
