@@ -1,0 +1,119 @@
+"""`publisher run` with the webhook, one channel on each of the eight platforms pointed at its
+stand-in: an article the CMS released goes out everywhere, and once the CMS withdraws it, it is
+gone from the seven platforms that allow it within a minute (each stand-in shows it), WhatsApp's
+readers get a notice, and `publisher log` shows one removal per post."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from publisher.engine.storage.schema import posts
+from publisher.engine.storage.store import open_engine
+from standins import contracts
+from standins.base import StandIn, free_port
+from tests.conftest import ROOT, run_cli, wait_for
+from tests.test_release_live import SECRET, release
+
+ARTICLE = {"id": "cms-41", "url": "https://e.de/falsch", "headline": "Falsche Zahlen"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def platforms() -> Iterator[dict[str, tuple[Any, StandIn]]]:
+    """Each platform's contract and its running stand-in (Facebook and WhatsApp share one)."""
+    running: dict[type, StandIn] = {}
+    chosen = {}
+    for platform in contracts():
+        stand_in = running.get(platform.stand_in) or platform.stand_in()
+        running[platform.stand_in] = stand_in
+        chosen[platform.type] = (platform, stand_in)
+    yield chosen
+    for stand_in in running.values():
+        stand_in.close()
+
+
+def config(platforms: dict[str, tuple[Any, StandIn]], port: int, database: Path) -> str:
+    lines = [f'database_url = "sqlite:///{database}"', f"[serve]\nenabled = true\nport = {port}"]
+    for name, (platform, stand_in) in platforms.items():
+        options = {"type": name, "api_base": stand_in.url} | platform.options(stand_in)
+        if name == "whatsapp":
+            options["withdraw_notice"] = True
+        lines.append(f"[channels.{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in options.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def worker(tmp_path: Path, platforms) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    (tmp_path / "publisher.toml").write_text(config(platforms, port, tmp_path / "p.db"))
+    secrets = {k: v for platform, _ in platforms.values() for k, v in platform.env.items()}
+    environment = os.environ | secrets | {"PYTHONPATH": str(ROOT)}
+    log = tmp_path / "run.log"
+    with log.open("w") as written:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "publisher", "run"],
+            cwd=tmp_path,
+            env=environment | {"PUBLISHER_WEBHOOK_SECRET": SECRET},
+            stdout=subprocess.DEVNULL,
+            stderr=written,
+        )
+        base = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            try:
+                return requests.get(f"{base}/healthz", timeout=1).ok
+            except requests.ConnectionError:
+                return False
+
+        try:
+            wait_for(healthy, seconds=15)
+            yield base, secrets
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(15) == 0, log.read_text()[-3000:]
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def sent_ids(database: Path) -> dict[str, str]:
+    engine = open_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(posts.c.channel, posts.c.remote_id).where(posts.c.state == "sent")
+        ).all()
+    engine.dispose()
+    return {row.channel: row.remote_id for row in rows}
+
+
+def test_a_withdrawal_by_the_cms_takes_the_article_down_everywhere(
+    worker, platforms, tmp_path
+) -> None:
+    base, secrets = worker
+    assert release(base, ARTICLE).status_code == 202
+    out = wait_for(lambda: (ids := sent_ids(tmp_path / "p.db")) and len(ids) == 8 and ids, 30)
+    removable = {name: out[name] for name in platforms if name != "whatsapp"}
+    assert all(platforms[n][1].holds(remote_id) for n, remote_id in removable.items())
+    answer = release(base, ARTICLE | {"withdrawn": True}).json()
+    assert len(answer["withdrawn"]["taking_down"]) == 7 and len(answer["withdrawn"]["notices"]) == 1
+    wait_for(lambda: not any(platforms[n][1].holds(i) for n, i in removable.items()), seconds=60)
+    graph = platforms["whatsapp"][1]
+    wait_for(lambda: len(graph.posts("/messages")) == 2)
+    assert "zurückgezogen" in graph.posts("/messages")[1].json["text"]["body"]
+    shown = run_cli("log", "--json", cwd=tmp_path, env=secrets)
+    removals = [d for d in json.loads(shown.stdout) if d["action"] == "remove"]
+    assert sorted(d["channel"] for d in removals) == sorted(removable)
+    assert {d["outcome"] for d in removals} == {"removed"}
