@@ -168,9 +168,12 @@ class Heard:
     result: Result
 
 
-# The field of a post that is a withdrawal's notice to the readers of an earlier one (its value:
-# the earlier post's number).
+# The field of a post that is a notice to the readers of an earlier one (a withdrawal's, a
+# correction's; its value: the earlier post's number).
 NOTICE = "notice_of"
+# The field of a post that goes out as a reply under another (a correction under the post it
+# corrects; its value: that post's id on the platform).
+REPLY_TO = "reply_to"
 FindingLevel = Literal["ok", "warning", "error"]
 # What taking a post down did: removed now, or gone already (deleted by hand, or by an earlier
 # attempt whose answer was lost), which a takedown counts as done.
@@ -296,10 +299,17 @@ class Channel(ABC):
     # Whether the platform lets a post be taken down through its API: a channel that says how
     # (`remove`) can; set for each class from that, never written by hand.
     removable: ClassVar[bool] = False
+    # Whether the platform lets a post's text be changed in place through its API (`edit`);
+    # set for each class from that, never written by hand.
+    editable_posts: ClassVar[bool] = False
+    # Whether a post can go out as a reply under another of the account's (a correction
+    # under the post it corrects): the channel reads `REPLY_TO` in a post's fields.
+    replies: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.removable = cls.remove is not Channel.remove
+        cls.editable_posts = cls.edit is not Channel.edit
 
     # Whether the channel sends to readers who subscribed (`publisher subscribers`).
     subscribable: ClassVar[bool] = False
@@ -443,6 +453,14 @@ class Channel(ABC):
         through its API says so, for good."""
         raise ChannelError(
             "permanent", f"{self.name}: {self.display_name} lets no post be removed through its API"
+        )
+
+    def edit(self, remote_id: str, text: str) -> None:
+        """Give the post the platform knows as `remote_id` this text in place of its own (a
+        correction); raises ChannelError classified as `send` does. A platform that lets no
+        post be edited through its API says so, for good."""
+        raise ChannelError(
+            "permanent", f"{self.name}: {self.display_name} lets no post be edited through its API"
         )
 
     def notices_withdrawal(self) -> bool:

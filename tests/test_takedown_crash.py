@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from publisher.actions import Someone, withdraw_article
 from publisher.articles import Article
 from publisher.config import ChannelSettings, EngineSettings, Settings
-from publisher.engine.storage.schema import articles, deliveries, posts, takedowns
+from publisher.engine.storage.schema import amendments, articles, deliveries, posts
 from publisher.engine.storage.store import open_engine
 from standins.base import Answer, Call
 from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn
@@ -67,7 +67,7 @@ def test_killed_workers_take_every_post_down_and_none_twice(database_url: str, t
         with engine.connect() as connection:
             return (
                 connection.execute(
-                    select(takedowns.c.post_id).where(takedowns.c.state.in_(("due", "working")))
+                    select(amendments.c.post_id).where(amendments.c.state.in_(("due", "working")))
                 ).first()
                 is not None
             )

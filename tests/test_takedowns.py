@@ -23,7 +23,8 @@ from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
 from publisher.engine.releases.release import release
 from publisher.engine.releases.withdrawal import Withdrawal
-from publisher.engine.storage.schema import post_events, takedowns
+from publisher.engine.storage.schema import amendments as takedowns
+from publisher.engine.storage.schema import post_events
 from standins import contracts
 from standins.base import Contract, StandIn
 from tests.engine_helpers import article, delivery_rows, make_settings, post
@@ -81,7 +82,9 @@ def removals(engine: Engine, post_id: int) -> list[Any]:
 
 def takedown(engine: Engine, post_id: int) -> Any:
     with engine.connect() as connection:
-        return connection.execute(select(takedowns).where(takedowns.c.post_id == post_id)).one()
+        return connection.execute(
+            select(takedowns).where(takedowns.c.post_id == post_id, takedowns.c.action == "remove")
+        ).one()
 
 
 def withdraw(engine: Engine, out: Sent, **options: Any) -> Withdrawal:

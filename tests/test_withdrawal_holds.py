@@ -162,4 +162,5 @@ def test_the_webhook_answers_what_a_withdrawal_takes_down(app, engine, database_
         "taking_down": [post_id],
         "kept": [],
         "cannot": [],
+        "notices": [],
     }

@@ -25,6 +25,7 @@ WORDS: dict[str, str] = {
     "outcome_released": "ungesendet zurückgegeben",
     "outcome_removed": "gelöscht",
     "outcome_already_gone": "war schon gelöscht",
+    "outcome_edited": "korrigiert",
     "error_no_post": "Es gibt keinen Post {post}.",
     "error_approvers_only": "Das dürfen nur Freigebende.",
     "error_no_such_action": "Diese Aktion gibt es nicht.",

@@ -25,6 +25,7 @@ WORDS: dict[str, str] = {
     "outcome_released": "given back unsent",
     "outcome_removed": "taken down",
     "outcome_already_gone": "was gone already",
+    "outcome_edited": "corrected",
     "error_no_post": "There is no post {post}.",
     "error_approvers_only": "Only approvers may do that.",
     "error_no_such_action": "There is no such action.",

@@ -12,6 +12,7 @@ the editors' verbs with the states each may start from and the state it leads to
     uncertain --mark sent--> sent
     cancelled --restore--> the state it was cancelled in (awaiting_approval or queued)
     sent --its article withdrawn, the platform's copy removed--> taken_down
+    sent --its article corrected, the platform's copy edited--> sent (with its new text)
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class Outcome(StrEnum):
     # A takedown's attempt: the platform removed the post, or it was gone already.
     REMOVED = "removed"
     ALREADY_GONE = "already_gone"
+    # A correction's attempt: the platform changed the post's text.
+    EDITED = "edited"
 
     @classmethod
     def of(cls, error: ChannelError | None) -> Outcome:
@@ -130,6 +133,9 @@ ARTICLE_UPDATED = "article updated"
 WITHDRAWN = "withdrawn"
 # What a post's history says when its takedown is done (its detail: removed, or already gone).
 TAKEN_DOWN = "taken down"
+# What a post's history says when a correction changed its text on its platform (its detail:
+# the new text).
+CORRECTED = "corrected"
 # Who queued a post an archive rule gave another turn: this, then the rule's name.
 RESURFACED = "resurface:"
 

@@ -23,11 +23,11 @@ from publisher.channels.base import TEXT_TOO_LONG
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.delivery import facts
+from publisher.engine.delivery.amendments import Amendments
 from publisher.engine.delivery.claimed import Claimed
 from publisher.engine.delivery.claims import Claims
 from publisher.engine.delivery.fanout import FanOut
 from publisher.engine.delivery.leases import LeaseKeeper
-from publisher.engine.delivery.takedowns import Takedowns
 from publisher.engine.lifecycle import (
     AFTER_ERROR,
     RATE_LIMIT_FALLBACK,
@@ -139,8 +139,9 @@ class Dispatcher:
         # Set when the worker is asked to stop: a fan-out under way sends no more messages.
         self.draining = threading.Event()
         self.keeper = LeaseKeeper(self.claims, self.claims.lease.total_seconds() / 3)
-        # Withdrawn articles' posts to take down again, claimed and sent alongside the posts.
-        self.takedowns = Takedowns(engine, settings, self.worker, self.adapters, self.rng)
+        # What is done to posts after they went out (takedowns, corrections), claimed and
+        # carried out alongside the posts.
+        self.amendments = Amendments(engine, settings, self.worker, self.adapters, self.rng)
 
     def deliver(self, claimed: Claimed) -> Delivered | None:
         """Send one claimed post and record what happened (None: released unsent, because its
@@ -437,10 +438,10 @@ class Dispatcher:
             adapter.close()
 
     def run_once(self, now: datetime | None = None) -> list[Delivered]:
-        """Deliver everything due now, one claim batch after another, in this thread, then take
-        down what is due to be taken down."""
+        """Deliver everything due now, one claim batch after another, in this thread, then amend
+        the posts out that are due to be taken down or corrected."""
         self.claims.expire_leases(now)
-        self.takedowns.expire(now)
+        self.amendments.expire(now)
         results: list[Delivered] = []
         while not self.draining.is_set():
             batch = self.claims.claim(now)
@@ -448,9 +449,9 @@ class Dispatcher:
                 break
             results += [d for d in map(self.deliver, batch) if d is not None]
         while not self.draining.is_set():
-            taking = self.takedowns.claim(now)
-            if not taking:
+            due = self.amendments.claim(now)
+            if not due:
                 break
-            for takedown in taking:
-                self.takedowns.carry_out(takedown)
+            for amendment in due:
+                self.amendments.carry_out(amendment)
         return results

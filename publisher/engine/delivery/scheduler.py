@@ -20,11 +20,11 @@ from sqlalchemy import Engine
 
 from publisher.clock import utcnow
 from publisher.config import Settings
+from publisher.engine.delivery.amendments import Amendment
 from publisher.engine.delivery.claimed import Claimed
 from publisher.engine.delivery.dispatch import Delivered, Dispatcher
 from publisher.engine.delivery.overrun import SCHEDULER_LOG, Overruns
 from publisher.engine.delivery.reconcile import reconcile
-from publisher.engine.delivery.takedowns import Takedown
 from publisher.engine.learning.results import Measurer
 from publisher.engine.releases.feedwatch import FeedWatcher
 from publisher.engine.releases.resurface import resurface
@@ -170,16 +170,16 @@ class Daemon:
             return None
         try:
             self.dispatcher.claims.expire_leases()
-            self.dispatcher.takedowns.expire()
+            self.dispatcher.amendments.expire()
             for claimed in self.dispatcher.claims.claim():
                 self._submit(self._deliver, claimed)
             # Only as many as there are free senders: one claimed to wait in line would
             # outlast its lease, and another worker would take it down a second time.
             with self._lock:
                 free = self.settings.engine.threads - self._in_flight
-            for takedown in self.dispatcher.takedowns.claim(limit=free) if free > 0 else []:
-                self._submit(self._take_down, takedown)
-            found = [self.dispatcher.claims.next_wakeup(), self.dispatcher.takedowns.next_due()]
+            for amendment in self.dispatcher.amendments.claim(limit=free) if free > 0 else []:
+                self._submit(self._amend, amendment)
+            found = [self.dispatcher.claims.next_wakeup(), self.dispatcher.amendments.next_due()]
             return min((t for t in found if t is not None), default=None)
         except Exception:
             logger.exception("dispatch failed; trying again shortly")
@@ -211,13 +211,13 @@ class Daemon:
             logger.exception("post %s: sending failed unexpectedly", claimed.post_id)
             return None
 
-    def _take_down(self, takedown: Takedown) -> None:
-        # A stopping worker leaves it to its lease: the next worker takes the post down.
+    def _amend(self, amendment: Amendment) -> None:
+        # A stopping worker leaves it to its lease: the next worker does it.
         try:
             if not self.stopping.is_set():
-                self.dispatcher.takedowns.carry_out(takedown)
+                self.dispatcher.amendments.carry_out(amendment)
         except Exception:
-            logger.exception("post %s: taking it down failed unexpectedly", takedown.post_id)
+            logger.exception("post %s: amending it failed unexpectedly", amendment.post_id)
 
     def _reconcile(self) -> None:
         if self.stopping.is_set():

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, or_, select
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome
+from publisher.engine.posts.amendments import TakedownListing, takedown_of
 from publisher.engine.posts.listings import (
     DeliveryListing,
     PostListing,
@@ -19,7 +20,6 @@ from publisher.engine.posts.listings import (
 )
 from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.posts.queue import QueueError
-from publisher.engine.posts.takedowns import TakedownListing, takedown_of
 from publisher.engine.storage.rowids import is_row_id
 from publisher.engine.storage.schema import articles, deliveries, posts
 

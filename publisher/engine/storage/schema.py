@@ -145,7 +145,8 @@ deliveries = Table(
     Column("status", String(20)),
     Column("status_at", UTCDateTime),
     Column("status_error", Text),
-    # What the attempt did: NULL sent the post, "remove" took it down (engine/delivery/takedowns).
+    # What the attempt did: NULL sent the post; "remove" took it down, "edit" corrected it
+    # (engine/delivery/amendments.py).
     Column("action", String(20)),
     Index("ix_deliveries_post", "post_id"),
     Index("ix_deliveries_remote", "remote_id"),
@@ -153,27 +154,33 @@ deliveries = Table(
     Index("ix_deliveries_started", "started_at"),
 )
 
-# A sent post to be taken down from its platform because its article was withdrawn: a job a
-# worker claims (state due -> working, under a lease), retries with backoff, and ends done (the
-# post is gone, removed now or already) or failed (the platform refused; an editor looks).
-takedowns = Table(
-    "takedowns",
+# What is done to a post after it went out, as a job a worker claims (state due -> working,
+# under a lease), retries with backoff, and ends done or failed (the platform refused; an editor
+# looks): "remove" takes it down (its article was withdrawn), "edit" gives it `text` in place of
+# `former` (a correction). A post's jobs run one at a time, oldest first.
+amendments = Table(
+    "amendments",
     metadata,
-    Column("post_id", Integer, ForeignKey("posts.id"), primary_key=True),
+    Column("id", Integer, primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False),
     Column("channel", String(200), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("text", Text),
+    Column("former", Text),
     Column("state", String(20), nullable=False),
     Column("due_at", UTCDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("worker", String(200)),
     Column("lease_until", UTCDateTime),
-    # Who withdrew the article (an editor, or the CMS's source), why, and when.
+    # Who asked (an editor, or the CMS's source), why, and when.
     Column("requested_by", String(200), nullable=False),
     Column("reason", Text),
     Column("requested_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
     # The platform's reason, when it refused.
     Column("error", Text),
-    Index("ix_takedowns_state_due", "state", "due_at"),
+    Index("ix_amendments_state_due", "state", "due_at"),
+    Index("ix_amendments_post", "post_id"),
 )
 
 channel_pauses = Table(

@@ -27,10 +27,10 @@ from publisher.channels import Channel
 from publisher.clock import utcnow
 from publisher.engine.audiences.subscribers import Reach
 from publisher.engine.posts import desk_drafts, queue
+from publisher.engine.posts.amendments import article_takedowns
 from publisher.engine.posts.identity import recent_articles
 from publisher.engine.posts.listings import list_posts
 from publisher.engine.posts.queue import UnknownArticle
-from publisher.engine.posts.takedowns import article_takedowns
 from publisher.engine.releases.release import stored_article
 from publisher.engine.storage.rowids import is_row_id
 from publisher.errors import EditorError
