@@ -38,6 +38,7 @@ from pydantic import Field
 
 from publisher.articles import Article
 from publisher.channels.base import (
+    REPLY_TO,
     TEXT_TOO_LONG,
     Channel,
     ChannelError,
@@ -81,6 +82,7 @@ class Mastodon(Channel):
     """Posts statuses to a Mastodon account."""
 
     type = "mastodon"
+    replies = True
     display_name = "Mastodon"
     order = 50
     # One status a call: the API reads one by its id.
@@ -165,6 +167,11 @@ class Mastodon(Channel):
             raise
         return "removed"
 
+    def edit(self, remote_id: str, text: str) -> None:
+        """`PUT /api/v1/statuses/:id` with the new text (Mastodon 3.5 and later); the instance
+        keeps the earlier version in the status's history."""
+        self._call("PUT", f"/api/v1/statuses/{remote_id}", self._token(), data={"status": text})
+
     def send(self, message: Outgoing) -> Receipt:
         token = self._token()
         media_ids, note = [], None
@@ -176,6 +183,9 @@ class Mastodon(Channel):
                     raise
                 note = f"image left off: {exc.message}"
         data: dict[str, Any] = {"status": message.text, "visibility": self.config.visibility}
+        if message.fields.get(REPLY_TO):
+            # A correction under the status it corrects.
+            data["in_reply_to_id"] = message.fields[REPLY_TO]
         if message.fields.get("language"):
             data["language"] = message.fields["language"]
         if media_ids:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from publisher.articles import Article
 from publisher.channels.base import (
+    REPLY_TO,
     Channel,
     ChannelError,
     Finding,
@@ -204,6 +205,7 @@ class Telegram(Channel):
     card_fetchers = ("telegrambot",)
     results_pushed = True
     formatted = True
+    replies = True
     order = 40
     share_rank = 4
     icon = (
@@ -344,10 +346,45 @@ class Telegram(Channel):
             raise
         return "removed"
 
+    def edit(self, remote_id: str, text: str) -> None:
+        """`editMessageText`, or `editMessageCaption` for a post sent as a photo; the same text
+        again counts as done (Telegram answers "message is not modified")."""
+        chat, number = self.config.chat_id, int(remote_id)
+        try:
+            try:
+                self._call(
+                    lambda bot: bot.edit_message_text(
+                        text, chat_id=chat, message_id=number, parse_mode="HTML"
+                    )
+                )
+            except ChannelError as exc:
+                if "no text in the message" not in exc.message.lower():
+                    raise
+                self._call(
+                    lambda bot: bot.edit_message_caption(
+                        chat_id=chat, message_id=number, caption=text, parse_mode="HTML"
+                    )
+                )
+        except ChannelError as exc:
+            if "message is not modified" not in exc.message.lower():
+                raise
+
     def send(self, message: Outgoing) -> Receipt:
-        from telegram import LinkPreviewOptions
+        from telegram import LinkPreviewOptions, ReplyParameters
 
         chat = self.config.chat_id
+        parent = message.fields.get(REPLY_TO)
+        if parent:
+            # A correction under the message it corrects.
+            sent = self._call(
+                lambda bot: bot.send_message(
+                    chat,
+                    message.text,
+                    parse_mode="HTML",
+                    reply_parameters=ReplyParameters(int(parent), allow_sending_without_reply=True),
+                )
+            )
+            return _receipt(sent)
         photo = message.fields.get("photo")
         preview = LinkPreviewOptions(
             is_disabled=not self.config.link_preview, url=message.link, prefer_large_media=True

@@ -33,6 +33,7 @@ from twitter_text.regexp.invalid_chars import invalid_chars
 from publisher.articles import Article
 from publisher.channels.base import (
     CLOCK_SKEW,
+    REPLY_TO,
     Channel,
     ChannelError,
     ComposeOptions,
@@ -118,6 +119,7 @@ class X(Channel):
     """Posts to an X account."""
 
     type = "x"
+    replies = True
     display_name = "X"
     order = 10
     share_rank = 3
@@ -260,7 +262,12 @@ class X(Channel):
                 if exc.kind in ("auth", "rate_limited"):
                     raise
                 notes.append(f"posted without the image ({exc.message})")
-        post_id = self._tweet(client, text=message.text, media_ids=media_ids)
+        reply_to = message.fields.get(REPLY_TO)
+        if reply_to:
+            # A correction under the post it corrects.
+            post_id = self._tweet(client, text=message.text, in_reply_to_tweet_id=reply_to)
+        else:
+            post_id = self._tweet(client, text=message.text, media_ids=media_ids)
         parent = post_id
         replies = message.fields.get("thread") or []
         for number, reply in enumerate(replies, start=1):

@@ -76,6 +76,8 @@ class MastodonStandIn(StandIn):
             if self.media[media_id] < 2:
                 return 206, {"id": media_id, "type": "image", "url": None}, {}
             return 200, {"id": media_id, "type": "image", "url": f"{self.url}/m/{media_id}.jpg"}, {}
+        if call.path.startswith("/api/v1/statuses/") and call.method == "PUT":
+            return self._edit(call.path.rsplit("/", 1)[1], call.form.get("status", ""))
         if call.path.startswith("/api/v1/statuses/") and call.method == "DELETE":
             return self._delete(call.path.rsplit("/", 1)[1])
         if call.path.startswith("/api/v1/statuses/") and call.method == "GET":
@@ -91,6 +93,24 @@ class MastodonStandIn(StandIn):
             return 200, {"domain": "social.example", "configuration": {"statuses": statuses}}, {}
         return 404, {"error": "Record not found"}, {}
 
+    def _too_long(self, text: str) -> Answer | None:
+        if _counted(text, self.url_characters) <= self.max_characters:
+            return None
+        limit = self.max_characters
+        return 422, {"error": f"Validation failed: Text character limit of {limit} exceeded"}, {}
+
+    def _edit(self, status_id: str, text: str) -> Answer:
+        """Mastodon edits a status's text in place and keeps the earlier version."""
+        status = self.statuses.get(status_id)
+        if status is None:
+            return 404, {"error": "Record not found"}, {}
+        refused = self._too_long(text)
+        if refused is not None:
+            return refused
+        status["content"] = f"<p>{text}</p>"
+        status["edited_at"] = datetime.now(UTC).isoformat()
+        return 200, status, {}
+
     def _status(self, call: Call) -> Answer:
         key = call.headers.get("idempotency-key")
         if key and key in self.by_key:
@@ -98,13 +118,12 @@ class MastodonStandIn(StandIn):
         text = call.form.get("status", "")
         if not text.strip() and "media_ids[]" not in call.form:
             return 422, {"error": "Validation failed: Text can't be blank"}, {}
-        if _counted(text, self.url_characters) > self.max_characters:
-            limit = self.max_characters
-            return (
-                422,
-                {"error": f"Validation failed: Text character limit of {limit} exceeded"},
-                {},
-            )
+        refused = self._too_long(text)
+        if refused is not None:
+            return refused
+        parent = call.form.get("in_reply_to_id")
+        if parent is not None and parent not in self.statuses:
+            return 404, {"error": "Record not found"}, {}
         if call.form.get("visibility", "public") not in VISIBILITIES:
             return 422, {"error": "Validation failed: Visibility is not included in the list"}, {}
         media_id = call.form.get("media_ids[]")
@@ -122,6 +141,7 @@ class MastodonStandIn(StandIn):
             "reblogs_count": 0,
             "favourites_count": 0,
             "quotes_count": 0,
+            "in_reply_to_id": parent,
         }
         self.statuses[status_id] = status
         if key:

@@ -3,6 +3,7 @@ HTML, chats, and Telegram's flood-wait answers."""
 
 from __future__ import annotations
 
+import json
 import time
 from html.parser import HTMLParser
 from typing import Any
@@ -100,8 +101,10 @@ class TelegramStandIn(StandIn):
         self.chat = chat
         self.chat_id = -1001234567890
         self.revoked = False
-        # The messages in the channel, by id, with when they were sent (Unix seconds).
+        # The messages in the channel, by id, with when they were sent (Unix seconds), and
+        # what each shows (its text or its caption, and the message it replies to).
         self.sent: dict[int, int] = {}
+        self.contents: dict[int, dict[str, Any]] = {}
 
     def age(self, message_id: int, hours: float) -> None:
         """Make a message `hours` older than it is."""
@@ -176,7 +179,10 @@ class TelegramStandIn(StandIn):
                     },
                     {},
                 )
-            return self._message({"text": params["text"]})
+            replying = params.get("reply_parameters") or {}
+            replying = json.loads(replying) if isinstance(replying, str) else replying
+            reply = {"reply_to": replying["message_id"]} if replying else {}
+            return self._message({"text": params["text"]} | reply)
         if method == "sendPhoto":
             if _visible_length(params.get("caption", "")) > 1024:
                 return (
@@ -196,9 +202,31 @@ class TelegramStandIn(StandIn):
                     ],
                 }
             )
+        if method in ("editMessageText", "editMessageCaption"):
+            part = "text" if method == "editMessageText" else "caption"
+            return self._edit(int(params.get("message_id") or 0), part, params.get(part, ""))
         if method == "deleteMessage":
             return self._delete(int(params.get("message_id") or 0))
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, {}
+
+    def _edit(self, message_id: int, part: str, new: str) -> Answer:
+        """A bot edits its own message's text, or a photo's caption; the same content again is
+        refused as not modified."""
+        content = self.contents.get(message_id)
+        if content is None or message_id not in self.sent:
+            return _bad_request("message to edit not found")
+        if part not in content:
+            return _bad_request(f"there is no {part} in the message to edit")
+        if _visible_length(new) > (4096 if part == "text" else 1024):
+            return _bad_request("message is too long")
+        if content[part] == new:
+            return _bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        content[part] = new
+        message = {"message_id": message_id, "date": self.sent[message_id], "chat": self._chat()}
+        return 200, {"ok": True, "result": message | content | {"edit_date": int(time.time())}}, {}
 
     def _delete(self, message_id: int) -> Answer:
         """A bot deletes its own messages in a channel only within 48 hours of sending them."""
@@ -213,6 +241,7 @@ class TelegramStandIn(StandIn):
     def _message(self, content: dict[str, Any]) -> Answer:
         number, now = next(self.ids), int(time.time())
         self.sent[number] = now
+        self.contents[number] = dict(content)
         message = {"message_id": number, "date": now, "chat": self._chat()}
         return 200, {"ok": True, "result": message | content}, {}
 

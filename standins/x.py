@@ -212,6 +212,19 @@ class XStandIn(StandIn):
                     },
                     limits,
                 )
+            parent = (call.json.get("reply") or {}).get("in_reply_to_tweet_id")
+            if parent is not None and not self.holds(str(parent)):
+                return (
+                    403,
+                    {
+                        "detail": "You attempted to reply to a Tweet that is deleted or not "
+                        "visible to you.",
+                        "type": "about:blank",
+                        "title": "Forbidden",
+                        "status": 403,
+                    },
+                    limits,
+                )
             self.texts.add(text)
             tweet_id = str(next(self.ids))
             self.counts[tweet_id] = dict.fromkeys(PUBLIC_COUNTS + PRIVATE_COUNTS, 0)
@@ -223,7 +236,8 @@ class XStandIn(StandIn):
                     "text": text,
                     "edit_history_tweet_ids": [tweet_id],
                     "created_at": made,
-                },
+                }
+                | ({"in_reply_to_tweet_id": str(parent)} if parent is not None else {}),
             )
             return (
                 201,

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels import ChannelError
-from publisher.channels.base import FetchedImage, Outgoing
+from publisher.channels.base import REPLY_TO, FetchedImage, Outgoing
 from publisher.channels.mastodon import Mastodon
 from publisher.channels.mastodon_length import mastodon_length
 from publisher.clock import utcnow
@@ -350,3 +350,26 @@ def test_past_thirty_deletions_in_half_an_hour_a_takedown_waits(mastodon_api, to
     with pytest.raises(ChannelError) as refused:
         out.remove("30")
     assert refused.value.kind == "rate_limited" and refused.value.retry_after > 60
+
+
+def test_a_correction_edits_the_status_in_place(mastodon_api, token) -> None:
+    out = mastodon_channel(mastodon_api)
+    sent = out.send(Outgoing(1, "Erst falsch https://e.de/a", "https://e.de/a"))
+    out.edit(str(sent.remote_id), "Erst falsch https://e.de/a\n\nKorrektur: richtig")
+    status = mastodon_api.statuses[str(sent.remote_id)]
+    assert "Korrektur: richtig" in status["content"] and status["edited_at"]
+
+
+def test_an_edit_over_the_instances_limit_is_refused_for_good(mastodon_api, token) -> None:
+    out = mastodon_channel(mastodon_api)
+    sent = out.send(Outgoing(1, "Erst falsch", "https://e.de/a"))
+    with pytest.raises(ChannelError) as refused:
+        out.edit(str(sent.remote_id), "x" * 600)
+    assert refused.value.kind == "permanent"
+
+
+def test_a_correction_can_go_out_as_a_reply_under_the_status(mastodon_api, token) -> None:
+    out = mastodon_channel(mastodon_api)
+    sent = out.send(Outgoing(1, "Erst falsch", "https://e.de/a"))
+    reply = out.send(Outgoing(2, "Korrektur: richtig", "", {REPLY_TO: str(sent.remote_id)}))
+    assert mastodon_api.statuses[str(reply.remote_id)]["in_reply_to_id"] == str(sent.remote_id)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from publisher.channels import ChannelError, Outgoing
+from publisher.channels.base import REPLY_TO
 from publisher.channels.telegram import Telegram
 from standins.telegram import TELEGRAM_TOKEN, TelegramStandIn, telegram_flood
 
@@ -185,3 +186,29 @@ def test_a_message_older_than_48_hours_is_said_to_be_removed_by_hand(telegram, t
     telegram_api.age(int(str(sent.remote_id)), hours=49)
     refused = error_of(lambda: telegram.remove(str(sent.remote_id)))
     assert refused.kind == "permanent" and "within 48 hours" in refused.message
+
+
+def test_a_correction_edits_the_message_in_place(telegram, telegram_api) -> None:
+    remote_id = telegram.send(Outgoing(1, "Erst falsch", "https://e.de/a")).remote_id
+    telegram.edit(remote_id, "Erst falsch\n\nKorrektur: richtig")
+    assert telegram_api.contents[int(remote_id)]["text"] == "Erst falsch\n\nKorrektur: richtig"
+
+
+def test_editing_to_the_same_text_again_counts_as_done(telegram, telegram_api) -> None:
+    remote_id = telegram.send(Outgoing(1, "Erst falsch", "https://e.de/a")).remote_id
+    telegram.edit(remote_id, "Neu")
+    telegram.edit(remote_id, "Neu")
+    assert telegram_api.contents[int(remote_id)]["text"] == "Neu"
+
+
+def test_a_photo_post_is_corrected_in_its_caption(telegram, telegram_api) -> None:
+    photo = {"photo": "https://e.de/bild.jpg"}
+    remote_id = telegram.send(Outgoing(1, "Erst falsch", "https://e.de/a", photo)).remote_id
+    telegram.edit(remote_id, "Korrigiert")
+    assert telegram_api.contents[int(remote_id)]["caption"] == "Korrigiert"
+
+
+def test_a_correction_can_go_out_as_a_reply_under_the_message(telegram, telegram_api) -> None:
+    remote_id = telegram.send(Outgoing(1, "Erst falsch", "https://e.de/a")).remote_id
+    reply = telegram.send(Outgoing(2, "Korrektur: richtig", "", {REPLY_TO: remote_id}))
+    assert telegram_api.contents[int(reply.remote_id)]["reply_to"] == int(remote_id)

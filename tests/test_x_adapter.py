@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels import ChannelError, ComposeOptions, Outgoing
+from publisher.channels.base import REPLY_TO
 from publisher.channels.x import X
 from publisher.channels.x_errors import rate_wait
 from publisher.config import FetchSettings, Settings
@@ -297,3 +298,18 @@ def test_past_xs_fifty_deletions_a_window_a_takedown_waits_for_the_reset(x_api, 
     with pytest.raises(ChannelError) as refused:
         out.remove(ids[50])
     assert refused.value.kind == "rate_limited" and refused.value.retry_after > 0
+
+
+def test_a_correction_goes_out_as_a_reply_under_the_post(x_api, credentials) -> None:
+    out, (post_id,) = sent_posts(x_api, 1)
+    reply = out.send(message("Korrektur: richtig", **{REPLY_TO: post_id}))
+    (shown,) = [t for t in x_api.timeline if t["id"] == reply.remote_id]
+    assert shown["in_reply_to_tweet_id"] == post_id
+
+
+def test_a_reply_under_a_deleted_post_is_refused_for_good(x_api, credentials) -> None:
+    out, (post_id,) = sent_posts(x_api, 1)
+    out.remove(post_id)
+    with pytest.raises(ChannelError) as refused:
+        out.send(message("Korrektur: richtig", **{REPLY_TO: post_id}))
+    assert refused.value.kind == "permanent"
