@@ -37,3 +37,6 @@ class Log(Channel):
     def remove(self, remote_id: str) -> Removed:
         logger.info("would take %s down from %s", remote_id, self.name)
         return "removed"
+
+    def edit(self, remote_id: str, text: str) -> None:
+        logger.info("would edit %s on %s: %r", remote_id, self.name, text[:200])

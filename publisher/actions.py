@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from publisher import roster
-from publisher.articles import Article, is_text
+from publisher.articles import MAX_CORRECTION, Article, is_text
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.audiences import subscribers
@@ -40,6 +40,7 @@ from publisher.engine.posts import confirmed, queue, verbs
 from publisher.engine.posts.overdue import GRACE
 from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.posts.queue import QueueError
+from publisher.engine.releases.correction import Correction, correct
 from publisher.engine.releases.withdrawal import Withdrawal, withdraw
 from publisher.errors import EditorError
 from publisher.teasers import compose
@@ -161,6 +162,27 @@ def withdraw_article(
         # Bytes that are no UTF-8 text (a mistyped terminal): no article has such an id.
         raise QueueError("the article id or the reason is not text", key="not_text")
     return withdraw(engine, settings, key, reason, editor.name, keep_sent=keep_sent)
+
+
+def correct_article(
+    engine: Engine, settings: Settings, key: str, editor: Editor, note: str
+) -> Correction:
+    """Correct a stored article (by its CMS id, its number or its address) with the editor's
+    `note` (what was wrong and what is right): its posts out are edited or followed up where
+    the error stood, its posts not yet out wait for an editor. Approvers only."""
+    check("correct", editor)
+    if not (is_text(key) and is_text(note) and is_text(editor.name)):
+        raise QueueError("the article id or the correction is not text", key="not_text")
+    note = " ".join(note.split())
+    if not note:
+        raise QueueError("a correction says what was wrong and what is right", key="no_note")
+    if len(note) > MAX_CORRECTION:
+        raise QueueError(
+            f"a correction of at most {MAX_CORRECTION} characters",
+            key="note_too_long",
+            most=MAX_CORRECTION,
+        )
+    return correct(engine, settings, key, note, editor.name)
 
 
 def short_histories(

@@ -38,6 +38,8 @@ MAX_ID = 200
 MAX_HEADLINE = 1_000
 MAX_SHORT = 200  # kicker, section, a tag
 MAX_LEAD = 5_000
+# A correction says what was wrong and what is right in a sentence or two.
+MAX_CORRECTION = 1_000
 MAX_BULLET = 1_000
 MAX_BULLETS = 20
 MAX_TAGS = 100
@@ -230,6 +232,9 @@ class Article(BaseModel):
     withdrawn: bool = False
     # The CMS's word that the article stays worth reading (`[[resurface]] evergreen_only`).
     evergreen: bool = False
+    # What was wrong and what is right, when the CMS sends the article again corrected: the
+    # fix is made where the error was shared (publisher.engine.releases.correction).
+    correction: Annotated[OptionalText, _at_most(MAX_CORRECTION)] = None
 
     @field_validator("id", mode="before")
     @classmethod

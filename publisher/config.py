@@ -170,6 +170,12 @@ class ChannelSettings(BaseModel):
         description="what a withdrawal does to posts already out: take them down where the "
         "platform lets us, or leave them standing",
     )
+    on_correct: Literal["edit", "reply", "none"] | None = Field(
+        default=None,
+        description="what a correction does to posts already out: edit them in place, reply "
+        "under them (WhatsApp: a follow-up to the same readers), or nothing (default: edit "
+        "where the platform lets a post be edited, else reply)",
+    )
     quiet_hours: tuple[time, time] | None = Field(
         default=None, description='["23:00", "06:00"]: released posts wait for the end'
     )

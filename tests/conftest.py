@@ -406,4 +406,9 @@ def telegram_api() -> Iterator[TelegramStandIn]:
 
 
 # The desk's shared fixtures (the `desk` server among them) and the browser's.
-pytest_plugins = ["tests.desk_helpers", "tests.browser_helpers", "tests.newsroom_helpers"]
+pytest_plugins = [
+    "tests.desk_helpers",
+    "tests.browser_helpers",
+    "tests.newsroom_helpers",
+    "tests.platform_helpers",
+]

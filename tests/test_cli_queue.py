@@ -208,3 +208,41 @@ def test_tables_in_a_pipe_keep_every_column_whole(tmp_path: Path) -> None:
     header = next(line for line in result.stdout.splitlines() if "impressions" in line)
     assert header.rstrip().endswith("┃ platform clicks ┃ clicks ┃")
     assert "│ demo_linkedin │" in result.stdout
+
+
+def test_withdraw_takes_the_posts_out_down_and_log_shows_the_removal(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "x_main")
+    run(desk, "run", "--once")
+    said = run(desk, "articles", "withdraw", URL, "--reason", "falsch")
+    assert said.returncode == 0 and "being taken down" in said.stdout, said.stderr
+    run(desk, "run", "--once")
+    assert [p["state"] for p in queue_json(desk, "--all")] == ["taken_down"]
+    removal = json.loads(run(desk, "log", "--json").stdout)[0]
+    assert (removal["action"], removal["outcome"]) == ("remove", "removed")
+
+
+def test_withdraw_with_keep_sent_leaves_the_posts_out_standing(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "x_main")
+    run(desk, "run", "--once")
+    done = json.loads(run(desk, "articles", "withdraw", URL, "--keep-sent", "--json").stdout)
+    assert (done["taking_down"], len(done["kept"])) == ([], 1)
+
+
+def test_correct_edits_the_telegram_post_and_log_shows_the_edit(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "telegram", "--now")
+    post_id = str(queue_json(desk)[0]["id"])
+    version = json.loads(run(desk, "queue", "show", post_id, "--json").stdout)["version"]
+    run(desk, "queue", "approve", post_id, "--version", version)
+    run(desk, "run", "--once")
+    done = run(desk, "articles", "correct", URL, "--note", "Die Zahl war 12.", "--json")
+    assert json.loads(done.stdout)["edited"] == [int(post_id)], done.stderr
+    run(desk, "run", "--once")
+    (post,) = queue_json(desk, "--all")
+    assert post["text"].endswith("Korrektur: Die Zahl war 12.")
+    edit = json.loads(run(desk, "log", "--json").stdout)[0]
+    assert (edit["action"], edit["outcome"]) == ("edit", "edited")
+
+
+def test_a_correction_without_a_note_is_refused(desk: Path) -> None:
+    run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "x_main")
+    assert_refused(run(desk, "articles", "correct", URL, "--note", "  "), "what was wrong")

@@ -6,7 +6,6 @@ lets nothing be removed (WhatsApp)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,63 +16,17 @@ from publisher import actions, roster
 from publisher.actions import Someone
 from publisher.catalogue import translator
 from publisher.clock import utcnow
-from publisher.config import Settings
-from publisher.engine.delivery.dispatch import Dispatcher
-from publisher.engine.planning.slots import When
-from publisher.engine.posts import queue
 from publisher.engine.releases.release import release
 from publisher.engine.releases.withdrawal import Withdrawal
 from publisher.engine.storage.schema import amendments as takedowns
 from publisher.engine.storage.schema import post_events
 from standins import contracts
-from standins.base import Contract, StandIn
-from tests.engine_helpers import article, delivery_rows, make_settings, post
+from tests.engine_helpers import article, delivery_rows, post
+from tests.platform_helpers import Sent
 
 REMOVABLE = [platform for platform in contracts() if platform.remove_call]
 BY_TYPE = {platform.type: platform for platform in contracts()}
 CHIEF = Someone("chefin", approver=True)
-
-
-class Sent:
-    """One article's post, out on one platform's stand-in, and the worker that sent it."""
-
-    def __init__(
-        self, settings: Settings, post_id: int, dispatcher: Dispatcher, stand_in: StandIn
-    ) -> None:
-        self.settings = settings
-        self.post_id = post_id
-        self.dispatcher = dispatcher
-        self.stand_in = stand_in
-
-
-@pytest.fixture
-def sent(
-    engine: Engine, database_url: str, credentials, monkeypatch
-) -> Iterator[Callable[..., Sent]]:
-    opened: list[tuple[Dispatcher, StandIn]] = []
-
-    def send(platform: Contract, **options: Any) -> Sent:
-        stand_in = platform.stand_in()
-        for name, value in platform.env.items():
-            monkeypatch.setenv(name, value)
-        settings = make_settings(
-            database_url,
-            social={"type": platform.type, "api_base": stand_in.url}
-            | platform.options(stand_in)
-            | options,
-        )
-        channels = roster.chosen(settings, ["social"])
-        (post_id,) = queue.add(engine, settings, article(), channels, When(), queued_by="test")
-        dispatcher = Dispatcher(engine, settings)
-        opened.append((dispatcher, stand_in))
-        dispatcher.run_once()
-        assert post(engine, post_id).state == "sent"
-        return Sent(settings, post_id, dispatcher, stand_in)
-
-    yield send
-    for dispatcher, stand_in in opened:
-        dispatcher.close()
-        stand_in.close()
 
 
 def removals(engine: Engine, post_id: int) -> list[Any]:

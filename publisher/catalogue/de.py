@@ -74,6 +74,8 @@ WORDS: dict[str, str] = {
     "error_paste_or_file": "Bitte eine URL einfügen oder eine Datei wählen.",
     "error_unknown_channel": "Es gibt keinen Kanal „{channel}“. Die Kanäle heißen: {known}.",
     "error_no_free_slot": "In den nächsten {days} Tagen ist keine Sendezeit frei.",
+    "error_no_note": "Eine Korrektur sagt, was falsch war und was richtig ist: Bitte schreiben Sie es hin.",
+    "error_note_too_long": "Eine Korrektur darf höchstens {most} Zeichen lang sein.",
     "error_unknown_article": "Es gibt keinen gespeicherten Artikel „{article}“.",
     "error_no_stored_article": "Es gibt keinen gespeicherten Artikel „{article}“: bitte seine URL senden.",
     "error_other_channel": "Post {post} gehört zu {channel}, nicht zu {asked}.",
@@ -143,6 +145,7 @@ WORDS: dict[str, str] = {
     "withdraw_will_keep": "{channel}: Post {post} bleibt stehen, wie gewählt.",
     "withdraw_will_cannot": "{channel}: Post {post} bleibt: Die Plattform lässt keine Nachricht zurückholen.",
     "withdraw_will_notice": "{channel}: Post {post} bleibt (die Plattform holt keine Nachricht zurück); alle, die ihn bekamen, erhalten einen Hinweis.",
+    "correction_line": "Korrektur: {note}",
     "withdraw_will_nothing": "Von diesem Artikel ist kein Post eingeplant oder gesendet.",
     "withdrawal_notice": "Hinweis: Wir haben unseren Beitrag „{headline}“ zurückgezogen. Bitte leiten Sie ihn nicht weiter.",
 }

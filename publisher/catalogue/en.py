@@ -73,6 +73,8 @@ WORDS: dict[str, str] = {
     "error_paste_or_file": "Paste a URL or choose a file.",
     "error_unknown_channel": "There is no channel “{channel}”. The channels are: {known}.",
     "error_no_free_slot": "No free posting time in the next {days} days.",
+    "error_no_note": "A correction says what was wrong and what is right: please write it.",
+    "error_note_too_long": "A correction may be at most {most} characters long.",
     "error_unknown_article": "There is no stored article “{article}”.",
     "error_no_stored_article": "There is no stored article “{article}”: send its URL instead.",
     "error_other_channel": "Post {post} is for {channel}, not {asked}.",
@@ -142,6 +144,7 @@ WORDS: dict[str, str] = {
     "withdraw_will_keep": "{channel}: post {post} stays standing, as chosen.",
     "withdraw_will_cannot": "{channel}: post {post} stays: the platform lets no one call a message back.",
     "withdraw_will_notice": "{channel}: post {post} stays (the platform calls no message back); everyone who got it is sent a notice.",
+    "correction_line": "Correction: {note}",
     "withdraw_will_nothing": "No post of this article is planned or out.",
     "withdrawal_notice": "Please note: we have withdrawn our piece “{headline}”. Please do not pass it on.",
 }

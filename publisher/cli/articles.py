@@ -1,5 +1,6 @@
 """`publisher articles withdraw ID`: take an article back (a correction, a takedown): every post
 of it not yet out is cancelled at once, those out are taken down, and nothing posts it again.
+`publisher articles correct ID --note TEXT`: make the fix where the error was shared.
 `publisher articles resurface`: give archive articles another turn now, as the `[[resurface]]`
 rules say. `publisher articles import SOURCE`: bring the back catalogue in, without posting it."""
 
@@ -55,6 +56,34 @@ def withdraw_command(
     for post_id in done.in_flight:
         if post_id not in done.taking_down:
             print(f"post {post_id} was going out as it was withdrawn: look for it on its platform")
+
+
+@articles_app.command("correct")
+def correct_command(
+    ctx: typer.Context,
+    article: Annotated[str, typer.Argument(help="The article's CMS id (else its address)")],
+    note: Annotated[str, typer.Option(help="What was wrong and what is right")],
+    by: By = None,
+    as_json: AsJson = False,
+) -> None:
+    """Correct an article where the error stood: its posts out are edited in place or get
+    the correction under them (as their channel's on_correct says), its posts not yet out
+    wait for an editor."""
+    from publisher import actions
+
+    done = actions.correct_article(env(ctx).engine, env(ctx).settings, article, editor(by), note)
+    if as_json:
+        print_json({"article": article, **done.to_json()})
+        return
+    print(f"article {article} corrected")
+    if done.edited:
+        print(f"being edited on their platforms (publisher run): {_listed(done.edited)}")
+    if done.follow_ups:
+        print(f"the correction goes out under them as: {_listed(done.follow_ups)}")
+    if done.left:
+        print(f"left as they are (on_correct = none): {_listed(done.left)}")
+    if done.held:
+        print(f"not yet out, now waiting for an editor: {_listed(done.held)}")
 
 
 def _listed(ids: list[int]) -> str:

@@ -239,8 +239,9 @@ VERBS = {verb.name: verb for verb in (APPROVE, CANCEL, RETRY, MARK_SENT, RESCHED
 
 
 # A channel's actions that only an approver may take: an emergency stop, and its end; and an
-# article's: its withdrawal (which takes its posts down everywhere).
-ACTIONS_FOR_APPROVERS = frozenset({"pause", "resume", "withdraw"})
+# article's: its withdrawal (which takes its posts down everywhere) and its correction (which
+# changes or follows up on its posts out).
+ACTIONS_FOR_APPROVERS = frozenset({"pause", "resume", "withdraw", "correct"})
 
 
 def for_approvers(action: str) -> bool:

@@ -136,6 +136,8 @@ class Stored:
     conflict: bool = False
     # An update that changed what the stored article says (its posts' texts may be wrong now).
     changed: bool = False
+    # The article as it was stored before this update (None: it is new, or was kept).
+    before: Article | None = None
 
 
 def upsert_article(
@@ -181,7 +183,8 @@ def upsert_article(
         connection.execute(
             update(articles).where(articles.c.id == row.id).values(key=key, **values)
         )
-        return Stored(row.id, article, origin=origin, changed=stored.to_json() != article.to_json())
+        changed = stored.to_json() != article.to_json()
+        return Stored(row.id, article, origin=origin, changed=changed, before=stored)
     key = article.id or article.url
     inserted = connection.execute(insert(articles).values(key=key, created_at=now, **values))
     return Stored(new_id(inserted), article, origin=origin)

@@ -31,8 +31,10 @@ from publisher.engine.planning import planner
 from publisher.engine.planning.besttime import learn_for
 from publisher.engine.planning.slots import TimeError, When, after_quiet_hours
 from publisher.engine.posts import queue
+from publisher.engine.posts.followups import is_follow_up
 from publisher.engine.posts.identity import Origin, origin_of
 from publisher.engine.posts.queue import UnknownArticle
+from publisher.engine.releases.correction import Correction, correct_posts
 from publisher.engine.releases.rules import Routing, not_before_embargo, route
 from publisher.engine.releases.withdrawal import Withdrawal, withdraw_posts
 from publisher.engine.storage.rowids import is_row_id
@@ -94,6 +96,8 @@ class Released:
     planned: dict[str, datetime] = field(default_factory=dict)
     # What withdrawing it did, when the CMS withdrew it.
     withdrawn: Withdrawal | None = None
+    # What correcting it did, when the CMS sent it with a correction not sent before.
+    corrected: Correction | None = None
 
     def to_json(self) -> dict[str, object]:
         answer: dict[str, object] = {
@@ -104,6 +108,8 @@ class Released:
         }
         if self.withdrawn is not None:
             answer["withdrawn"] = self.withdrawn.to_json()
+        if self.corrected is not None:
+            answer["corrected"] = self.corrected.to_json()
         return answer
 
 
@@ -203,6 +209,12 @@ def _release_in(
     updated = _refresh(connection, settings, article, article_id, now, by)
     if stored.changed:
         _tell_edited(connection, settings, article_id, now, by)
+    corrected = None
+    if article.correction and (
+        stored.before is None or stored.before.correction != article.correction
+    ):
+        # A correction the CMS had not sent before (a retried webhook sends it again).
+        corrected = correct_posts(connection, settings, article_id, article.correction, source, now)
     skipped: dict[str, str] = dict(unfit)
     queued: list[int] = []
     planned: dict[str, datetime] = {}
@@ -255,7 +267,7 @@ def _release_in(
         )
     if not routings:
         logger.info("article %s: no rule sends it anywhere", article.url)
-    return Released(queued, updated, skipped, planned)
+    return Released(queued, updated, skipped, planned, corrected=corrected)
 
 
 def _refresh(
@@ -266,12 +278,13 @@ def _refresh(
     now: datetime,
     by: str,
 ) -> list[int]:
-    """Re-compose the article's posts that have not gone out and that no editor has edited. An
+    """Re-compose the article's posts that have not gone out and that no editor has edited
+    (not the ones that follow up on a post: a correction's reply, a notice to readers). An
     approved post whose text changes waits for approval again: the approver approved the old."""
     rows = connection.execute(
         select(
             posts.c.id, posts.c.channel, posts.c.due_at, posts.c.text, posts.c.link,
-            posts.c.state, posts.c.approved_at,
+            posts.c.state, posts.c.approved_at, posts.c.fields,
         ).where(
             posts.c.article_id == article_id,
             posts.c.state.in_(HOLDABLE),
@@ -280,6 +293,8 @@ def _refresh(
         )
     ).all()  # fmt: skip
     for row in rows:
+        if is_follow_up(row.fields):
+            continue
         channel = roster.configured(settings, row.channel)
         teaser = compose(article, {row.channel: channel}, settings)[row.channel]
         values: dict[str, object] = {

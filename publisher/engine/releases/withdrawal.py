@@ -18,7 +18,7 @@ from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import CANCEL, WITHDRAWN, State
 from publisher.engine.posts import identity
-from publisher.engine.posts.notices import queue_notices
+from publisher.engine.posts.followups import queue_withdrawal_notices
 from publisher.engine.posts.queue import UnknownArticle, record_event, withdrawal_marks
 from publisher.engine.posts.takedowns import Planned, out_or_going, plan, sort_out
 from publisher.engine.storage.changes import notify_change
@@ -131,7 +131,7 @@ def withdraw_posts(
     cancelled = sorted(i for ids in by_state.values() for i in ids)
     in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
     planned: Planned = plan(connection, settings, article_id, by, reason, now, keep_sent=keep_sent)
-    notices = queue_notices(connection, settings, planned.noticed, by, now)
+    notices = queue_withdrawal_notices(connection, settings, planned.noticed, by, now)
     return Withdrawal(
         cancelled,
         in_flight,

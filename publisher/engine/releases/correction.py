@@ -1,0 +1,148 @@
+"""Correcting an article (the CMS sends it again with `correction`, or an approver says what was
+wrong and what is right): the fix stands where the error stood. Each post out is edited in place
+where its channel says `on_correct = "edit"` (the default where the platform lets a post be
+edited: its text gains the catalogue's "Correction: …" line and keeps its link), replied under
+where it says `reply` (the default elsewhere; WhatsApp's readers get a follow-up message), or
+left as it is (`none`). An edit that would not fit the platform goes out as a reply instead.
+Posts not yet out wait for an editor, as their text may be wrong too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection, Engine, Row, select, update
+
+from publisher import roster
+from publisher.channels import channel_class
+from publisher.clock import utcnow
+from publisher.config import Settings
+from publisher.engine.lifecycle import APPROVAL_AGAIN, State, approval_withdrawn
+from publisher.engine.posts import identity
+from publisher.engine.posts.amendments import newest_text, schedule_edit
+from publisher.engine.posts.followups import (
+    CORRECTION_FOLLOWS,
+    is_follow_up,
+    queue_notice,
+    queue_reply,
+    reached,
+    words,
+)
+from publisher.engine.posts.queue import UnknownArticle, record_event
+from publisher.engine.storage.changes import notify_change
+from publisher.engine.storage.schema import posts
+
+Way = Literal["edit", "reply", "none"]
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What correcting an article did: the posts out edited in place (once the worker has
+    been), the follow-ups queued (replies under posts, messages to readers), the posts out
+    left as they are, and the posts not yet out now waiting for an editor."""
+
+    edited: list[int] = field(default_factory=list)
+    follow_ups: list[int] = field(default_factory=list)
+    left: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, list[int]]:
+        return {
+            "edited": self.edited,
+            "follow_ups": self.follow_ups,
+            "left": self.left,
+            "held": self.held,
+        }
+
+
+def way_of(settings: Settings, name: str) -> Way:
+    """How a channel's posts out are corrected: as configured, else edited where the platform
+    lets a post be edited, else replied under (or followed up, for readers reached one by one)."""
+    kind = channel_class(settings.channels[name].type)
+    chosen = settings.channels[name].on_correct
+    if chosen == "none":
+        return "none"
+    if chosen != "reply" and kind.editable_posts:
+        return "edit"
+    return "reply"
+
+
+def correct_posts(
+    connection: Connection,
+    settings: Settings,
+    article_id: int,
+    note: str,
+    by: str,
+    now: datetime,
+) -> Correction:
+    """Correct the article's posts, in the caller's transaction (see the module's opening)."""
+    done = Correction()
+    rows = connection.execute(
+        select(posts.c.id, posts.c.channel, posts.c.state, posts.c.text, posts.c.fields)
+        .where(posts.c.article_id == article_id)
+        .order_by(posts.c.id)
+    ).all()
+    for row in rows:
+        if is_follow_up(row.fields):
+            continue
+        if row.state == State.SENT:
+            _correct_one(connection, settings, row, note, by, now, done)
+        elif row.state in (State.QUEUED, State.AWAITING_APPROVAL):
+            connection.execute(
+                update(posts)
+                .where(posts.c.id == row.id)
+                .values(updated_at=now, **approval_withdrawn(State(row.state)))
+            )
+            record_event(connection, [row.id], by, APPROVAL_AGAIN, now, note)
+            done.held.append(row.id)
+    notify_change(connection)
+    return done
+
+
+def _correct_one(
+    connection: Connection,
+    settings: Settings,
+    row: Row,
+    note: str,
+    by: str,
+    now: datetime,
+    done: Correction,
+) -> None:
+    post_id: int = row.id
+    name: str = row.channel
+    if name not in settings.channels or way_of(settings, name) == "none":
+        done.left.append(post_id)
+        return
+    line = words(settings, name, "correction_line", note=note)
+    if way_of(settings, name) == "edit":
+        channel = roster.configured(settings, name)
+        before = newest_text(connection, post_id) or row.text
+        after = f"{before}\n\n{line}"
+        if channel.measure(after) <= channel.limit_for(None):
+            schedule_edit(connection, post_id, name, after, before, by, note, now)
+            done.edited.append(post_id)
+            return
+    if reached(connection, post_id):
+        follow_up = queue_notice(connection, post_id, line, by, now)
+    elif channel_class(settings.channels[name].type).replies:
+        follow_up = queue_reply(connection, settings, post_id, line, by, now)
+    else:
+        done.left.append(post_id)
+        return
+    if follow_up is not None:
+        record_event(connection, [post_id], by, CORRECTION_FOLLOWS, now, str(follow_up))
+        done.follow_ups.append(follow_up)
+
+
+def correct(engine: Engine, settings: Settings, key: str, note: str, by: str) -> Correction:
+    """Correct the stored article with this id (or number, or address) with `note` (what was
+    wrong and what is right), noted on the article. UnknownArticle when there is none."""
+    now = utcnow()
+    with engine.begin() as connection:
+        row = identity.find_named(connection, key, lock=True)
+        if row is None:
+            raise UnknownArticle(
+                f"no stored article {key[:200]!r}", key="unknown_article", article=key[:200]
+            )
+        return correct_posts(connection, settings, row.id, note, by, now)
