@@ -171,8 +171,15 @@ def correct_article(
     `note` (what was wrong and what is right): its posts out are edited or followed up where
     the error stood, its posts not yet out wait for an editor. Approvers only."""
     check("correct", editor)
-    if not (is_text(key) and is_text(note) and is_text(editor.name)):
-        raise QueueError("the article id or the correction is not text", key="not_text")
+    if not (is_text(key) and is_text(editor.name)):
+        raise QueueError("the article id is not text", key="not_text")
+    return correct(engine, settings, key, correction_note(note), editor.name)
+
+
+def correction_note(note: str) -> str:
+    """A correction's note as it is used (on one line), or refused: none, too long, not text."""
+    if not is_text(note):
+        raise QueueError("the correction is not text", key="not_text")
     note = " ".join(note.split())
     if not note:
         raise QueueError("a correction says what was wrong and what is right", key="no_note")
@@ -182,7 +189,7 @@ def correct_article(
             key="note_too_long",
             most=MAX_CORRECTION,
         )
-    return correct(engine, settings, key, note, editor.name)
+    return note
 
 
 def short_histories(

@@ -1,6 +1,7 @@
-"""Withdrawing an article at the desk, in German: only an approver is offered it, a first press
-asks and lists what becomes of each post (taken down, cancelled, left standing and why) while
-changing nothing, the answer withdraws, and the post's page then says it was taken down."""
+"""Withdrawing and correcting an article at the desk, in German: only an approver is offered
+either, a first press asks and lists what becomes of each post (taken down, cancelled, edited,
+answered under, left standing and why) while changing nothing, the answer does it, and the
+post's page then says what was done."""
 
 from __future__ import annotations
 
@@ -77,11 +78,15 @@ def ask(session: TestClient, csrf: str, number: int, **form: str):
     return session.post(f"/articles/{number}/withdraw", data={"csrf": csrf, **form})
 
 
+def correct(session: TestClient, csrf: str, **form: str):
+    return session.post("/articles/1/correct", data={"csrf": csrf, **form})
+
+
 def test_the_first_press_lists_what_becomes_of_each_post_and_changes_nothing(
     desk, engine, posted
 ) -> None:
     session, csrf = signed_in(desk, "anna")
-    page = shown(ask(session, csrf, 1, reason="Zahlen falsch").text)
+    page = shown(ask(session, csrf, 1, said="Zahlen falsch").text)
     assert f"X Hauptkonto: Post {posted['x_main']} wird auf der Plattform gelöscht." in page
     assert f"WhatsApp: Post {posted['wa']} bleibt: Die Plattform lässt keine" in page
     assert f"Facebook: Post {posted['facebook']} ist noch nicht gesendet und wird" in page
@@ -92,7 +97,7 @@ def test_the_answer_withdraws_and_the_post_page_says_it_was_taken_down(
     desk, engine, german, posted
 ) -> None:
     session, csrf = signed_in(desk, "anna")
-    answer = ask(session, csrf, 1, reason="Zahlen falsch", confirm="yes")
+    answer = ask(session, csrf, 1, said="Zahlen falsch", confirm="yes")
     assert answer.url.path == "/articles/1" and "Zurückgezogen von anna" in shown(answer.text)
     assert state(engine, posted["facebook"]) == "cancelled"
     Dispatcher(engine, german).run_once()
@@ -122,3 +127,42 @@ def test_an_editor_who_is_no_approver_is_neither_offered_nor_allowed_it(
 def test_an_approver_is_offered_it_on_the_article_page(desk, posted) -> None:
     session, _ = signed_in(desk, "anna")
     assert "Artikel zurückziehen …" in shown(session.get("/articles/1").text)
+
+
+def test_correcting_asks_first_with_what_becomes_of_each_post(desk, engine, posted) -> None:
+    session, csrf = signed_in(desk, "anna")
+    page = shown(correct(session, csrf, said="Die Zahl war 12.").text)
+    assert "X Hauptkonto: Post" in page and "bekommt die Korrektur als Antwort darunter" in page
+    assert f"Facebook: Post {posted['facebook']} ist noch nicht gesendet und wartet" in page
+    assert "Die Korrektur lautet: Korrektur: Die Zahl war 12." in page
+    assert state(engine, posted["facebook"]) == "queued"
+
+
+def test_the_answer_corrects_and_the_reply_goes_out(desk, engine, german, posted) -> None:
+    session, csrf = signed_in(desk, "anna")
+    answer = correct(session, csrf, said="Die Zahl war 12.", confirm="yes")
+    assert answer.url.path == "/articles/1"
+    assert state(engine, posted["facebook"]) == "awaiting_approval"
+    Dispatcher(engine, german).run_once()
+    page = shown(session.get(f"/posts/{posted['x_main']}").text)
+    assert "die Korrektur ging darunter hinaus" in page
+
+
+def test_a_correction_without_a_note_is_refused_in_german(desk, engine, posted) -> None:
+    session, csrf = signed_in(desk, "anna")
+    answer = correct(session, csrf, said="  ")
+    assert answer.status_code == 422 and "Was war falsch" not in shown(answer.text)
+    assert "Eine Korrektur sagt, was falsch war" in shown(answer.text)
+
+
+def test_an_editor_who_is_no_approver_cannot_correct(desk, engine, posted) -> None:
+    session, csrf = signed_in(desk, "ed")
+    assert correct(session, csrf, said="Falsch", confirm="yes").status_code == 403
+    assert state(engine, posted["facebook"]) == "queued"
+
+
+def test_a_post_held_by_a_correction_says_why_in_german(desk, engine, posted) -> None:
+    session, csrf = signed_in(desk, "anna")
+    correct(session, csrf, said="Die Zahl war 12.", confirm="yes")
+    page = shown(session.get(f"/posts/{posted['facebook']}").text)
+    assert "der Artikel wurde korrigiert; dieser Post wartet wieder auf eine Freigabe" in page

@@ -136,6 +136,9 @@ TAKEN_DOWN = "taken down"
 # What a post's history says when a correction changed its text on its platform (its detail:
 # the new text).
 CORRECTED = "corrected"
+# What the history of a post not yet out says when its article was corrected (its detail: the
+# correction): it waits for an approver, as its text may be wrong too.
+ARTICLE_CORRECTED = "article corrected"
 # Who queued a post an archive rule gave another turn: this, then the rule's name.
 RESURFACED = "resurface:"
 

@@ -247,7 +247,7 @@ class Amendments:
                 .where(post, posts.c.state == State.SENT)
                 .values(state=State.TAKEN_DOWN, updated_at=now)
             )
-            event, detail = TAKEN_DOWN, str(outcome)
+            event, detail = TAKEN_DOWN, None
         else:
             connection.execute(
                 update(posts).where(post).values(text=amendment.text, updated_at=now)

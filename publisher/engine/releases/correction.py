@@ -18,7 +18,7 @@ from publisher import roster
 from publisher.channels import channel_class
 from publisher.clock import utcnow
 from publisher.config import Settings
-from publisher.engine.lifecycle import APPROVAL_AGAIN, State, approval_withdrawn
+from publisher.engine.lifecycle import ARTICLE_CORRECTED, State, approval_withdrawn
 from publisher.engine.posts import identity
 from publisher.engine.posts.amendments import newest_text, schedule_edit
 from publisher.engine.posts.followups import (
@@ -68,6 +68,60 @@ def way_of(settings: Settings, name: str) -> Way:
     return "reply"
 
 
+Fate = Literal["edit", "reply", "notice", "left", "held"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a correction does to one post: edit it (`text` in place of `former`), reply under
+    it or send its readers a notice (`text`), leave it, or hold it for an editor."""
+
+    post_id: int
+    channel: str
+    fate: Fate
+    text: str | None = None
+    former: str | None = None
+
+
+def plan_correction(
+    connection: Connection, settings: Settings, article_id: int, note: str
+) -> list[Step]:
+    """What correcting the article with `note` does to each of its posts, writing nothing."""
+    rows = connection.execute(
+        select(posts.c.id, posts.c.channel, posts.c.state, posts.c.text, posts.c.fields)
+        .where(posts.c.article_id == article_id)
+        .order_by(posts.c.id)
+    ).all()
+    steps = []
+    for row in rows:
+        if is_follow_up(row.fields):
+            continue
+        if row.state == State.SENT:
+            steps.append(_step(connection, settings, row, note))
+        elif row.state in (State.QUEUED, State.AWAITING_APPROVAL):
+            steps.append(Step(row.id, row.channel, "held"))
+    return steps
+
+
+def _step(connection: Connection, settings: Settings, row: Row, note: str) -> Step:
+    post_id: int = row.id
+    name: str = row.channel
+    if name not in settings.channels or way_of(settings, name) == "none":
+        return Step(post_id, name, "left")
+    line = words(settings, name, "correction_line", note=note)
+    if way_of(settings, name) == "edit":
+        channel = roster.configured(settings, name)
+        before = newest_text(connection, post_id) or row.text
+        after = f"{before}\n\n{line}"
+        if channel.measure(after) <= channel.limit_for(None):
+            return Step(post_id, name, "edit", after, before)
+    if reached(connection, post_id):
+        return Step(post_id, name, "notice", line)
+    if channel_class(settings.channels[name].type).replies:
+        return Step(post_id, name, "reply", line)
+    return Step(post_id, name, "left")
+
+
 def correct_posts(
     connection: Connection,
     settings: Settings,
@@ -78,61 +132,47 @@ def correct_posts(
 ) -> Correction:
     """Correct the article's posts, in the caller's transaction (see the module's opening)."""
     done = Correction()
-    rows = connection.execute(
-        select(posts.c.id, posts.c.channel, posts.c.state, posts.c.text, posts.c.fields)
-        .where(posts.c.article_id == article_id)
-        .order_by(posts.c.id)
-    ).all()
-    for row in rows:
-        if is_follow_up(row.fields):
-            continue
-        if row.state == State.SENT:
-            _correct_one(connection, settings, row, note, by, now, done)
-        elif row.state in (State.QUEUED, State.AWAITING_APPROVAL):
+    for step in plan_correction(connection, settings, article_id, note):
+        if step.fate == "held":
+            state = connection.execute(
+                select(posts.c.state).where(posts.c.id == step.post_id)
+            ).scalar_one()
             connection.execute(
                 update(posts)
-                .where(posts.c.id == row.id)
-                .values(updated_at=now, **approval_withdrawn(State(row.state)))
+                .where(posts.c.id == step.post_id)
+                .values(updated_at=now, **approval_withdrawn(State(state)))
             )
-            record_event(connection, [row.id], by, APPROVAL_AGAIN, now, note)
-            done.held.append(row.id)
+            record_event(connection, [step.post_id], by, ARTICLE_CORRECTED, now, note)
+            done.held.append(step.post_id)
+        elif step.fate == "left":
+            done.left.append(step.post_id)
+        elif step.fate == "edit":
+            edit = (step.text or "", step.former or "")
+            schedule_edit(connection, step.post_id, step.channel, *edit, by, note, now)
+            done.edited.append(step.post_id)
+        else:
+            if step.fate == "notice":
+                follow_up = queue_notice(connection, step.post_id, step.text or "", by, now)
+            else:
+                follow_up = queue_reply(
+                    connection, settings, step.post_id, step.text or "", by, now
+                )
+            if follow_up is not None:
+                record_event(
+                    connection, [step.post_id], by, CORRECTION_FOLLOWS, now, str(follow_up)
+                )
+                done.follow_ups.append(follow_up)
     notify_change(connection)
     return done
 
 
-def _correct_one(
-    connection: Connection,
-    settings: Settings,
-    row: Row,
-    note: str,
-    by: str,
-    now: datetime,
-    done: Correction,
-) -> None:
-    post_id: int = row.id
-    name: str = row.channel
-    if name not in settings.channels or way_of(settings, name) == "none":
-        done.left.append(post_id)
-        return
-    line = words(settings, name, "correction_line", note=note)
-    if way_of(settings, name) == "edit":
-        channel = roster.configured(settings, name)
-        before = newest_text(connection, post_id) or row.text
-        after = f"{before}\n\n{line}"
-        if channel.measure(after) <= channel.limit_for(None):
-            schedule_edit(connection, post_id, name, after, before, by, note, now)
-            done.edited.append(post_id)
-            return
-    if reached(connection, post_id):
-        follow_up = queue_notice(connection, post_id, line, by, now)
-    elif channel_class(settings.channels[name].type).replies:
-        follow_up = queue_reply(connection, settings, post_id, line, by, now)
-    else:
-        done.left.append(post_id)
-        return
-    if follow_up is not None:
-        record_event(connection, [post_id], by, CORRECTION_FOLLOWS, now, str(follow_up))
-        done.follow_ups.append(follow_up)
+def foresee_correction(
+    engine: Engine, settings: Settings, article_id: int, note: str
+) -> list[Step]:
+    """What correcting the article would do now, without doing it: for the question an editor
+    answers first."""
+    with engine.connect() as connection:
+        return plan_correction(connection, settings, article_id, note)
 
 
 def correct(engine: Engine, settings: Settings, key: str, note: str, by: str) -> Correction:

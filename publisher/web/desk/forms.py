@@ -59,18 +59,19 @@ class ChannelAction:
 
 
 @dataclass(frozen=True)
-class Withdrawing:
-    """The article page's withdrawal: the editor's reason, whether the posts already out stay
-    standing this once, and whether the editor confirmed what the question listed."""
+class Amending:
+    """The article page's withdrawal or correction: what the editor said (the withdrawal's
+    reason, the correction's note), whether the posts already out stay standing this once (a
+    withdrawal), and whether the editor confirmed what the question listed."""
 
-    reason: str = ""
+    said: str = ""
     keep_sent: bool = False
     confirmed: bool = False
 
     @classmethod
-    def read(cls, form: FormData) -> Withdrawing:
+    def read(cls, form: FormData) -> Amending:
         return cls(
-            reason=_text(form, "reason").strip(),
+            said=_text(form, "said").strip(),
             keep_sent=bool(form.get("keep_sent")),
             confirmed=form.get("confirm") == "yes",
         )

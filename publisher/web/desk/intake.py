@@ -37,11 +37,11 @@ from publisher.errors import EditorError
 from publisher.intake.sources import article_from_document, document_text, load_article
 from publisher.teasers import compose
 from publisher.web.bodies import Measure
+from publisher.web.desk.amendments import withdrawal_shown
 from publisher.web.desk.auth import CheckedUpload, DeskUser, api_user, signed_in
 from publisher.web.desk.base import Pages, RowId
 from publisher.web.desk.images import PreviewImages, through_desk
 from publisher.web.desk.turns import TAKE_TURN
-from publisher.web.desk.withdrawals import withdrawal_shown
 
 # Pages fetched for intake at once; more wait their turn (each ends within [fetch] timeout).
 FETCHES_AT_ONCE = 8

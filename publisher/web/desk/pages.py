@@ -19,6 +19,7 @@ from publisher.config import Settings
 from publisher.engine.posts.listings import change_version, queue_version
 from publisher.engine.posts.pauses import active_pauses
 from publisher.errors import EditorError
+from publisher.web.desk.amendments import ArticleAmendments
 from publisher.web.desk.auth import csrf_token, signed_in
 from publisher.web.desk.bulkform import BulkForm
 from publisher.web.desk.calendar import Calendar
@@ -30,7 +31,6 @@ from publisher.web.desk.posts import PostPages
 from publisher.web.desk.results import Results
 from publisher.web.desk.signin import SignIn
 from publisher.web.desk.turns import TAKE_TURN
-from publisher.web.desk.withdrawals import Withdrawals
 from publisher.web.desk.words import Words
 
 # Pages that redraw themselves when the queue changes (another editor, the bot, a delivery).
@@ -70,7 +70,7 @@ class DeskPages:
             BulkForm(overview).router,
             Calendar(self).router,
             Drafts(self).router,
-            Withdrawals(self).router,
+            ArticleAmendments(self).router,
             Results(self).router,
         ]
         changes = APIRouter(dependencies=[Depends(signed_in), TAKE_TURN])
