@@ -175,7 +175,7 @@ def test_command_list_is_registered_with_telegram(running) -> None:
     names = [c["command"] for c in json.loads(english["commands"])]
     assert names == [
         "queue", "list", "log", "stats", "show", "edit", "approve", "cancel", "retry", "pause",
-        "resume", "withdraw", "help",
+        "resume", "withdraw", "correct", "help",
     ]  # fmt: skip
     assert "language_code" not in english
 

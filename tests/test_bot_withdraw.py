@@ -1,6 +1,7 @@
-"""Withdrawing an article from the bot (approvers only): `/withdraw` asks first, listing what
-becomes of each post and changing nothing; "Yes, withdraw it" withdraws it and the worker takes
-its post down; the other buttons leave the posts out standing, or leave the article as it is."""
+"""Withdrawing and correcting an article from the bot (approvers only): `/withdraw` and `/correct`
+ask first, listing what becomes of each post and changing nothing; "Yes, withdraw it" withdraws
+it and the worker takes its post down, "Yes, correct it" corrects it and the worker edits the
+post; the other buttons leave the posts out standing, or leave the article as it is."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from publisher import roster
 from publisher.config import ChannelSettings, Settings
@@ -16,6 +17,7 @@ from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
 from publisher.engine.releases.release import stored_article
+from publisher.engine.storage.schema import posts
 from standins.bot_api import BotApiStandIn
 from standins.telegram import TELEGRAM_TOKEN
 from tests.conftest import wait_for
@@ -48,6 +50,11 @@ def running(engine: Engine, desk_settings, bot_api: BotApiStandIn, monkeypatch) 
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
     with bot_running(engine, desk_settings, bot_api) as api:
         yield api
+
+
+def post_text(engine: Engine, post_id: int) -> str:
+    with engine.connect() as connection:
+        return connection.execute(select(posts.c.text).where(posts.c.id == post_id)).scalar_one()
 
 
 def edited(api: BotApiStandIn) -> str:
@@ -95,3 +102,27 @@ def test_an_editor_who_is_no_approver_cannot_withdraw(running, engine, sent_post
 
 def test_an_unknown_article_is_said_to_be_unknown(running) -> None:
     assert "no stored article" in reply_after(running, "/withdraw cms-nope").lower()
+
+
+def test_correct_asks_first_with_the_line_it_adds(running, engine, sent_post) -> None:
+    post_id, _ = sent_post
+    answer = reply_after(running, f"/correct {ARTICLE.id} Die Zahl war 12.")
+    assert f"Telegram: post {post_id} gains the correction line, in place." in answer
+    assert "The correction: “Die Zahl war 12.”" in answer
+
+
+def test_yes_corrects_and_the_worker_edits_the_post(running, engine, sent_post) -> None:
+    post_id, dispatcher = sent_post
+    reply_after(running, f"/correct {ARTICLE.id} Die Zahl war 12.")
+    press(running, "Yes, correct it")
+    assert f"Being corrected in place: #{post_id}" in edited(running)
+    dispatcher.run_once()
+    assert post_text(engine, post_id).endswith(": Die Zahl war 12.")
+
+
+def test_correct_without_a_note_says_how_it_is_given(running) -> None:
+    assert "Usage: /correct &lt;article&gt;" in reply_after(running, f"/correct {ARTICLE.id}")
+
+
+def test_an_editor_who_is_no_approver_cannot_correct(running, engine, sent_post) -> None:
+    assert "Only approvers" in reply_after(running, f"/correct {ARTICLE.id} x", user=JUNIOR)

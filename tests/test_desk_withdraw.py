@@ -134,7 +134,7 @@ def test_correcting_asks_first_with_what_becomes_of_each_post(desk, engine, post
     page = shown(correct(session, csrf, said="Die Zahl war 12.").text)
     assert "X Hauptkonto: Post" in page and "bekommt die Korrektur als Antwort darunter" in page
     assert f"Facebook: Post {posted['facebook']} ist noch nicht gesendet und wartet" in page
-    assert "Die Korrektur lautet: Korrektur: Die Zahl war 12." in page
+    assert "Die Korrektur: „Die Zahl war 12.“" in page
     assert state(engine, posted["facebook"]) == "queued"
 
 

@@ -36,8 +36,9 @@ class Kind(StrEnum):
     SHOW = "s"
     # A post moved to a free time (its number; the time, in minutes since 1970, as hex).
     MOVE = "m"
-    # An answer to the question before an article's withdrawal (the key of what was asked).
-    WITHDRAWAL = "w"
+    # An answer to the question before an article's withdrawal or correction (the key of what
+    # was asked).
+    ARTICLE = "a"
 
 
 DRAFT_ACTIONS = frozenset(
@@ -57,6 +58,8 @@ DRAFT_ACTIONS = frozenset(
     }
 )
 HELP_ACTIONS = ("list", "log", "help")
+# The answers to the question before an article's withdrawal or correction.
+ARTICLE_ACTIONS = ("withdraw", "keep", "correct", "leave")
 # What a post's own buttons in the bot do besides the verbs: show it, ask for its new text or
 # its new time, stop asking.
 POST_ASKS = ("show", "edit", "time", "leave")
@@ -82,7 +85,7 @@ TAKES: dict[Kind, Callable[[str, str], bool]] = {
     Kind.HELP: lambda key, action: key == "0" and action in HELP_ACTIONS,
     Kind.SHOW: lambda key, action: whole_number(key) is not None and action in POST_ASKS,
     Kind.MOVE: lambda key, action: whole_number(key) is not None and action == "move",
-    Kind.WITHDRAWAL: lambda key, action: bool(key) and action in ("withdraw", "keep", "leave"),
+    Kind.ARTICLE: lambda key, action: bool(key) and action in ARTICLE_ACTIONS,
 }
 # The kinds whose buttons carry a version: the text an approval is for, the time a move is to.
 VERSIONED = frozenset({Kind.POST, Kind.MOVE})
@@ -167,9 +170,10 @@ def show(post_id: int, action: str = "show") -> Button:
     return Button(Kind.SHOW, str(post_id), action)
 
 
-def withdrawal(key: str, action: str) -> Button:
-    """An answer to the question before a withdrawal: withdraw, keep the posts out, leave."""
-    return Button(Kind.WITHDRAWAL, key, action)
+def article(key: str, action: str) -> Button:
+    """An answer to the question before a withdrawal or a correction: withdraw, withdraw
+    keeping the posts out, correct, or leave it."""
+    return Button(Kind.ARTICLE, key, action)
 
 
 def keyed(label: str, button: Button) -> InlineKeyboardButton:

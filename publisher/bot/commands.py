@@ -1,9 +1,9 @@
 """The editors' commands and buttons: /queue (and an article's URL sent as it is) hands over to
 the drafts; /list, /log, /stats, /approve (which shows the text it approves), /cancel, /retry,
 /help, and the day's digest; /show and a post's buttons are in `post_buttons`, /edit in
-`post_edits`, /pause and /resume in `channel_commands`, /withdraw in `article_commands`;
-anything else gets a short help. Only allowed users act; database work runs in threads so the
-bot stays responsive."""
+`post_edits`, /pause and /resume in `channel_commands`, /withdraw and /correct in
+`article_commands`; anything else gets a short help. Only allowed users act; database work runs
+in threads so the bot stays responsive."""
 
 from __future__ import annotations
 
@@ -377,8 +377,8 @@ class BotHandlers(ChannelCommands, ArticleCommands, PostButtons):
                 return self.say("button_stale"), None, False
             actions.move_to(self.engine, self.settings, int(key), at, by=editor.name)
             return self.say("post_moved", id=key, when=self.when(at)), None, False
-        if pressed.kind == Kind.WITHDRAWAL:
-            return self.withdrawal_pressed(key, action, editor), None, False
+        if pressed.kind == Kind.ARTICLE:
+            return self.article_pressed(key, action, editor), None, False
         if pressed.kind == Kind.HELP:
             listing = {"list": self._listing, "log": self._log}.get(action)
             return (listing() if listing else help_text(self.say)), None, True

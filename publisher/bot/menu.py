@@ -32,6 +32,7 @@ COMMANDS = (
     Command("pause", "pause", "command_args_pause"),
     Command("resume", "resume", "command_args_channel"),
     Command("withdraw", "withdraw", "command_args_withdraw"),
+    Command("correct", "correct", "command_args_correct"),
     Command("help", "help"),
     # What Telegram sends when someone opens the chat with the bot.
     Command("start", "help", shown=False),
