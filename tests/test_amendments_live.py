@@ -1,7 +1,8 @@
 """`publisher run` with the webhook, one channel on each of the eight platforms pointed at its
-stand-in: an article the CMS released goes out everywhere, and once the CMS withdraws it, it is
-gone from the seven platforms that allow it within a minute (each stand-in shows it), WhatsApp's
-readers get a notice, and `publisher log` shows one removal per post."""
+stand-in: an article the CMS released goes out everywhere; once the CMS withdraws it, it is gone
+from the seven platforms that allow it within a minute (each stand-in shows it), WhatsApp's
+readers get a notice, and `publisher log` shows one removal per post; once the CMS corrects it,
+the Telegram and Mastodon posts are edited and the X post gets the correction under it."""
 
 from __future__ import annotations
 
@@ -99,12 +100,17 @@ def sent_ids(database: Path) -> dict[str, str]:
     return {row.channel: row.remote_id for row in rows}
 
 
+def out_everywhere(base: str, database: Path) -> dict[str, str]:
+    """Release the article and wait until it is out on all eight platforms."""
+    assert release(base, ARTICLE).status_code == 202
+    return wait_for(lambda: (ids := sent_ids(database)) and len(ids) == 8 and ids, 30)
+
+
 def test_a_withdrawal_by_the_cms_takes_the_article_down_everywhere(
     worker, platforms, tmp_path
 ) -> None:
     base, secrets = worker
-    assert release(base, ARTICLE).status_code == 202
-    out = wait_for(lambda: (ids := sent_ids(tmp_path / "p.db")) and len(ids) == 8 and ids, 30)
+    out = out_everywhere(base, tmp_path / "p.db")
     removable = {name: out[name] for name in platforms if name != "whatsapp"}
     assert all(platforms[n][1].holds(remote_id) for n, remote_id in removable.items())
     answer = release(base, ARTICLE | {"withdrawn": True}).json()
@@ -117,3 +123,18 @@ def test_a_withdrawal_by_the_cms_takes_the_article_down_everywhere(
     removals = [d for d in json.loads(shown.stdout) if d["action"] == "remove"]
     assert sorted(d["channel"] for d in removals) == sorted(removable)
     assert {d["outcome"] for d in removals} == {"removed"}
+
+
+def test_a_correction_by_the_cms_edits_telegram_and_mastodon_and_replies_on_x(
+    worker, platforms, tmp_path
+) -> None:
+    base, _ = worker
+    out = out_everywhere(base, tmp_path / "p.db")
+    note = "Die Zahl war 12, nicht 21."
+    answer = release(base, ARTICLE | {"correction": note}).json()
+    assert sorted(answer["corrected"]["edited"]) and answer["corrected"]["follow_ups"]
+    telegram, mastodon, x = (platforms[n][1] for n in ("telegram", "mastodon", "x"))
+    wait_for(lambda: telegram.contents[int(out["telegram"])]["text"].endswith(note))
+    wait_for(lambda: note in mastodon.statuses[out["mastodon"]]["content"])
+    reply = wait_for(lambda: [t for t in x.timeline if t.get("in_reply_to_tweet_id") == out["x"]])
+    assert reply[0]["text"] == f"Korrektur: {note}"
