@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from publisher.articles import Article
 from publisher.channels.base import (
+    REPLY_TO,
     Channel,
     ChannelError,
     Finding,
@@ -97,6 +98,7 @@ class Bluesky(Channel):
     """Posts to a Bluesky account."""
 
     type = "bluesky"
+    replies = True
     display_name = "Bluesky"
     order = 45
     results_per_call = 25
@@ -239,7 +241,12 @@ class Bluesky(Channel):
         if message.fields.get("language"):
             record["langs"] = [message.fields["language"]]
         note = None
-        if self.config.card:
+        parent = message.fields.get(REPLY_TO)
+        if parent:
+            # A correction under the post it corrects: a reply names its thread's first post
+            # and its parent by URI and CID (app.bsky.feed.post#replyRef).
+            record["reply"] = self._reply_ref(did, str(parent))
+        elif self.config.card:
             record["embed"], note = self._card(message)
         try:
             answer = self._authed(
@@ -264,6 +271,18 @@ class Bluesky(Channel):
             json={"repo": did, "collection": POST, "rkey": remote_id.rsplit("/", 1)[-1]},
         )
         return "removed" if answer.get("commit") else "already_gone"
+
+    def _reply_ref(self, did: str, parent: str) -> dict[str, Any]:
+        """The reply reference for an answer under `parent` (an AT URI of this repo): its
+        record's CID, and the root of the thread it is in (itself when it starts one)."""
+        answer = self._authed(
+            "GET",
+            "com.atproto.repo.getRecord",
+            params={"repo": did, "collection": POST, "rkey": parent.rsplit("/", 1)[-1]},
+        )
+        own = {"uri": str(answer["uri"]), "cid": str(answer["cid"])}
+        root = ((answer.get("value") or {}).get("reply") or {}).get("root") or own
+        return {"root": root, "parent": own}
 
     def _find(self, did: str, rkey: str) -> Receipt | None:
         try:
@@ -379,8 +398,9 @@ def facets(text: str, link: str) -> list[dict[str, Any]]:
         uri = _link_end(match.group(0))
         add(match.start(), match.start() + len(uri), uri)
         taken.append((match.start(), match.start() + len(uri)))
-    shown = shown_link(link)
-    at = text.find(shown)
+    shown = shown_link(link) if link else ""
+    # A post without a link of its own (a correction under another) has no shortened link.
+    at = text.find(shown) if shown else -1
     if at >= 0 and not any(start <= at < end for start, end in taken):
         add(at, at + len(shown), link)
     return sorted(found, key=lambda facet: facet["index"]["byteStart"])

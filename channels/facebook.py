@@ -152,6 +152,11 @@ class Facebook(Channel):
             raise
         return "removed"
 
+    def edit(self, remote_id: str, text: str) -> None:
+        """`POST /{page-post-id}` with the new `message` (a Page post's text can be updated
+        with pages_manage_posts); the Graph API answers `{"success": true}`."""
+        self.client.call("POST", remote_id, self._token(), data={"message": text})
+
     def lookup(self, message: Outgoing, since: datetime) -> list[Receipt]:
         start = int((since - CLOCK_SKEW).timestamp())
         answer = self.client.call(

@@ -166,6 +166,17 @@ class LinkedIn(Channel):
             raise
         return "removed"
 
+    def edit(self, remote_id: str, text: str) -> None:
+        """`POST /rest/posts/{urn}` as a Rest.li partial update of the post's commentary (the
+        Posts API lets an organization's post be edited so); LinkedIn answers 204."""
+        self._call(
+            "POST",
+            f"{self.root}/rest/posts/{quote(remote_id, safe='')}",
+            self._token(),
+            json={"patch": {"$set": {"commentary": little_text(text)}}},
+            headers={"X-RestLi-Method": "PARTIAL_UPDATE"},
+        )
+
     def send(self, message: Outgoing) -> Receipt:
         token = self._token()
         article: dict[str, Any] = {

@@ -32,6 +32,7 @@ import regex
 from publisher.articles import Article
 from publisher.channels.base import (
     CLOCK_SKEW,
+    REPLY_TO,
     Channel,
     ChannelError,
     Finding,
@@ -85,6 +86,7 @@ class Threads(Channel):
     """Posts to a Threads profile."""
 
     type = "threads"
+    replies = True
     # One post a call: insights are read per post.
     results_per_call = 1
     card_fetchers = ("facebookexternalhit", "meta-externalagent")
@@ -158,12 +160,13 @@ class Threads(Channel):
     def send(self, message: Outgoing) -> Receipt:
         token = self._token()
         user = self.config.user_id
-        container = self.client.call(
-            "POST",
-            f"{user}/threads",
-            token,
-            data={"media_type": "TEXT", "text": message.text, "link_attachment": message.link},
-        )
+        data = {"media_type": "TEXT", "text": message.text}
+        if message.fields.get(REPLY_TO):
+            # A correction under the post it corrects (the container's reply_to_id).
+            data["reply_to_id"] = str(message.fields[REPLY_TO])
+        else:
+            data["link_attachment"] = message.link
+        container = self.client.call("POST", f"{user}/threads", token, data=data)
         published = self.client.call(
             "POST", f"{user}/threads_publish", token, data={"creation_id": container["id"]}
         )

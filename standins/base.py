@@ -92,6 +92,9 @@ class Contract:
     # The method and a part of the path of the call that takes a post down (None: the
     # platform lets no post be removed).
     remove_call: tuple[str, str] | None = None
+    # The method and a part of the path of the call that edits a post (None: the platform lets
+    # no post be edited).
+    edit_call: tuple[str, str] | None = None
 
     def path_of(self, kind: str) -> str:
         """The call that answers with `kind`."""

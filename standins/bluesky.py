@@ -53,6 +53,13 @@ class BlueskyStandIn(StandIn):
         """Every access token made so far has expired (refresh tokens still work)."""
         self.expired |= self.access
 
+    def text_of(self, remote_id: str) -> str:
+        return str(self.records[remote_id.rsplit("/", 1)[-1]]["value"]["text"])
+
+    def parent_of(self, remote_id: str) -> str | None:
+        reply = self.records[remote_id.rsplit("/", 1)[-1]]["value"].get("reply")
+        return None if reply is None else str(reply["parent"]["uri"])
+
     def holds(self, remote_id: str) -> bool:
         """Whether the post with this AT URI stands in the repo."""
         return remote_id.rsplit("/", 1)[-1] in self.records
@@ -138,6 +145,12 @@ class BlueskyStandIn(StandIn):
             size = self.blobs.get(thumb["ref"]["$link"])
             if size is None or size > 1_000_000:
                 return invalid("Invalid app.bsky.embed.external thumb")
+        reply = record.get("reply")
+        if reply is not None and not all(
+            isinstance(reply.get(end), dict) and {"uri", "cid"} <= set(reply[end])
+            for end in ("root", "parent")
+        ):
+            return invalid("Invalid app.bsky.feed.post record: reply must have root and parent")
         uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
         self.records[rkey] = {"uri": uri, "cid": f"bafyrei{rkey}", "value": record}
         return 200, {"uri": uri, "cid": f"bafyrei{rkey}"}, {}

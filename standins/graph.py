@@ -124,6 +124,9 @@ class GraphStandIn(StandIn):
             found[post_id] = shown
         return 200, found, {}
 
+    def text_of(self, remote_id: str) -> str:
+        return next(str(post["message"]) for post in self.feed if post["id"] == remote_id)
+
     def holds(self, remote_id: str) -> bool:
         """Whether the page post with this id stands on Facebook."""
         return any(post["id"] == remote_id for post in self.feed)
@@ -173,6 +176,17 @@ class GraphStandIn(StandIn):
                 >= since
             ]
             return 200, {"data": feed[: int(call.query.get("limit", 25))]}, {}
+        if call.method == "POST" and path.startswith(f"{self.page_id}_"):
+            # A Page post's message updated in place.
+            post = next((post for post in self.feed if post["id"] == path), None)
+            if post is None:
+                return (
+                    400,
+                    graph_error(100, GONE.format(id=path), 33, type="GraphMethodException"),
+                    {},
+                )
+            post["message"] = call.form.get("message", post["message"])
+            return 200, {"success": True}, {}
         if call.method == "DELETE" and path.startswith(f"{self.page_id}_"):
             if not any(post["id"] == path for post in self.feed):
                 return (
@@ -292,6 +306,7 @@ CONTRACTS = (
             post_reactions_by_type_total={"like": readers, "love": readers // 5},
         ),
         remove_call=("DELETE", "_"),
+        edit_call=("POST", "_"),
     ),
     Contract(
         "whatsapp",

@@ -46,6 +46,23 @@ class LinkedInStandIn(StandIn):
         """Members' doings since the post went out: `clickCount=40`, `likeCount=12` …"""
         self.counts[urn].update(counts)
 
+    def _partial_update(self, call: Call) -> Answer:
+        """A post's commentary changed by a Rest.li partial update (204, no body)."""
+        if call.headers.get("x-restli-method") != "PARTIAL_UPDATE":
+            return _problem(400, "X-RestLi-Method PARTIAL_UPDATE is required to update a post")
+        urn = unquote(call.path.removeprefix("/rest/posts/"))
+        share = next((share for share in self.shares if share["id"] == urn), None)
+        if share is None:
+            return _problem(404, f"Post {urn} not found")
+        changes = ((call.json or {}).get("patch") or {}).get("$set") or {}
+        if set(changes) - {"commentary", "contentCallToActionLabel", "contentLandingPage"}:
+            return _problem(422, "Only commentary and call-to-action fields can be updated")
+        share.update(changes)
+        return 204, {}, {}
+
+    def text_of(self, remote_id: str) -> str:
+        return next(str(s["commentary"]) for s in self.shares if s["id"] == remote_id)
+
     def holds(self, remote_id: str) -> bool:
         """Whether the post with this URN stands on LinkedIn."""
         return any(share["id"] == remote_id for share in self.shares)
@@ -66,6 +83,8 @@ class LinkedInStandIn(StandIn):
             return _problem(400, "X-Restli-Protocol-Version 2.0.0 is required")
         if call.path == "/rest/posts" and call.method == "POST":
             return self._post(call.json)
+        if call.path.startswith("/rest/posts/") and call.method == "POST":
+            return self._partial_update(call)
         if call.path.startswith("/rest/posts/") and call.method == "DELETE":
             # The post's URN, URL-encoded as Rest.li 2.0 wants a key in a path.
             urn = unquote(call.path.removeprefix("/rest/posts/"))
@@ -162,5 +181,6 @@ CONTRACTS = (
             shareCount=readers // 15,
         ),
         remove_call=("DELETE", "/rest/posts/"),
+        edit_call=("POST", "/rest/posts/"),
     ),
 )

@@ -53,6 +53,12 @@ class MastodonStandIn(StandIn):
             return 404, {"error": "Record not found"}, {}
         return 200, status | {"text": status.get("content", "")}, {}
 
+    def text_of(self, remote_id: str) -> str:
+        return str(self.statuses[remote_id]["content"])
+
+    def parent_of(self, remote_id: str) -> str | None:
+        return self.statuses[remote_id].get("in_reply_to_id")
+
     def holds(self, remote_id: str) -> bool:
         """Whether the status with this id stands on the instance."""
         return remote_id in self.statuses
@@ -189,5 +195,6 @@ CONTRACTS = (
             replies_count=readers // 10,
         ),
         remove_call=("DELETE", "/api/v1/statuses/"),
+        edit_call=("PUT", "/api/v1/statuses/"),
     ),
 )

@@ -118,6 +118,14 @@ class TelegramStandIn(StandIn):
             "username": self.chat.lstrip("@"),
         }
 
+    def text_of(self, remote_id: str) -> str:
+        content = self.contents[int(remote_id)]
+        return str(content.get("text", content.get("caption", "")))
+
+    def parent_of(self, remote_id: str) -> str | None:
+        parent = self.contents[int(remote_id)].get("reply_to")
+        return None if parent is None else str(parent)
+
     def holds(self, remote_id: str) -> bool:
         """Whether the message with this id stands in the channel."""
         return int(remote_id) in self.sent
@@ -290,5 +298,6 @@ CONTRACTS = (
         lambda _: {"chat_id": "@newsde"},
         {"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN},
         remove_call=("POST", "deleteMessage"),
+        edit_call=("POST", "editMessageText"),
     ),
 )

@@ -46,6 +46,12 @@ class ThreadsStandIn(StandIn):
         """Readers' doings since the post went out: `views=900`, `likes=12` …"""
         self.counts[media_id].update(counts)
 
+    def text_of(self, remote_id: str) -> str:
+        return next(p["text"] for p in self.published.values() if p["id"] == remote_id)
+
+    def parent_of(self, remote_id: str) -> str | None:
+        return next(p for p in self.published.values() if p["id"] == remote_id).get("reply_to")
+
     def holds(self, remote_id: str) -> bool:
         """Whether the post with this media id stands on Threads."""
         return any(post["id"] == remote_id for post in self.published.values())
@@ -144,8 +150,13 @@ class ThreadsStandIn(StandIn):
         links = set(re.findall(r"https?://\S+", text)) | ({attachment} if attachment else set())
         if len(links) > 5:
             return 400, graph_error(100, "THREADS_API__LINK_LIMIT_EXCEEDED"), {}
+        parent = form.get("reply_to_id")
+        if parent is not None and not self.holds(parent):
+            return 400, graph_error(100, "The requested resource does not exist", 33), {}
         container = str(17_000_000_000_000_000 + next(self.ids))
-        self.containers[container] = {"text": text, "link": attachment or ""}
+        self.containers[container] = {"text": text, "link": attachment or ""} | (
+            {"reply_to": parent} if parent else {}
+        )
         return 200, {"id": container}, {}
 
     def posted(self) -> list[dict[str, Any]]:

@@ -139,6 +139,13 @@ class XStandIn(StandIn):
         _, signed, _ = signer.sign(uri, http_method=call.method)
         return signed["Authorization"] == header
 
+    def text_of(self, remote_id: str) -> str:
+        return next(tweet["text"] for tweet in self.timeline if tweet["id"] == remote_id)
+
+    def parent_of(self, remote_id: str) -> str | None:
+        found = next(tweet for tweet in self.timeline if tweet["id"] == remote_id)
+        return found.get("in_reply_to_tweet_id")
+
     def holds(self, remote_id: str) -> bool:
         """Whether the post with this id stands on X."""
         return any(tweet["id"] == remote_id for tweet in self.timeline)

@@ -53,3 +53,7 @@ def test_links_are_found_as_atproto_finds_them(text: str, linked: list[str]) -> 
     spans = [encoded[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode() for f in found]
     uris = [f["features"][0]["uri"] for f in found]
     assert spans == linked and uris == linked
+
+
+def test_a_post_without_a_link_of_its_own_gets_no_empty_facet() -> None:
+    assert facets("Korrektur: Die Zahl war 12.", "") == []

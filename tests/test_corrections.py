@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from publisher import actions, roster
 from publisher.actions import Someone
 from publisher.catalogue import translator
+from publisher.channels import channel_class
 from publisher.clock import utcnow
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
@@ -26,6 +27,10 @@ from tests.engine_helpers import article, delivery_rows, post
 from tests.platform_helpers import Sent
 
 BY_TYPE = {platform.type: platform for platform in contracts()}
+# The contract table's rows for corrections: the platforms that edit a post in place, and those
+# that take a post as a reply under another.
+EDITING = [platform for platform in contracts() if platform.edit_call]
+REPLYING = [platform for platform in contracts() if channel_class(platform.type).replies]
 CHIEF = Someone("chefin", approver=True)
 NOTE = "Die Zahl war 12, nicht 21."
 READERS = ["+4915112345678", "+4917600000001"]
@@ -175,3 +180,52 @@ def test_only_an_approver_corrects(sent, engine) -> None:
         actions.correct_article(engine, out.settings, article().url, Someone("ed"), NOTE)
     with engine.connect() as connection:
         assert connection.execute(select(amendments)).first() is None
+
+
+@pytest.mark.parametrize("platform", EDITING, ids=lambda p: p.type)
+def test_a_correction_edits_the_post_in_place(sent, engine, platform) -> None:
+    out = sent(platform)
+    remote_id = post(engine, out.post_id).remote_id
+    assert correct(engine, out).edited == [out.post_id]
+    out.dispatcher.run_once()
+    assert NOTE in out.stand_in.text_of(remote_id)
+    assert [d.outcome for d in delivery_rows(engine, out.post_id) if d.action] == ["edited"]
+
+
+@pytest.mark.parametrize("platform", EDITING, ids=lambda p: p.type)
+def test_an_edit_the_platform_fails_for_now_is_tried_again_later(sent, engine, platform) -> None:
+    out = sent(platform, retry_base=30)
+    remote_id = post(engine, out.post_id).remote_id
+    method, path = platform.edit_call
+    out.stand_in.fail_next(path, *platform.answers()["transient"], method=method)
+    correct(engine, out)
+    out.dispatcher.run_once()
+    with engine.connect() as connection:
+        waiting = connection.execute(select(amendments)).one()
+    assert waiting.state == "due" and NOTE not in out.stand_in.text_of(remote_id)
+    out.dispatcher.run_once(now=waiting.due_at + timedelta(seconds=1))
+    assert NOTE in out.stand_in.text_of(remote_id)
+
+
+@pytest.mark.parametrize("platform", EDITING, ids=lambda p: p.type)
+def test_a_refused_edit_is_kept_with_the_platforms_reason(sent, engine, platform) -> None:
+    out = sent(platform)
+    method, path = platform.edit_call
+    out.stand_in.fail_next(path, *platform.answers()["permanent"], method=method)
+    correct(engine, out)
+    out.dispatcher.run_once()
+    with engine.connect() as connection:
+        refused = connection.execute(select(amendments)).one()
+    assert refused.state == "failed" and platform.reason.lower() in refused.error.lower()
+
+
+@pytest.mark.parametrize("platform", REPLYING, ids=lambda p: p.type)
+def test_a_correction_goes_out_as_a_reply_under_the_post(sent, engine, platform) -> None:
+    out = sent(platform, on_correct="reply")
+    remote_id = post(engine, out.post_id).remote_id
+    (reply,) = correct(engine, out).follow_ups
+    out.dispatcher.run_once()
+    answer = post(engine, reply)
+    assert answer.state == "sent", answer.error
+    assert out.stand_in.parent_of(answer.remote_id) == remote_id
+    assert NOTE in out.stand_in.text_of(answer.remote_id)
