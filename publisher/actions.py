@@ -36,7 +36,7 @@ from publisher.engine.planning import planner
 from publisher.engine.planning.besttime import recently_learned
 from publisher.engine.planning.planner import breaking_now
 from publisher.engine.planning.slots import TimeError, When
-from publisher.engine.posts import confirmed, queue, verbs
+from publisher.engine.posts import amendments, confirmed, queue, verbs
 from publisher.engine.posts.overdue import GRACE
 from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.posts.queue import QueueError
@@ -162,6 +162,13 @@ def withdraw_article(
         # Bytes that are no UTF-8 text (a mistyped terminal): no article has such an id.
         raise QueueError("the article id or the reason is not text", key="not_text")
     return withdraw(engine, settings, key, reason, editor.name, keep_sent=keep_sent)
+
+
+def try_amendment_again(engine: Engine, post_id: int, editor: Editor) -> bool:
+    """Try a post's refused takedown or correction again (approvers only); False when it has
+    none that was refused."""
+    check("withdraw", editor)
+    return amendments.try_again(engine, post_id, editor.name)
 
 
 def correct_article(

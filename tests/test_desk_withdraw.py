@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from publisher import roster
 from publisher.articles import Article
@@ -22,6 +22,7 @@ from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
 from publisher.engine.posts.users import add_user
 from publisher.engine.releases.release import stored_article
+from publisher.engine.storage.schema import amendments
 from tests.desk_helpers import PASSWORD, serving, signed_in, state
 
 ARTICLE = Article(id="cms-w", url="https://e.de/w/1", headline="Falsche Zahlen", bullets=["A"])
@@ -166,3 +167,27 @@ def test_a_post_held_by_a_correction_says_why_in_german(desk, engine, posted) ->
     correct(session, csrf, said="Die Zahl war 12.", confirm="yes")
     page = shown(session.get(f"/posts/{posted['facebook']}").text)
     assert "der Artikel wurde korrigiert; dieser Post wartet wieder auf eine Freigabe" in page
+
+
+def test_the_log_names_a_takedown_in_german(desk, engine, german, posted) -> None:
+    session, csrf = signed_in(desk, "anna")
+    ask(session, csrf, 1, said="Zahlen falsch", confirm="yes")
+    Dispatcher(engine, german).run_once()
+    assert "Löschen: gelöscht" in shown(session.get("/log").text)
+
+
+def test_a_refused_takedown_is_shown_and_tried_again_from_the_post_page(
+    desk, engine, german, posted
+) -> None:
+    session, csrf = signed_in(desk, "anna")
+    ask(session, csrf, 1, said="Zahlen falsch", confirm="yes")
+    with engine.begin() as connection:
+        connection.execute(
+            update(amendments).values(state="failed", error="the platform refused it.")
+        )
+    page = shown(session.get(f"/posts/{posted['x_main']}").text)
+    assert "Konnte nicht gelöscht werden: the platform refused it. Bitte von Hand" in page
+    answer = session.post(f"/posts/{posted['x_main']}/amendment/retry", data={"csrf": csrf})
+    assert answer.url.path == f"/posts/{posted['x_main']}"
+    Dispatcher(engine, german).run_once()
+    assert state(engine, posted["x_main"]) == "taken_down"

@@ -40,7 +40,8 @@ def log_line(row: LogRow, talk: Talk) -> str:
         return f"{head} {talk.say('fan_out', **counts)}"
     link = f' <a href="{escape(row.permalink)}">↗</a>' if row.permalink else ""
     error = f" – {escape(row.error[:80])}" if row.error else ""
-    return f"{head} {talk.say('outcome_' + row.outcome)}{link}{error}"
+    action = f"{talk.say('log_action_' + row.action)}: " if row.action != "send" else ""
+    return f"{head} {action}{talk.say('outcome_' + row.outcome)}{link}{error}"
 
 
 def stats_line(item: dict[str, Any], talk: Talk) -> str:

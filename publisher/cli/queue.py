@@ -442,7 +442,7 @@ def deliveries_table(rows: Sequence[Mapping[str, Any]], title: str, zone: ZoneIn
             str(row["post_id"]),
             row["channel"],
             str(row["attempt"]),
-            row["outcome"],
+            row["outcome"] if row["action"] == "send" else f"{row['action']}: {row['outcome']}",
             shown(_time(row["started_at"]), zone, seconds=True),
             str(row["latency_ms"] if row["latency_ms"] is not None else ""),
             row["error"] or row["permalink"] or row["remote_id"] or "",

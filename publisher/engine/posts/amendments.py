@@ -12,6 +12,7 @@ from typing import TypedDict
 
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 
+from publisher.clock import utcnow
 from publisher.engine.storage.changes import notify_change
 from publisher.engine.storage.schema import amendments, posts
 
@@ -106,6 +107,27 @@ def schedule_edit(
         }
         connection.execute(insert(amendments).values(job))
     notify_change(connection)
+
+
+def try_again(engine: Engine, post_id: int, by: str) -> bool:
+    """Try the post's newest refused amendment again (an editor put right what the platform
+    refused, or deleted it by hand and wants it recorded); False when none was refused."""
+    now = utcnow()
+    with engine.begin() as connection:
+        refused = connection.execute(
+            select(amendments.c.id)
+            .where(amendments.c.post_id == post_id)
+            .order_by(amendments.c.id.desc())
+            .limit(1)
+        ).scalar()
+        tried = connection.execute(
+            update(amendments)
+            .where(amendments.c.id == refused, amendments.c.state == AmendmentState.FAILED)
+            .values(state=AmendmentState.DUE, due_at=now, attempts=0, error=None, requested_by=by)
+        ).rowcount
+        if tried:
+            notify_change(connection)
+    return bool(tried)
 
 
 def newest_text(connection: Connection, post_id: int) -> str | None:

@@ -40,6 +40,8 @@ class LogRow:
     fan_out: dict[str, int] | None = None
     # The post was an archive article's another turn (`[[resurface]]`).
     resurfaced: bool = False
+    # What the attempt did: "send", or "remove" / "edit" (a takedown, a correction).
+    action: str = "send"
 
 
 _FAILED = or_(deliveries.c.outcome == Outcome.FAILED, deliveries.c.status == "failed")
@@ -55,6 +57,7 @@ def _single(chosen: LogFilter) -> Select[Any]:
         deliveries.c.remote_id,
         deliveries.c.error,
         *(literal(0).label(name) for name in _COUNTS),
+        deliveries.c.action,
     ).where(deliveries.c.recipient.is_(None))
     conditions: list[ColumnElement[bool]] = []
     if chosen.outcome:
@@ -93,6 +96,7 @@ def _fan_outs(chosen: LogFilter) -> Select[Any]:
             literal(None).label("remote_id"),
             literal(None).label("error"),
             *(value.label(name) for name, value in counts.items()),
+            literal(None).label("action"),
         )
         .where(deliveries.c.recipient.is_not(None))
         .group_by(deliveries.c.post_id, deliveries.c.channel)
@@ -163,4 +167,5 @@ def _row(row: Any, headline: str, resurfaced: bool) -> LogRow:
         error=row.error,
         fan_out=fan_out if row.outcome == "fan_out" else None,
         resurfaced=resurfaced,
+        action=row.action or "send",
     )

@@ -48,6 +48,7 @@ class ArticleAmendments(PageGroup):
         route = self.router.add_api_route
         route("/articles/{article_id}/withdraw", self.withdraw, methods=["POST"])
         route("/articles/{article_id}/correct", self.correct, methods=["POST"])
+        route("/posts/{post_id}/amendment/retry", self.try_again, methods=["POST"])
 
     def withdraw(
         self, request: Request, article_id: RowId, user: DeskUser, form: CheckedForm
@@ -87,6 +88,11 @@ class ArticleAmendments(PageGroup):
             message = self.desk.reason(exc)
             return self.desk.render(request, "message.html.j2", {"message": message}, 422)
         return RedirectResponse(f"/articles/{article_id}", status_code=303)
+
+    def try_again(self, post_id: RowId, user: DeskUser, form: CheckedForm) -> Response:
+        """Try a post's refused takedown or correction again."""
+        actions.try_amendment_again(self.engine, post_id, user)
+        return RedirectResponse(f"/posts/{post_id}", status_code=303)
 
     def _unknown(self, request: Request, article_id: int) -> Response:
         message = self.desk.t("error_unknown_article", article=article_id)
