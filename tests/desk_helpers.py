@@ -72,6 +72,37 @@ def desk(engine: Engine, database_url: str, monkeypatch) -> Iterator[TestClient]
         yield client
 
 
+@pytest.fixture
+def german_newsroom(database_url: str) -> Settings:
+    """A German newsroom's desk: X under its own label, Facebook, and WhatsApp with its
+    approved template, all dry runs."""
+    return Settings(
+        database_url=database_url,
+        language="de",
+        channels={
+            "x_main": ChannelSettings(type="x", dry_run=True, label="X Hauptkonto"),
+            "facebook": ChannelSettings(type="facebook", dry_run=True),
+            "wa": ChannelSettings(
+                type="whatsapp",
+                dry_run=True,
+                phone_number_id="1098",
+                template={"name": "news_teaser", "body": "Neu bei News.de: *{{1}}* {{2}}"},
+            ),
+        },
+        desk=DeskSettings(secure_cookies=False),
+    )
+
+
+@pytest.fixture
+def german_desk(engine: Engine, german_newsroom: Settings, monkeypatch) -> Iterator[TestClient]:
+    """The German newsroom's desk, with anna an approver and ed an editor."""
+    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
+    add_user(engine, "anna", PASSWORD, "approver")
+    add_user(engine, "ed", PASSWORD, "editor")
+    with serving(engine, german_newsroom) as client:
+        yield client
+
+
 def token(page: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 

@@ -7,24 +7,19 @@ the Telegram and Mastodon posts are edited and the X post gets the correction un
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from publisher.engine.storage.schema import posts
 from publisher.engine.storage.store import open_engine
 from standins import contracts
 from standins.base import StandIn, free_port
-from tests.conftest import ROOT, run_cli, wait_for
-from tests.test_release_live import SECRET, release
+from tests.conftest import run_cli, wait_for
+from tests.test_release_live import publisher_run, release
 
 ARTICLE = {"id": "cms-41", "url": "https://e.de/falsch", "headline": "Falsche Zahlen"}
 
@@ -61,33 +56,8 @@ def worker(tmp_path: Path, platforms) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
     (tmp_path / "publisher.toml").write_text(config(platforms, port, tmp_path / "p.db"))
     secrets = {k: v for platform, _ in platforms.values() for k, v in platform.env.items()}
-    environment = os.environ | secrets | {"PYTHONPATH": str(ROOT)}
-    log = tmp_path / "run.log"
-    with log.open("w") as written:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "publisher", "run"],
-            cwd=tmp_path,
-            env=environment | {"PUBLISHER_WEBHOOK_SECRET": SECRET},
-            stdout=subprocess.DEVNULL,
-            stderr=written,
-        )
-        base = f"http://127.0.0.1:{port}"
-
-        def healthy() -> bool:
-            try:
-                return requests.get(f"{base}/healthz", timeout=1).ok
-            except requests.ConnectionError:
-                return False
-
-        try:
-            wait_for(healthy, seconds=15)
-            yield base, secrets
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(15) == 0, log.read_text()[-3000:]
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with publisher_run(tmp_path, port, secrets) as base:
+        yield base, secrets
 
 
 def sent_ids(database: Path) -> dict[str, str]:

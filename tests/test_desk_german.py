@@ -5,7 +5,6 @@ sentence in German and true to what happened."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from publisher import roster
 from publisher.articles import Article
 from publisher.catalogue import moment
 from publisher.clock import utcnow
-from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.config import Settings
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue, verbs
 from publisher.engine.posts.users import add_user
@@ -31,30 +30,13 @@ ARTICLE = Article(
 
 
 @pytest.fixture
-def german(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        language="de",
-        channels={
-            "x_main": ChannelSettings(type="x", dry_run=True, label="X Hauptkonto"),
-            "facebook": ChannelSettings(type="facebook", dry_run=True),
-            "wa": ChannelSettings(
-                type="whatsapp",
-                dry_run=True,
-                phone_number_id="1098",
-                template={"name": "news_teaser", "body": "Neu bei News.de: *{{1}}* {{2}}"},
-            ),
-        },
-        desk=DeskSettings(secure_cookies=False),
-    )
+def german(german_newsroom: Settings) -> Settings:
+    return german_newsroom
 
 
 @pytest.fixture
-def desk(engine: Engine, german: Settings, monkeypatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
-    add_user(engine, "anna", PASSWORD, "approver")
-    with serving(engine, german) as client:
-        yield client
+def desk(german_desk: TestClient) -> TestClient:
+    return german_desk
 
 
 def queued(

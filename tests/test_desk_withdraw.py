@@ -16,44 +16,25 @@ from sqlalchemy import Engine, update
 from publisher import roster
 from publisher.articles import Article
 from publisher.clock import utcnow
-from publisher.config import ChannelSettings, DeskSettings, Settings
+from publisher.config import Settings
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When
 from publisher.engine.posts import queue
-from publisher.engine.posts.users import add_user
 from publisher.engine.releases.release import stored_article
 from publisher.engine.storage.schema import amendments
-from tests.desk_helpers import PASSWORD, serving, signed_in, state
+from tests.desk_helpers import signed_in, state
 
 ARTICLE = Article(id="cms-w", url="https://e.de/w/1", headline="Falsche Zahlen", bullets=["A"])
 
 
 @pytest.fixture
-def german(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        language="de",
-        channels={
-            "x_main": ChannelSettings(type="x", dry_run=True, label="X Hauptkonto"),
-            "facebook": ChannelSettings(type="facebook", dry_run=True),
-            "wa": ChannelSettings(
-                type="whatsapp",
-                dry_run=True,
-                phone_number_id="1098",
-                template={"name": "news_teaser", "body": "Neu: *{{1}}* {{2}}"},
-            ),
-        },
-        desk=DeskSettings(secure_cookies=False),
-    )
+def german(german_newsroom: Settings) -> Settings:
+    return german_newsroom
 
 
 @pytest.fixture
-def desk(engine: Engine, german: Settings, monkeypatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("PUBLISHER_SESSION_SECRET", "test-session-secret-0123456789")
-    add_user(engine, "anna", PASSWORD, "approver")
-    add_user(engine, "ed", PASSWORD, "editor")
-    with serving(engine, german) as client:
-        yield client
+def desk(german_desk: TestClient) -> TestClient:
+    return german_desk
 
 
 @pytest.fixture

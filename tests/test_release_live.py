@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,14 +46,24 @@ def worker(
         f'[feeds.news]\nurl = "{feed.url}"\nevery = 1\nfetch_pages = false\n'
         + channels_toml(x_api, graph_api, telegram_api)
     )
+    with publisher_run(tmp_path, port) as base:
+        yield base, feed
+
+
+@contextmanager
+def publisher_run(cwd: Path, port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`publisher run` in `cwd` (its configuration serving on `port`), with the webhook's
+    secret and `env`; the desk's address once it answers. It is stopped with SIGTERM and must
+    stop cleanly; killed whatever happens."""
     # What the worker logs goes to a file: a pipe nobody reads fills up and stops it mid-write,
     # and then it cannot stop when asked.
-    log = tmp_path / "run.log"
+    log = cwd / "run.log"
+    environment = os.environ | (env or {}) | {"PYTHONPATH": str(ROOT)}
     with log.open("w") as written:
         process = subprocess.Popen(
             [sys.executable, "-m", "publisher", "run"],
-            cwd=tmp_path,
-            env=os.environ | {"PYTHONPATH": str(ROOT), "PUBLISHER_WEBHOOK_SECRET": SECRET},
+            cwd=cwd,
+            env=environment | {"PUBLISHER_WEBHOOK_SECRET": SECRET},
             stdout=subprocess.DEVNULL,
             stderr=written,
         )
@@ -66,7 +77,7 @@ def worker(
 
         try:
             wait_for(healthy, seconds=15)
-            yield base, feed
+            yield base
             process.send_signal(signal.SIGTERM)
             assert process.wait(15) == 0, log.read_text()[-3000:]
         finally:
