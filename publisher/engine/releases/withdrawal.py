@@ -7,6 +7,7 @@ it) until the CMS releases it anew."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -89,16 +90,7 @@ def foresee(
             ).all()
         )
         planned = sort_out(out_or_going(connection, article_id), settings, keep_sent=keep_sent)
-    cancelled = sorted(i for ids in _cancellable(rows).values() for i in ids)
-    in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
-    return Withdrawal(
-        cancelled,
-        in_flight,
-        planned.taking_down,
-        planned.kept,
-        planned.cannot,
-        planned.noticed,
-    )
+    return _withdrawal(_cancellable(rows), rows, planned)
 
 
 def withdraw_posts(
@@ -128,18 +120,27 @@ def withdraw_posts(
         record_event(connection, ids, by, WITHDRAWN, now, reason or None, former=state)
     if by_state:
         notify_change(connection)
-    cancelled = sorted(i for ids in by_state.values() for i in ids)
-    in_flight = sorted(row.id for row in rows if row.state == State.SENDING)
     planned: Planned = plan(connection, settings, article_id, by, reason, now, keep_sent=keep_sent)
     notices = queue_withdrawal_notices(connection, settings, planned.noticed, by, now)
+    return _withdrawal(by_state, rows, planned, notices)
+
+
+def _withdrawal(
+    by_state: dict[str, list[int]],
+    rows: Sequence[Row],
+    planned: Planned,
+    notices: list[int] | None = None,
+) -> Withdrawal:
+    """What a withdrawal does, from the posts it cancels (by state), the article's posts and
+    the takedowns planned."""
     return Withdrawal(
-        cancelled,
-        in_flight,
-        planned.taking_down,
-        planned.kept,
-        planned.cannot,
-        planned.noticed,
-        notices,
+        cancelled=sorted(i for ids in by_state.values() for i in ids),
+        in_flight=sorted(row.id for row in rows if row.state == State.SENDING),
+        taking_down=planned.taking_down,
+        kept=planned.kept,
+        cannot=planned.cannot,
+        noticed=planned.noticed,
+        notices=notices or [],
     )
 
 
