@@ -228,12 +228,18 @@ def test_withdraw_with_keep_sent_leaves_the_posts_out_standing(desk: Path) -> No
     assert (done["taking_down"], len(done["kept"])) == ([], 1)
 
 
-def test_correct_edits_the_telegram_post_and_log_shows_the_edit(desk: Path) -> None:
+def out_on_telegram(desk: Path) -> str:
+    """The sample article approved and sent on Telegram; its post's number."""
     run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "telegram", "--now")
     post_id = str(queue_json(desk)[0]["id"])
     version = json.loads(run(desk, "queue", "show", post_id, "--json").stdout)["version"]
     run(desk, "queue", "approve", post_id, "--version", version)
     run(desk, "run", "--once")
+    return post_id
+
+
+def test_correct_edits_the_telegram_post_and_log_shows_the_edit(desk: Path) -> None:
+    post_id = out_on_telegram(desk)
     done = run(desk, "articles", "correct", URL, "--note", "Die Zahl war 12.", "--json")
     assert json.loads(done.stdout)["edited"] == [int(post_id)], done.stderr
     run(desk, "run", "--once")
@@ -246,3 +252,12 @@ def test_correct_edits_the_telegram_post_and_log_shows_the_edit(desk: Path) -> N
 def test_a_correction_without_a_note_is_refused(desk: Path) -> None:
     run(desk, "queue", "add", str(SAMPLE), "--url", URL, "--channels", "x_main")
     assert_refused(run(desk, "articles", "correct", URL, "--note", "  "), "what was wrong")
+
+
+def test_queue_show_gives_a_corrections_text_before_and_after(desk: Path) -> None:
+    post_id = out_on_telegram(desk)
+    before = json.loads(run(desk, "queue", "show", post_id, "--json").stdout)["text"]
+    run(desk, "articles", "correct", URL, "--note", "Es war Dienstag.")
+    (edit,) = json.loads(run(desk, "queue", "show", post_id, "--json").stdout)["edits"]
+    assert (edit["former"], edit["state"]) == (before, "due")
+    assert edit["text"] == f"{before}\n\nKorrektur: Es war Dienstag."

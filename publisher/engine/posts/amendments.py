@@ -182,8 +182,28 @@ def takedown_of(connection: Connection, post_id: int) -> TakedownListing | None:
         .order_by(amendments.c.id.desc())
         .limit(1)
     ).first()
-    if row is None:
-        return None
+    return None if row is None else _listed(row)
+
+
+class EditListing(TakedownListing):
+    """A correction's edit of a post as `queue show --json` gives it: a takedown's fields, the
+    text before (`former`) and the text it gives the post (`text`)."""
+
+    former: str | None
+    text: str | None
+
+
+def edits_of(connection: Connection, post_id: int) -> list[EditListing]:
+    """The corrections' edits of the post, oldest first."""
+    rows = connection.execute(
+        select(amendments)
+        .where(amendments.c.post_id == post_id, amendments.c.action == Action.EDIT)
+        .order_by(amendments.c.id)
+    ).all()
+    return [EditListing(**_listed(row), former=row.former, text=row.text) for row in rows]
+
+
+def _listed(row: Row) -> TakedownListing:
     return {
         "state": row.state,
         "requested_by": row.requested_by,

@@ -11,7 +11,12 @@ from sqlalchemy import Engine, func, or_, select
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import Outcome
-from publisher.engine.posts.amendments import TakedownListing, takedown_of
+from publisher.engine.posts.amendments import (
+    EditListing,
+    TakedownListing,
+    edits_of,
+    takedown_of,
+)
 from publisher.engine.posts.listings import (
     DeliveryListing,
     PostListing,
@@ -54,8 +59,10 @@ class PostDetail(PostListing):
     deliveries_total: int
     deliveries_offset: int
     fan_out: FanOut | None
-    # Its takedown, once its article was withdrawn after it went out (else None).
+    # Its takedown, once its article was withdrawn after it went out (else None), and the
+    # edits corrections made of it, oldest first.
     takedown: TakedownListing | None
+    edits: list[EditListing]
 
 
 def show_post(
@@ -81,6 +88,7 @@ def show_post(
             select(func.count()).where(deliveries.c.post_id == post_id)
         ).scalar_one()
         takedown = takedown_of(connection, post_id)
+        edits = edits_of(connection, post_id)
     if row is None:
         raise QueueError(f"no post {post_id}", key="no_post", post=post_id)
     return PostDetail(
@@ -92,6 +100,7 @@ def show_post(
         deliveries_offset=offset,
         fan_out=fan_out_summary(engine, post_id),
         takedown=takedown,
+        edits=edits,
     )
 
 
