@@ -194,3 +194,13 @@ def test_a_refused_token_is_told_in_the_editors_words_with_the_platforms_after_t
     notice = wait_for(lambda: said(bot, EDITORS_CHAT, "Kanal X ist pausiert"))[-1]
     assert "Kanal X ist pausiert: die Plattform hat die Zugangsdaten abgelehnt" in notice
     assert "Die Plattform sagte:" in notice
+
+
+def test_a_takedown_x_refuses_is_told_in_the_editors_chat(engine, newsroom, bot, x_api) -> None:
+    queued_from_the_bot(engine, newsroom, EDITOR)
+    deliver(engine, newsroom)
+    x_api.fail_next("/2/tweets/", 403, DUPLICATE, method="DELETE")
+    actions.withdraw_article(engine, newsroom, ARTICLE.id, Someone("chefin", approver=True))
+    deliver(engine, newsroom)
+    told = wait_for(lambda: said(bot, EDITORS_CHAT, "konnte nicht gelöscht werden"))
+    assert "Bitte von Hand auf der Plattform löschen" in told[0]

@@ -37,7 +37,13 @@ from publisher.engine.lifecycle import (
     State,
 )
 from publisher.engine.posts import attention
-from publisher.engine.posts.attention import ChannelPaused, Decision, NeedsAPerson, Online
+from publisher.engine.posts.attention import (
+    ChannelPaused,
+    Decision,
+    NeedsAPerson,
+    Online,
+    Refused,
+)
 from publisher.engine.posts.verbs import text_version
 
 logger = logging.getLogger(__name__)
@@ -90,6 +96,8 @@ class Notifier:
         self.open: dict[tuple[str, Any], _Sent] = {}
         # Open notices to close, with what became of their matter.
         self._settled: list[tuple[tuple[str, Any], str]] = []
+        # Takedowns and corrections refused since the last look.
+        self._refused: list[Refused] = []
 
     def _changes(self) -> Changes:
         first = self.last_event is None
@@ -107,6 +115,7 @@ class Notifier:
         ]
         decided = self._decisions()
         self.since = now
+        self._refused = seen.refused
         # What went online while the bot was down is no news to its author any more.
         return seen.changed, seen.paused, settled, decided, [] if first else seen.online
 
@@ -165,6 +174,18 @@ class Notifier:
             author = _author(went.queued_by)
             if author is not None and marker not in self._told and marker not in self._waiting:
                 self._waiting[marker] = self._online_notice(went, author)
+        for refused in self._refused:
+            marker = ("amendment", refused.id, refused.error or "")
+            if marker not in self._told and marker not in self._waiting:
+                say = self.desk.say
+                text = say(
+                    f"notify_{refused.action}_refused",
+                    id=refused.post_id,
+                    channel=self.desk.label(refused.channel),
+                    headline=refused.headline,
+                )
+                said = say("platform_said", error=refused.error or "")
+                self._waiting[marker] = Notice(f"{text}\n{said}")
         return list(self._waiting.items())
 
     def _held_notice(self, pause: ChannelPaused, held: list[int], author: int) -> Notice:

@@ -564,6 +564,8 @@ BOT: dict[str, str] = {
     "resumed_going": "Geht jetzt hinaus: {posts}",
     "fan_out": "📨 {sent} gesendet · {delivered} zugestellt · {read} gelesen · {failed} fehlgeschlagen",
     "notify_failed": "❌ Post {id} auf {channel} ist gescheitert: „{headline}“",
+    "notify_remove_refused": "⚠️ Post {id} auf {channel} („{headline}“) konnte nicht gelöscht werden. Bitte von Hand auf der Plattform löschen oder am Desk erneut versuchen.",
+    "notify_edit_refused": "⚠️ Post {id} auf {channel} („{headline}“) konnte nicht korrigiert werden. Bitte von Hand auf der Plattform korrigieren oder am Desk erneut versuchen.",
     "notify_uncertain": "❓ Post {id} auf {channel} ist vielleicht online, vielleicht nicht (das Senden wurde unterbrochen). Bitte auf der Plattform nachsehen und Bescheid geben.",
     "notify_approval": "🕓 Post {id} auf {channel} wartet auf Freigabe. So geht er hinaus:",
     "notify_paused": "⏸ Kanal {channel} ist pausiert: {reason}",

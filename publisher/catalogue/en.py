@@ -563,6 +563,8 @@ BOT: dict[str, str] = {
     "resumed_going": "Going out now: {posts}",
     "fan_out": "📨 {sent} sent · {delivered} delivered · {read} read · {failed} failed",
     "notify_failed": "❌ Post {id} on {channel} failed: “{headline}”",
+    "notify_remove_refused": "⚠️ Post {id} on {channel} (“{headline}”) could not be taken down. Please delete it on the platform by hand, or try again on the desk.",
+    "notify_edit_refused": "⚠️ Post {id} on {channel} (“{headline}”) could not be corrected. Please correct it on the platform by hand, or try again on the desk.",
     "notify_uncertain": "❓ Post {id} on {channel} may or may not be online (sending was interrupted). Check the platform, then say what happened.",
     "notify_approval": "🕓 Post {id} on {channel} waits for approval. This is how it goes out:",
     "notify_paused": "⏸ Channel {channel} is paused: {reason}",

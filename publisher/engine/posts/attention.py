@@ -1,5 +1,6 @@
 """What needs a person, as the editors' bot tells it: posts that failed, are uncertain or wait
-for approval, changed since a time; channels paused since then; which of the matters told
+for approval, changed since a time; takedowns and corrections a platform refused since then;
+channels paused since then; which of the matters told
 before are settled since; approvers' decisions on the posts an editor queued from the bot
 (approved, or sent back while waiting), made by someone else; and the posts queued from the
 bot that went online since."""
@@ -14,7 +15,13 @@ from sqlalchemy import Connection, Engine, func, select
 
 from publisher.engine.lifecycle import APPROVE, CANCEL, NEEDS_AN_EDITOR, TO_GO, State
 from publisher.engine.posts.pauses import active_pauses
-from publisher.engine.storage.schema import articles, channel_pauses, post_events, posts
+from publisher.engine.storage.schema import (
+    amendments,
+    articles,
+    channel_pauses,
+    post_events,
+    posts,
+)
 
 # Events read again at each look: one committed after a later one is still found.
 EVENTS_READ_AGAIN = 200
@@ -73,6 +80,19 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A takedown or a correction's edit a platform refused (amendment `id`): an editor sees
+    to it on the platform, or tries it again."""
+
+    id: int
+    post_id: int
+    channel: str
+    action: str
+    error: str | None
+    headline: str
+
+
+@dataclass(frozen=True)
 class Attention:
     """One look: what needs a person since the last, which of the posts told as waiting for
     approval are no longer (with the state they are in), and the channels still paused."""
@@ -82,6 +102,7 @@ class Attention:
     no_longer_waiting: dict[int, str]
     still_paused: set[str]
     online: list[Online]
+    refused: list[Refused]
 
 
 def look(engine: Engine, since: datetime, now: datetime, waiting: Collection[int]) -> Attention:
@@ -140,7 +161,24 @@ def look(engine: Engine, since: datetime, now: datetime, waiting: Collection[int
             ).all()
         )
         still_paused = set(active_pauses(connection, now))
-    return Attention(changed, paused, settled, still_paused, online)
+        refused = [
+            Refused(*row)
+            for row in connection.execute(
+                select(
+                    amendments.c.id,
+                    amendments.c.post_id,
+                    amendments.c.channel,
+                    amendments.c.action,
+                    amendments.c.error,
+                    articles.c.headline,
+                )
+                .join(posts, posts.c.id == amendments.c.post_id)
+                .join(articles, articles.c.id == posts.c.article_id)
+                .where(amendments.c.state == "failed", amendments.c.finished_at > since)
+                .order_by(amendments.c.id)
+            )
+        ]
+    return Attention(changed, paused, settled, still_paused, online, refused)
 
 
 def held_for_authors(engine: Engine, channel: str) -> dict[str, list[int]]:
