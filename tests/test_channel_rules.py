@@ -6,7 +6,8 @@ import pytest
 
 from publisher.articles import Article
 from publisher.channels import ComposeOptions, channel_class, channel_types
-from publisher.channels.telegram import Telegram, parse_entities
+from publisher.channels.telegram import Telegram
+from publisher.channels.telegram_html import parse_entities
 
 OPTIONS = ComposeOptions(link="https://e.de/a?x=1&utm_source=t", read_more="Weiterlesen")
 ARTICLE = Article(url="https://e.de/a", headline="Tom & Jerry <live>", bullets=["eins", "zwei"])

@@ -14,7 +14,7 @@ from publisher.channels import Channel, ComposeOptions, channel_class, platform_
 from publisher.channels.bluesky import MAX_BYTES as BLUESKY_BYTES
 from publisher.channels.linkedin import little_text
 from publisher.channels.mastodon_length import mastodon_length
-from publisher.channels.telegram import parse_entities
+from publisher.channels.telegram_html import parse_entities
 from publisher.channels.text import ELLIPSIS, graphemes, truncate, utf16_length
 from publisher.channels.threads import threads_length
 from tests.strategies import article_text, articles
