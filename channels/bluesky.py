@@ -26,7 +26,6 @@ The app password comes from BLUESKY_APP_PASSWORD (or `password_env`), never the 
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -48,6 +47,7 @@ from publisher.channels.base import (
     Result,
     Teaser,
 )
+from publisher.channels.bluesky_richtext import facets, shown_link
 from publisher.channels.http import HttpSession, by_status
 from publisher.channels.secrets import redact, secret
 from publisher.channels.text import graphemes, share_query
@@ -57,12 +57,7 @@ PDS = "https://bsky.social"
 POST = "app.bsky.feed.post"
 THUMB_LIMIT = 1_000_000
 MAX_BYTES = 3000
-# Links in the text are shown shortened to this many characters, as Bluesky's app does.
-LINK_DISPLAY = 30
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
-# An address written out, as atproto's rich-text detection finds one: at the start, after a
-# space or "(", up to the next space; one closing mark is not part of it (see `_link_end`).
-_URL = re.compile(r"(?:^|(?<=[\s(]))https?://\S+")
 
 
 # A post view's counts, kept as the AppView gave them beside the normalised results.
@@ -78,12 +73,6 @@ def tid(micros: int, clock: int) -> str:
     """A record key in the TID form: 53 bits of microseconds and 10 of clock, base32-sortable."""
     value = ((micros & ((1 << 53) - 1)) << 10) | (clock & 0x3FF)
     return "".join(_B32[(value >> (5 * shift)) & 31] for shift in reversed(range(13)))
-
-
-def shown_link(url: str) -> str:
-    """A link as the text shows it: without its scheme, cut after LINK_DISPLAY characters."""
-    bare = re.sub(r"^https?://(www\.)?", "", url)
-    return bare if len(bare) <= LINK_DISPLAY else bare[: LINK_DISPLAY - 1] + "…"
 
 
 class BlueskyOptions(NetworkOptions):
@@ -364,46 +353,6 @@ def _record_key(message: Outgoing) -> str:
         "-"
     )
     return tid(int(micros or 0), int(post_id or 0))
-
-
-def _link_end(uri: str) -> str:
-    """An address without the mark that ends the sentence around it, as atproto reads it: one
-    of `.,;:!?`, then a ")" that closes no "(" of the address (thing_(cool) keeps its own)."""
-    if uri[-1] in ".,;:!?":
-        uri = uri[:-1]
-    if uri.endswith(")") and "(" not in uri:
-        uri = uri[:-1]
-    return uri
-
-
-def facets(text: str, link: str) -> list[dict[str, Any]]:
-    """Link facets for `text`: the article link where its shortened form stands, and every
-    other address written out, with UTF-8 byte offsets."""
-    found: list[dict[str, Any]] = []
-    encoded = text.encode()
-
-    def add(start: int, end: int, uri: str) -> None:
-        byte_start = len(text[:start].encode())
-        byte_end = byte_start + len(text[start:end].encode())
-        if byte_end <= len(encoded):
-            found.append(
-                {
-                    "index": {"byteStart": byte_start, "byteEnd": byte_end},
-                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
-                }
-            )
-
-    taken: list[tuple[int, int]] = []
-    for match in _URL.finditer(text):
-        uri = _link_end(match.group(0))
-        add(match.start(), match.start() + len(uri), uri)
-        taken.append((match.start(), match.start() + len(uri)))
-    shown = shown_link(link) if link else ""
-    # A post without a link of its own (a correction under another) has no shortened link.
-    at = text.find(shown) if shown else -1
-    if at >= 0 and not any(start <= at < end for start, end in taken):
-        add(at, at + len(shown), link)
-    return sorted(found, key=lambda facet: facet["index"]["byteStart"])
 
 
 def classify(name: str, status: int, answer: dict[str, Any], headers: Any) -> ChannelError:

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from publisher import roster
 from publisher.articles import Article
 from publisher.channels.base import ChannelError, FetchedImage, Outgoing
-from publisher.channels.bluesky import Bluesky, bluesky_length, facets, shown_link, tid
+from publisher.channels.bluesky import Bluesky, bluesky_length, tid
+from publisher.channels.bluesky_richtext import facets, shown_link
 from publisher.clock import utcnow
 from publisher.engine.delivery.dispatch import Dispatcher
 from publisher.engine.planning.slots import When

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.channels.bluesky import facets
+from publisher.channels.bluesky_richtext import facets
 
 NO_LINK = "https://none.example/"
 WIN95 = "https://socket3.wordpress.com/2018/02/03/designing-windows-95s-user-interface/"
