@@ -328,6 +328,8 @@ def test_two_editors_editing_one_post_are_told_not_overwritten(site, browser) ->
         page.goto(f"{base}/posts/{post_id}")
     first.get_by_label("Text on facebook").fill("Erste Fassung https://e.de/walk/5")
     first.get_by_role("button", name="Save text").click()
+    # The first editor's text is saved before the second sends theirs.
+    expect(first.get_by_role("status")).to_contain_text("Text saved")
     second.get_by_label("Text on facebook").fill("Zweite Fassung https://e.de/walk/5")
     second.get_by_role("button", name="Save text").click()
     expect(second.get_by_role("alert")).to_contain_text("changed meanwhile by anna")
