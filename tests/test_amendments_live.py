@@ -70,6 +70,13 @@ def sent_ids(database: Path) -> dict[str, str]:
     return {row.channel: row.remote_id for row in rows}
 
 
+def recorded_removals(cwd: Path, secrets: dict[str, str], expected: int) -> list[dict] | None:
+    """The removals `publisher log --json` shows, once all `expected` have their outcome."""
+    shown = json.loads(run_cli("log", "--json", cwd=cwd, env=secrets).stdout)
+    removals = [d for d in shown if d["action"] == "remove" and d["outcome"] != "pending"]
+    return removals if len(removals) >= expected else None
+
+
 def out_everywhere(base: str, database: Path) -> dict[str, str]:
     """Release the article and wait until it is out on all eight platforms."""
     assert release(base, ARTICLE).status_code == 202
@@ -89,8 +96,8 @@ def test_a_withdrawal_by_the_cms_takes_the_article_down_everywhere(
     graph = platforms["whatsapp"][1]
     wait_for(lambda: len(graph.posts("/messages")) == 2)
     assert "zurückgezogen" in graph.posts("/messages")[1].json["text"]["body"]
-    shown = run_cli("log", "--json", cwd=tmp_path, env=secrets)
-    removals = [d for d in json.loads(shown.stdout) if d["action"] == "remove"]
+    # The platform has removed a post a moment before the worker records its answer.
+    removals = wait_for(lambda: recorded_removals(tmp_path, secrets, len(removable)))
     assert sorted(d["channel"] for d in removals) == sorted(removable)
     assert {d["outcome"] for d in removals} == {"removed"}
 
