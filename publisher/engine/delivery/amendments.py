@@ -20,11 +20,13 @@ from publisher.channels import Channel, ChannelError
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import (
+    AFTER_ERROR,
     CORRECTED,
     RATE_LIMIT_FALLBACK,
     TAKEN_DOWN,
     Outcome,
     State,
+    Then,
     backoff,
 )
 from publisher.engine.posts.amendments import UNFINISHED, Action, AmendmentState
@@ -98,7 +100,6 @@ class Amendments:
             .exists()
         )
         with self.engine.begin() as connection:
-            self._close_unneeded(connection, now)
             rows = connection.execute(
                 select(
                     amendments.c.id,
@@ -109,12 +110,14 @@ class Amendments:
                     amendments.c.attempts,
                     amendments.c.requested_by,
                     posts.c.remote_id,
+                    posts.c.state.label("post_state"),
                 )
                 .join(posts, posts.c.id == amendments.c.post_id)
                 .where(
                     amendments.c.state == AmendmentState.DUE,
                     amendments.c.due_at <= now,
-                    posts.c.state == State.SENT,
+                    # A post still going out, or unclear, is waited for.
+                    posts.c.state.not_in((State.SENDING, State.UNCERTAIN)),
                     amendments.c.channel.in_(list(self.adapters)),
                     ~waiting_for_older,
                 )
@@ -122,7 +125,17 @@ class Amendments:
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=amendments)
             ).all()
-            return [claimed for row in rows if (claimed := self._take(connection, row, now))]
+            unneeded = [row.id for row in rows if row.post_state != State.SENT]
+            if unneeded:
+                # Its post never went out (it failed, an editor cancelled it while it was
+                # unclear) or is gone already: there is nothing to amend.
+                connection.execute(
+                    update(amendments)
+                    .where(amendments.c.id.in_(unneeded))
+                    .values(state=AmendmentState.NOT_NEEDED, finished_at=now)
+                )
+            out = [row for row in rows if row.post_state == State.SENT]
+            return [claimed for row in out if (claimed := self._take(connection, row, now))]
 
     def _take(self, connection: Connection, row: Row, now: datetime) -> Amendment | None:
         attempt: int = row.attempts + 1
@@ -160,19 +173,6 @@ class Amendments:
             attempt=attempt,
             delivery_id=delivery_id,
             requested_by=row.requested_by,
-        )
-
-    @staticmethod
-    def _close_unneeded(connection: Connection, now: datetime) -> None:
-        """Amendments whose post never went out (its attempt failed, an editor cancelled it
-        while it was unclear) or is gone (taken down) end: there is nothing to amend."""
-        gone = select(posts.c.id).where(
-            posts.c.state.in_((State.FAILED, State.CANCELLED, State.QUEUED, State.TAKEN_DOWN))
-        )
-        connection.execute(
-            update(amendments)
-            .where(amendments.c.state == AmendmentState.DUE, amendments.c.post_id.in_(gone))
-            .values(state=AmendmentState.NOT_NEEDED, finished_at=now)
         )
 
     def carry_out(self, amendment: Amendment) -> Amended:
@@ -262,9 +262,14 @@ class Amendments:
         if error is None:
             return {"state": AmendmentState.DONE, "finished_at": now, "error": None}
         channel = self.settings.channels[amendment.channel]
-        if error.kind == "rate_limited":
+        then = AFTER_ERROR[error.kind]
+        # Doing an amendment again is harmless, so one left unclear is simply tried again;
+        # a refused credential fails it for an editor (no post waits behind it).
+        if then == Then.ASK:
+            then = Then.RETRY
+        if then == Then.WAIT:
             wait = error.retry_after or RATE_LIMIT_FALLBACK
-        elif error.kind in ("transient", "uncertain") and amendment.attempt < channel.max_attempts:
+        elif then == Then.RETRY and amendment.attempt < channel.max_attempts:
             wait = backoff(amendment.attempt, channel.retry_base, channel.retry_max, self.rng)
         else:
             return {"state": AmendmentState.FAILED, "finished_at": now, "error": error.message}

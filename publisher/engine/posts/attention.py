@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, func, select
 
 from publisher.engine.lifecycle import APPROVE, CANCEL, NEEDS_AN_EDITOR, TO_GO, State
+from publisher.engine.posts.amendments import AmendmentState
 from publisher.engine.posts.pauses import active_pauses
 from publisher.engine.storage.schema import (
     amendments,
@@ -174,7 +175,9 @@ def look(engine: Engine, since: datetime, now: datetime, waiting: Collection[int
                 )
                 .join(posts, posts.c.id == amendments.c.post_id)
                 .join(articles, articles.c.id == posts.c.article_id)
-                .where(amendments.c.state == "failed", amendments.c.finished_at > since)
+                .where(
+                    amendments.c.state == AmendmentState.FAILED, amendments.c.finished_at > since
+                )
                 .order_by(amendments.c.id)
             )
         ]

@@ -146,9 +146,14 @@ def _follow_up(
     return follow_up
 
 
+def is_notice(fields: dict[str, Any] | None) -> bool:
+    """Whether a post (by its fields) is a notice to the readers of another."""
+    return NOTICE in (fields or {})
+
+
 def is_follow_up(fields: dict[str, Any] | None) -> bool:
     """Whether a post (by its fields) follows up on another: a notice or a reply."""
-    return bool(fields) and (NOTICE in fields or REPLY_TO in fields)  # type: ignore[operator]
+    return is_notice(fields) or REPLY_TO in (fields or {})
 
 
 def _noticed(connection: Connection, post_id: int) -> bool:

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, select
 
 from publisher import roster
-from publisher.channels.base import NOTICE
 from publisher.config import Settings
 from publisher.engine.lifecycle import State
 from publisher.engine.posts.amendments import schedule_removals
+from publisher.engine.posts.followups import is_notice
 from publisher.engine.storage.schema import posts
 
 
@@ -38,7 +38,7 @@ def out_or_going(connection: Connection, article_id: int) -> list[Row]:
             posts.c.article_id == article_id, posts.c.state.in_((State.SENT, State.SENDING))
         )
     ).all()
-    return [row for row in rows if NOTICE not in (row.fields or {})]
+    return [row for row in rows if not is_notice(row.fields)]
 
 
 def sort_out(rows: list[Row], settings: Settings, *, keep_sent: bool = False) -> Planned:

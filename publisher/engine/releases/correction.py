@@ -106,10 +106,11 @@ def plan_correction(
 def _step(connection: Connection, settings: Settings, row: Row, note: str) -> Step:
     post_id: int = row.id
     name: str = row.channel
-    if name not in settings.channels or way_of(settings, name) == "none":
+    way = way_of(settings, name) if name in settings.channels else "none"
+    if way == "none":
         return Step(post_id, name, "left")
     line = words(settings, name, "correction_line", note=note)
-    if way_of(settings, name) == "edit":
+    if way == "edit":
         channel = roster.configured(settings, name)
         before = newest_text(connection, post_id) or row.text
         after = f"{before}\n\n{line}"

@@ -14,12 +14,11 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, Row, select, update
 
 from publisher.articles import Article
-from publisher.channels.base import NOTICE
 from publisher.clock import utcnow
 from publisher.config import Settings
 from publisher.engine.lifecycle import CANCEL, WITHDRAWN, State
 from publisher.engine.posts import identity
-from publisher.engine.posts.followups import queue_withdrawal_notices
+from publisher.engine.posts.followups import is_notice, queue_withdrawal_notices
 from publisher.engine.posts.queue import UnknownArticle, record_event, withdrawal_marks
 from publisher.engine.posts.takedowns import Planned, out_or_going, plan, sort_out
 from publisher.engine.storage.changes import notify_change
@@ -71,7 +70,7 @@ def _cancellable(rows: list[Row]) -> dict[str, list[int]]:
     withdrawal to readers (a withdrawal sent again must not stop it)."""
     by_state: dict[str, list[int]] = defaultdict(list)
     for row in rows:
-        if CANCEL.allows(row.state) and NOTICE not in (row.fields or {}):
+        if CANCEL.allows(row.state) and not is_notice(row.fields):
             by_state[row.state].append(row.id)
     return by_state
 
